@@ -1,0 +1,163 @@
+//! The one value-flow model. A *holder* is where value sits and mixes: a UTXO transaction
+//! (ordered inputs → ordered outputs, one instant) or an (account, asset) balance (time-ordered
+//! inflows and outflows). Everything downstream — store, tracing, screening — speaks these
+//! records and never a chain-specific format.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+use crate::{Address, Amount, AssetKind, TxHash};
+
+/// Where and when a transaction was confirmed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct BlockRef {
+    pub height: u64,
+    /// Seconds since the Unix epoch, as the block header says.
+    pub timestamp: u64,
+}
+
+/// A reference to one output of an earlier transaction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct OutPoint {
+    pub tx: TxHash,
+    pub vout: u32,
+}
+
+/// One input of a UTXO transaction. `prevout` is `None` for a coinbase input.
+///
+/// `value` and `address` are what the source said the spent output held, when it says (Core's
+/// `getblock` verbosity 3, bitcoin-etl). They let a store that lacks the spent output (a partial
+/// import) still account for the input; when the spent output is in the store it is authoritative.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UtxoInput {
+    pub prevout: Option<OutPoint>,
+    pub value: Option<u64>,
+    pub address: Option<Address>,
+}
+
+/// One output of a UTXO transaction: value in satoshi locked to an address (or a typed script
+/// identity for outputs without an address).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UtxoOutput {
+    pub value: u64,
+    pub address: Address,
+}
+
+/// A UTXO transaction: ordered inputs spending outpoints, ordered outputs. The fee is derived by
+/// the store as Σ inputs − Σ outputs once inputs are linked to the outputs they spend.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UtxoTx {
+    pub hash: TxHash,
+    pub block: BlockRef,
+    pub inputs: Vec<UtxoInput>,
+    pub outputs: Vec<UtxoOutput>,
+}
+
+impl UtxoTx {
+    pub fn is_coinbase(&self) -> bool {
+        self.inputs.len() == 1 && self.inputs[0].prevout.is_none()
+    }
+}
+
+/// Why value moved between two accounts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[repr(u8)]
+pub enum TransferKind {
+    /// The transaction's own value transfer.
+    Native = 0,
+    /// Native value moved by a contract call inside a transaction (from traces).
+    Internal = 1,
+    /// A token transfer (ERC-20 `Transfer` event and equivalents).
+    Token = 2,
+    /// Gas paid: to the block's fee recipient (priority fee) or burnt (base fee, `to` empty).
+    Fee = 3,
+    /// Value destroyed: sent to no one.
+    Burn = 4,
+    /// Value created: block rewards, beacon withdrawals, token mints.
+    Mint = 5,
+}
+
+impl TransferKind {
+    pub const ALL: [TransferKind; 6] = [
+        TransferKind::Native,
+        TransferKind::Internal,
+        TransferKind::Token,
+        TransferKind::Fee,
+        TransferKind::Burn,
+        TransferKind::Mint,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TransferKind::Native => "native",
+            TransferKind::Internal => "internal",
+            TransferKind::Token => "token",
+            TransferKind::Fee => "fee",
+            TransferKind::Burn => "burn",
+            TransferKind::Mint => "mint",
+        }
+    }
+
+    pub fn from_code(code: u8) -> Option<TransferKind> {
+        TransferKind::ALL.get(usize::from(code)).copied()
+    }
+}
+
+impl fmt::Display for TransferKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown transfer kind `{0}`: expected native, internal, token, fee, burn or mint")]
+pub struct UnknownTransferKind(pub String);
+
+impl FromStr for TransferKind {
+    type Err = UnknownTransferKind;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        TransferKind::ALL
+            .into_iter()
+            .find(|kind| kind.as_str() == s)
+            .ok_or_else(|| UnknownTransferKind(s.to_string()))
+    }
+}
+
+impl Serialize for TransferKind {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for TransferKind {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        String::deserialize(deserializer)?
+            .parse()
+            .map_err(serde::de::Error::custom)
+    }
+}
+
+/// One movement of value on an account chain. Its position within its transaction is its index
+/// in [`AccountTx::transfers`]. `from` is `None` for value created (mints, rewards), `to` is `None`
+/// for value destroyed (burnt base fee). A transfer with `success == false` moved nothing: it is
+/// kept so that investigators see the attempt.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountTransfer {
+    pub from: Option<Address>,
+    pub to: Option<Address>,
+    pub asset: AssetKind,
+    pub amount: Amount,
+    pub kind: TransferKind,
+    pub success: bool,
+}
+
+/// An account-chain transaction and the transfers it made, in execution order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountTx {
+    pub hash: TxHash,
+    pub block: BlockRef,
+    pub transfers: Vec<AccountTransfer>,
+}

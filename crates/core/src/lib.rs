@@ -1,0 +1,30 @@
+//! Core types of chaintrail: the vocabulary every other crate speaks.
+//!
+//! This crate owns
+//! - [`Chain`]: which ledger a value lives on, and its [`ChainModel`] (UTXO or account);
+//! - [`Address`]: an address that parsed is valid and prints canonically for its chain
+//!   (Base58Check / bech32 / bech32m for Bitcoin, EIP-55 for EVM chains);
+//! - [`Amount`]: a non-negative amount in base units (satoshi, wei, token units) that never wraps;
+//! - [`Asset`], [`TxHash`], [`BlockRef`];
+//! - the one value-flow model shared by both kinds of chain: [`UtxoTx`] (ordered inputs spending
+//!   outpoints, ordered outputs; the fee follows) and [`AccountTx`] with its ordered
+//!   [`AccountTransfer`]s (position, from, to, asset, amount, kind, success).
+//!
+//! It performs no I/O. Parsing errors name what was wrong so that callers can show them as is.
+
+mod address;
+mod amount;
+mod asset;
+mod chain;
+mod flow;
+mod hash;
+
+pub use address::{Address, AddressError, BitcoinAddress};
+pub use amount::{Amount, AmountError};
+pub use asset::{Asset, AssetKind};
+pub use chain::{BitcoinNetwork, Chain, ChainError, ChainModel};
+pub use flow::{
+    AccountTransfer, AccountTx, BlockRef, OutPoint, TransferKind, UnknownTransferKind, UtxoInput,
+    UtxoOutput, UtxoTx,
+};
+pub use hash::{HashError, TxHash};
