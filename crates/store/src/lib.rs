@@ -1,0 +1,146 @@
+//! The embedded store of chaintrail: one directory holding every imported chain.
+//!
+//! This crate owns the on-disk format and nothing else:
+//! - dense integer ids for addresses (a dictionary from canonical address key to id), assets and
+//!   transactions, per chain;
+//! - columnar, memory-mapped, fixed-width arrays per chain (`blocks.*`, `txs.*`, `transfers.*`
+//!   for account chains, `inputs.*` / `outputs.*` for UTXO chains);
+//! - derived traversal indexes: adjacency per address in time order, both directions, and the
+//!   spent-by link of every output;
+//! - a manifest per chain that lists the committed length and CRC-32 of every file. Appends are
+//!   checkpointed: [`ChainWriter::commit`] fsyncs the columns and then atomically replaces the
+//!   manifest together with the importer's resume cursor, so a killed import resumes with nothing
+//!   lost and nothing duplicated. Readers verify every file against the manifest.
+//!
+//! The layout is documented in docs/schema.md. Importers (crate `chaintrail-ingest`) feed
+//! [`ChainWriter`]; tracing, screening and export read through [`ChainReader`].
+
+mod error;
+mod files;
+mod index;
+mod manifest;
+mod reader;
+pub mod schema;
+mod writer;
+
+use std::path::{Path, PathBuf};
+
+use chaintrail_core::Chain;
+
+pub use error::StoreError;
+pub use files::FileState;
+pub use reader::{
+    ChainReader, ChainStats, FileStats, GroupBytes, InputView, OutputView, TransferColumns,
+    TransferView,
+};
+pub use writer::{ChainWriter, Progress};
+
+use crate::error::io_err;
+use crate::manifest::{CHAIN_MANIFEST, FORMAT, ROOT_MANIFEST, RootManifest, read_json, write_json};
+
+/// The default data directory, relative to the working directory.
+pub const DEFAULT_DATA_DIR: &str = "chaintrail-data";
+
+/// A store directory. Cheap to open; chains are opened for reading or writing on demand.
+#[derive(Debug, Clone)]
+pub struct Store {
+    dir: PathBuf,
+}
+
+impl Store {
+    /// Create the store directory if needed (idempotent) and open it.
+    pub fn init(dir: &Path) -> Result<Store, StoreError> {
+        std::fs::create_dir_all(dir.join("chains")).map_err(|e| io_err(dir, "create", e))?;
+        let manifest = dir.join(ROOT_MANIFEST);
+        if !manifest.exists() {
+            write_json(
+                &manifest,
+                &RootManifest {
+                    format: FORMAT,
+                    software: format!("chaintrail {}", env!("CARGO_PKG_VERSION")),
+                },
+            )?;
+        }
+        Store::open(dir)
+    }
+
+    /// Open an existing store; fails with a hint when `dir` holds none.
+    pub fn open(dir: &Path) -> Result<Store, StoreError> {
+        let manifest = dir.join(ROOT_MANIFEST);
+        if !manifest.exists() {
+            return Err(StoreError::NotInitialized(dir.to_path_buf()));
+        }
+        let root: RootManifest = read_json(&manifest)?;
+        if root.format != FORMAT {
+            return Err(StoreError::Format {
+                dir: dir.to_path_buf(),
+                found: root.format,
+                expected: FORMAT,
+            });
+        }
+        Ok(Store {
+            dir: dir.to_path_buf(),
+        })
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    pub(crate) fn chain_dir(&self, chain: Chain) -> PathBuf {
+        self.dir.join("chains").join(chain.name())
+    }
+
+    /// The chains that have data, in a stable order.
+    pub fn chains(&self) -> Result<Vec<Chain>, StoreError> {
+        let chains_dir = self.dir.join("chains");
+        let mut chains = Vec::new();
+        let entries = match std::fs::read_dir(&chains_dir) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(chains),
+            Err(e) => return Err(io_err(&chains_dir, "list", e)),
+        };
+        for entry in entries {
+            let entry = entry.map_err(|e| io_err(&chains_dir, "list", e))?;
+            if !entry.path().join(CHAIN_MANIFEST).exists() {
+                continue;
+            }
+            if let Some(chain) = entry
+                .file_name()
+                .to_str()
+                .and_then(|name| name.parse::<Chain>().ok())
+            {
+                chains.push(chain);
+            }
+        }
+        chains.sort();
+        Ok(chains)
+    }
+
+    /// Open a chain for appending; creates it on first use. Only one writer per chain at a time.
+    pub fn writer(&self, chain: Chain) -> Result<ChainWriter, StoreError> {
+        ChainWriter::open(self.chain_dir(chain), chain)
+    }
+
+    /// Open a chain for reading, verifying every file against its manifest.
+    pub fn reader(&self, chain: Chain) -> Result<ChainReader, StoreError> {
+        let dir = self.chain_dir(chain);
+        if !dir.join(CHAIN_MANIFEST).exists() {
+            let present = self
+                .chains()?
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(", ");
+            return Err(StoreError::NoSuchChain {
+                chain,
+                present: if present.is_empty() {
+                    "none (import something first)".to_string()
+                } else {
+                    present
+                },
+            });
+        }
+        ChainReader::open(&dir)
+    }
+}

@@ -1,0 +1,311 @@
+//! The columns of a chain directory. Every column is a flat little-endian array of one element
+//! type; rows of a table are aligned across its columns. See docs/schema.md.
+
+use bytemuck::{Pod, Zeroable};
+use chaintrail_core::{ChainModel, TransferKind};
+
+/// Account id 0 stands for "no account": the source of minted value and the sink of burnt value.
+pub const NO_ADDRESS: u32 = 0;
+
+/// `transfers.amount` value meaning "the amount is ≥ 2^64 − 1; look it up in `amounts.overflow`".
+pub const AMOUNT_OVERFLOW: u64 = u64::MAX;
+
+/// `inputs.spent` values that are not output rows.
+pub const INPUT_COINBASE: u64 = u64::MAX;
+pub const INPUT_UNLINKED: u64 = u64::MAX - 1;
+
+/// `index.spent_by` value of an unspent output.
+pub const UNSPENT: u32 = u32::MAX;
+
+pub mod col {
+    pub const BLOCK_HEIGHT: &str = "blocks.height";
+    pub const BLOCK_TIMESTAMP: &str = "blocks.timestamp";
+    pub const BLOCK_FIRST_TX: &str = "blocks.first_tx";
+    pub const BLOCK_FIRST_TRANSFER: &str = "blocks.first_transfer";
+    pub const BLOCK_FIRST_INPUT: &str = "blocks.first_input";
+    pub const BLOCK_FIRST_OUTPUT: &str = "blocks.first_output";
+    pub const TX_HASH: &str = "txs.hash";
+    pub const TX_TRANSFER_OFFSET: &str = "txs.transfer_offset";
+    pub const TX_INPUT_OFFSET: &str = "txs.input_offset";
+    pub const TX_OUTPUT_OFFSET: &str = "txs.output_offset";
+    pub const TRANSFER_FROM: &str = "transfers.from";
+    pub const TRANSFER_TO: &str = "transfers.to";
+    pub const TRANSFER_META: &str = "transfers.meta";
+    pub const TRANSFER_AMOUNT: &str = "transfers.amount";
+    pub const AMOUNT_OVERFLOW: &str = "amounts.overflow";
+    pub const OUTPUT_VALUE: &str = "outputs.value";
+    pub const OUTPUT_ADDRESS: &str = "outputs.address";
+    pub const INPUT_SPENT: &str = "inputs.spent";
+    pub const INPUT_UNLINKED: &str = "inputs.unlinked";
+    pub const ADDRESS_KEYS: &str = "addresses.keys";
+    pub const ADDRESS_ENDS: &str = "addresses.ends";
+    pub const ASSETS: &str = "assets.jsonl";
+
+    pub const IDX_OUT_OFFSETS: &str = "index.out.offsets";
+    pub const IDX_OUT_ADJ: &str = "index.out.adj";
+    pub const IDX_IN_OFFSETS: &str = "index.in.offsets";
+    pub const IDX_IN_ADJ: &str = "index.in.adj";
+    pub const IDX_SPENT_BY: &str = "index.spent_by";
+}
+
+/// The append-only columns of a chain of the given model.
+pub fn columns(model: ChainModel) -> &'static [&'static str] {
+    use col::*;
+    match model {
+        ChainModel::Account => &[
+            BLOCK_HEIGHT,
+            BLOCK_TIMESTAMP,
+            BLOCK_FIRST_TX,
+            BLOCK_FIRST_TRANSFER,
+            TX_HASH,
+            TX_TRANSFER_OFFSET,
+            TRANSFER_FROM,
+            TRANSFER_TO,
+            TRANSFER_META,
+            TRANSFER_AMOUNT,
+            AMOUNT_OVERFLOW,
+            ADDRESS_KEYS,
+            ADDRESS_ENDS,
+            ASSETS,
+        ],
+        ChainModel::Utxo => &[
+            BLOCK_HEIGHT,
+            BLOCK_TIMESTAMP,
+            BLOCK_FIRST_TX,
+            BLOCK_FIRST_INPUT,
+            BLOCK_FIRST_OUTPUT,
+            TX_HASH,
+            TX_INPUT_OFFSET,
+            TX_OUTPUT_OFFSET,
+            OUTPUT_VALUE,
+            OUTPUT_ADDRESS,
+            INPUT_SPENT,
+            INPUT_UNLINKED,
+            ADDRESS_KEYS,
+            ADDRESS_ENDS,
+            ASSETS,
+        ],
+    }
+}
+
+/// Which group a file's bytes are reported under in `stats`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum FileGroup {
+    /// Value-flow records and their block/tx framing: what the density target counts.
+    Records,
+    /// Derived traversal indexes (adjacency, spent-by).
+    Adjacency,
+    /// The address dictionary.
+    AddressDictionary,
+    /// Transaction hashes (the tx dictionary).
+    TxHashes,
+    /// Asset metadata.
+    Assets,
+}
+
+pub fn group_of(name: &str) -> FileGroup {
+    if name.starts_with("index.") {
+        FileGroup::Adjacency
+    } else if name.starts_with("addresses.") {
+        FileGroup::AddressDictionary
+    } else if name == col::TX_HASH {
+        FileGroup::TxHashes
+    } else if name == col::ASSETS {
+        FileGroup::Assets
+    } else {
+        FileGroup::Records
+    }
+}
+
+/// A transfer amount of 2^64 − 1 or more, keyed by transfer row.
+#[derive(Debug, Clone, Copy, Pod, Zeroable)]
+#[repr(C)]
+pub struct OverflowAmount {
+    pub row: u64,
+    pub value_be: [u8; 32],
+}
+
+/// An input whose spent output is not in the store (partial imports): what the source said.
+#[derive(Debug, Clone, Copy, Pod, Zeroable)]
+#[repr(C)]
+pub struct UnlinkedInput {
+    pub row: u64,
+    pub prev_tx: [u8; 32],
+    pub value: u64,
+    pub vout: u32,
+    /// Address id of the spent output, or [`NO_ADDRESS`] when the source did not say.
+    pub address: u32,
+    /// 1 when `value` was given by the source.
+    pub has_value: u32,
+    pub pad: u32,
+}
+
+/// One line of `assets.jsonl`. The last line of an id wins (metadata updates are appends).
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct AssetEntry {
+    pub id: u32,
+    pub asset: chaintrail_core::Asset,
+}
+
+/// `transfers.meta`: asset id (27 bits) | kind (3 bits) | success (1 bit).
+pub const MAX_ASSET_ID: u32 = (1 << 27) - 1;
+
+pub fn pack_meta(asset: u32, kind: TransferKind, success: bool) -> u32 {
+    asset | (u32::from(kind as u8) << 27) | (u32::from(success) << 30)
+}
+
+pub fn unpack_meta(meta: u32) -> (u32, TransferKind, bool) {
+    let kind =
+        TransferKind::from_code(((meta >> 27) & 0b111) as u8).unwrap_or(TransferKind::Native);
+    (meta & MAX_ASSET_ID, kind, meta & (1 << 30) != 0)
+}
+
+/// How a record table (transfers, inputs or outputs) is framed into transactions and blocks:
+/// each block knows its first tx and first record, each tx its first record relative to its block.
+pub struct Framing<'a> {
+    pub block_first_tx: &'a [u64],
+    pub block_first_record: &'a [u64],
+    pub tx_offset: &'a [u32],
+    pub records: u64,
+}
+
+impl Framing<'_> {
+    pub fn tx_count(&self) -> usize {
+        self.tx_offset.len()
+    }
+
+    /// The block (index into the blocks table) holding transaction `tx`.
+    pub fn block_of_tx(&self, tx: usize) -> usize {
+        self.block_first_tx
+            .partition_point(|&first| first <= tx as u64)
+            .saturating_sub(1)
+    }
+
+    /// Row of the first record of transaction `tx`.
+    pub fn start(&self, tx: usize) -> u64 {
+        let block = self.block_of_tx(tx);
+        let base = self.block_first_record.get(block).copied().unwrap_or(0);
+        base + self.tx_offset.get(tx).map_or(0, |&o| u64::from(o))
+    }
+
+    /// Rows of the records of transaction `tx`.
+    pub fn range(&self, tx: usize) -> std::ops::Range<u64> {
+        let end = if tx + 1 < self.tx_count() {
+            self.start(tx + 1)
+        } else {
+            self.records
+        };
+        self.start(tx)..end
+    }
+
+    /// The transaction a record row belongs to (the last tx starting at or before it).
+    pub fn tx_of_row(&self, row: u64) -> usize {
+        let block = self
+            .block_first_record
+            .partition_point(|&first| first <= row)
+            .saturating_sub(1);
+        // Blocks with no records share their first-record value with the next block; the
+        // partition point lands on the last of them, whose txs start at that row.
+        let first_tx = self.block_first_tx.get(block).copied().unwrap_or(0) as usize;
+        let end_tx = self
+            .block_first_tx
+            .get(block + 1)
+            .map_or(self.tx_count(), |&t| t as usize);
+        let base = self.block_first_record.get(block).copied().unwrap_or(0);
+        let within = &self.tx_offset[first_tx.min(end_tx)..end_tx];
+        let rel = row - base;
+        first_tx
+            + within
+                .partition_point(|&o| u64::from(o) <= rel)
+                .saturating_sub(1)
+    }
+}
+
+/// LEB128 varint, used for delta-coded adjacency lists.
+pub fn put_varint(out: &mut Vec<u8>, mut value: u64) {
+    while value >= 0x80 {
+        out.push((value as u8) | 0x80);
+        value >>= 7;
+    }
+    out.push(value as u8);
+}
+
+pub fn varint_len(mut value: u64) -> u64 {
+    let mut len = 1;
+    while value >= 0x80 {
+        value >>= 7;
+        len += 1;
+    }
+    len
+}
+
+/// Decodes a delta-coded ascending list. Stops (without panicking) at a truncated varint; the
+/// index files are checksummed, so that only happens on a bug.
+pub struct DeltaList<'a> {
+    bytes: &'a [u8],
+    pos: usize,
+    last: u64,
+}
+
+impl<'a> DeltaList<'a> {
+    pub fn new(bytes: &'a [u8]) -> DeltaList<'a> {
+        DeltaList {
+            bytes,
+            pos: 0,
+            last: 0,
+        }
+    }
+}
+
+impl Iterator for DeltaList<'_> {
+    type Item = u64;
+
+    fn next(&mut self) -> Option<u64> {
+        let mut value = 0u64;
+        let mut shift = 0;
+        loop {
+            let byte = *self.bytes.get(self.pos)?;
+            self.pos += 1;
+            value |= u64::from(byte & 0x7f) << shift;
+            if byte < 0x80 {
+                break;
+            }
+            shift += 7;
+            if shift >= 64 {
+                return None;
+            }
+        }
+        self.last += value;
+        Some(self.last)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn delta_lists_round_trip(mut values in proptest::collection::vec(any::<u64>(), 0..50)) {
+            values.sort_unstable();
+            values.dedup();
+            let mut bytes = Vec::new();
+            let mut last = 0;
+            let mut expected_len = 0;
+            for &v in &values {
+                put_varint(&mut bytes, v - last);
+                expected_len += varint_len(v - last);
+                last = v;
+            }
+            prop_assert_eq!(bytes.len() as u64, expected_len);
+            prop_assert_eq!(DeltaList::new(&bytes).collect::<Vec<_>>(), values);
+        }
+
+        #[test]
+        fn meta_round_trip(asset in 0..=MAX_ASSET_ID, kind in 0u8..6, success: bool) {
+            let kind = TransferKind::from_code(kind).unwrap();
+            prop_assert_eq!(unpack_meta(pack_meta(asset, kind, success)), (asset, kind, success));
+        }
+    }
+}

@@ -1,0 +1,322 @@
+//! End-to-end tests of the store: write, reopen, read back, detect damage.
+
+use chaintrail_core::{
+    AccountTransfer, AccountTx, Address, Amount, Asset, AssetKind, BitcoinAddress, BitcoinNetwork,
+    BlockRef, Chain, OutPoint, TransferKind, TxHash, UtxoInput, UtxoOutput, UtxoTx,
+};
+use chaintrail_store::{Store, StoreError};
+
+const ETH: Chain = Chain::Evm(31337);
+
+fn evm(n: u8) -> Address {
+    Address::Evm([n; 20])
+}
+
+fn hash(n: u32) -> TxHash {
+    let mut raw = [0u8; 32];
+    raw[..4].copy_from_slice(&n.to_be_bytes());
+    TxHash(raw)
+}
+
+fn transfer(
+    from: Option<u8>,
+    to: Option<u8>,
+    amount: Amount,
+    kind: TransferKind,
+) -> AccountTransfer {
+    AccountTransfer {
+        from: from.map(evm),
+        to: to.map(evm),
+        asset: AssetKind::Native,
+        amount,
+        kind,
+        success: true,
+    }
+}
+
+fn account_txs() -> Vec<AccountTx> {
+    let huge = "0x1000000000000000000000000000000000"
+        .parse::<Amount>()
+        .unwrap();
+    let token = AssetKind::Token(evm(200));
+    vec![
+        AccountTx {
+            hash: hash(1),
+            block: BlockRef {
+                height: 10,
+                timestamp: 1_000,
+            },
+            transfers: vec![transfer(
+                None,
+                Some(1),
+                Amount::from_u64(5_000),
+                TransferKind::Mint,
+            )],
+        },
+        AccountTx {
+            hash: hash(2),
+            block: BlockRef {
+                height: 10,
+                timestamp: 1_000,
+            },
+            transfers: vec![
+                transfer(
+                    Some(1),
+                    Some(2),
+                    Amount::from_u64(1_000),
+                    TransferKind::Native,
+                ),
+                transfer(Some(1), Some(9), Amount::from_u64(21), TransferKind::Fee),
+                transfer(Some(1), None, Amount::from_u64(7), TransferKind::Burn),
+            ],
+        },
+        AccountTx {
+            hash: hash(3),
+            block: BlockRef {
+                height: 12,
+                timestamp: 1_024,
+            },
+            transfers: vec![
+                AccountTransfer {
+                    asset: token.clone(),
+                    ..transfer(Some(2), Some(3), huge, TransferKind::Token)
+                },
+                AccountTransfer {
+                    success: false,
+                    ..transfer(
+                        Some(2),
+                        Some(3),
+                        Amount::from_u64(u64::MAX),
+                        TransferKind::Internal,
+                    )
+                },
+            ],
+        },
+    ]
+}
+
+#[test]
+fn account_chain_round_trip() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::init(dir.path()).unwrap();
+    let mut writer = store.writer(ETH).unwrap();
+    writer
+        .register_asset(&Asset::token(ETH, evm(200), "USDX", 6))
+        .unwrap();
+    for tx in account_txs() {
+        assert!(writer.append_account_tx(&tx).unwrap());
+    }
+    // A re-sent transaction is recognised by its hash and not stored twice.
+    assert!(!writer.append_account_tx(&account_txs()[1]).unwrap());
+    let progress = writer.finish("test", serde_json::json!(3)).unwrap();
+    assert_eq!(progress.transfers, 6);
+    assert_eq!(progress.duplicate_txs_skipped, 1);
+
+    let reader = Store::open(dir.path()).unwrap().reader(ETH).unwrap();
+    assert_eq!(reader.block_count(), 2);
+    assert_eq!(reader.tx_count(), 3);
+    assert_eq!(reader.transfer_count(), 6);
+    let t = reader.transfer(3).unwrap();
+    assert_eq!((t.tx, t.position), (1, 2));
+    assert_eq!(t.kind, TransferKind::Burn);
+    assert_eq!(t.to, 0);
+    assert_eq!(reader.address(t.from), Some(evm(1)));
+    let big = reader.transfer(4).unwrap();
+    assert_eq!(
+        big.amount.to_string(),
+        "5444517870735015415413993718908291383296"
+    );
+    assert_eq!(
+        big.block,
+        BlockRef {
+            height: 12,
+            timestamp: 1_024
+        }
+    );
+    assert_eq!(reader.asset(big.asset).unwrap().symbol, "USDX");
+    let failed = reader.transfer(5).unwrap();
+    assert!(!failed.success);
+    assert_eq!(failed.amount, Amount::from_u64(u64::MAX));
+    assert_eq!(reader.stats().overflow_amounts, 2);
+
+    let a1 = reader.address_id(&evm(1)).unwrap();
+    assert_eq!(reader.outgoing(a1).collect::<Vec<_>>(), vec![1, 2, 3]);
+    assert_eq!(reader.incoming(a1).collect::<Vec<_>>(), vec![0]);
+    let a3 = reader.address_id(&evm(3)).unwrap();
+    assert_eq!(reader.incoming(a3).collect::<Vec<_>>(), vec![4, 5]);
+    assert_eq!(reader.tx_transfers(1), 1..4);
+    assert_eq!(reader.tx_id(&hash(3)), Some(2));
+    assert_eq!(reader.address_id(&evm(77)), None);
+}
+
+#[test]
+fn uncommitted_appends_are_discarded_and_resume_is_exact() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::init(dir.path()).unwrap();
+    let txs = account_txs();
+    {
+        let mut writer = store.writer(ETH).unwrap();
+        writer.append_account_tx(&txs[0]).unwrap();
+        writer.commit("src", serde_json::json!(1)).unwrap();
+        // Appended but never committed: as if the process died here.
+        writer.append_account_tx(&txs[1]).unwrap();
+    }
+    let mut writer = store.writer(ETH).unwrap();
+    assert_eq!(writer.cursor("src"), Some(&serde_json::json!(1)));
+    assert_eq!(writer.progress().transfers, 1);
+    for tx in &txs[1..] {
+        assert!(writer.append_account_tx(tx).unwrap());
+    }
+    writer.finish("src", serde_json::json!(3)).unwrap();
+
+    let other = tempfile::tempdir().unwrap();
+    let clean = Store::init(other.path()).unwrap();
+    let mut writer = clean.writer(ETH).unwrap();
+    for tx in &txs {
+        writer.append_account_tx(tx).unwrap();
+    }
+    writer.finish("src", serde_json::json!(3)).unwrap();
+    let a = store.reader(ETH).unwrap();
+    let b = clean.reader(ETH).unwrap();
+    assert_eq!(a.transfer_count(), b.transfer_count());
+    assert_eq!(a.content_checksum(), b.content_checksum());
+}
+
+fn btc_addr(n: u8) -> Address {
+    Address::Bitcoin {
+        network: BitcoinNetwork::Regtest,
+        kind: BitcoinAddress::P2wpkh([n; 20]),
+    }
+}
+
+fn out(value: u64, n: u8) -> UtxoOutput {
+    UtxoOutput {
+        value,
+        address: btc_addr(n),
+    }
+}
+
+fn spend(tx: u32, vout: u32) -> UtxoInput {
+    UtxoInput {
+        prevout: Some(OutPoint { tx: hash(tx), vout }),
+        value: None,
+        address: None,
+    }
+}
+
+#[test]
+fn utxo_chain_links_spent_outputs() {
+    let regtest = Chain::Bitcoin(BitcoinNetwork::Regtest);
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::init(dir.path()).unwrap();
+    let mut writer = store.writer(regtest).unwrap();
+    let block = |height| BlockRef {
+        height,
+        timestamp: 1_600_000_000 + height,
+    };
+    let coinbase = UtxoTx {
+        hash: hash(1),
+        block: block(1),
+        inputs: vec![UtxoInput {
+            prevout: None,
+            value: None,
+            address: None,
+        }],
+        outputs: vec![out(50_0000_0000, 1)],
+    };
+    let pay = UtxoTx {
+        hash: hash(2),
+        block: block(2),
+        inputs: vec![spend(1, 0)],
+        outputs: vec![out(10_0000_0000, 2), out(39_9999_0000, 1)],
+    };
+    let external = UtxoTx {
+        hash: hash(3),
+        block: block(2),
+        inputs: vec![
+            spend(2, 0),
+            UtxoInput {
+                prevout: Some(OutPoint {
+                    tx: hash(99),
+                    vout: 7,
+                }),
+                value: Some(5_000),
+                address: Some(btc_addr(8)),
+            },
+        ],
+        outputs: vec![out(10_0000_4000, 3)],
+    };
+    for tx in [&coinbase, &pay, &external] {
+        writer.append_utxo_tx(tx).unwrap();
+    }
+    let bad = UtxoTx {
+        hash: hash(4),
+        block: block(3),
+        inputs: vec![spend(2, 5)],
+        outputs: vec![out(1, 1)],
+    };
+    let err = writer.append_utxo_tx(&bad).unwrap_err();
+    assert!(err.to_string().contains("has only 2 outputs"), "{err}");
+    writer.finish("src", serde_json::json!(null)).unwrap();
+
+    let reader = store.reader(regtest).unwrap();
+    assert_eq!(reader.tx_count(), 3);
+    assert_eq!((reader.input_count(), reader.output_count()), (4, 4));
+    assert_eq!(reader.tx_fee(1), Some(10_000));
+    assert_eq!(reader.tx_fee(2), Some(1_000));
+    assert_eq!(reader.tx_fee(0), None);
+    let first = reader.output(0).unwrap();
+    assert_eq!(first.spent_by, Some(1));
+    assert_eq!(reader.output(2).unwrap().spent_by, None);
+    assert_eq!(reader.output(1).unwrap().spent_by, Some(2));
+    let unlinked = reader.input(3).unwrap();
+    assert_eq!(unlinked.prevout.unwrap().vout, 7);
+    assert_eq!(unlinked.value, Some(5_000));
+    assert_eq!(reader.address(unlinked.address.unwrap()), Some(btc_addr(8)));
+    let a1 = reader.address_id(&btc_addr(1)).unwrap();
+    assert_eq!(reader.incoming(a1).collect::<Vec<_>>(), vec![0, 2]);
+    let stats = reader.stats();
+    assert_eq!(stats.records, 8);
+    assert_eq!(stats.unlinked_inputs, 1);
+}
+
+#[test]
+fn damage_is_detected_and_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::init(dir.path()).unwrap();
+    let mut writer = store.writer(ETH).unwrap();
+    for tx in account_txs() {
+        writer.append_account_tx(&tx).unwrap();
+    }
+    writer.finish("src", serde_json::json!(3)).unwrap();
+    let column = dir.path().join("chains/anvil/transfers.amount");
+    let mut bytes = std::fs::read(&column).unwrap();
+    bytes[3] ^= 0x40;
+    std::fs::write(&column, &bytes).unwrap();
+    let err = store.reader(ETH).err().unwrap();
+    assert!(matches!(err, StoreError::Corrupt { .. }));
+    let message = err.to_string();
+    assert!(
+        message.contains("transfers.amount") && message.contains("checksum"),
+        "{message}"
+    );
+
+    bytes[3] ^= 0x40;
+    std::fs::write(&column, &bytes[..bytes.len() - 5]).unwrap();
+    let message = store.reader(ETH).err().unwrap().to_string();
+    assert!(message.contains("truncated"), "{message}");
+
+    let missing = Store::open(&dir.path().join("nowhere")).unwrap_err();
+    assert!(missing.to_string().contains("chaintrail init"), "{missing}");
+    let err = store.reader(Chain::BITCOIN).err().unwrap();
+    assert!(err.to_string().contains("chains present: anvil"), "{err}");
+}
+
+#[test]
+fn a_second_writer_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::init(dir.path()).unwrap();
+    let _first = store.writer(ETH).unwrap();
+    let err = store.writer(ETH).err().unwrap();
+    assert!(matches!(err, StoreError::Locked(_)), "{err}");
+}
