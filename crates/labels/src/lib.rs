@@ -1,0 +1,41 @@
+//! Attribution layer of chaintrail: who an address belongs to, and the ledger of thefts.
+//!
+//! This crate owns
+//! - the OFAC SDN importers ([`ofac`]): the advanced XML, streamed (bzip2 or plain), and the
+//!   derived address-list CSVs, kept as dated snapshots from which listing and delisting dates
+//!   are derived (Tornado Cash: listed in the 2025-03-04 snapshot, delisted since the next);
+//! - GraphSense TagPack and ActorPack import, validation (file, line, field) and export
+//!   ([`tagpack`]), with a small line-aware YAML reader ([`yaml`]);
+//! - the Etherscan-family label clouds, Forta's labelled datasets and Tornado Cash's contract
+//!   list ([`evm`]);
+//! - one category taxonomy mapped from every source ([`Category`], tables in `docs/labels.md`);
+//! - the [`LabelStore`]: labels with provenance (source, file, line, confidence, valid from/to),
+//!   persisted under `<store dir>/labels/` with atomic writes, indexed in memory for lookups in
+//!   microseconds, strongest label first, optionally at a date;
+//! - the incident ledger ([`IncidentLedger`]): DPRK-attributed thefts and DeFi exploits with
+//!   tallies by year, actor and chain, and the comparison with published DPRK totals.
+//!
+//! Everything the CLI prints (`labels show|stats`, `incidents list|show|stats`) is a
+//! serde-serialisable struct returned from here. Bad input never panics and is never dropped
+//! silently: importers return an [`ImportReport`] with rows read, imported and rejected (with
+//! file, line, field and reason).
+
+pub mod category;
+mod date;
+mod error;
+pub mod evm;
+pub mod incidents;
+mod label;
+pub mod ofac;
+mod report;
+mod store;
+pub mod tagpack;
+pub mod yaml;
+
+pub use category::Category;
+pub use date::{Date, DateError};
+pub use error::{LabelError, Result};
+pub use incidents::{Incident, IncidentLedger};
+pub use label::{Label, Source, currency_chain, normalize_key};
+pub use report::{ImportReport, Issue};
+pub use store::{AddressReport, LabelStats, LabelStore, LabelView, LookupBench};

@@ -1,0 +1,90 @@
+use serde::Serialize;
+
+/// One problem found while importing: where it is and what was wrong.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Issue {
+    pub file: String,
+    /// 1-based line, 0 when the format has no line for it.
+    pub line: u64,
+    /// The field (column, YAML key, XML element) at fault, if one is.
+    pub field: Option<String>,
+    pub message: String,
+}
+
+impl std::fmt::Display for Issue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}", self.file, self.line)?;
+        if let Some(field) = &self.field {
+            write!(f, ": field `{field}`")?;
+        }
+        write!(f, ": {}", self.message)
+    }
+}
+
+/// What an import did: rows read, imported, rejected (each with its reason) and warnings
+/// (rows kept, but with something the user should know, e.g. an address kept as a raw string).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ImportReport {
+    pub source: String,
+    pub files: Vec<String>,
+    pub rows_read: u64,
+    pub imported: u64,
+    pub rejected: Vec<Issue>,
+    pub warnings: Vec<Issue>,
+    /// Files that could not be read at all (the rest of the import went on).
+    pub failed_files: Vec<Issue>,
+}
+
+impl ImportReport {
+    pub fn new(source: &str) -> ImportReport {
+        ImportReport {
+            source: source.to_string(),
+            ..ImportReport::default()
+        }
+    }
+
+    pub(crate) fn reject(
+        &mut self,
+        file: &str,
+        line: u64,
+        field: Option<&str>,
+        message: impl Into<String>,
+    ) {
+        self.rejected.push(Issue {
+            file: file.to_string(),
+            line,
+            field: field.map(str::to_string),
+            message: message.into(),
+        });
+    }
+
+    pub(crate) fn warn(
+        &mut self,
+        file: &str,
+        line: u64,
+        field: Option<&str>,
+        message: impl Into<String>,
+    ) {
+        self.warnings.push(Issue {
+            file: file.to_string(),
+            line,
+            field: field.map(str::to_string),
+            message: message.into(),
+        });
+    }
+
+    /// Fold another report (of another file of the same import) into this one.
+    pub fn merge(&mut self, other: ImportReport) {
+        self.files.extend(other.files);
+        self.rows_read += other.rows_read;
+        self.imported += other.imported;
+        self.rejected.extend(other.rejected);
+        self.warnings.extend(other.warnings);
+        self.failed_files.extend(other.failed_files);
+    }
+
+    /// Rows rejected, for the summary line.
+    pub fn rejected_count(&self) -> u64 {
+        self.rejected.len() as u64
+    }
+}
