@@ -421,12 +421,11 @@ impl BitcoinAddress {
         if script.is_p2sh() {
             return BitcoinAddress::P2sh(script.as_bytes()[2..22].try_into().unwrap_or([0; 20]));
         }
-        if let Some(version) = script.witness_version() {
-            if let Ok(program) = bitcoin::WitnessProgram::new(version, &script.as_bytes()[2..]) {
-                if let Ok(kind) = from_witness_program(&program) {
-                    return kind;
-                }
-            }
+        if let Some(version) = script.witness_version()
+            && let Ok(program) = bitcoin::WitnessProgram::new(version, &script.as_bytes()[2..])
+            && let Ok(kind) = from_witness_program(&program)
+        {
+            return kind;
         }
         if let Some(key) = script.p2pk_public_key() {
             return BitcoinAddress::P2pk(key.to_bytes().into());

@@ -178,11 +178,11 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<FileState, StoreError> 
         file.sync_all().map_err(|e| io_err(&tmp, "fsync", e))?;
     }
     fs::rename(&tmp, path).map_err(|e| io_err(path, "rename into place", e))?;
-    if let Some(dir) = path.parent() {
-        if let Ok(handle) = File::open(dir) {
-            // Directory fsync makes the rename durable; not all filesystems support it.
-            let _ = handle.sync_all();
-        }
+    if let Some(dir) = path.parent()
+        && let Ok(handle) = File::open(dir)
+    {
+        // Directory fsync makes the rename durable; not all filesystems support it.
+        let _ = handle.sync_all();
     }
     Ok(FileState {
         bytes: bytes.len() as u64,

@@ -31,7 +31,7 @@ pub use error::StoreError;
 pub use files::FileState;
 pub use reader::{
     ChainReader, ChainStats, FileStats, GroupBytes, InputView, OutputView, TransferColumns,
-    TransferView,
+    TransferView, UtxoColumns,
 };
 pub use writer::{ChainWriter, Progress};
 

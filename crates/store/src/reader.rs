@@ -71,6 +71,14 @@ pub struct TransferColumns<'a> {
     pub amount: &'a [u64],
 }
 
+/// The raw UTXO columns, for scans. `input_spent` holds output rows or the
+/// [`schema::INPUT_COINBASE`] / [`schema::INPUT_UNLINKED`] markers.
+pub struct UtxoColumns<'a> {
+    pub output_value: &'a [u64],
+    pub output_address: &'a [u32],
+    pub input_spent: &'a [u64],
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct FileStats {
     pub name: String,
@@ -419,6 +427,15 @@ impl ChainReader {
 
     pub fn output_values(&self) -> &[u64] {
         self.col(col::OUTPUT_VALUE)
+    }
+
+    /// The raw input and output columns, for scans.
+    pub fn utxo_columns(&self) -> UtxoColumns<'_> {
+        UtxoColumns {
+            output_value: self.col(col::OUTPUT_VALUE),
+            output_address: self.col(col::OUTPUT_ADDRESS),
+            input_spent: self.col(col::INPUT_SPENT),
+        }
     }
 
     pub fn tx_inputs(&self, tx: u32) -> std::ops::Range<u64> {

@@ -1,0 +1,209 @@
+//! `chaintrail bench store`: append throughput, full-scan throughput and bytes per record on a
+//! generated store. Figures go to docs/benchmarks.md by hand, with the command that made them.
+
+use std::time::Instant;
+
+use anyhow::bail;
+use chaintrail_core::{BitcoinNetwork, Chain, TransferKind};
+use chaintrail_store::{ChainReader, Store, schema};
+use clap::{Args, Subcommand};
+use serde::Serialize;
+
+use crate::commands::{Global, progress_bar};
+use crate::output::{Format, Table, emit};
+
+#[derive(Args)]
+pub struct BenchArgs {
+    #[command(subcommand)]
+    what: BenchWhat,
+}
+
+#[derive(Subcommand)]
+enum BenchWhat {
+    /// Build an account chain and a UTXO chain in --data-dir (must not hold them yet) and measure.
+    Store {
+        /// Account transfers to generate.
+        #[arg(long, default_value_t = 10_000_000)]
+        transfers: u64,
+        /// UTXO inputs + outputs to generate.
+        #[arg(long, default_value_t = 10_000_000)]
+        utxo_records: u64,
+        /// Full-scan repetitions (the median is reported).
+        #[arg(long, default_value_t = 5)]
+        scans: usize,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        #[arg(long, value_enum)]
+        format: Option<Format>,
+    },
+}
+
+#[derive(Serialize)]
+struct ChainBench {
+    chain: Chain,
+    records: u64,
+    append_seconds: f64,
+    append_records_per_second: f64,
+    index_seconds: f64,
+    scan_median_seconds: f64,
+    scan_records_per_core_second: f64,
+    bytes_per_record: f64,
+    adjacency_bytes_per_record: f64,
+    tx_hash_bytes_per_record: f64,
+    address_dictionary_bytes_per_address: f64,
+    scan_checksum: String,
+}
+
+pub fn run(global: &Global, args: BenchArgs) -> anyhow::Result<()> {
+    let BenchWhat::Store {
+        transfers,
+        utxo_records,
+        scans,
+        seed,
+        format,
+    } = args.what;
+    let store = Store::init(&global.data_dir)?;
+    let eth = Chain::Evm(31337);
+    let btc = Chain::Bitcoin(BitcoinNetwork::Regtest);
+    for chain in [eth, btc] {
+        if store.chains()?.contains(&chain) {
+            bail!(
+                "{} already holds {chain}: benchmark into an empty --data-dir",
+                store.dir().display()
+            );
+        }
+    }
+    let mut results = Vec::new();
+
+    let bar = progress_bar(transfers, "appending account transfers");
+    let started = Instant::now();
+    let mut writer = store.writer(eth)?;
+    let mut done = 0u64;
+    for tx in chaintrail_ingest::synthetic::account_txs(seed, transfers) {
+        done += tx.transfers.len() as u64;
+        writer.append_account_tx(&tx)?;
+        if done % 65_536 < 4 {
+            bar.set_position(done);
+        }
+    }
+    writer.commit("bench", serde_json::json!(done))?;
+    let append = started.elapsed().as_secs_f64();
+    let indexing = Instant::now();
+    writer.finish("bench", serde_json::json!(done))?;
+    let index_seconds = indexing.elapsed().as_secs_f64();
+    bar.finish_and_clear();
+    let reader = store.reader(eth)?;
+    results.push(measure(&reader, append, index_seconds, scans, scan_account));
+
+    let bar = progress_bar(utxo_records, "appending UTXO inputs and outputs");
+    let started = Instant::now();
+    let mut writer = store.writer(btc)?;
+    let mut done = 0u64;
+    for tx in chaintrail_ingest::synthetic::utxo_txs(seed, utxo_records) {
+        done += (tx.inputs.len() + tx.outputs.len()) as u64;
+        writer.append_utxo_tx(&tx)?;
+        if done % 65_536 < 5 {
+            bar.set_position(done);
+        }
+    }
+    writer.commit("bench", serde_json::json!(done))?;
+    let append = started.elapsed().as_secs_f64();
+    let indexing = Instant::now();
+    writer.finish("bench", serde_json::json!(done))?;
+    let index_seconds = indexing.elapsed().as_secs_f64();
+    bar.finish_and_clear();
+    let reader = store.reader(btc)?;
+    results.push(measure(&reader, append, index_seconds, scans, scan_utxo));
+
+    let mut table = Table::new(&[
+        "chain",
+        "records",
+        "append rec/s",
+        "index s",
+        "scan rec/core-s",
+        "B/record",
+        "adjacency B/rec",
+        "tx-hash B/rec",
+        "dict B/address",
+    ]);
+    for r in &results {
+        table.row(vec![
+            r.chain.to_string(),
+            r.records.to_string(),
+            format!("{:.0}", r.append_records_per_second),
+            format!("{:.2}", r.index_seconds),
+            format!("{:.0}", r.scan_records_per_core_second),
+            format!("{:.2}", r.bytes_per_record),
+            format!("{:.2}", r.adjacency_bytes_per_record),
+            format!("{:.2}", r.tx_hash_bytes_per_record),
+            format!("{:.2}", r.address_dictionary_bytes_per_address),
+        ]);
+    }
+    emit(
+        global.format.or(format).unwrap_or(Format::Table),
+        &results,
+        &[table],
+    )
+}
+
+fn measure(
+    reader: &ChainReader,
+    append_seconds: f64,
+    index_seconds: f64,
+    scans: usize,
+    scan: fn(&ChainReader) -> u128,
+) -> ChainBench {
+    let stats = reader.stats();
+    let mut times = Vec::new();
+    let mut checksum = 0;
+    for _ in 0..scans.max(1) {
+        let started = Instant::now();
+        checksum = std::hint::black_box(scan(reader));
+        times.push(started.elapsed().as_secs_f64());
+    }
+    times.sort_by(f64::total_cmp);
+    let median = times[times.len() / 2];
+    ChainBench {
+        chain: reader.chain(),
+        records: stats.records,
+        append_seconds,
+        append_records_per_second: stats.records as f64 / append_seconds,
+        index_seconds,
+        scan_median_seconds: median,
+        scan_records_per_core_second: stats.records as f64 / median,
+        bytes_per_record: stats.bytes_per_record,
+        adjacency_bytes_per_record: stats.adjacency_bytes_per_record,
+        tx_hash_bytes_per_record: stats.tx_hash_bytes_per_record,
+        address_dictionary_bytes_per_address: stats.address_dictionary_bytes_per_address,
+        scan_checksum: checksum.to_string(),
+    }
+}
+
+/// One pass over every transfer: sum of successful native value moved between two accounts and
+/// per-address activity folded into a checksum, so no column can be skipped.
+fn scan_account(reader: &ChainReader) -> u128 {
+    let columns = reader.transfer_columns();
+    let mut total: u128 = 0;
+    for i in 0..columns.amount.len() {
+        let (asset, kind, success) = schema::unpack_meta(columns.meta[i]);
+        if success && asset == 0 && kind == TransferKind::Native {
+            total = total.wrapping_add(u128::from(columns.amount[i]));
+        }
+        total = total.wrapping_add(u128::from(columns.from[i] ^ columns.to[i]));
+    }
+    total
+}
+
+/// One pass over every output and input: total output value and a fold of address ids and spent
+/// links.
+fn scan_utxo(reader: &ChainReader) -> u128 {
+    let columns = reader.utxo_columns();
+    let mut total: u128 = 0;
+    for (value, address) in columns.output_value.iter().zip(columns.output_address) {
+        total = total.wrapping_add(u128::from(*value) ^ u128::from(*address));
+    }
+    for &spent in columns.input_spent {
+        total = total.wrapping_add(u128::from(spent));
+    }
+    total
+}

@@ -1,0 +1,480 @@
+//! The subcommands: argument types and thin handlers over the library crates.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use chaintrail_core::{Address, Chain, ChainModel, TxHash};
+use chaintrail_ingest::{ImportFormat, ImportOptions};
+use chaintrail_store::{ChainStats, Store, StoreError};
+use clap::Args;
+use indicatif::{ProgressBar, ProgressStyle};
+
+use crate::output::{Format, Table, emit};
+
+pub struct Global {
+    pub data_dir: PathBuf,
+    pub format: Option<Format>,
+}
+
+impl Global {
+    fn format(&self, local: Option<Format>) -> Format {
+        local.or(self.format).unwrap_or(Format::Table)
+    }
+
+    fn store(&self) -> anyhow::Result<Store> {
+        Ok(Store::open(&self.data_dir)?)
+    }
+}
+
+/// A hint for errors the user can fix, printed under the error line.
+pub fn hint_for(err: &anyhow::Error) -> Option<String> {
+    if let Some(store) = err.downcast_ref::<StoreError>() {
+        return match store {
+            StoreError::NotInitialized(_) => {
+                Some("`chaintrail demo` builds a demonstration store in one step".to_string())
+            }
+            StoreError::Locked(_) => {
+                Some("only one import per chain can run at a time".to_string())
+            }
+            _ => None,
+        };
+    }
+    None
+}
+
+pub fn progress_bar(total: u64, what: &str) -> ProgressBar {
+    let bar = ProgressBar::new(total);
+    bar.set_style(
+        ProgressStyle::with_template(&format!(
+            "{what} [{{elapsed_precise}}] {{bar:40}} {{percent}}% ({{eta}} left)"
+        ))
+        .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    bar.enable_steady_tick(Duration::from_millis(200));
+    bar
+}
+
+// ---- init ----
+
+pub fn init(global: &Global) -> anyhow::Result<()> {
+    let store = Store::init(&global.data_dir)?;
+    println!("store ready at {}", store.dir().display());
+    Ok(())
+}
+
+// ---- import ----
+
+#[derive(Args)]
+pub struct ImportArgs {
+    /// Input format: flow-jsonl (chaintrail's own value-flow lines).
+    #[arg(long, default_value = "flow-jsonl")]
+    format: String,
+    /// The file or export directory to import.
+    path: PathBuf,
+    /// Commit a checkpoint after this many transactions.
+    #[arg(long, default_value_t = 10_000)]
+    checkpoint_every: u64,
+}
+
+pub fn import(global: &Global, args: ImportArgs) -> anyhow::Result<()> {
+    let format: ImportFormat = args.format.parse()?;
+    let store = Store::init(&global.data_dir)?;
+    let total = std::fs::metadata(&args.path)
+        .with_context(|| format!("cannot read {}", args.path.display()))?
+        .len();
+    let bar = progress_bar(total, "importing");
+    let on_progress = |done: u64, _total: u64| bar.set_position(done);
+    let options = ImportOptions {
+        checkpoint_every: args.checkpoint_every.max(1),
+        on_progress: &on_progress,
+    };
+    let report = chaintrail_ingest::import(&store, format, &args.path, &options)?;
+    bar.finish_and_clear();
+    let mut table = Table::new(&[
+        "chain",
+        "source",
+        "txs read",
+        "resumed",
+        "store txs",
+        "records",
+    ]);
+    let t = &report.totals;
+    table.row(vec![
+        report.chain.to_string(),
+        report.source.display().to_string(),
+        report.txs_read.to_string(),
+        report.resumed.to_string(),
+        t.txs.to_string(),
+        (t.transfers + t.inputs + t.outputs).to_string(),
+    ]);
+    emit(global.format(None), &report, &[table])
+}
+
+// ---- stats ----
+
+#[derive(Args)]
+pub struct StatsArgs {
+    /// Only this chain.
+    #[arg(long)]
+    chain: Option<Chain>,
+    #[arg(long, value_enum)]
+    format: Option<Format>,
+}
+
+pub fn stats_tables(stats: &[ChainStats]) -> Vec<Table> {
+    let mut summary = Table::new(&[
+        "chain",
+        "model",
+        "blocks",
+        "txs",
+        "records",
+        "addresses",
+        "assets",
+        "B/record",
+        "adjacency B/record",
+        "tx-hash B/record",
+        "dictionary B/address",
+    ])
+    .titled("Chains (records = transfers on account chains, inputs + outputs on UTXO chains)");
+    let mut files = Table::new(&["chain", "file", "bytes"]).titled("Files");
+    for s in stats {
+        summary.row(vec![
+            s.chain.to_string(),
+            format!("{:?}", s.model).to_lowercase(),
+            s.blocks.to_string(),
+            s.txs.to_string(),
+            s.records.to_string(),
+            s.addresses.to_string(),
+            s.assets.to_string(),
+            format!("{:.2}", s.bytes_per_record),
+            format!("{:.2}", s.adjacency_bytes_per_record),
+            format!("{:.2}", s.tx_hash_bytes_per_record),
+            format!("{:.2}", s.address_dictionary_bytes_per_address),
+        ]);
+        for f in &s.files {
+            files.row(vec![
+                s.chain.to_string(),
+                f.name.clone(),
+                f.bytes.to_string(),
+            ]);
+        }
+    }
+    vec![summary, files]
+}
+
+pub fn collect_stats(store: &Store, only: Option<Chain>) -> anyhow::Result<Vec<ChainStats>> {
+    let chains = match only {
+        Some(chain) => vec![chain],
+        None => store.chains()?,
+    };
+    chains
+        .into_iter()
+        .map(|chain| Ok(store.reader(chain)?.stats()))
+        .collect()
+}
+
+pub fn stats(global: &Global, args: StatsArgs) -> anyhow::Result<()> {
+    let store = global.store()?;
+    let stats = collect_stats(&store, args.chain)?;
+    if stats.is_empty() {
+        bail!(
+            "the store at {} is empty: import data with `chaintrail import` or run `chaintrail demo`",
+            store.dir().display()
+        );
+    }
+    emit(global.format(args.format), &stats, &stats_tables(&stats))
+}
+
+// ---- address ----
+
+#[derive(Args)]
+pub struct AddressArgs {
+    /// The address, in any valid form (EVM: any case with a correct EIP-55 checksum).
+    address: String,
+    /// The chain, when the address could be on several in the store.
+    #[arg(long)]
+    chain: Option<Chain>,
+    /// How many counterparties to list.
+    #[arg(long, default_value_t = 10)]
+    top: usize,
+    #[arg(long, value_enum)]
+    format: Option<Format>,
+}
+
+/// The chains in the store on which `text` is a valid address, with the parsed address.
+fn candidate_chains(
+    store: &Store,
+    text: &str,
+    only: Option<Chain>,
+) -> anyhow::Result<Vec<(Chain, Address)>> {
+    if let Some(chain) = only {
+        return Ok(vec![(chain, Address::parse(chain, text)?)]);
+    }
+    let (family, _) = Address::parse_any(text)?;
+    let mut found = Vec::new();
+    for chain in store.chains()? {
+        let same_family = match (chain, family) {
+            (Chain::Evm(_), Chain::Evm(_)) => true,
+            (a, b) => a == b,
+        };
+        if same_family {
+            found.push((chain, Address::parse(chain, text)?));
+        }
+    }
+    if found.is_empty() {
+        bail!(
+            "{text} is a {family} address, but the store has no data for that chain (chains: {})",
+            store
+                .chains()?
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+    Ok(found)
+}
+
+pub fn address(global: &Global, args: AddressArgs) -> anyhow::Result<()> {
+    let store = global.store()?;
+    let mut summaries = Vec::new();
+    for (chain, address) in candidate_chains(&store, &args.address, args.chain)? {
+        let reader = store.reader(chain)?;
+        if let Some(summary) = chaintrail_query::address_summary(&reader, &address, args.top) {
+            summaries.push(summary);
+        }
+    }
+    if summaries.is_empty() {
+        bail!("{} does not appear in the store", args.address);
+    }
+    let mut tables = Vec::new();
+    for s in &summaries {
+        let mut overview =
+            Table::new(&["field", "value"]).titled(format!("{} on {}", s.address, s.chain));
+        let seen = |b: Option<chaintrail_core::BlockRef>| {
+            b.map_or("-".to_string(), |b| {
+                format!("block {} (t={})", b.height, b.timestamp)
+            })
+        };
+        for (k, v) in [
+            ("type", s.address_type.to_string()),
+            ("incoming", s.incoming.to_string()),
+            ("outgoing", s.outgoing.to_string()),
+            ("first seen", seen(s.first_seen)),
+            ("last seen", seen(s.last_seen)),
+        ] {
+            overview.row(vec![k.to_string(), v]);
+        }
+        tables.push(overview);
+        let mut balances = Table::new(&["asset", "received", "sent", "balance"]).titled("Balances");
+        for b in &s.balances {
+            balances.row(vec![
+                b.asset.clone(),
+                b.received.format_units(b.decimals),
+                b.sent.format_units(b.decimals),
+                b.balance_units.clone(),
+            ]);
+        }
+        tables.push(balances);
+        let mut cps = Table::new(&["counterparty", "in", "out"]).titled("Top counterparties");
+        for c in &s.top_counterparties {
+            cps.row(vec![
+                c.address.clone(),
+                c.transfers_in.to_string(),
+                c.transfers_out.to_string(),
+            ]);
+        }
+        tables.push(cps);
+    }
+    emit(global.format(args.format), &summaries, &tables)
+}
+
+// ---- tx ----
+
+#[derive(Args)]
+pub struct TxArgs {
+    /// Transaction hash (64 hex digits, 0x optional).
+    hash: String,
+    #[arg(long)]
+    chain: Option<Chain>,
+    #[arg(long, value_enum)]
+    format: Option<Format>,
+}
+
+pub fn tx(global: &Global, args: TxArgs) -> anyhow::Result<()> {
+    let store = global.store()?;
+    let hash: TxHash = args.hash.parse()?;
+    let chains = match args.chain {
+        Some(chain) => vec![chain],
+        None => store.chains()?,
+    };
+    let mut found = None;
+    for chain in chains {
+        let reader = store.reader(chain)?;
+        if let Some(summary) = chaintrail_query::tx_summary(&reader, &hash) {
+            found = Some(summary);
+            break;
+        }
+    }
+    let Some(summary) = found else {
+        bail!("transaction {} is not in the store", args.hash);
+    };
+    let title = format!(
+        "{} on {} in block {}{}",
+        summary.hash,
+        summary.chain,
+        summary.block.height,
+        summary
+            .fee
+            .map(|f| format!(", fee {f}"))
+            .unwrap_or_default()
+    );
+    let mut tables = Vec::new();
+    if summary.chain.model() == ChainModel::Account {
+        let mut t = Table::new(&["#", "kind", "from", "to", "amount", "asset", "ok"]).titled(title);
+        for line in &summary.transfers {
+            t.row(vec![
+                line.position.to_string(),
+                line.kind.to_string(),
+                line.from.clone().unwrap_or_else(|| "(none)".into()),
+                line.to.clone().unwrap_or_else(|| "(none)".into()),
+                line.value.units.clone(),
+                line.value.asset.clone(),
+                line.success.to_string(),
+            ]);
+        }
+        tables.push(t);
+    } else {
+        let mut inputs = Table::new(&["#", "spends", "address", "value (sat)"]).titled(title);
+        for i in &summary.inputs {
+            inputs.row(vec![
+                i.index.to_string(),
+                if i.coinbase {
+                    "coinbase".into()
+                } else {
+                    i.prevout.clone().unwrap_or_default()
+                },
+                i.address.clone().unwrap_or_else(|| "-".into()),
+                i.value.map_or("-".into(), |v| v.to_string()),
+            ]);
+        }
+        let mut outputs = Table::new(&["vout", "address", "type", "value (sat)", "spent by"]);
+        for o in &summary.outputs {
+            outputs.row(vec![
+                o.vout.to_string(),
+                o.address.clone(),
+                o.address_type.to_string(),
+                o.value.to_string(),
+                o.spent_by.clone().unwrap_or_else(|| "unspent".into()),
+            ]);
+        }
+        tables.push(inputs);
+        tables.push(outputs);
+    }
+    emit(global.format(args.format), &summary, &tables)
+}
+
+// ---- export ----
+
+#[derive(Args)]
+pub struct ExportArgs {
+    /// Export format.
+    #[arg(long, default_value = "parquet", value_parser = ["parquet"])]
+    format: String,
+    /// Directory to write into; one subdirectory per chain.
+    #[arg(long, default_value = "chaintrail-export")]
+    out: PathBuf,
+    /// Only this chain.
+    #[arg(long)]
+    chain: Option<Chain>,
+}
+
+pub fn export(global: &Global, args: ExportArgs) -> anyhow::Result<()> {
+    let store = global.store()?;
+    let chains = match args.chain {
+        Some(chain) => vec![chain],
+        None => store.chains()?,
+    };
+    let mut exported = Vec::new();
+    let mut table = Table::new(&["chain", "table", "rows", "bytes", "path"]);
+    for chain in chains {
+        let reader = store.reader(chain)?;
+        let dir = args.out.join(chain.name());
+        let spinner = ProgressBar::new_spinner().with_message(format!("exporting {chain}"));
+        spinner.enable_steady_tick(Duration::from_millis(200));
+        let tables = chaintrail_export::export_parquet(&reader, &dir)?;
+        spinner.finish_and_clear();
+        for t in &tables {
+            table.row(vec![
+                chain.to_string(),
+                t.table.clone(),
+                t.rows.to_string(),
+                t.bytes.to_string(),
+                t.path.display().to_string(),
+            ]);
+        }
+        exported.extend(tables);
+    }
+    emit(global.format(None), &exported, &[table])
+}
+
+// ---- demo ----
+
+#[derive(Args)]
+pub struct DemoArgs {
+    /// Approximate number of account transfers to generate.
+    #[arg(long, default_value_t = 200_000)]
+    scale: u64,
+    /// Seed of the generated world.
+    #[arg(long, default_value_t = 7)]
+    seed: u64,
+    #[arg(long, value_enum)]
+    format: Option<Format>,
+}
+
+/// Until the scenario simulator lands, the demo builds a store from the synthetic load generator
+/// through the real import path (flow-jsonl files) and shows its statistics.
+pub fn demo(global: &Global, args: DemoArgs) -> anyhow::Result<()> {
+    let dir = &global.data_dir;
+    if dir.exists() {
+        std::fs::remove_dir_all(dir)
+            .with_context(|| format!("cannot clear {} for a fresh demo", dir.display()))?;
+    }
+    let store = Store::init(dir)?;
+    let work = dir.join("demo-input");
+    std::fs::create_dir_all(&work).with_context(|| format!("cannot create {}", work.display()))?;
+    let eth = Chain::Evm(31337);
+    let btc = Chain::Bitcoin(chaintrail_core::BitcoinNetwork::Regtest);
+    let inputs: [(Chain, PathBuf); 2] = [
+        (eth, work.join("anvil.flow.jsonl")),
+        (btc, work.join("bitcoin-regtest.flow.jsonl")),
+    ];
+    let account: Vec<_> = chaintrail_ingest::synthetic::account_txs(args.seed, args.scale)
+        .map(chaintrail_ingest::FlowRecord::Account)
+        .collect();
+    write_input(&inputs[0].1, eth, &account)?;
+    let utxo: Vec<_> = chaintrail_ingest::synthetic::utxo_txs(args.seed, args.scale / 2)
+        .map(chaintrail_ingest::FlowRecord::Utxo)
+        .collect();
+    write_input(&inputs[1].1, btc, &utxo)?;
+    for (_, path) in &inputs {
+        chaintrail_ingest::import(
+            &store,
+            ImportFormat::FlowJsonl,
+            path,
+            &ImportOptions::default(),
+        )?;
+    }
+    let stats = collect_stats(&store, None)?;
+    emit(global.format(args.format), &stats, &stats_tables(&stats))
+}
+
+fn write_input(
+    path: &Path,
+    chain: Chain,
+    records: &[chaintrail_ingest::FlowRecord],
+) -> anyhow::Result<()> {
+    chaintrail_ingest::write_flow_jsonl(path, chain, records)
+        .with_context(|| format!("cannot write {}", path.display()))
+}

@@ -1,0 +1,107 @@
+//! The `chaintrail` command: a thin shell over the library crates. Each subcommand parses its
+//! arguments, calls one library function and renders the result; no forensics logic lives here.
+
+mod bench;
+mod commands;
+mod output;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::output::Format;
+
+const ABOUT: &str = "Open blockchain forensics: ingest Bitcoin and EVM chains into one local store, \
+attribute and trace funds, screen addresses.";
+
+const AFTER_HELP: &str = "Start with `chaintrail demo`: it builds a store in ./chaintrail-data and \
+shows what is in it. Then try `chaintrail stats`, `chaintrail address <ADDR>` and `chaintrail tx <HASH>`.";
+
+#[derive(Parser)]
+#[command(name = "chaintrail", version, about = ABOUT, after_help = AFTER_HELP)]
+struct Cli {
+    /// Store directory.
+    #[arg(long, global = true, env = "CHAINTRAIL_DATA", default_value = chaintrail_store::DEFAULT_DATA_DIR)]
+    data_dir: PathBuf,
+
+    /// Output format of results (also accepted after the subcommand where it means output).
+    #[arg(long, value_enum)]
+    format: Option<Format>,
+
+    /// More log output (-v info, -vv debug, -vvv trace). Logs go to stderr.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    verbose: u8,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Build a demonstration store in a fresh data dir and show what is in it.
+    Demo(commands::DemoArgs),
+    /// Create an empty store (idempotent).
+    Init,
+    /// Import data from files into the store; resumes where an interrupted import stopped.
+    Import(commands::ImportArgs),
+    /// Rows per table, bytes per record and id counts, per chain.
+    Stats(commands::StatsArgs),
+    /// Balances, activity and top counterparties of an address.
+    Address(commands::AddressArgs),
+    /// A transaction's transfers, or its inputs and outputs and fee.
+    Tx(commands::TxArgs),
+    /// Export the canonical tables (Parquet, ethereum-etl / bitcoin-etl column names).
+    Export(commands::ExportArgs),
+    /// Measure the store: append and scan throughput, bytes per record.
+    Bench(bench::BenchArgs),
+}
+
+fn init_logging(verbose: u8) {
+    let level = match verbose {
+        0 => "warn",
+        1 => "info",
+        2 => "debug",
+        _ => "trace",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("CHAINTRAIL_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(cli.verbose);
+    let global = commands::Global {
+        data_dir: cli.data_dir,
+        format: cli.format,
+    };
+    let result = match cli.command {
+        Command::Demo(args) => commands::demo(&global, args),
+        Command::Init => commands::init(&global),
+        Command::Import(args) => commands::import(&global, args),
+        Command::Stats(args) => commands::stats(&global, args),
+        Command::Address(args) => commands::address(&global, args),
+        Command::Tx(args) => commands::tx(&global, args),
+        Command::Export(args) => commands::export(&global, args),
+        Command::Bench(args) => bench::run(&global, args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            let mut message = err.to_string();
+            for cause in err.chain().skip(1) {
+                message.push_str(": ");
+                message.push_str(&cause.to_string());
+            }
+            eprintln!("error: {message}");
+            if let Some(hint) = commands::hint_for(&err) {
+                eprintln!("hint: {hint}");
+            }
+            ExitCode::from(1)
+        }
+    }
+}
