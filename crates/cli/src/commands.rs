@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 use chaintrail_core::{Address, Chain, ChainModel, TxHash};
-use chaintrail_ingest::{ImportFormat, ImportOptions};
+use chaintrail_ingest::{FlowJsonl, ImportOptions, Importer};
 use chaintrail_store::{ChainStats, Store, StoreError};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -65,9 +65,12 @@ pub fn init(global: &Global) -> anyhow::Result<()> {
 
 // ---- import ----
 
+/// Every import format, in the order `--help` lists them.
+pub const IMPORTERS: &[&dyn Importer] = &[&FlowJsonl];
+
 #[derive(Args)]
 pub struct ImportArgs {
-    /// Input format: flow-jsonl (chaintrail's own value-flow lines).
+    /// Input format; `chaintrail import --help` lists them.
     #[arg(long, default_value = "flow-jsonl")]
     format: String,
     /// The file or export directory to import.
@@ -78,7 +81,7 @@ pub struct ImportArgs {
 }
 
 pub fn import(global: &Global, args: ImportArgs) -> anyhow::Result<()> {
-    let format: ImportFormat = args.format.parse()?;
+    let importer = chaintrail_ingest::find_importer(IMPORTERS, &args.format)?;
     let store = Store::init(&global.data_dir)?;
     let total = std::fs::metadata(&args.path)
         .with_context(|| format!("cannot read {}", args.path.display()))?
@@ -89,7 +92,7 @@ pub fn import(global: &Global, args: ImportArgs) -> anyhow::Result<()> {
         checkpoint_every: args.checkpoint_every.max(1),
         on_progress: &on_progress,
     };
-    let report = chaintrail_ingest::import(&store, format, &args.path, &options)?;
+    let report = importer.import(&store, &args.path, &options)?;
     bar.finish_and_clear();
     let mut table = Table::new(&[
         "chain",
@@ -459,12 +462,7 @@ pub fn demo(global: &Global, args: DemoArgs) -> anyhow::Result<()> {
         .collect();
     write_input(&inputs[1].1, btc, &utxo)?;
     for (_, path) in &inputs {
-        chaintrail_ingest::import(
-            &store,
-            ImportFormat::FlowJsonl,
-            path,
-            &ImportOptions::default(),
-        )?;
+        FlowJsonl.import(&store, path, &ImportOptions::default())?;
     }
     let stats = collect_stats(&store, None)?;
     emit(global.format(args.format), &stats, &stats_tables(&stats))

@@ -1,7 +1,7 @@
 //! Importers of chaintrail: they read outside formats and append value-flow records to the store.
 //!
 //! This crate owns
-//! - the import plug-in point ([`ImportFormat`], [`import`]): every format reports progress,
+//! - the import plug-in point ([`Importer`]): every format reports progress,
 //!   checkpoints through [`chaintrail_store::ChainWriter::commit`] with a resume cursor, and
 //!   resumes from that cursor when run again, so a killed import loses and duplicates nothing;
 //! - the native `flow-jsonl` format: a header line naming the chain, then one
@@ -15,9 +15,7 @@
 mod jsonl;
 pub mod synthetic;
 
-use std::fmt;
 use std::path::{Path, PathBuf};
-use std::str::FromStr;
 
 use chaintrail_core::Chain;
 use chaintrail_store::{Progress, Store, StoreError};
@@ -39,38 +37,68 @@ pub enum ImportError {
         line: u64,
         message: String,
     },
-    #[error("unknown import format `{0}`: available formats are {formats}", formats = ImportFormat::NAMES.join(", "))]
-    UnknownFormat(String),
+    #[error("unknown import format `{name}`: available formats are {known}")]
+    UnknownFormat { name: String, known: String },
+    /// A format-specific failure, already phrased for the user (what, where, what to do).
+    #[error("{0}")]
+    Source(String),
 }
 
-/// The formats `chaintrail import` understands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ImportFormat {
-    /// chaintrail's own value-flow JSON lines.
-    FlowJsonl,
+/// An import format: the plug-in point. Each format lives in its own module or crate, reads its
+/// source, appends through a [`chaintrail_store::ChainWriter`], commits checkpoints with a resume
+/// cursor, and resumes from that cursor when run again.
+pub trait Importer: Sync {
+    /// The name users pass to `chaintrail import --format`.
+    fn name(&self) -> &'static str;
+    /// One line for `--help` and error messages.
+    fn describe(&self) -> &'static str;
+    fn import(
+        &self,
+        store: &Store,
+        path: &Path,
+        options: &ImportOptions<'_>,
+    ) -> Result<ImportReport, ImportError>;
 }
 
-impl ImportFormat {
-    pub const NAMES: &'static [&'static str] = &["flow-jsonl"];
-}
+/// chaintrail's own value-flow JSON lines.
+pub struct FlowJsonl;
 
-impl FromStr for ImportFormat {
-    type Err = ImportError;
+impl Importer for FlowJsonl {
+    fn name(&self) -> &'static str {
+        "flow-jsonl"
+    }
 
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "flow-jsonl" | "jsonl" => Ok(ImportFormat::FlowJsonl),
-            other => Err(ImportError::UnknownFormat(other.to_string())),
-        }
+    fn describe(&self) -> &'static str {
+        "chaintrail value-flow JSON lines (a header naming the chain, then one transaction per line)"
+    }
+
+    fn import(
+        &self,
+        store: &Store,
+        path: &Path,
+        options: &ImportOptions<'_>,
+    ) -> Result<ImportReport, ImportError> {
+        jsonl::import(store, path, options)
     }
 }
 
-impl fmt::Display for ImportFormat {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            ImportFormat::FlowJsonl => f.write_str("flow-jsonl"),
-        }
-    }
+/// Find the importer called `name` among `importers`.
+pub fn find_importer<'a>(
+    importers: &[&'a dyn Importer],
+    name: &str,
+) -> Result<&'a dyn Importer, ImportError> {
+    importers
+        .iter()
+        .find(|i| i.name() == name)
+        .copied()
+        .ok_or_else(|| ImportError::UnknownFormat {
+            name: name.to_string(),
+            known: importers
+                .iter()
+                .map(|i| i.name())
+                .collect::<Vec<_>>()
+                .join(", "),
+        })
 }
 
 /// How an import runs.
@@ -102,16 +130,4 @@ pub struct ImportReport {
     pub resumed: bool,
     /// Store totals after the import.
     pub totals: Progress,
-}
-
-/// Import `path` in `format` into the store.
-pub fn import(
-    store: &Store,
-    format: ImportFormat,
-    path: &Path,
-    options: &ImportOptions<'_>,
-) -> Result<ImportReport, ImportError> {
-    match format {
-        ImportFormat::FlowJsonl => jsonl::import(store, path, options),
-    }
 }
