@@ -135,22 +135,19 @@ pub(crate) fn import(
         }
         let text = line.trim_end();
         if !text.is_empty() {
-            let record: FlowRecord = serde_json::from_str(text)
-                .map_err(|e| parse_err(cursor.line, format!("not a transaction record: {e}")))?;
-            match (&record, chain.model()) {
-                (FlowRecord::Account(tx), ChainModel::Account) => {
-                    writer.append_account_tx(tx)?;
+            let bad = |e: serde_json::Error| {
+                parse_err(
+                    cursor.line,
+                    format!("not a {chain} transaction record: {e}"),
+                )
+            };
+            match chain.model() {
+                ChainModel::Account => writer
+                    .append_account_tx(&serde_json::from_str::<AccountTx>(text).map_err(bad)?)?,
+                ChainModel::Utxo => {
+                    writer.append_utxo_tx(&serde_json::from_str::<UtxoTx>(text).map_err(bad)?)?
                 }
-                (FlowRecord::Utxo(tx), ChainModel::Utxo) => {
-                    writer.append_utxo_tx(tx)?;
-                }
-                _ => {
-                    return Err(parse_err(
-                        cursor.line,
-                        format!("record does not match the header's chain {chain}"),
-                    ));
-                }
-            }
+            };
             txs_read += 1;
             since_checkpoint += 1;
         }
