@@ -29,7 +29,8 @@ pub enum BitcoinAddress {
     P2wpkh([u8; 20]),
     P2wsh([u8; 32]),
     P2tr([u8; 32]),
-    /// Segwit versions 2..=16, not yet given meaning by a soft fork. Program length 2..=40.
+    /// Segwit programs not yet given meaning by a soft fork: versions 2..=16, and version 1 with a
+    /// program that is not 32 bytes (e.g. pay-to-anchor). Program length 2..=40.
     WitnessUnknown {
         version: u8,
         program: Box<[u8]>,
@@ -271,9 +272,11 @@ fn network_name(text: &str) -> &'static str {
 }
 
 fn witness_unknown(version: u8, program: &[u8]) -> Result<BitcoinAddress, String> {
-    if !(2..=16).contains(&version) {
+    // Version 1 programs of any length but 32 (taproot) are unknown too, e.g. pay-to-anchor.
+    if !(1..=16).contains(&version) || (version == 1 && program.len() == 32) {
         return Err(format!(
-            "witness version {version} is not an unknown version (2..=16)"
+            "witness version {version} with a {}-byte program is not an unknown witness program",
+            program.len()
         ));
     }
     if !(2..=40).contains(&program.len()) {
@@ -409,34 +412,94 @@ pub(crate) fn from_witness_program(
 }
 
 impl BitcoinAddress {
-    /// Classify an output script, as a node would when it reports the output's address.
+    /// Classify an output script the way Bitcoin Core's `Solver` does when it reports the
+    /// output's type: P2PK and bare multisig are recognised by the size and prefix of their keys
+    /// (not by the keys being valid curve points), segwit v0 programs of other lengths are
+    /// non-standard, and version 1 programs other than 32 bytes are unknown witness programs.
     pub fn from_script(script: &bitcoin::Script) -> BitcoinAddress {
         use bitcoin::hashes::sha256;
+        let bytes = script.as_bytes();
         if script.is_op_return() {
             return BitcoinAddress::NullData;
         }
         if script.is_p2pkh() {
-            return BitcoinAddress::P2pkh(script.as_bytes()[3..23].try_into().unwrap_or([0; 20]));
+            return BitcoinAddress::P2pkh(bytes[3..23].try_into().unwrap_or([0; 20]));
         }
         if script.is_p2sh() {
-            return BitcoinAddress::P2sh(script.as_bytes()[2..22].try_into().unwrap_or([0; 20]));
+            return BitcoinAddress::P2sh(bytes[2..22].try_into().unwrap_or([0; 20]));
         }
         if let Some(version) = script.witness_version()
-            && let Ok(program) = bitcoin::WitnessProgram::new(version, &script.as_bytes()[2..])
+            && let Ok(program) = bitcoin::WitnessProgram::new(version, &bytes[2..])
             && let Ok(kind) = from_witness_program(&program)
         {
             return kind;
         }
-        if let Some(key) = script.p2pk_public_key() {
-            return BitcoinAddress::P2pk(key.to_bytes().into());
+        if let Some(key) = p2pk_key(bytes) {
+            return BitcoinAddress::P2pk(key.into());
         }
-        let hash = sha256::Hash::hash(script.as_bytes()).to_byte_array();
-        if script.is_multisig() {
+        let hash = sha256::Hash::hash(bytes).to_byte_array();
+        if is_bare_multisig(bytes) {
             BitcoinAddress::Multisig(hash)
         } else {
             BitcoinAddress::NonStandard(hash)
         }
     }
+
+    /// The P2PKH address that pays the same key as a P2PK output: Core and explorers show P2PK
+    /// outputs under it, and coins sent to it are spendable by the same key. `None` for every
+    /// other kind.
+    pub fn p2pkh_equivalent(&self) -> Option<BitcoinAddress> {
+        use bitcoin::hashes::hash160;
+        match self {
+            BitcoinAddress::P2pk(key) => Some(BitcoinAddress::P2pkh(
+                hash160::Hash::hash(key).to_byte_array(),
+            )),
+            _ => None,
+        }
+    }
+}
+
+/// A public key of a size and prefix Core accepts in an output script (`CPubKey::ValidSize`).
+fn valid_key_shape(key: &[u8]) -> bool {
+    match key.len() {
+        33 => matches!(key[0], 2 | 3),
+        65 => matches!(key[0], 4 | 6 | 7),
+        _ => false,
+    }
+}
+
+/// The key of a `<key> OP_CHECKSIG` script.
+fn p2pk_key(script: &[u8]) -> Option<&[u8]> {
+    const OP_CHECKSIG: u8 = 0xac;
+    let (&push, rest) = script.split_first()?;
+    let (&last, key) = rest.split_last()?;
+    (last == OP_CHECKSIG && usize::from(push) == key.len() && valid_key_shape(key)).then_some(key)
+}
+
+/// `OP_m <key>… OP_n OP_CHECKMULTISIG` with 1 ≤ m ≤ n ≤ 16 keys of valid shape.
+fn is_bare_multisig(script: &[u8]) -> bool {
+    const OP_1: u8 = 0x51;
+    const OP_16: u8 = 0x60;
+    const OP_CHECKMULTISIG: u8 = 0xae;
+    let small = |op: u8| (OP_1..=OP_16).contains(&op).then(|| op - OP_1 + 1);
+    let Some(m) = script.first().copied().and_then(small) else {
+        return false;
+    };
+    let mut at = 1;
+    let mut keys = 0u8;
+    while let Some(&push) = script.get(at)
+        && (push == 33 || push == 65)
+    {
+        match script.get(at + 1..at + 1 + usize::from(push)) {
+            Some(key) if valid_key_shape(key) => keys += 1,
+            _ => return false,
+        }
+        at += 1 + usize::from(push);
+    }
+    script.len() == at + 2
+        && script[at + 1] == OP_CHECKMULTISIG
+        && small(script[at]) == Some(keys)
+        && m <= keys
 }
 
 impl fmt::Display for Address {
