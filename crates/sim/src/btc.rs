@@ -1,0 +1,413 @@
+//! The Bitcoin ledger of the simulated world: wallets owning UTXOs, address generation with
+//! mixed script types, fee estimation by virtual size, and the transaction builder that keeps
+//! Σ inputs − Σ outputs = fee ≥ 0 for every transaction.
+
+use alloy_primitives::keccak256;
+use chaintrail_core::{
+    Address, BitcoinAddress, BitcoinNetwork, BlockRef, OutPoint, TxHash, UtxoInput, UtxoOutput,
+    UtxoTx,
+};
+use rand::Rng;
+use rand_chacha::ChaCha8Rng;
+
+use crate::SimError;
+use crate::model::{BtcBlock, BtcTx};
+
+pub(crate) const COIN: u64 = 100_000_000;
+pub(crate) const DUST: u64 = 546;
+pub(crate) const SUBSIDY: u64 = 312_500_000;
+
+/// The script type a wallet receives on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Script {
+    P2wpkh,
+    P2pkh,
+    P2sh,
+    P2tr,
+}
+
+impl Script {
+    pub(crate) fn random(rng: &mut ChaCha8Rng) -> Script {
+        match rng.random_range(0..100) {
+            0..60 => Script::P2wpkh,
+            60..75 => Script::P2pkh,
+            75..90 => Script::P2sh,
+            _ => Script::P2tr,
+        }
+    }
+}
+
+/// Virtual bytes one input of an address of this kind costs (P2SH assumed P2SH-P2WPKH).
+pub(crate) fn input_vbytes(address: &Address) -> u64 {
+    match address {
+        Address::Bitcoin { kind, .. } => match kind {
+            BitcoinAddress::P2pkh(_) => 148,
+            BitcoinAddress::P2sh(_) => 91,
+            BitcoinAddress::P2tr(_) => 58,
+            _ => 68,
+        },
+        Address::Evm(_) => 68,
+    }
+}
+
+pub(crate) fn output_vbytes(address: &Address) -> u64 {
+    match address {
+        Address::Bitcoin { kind, .. } => match kind {
+            BitcoinAddress::P2pkh(_) => 34,
+            BitcoinAddress::P2sh(_) => 32,
+            BitcoinAddress::P2tr(_) => 43,
+            _ => 31,
+        },
+        Address::Evm(_) => 31,
+    }
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Utxo {
+    pub outpoint: OutPoint,
+    pub value: u64,
+    pub addr: Address,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Wallet {
+    pub script: Script,
+    pub utxos: Vec<Utxo>,
+}
+
+impl Wallet {
+    pub(crate) fn balance(&self) -> u64 {
+        self.utxos.iter().map(|u| u.value).sum()
+    }
+}
+
+/// Where the change of a payment goes.
+pub(crate) enum Change {
+    /// A fresh address of the paying wallet.
+    Fresh,
+    /// This address (of the paying wallet).
+    To(Address),
+}
+
+/// Which coins a payment spends.
+pub(crate) enum Select {
+    /// Random coins of the wallet until the amount and fee are covered.
+    Random,
+    /// Every coin of the wallet.
+    All,
+}
+
+/// The result of a payment.
+pub(crate) struct Paid {
+    pub txid: TxHash,
+    pub fee: u64,
+    pub change: Option<(Address, u64)>,
+    pub spent: u64,
+}
+
+pub(crate) struct Btc {
+    pub wallets: Vec<Wallet>,
+    pub block: BtcBlock,
+    pub feerate: u64,
+    block_fees: u64,
+    seed: u64,
+    addr_counter: u64,
+    tx_counter: u64,
+}
+
+pub(crate) const NETWORK: BitcoinNetwork = BitcoinNetwork::Regtest;
+
+fn derived(seed: u64, domain: &str, counter: u64) -> [u8; 32] {
+    let mut buf = Vec::with_capacity(16 + domain.len());
+    buf.extend_from_slice(&seed.to_le_bytes());
+    buf.extend_from_slice(domain.as_bytes());
+    buf.extend_from_slice(&counter.to_le_bytes());
+    keccak256(&buf).0
+}
+
+impl Btc {
+    pub(crate) fn new(seed: u64) -> Btc {
+        Btc {
+            wallets: Vec::new(),
+            block: BtcBlock {
+                height: 0,
+                timestamp: 0,
+                hash: [0; 32],
+                parent_hash: [0; 32],
+                txs: Vec::new(),
+            },
+            feerate: 5,
+            block_fees: 0,
+            seed,
+            addr_counter: 0,
+            tx_counter: 0,
+        }
+    }
+
+    pub(crate) fn new_wallet(&mut self, script: Script) -> usize {
+        self.wallets.push(Wallet {
+            script,
+            utxos: Vec::new(),
+        });
+        self.wallets.len() - 1
+    }
+
+    pub(crate) fn new_address(&mut self, script: Script) -> Address {
+        let h = derived(self.seed, "btc-address", self.addr_counter);
+        self.addr_counter += 1;
+        let mut h20 = [0u8; 20];
+        h20.copy_from_slice(&h[..20]);
+        let kind = match script {
+            Script::P2wpkh => BitcoinAddress::P2wpkh(h20),
+            Script::P2pkh => BitcoinAddress::P2pkh(h20),
+            Script::P2sh => BitcoinAddress::P2sh(h20),
+            Script::P2tr => BitcoinAddress::P2tr(h),
+        };
+        Address::Bitcoin {
+            network: NETWORK,
+            kind,
+        }
+    }
+
+    /// A fresh receiving address of wallet `w`.
+    pub(crate) fn fresh(&mut self, w: usize) -> Address {
+        let script = self.wallets[w].script;
+        self.new_address(script)
+    }
+
+    pub(crate) fn balance(&self, w: usize) -> u64 {
+        self.wallets[w].balance()
+    }
+
+    fn block_ref(&self) -> BlockRef {
+        BlockRef {
+            height: self.block.height,
+            timestamp: self.block.timestamp,
+        }
+    }
+
+    /// Fee for a transaction with these inputs and outputs at the block's fee rate.
+    pub(crate) fn fee_for(&self, inputs: &[&Address], outputs: &[&Address], op_return: usize) -> u64 {
+        let mut vbytes = 11;
+        vbytes += inputs.iter().map(|a| input_vbytes(a)).sum::<u64>();
+        vbytes += outputs.iter().map(|a| output_vbytes(a)).sum::<u64>();
+        if op_return > 0 {
+            vbytes += 11 + op_return as u64;
+        }
+        vbytes * self.feerate
+    }
+
+    /// Record a transaction spending `inputs` to `outputs` (owner wallet, address, value).
+    /// The fee is whatever the inputs hold beyond the outputs.
+    pub(crate) fn emit(
+        &mut self,
+        inputs: Vec<Utxo>,
+        outputs: Vec<(usize, Address, u64)>,
+        op_return: Option<Vec<u8>>,
+    ) -> Result<TxHash, SimError> {
+        let total_in: u64 = inputs.iter().map(|u| u.value).sum();
+        let total_out: u64 = outputs.iter().map(|o| o.2).sum();
+        let fee = total_in.checked_sub(total_out).ok_or_else(|| {
+            SimError::Invariant(format!("outputs {total_out} exceed inputs {total_in}"))
+        })?;
+        if inputs.is_empty() {
+            return Err(SimError::Invariant("transaction without inputs".into()));
+        }
+        self.block_fees += fee;
+        let txid = TxHash(derived(self.seed, "btc-tx", self.tx_counter));
+        self.tx_counter += 1;
+        let mut flow_outputs = Vec::with_capacity(outputs.len() + 1);
+        for (vout, (w, addr, value)) in outputs.into_iter().enumerate() {
+            flow_outputs.push(UtxoOutput {
+                value,
+                address: addr.clone(),
+            });
+            self.wallets[w].utxos.push(Utxo {
+                outpoint: OutPoint {
+                    tx: txid,
+                    vout: vout as u32,
+                },
+                value,
+                addr,
+            });
+        }
+        if op_return.is_some() {
+            flow_outputs.push(UtxoOutput {
+                value: 0,
+                address: Address::Bitcoin {
+                    network: NETWORK,
+                    kind: BitcoinAddress::NullData,
+                },
+            });
+        }
+        let flow = UtxoTx {
+            hash: txid,
+            block: self.block_ref(),
+            inputs: inputs
+                .into_iter()
+                .map(|u| UtxoInput {
+                    prevout: Some(u.outpoint),
+                    value: Some(u.value),
+                    address: Some(u.addr),
+                })
+                .collect(),
+            outputs: flow_outputs,
+        };
+        self.block.txs.push(BtcTx { flow, op_return });
+        Ok(txid)
+    }
+
+    /// Take coins of wallet `w` worth at least `amount` plus the fee of the resulting
+    /// transaction; `None` (and nothing taken) when the wallet cannot pay.
+    fn take(
+        &mut self,
+        rng: &mut ChaCha8Rng,
+        w: usize,
+        select: &Select,
+        amount: u64,
+        outputs: &[&Address],
+        op_return: usize,
+    ) -> Option<Vec<Utxo>> {
+        let wallet = &mut self.wallets[w];
+        if wallet.utxos.is_empty() {
+            return None;
+        }
+        let mut taken = Vec::new();
+        match select {
+            Select::All => taken = std::mem::take(&mut wallet.utxos),
+            Select::Random => {
+                let mut sum = 0u64;
+                while !wallet.utxos.is_empty() && taken.len() < 60 {
+                    let i = rng.random_range(0..wallet.utxos.len());
+                    let u = wallet.utxos.swap_remove(i);
+                    sum += u.value;
+                    taken.push(u);
+                    if sum >= amount + (taken.len() as u64 * 150 + 200) * self.feerate {
+                        break;
+                    }
+                }
+            }
+        }
+        let addrs: Vec<&Address> = taken.iter().map(|u| &u.addr).collect();
+        let fee = self.fee_for(&addrs, outputs, op_return) + 43 * self.feerate;
+        let sum: u64 = taken.iter().map(|u| u.value).sum();
+        if sum < amount + fee {
+            self.wallets[w].utxos.extend(taken);
+            return None;
+        }
+        Some(taken)
+    }
+
+    /// Pay `outputs` from wallet `w`, with change as asked (dropped to the fee when dust).
+    pub(crate) fn pay(
+        &mut self,
+        rng: &mut ChaCha8Rng,
+        w: usize,
+        select: Select,
+        outputs: Vec<(usize, Address, u64)>,
+        op_return: Option<Vec<u8>>,
+        change: Change,
+    ) -> Result<Option<Paid>, SimError> {
+        let amount: u64 = outputs.iter().map(|o| o.2).sum();
+        let out_addrs: Vec<&Address> = outputs.iter().map(|o| &o.1).collect();
+        let op_len = op_return.as_ref().map_or(0, Vec::len);
+        let Some(inputs) = self.take(rng, w, &select, amount, &out_addrs, op_len) else {
+            return Ok(None);
+        };
+        let change_addr = match change {
+            Change::Fresh => self.fresh(w),
+            Change::To(a) => a,
+        };
+        let in_addrs: Vec<&Address> = inputs.iter().map(|u| &u.addr).collect();
+        let mut all_out = out_addrs.clone();
+        all_out.push(&change_addr);
+        let fee = self.fee_for(&in_addrs, &all_out, op_len);
+        let spent: u64 = inputs.iter().map(|u| u.value).sum();
+        let rest = spent - amount - fee;
+        let mut outputs = outputs;
+        let change = if rest > DUST {
+            outputs.push((w, change_addr.clone(), rest));
+            Some((change_addr, rest))
+        } else {
+            None
+        };
+        let fee = spent - outputs.iter().map(|o| o.2).sum::<u64>();
+        let txid = self.emit(inputs, outputs, op_return)?;
+        Ok(Some(Paid {
+            txid,
+            fee,
+            change,
+            spent,
+        }))
+    }
+
+    /// Spend every coin of wallet `w` to one output, the fee taken from the amount.
+    pub(crate) fn sweep(&mut self, w: usize, dest_w: usize, dest: Address) -> Result<Option<Paid>, SimError> {
+        let inputs = std::mem::take(&mut self.wallets[w].utxos);
+        let addrs: Vec<&Address> = inputs.iter().map(|u| &u.addr).collect();
+        let fee = self.fee_for(&addrs, &[&dest], 0);
+        let spent: u64 = inputs.iter().map(|u| u.value).sum();
+        if inputs.is_empty() || spent < fee + DUST {
+            self.wallets[w].utxos = inputs;
+            return Ok(None);
+        }
+        let txid = self.emit(inputs, vec![(dest_w, dest, spent - fee)], None)?;
+        Ok(Some(Paid {
+            txid,
+            fee,
+            change: None,
+            spent,
+        }))
+    }
+
+    /// Close the current block (prepending its coinbase paying subsidy and fees to
+    /// `miner_wallet`) and open the next. Returns the closed block.
+    pub(crate) fn finish_block(
+        &mut self,
+        miner_wallet: usize,
+        reward: u64,
+        next_height: u64,
+        next_timestamp: u64,
+    ) -> BtcBlock {
+        let txid = TxHash(derived(self.seed, "btc-coinbase", self.block.height));
+        let value = reward + self.block_fees;
+        let addr = self.fresh(miner_wallet);
+        self.wallets[miner_wallet].utxos.push(Utxo {
+            outpoint: OutPoint { tx: txid, vout: 0 },
+            value,
+            addr: addr.clone(),
+        });
+        let coinbase = BtcTx {
+            flow: UtxoTx {
+                hash: txid,
+                block: self.block_ref(),
+                inputs: vec![UtxoInput {
+                    prevout: None,
+                    value: None,
+                    address: None,
+                }],
+                outputs: vec![UtxoOutput {
+                    value,
+                    address: addr,
+                }],
+            },
+            op_return: None,
+        };
+        self.block.txs.insert(0, coinbase);
+        self.block_fees = 0;
+        let next = BtcBlock {
+            height: next_height,
+            timestamp: next_timestamp,
+            hash: derived(self.seed, "btc-block", next_height),
+            parent_hash: self.block.hash,
+            txs: Vec::new(),
+        };
+        std::mem::replace(&mut self.block, next)
+    }
+
+    /// Open block 0.
+    pub(crate) fn open_genesis(&mut self, timestamp: u64) {
+        self.block.timestamp = timestamp;
+        self.block.hash = derived(self.seed, "btc-block", 0);
+    }
+}

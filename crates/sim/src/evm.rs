@@ -1,0 +1,799 @@
+//! The EVM ledger of the simulated world: accounts and balances, the transaction builder that
+//! charges gas (priority fee to the block's fee recipient, base fee burnt), and the contracts:
+//! ERC-20 tokens (a freezable USD stablecoin, a staking token, WETH), a Uniswap-V2-style router
+//! and pairs, Tornado-style fixed-denomination pools, and a THORChain-style bridge router.
+
+use alloy_primitives::{U256, keccak256};
+use chaintrail_core::{
+    AccountTransfer, AccountTx, Address, Amount, AssetKind, BlockRef, TransferKind, TxHash,
+};
+
+use crate::SimError;
+use crate::abi::{self, Tok, Topics, word_addr, word_u128};
+use crate::model::{EvmBlock, EvmLog, EvmTrace, EvmTx};
+
+pub(crate) const ETH: usize = 0;
+pub(crate) const USDC: usize = 1;
+pub(crate) const STK: usize = 2;
+pub(crate) const WETH: usize = 3;
+
+pub(crate) const GWEI: u64 = 1_000_000_000;
+pub(crate) const ETHER: u128 = 1_000_000_000_000_000_000;
+
+/// Gas used by each kind of call (close to mainnet figures).
+pub(crate) const GAS_TRANSFER: u64 = 21_000;
+pub(crate) const GAS_TOKEN: u64 = 52_000;
+pub(crate) const GAS_SWAP: u64 = 152_000;
+pub(crate) const GAS_TORNADO_DEPOSIT: u64 = 1_050_000;
+pub(crate) const GAS_TORNADO_WITHDRAW: u64 = 360_000;
+pub(crate) const GAS_BRIDGE: u64 = 64_000;
+pub(crate) const GAS_ADMIN: u64 = 47_000;
+
+#[derive(Debug, Clone)]
+pub(crate) struct Account {
+    pub addr: [u8; 20],
+    pub bal: [u128; 4],
+    pub nonce: u64,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Pair {
+    pub acct: u32,
+    pub token: usize,
+    /// Whether WETH sorts before the other token (it is `token0`).
+    pub weth_is_token0: bool,
+    pub reserve_weth: u128,
+    pub reserve_token: u128,
+}
+
+/// A Tornado-style deposit note, kept by whoever deposited until it is withdrawn.
+#[derive(Debug, Clone)]
+pub(crate) struct Note {
+    pub pool: usize,
+    pub nullifier_hash: [u8; 32],
+    pub deposit_tx: TxHash,
+    pub depositor: u32,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Pool {
+    pub acct: u32,
+    pub denomination: u128,
+    pub next_leaf: u32,
+}
+
+/// A transaction under construction. Balance changes are applied as they are recorded.
+pub(crate) struct TxBuild {
+    from: u32,
+    to: u32,
+    value: u128,
+    input: Vec<u8>,
+    gas_used: u64,
+    priority: u64,
+    transfers: Vec<AccountTransfer>,
+    logs: Vec<EvmLog>,
+    traces: Vec<EvmTrace>,
+}
+
+pub(crate) struct Evm {
+    pub accts: Vec<Account>,
+    pub chain_token: [u32; 4],
+    pub pairs: Vec<Pair>,
+    pub router: u32,
+    pub pools: Vec<Pool>,
+    pub bridge_router: u32,
+    pub bridge_vault: u32,
+    pub token_owner: u32,
+    pub frozen: Vec<u32>,
+    pub topics: Topics,
+    miner: u32,
+    seed: u64,
+    tx_counter: u64,
+    pub block: EvmBlock,
+    pub block_transfers: u64,
+}
+
+fn derived(seed: u64, domain: &str, counter: u64) -> [u8; 32] {
+    let mut buf = Vec::with_capacity(16 + domain.len());
+    buf.extend_from_slice(&seed.to_le_bytes());
+    buf.extend_from_slice(domain.as_bytes());
+    buf.extend_from_slice(&counter.to_le_bytes());
+    keccak256(&buf).0
+}
+
+pub(crate) fn evm_address(raw: [u8; 20]) -> Address {
+    Address::Evm(raw)
+}
+
+impl Evm {
+    pub(crate) fn new(seed: u64) -> Evm {
+        Evm {
+            accts: Vec::new(),
+            chain_token: [0; 4],
+            pairs: Vec::new(),
+            router: 0,
+            pools: Vec::new(),
+            bridge_router: 0,
+            bridge_vault: 0,
+            token_owner: 0,
+            frozen: Vec::new(),
+            topics: Topics::new(),
+            miner: 0,
+            seed,
+            tx_counter: 0,
+            block: EvmBlock {
+                number: 0,
+                timestamp: 0,
+                hash: [0; 32],
+                parent_hash: [0; 32],
+                miner: [0; 20],
+                base_fee_per_gas: 0,
+                gas_limit: 30_000_000,
+                genesis: None,
+                txs: Vec::new(),
+            },
+            block_transfers: 0,
+        }
+    }
+
+    /// A fresh account with a deterministic address.
+    pub(crate) fn new_account(&mut self) -> u32 {
+        let id = self.accts.len() as u32;
+        let h = derived(self.seed, "evm-account", u64::from(id));
+        let mut addr = [0u8; 20];
+        addr.copy_from_slice(&h[12..]);
+        self.accts.push(Account {
+            addr,
+            bal: [0; 4],
+            nonce: 0,
+        });
+        id
+    }
+
+    pub(crate) fn addr(&self, acct: u32) -> [u8; 20] {
+        self.accts[acct as usize].addr
+    }
+
+    pub(crate) fn bal(&self, acct: u32, asset: usize) -> u128 {
+        self.accts[acct as usize].bal[asset]
+    }
+
+    pub(crate) fn asset_kind(&self, asset: usize) -> AssetKind {
+        if asset == ETH {
+            AssetKind::Native
+        } else {
+            AssetKind::Token(evm_address(self.addr(self.chain_token[asset])))
+        }
+    }
+
+    pub(crate) fn block_ref(&self) -> BlockRef {
+        BlockRef {
+            height: self.block.number,
+            timestamp: self.block.timestamp,
+        }
+    }
+
+    /// Start a new block; returns the finished previous one.
+    pub(crate) fn start_block(
+        &mut self,
+        number: u64,
+        timestamp: u64,
+        miner: u32,
+        base_fee: u64,
+    ) -> EvmBlock {
+        let parent = self.block.hash;
+        let next = EvmBlock {
+            number,
+            timestamp,
+            hash: derived(self.seed, "evm-block", number),
+            parent_hash: parent,
+            miner: self.addr(miner),
+            base_fee_per_gas: base_fee,
+            gas_limit: 30_000_000,
+            genesis: None,
+            txs: Vec::new(),
+        };
+        self.block_transfers = 0;
+        self.miner = miner;
+        std::mem::replace(&mut self.block, next)
+    }
+
+    /// Fee (wei) a transaction of `gas_used` pays at `priority` tip in the current block.
+    pub(crate) fn fee(&self, gas_used: u64, priority: u64) -> u128 {
+        u128::from(gas_used) * u128::from(self.block.base_fee_per_gas + priority)
+    }
+
+    /// Whether `from` can pay `value` plus gas.
+    pub(crate) fn can_pay(&self, from: u32, value: u128, gas_used: u64, priority: u64) -> bool {
+        self.bal(from, ETH) >= value + self.fee(gas_used, priority)
+    }
+
+    /// Genesis allocation (block 0): mint `amount` of the native coin to `to`.
+    pub(crate) fn genesis_alloc(&mut self, to: u32, amount: u128) {
+        self.accts[to as usize].bal[ETH] += amount;
+        let transfer = AccountTransfer {
+            from: None,
+            to: Some(evm_address(self.addr(to))),
+            asset: AssetKind::Native,
+            amount: Amount::from_u128(amount),
+            kind: TransferKind::Mint,
+            success: true,
+        };
+        let block = self.block_ref();
+        let hash = TxHash(derived(self.seed, "evm-genesis", 0));
+        let genesis = self.block.genesis.get_or_insert_with(|| AccountTx {
+            hash,
+            block,
+            transfers: Vec::new(),
+        });
+        genesis.transfers.push(transfer);
+        self.block_transfers += 1;
+    }
+
+    pub(crate) fn begin(
+        &mut self,
+        from: u32,
+        to: u32,
+        value: u128,
+        input: Vec<u8>,
+        gas_used: u64,
+        priority: u64,
+    ) -> Result<TxBuild, SimError> {
+        if !self.can_pay(from, value, gas_used, priority) {
+            return Err(SimError::Invariant(format!(
+                "account {from} cannot pay {value} wei plus gas"
+            )));
+        }
+        let mut b = TxBuild {
+            from,
+            to,
+            value,
+            input,
+            gas_used,
+            priority,
+            transfers: Vec::new(),
+            logs: Vec::new(),
+            traces: Vec::new(),
+        };
+        if value > 0 {
+            self.xfer(&mut b, ETH, from, to, value, TransferKind::Native)?;
+        }
+        Ok(b)
+    }
+
+    fn debit(&mut self, acct: u32, asset: usize, amount: u128) -> Result<(), SimError> {
+        let bal = &mut self.accts[acct as usize].bal[asset];
+        *bal = bal.checked_sub(amount).ok_or_else(|| {
+            SimError::Invariant(format!(
+                "account {acct} would go negative in asset {asset}"
+            ))
+        })?;
+        Ok(())
+    }
+
+    pub(crate) fn xfer(
+        &mut self,
+        b: &mut TxBuild,
+        asset: usize,
+        from: u32,
+        to: u32,
+        amount: u128,
+        kind: TransferKind,
+    ) -> Result<(), SimError> {
+        self.debit(from, asset, amount)?;
+        self.accts[to as usize].bal[asset] += amount;
+        b.transfers.push(AccountTransfer {
+            from: Some(evm_address(self.addr(from))),
+            to: Some(evm_address(self.addr(to))),
+            asset: self.asset_kind(asset),
+            amount: Amount::from_u128(amount),
+            kind,
+            success: true,
+        });
+        Ok(())
+    }
+
+    /// ERC-20 `Transfer` with its log.
+    fn token_move(
+        &mut self,
+        b: &mut TxBuild,
+        asset: usize,
+        from: u32,
+        to: u32,
+        amount: u128,
+    ) -> Result<(), SimError> {
+        self.xfer(b, asset, from, to, amount, TransferKind::Token)?;
+        let topics = vec![
+            self.topics.transfer,
+            word_addr(&self.addr(from)),
+            word_addr(&self.addr(to)),
+        ];
+        self.log(b, self.chain_token[asset], topics, word_u128(amount).to_vec());
+        Ok(())
+    }
+
+    fn log(&self, b: &mut TxBuild, emitter: u32, topics: Vec<[u8; 32]>, data: Vec<u8>) {
+        b.logs.push(EvmLog {
+            address: self.addr(emitter),
+            topics,
+            data,
+        });
+    }
+
+    fn trace(
+        &self,
+        b: &mut TxBuild,
+        from: u32,
+        to: u32,
+        value: u128,
+        input: Vec<u8>,
+        gas: u64,
+        trace_address: Vec<u32>,
+    ) {
+        b.traces.push(EvmTrace {
+            from: self.addr(from),
+            to: self.addr(to),
+            value,
+            input,
+            call_type: "call",
+            gas,
+            gas_used: gas / 3,
+            subtraces: 0,
+            trace_address,
+        });
+    }
+
+    /// Charge gas, record the transaction in the current block and return its hash.
+    pub(crate) fn commit(&mut self, mut b: TxBuild) -> Result<TxHash, SimError> {
+        let base = self.block.base_fee_per_gas;
+        let tip_total = u128::from(b.gas_used) * u128::from(b.priority);
+        let burnt = u128::from(b.gas_used) * u128::from(base);
+        self.debit(b.from, ETH, tip_total + burnt)?;
+        let miner_addr = self.block.miner;
+        self.accts[self.miner as usize].bal[ETH] += tip_total;
+        let from_addr = evm_address(self.addr(b.from));
+        b.transfers.push(AccountTransfer {
+            from: Some(from_addr.clone()),
+            to: Some(evm_address(miner_addr)),
+            asset: AssetKind::Native,
+            amount: Amount::from_u128(tip_total),
+            kind: TransferKind::Fee,
+            success: true,
+        });
+        b.transfers.push(AccountTransfer {
+            from: Some(from_addr),
+            to: None,
+            asset: AssetKind::Native,
+            amount: Amount::from_u128(burnt),
+            kind: TransferKind::Burn,
+            success: true,
+        });
+        let hash = TxHash(derived(self.seed, "evm-tx", self.tx_counter));
+        self.tx_counter += 1;
+        let gas_limit = b.gas_used + b.gas_used / 5;
+        let mut traces = Vec::with_capacity(b.traces.len() + 1);
+        traces.push(EvmTrace {
+            from: self.addr(b.from),
+            to: self.addr(b.to),
+            value: b.value,
+            input: b.input.clone(),
+            call_type: "call",
+            gas: gas_limit - 21_000.min(gas_limit),
+            gas_used: b.gas_used.saturating_sub(21_000),
+            subtraces: 0,
+            trace_address: Vec::new(),
+        });
+        traces.append(&mut b.traces);
+        let counts: Vec<u32> = traces
+            .iter()
+            .map(|parent| {
+                traces
+                    .iter()
+                    .filter(|t| {
+                        t.trace_address.len() == parent.trace_address.len() + 1
+                            && t.trace_address.starts_with(&parent.trace_address)
+                    })
+                    .count() as u32
+            })
+            .collect();
+        for (t, n) in traces.iter_mut().zip(counts) {
+            t.subtraces = n;
+        }
+        let acct = &mut self.accts[b.from as usize];
+        let nonce = acct.nonce;
+        acct.nonce += 1;
+        self.block_transfers += b.transfers.len() as u64;
+        let tx = EvmTx {
+            from: self.addr(b.from),
+            to: self.addr(b.to),
+            nonce,
+            value: b.value,
+            input: b.input,
+            gas_limit,
+            gas_used: b.gas_used,
+            max_fee_per_gas: base * 2 + b.priority,
+            max_priority_fee_per_gas: b.priority,
+            effective_gas_price: base + b.priority,
+            logs: b.logs,
+            traces,
+            flow: AccountTx {
+                hash,
+                block: self.block_ref(),
+                transfers: b.transfers,
+            },
+        };
+        self.block.txs.push(tx);
+        Ok(hash)
+    }
+
+    // ---- contracts ---------------------------------------------------------------------
+
+    pub(crate) fn eth_transfer(
+        &mut self,
+        from: u32,
+        to: u32,
+        amount: u128,
+        priority: u64,
+    ) -> Result<TxHash, SimError> {
+        let b = self.begin(from, to, amount, Vec::new(), GAS_TRANSFER, priority)?;
+        self.commit(b)
+    }
+
+    pub(crate) fn token_transfer(
+        &mut self,
+        asset: usize,
+        from: u32,
+        to: u32,
+        amount: u128,
+        priority: u64,
+    ) -> Result<TxHash, SimError> {
+        let input = abi::call(
+            "transfer(address,uint256)",
+            &[Tok::Word(word_addr(&self.addr(to))), Tok::Word(word_u128(amount))],
+        );
+        let mut b = self.begin(from, self.chain_token[asset], 0, input, GAS_TOKEN, priority)?;
+        self.token_move(&mut b, asset, from, to, amount)?;
+        self.commit(b)
+    }
+
+    /// The issuer mints tokens to `to` (`Transfer` from the zero address).
+    pub(crate) fn token_mint(
+        &mut self,
+        asset: usize,
+        to: u32,
+        amount: u128,
+        priority: u64,
+    ) -> Result<TxHash, SimError> {
+        let owner = self.token_owner;
+        let input = abi::call(
+            "mint(address,uint256)",
+            &[Tok::Word(word_addr(&self.addr(to))), Tok::Word(word_u128(amount))],
+        );
+        let mut b = self.begin(owner, self.chain_token[asset], 0, input, GAS_TOKEN, priority)?;
+        self.accts[to as usize].bal[asset] += amount;
+        b.transfers.push(AccountTransfer {
+            from: None,
+            to: Some(evm_address(self.addr(to))),
+            asset: self.asset_kind(asset),
+            amount: Amount::from_u128(amount),
+            kind: TransferKind::Mint,
+            success: true,
+        });
+        let topics = vec![
+            self.topics.transfer,
+            word_addr(&[0; 20]),
+            word_addr(&self.addr(to)),
+        ];
+        self.log(&mut b, self.chain_token[asset], topics, word_u128(amount).to_vec());
+        self.commit(b)
+    }
+
+    /// The stablecoin issuer freezes an address (`Blacklisted(address)`).
+    pub(crate) fn freeze(&mut self, target: u32, priority: u64) -> Result<TxHash, SimError> {
+        let owner = self.token_owner;
+        let token = self.chain_token[USDC];
+        let input = abi::call(
+            "blacklist(address)",
+            &[Tok::Word(word_addr(&self.addr(target)))],
+        );
+        let mut b = self.begin(owner, token, 0, input, GAS_ADMIN, priority)?;
+        let topics = vec![self.topics.blacklisted, word_addr(&self.addr(target))];
+        self.log(&mut b, token, topics, Vec::new());
+        self.frozen.push(target);
+        self.commit(b)
+    }
+
+    pub(crate) fn is_frozen(&self, acct: u32) -> bool {
+        self.frozen.contains(&acct)
+    }
+
+    fn pair_for(&self, token: usize) -> Result<usize, SimError> {
+        self.pairs
+            .iter()
+            .position(|p| p.token == token)
+            .ok_or_else(|| SimError::Invariant(format!("no pair for asset {token}")))
+    }
+
+    /// Uniswap V2 `getAmountOut` (0.3% fee), exact integer math.
+    pub(crate) fn amount_out(amount_in: u128, reserve_in: u128, reserve_out: u128) -> u128 {
+        let a = U256::from(amount_in) * U256::from(997u32);
+        let num = a * U256::from(reserve_out);
+        let den = U256::from(reserve_in) * U256::from(1000u32) + a;
+        (num / den).to::<u128>()
+    }
+
+    fn pair_logs(&self, b: &mut TxBuild, pair: usize, weth_in: u128, tok_in: u128, weth_out: u128, tok_out: u128, sender: u32, to: u32) {
+        let p = &self.pairs[pair];
+        let (r0, r1, a0in, a1in, a0out, a1out) = if p.weth_is_token0 {
+            (p.reserve_weth, p.reserve_token, weth_in, tok_in, weth_out, tok_out)
+        } else {
+            (p.reserve_token, p.reserve_weth, tok_in, weth_in, tok_out, weth_out)
+        };
+        let mut sync = word_u128(r0).to_vec();
+        sync.extend_from_slice(&word_u128(r1));
+        self.log(b, p.acct, vec![self.topics.sync], sync);
+        let mut data = Vec::with_capacity(128);
+        for v in [a0in, a1in, a0out, a1out] {
+            data.extend_from_slice(&word_u128(v));
+        }
+        let topics = vec![
+            self.topics.swap,
+            word_addr(&self.addr(sender)),
+            word_addr(&self.addr(to)),
+        ];
+        self.log(b, p.acct, topics, data);
+    }
+
+    /// Router `swapExactTokensForETH`: token in to the pair, WETH out to the router, unwrapped,
+    /// ETH to the user. Returns the hash and the ETH received.
+    pub(crate) fn swap_tokens_for_eth(
+        &mut self,
+        user: u32,
+        token: usize,
+        amount_in: u128,
+        deadline: u64,
+        priority: u64,
+    ) -> Result<(TxHash, u128), SimError> {
+        let pi = self.pair_for(token)?;
+        let out = Self::amount_out(
+            amount_in,
+            self.pairs[pi].reserve_token,
+            self.pairs[pi].reserve_weth,
+        );
+        let (router, weth, pair_acct) = (self.router, self.chain_token[WETH], self.pairs[pi].acct);
+        let token_acct = self.chain_token[token];
+        let path = vec![self.addr(token_acct), self.addr(weth)];
+        let input = abi::call(
+            "swapExactTokensForETH(uint256,uint256,address[],address,uint256)",
+            &[
+                Tok::Word(word_u128(amount_in)),
+                Tok::Word(word_u128(out - out / 100)),
+                Tok::Addrs(path),
+                Tok::Word(word_addr(&self.addr(user))),
+                Tok::Word(word_u128(u128::from(deadline))),
+            ],
+        );
+        let mut b = self.begin(user, router, 0, input, GAS_SWAP, priority)?;
+        let transfer_from = abi::call(
+            "transferFrom(address,address,uint256)",
+            &[
+                Tok::Word(word_addr(&self.addr(user))),
+                Tok::Word(word_addr(&self.addr(pair_acct))),
+                Tok::Word(word_u128(amount_in)),
+            ],
+        );
+        self.trace(&mut b, router, token_acct, 0, transfer_from, 40_000, vec![0]);
+        self.token_move(&mut b, token, user, pair_acct, amount_in)?;
+        let (o0, o1) = if self.pairs[pi].weth_is_token0 { (out, 0) } else { (0, out) };
+        let swap_call = abi::call(
+            "swap(uint256,uint256,address,bytes)",
+            &[
+                Tok::Word(word_u128(o0)),
+                Tok::Word(word_u128(o1)),
+                Tok::Word(word_addr(&self.addr(router))),
+                Tok::Bytes(Vec::new()),
+            ],
+        );
+        self.trace(&mut b, router, pair_acct, 0, swap_call, 90_000, vec![1]);
+        let weth_transfer = abi::call(
+            "transfer(address,uint256)",
+            &[Tok::Word(word_addr(&self.addr(router))), Tok::Word(word_u128(out))],
+        );
+        self.trace(&mut b, pair_acct, weth, 0, weth_transfer, 30_000, vec![1, 0]);
+        self.token_move(&mut b, WETH, pair_acct, router, out)?;
+        self.pairs[pi].reserve_token += amount_in;
+        self.pairs[pi].reserve_weth -= out;
+        self.pair_logs(&mut b, pi, 0, amount_in, out, 0, router, router);
+        let withdraw = abi::call("withdraw(uint256)", &[Tok::Word(word_u128(out))]);
+        self.trace(&mut b, router, weth, 0, withdraw, 20_000, vec![2]);
+        self.debit(router, WETH, out)?;
+        b.transfers.push(AccountTransfer {
+            from: Some(evm_address(self.addr(router))),
+            to: None,
+            asset: self.asset_kind(WETH),
+            amount: Amount::from_u128(out),
+            kind: TransferKind::Burn,
+            success: true,
+        });
+        let topics = vec![self.topics.weth_withdrawal, word_addr(&self.addr(router))];
+        self.log(&mut b, weth, topics, word_u128(out).to_vec());
+        self.trace(&mut b, weth, router, out, Vec::new(), 2_300, vec![2, 0]);
+        self.xfer(&mut b, ETH, weth, router, out, TransferKind::Internal)?;
+        self.trace(&mut b, router, user, out, Vec::new(), 2_300, vec![3]);
+        self.xfer(&mut b, ETH, router, user, out, TransferKind::Internal)?;
+        Ok((self.commit(b)?, out))
+    }
+
+    /// Router `swapExactETHForTokens`: ETH wrapped to WETH, WETH to the pair, token out to the
+    /// user. Returns the hash and the tokens received.
+    pub(crate) fn swap_eth_for_tokens(
+        &mut self,
+        user: u32,
+        token: usize,
+        eth_in: u128,
+        deadline: u64,
+        priority: u64,
+    ) -> Result<(TxHash, u128), SimError> {
+        let pi = self.pair_for(token)?;
+        let out = Self::amount_out(eth_in, self.pairs[pi].reserve_weth, self.pairs[pi].reserve_token);
+        let (router, weth, pair_acct) = (self.router, self.chain_token[WETH], self.pairs[pi].acct);
+        let token_acct = self.chain_token[token];
+        let path = vec![self.addr(weth), self.addr(token_acct)];
+        let input = abi::call(
+            "swapExactETHForTokens(uint256,address[],address,uint256)",
+            &[
+                Tok::Word(word_u128(out - out / 100)),
+                Tok::Addrs(path),
+                Tok::Word(word_addr(&self.addr(user))),
+                Tok::Word(word_u128(u128::from(deadline))),
+            ],
+        );
+        let mut b = self.begin(user, router, eth_in, input, GAS_SWAP, priority)?;
+        self.trace(&mut b, router, weth, eth_in, abi::call("deposit()", &[]), 25_000, vec![0]);
+        self.xfer(&mut b, ETH, router, weth, eth_in, TransferKind::Internal)?;
+        self.accts[router as usize].bal[WETH] += eth_in;
+        b.transfers.push(AccountTransfer {
+            from: None,
+            to: Some(evm_address(self.addr(router))),
+            asset: self.asset_kind(WETH),
+            amount: Amount::from_u128(eth_in),
+            kind: TransferKind::Mint,
+            success: true,
+        });
+        let topics = vec![self.topics.weth_deposit, word_addr(&self.addr(router))];
+        self.log(&mut b, weth, topics, word_u128(eth_in).to_vec());
+        let weth_transfer = abi::call(
+            "transfer(address,uint256)",
+            &[Tok::Word(word_addr(&self.addr(pair_acct))), Tok::Word(word_u128(eth_in))],
+        );
+        self.trace(&mut b, router, weth, 0, weth_transfer, 30_000, vec![1]);
+        self.token_move(&mut b, WETH, router, pair_acct, eth_in)?;
+        let (o0, o1) = if self.pairs[pi].weth_is_token0 { (0, out) } else { (out, 0) };
+        let swap_call = abi::call(
+            "swap(uint256,uint256,address,bytes)",
+            &[
+                Tok::Word(word_u128(o0)),
+                Tok::Word(word_u128(o1)),
+                Tok::Word(word_addr(&self.addr(user))),
+                Tok::Bytes(Vec::new()),
+            ],
+        );
+        self.trace(&mut b, router, pair_acct, 0, swap_call, 90_000, vec![2]);
+        let tok_transfer = abi::call(
+            "transfer(address,uint256)",
+            &[Tok::Word(word_addr(&self.addr(user))), Tok::Word(word_u128(out))],
+        );
+        self.trace(&mut b, pair_acct, token_acct, 0, tok_transfer, 30_000, vec![2, 0]);
+        self.token_move(&mut b, token, pair_acct, user, out)?;
+        self.pairs[pi].reserve_weth += eth_in;
+        self.pairs[pi].reserve_token -= out;
+        self.pair_logs(&mut b, pi, eth_in, 0, 0, out, router, user);
+        Ok((self.commit(b)?, out))
+    }
+
+    /// Deposit into a fixed-denomination pool (`deposit(bytes32)` on the instance).
+    pub(crate) fn tornado_deposit(
+        &mut self,
+        user: u32,
+        pool: usize,
+        priority: u64,
+    ) -> Result<Note, SimError> {
+        let (acct, denom) = (self.pools[pool].acct, self.pools[pool].denomination);
+        let n = self.tx_counter;
+        let commitment = derived(self.seed, "tornado-commitment", n);
+        let nullifier_hash = derived(self.seed, "tornado-nullifier", n);
+        let input = abi::call("deposit(bytes32)", &[Tok::Word(commitment)]);
+        let mut b = self.begin(user, acct, denom, input, GAS_TORNADO_DEPOSIT, priority)?;
+        let leaf = self.pools[pool].next_leaf;
+        self.pools[pool].next_leaf += 1;
+        let mut data = word_u128(u128::from(leaf)).to_vec();
+        data.extend_from_slice(&word_u128(u128::from(self.block.timestamp)));
+        self.log(&mut b, acct, vec![self.topics.tornado_deposit, commitment], data);
+        let deposit_tx = self.commit(b)?;
+        Ok(Note {
+            pool,
+            nullifier_hash,
+            deposit_tx,
+            depositor: user,
+        })
+    }
+
+    /// Withdraw a note to `recipient`. With a relayer, the relayer sends the transaction, pays
+    /// the gas and takes `fee`; otherwise `sender` sends it and the fee is zero.
+    pub(crate) fn tornado_withdraw(
+        &mut self,
+        note: &Note,
+        sender: u32,
+        recipient: u32,
+        relayer: Option<(u32, u128)>,
+        priority: u64,
+    ) -> Result<TxHash, SimError> {
+        let (acct, denom) = (self.pools[note.pool].acct, self.pools[note.pool].denomination);
+        let (relayer_acct, fee) = match relayer {
+            Some((r, fee)) => (Some(r), fee),
+            None => (None, 0),
+        };
+        let relayer_addr = relayer_acct.map_or([0; 20], |r| self.addr(r));
+        let root = derived(self.seed, "tornado-root", self.tx_counter);
+        let input = abi::call(
+            "withdraw(bytes,bytes32,bytes32,address,address,uint256,uint256)",
+            &[
+                Tok::Bytes(derived(self.seed, "tornado-proof", self.tx_counter).to_vec()),
+                Tok::Word(root),
+                Tok::Word(note.nullifier_hash),
+                Tok::Word(word_addr(&self.addr(recipient))),
+                Tok::Word(word_addr(&relayer_addr)),
+                Tok::Word(word_u128(fee)),
+                Tok::Word(word_u128(0)),
+            ],
+        );
+        let from = relayer_acct.unwrap_or(sender);
+        let mut b = self.begin(from, acct, 0, input, GAS_TORNADO_WITHDRAW, priority)?;
+        self.trace(&mut b, acct, recipient, denom - fee, Vec::new(), 2_300, vec![0]);
+        self.xfer(&mut b, ETH, acct, recipient, denom - fee, TransferKind::Internal)?;
+        if let Some(r) = relayer_acct.filter(|_| fee > 0) {
+            self.trace(&mut b, acct, r, fee, Vec::new(), 2_300, vec![1]);
+            self.xfer(&mut b, ETH, acct, r, fee, TransferKind::Internal)?;
+        }
+        let mut data = word_addr(&self.addr(recipient)).to_vec();
+        data.extend_from_slice(&note.nullifier_hash);
+        data.extend_from_slice(&word_u128(fee));
+        let topics = vec![self.topics.tornado_withdrawal, word_addr(&relayer_addr)];
+        self.log(&mut b, acct, topics, data);
+        self.commit(b)
+    }
+
+    /// THORChain-style router `depositWithExpiry`: ETH to the vault with a swap memo.
+    pub(crate) fn bridge_lock(
+        &mut self,
+        user: u32,
+        amount: u128,
+        memo: &str,
+        expiry: u64,
+        priority: u64,
+    ) -> Result<TxHash, SimError> {
+        let (router, vault) = (self.bridge_router, self.bridge_vault);
+        let input = abi::call(
+            "depositWithExpiry(address,address,uint256,string,uint256)",
+            &[
+                Tok::Word(word_addr(&self.addr(vault))),
+                Tok::Word(word_addr(&[0; 20])),
+                Tok::Word(word_u128(amount)),
+                Tok::Bytes(memo.as_bytes().to_vec()),
+                Tok::Word(word_u128(u128::from(expiry))),
+            ],
+        );
+        let mut b = self.begin(user, router, amount, input, GAS_BRIDGE, priority)?;
+        self.trace(&mut b, router, vault, amount, Vec::new(), 2_300, vec![0]);
+        self.xfer(&mut b, ETH, router, vault, amount, TransferKind::Internal)?;
+        let mut data = word_u128(amount).to_vec();
+        data.extend_from_slice(&abi::encode(&[Tok::Bytes(memo.as_bytes().to_vec())]));
+        let topics = vec![
+            self.topics.thor_deposit,
+            word_addr(&self.addr(vault)),
+            word_addr(&[0; 20]),
+        ];
+        self.log(&mut b, router, topics, data);
+        self.commit(b)
+    }
+}
