@@ -187,7 +187,12 @@ impl Btc {
     }
 
     /// Fee for a transaction with these inputs and outputs at the block's fee rate.
-    pub(crate) fn fee_for(&self, inputs: &[&Address], outputs: &[&Address], op_return: usize) -> u64 {
+    pub(crate) fn fee_for(
+        &self,
+        inputs: &[&Address],
+        outputs: &[&Address],
+        op_return: usize,
+    ) -> u64 {
         let mut vbytes = 11;
         vbytes += inputs.iter().map(|a| input_vbytes(a)).sum::<u64>();
         vbytes += outputs.iter().map(|a| output_vbytes(a)).sum::<u64>();
@@ -342,7 +347,12 @@ impl Btc {
     }
 
     /// Spend every coin of wallet `w` to one output, the fee taken from the amount.
-    pub(crate) fn sweep(&mut self, w: usize, dest_w: usize, dest: Address) -> Result<Option<Paid>, SimError> {
+    pub(crate) fn sweep(
+        &mut self,
+        w: usize,
+        dest_w: usize,
+        dest: Address,
+    ) -> Result<Option<Paid>, SimError> {
         let inputs = std::mem::take(&mut self.wallets[w].utxos);
         let addrs: Vec<&Address> = inputs.iter().map(|u| &u.addr).collect();
         let fee = self.fee_for(&addrs, &[&dest], 0);

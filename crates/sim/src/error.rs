@@ -31,7 +31,11 @@ pub enum SimError {
     Invariant(String),
 }
 
-pub(crate) fn io_err(action: &'static str, path: &std::path::Path, source: std::io::Error) -> SimError {
+pub(crate) fn io_err(
+    action: &'static str,
+    path: &std::path::Path,
+    source: std::io::Error,
+) -> SimError {
     SimError::Io {
         action,
         path: path.to_path_buf(),

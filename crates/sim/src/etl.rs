@@ -15,44 +15,140 @@ use crate::model::{BtcBlock, BtcTx, EvmBlock, WorldSink};
 use crate::{GroundTruth, SimError};
 
 pub const BLOCKS_COLUMNS: [&str; 21] = [
-    "number", "hash", "parent_hash", "nonce", "sha3_uncles", "logs_bloom", "transactions_root",
-    "state_root", "receipts_root", "miner", "difficulty", "total_difficulty", "size", "extra_data",
-    "gas_limit", "gas_used", "timestamp", "transaction_count", "base_fee_per_gas",
-    "withdrawals_root", "withdrawals",
+    "number",
+    "hash",
+    "parent_hash",
+    "nonce",
+    "sha3_uncles",
+    "logs_bloom",
+    "transactions_root",
+    "state_root",
+    "receipts_root",
+    "miner",
+    "difficulty",
+    "total_difficulty",
+    "size",
+    "extra_data",
+    "gas_limit",
+    "gas_used",
+    "timestamp",
+    "transaction_count",
+    "base_fee_per_gas",
+    "withdrawals_root",
+    "withdrawals",
 ];
 pub const TRANSACTIONS_COLUMNS: [&str; 15] = [
-    "hash", "nonce", "block_hash", "block_number", "transaction_index", "from_address",
-    "to_address", "value", "gas", "gas_price", "input", "block_timestamp", "max_fee_per_gas",
-    "max_priority_fee_per_gas", "transaction_type",
+    "hash",
+    "nonce",
+    "block_hash",
+    "block_number",
+    "transaction_index",
+    "from_address",
+    "to_address",
+    "value",
+    "gas",
+    "gas_price",
+    "input",
+    "block_timestamp",
+    "max_fee_per_gas",
+    "max_priority_fee_per_gas",
+    "transaction_type",
 ];
 pub const RECEIPTS_COLUMNS: [&str; 14] = [
-    "transaction_hash", "transaction_index", "block_hash", "block_number", "cumulative_gas_used",
-    "gas_used", "contract_address", "root", "status", "effective_gas_price", "l1_fee",
-    "l1_gas_used", "l1_gas_price", "l1_fee_scalar",
+    "transaction_hash",
+    "transaction_index",
+    "block_hash",
+    "block_number",
+    "cumulative_gas_used",
+    "gas_used",
+    "contract_address",
+    "root",
+    "status",
+    "effective_gas_price",
+    "l1_fee",
+    "l1_gas_used",
+    "l1_gas_price",
+    "l1_fee_scalar",
 ];
 pub const LOGS_COLUMNS: [&str; 8] = [
-    "log_index", "transaction_hash", "transaction_index", "block_hash", "block_number", "address",
-    "data", "topics",
+    "log_index",
+    "transaction_hash",
+    "transaction_index",
+    "block_hash",
+    "block_number",
+    "address",
+    "data",
+    "topics",
 ];
 pub const TOKEN_TRANSFERS_COLUMNS: [&str; 7] = [
-    "token_address", "from_address", "to_address", "value", "transaction_hash", "log_index",
+    "token_address",
+    "from_address",
+    "to_address",
+    "value",
+    "transaction_hash",
+    "log_index",
     "block_number",
 ];
 pub const TRACES_COLUMNS: [&str; 18] = [
-    "block_number", "transaction_hash", "transaction_index", "from_address", "to_address", "value",
-    "input", "output", "trace_type", "call_type", "reward_type", "gas", "gas_used", "subtraces",
-    "trace_address", "error", "status", "trace_id",
+    "block_number",
+    "transaction_hash",
+    "transaction_index",
+    "from_address",
+    "to_address",
+    "value",
+    "input",
+    "output",
+    "trace_type",
+    "call_type",
+    "reward_type",
+    "gas",
+    "gas_used",
+    "subtraces",
+    "trace_address",
+    "error",
+    "status",
+    "trace_id",
 ];
-pub const TOKENS_COLUMNS: [&str; 6] =
-    ["address", "symbol", "name", "decimals", "total_supply", "block_number"];
+pub const TOKENS_COLUMNS: [&str; 6] = [
+    "address",
+    "symbol",
+    "name",
+    "decimals",
+    "total_supply",
+    "block_number",
+];
 pub const BITCOIN_BLOCK_KEYS: [&str; 12] = [
-    "hash", "size", "stripped_size", "weight", "number", "version", "merkle_root", "timestamp",
-    "nonce", "bits", "coinbase_param", "transaction_count",
+    "hash",
+    "size",
+    "stripped_size",
+    "weight",
+    "number",
+    "version",
+    "merkle_root",
+    "timestamp",
+    "nonce",
+    "bits",
+    "coinbase_param",
+    "transaction_count",
 ];
 pub const BITCOIN_TRANSACTION_KEYS: [&str; 17] = [
-    "hash", "size", "virtual_size", "version", "lock_time", "block_number", "block_hash",
-    "block_timestamp", "is_coinbase", "index", "inputs", "outputs", "input_count", "output_count",
-    "input_value", "output_value", "fee",
+    "hash",
+    "size",
+    "virtual_size",
+    "version",
+    "lock_time",
+    "block_number",
+    "block_hash",
+    "block_timestamp",
+    "is_coinbase",
+    "index",
+    "inputs",
+    "outputs",
+    "input_count",
+    "output_count",
+    "input_value",
+    "output_value",
+    "fee",
 ];
 
 const EMPTY_UNCLES: &str = "0x1dcc4de8dec75d7aab85b567b6ccd41ad312451b948a7413f0a142fd40d49347";
@@ -71,14 +167,18 @@ impl Csv {
     fn create(path: PathBuf, header: &[&str]) -> Result<Csv, SimError> {
         let file = File::create(&path).map_err(|e| io_err("create", &path, e))?;
         let mut w = csv::WriterBuilder::new().from_writer(BufWriter::with_capacity(1 << 20, file));
-        w.write_record(header).map_err(|source| SimError::Csv { path: path.clone(), source })?;
+        w.write_record(header).map_err(|source| SimError::Csv {
+            path: path.clone(),
+            source,
+        })?;
         Ok(Csv { path, w })
     }
 
     fn row(&mut self, fields: &[&str]) -> Result<(), SimError> {
-        self.w
-            .write_record(fields)
-            .map_err(|source| SimError::Csv { path: self.path.clone(), source })
+        self.w.write_record(fields).map_err(|source| SimError::Csv {
+            path: self.path.clone(),
+            source,
+        })
     }
 
     fn flush(&mut self) -> Result<(), SimError> {
@@ -94,13 +194,20 @@ struct Jsonl {
 impl Jsonl {
     fn create(path: PathBuf) -> Result<Jsonl, SimError> {
         let file = File::create(&path).map_err(|e| io_err("create", &path, e))?;
-        Ok(Jsonl { path, w: BufWriter::with_capacity(1 << 20, file) })
+        Ok(Jsonl {
+            path,
+            w: BufWriter::with_capacity(1 << 20, file),
+        })
     }
 
     fn line<T: Serialize>(&mut self, value: &T) -> Result<(), SimError> {
-        serde_json::to_writer(&mut self.w, value)
-            .map_err(|source| SimError::Json { what: "bitcoin-etl record", source })?;
-        self.w.write_all(b"\n").map_err(|e| io_err("write", &self.path, e))
+        serde_json::to_writer(&mut self.w, value).map_err(|source| SimError::Json {
+            what: "bitcoin-etl record",
+            source,
+        })?;
+        self.w
+            .write_all(b"\n")
+            .map_err(|e| io_err("write", &self.path, e))
     }
 }
 
@@ -140,15 +247,27 @@ impl EtlWriter {
 
     /// Flush everything and write `ethereum/tokens.csv` for the world's tokens.
     pub fn finish(mut self, truth: &GroundTruth) -> Result<(), SimError> {
-        let mut tokens = Csv::create(self.dir.join("ethereum").join("tokens.csv"), &TOKENS_COLUMNS)?;
+        let mut tokens = Csv::create(
+            self.dir.join("ethereum").join("tokens.csv"),
+            &TOKENS_COLUMNS,
+        )?;
         for asset in &truth.assets {
-            if let (chaintrail_core::AssetKind::Token(Address::Evm(raw)), true) = (&asset.kind, asset.chain == truth.evm_chain) {
+            if let (chaintrail_core::AssetKind::Token(Address::Evm(raw)), true) =
+                (&asset.kind, asset.chain == truth.evm_chain)
+            {
                 let decimals = asset.decimals.to_string();
                 tokens.row(&[&h(raw), &asset.symbol, &asset.symbol, &decimals, "", ""])?;
             }
         }
         tokens.flush()?;
-        for c in [&mut self.blocks, &mut self.txs, &mut self.receipts, &mut self.logs, &mut self.transfers, &mut self.traces] {
+        for c in [
+            &mut self.blocks,
+            &mut self.txs,
+            &mut self.receipts,
+            &mut self.logs,
+            &mut self.transfers,
+            &mut self.traces,
+        ] {
             c.flush()?;
         }
         for j in [&mut self.btc_blocks, &mut self.btc_txs] {
@@ -181,14 +300,37 @@ impl WorldSink for EtlWriter {
             size += 110 + tx.input.len() as u64;
             cumulative += tx.gas_used;
             self.txs.row(&[
-                &th, &tx.nonce.to_string(), &bh, &number, &index, &h(&tx.from), &h(&tx.to),
-                &tx.value.to_string(), &tx.gas_limit.to_string(), &tx.effective_gas_price.to_string(),
-                &h(&tx.input), &ts, &tx.max_fee_per_gas.to_string(),
-                &tx.max_priority_fee_per_gas.to_string(), "2",
+                &th,
+                &tx.nonce.to_string(),
+                &bh,
+                &number,
+                &index,
+                &h(&tx.from),
+                &h(&tx.to),
+                &tx.value.to_string(),
+                &tx.gas_limit.to_string(),
+                &tx.effective_gas_price.to_string(),
+                &h(&tx.input),
+                &ts,
+                &tx.max_fee_per_gas.to_string(),
+                &tx.max_priority_fee_per_gas.to_string(),
+                "2",
             ])?;
             self.receipts.row(&[
-                &th, &index, &bh, &number, &cumulative.to_string(), &tx.gas_used.to_string(), "", "",
-                "1", &tx.effective_gas_price.to_string(), "", "", "", "",
+                &th,
+                &index,
+                &bh,
+                &number,
+                &cumulative.to_string(),
+                &tx.gas_used.to_string(),
+                "",
+                "",
+                "1",
+                &tx.effective_gas_price.to_string(),
+                "",
+                "",
+                "",
+                "",
             ])?;
             for log in &tx.logs {
                 bloom_add(&mut bloom, &log.address);
@@ -197,12 +339,29 @@ impl WorldSink for EtlWriter {
                 }
                 let topics: Vec<String> = log.topics.iter().map(|t| h(t)).collect();
                 let li = log_index.to_string();
-                self.logs.row(&[&li, &th, &index, &bh, &number, &h(&log.address), &h(&log.data), &topics.join(",")])?;
-                if log.topics.len() == 3 && log.topics[0] == crate::abi::topic("Transfer(address,address,uint256)") && log.data.len() == 32 {
+                self.logs.row(&[
+                    &li,
+                    &th,
+                    &index,
+                    &bh,
+                    &number,
+                    &h(&log.address),
+                    &h(&log.data),
+                    &topics.join(","),
+                ])?;
+                if log.topics.len() == 3
+                    && log.topics[0] == crate::abi::topic("Transfer(address,address,uint256)")
+                    && log.data.len() == 32
+                {
                     let value = alloy_primitives::U256::from_be_slice(&log.data);
                     self.transfers.row(&[
-                        &h(&log.address), &h(&log.topics[1][12..]), &h(&log.topics[2][12..]),
-                        &value.to_string(), &th, &li, &number,
+                        &h(&log.address),
+                        &h(&log.topics[1][12..]),
+                        &h(&log.topics[2][12..]),
+                        &value.to_string(),
+                        &th,
+                        &li,
+                        &number,
                     ])?;
                 }
                 log_index += 1;
@@ -211,9 +370,24 @@ impl WorldSink for EtlWriter {
                 let addr: Vec<String> = t.trace_address.iter().map(ToString::to_string).collect();
                 let id = format!("call_{th}_{}", addr.join("_"));
                 self.traces.row(&[
-                    &number, &th, &index, &h(&t.from), &h(&t.to), &t.value.to_string(), &h(&t.input),
-                    "0x", "call", t.call_type, "", &t.gas.to_string(), &t.gas_used.to_string(),
-                    &t.subtraces.to_string(), &addr.join(","), "", "1", &id,
+                    &number,
+                    &th,
+                    &index,
+                    &h(&t.from),
+                    &h(&t.to),
+                    &t.value.to_string(),
+                    &h(&t.input),
+                    "0x",
+                    "call",
+                    t.call_type,
+                    "",
+                    &t.gas.to_string(),
+                    &t.gas_used.to_string(),
+                    &t.subtraces.to_string(),
+                    &addr.join(","),
+                    "",
+                    "1",
+                    &id,
                 ])?;
             }
         }
@@ -224,8 +398,24 @@ impl WorldSink for EtlWriter {
                     _ => String::new(),
                 };
                 self.traces.row(&[
-                    &number, "", "", "", &to, &t.amount.to_string(), "", "", "genesis", "", "", "", "",
-                    "0", "", "", "1", &format!("genesis_{number}_{i}"),
+                    &number,
+                    "",
+                    "",
+                    "",
+                    &to,
+                    &t.amount.to_string(),
+                    "",
+                    "",
+                    "genesis",
+                    "",
+                    "",
+                    "",
+                    "",
+                    "0",
+                    "",
+                    "",
+                    "1",
+                    &format!("genesis_{number}_{i}"),
                 ])?;
             }
         }
@@ -235,10 +425,27 @@ impl WorldSink for EtlWriter {
             h(&keccak256(&buf).0)
         };
         self.blocks.row(&[
-            &number, &bh, &h(&block.parent_hash), "0x0000000000000000", EMPTY_UNCLES, &h(&bloom),
-            &roots(1), &roots(2), &roots(3), &h(&block.miner), "0", "58750003716598352816469",
-            &size.to_string(), "0x", &block.gas_limit.to_string(), &block.gas_used().to_string(), &ts,
-            &block.txs.len().to_string(), &block.base_fee_per_gas.to_string(), EMPTY_TRIE, "",
+            &number,
+            &bh,
+            &h(&block.parent_hash),
+            "0x0000000000000000",
+            EMPTY_UNCLES,
+            &h(&bloom),
+            &roots(1),
+            &roots(2),
+            &roots(3),
+            &h(&block.miner),
+            "0",
+            "58750003716598352816469",
+            &size.to_string(),
+            "0x",
+            &block.gas_limit.to_string(),
+            &block.gas_used().to_string(),
+            &ts,
+            &block.txs.len().to_string(),
+            &block.base_fee_per_gas.to_string(),
+            EMPTY_TRIE,
+            "",
         ])
     }
 
@@ -254,7 +461,14 @@ impl WorldSink for EtlWriter {
         }
         let mut param = vec![0x03];
         param.extend_from_slice(&(block.height as u32).to_le_bytes()[..3]);
-        let merkle = keccak256(block.txs.iter().flat_map(|t| t.flow.hash.0).collect::<Vec<u8>>()).0;
+        let merkle = keccak256(
+            block
+                .txs
+                .iter()
+                .flat_map(|t| t.flow.hash.0)
+                .collect::<Vec<u8>>(),
+        )
+        .0;
         self.btc_blocks.line(&BtcBlockJson {
             hash: bh.clone(),
             size: base_total + wit_total,
@@ -264,7 +478,10 @@ impl WorldSink for EtlWriter {
             version: 536_870_912,
             merkle_root: hex::encode(merkle),
             timestamp: block.timestamp,
-            nonce: format!("{:x}", u32::from_le_bytes([block.hash[0], block.hash[1], block.hash[2], block.hash[3]])),
+            nonce: format!(
+                "{:x}",
+                u32::from_le_bytes([block.hash[0], block.hash[1], block.hash[2], block.hash[3]])
+            ),
             bits: "207fffff".to_string(),
             coinbase_param: hex::encode(param),
             transaction_count: block.txs.len() as u64,
@@ -343,24 +560,36 @@ struct BtcRecord {
 }
 
 /// Output script (asm, hex, bitcoin-etl type, addresses, required signatures) of an address.
-fn script(address: &Address, payload: Option<&[u8]>) -> (String, String, String, Vec<String>, Option<u32>) {
+fn script(
+    address: &Address,
+    payload: Option<&[u8]>,
+) -> (String, String, String, Vec<String>, Option<u32>) {
     let text = address.to_string();
     match address {
         Address::Bitcoin { kind, .. } => match kind {
             BitcoinAddress::P2pkh(x) => (
-                format!("OP_DUP OP_HASH160 {} OP_EQUALVERIFY OP_CHECKSIG", hex::encode(x)),
+                format!(
+                    "OP_DUP OP_HASH160 {} OP_EQUALVERIFY OP_CHECKSIG",
+                    hex::encode(x)
+                ),
                 format!("76a914{}88ac", hex::encode(x)),
-                "pubkeyhash".into(), vec![text], Some(1),
+                "pubkeyhash".into(),
+                vec![text],
+                Some(1),
             ),
             BitcoinAddress::P2sh(x) => (
                 format!("OP_HASH160 {} OP_EQUAL", hex::encode(x)),
                 format!("a914{}87", hex::encode(x)),
-                "scripthash".into(), vec![text], Some(1),
+                "scripthash".into(),
+                vec![text],
+                Some(1),
             ),
             BitcoinAddress::P2tr(x) => (
                 format!("1 {}", hex::encode(x)),
                 format!("5120{}", hex::encode(x)),
-                "witness_v1_taproot".into(), vec![text], Some(1),
+                "witness_v1_taproot".into(),
+                vec![text],
+                Some(1),
             ),
             BitcoinAddress::NullData => {
                 let data = payload.unwrap_or_default();
@@ -383,16 +612,30 @@ fn script(address: &Address, payload: Option<&[u8]>) -> (String, String, String,
                 (
                     format!("0 {}", hex::encode(&program)),
                     format!("0014{}", hex::encode(&program)),
-                    "witness_v0_keyhash".into(), vec![text], Some(1),
+                    "witness_v0_keyhash".into(),
+                    vec![text],
+                    Some(1),
                 )
             }
         },
-        Address::Evm(_) => (String::new(), String::new(), "nonstandard".into(), vec![text], None),
+        Address::Evm(_) => (
+            String::new(),
+            String::new(),
+            "nonstandard".into(),
+            vec![text],
+            None,
+        ),
     }
 }
 
 fn is_witness(address: &Address) -> bool {
-    matches!(address, Address::Bitcoin { kind: BitcoinAddress::P2wpkh(_) | BitcoinAddress::P2tr(_) | BitcoinAddress::P2sh(_), .. })
+    matches!(
+        address,
+        Address::Bitcoin {
+            kind: BitcoinAddress::P2wpkh(_) | BitcoinAddress::P2tr(_) | BitcoinAddress::P2sh(_),
+            ..
+        }
+    )
 }
 
 fn btc_record(block: &BtcBlock, block_hash: &str, index: usize, tx: &BtcTx) -> BtcRecord {
@@ -415,7 +658,10 @@ fn btc_record(block: &BtcBlock, block_hash: &str, index: usize, tx: &BtcTx) -> B
                 Some(a) if is_witness(a) => witness += 108,
                 _ => base += 107,
             }
-            let prevout = input.prevout.unwrap_or(chaintrail_core::OutPoint { tx: chaintrail_core::TxHash([0; 32]), vout: 0 });
+            let prevout = input.prevout.unwrap_or(chaintrail_core::OutPoint {
+                tx: chaintrail_core::TxHash([0; 32]),
+                vout: 0,
+            });
             inputs.push(BtcInputJson {
                 index: i,
                 spent_transaction_hash: prevout.tx.to_hex(),
@@ -439,9 +685,21 @@ fn btc_record(block: &BtcBlock, block_hash: &str, index: usize, tx: &BtcTx) -> B
     for (i, out) in flow.outputs.iter().enumerate() {
         let (asm, hexs, kind, addresses, req) = script(&out.address, tx.op_return.as_deref());
         base += 9 + hexs.len() as u64 / 2;
-        outputs.push(BtcOutputJson { index: i, script_asm: asm, script_hex: hexs, required_signatures: req, kind, addresses, value: out.value });
+        outputs.push(BtcOutputJson {
+            index: i,
+            script_asm: asm,
+            script_hex: hexs,
+            required_signatures: req,
+            kind,
+            addresses,
+            value: out.value,
+        });
     }
-    let input_value: u64 = if coinbase { 0 } else { flow.inputs.iter().filter_map(|i| i.value).sum() };
+    let input_value: u64 = if coinbase {
+        0
+    } else {
+        flow.inputs.iter().filter_map(|i| i.value).sum()
+    };
     let output_value: u64 = flow.outputs.iter().map(|o| o.value).sum();
     let weight = base * 4 + witness;
     BtcRecord {
@@ -462,7 +720,11 @@ fn btc_record(block: &BtcBlock, block_hash: &str, index: usize, tx: &BtcTx) -> B
             outputs,
             input_value,
             output_value,
-            fee: if coinbase { 0 } else { input_value - output_value },
+            fee: if coinbase {
+                0
+            } else {
+                input_value - output_value
+            },
         },
         base,
         witness,

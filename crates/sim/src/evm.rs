@@ -264,9 +264,7 @@ impl Evm {
     fn debit(&mut self, acct: u32, asset: usize, amount: u128) -> Result<(), SimError> {
         let bal = &mut self.accts[acct as usize].bal[asset];
         *bal = bal.checked_sub(amount).ok_or_else(|| {
-            SimError::Invariant(format!(
-                "account {acct} would go negative in asset {asset}"
-            ))
+            SimError::Invariant(format!("account {acct} would go negative in asset {asset}"))
         })?;
         Ok(())
     }
@@ -308,7 +306,12 @@ impl Evm {
             word_addr(&self.addr(from)),
             word_addr(&self.addr(to)),
         ];
-        self.log(b, self.chain_token[asset], topics, word_u128(amount).to_vec());
+        self.log(
+            b,
+            self.chain_token[asset],
+            topics,
+            word_u128(amount).to_vec(),
+        );
         Ok(())
     }
 
@@ -320,6 +323,7 @@ impl Evm {
         });
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn trace(
         &self,
         b: &mut TxBuild,
@@ -449,7 +453,10 @@ impl Evm {
     ) -> Result<TxHash, SimError> {
         let input = abi::call(
             "transfer(address,uint256)",
-            &[Tok::Word(word_addr(&self.addr(to))), Tok::Word(word_u128(amount))],
+            &[
+                Tok::Word(word_addr(&self.addr(to))),
+                Tok::Word(word_u128(amount)),
+            ],
         );
         let mut b = self.begin(from, self.chain_token[asset], 0, input, GAS_TOKEN, priority)?;
         self.token_move(&mut b, asset, from, to, amount)?;
@@ -467,9 +474,19 @@ impl Evm {
         let owner = self.token_owner;
         let input = abi::call(
             "mint(address,uint256)",
-            &[Tok::Word(word_addr(&self.addr(to))), Tok::Word(word_u128(amount))],
+            &[
+                Tok::Word(word_addr(&self.addr(to))),
+                Tok::Word(word_u128(amount)),
+            ],
         );
-        let mut b = self.begin(owner, self.chain_token[asset], 0, input, GAS_TOKEN, priority)?;
+        let mut b = self.begin(
+            owner,
+            self.chain_token[asset],
+            0,
+            input,
+            GAS_TOKEN,
+            priority,
+        )?;
         self.accts[to as usize].bal[asset] += amount;
         b.transfers.push(AccountTransfer {
             from: None,
@@ -484,7 +501,12 @@ impl Evm {
             word_addr(&[0; 20]),
             word_addr(&self.addr(to)),
         ];
-        self.log(&mut b, self.chain_token[asset], topics, word_u128(amount).to_vec());
+        self.log(
+            &mut b,
+            self.chain_token[asset],
+            topics,
+            word_u128(amount).to_vec(),
+        );
         self.commit(b)
     }
 
@@ -522,12 +544,37 @@ impl Evm {
         (num / den).to::<u128>()
     }
 
-    fn pair_logs(&self, b: &mut TxBuild, pair: usize, weth_in: u128, tok_in: u128, weth_out: u128, tok_out: u128, sender: u32, to: u32) {
+    #[allow(clippy::too_many_arguments)]
+    fn pair_logs(
+        &self,
+        b: &mut TxBuild,
+        pair: usize,
+        weth_in: u128,
+        tok_in: u128,
+        weth_out: u128,
+        tok_out: u128,
+        sender: u32,
+        to: u32,
+    ) {
         let p = &self.pairs[pair];
         let (r0, r1, a0in, a1in, a0out, a1out) = if p.weth_is_token0 {
-            (p.reserve_weth, p.reserve_token, weth_in, tok_in, weth_out, tok_out)
+            (
+                p.reserve_weth,
+                p.reserve_token,
+                weth_in,
+                tok_in,
+                weth_out,
+                tok_out,
+            )
         } else {
-            (p.reserve_token, p.reserve_weth, tok_in, weth_in, tok_out, weth_out)
+            (
+                p.reserve_token,
+                p.reserve_weth,
+                tok_in,
+                weth_in,
+                tok_out,
+                weth_out,
+            )
         };
         let mut sync = word_u128(r0).to_vec();
         sync.extend_from_slice(&word_u128(r1));
@@ -582,9 +629,21 @@ impl Evm {
                 Tok::Word(word_u128(amount_in)),
             ],
         );
-        self.trace(&mut b, router, token_acct, 0, transfer_from, 40_000, vec![0]);
+        self.trace(
+            &mut b,
+            router,
+            token_acct,
+            0,
+            transfer_from,
+            40_000,
+            vec![0],
+        );
         self.token_move(&mut b, token, user, pair_acct, amount_in)?;
-        let (o0, o1) = if self.pairs[pi].weth_is_token0 { (out, 0) } else { (0, out) };
+        let (o0, o1) = if self.pairs[pi].weth_is_token0 {
+            (out, 0)
+        } else {
+            (0, out)
+        };
         let swap_call = abi::call(
             "swap(uint256,uint256,address,bytes)",
             &[
@@ -597,9 +656,20 @@ impl Evm {
         self.trace(&mut b, router, pair_acct, 0, swap_call, 90_000, vec![1]);
         let weth_transfer = abi::call(
             "transfer(address,uint256)",
-            &[Tok::Word(word_addr(&self.addr(router))), Tok::Word(word_u128(out))],
+            &[
+                Tok::Word(word_addr(&self.addr(router))),
+                Tok::Word(word_u128(out)),
+            ],
         );
-        self.trace(&mut b, pair_acct, weth, 0, weth_transfer, 30_000, vec![1, 0]);
+        self.trace(
+            &mut b,
+            pair_acct,
+            weth,
+            0,
+            weth_transfer,
+            30_000,
+            vec![1, 0],
+        );
         self.token_move(&mut b, WETH, pair_acct, router, out)?;
         self.pairs[pi].reserve_token += amount_in;
         self.pairs[pi].reserve_weth -= out;
@@ -635,7 +705,11 @@ impl Evm {
         priority: u64,
     ) -> Result<(TxHash, u128), SimError> {
         let pi = self.pair_for(token)?;
-        let out = Self::amount_out(eth_in, self.pairs[pi].reserve_weth, self.pairs[pi].reserve_token);
+        let out = Self::amount_out(
+            eth_in,
+            self.pairs[pi].reserve_weth,
+            self.pairs[pi].reserve_token,
+        );
         let (router, weth, pair_acct) = (self.router, self.chain_token[WETH], self.pairs[pi].acct);
         let token_acct = self.chain_token[token];
         let path = vec![self.addr(weth), self.addr(token_acct)];
@@ -649,7 +723,15 @@ impl Evm {
             ],
         );
         let mut b = self.begin(user, router, eth_in, input, GAS_SWAP, priority)?;
-        self.trace(&mut b, router, weth, eth_in, abi::call("deposit()", &[]), 25_000, vec![0]);
+        self.trace(
+            &mut b,
+            router,
+            weth,
+            eth_in,
+            abi::call("deposit()", &[]),
+            25_000,
+            vec![0],
+        );
         self.xfer(&mut b, ETH, router, weth, eth_in, TransferKind::Internal)?;
         self.accts[router as usize].bal[WETH] += eth_in;
         b.transfers.push(AccountTransfer {
@@ -664,11 +746,18 @@ impl Evm {
         self.log(&mut b, weth, topics, word_u128(eth_in).to_vec());
         let weth_transfer = abi::call(
             "transfer(address,uint256)",
-            &[Tok::Word(word_addr(&self.addr(pair_acct))), Tok::Word(word_u128(eth_in))],
+            &[
+                Tok::Word(word_addr(&self.addr(pair_acct))),
+                Tok::Word(word_u128(eth_in)),
+            ],
         );
         self.trace(&mut b, router, weth, 0, weth_transfer, 30_000, vec![1]);
         self.token_move(&mut b, WETH, router, pair_acct, eth_in)?;
-        let (o0, o1) = if self.pairs[pi].weth_is_token0 { (0, out) } else { (out, 0) };
+        let (o0, o1) = if self.pairs[pi].weth_is_token0 {
+            (0, out)
+        } else {
+            (out, 0)
+        };
         let swap_call = abi::call(
             "swap(uint256,uint256,address,bytes)",
             &[
@@ -681,9 +770,20 @@ impl Evm {
         self.trace(&mut b, router, pair_acct, 0, swap_call, 90_000, vec![2]);
         let tok_transfer = abi::call(
             "transfer(address,uint256)",
-            &[Tok::Word(word_addr(&self.addr(user))), Tok::Word(word_u128(out))],
+            &[
+                Tok::Word(word_addr(&self.addr(user))),
+                Tok::Word(word_u128(out)),
+            ],
         );
-        self.trace(&mut b, pair_acct, token_acct, 0, tok_transfer, 30_000, vec![2, 0]);
+        self.trace(
+            &mut b,
+            pair_acct,
+            token_acct,
+            0,
+            tok_transfer,
+            30_000,
+            vec![2, 0],
+        );
         self.token_move(&mut b, token, pair_acct, user, out)?;
         self.pairs[pi].reserve_weth += eth_in;
         self.pairs[pi].reserve_token -= out;
@@ -708,7 +808,12 @@ impl Evm {
         self.pools[pool].next_leaf += 1;
         let mut data = word_u128(u128::from(leaf)).to_vec();
         data.extend_from_slice(&word_u128(u128::from(self.block.timestamp)));
-        self.log(&mut b, acct, vec![self.topics.tornado_deposit, commitment], data);
+        self.log(
+            &mut b,
+            acct,
+            vec![self.topics.tornado_deposit, commitment],
+            data,
+        );
         let deposit_tx = self.commit(b)?;
         Ok(Note {
             pool,
@@ -728,7 +833,10 @@ impl Evm {
         relayer: Option<(u32, u128)>,
         priority: u64,
     ) -> Result<TxHash, SimError> {
-        let (acct, denom) = (self.pools[note.pool].acct, self.pools[note.pool].denomination);
+        let (acct, denom) = (
+            self.pools[note.pool].acct,
+            self.pools[note.pool].denomination,
+        );
         let (relayer_acct, fee) = match relayer {
             Some((r, fee)) => (Some(r), fee),
             None => (None, 0),
@@ -749,8 +857,23 @@ impl Evm {
         );
         let from = relayer_acct.unwrap_or(sender);
         let mut b = self.begin(from, acct, 0, input, GAS_TORNADO_WITHDRAW, priority)?;
-        self.trace(&mut b, acct, recipient, denom - fee, Vec::new(), 2_300, vec![0]);
-        self.xfer(&mut b, ETH, acct, recipient, denom - fee, TransferKind::Internal)?;
+        self.trace(
+            &mut b,
+            acct,
+            recipient,
+            denom - fee,
+            Vec::new(),
+            2_300,
+            vec![0],
+        );
+        self.xfer(
+            &mut b,
+            ETH,
+            acct,
+            recipient,
+            denom - fee,
+            TransferKind::Internal,
+        )?;
         if let Some(r) = relayer_acct.filter(|_| fee > 0) {
             self.trace(&mut b, acct, r, fee, Vec::new(), 2_300, vec![1]);
             self.xfer(&mut b, ETH, acct, r, fee, TransferKind::Internal)?;

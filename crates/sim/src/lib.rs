@@ -34,7 +34,8 @@ use chaintrail_core::{BitcoinNetwork, Chain};
 pub use error::SimError;
 pub use etl::{
     BITCOIN_BLOCK_KEYS, BITCOIN_TRANSACTION_KEYS, BLOCKS_COLUMNS, EtlWriter, LOGS_COLUMNS,
-    RECEIPTS_COLUMNS, TOKEN_TRANSFERS_COLUMNS, TOKENS_COLUMNS, TRACES_COLUMNS, TRANSACTIONS_COLUMNS,
+    RECEIPTS_COLUMNS, TOKEN_TRANSFERS_COLUMNS, TOKENS_COLUMNS, TRACES_COLUMNS,
+    TRANSACTIONS_COLUMNS,
 };
 pub use model::{BtcBlock, BtcTx, EvmBlock, EvmLog, EvmTrace, EvmTx, WorldSink};
 pub use output::{SimSummary, StoreSink, write_dir, write_store};
@@ -65,7 +66,11 @@ impl SimConfig {
     pub const DEMO_SCALE: u64 = 200_000;
 
     pub fn new(seed: u64, scale: u64) -> SimConfig {
-        SimConfig { seed, scale, days: 3 }
+        SimConfig {
+            seed,
+            scale,
+            days: 3,
+        }
     }
 }
 

@@ -8,7 +8,9 @@ use serde::Serialize;
 
 use crate::error::io_err;
 use crate::model::{BtcBlock, EvmBlock, WorldSink};
-use crate::{BTC_CHAIN, EVM_CHAIN, EtlWriter, GroundTruth, SimConfig, SimError, simulate, tagpack_yaml};
+use crate::{
+    BTC_CHAIN, EVM_CHAIN, EtlWriter, GroundTruth, SimConfig, SimError, simulate, tagpack_yaml,
+};
 
 /// What was written.
 #[derive(Debug, Clone, Serialize)]
@@ -23,13 +25,21 @@ fn write_file(path: &Path, bytes: &[u8]) -> Result<(), SimError> {
 
 /// Write the truth and TagPack next to the data in `dir`.
 fn write_side_files(dir: &Path, truth: &GroundTruth) -> Result<Vec<String>, SimError> {
-    let json = serde_json::to_vec_pretty(truth)
-        .map_err(|source| SimError::Json { what: "ground truth", source })?;
+    let json = serde_json::to_vec_pretty(truth).map_err(|source| SimError::Json {
+        what: "ground truth",
+        source,
+    })?;
     write_file(&dir.join("ground_truth.json"), &json)?;
     let tags = dir.join("tagpacks");
     std::fs::create_dir_all(&tags).map_err(|e| io_err("create", &tags, e))?;
-    write_file(&tags.join("chaintrail-sim.yaml"), tagpack_yaml(truth).as_bytes())?;
-    Ok(vec!["ground_truth.json".into(), "tagpacks/chaintrail-sim.yaml".into()])
+    write_file(
+        &tags.join("chaintrail-sim.yaml"),
+        tagpack_yaml(truth).as_bytes(),
+    )?;
+    Ok(vec![
+        "ground_truth.json".into(),
+        "tagpacks/chaintrail-sim.yaml".into(),
+    ])
 }
 
 /// `chaintrail sim`: simulate and write `ethereum/*.csv` (ethereum-etl), `bitcoin/*.json`
@@ -40,7 +50,13 @@ pub fn write_dir(config: &SimConfig, dir: &Path) -> Result<SimSummary, SimError>
     let truth = simulate(config, &mut etl)?;
     etl.finish(&truth)?;
     let mut files: Vec<String> = [
-        "blocks", "transactions", "receipts", "logs", "token_transfers", "traces", "tokens",
+        "blocks",
+        "transactions",
+        "receipts",
+        "logs",
+        "token_transfers",
+        "traces",
+        "tokens",
     ]
     .iter()
     .map(|f| format!("ethereum/{f}.csv"))
@@ -63,14 +79,20 @@ const CURSOR: &str = "sim";
 
 impl StoreSink {
     pub fn open(store: &Store) -> Result<StoreSink, SimError> {
-        Ok(StoreSink { evm: store.writer(EVM_CHAIN)?, btc: store.writer(BTC_CHAIN)?, blocks: 0 })
+        Ok(StoreSink {
+            evm: store.writer(EVM_CHAIN)?,
+            btc: store.writer(BTC_CHAIN)?,
+            blocks: 0,
+        })
     }
 
     fn tick(&mut self, height: u64) -> Result<(), SimError> {
         self.blocks += 1;
-        if self.blocks % 1_000 == 0 {
-            self.evm.commit(CURSOR, serde_json::json!({ "block": height }))?;
-            self.btc.commit(CURSOR, serde_json::json!({ "block": height }))?;
+        if self.blocks.is_multiple_of(1_000) {
+            self.evm
+                .commit(CURSOR, serde_json::json!({ "block": height }))?;
+            self.btc
+                .commit(CURSOR, serde_json::json!({ "block": height }))?;
         }
         Ok(())
     }
@@ -109,7 +131,11 @@ impl WorldSink for StoreSink {
 
 /// `chaintrail demo`: simulate straight into `store` and write `ground_truth.json` and the
 /// TagPack into `side_dir`.
-pub fn write_store(config: &SimConfig, store: &Store, side_dir: &Path) -> Result<SimSummary, SimError> {
+pub fn write_store(
+    config: &SimConfig,
+    store: &Store,
+    side_dir: &Path,
+) -> Result<SimSummary, SimError> {
     std::fs::create_dir_all(side_dir).map_err(|e| io_err("create", side_dir, e))?;
     let mut sink = StoreSink::open(store)?;
     let truth = simulate(config, &mut sink)?;

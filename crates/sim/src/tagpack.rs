@@ -33,16 +33,25 @@ fn quote(text: &str) -> String {
 pub fn tagpack_yaml(truth: &GroundTruth) -> String {
     let mut out = String::new();
     let date = crate::world_date(truth.start_timestamp);
-    let _ = writeln!(out, "title: chaintrail simulated world (seed {})", truth.seed);
+    let _ = writeln!(
+        out,
+        "title: chaintrail simulated world (seed {})",
+        truth.seed
+    );
     let _ = writeln!(out, "creator: chaintrail-sim");
-    let _ = writeln!(out, "description: Attribution tags of a simulated world; addresses exist only in its regtest/anvil chains");
+    let _ = writeln!(
+        out,
+        "description: Attribution tags of a simulated world; addresses exist only in its regtest/anvil chains"
+    );
     let _ = writeln!(out, "is_public: true");
     let _ = writeln!(out, "confidence: ownership");
     let _ = writeln!(out, "source: chaintrail-sim ground_truth.json");
     let _ = writeln!(out, "lastmod: {date}");
     let _ = writeln!(out, "tags:");
     for entity in &truth.entities {
-        let Some(category) = concept(entity.category) else { continue };
+        let Some(category) = concept(entity.category) else {
+            continue;
+        };
         for a in &entity.addresses {
             let cur = currency(a.chain);
             let _ = writeln!(out, "- address: {}", quote(&a.address));
@@ -64,7 +73,14 @@ pub fn tagpack_yaml(truth: &GroundTruth) -> String {
             let _ = writeln!(out, "  network: {cur}");
             let _ = writeln!(out, "  confidence: forensic_investigation");
             let _ = writeln!(out, "  tag_type: actor");
-            let _ = writeln!(out, "  context: {}", quote(&format!("{{\"heist\": \"{}\", \"date\": \"{}\"}}", heist.name, heist.date)));
+            let _ = writeln!(
+                out,
+                "  context: {}",
+                quote(&format!(
+                    "{{\"heist\": \"{}\", \"date\": \"{}\"}}",
+                    heist.name, heist.date
+                ))
+            );
         }
     }
     out

@@ -233,13 +233,25 @@ pub(crate) enum Place {
     BtcMixer,
 }
 
+/// A conversion as the ledger books it: from asset and amount, to asset and amount, venue,
+/// transaction and the counter-chain transaction.
+pub(crate) type ConversionRow = (
+    SimAsset,
+    u128,
+    SimAsset,
+    u128,
+    &'static str,
+    TxHash,
+    Option<TxHash>,
+);
+
 /// The exact book of one heist.
 #[derive(Debug, Default)]
 pub(crate) struct Ledger {
     pub held: BTreeMap<(Place, SimAsset), u128>,
     pub stolen: BTreeMap<SimAsset, u128>,
     pub fees: BTreeMap<(&'static str, SimAsset), u128>,
-    pub conversions: Vec<(SimAsset, u128, SimAsset, u128, &'static str, TxHash, Option<TxHash>)>,
+    pub conversions: Vec<ConversionRow>,
 }
 
 impl Ledger {
@@ -250,9 +262,10 @@ impl Ledger {
 
     fn take(&mut self, from: &Place, asset: SimAsset, amount: u128) -> Result<(), SimError> {
         let key = (from.clone(), asset);
-        let held = self.held.get_mut(&key).ok_or_else(|| {
-            SimError::Invariant(format!("heist holds no {asset:?} at {from:?}"))
-        })?;
+        let held = self
+            .held
+            .get_mut(&key)
+            .ok_or_else(|| SimError::Invariant(format!("heist holds no {asset:?} at {from:?}")))?;
         *held = held.checked_sub(amount).ok_or_else(|| {
             SimError::Invariant(format!("heist holds too little {asset:?} at {from:?}"))
         })?;
@@ -266,7 +279,13 @@ impl Ledger {
         self.held.get(&(at.clone(), asset)).copied().unwrap_or(0)
     }
 
-    pub(crate) fn mv(&mut self, from: &Place, to: Place, asset: SimAsset, amount: u128) -> Result<(), SimError> {
+    pub(crate) fn mv(
+        &mut self,
+        from: &Place,
+        to: Place,
+        asset: SimAsset,
+        amount: u128,
+    ) -> Result<(), SimError> {
         if amount == 0 {
             return Ok(());
         }
@@ -275,7 +294,13 @@ impl Ledger {
         Ok(())
     }
 
-    pub(crate) fn fee(&mut self, from: &Place, kind: &'static str, asset: SimAsset, amount: u128) -> Result<(), SimError> {
+    pub(crate) fn fee(
+        &mut self,
+        from: &Place,
+        kind: &'static str,
+        asset: SimAsset,
+        amount: u128,
+    ) -> Result<(), SimError> {
         if amount == 0 {
             return Ok(());
         }
@@ -299,8 +324,9 @@ impl Ledger {
     ) -> Result<(), SimError> {
         self.take(from, from_asset, amount_in)?;
         *self.held.entry((to, to_asset)).or_default() += amount_out;
-        self.conversions
-            .push((from_asset, amount_in, to_asset, amount_out, via, tx, counter_tx));
+        self.conversions.push((
+            from_asset, amount_in, to_asset, amount_out, via, tx, counter_tx,
+        ));
         Ok(())
     }
 }

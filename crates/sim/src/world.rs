@@ -83,14 +83,49 @@ struct Heist {
 }
 
 enum Task {
-    Exploit { h: usize, eth: u128, usdc: u128, stk: u128 },
-    Swap { h: usize, acct: u32, token: usize },
-    FanOut { h: usize, from: u32, to: Vec<u32> },
-    Freeze { acct: u32 },
-    Send { h: usize, acct: u32, to: u32, asset: usize },
-    Deposits { h: usize, acct: u32, recipients: Vec<u32>, then: Vec<Task> },
-    Withdraw { h: Option<usize>, note: Note, recipient: u32, relayer: Option<u32> },
-    Bridge { h: usize, acct: u32, chunks: u32, onward: Onward },
+    Exploit {
+        h: usize,
+        eth: u128,
+        usdc: u128,
+        stk: u128,
+    },
+    Swap {
+        h: usize,
+        acct: u32,
+        token: usize,
+    },
+    FanOut {
+        h: usize,
+        from: u32,
+        to: Vec<u32>,
+    },
+    Freeze {
+        acct: u32,
+    },
+    Send {
+        h: usize,
+        acct: u32,
+        to: u32,
+        asset: usize,
+    },
+    Deposits {
+        h: usize,
+        acct: u32,
+        recipients: Vec<u32>,
+        then: Vec<Task>,
+    },
+    Withdraw {
+        h: Option<usize>,
+        note: Note,
+        recipient: u32,
+        relayer: Option<u32>,
+    },
+    Bridge {
+        h: usize,
+        acct: u32,
+        chunks: u32,
+        onward: Onward,
+    },
 }
 
 /// What a heist does with BTC it receives from the bridge.
@@ -101,10 +136,30 @@ enum Onward {
 }
 
 enum BTask {
-    MixerPayout { link: usize, w: usize, addr: Address, amount: u64, h: Option<usize> },
-    Peel { h: usize, w: usize, at: Address, steps: u32, chain: usize },
-    MixerDeposit { h: usize, w: usize, at: Address },
-    Service { h: usize, w: usize, at: Address },
+    MixerPayout {
+        link: usize,
+        w: usize,
+        addr: Address,
+        amount: u64,
+        h: Option<usize>,
+    },
+    Peel {
+        h: usize,
+        w: usize,
+        at: Address,
+        steps: u32,
+        chain: usize,
+    },
+    MixerDeposit {
+        h: usize,
+        w: usize,
+        at: Address,
+    },
+    Service {
+        h: usize,
+        w: usize,
+        at: Address,
+    },
 }
 
 struct PendingBridge {
@@ -261,14 +316,18 @@ impl<'s> World<'s> {
         for b in 1..self.n_blocks {
             let builder = self.builders[self.rng.random_range(0..self.builders.len())];
             let step: i64 = self.rng.random_range(-1..=1);
-            base_fee = (base_fee as i64 + step * GWEI as i64 / 2).clamp(5 * GWEI as i64, 40 * GWEI as i64) as u64;
+            base_fee = (base_fee as i64 + step * GWEI as i64 / 2)
+                .clamp(5 * GWEI as i64, 40 * GWEI as i64) as u64;
             let ts = START_TIMESTAMP + b * EVM_BLOCK_SECS;
             let done = self.evm.start_block(b, ts, builder, base_fee);
-            self.emit_evm(done)?;
+            if b > 1 {
+                // Block 0 (the genesis allocations) was emitted by the setup.
+                self.emit_evm(done)?;
+            }
             if b == 1 {
                 self.setup_tokens()?;
             }
-            if b % EVM_BLOCKS_PER_BTC == 0 {
+            if b.is_multiple_of(EVM_BLOCKS_PER_BTC) {
                 self.btc_block(b / EVM_BLOCKS_PER_BTC, ts)?;
             }
             if let Some(tasks) = self.tasks.remove(&b) {
@@ -289,7 +348,10 @@ impl<'s> World<'s> {
     fn emit_evm(&mut self, block: crate::model::EvmBlock) -> Result<(), SimError> {
         self.stats.evm_blocks += 1;
         self.stats.evm_txs += block.txs.len() as u64;
-        self.stats.evm_transfers += block.account_txs().map(|t| t.transfers.len() as u64).sum::<u64>();
+        self.stats.evm_transfers += block
+            .account_txs()
+            .map(|t| t.transfers.len() as u64)
+            .sum::<u64>();
         self.sink.evm_block(&block)
     }
 
@@ -304,8 +366,16 @@ impl<'s> World<'s> {
         }
         self.stats.btc_blocks += 1;
         self.stats.btc_txs += block.txs.len() as u64;
-        self.stats.btc_inputs += block.txs.iter().map(|t| t.flow.inputs.len() as u64).sum::<u64>();
-        self.stats.btc_outputs += block.txs.iter().map(|t| t.flow.outputs.len() as u64).sum::<u64>();
+        self.stats.btc_inputs += block
+            .txs
+            .iter()
+            .map(|t| t.flow.inputs.len() as u64)
+            .sum::<u64>();
+        self.stats.btc_outputs += block
+            .txs
+            .iter()
+            .map(|t| t.flow.outputs.len() as u64)
+            .sum::<u64>();
         self.sink.btc_block(&block)
     }
 
@@ -327,12 +397,23 @@ impl<'s> World<'s> {
             (STK, 600_000 * ETHER, 600_000 * ETHER),
         ] {
             let acct = self.acct(Some(dex));
-            let weth_is_token0 = self.evm.addr(self.evm.chain_token[WETH]) < self.evm.addr(self.evm.chain_token[token]);
-            self.evm.pairs.push(Pair { acct, token, weth_is_token0, reserve_weth, reserve_token });
+            let weth_is_token0 = self.evm.addr(self.evm.chain_token[WETH])
+                < self.evm.addr(self.evm.chain_token[token]);
+            self.evm.pairs.push(Pair {
+                acct,
+                token,
+                weth_is_token0,
+                reserve_weth,
+                reserve_token,
+            });
         }
         for denom in [ETHER / 10, ETHER, 10 * ETHER, 100 * ETHER] {
             let acct = self.acct(Some(mixer));
-            self.evm.pools.push(Pool { acct, denomination: denom, next_leaf: 0 });
+            self.evm.pools.push(Pool {
+                acct,
+                denomination: denom,
+                next_leaf: 0,
+            });
         }
         self.evm.bridge_router = self.acct(Some(bridge));
         self.evm.bridge_vault = self.acct(Some(bridge));
@@ -343,7 +424,13 @@ impl<'s> World<'s> {
         for name in EXCHANGES {
             let e = self.entity(name, Category::Exchange);
             let hot = self.acct(Some(e));
-            self.exchanges.push(Exchange { entity: e, hot, unswept: Vec::new(), btc_hot: 0, btc_deposits: 0 });
+            self.exchanges.push(Exchange {
+                entity: e,
+                hot,
+                unswept: Vec::new(),
+                btc_hot: 0,
+                btc_deposits: 0,
+            });
         }
         for name in OTCS {
             let e = self.entity(name, Category::Otc);
@@ -381,7 +468,8 @@ impl<'s> World<'s> {
             self.evm.genesis_alloc(a, v);
         }
         for i in 0..self.users.len() {
-            let milli: u128 = 10u128.pow(self.rng.random_range(2..=6)) * self.rng.random_range(1..10);
+            let milli: u128 =
+                10u128.pow(self.rng.random_range(2..=6)) * self.rng.random_range(1..10);
             let u = self.users[i];
             self.evm.genesis_alloc(u, milli * ETHER / 1_000);
         }
@@ -397,7 +485,8 @@ impl<'s> World<'s> {
         let p = self.prio();
         for i in 0..self.evm.pairs.len() {
             let pair = self.evm.pairs[i].clone();
-            self.evm.token_mint(pair.token, pair.acct, pair.reserve_token, p)?;
+            self.evm
+                .token_mint(pair.token, pair.acct, pair.reserve_token, p)?;
             self.evm.token_mint(WETH, pair.acct, pair.reserve_weth, p)?;
         }
         for i in 0..self.exchanges.len() {
@@ -421,7 +510,8 @@ impl<'s> World<'s> {
         }
         for hi in 0..self.heists.len() {
             let victim = self.heists[hi].victim;
-            self.evm.token_mint(USDC, victim, 40_000_000 * 1_000_000, p)?;
+            self.evm
+                .token_mint(USDC, victim, 40_000_000 * 1_000_000, p)?;
             self.evm.token_mint(STK, victim, 100_000 * ETHER, p)?;
         }
         Ok(())
@@ -478,7 +568,9 @@ impl<'s> World<'s> {
             }
         }
         let total: u64 = outs.iter().map(|o| o.1).sum::<u64>() + 10 * COIN;
-        let block0 = self.btc.finish_block(genesis, total, 1, START_TIMESTAMP + 600);
+        let block0 = self
+            .btc
+            .finish_block(genesis, total, 1, START_TIMESTAMP + 600);
         self.emit_btc(block0)?;
         for chunk in outs.chunks(400) {
             let mut outputs = Vec::with_capacity(chunk.len());
@@ -488,7 +580,14 @@ impl<'s> World<'s> {
             }
             let change = self.bfresh(genesis);
             self.btc
-                .pay(&mut self.rng, genesis, Select::All, outputs, None, Change::To(change))?
+                .pay(
+                    &mut self.rng,
+                    genesis,
+                    Select::All,
+                    outputs,
+                    None,
+                    Change::To(change),
+                )?
                 .ok_or_else(|| SimError::Invariant("premine too small".into()))?;
         }
         Ok(())
@@ -518,7 +617,7 @@ impl World<'_> {
             self.btc_background(height)?;
             self.bg_btc_txs += (self.btc.block.txs.len() - before) as u64;
         }
-        if height % 6 == 0 {
+        if height.is_multiple_of(6) {
             self.btc_housekeeping()?;
         }
         self.whirlpool_mixes()?;
@@ -548,7 +647,14 @@ impl World<'_> {
                 outs.push((w, a, v));
             }
             let change = self.bfresh(hot);
-            self.btc.pay(&mut self.rng, hot, Select::Random, outs, None, Change::To(change))?;
+            self.btc.pay(
+                &mut self.rng,
+                hot,
+                Select::Random,
+                outs,
+                None,
+                Change::To(change),
+            )?;
             return Ok(());
         }
         let amount = bal / 100 * self.rng.random_range(1..40);
@@ -562,7 +668,14 @@ impl World<'_> {
                 } else {
                     Change::Fresh
                 };
-                self.btc.pay(&mut self.rng, u, Select::Random, vec![(v, a, amount)], None, change)?;
+                self.btc.pay(
+                    &mut self.rng,
+                    u,
+                    Select::Random,
+                    vec![(v, a, amount)],
+                    None,
+                    change,
+                )?;
             }
             55..70 => {
                 let x = self.rng.random_range(0..self.exchanges.len());
@@ -575,20 +688,38 @@ impl World<'_> {
                         a
                     }
                 };
-                self.btc.pay(&mut self.rng, u, Select::Random, vec![(dw, a, amount)], None, Change::Fresh)?;
+                self.btc.pay(
+                    &mut self.rng,
+                    u,
+                    Select::Random,
+                    vec![(dw, a, amount)],
+                    None,
+                    Change::Fresh,
+                )?;
             }
             70..75 => {
                 // Custodial mixer: deposit to a fresh deposit address, payouts later.
                 let dw = self.mixer_deposits;
                 let a = self.bfresh(dw);
-                if let Some(paid) = self.btc.pay(&mut self.rng, u, Select::Random, vec![(dw, a.clone(), amount)], None, Change::Fresh)? {
+                if let Some(paid) = self.btc.pay(
+                    &mut self.rng,
+                    u,
+                    Select::Random,
+                    vec![(dw, a.clone(), amount)],
+                    None,
+                    Change::Fresh,
+                )? {
                     let to = self.pick_user_w();
                     self.mixer_link(paid.txid, a, amount, to, None, height)?;
                 }
             }
             75..79 => {
                 // Whirlpool Tx0: premix outputs, coordinator fee, toxic change, OP_RETURN.
-                let denom = if amount > 6 * 5_000_000 { 5_000_000 } else { 1_000_000 };
+                let denom = if amount > 6 * 5_000_000 {
+                    5_000_000
+                } else {
+                    1_000_000
+                };
                 let n = (amount / (denom + 1_000)).min(5);
                 if n >= 1 {
                     let mut outs = Vec::new();
@@ -600,14 +731,28 @@ impl World<'_> {
                     outs.push((self.whirl_coord, c, denom / 20));
                     let mut payload = vec![0u8; 46];
                     self.rng.fill(&mut payload[..]);
-                    self.btc.pay(&mut self.rng, u, Select::Random, outs, Some(payload), Change::Fresh)?;
+                    self.btc.pay(
+                        &mut self.rng,
+                        u,
+                        Select::Random,
+                        outs,
+                        Some(payload),
+                        Change::Fresh,
+                    )?;
                 }
             }
             79..84 => {
                 let o = self.rng.random_range(0..self.b_otc.len());
                 let ow = self.b_otc[o];
                 let a = self.bfresh(ow);
-                self.btc.pay(&mut self.rng, u, Select::Random, vec![(ow, a, amount)], None, Change::Fresh)?;
+                self.btc.pay(
+                    &mut self.rng,
+                    u,
+                    Select::Random,
+                    vec![(ow, a, amount)],
+                    None,
+                    Change::Fresh,
+                )?;
             }
             84..90 => {
                 // Postmix coins leave Whirlpool to a user.
@@ -629,7 +774,14 @@ impl World<'_> {
                     outs.push((w, a, self.rng.random_range(100_000..5_000_000)));
                 }
                 let change = self.bfresh(m);
-                self.btc.pay(&mut self.rng, m, Select::Random, outs, None, Change::To(change))?;
+                self.btc.pay(
+                    &mut self.rng,
+                    m,
+                    Select::Random,
+                    outs,
+                    None,
+                    Change::To(change),
+                )?;
             }
         }
         Ok(())
@@ -657,18 +809,39 @@ impl World<'_> {
             heist: h.map(|h| self.heists[h].name.clone()),
         });
         let out_total = amount - amount / 50;
-        let parts = if h.is_some() { 3 } else { self.rng.random_range(1..=2) };
+        let parts = if h.is_some() {
+            3
+        } else {
+            self.rng.random_range(1..=2)
+        };
         let mut left = out_total;
         for i in 0..parts {
-            let v = if i + 1 == parts { left } else { out_total / parts };
+            let v = if i + 1 == parts {
+                left
+            } else {
+                out_total / parts
+            };
             left -= v;
             let due = height + self.rng.random_range(2..=24);
-            let w = if h.is_some() { self.thief_wallet(h) } else { to_w };
+            let w = if h.is_some() {
+                self.thief_wallet(h)
+            } else {
+                to_w
+            };
             let a = self.bfresh(w);
             if let Some(h) = h {
                 self.heists[h].btc_addrs.push(a.clone());
             }
-            self.btasks.entry(due).or_default().push(BTask::MixerPayout { link, w, addr: a, amount: v, h });
+            self.btasks
+                .entry(due)
+                .or_default()
+                .push(BTask::MixerPayout {
+                    link,
+                    w,
+                    addr: a,
+                    amount: v,
+                    h,
+                });
         }
         Ok(link)
     }
@@ -689,7 +862,8 @@ impl World<'_> {
                 let fee = self.btc.fee_for(&addrs, &[&a], 0);
                 let total: u64 = chunk.iter().map(|u| u.value).sum();
                 if total > fee + 10_000 {
-                    self.btc.emit(chunk.to_vec(), vec![(hot, a, total - fee)], None)?;
+                    self.btc
+                        .emit(chunk.to_vec(), vec![(hot, a, total - fee)], None)?;
                 } else {
                     self.btc.wallets[dw].utxos.extend_from_slice(chunk);
                 }
@@ -702,7 +876,11 @@ impl World<'_> {
             let a = self.bfresh(self.mixer_pool);
             let fee = self.btc.fee_for(&addrs, &[&a], 0);
             let total: u64 = chunk.iter().map(|u| u.value).sum();
-            self.btc.emit(chunk.to_vec(), vec![(self.mixer_pool, a, total - fee)], None)?;
+            self.btc.emit(
+                chunk.to_vec(),
+                vec![(self.mixer_pool, a, total - fee)],
+                None,
+            )?;
         }
         self.wasabi_round()
     }
@@ -712,9 +890,29 @@ impl World<'_> {
     fn whirlpool_mixes(&mut self) -> Result<(), SimError> {
         for denom in [1_000_000u64, 5_000_000] {
             loop {
-                let pre: Vec<usize> = self.btc.wallets[self.premix].utxos.iter().enumerate().filter(|(_, u)| u.value == denom + 1_000).map(|(i, _)| i).take(5).collect();
-                let post: Vec<usize> = self.btc.wallets[self.postmix].utxos.iter().enumerate().filter(|(_, u)| u.value == denom).map(|(i, _)| i).take(3).collect();
-                let (n_pre, n_post) = if post.len() >= 3 && pre.len() >= 2 { (2, 3) } else if pre.len() >= 5 { (5, 0) } else { break };
+                let pre: Vec<usize> = self.btc.wallets[self.premix]
+                    .utxos
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, u)| u.value == denom + 1_000)
+                    .map(|(i, _)| i)
+                    .take(5)
+                    .collect();
+                let post: Vec<usize> = self.btc.wallets[self.postmix]
+                    .utxos
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, u)| u.value == denom)
+                    .map(|(i, _)| i)
+                    .take(3)
+                    .collect();
+                let (n_pre, n_post) = if post.len() >= 3 && pre.len() >= 2 {
+                    (2, 3)
+                } else if pre.len() >= 5 {
+                    (5, 0)
+                } else {
+                    break;
+                };
                 let mut inputs = Vec::new();
                 for &i in pre[..n_pre].iter().rev() {
                     inputs.push(self.btc.wallets[self.premix].utxos.swap_remove(i));
@@ -728,7 +926,12 @@ impl World<'_> {
                     outs.push((self.postmix, a, denom));
                 }
                 let txid = self.btc.emit(inputs, outs, None)?;
-                self.coinjoins.push(CoinJoinTruth { txid, kind: "whirlpool", denomination: denom, equal_outputs: 5 });
+                self.coinjoins.push(CoinJoinTruth {
+                    txid,
+                    kind: "whirlpool",
+                    denomination: denom,
+                    equal_outputs: 5,
+                });
             }
         }
         Ok(())
@@ -751,7 +954,13 @@ impl World<'_> {
             if seen.contains(&u) {
                 continue;
             }
-            let Some(i) = self.btc.wallets[u].utxos.iter().position(|x| x.value > denom + 200_000) else { continue };
+            let Some(i) = self.btc.wallets[u]
+                .utxos
+                .iter()
+                .position(|x| x.value > denom + 200_000)
+            else {
+                continue;
+            };
             let utxo = self.btc.wallets[u].utxos.swap_remove(i);
             let fee_share = (utxo_vbytes(&utxo.addr) + 62) * self.btc.feerate;
             let cfee = denom * 3 / 1_000;
@@ -775,7 +984,12 @@ impl World<'_> {
         outs.push((self.wasabi_coord, a, coord_fee));
         let n = seen.len();
         let txid = self.btc.emit(inputs, outs, None)?;
-        self.coinjoins.push(CoinJoinTruth { txid, kind: "wasabi1", denomination: denom, equal_outputs: n });
+        self.coinjoins.push(CoinJoinTruth {
+            txid,
+            kind: "wasabi1",
+            denomination: denom,
+            equal_outputs: n,
+        });
         Ok(())
     }
 
@@ -787,7 +1001,14 @@ impl World<'_> {
         let change = self.bfresh(vault);
         let paid = self
             .btc
-            .pay(&mut self.rng, vault, Select::Random, vec![(p.w, p.addr.clone(), sats)], Some(out_memo.clone().into_bytes()), Change::To(change))?
+            .pay(
+                &mut self.rng,
+                vault,
+                Select::Random,
+                vec![(p.w, p.addr.clone(), sats)],
+                Some(out_memo.clone().into_bytes()),
+                Change::To(change),
+            )?
             .ok_or_else(|| SimError::Invariant("bridge vault out of BTC".into()))?;
         self.bridge_links.push(BridgeLink {
             bridge: BRIDGE_NAME.to_string(),
@@ -803,17 +1024,46 @@ impl World<'_> {
             heist: p.h.map(|h| self.heists[h].name.clone()),
         });
         if let Some(h) = p.h {
-            self.heists[h].ledger.convert(&Place::Bridge, SimAsset::Eth, p.wei, Place::Btc(p.addr.clone()), SimAsset::Btc, u128::from(sats), "bridge", p.in_tx, Some(paid.txid))?;
+            self.heists[h].ledger.convert(
+                &Place::Bridge,
+                SimAsset::Eth,
+                p.wei,
+                Place::Btc(p.addr.clone()),
+                SimAsset::Btc,
+                u128::from(sats),
+                "bridge",
+                p.in_tx,
+                Some(paid.txid),
+            )?;
             let height = self.btc.block.height;
             match p.onward {
                 Some(Onward::Peel) => {
                     let chain = self.peel_chains.len();
-                    self.peel_chains.push(PeelChainTruth { heist: Some(self.heists[h].name.clone()), txs: Vec::new() });
+                    self.peel_chains.push(PeelChainTruth {
+                        heist: Some(self.heists[h].name.clone()),
+                        txs: Vec::new(),
+                    });
                     let steps = self.rng.random_range(4..=10);
-                    self.btasks.entry(height + 1).or_default().push(BTask::Peel { h, w: p.w, at: p.addr, steps, chain });
+                    self.btasks
+                        .entry(height + 1)
+                        .or_default()
+                        .push(BTask::Peel {
+                            h,
+                            w: p.w,
+                            at: p.addr,
+                            steps,
+                            chain,
+                        });
                 }
                 Some(Onward::Mixer) => {
-                    self.btasks.entry(height + 1).or_default().push(BTask::MixerDeposit { h, w: p.w, at: p.addr });
+                    self.btasks
+                        .entry(height + 1)
+                        .or_default()
+                        .push(BTask::MixerDeposit {
+                            h,
+                            w: p.w,
+                            at: p.addr,
+                        });
                 }
                 None => {}
             }
@@ -832,25 +1082,48 @@ impl World<'_> {
         keep: Option<Address>,
     ) -> Result<Option<Paid>, SimError> {
         let held = self.btc.balance(w);
-        if u128::from(held) != self.heists[h].ledger.held(&Place::Btc(at.clone()), SimAsset::Btc) {
-            return Err(SimError::Invariant(format!("heist wallet {at} is not what the ledger says")));
+        if u128::from(held)
+            != self.heists[h]
+                .ledger
+                .held(&Place::Btc(at.clone()), SimAsset::Btc)
+        {
+            return Err(SimError::Invariant(format!(
+                "heist wallet {at} is not what the ledger says"
+            )));
         }
         let paid = match keep {
             None => {
-                let Some((dw, da, _)) = outputs.into_iter().next() else { return Ok(None) };
+                let Some((dw, da, _)) = outputs.into_iter().next() else {
+                    return Ok(None);
+                };
                 self.btc.sweep(w, dw, da.clone())?.map(|p| {
                     let v = p.spent - p.fee;
                     (p, vec![(da, v)])
                 })
             }
             Some(keep) => {
-                let dests: Vec<(Address, u64)> = outputs.iter().map(|o| (o.1.clone(), o.2)).collect();
-                self.btc.pay(&mut self.rng, w, Select::All, outputs, None, Change::To(keep))?.map(|p| (p, dests))
+                let dests: Vec<(Address, u64)> =
+                    outputs.iter().map(|o| (o.1.clone(), o.2)).collect();
+                self.btc
+                    .pay(
+                        &mut self.rng,
+                        w,
+                        Select::All,
+                        outputs,
+                        None,
+                        Change::To(keep),
+                    )?
+                    .map(|p| (p, dests))
             }
         };
-        let Some((paid, dests)) = paid else { return Ok(None) };
+        let Some((paid, dests)) = paid else {
+            return Ok(None);
+        };
         if paid.spent != held {
-            return Err(SimError::Invariant(format!("heist wallet {at} spent {} of {held}", paid.spent)));
+            return Err(SimError::Invariant(format!(
+                "heist wallet {at} spent {} of {held}",
+                paid.spent
+            )));
         }
         let from = Place::Btc(at.clone());
         let ledger = &mut self.heists[h].ledger;
@@ -879,22 +1152,43 @@ impl World<'_> {
 
     fn run_btask(&mut self, height: u64, t: BTask) -> Result<(), SimError> {
         match t {
-            BTask::MixerPayout { link, w, addr, amount, h } => {
+            BTask::MixerPayout {
+                link,
+                w,
+                addr,
+                amount,
+                h,
+            } => {
                 let pool = self.mixer_pool;
                 let change = self.bfresh(pool);
                 let paid = self
                     .btc
-                    .pay(&mut self.rng, pool, Select::Random, vec![(w, addr.clone(), amount)], None, Change::To(change))?
+                    .pay(
+                        &mut self.rng,
+                        pool,
+                        Select::Random,
+                        vec![(w, addr.clone(), amount)],
+                        None,
+                        Change::To(change),
+                    )?
                     .ok_or_else(|| SimError::Invariant("mixer pool out of BTC".into()))?;
                 let l = &mut self.btc_mixer_links[link];
                 l.payout_txs.push(paid.txid);
                 l.payout_addresses.push(addr.to_string());
                 l.paid_out += amount;
                 if let Some(h) = h {
-                    self.heists[h].ledger.mv(&Place::BtcMixer, Place::Btc(addr.clone()), SimAsset::Btc, u128::from(amount))?;
+                    self.heists[h].ledger.mv(
+                        &Place::BtcMixer,
+                        Place::Btc(addr.clone()),
+                        SimAsset::Btc,
+                        u128::from(amount),
+                    )?;
                     if self.rng.random_bool(0.6) {
                         let due = height + self.rng.random_range(1..=12);
-                        self.btasks.entry(due).or_default().push(BTask::Service { h, w, at: addr });
+                        self.btasks
+                            .entry(due)
+                            .or_default()
+                            .push(BTask::Service { h, w, at: addr });
                     }
                 }
             }
@@ -905,7 +1199,12 @@ impl World<'_> {
                 if let Some(paid) = paid {
                     let v = paid.spent - paid.fee;
                     let ledger = &mut self.heists[h].ledger;
-                    ledger.mv(&Place::Btc(a.clone()), Place::BtcMixer, SimAsset::Btc, u128::from(v))?;
+                    ledger.mv(
+                        &Place::Btc(a.clone()),
+                        Place::BtcMixer,
+                        SimAsset::Btc,
+                        u128::from(v),
+                    )?;
                     ledger.fee(&Place::BtcMixer, "mixer", SimAsset::Btc, u128::from(v / 50))?;
                     self.mixer_link(paid.txid, a, v, 0, Some(h), height)?;
                 }
@@ -914,7 +1213,13 @@ impl World<'_> {
                 let (dw, a) = self.btc_service_dest();
                 self.heist_spend(h, w, &at, vec![(dw, a, 0)], None)?;
             }
-            BTask::Peel { h, w, at, steps, chain } => {
+            BTask::Peel {
+                h,
+                w,
+                at,
+                steps,
+                chain,
+            } => {
                 let held = self.btc.balance(w);
                 let next = self.bfresh(w);
                 self.heists[h].btc_addrs.push(next.clone());
@@ -930,11 +1235,19 @@ impl World<'_> {
                 if steps == 0 || held < peel + 200_000 {
                     return Ok(());
                 }
-                if let Some(paid) = self.heist_spend(h, w, &at, vec![(dest.0, dest.1, peel)], Some(next.clone()))? {
+                if let Some(paid) =
+                    self.heist_spend(h, w, &at, vec![(dest.0, dest.1, peel)], Some(next.clone()))?
+                {
                     self.peel_chains[chain].txs.push(paid.txid);
                     if paid.change.is_some() {
                         let due = height + self.rng.random_range(1..=3);
-                        self.btasks.entry(due).or_default().push(BTask::Peel { h, w, at: next, steps: steps - 1, chain });
+                        self.btasks.entry(due).or_default().push(BTask::Peel {
+                            h,
+                            w,
+                            at: next,
+                            steps: steps - 1,
+                            chain,
+                        });
                     }
                 }
             }
@@ -966,7 +1279,7 @@ impl World<'_> {
 
     fn evm_background(&mut self, b: u64) -> Result<(), SimError> {
         let target = self.cfg.scale * b / self.n_blocks;
-        if b % 25 == 0 {
+        if b.is_multiple_of(25) {
             let x = (b / 25) as usize % self.exchanges.len();
             self.sweep_exchange(x)?;
         }
@@ -1068,10 +1381,15 @@ impl World<'_> {
             70..80 => {
                 let token = if self.rng.random_bool(0.7) { USDC } else { STK };
                 let have = self.evm.bal(u, token);
-                if have > 0 && self.rng.random_bool(0.5) && !(token == USDC && self.evm.is_frozen(u)) {
-                    self.evm.swap_tokens_for_eth(u, token, have / 2 + 1, deadline, p)?;
+                if have > 0
+                    && self.rng.random_bool(0.5)
+                    && !(token == USDC && self.evm.is_frozen(u))
+                {
+                    self.evm
+                        .swap_tokens_for_eth(u, token, have / 2 + 1, deadline, p)?;
                 } else if amount > 0 {
-                    self.evm.swap_eth_for_tokens(u, token, amount, deadline, p)?;
+                    self.evm
+                        .swap_eth_for_tokens(u, token, amount, deadline, p)?;
                 }
             }
             80..85 => {
@@ -1088,7 +1406,12 @@ impl World<'_> {
                         None
                     };
                     let recipient = if relayer.is_none() { u } else { recipient };
-                    self.tasks.entry(due).or_default().push(Task::Withdraw { h: None, note, recipient, relayer });
+                    self.tasks.entry(due).or_default().push(Task::Withdraw {
+                        h: None,
+                        note,
+                        recipient,
+                        relayer,
+                    });
                 }
             }
             85..89 => {
@@ -1143,7 +1466,15 @@ impl World<'_> {
         let memo = format!("=:BTC.BTC:{addr}");
         let expiry = self.evm.block.timestamp + 3_600;
         let in_tx = self.evm.bridge_lock(from, wei, &memo, expiry, p)?;
-        self.pending_bridge.push(PendingBridge { in_tx, wei, w, addr, memo, h, onward });
+        self.pending_bridge.push(PendingBridge {
+            in_tx,
+            wei,
+            w,
+            addr,
+            memo,
+            h,
+            onward,
+        });
         Ok(in_tx)
     }
 }
@@ -1218,7 +1549,15 @@ impl World<'_> {
                 btc_addrs: Vec::new(),
                 ledger: Ledger::default(),
             });
-            self.tasks.entry(start_block).or_default().push(Task::Exploit { h, eth: spec.eth, usdc: spec.usdc, stk: spec.stk });
+            self.tasks
+                .entry(start_block)
+                .or_default()
+                .push(Task::Exploit {
+                    h,
+                    eth: spec.eth,
+                    usdc: spec.usdc,
+                    stk: spec.stk,
+                });
         }
     }
 
@@ -1231,18 +1570,33 @@ impl World<'_> {
 
     fn gas(&mut self, h: usize, acct: u32, gas: u64, p: u64) -> Result<(), SimError> {
         let fee = self.evm.fee(gas, p);
-        self.heists[h].ledger.fee(&Place::Evm(acct), "gas", SimAsset::Eth, fee)
+        self.heists[h]
+            .ledger
+            .fee(&Place::Evm(acct), "gas", SimAsset::Eth, fee)
     }
 
     /// A thief sends `amount` of `asset` to `to`.
-    fn thief_send(&mut self, h: usize, from: u32, to: u32, asset: usize, amount: u128, p: u64) -> Result<TxHash, SimError> {
+    fn thief_send(
+        &mut self,
+        h: usize,
+        from: u32,
+        to: u32,
+        asset: usize,
+        amount: u128,
+        p: u64,
+    ) -> Result<TxHash, SimError> {
         let (tx, gas) = if asset == ETH {
             (self.evm.eth_transfer(from, to, amount, p)?, GAS_TRANSFER)
         } else {
-            (self.evm.token_transfer(asset, from, to, amount, p)?, GAS_TOKEN)
+            (
+                self.evm.token_transfer(asset, from, to, amount, p)?,
+                GAS_TOKEN,
+            )
         };
         self.gas(h, from, gas, p)?;
-        self.heists[h].ledger.mv(&Place::Evm(from), Place::Evm(to), sim_asset(asset), amount)?;
+        self.heists[h]
+            .ledger
+            .mv(&Place::Evm(from), Place::Evm(to), sim_asset(asset), amount)?;
         Ok(tx)
     }
 
@@ -1262,23 +1616,42 @@ impl World<'_> {
                 let victim = self.heists[h].victim;
                 let t0 = self.thief_acct(h);
                 let mut txs = vec![self.evm.eth_transfer(victim, t0, eth, p)?];
-                self.heists[h].ledger.steal(Place::Evm(t0), SimAsset::Eth, eth);
+                self.heists[h]
+                    .ledger
+                    .steal(Place::Evm(t0), SimAsset::Eth, eth);
                 for (asset, v) in [(USDC, usdc), (STK, stk)] {
                     if v > 0 {
                         txs.push(self.evm.token_transfer(asset, victim, t0, v, p)?);
-                        self.heists[h].ledger.steal(Place::Evm(t0), sim_asset(asset), v);
+                        self.heists[h]
+                            .ledger
+                            .steal(Place::Evm(t0), sim_asset(asset), v);
                     }
                 }
                 self.heists[h].exploit_txs = txs;
-                self.heists[h].first.push(ChainAddress::new(EVM_CHAIN, &evm_address(self.evm.addr(t0))));
+                self.heists[h].first.push(ChainAddress::new(
+                    EVM_CHAIN,
+                    &evm_address(self.evm.addr(t0)),
+                ));
                 self.plan(h, b, t0);
             }
             Task::Swap { h, acct, token } => {
                 let have = self.evm.bal(acct, token);
-                let (tx, out) = self.evm.swap_tokens_for_eth(acct, token, have, deadline, p)?;
+                let (tx, out) = self
+                    .evm
+                    .swap_tokens_for_eth(acct, token, have, deadline, p)?;
                 self.gas(h, acct, GAS_SWAP, p)?;
                 let at = Place::Evm(acct);
-                self.heists[h].ledger.convert(&at, sim_asset(token), have, at.clone(), SimAsset::Eth, out, "dex", tx, None)?;
+                self.heists[h].ledger.convert(
+                    &at,
+                    sim_asset(token),
+                    have,
+                    at.clone(),
+                    SimAsset::Eth,
+                    out,
+                    "dex",
+                    tx,
+                    None,
+                )?;
             }
             Task::FanOut { h, from, to } => {
                 let total_w: u128 = to.len() as u128;
@@ -1293,7 +1666,9 @@ impl World<'_> {
             }
             Task::Send { h, acct, to, asset } => {
                 let v = if asset == ETH {
-                    self.evm.bal(acct, ETH).saturating_sub(self.evm.fee(GAS_TRANSFER, p))
+                    self.evm
+                        .bal(acct, ETH)
+                        .saturating_sub(self.evm.fee(GAS_TRANSFER, p))
                 } else {
                     self.evm.bal(acct, asset)
                 };
@@ -1302,41 +1677,85 @@ impl World<'_> {
                     self.thief_send(h, acct, to, asset, v, p)?;
                 }
             }
-            Task::Deposits { h, acct, recipients, then } => {
+            Task::Deposits {
+                h,
+                acct,
+                recipients,
+                then,
+            } => {
                 let pool = 3;
                 let denom = self.evm.pools[pool].denomination;
                 if self.evm.can_pay(acct, denom, GAS_TORNADO_DEPOSIT, p) {
                     let note = self.evm.tornado_deposit(acct, pool, p)?;
                     self.gas(h, acct, GAS_TORNADO_DEPOSIT, p)?;
-                    self.heists[h].ledger.mv(&Place::Evm(acct), Place::Pool(pool), SimAsset::Eth, denom)?;
+                    self.heists[h].ledger.mv(
+                        &Place::Evm(acct),
+                        Place::Pool(pool),
+                        SimAsset::Eth,
+                        denom,
+                    )?;
                     let recipient = recipients[self.rng.random_range(0..recipients.len())];
-                    let relayer = Some(self.relayers[self.rng.random_range(0..self.relayers.len())]);
+                    let relayer =
+                        Some(self.relayers[self.rng.random_range(0..self.relayers.len())]);
                     let due = b + self.rng.random_range(300..4_000);
-                    self.tasks.entry(due).or_default().push(Task::Withdraw { h: Some(h), note, recipient, relayer });
+                    self.tasks.entry(due).or_default().push(Task::Withdraw {
+                        h: Some(h),
+                        note,
+                        recipient,
+                        relayer,
+                    });
                     let next = b + self.rng.random_range(1..=6);
-                    self.tasks.entry(next).or_default().push(Task::Deposits { h, acct, recipients, then });
+                    self.tasks.entry(next).or_default().push(Task::Deposits {
+                        h,
+                        acct,
+                        recipients,
+                        then,
+                    });
                 } else {
                     for t in then {
                         self.tasks.entry(b + 5_000).or_default().push(t);
                     }
                 }
             }
-            Task::Withdraw { h, note, recipient, relayer } => {
+            Task::Withdraw {
+                h,
+                note,
+                recipient,
+                relayer,
+            } => {
                 let denom = self.evm.pools[note.pool].denomination;
                 let relayer = relayer.map(|r| (r, denom * self.rng.random_range(20..50) / 10_000));
-                let sender = if relayer.is_some() { recipient } else { note.depositor };
-                if relayer.is_none() && !self.evm.can_pay(sender, 0, crate::evm::GAS_TORNADO_WITHDRAW, p) {
+                let sender = if relayer.is_some() {
+                    recipient
+                } else {
+                    note.depositor
+                };
+                if relayer.is_none()
+                    && !self
+                        .evm
+                        .can_pay(sender, 0, crate::evm::GAS_TORNADO_WITHDRAW, p)
+                {
                     return Ok(());
                 }
-                let tx = self.evm.tornado_withdraw(&note, sender, recipient, relayer, p)?;
+                let tx = self
+                    .evm
+                    .tornado_withdraw(&note, sender, recipient, relayer, p)?;
                 let fee = relayer.map_or(0, |r| r.1);
                 if let Some(h) = h {
                     let ledger = &mut self.heists[h].ledger;
-                    ledger.mv(&Place::Pool(note.pool), Place::Evm(recipient), SimAsset::Eth, denom - fee)?;
+                    ledger.mv(
+                        &Place::Pool(note.pool),
+                        Place::Evm(recipient),
+                        SimAsset::Eth,
+                        denom - fee,
+                    )?;
                     ledger.fee(&Place::Pool(note.pool), "relayer", SimAsset::Eth, fee)?;
                 }
                 self.mixer_links.push(MixerLink {
-                    pool: format!("{MIXER_NAME} {} ETH", Amount::from_u128(denom).format_units(18)),
+                    pool: format!(
+                        "{MIXER_NAME} {} ETH",
+                        Amount::from_u128(denom).format_units(18)
+                    ),
                     denomination: Amount::from_u128(denom),
                     deposit_tx: note.deposit_tx,
                     depositor: evm_address(self.evm.addr(note.depositor)).to_string(),
@@ -1347,22 +1766,38 @@ impl World<'_> {
                     heist: h.map(|h| self.heists[h].name.clone()),
                 });
             }
-            Task::Bridge { h, acct, chunks, onward } => {
+            Task::Bridge {
+                h,
+                acct,
+                chunks,
+                onward,
+            } => {
                 let gas = self.evm.fee(GAS_BRIDGE, p);
                 let bal = self.evm.bal(acct, ETH);
                 if bal <= gas + ETHER {
                     return Ok(());
                 }
-                let v = if chunks <= 1 { bal - gas } else { bal / u128::from(chunks) };
+                let v = if chunks <= 1 {
+                    bal - gas
+                } else {
+                    bal / u128::from(chunks)
+                };
                 let tw = self.thief_wallet(Some(h));
                 let a = self.bfresh(tw);
                 self.heists[h].btc_addrs.push(a.clone());
                 self.lock_to_btc(acct, v, tw, a, Some(h), Some(onward), p)?;
                 self.gas(h, acct, GAS_BRIDGE, p)?;
-                self.heists[h].ledger.mv(&Place::Evm(acct), Place::Bridge, SimAsset::Eth, v)?;
+                self.heists[h]
+                    .ledger
+                    .mv(&Place::Evm(acct), Place::Bridge, SimAsset::Eth, v)?;
                 if chunks > 1 {
                     let next = b + self.rng.random_range(20..80);
-                    self.tasks.entry(next).or_default().push(Task::Bridge { h, acct, chunks: chunks - 1, onward });
+                    self.tasks.entry(next).or_default().push(Task::Bridge {
+                        h,
+                        acct,
+                        chunks: chunks - 1,
+                        onward,
+                    });
                 }
             }
         }
@@ -1375,7 +1810,15 @@ impl World<'_> {
         let at = |s: &mut Self, d: u64, t: Task| s.tasks.entry(b + d).or_default().push(t);
         match variant {
             "ronin" => {
-                at(self, 20, Task::Swap { h, acct: t0, token: USDC });
+                at(
+                    self,
+                    20,
+                    Task::Swap {
+                        h,
+                        acct: t0,
+                        token: USDC,
+                    },
+                );
                 let ws: Vec<u32> = (0..8).map(|_| self.thief_acct(h)).collect();
                 let mut to = ws.clone();
                 to.push(self.mule_deposit());
@@ -1385,36 +1828,130 @@ impl World<'_> {
                 let mut then = Vec::new();
                 for (i, &r) in rs.iter().enumerate() {
                     match i % 4 {
-                        0 | 1 => then.push(Task::Send { h, acct: r, to: self.mule_deposit(), asset: ETH }),
-                        2 => then.push(Task::Bridge { h, acct: r, chunks: 1, onward: Onward::Mixer }),
+                        0 | 1 => then.push(Task::Send {
+                            h,
+                            acct: r,
+                            to: self.mule_deposit(),
+                            asset: ETH,
+                        }),
+                        2 => then.push(Task::Bridge {
+                            h,
+                            acct: r,
+                            chunks: 1,
+                            onward: Onward::Mixer,
+                        }),
                         _ => {}
                     }
                 }
                 for (i, w) in ws.into_iter().enumerate() {
-                    let then = if i == 0 { std::mem::take(&mut then) } else { Vec::new() };
-                    at(self, 60, Task::Deposits { h, acct: w, recipients: rs.clone(), then });
+                    let then = if i == 0 {
+                        std::mem::take(&mut then)
+                    } else {
+                        Vec::new()
+                    };
+                    at(
+                        self,
+                        60,
+                        Task::Deposits {
+                            h,
+                            acct: w,
+                            recipients: rs.clone(),
+                            then,
+                        },
+                    );
                 }
             }
             "harmony" => {
-                at(self, 20, Task::Swap { h, acct: t0, token: USDC });
+                at(
+                    self,
+                    20,
+                    Task::Swap {
+                        h,
+                        acct: t0,
+                        token: USDC,
+                    },
+                );
                 let ws: Vec<u32> = (0..3).map(|_| self.thief_acct(h)).collect();
-                at(self, 40, Task::FanOut { h, from: t0, to: ws.clone() });
+                at(
+                    self,
+                    40,
+                    Task::FanOut {
+                        h,
+                        from: t0,
+                        to: ws.clone(),
+                    },
+                );
                 let rs: Vec<u32> = (0..20).map(|_| self.thief_acct(h)).collect();
-                let mut then: Vec<Task> = rs.iter().map(|&r| Task::Bridge { h, acct: r, chunks: 1, onward: Onward::Mixer }).collect();
+                let mut then: Vec<Task> = rs
+                    .iter()
+                    .map(|&r| Task::Bridge {
+                        h,
+                        acct: r,
+                        chunks: 1,
+                        onward: Onward::Mixer,
+                    })
+                    .collect();
                 for (i, w) in ws.into_iter().enumerate() {
-                    let then = if i == 0 { std::mem::take(&mut then) } else { Vec::new() };
-                    at(self, 60, Task::Deposits { h, acct: w, recipients: rs.clone(), then });
+                    let then = if i == 0 {
+                        std::mem::take(&mut then)
+                    } else {
+                        Vec::new()
+                    };
+                    at(
+                        self,
+                        60,
+                        Task::Deposits {
+                            h,
+                            acct: w,
+                            recipients: rs.clone(),
+                            then,
+                        },
+                    );
                 }
             }
             _ => {
                 let wusdc = self.thief_acct(h);
-                at(self, 5, Task::Send { h, acct: t0, to: wusdc, asset: USDC });
+                at(
+                    self,
+                    5,
+                    Task::Send {
+                        h,
+                        acct: t0,
+                        to: wusdc,
+                        asset: USDC,
+                    },
+                );
                 at(self, 12, Task::Freeze { acct: wusdc });
-                at(self, 15, Task::Swap { h, acct: t0, token: STK });
+                at(
+                    self,
+                    15,
+                    Task::Swap {
+                        h,
+                        acct: t0,
+                        token: STK,
+                    },
+                );
                 let ws: Vec<u32> = (0..50).map(|_| self.thief_acct(h)).collect();
-                at(self, 30, Task::FanOut { h, from: t0, to: ws.clone() });
+                at(
+                    self,
+                    30,
+                    Task::FanOut {
+                        h,
+                        from: t0,
+                        to: ws.clone(),
+                    },
+                );
                 for (i, w) in ws.into_iter().enumerate() {
-                    at(self, 60 + 3 * i as u64, Task::Bridge { h, acct: w, chunks: 4, onward: Onward::Peel });
+                    at(
+                        self,
+                        60 + 3 * i as u64,
+                        Task::Bridge {
+                            h,
+                            acct: w,
+                            chunks: 4,
+                            onward: Onward::Peel,
+                        },
+                    );
                 }
             }
         }
@@ -1430,7 +1967,12 @@ impl World<'_> {
             SimAsset::Stk => (EVM_CHAIN, self.evm.asset_kind(STK)),
             SimAsset::Weth => (EVM_CHAIN, self.evm.asset_kind(WETH)),
         };
-        AssetAmount { chain, asset: kind, symbol: asset.symbol(), amount: Amount::from_u128(amount) }
+        AssetAmount {
+            chain,
+            asset: kind,
+            symbol: asset.symbol(),
+            amount: Amount::from_u128(amount),
+        }
     }
 
     fn entity_of(&self, e: Option<u32>) -> (String, Category) {
@@ -1451,7 +1993,12 @@ impl World<'_> {
                 let ent = self.entity_of(self.evm_owner.get(a).copied());
                 let frozen = asset == SimAsset::Usdc && self.evm.is_frozen(*a);
                 let st = status_for(ent.1, frozen);
-                (EVM_CHAIN, evm_address(self.evm.addr(*a)).to_string(), ent, st)
+                (
+                    EVM_CHAIN,
+                    evm_address(self.evm.addr(*a)).to_string(),
+                    ent,
+                    st,
+                )
             }
             Place::Btc(addr) => {
                 let ent = self.entity_of(self.btc_owner.get(addr).copied());
@@ -1472,13 +2019,25 @@ impl World<'_> {
             ),
             Place::BtcMixer => (
                 BTC_CHAIN,
-                self.btc_members[self.mixer_entity as usize].first().map(ToString::to_string).unwrap_or_default(),
+                self.btc_members[self.mixer_entity as usize]
+                    .first()
+                    .map(ToString::to_string)
+                    .unwrap_or_default(),
                 (BTC_MIXER_NAME.to_string(), Category::Mixer),
                 "in_mixer",
             ),
         };
         let aa = self.asset_amount(asset, amount);
-        Endpoint { chain, address, entity, category, status, asset: aa.asset, symbol: aa.symbol, amount: aa.amount }
+        Endpoint {
+            chain,
+            address,
+            entity,
+            category,
+            status,
+            asset: aa.asset,
+            symbol: aa.symbol,
+            amount: aa.amount,
+        }
     }
 
     fn truth(self) -> Result<GroundTruth, SimError> {
@@ -1503,7 +2062,12 @@ impl World<'_> {
                 timestamp: ts,
                 exploit_txs: h.exploit_txs.clone(),
                 first_addresses: h.first.clone(),
-                stolen: h.ledger.stolen.iter().map(|(&a, &v)| self.asset_amount(a, v)).collect(),
+                stolen: h
+                    .ledger
+                    .stolen
+                    .iter()
+                    .map(|(&a, &v)| self.asset_amount(a, v))
+                    .collect(),
                 conversions: h
                     .ledger
                     .conversions
@@ -1517,8 +2081,21 @@ impl World<'_> {
                         to: self.asset_amount(ta, tv),
                     })
                     .collect(),
-                fees: h.ledger.fees.iter().map(|(&(kind, a), &v)| FeeTruth { kind, paid: self.asset_amount(a, v) }).collect(),
-                endpoints: h.ledger.held.iter().map(|((place, a), &v)| self.endpoint(place, *a, v)).collect(),
+                fees: h
+                    .ledger
+                    .fees
+                    .iter()
+                    .map(|(&(kind, a), &v)| FeeTruth {
+                        kind,
+                        paid: self.asset_amount(a, v),
+                    })
+                    .collect(),
+                endpoints: h
+                    .ledger
+                    .held
+                    .iter()
+                    .map(|((place, a), &v)| self.endpoint(place, *a, v))
+                    .collect(),
                 laundering_addresses: laundering,
             });
         }
@@ -1527,13 +2104,27 @@ impl World<'_> {
             let mut addresses: Vec<ChainAddress> = self.evm_members[i]
                 .iter()
                 .map(|&a| ChainAddress::new(EVM_CHAIN, &evm_address(self.evm.addr(a))))
-                .chain(self.btc_members[i].iter().map(|a| ChainAddress::new(BTC_CHAIN, a)))
+                .chain(
+                    self.btc_members[i]
+                        .iter()
+                        .map(|a| ChainAddress::new(BTC_CHAIN, a)),
+                )
                 .collect();
             addresses.dedup();
-            entities.push(EntityTruth { id: i as u32, name: name.clone(), category: *category, addresses });
+            entities.push(EntityTruth {
+                id: i as u32,
+                name: name.clone(),
+                category: *category,
+                addresses,
+            });
         }
         let token = |asset: usize, symbol: &str, decimals: u8| {
-            chaintrail_core::Asset::token(EVM_CHAIN, evm_address(self.evm.addr(self.evm.chain_token[asset])), symbol, decimals)
+            chaintrail_core::Asset::token(
+                EVM_CHAIN,
+                evm_address(self.evm.addr(self.evm.chain_token[asset])),
+                symbol,
+                decimals,
+            )
         };
         Ok(GroundTruth {
             format: "chaintrail-sim-truth/1",
