@@ -1,0 +1,719 @@
+//! The `ethereum-etl` import format: a directory of ethereum-etl tables (`blocks`,
+//! `transactions`, `receipts`, `logs`, `token_transfers`, `traces`, `tokens`), each as CSV or as
+//! JSON lines, either as `<table>.csv|json` or as files `<table>_*.csv|json` anywhere below the
+//! directory (the partitioned layout of `ethereumetl export_all`).
+//!
+//! Value flows come from the same code as RPC ingestion. `logs` are preferred to
+//! `token_transfers` (they also carry WETH, swap and mixer events); `traces`, when present, give
+//! internal transfers. The chain is Ethereum (chain id 1) unless the directory holds a file
+//! `chain_id` with another EIP-155 id.
+
+use std::borrow::Cow;
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+
+use alloy_primitives::{Address as EvmAddress, B256, Bytes, U256};
+use alloy_sol_types::SolEvent;
+use chaintrail_core::{Asset, Chain};
+use chaintrail_ingest::{ImportError, ImportOptions, ImportReport, Importer};
+use chaintrail_store::Store;
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+
+use crate::events::{EVENTS_CURSOR, EventBatch, EventFiles, Transfer, events_dir};
+use crate::flows::{FlowRules, block_flows};
+use crate::model::{
+    BlockBundle, EvmBlock, EvmLog, EvmReceipt, EvmTrace, EvmTransaction, TraceType, Withdrawal,
+    propagate_trace_status,
+};
+use crate::rpcjson::{address_text, b256_text, bytes_text, u256_text};
+
+/// An ethereum-etl table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum EtlTable {
+    Blocks,
+    Transactions,
+    Receipts,
+    Logs,
+    TokenTransfers,
+    Traces,
+    Tokens,
+}
+
+impl EtlTable {
+    const ALL: [EtlTable; 7] = [
+        EtlTable::Blocks,
+        EtlTable::Transactions,
+        EtlTable::Receipts,
+        EtlTable::Logs,
+        EtlTable::TokenTransfers,
+        EtlTable::Traces,
+        EtlTable::Tokens,
+    ];
+
+    fn name(self) -> &'static str {
+        match self {
+            EtlTable::Blocks => "blocks",
+            EtlTable::Transactions => "transactions",
+            EtlTable::Receipts => "receipts",
+            EtlTable::Logs => "logs",
+            EtlTable::TokenTransfers => "token_transfers",
+            EtlTable::Traces => "traces",
+            EtlTable::Tokens => "tokens",
+        }
+    }
+
+    /// The table a file holds, from its name (`blocks.csv`, `blocks_00000000_00099999.json`).
+    fn of_file(path: &Path) -> Option<EtlTable> {
+        let ext = path.extension()?.to_str()?;
+        if ext != "csv" && ext != "json" {
+            return None;
+        }
+        let stem = path.file_stem()?.to_str()?;
+        EtlTable::ALL.into_iter().find(|t| {
+            stem == t.name()
+                || stem
+                    .strip_prefix(t.name())
+                    .and_then(|rest| rest.strip_prefix('_'))
+                    .is_some_and(|rest| rest.starts_with(|c: char| c.is_ascii_digit()))
+        })
+    }
+}
+
+/// One parsed row of an ethereum-etl table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EtlRecord {
+    Block(EvmBlock),
+    /// A transaction, with its receipt when the table has ethereum-etl's `receipt_*` columns.
+    Transaction(EvmTransaction, Option<EvmReceipt>),
+    Receipt(EvmReceipt),
+    Log(EvmLog),
+    TokenTransfer(crate::events::TokenTransfer),
+    Trace(EvmTrace),
+    Token {
+        address: EvmAddress,
+        symbol: String,
+        decimals: Option<u8>,
+    },
+}
+
+/// A row: column → text, `None` when empty or null.
+trait Row {
+    fn text(&self, column: &str) -> Option<Cow<'_, str>>;
+    /// A list column: JSON array, or comma-separated text in CSV.
+    fn list(&self, column: &str) -> Result<Vec<String>, String>;
+}
+
+struct CsvRow<'a> {
+    columns: &'a HashMap<String, usize>,
+    record: &'a csv::StringRecord,
+}
+
+impl Row for CsvRow<'_> {
+    fn text(&self, column: &str) -> Option<Cow<'_, str>> {
+        let value = self.record.get(*self.columns.get(column)?)?;
+        (!value.is_empty()).then_some(Cow::Borrowed(value))
+    }
+
+    fn list(&self, column: &str) -> Result<Vec<String>, String> {
+        Ok(match self.text(column) {
+            None => Vec::new(),
+            Some(text) => text.split(',').map(|s| s.trim().to_string()).collect(),
+        })
+    }
+}
+
+struct JsonRow<'a>(HashMap<String, &'a RawValue>);
+
+impl Row for JsonRow<'_> {
+    fn text(&self, column: &str) -> Option<Cow<'_, str>> {
+        let raw = self.0.get(column)?.get();
+        if raw == "null" {
+            return None;
+        }
+        if raw.starts_with('"') {
+            let text: String = serde_json::from_str(raw).ok()?;
+            return (!text.is_empty()).then_some(Cow::Owned(text));
+        }
+        Some(Cow::Borrowed(raw))
+    }
+
+    fn list(&self, column: &str) -> Result<Vec<String>, String> {
+        let Some(raw) = self.0.get(column) else {
+            return Ok(Vec::new());
+        };
+        let values: Option<Vec<serde_json::Value>> = serde_json::from_str(raw.get())
+            .map_err(|e| format!("column `{column}`: expected a list: {e}"))?;
+        Ok(values
+            .unwrap_or_default()
+            .into_iter()
+            .map(|v| match v {
+                serde_json::Value::String(s) => s,
+                other => other.to_string(),
+            })
+            .collect())
+    }
+}
+
+fn req<'a>(row: &'a dyn Row, column: &str) -> Result<Cow<'a, str>, String> {
+    row.text(column)
+        .ok_or_else(|| format!("column `{column}` is missing or empty"))
+}
+
+fn ctx<T>(column: &str, result: Result<T, String>) -> Result<T, String> {
+    result.map_err(|e| format!("column `{column}`: {e}"))
+}
+
+fn u64_of(row: &dyn Row, column: &str) -> Result<u64, String> {
+    let wide = ctx(column, u256_text(&req(row, column)?))?;
+    ctx(column, u64::try_from(wide).map_err(|_| format!("{wide} does not fit in 64 bits")))
+}
+
+fn opt_u64(row: &dyn Row, column: &str) -> Result<Option<u64>, String> {
+    match row.text(column) {
+        None => Ok(None),
+        Some(_) => u64_of(row, column).map(Some),
+    }
+}
+
+fn u256_of(row: &dyn Row, column: &str) -> Result<U256, String> {
+    ctx(column, u256_text(&req(row, column)?))
+}
+
+fn opt_u256(row: &dyn Row, column: &str) -> Result<Option<U256>, String> {
+    row.text(column)
+        .map(|t| ctx(column, u256_text(&t)))
+        .transpose()
+}
+
+fn address_of(row: &dyn Row, column: &str) -> Result<EvmAddress, String> {
+    ctx(column, address_text(&req(row, column)?))
+}
+
+fn opt_address(row: &dyn Row, column: &str) -> Result<Option<EvmAddress>, String> {
+    row.text(column)
+        .map(|t| ctx(column, address_text(&t)))
+        .transpose()
+}
+
+fn b256_of(row: &dyn Row, column: &str) -> Result<B256, String> {
+    ctx(column, b256_text(&req(row, column)?))
+}
+
+fn opt_b256(row: &dyn Row, column: &str) -> Result<Option<B256>, String> {
+    row.text(column)
+        .map(|t| ctx(column, b256_text(&t)))
+        .transpose()
+}
+
+fn bytes_of(row: &dyn Row, column: &str) -> Result<Bytes, String> {
+    row.text(column)
+        .map(|t| ctx(column, bytes_text(&t)))
+        .transpose()
+        .map(Option::unwrap_or_default)
+}
+
+/// ethereum-etl writes withdrawals as a JSON list (JSON export) or as the list's items joined
+/// by commas (CSV export).
+fn withdrawals_of(row: &dyn Row) -> Result<Vec<Withdrawal>, String> {
+    #[derive(Deserialize)]
+    struct W {
+        index: serde_json::Value,
+        validator_index: serde_json::Value,
+        address: String,
+        amount: serde_json::Value,
+    }
+    let Some(text) = row.text("withdrawals") else {
+        return Ok(Vec::new());
+    };
+    let text = text.trim();
+    let list = if text.starts_with('[') {
+        text.to_string()
+    } else {
+        format!("[{text}]")
+    };
+    let items: Vec<W> = serde_json::from_str(&list)
+        .map_err(|e| format!("column `withdrawals`: not a list of withdrawals: {e}"))?;
+    let number = |v: &serde_json::Value| -> Result<u64, String> {
+        let text = match v {
+            serde_json::Value::String(s) => s.clone(),
+            other => other.to_string(),
+        };
+        let wide = u256_text(&text)?;
+        u64::try_from(wide).map_err(|_| format!("{wide} does not fit in 64 bits"))
+    };
+    items
+        .iter()
+        .map(|w| {
+            Ok(Withdrawal {
+                index: number(&w.index)?,
+                validator_index: number(&w.validator_index)?,
+                address: address_text(&w.address)?,
+                amount_gwei: number(&w.amount)?,
+            })
+        })
+        .collect::<Result<_, String>>()
+        .map_err(|e| format!("column `withdrawals`: {e}"))
+}
+
+fn parse_row(table: EtlTable, row: &dyn Row) -> Result<EtlRecord, String> {
+    Ok(match table {
+        EtlTable::Blocks => EtlRecord::Block(EvmBlock {
+            number: u64_of(row, "number")?,
+            hash: b256_of(row, "hash")?,
+            timestamp: u64_of(row, "timestamp")?,
+            miner: address_of(row, "miner")?,
+            base_fee_per_gas: opt_u256(row, "base_fee_per_gas")?,
+            transactions: Vec::new(),
+            withdrawals: withdrawals_of(row)?,
+        }),
+        EtlTable::Transactions => {
+            let tx = EvmTransaction {
+                hash: b256_of(row, "hash")?,
+                nonce: u64_of(row, "nonce")?,
+                block_number: u64_of(row, "block_number")?,
+                transaction_index: u64_of(row, "transaction_index")?,
+                from: address_of(row, "from_address")?,
+                to: opt_address(row, "to_address")?,
+                value: u256_of(row, "value")?,
+                gas: u64_of(row, "gas")?,
+                gas_price: opt_u256(row, "gas_price")?,
+                input: bytes_of(row, "input")?,
+                max_fee_per_gas: opt_u256(row, "max_fee_per_gas")?,
+                max_priority_fee_per_gas: opt_u256(row, "max_priority_fee_per_gas")?,
+                transaction_type: opt_u64(row, "transaction_type")?,
+            };
+            let receipt = match opt_u64(row, "receipt_gas_used")? {
+                None => None,
+                Some(gas_used) => Some(EvmReceipt {
+                    transaction_hash: tx.hash,
+                    transaction_index: tx.transaction_index,
+                    block_number: tx.block_number,
+                    cumulative_gas_used: opt_u64(row, "receipt_cumulative_gas_used")?.unwrap_or(0),
+                    gas_used,
+                    contract_address: opt_address(row, "receipt_contract_address")?,
+                    root: opt_b256(row, "receipt_root")?,
+                    status: opt_u64(row, "receipt_status")?,
+                    effective_gas_price: opt_u256(row, "receipt_effective_gas_price")?,
+                    blob_gas_used: opt_u64(row, "receipt_blob_gas_used")?,
+                    blob_gas_price: opt_u256(row, "receipt_blob_gas_price")?,
+                    logs: Vec::new(),
+                }),
+            };
+            EtlRecord::Transaction(tx, receipt)
+        }
+        EtlTable::Receipts => EtlRecord::Receipt(EvmReceipt {
+            transaction_hash: b256_of(row, "transaction_hash")?,
+            transaction_index: u64_of(row, "transaction_index")?,
+            block_number: u64_of(row, "block_number")?,
+            cumulative_gas_used: opt_u64(row, "cumulative_gas_used")?.unwrap_or(0),
+            gas_used: u64_of(row, "gas_used")?,
+            contract_address: opt_address(row, "contract_address")?,
+            root: opt_b256(row, "root")?,
+            status: opt_u64(row, "status")?,
+            effective_gas_price: opt_u256(row, "effective_gas_price")?,
+            blob_gas_used: opt_u64(row, "blob_gas_used")?,
+            blob_gas_price: opt_u256(row, "blob_gas_price")?,
+            logs: Vec::new(),
+        }),
+        EtlTable::Logs => EtlRecord::Log(EvmLog {
+            log_index: u64_of(row, "log_index")?,
+            transaction_hash: b256_of(row, "transaction_hash")?,
+            transaction_index: u64_of(row, "transaction_index")?,
+            block_number: u64_of(row, "block_number")?,
+            address: address_of(row, "address")?,
+            data: bytes_of(row, "data")?,
+            topics: row
+                .list("topics")?
+                .iter()
+                .filter(|t| !t.is_empty())
+                .map(|t| ctx("topics", b256_text(t)))
+                .collect::<Result<_, _>>()?,
+        }),
+        EtlTable::TokenTransfers => EtlRecord::TokenTransfer(crate::events::TokenTransfer {
+            token_address: address_of(row, "token_address")?,
+            from: address_of(row, "from_address")?,
+            to: address_of(row, "to_address")?,
+            value: u256_of(row, "value")?,
+            transaction_hash: b256_of(row, "transaction_hash")?,
+            log_index: u64_of(row, "log_index")?,
+            block_number: u64_of(row, "block_number")?,
+        }),
+        EtlTable::Traces => {
+            let kind = req(row, "trace_type")?;
+            let trace_type = TraceType::parse(&kind)
+                .ok_or_else(|| format!("column `trace_type`: unknown trace type `{kind}`"))?;
+            EtlRecord::Trace(EvmTrace {
+                block_number: u64_of(row, "block_number")?,
+                transaction_hash: opt_b256(row, "transaction_hash")?,
+                transaction_index: opt_u64(row, "transaction_index")?,
+                from: opt_address(row, "from_address")?,
+                to: opt_address(row, "to_address")?,
+                value: opt_u256(row, "value")?.unwrap_or(U256::ZERO),
+                trace_type,
+                call_type: row.text("call_type").map(Cow::into_owned),
+                reward_type: row.text("reward_type").map(Cow::into_owned),
+                subtraces: opt_u64(row, "subtraces")?.unwrap_or(0),
+                trace_address: row
+                    .list("trace_address")?
+                    .iter()
+                    .filter(|t| !t.is_empty())
+                    .map(|t| {
+                        t.parse::<u64>()
+                            .map_err(|_| format!("column `trace_address`: `{t}` is not a position"))
+                    })
+                    .collect::<Result<_, _>>()?,
+                error: row.text("error").map(Cow::into_owned),
+                status: true,
+            })
+        }
+        EtlTable::Tokens => EtlRecord::Token {
+            address: address_of(row, "address")?,
+            symbol: row.text("symbol").map(Cow::into_owned).unwrap_or_default(),
+            decimals: opt_u64(row, "decimals")?.and_then(|d| u8::try_from(d).ok()),
+        },
+    })
+}
+
+/// Parse an ethereum-etl CSV table. Errors carry the 1-based line number.
+pub fn parse_etl_csv(table: EtlTable, data: &[u8]) -> Result<Vec<EtlRecord>, (u64, String)> {
+    let mut reader = csv::ReaderBuilder::new().flexible(false).from_reader(data);
+    let headers = reader
+        .headers()
+        .map_err(|e| (1, format!("not a CSV header: {e}")))?;
+    let columns: HashMap<String, usize> = headers
+        .iter()
+        .enumerate()
+        .map(|(i, h)| (h.to_string(), i))
+        .collect();
+    let mut out = Vec::new();
+    let mut record = csv::StringRecord::new();
+    loop {
+        let line = reader.position().line();
+        match reader.read_record(&mut record) {
+            Ok(false) => break,
+            Ok(true) => {}
+            Err(e) => return Err((line, format!("not a CSV row: {e}"))),
+        }
+        let row = CsvRow {
+            columns: &columns,
+            record: &record,
+        };
+        out.push(parse_row(table, &row).map_err(|e| (line, e))?);
+    }
+    Ok(out)
+}
+
+/// Parse an ethereum-etl JSON-lines table (one object per line).
+pub fn parse_etl_json(table: EtlTable, data: &[u8]) -> Result<Vec<EtlRecord>, (u64, String)> {
+    let mut out = Vec::new();
+    for (i, line) in data.split(|&b| b == b'\n').enumerate() {
+        let line_no = i as u64 + 1;
+        let text = std::str::from_utf8(line).map_err(|e| (line_no, format!("not UTF-8: {e}")))?;
+        if text.trim().is_empty() {
+            continue;
+        }
+        let fields: HashMap<String, &RawValue> = serde_json::from_str(text)
+            .map_err(|e| (line_no, format!("not a JSON object: {e}")))?;
+        out.push(parse_row(table, &JsonRow(fields)).map_err(|e| (line_no, e))?);
+    }
+    Ok(out)
+}
+
+/// Rows of one block gathered from all tables.
+#[derive(Default)]
+struct Parts {
+    block: Option<EvmBlock>,
+    txs: Vec<(EvmTransaction, Option<EvmReceipt>)>,
+    receipts: HashMap<B256, EvmReceipt>,
+    logs: Vec<EvmLog>,
+    transfers: Vec<crate::events::TokenTransfer>,
+    traces: Vec<EvmTrace>,
+}
+
+fn find_files(dir: &Path, out: &mut Vec<(EtlTable, PathBuf)>) -> Result<(), ImportError> {
+    let entries = std::fs::read_dir(dir).map_err(|source| ImportError::Read {
+        path: dir.to_path_buf(),
+        source,
+    })?;
+    for entry in entries {
+        let entry = entry.map_err(|source| ImportError::Read {
+            path: dir.to_path_buf(),
+            source,
+        })?;
+        let path = entry.path();
+        if path.is_dir() {
+            find_files(&path, out)?;
+        } else if let Some(table) = EtlTable::of_file(&path) {
+            out.push((table, path));
+        }
+    }
+    Ok(())
+}
+
+/// A log equivalent to a `token_transfers` row, for exports without a `logs` table.
+fn transfer_log(t: &crate::events::TokenTransfer, transaction_index: u64) -> EvmLog {
+    EvmLog {
+        log_index: t.log_index,
+        transaction_hash: t.transaction_hash,
+        transaction_index,
+        block_number: t.block_number,
+        address: t.token_address,
+        data: Bytes::from(t.value.to_be_bytes::<32>().to_vec()),
+        topics: vec![
+            Transfer::SIGNATURE_HASH,
+            t.from.into_word(),
+            t.to.into_word(),
+        ],
+    }
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+struct EtlCursor {
+    next_block: u64,
+    source_bytes: u64,
+}
+
+/// The `ethereum-etl` importer (see the module docs).
+pub struct EthereumEtl;
+
+impl Importer for EthereumEtl {
+    fn name(&self) -> &'static str {
+        "ethereum-etl"
+    }
+
+    fn describe(&self) -> &'static str {
+        "an ethereum-etl export directory: blocks, transactions, receipts, logs, token_transfers, \
+         traces (CSV or JSON lines); chain id 1 unless a file `chain_id` says otherwise"
+    }
+
+    fn import(
+        &self,
+        store: &Store,
+        path: &Path,
+        options: &ImportOptions<'_>,
+    ) -> Result<ImportReport, ImportError> {
+        import(store, path, options)
+    }
+}
+
+fn import(store: &Store, dir: &Path, options: &ImportOptions<'_>) -> Result<ImportReport, ImportError> {
+    let read_err = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| ImportError::Read { path, source }
+    };
+    if !dir.is_dir() {
+        return Err(ImportError::Source(format!(
+            "{} is not a directory: point --format ethereum-etl at the export directory",
+            dir.display()
+        )));
+    }
+    let chain_id = match std::fs::read_to_string(dir.join("chain_id")) {
+        Ok(text) => text.trim().parse::<u64>().map_err(|_| ImportError::Parse {
+            path: dir.join("chain_id"),
+            line: 1,
+            message: format!("`{}` is not a chain id", text.trim()),
+        })?,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => 1,
+        Err(e) => return Err(read_err(&dir.join("chain_id"))(e)),
+    };
+    let mut files = Vec::new();
+    find_files(dir, &mut files)?;
+    files.sort();
+    let has = |t: EtlTable| files.iter().any(|(table, _)| *table == t);
+    for needed in [EtlTable::Blocks, EtlTable::Transactions] {
+        if !has(needed) {
+            return Err(ImportError::Source(format!(
+                "{} has no `{}` table ({0}/{1}.csv or .json): export it with ethereumetl",
+                dir.display(),
+                needed.name()
+            )));
+        }
+    }
+    let (with_logs, with_traces) = (has(EtlTable::Logs), has(EtlTable::Traces));
+    let mut source_bytes = 0u64;
+    let mut blocks: BTreeMap<u64, Parts> = BTreeMap::new();
+    let mut tokens = Vec::new();
+    for (table, path) in &files {
+        if *table == EtlTable::TokenTransfers && with_logs {
+            continue;
+        }
+        let data = std::fs::read(path).map_err(read_err(path))?;
+        source_bytes += data.len() as u64;
+        let json = path.extension().is_some_and(|e| e == "json");
+        let records = if json {
+            parse_etl_json(*table, &data)
+        } else {
+            parse_etl_csv(*table, &data)
+        }
+        .map_err(|(line, message)| ImportError::Parse {
+            path: path.clone(),
+            line,
+            message,
+        })?;
+        for record in records {
+            match record {
+                EtlRecord::Block(b) => {
+                    let number = b.number;
+                    blocks.entry(number).or_default().block = Some(b);
+                }
+                EtlRecord::Transaction(tx, receipt) => {
+                    blocks.entry(tx.block_number).or_default().txs.push((tx, receipt));
+                }
+                EtlRecord::Receipt(r) => {
+                    blocks.entry(r.block_number).or_default().receipts.insert(r.transaction_hash, r);
+                }
+                EtlRecord::Log(l) => blocks.entry(l.block_number).or_default().logs.push(l),
+                EtlRecord::TokenTransfer(t) => {
+                    blocks.entry(t.block_number).or_default().transfers.push(t);
+                }
+                EtlRecord::Trace(t) => blocks.entry(t.block_number).or_default().traces.push(t),
+                EtlRecord::Token {
+                    address,
+                    symbol,
+                    decimals,
+                } => tokens.push((address, symbol, decimals)),
+            }
+        }
+    }
+    let rules = FlowRules::new(chain_id, &[]);
+    let chain = Chain::Evm(chain_id);
+    let mut writer = store.writer(chain)?;
+    writer.register_asset(&Asset::native(chain))?;
+    for (address, symbol, decimals) in tokens {
+        if let Some(decimals) = decimals {
+            writer.register_asset(&Asset::token(chain, crate::events::evm(address), &symbol, decimals))?;
+        }
+    }
+    let mut events =
+        EventFiles::open(events_dir(store, chain), writer.cursor(EVENTS_CURSOR)).map_err(ImportError::from)?;
+    let canonical = dir.canonicalize().map_err(read_err(dir))?;
+    let key = format!("ethereum-etl:{}", canonical.display());
+    let saved = writer
+        .cursor(&key)
+        .and_then(|v| serde_json::from_value::<EtlCursor>(v.clone()).ok());
+    let start = match saved {
+        Some(c) if c.source_bytes == source_bytes => c.next_block,
+        _ => 0,
+    };
+    let resumed = saved.is_some_and(|c| c.source_bytes == source_bytes && c.next_block > 0);
+    let total = blocks.len() as u64;
+    let (mut done, mut txs_read, mut since) = (0u64, 0u64, 0u64);
+    let mut batch = EventBatch::default();
+    let mut next_block = start;
+    for (number, parts) in blocks.range_mut(start..) {
+        let number = *number;
+        let bundle = assemble(number, std::mem::take(parts), with_traces)
+            .map_err(|message| block_err(dir, number, message))?;
+        let flows = block_flows(&rules, &bundle).map_err(|message| block_err(dir, number, message))?;
+        for (tx, tx_events) in flows.txs.iter().zip(flows.events) {
+            if writer.append_account_tx(tx)? {
+                txs_read += 1;
+                since += 1;
+                batch.append(tx_events);
+            }
+        }
+        done += 1;
+        next_block = number + 1;
+        if since >= options.checkpoint_every {
+            checkpoint(&mut writer, &mut events, &mut batch, &key, next_block, source_bytes)?;
+            (options.on_progress)(done, total);
+            since = 0;
+        }
+    }
+    checkpoint(&mut writer, &mut events, &mut batch, &key, next_block, source_bytes)?;
+    let totals = writer.finish(&key, cursor_value(next_block, source_bytes))?;
+    (options.on_progress)(total, total);
+    Ok(ImportReport {
+        chain,
+        format: "ethereum-etl".to_string(),
+        source: dir.to_path_buf(),
+        txs_read,
+        resumed,
+        totals,
+    })
+}
+
+fn block_err(dir: &Path, number: u64, message: String) -> ImportError {
+    ImportError::Source(format!("{}: block {number}: {message}", dir.display()))
+}
+
+fn cursor_value(next_block: u64, source_bytes: u64) -> serde_json::Value {
+    serde_json::to_value(EtlCursor {
+        next_block,
+        source_bytes,
+    })
+    .unwrap_or(serde_json::Value::Null)
+}
+
+fn checkpoint(
+    writer: &mut chaintrail_store::ChainWriter,
+    events: &mut EventFiles,
+    batch: &mut EventBatch,
+    key: &str,
+    next_block: u64,
+    source_bytes: u64,
+) -> Result<(), ImportError> {
+    let committed = events.append(batch)?;
+    *batch = EventBatch::default();
+    writer.commit(EVENTS_CURSOR, committed)?;
+    writer.commit(key, cursor_value(next_block, source_bytes))?;
+    Ok(())
+}
+
+/// Join one block's rows into a bundle.
+fn assemble(number: u64, parts: Parts, with_traces: bool) -> Result<BlockBundle, String> {
+    let Parts {
+        block,
+        mut txs,
+        mut receipts,
+        logs,
+        transfers,
+        mut traces,
+    } = parts;
+    let mut block = block.ok_or("the blocks table lacks this block, but other tables have rows for it")?;
+    txs.sort_by_key(|(tx, _)| tx.transaction_index);
+    let index_of: HashMap<B256, u64> = txs.iter().map(|(tx, _)| (tx.hash, tx.transaction_index)).collect();
+    let hash_of: HashMap<u64, B256> = txs.iter().map(|(tx, _)| (tx.transaction_index, tx.hash)).collect();
+    let mut ordered = Vec::with_capacity(txs.len());
+    let mut transactions = Vec::with_capacity(txs.len());
+    for (tx, inline) in txs {
+        let receipt = receipts.remove(&tx.hash).or(inline).ok_or_else(|| {
+            format!(
+                "no receipt for transaction {}: export `receipts` too (or transactions with \
+                 receipt_* columns)",
+                tx.hash
+            )
+        })?;
+        ordered.push(receipt);
+        transactions.push(tx);
+    }
+    let position: HashMap<B256, usize> = transactions.iter().enumerate().map(|(i, t)| (t.hash, i)).collect();
+    let mut all_logs = logs;
+    for t in &transfers {
+        let index = index_of.get(&t.transaction_hash).copied().unwrap_or(0);
+        all_logs.push(transfer_log(t, index));
+    }
+    all_logs.sort_by_key(|l| l.log_index);
+    for log in all_logs {
+        let i = position
+            .get(&log.transaction_hash)
+            .ok_or_else(|| format!("log {} names transaction {}, which is not in this block", log.log_index, log.transaction_hash))?;
+        ordered[*i].logs.push(log);
+    }
+    for trace in &mut traces {
+        if trace.transaction_hash.is_none()
+            && matches!(trace.trace_type, TraceType::Call | TraceType::Create | TraceType::Suicide)
+        {
+            trace.transaction_hash = trace.transaction_index.and_then(|i| hash_of.get(&i).copied());
+        }
+    }
+    propagate_trace_status(&mut traces);
+    block.transactions = transactions;
+    let _ = number;
+    Ok(BlockBundle {
+        block,
+        receipts: ordered,
+        traces: with_traces.then_some(traces),
+    })
+}
