@@ -1,0 +1,780 @@
+//! Forward propagation of taint over the store, in time order, across chains.
+//!
+//! The engine is a discrete-event simulation: every event (a tainted transfer arriving at an
+//! account, the next outflow of a tainted account, a UTXO transaction spending a tainted output)
+//! is keyed by (block time, chain, record row), and events are processed in that order. Causality
+//! follows that order, so an account's balance, lot queue or tainted fraction is always up to date
+//! when one of its outflows is priced. Both chain models feed the same [`Holder`] state machine.
+
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BinaryHeap, HashMap, HashSet};
+use std::time::Instant;
+
+use chaintrail_core::{Address, Chain, TransferKind};
+use chaintrail_store::{ChainReader, schema};
+
+use crate::TraceError;
+use crate::attribution::{Attribution, Entity, Role, role};
+use crate::convert::{Conversion, Converter};
+use crate::policy::{Holder, Lots, Policy, spend_utxo};
+use crate::report::{EndpointKind, TraceStats};
+
+/// One tainted movement: a transfer row (account chains) or an output row (UTXO chains), or a
+/// seed. Edges form a tree through `parent`, from which paths are read.
+#[derive(Debug, Clone)]
+pub(crate) struct Edge {
+    pub chain: Chain,
+    pub record: Record,
+    pub asset: u32,
+    pub taint: u128,
+    pub hop: u32,
+    pub parent: Option<usize>,
+    pub rule: String,
+    pub confidence: f64,
+}
+
+/// The record an edge stands for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Record {
+    /// A seed that is not one record (an address's inflows).
+    Seed,
+    /// A transfer row of an account chain.
+    Transfer(u64),
+    /// An output row of a UTXO chain.
+    Output(u64),
+    /// The fee of a UTXO transaction.
+    Fee(u32),
+}
+
+/// Where tainted value ended, before aggregation.
+#[derive(Debug, Clone)]
+pub(crate) struct Arrival {
+    pub kind: EndpointKind,
+    pub entity: Option<Entity>,
+    pub chain: Chain,
+    pub address: Option<u32>,
+    pub asset: u32,
+    pub taint: u128,
+    /// The edge that delivered it (its tx, time and path).
+    pub edge: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+struct AccountKey {
+    chain: usize,
+    address: u32,
+    asset: u32,
+}
+
+struct AccountHolder {
+    holder: Holder,
+    /// (row, is_outflow) of this address in this asset, successful only, ascending.
+    events: Vec<(u64, bool)>,
+    pos: usize,
+    pending: HashMap<u64, (Lots, usize)>,
+    /// The tainted inflow that contributed most: the parent of this holder's outflows.
+    parent: Option<(usize, u128)>,
+    hop: u32,
+    confidence: f64,
+    scheduled: Option<u64>,
+    /// Seed by address: inflows are tainted until this many units have been.
+    seed_budget: Option<(u128, usize)>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum EventKind {
+    /// A tainted transfer reaches an account: index into `inflows`.
+    Inflow(usize),
+    /// The next outflow of a tainted account.
+    Outflow(AccountKey),
+    /// A UTXO transaction spending at least one tainted output.
+    UtxoTx { chain: usize, tx: u32 },
+}
+
+/// The whole trace state.
+pub(crate) struct Engine<'a> {
+    pub chains: Vec<(Chain, &'a ChainReader)>,
+    attribution: &'a dyn Attribution,
+    converters: &'a [Box<dyn Converter>],
+    policy: Policy,
+    max_hops: u32,
+    /// Per chain and asset, in base units.
+    dust: &'a dyn Fn(Chain, u32) -> u128,
+    until: Option<u64>,
+    budget: u64,
+    queue: BinaryHeap<Reverse<(u64, usize, u64, EventKind)>>,
+    inflows: Vec<Option<(AccountKey, u64, Lots, usize)>>,
+    accounts: HashMap<AccountKey, AccountHolder>,
+    utxo_tainted: HashMap<(usize, u64), (Lots, usize)>,
+    utxo_scheduled: HashSet<(usize, u32)>,
+    entities: HashMap<(usize, u32), Option<Entity>>,
+    pub edges: Vec<Edge>,
+    pub arrivals: Vec<Arrival>,
+    events: u64,
+}
+
+pub(crate) struct EngineConfig<'a> {
+    pub attribution: &'a dyn Attribution,
+    pub converters: &'a [Box<dyn Converter>],
+    pub policy: Policy,
+    pub max_hops: u32,
+    pub dust: &'a dyn Fn(Chain, u32) -> u128,
+    pub until: Option<u64>,
+    pub budget: u64,
+}
+
+impl<'a> Engine<'a> {
+    pub fn new(readers: &'a BTreeMap<Chain, ChainReader>, config: EngineConfig<'a>) -> Engine<'a> {
+        Engine {
+            chains: readers.iter().map(|(c, r)| (*c, r)).collect(),
+            attribution: config.attribution,
+            converters: config.converters,
+            policy: config.policy,
+            max_hops: config.max_hops,
+            dust: config.dust,
+            until: config.until,
+            budget: config.budget,
+            queue: BinaryHeap::new(),
+            inflows: Vec::new(),
+            accounts: HashMap::new(),
+            utxo_tainted: HashMap::new(),
+            utxo_scheduled: HashSet::new(),
+            entities: HashMap::new(),
+            edges: Vec::new(),
+            arrivals: Vec::new(),
+            events: 0,
+        }
+    }
+
+    pub fn chain_index(&self, chain: Chain) -> Result<usize, TraceError> {
+        self.chains
+            .iter()
+            .position(|(c, _)| *c == chain)
+            .ok_or(TraceError::UnknownChain(chain))
+    }
+
+    fn reader(&self, chain: usize) -> &'a ChainReader {
+        self.chains[chain].1
+    }
+
+    pub fn add_edge(&mut self, edge: Edge) -> usize {
+        self.edges.push(edge);
+        self.edges.len() - 1
+    }
+
+    fn entity(&mut self, chain: usize, address: u32) -> Option<Entity> {
+        if let Some(known) = self.entities.get(&(chain, address)) {
+            return known.clone();
+        }
+        let (c, reader) = self.chains[chain];
+        let entity = reader
+            .address(address)
+            .and_then(|a| self.attribution.entity(c, &a));
+        self.entities.insert((chain, address), entity.clone());
+        entity
+    }
+
+    fn arrive(
+        &mut self,
+        kind: EndpointKind,
+        chain: usize,
+        address: Option<u32>,
+        asset: u32,
+        taint: u128,
+        edge: usize,
+    ) {
+        if taint == 0 {
+            return;
+        }
+        let entity = match (kind, address) {
+            (EndpointKind::Service | EndpointKind::Entered, Some(a)) => self.entity(chain, a),
+            _ => None,
+        };
+        self.arrivals.push(Arrival {
+            kind,
+            entity,
+            chain: self.chains[chain].0,
+            address,
+            asset,
+            taint,
+            edge,
+        });
+    }
+
+    fn transfer_time(&self, chain: usize, row: u64) -> u64 {
+        self.reader(chain)
+            .transfer(row)
+            .map_or(0, |t| t.block.timestamp)
+    }
+
+    fn push(&mut self, time: u64, chain: usize, seq: u64, kind: EventKind) {
+        self.queue.push(Reverse((time, chain, seq, kind)));
+    }
+
+    // ---- seeds ----
+
+    /// Taint `lots` arriving at the recipient of transfer `row` (a seed transfer).
+    pub fn seed_transfer(&mut self, chain: usize, row: u64, lots: Lots) -> Result<(), TraceError> {
+        let t = self
+            .reader(chain)
+            .transfer(row)
+            .ok_or(TraceError::Internal("seed transfer row out of range"))?;
+        let edge = self.add_edge(Edge {
+            chain: self.chains[chain].0,
+            record: Record::Transfer(row),
+            asset: t.asset,
+            taint: lots.taint(),
+            hop: 0,
+            parent: None,
+            rule: "seed".to_string(),
+            confidence: 1.0,
+        });
+        self.deliver_transfer(chain, row, lots, edge);
+        Ok(())
+    }
+
+    /// Every inflow of `address` in `asset` is tainted until `amount` units have been.
+    pub fn seed_account(&mut self, chain: usize, address: u32, asset: u32, amount: u128) {
+        let edge = self.add_edge(Edge {
+            chain: self.chains[chain].0,
+            record: Record::Seed,
+            asset,
+            taint: amount,
+            hop: 0,
+            parent: None,
+            rule: "seed".to_string(),
+            confidence: 1.0,
+        });
+        let key = AccountKey {
+            chain,
+            address,
+            asset,
+        };
+        let mut holder = self.open_account(key);
+        holder.seed_budget = Some((amount, edge));
+        self.accounts.insert(key, holder);
+        // The seed address's inflows are the tainted ones, from its first on.
+        let first_inflow = self.accounts[&key]
+            .events
+            .iter()
+            .find(|(_, out)| !out)
+            .map(|(row, _)| *row);
+        if let Some(row) = first_inflow {
+            self.advance(key, row);
+            self.schedule(key);
+        }
+    }
+
+    /// Taint output `row` of a UTXO chain with `lots`.
+    pub fn seed_output(&mut self, chain: usize, row: u64, lots: Lots) -> Result<(), TraceError> {
+        let reader = self.reader(chain);
+        let output = reader
+            .output(row)
+            .ok_or(TraceError::Internal("seed output row out of range"))?;
+        let edge = self.add_edge(Edge {
+            chain: self.chains[chain].0,
+            record: Record::Output(row),
+            asset: 0,
+            taint: lots.taint(),
+            hop: 0,
+            parent: None,
+            rule: "seed".to_string(),
+            confidence: 1.0,
+        });
+        self.place_output(chain, row, output.address, output.spent_by, lots, edge);
+        Ok(())
+    }
+
+    // ---- account chains ----
+
+    fn open_account(&self, key: AccountKey) -> AccountHolder {
+        let reader = self.reader(key.chain);
+        let columns = reader.transfer_columns();
+        let keep = |row: u64| {
+            let (asset, _, success) = schema::unpack_meta(columns.meta[row as usize]);
+            success && asset == key.asset
+        };
+        let incoming: Vec<u64> = reader.incoming(key.address).filter(|&r| keep(r)).collect();
+        let outgoing: Vec<u64> = reader.outgoing(key.address).filter(|&r| keep(r)).collect();
+        let mut events = Vec::with_capacity(incoming.len() + outgoing.len());
+        let (mut i, mut o) = (0, 0);
+        while i < incoming.len() || o < outgoing.len() {
+            // At equal rows (a self-transfer) the inflow comes first.
+            if o >= outgoing.len() || (i < incoming.len() && incoming[i] <= outgoing[o]) {
+                events.push((incoming[i], false));
+                i += 1;
+            } else {
+                events.push((outgoing[o], true));
+                o += 1;
+            }
+        }
+        AccountHolder {
+            holder: Holder::new(self.policy),
+            events,
+            pos: 0,
+            pending: HashMap::new(),
+            parent: None,
+            hop: 0,
+            confidence: 1.0,
+            scheduled: None,
+            seed_budget: None,
+        }
+    }
+
+    /// A tainted transfer `row` carries `lots`: deliver them to its recipient.
+    fn deliver_transfer(&mut self, chain: usize, row: u64, lots: Lots, edge: usize) {
+        let reader = self.reader(chain);
+        let columns = reader.transfer_columns();
+        let i = row as usize;
+        let (asset, kind, _) = schema::unpack_meta(columns.meta[i]);
+        let to = columns.to[i];
+        let taint = lots.taint();
+        if kind == TransferKind::Fee {
+            return self.arrive(EndpointKind::Fee, chain, Some(to), asset, taint, edge);
+        }
+        if to == schema::NO_ADDRESS || kind == TransferKind::Burn {
+            return self.arrive(EndpointKind::Burnt, chain, None, asset, taint, edge);
+        }
+        if let Some(entity) = self.entity(chain, to) {
+            match role(entity.category) {
+                Role::Stop => {
+                    return self.arrive(EndpointKind::Service, chain, Some(to), asset, taint, edge);
+                }
+                Role::Convert => {
+                    let conversions = self.convert(chain, row, taint);
+                    if conversions.is_empty() {
+                        return self.arrive(
+                            EndpointKind::Entered,
+                            chain,
+                            Some(to),
+                            asset,
+                            taint,
+                            edge,
+                        );
+                    }
+                    for conversion in conversions {
+                        self.follow_conversion(edge, conversion);
+                    }
+                    return;
+                }
+                Role::Continue => {}
+            }
+        }
+        let edge_info = &self.edges[edge];
+        if edge_info.hop >= self.max_hops && edge_info.rule != "seed" {
+            return self.arrive(EndpointKind::HopLimit, chain, Some(to), asset, taint, edge);
+        }
+        let key = AccountKey {
+            chain,
+            address: to,
+            asset,
+        };
+        let time = self.transfer_time(chain, row);
+        self.inflows.push(Some((key, row, lots, edge)));
+        let index = self.inflows.len() - 1;
+        self.push(time, chain, row, EventKind::Inflow(index));
+    }
+
+    fn convert(&self, chain: usize, row: u64, taint: u128) -> Vec<Conversion> {
+        let (c, reader) = self.chains[chain];
+        for converter in self.converters {
+            let found = converter.convert(c, reader, row, taint);
+            if !found.is_empty() {
+                return found;
+            }
+        }
+        Vec::new()
+    }
+
+    fn follow_conversion(&mut self, parent: usize, conversion: Conversion) {
+        let Ok(chain) = self.chain_index(conversion.chain) else {
+            return;
+        };
+        let Some(t) = self.reader(chain).transfer(conversion.row) else {
+            return;
+        };
+        let parent_edge = &self.edges[parent];
+        let edge = self.add_edge(Edge {
+            chain: conversion.chain,
+            record: Record::Transfer(conversion.row),
+            asset: t.asset,
+            taint: conversion.taint,
+            hop: parent_edge.hop,
+            parent: Some(parent),
+            rule: conversion.rule,
+            confidence: parent_edge.confidence * conversion.confidence,
+        });
+        self.deliver_transfer(chain, conversion.row, Lots::tainted(conversion.taint), edge);
+    }
+
+    fn on_inflow(&mut self, index: usize) {
+        let Some((key, row, lots, edge)) = self.inflows[index].take() else {
+            return;
+        };
+        let mut holder = match self.accounts.remove(&key) {
+            Some(holder) => holder,
+            None => self.open_account(key),
+        };
+        holder.pending.insert(row, (lots, edge));
+        self.accounts.insert(key, holder);
+        self.advance(key, row);
+        self.schedule(key);
+    }
+
+    fn on_outflow(&mut self, key: AccountKey, row: u64) {
+        if let Some(holder) = self.accounts.get_mut(&key) {
+            holder.scheduled = None;
+        }
+        self.advance(key, row);
+        self.schedule(key);
+    }
+
+    /// Apply the account's events up to and including `upto`.
+    fn advance(&mut self, key: AccountKey, upto: u64) {
+        let Some(mut holder) = self.accounts.remove(&key) else {
+            return;
+        };
+        let reader = self.reader(key.chain);
+        while let Some(&(row, outgoing)) = holder.events.get(holder.pos) {
+            if row > upto {
+                break;
+            }
+            holder.pos += 1;
+            let amount = reader.transfer_amount(row).to_u128().unwrap_or(u128::MAX);
+            if !outgoing {
+                let lots = match holder.pending.remove(&row) {
+                    Some((lots, edge)) => {
+                        let taint = lots.taint();
+                        let e = &self.edges[edge];
+                        holder.hop = holder.hop.max(e.hop);
+                        if holder.parent.is_none_or(|(_, best)| taint > best) {
+                            holder.parent = Some((edge, taint));
+                            holder.confidence = e.confidence;
+                        }
+                        lots
+                    }
+                    None => match &mut holder.seed_budget {
+                        Some((left, edge)) if *left > 0 => {
+                            let taint = amount.min(*left);
+                            *left -= taint;
+                            holder.parent =
+                                Some((*edge, taint.max(holder.parent.map_or(0, |p| p.1))));
+                            Lots::split(amount, taint)
+                        }
+                        _ => Lots::clean(amount),
+                    },
+                };
+                holder.holder.inflow(&lots);
+            } else {
+                let out = holder.holder.outflow(amount);
+                let taint = out.taint();
+                if taint > 0 {
+                    let (parent, _) = holder.parent.unwrap_or((0, 0));
+                    let edge = self.add_edge(Edge {
+                        chain: self.chains[key.chain].0,
+                        record: Record::Transfer(row),
+                        asset: key.asset,
+                        taint,
+                        hop: holder.hop + 1,
+                        parent: Some(parent),
+                        rule: self.policy.to_string(),
+                        confidence: holder.confidence,
+                    });
+                    if taint < (self.dust)(self.chains[key.chain].0, key.asset) {
+                        let to = reader.transfer_columns().to[row as usize];
+                        self.arrive(
+                            EndpointKind::Dust,
+                            key.chain,
+                            Some(to),
+                            key.asset,
+                            taint,
+                            edge,
+                        );
+                    } else {
+                        self.deliver_transfer(key.chain, row, out, edge);
+                    }
+                }
+            }
+        }
+        self.accounts.insert(key, holder);
+    }
+
+    /// Queue the account's next outflow if it holds taint.
+    fn schedule(&mut self, key: AccountKey) {
+        let Some(holder) = self.accounts.get(&key) else {
+            return;
+        };
+        if holder.holder.tainted() == 0 && holder.seed_budget.is_none_or(|(left, _)| left == 0) {
+            return;
+        }
+        let next = holder.events[holder.pos..]
+            .iter()
+            .find(|(_, out)| *out)
+            .map(|(row, _)| *row);
+        // A seeded address also needs its later inflows applied; they are consumed on the way.
+        let Some(row) = next else { return };
+        if holder.scheduled == Some(row) {
+            return;
+        }
+        let time = self.transfer_time(key.chain, row);
+        if self.until.is_some_and(|until| time > until) {
+            return;
+        }
+        if let Some(holder) = self.accounts.get_mut(&key) {
+            holder.scheduled = Some(row);
+        }
+        self.push(time, key.chain, row, EventKind::Outflow(key));
+    }
+
+    // ---- UTXO chains ----
+
+    /// A tainted output: stop at services, otherwise wait for its spender.
+    fn place_output(
+        &mut self,
+        chain: usize,
+        row: u64,
+        address: u32,
+        spent_by: Option<u32>,
+        lots: Lots,
+        edge: usize,
+    ) {
+        let taint = lots.taint();
+        let reader = self.reader(chain);
+        let unspendable = reader.address(address).is_some_and(|a| {
+            matches!(
+                a,
+                Address::Bitcoin {
+                    kind: chaintrail_core::BitcoinAddress::NullData,
+                    ..
+                }
+            )
+        });
+        if unspendable {
+            return self.arrive(EndpointKind::Burnt, chain, Some(address), 0, taint, edge);
+        }
+        if let Some(entity) = self.entity(chain, address) {
+            match role(entity.category) {
+                Role::Stop => {
+                    return self.arrive(
+                        EndpointKind::Service,
+                        chain,
+                        Some(address),
+                        0,
+                        taint,
+                        edge,
+                    );
+                }
+                Role::Convert => {
+                    return self.arrive(
+                        EndpointKind::Entered,
+                        chain,
+                        Some(address),
+                        0,
+                        taint,
+                        edge,
+                    );
+                }
+                Role::Continue => {}
+            }
+        }
+        let e = &self.edges[edge];
+        if e.hop >= self.max_hops && e.rule != "seed" {
+            return self.arrive(EndpointKind::HopLimit, chain, Some(address), 0, taint, edge);
+        }
+        let Some(spender) = spent_by else {
+            return self.arrive(EndpointKind::Unspent, chain, Some(address), 0, taint, edge);
+        };
+        let time = reader.tx_block(spender).timestamp;
+        if self.until.is_some_and(|until| time > until) {
+            return self.arrive(EndpointKind::Unspent, chain, Some(address), 0, taint, edge);
+        }
+        self.utxo_tainted.insert((chain, row), (lots, edge));
+        if self.utxo_scheduled.insert((chain, spender)) {
+            self.push(
+                time,
+                chain,
+                u64::from(spender),
+                EventKind::UtxoTx { chain, tx: spender },
+            );
+        }
+    }
+
+    fn on_utxo_tx(&mut self, chain: usize, tx: u32) {
+        let reader = self.reader(chain);
+        let mut inputs = Vec::new();
+        let mut parent: Option<(usize, u128)> = None;
+        for row in reader.tx_inputs(tx) {
+            let Some(input) = reader.input(row) else {
+                continue;
+            };
+            let lots = match input
+                .spent_output
+                .and_then(|o| self.utxo_tainted.remove(&(chain, o)))
+            {
+                Some((lots, edge)) => {
+                    if parent.is_none_or(|(_, best)| lots.taint() > best) {
+                        parent = Some((edge, lots.taint()));
+                    }
+                    lots
+                }
+                None => Lots::clean(u128::from(input.value.unwrap_or(0))),
+            };
+            inputs.push(lots);
+        }
+        let Some((parent, _)) = parent else { return };
+        let outputs: Vec<_> = reader
+            .tx_outputs(tx)
+            .filter_map(|row| reader.output(row))
+            .collect();
+        let values: Vec<u128> = outputs.iter().map(|o| u128::from(o.value)).collect();
+        let (filled, fee) = spend_utxo(self.policy, &inputs, &values);
+        let parent_edge = self.edges[parent].clone();
+        let chain_id = self.chains[chain].0;
+        let fee_taint = fee.taint();
+        if fee_taint > 0 {
+            let edge = self.add_edge(Edge {
+                chain: chain_id,
+                record: Record::Fee(tx),
+                asset: 0,
+                taint: fee_taint,
+                hop: parent_edge.hop + 1,
+                parent: Some(parent),
+                rule: format!("{} (fee)", self.policy),
+                confidence: parent_edge.confidence,
+            });
+            self.arrive(EndpointKind::Fee, chain, None, 0, fee_taint, edge);
+        }
+        for (output, lots) in outputs.into_iter().zip(filled) {
+            let taint = lots.taint();
+            if taint == 0 {
+                continue;
+            }
+            let edge = self.add_edge(Edge {
+                chain: chain_id,
+                record: Record::Output(output.row),
+                asset: 0,
+                taint,
+                hop: parent_edge.hop + 1,
+                parent: Some(parent),
+                rule: self.policy.to_string(),
+                confidence: parent_edge.confidence,
+            });
+            if taint < (self.dust)(chain_id, 0) {
+                self.arrive(
+                    EndpointKind::Dust,
+                    chain,
+                    Some(output.address),
+                    0,
+                    taint,
+                    edge,
+                );
+                continue;
+            }
+            self.place_output(
+                chain,
+                output.row,
+                output.address,
+                output.spent_by,
+                lots,
+                edge,
+            );
+        }
+    }
+
+    // ---- the loop ----
+
+    pub fn run(&mut self) -> TraceStats {
+        let started = Instant::now();
+        let mut budget_exhausted = false;
+        while let Some(Reverse((time, chain, seq, kind))) = self.queue.pop() {
+            if self.events >= self.budget {
+                budget_exhausted = true;
+                self.queue.push(Reverse((time, chain, seq, kind)));
+                break;
+            }
+            self.events += 1;
+            match kind {
+                EventKind::Inflow(index) => self.on_inflow(index),
+                EventKind::Outflow(key) => self.on_outflow(key, seq),
+                EventKind::UtxoTx { chain, tx } => self.on_utxo_tx(chain, tx),
+            }
+        }
+        self.finish(budget_exhausted);
+        TraceStats {
+            events: self.events,
+            holders: (self.accounts.len() + self.utxo_scheduled.len()) as u64,
+            edges: self.edges.len() as u64,
+            elapsed_ms: started.elapsed().as_millis() as u64,
+            budget_exhausted,
+        }
+    }
+
+    /// Whatever is still held, queued or waiting for a spender becomes an endpoint.
+    fn finish(&mut self, budget_exhausted: bool) {
+        let left: Vec<_> = std::mem::take(&mut self.queue).into_vec();
+        for Reverse((_, _, _, kind)) in left {
+            if let EventKind::Inflow(index) = kind
+                && let Some((key, _, lots, edge)) = self.inflows[index].take()
+            {
+                self.arrive(
+                    EndpointKind::Unexplored,
+                    key.chain,
+                    Some(key.address),
+                    key.asset,
+                    lots.taint(),
+                    edge,
+                );
+            }
+        }
+        let waiting: Vec<_> = self.utxo_tainted.drain().collect();
+        for ((chain, row), (lots, edge)) in waiting {
+            let address = self.reader(chain).output(row).map(|o| o.address);
+            let kind = if budget_exhausted {
+                EndpointKind::Unexplored
+            } else {
+                EndpointKind::Unspent
+            };
+            self.arrive(kind, chain, address, 0, lots.taint(), edge);
+        }
+        let mut keys: Vec<AccountKey> = self.accounts.keys().copied().collect();
+        keys.sort();
+        for &key in &keys {
+            // Inflows after an account's last outflow still add to what it holds.
+            let only_inflows_left = self.accounts[&key].events[self.accounts[&key].pos..]
+                .iter()
+                .all(|(_, out)| !out);
+            if only_inflows_left && !budget_exhausted {
+                self.advance(key, self.until_row(key));
+            }
+        }
+        for key in keys {
+            let Some(holder) = self.accounts.get(&key) else {
+                continue;
+            };
+            let taint = holder.holder.tainted();
+            if taint == 0 {
+                continue;
+            }
+            let kind = if holder.scheduled.is_some() && budget_exhausted {
+                EndpointKind::Unexplored
+            } else {
+                EndpointKind::Unspent
+            };
+            let (parent, _) = holder.parent.unwrap_or((0, 0));
+            self.arrive(kind, key.chain, Some(key.address), key.asset, taint, parent);
+        }
+    }
+
+    /// The last row an account may still apply: everything, or up to `--until`.
+    fn until_row(&self, key: AccountKey) -> u64 {
+        let Some(until) = self.until else {
+            return u64::MAX;
+        };
+        let holder = &self.accounts[&key];
+        holder.events[holder.pos..]
+            .iter()
+            .take_while(|(row, _)| self.transfer_time(key.chain, *row) <= until)
+            .last()
+            .map_or(0, |(row, _)| *row)
+    }
+}

@@ -1,0 +1,671 @@
+//! Tracing engine of chaintrail: where did stolen funds go, and how much reached whom.
+//!
+//! This crate owns
+//! - the taint policies (poison, haircut, FIFO, LIFO, TIHO) on the one value-flow model:
+//!   [`policy::Holder`] is the same state machine for an account balance and a UTXO transaction;
+//! - the forward propagation over the store, across chains, in time order ([`trace`]);
+//! - converters ([`convert::Converter`]): DEX swaps now, mixers and bridges through the same trait;
+//! - stops: services named by [`attribution::Attribution`] (exchanges and other custodians), where
+//!   exposure is recorded;
+//! - the report ([`report::TraceReport`]): endpoints grouped by entity and category, in native
+//!   units and USD where priced, what is unspent, what the hop limit and the dust threshold cut,
+//!   and for every endpoint one full path with the rule applied at each hop. docs/trace.md is its
+//!   schema.
+
+pub mod attribution;
+pub mod convert;
+mod engine;
+pub mod graph;
+pub mod policy;
+mod prices;
+pub mod report;
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+use std::str::FromStr;
+
+use chaintrail_core::{Address, Amount, AssetKind, Chain, ChainModel, TransferKind, TxHash};
+use chaintrail_store::ChainReader;
+
+pub use attribution::{Attribution, Entity, NoAttribution, Role, StaticAttribution, role};
+pub use convert::{Conversion, Converter, DexSwap};
+pub use policy::{Holder, Lot, Lots, Policy, UnknownPolicy};
+pub use prices::Prices;
+pub use report::{Endpoint, EndpointKind, EntityTotal, PathStep, TraceReport, TraceStats, Value};
+
+use crate::engine::{Arrival, Engine, EngineConfig, Record};
+
+#[derive(Debug, thiserror::Error)]
+pub enum TraceError {
+    #[error("the store has no data for chain {0}")]
+    UnknownChain(Chain),
+    #[error("{0}")]
+    BadSeed(String),
+    #[error("{0}")]
+    Options(String),
+    #[error("internal error: {0}")]
+    Internal(&'static str),
+}
+
+/// What to start from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SeedSpec {
+    /// The value a transaction moved (account chains: its successful non-fee transfers; UTXO
+    /// chains: its outputs).
+    Tx(TxHash),
+    /// What an address received (account chains: in one asset).
+    Address(Address),
+    /// One UTXO output.
+    Outpoint(TxHash, u32),
+}
+
+/// A seed: `<chain>:<tx hash | address | txid:vout>`, optionally restricted to an amount and asset.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Seed {
+    pub chain: Chain,
+    pub spec: SeedSpec,
+    /// Base units of the seed asset; `None` = everything the seed holds.
+    pub amount: Option<Amount>,
+    /// `native`, a token contract address, or a symbol; `None` = every asset (tx seeds) or native.
+    pub asset: Option<String>,
+}
+
+impl FromStr for Seed {
+    type Err = TraceError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let bad = |why: String| {
+            TraceError::BadSeed(format!(
+                "seed `{s}`: {why}; expected <chain>:<tx hash | address | txid:vout>, e.g. \
+                 ethereum:0x…(64 hex) or bitcoin:bc1q… or bitcoin:<txid>:0"
+            ))
+        };
+        let (chain_text, rest) = if let Some(rest) = s.strip_prefix("evm:") {
+            let (id, rest) = rest
+                .split_once(':')
+                .ok_or_else(|| bad("missing the seed after the chain".into()))?;
+            (format!("evm:{id}"), rest)
+        } else {
+            let (chain, rest) = s
+                .split_once(':')
+                .ok_or_else(|| bad("missing the chain".into()))?;
+            (chain.to_string(), rest)
+        };
+        let chain: Chain = chain_text.parse().map_err(|e| bad(format!("{e}")))?;
+        let digits = rest.strip_prefix("0x").unwrap_or(rest);
+        let spec = if let Some((txid, vout)) = rest.split_once(':') {
+            let vout = vout
+                .parse::<u32>()
+                .map_err(|_| bad(format!("`{vout}` is not an output index")))?;
+            SeedSpec::Outpoint(txid.parse().map_err(|e| bad(format!("{e}")))?, vout)
+        } else if digits.len() == 64 && digits.chars().all(|c| c.is_ascii_hexdigit()) {
+            SeedSpec::Tx(rest.parse().map_err(|e| bad(format!("{e}")))?)
+        } else {
+            SeedSpec::Address(Address::parse(chain, rest).map_err(|e| bad(format!("{e}")))?)
+        };
+        Ok(Seed {
+            chain,
+            spec,
+            amount: None,
+            asset: None,
+        })
+    }
+}
+
+impl fmt::Display for Seed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.spec {
+            SeedSpec::Tx(hash) => write!(f, "{}:{}", self.chain, hash),
+            SeedSpec::Address(address) => write!(f, "{}:{}", self.chain, address),
+            SeedSpec::Outpoint(hash, vout) => write!(f, "{}:{}:{}", self.chain, hash, vout),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct TraceRequest {
+    pub seeds: Vec<Seed>,
+    pub policy: Policy,
+    /// Hops followed from the seed; value that would go further is reported as cut.
+    pub max_hops: u32,
+    /// Dust threshold in whole units of the asset at each hop (e.g. "0.001" = 0.001 ETH on an
+    /// ETH hop, 0.001 USDT on a USDT hop); "0" cuts nothing.
+    pub min_value: String,
+    /// Follow no flows after this time (seconds since the epoch).
+    pub until: Option<u64>,
+    /// Provenance instead of destination.
+    pub backward: bool,
+    /// Work budget in events; what it leaves unexplored is reported.
+    pub budget: u64,
+}
+
+impl Default for TraceRequest {
+    fn default() -> Self {
+        TraceRequest {
+            seeds: Vec::new(),
+            policy: Policy::Haircut,
+            max_hops: 20,
+            min_value: "0".to_string(),
+            until: None,
+            backward: false,
+            budget: 20_000_000,
+        }
+    }
+}
+
+/// Resolve an asset selector on a chain.
+fn asset_id(reader: &ChainReader, selector: &str) -> Result<u32, TraceError> {
+    if selector.eq_ignore_ascii_case("native")
+        || selector.eq_ignore_ascii_case(reader.chain().native_symbol())
+    {
+        return Ok(0);
+    }
+    let by_contract = Address::parse(reader.chain(), selector).ok();
+    reader
+        .assets()
+        .iter()
+        .position(|a| match (&a.kind, &by_contract) {
+            (AssetKind::Token(contract), Some(wanted)) => contract == wanted,
+            _ => a.symbol.eq_ignore_ascii_case(selector),
+        })
+        .map(|i| i as u32)
+        .ok_or_else(|| {
+            TraceError::BadSeed(format!(
+                "no asset `{selector}` on {}: use native, a token contract address or a symbol the \
+                 store knows ({})",
+                reader.chain(),
+                reader
+                    .assets()
+                    .iter()
+                    .map(|a| a.symbol.clone())
+                    .filter(|s| !s.is_empty())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))
+        })
+}
+
+/// Split `total` over `parts` proportionally; the rounding remainder goes to the largest part,
+/// so the pieces sum to `total` exactly.
+fn proportional(parts: &[u128], total: u128) -> Vec<u128> {
+    let sum: u128 = parts.iter().sum();
+    if sum == 0 {
+        return vec![0; parts.len()];
+    }
+    let mut out: Vec<u128> = parts
+        .iter()
+        .map(|&p| {
+            let wide = alloy_primitives::U256::from(p) * alloy_primitives::U256::from(total)
+                / alloy_primitives::U256::from(sum);
+            u128::try_from(wide).unwrap_or(p)
+        })
+        .collect();
+    let given: u128 = out.iter().sum();
+    if let Some((largest, _)) = parts
+        .iter()
+        .enumerate()
+        .max_by_key(|(i, p)| (**p, std::cmp::Reverse(*i)))
+    {
+        out[largest] += total - given;
+    }
+    out
+}
+
+fn seed_amount(seed: &Seed, available: u128, what: &str) -> Result<u128, TraceError> {
+    match seed.amount {
+        None => Ok(available),
+        Some(amount) => {
+            let amount = amount.to_u128().unwrap_or(u128::MAX);
+            if amount > available {
+                Err(TraceError::BadSeed(format!(
+                    "seed {seed}: --amount {amount} is more than the {available} base units {what}"
+                )))
+            } else {
+                Ok(amount)
+            }
+        }
+    }
+}
+
+fn plant(
+    engine: &mut Engine<'_>,
+    readers: &BTreeMap<Chain, ChainReader>,
+    seed: &Seed,
+) -> Result<(), TraceError> {
+    let reader = readers
+        .get(&seed.chain)
+        .ok_or(TraceError::UnknownChain(seed.chain))?;
+    let chain = engine.chain_index(seed.chain)?;
+    let not_found =
+        |what: String| TraceError::BadSeed(format!("seed {seed}: {what} is not in the store"));
+    match (&seed.spec, seed.chain.model()) {
+        (SeedSpec::Tx(hash), ChainModel::Account) => {
+            let tx = reader
+                .tx_id(hash)
+                .ok_or_else(|| not_found(format!("transaction {hash}")))?;
+            let wanted = seed
+                .asset
+                .as_deref()
+                .map(|a| asset_id(reader, a))
+                .transpose()?;
+            let rows: Vec<(u64, u128)> = reader
+                .tx_transfers(tx)
+                .filter_map(|row| reader.transfer(row))
+                .filter(|t| t.success && !matches!(t.kind, TransferKind::Fee | TransferKind::Burn))
+                .filter(|t| wanted.is_none_or(|w| w == t.asset))
+                .filter_map(|t| Some((t.row, t.amount.to_u128()?)))
+                .collect();
+            if rows.is_empty() {
+                return Err(TraceError::BadSeed(format!(
+                    "seed {seed}: the transaction moved no value (in that asset)"
+                )));
+            }
+            if seed.amount.is_some() && wanted.is_none() {
+                return Err(TraceError::Options(format!(
+                    "seed {seed}: --amount needs --asset when the seed is a transaction"
+                )));
+            }
+            let amounts: Vec<u128> = rows.iter().map(|(_, a)| *a).collect();
+            let total = seed_amount(seed, amounts.iter().sum(), "the transaction moved")?;
+            for ((row, amount), taint) in rows.iter().zip(proportional(&amounts, total)) {
+                engine.seed_transfer(chain, *row, Lots::split(*amount, taint))?;
+            }
+        }
+        (SeedSpec::Address(address), ChainModel::Account) => {
+            let id = reader
+                .address_id(address)
+                .ok_or_else(|| not_found(format!("address {address}")))?;
+            let asset = match seed.asset.as_deref() {
+                Some(a) => asset_id(reader, a)?,
+                None => 0,
+            };
+            let received: u128 = reader
+                .incoming(id)
+                .filter_map(|row| reader.transfer(row))
+                .filter(|t| t.success && t.asset == asset)
+                .filter_map(|t| t.amount.to_u128())
+                .sum();
+            let total = seed_amount(seed, received, "the address received")?;
+            engine.seed_account(chain, id, asset, total);
+        }
+        (SeedSpec::Outpoint(..), ChainModel::Account) => {
+            return Err(TraceError::BadSeed(format!(
+                "seed {seed}: {} is an account chain; outpoints exist only on UTXO chains",
+                seed.chain
+            )));
+        }
+        (spec, ChainModel::Utxo) => {
+            let outputs: Vec<u64> = match spec {
+                SeedSpec::Tx(hash) => {
+                    let tx = reader
+                        .tx_id(hash)
+                        .ok_or_else(|| not_found(format!("transaction {hash}")))?;
+                    reader.tx_outputs(tx).collect()
+                }
+                SeedSpec::Outpoint(hash, vout) => {
+                    let tx = reader
+                        .tx_id(hash)
+                        .ok_or_else(|| not_found(format!("transaction {hash}")))?;
+                    let range = reader.tx_outputs(tx);
+                    let row = range.start + u64::from(*vout);
+                    if row >= range.end {
+                        return Err(not_found(format!("output {hash}:{vout}")));
+                    }
+                    vec![row]
+                }
+                SeedSpec::Address(address) => {
+                    let id = reader
+                        .address_id(address)
+                        .ok_or_else(|| not_found(format!("address {address}")))?;
+                    reader.incoming(id).collect()
+                }
+            };
+            let values: Vec<u128> = outputs
+                .iter()
+                .map(|&row| u128::from(reader.output_values()[row as usize]))
+                .collect();
+            let total = seed_amount(seed, values.iter().sum(), "the seed outputs hold")?;
+            for ((row, value), taint) in outputs
+                .iter()
+                .zip(&values)
+                .zip(proportional(&values, total))
+            {
+                engine.seed_output(chain, *row, Lots::split(*value, taint))?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Trace the request's seeds forward through every chain in `readers`.
+pub fn trace(
+    readers: &BTreeMap<Chain, ChainReader>,
+    attribution: &dyn Attribution,
+    prices: &Prices,
+    request: &TraceRequest,
+) -> Result<TraceReport, TraceError> {
+    if request.backward {
+        return Err(TraceError::Options(
+            "--backward (provenance) tracing is not available yet; trace forward from the \
+             suspected source instead"
+                .to_string(),
+        ));
+    }
+    if request.seeds.is_empty() {
+        return Err(TraceError::Options("give at least one --seed".to_string()));
+    }
+    if request.max_hops == 0 {
+        return Err(TraceError::Options(
+            "--max-hops must be at least 1".to_string(),
+        ));
+    }
+    let min_value = request.min_value.trim().to_string();
+    // Validate the dust threshold once, at 18 decimals (the most any asset here uses).
+    Amount::from_units(&min_value, 36)
+        .map_err(|e| TraceError::Options(format!("--min-value: {e}")))?;
+    let decimals: HashMap<(Chain, u32), u8> = readers
+        .iter()
+        .flat_map(|(chain, reader)| {
+            reader
+                .assets()
+                .iter()
+                .enumerate()
+                .map(|(i, a)| ((*chain, i as u32), a.decimals))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    let dust = |chain: Chain, asset: u32| -> u128 {
+        let d = decimals.get(&(chain, asset)).copied().unwrap_or(0);
+        Amount::from_units(&min_value, d)
+            .ok()
+            .and_then(Amount::to_u128)
+            .unwrap_or(0)
+    };
+    let converters: Vec<Box<dyn Converter>> = vec![Box::new(DexSwap)];
+    let mut engine = Engine::new(
+        readers,
+        EngineConfig {
+            attribution,
+            converters: &converters,
+            policy: request.policy,
+            max_hops: request.max_hops,
+            dust: &dust,
+            until: request.until,
+            budget: request.budget,
+        },
+    );
+    for seed in &request.seeds {
+        plant(&mut engine, readers, seed)?;
+    }
+    let stats = engine.run();
+    Ok(build_report(&engine, readers, prices, request, stats))
+}
+
+fn value(
+    readers: &BTreeMap<Chain, ChainReader>,
+    prices: &Prices,
+    chain: Chain,
+    asset: u32,
+    amount: u128,
+    time: u64,
+) -> Value {
+    let (symbol, decimals) = readers
+        .get(&chain)
+        .and_then(|r| r.asset(asset))
+        .map_or_else(
+            || (format!("asset#{asset}"), 0),
+            |a| {
+                let symbol = if a.symbol.is_empty() {
+                    a.contract()
+                        .map_or_else(|| format!("asset#{asset}"), ToString::to_string)
+                } else {
+                    a.symbol.clone()
+                };
+                (symbol, a.decimals)
+            },
+        );
+    let exact = Amount::from_u128(amount);
+    Value {
+        chain,
+        usd: prices.usd(&symbol, exact.to_f64_units(decimals), time),
+        asset: symbol,
+        decimals,
+        amount: exact.to_string(),
+        units: exact.format_units(decimals),
+    }
+}
+
+fn edge_step(
+    engine: &Engine<'_>,
+    readers: &BTreeMap<Chain, ChainReader>,
+    prices: &Prices,
+    index: usize,
+) -> PathStep {
+    let edge = &engine.edges[index];
+    let reader = &readers[&edge.chain];
+    let name = |id: u32| reader.address(id).map(|a| a.to_string());
+    let hash_text = |tx: u32| match edge.chain.model() {
+        ChainModel::Account => reader.tx_hash(tx).to_hex_prefixed(),
+        ChainModel::Utxo => reader.tx_hash(tx).to_hex(),
+    };
+    let (tx, time, from, to) = match edge.record {
+        Record::Transfer(row) => match reader.transfer(row) {
+            Some(t) => (hash_text(t.tx), t.block.timestamp, name(t.from), name(t.to)),
+            None => (String::new(), 0, None, None),
+        },
+        Record::Output(row) => match reader.output(row) {
+            Some(o) => (
+                hash_text(o.tx),
+                reader.tx_block(o.tx).timestamp,
+                None,
+                name(o.address),
+            ),
+            None => (String::new(), 0, None, None),
+        },
+        Record::Fee(tx) => (hash_text(tx), reader.tx_block(tx).timestamp, None, None),
+        Record::Seed => (String::new(), 0, None, None),
+    };
+    PathStep {
+        hop: edge.hop,
+        chain: edge.chain,
+        tx,
+        time,
+        from,
+        to,
+        value: value(readers, prices, edge.chain, edge.asset, edge.taint, time),
+        rule: edge.rule.clone(),
+    }
+}
+
+fn path(
+    engine: &Engine<'_>,
+    readers: &BTreeMap<Chain, ChainReader>,
+    prices: &Prices,
+    mut index: usize,
+) -> Vec<PathStep> {
+    let mut steps = Vec::new();
+    loop {
+        steps.push(edge_step(engine, readers, prices, index));
+        match engine.edges[index].parent {
+            Some(parent) if steps.len() < 10_000 => index = parent,
+            _ => break,
+        }
+    }
+    steps.reverse();
+    steps
+}
+
+/// (entity or kind, category, kind) and (chain, symbol, decimals): the by-entity grouping.
+type EntityKey = (String, String, EndpointKind);
+type AssetKey = (Chain, String, u8);
+
+fn build_report(
+    engine: &Engine<'_>,
+    readers: &BTreeMap<Chain, ChainReader>,
+    prices: &Prices,
+    request: &TraceRequest,
+    stats: TraceStats,
+) -> TraceReport {
+    // Aggregate arrivals per endpoint; the largest delivery is the representative path.
+    type Key = (EndpointKind, Option<String>, Chain, Option<u32>, u32);
+    let mut groups: BTreeMap<Key, (u128, u64, &Arrival)> = BTreeMap::new();
+    for arrival in &engine.arrivals {
+        let key = (
+            arrival.kind,
+            arrival.entity.as_ref().map(|e| e.name.clone()),
+            arrival.chain,
+            arrival.address,
+            arrival.asset,
+        );
+        let entry = groups.entry(key).or_insert((0, 0, arrival));
+        entry.0 += arrival.taint;
+        entry.1 += 1;
+        if arrival.taint > entry.2.taint {
+            entry.2 = arrival;
+        }
+    }
+    let mut endpoints: Vec<Endpoint> = groups
+        .into_iter()
+        .map(
+            |((kind, _, chain, address, asset), (total, deliveries, best))| {
+                let steps = path(engine, readers, prices, best.edge);
+                let last = steps.last();
+                let time = last.map_or(0, |s| s.time);
+                let reader = &readers[&chain];
+                Endpoint {
+                    kind,
+                    entity: best.entity.as_ref().map(|e| e.name.clone()),
+                    category: best.entity.as_ref().map(|e| e.category.to_string()),
+                    chain,
+                    address: address
+                        .and_then(|a| reader.address(a))
+                        .map(|a| a.to_string()),
+                    value: value(readers, prices, chain, asset, total, time),
+                    tx: last.map_or_else(String::new, |s| s.tx.clone()),
+                    time,
+                    hops: last.map_or(0, |s| s.hop),
+                    confidence: engine.edges[best.edge].confidence,
+                    path: steps,
+                    deliveries,
+                }
+            },
+        )
+        .collect();
+    endpoints.sort_by(|a, b| {
+        let usd = |e: &Endpoint| e.value.usd.unwrap_or(0.0);
+        usd(b)
+            .total_cmp(&usd(a))
+            .then_with(|| b.value.units.len().cmp(&a.value.units.len()))
+            .then_with(|| b.value.amount.cmp(&a.value.amount))
+    });
+    let mut by_entity: BTreeMap<EntityKey, BTreeMap<AssetKey, (u128, Option<f64>)>> =
+        BTreeMap::new();
+    for e in &endpoints {
+        let name = e
+            .entity
+            .clone()
+            .unwrap_or_else(|| format!("{:?}", e.kind).to_lowercase());
+        let category = e.category.clone().unwrap_or_else(|| "-".to_string());
+        let per_asset = by_entity.entry((name, category, e.kind)).or_default();
+        let slot = per_asset
+            .entry((e.value.chain, e.value.asset.clone(), e.value.decimals))
+            .or_insert((0, None));
+        slot.0 += e.value.amount.parse::<u128>().unwrap_or(0);
+        if let Some(usd) = e.value.usd {
+            slot.1 = Some(slot.1.unwrap_or(0.0) + usd);
+        }
+    }
+    let mut by_entity: Vec<EntityTotal> = by_entity
+        .into_iter()
+        .map(|((entity, category, kind), assets)| {
+            let usd: Option<f64> = assets.values().filter_map(|(_, u)| *u).reduce(|a, b| a + b);
+            EntityTotal {
+                entity,
+                category,
+                kind,
+                values: assets
+                    .into_iter()
+                    .map(|((chain, asset, decimals), (amount, usd))| {
+                        let exact = Amount::from_u128(amount);
+                        Value {
+                            chain,
+                            asset,
+                            decimals,
+                            amount: exact.to_string(),
+                            units: exact.format_units(decimals),
+                            usd,
+                        }
+                    })
+                    .collect(),
+                usd,
+            }
+        })
+        .collect();
+    by_entity.sort_by(|a, b| b.usd.unwrap_or(0.0).total_cmp(&a.usd.unwrap_or(0.0)));
+    let mut seeded: BTreeMap<(Chain, u32), (u128, u64)> = BTreeMap::new();
+    for edge in engine.edges.iter().filter(|e| e.rule == "seed") {
+        let time = match edge.record {
+            Record::Transfer(row) => readers[&edge.chain]
+                .transfer(row)
+                .map_or(0, |t| t.block.timestamp),
+            Record::Output(row) => readers[&edge.chain]
+                .output(row)
+                .map_or(0, |o| readers[&edge.chain].tx_block(o.tx).timestamp),
+            _ => 0,
+        };
+        let slot = seeded.entry((edge.chain, edge.asset)).or_insert((0, time));
+        slot.0 += edge.taint;
+    }
+    TraceReport {
+        direction: "forward",
+        policy: request.policy,
+        max_hops: request.max_hops,
+        min_value: request.min_value.clone(),
+        until: request.until,
+        seeded: seeded
+            .into_iter()
+            .map(|((chain, asset), (amount, time))| {
+                value(readers, prices, chain, asset, amount, time)
+            })
+            .collect(),
+        endpoints,
+        by_entity,
+        stats,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seeds_parse() {
+        let tx = "ethereum:0x5c504ed432cb51138bcf09aa5e8a410dd4a1e204ef84bfed1be16dfba1b22060";
+        assert!(matches!(tx.parse::<Seed>().unwrap().spec, SeedSpec::Tx(_)));
+        let address = "evm:56:0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed";
+        let seed: Seed = address.parse().unwrap();
+        assert_eq!(seed.chain, Chain::Evm(56));
+        assert!(matches!(seed.spec, SeedSpec::Address(_)));
+        let outpoint = "bitcoin:4a5e1e4baab89f3a32518a88c31bc87f618f76673e2cc77ab2127b7afdeda33b:0";
+        assert!(matches!(
+            outpoint.parse::<Seed>().unwrap().spec,
+            SeedSpec::Outpoint(_, 0)
+        ));
+        let err = "bitcoin:notanaddress".parse::<Seed>().unwrap_err();
+        assert!(err.to_string().contains("expected <chain>:"), "{err}");
+        let err = "narnia:0x00".parse::<Seed>().unwrap_err();
+        assert!(err.to_string().contains("unknown chain"), "{err}");
+    }
+
+    #[test]
+    fn proportional_split_is_exact() {
+        assert_eq!(proportional(&[1, 1, 1], 10), vec![4, 3, 3]);
+        assert_eq!(proportional(&[5, 0], 3), vec![3, 0]);
+        assert_eq!(
+            proportional(&[u128::MAX / 2, u128::MAX / 2], u128::MAX / 2)
+                .iter()
+                .sum::<u128>(),
+            u128::MAX / 2
+        );
+    }
+}

@@ -1,0 +1,440 @@
+//! Taint policies, written once for both chain models.
+//!
+//! A [`Holder`] is where value sits and mixes: a UTXO transaction (all inputs arrive, then the
+//! outputs and the fee leave, in one instant) or an (account, asset) balance (inflows and outflows
+//! interleaved in time). Value arrives as [`Lot`]s — runs of tainted or clean units — and the
+//! policy decides which units each outflow carries:
+//!
+//! | policy | outflow carries | conserves value |
+//! |---|---|---|
+//! | poison | everything, once any taint arrived | no (an upper bound) |
+//! | haircut | the holder's tainted fraction: `x · T / B`, rounded down; the last unit of the balance takes the remainder | yes |
+//! | fifo | the oldest units first (Clayton's case; the UTXO interval waterfill) | yes |
+//! | lifo | the newest units first | yes |
+//! | tiho | tainted units first; UTXO outputs are filled largest first | yes |
+//!
+//! Conventions (tested by property tests): within one inflow the tainted units come before the
+//! clean ones when an inflow is given as totals; a UTXO transaction's fee is an implicit last
+//! output that drains what is left, so `Σ taint(outputs) + taint(fee) = Σ taint(inputs)` exactly;
+//! an outflow larger than what the holder is known to hold (history before the store began) is
+//! topped up with clean units.
+
+use std::collections::VecDeque;
+use std::fmt;
+use std::str::FromStr;
+
+use alloy_primitives::U256;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Policy {
+    Poison,
+    Haircut,
+    Fifo,
+    Lifo,
+    Tiho,
+}
+
+impl Policy {
+    pub const ALL: [Policy; 5] = [
+        Policy::Poison,
+        Policy::Haircut,
+        Policy::Fifo,
+        Policy::Lifo,
+        Policy::Tiho,
+    ];
+
+    /// Whether taint is conserved (poison is not: it is an upper bound on reach).
+    pub fn conserves_value(self) -> bool {
+        self != Policy::Poison
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Policy::Poison => "poison",
+            Policy::Haircut => "haircut",
+            Policy::Fifo => "fifo",
+            Policy::Lifo => "lifo",
+            Policy::Tiho => "tiho",
+        }
+    }
+
+    /// The order in which a UTXO transaction's outputs are filled.
+    pub fn output_order(self, values: &[u128]) -> Vec<usize> {
+        let mut order: Vec<usize> = (0..values.len()).collect();
+        if self == Policy::Tiho {
+            order.sort_by_key(|&i| (std::cmp::Reverse(values[i]), i));
+        }
+        order
+    }
+}
+
+impl fmt::Display for Policy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown taint policy `{0}`: use poison, haircut, fifo, lifo or tiho")]
+pub struct UnknownPolicy(pub String);
+
+impl FromStr for Policy {
+    type Err = UnknownPolicy;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Policy::ALL
+            .into_iter()
+            .find(|p| p.as_str() == s.to_ascii_lowercase())
+            .ok_or_else(|| UnknownPolicy(s.to_string()))
+    }
+}
+
+/// A run of units that are all tainted or all clean.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Lot {
+    pub amount: u128,
+    pub tainted: bool,
+}
+
+/// Runs of units in order, adjacent runs of the same kind merged.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Lots(pub Vec<Lot>);
+
+impl Lots {
+    pub fn clean(amount: u128) -> Lots {
+        let mut lots = Lots::default();
+        lots.push(amount, false);
+        lots
+    }
+
+    pub fn tainted(amount: u128) -> Lots {
+        let mut lots = Lots::default();
+        lots.push(amount, true);
+        lots
+    }
+
+    /// `taint` tainted units then `amount − taint` clean ones.
+    pub fn split(amount: u128, taint: u128) -> Lots {
+        let taint = taint.min(amount);
+        let mut lots = Lots::default();
+        lots.push(taint, true);
+        lots.push(amount - taint, false);
+        lots
+    }
+
+    pub fn push(&mut self, amount: u128, tainted: bool) {
+        if amount == 0 {
+            return;
+        }
+        match self.0.last_mut() {
+            Some(last) if last.tainted == tainted => last.amount += amount,
+            _ => self.0.push(Lot { amount, tainted }),
+        }
+    }
+
+    pub fn total(&self) -> u128 {
+        self.0.iter().map(|l| l.amount).sum()
+    }
+
+    pub fn taint(&self) -> u128 {
+        self.0.iter().filter(|l| l.tainted).map(|l| l.amount).sum()
+    }
+}
+
+/// A holder's state under one policy.
+#[derive(Debug, Clone)]
+pub struct Holder {
+    policy: Policy,
+    /// FIFO / LIFO: the runs of units held, oldest first.
+    lots: VecDeque<Lot>,
+    balance: u128,
+    tainted: u128,
+    poisoned: bool,
+}
+
+impl Holder {
+    pub fn new(policy: Policy) -> Holder {
+        Holder {
+            policy,
+            lots: VecDeque::new(),
+            balance: 0,
+            tainted: 0,
+            poisoned: false,
+        }
+    }
+
+    pub fn policy(&self) -> Policy {
+        self.policy
+    }
+
+    /// Units held (as far as the holder has seen).
+    pub fn balance(&self) -> u128 {
+        self.balance
+    }
+
+    /// Tainted units held.
+    pub fn tainted(&self) -> u128 {
+        if self.policy == Policy::Poison && self.poisoned {
+            self.balance
+        } else {
+            self.tainted
+        }
+    }
+
+    pub fn inflow(&mut self, lots: &Lots) {
+        for lot in &lots.0 {
+            self.balance = self.balance.saturating_add(lot.amount);
+            if lot.tainted {
+                self.tainted = self.tainted.saturating_add(lot.amount);
+                self.poisoned = true;
+            }
+            if matches!(self.policy, Policy::Fifo | Policy::Lifo) {
+                match self.lots.back_mut() {
+                    Some(last) if last.tainted == lot.tainted => last.amount += lot.amount,
+                    _ => self.lots.push_back(*lot),
+                }
+            }
+        }
+    }
+
+    /// Remove `amount` units; returns the runs they consist of.
+    pub fn outflow(&mut self, amount: u128) -> Lots {
+        if amount > self.balance {
+            // Units the holder had before the known history: clean by assumption.
+            let missing = amount - self.balance;
+            self.inflow_front_clean(missing);
+        }
+        let mut out = Lots::default();
+        match self.policy {
+            Policy::Poison => {
+                out.push(amount, self.poisoned);
+            }
+            Policy::Haircut => {
+                let taint = if amount >= self.balance {
+                    self.tainted
+                } else {
+                    mul_div(amount, self.tainted, self.balance)
+                };
+                out.push(taint, true);
+                out.push(amount - taint, false);
+            }
+            Policy::Tiho => {
+                let taint = amount.min(self.tainted);
+                out.push(taint, true);
+                out.push(amount - taint, false);
+            }
+            Policy::Fifo | Policy::Lifo => {
+                let mut need = amount;
+                while need > 0 {
+                    let lot = match self.policy {
+                        Policy::Fifo => self.lots.front_mut(),
+                        _ => self.lots.back_mut(),
+                    };
+                    let Some(lot) = lot else { break };
+                    let take = need.min(lot.amount);
+                    out.push(take, lot.tainted);
+                    lot.amount -= take;
+                    need -= take;
+                    if lot.amount == 0 {
+                        match self.policy {
+                            Policy::Fifo => self.lots.pop_front(),
+                            _ => self.lots.pop_back(),
+                        };
+                    }
+                }
+            }
+        }
+        self.balance -= amount;
+        self.tainted -= out.taint().min(self.tainted);
+        out
+    }
+
+    fn inflow_front_clean(&mut self, amount: u128) {
+        self.balance += amount;
+        if matches!(self.policy, Policy::Fifo | Policy::Lifo) {
+            match self.lots.front_mut() {
+                Some(first) if !first.tainted => first.amount += amount,
+                _ => self.lots.push_front(Lot {
+                    amount,
+                    tainted: false,
+                }),
+            }
+        }
+    }
+}
+
+/// `a · b / c` rounded down, exact for all u128 inputs (b ≤ c, so the result fits).
+fn mul_div(a: u128, b: u128, c: u128) -> u128 {
+    if c == 0 {
+        return 0;
+    }
+    let wide = U256::from(a) * U256::from(b) / U256::from(c);
+    u128::try_from(wide).unwrap_or(u128::MAX)
+}
+
+/// Spend a UTXO transaction: the inputs' runs arrive in order, the outputs are filled in the
+/// policy's order and the fee drains the rest. Returns the runs of each output (in output order)
+/// and of the fee.
+pub fn spend_utxo(policy: Policy, inputs: &[Lots], outputs: &[u128]) -> (Vec<Lots>, Lots) {
+    let mut holder = Holder::new(policy);
+    let mut ordered: Vec<Lot> = inputs.iter().flat_map(|l| l.0.iter().copied()).collect();
+    if policy == Policy::Tiho {
+        // Tainted units are poured first.
+        ordered.sort_by_key(|l| !l.tainted);
+    }
+    let mut merged = Lots::default();
+    for lot in ordered {
+        merged.push(lot.amount, lot.tainted);
+    }
+    holder.inflow(&merged);
+    let mut filled = vec![Lots::default(); outputs.len()];
+    for index in policy.output_order(outputs) {
+        let take = outputs[index].min(holder.balance());
+        filled[index] = holder.outflow(take);
+        let short = outputs[index] - take;
+        filled[index].push(short, false);
+    }
+    let fee_amount = holder.balance();
+    let fee = holder.outflow(fee_amount);
+    (filled, fee)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn lots_strategy() -> impl Strategy<Value = Lots> {
+        proptest::collection::vec((1u128..1_000_000_000_000u128, any::<bool>()), 1..4).prop_map(
+            |runs| {
+                let mut lots = Lots::default();
+                for (amount, tainted) in runs {
+                    lots.push(amount, tainted);
+                }
+                lots
+            },
+        )
+    }
+
+    #[test]
+    fn fifo_is_the_interval_waterfill() {
+        // Inputs: 5 clean, 3 tainted; outputs 4 and 3, fee 1.
+        let inputs = [Lots::clean(5), Lots::tainted(3)];
+        let (outs, fee) = spend_utxo(Policy::Fifo, &inputs, &[4, 3]);
+        assert_eq!(outs[0].taint(), 0);
+        assert_eq!(
+            outs[1],
+            Lots(vec![
+                Lot {
+                    amount: 1,
+                    tainted: false
+                },
+                Lot {
+                    amount: 2,
+                    tainted: true
+                }
+            ])
+        );
+        assert_eq!(fee.taint(), 1);
+        let (outs, fee) = spend_utxo(Policy::Lifo, &inputs, &[4, 3]);
+        assert_eq!((outs[0].taint(), outs[1].taint(), fee.taint()), (3, 0, 0));
+        let (outs, fee) = spend_utxo(Policy::Tiho, &inputs, &[3, 4]);
+        assert_eq!((outs[0].taint(), outs[1].taint(), fee.taint()), (0, 3, 0));
+        let (outs, fee) = spend_utxo(Policy::Haircut, &inputs, &[4, 3]);
+        assert_eq!((outs[0].taint(), outs[1].taint(), fee.taint()), (1, 1, 1));
+        let (outs, fee) = spend_utxo(Policy::Poison, &inputs, &[4, 3]);
+        assert_eq!((outs[0].taint(), outs[1].taint(), fee.taint()), (4, 3, 1));
+    }
+
+    #[test]
+    fn account_lot_queues() {
+        let mut fifo = Holder::new(Policy::Fifo);
+        fifo.inflow(&Lots::clean(10));
+        fifo.inflow(&Lots::tainted(5));
+        assert_eq!(fifo.outflow(12).taint(), 2);
+        assert_eq!(fifo.tainted(), 3);
+        let mut lifo = Holder::new(Policy::Lifo);
+        lifo.inflow(&Lots::clean(10));
+        lifo.inflow(&Lots::tainted(5));
+        assert_eq!(lifo.outflow(6).taint(), 5);
+        let mut haircut = Holder::new(Policy::Haircut);
+        haircut.inflow(&Lots::clean(75));
+        haircut.inflow(&Lots::tainted(25));
+        assert_eq!(haircut.outflow(40).taint(), 10);
+        // Spending more than the known balance: the unknown earlier units are clean.
+        let mut short = Holder::new(Policy::Fifo);
+        short.inflow(&Lots::tainted(5));
+        assert_eq!(
+            short.outflow(8),
+            Lots(vec![
+                Lot {
+                    amount: 3,
+                    tainted: false
+                },
+                Lot {
+                    amount: 5,
+                    tainted: true
+                }
+            ])
+        );
+    }
+
+    proptest! {
+        #[test]
+        fn utxo_policies_conserve_taint(
+            inputs in proptest::collection::vec(lots_strategy(), 1..6),
+            shares in proptest::collection::vec(1u32..100, 1..6),
+            fee_share in 0u32..20,
+        ) {
+            let total: u128 = inputs.iter().map(Lots::total).sum();
+            let weight: u128 = shares.iter().map(|&s| u128::from(s)).sum::<u128>() + u128::from(fee_share);
+            let outputs: Vec<u128> = shares.iter().map(|&s| total * u128::from(s) / weight).collect();
+            let taint_in: u128 = inputs.iter().map(Lots::taint).sum();
+            for policy in Policy::ALL {
+                let (outs, fee) = spend_utxo(policy, &inputs, &outputs);
+                for (out, &value) in outs.iter().zip(&outputs) {
+                    prop_assert_eq!(out.total(), value);
+                }
+                prop_assert_eq!(outs.iter().map(Lots::total).sum::<u128>() + fee.total(), total);
+                let taint_out = outs.iter().map(Lots::taint).sum::<u128>() + fee.taint();
+                if policy.conserves_value() {
+                    prop_assert_eq!(taint_out, taint_in, "policy {}", policy);
+                } else {
+                    prop_assert!(taint_out >= taint_in);
+                }
+            }
+        }
+
+        #[test]
+        fn account_policies_conserve_taint(
+            events in proptest::collection::vec((any::<bool>(), 1u128..1_000_000_000, 0u8..=100), 1..60),
+        ) {
+            for policy in Policy::ALL {
+                let mut holder = Holder::new(policy);
+                let (mut taint_in, mut taint_out) = (0u128, 0u128);
+                let (mut units_in, mut units_out) = (0u128, 0u128);
+                for &(incoming, amount, percent) in &events {
+                    if incoming {
+                        let lots = Lots::split(amount, amount * u128::from(percent) / 100);
+                        taint_in += lots.taint();
+                        units_in += amount;
+                        holder.inflow(&lots);
+                    } else {
+                        let amount = amount.min(holder.balance());
+                        let out = holder.outflow(amount);
+                        prop_assert_eq!(out.total(), amount);
+                        taint_out += out.taint();
+                        units_out += amount;
+                    }
+                }
+                prop_assert_eq!(holder.balance(), units_in - units_out);
+                prop_assert!(holder.tainted() <= holder.balance());
+                if policy.conserves_value() {
+                    prop_assert_eq!(taint_out + holder.tainted(), taint_in, "policy {}", policy);
+                }
+            }
+        }
+    }
+}

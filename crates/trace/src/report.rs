@@ -1,0 +1,118 @@
+//! The trace report: what a user reads and what the server, the UI and outside evaluation consume.
+//! Its JSON schema is documented in docs/trace.md; field names are part of the interface.
+
+use chaintrail_core::Chain;
+use serde::Serialize;
+
+use crate::policy::Policy;
+
+/// An amount of one asset on one chain, exact, with display units and USD where priced.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Value {
+    pub chain: Chain,
+    pub asset: String,
+    pub decimals: u8,
+    /// Base units, exact decimal string.
+    pub amount: String,
+    /// Whole units, exact decimal string.
+    pub units: String,
+    /// US dollars at the day of the movement, where a price is known.
+    pub usd: Option<f64>,
+}
+
+/// Why the trace stopped at an endpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EndpointKind {
+    /// Reached a service that can freeze funds (exchange, custodian, OTC desk, …).
+    Service,
+    /// Entered a converter (mixer, bridge, DEX) that no converter could see through.
+    Entered,
+    /// Still sitting at an address (unspent at the end of the data or at `--until`).
+    Unspent,
+    /// Paid as transaction fees to block producers.
+    Fee,
+    /// Destroyed: burnt base fee, sent to no one, or to an unspendable output.
+    Burnt,
+    /// Not followed further because the hop limit was reached.
+    HopLimit,
+    /// Not followed further because it was below the dust threshold.
+    Dust,
+    /// Not followed because the trace's work budget ran out.
+    Unexplored,
+}
+
+/// One step of a path.
+#[derive(Debug, Clone, Serialize)]
+pub struct PathStep {
+    pub hop: u32,
+    pub chain: Chain,
+    pub tx: String,
+    pub time: u64,
+    pub from: Option<String>,
+    pub to: Option<String>,
+    /// Tainted amount carried by this step.
+    pub value: Value,
+    /// The rule that assigned this amount: the policy, `seed`, or a converter with its
+    /// confidence.
+    pub rule: String,
+}
+
+/// Where some traced value ended.
+#[derive(Debug, Clone, Serialize)]
+pub struct Endpoint {
+    pub kind: EndpointKind,
+    /// The entity, when attributed.
+    pub entity: Option<String>,
+    pub category: Option<String>,
+    pub chain: Chain,
+    /// The address the value reached (for services: the deposit address).
+    pub address: Option<String>,
+    pub value: Value,
+    /// The transaction that delivered it (the first, when several did).
+    pub tx: String,
+    pub time: u64,
+    pub hops: u32,
+    /// Product of the converter confidences along the representative path (1 without converters).
+    pub confidence: f64,
+    /// One full path from the seed to here.
+    pub path: Vec<PathStep>,
+    /// How many tainted transfers or outputs are aggregated into this endpoint.
+    pub deliveries: u64,
+}
+
+/// Totals per entity (or per kind, for unattributed endpoints).
+#[derive(Debug, Clone, Serialize)]
+pub struct EntityTotal {
+    pub entity: String,
+    pub category: String,
+    pub kind: EndpointKind,
+    pub values: Vec<Value>,
+    pub usd: Option<f64>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TraceStats {
+    pub events: u64,
+    pub holders: u64,
+    pub edges: u64,
+    pub elapsed_ms: u64,
+    /// True when the work budget stopped the trace; `unexplored` endpoints say what was left.
+    pub budget_exhausted: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TraceReport {
+    pub direction: &'static str,
+    pub policy: Policy,
+    pub max_hops: u32,
+    pub min_value: String,
+    pub until: Option<u64>,
+    /// What was seeded, per asset.
+    pub seeded: Vec<Value>,
+    /// Where it went, largest first.
+    pub endpoints: Vec<Endpoint>,
+    /// The same, summed per entity and kind.
+    pub by_entity: Vec<EntityTotal>,
+    pub stats: TraceStats,
+}

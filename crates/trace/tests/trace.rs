@@ -1,0 +1,441 @@
+//! The tracer on small worlds whose every number is worked out by hand.
+
+use std::collections::BTreeMap;
+
+use chaintrail_core::{
+    AccountTransfer, AccountTx, Address, Amount, Asset, AssetKind, BitcoinAddress, BitcoinNetwork,
+    BlockRef, Chain, OutPoint, TransferKind, TxHash, UtxoInput, UtxoOutput, UtxoTx,
+};
+use chaintrail_labels::Category;
+use chaintrail_store::{ChainReader, Store};
+use chaintrail_trace::{
+    EndpointKind, Policy, Prices, Seed, SeedSpec, StaticAttribution, TraceReport, TraceRequest,
+    trace,
+};
+
+const ETH: Chain = Chain::Evm(31337);
+const BTC: Chain = Chain::Bitcoin(BitcoinNetwork::Regtest);
+
+fn addr(n: u8) -> Address {
+    Address::Evm([n; 20])
+}
+
+const VICTIM: u8 = 1;
+const THIEF: u8 = 2;
+const USER: u8 = 3;
+const MULE: u8 = 4;
+const POOL: u8 = 5;
+const DEPOSIT: u8 = 6;
+const EXCHANGE2: u8 = 7;
+const VALIDATOR: u8 = 9;
+const USDC: u8 = 200;
+
+fn eth(units: &str) -> Amount {
+    Amount::from_units(units, 18).unwrap()
+}
+
+fn hash(n: u32) -> TxHash {
+    let mut raw = [0u8; 32];
+    raw[28..].copy_from_slice(&n.to_be_bytes());
+    TxHash(raw)
+}
+
+fn native(from: u8, to: u8, amount: Amount) -> AccountTransfer {
+    AccountTransfer {
+        from: Some(addr(from)),
+        to: Some(addr(to)),
+        asset: AssetKind::Native,
+        amount,
+        kind: TransferKind::Native,
+        success: true,
+    }
+}
+
+fn gas(from: u8) -> [AccountTransfer; 2] {
+    [
+        AccountTransfer {
+            kind: TransferKind::Fee,
+            ..native(from, VALIDATOR, eth("1"))
+        },
+        AccountTransfer {
+            to: None,
+            kind: TransferKind::Burn,
+            ..native(from, 0, eth("1"))
+        },
+    ]
+}
+
+fn tx(n: u32, height: u64, mut transfers: Vec<AccountTransfer>, payer: u8) -> AccountTx {
+    transfers.extend(gas(payer));
+    AccountTx {
+        hash: hash(n),
+        block: BlockRef {
+            height,
+            timestamp: 1_650_000_000 + height * 12,
+        },
+        transfers,
+    }
+}
+
+/// V → T 100; U → T 50; T → M 60; T → D(exchange) 80; M swaps 30 ETH for 45,000 USDC on P and
+/// sends the USDC to exchange 2. Every tx pays 1 ETH priority fee and burns 1 ETH.
+fn account_world(dir: &std::path::Path) -> Store {
+    let store = Store::init(dir).unwrap();
+    let mut writer = store.writer(ETH).unwrap();
+    writer
+        .register_asset(&Asset::token(ETH, addr(USDC), "USDC", 6))
+        .unwrap();
+    let usdc = |from: u8, to: u8, units: &str| AccountTransfer {
+        asset: AssetKind::Token(addr(USDC)),
+        kind: TransferKind::Token,
+        amount: Amount::from_units(units, 6).unwrap(),
+        ..native(from, to, Amount::ZERO)
+    };
+    let txs = [
+        AccountTx {
+            hash: hash(100),
+            block: BlockRef {
+                height: 0,
+                timestamp: 1_650_000_000,
+            },
+            transfers: vec![
+                AccountTransfer {
+                    from: None,
+                    kind: TransferKind::Mint,
+                    ..native(0, VICTIM, eth("1000"))
+                },
+                AccountTransfer {
+                    from: None,
+                    kind: TransferKind::Mint,
+                    ..native(0, USER, eth("1000"))
+                },
+                AccountTransfer {
+                    asset: AssetKind::Token(addr(USDC)),
+                    from: None,
+                    kind: TransferKind::Mint,
+                    amount: Amount::from_units("1000000", 6).unwrap(),
+                    ..native(0, POOL, Amount::ZERO)
+                },
+            ],
+        },
+        tx(1, 1, vec![native(VICTIM, THIEF, eth("100"))], VICTIM),
+        tx(2, 2, vec![native(USER, THIEF, eth("50"))], USER),
+        tx(3, 3, vec![native(THIEF, MULE, eth("60"))], THIEF),
+        tx(4, 4, vec![native(THIEF, DEPOSIT, eth("80"))], THIEF),
+        tx(
+            5,
+            5,
+            vec![native(MULE, POOL, eth("30")), usdc(POOL, MULE, "45000")],
+            MULE,
+        ),
+        tx(6, 6, vec![usdc(MULE, EXCHANGE2, "45000")], MULE),
+    ];
+    for t in &txs {
+        writer.append_account_tx(t).unwrap();
+    }
+    writer.finish("test", serde_json::json!(null)).unwrap();
+    store
+}
+
+fn labels() -> StaticAttribution {
+    let mut labels = StaticAttribution::default();
+    labels.insert(ETH, addr(DEPOSIT), "Exchange One", Category::Exchange);
+    labels.insert(ETH, addr(EXCHANGE2), "Exchange Two", Category::Exchange);
+    labels.insert(ETH, addr(POOL), "Pool USDC/ETH", Category::Dex);
+    labels
+}
+
+fn run(
+    store: &Store,
+    chain: Chain,
+    seed: &str,
+    policy: Policy,
+    max_hops: u32,
+    attribution: &StaticAttribution,
+) -> TraceReport {
+    let readers: BTreeMap<Chain, ChainReader> = [(chain, store.reader(chain).unwrap())].into();
+    let request = TraceRequest {
+        seeds: vec![seed.parse().unwrap()],
+        policy,
+        max_hops,
+        ..TraceRequest::default()
+    };
+    trace(&readers, attribution, &Prices::bundled(), &request).unwrap()
+}
+
+/// Sum of endpoint amounts (in whole units) for a kind and asset, optionally one entity.
+fn units(report: &TraceReport, kind: EndpointKind, asset: &str, entity: Option<&str>) -> String {
+    let total: u128 = report
+        .endpoints
+        .iter()
+        .filter(|e| e.kind == kind && e.value.asset == asset)
+        .filter(|e| entity.is_none_or(|name| e.entity.as_deref() == Some(name)))
+        .map(|e| e.value.amount.parse::<u128>().unwrap())
+        .sum();
+    let decimals = match asset {
+        "USDC" => 6,
+        "BTC" => 8,
+        _ => 18,
+    };
+    Amount::from_u128(total).format_units(decimals)
+}
+
+fn seed_tx1() -> String {
+    format!("anvil:{}", hash(1).to_hex_prefixed())
+}
+
+#[test]
+fn fifo_follows_the_oldest_coins_through_a_swap_to_the_exchanges() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = account_world(dir.path());
+    let report = run(&store, ETH, &seed_tx1(), Policy::Fifo, 10, &labels());
+    assert_eq!(report.seeded[0].units, "100");
+    // T holds [100 tainted][50 clean]: tx3 takes 60 + 1 fee + 1 burn tainted; tx4 takes the
+    // remaining 38 tainted and 42 clean.
+    assert_eq!(
+        units(&report, EndpointKind::Service, "ETH", Some("Exchange One")),
+        "38"
+    );
+    // Tainted gas: tx3 (T), tx5 and tx6 (M) each pay 1 priority fee and burn 1.
+    assert_eq!(units(&report, EndpointKind::Fee, "ETH", None), "3");
+    assert_eq!(units(&report, EndpointKind::Burnt, "ETH", None), "3");
+    // M swapped 30 tainted ETH for 45,000 USDC (all tainted) and sent it to exchange two.
+    assert_eq!(
+        units(&report, EndpointKind::Service, "USDC", Some("Exchange Two")),
+        "45000"
+    );
+    // M keeps 60 − 30 − 2×(1+1) gas = 26 tainted ETH.
+    assert_eq!(units(&report, EndpointKind::Unspent, "ETH", None), "26");
+    let usdc = report
+        .endpoints
+        .iter()
+        .find(|e| e.value.asset == "USDC")
+        .unwrap();
+    let rules: Vec<&str> = usdc.path.iter().map(|s| s.rule.as_str()).collect();
+    assert_eq!(
+        rules,
+        [
+            "seed",
+            "fifo",
+            "fifo",
+            "dex-swap (same tx, confidence 1)",
+            "fifo"
+        ]
+    );
+    assert_eq!(
+        usdc.path.last().unwrap().to.as_deref(),
+        Some(addr(EXCHANGE2).to_string().as_str())
+    );
+    assert_eq!(usdc.confidence, 1.0);
+    assert_eq!(usdc.hops, 3);
+    // 38 ETH at ~ $3,400 (2022-04-15 close) is priced.
+    assert!(report.endpoints[0].value.usd.unwrap() > 10_000.0);
+}
+
+#[test]
+fn lifo_and_haircut_give_their_own_exact_answers() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = account_world(dir.path());
+    // LIFO: tx3 spends the 50 clean first, then 10 + 2 gas tainted; tx4 takes 80 of the 88 left.
+    let report = run(&store, ETH, &seed_tx1(), Policy::Lifo, 10, &labels());
+    assert_eq!(
+        units(&report, EndpointKind::Service, "ETH", Some("Exchange One")),
+        "80"
+    );
+    // M: [50 clean][10 tainted]; the swap's 30 takes 10 tainted first: 15,000 USDC tainted.
+    assert_eq!(
+        units(&report, EndpointKind::Service, "USDC", Some("Exchange Two")),
+        "15000"
+    );
+
+    // Haircut: T holds 100/150 tainted; tx3's 60 carries 40, its gas 2 × 2/3.
+    let report = run(&store, ETH, &seed_tx1(), Policy::Haircut, 10, &labels());
+    let seeded: u128 = eth("100").to_u128().unwrap();
+    let ended: u128 = report
+        .endpoints
+        .iter()
+        .filter(|e| e.value.asset == "ETH")
+        .map(|e| e.value.amount.parse::<u128>().unwrap())
+        .sum();
+    let swapped: u128 = {
+        // 30 ETH of M's 60 went into the pool; M's tainted fraction is 40/60.
+        eth("20").to_u128().unwrap()
+    };
+    assert_eq!(
+        ended + swapped,
+        seeded,
+        "haircut conserves the seeded value"
+    );
+    assert_eq!(
+        units(&report, EndpointKind::Service, "USDC", Some("Exchange Two")),
+        "30000"
+    );
+}
+
+#[test]
+fn limits_and_stops_are_reported_not_dropped() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = account_world(dir.path());
+    let report = run(&store, ETH, &seed_tx1(), Policy::Fifo, 1, &labels());
+    // The exchange is reached on hop 1 and stops there; M's 60 would need a second hop.
+    assert_eq!(
+        units(&report, EndpointKind::Service, "ETH", Some("Exchange One")),
+        "38"
+    );
+    assert_eq!(units(&report, EndpointKind::HopLimit, "ETH", None), "60");
+
+    // Without labels, nothing stops the funds: they sit at the deposit address and at M.
+    let report = run(
+        &store,
+        ETH,
+        &seed_tx1(),
+        Policy::Fifo,
+        10,
+        &StaticAttribution::default(),
+    );
+    assert_eq!(units(&report, EndpointKind::Service, "ETH", None), "0");
+    assert_eq!(units(&report, EndpointKind::Unspent, "ETH", None), "94");
+
+    // Seeding the thief's address taints what it received: 150 ETH under poison spreads to all.
+    let report = run(
+        &store,
+        ETH,
+        &format!("anvil:{}", addr(THIEF)),
+        Policy::Poison,
+        10,
+        &labels(),
+    );
+    assert_eq!(report.seeded[0].units, "150");
+    assert_eq!(
+        units(&report, EndpointKind::Service, "ETH", Some("Exchange One")),
+        "80"
+    );
+}
+
+#[test]
+fn bad_seeds_get_clear_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = account_world(dir.path());
+    let readers: BTreeMap<Chain, ChainReader> = [(ETH, store.reader(ETH).unwrap())].into();
+    let attempt = |seed: Seed| {
+        let request = TraceRequest {
+            seeds: vec![seed],
+            ..TraceRequest::default()
+        };
+        trace(&readers, &labels(), &Prices::bundled(), &request)
+            .unwrap_err()
+            .to_string()
+    };
+    let unknown = Seed {
+        chain: ETH,
+        spec: SeedSpec::Tx(hash(77)),
+        amount: None,
+        asset: None,
+    };
+    assert!(attempt(unknown).contains("is not in the store"));
+    let too_much = Seed {
+        chain: ETH,
+        spec: SeedSpec::Address(addr(THIEF)),
+        amount: Some(eth("151")),
+        asset: None,
+    };
+    let message = attempt(too_much);
+    assert!(message.contains("more than the"), "{message}");
+    let other_chain = Seed {
+        chain: BTC,
+        spec: SeedSpec::Tx(hash(1)),
+        amount: None,
+        asset: None,
+    };
+    assert!(attempt(other_chain).contains("no data for chain bitcoin-regtest"));
+}
+
+fn btc(n: u8) -> Address {
+    Address::Bitcoin {
+        network: BitcoinNetwork::Regtest,
+        kind: BitcoinAddress::P2wpkh([n; 20]),
+    }
+}
+
+#[test]
+fn utxo_policies_follow_outputs_and_fees() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::init(dir.path()).unwrap();
+    let mut writer = store.writer(BTC).unwrap();
+    let block = |height| BlockRef {
+        height,
+        timestamp: 1_650_000_000 + height * 600,
+    };
+    let out = |value, n| UtxoOutput {
+        value,
+        address: btc(n),
+    };
+    let spend = |tx: u32, vout| UtxoInput {
+        prevout: Some(OutPoint { tx: hash(tx), vout }),
+        value: None,
+        address: None,
+    };
+    let coinbase = |n: u32, to: u8| UtxoTx {
+        hash: hash(n),
+        block: block(u64::from(n)),
+        inputs: vec![UtxoInput {
+            prevout: None,
+            value: None,
+            address: None,
+        }],
+        outputs: vec![out(1_000, to)],
+    };
+    let txs = [
+        coinbase(1, 1), // stolen: 1,000 sat to the thief (1)
+        coinbase(2, 1), // clean 1,000 to the thief
+        UtxoTx {
+            hash: hash(3),
+            block: block(3),
+            inputs: vec![spend(2, 0), spend(1, 0)],
+            // 1,200 to the exchange (8), 700 change (1), fee 100.
+            outputs: vec![out(1_200, 8), out(700, 1)],
+        },
+        UtxoTx {
+            hash: hash(4),
+            block: block(4),
+            inputs: vec![spend(3, 1)],
+            outputs: vec![out(650, 5)],
+        },
+    ];
+    for t in &txs {
+        writer.append_utxo_tx(t).unwrap();
+    }
+    writer.finish("t", serde_json::json!(null)).unwrap();
+    let mut labels = StaticAttribution::default();
+    labels.insert(BTC, btc(8), "BTC Exchange", Category::Exchange);
+    let seed = format!("bitcoin-regtest:{}:0", hash(1).to_hex());
+    // FIFO: inputs [1,000 clean][1,000 tainted]; the exchange output takes 1,000 clean + 200
+    // tainted; the change takes 700 tainted; the fee 100 tainted.
+    let report = run(&store, BTC, &seed, Policy::Fifo, 10, &labels);
+    assert_eq!(
+        units(&report, EndpointKind::Service, "BTC", None),
+        "0.000002"
+    );
+    assert_eq!(units(&report, EndpointKind::Fee, "BTC", None), "0.0000015");
+    assert_eq!(
+        units(&report, EndpointKind::Unspent, "BTC", None),
+        "0.0000065"
+    );
+    // Haircut: half of everything: 600 to the exchange, 50 + 25 in fees, 325 unspent.
+    let report = run(&store, BTC, &seed, Policy::Haircut, 10, &labels);
+    assert_eq!(
+        units(&report, EndpointKind::Service, "BTC", None),
+        "0.000006"
+    );
+    assert_eq!(units(&report, EndpointKind::Fee, "BTC", None), "0.00000075");
+    assert_eq!(
+        units(&report, EndpointKind::Unspent, "BTC", None),
+        "0.00000325"
+    );
+    // TIHO pours the tainted 1,000 into the largest output first.
+    let report = run(&store, BTC, &seed, Policy::Tiho, 10, &labels);
+    assert_eq!(
+        units(&report, EndpointKind::Service, "BTC", None),
+        "0.00001"
+    );
+}
