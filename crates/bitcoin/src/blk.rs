@@ -1,0 +1,802 @@
+//! Bitcoin Core's block files, read directly.
+//!
+//! A blocks directory holds `blk00000.dat`, `blk00001.dat`, … Each file is a sequence of records
+//! `magic (4) | length (4, little endian) | block (length bytes)`, followed by zero padding where
+//! Core preallocated space. Since Core 28 every byte is XORed with the 8-byte key in `xor.dat`,
+//! indexed by the byte's position in its file (no `xor.dat`, or an all-zero key, means plain).
+//! Blocks are written in the order they arrived, not in height order, and stale blocks (those
+//! that lost a race) stay in the files.
+//!
+//! [`ingest_blocks_dir`] therefore reads in two passes: it frames every record and indexes its
+//! header (88 bytes read per block), picks the chain of headers with the most cumulative work,
+//! and then decodes that chain's blocks in height order, two threads deep (one decodes, one
+//! appends to the store).
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::mpsc;
+
+use bitcoin::block::Header;
+use bitcoin::consensus::Decodable;
+use bitcoin::pow::Work;
+use bitcoin::{Block, BlockHash};
+use chaintrail_core::{BitcoinNetwork, Chain, UtxoTx};
+use chaintrail_ingest::{ImportOptions, ImportReport};
+use chaintrail_store::Store;
+use serde::{Deserialize, Serialize};
+
+use crate::BitcoinError;
+use crate::convert::block_txs;
+
+/// Core never writes a block larger than this (`MAX_BLOCK_SERIALIZED_SIZE`).
+pub const MAX_BLOCK_BYTES: u32 = 4_000_000;
+/// The smallest possible block: a header, a one-byte count and a minimal coinbase.
+const MIN_BLOCK_BYTES: u32 = 80 + 1 + 60;
+/// Core starts a new block file past this size (`MAX_BLOCKFILE_SIZE`).
+pub const MAX_FILE_BYTES: u64 = 0x800_0000;
+
+/// The obfuscation key of a blocks directory (`xor.dat`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct XorKey(pub [u8; 8]);
+
+impl XorKey {
+    /// No obfuscation.
+    pub const NONE: XorKey = XorKey([0; 8]);
+
+    /// The key of `dir`: its `xor.dat`, or no key when there is none (Core before 28).
+    pub fn read_from_dir(dir: &Path) -> Result<XorKey, BitcoinError> {
+        let path = dir.join("xor.dat");
+        match std::fs::read(&path) {
+            Ok(bytes) => {
+                let key =
+                    <[u8; 8]>::try_from(bytes.as_slice()).map_err(|_| BitcoinError::Framing {
+                        path: path.clone(),
+                        offset: 0,
+                        reason: format!(
+                            "xor.dat must hold an 8-byte key, it holds {} bytes",
+                            bytes.len()
+                        ),
+                    })?;
+                Ok(XorKey(key))
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(XorKey::NONE),
+            Err(source) => Err(BitcoinError::Io { path, source }),
+        }
+    }
+
+    pub fn is_none(&self) -> bool {
+        self.0 == [0; 8]
+    }
+
+    /// XOR `buf`, which sits at `file_offset` in its file, with the key (its own inverse).
+    pub fn apply(&self, buf: &mut [u8], file_offset: u64) {
+        if self.is_none() {
+            return;
+        }
+        let start = (file_offset % 8) as usize;
+        for (i, byte) in buf.iter_mut().enumerate() {
+            *byte ^= self.0[(start + i) % 8];
+        }
+    }
+}
+
+/// The message-start bytes that open each record, per network. Testnet also accepts testnet4
+/// and the default signet, which share its address encoding.
+pub fn magics(network: BitcoinNetwork) -> &'static [[u8; 4]] {
+    match network {
+        BitcoinNetwork::Mainnet => &[[0xf9, 0xbe, 0xb4, 0xd9]],
+        BitcoinNetwork::Testnet => &[
+            [0x0b, 0x11, 0x09, 0x07],
+            [0x1c, 0x16, 0x3f, 0x28],
+            [0x0a, 0x03, 0xcf, 0x40],
+        ],
+        BitcoinNetwork::Regtest => &[[0xfa, 0xbf, 0xb5, 0xda]],
+    }
+}
+
+fn genesis_hashes(network: BitcoinNetwork) -> Vec<BlockHash> {
+    use bitcoin::Network;
+    let networks: &[Network] = match network {
+        BitcoinNetwork::Mainnet => &[Network::Bitcoin],
+        BitcoinNetwork::Testnet => &[Network::Testnet, Network::Testnet4, Network::Signet],
+        BitcoinNetwork::Regtest => &[Network::Regtest],
+    };
+    networks
+        .iter()
+        .map(|&n| bitcoin::constants::genesis_block(n).block_hash())
+        .collect()
+}
+
+fn network_of_magic(magic: [u8; 4]) -> Option<BitcoinNetwork> {
+    [
+        BitcoinNetwork::Mainnet,
+        BitcoinNetwork::Testnet,
+        BitcoinNetwork::Regtest,
+    ]
+    .into_iter()
+    .find(|&n| magics(n).contains(&magic))
+}
+
+/// Positioned reads, so that framing works on files and on byte slices alike.
+pub trait ReadAt {
+    fn size(&self) -> std::io::Result<u64>;
+    fn read_exact_at(&self, buf: &mut [u8], offset: u64) -> std::io::Result<()>;
+}
+
+impl ReadAt for File {
+    fn size(&self) -> std::io::Result<u64> {
+        Ok(self.metadata()?.len())
+    }
+
+    #[cfg(unix)]
+    fn read_exact_at(&self, buf: &mut [u8], offset: u64) -> std::io::Result<()> {
+        std::os::unix::fs::FileExt::read_exact_at(self, buf, offset)
+    }
+
+    #[cfg(windows)]
+    fn read_exact_at(&self, mut buf: &mut [u8], mut offset: u64) -> std::io::Result<()> {
+        while !buf.is_empty() {
+            match std::os::windows::fs::FileExt::seek_read(self, buf, offset)? {
+                0 => return Err(std::io::ErrorKind::UnexpectedEof.into()),
+                n => {
+                    buf = &mut buf[n..];
+                    offset += n as u64;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+impl ReadAt for [u8] {
+    fn size(&self) -> std::io::Result<u64> {
+        Ok(self.len() as u64)
+    }
+
+    fn read_exact_at(&self, buf: &mut [u8], offset: u64) -> std::io::Result<()> {
+        let start = usize::try_from(offset).map_err(|_| std::io::ErrorKind::UnexpectedEof)?;
+        let src = start
+            .checked_add(buf.len())
+            .and_then(|end| self.get(start..end))
+            .ok_or(std::io::ErrorKind::UnexpectedEof)?;
+        buf.copy_from_slice(src);
+        Ok(())
+    }
+}
+
+/// One framed record: where its block starts and its decoded header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Record {
+    /// Offset of the block's first byte (just after magic and length).
+    pub offset: u64,
+    pub len: u32,
+    pub header: Header,
+}
+
+/// Why a file could not be framed: at `offset`, for `reason`.
+#[derive(Debug, thiserror::Error)]
+pub enum FramingError {
+    #[error("{reason}")]
+    Bad { offset: u64, reason: String },
+    #[error("read failed at offset {offset}: {source}")]
+    Io { offset: u64, source: std::io::Error },
+}
+
+/// Frame the records of one block file and call `each` for every record in file order. Stops
+/// at the end of the data (end of file, or zero padding where a magic would be).
+pub fn scan_records<R: ReadAt + ?Sized>(
+    src: &R,
+    key: &XorKey,
+    network: BitcoinNetwork,
+    mut each: impl FnMut(Record),
+) -> Result<(), FramingError> {
+    let io = |offset| move |source| FramingError::Io { offset, source };
+    let size = src.size().map_err(io(0))?;
+    let mut pos = 0u64;
+    while pos < size {
+        let remaining = size - pos;
+        let mut prefix = [0u8; 8];
+        let take = remaining.min(8) as usize;
+        src.read_exact_at(&mut prefix[..take], pos)
+            .map_err(io(pos))?;
+        if prefix[..take.min(4)].iter().all(|&b| b == 0) {
+            // Preallocated space: Core fills it with zeros that were never XORed.
+            return Ok(());
+        }
+        if remaining < 8 {
+            return Err(FramingError::Bad {
+                offset: pos,
+                reason: format!(
+                    "the file ends {remaining} bytes into a record prefix (truncated file)"
+                ),
+            });
+        }
+        let raw_magic = [prefix[0], prefix[1], prefix[2], prefix[3]];
+        key.apply(&mut prefix, pos);
+        let magic = [prefix[0], prefix[1], prefix[2], prefix[3]];
+        if !magics(network).contains(&magic) {
+            return Err(FramingError::Bad {
+                offset: pos,
+                reason: bad_magic_reason(magic, raw_magic, key, network),
+            });
+        }
+        let len = u32::from_le_bytes([prefix[4], prefix[5], prefix[6], prefix[7]]);
+        if !(MIN_BLOCK_BYTES..=MAX_BLOCK_BYTES).contains(&len) {
+            return Err(FramingError::Bad {
+                offset: pos,
+                reason: format!(
+                    "record length {len} is impossible for a block \
+                     ({MIN_BLOCK_BYTES}..={MAX_BLOCK_BYTES} bytes): corrupt file"
+                ),
+            });
+        }
+        let start = pos + 8;
+        if u64::from(len) > size - start {
+            return Err(FramingError::Bad {
+                offset: pos,
+                reason: format!(
+                    "the record says its block has {len} bytes but the file ends after {} \
+                     (truncated file; if the node is still writing it, stop the node or \
+                     leave this file out)",
+                    size - start
+                ),
+            });
+        }
+        let mut raw = [0u8; 80];
+        src.read_exact_at(&mut raw, start).map_err(io(start))?;
+        key.apply(&mut raw, start);
+        let header =
+            Header::consensus_decode(&mut raw.as_slice()).map_err(|e| FramingError::Bad {
+                offset: start,
+                reason: format!("block header does not decode: {e}"),
+            })?;
+        each(Record {
+            offset: start,
+            len,
+            header,
+        });
+        pos = start + u64::from(len);
+    }
+    Ok(())
+}
+
+fn bad_magic_reason(magic: [u8; 4], raw: [u8; 4], key: &XorKey, network: BitcoinNetwork) -> String {
+    let expected = Chain::Bitcoin(network);
+    let hex = |bytes: &[u8]| hex::encode(bytes);
+    if !key.is_none() && magics(network).contains(&raw) {
+        return format!(
+            "found the {expected} magic {} only without the XOR key: this file is not \
+             obfuscated, so xor.dat does not belong to it (wrong XOR key)",
+            hex(&raw)
+        );
+    }
+    if let Some(other) = network_of_magic(magic) {
+        return format!(
+            "found the magic of {} ({}), not {expected}: choose the network the files are from",
+            Chain::Bitcoin(other),
+            hex(&magic)
+        );
+    }
+    if key.is_none() && network_of_magic(raw).is_none() {
+        return format!(
+            "expected the {expected} magic {}, found {}: corrupt file, or the files are \
+             obfuscated and xor.dat is missing",
+            hex(&magics(network)[0]),
+            hex(&magic)
+        );
+    }
+    format!(
+        "expected the {expected} magic {}, found {} after XOR with key {}: corrupt file or \
+         wrong XOR key (xor.dat)",
+        hex(&magics(network)[0]),
+        hex(&magic),
+        hex(&key.0)
+    )
+}
+
+/// Writes `blk*.dat` files the way Core does (for tests, benchmarks and fixtures).
+pub struct BlkWriter {
+    dir: PathBuf,
+    key: XorKey,
+    magic: [u8; 4],
+    max_file_bytes: u64,
+    file_number: u32,
+    file: Option<std::io::BufWriter<File>>,
+    pos: u64,
+}
+
+impl BlkWriter {
+    /// Start writing into `dir` (created if needed); writes `xor.dat` unless `key` is none.
+    pub fn create(
+        dir: &Path,
+        network: BitcoinNetwork,
+        key: XorKey,
+        max_file_bytes: u64,
+    ) -> std::io::Result<BlkWriter> {
+        std::fs::create_dir_all(dir)?;
+        if !key.is_none() {
+            std::fs::write(dir.join("xor.dat"), key.0)?;
+        }
+        Ok(BlkWriter {
+            dir: dir.to_path_buf(),
+            key,
+            magic: magics(network)[0],
+            max_file_bytes,
+            file_number: 0,
+            file: None,
+            pos: 0,
+        })
+    }
+
+    /// Append one serialized block; returns the file number and the offset of its first byte.
+    pub fn write_block(&mut self, block: &[u8]) -> std::io::Result<(u32, u64)> {
+        let len = u32::try_from(block.len()).map_err(|_| std::io::ErrorKind::InvalidInput)?;
+        if self.file.is_some() && self.pos + 8 + u64::from(len) > self.max_file_bytes {
+            self.finish_file()?;
+            self.file_number += 1;
+        }
+        if self.file.is_none() {
+            let path = self.dir.join(format!("blk{:05}.dat", self.file_number));
+            self.file = Some(std::io::BufWriter::new(File::create(path)?));
+            self.pos = 0;
+        }
+        let mut record = Vec::with_capacity(8 + block.len());
+        record.extend_from_slice(&self.magic);
+        record.extend_from_slice(&len.to_le_bytes());
+        record.extend_from_slice(block);
+        self.key.apply(&mut record, self.pos);
+        let at = (self.file_number, self.pos + 8);
+        if let Some(file) = self.file.as_mut() {
+            file.write_all(&record)?;
+        }
+        self.pos += record.len() as u64;
+        Ok(at)
+    }
+
+    /// Add zero padding to the current file, as Core's preallocation leaves it.
+    pub fn pad(&mut self, bytes: usize) -> std::io::Result<()> {
+        if let Some(file) = self.file.as_mut() {
+            file.write_all(&vec![0u8; bytes])?;
+            self.pos += bytes as u64;
+        }
+        Ok(())
+    }
+
+    fn finish_file(&mut self) -> std::io::Result<()> {
+        if let Some(mut file) = self.file.take() {
+            file.flush()?;
+        }
+        Ok(())
+    }
+
+    pub fn finish(mut self) -> std::io::Result<()> {
+        self.finish_file()
+    }
+}
+
+/// The `blk*.dat` files of `dir` in file-number order. `dir` may also be a data directory that
+/// holds `blocks/`.
+pub fn block_files(dir: &Path) -> Result<(PathBuf, Vec<PathBuf>), BitcoinError> {
+    let list = |dir: &Path| -> Result<Vec<(u32, PathBuf)>, BitcoinError> {
+        let entries = std::fs::read_dir(dir).map_err(|source| BitcoinError::Io {
+            path: dir.to_path_buf(),
+            source,
+        })?;
+        let mut files = Vec::new();
+        for entry in entries {
+            let entry = entry.map_err(|source| BitcoinError::Io {
+                path: dir.to_path_buf(),
+                source,
+            })?;
+            let name = entry.file_name();
+            let Some(name) = name.to_str() else { continue };
+            if let Some(number) = name
+                .strip_prefix("blk")
+                .and_then(|rest| rest.strip_suffix(".dat"))
+                .filter(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+                .and_then(|n| n.parse::<u32>().ok())
+            {
+                files.push((number, entry.path()));
+            }
+        }
+        files.sort();
+        Ok(files)
+    };
+    let mut dir = dir.to_path_buf();
+    let mut files = list(&dir)?;
+    if files.is_empty() && dir.join("blocks").is_dir() {
+        dir = dir.join("blocks");
+        files = list(&dir)?;
+    }
+    if files.is_empty() {
+        return Err(BitcoinError::Chain {
+            path: dir,
+            reason: "no blk*.dat files here: give Bitcoin Core's blocks directory \
+                     (e.g. ~/.bitcoin/blocks)"
+                .to_string(),
+        });
+    }
+    Ok((dir, files.into_iter().map(|(_, path)| path).collect()))
+}
+
+/// Where a block is, and what its header says.
+#[derive(Debug, Clone, Copy)]
+struct Indexed {
+    prev: BlockHash,
+    file: u32,
+    offset: u64,
+    len: u32,
+    work: Work,
+    /// Position in file order: the earlier of two equal-work tips was seen first.
+    seq: u32,
+}
+
+/// The headers of every block in the files.
+pub struct BlockIndex {
+    files: Vec<PathBuf>,
+    blocks: HashMap<BlockHash, Indexed>,
+    duplicates: u64,
+}
+
+impl BlockIndex {
+    /// Frame every file and index its headers. Checks each header's proof of work against its
+    /// own target, so that a corrupt header is caught here.
+    pub fn build(
+        files: Vec<PathBuf>,
+        key: &XorKey,
+        network: BitcoinNetwork,
+    ) -> Result<BlockIndex, BitcoinError> {
+        let mut blocks = HashMap::new();
+        let mut duplicates = 0;
+        let mut seq = 0u32;
+        for (number, path) in files.iter().enumerate() {
+            let file = File::open(path).map_err(|source| BitcoinError::Io {
+                path: path.clone(),
+                source,
+            })?;
+            let mut bad_pow = None;
+            scan_records(&file, key, network, |record| {
+                let header = record.header;
+                let Ok(hash) = header.validate_pow(header.target()) else {
+                    bad_pow.get_or_insert(record.offset);
+                    return;
+                };
+                let entry = Indexed {
+                    prev: header.prev_blockhash,
+                    file: number as u32,
+                    offset: record.offset,
+                    len: record.len,
+                    work: header.work(),
+                    seq,
+                };
+                seq += 1;
+                if blocks.insert(hash, entry).is_some() {
+                    duplicates += 1;
+                }
+            })
+            .map_err(|e| match e {
+                FramingError::Bad { offset, reason } => BitcoinError::Framing {
+                    path: path.clone(),
+                    offset,
+                    reason,
+                },
+                FramingError::Io { offset, source } => BitcoinError::Framing {
+                    path: path.clone(),
+                    offset,
+                    reason: source.to_string(),
+                },
+            })?;
+            if let Some(offset) = bad_pow {
+                return Err(BitcoinError::Framing {
+                    path: path.clone(),
+                    offset,
+                    reason: "block header fails its own proof of work: corrupt header".to_string(),
+                });
+            }
+        }
+        Ok(BlockIndex {
+            files,
+            blocks,
+            duplicates,
+        })
+    }
+
+    pub fn len(&self) -> usize {
+        self.blocks.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.blocks.is_empty()
+    }
+
+    /// The best chain, root first: among the trees rooted at the network's genesis block (or,
+    /// when the files do not hold it, rooted at any block whose parent is missing), the path to
+    /// the tip with the most cumulative work; the tip seen first wins a tie, as in Core.
+    pub fn best_chain(&self, network: BitcoinNetwork) -> Vec<BlockHash> {
+        let genesis = genesis_hashes(network);
+        let has_genesis = genesis.iter().any(|g| self.blocks.contains_key(g));
+        // hash -> (cumulative work from the root, rooted at genesis)
+        let mut total: HashMap<BlockHash, (Work, bool)> = HashMap::with_capacity(self.len());
+        let mut order: Vec<(&BlockHash, &Indexed)> = self.blocks.iter().collect();
+        order.sort_by_key(|(_, e)| e.seq);
+        let mut stack = Vec::new();
+        for &(hash, _) in &order {
+            let mut at = *hash;
+            while !total.contains_key(&at) {
+                stack.push(at);
+                match self.blocks.get(&at) {
+                    Some(entry) if self.blocks.contains_key(&entry.prev) => at = entry.prev,
+                    _ => break,
+                }
+            }
+            while let Some(h) = stack.pop() {
+                let entry = &self.blocks[&h];
+                let value = match total.get(&entry.prev) {
+                    Some(&(work, rooted)) => (work + entry.work, rooted),
+                    None => (entry.work, genesis.contains(&h)),
+                };
+                total.insert(h, value);
+            }
+        }
+        let best = order
+            .iter()
+            .filter(|(h, _)| !has_genesis || total[*h].1)
+            .max_by(|a, b| total[a.0].0.cmp(&total[b.0].0).then(b.1.seq.cmp(&a.1.seq)))
+            .map(|(h, _)| **h);
+        let mut chain = Vec::new();
+        let mut at = best;
+        while let Some(hash) = at {
+            chain.push(hash);
+            at = self
+                .blocks
+                .get(&hash)
+                .map(|e| e.prev)
+                .filter(|p| self.blocks.contains_key(p));
+        }
+        chain.reverse();
+        chain
+    }
+
+    fn location(&self, hash: &BlockHash) -> Option<Indexed> {
+        self.blocks.get(hash).copied()
+    }
+}
+
+/// Reads whole blocks by location, de-obfuscated.
+struct BlockReader<'a> {
+    index: &'a BlockIndex,
+    key: XorKey,
+    open: HashMap<u32, File>,
+}
+
+impl BlockReader<'_> {
+    fn read(&mut self, hash: &BlockHash) -> Result<(Block, Indexed), BitcoinError> {
+        let entry = self
+            .index
+            .location(hash)
+            .ok_or_else(|| BitcoinError::Chain {
+                path: PathBuf::new(),
+                reason: format!("block {hash} vanished from the index"),
+            })?;
+        let path = &self.index.files[entry.file as usize];
+        let file = match self.open.entry(entry.file) {
+            std::collections::hash_map::Entry::Occupied(o) => o.into_mut(),
+            std::collections::hash_map::Entry::Vacant(v) => {
+                v.insert(File::open(path).map_err(|source| BitcoinError::Io {
+                    path: path.clone(),
+                    source,
+                })?)
+            }
+        };
+        let mut bytes = vec![0u8; entry.len as usize];
+        file.read_exact_at(&mut bytes, entry.offset)
+            .map_err(|e| BitcoinError::Framing {
+                path: path.clone(),
+                offset: entry.offset,
+                reason: format!("cannot read block {hash}: {e}"),
+            })?;
+        self.key.apply(&mut bytes, entry.offset);
+        let corrupt = |reason: String| BitcoinError::CorruptBlock {
+            path: path.clone(),
+            offset: entry.offset,
+            block: hash.to_string(),
+            reason,
+        };
+        let block: Block = bitcoin::consensus::deserialize(&bytes)
+            .map_err(|e| corrupt(format!("does not decode: {e}")))?;
+        if block.block_hash() != *hash {
+            return Err(corrupt(
+                "its header changed since the files were indexed".to_string(),
+            ));
+        }
+        Ok((block, entry))
+    }
+}
+
+/// Resume position of a blocks-directory ingest: the last complete block.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct BlkCursor {
+    height: u64,
+    hash: String,
+}
+
+/// A decoded block on its way to the store.
+struct Decoded {
+    height: u64,
+    hash: BlockHash,
+    bytes: u64,
+    txs: Vec<UtxoTx>,
+}
+
+/// Ingest the best chain found in Bitcoin Core's blocks directory `dir` (or a data directory
+/// holding `blocks/`). Resumes after the last complete block of an earlier run of the same
+/// directory; commits at block boundaries only (every `options.checkpoint_every` transactions),
+/// and on a decode error commits the blocks before it and names the file and offset.
+pub fn ingest_blocks_dir(
+    store: &Store,
+    dir: &Path,
+    network: BitcoinNetwork,
+    options: &ImportOptions<'_>,
+) -> Result<ImportReport, BitcoinError> {
+    let (dir, files) = block_files(dir)?;
+    let key = XorKey::read_from_dir(&dir)?;
+    let index = BlockIndex::build(files, &key, network)?;
+    let chain_hashes = index.best_chain(network);
+    let stale = index.len() - chain_hashes.len();
+    tracing::info!(
+        blocks = index.len(),
+        best_chain = chain_hashes.len(),
+        stale,
+        duplicates = index.duplicates,
+        "indexed block files"
+    );
+    let mut reader = BlockReader {
+        index: &index,
+        key,
+        open: HashMap::new(),
+    };
+    let Some(root) = chain_hashes.first() else {
+        return Err(BitcoinError::Chain {
+            path: dir,
+            reason: "the block files hold no blocks".to_string(),
+        });
+    };
+    let root_height = if genesis_hashes(network).contains(root) {
+        0
+    } else {
+        let (block, entry) = reader.read(root)?;
+        block
+            .bip34_block_height()
+            .map_err(|e| BitcoinError::CorruptBlock {
+                path: index.files[entry.file as usize].clone(),
+                offset: entry.offset,
+                block: root.to_string(),
+                reason: format!(
+                    "the files do not start at the genesis block, and this first block of the \
+                     best chain carries no BIP34 height to number the chain from ({e})"
+                ),
+            })?
+    };
+
+    let chain = Chain::Bitcoin(network);
+    let mut writer = store.writer(chain)?;
+    let canonical = dir.canonicalize().map_err(|source| BitcoinError::Io {
+        path: dir.clone(),
+        source,
+    })?;
+    let cursor_key = format!("bitcoin-blk:{}", canonical.display());
+    let saved = writer
+        .cursor(&cursor_key)
+        .and_then(|v| serde_json::from_value::<BlkCursor>(v.clone()).ok());
+    let mut start = 0usize;
+    let resumed = saved.is_some();
+    if let Some(saved) = &saved {
+        let at = saved
+            .height
+            .checked_sub(root_height)
+            .and_then(|i| usize::try_from(i).ok())
+            .filter(|&i| i < chain_hashes.len());
+        match at {
+            Some(i) if chain_hashes[i].to_string() == saved.hash => start = i + 1,
+            _ => {
+                return Err(BitcoinError::Diverged(format!(
+                    "the store holds {} up to block {} ({}), which is not on the best chain of \
+                     {} (a reorg, or other files): reorgs are not supported yet; ingest into a \
+                     new store",
+                    chain,
+                    saved.height,
+                    saved.hash,
+                    dir.display()
+                )));
+            }
+        }
+    }
+    let todo = &chain_hashes[start..];
+    let total_bytes: u64 = todo
+        .iter()
+        .filter_map(|h| index.location(h))
+        .map(|e| u64::from(e.len))
+        .sum();
+
+    let mut txs_read = 0u64;
+    let mut since_checkpoint = 0u64;
+    let mut bytes_done = 0u64;
+    let mut last: Option<BlkCursor> = saved;
+    let mut uncommitted = false;
+    let outcome: Result<(), BitcoinError> = std::thread::scope(|scope| {
+        let (send, receive) = mpsc::sync_channel::<Result<Decoded, BitcoinError>>(16);
+        let first_height = root_height + start as u64;
+        scope.spawn(move || {
+            for (i, hash) in todo.iter().enumerate() {
+                let height = first_height + i as u64;
+                let decoded = reader.read(hash).and_then(|(block, entry)| {
+                    let txs = block_txs(&block, height, network).map_err(|reason| {
+                        BitcoinError::CorruptBlock {
+                            path: reader.index.files[entry.file as usize].clone(),
+                            offset: entry.offset,
+                            block: format!("{hash} (height {height})"),
+                            reason,
+                        }
+                    })?;
+                    Ok(Decoded {
+                        height,
+                        hash: *hash,
+                        bytes: u64::from(entry.len),
+                        txs,
+                    })
+                });
+                let failed = decoded.is_err();
+                if send.send(decoded).is_err() || failed {
+                    return;
+                }
+            }
+        });
+        for decoded in receive {
+            let decoded = decoded?;
+            for tx in &decoded.txs {
+                writer.append_utxo_tx(tx)?;
+            }
+            txs_read += decoded.txs.len() as u64;
+            since_checkpoint += decoded.txs.len() as u64;
+            bytes_done += decoded.bytes;
+            last = Some(BlkCursor {
+                height: decoded.height,
+                hash: decoded.hash.to_string(),
+            });
+            uncommitted = true;
+            if since_checkpoint >= options.checkpoint_every {
+                writer.commit(&cursor_key, cursor_value(last.as_ref()))?;
+                uncommitted = false;
+                (options.on_progress)(bytes_done, total_bytes);
+                since_checkpoint = 0;
+            }
+        }
+        Ok(())
+    });
+    if let Err(err) = outcome {
+        // A source error leaves whole blocks behind it: keep them. A store error may have left
+        // part of a transaction, which must not be committed.
+        if uncommitted && !matches!(err, BitcoinError::Store(_)) {
+            writer.commit(&cursor_key, cursor_value(last.as_ref()))?;
+        }
+        return Err(err);
+    }
+    let totals = writer.finish(&cursor_key, cursor_value(last.as_ref()))?;
+    (options.on_progress)(bytes_done, total_bytes);
+    Ok(ImportReport {
+        chain,
+        format: "bitcoin-blk".to_string(),
+        source: dir,
+        txs_read,
+        resumed,
+        totals,
+    })
+}
+
+fn cursor_value(cursor: Option<&BlkCursor>) -> serde_json::Value {
+    cursor
+        .and_then(|c| serde_json::to_value(c).ok())
+        .unwrap_or(serde_json::Value::Null)
+}

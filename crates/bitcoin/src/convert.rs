@@ -1,0 +1,90 @@
+//! From `bitcoin` crate types to the value-flow model.
+
+use bitcoin::hashes::Hash;
+use bitcoin::{Block, Script, Transaction, Txid};
+use chaintrail_core::{
+    Address, BitcoinAddress, BitcoinNetwork, BlockRef, OutPoint, TxHash, UtxoInput, UtxoOutput,
+    UtxoTx,
+};
+
+/// A txid in display byte order (the order Core prints and chaintrail stores).
+pub fn tx_hash(txid: Txid) -> TxHash {
+    let mut raw = txid.to_byte_array();
+    raw.reverse();
+    TxHash(raw)
+}
+
+/// The inverse of [`tx_hash`].
+pub fn txid_of(hash: &TxHash) -> Txid {
+    let mut raw = hash.0;
+    raw.reverse();
+    Txid::from_byte_array(raw)
+}
+
+/// The canonical address (or typed script identity) of an output script.
+pub fn classify_script(script: &Script, network: BitcoinNetwork) -> Address {
+    Address::Bitcoin {
+        network,
+        kind: BitcoinAddress::from_script(script),
+    }
+}
+
+/// One transaction as a value-flow record; `txid` is its already computed id.
+pub fn utxo_tx(tx: &Transaction, txid: Txid, block: BlockRef, network: BitcoinNetwork) -> UtxoTx {
+    let coinbase = tx.is_coinbase();
+    let inputs = tx
+        .input
+        .iter()
+        .map(|input| UtxoInput {
+            prevout: (!coinbase).then(|| OutPoint {
+                tx: tx_hash(input.previous_output.txid),
+                vout: input.previous_output.vout,
+            }),
+            value: None,
+            address: None,
+        })
+        .collect();
+    let outputs = tx
+        .output
+        .iter()
+        .map(|output| UtxoOutput {
+            value: output.value.to_sat(),
+            address: classify_script(&output.script_pubkey, network),
+        })
+        .collect();
+    UtxoTx {
+        hash: tx_hash(txid),
+        block,
+        inputs,
+        outputs,
+    }
+}
+
+/// The transactions of a block at `height`, in block order. Fails (with the reason) when the
+/// block has no transactions or its transactions do not hash to the header's merkle root, which
+/// is how corrupt block bodies are caught.
+pub fn block_txs(
+    block: &Block,
+    height: u64,
+    network: BitcoinNetwork,
+) -> Result<Vec<UtxoTx>, String> {
+    let txids: Vec<Txid> = block.txdata.iter().map(Transaction::compute_txid).collect();
+    let root = bitcoin::merkle_tree::calculate_root(txids.iter().map(|t| t.to_raw_hash()))
+        .ok_or("the block has no transactions")?;
+    if root != block.header.merkle_root.to_raw_hash() {
+        return Err(format!(
+            "its transactions hash to merkle root {root}, but the header says {}",
+            block.header.merkle_root
+        ));
+    }
+    let block_ref = BlockRef {
+        height,
+        timestamp: u64::from(block.header.time),
+    };
+    Ok(block
+        .txdata
+        .iter()
+        .zip(txids)
+        .map(|(tx, txid)| utxo_tx(tx, txid, block_ref, network))
+        .collect())
+}
