@@ -20,7 +20,7 @@
 //! transaction per block ([`flows::block_credits_hash`]).
 
 pub mod client;
-mod etl;
+pub mod etl;
 pub mod events;
 pub mod flows;
 pub mod model;
