@@ -557,7 +557,8 @@ impl<'s> World<'s> {
             outs.push((o, 3_000 * COIN));
         }
         outs.push((self.mixer_pool, 5_000 * COIN));
-        for _ in 0..4 {
+        let vault_coins = 4 + self.cfg.scale / 1_000_000;
+        for _ in 0..vault_coins {
             outs.push((self.vault_w, 20_000 * COIN));
         }
         for i in 0..self.b_users.len() {
@@ -1418,7 +1419,8 @@ impl World<'_> {
                 if amount > ETHER / 10 {
                     let w = self.pick_user_w();
                     let a = self.bfresh(w);
-                    self.lock_to_btc(u, amount, w, a, None, None, p)?;
+                    let v = amount.min(20 * ETHER);
+                    self.lock_to_btc(u, v, w, a, None, None, p)?;
                 }
             }
             89..93 => {
