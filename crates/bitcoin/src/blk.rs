@@ -364,6 +364,15 @@ impl BlkWriter {
         Ok(())
     }
 
+    /// Close the current file; the next block starts the next `blk*.dat`.
+    pub fn next_file(&mut self) -> std::io::Result<()> {
+        if self.file.is_some() {
+            self.finish_file()?;
+            self.file_number += 1;
+        }
+        Ok(())
+    }
+
     fn finish_file(&mut self) -> std::io::Result<()> {
         if let Some(mut file) = self.file.take() {
             file.flush()?;
@@ -724,7 +733,6 @@ pub fn ingest_blocks_dir(
     let mut since_checkpoint = 0u64;
     let mut bytes_done = 0u64;
     let mut last: Option<BlkCursor> = saved;
-    let mut uncommitted = false;
     let outcome: Result<(), BitcoinError> = std::thread::scope(|scope| {
         let (send, receive) = mpsc::sync_channel::<Result<Decoded, BitcoinError>>(16);
         let first_height = root_height + start as u64;
@@ -765,10 +773,8 @@ pub fn ingest_blocks_dir(
                 height: decoded.height,
                 hash: decoded.hash.to_string(),
             });
-            uncommitted = true;
             if since_checkpoint >= options.checkpoint_every {
                 writer.commit(&cursor_key, cursor_value(last.as_ref()))?;
-                uncommitted = false;
                 (options.on_progress)(bytes_done, total_bytes);
                 since_checkpoint = 0;
             }
@@ -778,8 +784,9 @@ pub fn ingest_blocks_dir(
     if let Err(err) = outcome {
         // A source error leaves whole blocks behind it: keep them. A store error may have left
         // part of a transaction, which must not be committed.
-        if uncommitted && !matches!(err, BitcoinError::Store(_)) {
-            writer.commit(&cursor_key, cursor_value(last.as_ref()))?;
+        if !matches!(err, BitcoinError::Store(_)) {
+            // Keep the complete blocks, indexed, so the store stays readable.
+            writer.finish(&cursor_key, cursor_value(last.as_ref()))?;
         }
         return Err(err);
     }

@@ -731,7 +731,6 @@ pub fn ingest_rpc(
     let mut since_checkpoint = 0u64;
     let mut done = 0u64;
     let mut last = saved;
-    let mut uncommitted = false;
     let outcome: Result<(), BitcoinError> = std::thread::scope(|scope| {
         let (send, receive) =
             mpsc::sync_channel::<Result<Fetched, BitcoinError>>(2 * batch as usize);
@@ -783,10 +782,8 @@ pub fn ingest_rpc(
                 height: fetched.height,
                 hash: fetched.hash.to_string(),
             });
-            uncommitted = true;
             if since_checkpoint >= options.checkpoint_every {
                 writer.commit(&cursor_key, cursor_value(last.as_ref()))?;
-                uncommitted = false;
                 (options.on_progress)(done, total);
                 since_checkpoint = 0;
             }
@@ -794,8 +791,9 @@ pub fn ingest_rpc(
         Ok(())
     });
     if let Err(err) = outcome {
-        if uncommitted && !matches!(err, BitcoinError::Store(_)) {
-            writer.commit(&cursor_key, cursor_value(last.as_ref()))?;
+        if !matches!(err, BitcoinError::Store(_)) {
+            // Keep the complete blocks, indexed, so the store stays readable.
+            writer.finish(&cursor_key, cursor_value(last.as_ref()))?;
         }
         return Err(err);
     }

@@ -10,11 +10,10 @@ use chaintrail_bitcoin::{
     BitcoinError, BlockRange, RpcAuth, RpcClient, RpcError, RpcIngestOptions, RpcOptions,
     ingest_rpc,
 };
-use chaintrail_core::{Address, BitcoinAddress, BitcoinNetwork, Chain, TxHash};
+use chaintrail_core::{BitcoinNetwork, Chain, TxHash};
 use chaintrail_ingest::ImportOptions;
-use chaintrail_store::{ChainReader, Store};
-use common::{Behaviour, Recorded, serve};
-use serde_json::Value;
+use chaintrail_store::Store;
+use common::{Behaviour, Recorded, compare, etl_form, serve};
 
 const MAINNET: BitcoinNetwork = BitcoinNetwork::Mainnet;
 
@@ -43,91 +42,6 @@ fn range(start: u64, end: u64) -> BlockRange {
         start: Some(start),
         end: Some(end),
     }
-}
-
-/// The address bitcoin-etl prints for an output: P2PK outputs under their P2PKH form.
-fn etl_form(reader: &ChainReader, id: u32) -> String {
-    let address = reader.address(id).expect("address");
-    match &address {
-        Address::Bitcoin {
-            network,
-            kind: kind @ BitcoinAddress::P2pk(_),
-        } => Address::Bitcoin {
-            network: *network,
-            kind: kind.p2pkh_equivalent().expect("p2pk has a p2pkh form"),
-        }
-        .to_string(),
-        other => other.to_string(),
-    }
-}
-
-fn etl_type(reader: &ChainReader, id: u32) -> &'static str {
-    match reader.address(id).expect("address").type_name() {
-        "p2pk" => "pubkey",
-        "p2pkh" => "pubkeyhash",
-        "p2sh" => "scripthash",
-        other => other,
-    }
-}
-
-/// Compare every expected transaction with the store: block, coinbase, inputs, outputs, fee.
-fn compare(reader: &ChainReader, expected: &[Value], fees_known: bool) -> usize {
-    let mut compared = 0;
-    for tx in expected {
-        let hash: TxHash = tx["hash"].as_str().expect("hash").parse().expect("txid");
-        let id = reader
-            .tx_id(&hash)
-            .unwrap_or_else(|| panic!("{hash} missing"));
-        let block = reader.tx_block(id);
-        assert_eq!(block.height, tx["block_number"].as_u64().expect("number"));
-        assert_eq!(block.timestamp, tx["block_timestamp"].as_u64().expect("ts"));
-        let outputs: Vec<u64> = reader.tx_outputs(id).collect();
-        let expected_outputs = tx["outputs"].as_array().expect("outputs");
-        assert_eq!(outputs.len(), expected_outputs.len(), "{hash} output count");
-        for (row, want) in outputs.iter().zip(expected_outputs) {
-            let output = reader.output(*row).expect("output");
-            assert_eq!(
-                output.value,
-                want["value"].as_u64().expect("value"),
-                "{hash}"
-            );
-            assert_eq!(
-                etl_form(reader, output.address),
-                want["addresses"][0].as_str().expect("address"),
-                "{hash} output {}",
-                output.vout
-            );
-            assert_eq!(etl_type(reader, output.address), want["type"], "{hash}");
-        }
-        let inputs: Vec<u64> = reader.tx_inputs(id).collect();
-        let is_coinbase = tx["is_coinbase"].as_bool().expect("is_coinbase");
-        if is_coinbase {
-            assert_eq!(inputs.len(), 1);
-            assert!(reader.input(inputs[0]).expect("input").coinbase);
-            assert_eq!(reader.tx_fee(id), None);
-        } else {
-            let expected_inputs = tx["inputs"].as_array().expect("inputs");
-            assert_eq!(inputs.len(), expected_inputs.len(), "{hash} input count");
-            for (row, want) in inputs.iter().zip(expected_inputs) {
-                let input = reader.input(*row).expect("input");
-                let prevout = input.prevout.expect("prevout");
-                assert_eq!(prevout.tx.to_string(), want["spent_transaction_hash"]);
-                assert_eq!(u64::from(prevout.vout), want["spent_output_index"]);
-                assert_eq!(input.value, want["value"].as_u64(), "{hash} input value");
-                if let Some(address) = input.address {
-                    assert_eq!(etl_form(reader, address), want["addresses"][0]);
-                }
-            }
-            let fee = tx["fee"].as_i64().expect("fee");
-            if fees_known {
-                assert_eq!(reader.tx_fee(id).map(|f| f as i64), Some(fee), "{hash} fee");
-            } else {
-                assert_eq!(reader.tx_fee(id), None, "{hash}: input values unknown");
-            }
-        }
-        compared += 1;
-    }
-    compared
 }
 
 #[test]

@@ -1,0 +1,222 @@
+//! The bitcoin-etl importer on bitcoin-etl's own expected exports (blocks 0, 1, 50,000–50,002),
+//! compared field by field with them and with the same blocks ingested over JSON-RPC.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use chaintrail_bitcoin::etl::EtlTransaction;
+use chaintrail_bitcoin::rpc::BlockFormat;
+use chaintrail_bitcoin::{
+    BitcoinEtl, BlockRange, RpcAuth, RpcClient, RpcIngestOptions, RpcOptions, ingest_rpc,
+};
+use chaintrail_core::{BitcoinNetwork, Chain};
+use chaintrail_ingest::{ImportOptions, Importer, find_importer};
+use chaintrail_store::Store;
+use common::{Behaviour, Recorded, compare, etl_form, serve};
+use serde_json::Value;
+
+const EXPORTS: [&str; 4] = [
+    "block_0",
+    "block_1",
+    "block_without_transactions",
+    "stream_50001_50002",
+];
+
+/// An export directory as `bitcoin-etl export_blocks_and_transactions` writes it, with the
+/// transaction lines in reverse order (as a parallel export may leave them).
+fn export_dir(root: &Path) -> PathBuf {
+    let dir = root.join("export");
+    std::fs::create_dir_all(&dir).expect("dir");
+    let mut blocks = String::new();
+    let mut txs = Vec::new();
+    for name in EXPORTS {
+        let src = common::etl_dir().join(name);
+        blocks += &std::fs::read_to_string(src.join("expected_blocks.json")).expect("blocks");
+        let text = std::fs::read_to_string(src.join("expected_transactions.json")).expect("txs");
+        txs.extend(
+            text.lines()
+                .filter(|l| !l.trim().is_empty())
+                .map(str::to_string),
+        );
+    }
+    txs.reverse();
+    std::fs::write(dir.join("blocks.json"), blocks).expect("write");
+    std::fs::write(dir.join("transactions.json"), txs.join("\n") + "\n").expect("write");
+    dir
+}
+
+fn expected() -> Vec<Value> {
+    EXPORTS
+        .iter()
+        .flat_map(|name| {
+            common::read_lines(
+                &common::etl_dir()
+                    .join(name)
+                    .join("expected_transactions.json"),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn import_matches_bitcoin_etl_and_the_rpc_path() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let export = export_dir(tmp.path());
+    let store = Store::init(&tmp.path().join("store")).expect("store");
+    let importer: &dyn Importer = &BitcoinEtl::MAINNET;
+    let found = find_importer(&[importer], "bitcoin-etl").expect("registered by name");
+    let report = found
+        .import(&store, &export, &ImportOptions::default())
+        .expect("import");
+    assert_eq!(report.txs_read, 1 + 1 + 1 + 4);
+    assert_eq!(report.totals.blocks, 5);
+    let reader = store.reader(Chain::BITCOIN).expect("reader");
+    assert_eq!(compare(&reader, &expected(), true), 7);
+
+    // The same blocks over JSON-RPC (with prevouts resolved) give the same outputs, values
+    // and fees; inputs keep what each source says about outputs outside the store.
+    let server = serve(Recorded::bitcoin_etl(), Behaviour::default());
+    let options = RpcOptions {
+        timeout: Duration::from_secs(5),
+        retries: 0,
+        backoff: Duration::from_millis(1),
+    };
+    let client = RpcClient::new(&server.url, RpcAuth::None, options).expect("client");
+    let rpc_store = Store::init(&tmp.path().join("rpc")).expect("store");
+    let rpc_options = RpcIngestOptions {
+        format: BlockFormat::Verbose,
+        batch: 4,
+        resolve_prevouts: true,
+    };
+    for (start, end) in [(0, 1), (50_000, 50_002)] {
+        let range = BlockRange {
+            start: Some(start),
+            end: Some(end),
+        };
+        ingest_rpc(
+            &rpc_store,
+            &client,
+            BitcoinNetwork::Mainnet,
+            range,
+            &rpc_options,
+            &ImportOptions::default(),
+        )
+        .expect("rpc");
+    }
+    let rpc = rpc_store.reader(Chain::BITCOIN).expect("reader");
+    assert_eq!(rpc.tx_count(), reader.tx_count());
+    for tx in 0..reader.tx_count() as u32 {
+        let hash = reader.tx_hash(tx);
+        let other = rpc.tx_id(&hash).expect("same transactions");
+        assert_eq!(reader.tx_block(tx), rpc.tx_block(other));
+        assert_eq!(reader.tx_fee(tx), rpc.tx_fee(other), "{hash}");
+        let ours: Vec<_> = reader.tx_outputs(tx).collect();
+        let theirs: Vec<_> = rpc.tx_outputs(other).collect();
+        assert_eq!(ours.len(), theirs.len());
+        for (a, b) in ours.into_iter().zip(theirs) {
+            let (a, b) = (reader.output(a).expect("a"), rpc.output(b).expect("b"));
+            assert_eq!(a.value, b.value);
+            assert_eq!(reader.address(a.address), rpc.address(b.address), "{hash}");
+        }
+        for (a, b) in reader.tx_inputs(tx).zip(rpc.tx_inputs(other)) {
+            let (a, b) = (reader.input(a).expect("a"), rpc.input(b).expect("b"));
+            assert_eq!(a.prevout, b.prevout);
+            assert_eq!(a.value, b.value);
+            // bitcoin-etl names a spent P2PK output by its P2PKH form; the node's script is P2PK.
+            if let (Some(x), Some(y)) = (a.address, b.address) {
+                assert_eq!(reader.address(x).expect("x").to_string(), etl_form(&rpc, y));
+            }
+        }
+    }
+}
+
+#[test]
+fn a_second_run_resumes_and_reads_nothing() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let export = export_dir(tmp.path());
+    let store = Store::init(&tmp.path().join("store")).expect("store");
+    let options = ImportOptions {
+        checkpoint_every: 1,
+        on_progress: &|_, _| {},
+    };
+    let first = BitcoinEtl::MAINNET
+        .import(&store, &export.join("transactions.json"), &options)
+        .expect("first");
+    assert!(!first.resumed);
+    let second = BitcoinEtl::MAINNET
+        .import(&store, &export, &options)
+        .expect("second");
+    assert!(second.resumed);
+    assert_eq!(second.txs_read, 0);
+    assert_eq!(second.totals.txs, 7);
+    assert_eq!(second.totals.duplicate_txs_skipped, 0);
+}
+
+#[test]
+fn an_incomplete_export_is_refused_before_anything_is_written() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let export = export_dir(tmp.path());
+    let path = export.join("transactions.json");
+    let text = std::fs::read_to_string(&path).expect("read");
+    let kept: Vec<&str> = text
+        .lines()
+        .filter(|l| !l.contains("f84761459a00c6df3176ae5d94c99e69f25100d09548e5686bd0c354bb8cc60a"))
+        .collect();
+    std::fs::write(&path, kept.join("\n")).expect("write");
+    let store = Store::init(&tmp.path().join("store")).expect("store");
+    let err = BitcoinEtl::MAINNET
+        .import(&store, &export, &ImportOptions::default())
+        .expect_err("incomplete");
+    assert!(
+        err.to_string()
+            .contains("block 50001 has 3 transactions (blocks.json) but the export holds 2"),
+        "{err}"
+    );
+    assert!(store.chains().expect("chains").is_empty());
+}
+
+#[test]
+fn fractional_values_are_refused_with_the_line() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let path = tmp.path().join("transactions.json");
+    let genesis = common::read_lines(&common::etl_dir().join("block_0/expected_transactions.json"));
+    let mut line = genesis[0].clone();
+    line["outputs"][0]["value"] = serde_json::json!(50.5);
+    std::fs::write(&path, format!("\n{line}\n")).expect("write");
+    let store = Store::init(&tmp.path().join("store")).expect("store");
+    let err = BitcoinEtl::MAINNET
+        .import(&store, &path, &ImportOptions::default())
+        .expect_err("float");
+    let text = err.to_string();
+    assert!(text.contains("transactions.json:2:"), "{text}");
+    assert!(text.contains("not an integer amount of satoshi"), "{text}");
+}
+
+#[test]
+fn dogecoin_amounts_beyond_float_precision_are_exact() {
+    // bitcoin-etl once converted coin amounts through floats; its fixed export holds exact
+    // integers, which must come through unchanged (totals computed independently).
+    let path = common::fixtures().join(
+        "bitcoin_etl/test_export_blocks_job/dogecoin/block_with_float_precision_loss/expected_transactions.json",
+    );
+    let text = std::fs::read_to_string(path).expect("fixture");
+    let mut total = 0u64;
+    let mut outputs = 0;
+    let mut largest = 0;
+    for line in text.lines().filter(|l| !l.trim().is_empty()) {
+        let record: EtlTransaction = serde_json::from_str(line).expect("record");
+        let tx = record
+            .to_utxo_tx(BitcoinNetwork::Mainnet)
+            .expect("converts");
+        for output in &tx.outputs {
+            total += output.value;
+            largest = largest.max(output.value);
+            outputs += 1;
+        }
+    }
+    assert_eq!(outputs, 20);
+    assert_eq!(largest, 8_484_129_938_700_000);
+    assert_eq!(total, 9_623_711_599_182_957);
+}
