@@ -1,14 +1,14 @@
 //! EVM label sets: Etherscan-family explorer label clouds (JSON), Forta's labelled datasets
 //! (CSV) and Tornado Cash's contract list (CSV).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
 use chaintrail_core::Chain;
 
 use crate::category::{self, Category};
 use crate::error::{LabelError, Result};
-use crate::label::{Label, LabelDraft, Source};
+use crate::label::{Label, LabelDraft, Source, is_evm_hex};
 use crate::ofac::{csv_error, display_name};
 use crate::report::ImportReport;
 
@@ -36,10 +36,45 @@ fn read_text(path: &Path) -> Result<String> {
     std::fs::read_to_string(path).map_err(|e| LabelError::io(path, e))
 }
 
-fn line_of(text: &str, needle: &str) -> u64 {
-    text.find(needle).map_or(0, |pos| {
-        text[..pos].bytes().filter(|&b| b == b'\n').count() as u64 + 1
-    })
+/// Line of every key of the top-level JSON object, in one pass (keys taken as written).
+fn top_level_key_lines(text: &str) -> HashMap<&str, u64> {
+    let bytes = text.as_bytes();
+    let mut lines = HashMap::new();
+    let (mut depth, mut line, mut i) = (0usize, 1u64, 0usize);
+    while i < bytes.len() {
+        match bytes[i] {
+            b'\n' => line += 1,
+            b'{' | b'[' => depth += 1,
+            b'}' | b']' => depth = depth.saturating_sub(1),
+            b'"' => {
+                let start = i + 1;
+                let key_line = line;
+                i += 1;
+                while i < bytes.len() && bytes[i] != b'"' {
+                    if bytes[i] == b'\\' {
+                        i += 1;
+                    } else if bytes[i] == b'\n' {
+                        line += 1;
+                    }
+                    i += 1;
+                }
+                let end = i.min(bytes.len());
+                let mut j = i + 1;
+                while j < bytes.len() && bytes[j].is_ascii_whitespace() {
+                    j += 1;
+                }
+                if depth == 1
+                    && bytes.get(j) == Some(&b':')
+                    && let Some(key) = text.get(start..end)
+                {
+                    lines.entry(key).or_insert(key_line);
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    lines
 }
 
 /// Import one explorer label-cloud file `<explorer>_{account,token}_labels.json`:
@@ -80,10 +115,11 @@ pub fn read_explorer_labels(
         });
     };
     let dataset = format!("explorer:{file}");
+    let key_lines = top_level_key_lines(&text);
     let mut labels = Vec::with_capacity(entries.len());
     for (address, value) in &entries {
         report.rows_read += 1;
-        let line = || line_of(&text, &format!("\"{address}\""));
+        let line = || key_lines.get(address.as_str()).copied().unwrap_or(0);
         let name = value.get("name").and_then(|n| n.as_str());
         let slugs: Option<Vec<&str>> = value
             .get("labels")
@@ -122,14 +158,20 @@ pub fn read_explorer_labels(
             confidence: EXPLORER_CONFIDENCE.0,
         }
         .build();
-        if label.chain.is_none() {
+        if !is_evm_hex(&label.address) {
             report.reject(
                 &file,
                 line(),
                 Some(address),
-                warning.unwrap_or_else(|| "not an EVM address".into()),
+                format!(
+                    "`{}` is not a 0x-prefixed 20-byte hex address",
+                    label.address
+                ),
             );
             continue;
+        }
+        if let Some(w) = warning {
+            report.warn(&file, line(), Some(address), w);
         }
         label.chain = Some(chain);
         label.line = line();
@@ -299,14 +341,20 @@ pub fn read_forta(path: &Path, chain: Option<Chain>) -> Result<(Vec<Label>, Impo
                 confidence,
             }
             .build();
-            if label.chain.is_none() {
+            if !is_evm_hex(&label.address) {
                 report.reject(
                     &file,
                     line,
                     Some("address"),
-                    warning.unwrap_or_else(|| format!("`{address}` is not an EVM address")),
+                    format!(
+                        "`{}` is not a 0x-prefixed 20-byte hex address",
+                        label.address
+                    ),
                 );
                 continue;
+            }
+            if let Some(w) = warning {
+                report.warn(&file, line, Some("address"), w);
             }
             label.chain = Some(chain);
             label.confidence_level = Some(level.into());
@@ -390,14 +438,20 @@ pub fn read_tornado(path: &Path) -> Result<(Vec<Label>, ImportReport)> {
             confidence: TORNADO_CONFIDENCE.0,
         }
         .build();
-        if label.chain.is_none() {
+        if !is_evm_hex(&label.address) {
             report.reject(
                 &file,
                 line,
                 Some("address"),
-                warning.unwrap_or_else(|| "not an EVM address".into()),
+                format!(
+                    "`{}` is not a 0x-prefixed 20-byte hex address",
+                    label.address
+                ),
             );
             continue;
+        }
+        if let Some(w) = warning {
+            report.warn(&file, line, Some("address"), w);
         }
         label.chain = Some(chain);
         label.confidence_level = Some(TORNADO_CONFIDENCE.1.into());

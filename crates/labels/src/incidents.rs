@@ -218,7 +218,7 @@ pub const DPRK_EXPLANATIONS: &[(u16, &str)] = &[
     ),
     (
         2018,
-        "No published per-year total. The data's largest row, Gate.io $250M, is attributed in the source list only; Coincheck (2018, ~$530M, suspected) is not in it.",
+        "No published per-year total. Coincheck (Jan 2018, ~$530M, only suspected in methods.md §8) is not in the list.",
     ),
     (
         2019,
@@ -230,7 +230,7 @@ pub const DPRK_EXPLANATIONS: &[(u16, &str)] = &[
     ),
     (
         2021,
-        "The data lists 16 incidents (DeFi admin-key compromises such as Paid Network $160M, EasyFi $81M, bZx $55M) where Chainalysis counted 7 attacks for ~$400M: the list attributes more DeFi key thefts to DPRK than Chainalysis did.",
+        "The data lists 14 incidents (DeFi admin-key compromises such as Paid Network $160M, EasyFi $81M, bZx $55M) where Chainalysis counted 7 attacks for ~$400M: the list attributes more DeFi key thefts to DPRK than Chainalysis did.",
     ),
     (
         2022,
@@ -238,7 +238,7 @@ pub const DPRK_EXPLANATIONS: &[(u16, &str)] = &[
     ),
     (
         2023,
-        "Close to Chainalysis ($660.5M in 20 incidents): the data has 28 rows incl. small fake-job thefts, Orbit Bridge dated 2023-12-31 (others count it in 2024) and C8 without a usable amount (written \"$1,620,00\").",
+        "Close to Chainalysis ($660.5M in 20 incidents): the data has 21 rows incl. small fake-job thefts, Orbit Bridge dated 2023-12-31 (others count it in 2024) and C8 without a usable amount (written \"$1,620,00\").",
     ),
     (
         2024,
@@ -849,7 +849,7 @@ pub fn dprk_comparison_markdown(stats: &IncidentStats) -> String {
         .dprk_by_year
         .iter()
         .fold((0, 0), |(n, t), y| (n + y.incidents, t + y.usd));
-    out.push_str(&format!("| 2017–2023 | {n} | {} | UN Panel of Experts: ≈$3,000,000,000 in 58 incidents | the list names fewer, mostly exchange and DeFi thefts; the UN counts incidents it does not name publicly |\n", usd(total)));
+    out.push_str(&format!("| 2017–2023 | {n} | {} | UN Panel of Experts: ≈$3,000,000,000 in 58 incidents | almost the same total; the list splits it into more, smaller incidents (DeFi key and fake-job thefts) than the UN's 58, and the UN also counts incidents it does not name publicly |\n", usd(total)));
     out.push_str(&format!("| 2017–2025 | {n_all} | {} | TRM Labs: >$5,000,000,000 since 2017 | 2024 is incomplete in the data (see above) |\n", usd(total_all)));
     out
 }

@@ -155,7 +155,7 @@ impl LabelDraft<'_> {
     }
 }
 
-fn is_evm_hex(address: &str) -> bool {
+pub(crate) fn is_evm_hex(address: &str) -> bool {
     let digits = address
         .strip_prefix("0x")
         .or_else(|| address.strip_prefix("0X"));

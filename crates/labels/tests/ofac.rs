@@ -1,0 +1,244 @@
+mod common;
+
+use std::collections::BTreeSet;
+use std::sync::OnceLock;
+
+use chaintrail_labels::ofac::{OfacSnapshot, read_snapshot};
+use chaintrail_labels::{Category, Date, LabelError, LabelStore, Source};
+use common::{csv_rows, data};
+
+const XML: &str = "ofac_sdn/sdn_advanced_2025-11-19.xml.bz2";
+const CSV_0304: &str = "ofac_sdn/sdn_digital_currency_addresses_2025-03-04.csv";
+const CSV_1119: &str = "ofac_sdn/sdn_digital_currency_addresses_2025-11-19.csv";
+const CSV_0820: &str = "ofac_sdn/sdn_digital_currency_addresses_2026-08-20.csv";
+
+fn xml_snapshot() -> &'static OfacSnapshot {
+    static SNAPSHOT: OnceLock<OfacSnapshot> = OnceLock::new();
+    SNAPSHOT.get_or_init(|| {
+        let (snapshot, report) = read_snapshot(&data(XML), None).expect("XML parses");
+        assert!(report.rejected.is_empty(), "{:?}", report.rejected);
+        snapshot
+    })
+}
+
+fn d(s: &str) -> Date {
+    s.parse().expect("date")
+}
+
+#[test]
+fn xml_matches_the_derived_csv_row_for_row() {
+    let snapshot = xml_snapshot();
+    assert_eq!(snapshot.date, d("2025-11-19"));
+    // Counts checked independently with python over the CSV: 761 rows, 745 addresses, 79 parties.
+    assert_eq!(snapshot.entries.len(), 761);
+    let addresses: BTreeSet<&str> = snapshot
+        .entries
+        .iter()
+        .map(|e| e.address.as_str())
+        .collect();
+    assert_eq!(addresses.len(), 745);
+    let parties: BTreeSet<&str> = snapshot
+        .entries
+        .iter()
+        .map(|e| e.sdn_uid.as_str())
+        .collect();
+    assert_eq!(parties.len(), 79);
+    let rows = csv_rows(CSV_1119);
+    assert_eq!(rows.len(), 761);
+    for row in &rows {
+        let found = snapshot
+            .entries
+            .iter()
+            .find(|e| {
+                e.address == row["address"]
+                    && e.asset == row["asset"]
+                    && e.sdn_uid == row["sdn_uid"]
+            })
+            .unwrap_or_else(|| panic!("{} {} missing", row["address"], row["asset"]));
+        assert_eq!(
+            found.name, row["primary_name"],
+            "name of {}",
+            row["sdn_uid"]
+        );
+        assert_eq!(
+            found.programs.join(";"),
+            row["programs"],
+            "programs of {}",
+            row["sdn_uid"]
+        );
+        assert_eq!(
+            found.entry_date.map(|d| d.to_string()).unwrap_or_default(),
+            row["entry_date"]
+        );
+        assert_eq!(
+            found.party_type.as_deref(),
+            Some(row["party_type"].as_str())
+        );
+        assert_eq!(
+            found.aka.join("|"),
+            row["aka_names"],
+            "akas of {}",
+            row["sdn_uid"]
+        );
+    }
+}
+
+#[test]
+fn every_csv_address_is_found_with_its_entity_after_importing_the_xml() {
+    let mut store = LabelStore::in_memory();
+    store.import_ofac(&data(XML), None).expect("xml");
+    for row in csv_rows(CSV_1119) {
+        let labels = store.lookup(&row["address"]);
+        assert!(
+            labels.iter().any(|l| l.source == Source::Ofac
+                && l.name == row["primary_name"]
+                && l.details["sdn_uid"] == row["sdn_uid"]),
+            "{} not found as {}",
+            row["address"],
+            row["primary_name"]
+        );
+        assert_eq!(labels[0].category, Category::Sanctioned);
+        assert!(store.show(&row["address"], None).sanctioned);
+    }
+    // Named entities of interest (PROVENANCE.md).
+    let ronin = store.lookup("0x098B716B8Aaf21512996dC57EB0615e2383E2f96");
+    assert_eq!(ronin[0].name, "Lazarus Group");
+    assert_eq!(ronin[0].details["programs"], "DPRK3");
+    assert_eq!(ronin[0].valid_from, Some(d("2019-09-13")));
+    // lower-case query finds the checksummed listing
+    assert_eq!(
+        store.lookup("0x098b716b8aaf21512996dc57eb0615e2383e2f96")[0].name,
+        "Lazarus Group"
+    );
+    let count = |name: &str| store.labels().iter().filter(|l| l.name == name).count();
+    // 46 Blender.io rows, one address listed twice (3F6bbvS1…, checked with python): 45 labels;
+    // 761 rows are 760 distinct (address, asset, party) labels.
+    assert_eq!(count("Blender.io"), 45);
+    assert_eq!(store.labels().len(), 760);
+    assert_eq!(count("Sinbad"), 2);
+    // Tron USDT of Cheil Credit Bank: a raw (unmodelled-chain) entry, still found by string.
+    let cheil = store.lookup("TA3941uFAvmVibSkQ6fMJXxmaSNovX86mz");
+    assert_eq!(cheil[0].name, "CHEIL CREDIT BANK");
+    assert_eq!(cheil[0].chain, None);
+    assert_eq!(cheil[0].currency, "USDT");
+}
+
+#[test]
+fn tornado_cash_is_delisted_since_the_first_snapshot_without_it() {
+    let mut store = LabelStore::in_memory();
+    // Out of order on purpose: intervals are derived from all snapshots sorted by date.
+    store.import_ofac(&data(XML), None).expect("xml");
+    let report = store
+        .import_ofac(&data(CSV_0304), None)
+        .expect("2025-03-04");
+    assert_eq!(report.rows_read, 717);
+    assert_eq!(report.imported, 717);
+    let tornado: Vec<_> = csv_rows(CSV_0304)
+        .into_iter()
+        .filter(|r| r["primary_name"] == "TORNADO CASH")
+        .collect();
+    assert_eq!(tornado.len(), 90);
+    for row in &tornado {
+        let all = store.lookup(&row["address"]);
+        let label = all
+            .iter()
+            .find(|l| l.name == "TORNADO CASH")
+            .expect("tornado label kept");
+        assert_eq!(label.valid_to, Some(d("2025-11-19")), "{}", row["address"]);
+        assert_eq!(label.valid_from, Some(d("2022-11-08")));
+        assert!(!store.lookup_at(&row["address"], d("2025-03-04")).is_empty());
+        assert!(
+            store
+                .lookup_at(&row["address"], d("2025-11-19"))
+                .iter()
+                .all(|l| l.source != Source::Ofac)
+        );
+        let now = store.show(&row["address"], None);
+        assert!(!now.sanctioned);
+        assert_eq!(now.delisted_since, Some(d("2025-11-19")));
+        assert!(
+            now.labels
+                .iter()
+                .any(|v| v.status == "delisted since 2025-11-19")
+        );
+        let then = store.show(&row["address"], Some(d("2024-01-01")));
+        assert!(then.sanctioned);
+    }
+    // The other 627 rows of 2025-03-04 are still listed with the same entity.
+    for row in csv_rows(CSV_0304)
+        .iter()
+        .filter(|r| r["primary_name"] != "TORNADO CASH")
+    {
+        let at = store.show(&row["address"], Some(d("2025-03-04")));
+        assert!(at.sanctioned, "{}", row["address"]);
+        assert!(
+            store
+                .lookup(&row["address"])
+                .iter()
+                .any(|l| l.name == row["primary_name"] && l.valid_to.is_none())
+        );
+    }
+    let stats = store.stats();
+    assert_eq!(stats.ofac_snapshots.len(), 2);
+    assert_eq!(stats.ofac_delisted_labels, 90);
+}
+
+#[test]
+fn the_2026_list_is_a_later_snapshot() {
+    let mut store = LabelStore::in_memory();
+    store
+        .import_ofac(&data(CSV_1119), None)
+        .expect("2025-11-19 csv");
+    let report = store
+        .import_ofac(&data(CSV_0820), None)
+        .expect("2026-08-20 csv");
+    assert_eq!(report.imported, 977);
+    for row in csv_rows(CSV_0820) {
+        let labels = store.lookup(&row["address"]);
+        assert!(
+            labels
+                .iter()
+                .any(|l| l.name == row["entity"] && l.valid_to.is_none()),
+            "{}",
+            row["address"]
+        );
+    }
+    // One row of 2025-11-19 is gone in 2026-08-20 (Sokolovski, Rolan; checked with python).
+    let delisted: Vec<_> = store
+        .labels()
+        .iter()
+        .filter(|l| l.valid_to.is_some())
+        .collect();
+    assert_eq!(delisted.len(), 1);
+    assert_eq!(delisted[0].name, "Sokolovski, Rolan");
+    assert_eq!(delisted[0].valid_to, Some(d("2026-08-20")));
+}
+
+#[test]
+fn bad_xml_names_file_and_line() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let truncated = dir.path().join("sdn_2025-01-01.xml");
+    std::fs::write(&truncated, "<?xml version=\"1.0\"?>\n<Sanctions>\n  <DateOfIssue><Year>2025</Year>\n  <Oops></Wrong>\n").expect("write");
+    let err = read_snapshot(&truncated, None).expect_err("malformed");
+    let text = err.to_string();
+    assert!(matches!(err, LabelError::Xml { line: 4, .. }), "{text}");
+    assert!(text.starts_with("sdn_2025-01-01.xml:4:"), "{text}");
+    let wrong_root = dir.path().join("other.xml");
+    std::fs::write(&wrong_root, "<html>\n</html>\n").expect("write");
+    let err = read_snapshot(&wrong_root, None).expect_err("not sdn");
+    assert!(
+        err.to_string().contains("root element <Sanctions>"),
+        "{err}"
+    );
+    let bad_csv = dir.path().join("list_2025-01-01.csv");
+    std::fs::write(&bad_csv, "address,asset,sdn_uid,primary_name,entry_date\n1abc,XBT,1,X,2020-01-01\n,XBT,2,Y,2020-01-01\n2abc,XBT,3,Z,not-a-date\n").expect("write");
+    let (snapshot, report) = read_snapshot(&bad_csv, None).expect("csv with bad rows");
+    assert_eq!(
+        (report.rows_read, report.imported, report.rejected.len()),
+        (3, 1, 2)
+    );
+    assert_eq!(report.rejected[0].line, 3);
+    assert_eq!(report.rejected[0].field.as_deref(), Some("address"));
+    assert_eq!(report.rejected[1].field.as_deref(), Some("entry_date"));
+    assert_eq!(snapshot.date, d("2025-01-01"));
+}
