@@ -74,6 +74,7 @@ pub fn serve(dirs: &[PathBuf], head: u64, mode: Mode) -> MockNode {
     }
     answers.insert("eth_chainid".to_string(), json!("0x1"));
     answers.insert("eth_blocknumber".to_string(), json!(format!("{head:#x}")));
+    let answers = Arc::new(answers);
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
     let url = format!("http://{}", listener.local_addr().expect("addr"));
     let requests = Arc::new(AtomicUsize::new(0));
@@ -82,8 +83,8 @@ pub fn serve(dirs: &[PathBuf], head: u64, mode: Mode) -> MockNode {
         for stream in listener.incoming() {
             let Ok(stream) = stream else { continue };
             let n = counter.fetch_add(1, Ordering::SeqCst);
-            let answers = &answers;
-            let _ = handle(stream, answers, mode, n);
+            let answers = answers.clone();
+            std::thread::spawn(move || handle(stream, &answers, mode, n));
         }
     });
     MockNode { url, requests }
