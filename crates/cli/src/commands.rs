@@ -1,6 +1,6 @@
 //! The subcommands: argument types and thin handlers over the library crates.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
@@ -420,59 +420,4 @@ pub fn export(global: &Global, args: ExportArgs) -> anyhow::Result<()> {
         exported.extend(tables);
     }
     emit(global.format(None), &exported, &[table])
-}
-
-// ---- demo ----
-
-#[derive(Args)]
-pub struct DemoArgs {
-    /// Approximate number of account transfers to generate.
-    #[arg(long, default_value_t = 200_000)]
-    scale: u64,
-    /// Seed of the generated world.
-    #[arg(long, default_value_t = 7)]
-    seed: u64,
-    #[arg(long, value_enum)]
-    format: Option<Format>,
-}
-
-/// Until the scenario simulator lands, the demo builds a store from the synthetic load generator
-/// through the real import path (flow-jsonl files) and shows its statistics.
-pub fn demo(global: &Global, args: DemoArgs) -> anyhow::Result<()> {
-    let dir = &global.data_dir;
-    if dir.exists() {
-        std::fs::remove_dir_all(dir)
-            .with_context(|| format!("cannot clear {} for a fresh demo", dir.display()))?;
-    }
-    let store = Store::init(dir)?;
-    let work = dir.join("demo-input");
-    std::fs::create_dir_all(&work).with_context(|| format!("cannot create {}", work.display()))?;
-    let eth = Chain::Evm(31337);
-    let btc = Chain::Bitcoin(chaintrail_core::BitcoinNetwork::Regtest);
-    let inputs: [(Chain, PathBuf); 2] = [
-        (eth, work.join("anvil.flow.jsonl")),
-        (btc, work.join("bitcoin-regtest.flow.jsonl")),
-    ];
-    let account: Vec<_> = chaintrail_ingest::synthetic::account_txs(args.seed, args.scale)
-        .map(chaintrail_ingest::FlowRecord::Account)
-        .collect();
-    write_input(&inputs[0].1, eth, &account)?;
-    let utxo: Vec<_> = chaintrail_ingest::synthetic::utxo_txs(args.seed, args.scale / 2)
-        .map(chaintrail_ingest::FlowRecord::Utxo)
-        .collect();
-    write_input(&inputs[1].1, btc, &utxo)?;
-    for (_, path) in &inputs {
-        FlowJsonl.import(&store, path, &ImportOptions::default())?;
-    }
-    let stats = collect_stats(&store, None)?;
-    emit(global.format(args.format), &stats, &stats_tables(&stats))
-}
-
-fn write_input(
-    path: &Path,
-    chain: Chain,
-    records: &[chaintrail_ingest::FlowRecord],
-) -> anyhow::Result<()> {
-    chaintrail_ingest::write_flow_jsonl(path, chain, records)
-        .with_context(|| format!("cannot write {}", path.display()))
 }

@@ -3,7 +3,10 @@
 
 mod bench;
 mod commands;
+mod demo;
+mod html;
 mod output;
+mod trace;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -39,8 +42,10 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Build a demonstration store in a fresh data dir and show what is in it.
-    Demo(commands::DemoArgs),
+    /// Simulate a world with heists into a fresh data dir, trace them and write a report.
+    Demo(demo::DemoArgs),
+    /// Write a simulated world as ethereum-etl / bitcoin-etl exports with ground truth and labels.
+    Sim(demo::SimArgs),
     /// Create an empty store (idempotent).
     Init,
     /// Import data from files into the store; resumes where an interrupted import stopped.
@@ -53,6 +58,8 @@ enum Command {
     Tx(commands::TxArgs),
     /// Export the canonical tables (Parquet, ethereum-etl / bitcoin-etl column names).
     Export(commands::ExportArgs),
+    /// Follow funds forward with an explicit taint policy; every amount with its path.
+    Trace(trace::TraceArgs),
     /// Measure the store: append and scan throughput, bytes per record.
     Bench(bench::BenchArgs),
 }
@@ -80,13 +87,15 @@ fn main() -> ExitCode {
         format: cli.format,
     };
     let result = match cli.command {
-        Command::Demo(args) => commands::demo(&global, args),
+        Command::Demo(args) => demo::demo(&global, args),
+        Command::Sim(args) => demo::sim(&global, args),
         Command::Init => commands::init(&global),
         Command::Import(args) => commands::import(&global, args),
         Command::Stats(args) => commands::stats(&global, args),
         Command::Address(args) => commands::address(&global, args),
         Command::Tx(args) => commands::tx(&global, args),
         Command::Export(args) => commands::export(&global, args),
+        Command::Trace(args) => trace::run(&global, args),
         Command::Bench(args) => bench::run(&global, args),
     };
     match result {

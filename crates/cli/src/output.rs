@@ -13,6 +13,7 @@ pub enum Format {
 }
 
 /// Rows of text with headers, for the table and CSV renderings.
+#[derive(Clone)]
 pub struct Table {
     pub title: Option<String>,
     pub headers: Vec<String>,

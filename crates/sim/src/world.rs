@@ -393,8 +393,9 @@ impl<'s> World<'s> {
         }
         self.evm.router = self.acct(Some(dex));
         for (token, reserve_token, reserve_weth) in [
-            (USDC, 300_000_000 * 1_000_000u128, 100_000 * ETHER),
-            (STK, 600_000 * ETHER, 600_000 * ETHER),
+            // Deep pools, so that even heist-sized swaps trade near the market price.
+            (USDC, 3_000_000_000 * 1_000_000u128, 1_000_000 * ETHER),
+            (STK, 6_000_000 * ETHER, 6_000_000 * ETHER),
         ] {
             let acct = self.acct(Some(dex));
             let weth_is_token0 = self.evm.addr(self.evm.chain_token[WETH])

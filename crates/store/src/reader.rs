@@ -11,7 +11,8 @@ use crate::error::StoreError;
 use crate::files::MappedFile;
 use crate::manifest::{CHAIN_MANIFEST, ChainManifest, read_json};
 use crate::schema::{
-    self, AssetEntry, DeltaList, FileGroup, Framing, NO_ADDRESS, OverflowAmount, UnlinkedInput, col,
+    self, AssetEntry, DeltaList, FileGroup, Framing, NO_ADDRESS, OverflowAmount, UnlinkedInput,
+    WideAmount, col,
 };
 
 /// Read access to one chain. Every file is verified against the manifest's checksum when the
@@ -360,13 +361,23 @@ impl ChainReader {
             .get(row as usize)
             .copied()
             .unwrap_or(0);
-        if small != schema::AMOUNT_OVERFLOW {
-            return Amount::from_u64(small);
-        }
-        let overflow = self.col::<OverflowAmount>(col::AMOUNT_OVERFLOW);
-        let at = overflow.partition_point(|o| o.row < row);
-        match overflow.get(at) {
-            Some(o) if o.row == row => Amount::from_be_bytes(o.value_be),
+        match small {
+            schema::AMOUNT_OVERFLOW => {
+                let table = self.col::<OverflowAmount>(col::AMOUNT_OVERFLOW);
+                let at = table.partition_point(|o| o.row < row);
+                match table.get(at) {
+                    Some(o) if o.row == row => Amount::from_u128(u128::from_le_bytes(o.value_le)),
+                    _ => Amount::from_u64(small),
+                }
+            }
+            schema::AMOUNT_WIDE => {
+                let table = self.col::<WideAmount>(col::AMOUNT_WIDE);
+                let at = table.partition_point(|o| o.row < row);
+                match table.get(at) {
+                    Some(o) if o.row == row => Amount::from_be_bytes(o.value_be),
+                    _ => Amount::from_u64(small),
+                }
+            }
             _ => Amount::from_u64(small),
         }
     }
@@ -579,7 +590,9 @@ impl ChainReader {
             outputs,
             addresses,
             assets: self.assets.len() as u64,
-            overflow_amounts: self.col::<OverflowAmount>(col::AMOUNT_OVERFLOW).len() as u64,
+            overflow_amounts: (self.col::<OverflowAmount>(col::AMOUNT_OVERFLOW).len()
+                + self.col::<WideAmount>(col::AMOUNT_WIDE).len())
+                as u64,
             unlinked_inputs: self.col::<UnlinkedInput>(col::INPUT_UNLINKED).len() as u64,
             duplicate_txs_skipped: self.manifest.duplicate_txs_skipped,
             bytes_per_record: per(bytes.records, records),

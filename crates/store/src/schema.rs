@@ -7,8 +7,12 @@ use chaintrail_core::{ChainModel, TransferKind};
 /// Account id 0 stands for "no account": the source of minted value and the sink of burnt value.
 pub const NO_ADDRESS: u32 = 0;
 
-/// `transfers.amount` value meaning "the amount is ≥ 2^64 − 1; look it up in `amounts.overflow`".
+/// `transfers.amount` value meaning "the amount is ≥ 2^64 − 2 and fits 128 bits; look it up in
+/// `amounts.overflow`".
 pub const AMOUNT_OVERFLOW: u64 = u64::MAX;
+/// `transfers.amount` value meaning "the amount needs more than 128 bits; look it up in
+/// `amounts.wide`" (spam tokens with absurd supplies).
+pub const AMOUNT_WIDE: u64 = u64::MAX - 1;
 
 /// `inputs.spent` values that are not output rows.
 pub const INPUT_COINBASE: u64 = u64::MAX;
@@ -33,6 +37,7 @@ pub mod col {
     pub const TRANSFER_META: &str = "transfers.meta";
     pub const TRANSFER_AMOUNT: &str = "transfers.amount";
     pub const AMOUNT_OVERFLOW: &str = "amounts.overflow";
+    pub const AMOUNT_WIDE: &str = "amounts.wide";
     pub const OUTPUT_VALUE: &str = "outputs.value";
     pub const OUTPUT_ADDRESS: &str = "outputs.address";
     pub const INPUT_SPENT: &str = "inputs.spent";
@@ -64,6 +69,7 @@ pub fn columns(model: ChainModel) -> &'static [&'static str] {
             TRANSFER_META,
             TRANSFER_AMOUNT,
             AMOUNT_OVERFLOW,
+            AMOUNT_WIDE,
             ADDRESS_KEYS,
             ADDRESS_ENDS,
             ASSETS,
@@ -117,10 +123,18 @@ pub fn group_of(name: &str) -> FileGroup {
     }
 }
 
-/// A transfer amount of 2^64 − 1 or more, keyed by transfer row.
+/// A transfer amount from 2^64 − 2 up to 2^128 − 1, keyed by transfer row (24 bytes).
 #[derive(Debug, Clone, Copy, Pod, Zeroable)]
 #[repr(C)]
 pub struct OverflowAmount {
+    pub row: u64,
+    pub value_le: [u8; 16],
+}
+
+/// A transfer amount of 2^128 or more, keyed by transfer row (40 bytes).
+#[derive(Debug, Clone, Copy, Pod, Zeroable)]
+#[repr(C)]
+pub struct WideAmount {
     pub row: u64,
     pub value_be: [u8; 32],
 }

@@ -10,7 +10,7 @@ use crate::error::{StoreError, io_err};
 use crate::files::{AppendFile, FileState, MappedFile};
 use crate::index::build_indexes;
 use crate::manifest::{CHAIN_MANIFEST, ChainManifest, FORMAT, read_json, write_json};
-use crate::schema::{self, AssetEntry, NO_ADDRESS, OverflowAmount, UnlinkedInput, col};
+use crate::schema::{self, AssetEntry, NO_ADDRESS, OverflowAmount, UnlinkedInput, WideAmount, col};
 
 /// Counts of what a writer has appended so far (committed or not).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
@@ -382,17 +382,26 @@ impl ChainWriter {
     }
 
     fn put_amount(&mut self, row: u64, amount: Amount) -> Result<(), StoreError> {
-        match amount.to_u64() {
-            Some(small) if small != schema::AMOUNT_OVERFLOW => {
+        match (amount.to_u64(), amount.to_u128()) {
+            (Some(small), _) if small < schema::AMOUNT_WIDE => {
                 self.put_u64(col::TRANSFER_AMOUNT, small)
             }
-            _ => {
+            (_, Some(large)) => {
                 self.put_u64(col::TRANSFER_AMOUNT, schema::AMOUNT_OVERFLOW)?;
                 let record = OverflowAmount {
                     row,
-                    value_be: amount.to_be_bytes(),
+                    value_le: large.to_le_bytes(),
                 };
                 self.file(col::AMOUNT_OVERFLOW)
+                    .append(bytemuck::bytes_of(&record))
+            }
+            (_, None) => {
+                self.put_u64(col::TRANSFER_AMOUNT, schema::AMOUNT_WIDE)?;
+                let record = WideAmount {
+                    row,
+                    value_be: amount.to_be_bytes(),
+                };
+                self.file(col::AMOUNT_WIDE)
                     .append(bytemuck::bytes_of(&record))
             }
         }

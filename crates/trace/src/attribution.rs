@@ -56,12 +56,29 @@ impl Attribution for NoAttribution {
     }
 }
 
-/// The label store: the strongest label of the address names its entity.
+fn same_family(a: Chain, b: Chain) -> bool {
+    matches!(
+        (a, b),
+        (Chain::Evm(_), Chain::Evm(_)) | (Chain::Bitcoin(_), Chain::Bitcoin(_))
+    )
+}
+
+/// The label store: the strongest label of the address names its entity. A label for the same
+/// chain wins; otherwise a label for the same address on a sibling chain applies (a Bitcoin
+/// address's text already names its network; an EVM key is the same account on every EVM
+/// chain, which is how explorers' cross-chain labels are meant).
 impl Attribution for LabelStore {
     fn entity(&self, chain: Chain, address: &Address) -> Option<Entity> {
         let text = address.to_string();
         let labels = self.lookup(&text);
-        let label = labels.iter().find(|l| l.chain.is_none_or(|c| c == chain))?;
+        let label = labels
+            .iter()
+            .find(|l| l.chain.is_none_or(|c| c == chain))
+            .or_else(|| {
+                labels
+                    .iter()
+                    .find(|l| l.chain.is_some_and(|c| same_family(c, chain)))
+            })?;
         Some(Entity {
             name: label.name.clone(),
             category: label.category,

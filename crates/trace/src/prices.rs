@@ -55,7 +55,8 @@ impl Prices {
         }
     }
 
-    fn alias(&mut self, alias: &str, of: &str) {
+    /// Price `alias` like `of` (wrapped coins, or a simulated token pegged to a coin).
+    pub fn alias(&mut self, alias: &str, of: &str) {
         if let Some(series) = self.daily.get(of).cloned() {
             self.daily.insert(alias.to_string(), series);
         }

@@ -1,0 +1,176 @@
+//! `chaintrail demo` and `chaintrail sim`: a simulated world with heists, traced end to end.
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use chaintrail_labels::LabelStore;
+use chaintrail_sim::{SimConfig, SimSummary};
+use chaintrail_store::Store;
+use chaintrail_trace::{Policy, Prices, Seed, SeedSpec, TraceReport, TraceRequest};
+use clap::Args;
+use indicatif::ProgressBar;
+use serde::Serialize;
+
+use crate::commands::{Global, collect_stats, stats_tables};
+use crate::output::{Format, Table, emit};
+use crate::trace::open_readers;
+
+#[derive(Args)]
+pub struct DemoArgs {
+    /// Approximate number of background account transfers in the simulated world.
+    #[arg(long, default_value_t = SimConfig::DEMO_SCALE)]
+    scale: u64,
+    /// Seed of the simulated world (same seed, same world).
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Taint policy for tracing the heists.
+    #[arg(long, default_value = "haircut", value_parser = ["poison", "haircut", "fifo", "lifo", "tiho"])]
+    policy: String,
+    #[arg(long, value_enum)]
+    format: Option<Format>,
+}
+
+#[derive(Args)]
+pub struct SimArgs {
+    /// Approximate number of background account transfers.
+    #[arg(long, default_value_t = SimConfig::DEMO_SCALE)]
+    scale: u64,
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Days of simulated time.
+    #[arg(long, default_value_t = 3)]
+    days: u32,
+    /// Directory to write ethereum-etl CSV, bitcoin-etl JSON, ground truth and TagPacks into.
+    #[arg(long)]
+    out: PathBuf,
+}
+
+fn spinner(message: &str) -> ProgressBar {
+    let bar = ProgressBar::new_spinner().with_message(message.to_string());
+    bar.enable_steady_tick(Duration::from_millis(200));
+    bar
+}
+
+pub fn sim(global: &Global, args: SimArgs) -> anyhow::Result<()> {
+    let config = SimConfig {
+        days: args.days,
+        ..SimConfig::new(args.seed, args.scale)
+    };
+    let bar = spinner("simulating");
+    let summary = chaintrail_sim::write_dir(&config, &args.out)?;
+    bar.finish_and_clear();
+    let mut table = Table::new(&["file"]).titled(format!("Wrote {}", args.out.display()));
+    for file in &summary.files {
+        table.row(vec![file.clone()]);
+    }
+    emit(
+        global.format.unwrap_or(Format::Table),
+        &summary.files,
+        &[table],
+    )
+}
+
+/// One heist as the demo shows it.
+#[derive(Serialize)]
+pub struct HeistOutcome {
+    pub name: String,
+    pub victim: String,
+    pub date: String,
+    pub stolen: Vec<String>,
+    pub stolen_usd: f64,
+    pub report: TraceReport,
+}
+
+#[derive(Serialize)]
+struct DemoOutput {
+    data_dir: PathBuf,
+    report_html: PathBuf,
+    seconds: f64,
+    heists: Vec<HeistOutcome>,
+}
+
+/// Seeds of a heist: its exploit transactions.
+pub fn heist_seeds(truth: &chaintrail_sim::HeistTruth) -> Vec<Seed> {
+    truth
+        .exploit_txs
+        .iter()
+        .map(|tx| Seed {
+            chain: truth.victim_address.chain,
+            spec: SeedSpec::Tx(*tx),
+            amount: None,
+            asset: None,
+        })
+        .collect()
+}
+
+pub fn demo(global: &Global, args: DemoArgs) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let dir = &global.data_dir;
+    if dir.exists() {
+        std::fs::remove_dir_all(dir)
+            .with_context(|| format!("cannot clear {} for a fresh demo", dir.display()))?;
+    }
+    let store = Store::init(dir)?;
+    let side = dir.join("sim");
+    let bar = spinner("simulating the world into the store");
+    let summary: SimSummary =
+        chaintrail_sim::write_store(&SimConfig::new(args.seed, args.scale), &store, &side)?;
+    bar.set_message("loading labels");
+    let mut labels = LabelStore::open(store.dir())?;
+    let imported = labels.import_tagpacks(&side.join("tagpacks"))?;
+    labels.save()?;
+    tracing::info!(labels = imported.imported, "labels loaded");
+    bar.set_message("tracing the heists");
+    let readers = open_readers(&store)?;
+    let mut prices = Prices::bundled();
+    // The simulated staking token trades at par with ETH in the world's DEX pool.
+    prices.alias("STK", "ETH");
+    let policy: Policy = args.policy.parse()?;
+    let mut heists = Vec::new();
+    for heist in &summary.truth.heists {
+        let request = TraceRequest {
+            seeds: heist_seeds(heist),
+            policy,
+            ..TraceRequest::default()
+        };
+        let report = chaintrail_trace::trace(&readers, &labels, &prices, &request)?;
+        let stolen_usd = report.seeded.iter().filter_map(|v| v.usd).sum();
+        heists.push(HeistOutcome {
+            name: heist.name.clone(),
+            victim: heist.victim.clone(),
+            date: heist.date.clone(),
+            stolen: report
+                .seeded
+                .iter()
+                .map(|v| format!("{} {}", v.units, v.asset))
+                .collect(),
+            stolen_usd,
+            report,
+        });
+    }
+    bar.set_message("writing the report");
+    let html_path = dir.join("report.html");
+    let stats = collect_stats(&store, None)?;
+    crate::html::write_report(&html_path, &heists, &stats)?;
+    bar.finish_and_clear();
+    let output = DemoOutput {
+        data_dir: dir.clone(),
+        report_html: html_path.clone(),
+        seconds: started.elapsed().as_secs_f64(),
+        heists,
+    };
+    let mut tables = stats_tables(&stats)[..1].to_vec();
+    tables.extend(crate::html::heist_tables(&output.heists));
+    let mut done = Table::new(&["report", "seconds"]).titled("Done");
+    done.row(vec![
+        output.report_html.display().to_string(),
+        format!("{:.1}", output.seconds),
+    ]);
+    tables.push(done);
+    emit(
+        global.format.or(args.format).unwrap_or(Format::Table),
+        &output,
+        &tables,
+    )
+}

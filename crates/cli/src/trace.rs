@@ -1,0 +1,247 @@
+//! `chaintrail trace`: follow funds with an explicit taint policy.
+
+use std::collections::BTreeMap;
+
+use anyhow::{Context, bail};
+use chaintrail_core::{Amount, Chain};
+use chaintrail_labels::LabelStore;
+use chaintrail_store::{ChainReader, Store};
+use chaintrail_trace::{EndpointKind, Policy, Prices, Seed, TraceReport, TraceRequest};
+use clap::{Args, ValueEnum};
+
+use crate::commands::Global;
+use crate::output::{Format, Table, emit};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TraceFormat {
+    Table,
+    Json,
+    Csv,
+    Dot,
+    Gexf,
+}
+
+#[derive(Args)]
+pub struct TraceArgs {
+    /// Where to start: <chain>:<tx hash | address | txid:vout>. Repeatable.
+    #[arg(long, required = true)]
+    seed: Vec<String>,
+    /// Trace only this much of the seed, in whole units of --asset (e.g. 12.5).
+    #[arg(long)]
+    amount: Option<String>,
+    /// The seed's asset: native, a token contract, or a symbol the store knows.
+    #[arg(long)]
+    asset: Option<String>,
+    /// How tainted inflows map onto outflows.
+    #[arg(long, default_value = "haircut", value_parser = ["poison", "haircut", "fifo", "lifo", "tiho"])]
+    policy: String,
+    /// Hops to follow; what lies further is reported as cut by the limit.
+    #[arg(long, default_value_t = 20)]
+    max_hops: u32,
+    /// Dust threshold in whole units of the asset at each hop; smaller tainted amounts are
+    /// reported as dust, not followed.
+    #[arg(long, default_value = "0")]
+    min_value: String,
+    /// Follow no flows after this date (YYYY-MM-DD, UTC end of day) or Unix time.
+    #[arg(long)]
+    until: Option<String>,
+    /// Trace provenance (where funds came from) instead of destination.
+    #[arg(long)]
+    backward: bool,
+    /// Work budget in events; what it leaves unexplored is reported.
+    #[arg(long, default_value_t = 20_000_000)]
+    budget: u64,
+    #[arg(long, value_enum)]
+    format: Option<TraceFormat>,
+}
+
+fn parse_until(text: &str) -> anyhow::Result<u64> {
+    if let Ok(seconds) = text.parse::<u64>() {
+        return Ok(seconds);
+    }
+    let parts: Vec<&str> = text.split('-').collect();
+    let [y, m, d] = parts.as_slice() else {
+        bail!("--until `{text}`: expected YYYY-MM-DD or Unix seconds");
+    };
+    let (y, m, d): (i64, i64, i64) = (y.parse()?, m.parse()?, d.parse()?);
+    if !(1..=12).contains(&m) || !(1..=31).contains(&d) {
+        bail!("--until `{text}`: month or day out of range");
+    }
+    let y2 = if m <= 2 { y - 1 } else { y };
+    let era = y2.div_euclid(400);
+    let yoe = y2 - era * 400;
+    let doy = (153 * ((m + 9) % 12) + 2) / 5 + d - 1;
+    let days = era * 146_097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719_468;
+    u64::try_from(days * 86_400 + 86_399).context("--until is before 1970")
+}
+
+/// Open every chain of the store for reading.
+pub fn open_readers(store: &Store) -> anyhow::Result<BTreeMap<Chain, ChainReader>> {
+    let mut readers = BTreeMap::new();
+    for chain in store.chains()? {
+        readers.insert(chain, store.reader(chain)?);
+    }
+    if readers.is_empty() {
+        bail!("the store at {} holds no chains yet", store.dir().display());
+    }
+    Ok(readers)
+}
+
+pub fn run(global: &Global, args: TraceArgs) -> anyhow::Result<()> {
+    let store = Store::open(&global.data_dir)?;
+    let readers = open_readers(&store)?;
+    let policy: Policy = args.policy.parse()?;
+    let mut seeds = Vec::new();
+    for text in &args.seed {
+        let mut seed: Seed = text.parse()?;
+        seed.asset = args.asset.clone();
+        if let Some(amount) = &args.amount {
+            let reader = readers
+                .get(&seed.chain)
+                .with_context(|| format!("the store has no data for {}", seed.chain))?;
+            let decimals = match &args.asset {
+                None => seed.chain.native_decimals(),
+                Some(selector) => reader
+                    .assets()
+                    .iter()
+                    .find(|a| {
+                        a.symbol.eq_ignore_ascii_case(selector)
+                            || a.contract()
+                                .is_some_and(|c| c.to_string().eq_ignore_ascii_case(selector))
+                    })
+                    .map_or(seed.chain.native_decimals(), |a| a.decimals),
+            };
+            seed.amount = Some(Amount::from_units(amount, decimals).context("--amount")?);
+        }
+        seeds.push(seed);
+    }
+    let request = TraceRequest {
+        seeds,
+        policy,
+        max_hops: args.max_hops,
+        min_value: args.min_value.clone(),
+        until: args.until.as_deref().map(parse_until).transpose()?,
+        backward: args.backward,
+        budget: args.budget,
+    };
+    let labels = LabelStore::open(store.dir())?;
+    let report = chaintrail_trace::trace(&readers, &labels, &Prices::bundled(), &request)?;
+    let format = match (args.format, global.format) {
+        (Some(f), _) => f,
+        (None, Some(Format::Json)) => TraceFormat::Json,
+        (None, Some(Format::Csv)) => TraceFormat::Csv,
+        _ => TraceFormat::Table,
+    };
+    match format {
+        TraceFormat::Dot => print!("{}", chaintrail_trace::graph::to_dot(&report)),
+        TraceFormat::Gexf => print!("{}", chaintrail_trace::graph::to_gexf(&report)),
+        TraceFormat::Json => emit(Format::Json, &report, &[])?,
+        TraceFormat::Table => emit(Format::Table, &report, &report_tables(&report, 3))?,
+        TraceFormat::Csv => emit(Format::Csv, &report, &report_tables(&report, 0)[1..2])?,
+    }
+    Ok(())
+}
+
+fn usd(value: Option<f64>) -> String {
+    value.map_or_else(|| "-".to_string(), |v| format!("${v:.0}"))
+}
+
+/// Tables a person reads: what was seeded, where it went by entity, the endpoints, and the
+/// paths of the `paths` largest endpoints.
+pub fn report_tables(report: &TraceReport, paths: usize) -> Vec<Table> {
+    let mut seeded = Table::new(&["chain", "asset", "amount", "usd"]).titled(format!(
+        "Traced with policy {} (max {} hops, dust < {})",
+        report.policy, report.max_hops, report.min_value
+    ));
+    for v in &report.seeded {
+        seeded.row(vec![
+            v.chain.to_string(),
+            v.asset.clone(),
+            v.units.clone(),
+            usd(v.usd),
+        ]);
+    }
+    let mut endpoints = Table::new(&[
+        "kind",
+        "entity",
+        "category",
+        "chain",
+        "address",
+        "amount",
+        "asset",
+        "usd",
+        "hops",
+        "confidence",
+        "tx",
+    ])
+    .titled("Where it went");
+    for e in &report.endpoints {
+        endpoints.row(vec![
+            format!("{:?}", e.kind).to_lowercase(),
+            e.entity.clone().unwrap_or_else(|| "-".into()),
+            e.category.clone().unwrap_or_else(|| "-".into()),
+            e.chain.to_string(),
+            e.address.clone().unwrap_or_else(|| "-".into()),
+            e.value.units.clone(),
+            e.value.asset.clone(),
+            usd(e.value.usd),
+            e.hops.to_string(),
+            format!("{:.2}", e.confidence),
+            e.tx.clone(),
+        ]);
+    }
+    let mut entities =
+        Table::new(&["entity", "category", "kind", "amounts", "usd"]).titled("By entity");
+    for t in &report.by_entity {
+        entities.row(vec![
+            t.entity.clone(),
+            t.category.clone(),
+            format!("{:?}", t.kind).to_lowercase(),
+            t.values
+                .iter()
+                .map(|v| format!("{} {}", v.units, v.asset))
+                .collect::<Vec<_>>()
+                .join(" + "),
+            usd(t.usd),
+        ]);
+    }
+    let mut tables = vec![seeded, endpoints, entities];
+    let interesting = report
+        .endpoints
+        .iter()
+        .filter(|e| matches!(e.kind, EndpointKind::Service | EndpointKind::Entered))
+        .take(paths);
+    for e in interesting {
+        let mut path = Table::new(&["hop", "tx", "from", "to", "amount", "rule"]).titled(format!(
+            "Path to {} ({} {})",
+            e.entity
+                .clone()
+                .unwrap_or_else(|| e.address.clone().unwrap_or_default()),
+            e.value.units,
+            e.value.asset
+        ));
+        for step in &e.path {
+            path.row(vec![
+                step.hop.to_string(),
+                step.tx.clone(),
+                step.from.clone().unwrap_or_else(|| "-".into()),
+                step.to.clone().unwrap_or_else(|| "-".into()),
+                format!("{} {}", step.value.units, step.value.asset),
+                step.rule.clone(),
+            ]);
+        }
+        tables.push(path);
+    }
+    let s = &report.stats;
+    let mut stats =
+        Table::new(&["events", "holders", "edges", "ms", "budget exhausted"]).titled("Work");
+    stats.row(vec![
+        s.events.to_string(),
+        s.holders.to_string(),
+        s.edges.to_string(),
+        s.elapsed_ms.to_string(),
+        s.budget_exhausted.to_string(),
+    ]);
+    tables.push(stats);
+    tables
+}
