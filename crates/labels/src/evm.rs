@@ -184,6 +184,15 @@ pub fn read_explorer_labels(
     Ok((labels, report))
 }
 
+/// (address, name, category, (confidence, level), details) of one label from a Forta row.
+type FortaRow<'a> = (
+    &'a str,
+    String,
+    Category,
+    (u8, &'static str),
+    BTreeMap<String, String>,
+);
+
 /// Import one of Forta's labelled-dataset CSVs, recognised by its header:
 /// `banned_address,wallet_tag,data_source`, `address,etherscan_tag,etherscan_labels,is_contract`,
 /// or the malicious-smart-contracts layout (`contract_address,contract_tag,contract_creator,…`).
@@ -265,8 +274,7 @@ pub fn read_forta(path: &Path, chain: Option<Chain>) -> Result<(Vec<Label>, Impo
         };
         let line = record.position().map_or(0, |p| p.line());
         let get = |i: Option<usize>| i.and_then(|i| record.get(i)).map(str::trim).unwrap_or("");
-        let mut rows: Vec<(&str, String, Category, (u8, &str), BTreeMap<String, String>)> =
-            Vec::new();
+        let mut rows: Vec<FortaRow<'_>> = Vec::new();
         match layout {
             Layout::Banned(a, tag, source) => {
                 let src = get(source);

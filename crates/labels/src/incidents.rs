@@ -267,7 +267,7 @@ fn parse_scaled(number: &str, suffix: &str) -> Option<u64> {
         _ => return None,
     };
     let usd = (value * scale).round();
-    (usd.is_finite() && usd >= 0.0 && usd < 1e15).then_some(usd as u64)
+    (0.0..1e15).contains(&usd).then_some(usd as u64)
 }
 
 /// Read a USD amount from free text: `$24k`, `~$5.87M`, `$900 million`, `(~$41.2K USD)`,
@@ -798,7 +798,7 @@ fn usd(v: u64) -> String {
     let s = v.to_string();
     let mut out = String::new();
     for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);

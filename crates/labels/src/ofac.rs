@@ -333,16 +333,11 @@ fn read_sdn_xml<R: BufRead>(
                     }
                     _ => {}
                 }
-                if is_empty {
-                    // An empty element has no text and no children: nothing to close but the
-                    // states opened above that expect an end.
-                    if el == El::DistinctParty {
-                        if let Some(p) = party.take() {
-                            parties.push(p);
-                        }
-                    }
-                } else {
+                if !is_empty {
                     stack.push(el);
+                } else if el == El::DistinctParty {
+                    // An empty party has no addresses: nothing to keep.
+                    party = None;
                 }
             }
             Event::Text(ref t) => text.push_str(&t.xml10_content()),

@@ -104,10 +104,15 @@ pub struct LookupBench {
     pub mean_ns: u64,
 }
 
+/// Strongest first: OFAC sanctions in force, then other current `sanctioned` labels, then
+/// the other current labels, then expired ones (delisted OFAC entries); within a tier by
+/// confidence, category risk, source and name.
 fn strength(a: &Label, b: &Label) -> Ordering {
     let tier = |l: &Label| {
         if l.is_active_sanction() {
             0
+        } else if l.valid_to.is_some() {
+            3
         } else if l.category == Category::Sanctioned {
             1
         } else {
@@ -120,7 +125,7 @@ fn strength(a: &Label, b: &Label) -> Ordering {
         .then(a.category.cmp(&b.category))
         .then(a.source.cmp(&b.source))
         .then(a.name.cmp(&b.name))
-        .then(a.valid_to.cmp(&b.valid_to).reverse())
+        .then(b.valid_to.cmp(&a.valid_to))
 }
 
 pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
@@ -436,8 +441,9 @@ impl LabelStore {
         ids
     }
 
-    /// All labels of an address (any chain, any validity), strongest first: sanctioned first,
-    /// then by confidence, then by category risk.
+    /// All labels of an address (any chain, any validity), strongest first: OFAC sanctions in
+    /// force, other `sanctioned` labels, other current labels by confidence and category risk,
+    /// then expired labels (delisted OFAC entries).
     pub fn lookup(&self, query: &str) -> Vec<&Label> {
         self.matches(query)
             .into_iter()
@@ -447,10 +453,14 @@ impl LabelStore {
 
     /// The labels that hold on `date` (`valid_from <= date < valid_to`), strongest first.
     pub fn lookup_at(&self, query: &str, date: Date) -> Vec<&Label> {
-        self.lookup(query)
+        let mut labels: Vec<&Label> = self
+            .lookup(query)
             .into_iter()
             .filter(|l| l.valid_on(date))
-            .collect()
+            .collect();
+        // A sanction in force on that date ranks first, even if it has been lifted since.
+        labels.sort_by_key(|l| l.source != Source::Ofac);
+        labels
     }
 
     /// `labels show`: the address's labels (at a date, or all), sanction status, categories.
@@ -477,10 +487,13 @@ impl LabelStore {
                 .filter(|to| at.is_none_or(|d| *to <= d))
                 .max()
         };
-        let shown: Vec<(&Label, bool)> = all
+        let mut shown: Vec<(&Label, bool)> = all
             .into_iter()
             .filter(|(l, _)| at.is_none_or(|d| l.valid_on(d)))
             .collect();
+        if at.is_some() {
+            shown.sort_by_key(|(l, _)| l.source != Source::Ofac);
+        }
         let mut categories: Vec<Category> = shown
             .iter()
             .flat_map(|(l, _)| l.categories.iter().copied())

@@ -34,18 +34,27 @@ fn persists_atomically_and_ranks_sanctions_first() {
     let again = LabelStore::open(dir.path()).expect("reopen");
     assert_eq!(again.labels().len(), store.labels().len());
     assert_eq!(again.stats(), store.stats());
-    // Tornado 0.1 ETH pool: OFAC (delisted), GraphSense, Tornado docs labels.
+    // Tornado 0.1 ETH pool: GraphSense (60) and Tornado docs (50) mixer labels, then the
+    // delisted OFAC label (expired labels rank last).
     let pool = "0x12D66f87A04A9E220743712cE6d9bB1B5616B8Fc";
     let labels = again.lookup(pool);
-    assert_eq!(labels[0].source, Source::Ofac);
-    assert_eq!(labels[0].category, Category::Sanctioned);
-    assert!(labels[1..].iter().all(|l| l.category == Category::Mixer));
-    assert!(
-        labels
-            .windows(2)
-            .skip(1)
-            .all(|w| w[0].confidence >= w[1].confidence)
+    assert_eq!(labels.len(), 3);
+    assert_eq!(
+        (labels[0].source, labels[0].confidence),
+        (Source::Graphsense, 60)
     );
+    assert_eq!(
+        (labels[1].source, labels[1].category),
+        (Source::TornadoCash, Category::Mixer)
+    );
+    assert_eq!(
+        (labels[2].source, labels[2].category),
+        (Source::Ofac, Category::Sanctioned)
+    );
+    assert!(labels[2].valid_to.is_some());
+    // While it was listed, the sanction ranks first.
+    let listed: Date = "2025-03-04".parse().expect("date");
+    assert_eq!(again.lookup_at(pool, listed)[0].source, Source::Ofac);
     let at: Date = "2025-12-01".parse().expect("date");
     assert!(
         again
