@@ -7,7 +7,7 @@ use anyhow::Context;
 use chaintrail_labels::LabelStore;
 use chaintrail_sim::{SimConfig, SimSummary};
 use chaintrail_store::Store;
-use chaintrail_trace::{Policy, Prices, Seed, SeedSpec, TraceReport, TraceRequest};
+use chaintrail_trace::{Policy, TraceReport, TraceRequest};
 use clap::Args;
 use indicatif::ProgressBar;
 use serde::Serialize;
@@ -90,20 +90,6 @@ struct DemoOutput {
     heists: Vec<HeistOutcome>,
 }
 
-/// Seeds of a heist: its exploit transactions.
-pub fn heist_seeds(truth: &chaintrail_sim::HeistTruth) -> Vec<Seed> {
-    truth
-        .exploit_txs
-        .iter()
-        .map(|tx| Seed {
-            chain: truth.victim_address.chain,
-            spec: SeedSpec::Tx(*tx),
-            amount: None,
-            asset: None,
-        })
-        .collect()
-}
-
 pub fn demo(global: &Global, args: DemoArgs) -> anyhow::Result<()> {
     let started = Instant::now();
     let dir = &global.data_dir;
@@ -123,14 +109,12 @@ pub fn demo(global: &Global, args: DemoArgs) -> anyhow::Result<()> {
     tracing::info!(labels = imported.imported, "labels loaded");
     bar.set_message("tracing the heists");
     let readers = open_readers(&store)?;
-    let mut prices = Prices::bundled();
-    // The simulated staking token trades at par with ETH in the world's DEX pool.
-    prices.alias("STK", "ETH");
+    let prices = chaintrail_eval::world_prices();
     let policy: Policy = args.policy.parse()?;
     let mut heists = Vec::new();
     for heist in &summary.truth.heists {
         let request = TraceRequest {
-            seeds: heist_seeds(heist),
+            seeds: chaintrail_eval::heist_seeds(heist),
             policy,
             ..TraceRequest::default()
         };
@@ -172,5 +156,71 @@ pub fn demo(global: &Global, args: DemoArgs) -> anyhow::Result<()> {
         global.format.or(args.format).unwrap_or(Format::Table),
         &output,
         &tables,
+    )
+}
+
+#[derive(Args)]
+pub struct EvalArgs {
+    /// Seed of the simulated world.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Approximate number of background account transfers.
+    #[arg(long, default_value_t = SimConfig::DEMO_SCALE)]
+    scale: u64,
+    /// Write the markdown table here (e.g. docs/accuracy.md).
+    #[arg(long)]
+    out: Option<PathBuf>,
+    #[arg(long, value_enum)]
+    format: Option<Format>,
+}
+
+/// `chaintrail eval`: every heist of a simulated world, under every policy, scored against its
+/// ground truth.
+pub fn eval(global: &Global, args: EvalArgs) -> anyhow::Result<()> {
+    let work = global.data_dir.join("eval-world");
+    if work.exists() {
+        std::fs::remove_dir_all(&work)
+            .with_context(|| format!("cannot clear {}", work.display()))?;
+    }
+    let bar = spinner("simulating, tracing and scoring");
+    let (evaluation, _) = chaintrail_eval::evaluate(args.seed, args.scale, &work)?;
+    bar.finish_and_clear();
+    std::fs::remove_dir_all(&work).with_context(|| format!("cannot remove {}", work.display()))?;
+    if let Some(out) = &args.out {
+        let command = format!(
+            "chaintrail eval --seed {} --scale {} --out {}",
+            args.seed,
+            args.scale,
+            out.display()
+        );
+        let text = chaintrail_eval::accuracy_markdown(&evaluation, &command);
+        let tmp = out.with_extension("md.tmp");
+        std::fs::write(&tmp, text).with_context(|| format!("cannot write {}", tmp.display()))?;
+        std::fs::rename(&tmp, out).with_context(|| format!("cannot write {}", out.display()))?;
+    }
+    let mut table = Table::new(&[
+        "heist",
+        "policy",
+        "recall",
+        "precision",
+        "entered mixer/bridge $",
+        "cut $",
+        "ms",
+    ]);
+    for s in &evaluation.scores {
+        table.row(vec![
+            s.heist.clone(),
+            s.policy.to_string(),
+            format!("{:.1}%", 100.0 * s.recall),
+            format!("{:.1}%", 100.0 * s.precision),
+            format!("{:.0}", s.entered_converters_usd),
+            format!("{:.0}", s.cut_usd),
+            s.trace_ms.to_string(),
+        ]);
+    }
+    emit(
+        global.format.or(args.format).unwrap_or(Format::Table),
+        &evaluation,
+        &[table],
     )
 }

@@ -60,6 +60,8 @@ enum Command {
     Export(commands::ExportArgs),
     /// Follow funds forward with an explicit taint policy; every amount with its path.
     Trace(trace::TraceArgs),
+    /// Score the tracer against a simulated world's ground truth (recall, precision per heist and policy).
+    Eval(demo::EvalArgs),
     /// Measure the store: append and scan throughput, bytes per record.
     Bench(bench::BenchArgs),
 }
@@ -96,6 +98,7 @@ fn main() -> ExitCode {
         Command::Tx(args) => commands::tx(&global, args),
         Command::Export(args) => commands::export(&global, args),
         Command::Trace(args) => trace::run(&global, args),
+        Command::Eval(args) => demo::eval(&global, args),
         Command::Bench(args) => bench::run(&global, args),
     };
     match result {
