@@ -639,56 +639,165 @@ struct Decoded {
     txs: Vec<UtxoTx>,
 }
 
+/// The best chain of a blocks directory, numbered, ready to decode.
+pub struct BestChain {
+    /// The blocks directory actually read.
+    pub dir: PathBuf,
+    index: BlockIndex,
+    key: XorKey,
+    network: BitcoinNetwork,
+    /// Root first.
+    hashes: Vec<BlockHash>,
+    /// Height of the root: 0 at genesis, else its BIP34 height.
+    pub root_height: u64,
+}
+
+impl BestChain {
+    /// Index `dir` (or a data directory holding `blocks/`) and choose its best chain.
+    pub fn open(dir: &Path, network: BitcoinNetwork) -> Result<BestChain, BitcoinError> {
+        let (dir, files) = block_files(dir)?;
+        let key = XorKey::read_from_dir(&dir)?;
+        let index = BlockIndex::build(files, &key, network)?;
+        let hashes = index.best_chain(network);
+        tracing::info!(
+            blocks = index.len(),
+            best_chain = hashes.len(),
+            stale = index.len() - hashes.len(),
+            duplicates = index.duplicates,
+            "indexed block files"
+        );
+        let Some(root) = hashes.first().copied() else {
+            return Err(BitcoinError::Chain {
+                path: dir,
+                reason: "the block files hold no blocks".to_string(),
+            });
+        };
+        let root_height = if genesis_hashes(network).contains(&root) {
+            0
+        } else {
+            let mut reader = BlockReader {
+                index: &index,
+                key,
+                open: HashMap::new(),
+            };
+            let (block, entry) = reader.read(&root)?;
+            block
+                .bip34_block_height()
+                .map_err(|e| BitcoinError::CorruptBlock {
+                    path: index.files[entry.file as usize].clone(),
+                    offset: entry.offset,
+                    block: root.to_string(),
+                    reason: format!(
+                        "the files do not start at the genesis block, and this first block of \
+                         the best chain carries no BIP34 height to number the chain from ({e})"
+                    ),
+                })?
+        };
+        Ok(BestChain {
+            dir,
+            index,
+            key,
+            network,
+            hashes,
+            root_height,
+        })
+    }
+
+    /// Blocks on the best chain.
+    pub fn len(&self) -> usize {
+        self.hashes.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.hashes.is_empty()
+    }
+
+    /// Blocks in the files that are not on the best chain (stale forks, orphans).
+    pub fn stale(&self) -> usize {
+        self.index.len() - self.hashes.len()
+    }
+
+    /// Serialized bytes of the best chain's blocks from position `start` on.
+    pub fn bytes_from(&self, start: usize) -> u64 {
+        self.hashes[start.min(self.hashes.len())..]
+            .iter()
+            .filter_map(|h| self.index.location(h))
+            .map(|e| u64::from(e.len))
+            .sum()
+    }
+
+    /// Decode the blocks from position `start` in height order, handing each to `sink` until
+    /// it returns `false`. Stops after the first error, which it hands over too.
+    fn decode_from(
+        &self,
+        start: usize,
+        mut sink: impl FnMut(Result<Decoded, BitcoinError>) -> bool,
+    ) {
+        let mut reader = BlockReader {
+            index: &self.index,
+            key: self.key,
+            open: HashMap::new(),
+        };
+        let first_height = self.root_height + start as u64;
+        for (i, hash) in self.hashes.iter().enumerate().skip(start) {
+            let height = first_height + (i - start) as u64;
+            let decoded = reader.read(hash).and_then(|(block, entry)| {
+                let txs = block_txs(&block, height, self.network).map_err(|reason| {
+                    BitcoinError::CorruptBlock {
+                        path: self.index.files[entry.file as usize].clone(),
+                        offset: entry.offset,
+                        block: format!("{hash} (height {height})"),
+                        reason,
+                    }
+                })?;
+                Ok(Decoded {
+                    height,
+                    hash: *hash,
+                    bytes: u64::from(entry.len),
+                    txs,
+                })
+            });
+            let failed = decoded.is_err();
+            if !sink(decoded) || failed {
+                return;
+            }
+        }
+    }
+
+    /// Decode the whole best chain without a store, calling `each(height, transactions)` in
+    /// height order (for tools and benchmarks that only parse).
+    pub fn for_each_block(
+        &self,
+        mut each: impl FnMut(u64, Vec<UtxoTx>),
+    ) -> Result<(), BitcoinError> {
+        let mut outcome = Ok(());
+        self.decode_from(0, |decoded| match decoded {
+            Ok(d) => {
+                each(d.height, d.txs);
+                true
+            }
+            Err(e) => {
+                outcome = Err(e);
+                false
+            }
+        });
+        outcome
+    }
+}
+
 /// Ingest the best chain found in Bitcoin Core's blocks directory `dir` (or a data directory
 /// holding `blocks/`). Resumes after the last complete block of an earlier run of the same
 /// directory; commits at block boundaries only (every `options.checkpoint_every` transactions),
-/// and on a decode error commits the blocks before it and names the file and offset.
+/// and on a decode error keeps the blocks before it and names the file and offset.
 pub fn ingest_blocks_dir(
     store: &Store,
     dir: &Path,
     network: BitcoinNetwork,
     options: &ImportOptions<'_>,
 ) -> Result<ImportReport, BitcoinError> {
-    let (dir, files) = block_files(dir)?;
-    let key = XorKey::read_from_dir(&dir)?;
-    let index = BlockIndex::build(files, &key, network)?;
-    let chain_hashes = index.best_chain(network);
-    let stale = index.len() - chain_hashes.len();
-    tracing::info!(
-        blocks = index.len(),
-        best_chain = chain_hashes.len(),
-        stale,
-        duplicates = index.duplicates,
-        "indexed block files"
-    );
-    let mut reader = BlockReader {
-        index: &index,
-        key,
-        open: HashMap::new(),
-    };
-    let Some(root) = chain_hashes.first() else {
-        return Err(BitcoinError::Chain {
-            path: dir,
-            reason: "the block files hold no blocks".to_string(),
-        });
-    };
-    let root_height = if genesis_hashes(network).contains(root) {
-        0
-    } else {
-        let (block, entry) = reader.read(root)?;
-        block
-            .bip34_block_height()
-            .map_err(|e| BitcoinError::CorruptBlock {
-                path: index.files[entry.file as usize].clone(),
-                offset: entry.offset,
-                block: root.to_string(),
-                reason: format!(
-                    "the files do not start at the genesis block, and this first block of the \
-                     best chain carries no BIP34 height to number the chain from ({e})"
-                ),
-            })?
-    };
-
+    let best = BestChain::open(dir, network)?;
+    let dir = best.dir.clone();
+    let root_height = best.root_height;
     let chain = Chain::Bitcoin(network);
     let mut writer = store.writer(chain)?;
     let canonical = dir.canonicalize().map_err(|source| BitcoinError::Io {
@@ -706,9 +815,9 @@ pub fn ingest_blocks_dir(
             .height
             .checked_sub(root_height)
             .and_then(|i| usize::try_from(i).ok())
-            .filter(|&i| i < chain_hashes.len());
+            .filter(|&i| i < best.len());
         match at {
-            Some(i) if chain_hashes[i].to_string() == saved.hash => start = i + 1,
+            Some(i) if best.hashes[i].to_string() == saved.hash => start = i + 1,
             _ => {
                 return Err(BitcoinError::Diverged(format!(
                     "the store holds {} up to block {} ({}), which is not on the best chain of \
@@ -722,12 +831,7 @@ pub fn ingest_blocks_dir(
             }
         }
     }
-    let todo = &chain_hashes[start..];
-    let total_bytes: u64 = todo
-        .iter()
-        .filter_map(|h| index.location(h))
-        .map(|e| u64::from(e.len))
-        .sum();
+    let total_bytes = best.bytes_from(start);
 
     let mut txs_read = 0u64;
     let mut since_checkpoint = 0u64;
@@ -735,32 +839,8 @@ pub fn ingest_blocks_dir(
     let mut last: Option<BlkCursor> = saved;
     let outcome: Result<(), BitcoinError> = std::thread::scope(|scope| {
         let (send, receive) = mpsc::sync_channel::<Result<Decoded, BitcoinError>>(16);
-        let first_height = root_height + start as u64;
-        scope.spawn(move || {
-            for (i, hash) in todo.iter().enumerate() {
-                let height = first_height + i as u64;
-                let decoded = reader.read(hash).and_then(|(block, entry)| {
-                    let txs = block_txs(&block, height, network).map_err(|reason| {
-                        BitcoinError::CorruptBlock {
-                            path: reader.index.files[entry.file as usize].clone(),
-                            offset: entry.offset,
-                            block: format!("{hash} (height {height})"),
-                            reason,
-                        }
-                    })?;
-                    Ok(Decoded {
-                        height,
-                        hash: *hash,
-                        bytes: u64::from(entry.len),
-                        txs,
-                    })
-                });
-                let failed = decoded.is_err();
-                if send.send(decoded).is_err() || failed {
-                    return;
-                }
-            }
-        });
+        let best = &best;
+        scope.spawn(move || best.decode_from(start, |decoded| send.send(decoded).is_ok()));
         for decoded in receive {
             let decoded = decoded?;
             for tx in &decoded.txs {
@@ -782,10 +862,9 @@ pub fn ingest_blocks_dir(
         Ok(())
     });
     if let Err(err) = outcome {
-        // A source error leaves whole blocks behind it: keep them. A store error may have left
-        // part of a transaction, which must not be committed.
+        // A source error leaves whole blocks behind it: keep them, indexed, so that the store
+        // stays readable. A store error may have left part of a transaction: commit nothing.
         if !matches!(err, BitcoinError::Store(_)) {
-            // Keep the complete blocks, indexed, so the store stays readable.
             writer.finish(&cursor_key, cursor_value(last.as_ref()))?;
         }
         return Err(err);

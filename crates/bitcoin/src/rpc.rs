@@ -791,8 +791,8 @@ pub fn ingest_rpc(
         Ok(())
     });
     if let Err(err) = outcome {
+        // Keep the complete blocks, indexed; after a store error commit nothing.
         if !matches!(err, BitcoinError::Store(_)) {
-            // Keep the complete blocks, indexed, so the store stays readable.
             writer.finish(&cursor_key, cursor_value(last.as_ref()))?;
         }
         return Err(err);
