@@ -136,7 +136,9 @@ impl RpcClient {
         if calls.is_empty() {
             return Ok(Vec::new());
         }
-        let first_id = self.next_id.fetch_add(calls.len() as u64, Ordering::Relaxed);
+        let first_id = self
+            .next_id
+            .fetch_add(calls.len() as u64, Ordering::Relaxed);
         let body: Vec<Value> = calls
             .iter()
             .enumerate()

@@ -85,7 +85,7 @@ impl EtlTable {
 pub enum EtlRecord {
     Block(EvmBlock),
     /// A transaction, with its receipt when the table has ethereum-etl's `receipt_*` columns.
-    Transaction(EvmTransaction, Option<EvmReceipt>),
+    Transaction(Box<EvmTransaction>, Option<Box<EvmReceipt>>),
     Receipt(EvmReceipt),
     Log(EvmLog),
     TokenTransfer(crate::events::TokenTransfer),
@@ -166,7 +166,10 @@ fn ctx<T>(column: &str, result: Result<T, String>) -> Result<T, String> {
 
 fn u64_of(row: &dyn Row, column: &str) -> Result<u64, String> {
     let wide = ctx(column, u256_text(&req(row, column)?))?;
-    ctx(column, u64::try_from(wide).map_err(|_| format!("{wide} does not fit in 64 bits")))
+    ctx(
+        column,
+        u64::try_from(wide).map_err(|_| format!("{wide} does not fit in 64 bits")),
+    )
 }
 
 fn opt_u64(row: &dyn Row, column: &str) -> Result<Option<u64>, String> {
@@ -300,7 +303,7 @@ fn parse_row(table: EtlTable, row: &dyn Row) -> Result<EtlRecord, String> {
                     logs: Vec::new(),
                 }),
             };
-            EtlRecord::Transaction(tx, receipt)
+            EtlRecord::Transaction(Box::new(tx), receipt.map(Box::new))
         }
         EtlTable::Receipts => EtlRecord::Receipt(EvmReceipt {
             transaction_hash: b256_of(row, "transaction_hash")?,
@@ -413,8 +416,8 @@ pub fn parse_etl_json(table: EtlTable, data: &[u8]) -> Result<Vec<EtlRecord>, (u
         if text.trim().is_empty() {
             continue;
         }
-        let fields: HashMap<String, &RawValue> = serde_json::from_str(text)
-            .map_err(|e| (line_no, format!("not a JSON object: {e}")))?;
+        let fields: HashMap<String, &RawValue> =
+            serde_json::from_str(text).map_err(|e| (line_no, format!("not a JSON object: {e}")))?;
         out.push(parse_row(table, &JsonRow(fields)).map_err(|e| (line_no, e))?);
     }
     Ok(out)
@@ -497,7 +500,11 @@ impl Importer for EthereumEtl {
     }
 }
 
-fn import(store: &Store, dir: &Path, options: &ImportOptions<'_>) -> Result<ImportReport, ImportError> {
+fn import(
+    store: &Store,
+    dir: &Path,
+    options: &ImportOptions<'_>,
+) -> Result<ImportReport, ImportError> {
     let read_err = |path: &Path| {
         let path = path.to_path_buf();
         move |source| ImportError::Read { path, source }
@@ -558,10 +565,18 @@ fn import(store: &Store, dir: &Path, options: &ImportOptions<'_>) -> Result<Impo
                     blocks.entry(number).or_default().block = Some(b);
                 }
                 EtlRecord::Transaction(tx, receipt) => {
-                    blocks.entry(tx.block_number).or_default().txs.push((tx, receipt));
+                    blocks
+                        .entry(tx.block_number)
+                        .or_default()
+                        .txs
+                        .push((*tx, receipt.map(|r| *r)));
                 }
                 EtlRecord::Receipt(r) => {
-                    blocks.entry(r.block_number).or_default().receipts.insert(r.transaction_hash, r);
+                    blocks
+                        .entry(r.block_number)
+                        .or_default()
+                        .receipts
+                        .insert(r.transaction_hash, r);
                 }
                 EtlRecord::Log(l) => blocks.entry(l.block_number).or_default().logs.push(l),
                 EtlRecord::TokenTransfer(t) => {
@@ -582,11 +597,16 @@ fn import(store: &Store, dir: &Path, options: &ImportOptions<'_>) -> Result<Impo
     writer.register_asset(&Asset::native(chain))?;
     for (address, symbol, decimals) in tokens {
         if let Some(decimals) = decimals {
-            writer.register_asset(&Asset::token(chain, crate::events::evm(address), &symbol, decimals))?;
+            writer.register_asset(&Asset::token(
+                chain,
+                crate::events::evm(address),
+                &symbol,
+                decimals,
+            ))?;
         }
     }
-    let mut events =
-        EventFiles::open(events_dir(store, chain), writer.cursor(EVENTS_CURSOR)).map_err(ImportError::from)?;
+    let mut events = EventFiles::open(events_dir(store, chain), writer.cursor(EVENTS_CURSOR))
+        .map_err(ImportError::from)?;
     let canonical = dir.canonicalize().map_err(read_err(dir))?;
     let key = format!("ethereum-etl:{}", canonical.display());
     let saved = writer
@@ -603,9 +623,10 @@ fn import(store: &Store, dir: &Path, options: &ImportOptions<'_>) -> Result<Impo
     let mut next_block = start;
     for (number, parts) in blocks.range_mut(start..) {
         let number = *number;
-        let bundle = assemble(number, std::mem::take(parts), with_traces)
+        let bundle = assemble(std::mem::take(parts), with_traces)
             .map_err(|message| block_err(dir, number, message))?;
-        let flows = block_flows(&rules, &bundle).map_err(|message| block_err(dir, number, message))?;
+        let flows =
+            block_flows(&rules, &bundle).map_err(|message| block_err(dir, number, message))?;
         for (tx, tx_events) in flows.txs.iter().zip(flows.events) {
             if writer.append_account_tx(tx)? {
                 txs_read += 1;
@@ -616,12 +637,26 @@ fn import(store: &Store, dir: &Path, options: &ImportOptions<'_>) -> Result<Impo
         done += 1;
         next_block = number + 1;
         if since >= options.checkpoint_every {
-            checkpoint(&mut writer, &mut events, &mut batch, &key, next_block, source_bytes)?;
+            checkpoint(
+                &mut writer,
+                &mut events,
+                &mut batch,
+                &key,
+                next_block,
+                source_bytes,
+            )?;
             (options.on_progress)(done, total);
             since = 0;
         }
     }
-    checkpoint(&mut writer, &mut events, &mut batch, &key, next_block, source_bytes)?;
+    checkpoint(
+        &mut writer,
+        &mut events,
+        &mut batch,
+        &key,
+        next_block,
+        source_bytes,
+    )?;
     let totals = writer.finish(&key, cursor_value(next_block, source_bytes))?;
     (options.on_progress)(total, total);
     Ok(ImportReport {
@@ -662,7 +697,7 @@ fn checkpoint(
 }
 
 /// Join one block's rows into a bundle.
-fn assemble(number: u64, parts: Parts, with_traces: bool) -> Result<BlockBundle, String> {
+fn assemble(parts: Parts, with_traces: bool) -> Result<BlockBundle, String> {
     let Parts {
         block,
         mut txs,
@@ -671,10 +706,17 @@ fn assemble(number: u64, parts: Parts, with_traces: bool) -> Result<BlockBundle,
         transfers,
         mut traces,
     } = parts;
-    let mut block = block.ok_or("the blocks table lacks this block, but other tables have rows for it")?;
+    let mut block =
+        block.ok_or("the blocks table lacks this block, but other tables have rows for it")?;
     txs.sort_by_key(|(tx, _)| tx.transaction_index);
-    let index_of: HashMap<B256, u64> = txs.iter().map(|(tx, _)| (tx.hash, tx.transaction_index)).collect();
-    let hash_of: HashMap<u64, B256> = txs.iter().map(|(tx, _)| (tx.transaction_index, tx.hash)).collect();
+    let index_of: HashMap<B256, u64> = txs
+        .iter()
+        .map(|(tx, _)| (tx.hash, tx.transaction_index))
+        .collect();
+    let hash_of: HashMap<u64, B256> = txs
+        .iter()
+        .map(|(tx, _)| (tx.transaction_index, tx.hash))
+        .collect();
     let mut ordered = Vec::with_capacity(txs.len());
     let mut transactions = Vec::with_capacity(txs.len());
     for (tx, inline) in txs {
@@ -688,7 +730,11 @@ fn assemble(number: u64, parts: Parts, with_traces: bool) -> Result<BlockBundle,
         ordered.push(receipt);
         transactions.push(tx);
     }
-    let position: HashMap<B256, usize> = transactions.iter().enumerate().map(|(i, t)| (t.hash, i)).collect();
+    let position: HashMap<B256, usize> = transactions
+        .iter()
+        .enumerate()
+        .map(|(i, t)| (t.hash, i))
+        .collect();
     let mut all_logs = logs;
     for t in &transfers {
         let index = index_of.get(&t.transaction_hash).copied().unwrap_or(0);
@@ -696,21 +742,28 @@ fn assemble(number: u64, parts: Parts, with_traces: bool) -> Result<BlockBundle,
     }
     all_logs.sort_by_key(|l| l.log_index);
     for log in all_logs {
-        let i = position
-            .get(&log.transaction_hash)
-            .ok_or_else(|| format!("log {} names transaction {}, which is not in this block", log.log_index, log.transaction_hash))?;
+        let i = position.get(&log.transaction_hash).ok_or_else(|| {
+            format!(
+                "log {} names transaction {}, which is not in this block",
+                log.log_index, log.transaction_hash
+            )
+        })?;
         ordered[*i].logs.push(log);
     }
     for trace in &mut traces {
         if trace.transaction_hash.is_none()
-            && matches!(trace.trace_type, TraceType::Call | TraceType::Create | TraceType::Suicide)
+            && matches!(
+                trace.trace_type,
+                TraceType::Call | TraceType::Create | TraceType::Suicide
+            )
         {
-            trace.transaction_hash = trace.transaction_index.and_then(|i| hash_of.get(&i).copied());
+            trace.transaction_hash = trace
+                .transaction_index
+                .and_then(|i| hash_of.get(&i).copied());
         }
     }
     propagate_trace_status(&mut traces);
     block.transactions = transactions;
-    let _ = number;
     Ok(BlockBundle {
         block,
         receipts: ordered,

@@ -316,11 +316,7 @@ pub(crate) const EVENTS_CURSOR: &str = "evm-events";
 
 /// The events directory of a chain in a store.
 pub fn events_dir(store: &Store, chain: Chain) -> PathBuf {
-    store
-        .dir()
-        .join("chains")
-        .join(chain.name())
-        .join("events")
+    store.dir().join("chains").join(chain.name()).join("events")
 }
 
 /// Append-only writer of the events files of one chain (see the module docs).
@@ -341,7 +337,10 @@ fn io(path: &Path, action: &'static str) -> impl FnOnce(std::io::Error) -> EvmEr
 
 impl EventFiles {
     /// Open the files, cutting off whatever was written after the committed lengths.
-    pub(crate) fn open(dir: PathBuf, committed: Option<&serde_json::Value>) -> Result<Self, EvmError> {
+    pub(crate) fn open(
+        dir: PathBuf,
+        committed: Option<&serde_json::Value>,
+    ) -> Result<Self, EvmError> {
         std::fs::create_dir_all(&dir).map_err(io(&dir, "create"))?;
         let lengths: [u64; 3] = committed
             .and_then(|v| serde_json::from_value(v.clone()).ok())
@@ -414,7 +413,11 @@ impl EventFiles {
     }
 }
 
-fn read_lines<T: for<'de> Deserialize<'de>>(store: &Store, chain: Chain, name: &str) -> Result<Vec<T>, EvmError> {
+fn read_lines<T: for<'de> Deserialize<'de>>(
+    store: &Store,
+    chain: Chain,
+    name: &str,
+) -> Result<Vec<T>, EvmError> {
     let path = events_dir(store, chain).join(name);
     let file = match File::open(&path) {
         Ok(file) => file,
@@ -425,7 +428,11 @@ fn read_lines<T: for<'de> Deserialize<'de>>(store: &Store, chain: Chain, name: &
     for (i, line) in BufReader::new(file).lines().enumerate() {
         let line = line.map_err(io(&path, "read"))?;
         let record = serde_json::from_str(&line).map_err(|e| {
-            EvmError::Input(format!("{}:{}: not an event record: {e}", path.display(), i + 1))
+            EvmError::Input(format!(
+                "{}:{}: not an event record: {e}",
+                path.display(),
+                i + 1
+            ))
         })?;
         out.push(record);
     }
@@ -443,6 +450,9 @@ pub fn read_mixer_events(store: &Store, chain: Chain) -> Result<Vec<MixerEvent>,
 }
 
 /// Every contract creation stored for `chain`, in ingestion order.
-pub fn read_contract_creations(store: &Store, chain: Chain) -> Result<Vec<ContractCreation>, EvmError> {
+pub fn read_contract_creations(
+    store: &Store,
+    chain: Chain,
+) -> Result<Vec<ContractCreation>, EvmError> {
     read_lines(store, chain, FILES[2])
 }

@@ -5,7 +5,9 @@
 use std::collections::HashSet;
 
 use alloy_primitives::{Address as EvmAddress, U256, keccak256};
-use chaintrail_core::{AccountTransfer, AccountTx, AssetKind, BlockRef, Chain, TransferKind, TxHash};
+use chaintrail_core::{
+    AccountTransfer, AccountTx, AssetKind, BlockRef, Chain, TransferKind, TxHash,
+};
 
 use crate::events::{
     ContractCreation, EventBatch, decode_protocol_event, decode_token_transfer, decode_wrap, evm,
@@ -121,19 +123,36 @@ pub fn block_flows(rules: &FlowRules, bundle: &BlockBundle) -> Result<BlockFlows
             ));
         }
         let tx_traces = traces.map(|_| by_tx.remove(&tx.hash).unwrap_or_default());
-        let (account_tx, events) = tx_flows(rules, at, block.miner, block.base_fee_per_gas, tx, receipt, tx_traces)?;
+        let (account_tx, events) = tx_flows(
+            rules,
+            at,
+            block.miner,
+            block.base_fee_per_gas,
+            tx,
+            receipt,
+            tx_traces,
+        )?;
         flows.txs.push(account_tx);
         flows.events.push(events);
     }
     for w in &block.withdrawals {
         let amount = U256::from(w.amount_gwei) * U256::from(GWEI);
         if !amount.is_zero() {
-            credits.push(transfer(None, Some(w.address), AssetKind::Native, amount, TransferKind::Mint, true));
+            credits.push(transfer(
+                None,
+                Some(w.address),
+                AssetKind::Native,
+                amount,
+                TransferKind::Mint,
+                true,
+            ));
         }
     }
     // Traces of transactions the block does not list would be silently lost: refuse them.
     if let Some(hash) = by_tx.keys().next() {
-        return Err(format!("traces name transaction {hash}, which the block does not contain"));
+        return Err(format!(
+            "traces name transaction {hash}, which the block does not contain"
+        ));
     }
     if !credits.is_empty() {
         flows.txs.push(AccountTx {
@@ -189,26 +208,55 @@ fn tx_flows(
     let price = receipt
         .effective_gas_price
         .or(tx.gas_price)
-        .ok_or_else(|| format!("transaction {}: no gas price in the transaction or its receipt", tx.hash))?;
+        .ok_or_else(|| {
+            format!(
+                "transaction {}: no gas price in the transaction or its receipt",
+                tx.hash
+            )
+        })?;
     let (burnt, tip) = match base_fee {
         Some(base) => {
             let tip_price = price.checked_sub(base).ok_or_else(|| {
-                format!("transaction {}: gas price {price} is below the base fee {base}", tx.hash)
+                format!(
+                    "transaction {}: gas price {price} is below the base fee {base}",
+                    tx.hash
+                )
             })?;
             (base * gas_used, tip_price * gas_used)
         }
         None => (U256::ZERO, price * gas_used),
     };
     if !tip.is_zero() {
-        transfers.push(transfer(Some(tx.from), Some(miner), AssetKind::Native, tip, TransferKind::Fee, true));
+        transfers.push(transfer(
+            Some(tx.from),
+            Some(miner),
+            AssetKind::Native,
+            tip,
+            TransferKind::Fee,
+            true,
+        ));
     }
     if !burnt.is_zero() {
-        transfers.push(transfer(Some(tx.from), None, AssetKind::Native, burnt, TransferKind::Burn, true));
+        transfers.push(transfer(
+            Some(tx.from),
+            None,
+            AssetKind::Native,
+            burnt,
+            TransferKind::Burn,
+            true,
+        ));
     }
     if let (Some(blob_gas), Some(blob_price)) = (receipt.blob_gas_used, receipt.blob_gas_price) {
         let blob_fee = U256::from(blob_gas) * blob_price;
         if !blob_fee.is_zero() {
-            transfers.push(transfer(Some(tx.from), None, AssetKind::Native, blob_fee, TransferKind::Burn, true));
+            transfers.push(transfer(
+                Some(tx.from),
+                None,
+                AssetKind::Native,
+                blob_fee,
+                TransferKind::Burn,
+                true,
+            ));
         }
     }
     let receipt_ok = receipt.status != Some(0);
@@ -231,7 +279,10 @@ fn tx_flows(
                 if trace.value.is_zero() || !trace.moves_value() || trace.from == trace.to {
                     continue;
                 }
-                if matches!(trace.trace_type, TraceType::Reward | TraceType::Genesis | TraceType::DaoFork) {
+                if matches!(
+                    trace.trace_type,
+                    TraceType::Reward | TraceType::Genesis | TraceType::DaoFork
+                ) {
                     continue;
                 }
                 let kind = if trace.trace_address.is_empty() {
@@ -239,7 +290,14 @@ fn tx_flows(
                 } else {
                     TransferKind::Internal
                 };
-                transfers.push(transfer(trace.from, trace.to, AssetKind::Native, trace.value, kind, success));
+                transfers.push(transfer(
+                    trace.from,
+                    trace.to,
+                    AssetKind::Native,
+                    trace.value,
+                    kind,
+                    success,
+                ));
             }
         }
         _ => {
@@ -258,7 +316,14 @@ fn tx_flows(
                 });
             }
             if !tx.value.is_zero() {
-                transfers.push(transfer(Some(tx.from), to, AssetKind::Native, tx.value, TransferKind::Native, receipt_ok));
+                transfers.push(transfer(
+                    Some(tx.from),
+                    to,
+                    AssetKind::Native,
+                    tx.value,
+                    TransferKind::Native,
+                    receipt_ok,
+                ));
             }
         }
     }
@@ -275,9 +340,23 @@ fn tx_flows(
             if let Some((wrap, account, amount)) = decode_wrap(log) {
                 let asset = AssetKind::Token(evm(log.address));
                 transfers.push(if wrap {
-                    transfer(None, Some(account), asset, amount, TransferKind::Mint, receipt_ok)
+                    transfer(
+                        None,
+                        Some(account),
+                        asset,
+                        amount,
+                        TransferKind::Mint,
+                        receipt_ok,
+                    )
                 } else {
-                    transfer(Some(account), None, asset, amount, TransferKind::Burn, receipt_ok)
+                    transfer(
+                        Some(account),
+                        None,
+                        asset,
+                        amount,
+                        TransferKind::Burn,
+                        receipt_ok,
+                    )
                 });
             }
         } else {

@@ -34,7 +34,9 @@ pub use etl::{EthereumEtl, parse_etl_csv, parse_etl_json};
 pub use rpc::{
     Fetcher, ReceiptSource, RpcConfig, RpcIngestReport, TraceSource, ingest_rpc, ingest_rpc_with,
 };
-pub use rpcjson::{decode_block, decode_geth_traces, decode_log, decode_parity_traces, decode_receipt};
+pub use rpcjson::{
+    decode_block, decode_geth_traces, decode_log, decode_parity_traces, decode_receipt,
+};
 
 /// Everything that can go wrong while ingesting EVM data. Messages name the block and the method
 /// (or file and line) so that the user can find the culprit.

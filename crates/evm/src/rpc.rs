@@ -113,7 +113,9 @@ impl Fetcher {
 
     /// The node's EIP-155 chain id (`eth_chainId`).
     pub fn chain_id(&self) -> Result<u64, EvmError> {
-        let value = self.client.call(Call::new("eth_chainId", json!([]), None))?;
+        let value = self
+            .client
+            .call(Call::new("eth_chainId", json!([]), None))?;
         crate::rpcjson::Fields::of(&json!({ "chainId": value }), "")
             .and_then(|f| f.u64("chainId"))
             .map_err(|message| EvmError::Decode {
@@ -125,7 +127,9 @@ impl Fetcher {
 
     /// The node's head (`eth_blockNumber`).
     pub fn head(&self) -> Result<u64, EvmError> {
-        let value = self.client.call(Call::new("eth_blockNumber", json!([]), None))?;
+        let value = self
+            .client
+            .call(Call::new("eth_blockNumber", json!([]), None))?;
         crate::rpcjson::Fields::of(&json!({ "number": value }), "")
             .and_then(|f| f.u64("number"))
             .map_err(|message| EvmError::Decode {
@@ -140,7 +144,11 @@ impl Fetcher {
         let probes = [
             Call::new("eth_getBlockReceipts", json!([hex(sample)]), Some(sample)),
             Call::new("trace_block", json!([hex(sample)]), Some(sample)),
-            Call::new("debug_traceBlockByNumber", geth_params(sample), Some(sample)),
+            Call::new(
+                "debug_traceBlockByNumber",
+                geth_params(sample),
+                Some(sample),
+            ),
         ];
         let answers = self.client.batch(&probes)?;
         let ok = |i: usize| matches!(answers.get(i), Some(Ok(v)) if !v.is_null());
@@ -185,7 +193,10 @@ impl Fetcher {
             }
             let block = decode_block(&value).map_err(decode_err(method, n))?;
             if block.number != n {
-                return Err(decode_err(method, n)(format!("the node answered block {}", block.number)));
+                return Err(decode_err(method, n)(format!(
+                    "the node answered block {}",
+                    block.number
+                )));
             }
             blocks.push(block);
         }
@@ -202,12 +213,20 @@ impl Fetcher {
             }
             match self.receipts {
                 ReceiptSource::BlockReceipts => {
-                    calls.push(Call::new("eth_getBlockReceipts", json!([hex(block.number)]), Some(block.number)));
+                    calls.push(Call::new(
+                        "eth_getBlockReceipts",
+                        json!([hex(block.number)]),
+                        Some(block.number),
+                    ));
                     owners.push(i);
                 }
                 ReceiptSource::PerTransaction => {
                     for tx in &block.transactions {
-                        calls.push(Call::new("eth_getTransactionReceipt", json!([tx.hash]), Some(block.number)));
+                        calls.push(Call::new(
+                            "eth_getTransactionReceipt",
+                            json!([tx.hash]),
+                            Some(block.number),
+                        ));
                         owners.push(i);
                     }
                 }
@@ -253,7 +272,10 @@ impl Fetcher {
                     .iter()
                     .map(|tx| {
                         found.remove(&tx.hash).ok_or_else(|| {
-                            decode_err(method, block.number)(format!("no receipt for transaction {}", tx.hash))
+                            decode_err(method, block.number)(format!(
+                                "no receipt for transaction {}",
+                                tx.hash
+                            ))
                         })
                     })
                     .collect()
@@ -272,7 +294,13 @@ impl Fetcher {
                 .collect(),
             TraceSource::GethCallTracer => blocks
                 .iter()
-                .map(|b| Call::new("debug_traceBlockByNumber", geth_params(b.number), Some(b.number)))
+                .map(|b| {
+                    Call::new(
+                        "debug_traceBlockByNumber",
+                        geth_params(b.number),
+                        Some(b.number),
+                    )
+                })
                 .collect(),
         };
         let answers = self.client.batch(&calls)?;

@@ -136,7 +136,10 @@ impl<'a> Fields<'a> {
         match self.get(name) {
             None => Ok(&[]),
             Some(Value::Array(items)) => Ok(items),
-            Some(other) => Err(format!("field `{name}`: expected a list, found {}", short(other))),
+            Some(other) => Err(format!(
+                "field `{name}`: expected a list, found {}",
+                short(other)
+            )),
         }
     }
 }
@@ -197,9 +200,11 @@ fn decode_withdrawal(value: &Value) -> Result<Withdrawal, String> {
 
 fn decode_transaction(value: &Value, block_number: u64) -> Result<EvmTransaction, String> {
     if value.is_string() {
-        return Err("the block lists transaction hashes only: ask with full transactions \
+        return Err(
+            "the block lists transaction hashes only: ask with full transactions \
                     (eth_getBlockByNumber(n, true))"
-            .to_string());
+                .to_string(),
+        );
     }
     let f = Fields::of(value, "a transaction")?;
     Ok(EvmTransaction {
@@ -279,10 +284,13 @@ pub fn decode_parity_traces(value: &Value) -> Result<Vec<EvmTrace>, String> {
 fn decode_parity_trace(value: &Value) -> Result<EvmTrace, String> {
     let f = Fields::of(value, "a trace")?;
     let kind = f.opt_str("type").unwrap_or_default();
-    let trace_type =
-        TraceType::parse(kind).ok_or_else(|| format!("field `type`: unknown trace type `{kind}`"))?;
+    let trace_type = TraceType::parse(kind)
+        .ok_or_else(|| format!("field `type`: unknown trace type `{kind}`"))?;
     let action = Fields::of(f.req("action")?, "an action")?;
-    let result = f.get("result").map(|r| Fields::of(r, "a result")).transpose()?;
+    let result = f
+        .get("result")
+        .map(|r| Fields::of(r, "a result"))
+        .transpose()?;
     let mut trace_address = Vec::new();
     for position in f.array("traceAddress")? {
         trace_address.push(u64_value(position).map_err(|e| format!("field `traceAddress`: {e}"))?);
@@ -345,9 +353,12 @@ pub fn decode_geth_traces(
     block_number: u64,
     tx_hashes: &[B256],
 ) -> Result<Vec<EvmTrace>, String> {
-    let items = value
-        .as_array()
-        .ok_or_else(|| format!("expected a list of transaction traces, found {}", short(value)))?;
+    let items = value.as_array().ok_or_else(|| {
+        format!(
+            "expected a list of transaction traces, found {}",
+            short(value)
+        )
+    })?;
     let mut traces = Vec::new();
     for (i, item) in items.iter().enumerate() {
         let f = Fields::of(item, "a transaction trace")?;
@@ -358,7 +369,9 @@ pub fn decode_geth_traces(
             Some(hash) => Some(hash),
             None => tx_hashes.get(i).copied(),
         };
-        let frame = f.req("result").map_err(|e| format!("transaction {i}: {e}"))?;
+        let frame = f
+            .req("result")
+            .map_err(|e| format!("transaction {i}: {e}"))?;
         let mut path = Vec::new();
         flatten_frame(frame, block_number, hash, i as u64, &mut path, &mut traces)
             .map_err(|e| format!("transaction {i}: {e}"))?;

@@ -48,6 +48,16 @@ mod abi {
     }
 }
 
+/// from, to, asset, amount, kind, success.
+type Flow = (
+    Option<Address>,
+    Option<Address>,
+    AssetKind,
+    u128,
+    TransferKind,
+    bool,
+);
+
 const ETH: u128 = 1_000_000_000_000_000_000;
 
 /// anvil running on a free loopback port; killed on drop.
@@ -66,7 +76,10 @@ impl Drop for Anvil {
 /// Install (if needed) and start anvil. `None` only when npm is missing.
 pub fn start_anvil() -> Option<Anvil> {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/setup-anvil.sh");
-    let out = Command::new("sh").arg(&script).output().expect("run setup-anvil.sh");
+    let out = Command::new("sh")
+        .arg(&script)
+        .output()
+        .expect("run setup-anvil.sh");
     if out.status.code() == Some(3) {
         eprintln!(
             "\n!!!!!!!! SKIPPING the anvil test: npm is not installed, so anvil cannot be \
@@ -74,11 +87,29 @@ pub fn start_anvil() -> Option<Anvil> {
         );
         return None;
     }
-    assert!(out.status.success(), "setup-anvil.sh failed: {}", String::from_utf8_lossy(&out.stderr));
-    let bin = String::from_utf8(out.stdout).expect("utf8").trim().to_string();
-    let port = std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port();
+    assert!(
+        out.status.success(),
+        "setup-anvil.sh failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let bin = String::from_utf8(out.stdout)
+        .expect("utf8")
+        .trim()
+        .to_string();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port();
     let child = Command::new(&bin)
-        .args(["--host", "127.0.0.1", "--port", &port.to_string(), "--steps-tracing", "--silent"])
+        .args([
+            "--host",
+            "127.0.0.1",
+            "--port",
+            &port.to_string(),
+            "--steps-tracing",
+            "--silent",
+        ])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -87,10 +118,24 @@ pub fn start_anvil() -> Option<Anvil> {
         child,
         url: format!("http://127.0.0.1:{port}"),
     };
-    let client = RpcClient::new(&anvil.url, ClientConfig { retries: 0, ..ClientConfig::default() }).expect("client");
+    let client = RpcClient::new(
+        &anvil.url,
+        ClientConfig {
+            retries: 0,
+            ..ClientConfig::default()
+        },
+    )
+    .expect("client");
     let deadline = Instant::now() + Duration::from_secs(30);
-    while client.call(Call::new("eth_chainId", json!([]), None)).is_err() {
-        assert!(Instant::now() < deadline, "anvil did not start on {}", anvil.url);
+    while client
+        .call(Call::new("eth_chainId", json!([]), None))
+        .is_err()
+    {
+        assert!(
+            Instant::now() < deadline,
+            "anvil did not start on {}",
+            anvil.url
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
     Some(anvil)
@@ -116,12 +161,20 @@ impl Node {
     }
 
     pub fn rpc(&self, method: &'static str, params: Value) -> Value {
-        self.client.call(Call::new(method, params, None)).unwrap_or_else(|e| panic!("{method}: {e}"))
+        self.client
+            .call(Call::new(method, params, None))
+            .unwrap_or_else(|e| panic!("{method}: {e}"))
     }
 
     /// Send a transaction (explicit gas, so that reverting ones are mined too); returns its
     /// hash and whether it succeeded.
-    pub fn send(&self, from: EvmAddress, to: Option<EvmAddress>, value: u128, data: Vec<u8>) -> (B256, bool) {
+    pub fn send(
+        &self,
+        from: EvmAddress,
+        to: Option<EvmAddress>,
+        value: u128,
+        data: Vec<u8>,
+    ) -> (B256, bool) {
         let mut tx = json!({
             "from": from,
             "value": format!("{value:#x}"),
@@ -131,7 +184,8 @@ impl Node {
         if let Some(to) = to {
             tx["to"] = json!(to);
         }
-        let hash: B256 = serde_json::from_value(self.rpc("eth_sendTransaction", json!([tx]))).expect("hash");
+        let hash: B256 =
+            serde_json::from_value(self.rpc("eth_sendTransaction", json!([tx]))).expect("hash");
         let receipt = self.receipt(hash);
         (hash, receipt["status"] == "0x1")
     }
@@ -144,30 +198,42 @@ impl Node {
             if !receipt.is_null() {
                 return receipt;
             }
-            assert!(Instant::now() < deadline, "transaction {hash} was never mined");
+            assert!(
+                Instant::now() < deadline,
+                "transaction {hash} was never mined"
+            );
             std::thread::sleep(Duration::from_millis(20));
         }
     }
 
     pub fn deploy(&self, from: EvmAddress, name: &str, args: &[u8]) -> EvmAddress {
-        let artifacts: Value = serde_json::from_str(include_str!("contracts/Fixtures.json")).expect("artifacts");
-        let code = artifacts["contracts"][name]["bytecode"].as_str().expect("bytecode");
+        let artifacts: Value =
+            serde_json::from_str(include_str!("contracts/Fixtures.json")).expect("artifacts");
+        let code = artifacts["contracts"][name]["bytecode"]
+            .as_str()
+            .expect("bytecode");
         let mut data = hex::decode(code.trim_start_matches("0x")).expect("hex");
         data.extend_from_slice(args);
         let (hash, ok) = self.send(from, None, 0, data);
         assert!(ok, "deploying {name} failed");
         let receipt = self.receipt(hash);
-        receipt["contractAddress"].as_str().expect("address").parse().expect("address")
+        receipt["contractAddress"]
+            .as_str()
+            .expect("address")
+            .parse()
+            .expect("address")
     }
 
     pub fn balance(&self, who: EvmAddress, block: u64) -> U256 {
         let value = self.rpc("eth_getBalance", json!([who, format!("{block:#x}")]));
-        U256::from_str_radix(value.as_str().expect("text").trim_start_matches("0x"), 16).expect("number")
+        U256::from_str_radix(value.as_str().expect("text").trim_start_matches("0x"), 16)
+            .expect("number")
     }
 
     pub fn head(&self) -> u64 {
         let value = self.rpc("eth_blockNumber", json!([]));
-        u64::from_str_radix(value.as_str().expect("text").trim_start_matches("0x"), 16).expect("number")
+        u64::from_str_radix(value.as_str().expect("text").trim_start_matches("0x"), 16)
+            .expect("number")
     }
 }
 
@@ -185,7 +251,9 @@ fn native_net(store: &Store, chain: Chain) -> HashMap<u32, (U256, U256)> {
     let mut net: HashMap<u32, (U256, U256)> = HashMap::new();
     for row in 0..reader.transfer_count() {
         let t = reader.transfer(row).expect("transfer");
-        let native = reader.asset(t.asset).is_some_and(|a| a.kind == AssetKind::Native);
+        let native = reader
+            .asset(t.asset)
+            .is_some_and(|a| a.kind == AssetKind::Native);
         if !native || !t.success {
             continue;
         }
@@ -208,26 +276,130 @@ fn anvil_flows_and_balances() {
     assert!(ok);
     // ERC-20: mint on deploy, transfer, burn, and a reverted transfer (no balance).
     let token = node.deploy(a[0], "Token", &word(1_000_000 * ETH));
-    assert!(node.send(a[0], Some(token), 0, abi::transferCall { to: a[2], value: U256::from(1000) }.abi_encode()).1);
-    assert!(node.send(a[0], Some(token), 0, abi::burnCall { value: U256::from(10) }.abi_encode()).1);
-    let (bad_token, ok) = node.send(a[3], Some(token), 0, abi::transferCall { to: a[2], value: U256::from(5) }.abi_encode());
+    assert!(
+        node.send(
+            a[0],
+            Some(token),
+            0,
+            abi::transferCall {
+                to: a[2],
+                value: U256::from(1000)
+            }
+            .abi_encode()
+        )
+        .1
+    );
+    assert!(
+        node.send(
+            a[0],
+            Some(token),
+            0,
+            abi::burnCall {
+                value: U256::from(10)
+            }
+            .abi_encode()
+        )
+        .1
+    );
+    let (bad_token, ok) = node.send(
+        a[3],
+        Some(token),
+        0,
+        abi::transferCall {
+            to: a[2],
+            value: U256::from(5),
+        }
+        .abi_encode(),
+    );
     assert!(!ok, "a transfer without balance must revert");
     // WETH.
     let weth = node.deploy(a[0], "Weth", &[]);
-    assert!(node.send(a[1], Some(weth), 2 * ETH, abi::weth::depositCall {}.abi_encode()).1);
-    assert!(node.send(a[1], Some(weth), 0, abi::weth::withdrawCall { wad: U256::from(ETH / 2) }.abi_encode()).1);
+    assert!(
+        node.send(
+            a[1],
+            Some(weth),
+            2 * ETH,
+            abi::weth::depositCall {}.abi_encode()
+        )
+        .1
+    );
+    assert!(
+        node.send(
+            a[1],
+            Some(weth),
+            0,
+            abi::weth::withdrawCall {
+                wad: U256::from(ETH / 2)
+            }
+            .abi_encode()
+        )
+        .1
+    );
     // Swap events.
     let v2 = node.deploy(a[0], "SwapEmitter", &[]);
     let v3 = node.deploy(a[0], "SwapEmitterV3", &[]);
-    assert!(node.send(a[4], Some(v2), 0, abi::swapV2Call { a0In: U256::from(500), a1In: U256::ZERO, a0Out: U256::ZERO, a1Out: U256::from(42), to: a[5] }.abi_encode()).1);
-    assert!(node.send(a[4], Some(v3), 0, abi::swapV3Call { amount0: I256::try_from(-7i64).expect("i256"), amount1: I256::try_from(9i64).expect("i256"), recipient: a[6] }.abi_encode()).1);
+    assert!(
+        node.send(
+            a[4],
+            Some(v2),
+            0,
+            abi::swapV2Call {
+                a0In: U256::from(500),
+                a1In: U256::ZERO,
+                a0Out: U256::ZERO,
+                a1Out: U256::from(42),
+                to: a[5]
+            }
+            .abi_encode()
+        )
+        .1
+    );
+    assert!(
+        node.send(
+            a[4],
+            Some(v3),
+            0,
+            abi::swapV3Call {
+                amount0: I256::try_from(-7i64).expect("i256"),
+                amount1: I256::try_from(9i64).expect("i256"),
+                recipient: a[6]
+            }
+            .abi_encode()
+        )
+        .1
+    );
     // Internal ether: split, an inner call that reverts, create + self-destruct, top-level reverts.
     let reverter = node.deploy(a[0], "Reverter", &[]);
     let forwarder = node.deploy(a[0], "Forwarder", &[]);
-    assert!(node.send(a[2], Some(forwarder), ETH, abi::splitCall { a: a[4], b: a[5] }.abi_encode()).1);
-    let (try_both, ok) = node.send(a[2], Some(forwarder), 4 * ETH, abi::tryBothCall { good: a[6], bad: reverter }.abi_encode());
-    assert!(ok, "the outer call succeeds although its inner call reverts");
-    let (kill, ok) = node.send(a[2], Some(forwarder), 3 * ETH / 10, abi::createAndKillCall { heir: a[7] }.abi_encode());
+    assert!(
+        node.send(
+            a[2],
+            Some(forwarder),
+            ETH,
+            abi::splitCall { a: a[4], b: a[5] }.abi_encode()
+        )
+        .1
+    );
+    let (try_both, ok) = node.send(
+        a[2],
+        Some(forwarder),
+        4 * ETH,
+        abi::tryBothCall {
+            good: a[6],
+            bad: reverter,
+        }
+        .abi_encode(),
+    );
+    assert!(
+        ok,
+        "the outer call succeeds although its inner call reverts"
+    );
+    let (kill, ok) = node.send(
+        a[2],
+        Some(forwarder),
+        3 * ETH / 10,
+        abi::createAndKillCall { heir: a[7] }.abi_encode(),
+    );
     assert!(ok);
     let (boom, ok) = node.send(a[3], Some(reverter), ETH, abi::boomCall {}.abi_encode());
     assert!(!ok);
@@ -237,8 +409,30 @@ fn anvil_flows_and_balances() {
     let mixer = node.deploy(a[0], "Mixer", &word(ETH));
     let commitment = B256::repeat_byte(0xc0);
     let nullifier = B256::repeat_byte(0x11);
-    assert!(node.send(a[8], Some(mixer), ETH, abi::mixer::depositCall { commitment }.abi_encode()).1);
-    assert!(node.send(a[3], Some(mixer), 0, abi::mixer::withdrawCall { to: a[9], nullifierHash: nullifier, relayer: a[3], fee: U256::from(ETH / 10) }.abi_encode()).1);
+    assert!(
+        node.send(
+            a[8],
+            Some(mixer),
+            ETH,
+            abi::mixer::depositCall { commitment }.abi_encode()
+        )
+        .1
+    );
+    assert!(
+        node.send(
+            a[3],
+            Some(mixer),
+            0,
+            abi::mixer::withdrawCall {
+                to: a[9],
+                nullifierHash: nullifier,
+                relayer: a[3],
+                fee: U256::from(ETH / 10)
+            }
+            .abi_encode()
+        )
+        .1
+    );
     let end = node.head();
 
     let dir = tempfile::tempdir().expect("tempdir");
@@ -249,16 +443,34 @@ fn anvil_flows_and_balances() {
         concurrency: 2,
         ..RpcConfig::default()
     };
-    let report = ingest_rpc_with(&store, &anvil.url, start + 1, end, &config, &ImportOptions::default()).expect("ingest");
-    assert_eq!(report.traces, TraceSource::TraceBlock, "anvil answers trace_block");
+    let report = ingest_rpc_with(
+        &store,
+        &anvil.url,
+        start + 1,
+        end,
+        &config,
+        &ImportOptions::default(),
+    )
+    .expect("ingest");
+    assert_eq!(
+        report.traces,
+        TraceSource::TraceBlock,
+        "anvil answers trace_block"
+    );
     assert_eq!(report.blocks, end - start);
-    assert_eq!(report.import.txs_read, end - start, "automine: one transaction per block");
+    assert_eq!(
+        report.import.txs_read,
+        end - start,
+        "automine: one transaction per block"
+    );
     let chain = report.import.chain;
     let reader = store.reader(chain).expect("reader");
 
     // Every flow of the interesting transactions.
-    let flows = |hash: B256| -> Vec<(Option<Address>, Option<Address>, AssetKind, u128, TransferKind, bool)> {
-        let tx = reader.tx_id(&chaintrail_core::TxHash(hash.0)).expect("tx stored");
+    let flows = |hash: B256| -> Vec<Flow> {
+        let tx = reader
+            .tx_id(&chaintrail_core::TxHash(hash.0))
+            .expect("tx stored");
         reader
             .tx_transfers(tx)
             .map(|row| {
@@ -272,19 +484,56 @@ fn anvil_flows_and_balances() {
                     t.success,
                 )
             })
-            .filter(|f| f.4 != TransferKind::Fee && f.4 != TransferKind::Burn || f.2 != AssetKind::Native)
+            .filter(|f| {
+                f.4 != TransferKind::Fee && f.4 != TransferKind::Burn || f.2 != AssetKind::Native
+            })
             .collect()
     };
     use TransferKind::{Burn, Internal, Mint, Token};
     let native = AssetKind::Native;
-    assert_eq!(flows(plain), vec![(Some(ct(a[0])), Some(ct(a[1])), native.clone(), ETH, TransferKind::Native, true)]);
-    assert_eq!(flows(bad_token), vec![], "a reverted token transfer moves no token");
+    assert_eq!(
+        flows(plain),
+        vec![(
+            Some(ct(a[0])),
+            Some(ct(a[1])),
+            native.clone(),
+            ETH,
+            TransferKind::Native,
+            true
+        )]
+    );
+    assert_eq!(
+        flows(bad_token),
+        vec![],
+        "a reverted token transfer moves no token"
+    );
     assert_eq!(
         flows(try_both),
         vec![
-            (Some(ct(a[2])), Some(ct(forwarder)), native.clone(), 4 * ETH, TransferKind::Native, true),
-            (Some(ct(forwarder)), Some(ct(a[6])), native.clone(), ETH, Internal, true),
-            (Some(ct(forwarder)), Some(ct(reverter)), native.clone(), ETH, Internal, false),
+            (
+                Some(ct(a[2])),
+                Some(ct(forwarder)),
+                native.clone(),
+                4 * ETH,
+                TransferKind::Native,
+                true
+            ),
+            (
+                Some(ct(forwarder)),
+                Some(ct(a[6])),
+                native.clone(),
+                ETH,
+                Internal,
+                true
+            ),
+            (
+                Some(ct(forwarder)),
+                Some(ct(reverter)),
+                native.clone(),
+                ETH,
+                Internal,
+                false
+            ),
         ]
     );
     let child = read_contract_creations(&store, chain)
@@ -296,17 +545,61 @@ fn anvil_flows_and_balances() {
     assert_eq!(
         flows(kill),
         vec![
-            (Some(ct(a[2])), Some(ct(forwarder)), native.clone(), 3 * ETH / 10, TransferKind::Native, true),
-            (Some(ct(forwarder)), Some(child.address.clone()), native.clone(), 3 * ETH / 10, Internal, true),
-            (Some(child.address.clone()), Some(ct(a[7])), native.clone(), 3 * ETH / 10, Internal, true),
+            (
+                Some(ct(a[2])),
+                Some(ct(forwarder)),
+                native.clone(),
+                3 * ETH / 10,
+                TransferKind::Native,
+                true
+            ),
+            (
+                Some(ct(forwarder)),
+                Some(child.address.clone()),
+                native.clone(),
+                3 * ETH / 10,
+                Internal,
+                true
+            ),
+            (
+                Some(child.address.clone()),
+                Some(ct(a[7])),
+                native.clone(),
+                3 * ETH / 10,
+                Internal,
+                true
+            ),
         ]
     );
-    assert_eq!(flows(boom), vec![(Some(ct(a[3])), Some(ct(reverter)), native.clone(), ETH, TransferKind::Native, false)]);
-    assert_eq!(flows(refused), vec![(Some(ct(a[3])), Some(ct(reverter)), native.clone(), ETH, TransferKind::Native, false)]);
+    assert_eq!(
+        flows(boom),
+        vec![(
+            Some(ct(a[3])),
+            Some(ct(reverter)),
+            native.clone(),
+            ETH,
+            TransferKind::Native,
+            false
+        )]
+    );
+    assert_eq!(
+        flows(refused),
+        vec![(
+            Some(ct(a[3])),
+            Some(ct(reverter)),
+            native.clone(),
+            ETH,
+            TransferKind::Native,
+            false
+        )]
+    );
     // Reverted transactions still pay gas.
     for hash in [boom, refused, bad_token] {
         let tx = reader.tx_id(&chaintrail_core::TxHash(hash.0)).expect("tx");
-        let paid = reader.tx_transfers(tx).filter_map(|r| reader.transfer(r)).any(|t| t.kind == TransferKind::Burn && t.success);
+        let paid = reader
+            .tx_transfers(tx)
+            .filter_map(|r| reader.transfer(r))
+            .any(|t| t.kind == TransferKind::Burn && t.success);
         assert!(paid, "reverted tx {hash} burns its base fee");
     }
 
@@ -315,34 +608,88 @@ fn anvil_flows_and_balances() {
     for row in 0..reader.transfer_count() {
         let t = reader.transfer(row).expect("row");
         if let AssetKind::Token(contract) = &reader.asset(t.asset).expect("asset").kind {
-            token_flows.push((contract.clone(), reader.address(t.from), reader.address(t.to), t.amount, t.kind));
+            token_flows.push((
+                contract.clone(),
+                reader.address(t.from),
+                reader.address(t.to),
+                t.amount,
+                t.kind,
+            ));
         }
     }
     assert_eq!(
         token_flows,
         vec![
-            (ct(token), None, Some(ct(a[0])), Amount::from_u128(1_000_000 * ETH), Mint),
-            (ct(token), Some(ct(a[0])), Some(ct(a[2])), Amount::from_u64(1000), Token),
+            (
+                ct(token),
+                None,
+                Some(ct(a[0])),
+                Amount::from_u128(1_000_000 * ETH),
+                Mint
+            ),
+            (
+                ct(token),
+                Some(ct(a[0])),
+                Some(ct(a[2])),
+                Amount::from_u64(1000),
+                Token
+            ),
             (ct(token), Some(ct(a[0])), None, Amount::from_u64(10), Burn),
-            (ct(weth), None, Some(ct(a[1])), Amount::from_u128(2 * ETH), Mint),
-            (ct(weth), Some(ct(a[1])), None, Amount::from_u128(ETH / 2), Burn),
+            (
+                ct(weth),
+                None,
+                Some(ct(a[1])),
+                Amount::from_u128(2 * ETH),
+                Mint
+            ),
+            (
+                ct(weth),
+                Some(ct(a[1])),
+                None,
+                Amount::from_u128(ETH / 2),
+                Burn
+            ),
         ]
     );
 
     // Swaps and mixer events, persisted under the store.
     let swaps = read_swaps(&store, chain).expect("swaps");
     assert_eq!(swaps.len(), 2);
-    assert_eq!((swaps[0].protocol, &swaps[0].pool, &swaps[0].recipient), (SwapProtocol::UniswapV2, &ct(v2), &ct(a[5])));
-    assert_eq!((swaps[0].amount0_in, swaps[0].amount1_out), (Amount::from_u64(500), Amount::from_u64(42)));
-    assert_eq!((swaps[1].protocol, &swaps[1].recipient, &swaps[1].tx_from), (SwapProtocol::UniswapV3, &ct(a[6]), &ct(a[4])));
-    assert_eq!((swaps[1].amount0_out, swaps[1].amount1_in), (Amount::from_u64(7), Amount::from_u64(9)));
+    assert_eq!(
+        (swaps[0].protocol, &swaps[0].pool, &swaps[0].recipient),
+        (SwapProtocol::UniswapV2, &ct(v2), &ct(a[5]))
+    );
+    assert_eq!(
+        (swaps[0].amount0_in, swaps[0].amount1_out),
+        (Amount::from_u64(500), Amount::from_u64(42))
+    );
+    assert_eq!(
+        (swaps[1].protocol, &swaps[1].recipient, &swaps[1].tx_from),
+        (SwapProtocol::UniswapV3, &ct(a[6]), &ct(a[4]))
+    );
+    assert_eq!(
+        (swaps[1].amount0_out, swaps[1].amount1_in),
+        (Amount::from_u64(7), Amount::from_u64(9))
+    );
     let mixers = read_mixer_events(&store, chain).expect("mixers");
     assert_eq!(mixers.len(), 2);
     assert_eq!(mixers[0].tx_from, ct(a[8]));
-    assert_eq!(mixers[0].kind, MixerEventKind::Deposit { commitment, leaf_index: 0, timestamp: mixers[0].block.timestamp });
+    assert_eq!(
+        mixers[0].kind,
+        MixerEventKind::Deposit {
+            commitment,
+            leaf_index: 0,
+            timestamp: mixers[0].block.timestamp
+        }
+    );
     assert_eq!(
         mixers[1].kind,
-        MixerEventKind::Withdrawal { to: ct(a[9]), nullifier_hash: nullifier, relayer: ct(a[3]), fee: Amount::from_u128(ETH / 10) }
+        MixerEventKind::Withdrawal {
+            to: ct(a[9]),
+            nullifier_hash: nullifier,
+            relayer: ct(a[3]),
+            fee: Amount::from_u128(ETH / 10)
+        }
     );
     let creations = read_contract_creations(&store, chain).expect("contracts");
     assert_eq!(creations.len(), 8, "7 deployments and the child");
@@ -368,15 +715,44 @@ fn anvil_flows_and_balances() {
             .unwrap_or_default();
         let before = node.balance(*who, start);
         let after = node.balance(*who, end);
-        assert_eq!(before + inflow, after + outflow, "{who}: balance {before} → {after}, in {inflow}, out {outflow}");
+        assert_eq!(
+            before + inflow,
+            after + outflow,
+            "{who}: balance {before} → {after}, in {inflow}, out {outflow}"
+        );
     }
-    assert!(stored >= 15 && touched.len() >= 19, "{stored} stored, {} checked", touched.len());
+    assert!(
+        stored >= 15 && touched.len() >= 19,
+        "{stored} stored, {} checked",
+        touched.len()
+    );
 
     // Ingesting again stores nothing twice, and writes no event twice.
-    let again = ingest_rpc_with(&store, &anvil.url, start + 1, end, &config, &ImportOptions::default()).expect("again");
+    let again = ingest_rpc_with(
+        &store,
+        &anvil.url,
+        start + 1,
+        end,
+        &config,
+        &ImportOptions::default(),
+    )
+    .expect("again");
     assert_eq!(again.import.txs_read, 0);
-    let again = ingest_rpc_with(&store, &anvil.url, start + 1, end, &RpcConfig { wrapped_native: vec![weth], ..RpcConfig::default() }, &ImportOptions::default());
-    assert_eq!(again.expect("same range, new settings").import.totals.txs, end - start);
+    let again = ingest_rpc_with(
+        &store,
+        &anvil.url,
+        start + 1,
+        end,
+        &RpcConfig {
+            wrapped_native: vec![weth],
+            ..RpcConfig::default()
+        },
+        &ImportOptions::default(),
+    );
+    assert_eq!(
+        again.expect("same range, new settings").import.totals.txs,
+        end - start
+    );
     assert_eq!(read_swaps(&store, chain).expect("swaps").len(), 2);
     assert_eq!(read_mixer_events(&store, chain).expect("mixers").len(), 2);
 }

@@ -12,7 +12,9 @@ use chaintrail_evm::client::ClientConfig;
 use chaintrail_evm::etl::{EtlRecord, EtlTable};
 use chaintrail_evm::events::decode_token_transfer;
 use chaintrail_evm::model::{EvmBlock, EvmTrace, propagate_trace_status};
-use chaintrail_evm::{Fetcher, ReceiptSource, RpcClient, TraceSource, parse_etl_csv, parse_etl_json};
+use chaintrail_evm::{
+    Fetcher, ReceiptSource, RpcClient, TraceSource, parse_etl_csv, parse_etl_json,
+};
 use chaintrail_ingest::ImportOptions;
 use chaintrail_store::Store;
 use common::{Mode, fixtures, serve};
@@ -51,7 +53,11 @@ fn blocks_transactions_receipts_logs_and_token_transfers_match_ethereum_etl() {
         fixtures().join("test_export_receipts_job/receipts_with_logs"),
     ];
     let node = serve(&dirs, 483_920, Mode::Recorded);
-    let mut fetcher = fetcher(&node.url, ReceiptSource::BlockReceipts, TraceSource::TraceBlock);
+    let mut fetcher = fetcher(
+        &node.url,
+        ReceiptSource::BlockReceipts,
+        TraceSource::TraceBlock,
+    );
     fetcher.detect(483_920).expect("detect");
     // The recording has per-transaction receipts and no traces: both fallbacks must kick in.
     assert_eq!(fetcher.receipts, ReceiptSource::PerTransaction);
@@ -66,18 +72,25 @@ fn blocks_transactions_receipts_logs_and_token_transfers_match_ethereum_etl() {
     let expected_blocks = etl(&dirs[0].join("expected_blocks.csv"), EtlTable::Blocks);
     assert_eq!(expected_blocks, vec![EtlRecord::Block(block)]);
 
-    let expected_txs = etl(&dirs[0].join("expected_transactions.csv"), EtlTable::Transactions);
+    let expected_txs = etl(
+        &dirs[0].join("expected_transactions.csv"),
+        EtlTable::Transactions,
+    );
     assert_eq!(expected_txs.len(), 4);
-    let got_txs: Vec<EtlRecord> = txs.into_iter().map(|t| EtlRecord::Transaction(t, None)).collect();
+    let got_txs: Vec<EtlRecord> = txs
+        .into_iter()
+        .map(|t| EtlRecord::Transaction(Box::new(t), None))
+        .collect();
     assert_eq!(got_txs, expected_txs);
 
-    let mut expected_receipts: Vec<_> = etl(&dirs[1].join("expected_receipts.csv"), EtlTable::Receipts)
-        .into_iter()
-        .map(|r| match r {
-            EtlRecord::Receipt(r) => r,
-            other => panic!("not a receipt: {other:?}"),
-        })
-        .collect();
+    let mut expected_receipts: Vec<_> =
+        etl(&dirs[1].join("expected_receipts.csv"), EtlTable::Receipts)
+            .into_iter()
+            .map(|r| match r {
+                EtlRecord::Receipt(r) => r,
+                other => panic!("not a receipt: {other:?}"),
+            })
+            .collect();
     expected_receipts.sort_by_key(|r| r.transaction_index);
     let mut got_receipts = bundle.receipts.clone();
     let got_logs: Vec<EtlRecord> = got_receipts
@@ -86,7 +99,12 @@ fn blocks_transactions_receipts_logs_and_token_transfers_match_ethereum_etl() {
         .map(EtlRecord::Log)
         .collect();
     assert_eq!(got_receipts, expected_receipts);
-    assert!(got_receipts.iter().all(|r| r.status.is_none() && r.root.is_some()), "pre-Byzantium receipts");
+    assert!(
+        got_receipts
+            .iter()
+            .all(|r| r.status.is_none() && r.root.is_some()),
+        "pre-Byzantium receipts"
+    );
 
     let expected_logs = etl(&dirs[1].join("expected_logs.csv"), EtlTable::Logs);
     assert_eq!(got_logs.len(), 2);
@@ -100,7 +118,9 @@ fn blocks_transactions_receipts_logs_and_token_transfers_match_ethereum_etl() {
         .map(EtlRecord::TokenTransfer)
         .collect();
     let expected_transfers = etl(
-        &fixtures().join("test_export_token_transfers_job/block_with_transfers/expected_token_transfers.csv"),
+        &fixtures().join(
+            "test_export_token_transfers_job/block_with_transfers/expected_token_transfers.csv",
+        ),
         EtlTable::TokenTransfers,
     );
     assert_eq!(got_transfers.len(), 2);
@@ -110,7 +130,11 @@ fn blocks_transactions_receipts_logs_and_token_transfers_match_ethereum_etl() {
 #[test]
 fn blocks_from_2015_to_2016_match_ethereum_etl() {
     for (dir, from, to) in [
-        ("test_export_blocks_job/blocks_with_transactions", 47_218u64, 47_219u64),
+        (
+            "test_export_blocks_job/blocks_with_transactions",
+            47_218u64,
+            47_219u64,
+        ),
         ("test_export_blocks_job/block_without_transactions", 0, 0),
         ("test_stream/blocks_1755634_1755635", 1_755_634, 1_755_635),
     ] {
@@ -121,7 +145,7 @@ fn blocks_from_2015_to_2016_match_ethereum_etl() {
         let got: Vec<EtlRecord> = blocks
             .iter()
             .flat_map(|b| b.transactions.iter().cloned())
-            .map(|t| EtlRecord::Transaction(t, None))
+            .map(|t| EtlRecord::Transaction(Box::new(t), None))
             .collect();
         let expected_path = if dir.join("expected_transactions.csv").exists() {
             dir.join("expected_transactions.csv")
@@ -159,13 +183,25 @@ fn receipts_logs_and_token_transfers_of_block_1755635_match_ethereum_etl() {
         .filter_map(decode_token_transfer)
         .map(EtlRecord::TokenTransfer)
         .collect();
-    assert_eq!(transfers, etl(&dir.join("expected_token_transfers.json"), EtlTable::TokenTransfers));
+    assert_eq!(
+        transfers,
+        etl(
+            &dir.join("expected_token_transfers.json"),
+            EtlTable::TokenTransfers
+        )
+    );
     // The stream job's transactions carry ethereum-etl's receipt columns: compare those too.
-    for record in etl(&dir.join("expected_transactions.json"), EtlTable::Transactions) {
+    for record in etl(
+        &dir.join("expected_transactions.json"),
+        EtlTable::Transactions,
+    ) {
         let EtlRecord::Transaction(tx, Some(mut expected)) = record else {
             panic!("transaction without receipt columns")
         };
-        let bundle = bundles.iter().find(|b| b.block.number == tx.block_number).expect("block");
+        let bundle = bundles
+            .iter()
+            .find(|b| b.block.number == tx.block_number)
+            .expect("block");
         let mut got = bundle
             .receipts
             .iter()
@@ -174,7 +210,7 @@ fn receipts_logs_and_token_transfers_of_block_1755635_match_ethereum_etl() {
             .clone();
         got.logs.clear();
         expected.logs.clear();
-        assert_eq!(got, expected);
+        assert_eq!(got, *expected);
     }
 }
 
@@ -187,13 +223,26 @@ fn expected_traces(path: &Path) -> (Vec<EvmTrace>, Vec<Option<bool>>) {
         })
         .collect();
     let mut reader = csv::Reader::from_path(path).expect("csv");
-    let Some(column) = reader.headers().expect("header").iter().position(|h| h == "status") else {
-        assert!(traces.is_empty(), "{}: rows without a header", path.display());
+    let Some(column) = reader
+        .headers()
+        .expect("header")
+        .iter()
+        .position(|h| h == "status")
+    else {
+        assert!(
+            traces.is_empty(),
+            "{}: rows without a header",
+            path.display()
+        );
         return (traces, Vec::new());
     };
     let statuses = reader
         .records()
-        .map(|r| r.expect("row").get(column).and_then(|s| (!s.is_empty()).then(|| s == "1")))
+        .map(|r| {
+            r.expect("row")
+                .get(column)
+                .and_then(|s| (!s.is_empty()).then(|| s == "1"))
+        })
         .collect();
     (traces, statuses)
 }
@@ -215,13 +264,27 @@ fn recorded_block(dir: &Path, method: &str) -> u64 {
 #[test]
 fn parity_traces_match_ethereum_etl_including_status() {
     let mut checked = 0;
-    for name in ["block_with_create", "block_with_error", "block_with_subtraces", "block_with_suicide", "block_without_transactions"] {
+    for name in [
+        "block_with_create",
+        "block_with_error",
+        "block_with_subtraces",
+        "block_with_suicide",
+        "block_without_transactions",
+    ] {
         let dir = fixtures().join("test_export_traces_job").join(name);
         let (mut expected, statuses) = expected_traces(&dir.join("expected_traces.csv"));
         let number = recorded_block(&dir, "trace_block");
         let node = serve(std::slice::from_ref(&dir), number, Mode::Recorded);
-        let fetcher = fetcher(&node.url, ReceiptSource::PerTransaction, TraceSource::TraceBlock);
-        let got = fetcher.traces(&[stub_block(number)]).expect("traces").expect("some").remove(0);
+        let fetcher = fetcher(
+            &node.url,
+            ReceiptSource::PerTransaction,
+            TraceSource::TraceBlock,
+        );
+        let got = fetcher
+            .traces(&[stub_block(number)])
+            .expect("traces")
+            .expect("some")
+            .remove(0);
         // ethereum-etl's status column is what chaintrail computes.
         for (trace, status) in got.iter().zip(&statuses) {
             assert_eq!(Some(trace.status), *status, "{name}: {trace:?}");
@@ -236,13 +299,27 @@ fn parity_traces_match_ethereum_etl_including_status() {
 #[test]
 fn geth_call_tracer_traces_match_ethereum_etl() {
     let mut checked = 0;
-    for name in ["block_with_create", "block_with_error", "block_with_subtraces", "block_with_suicide", "block_without_transactions"] {
+    for name in [
+        "block_with_create",
+        "block_with_error",
+        "block_with_subtraces",
+        "block_with_suicide",
+        "block_without_transactions",
+    ] {
         let dir = fixtures().join("test_extract_geth_traces_job").join(name);
         let (mut expected, _) = expected_traces(&dir.join("expected_traces.csv"));
         let number = recorded_block(&dir, "debug_traceBlockByNumber");
         let node = serve(std::slice::from_ref(&dir), number, Mode::Recorded);
-        let fetcher = fetcher(&node.url, ReceiptSource::PerTransaction, TraceSource::GethCallTracer);
-        let got = fetcher.traces(&[stub_block(number)]).expect("traces").expect("some").remove(0);
+        let fetcher = fetcher(
+            &node.url,
+            ReceiptSource::PerTransaction,
+            TraceSource::GethCallTracer,
+        );
+        let got = fetcher
+            .traces(&[stub_block(number)])
+            .expect("traces")
+            .expect("some")
+            .remove(0);
         propagate_trace_status(&mut expected);
         // ethereum-etl leaves the hash of geth traces empty; the stub block has no transactions.
         assert_eq!(got, expected, "{name}");
@@ -260,14 +337,26 @@ fn ingest_rpc_stores_the_recorded_block_with_fees_and_token_transfers() {
     let node = serve(&dirs, 483_920, Mode::Recorded);
     let dir = tempfile::tempdir().expect("tempdir");
     let store = Store::init(dir.path()).expect("store");
-    let report = chaintrail_evm::ingest_rpc(&store, &node.url, 483_920, 483_920, &ImportOptions::default())
-        .expect("ingest");
+    let report = chaintrail_evm::ingest_rpc(
+        &store,
+        &node.url,
+        483_920,
+        483_920,
+        &ImportOptions::default(),
+    )
+    .expect("ingest");
     assert_eq!(report.chain, Chain::Evm(1));
     assert_eq!(report.txs_read, 4);
-    assert!(report.format.contains("eth_getTransactionReceipt") && report.format.contains("traces: none"), "{}", report.format);
+    assert!(
+        report.format.contains("eth_getTransactionReceipt")
+            && report.format.contains("traces: none"),
+        "{}",
+        report.format
+    );
     let reader = store.reader(Chain::Evm(1)).expect("reader");
     assert_eq!(reader.tx_count(), 4);
-    let miner: Address = Address::parse(Chain::Evm(1), "0x52bc44d5378309ee2abf1539bf71de1b7d7be3b5").expect("miner");
+    let miner: Address =
+        Address::parse(Chain::Evm(1), "0x52bc44d5378309ee2abf1539bf71de1b7d7be3b5").expect("miner");
     let miner_id = reader.address_id(&miner).expect("miner stored");
     // Pre-London: the whole fee (gas used × 50 gwei) goes to the miner; 4 txs.
     let mut fees = Amount::from_u64(0);
@@ -280,7 +369,10 @@ fn ingest_rpc_stores_the_recorded_block_with_fees_and_token_transfers() {
         }
         if t.kind == TransferKind::Token {
             tokens += 1;
-            assert!(matches!(reader.asset(t.asset).map(|a| &a.kind), Some(AssetKind::Token(_))));
+            assert!(matches!(
+                reader.asset(t.asset).map(|a| &a.kind),
+                Some(AssetKind::Token(_))
+            ));
         }
         assert_ne!(t.kind, TransferKind::Burn, "no base fee before London");
     }

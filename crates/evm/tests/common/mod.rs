@@ -64,8 +64,15 @@ pub fn serve(dirs: &[PathBuf], head: u64, mode: Mode) -> MockNode {
     for dir in dirs {
         for entry in std::fs::read_dir(dir).expect("fixture dir") {
             let path = entry.expect("entry").path();
-            let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_string();
-            if let Some(rest) = name.strip_prefix("web3_response.").and_then(|r| r.strip_suffix(".json")) {
+            let name = path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or_default()
+                .to_string();
+            if let Some(rest) = name
+                .strip_prefix("web3_response.")
+                .and_then(|r| r.strip_suffix(".json"))
+            {
                 let text = std::fs::read_to_string(&path).expect("fixture");
                 let value: Value = serde_json::from_str(&text).expect("fixture json");
                 answers.insert(rest.to_ascii_lowercase(), value["result"].clone());
@@ -90,7 +97,12 @@ pub fn serve(dirs: &[PathBuf], head: u64, mode: Mode) -> MockNode {
     MockNode { url, requests }
 }
 
-fn handle(stream: TcpStream, answers: &HashMap<String, Value>, mode: Mode, n: usize) -> std::io::Result<()> {
+fn handle(
+    stream: TcpStream,
+    answers: &HashMap<String, Value>,
+    mode: Mode,
+    n: usize,
+) -> std::io::Result<()> {
     let mut reader = BufReader::new(stream.try_clone()?);
     let mut length = 0usize;
     loop {
@@ -116,8 +128,14 @@ fn handle(stream: TcpStream, answers: &HashMap<String, Value>, mode: Mode, n: us
             std::thread::sleep(Duration::from_secs(30));
             return Ok(());
         }
-        Mode::NotANode => ("200 OK", "text/html", b"<html><body>Welcome to nginx!</body></html>".to_vec()),
-        Mode::Flaky(failures) if n < failures => ("503 Service Unavailable", "text/plain", b"busy".to_vec()),
+        Mode::NotANode => (
+            "200 OK",
+            "text/html",
+            b"<html><body>Welcome to nginx!</body></html>".to_vec(),
+        ),
+        Mode::Flaky(failures) if n < failures => {
+            ("503 Service Unavailable", "text/plain", b"busy".to_vec())
+        }
         _ => {
             let request: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
             let answer = |call: &Value| {
@@ -125,14 +143,20 @@ fn handle(stream: TcpStream, answers: &HashMap<String, Value>, mode: Mode, n: us
                 let id = call["id"].clone();
                 match answers.get(&key(method, &call["params"])) {
                     Some(result) => json!({"jsonrpc": "2.0", "id": id, "result": result}),
-                    None => json!({"jsonrpc": "2.0", "id": id, "error": {"code": -32601, "message": format!("the method {method} does not exist/is not available")}}),
+                    None => {
+                        json!({"jsonrpc": "2.0", "id": id, "error": {"code": -32601, "message": format!("the method {method} does not exist/is not available")}})
+                    }
                 }
             };
             let reply = match &request {
                 Value::Array(calls) => Value::Array(calls.iter().map(answer).collect()),
                 single => answer(single),
             };
-            ("200 OK", "application/json", serde_json::to_vec(&reply).unwrap_or_default())
+            (
+                "200 OK",
+                "application/json",
+                serde_json::to_vec(&reply).unwrap_or_default(),
+            )
         }
     };
     write!(
