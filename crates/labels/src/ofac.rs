@@ -32,6 +32,9 @@ pub struct OfacEntry {
     pub entry_date: Option<Date>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub aka: Vec<String>,
+    /// Line of the address in the snapshot file (XML `VersionDetail`, CSV row).
+    #[serde(default)]
+    pub line: u64,
 }
 
 /// The digital-currency addresses of one SDN list issue.
@@ -543,7 +546,7 @@ fn read_sdn_xml<R: BufRead>(
                 format!("SDN party {} has no primary name", p.uid),
             );
         }
-        for (asset, address, _line) in p.addresses {
+        for (asset, address, line) in p.addresses {
             out.push(OfacEntry {
                 address,
                 asset,
@@ -553,6 +556,7 @@ fn read_sdn_xml<R: BufRead>(
                 programs: sanctions.map(|s| s.programs.clone()).unwrap_or_default(),
                 entry_date: sanctions.and_then(|s| s.dates.iter().min().copied()),
                 aka: aka.clone(),
+                line,
             });
         }
     }
@@ -663,6 +667,7 @@ fn read_sdn_csv<R: Read>(
             programs: split_list(get(programs_col), &[';', ',']),
             entry_date,
             aka: split_list(get(aka_col), &['|']),
+            line,
         });
     }
     if issue_dates.len() > 1 {
@@ -745,7 +750,7 @@ pub fn derive_labels(snapshots: &[OfacSnapshot]) -> (Vec<Label>, Vec<String>) {
                         source: Source::Ofac,
                         dataset: "ofac",
                         file: &snapshot.file,
-                        line: 0,
+                        line: entry.line,
                         address: &entry.address,
                         currency: &entry.asset,
                         name: entry.name.clone(),
