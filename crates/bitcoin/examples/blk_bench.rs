@@ -115,6 +115,28 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         bytes as f64 / 1e6 / parse
     );
 
+    // The real mainnet block 702,861 (2,500 segwit-era txs), decoded and converted repeatedly.
+    let fixture = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(
+        "../../../shared/data/chain_fixtures/rust_bitcoin/\
+         mainnet_block_000000000000000000000c835b2adcaedc20fdf6ee440009c249452c726dafae.raw",
+    );
+    if let Ok(raw) = std::fs::read(&fixture) {
+        let rounds = 50;
+        let started = Instant::now();
+        let mut real_txs = 0;
+        for _ in 0..rounds {
+            let block: bitcoin::Block = bitcoin::consensus::deserialize(&raw)?;
+            real_txs +=
+                chaintrail_bitcoin::block_txs(&block, 702_861, BitcoinNetwork::Mainnet)?.len();
+        }
+        let took = started.elapsed().as_secs_f64();
+        println!(
+            "real block 702,861 x{rounds}: {:.0} txs/s, {:.0} MB/s",
+            real_txs as f64 / took,
+            (raw.len() * rounds) as f64 / 1e6 / took
+        );
+    }
+
     // Full ingest into a store (two threads: decode, append + link).
     let store = Store::init(&work.join("store"))?;
     let started = Instant::now();

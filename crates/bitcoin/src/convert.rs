@@ -88,3 +88,27 @@ pub fn block_txs(
         .map(|(tx, txid)| utxo_tx(tx, txid, block_ref, network))
         .collect())
 }
+
+/// The P2PK identities of a Bitcoin store, by the P2PKH address that pays the same key: what
+/// screening and tracing use so that a P2PKH address also reaches its key's P2PK outputs
+/// (Satoshi-era coinbases are P2PK). One scan of the address dictionary.
+pub fn p2pk_aliases(
+    reader: &chaintrail_store::ChainReader,
+) -> std::collections::HashMap<Address, Vec<u32>> {
+    let mut aliases: std::collections::HashMap<Address, Vec<u32>> =
+        std::collections::HashMap::new();
+    for id in 1..reader.address_count() as u32 {
+        if let Some(Address::Bitcoin { network, kind }) = reader.address(id)
+            && let Some(p2pkh) = kind.p2pkh_equivalent()
+        {
+            aliases
+                .entry(Address::Bitcoin {
+                    network,
+                    kind: p2pkh,
+                })
+                .or_default()
+                .push(id);
+        }
+    }
+    aliases
+}

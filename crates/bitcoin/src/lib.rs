@@ -30,7 +30,7 @@ use chaintrail_ingest::ImportError;
 use chaintrail_store::StoreError;
 
 pub use blk::{XorKey, ingest_blocks_dir};
-pub use convert::{block_txs, classify_script, tx_hash};
+pub use convert::{block_txs, classify_script, p2pk_aliases, tx_hash};
 pub use etl::BitcoinEtl;
 pub use rpc::{BlockRange, RpcAuth, RpcClient, RpcError, RpcIngestOptions, RpcOptions, ingest_rpc};
 

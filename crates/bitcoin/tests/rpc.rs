@@ -78,6 +78,12 @@ fn genesis_and_block_1_match_bitcoin_etl() {
         etl_form(&reader, out.address),
         "1A1zP1eP5QGefi2DMPTfTL5SLmv7DivfNa"
     );
+    let aliases = chaintrail_bitcoin::p2pk_aliases(&reader);
+    assert_eq!(aliases.len(), 2, "the two coinbase keys");
+    let satoshi =
+        chaintrail_core::Address::parse(Chain::BITCOIN, "1A1zP1eP5QGefi2DMPTfTL5SLmv7DivfNa")
+            .expect("address");
+    assert_eq!(aliases[&satoshi], vec![out.address]);
 }
 
 #[test]
