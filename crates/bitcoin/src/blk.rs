@@ -96,7 +96,8 @@ pub fn magics(network: BitcoinNetwork) -> &'static [[u8; 4]] {
     }
 }
 
-fn genesis_hashes(network: BitcoinNetwork) -> Vec<BlockHash> {
+/// The genesis block hashes a network accepts (testnet: testnet3, testnet4 and default signet).
+pub fn genesis_hashes(network: BitcoinNetwork) -> Vec<BlockHash> {
     use bitcoin::Network;
     let networks: &[Network] = match network {
         BitcoinNetwork::Mainnet => &[Network::Bitcoin],
@@ -666,6 +667,14 @@ impl BestChain {
             duplicates = index.duplicates,
             "indexed block files"
         );
+        let stale = index.len() - hashes.len();
+        if stale > 100 && stale * 100 > index.len() {
+            tracing::warn!(
+                stale,
+                blocks = index.len(),
+                "many blocks are not on the best chain: are some blk*.dat files missing?"
+            );
+        }
         let Some(root) = hashes.first().copied() else {
             return Err(BitcoinError::Chain {
                 path: dir,

@@ -688,6 +688,7 @@ pub fn ingest_rpc(
     options: &ImportOptions<'_>,
 ) -> Result<ImportReport, BitcoinError> {
     let chain = Chain::Bitcoin(network);
+    check_network(client, network)?;
     let mut writer = store.writer(chain)?;
     let cursor_key = format!("bitcoin-rpc:{}", client.url());
     let saved = writer
@@ -807,6 +808,37 @@ pub fn ingest_rpc(
         resumed,
         totals,
     })
+}
+
+/// The node's genesis block must be the network's (a custom signet passes as testnet).
+fn check_network(client: &RpcClient, network: BitcoinNetwork) -> Result<(), BitcoinError> {
+    let genesis = client.get_block_hashes(0..1)?.pop();
+    let known = crate::blk::genesis_hashes(network);
+    match genesis {
+        Some(hash) if known.contains(&hash) => Ok(()),
+        Some(hash) if network == BitcoinNetwork::Testnet => {
+            tracing::warn!(%hash, "unknown genesis block: assuming a custom signet");
+            Ok(())
+        }
+        other => {
+            let found = [
+                BitcoinNetwork::Mainnet,
+                BitcoinNetwork::Testnet,
+                BitcoinNetwork::Regtest,
+            ]
+            .into_iter()
+            .find(|&n| other.is_some_and(|h| crate::blk::genesis_hashes(n).contains(&h)))
+            .map_or("an unknown network".to_string(), |n| {
+                Chain::Bitcoin(n).to_string()
+            });
+            Err(BitcoinError::Diverged(format!(
+                "the node at {} is on {found}, not {}: its genesis block is {}",
+                client.url(),
+                Chain::Bitcoin(network),
+                other.map(|h| h.to_string()).unwrap_or_default()
+            )))
+        }
+    }
 }
 
 fn fetch_range(

@@ -176,6 +176,28 @@ fn raw_blocks_decode_exactly_and_count_matches() {
 }
 
 #[test]
+fn a_node_of_another_network_is_refused() {
+    let server = serve(Recorded::bitcoin_etl(), Behaviour::default());
+    let dir = tempfile::tempdir().expect("tmp");
+    let store = Store::init(dir.path()).expect("store");
+    let err = ingest_rpc(
+        &store,
+        &client(&server.url),
+        BitcoinNetwork::Regtest,
+        range(0, 1),
+        &verbose(),
+        &ImportOptions::default(),
+    )
+    .expect_err("mainnet node");
+    let text = err.to_string();
+    assert!(
+        text.contains("is on bitcoin, not bitcoin-regtest"),
+        "{text}"
+    );
+    assert!(store.chains().expect("chains").is_empty());
+}
+
+#[test]
 fn getblockcount_and_resume_after_the_last_complete_block() {
     let server = serve(Recorded::bitcoin_etl(), Behaviour::default());
     let rpc = client(&server.url);
