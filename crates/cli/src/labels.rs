@@ -1,5 +1,6 @@
 //! `chaintrail labels …` and `chaintrail incidents …`: thin wrappers over `chaintrail-labels`.
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
@@ -19,8 +20,8 @@ const SHOWN_ISSUES: usize = 20;
 pub struct LabelsArgs {
     #[command(subcommand)]
     command: LabelsCommand,
-    /// Output format.
-    #[arg(long, value_enum)]
+    /// Output format (also accepted after the subcommand).
+    #[arg(long, value_enum, global = true)]
     format: Option<Format>,
 }
 
@@ -81,8 +82,8 @@ enum LabelsCommand {
 pub struct IncidentsArgs {
     #[command(subcommand)]
     command: IncidentsCommand,
-    /// Output format.
-    #[arg(long, value_enum)]
+    /// Output format (also accepted after the subcommand).
+    #[arg(long, value_enum, global = true)]
     format: Option<Format>,
 }
 
@@ -114,8 +115,16 @@ enum IncidentsCommand {
 }
 
 fn report_tables(report: &ImportReport) -> Vec<Table> {
-    let mut summary = Table::new(&["source", "files", "rows read", "imported", "rejected", "warnings", "failed files"])
-        .titled("Import");
+    let mut summary = Table::new(&[
+        "source",
+        "files",
+        "rows read",
+        "imported",
+        "rejected",
+        "warnings",
+        "failed files",
+    ])
+    .titled("Import");
     summary.row(vec![
         report.source.clone(),
         report.files.len().to_string(),
@@ -142,7 +151,12 @@ fn report_tables(report: &ImportReport) -> Vec<Table> {
         };
         let mut t = Table::new(&["file", "line", "field", "problem"]).titled(title);
         for i in issues.iter().take(SHOWN_ISSUES) {
-            t.row(vec![i.file.clone(), i.line.to_string(), i.field.clone().unwrap_or_default(), i.message.clone()]);
+            t.row(vec![
+                i.file.clone(),
+                i.line.to_string(),
+                i.field.clone().unwrap_or_default(),
+                i.message.clone(),
+            ]);
         }
         tables.push(t);
     }
@@ -157,10 +171,30 @@ fn show_tables(report: &AddressReport) -> Vec<Table> {
     } else {
         "not on the OFAC SDN list".to_string()
     };
-    let at = report.at.map_or_else(|| "now".to_string(), |d| d.to_string());
-    let categories = report.categories.iter().map(Category::to_string).collect::<Vec<_>>().join(", ");
-    let mut t = Table::new(&["name", "category", "source", "confidence", "chain", "valid from", "valid to", "status", "file:line"])
-        .titled(format!("{} — {status} — at {at} — categories: {categories}", report.query));
+    let at = report
+        .at
+        .map_or_else(|| "now".to_string(), |d| d.to_string());
+    let categories = report
+        .categories
+        .iter()
+        .map(Category::to_string)
+        .collect::<Vec<_>>()
+        .join(", ");
+    let mut t = Table::new(&[
+        "name",
+        "category",
+        "source",
+        "confidence",
+        "chain",
+        "valid from",
+        "valid to",
+        "status",
+        "file:line",
+    ])
+    .titled(format!(
+        "{} — {status} — at {at} — categories: {categories}",
+        report.query
+    ));
     for v in &report.labels {
         let l = &v.label;
         let name = match &v.actor_label {
@@ -175,10 +209,15 @@ fn show_tables(report: &AddressReport) -> Vec<Table> {
                 Some(level) => format!("{} ({level})", l.confidence),
                 None => l.confidence.to_string(),
             },
-            l.chain.map_or_else(|| format!("raw:{}", l.currency), |c| c.to_string()),
+            l.chain
+                .map_or_else(|| format!("raw:{}", l.currency), |c| c.to_string()),
             l.valid_from.map(|d| d.to_string()).unwrap_or_default(),
             l.valid_to.map(|d| d.to_string()).unwrap_or_default(),
-            if v.exact_match { v.status.clone() } else { format!("{} (case-insensitive match)", v.status) },
+            if v.exact_match {
+                v.status.clone()
+            } else {
+                format!("{} (case-insensitive match)", v.status)
+            },
             format!("{}:{}", l.file, l.line),
         ]);
     }
@@ -186,7 +225,15 @@ fn show_tables(report: &AddressReport) -> Vec<Table> {
 }
 
 fn stats_tables(s: &LabelStats) -> Vec<Table> {
-    let mut summary = Table::new(&["labels", "distinct addresses", "datasets", "actors", "OFAC in force", "OFAC delisted"]).titled("Labels");
+    let mut summary = Table::new(&[
+        "labels",
+        "distinct addresses",
+        "datasets",
+        "actors",
+        "OFAC in force",
+        "OFAC delisted",
+    ])
+    .titled("Labels");
     summary.row(vec![
         s.labels.to_string(),
         s.distinct_addresses.to_string(),
@@ -202,9 +249,16 @@ fn stats_tables(s: &LabelStats) -> Vec<Table> {
         }
         t
     };
-    let mut snapshots = Table::new(&["date", "file", "entries", "addresses", "parties"]).titled("OFAC snapshots");
+    let mut snapshots =
+        Table::new(&["date", "file", "entries", "addresses", "parties"]).titled("OFAC snapshots");
     for o in &s.ofac_snapshots {
-        snapshots.row(vec![o.date.to_string(), o.file.clone(), o.entries.to_string(), o.distinct_addresses.to_string(), o.parties.to_string()]);
+        snapshots.row(vec![
+            o.date.to_string(),
+            o.file.clone(),
+            o.entries.to_string(),
+            o.distinct_addresses.to_string(),
+            o.parties.to_string(),
+        ]);
     }
     vec![
         summary,
@@ -222,7 +276,11 @@ fn parse_source(text: &str) -> anyhow::Result<Source> {
 }
 
 /// `chaintrail labels …`
-pub fn labels(data_dir: &Path, global_format: Option<Format>, args: LabelsArgs) -> anyhow::Result<()> {
+pub fn labels(
+    data_dir: &Path,
+    global_format: Option<Format>,
+    args: LabelsArgs,
+) -> anyhow::Result<()> {
     let format = args.format.or(global_format).unwrap_or(Format::Table);
     let mut store = LabelStore::open(data_dir)
         .with_context(|| format!("cannot open the label store in {}", data_dir.display()))?;
@@ -251,7 +309,12 @@ pub fn labels(data_dir: &Path, global_format: Option<Format>, args: LabelsArgs) 
             let report = store.import_tornado(&file)?;
             import(&mut store, report)
         }
-        LabelsCommand::ExportTagpack { source, dataset, category, out } => {
+        LabelsCommand::ExportTagpack {
+            source,
+            dataset,
+            category,
+            out,
+        } => {
             let source = source.as_deref().map(parse_source).transpose()?;
             let category = category
                 .as_deref()
@@ -259,15 +322,15 @@ pub fn labels(data_dir: &Path, global_format: Option<Format>, args: LabelsArgs) 
                 .transpose()?;
             let pack = store.export_tagpack(source, dataset.as_deref(), category);
             if pack.tags.is_empty() {
-                bail!("no labels match: see `chaintrail labels stats` for sources, datasets and categories");
+                bail!(
+                    "no labels match: see `chaintrail labels stats` for sources, datasets and categories"
+                );
             }
             let yaml = pack.to_yaml();
             match out {
-                Some(path) => std::fs::write(&path, yaml).with_context(|| format!("cannot write {}", path.display())),
-                None => {
-                    print!("{yaml}");
-                    Ok(())
-                }
+                Some(path) => std::fs::write(&path, yaml)
+                    .with_context(|| format!("cannot write {}", path.display())),
+                None => Ok(std::io::stdout().write_all(yaml.as_bytes())?),
             }
         }
         LabelsCommand::Show { address, at } => {
@@ -282,14 +345,20 @@ pub fn labels(data_dir: &Path, global_format: Option<Format>, args: LabelsArgs) 
 }
 
 /// `chaintrail incidents …`
-pub fn incidents(data_dir: &Path, global_format: Option<Format>, args: IncidentsArgs) -> anyhow::Result<()> {
+pub fn incidents(
+    data_dir: &Path,
+    global_format: Option<Format>,
+    args: IncidentsArgs,
+) -> anyhow::Result<()> {
     let format = args.format.or(global_format).unwrap_or(Format::Table);
     let mut ledger = IncidentLedger::open(data_dir)
         .with_context(|| format!("cannot open the incident ledger in {}", data_dir.display()))?;
     match args.command {
         IncidentsCommand::Import { files } => {
             if files.is_empty() {
-                bail!("give one or more incident CSVs (dprk_attributed_incidents.csv, defihacklabs_incidents.csv)");
+                bail!(
+                    "give one or more incident CSVs (dprk_attributed_incidents.csv, defihacklabs_incidents.csv)"
+                );
             }
             let mut report = ImportReport::new("incidents");
             for file in &files {
@@ -299,17 +368,43 @@ pub fn incidents(data_dir: &Path, global_format: Option<Format>, args: Incidents
             let mut store = LabelStore::open(data_dir)?;
             let attackers = ledger.attacker_labels();
             for file in &files {
-                let name = file.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+                let name = file
+                    .file_name()
+                    .map(|n| n.to_string_lossy().to_string())
+                    .unwrap_or_default();
                 let dataset = format!("incident:{name}");
-                let own = attackers.iter().filter(|l| l.dataset == dataset).cloned().collect();
+                let own = attackers
+                    .iter()
+                    .filter(|l| l.dataset == dataset)
+                    .cloned()
+                    .collect();
                 store.replace_labels(&dataset, own);
             }
             store.save()?;
             emit(format, &report, &report_tables(&report))
         }
-        IncidentsCommand::List { year, actor, chain, victim } => {
-            let rows = ledger.list(&IncidentFilter { year, actor, chain, victim });
-            let mut t = Table::new(&["id", "date", "victim", "chains", "USD", "attribution", "addresses", "txs"]);
+        IncidentsCommand::List {
+            year,
+            actor,
+            chain,
+            victim,
+        } => {
+            let rows = ledger.list(&IncidentFilter {
+                year,
+                actor,
+                chain,
+                victim,
+            });
+            let mut t = Table::new(&[
+                "id",
+                "date",
+                "victim",
+                "chains",
+                "USD",
+                "attribution",
+                "addresses",
+                "txs",
+            ]);
             for r in &rows {
                 t.row(vec![
                     r.id.clone(),
@@ -322,33 +417,74 @@ pub fn incidents(data_dir: &Path, global_format: Option<Format>, args: Incidents
                     r.txs.to_string(),
                 ]);
             }
-            emit(format, &rows, &[t.titled(format!("{} incidents", rows.len()))])
+            emit(
+                format,
+                &rows,
+                &[t.titled(format!("{} incidents", rows.len()))],
+            )
         }
         IncidentsCommand::Show { id } => {
             let Some(incident) = ledger.get(&id) else {
                 bail!("no incident `{id}`: see `chaintrail incidents list`");
             };
-            let mut fields = Table::new(&["field", "value"]).titled(format!("{} — {}", incident.id, incident.victim));
+            let mut fields = Table::new(&["field", "value"])
+                .titled(format!("{} — {}", incident.id, incident.victim));
             for (k, v) in [
-                ("date", format!("{} ({:?} precision)", incident.date, incident.date_precision)),
+                (
+                    "date",
+                    format!(
+                        "{} ({:?} precision)",
+                        incident.date, incident.date_precision
+                    ),
+                ),
                 ("chains", incident.chains.join(", ")),
-                ("amount USD", incident.amount_usd.map(|u| u.to_string()).unwrap_or_else(|| "unknown".into())),
+                (
+                    "amount USD",
+                    incident
+                        .amount_usd
+                        .map(|u| u.to_string())
+                        .unwrap_or_else(|| "unknown".into()),
+                ),
                 ("amount as written", incident.amount_as_written.clone()),
-                ("attribution", incident.attribution.clone().unwrap_or_else(|| "unattributed".into())),
-                ("attribution confidence", incident.attribution_confidence.clone().unwrap_or_default()),
+                (
+                    "attribution",
+                    incident
+                        .attribution
+                        .clone()
+                        .unwrap_or_else(|| "unattributed".into()),
+                ),
+                (
+                    "attribution confidence",
+                    incident.attribution_confidence.clone().unwrap_or_default(),
+                ),
                 ("vector", incident.vector.clone().unwrap_or_default()),
-                ("root cause", incident.root_cause.clone().unwrap_or_default()),
-                ("source", format!("{}:{}", incident.source_file, incident.line)),
+                (
+                    "root cause",
+                    incident.root_cause.clone().unwrap_or_default(),
+                ),
+                (
+                    "source",
+                    format!("{}:{}", incident.source_file, incident.line),
+                ),
                 ("note", incident.note.clone().unwrap_or_default()),
             ] {
                 fields.row(vec![k.to_string(), v]);
             }
-            let mut links = Table::new(&["kind", "chain", "value"]).titled("Addresses, transactions, references");
+            let mut links = Table::new(&["kind", "chain", "value"])
+                .titled("Addresses, transactions, references");
             for a in &incident.addresses {
-                links.row(vec![a.role.clone(), a.chain.clone().unwrap_or_default(), a.address.clone()]);
+                links.row(vec![
+                    a.role.clone(),
+                    a.chain.clone().unwrap_or_default(),
+                    a.address.clone(),
+                ]);
             }
             for tx in &incident.txs {
-                links.row(vec!["tx".into(), tx.chain.clone().unwrap_or_default(), tx.hash.clone()]);
+                links.row(vec![
+                    "tx".into(),
+                    tx.chain.clone().unwrap_or_default(),
+                    tx.hash.clone(),
+                ]);
             }
             for r in &incident.references {
                 links.row(vec!["reference".into(), String::new(), r.clone()]);
@@ -358,23 +494,33 @@ pub fn incidents(data_dir: &Path, global_format: Option<Format>, args: Incidents
         IncidentsCommand::Stats { markdown } => {
             let stats = ledger.stats();
             if markdown {
-                print!("{}", dprk_comparison_markdown(&stats));
+                std::io::stdout().write_all(dprk_comparison_markdown(&stats).as_bytes())?;
                 return Ok(());
             }
             let tally = |title: &str, key: &str, rows: &[chaintrail_labels::incidents::Tally]| {
                 let mut t = Table::new(&[key, "incidents", "with USD amount", "USD"]).titled(title);
                 for r in rows {
-                    t.row(vec![r.key.clone(), r.incidents.to_string(), r.with_amount.to_string(), r.usd.to_string()]);
+                    t.row(vec![
+                        r.key.clone(),
+                        r.incidents.to_string(),
+                        r.with_amount.to_string(),
+                        r.usd.to_string(),
+                    ]);
                 }
                 t
             };
-            let mut dprk = Table::new(&["year", "incidents", "USD in data", "published"]).titled("DPRK per year: data vs published");
+            let mut dprk = Table::new(&["year", "incidents", "USD in data", "published"])
+                .titled("DPRK per year: data vs published");
             for y in &stats.dprk_by_year {
                 dprk.row(vec![
                     y.year.to_string(),
                     y.incidents.to_string(),
                     y.usd.to_string(),
-                    y.published.iter().map(|p| format!("{} {} ({})", p.publisher, p.usd, p.scope)).collect::<Vec<_>>().join("; "),
+                    y.published
+                        .iter()
+                        .map(|p| format!("{} {} ({})", p.publisher, p.usd, p.scope))
+                        .collect::<Vec<_>>()
+                        .join("; "),
                 ]);
             }
             let tables = [

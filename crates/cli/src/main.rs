@@ -5,6 +5,7 @@ mod bench;
 mod commands;
 mod demo;
 mod html;
+mod labels;
 mod output;
 mod trace;
 
@@ -62,6 +63,11 @@ enum Command {
     Trace(trace::TraceArgs),
     /// Score the tracer against a simulated world's ground truth (recall, precision per heist and policy).
     Eval(demo::EvalArgs),
+    /// Attribution: import OFAC SDN snapshots, TagPacks, explorer/Forta/Tornado label sets;
+    /// show an address's labels; export TagPacks.
+    Labels(labels::LabelsArgs),
+    /// The incident ledger: import, list, show, tallies (DPRK per year vs published totals).
+    Incidents(labels::IncidentsArgs),
     /// Measure the store: append and scan throughput, bytes per record.
     Bench(bench::BenchArgs),
 }
@@ -99,6 +105,8 @@ fn main() -> ExitCode {
         Command::Export(args) => commands::export(&global, args),
         Command::Trace(args) => trace::run(&global, args),
         Command::Eval(args) => demo::eval(&global, args),
+        Command::Labels(args) => labels::labels(&global.data_dir, global.format, args),
+        Command::Incidents(args) => labels::incidents(&global.data_dir, global.format, args),
         Command::Bench(args) => bench::run(&global, args),
     };
     match result {

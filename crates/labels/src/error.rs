@@ -4,11 +4,10 @@ use std::path::PathBuf;
 /// (where the format has lines) and what was expected.
 #[derive(Debug, thiserror::Error)]
 pub enum LabelError {
-    #[error("cannot read or write {path}: {source}")]
+    #[error("cannot read or write {path}: {error}")]
     Io {
         path: PathBuf,
-        #[source]
-        source: std::io::Error,
+        error: std::io::Error,
     },
     #[error("{file}:{line}: malformed XML: {message}")]
     Xml {
@@ -41,10 +40,10 @@ pub enum LabelError {
 }
 
 impl LabelError {
-    pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> LabelError {
+    pub(crate) fn io(path: impl Into<PathBuf>, error: std::io::Error) -> LabelError {
         LabelError::Io {
             path: path.into(),
-            source,
+            error,
         }
     }
 }

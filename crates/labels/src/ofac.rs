@@ -766,6 +766,7 @@ pub fn derive_labels(snapshots: &[OfacSnapshot]) -> (Vec<Label>, Vec<String>) {
                         _ => first_date,
                     });
                     label.valid_to = order.get(i).map(|s| s.date);
+                    label.confidence_level = Some("authority_data".into());
                     let d = &mut label.details;
                     d.insert("sdn_uid".into(), entry.sdn_uid.clone());
                     d.insert("programs".into(), entry.programs.join(";"));
