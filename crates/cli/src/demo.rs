@@ -199,6 +199,7 @@ pub fn eval(global: &Global, args: EvalArgs) -> anyhow::Result<()> {
         std::fs::rename(&tmp, out).with_context(|| format!("cannot write {}", out.display()))?;
     }
     let mut table = Table::new(&[
+        "known links",
         "heist",
         "policy",
         "recall",
@@ -209,6 +210,7 @@ pub fn eval(global: &Global, args: EvalArgs) -> anyhow::Result<()> {
     ]);
     for s in &evaluation.scores {
         table.row(vec![
+            s.links.to_string(),
             s.heist.clone(),
             s.policy.to_string(),
             format!("{:.1}%", 100.0 * s.recall),

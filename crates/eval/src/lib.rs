@@ -13,8 +13,9 @@
 //! - **precision** = Σ correct / Σ traced (how much of what the tracer attributed is right).
 //!
 //! Fees and burnt gas are left out of both sides: they are reported by the tracer and by the
-//! ground truth separately. Value the tracer cut (hop limit, dust, budget) counts as traced
-//! nowhere, so it lowers recall and not precision.
+//! ground truth separately. Value the tracer cut (hop limit, dust, budget) or saw enter a mixer or
+//! bridge it could not see through counts as traced nowhere final, so it lowers recall and not
+//! precision.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
@@ -23,7 +24,10 @@ use chaintrail_core::{Amount, Chain};
 use chaintrail_labels::LabelStore;
 use chaintrail_sim::{GroundTruth, HeistTruth, SimConfig};
 use chaintrail_store::{ChainReader, Store};
-use chaintrail_trace::{EndpointKind, Policy, Prices, Seed, SeedSpec, TraceReport, TraceRequest};
+use chaintrail_trace::{
+    Converter, EndpointKind, Link, LinkConverter, Policy, Prices, Seed, SeedSpec, TraceReport,
+    TraceRequest,
+};
 use serde::Serialize;
 
 #[derive(Debug, thiserror::Error)]
@@ -43,9 +47,12 @@ pub enum EvalError {
 pub struct Score {
     pub heist: String,
     pub policy: Policy,
+    /// Which known links the tracer had: `none`, `bridge memos`, `bridge memos + mixer links`.
+    pub links: &'static str,
     /// Stolen value that ended at an endpoint (fees excluded), USD.
     pub true_usd: f64,
-    /// Value the tracer attributed to endpoints (fees and cut value excluded), USD.
+    /// Value the tracer attributed to final endpoints (fees, cut value and value that entered a
+    /// mixer or bridge excluded), USD.
     pub traced_usd: f64,
     pub correct_usd: f64,
     pub recall: f64,
@@ -97,7 +104,12 @@ pub fn heist_seeds(truth: &HeistTruth) -> Vec<Seed> {
 }
 
 /// Score one trace report against its heist's ground truth.
-pub fn score(report: &TraceReport, heist: &HeistTruth, prices: &Prices) -> Score {
+pub fn score(
+    report: &TraceReport,
+    heist: &HeistTruth,
+    prices: &Prices,
+    links: &'static str,
+) -> Score {
     let time = heist.timestamp;
     let decimals = |symbol: &str| match symbol {
         "USDC" => 6,
@@ -131,7 +143,10 @@ pub fn score(report: &TraceReport, heist: &HeistTruth, prices: &Prices) -> Score
             _ => continue,
         };
         if e.kind == EndpointKind::Entered {
+            // "Entered mixer M" is true but not an endpoint: like cut value it is traced nowhere
+            // final, so it lowers recall and not precision.
             entered += value;
+            continue;
         }
         *traced.entry(key).or_default() += value;
     }
@@ -145,6 +160,7 @@ pub fn score(report: &TraceReport, heist: &HeistTruth, prices: &Prices) -> Score
     Score {
         heist: heist.name.clone(),
         policy: report.policy,
+        links,
         true_usd,
         traced_usd,
         correct_usd,
@@ -154,6 +170,63 @@ pub fn score(report: &TraceReport, heist: &HeistTruth, prices: &Prices) -> Score
         cut_usd: cut,
         trace_ms: report.stats.elapsed_ms,
     }
+}
+
+pub const LINKS_NONE: &str = "none";
+pub const LINKS_BRIDGES: &str = "bridge memos";
+pub const LINKS_ALL: &str = "bridge memos + mixer links";
+
+/// The bridge's exact joins: every payout carries `OUT:<inbound hash>`, so these links are what
+/// a memo decoder reads off the chains (confidence 1).
+pub fn bridge_links(truth: &GroundTruth) -> Vec<Link> {
+    truth
+        .bridge_links
+        .iter()
+        .map(|b| Link {
+            kind: "bridge".to_string(),
+            via: b.bridge.clone(),
+            from_chain: b.in_chain,
+            from_tx: b.in_tx,
+            to_chain: b.out_chain,
+            to_tx: b.out_tx,
+            to_address: Some(b.out_address.clone()),
+            confidence: 1.0,
+            evidence: format!("memo {}", b.out_memo),
+        })
+        .collect()
+}
+
+/// The mixers' true deposit ↔ withdrawal and deposit ↔ payout links. No heuristic recovers
+/// all of them; tracing with them measures everything else (an upper bound for demixing).
+pub fn mixer_links(truth: &GroundTruth) -> Vec<Link> {
+    let tornado = truth.mixer_links.iter().map(|m| Link {
+        kind: "mixer".to_string(),
+        via: m.pool.clone(),
+        from_chain: truth.evm_chain,
+        from_tx: m.deposit_tx,
+        to_chain: truth.evm_chain,
+        to_tx: m.withdrawal_tx,
+        to_address: Some(m.recipient.clone()),
+        confidence: 1.0,
+        evidence: "ground truth".to_string(),
+    });
+    let custodial = truth.btc_mixer_links.iter().flat_map(|m| {
+        m.payout_txs
+            .iter()
+            .zip(&m.payout_addresses)
+            .map(|(tx, address)| Link {
+                kind: "mixer".to_string(),
+                via: m.mixer.clone(),
+                from_chain: truth.btc_chain,
+                from_tx: m.deposit_tx,
+                to_chain: truth.btc_chain,
+                to_tx: *tx,
+                to_address: Some(address.clone()),
+                confidence: 1.0,
+                evidence: "ground truth".to_string(),
+            })
+    });
+    tornado.chain(custodial).collect()
 }
 
 /// Simulate a world into `work_dir`, load its labels, and score every heist under every policy.
@@ -173,16 +246,30 @@ pub fn evaluate(
     }
     let transfers = readers.values().map(ChainReader::transfer_count).sum();
     let prices = world_prices();
+    let bridges = LinkConverter::new(bridge_links(&summary.truth));
+    let all = LinkConverter::new(
+        bridge_links(&summary.truth)
+            .into_iter()
+            .chain(mixer_links(&summary.truth)),
+    );
+    let settings: [(&'static str, Vec<&dyn Converter>); 3] = [
+        (LINKS_NONE, vec![]),
+        (LINKS_BRIDGES, vec![&bridges]),
+        (LINKS_ALL, vec![&all]),
+    ];
     let mut scores = Vec::new();
-    for heist in &summary.truth.heists {
-        for policy in Policy::ALL {
-            let request = TraceRequest {
-                seeds: heist_seeds(heist),
-                policy,
-                ..TraceRequest::default()
-            };
-            let report = chaintrail_trace::trace(&readers, &labels, &prices, &request)?;
-            scores.push(score(&report, heist, &prices));
+    for (links, converters) in &settings {
+        for heist in &summary.truth.heists {
+            for policy in Policy::ALL {
+                let request = TraceRequest {
+                    seeds: heist_seeds(heist),
+                    policy,
+                    ..TraceRequest::default()
+                };
+                let report =
+                    chaintrail_trace::trace_with(&readers, &labels, &prices, converters, &request)?;
+                scores.push(score(&report, heist, &prices, links));
+            }
         }
     }
     Ok((
@@ -208,11 +295,12 @@ pub fn accuracy_markdown(evaluation: &Evaluation, command: &str) -> String {
          bridges and by address for value still held; see `crates/eval` for the exact rule.\n\n",
         evaluation.seed, evaluation.scale, evaluation.transfers
     ));
-    out.push_str("| heist | policy | recall | precision | true $ | traced $ | entered mixer/bridge $ | cut $ | trace ms |\n");
-    out.push_str("|---|---|---:|---:|---:|---:|---:|---:|---:|\n");
+    out.push_str("| known links | heist | policy | recall | precision | true $ | traced $ | entered mixer/bridge $ | cut $ | trace ms |\n");
+    out.push_str("|---|---|---|---:|---:|---:|---:|---:|---:|---:|\n");
     for s in &evaluation.scores {
         out.push_str(&format!(
-            "| {} | {} | {:.1}% | {:.1}% | {:.0} | {:.0} | {:.0} | {:.0} | {} |\n",
+            "| {} | {} | {} | {:.1}% | {:.1}% | {:.0} | {:.0} | {:.0} | {:.0} | {} |\n",
+            s.links,
             s.heist,
             s.policy,
             100.0 * s.recall,

@@ -1,28 +1,62 @@
 //! Converters: holders whose outflows are in another asset or on another chain. A converter
-//! passes taint through with a confidence; it is never a sink. DEX swaps are here; mixers
-//! (deposit ↔ withdrawal links) and bridges (exact join keys) implement the same trait.
+//! passes taint through with a confidence; it is never a sink.
+//!
+//! - [`DexSwap`]: a swap on a DEX pool, found in the same transaction;
+//! - [`LinkConverter`]: known links from a converter's input transaction to its output
+//!   transactions — bridges joined by exact keys (THORChain's `OUT:<inbound hash>`), mixer
+//!   deposit ↔ withdrawal links with their confidence, custodial mixer deposits ↔ payouts.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
 
 use alloy_primitives::U256;
-use chaintrail_core::{Chain, TransferKind};
+use chaintrail_core::{Address, Chain, ChainModel, TransferKind, TxHash};
 use chaintrail_store::{ChainReader, schema};
+use serde::{Deserialize, Serialize};
 
-/// Taint leaving a converter as transfer `row` on `chain`.
+/// A record value enters or leaves a converter by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flow {
+    /// A transfer row of an account chain.
+    Transfer(u64),
+    /// An output row of a UTXO chain.
+    Output(u64),
+}
+
+/// Taint leaving a converter.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Conversion {
     pub chain: Chain,
-    pub row: u64,
+    pub flow: Flow,
     pub taint: u128,
     pub confidence: f64,
     /// What a user reads in the path: which converter, which rule.
     pub rule: String,
 }
 
+/// The chains a converter may look into.
+pub struct Chains<'a> {
+    pub readers: &'a BTreeMap<Chain, ChainReader>,
+}
+
 pub trait Converter {
     fn name(&self) -> &'static str;
-    /// Taint `taint` arrived at a converter through transfer `row`; where does it leave?
+    /// Taint `taint` entered a converter on `chain` through `flow`; where does it leave?
     /// An empty answer means this converter does not apply.
-    fn convert(&self, chain: Chain, reader: &ChainReader, row: u64, taint: u128)
-    -> Vec<Conversion>;
+    fn convert(
+        &self,
+        chains: &Chains<'_>,
+        chain: Chain,
+        flow: Flow,
+        taint: u128,
+    ) -> Vec<Conversion>;
+}
+
+fn mul_div(a: u128, b: u128, c: u128) -> u128 {
+    if c == 0 {
+        return 0;
+    }
+    u128::try_from(U256::from(a) * U256::from(b) / U256::from(c)).unwrap_or(u128::MAX)
 }
 
 /// A swap on a DEX pool: value in asset A from user U in transaction T leaves the pool as other
@@ -40,11 +74,14 @@ impl Converter for DexSwap {
 
     fn convert(
         &self,
+        chains: &Chains<'_>,
         chain: Chain,
-        reader: &ChainReader,
-        row: u64,
+        flow: Flow,
         taint: u128,
     ) -> Vec<Conversion> {
+        let (Some(reader), Flow::Transfer(row)) = (chains.readers.get(&chain), flow) else {
+            return Vec::new();
+        };
         let Some(inflow) = reader.transfer(row) else {
             return Vec::new();
         };
@@ -73,16 +110,195 @@ impl Converter for DexSwap {
         }
         let confidence = if to_sender { 1.0 } else { 0.9 };
         outs.into_iter()
-            .map(|(out_row, amount, _)| {
-                let carried = U256::from(amount) * U256::from(taint) / U256::from(amount_in);
-                Conversion {
-                    chain,
-                    row: out_row,
-                    taint: u128::try_from(carried).unwrap_or(amount).min(amount),
-                    confidence,
-                    rule: format!("dex-swap (same tx, confidence {confidence})"),
-                }
+            .map(|(out_row, amount, _)| Conversion {
+                chain,
+                flow: Flow::Transfer(out_row),
+                taint: mul_div(amount, taint, amount_in).min(amount),
+                confidence,
+                rule: format!("dex-swap (same tx, confidence {confidence})"),
             })
+            .collect()
+    }
+}
+
+/// A known link from a converter's input transaction to one of its output transactions.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Link {
+    /// What kind of converter: `bridge`, `mixer`, …
+    pub kind: String,
+    /// The converter's name (Thornet Bridge, Vortex Cash, …).
+    pub via: String,
+    pub from_chain: Chain,
+    pub from_tx: TxHash,
+    pub to_chain: Chain,
+    pub to_tx: TxHash,
+    /// The recipient in `to_tx`; `None` = every value-carrying output of `to_tx`.
+    pub to_address: Option<String>,
+    /// 1 for exact keys (a bridge memo naming the inbound tx), lower for heuristics.
+    pub confidence: f64,
+    /// Where the link comes from: `memo OUT:<hash>`, `ground truth`, `tutela address-match`, …
+    pub evidence: String,
+}
+
+/// Known links, looked up by input transaction.
+#[derive(Debug, Clone, Default)]
+pub struct LinkConverter {
+    links: HashMap<(Chain, TxHash), Vec<Link>>,
+}
+
+impl LinkConverter {
+    pub fn new(links: impl IntoIterator<Item = Link>) -> LinkConverter {
+        let mut converter = LinkConverter::default();
+        for link in links {
+            converter
+                .links
+                .entry((link.from_chain, link.from_tx))
+                .or_default()
+                .push(link);
+        }
+        converter
+    }
+
+    pub fn len(&self) -> usize {
+        self.links.values().map(Vec::len).sum()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.links.is_empty()
+    }
+
+    /// Read links from JSON lines (one [`Link`] per line); a bad line is an error naming it.
+    pub fn load(path: &Path) -> Result<LinkConverter, String> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read links file {}: {e}", path.display()))?;
+        let mut links = Vec::new();
+        for (i, line) in text.lines().enumerate() {
+            if line.trim().is_empty() {
+                continue;
+            }
+            let link: Link = serde_json::from_str(line)
+                .map_err(|e| format!("{}:{}: not a link: {e}", path.display(), i + 1))?;
+            links.push(link);
+        }
+        Ok(LinkConverter::new(links))
+    }
+
+    /// Write links as JSON lines, atomically.
+    pub fn save(links: &[Link], path: &Path) -> std::io::Result<()> {
+        let mut text = String::new();
+        for link in links {
+            text.push_str(&serde_json::to_string(link).map_err(std::io::Error::other)?);
+            text.push('\n');
+        }
+        let tmp = path.with_extension("jsonl.tmp");
+        std::fs::write(&tmp, text)?;
+        std::fs::rename(&tmp, path)
+    }
+}
+
+/// The value-carrying records of `tx` on `chain` paying `to` (or all of them), with values.
+fn outputs_of(reader: &ChainReader, tx: u32, to: Option<&Address>) -> Vec<(Flow, u128)> {
+    let to_id = to.and_then(|a| reader.address_id(a));
+    if to.is_some() && to_id.is_none() {
+        return Vec::new();
+    }
+    match reader.model() {
+        ChainModel::Account => reader
+            .tx_transfers(tx)
+            .filter_map(|row| reader.transfer(row))
+            .filter(|t| t.success && !matches!(t.kind, TransferKind::Fee | TransferKind::Burn))
+            .filter(|t| to_id.is_none_or(|id| t.to == id))
+            .filter_map(|t| Some((Flow::Transfer(t.row), t.amount.to_u128()?)))
+            .collect(),
+        ChainModel::Utxo => reader
+            .tx_outputs(tx)
+            .filter_map(|row| reader.output(row))
+            .filter(|o| to_id.is_none_or(|id| o.address == id))
+            .filter(|o| o.value > 0)
+            .map(|o| (Flow::Output(o.row), u128::from(o.value)))
+            .collect(),
+    }
+}
+
+impl Converter for LinkConverter {
+    fn name(&self) -> &'static str {
+        "links"
+    }
+
+    fn convert(
+        &self,
+        chains: &Chains<'_>,
+        chain: Chain,
+        flow: Flow,
+        taint: u128,
+    ) -> Vec<Conversion> {
+        let Some(reader) = chains.readers.get(&chain) else {
+            return Vec::new();
+        };
+        let (tx, amount_in) = match flow {
+            Flow::Transfer(row) => match reader.transfer(row) {
+                Some(t) => (t.tx, t.amount.to_u128().unwrap_or(0)),
+                None => return Vec::new(),
+            },
+            Flow::Output(row) => match reader.output(row) {
+                Some(o) => (o.tx, u128::from(o.value)),
+                None => return Vec::new(),
+            },
+        };
+        let Some(links) = self.links.get(&(chain, reader.tx_hash(tx))) else {
+            return Vec::new();
+        };
+        // Every linked output, then the taint fraction of the input applied to each.
+        let mut targets = Vec::new();
+        for link in links {
+            let Some(out_reader) = chains.readers.get(&link.to_chain) else {
+                continue;
+            };
+            let Some(out_tx) = out_reader.tx_id(&link.to_tx) else {
+                continue;
+            };
+            let to = link
+                .to_address
+                .as_deref()
+                .and_then(|a| Address::parse(link.to_chain, a).ok());
+            for (out_flow, value) in outputs_of(out_reader, out_tx, to.as_ref()) {
+                targets.push((link, out_flow, value));
+            }
+        }
+        // Each output carries the input's tainted fraction of its own value (units may differ:
+        // a bridge pays BTC for ETH). On the same chain a payout larger than the input (pooled
+        // payouts) passes no more taint than came in.
+        let mut carried: Vec<u128> = targets
+            .iter()
+            .map(|(_, _, value)| mul_div(*value, taint, amount_in.max(1)).min(*value))
+            .collect();
+        let same_chain_total: u128 = targets
+            .iter()
+            .zip(&carried)
+            .filter(|((link, _, _), _)| link.to_chain == chain)
+            .map(|(_, c)| *c)
+            .sum();
+        if same_chain_total > taint {
+            for ((link, _, _), c) in targets.iter().zip(carried.iter_mut()) {
+                if link.to_chain == chain {
+                    *c = mul_div(*c, taint, same_chain_total);
+                }
+            }
+        }
+        targets
+            .into_iter()
+            .zip(carried)
+            .map(|((link, out_flow, _), taint)| Conversion {
+                chain: link.to_chain,
+                flow: out_flow,
+                taint,
+                confidence: link.confidence,
+                rule: format!(
+                    "{} {} ({}, confidence {})",
+                    link.kind, link.via, link.evidence, link.confidence
+                ),
+            })
+            .filter(|c| c.taint > 0)
             .collect()
     }
 }

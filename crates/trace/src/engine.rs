@@ -15,7 +15,7 @@ use chaintrail_store::{ChainReader, schema};
 
 use crate::TraceError;
 use crate::attribution::{Attribution, Entity, Role, role};
-use crate::convert::{Conversion, Converter};
+use crate::convert::{Chains, Conversion, Converter, Flow};
 use crate::policy::{Holder, Lots, Policy, spend_utxo};
 use crate::report::{EndpointKind, TraceStats};
 
@@ -94,8 +94,9 @@ enum EventKind {
 /// The whole trace state.
 pub(crate) struct Engine<'a> {
     pub chains: Vec<(Chain, &'a ChainReader)>,
+    readers: &'a BTreeMap<Chain, ChainReader>,
     attribution: &'a dyn Attribution,
-    converters: &'a [Box<dyn Converter>],
+    converters: &'a [&'a dyn Converter],
     policy: Policy,
     max_hops: u32,
     /// Per chain and asset, in base units.
@@ -115,7 +116,7 @@ pub(crate) struct Engine<'a> {
 
 pub(crate) struct EngineConfig<'a> {
     pub attribution: &'a dyn Attribution,
-    pub converters: &'a [Box<dyn Converter>],
+    pub converters: &'a [&'a dyn Converter],
     pub policy: Policy,
     pub max_hops: u32,
     pub dust: &'a dyn Fn(Chain, u32) -> u128,
@@ -127,6 +128,7 @@ impl<'a> Engine<'a> {
     pub fn new(readers: &'a BTreeMap<Chain, ChainReader>, config: EngineConfig<'a>) -> Engine<'a> {
         Engine {
             chains: readers.iter().map(|(c, r)| (*c, r)).collect(),
+            readers,
             attribution: config.attribution,
             converters: config.converters,
             policy: config.policy,
@@ -341,7 +343,7 @@ impl<'a> Engine<'a> {
                     return self.arrive(EndpointKind::Service, chain, Some(to), asset, taint, edge);
                 }
                 Role::Convert => {
-                    let conversions = self.convert(chain, row, taint);
+                    let conversions = self.convert(chain, Flow::Transfer(row), taint);
                     if conversions.is_empty() {
                         return self.arrive(
                             EndpointKind::Entered,
@@ -375,10 +377,12 @@ impl<'a> Engine<'a> {
         self.push(time, chain, row, EventKind::Inflow(index));
     }
 
-    fn convert(&self, chain: usize, row: u64, taint: u128) -> Vec<Conversion> {
-        let (c, reader) = self.chains[chain];
+    fn convert(&self, chain: usize, flow: Flow, taint: u128) -> Vec<Conversion> {
+        let chains = Chains {
+            readers: self.readers,
+        };
         for converter in self.converters {
-            let found = converter.convert(c, reader, row, taint);
+            let found = converter.convert(&chains, self.chains[chain].0, flow, taint);
             if !found.is_empty() {
                 return found;
             }
@@ -390,21 +394,49 @@ impl<'a> Engine<'a> {
         let Ok(chain) = self.chain_index(conversion.chain) else {
             return;
         };
-        let Some(t) = self.reader(chain).transfer(conversion.row) else {
-            return;
-        };
         let parent_edge = &self.edges[parent];
-        let edge = self.add_edge(Edge {
-            chain: conversion.chain,
-            record: Record::Transfer(conversion.row),
-            asset: t.asset,
-            taint: conversion.taint,
-            hop: parent_edge.hop,
-            parent: Some(parent),
-            rule: conversion.rule,
-            confidence: parent_edge.confidence * conversion.confidence,
-        });
-        self.deliver_transfer(chain, conversion.row, Lots::tainted(conversion.taint), edge);
+        let (hop, confidence) = (
+            parent_edge.hop,
+            parent_edge.confidence * conversion.confidence,
+        );
+        let lots = Lots::tainted(conversion.taint);
+        match conversion.flow {
+            Flow::Transfer(row) => {
+                let Some(t) = self.reader(chain).transfer(row) else {
+                    return;
+                };
+                let edge = self.add_edge(Edge {
+                    chain: conversion.chain,
+                    record: Record::Transfer(row),
+                    asset: t.asset,
+                    taint: conversion.taint,
+                    hop,
+                    parent: Some(parent),
+                    rule: conversion.rule,
+                    confidence,
+                });
+                self.deliver_transfer(chain, row, lots, edge);
+            }
+            Flow::Output(row) => {
+                let Some(output) = self.reader(chain).output(row) else {
+                    return;
+                };
+                let edge = self.add_edge(Edge {
+                    chain: conversion.chain,
+                    record: Record::Output(row),
+                    asset: 0,
+                    taint: conversion.taint,
+                    hop,
+                    parent: Some(parent),
+                    rule: conversion.rule,
+                    confidence,
+                });
+                // The output's own value: the linked payout may carry clean value too.
+                let value = u128::from(output.value);
+                let lots = Lots::split(value, conversion.taint);
+                self.place_output(chain, row, output.address, output.spent_by, lots, edge);
+            }
+        }
     }
 
     fn on_inflow(&mut self, index: usize) {
@@ -565,14 +597,21 @@ impl<'a> Engine<'a> {
                     );
                 }
                 Role::Convert => {
-                    return self.arrive(
-                        EndpointKind::Entered,
-                        chain,
-                        Some(address),
-                        0,
-                        taint,
-                        edge,
-                    );
+                    let conversions = self.convert(chain, Flow::Output(row), taint);
+                    if conversions.is_empty() {
+                        return self.arrive(
+                            EndpointKind::Entered,
+                            chain,
+                            Some(address),
+                            0,
+                            taint,
+                            edge,
+                        );
+                    }
+                    for conversion in conversions {
+                        self.follow_conversion(edge, conversion);
+                    }
+                    return;
                 }
                 Role::Continue => {}
             }

@@ -28,7 +28,7 @@ use chaintrail_core::{Address, Amount, AssetKind, Chain, ChainModel, TransferKin
 use chaintrail_store::ChainReader;
 
 pub use attribution::{Attribution, Entity, NoAttribution, Role, StaticAttribution, role};
-pub use convert::{Conversion, Converter, DexSwap};
+pub use convert::{Conversion, Converter, DexSwap, Flow, Link, LinkConverter};
 pub use policy::{Holder, Lot, Lots, Policy, UnknownPolicy};
 pub use prices::Prices;
 pub use report::{Endpoint, EndpointKind, EntityTotal, PathStep, TraceReport, TraceStats, Value};
@@ -337,11 +337,23 @@ fn plant(
     Ok(())
 }
 
-/// Trace the request's seeds forward through every chain in `readers`.
+/// Trace the request's seeds forward through every chain in `readers`, with the built-in
+/// converters (DEX swaps).
 pub fn trace(
     readers: &BTreeMap<Chain, ChainReader>,
     attribution: &dyn Attribution,
     prices: &Prices,
+    request: &TraceRequest,
+) -> Result<TraceReport, TraceError> {
+    trace_with(readers, attribution, prices, &[], request)
+}
+
+/// [`trace`] with more converters tried before the built-in ones (known bridge and mixer links).
+pub fn trace_with(
+    readers: &BTreeMap<Chain, ChainReader>,
+    attribution: &dyn Attribution,
+    prices: &Prices,
+    extra: &[&dyn Converter],
     request: &TraceRequest,
 ) -> Result<TraceReport, TraceError> {
     if request.backward {
@@ -381,7 +393,9 @@ pub fn trace(
             .and_then(Amount::to_u128)
             .unwrap_or(0)
     };
-    let converters: Vec<Box<dyn Converter>> = vec![Box::new(DexSwap)];
+    let dex = DexSwap;
+    let mut converters: Vec<&dyn Converter> = extra.to_vec();
+    converters.push(&dex);
     let mut engine = Engine::new(
         readers,
         EngineConfig {

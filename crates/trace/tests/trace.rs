@@ -9,8 +9,8 @@ use chaintrail_core::{
 use chaintrail_labels::Category;
 use chaintrail_store::{ChainReader, Store};
 use chaintrail_trace::{
-    EndpointKind, Policy, Prices, Seed, SeedSpec, StaticAttribution, TraceReport, TraceRequest,
-    trace,
+    EndpointKind, Link, LinkConverter, Policy, Prices, Seed, SeedSpec, StaticAttribution,
+    TraceReport, TraceRequest, trace, trace_with,
 };
 
 const ETH: Chain = Chain::Evm(31337);
@@ -438,4 +438,130 @@ fn utxo_policies_follow_outputs_and_fees() {
         units(&report, EndpointKind::Service, "BTC", None),
         "0.00001"
     );
+}
+
+#[test]
+fn known_links_carry_taint_across_a_bridge_to_bitcoin() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = account_world(dir.path());
+    // M sends 20 ETH to a bridge in tx 7; the bridge pays 0.5 BTC to a BTC address in tx 50,
+    // which forwards it to an exchange in tx 51.
+    let mut writer = store.writer(ETH).unwrap();
+    writer
+        .append_account_tx(&tx(7, 7, vec![native(MULE, 8, eth("20"))], MULE))
+        .unwrap();
+    writer.finish("test", serde_json::json!(null)).unwrap();
+    let mut btc_writer = store.writer(BTC).unwrap();
+    let block = |height: u64| BlockRef {
+        height,
+        timestamp: 1_650_000_000 + 600 * height,
+    };
+    let coinbase = UtxoTx {
+        hash: hash(49),
+        block: block(1),
+        inputs: vec![UtxoInput {
+            prevout: None,
+            value: None,
+            address: None,
+        }],
+        outputs: vec![UtxoOutput {
+            value: 100_000_000,
+            address: btc(20),
+        }],
+    };
+    let payout = UtxoTx {
+        hash: hash(50),
+        block: block(2),
+        inputs: vec![UtxoInput {
+            prevout: Some(OutPoint {
+                tx: hash(49),
+                vout: 0,
+            }),
+            value: None,
+            address: None,
+        }],
+        outputs: vec![
+            UtxoOutput {
+                value: 50_000_000,
+                address: btc(21),
+            },
+            UtxoOutput {
+                value: 49_990_000,
+                address: btc(20),
+            },
+        ],
+    };
+    let forward = UtxoTx {
+        hash: hash(51),
+        block: block(3),
+        inputs: vec![UtxoInput {
+            prevout: Some(OutPoint {
+                tx: hash(50),
+                vout: 0,
+            }),
+            value: None,
+            address: None,
+        }],
+        outputs: vec![UtxoOutput {
+            value: 49_995_000,
+            address: btc(22),
+        }],
+    };
+    for t in [&coinbase, &payout, &forward] {
+        btc_writer.append_utxo_tx(t).unwrap();
+    }
+    btc_writer.finish("test", serde_json::json!(null)).unwrap();
+
+    let mut attribution = labels();
+    attribution.insert(ETH, addr(8), "Bridge", Category::Bridge);
+    attribution.insert(BTC, btc(20), "Bridge", Category::Bridge);
+    attribution.insert(BTC, btc(22), "BTC Exchange", Category::Exchange);
+    let links = LinkConverter::new([Link {
+        kind: "bridge".into(),
+        via: "Bridge".into(),
+        from_chain: ETH,
+        from_tx: hash(7),
+        to_chain: BTC,
+        to_tx: hash(50),
+        to_address: Some(btc(21).to_string()),
+        confidence: 1.0,
+        evidence: "memo OUT:test".into(),
+    }]);
+    let readers: BTreeMap<Chain, ChainReader> = [
+        (ETH, store.reader(ETH).unwrap()),
+        (BTC, store.reader(BTC).unwrap()),
+    ]
+    .into();
+    let request = TraceRequest {
+        seeds: vec![seed_tx1().parse().unwrap()],
+        policy: Policy::Fifo,
+        ..TraceRequest::default()
+    };
+    let prices = Prices::bundled();
+    let without = trace(&readers, &attribution, &prices, &request).unwrap();
+    assert_eq!(
+        units(&without, EndpointKind::Entered, "ETH", Some("Bridge")),
+        "20"
+    );
+    let with = trace_with(&readers, &attribution, &prices, &[&links], &request).unwrap();
+    assert_eq!(units(&with, EndpointKind::Entered, "ETH", None), "0");
+    // All 20 ETH were tainted (FIFO at M: 26 tainted left before tx 7), so the whole payout is;
+    // the forward pays 5,000 sat fee and reaches the exchange with 49,995,000.
+    assert_eq!(
+        units(&with, EndpointKind::Service, "BTC", Some("BTC Exchange")),
+        "0.49995"
+    );
+    assert_eq!(units(&with, EndpointKind::Fee, "BTC", None), "0.00005");
+    let endpoint = with
+        .endpoints
+        .iter()
+        .find(|e| e.entity.as_deref() == Some("BTC Exchange"))
+        .unwrap();
+    assert!(
+        endpoint
+            .path
+            .iter()
+            .any(|s| s.rule.contains("bridge Bridge (memo OUT:test"))
+    );
+    assert_eq!(endpoint.path.last().unwrap().chain, BTC);
 }
