@@ -36,6 +36,24 @@ enum BenchWhat {
         #[arg(long, value_enum)]
         format: Option<Format>,
     },
+    /// Trace latency on the store in --data-dir: many seeds, one policy, a hop limit.
+    Trace {
+        /// The account chain to seed on.
+        #[arg(long, default_value = "anvil")]
+        chain: Chain,
+        /// Number of seed transactions (spread evenly over the chain's history).
+        #[arg(long, default_value_t = 200)]
+        seeds: u64,
+        #[arg(long, default_value_t = 10)]
+        max_hops: u32,
+        #[arg(long, default_value = "haircut")]
+        policy: String,
+        /// Write the seeds (tx hash, block) as JSON here, for the SQL comparison.
+        #[arg(long)]
+        seeds_out: Option<std::path::PathBuf>,
+        #[arg(long, value_enum)]
+        format: Option<Format>,
+    },
 }
 
 #[derive(Serialize)]
@@ -55,13 +73,178 @@ struct ChainBench {
 }
 
 pub fn run(global: &Global, args: BenchArgs) -> anyhow::Result<()> {
-    let BenchWhat::Store {
-        transfers,
-        utxo_records,
-        scans,
-        seed,
-        format,
-    } = args.what;
+    match args.what {
+        BenchWhat::Store {
+            transfers,
+            utxo_records,
+            scans,
+            seed,
+            format,
+        } => bench_store(global, transfers, utxo_records, scans, seed, format),
+        BenchWhat::Trace {
+            chain,
+            seeds,
+            max_hops,
+            policy,
+            seeds_out,
+            format,
+        } => bench_trace(global, chain, seeds, max_hops, &policy, seeds_out, format),
+    }
+}
+
+#[derive(Serialize)]
+struct TraceBench {
+    chain: Chain,
+    transfers: u64,
+    policy: String,
+    max_hops: u32,
+    seeds: usize,
+    p50_ms: f64,
+    p90_ms: f64,
+    p99_ms: f64,
+    max_ms: f64,
+    mean_events: f64,
+    mean_edges: f64,
+}
+
+#[derive(Serialize)]
+struct SeedRecord {
+    tx: String,
+    block: u64,
+    ms: f64,
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let rank = ((sorted.len() - 1) as f64 * p).round() as usize;
+    sorted[rank.min(sorted.len() - 1)]
+}
+
+fn bench_trace(
+    global: &Global,
+    chain: Chain,
+    seeds: u64,
+    max_hops: u32,
+    policy: &str,
+    seeds_out: Option<std::path::PathBuf>,
+    format: Option<Format>,
+) -> anyhow::Result<()> {
+    let store = Store::open(&global.data_dir)?;
+    let readers = crate::trace::open_readers(&store)?;
+    let reader = readers
+        .get(&chain)
+        .ok_or_else(|| anyhow::anyhow!("the store has no data for {chain}"))?;
+    let labels = chaintrail_labels::LabelStore::open(store.dir())?;
+    let prices = chaintrail_trace::Prices::bundled();
+    let policy: chaintrail_trace::Policy = policy.parse()?;
+    let txs = reader.tx_count() as u64;
+    if txs == 0 {
+        bail!("{chain} has no transactions");
+    }
+    let mut times = Vec::new();
+    let (mut events, mut edges) = (0u64, 0u64);
+    let mut records = Vec::new();
+    let step = (txs / seeds.max(1)).max(1);
+    let mut tx = step / 2;
+    while tx < txs && (times.len() as u64) < seeds {
+        let id = tx as u32;
+        tx += step;
+        // A seed that moved value: its first successful non-fee transfer.
+        let moved = reader
+            .tx_transfers(id)
+            .filter_map(|row| reader.transfer(row))
+            .any(|t| {
+                t.success
+                    && !matches!(t.kind, TransferKind::Fee | TransferKind::Burn)
+                    && !t.amount.is_zero()
+            });
+        if !moved {
+            continue;
+        }
+        let hash = reader.tx_hash(id);
+        let request = chaintrail_trace::TraceRequest {
+            seeds: vec![chaintrail_trace::Seed {
+                chain,
+                spec: chaintrail_trace::SeedSpec::Tx(hash),
+                amount: None,
+                asset: None,
+            }],
+            policy,
+            max_hops,
+            ..chaintrail_trace::TraceRequest::default()
+        };
+        let started = Instant::now();
+        let report = chaintrail_trace::trace(&readers, &labels, &prices, &request)?;
+        let ms = started.elapsed().as_secs_f64() * 1e3;
+        times.push(ms);
+        events += report.stats.events;
+        edges += report.stats.edges;
+        records.push(SeedRecord {
+            tx: hash.to_hex_prefixed(),
+            block: reader.tx_block(id).height,
+            ms,
+        });
+    }
+    if let Some(path) = &seeds_out {
+        std::fs::write(path, serde_json::to_vec_pretty(&records)?)?;
+    }
+    let mut sorted = times.clone();
+    sorted.sort_by(f64::total_cmp);
+    let n = sorted.len().max(1) as f64;
+    let result = TraceBench {
+        chain,
+        transfers: reader.transfer_count(),
+        policy: policy.to_string(),
+        max_hops,
+        seeds: sorted.len(),
+        p50_ms: percentile(&sorted, 0.5),
+        p90_ms: percentile(&sorted, 0.9),
+        p99_ms: percentile(&sorted, 0.99),
+        max_ms: sorted.last().copied().unwrap_or(0.0),
+        mean_events: events as f64 / n,
+        mean_edges: edges as f64 / n,
+    };
+    let mut table = Table::new(&[
+        "chain",
+        "transfers",
+        "policy",
+        "hops",
+        "seeds",
+        "p50 ms",
+        "p90 ms",
+        "p99 ms",
+        "max ms",
+        "events/trace",
+    ]);
+    table.row(vec![
+        result.chain.to_string(),
+        result.transfers.to_string(),
+        result.policy.clone(),
+        result.max_hops.to_string(),
+        result.seeds.to_string(),
+        format!("{:.2}", result.p50_ms),
+        format!("{:.2}", result.p90_ms),
+        format!("{:.2}", result.p99_ms),
+        format!("{:.2}", result.max_ms),
+        format!("{:.0}", result.mean_events),
+    ]);
+    emit(
+        global.format.or(format).unwrap_or(Format::Table),
+        &result,
+        &[table],
+    )
+}
+
+fn bench_store(
+    global: &Global,
+    transfers: u64,
+    utxo_records: u64,
+    scans: usize,
+    seed: u64,
+    format: Option<Format>,
+) -> anyhow::Result<()> {
     let store = Store::init(&global.data_dir)?;
     let eth = Chain::Evm(31337);
     let btc = Chain::Bitcoin(BitcoinNetwork::Regtest);
