@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use bitcoin::absolute::LockTime;
 use bitcoin::block::{Header, Version};
 use bitcoin::hashes::Hash;
-use bitcoin::script::{Builder, PushBytesBuf};
+use bitcoin::script::Builder;
 use bitcoin::{
     Amount, Block, BlockHash, CompactTarget, OutPoint, PubkeyHash, ScriptBuf, ScriptHash, Sequence,
     Transaction, TxIn, TxMerkleNode, TxOut, Txid, WPubkeyHash, Witness, transaction,
@@ -76,13 +76,9 @@ pub fn blocks(seed: u64, records: u64) -> impl Iterator<Item = Block> {
     let mut txids: HashMap<TxHash, Txid> = HashMap::new();
     let mut prev = BlockHash::all_zeros();
     // A signature-and-key sized unlocking script, like a real P2PKH spend.
-    let mut unlock = PushBytesBuf::new();
-    unlock.extend_from_slice(&[0x30; 72]).unwrap_or_default();
-    let mut key = PushBytesBuf::new();
-    key.extend_from_slice(&[0x02; 33]).unwrap_or_default();
     let script_sig = Builder::new()
-        .push_slice(&unlock)
-        .push_slice(&key)
+        .push_slice([0x30u8; 72])
+        .push_slice([0x02u8; 33])
         .into_script();
     std::iter::from_fn(move || {
         let first = source.next()?;

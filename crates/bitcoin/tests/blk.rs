@@ -564,3 +564,43 @@ fn the_genesis_block_frames_and_its_header_round_trips() {
         "000000000019d6689c085ae165831e934ff763ae46a2a6c172b3f1b60a8ce26f"
     );
 }
+
+#[test]
+fn the_benchmark_chain_links_every_input() {
+    let records = 3_000;
+    let source: Vec<_> = chaintrail_ingest::synthetic::utxo_txs(7, records).collect();
+    let tmp = tempfile::tempdir().expect("tmp");
+    let blocks = tmp.path().join("blocks");
+    let mut writer =
+        BlkWriter::create(&blocks, BitcoinNetwork::Regtest, KEY, 64 << 10).expect("writer");
+    for block in chaintrail_bitcoin::synthetic::blocks(7, records) {
+        writer.write_block(&bytes(&block)).expect("write");
+    }
+    writer.finish().expect("finish");
+    assert!(
+        blocks.join("blk00001.dat").exists(),
+        "spread over several files"
+    );
+    let store = Store::init(&tmp.path().join("store")).expect("store");
+    let report =
+        ingest_blocks_dir(&store, &blocks, BitcoinNetwork::Regtest, &options(500)).expect("ingest");
+    assert_eq!(report.txs_read, source.len() as u64);
+    let inputs: usize = source.iter().map(|t| t.inputs.len()).sum();
+    let outputs: usize = source.iter().map(|t| t.outputs.len()).sum();
+    assert_eq!(report.totals.inputs, inputs as u64);
+    assert_eq!(report.totals.outputs, outputs as u64);
+    let reader = store
+        .reader(Chain::Bitcoin(BitcoinNetwork::Regtest))
+        .expect("reader");
+    assert_eq!(reader.stats().unlinked_inputs, 0);
+    // Same values in the same order, and every payment's fee follows from linked inputs.
+    let values: Vec<u64> = source
+        .iter()
+        .flat_map(|t| t.outputs.iter().map(|o| o.value))
+        .collect();
+    assert_eq!(reader.output_values(), values.as_slice());
+    for tx in 0..reader.tx_count() as u32 {
+        let is_coinbase = source[tx as usize].is_coinbase();
+        assert_eq!(reader.tx_fee(tx).is_some(), !is_coinbase);
+    }
+}
