@@ -104,28 +104,30 @@ pub struct LookupBench {
     pub mean_ns: u64,
 }
 
-/// Strongest first: OFAC sanctions in force, then other current `sanctioned` labels, then
-/// the other current labels, then expired ones (delisted OFAC entries); within a tier by
-/// confidence, category risk, source and name.
-fn strength(a: &Label, b: &Label) -> Ordering {
-    let tier = |l: &Label| {
+/// Strongest first: OFAC sanctions in force, then other current `sanctioned` labels (unless
+/// OFAC has delisted the address: then such secondary claims are `stale`), then the other
+/// current labels, then expired ones (delisted OFAC entries); within a tier by confidence,
+/// category risk, source and name.
+fn strength(a: (&Label, bool), b: (&Label, bool)) -> Ordering {
+    let tier = |(l, stale): (&Label, bool)| {
         if l.is_active_sanction() {
             0
         } else if l.valid_to.is_some() {
             3
-        } else if l.category == Category::Sanctioned {
+        } else if l.category == Category::Sanctioned && !stale {
             1
         } else {
             2
         }
     };
+    let (la, lb) = (a.0, b.0);
     tier(a)
         .cmp(&tier(b))
-        .then(b.confidence.cmp(&a.confidence))
-        .then(a.category.cmp(&b.category))
-        .then(a.source.cmp(&b.source))
-        .then(a.name.cmp(&b.name))
-        .then(b.valid_to.cmp(&a.valid_to))
+        .then(lb.confidence.cmp(&la.confidence))
+        .then(la.category.cmp(&lb.category))
+        .then(la.source.cmp(&lb.source))
+        .then(la.name.cmp(&lb.name))
+        .then(lb.valid_to.cmp(&la.valid_to))
 }
 
 pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
@@ -227,21 +229,35 @@ impl LabelStore {
     }
 
     fn rebuild_index(&mut self) {
+        self.keys = self.labels.iter().map(Label::key).collect();
+        // Keys OFAC lists only with expired (delisted) entries.
+        let mut ofac_state: HashMap<&str, bool> = HashMap::new();
+        for (label, key) in self.labels.iter().zip(&self.keys) {
+            if label.source == Source::Ofac {
+                *ofac_state.entry(key.as_str()).or_insert(false) |= label.valid_to.is_none();
+            }
+        }
+        let stale: Vec<bool> = self
+            .keys
+            .iter()
+            .map(|k| ofac_state.get(k.as_str()) == Some(&false))
+            .collect();
         let mut order: Vec<u32> = (0..self.labels.len() as u32).collect();
-        order.sort_by(|&a, &b| strength(&self.labels[a as usize], &self.labels[b as usize]));
+        order.sort_by(|&a, &b| {
+            let (a, b) = (a as usize, b as usize);
+            strength((&self.labels[a], stale[a]), (&self.labels[b], stale[b]))
+        });
         self.rank = vec![0; self.labels.len()];
         for (position, &i) in order.iter().enumerate() {
             self.rank[i as usize] = position as u32;
         }
         self.index.clear();
-        self.keys = self.labels.iter().map(Label::key).collect();
         for (i, key) in self.keys.iter().enumerate() {
-            let key = key.clone();
             let lower = key.to_lowercase();
-            if lower != key {
+            if lower != *key {
                 self.index.entry(lower).or_default().push(i as u32);
             }
-            self.index.entry(key).or_default().push(i as u32);
+            self.index.entry(key.clone()).or_default().push(i as u32);
         }
         for ids in self.index.values_mut() {
             ids.sort_by_key(|&i| self.rank[i as usize]);

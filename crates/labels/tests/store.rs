@@ -23,6 +23,12 @@ fn persists_atomically_and_ranks_sanctions_first() {
         .import_tornado(&data("tornado_cash/tornado_cash_contracts.csv"))
         .expect("tornado");
     store
+        .import_explorer(
+            &data("evm_labels/etherscan_labels/etherscan_account_labels.json"),
+            None,
+        )
+        .expect("explorer");
+    store
         .import_tagpacks(&data("graphsense_tagpacks/packs/tornado_cash.yaml"))
         .expect("tagpack");
     store.save().expect("save");
@@ -34,24 +40,22 @@ fn persists_atomically_and_ranks_sanctions_first() {
     let again = LabelStore::open(dir.path()).expect("reopen");
     assert_eq!(again.labels().len(), store.labels().len());
     assert_eq!(again.stats(), store.stats());
-    // Tornado 0.1 ETH pool: GraphSense (60) and Tornado docs (50) mixer labels, then the
+    // Tornado 0.1 ETH pool: GraphSense (60) mixer label, then the explorer's stale "OFAC
+    // sanctions list" claim and the Tornado docs label (50 each, by category risk), then the
     // delisted OFAC label (expired labels rank last).
     let pool = "0x12D66f87A04A9E220743712cE6d9bB1B5616B8Fc";
     let labels = again.lookup(pool);
-    assert_eq!(labels.len(), 3);
+    let order: Vec<(Source, Category)> = labels.iter().map(|l| (l.source, l.category)).collect();
     assert_eq!(
-        (labels[0].source, labels[0].confidence),
-        (Source::Graphsense, 60)
+        order,
+        vec![
+            (Source::Graphsense, Category::Mixer),
+            (Source::Explorer, Category::Sanctioned),
+            (Source::TornadoCash, Category::Mixer),
+            (Source::Ofac, Category::Sanctioned),
+        ]
     );
-    assert_eq!(
-        (labels[1].source, labels[1].category),
-        (Source::TornadoCash, Category::Mixer)
-    );
-    assert_eq!(
-        (labels[2].source, labels[2].category),
-        (Source::Ofac, Category::Sanctioned)
-    );
-    assert!(labels[2].valid_to.is_some());
+    assert!(labels[3].valid_to.is_some());
     // While it was listed, the sanction ranks first.
     let listed: Date = "2025-03-04".parse().expect("date");
     assert_eq!(again.lookup_at(pool, listed)[0].source, Source::Ofac);
