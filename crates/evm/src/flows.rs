@@ -165,6 +165,30 @@ pub fn block_flows(rules: &FlowRules, bundle: &BlockBundle) -> Result<BlockFlows
     Ok(flows)
 }
 
+/// Whether the transfers so far hold a successful ether move of `amount` into `contract` (a
+/// wrap) or out of it (an unwrap): what makes a WETH9-style `Deposit`/`Withdrawal` event of an
+/// unlisted contract a real wrap rather than any contract's same-named event.
+fn moved_ether(
+    transfers: &[AccountTransfer],
+    contract: EvmAddress,
+    amount: U256,
+    wrap: bool,
+) -> bool {
+    let contract = evm(contract);
+    let amount = chaintrail_core::Amount::from_u256(amount);
+    transfers.iter().any(|t| {
+        t.success
+            && t.asset == AssetKind::Native
+            && matches!(t.kind, TransferKind::Native | TransferKind::Internal)
+            && t.amount == amount
+            && if wrap {
+                t.to.as_ref() == Some(&contract)
+            } else {
+                t.from.as_ref() == Some(&contract)
+            }
+    })
+}
+
 /// Rewards, genesis allocations and DAO-fork moves: traces outside any transaction.
 fn block_trace_credit(trace: &EvmTrace, credits: &mut Vec<AccountTransfer>) {
     if trace.value.is_zero() || !trace.status {
@@ -276,7 +300,9 @@ fn tx_flows(
                         creator: evm(creator),
                     });
                 }
-                if trace.value.is_zero() || !trace.moves_value() || trace.from == trace.to {
+                let self_destruct_to_self =
+                    trace.trace_type == TraceType::Suicide && trace.from == trace.to;
+                if trace.value.is_zero() || !trace.moves_value() || self_destruct_to_self {
                     continue;
                 }
                 if matches!(
@@ -336,29 +362,30 @@ fn tx_flows(
                 _ => (Some(t.from), Some(t.to), TransferKind::Token),
             };
             transfers.push(transfer(from, to, asset, t.value, kind, receipt_ok));
-        } else if rules.wrapped_native.contains(&log.address) {
-            if let Some((wrap, account, amount)) = decode_wrap(log) {
-                let asset = AssetKind::Token(evm(log.address));
-                transfers.push(if wrap {
-                    transfer(
-                        None,
-                        Some(account),
-                        asset,
-                        amount,
-                        TransferKind::Mint,
-                        receipt_ok,
-                    )
-                } else {
-                    transfer(
-                        Some(account),
-                        None,
-                        asset,
-                        amount,
-                        TransferKind::Burn,
-                        receipt_ok,
-                    )
-                });
-            }
+        } else if let Some((wrap, account, amount)) = decode_wrap(log)
+            && (rules.wrapped_native.contains(&log.address)
+                || moved_ether(&transfers, log.address, amount, wrap))
+        {
+            let asset = AssetKind::Token(evm(log.address));
+            transfers.push(if wrap {
+                transfer(
+                    None,
+                    Some(account),
+                    asset,
+                    amount,
+                    TransferKind::Mint,
+                    receipt_ok,
+                )
+            } else {
+                transfer(
+                    Some(account),
+                    None,
+                    asset,
+                    amount,
+                    TransferKind::Burn,
+                    receipt_ok,
+                )
+            });
         } else {
             decode_protocol_event(rules.chain, at, tx.from, log, &mut events);
         }
