@@ -1,0 +1,145 @@
+//! `chaintrail labels …` and `chaintrail incidents …`, run as a user runs them, on the real
+//! data in ../shared/data.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn data(rel: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/data")
+        .join(rel)
+}
+
+fn chaintrail(data_dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_chaintrail"))
+        .arg("--data-dir")
+        .arg(data_dir)
+        .args(args)
+        .output()
+        .expect("the chaintrail binary runs")
+}
+
+fn ok(output: Output) -> String {
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn path(p: &Path) -> &str {
+    p.to_str().expect("utf-8 path")
+}
+
+#[test]
+fn labels_import_show_and_time_travel() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let d = dir.path();
+    let old = data("ofac_sdn/sdn_digital_currency_addresses_2025-03-04.csv");
+    let new = data("ofac_sdn/sdn_digital_currency_addresses_2025-11-19.csv");
+    let report = ok(chaintrail(
+        d,
+        &["labels", "import-ofac", path(&old), "--format", "json"],
+    ));
+    let report: serde_json::Value = serde_json::from_str(&report).expect("json report");
+    assert_eq!(report["imported"], 717);
+    ok(chaintrail(d, &["labels", "import-ofac", path(&new)]));
+    ok(chaintrail(
+        d,
+        &[
+            "labels",
+            "import-tagpack",
+            path(&data("graphsense_tagpacks/packs/lazarus.yaml")),
+        ],
+    ));
+    let tornado = "0x12D66f87A04A9E220743712cE6d9bB1B5616B8Fc";
+    let now = ok(chaintrail(d, &["labels", "show", tornado]));
+    assert!(now.contains("delisted since 2025-11-19"), "{now}");
+    let then = ok(chaintrail(
+        d,
+        &[
+            "labels",
+            "show",
+            tornado,
+            "--at",
+            "2024-01-01",
+            "--format",
+            "json",
+        ],
+    ));
+    let then: serde_json::Value = serde_json::from_str(&then).expect("json");
+    assert_eq!(then["sanctioned"], true);
+    let lazarus = ok(chaintrail(
+        d,
+        &[
+            "labels",
+            "show",
+            "0x098b716b8aaf21512996dc57eb0615e2383e2f96",
+        ],
+    ));
+    assert!(
+        lazarus.contains("SANCTIONED") && lazarus.contains("Lazarus Group"),
+        "{lazarus}"
+    );
+    let stats = ok(chaintrail(d, &["labels", "stats", "--format", "json"]));
+    let stats: serde_json::Value = serde_json::from_str(&stats).expect("json");
+    assert_eq!(stats["ofac_delisted_labels"], 90);
+    let exported = ok(chaintrail(
+        d,
+        &[
+            "labels",
+            "export-tagpack",
+            "--dataset",
+            "graphsense:lazarus.yaml",
+        ],
+    ));
+    assert!(exported.starts_with("title: "), "{exported}");
+    let bad = chaintrail(d, &["labels", "import-ofac", "/nonexistent/sdn.xml"]);
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("/nonexistent/sdn.xml"));
+}
+
+#[test]
+fn incidents_import_list_show_stats() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let d = dir.path();
+    let dprk = data("incidents/dprk_attributed_incidents.csv");
+    let dhl = data("incidents/defihacklabs_incidents.csv");
+    ok(chaintrail(
+        d,
+        &["incidents", "import", path(&dprk), path(&dhl)],
+    ));
+    let list = ok(chaintrail(
+        d,
+        &[
+            "incidents",
+            "list",
+            "--year",
+            "2022",
+            "--actor",
+            "dprk",
+            "--format",
+            "csv",
+        ],
+    ));
+    assert_eq!(list.lines().count(), 1 + 9, "{list}");
+    let show = ok(chaintrail(
+        d,
+        &["incidents", "show", "dhl-0001", "--format", "json"],
+    ));
+    let show: serde_json::Value = serde_json::from_str(&show).expect("json");
+    assert_eq!(show["victim"], "Parity Multisig");
+    let md = ok(chaintrail(d, &["incidents", "stats", "--markdown"]));
+    assert!(md.contains("| 2022 | 9 (9) | $767,638,000 |"), "{md}");
+    // Attacker addresses became labels.
+    let attacker = ok(chaintrail(
+        d,
+        &[
+            "labels",
+            "show",
+            "0xB3764761E297D6f121e79C32A65829Cd1dDb4D32",
+        ],
+    ));
+    assert!(attacker.contains("Parity Multisig attacker"), "{attacker}");
+}
