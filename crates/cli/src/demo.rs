@@ -107,6 +107,12 @@ pub fn demo(global: &Global, args: DemoArgs) -> anyhow::Result<()> {
     let imported = labels.import_tagpacks(&side.join("tagpacks"))?;
     labels.save()?;
     tracing::info!(labels = imported.imported, "labels loaded");
+    // The bridge's exact joins (its payouts carry OUT:<inbound hash>), kept with the store so
+    // that `chaintrail trace` uses them too. Mixer links are not known to an investigator.
+    let bridge_links = chaintrail_eval::bridge_links(&summary.truth);
+    chaintrail_trace::LinkConverter::save(&bridge_links, &dir.join(crate::trace::LINKS_FILE))
+        .context("cannot write the links file")?;
+    let links = chaintrail_trace::LinkConverter::new(bridge_links);
     bar.set_message("tracing the heists");
     let readers = open_readers(&store)?;
     let prices = chaintrail_eval::world_prices();
@@ -118,7 +124,7 @@ pub fn demo(global: &Global, args: DemoArgs) -> anyhow::Result<()> {
             policy,
             ..TraceRequest::default()
         };
-        let report = chaintrail_trace::trace(&readers, &labels, &prices, &request)?;
+        let report = chaintrail_trace::trace_with(&readers, &labels, &prices, &[&links], &request)?;
         let stolen_usd = report.seeded.iter().filter_map(|v| v.usd).sum();
         heists.push(HeistOutcome {
             name: heist.name.clone(),

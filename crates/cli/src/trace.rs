@@ -6,7 +6,9 @@ use anyhow::{Context, bail};
 use chaintrail_core::{Amount, Chain};
 use chaintrail_labels::LabelStore;
 use chaintrail_store::{ChainReader, Store};
-use chaintrail_trace::{EndpointKind, Policy, Prices, Seed, TraceReport, TraceRequest};
+use chaintrail_trace::{
+    EndpointKind, LinkConverter, Policy, Prices, Seed, TraceReport, TraceRequest,
+};
 use clap::{Args, ValueEnum};
 
 use crate::commands::Global;
@@ -48,6 +50,10 @@ pub struct TraceArgs {
     /// Trace provenance (where funds came from) instead of destination.
     #[arg(long)]
     backward: bool,
+    /// Known converter links (JSON lines: bridge joins, mixer deposit-withdrawal links);
+    /// default: links.jsonl in the data dir, when present.
+    #[arg(long)]
+    links: Option<std::path::PathBuf>,
     /// Work budget in events; what it leaves unexplored is reported.
     #[arg(long, default_value_t = 20_000_000)]
     budget: u64,
@@ -74,6 +80,22 @@ fn parse_until(text: &str) -> anyhow::Result<u64> {
     let days = era * 146_097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719_468;
     u64::try_from(days * 86_400 + 86_399).context("--until is before 1970")
 }
+
+/// The links file named by `--links`, or `links.jsonl` in the data dir when present.
+pub fn load_links(
+    data_dir: &std::path::Path,
+    explicit: Option<&std::path::Path>,
+) -> anyhow::Result<LinkConverter> {
+    let default = data_dir.join(LINKS_FILE);
+    match explicit {
+        Some(path) => LinkConverter::load(path).map_err(anyhow::Error::msg),
+        None if default.exists() => LinkConverter::load(&default).map_err(anyhow::Error::msg),
+        None => Ok(LinkConverter::default()),
+    }
+}
+
+/// Known converter links kept with the store.
+pub const LINKS_FILE: &str = "links.jsonl";
 
 /// Open every chain of the store for reading.
 pub fn open_readers(store: &Store) -> anyhow::Result<BTreeMap<Chain, ChainReader>> {
@@ -125,7 +147,9 @@ pub fn run(global: &Global, args: TraceArgs) -> anyhow::Result<()> {
         budget: args.budget,
     };
     let labels = LabelStore::open(store.dir())?;
-    let report = chaintrail_trace::trace(&readers, &labels, &Prices::bundled(), &request)?;
+    let links = load_links(store.dir(), args.links.as_deref())?;
+    let report =
+        chaintrail_trace::trace_with(&readers, &labels, &Prices::bundled(), &[&links], &request)?;
     let format = match (args.format, global.format) {
         (Some(f), _) => f,
         (None, Some(Format::Json)) => TraceFormat::Json,
