@@ -3,7 +3,7 @@
 use chaintrail_labels::incidents::usd_from_text;
 use chaintrail_labels::ofac::read_snapshot;
 use chaintrail_labels::tagpack::{ActorPack, TagPack, Taxonomy};
-use chaintrail_labels::{Date, LabelStore, yaml};
+use chaintrail_labels::{Date, IncidentLedger, LabelStore, yaml};
 use proptest::prelude::*;
 
 const TAGPACK_ALPHABET: &str = "[a-z_:\\- \\n'\"\\[\\]{}#&*!|>0-9.]{0,200}";
@@ -46,6 +46,29 @@ proptest! {
         let _ = store.import_forta(&path, None);
         let _ = store.import_tornado(&path);
         let _ = store.import_explorer(&path, None);
+        let mut ledger = IncidentLedger::in_memory();
+        let _ = ledger.import(&path);
+    }
+
+    #[test]
+    fn incident_csvs_never_panic(
+        header in prop_oneof![Just("date,victim,amount_usd,amount_as_written,vector_icon,source_path,note\n"), Just("date,name,root_cause,lost,total_lost_keyinfo,chain,attacker_urls,attack_contract_urls,vulnerable_contract_urls,attack_tx_urls,reference_links,poc_file,listed_in\n")],
+        rows in proptest::collection::vec("[0-9a-zA-Z$,.~ /:x\"-]{0,60}", 0..5),
+    ) {
+        let dir = tempfile::tempdir().expect("tmp");
+        let path = dir.path().join("incidents.csv");
+        std::fs::write(&path, format!("{header}{}", rows.join("\n"))).expect("write");
+        let mut ledger = IncidentLedger::in_memory();
+        if let Ok(report) = ledger.import(&path) {
+            prop_assert_eq!(report.rows_read, report.imported + report.rejected.len() as u64);
+            let _ = ledger.stats();
+            let _ = ledger.attacker_labels();
+        }
+    }
+
+    #[test]
+    fn any_unicode_yaml_never_panics(text in "\\PC{0,120}") {
+        let _ = TagPack::parse(&text, "u.yaml", Taxonomy::builtin());
     }
 
     #[test]
