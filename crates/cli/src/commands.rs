@@ -66,11 +66,16 @@ pub fn init(global: &Global) -> anyhow::Result<()> {
 // ---- import ----
 
 /// Every import format, in the order `--help` lists them.
-pub const IMPORTERS: &[&dyn Importer] = &[&FlowJsonl];
+pub const IMPORTERS: &[&dyn Importer] = &[
+    &FlowJsonl,
+    &chaintrail_evm::EthereumEtl,
+    &chaintrail_bitcoin::BitcoinEtl::MAINNET,
+];
 
 #[derive(Args)]
 pub struct ImportArgs {
-    /// Input format; `chaintrail import --help` lists them.
+    /// Input format: flow-jsonl, ethereum-etl (a directory of ethereum-etl CSV/JSON exports),
+    /// bitcoin-etl (a directory with bitcoin-etl's blocks.json and transactions.json).
     #[arg(long, default_value = "flow-jsonl")]
     format: String,
     /// The file or export directory to import.
@@ -78,10 +83,21 @@ pub struct ImportArgs {
     /// Commit a checkpoint after this many transactions.
     #[arg(long, default_value_t = 10_000)]
     checkpoint_every: u64,
+    /// The Bitcoin network of a bitcoin-etl export (its addresses say which).
+    #[arg(long, default_value = "bitcoin")]
+    network: Chain,
 }
 
 pub fn import(global: &Global, args: ImportArgs) -> anyhow::Result<()> {
-    let importer = chaintrail_ingest::find_importer(IMPORTERS, &args.format)?;
+    let bitcoin_etl;
+    let importer = match (args.format.as_str(), args.network) {
+        ("bitcoin-etl", Chain::Bitcoin(network)) => {
+            bitcoin_etl = chaintrail_bitcoin::BitcoinEtl { network };
+            &bitcoin_etl as &dyn Importer
+        }
+        ("bitcoin-etl", other) => bail!("--network {other} is not a Bitcoin network"),
+        (name, _) => chaintrail_ingest::find_importer(IMPORTERS, name)?,
+    };
     let store = Store::init(&global.data_dir)?;
     let total = std::fs::metadata(&args.path)
         .with_context(|| format!("cannot read {}", args.path.display()))?

@@ -4,6 +4,8 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
+use chaintrail_core::BitcoinNetwork;
+use chaintrail_ingest::{ImportOptions, Importer};
 use chaintrail_labels::LabelStore;
 use chaintrail_sim::{SimConfig, SimSummary};
 use chaintrail_store::Store;
@@ -99,9 +101,17 @@ pub fn demo(global: &Global, args: DemoArgs) -> anyhow::Result<()> {
     }
     let store = Store::init(dir)?;
     let side = dir.join("sim");
-    let bar = spinner("simulating the world into the store");
+    // The world goes through the real import path: ethereum-etl and bitcoin-etl exports.
+    let bar = spinner("simulating the world");
     let summary: SimSummary =
-        chaintrail_sim::write_store(&SimConfig::new(args.seed, args.scale), &store, &side)?;
+        chaintrail_sim::write_dir(&SimConfig::new(args.seed, args.scale), &side)?;
+    bar.set_message("importing its ethereum-etl and bitcoin-etl exports");
+    let options = ImportOptions::default();
+    chaintrail_evm::EthereumEtl.import(&store, &side.join("ethereum"), &options)?;
+    chaintrail_bitcoin::BitcoinEtl {
+        network: BitcoinNetwork::Regtest,
+    }
+    .import(&store, &side.join("bitcoin"), &options)?;
     bar.set_message("loading labels");
     let mut labels = LabelStore::open(store.dir())?;
     let imported = labels.import_tagpacks(&side.join("tagpacks"))?;

@@ -5,6 +5,7 @@ mod bench;
 mod commands;
 mod demo;
 mod html;
+mod ingest;
 mod labels;
 mod output;
 mod trace;
@@ -49,6 +50,8 @@ enum Command {
     Sim(demo::SimArgs),
     /// Create an empty store (idempotent).
     Init,
+    /// Read a chain from a node or from its files (EVM JSON-RPC; Bitcoin blk*.dat or RPC).
+    Ingest(ingest::IngestArgs),
     /// Import data from files into the store; resumes where an interrupted import stopped.
     Import(commands::ImportArgs),
     /// Rows per table, bytes per record and id counts, per chain.
@@ -98,6 +101,7 @@ fn main() -> ExitCode {
         Command::Demo(args) => demo::demo(&global, args),
         Command::Sim(args) => demo::sim(&global, args),
         Command::Init => commands::init(&global),
+        Command::Ingest(args) => ingest::run(&global, args),
         Command::Import(args) => commands::import(&global, args),
         Command::Stats(args) => commands::stats(&global, args),
         Command::Address(args) => commands::address(&global, args),

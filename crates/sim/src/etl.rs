@@ -273,6 +273,13 @@ impl EtlWriter {
         for j in [&mut self.btc_blocks, &mut self.btc_txs] {
             j.w.flush().map_err(|e| io_err("write", &j.path, e))?;
         }
+        // ethereum-etl exports do not name their chain; importers read it from this file.
+        let chain_id = self.dir.join("ethereum").join("chain_id");
+        let id = match truth.evm_chain {
+            chaintrail_core::Chain::Evm(id) => id,
+            chaintrail_core::Chain::Bitcoin(_) => 1,
+        };
+        std::fs::write(&chain_id, format!("{id}\n")).map_err(|e| io_err("write", &chain_id, e))?;
         Ok(())
     }
 }

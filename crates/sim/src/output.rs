@@ -61,6 +61,7 @@ pub fn write_dir(config: &SimConfig, dir: &Path) -> Result<SimSummary, SimError>
     .iter()
     .map(|f| format!("ethereum/{f}.csv"))
     .collect();
+    files.push("ethereum/chain_id".into());
     files.push("bitcoin/blocks.json".into());
     files.push("bitcoin/transactions.json".into());
     files.extend(write_side_files(dir, &truth)?);

@@ -1,0 +1,180 @@
+//! `chaintrail ingest`: read a chain from a node or from its files.
+
+use std::path::PathBuf;
+
+use chaintrail_core::BitcoinNetwork;
+use chaintrail_ingest::{ImportOptions, ImportReport};
+use chaintrail_store::Store;
+use clap::{Args, Subcommand, ValueEnum};
+
+use crate::commands::{Global, progress_bar};
+use crate::output::{Format, Table, emit};
+
+#[derive(Args)]
+pub struct IngestArgs {
+    #[command(subcommand)]
+    source: Source,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum Network {
+    Mainnet,
+    Testnet,
+    Regtest,
+}
+
+impl From<Network> for BitcoinNetwork {
+    fn from(network: Network) -> BitcoinNetwork {
+        match network {
+            Network::Mainnet => BitcoinNetwork::Mainnet,
+            Network::Testnet => BitcoinNetwork::Testnet,
+            Network::Regtest => BitcoinNetwork::Regtest,
+        }
+    }
+}
+
+#[derive(Subcommand)]
+enum Source {
+    /// Any EVM chain from a JSON-RPC node (the chain id is asked from the node): blocks,
+    /// receipts, traces, token transfers, fees.
+    Evm {
+        /// The node's URL, e.g. http://127.0.0.1:8545.
+        #[arg(long)]
+        rpc: String,
+        /// First block.
+        #[arg(long)]
+        from: u64,
+        /// Last block (inclusive).
+        #[arg(long)]
+        to: u64,
+        /// Commit a checkpoint after this many blocks' transactions.
+        #[arg(long, default_value_t = 10_000)]
+        checkpoint_every: u64,
+    },
+    /// Bitcoin from Bitcoin Core's blk*.dat files or its JSON-RPC.
+    Bitcoin {
+        /// Core's blocks directory (with blk*.dat and, for Core ≥ 28, xor.dat).
+        #[arg(long, conflicts_with = "rpc")]
+        blocks_dir: Option<PathBuf>,
+        /// Core's JSON-RPC URL, e.g. http://127.0.0.1:8332.
+        #[arg(long)]
+        rpc: Option<String>,
+        #[arg(long, requires = "rpc_password")]
+        rpc_user: Option<String>,
+        #[arg(long)]
+        rpc_password: Option<String>,
+        /// Core's .cookie file, instead of user and password.
+        #[arg(long, conflicts_with = "rpc_user")]
+        rpc_cookie: Option<PathBuf>,
+        #[arg(long, value_enum, default_value = "mainnet")]
+        network: Network,
+        /// First height (RPC).
+        #[arg(long)]
+        from: Option<u64>,
+        /// Last height, inclusive (RPC).
+        #[arg(long)]
+        to: Option<u64>,
+        /// Fetch outputs spent by inputs whose transaction is not in the store (needs -txindex).
+        #[arg(long)]
+        resolve_prevouts: bool,
+        #[arg(long, default_value_t = 10_000)]
+        checkpoint_every: u64,
+    },
+}
+
+pub fn run(global: &Global, args: IngestArgs) -> anyhow::Result<()> {
+    let store = Store::init(&global.data_dir)?;
+    let bar = progress_bar(0, "ingesting");
+    let on_progress = |done: u64, total: u64| {
+        bar.set_length(total);
+        bar.set_position(done);
+    };
+    let report: ImportReport = match args.source {
+        Source::Evm {
+            rpc,
+            from,
+            to,
+            checkpoint_every,
+        } => {
+            let options = ImportOptions {
+                checkpoint_every,
+                on_progress: &on_progress,
+            };
+            chaintrail_evm::ingest_rpc(&store, &rpc, from, to, &options)?
+        }
+        Source::Bitcoin {
+            blocks_dir,
+            rpc,
+            rpc_user,
+            rpc_password,
+            rpc_cookie,
+            network,
+            from,
+            to,
+            resolve_prevouts,
+            checkpoint_every,
+        } => {
+            let options = ImportOptions {
+                checkpoint_every,
+                on_progress: &on_progress,
+            };
+            match (blocks_dir, rpc) {
+                (Some(dir), None) => {
+                    chaintrail_bitcoin::ingest_blocks_dir(&store, &dir, network.into(), &options)?
+                }
+                (None, Some(url)) => {
+                    let auth = match (rpc_user, rpc_password, rpc_cookie) {
+                        (Some(user), Some(password), _) => {
+                            chaintrail_bitcoin::RpcAuth::UserPass { user, password }
+                        }
+                        (_, _, Some(cookie)) => chaintrail_bitcoin::RpcAuth::CookieFile(cookie),
+                        _ => chaintrail_bitcoin::RpcAuth::None,
+                    };
+                    let client = chaintrail_bitcoin::RpcClient::new(
+                        &url,
+                        auth,
+                        chaintrail_bitcoin::RpcOptions::default(),
+                    )?;
+                    let ingest_options = chaintrail_bitcoin::RpcIngestOptions {
+                        resolve_prevouts,
+                        ..chaintrail_bitcoin::RpcIngestOptions::default()
+                    };
+                    chaintrail_bitcoin::ingest_rpc(
+                        &store,
+                        &client,
+                        network.into(),
+                        chaintrail_bitcoin::BlockRange {
+                            start: from,
+                            end: to,
+                        },
+                        &ingest_options,
+                        &options,
+                    )?
+                }
+                _ => anyhow::bail!(
+                    "say where to read Bitcoin from: --blocks-dir <Core's blocks directory> or \
+                     --rpc <URL>"
+                ),
+            }
+        }
+    };
+    bar.finish_and_clear();
+    let mut table = Table::new(&[
+        "chain",
+        "source",
+        "txs read",
+        "resumed",
+        "store txs",
+        "records",
+    ]);
+    let t = &report.totals;
+    table.row(vec![
+        report.chain.to_string(),
+        report.format.clone(),
+        report.txs_read.to_string(),
+        report.resumed.to_string(),
+        t.txs.to_string(),
+        (t.transfers + t.inputs + t.outputs).to_string(),
+    ]);
+    emit(global.format.unwrap_or(Format::Table), &report, &[table])
+}
