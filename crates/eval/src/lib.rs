@@ -295,6 +295,28 @@ pub fn accuracy_markdown(evaluation: &Evaluation, command: &str) -> String {
          bridges and by address for value still held; see `crates/eval` for the exact rule.\n\n",
         evaluation.seed, evaluation.scale, evaluation.transfers
     ));
+    out.push_str(
+        "## How to read it\n\n\
+         * **none** — the tracer alone, with the labels of the simulated world (TagPack). It follows \
+         every heist exactly up to the mixer (Vortex Cash, a Tornado-style pool) and the bridge \
+         (Thornet, THORChain-style): the value it reports as *entered* equals, to the wei, what the \
+         ground truth says the thieves deposited (Ronin 145,600 ETH and Harmony 87,300 ETH into \
+         the mixer; Bybit 492,208.64 ETH into the bridge). Without a converter it cannot say where \
+         the value went next, so recall is the share that reached services or stayed put before \
+         those boundaries; precision is over what it did attribute to final endpoints.\n\
+         * **bridge memos** — plus the bridge's exact joins (each payout carries \
+         `OUT:<inbound hash>`; the simulator exports them, chaintrail does not yet decode memos \
+         from chain data). Bybit, laundered through the bridge and peel chains, is then traced \
+         completely.\n\
+         * **bridge memos + mixer links** — plus the mixers' true deposit ↔ withdrawal links \
+         (Tornado-style pool and the custodial Bitcoin mixer). No demixing heuristic recovers all \
+         of them, so this is an upper bound: it measures everything else — swaps, fan-outs, \
+         bridges, peel chains, exchange deposits — and that part is exact.\n\n\
+         The policies agree here because the simulated thieves never mix stolen funds with clean \
+         ones (every laundering address holds only heist money), so every policy assigns the same \
+         units. A world where laundering wallets also receive unrelated funds, and CoinJoins with \
+         other users, is needed to tell the policies apart; that is open work in the simulator.\n\n",
+    );
     out.push_str("| known links | heist | policy | recall | precision | true $ | traced $ | entered mixer/bridge $ | cut $ | trace ms |\n");
     out.push_str("|---|---|---|---:|---:|---:|---:|---:|---:|---:|\n");
     for s in &evaluation.scores {
