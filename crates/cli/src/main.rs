@@ -8,6 +8,7 @@ mod html;
 mod ingest;
 mod labels;
 mod output;
+mod screen;
 mod trace;
 
 use std::path::PathBuf;
@@ -64,6 +65,10 @@ enum Command {
     Export(commands::ExportArgs),
     /// Follow funds forward with an explicit taint policy; every amount with its path.
     Trace(trace::TraceArgs),
+    /// Screen addresses: risk, identifications, direct and indirect exposure; `screen build-index`.
+    Screen(screen::ScreenArgs),
+    /// Serve the HTTP API (Chainalysis- and TRM-compatible screening, native API, OpenAPI).
+    Serve(screen::ServeArgs),
     /// Score the tracer against a simulated world's ground truth (recall, precision per heist and policy).
     Eval(demo::EvalArgs),
     /// Attribution: import OFAC SDN snapshots, TagPacks, explorer/Forta/Tornado label sets;
@@ -108,6 +113,8 @@ fn main() -> ExitCode {
         Command::Tx(args) => commands::tx(&global, args),
         Command::Export(args) => commands::export(&global, args),
         Command::Trace(args) => trace::run(&global, args),
+        Command::Screen(args) => screen::screen(&global, args),
+        Command::Serve(args) => screen::serve(&global, args),
         Command::Eval(args) => demo::eval(&global, args),
         Command::Labels(args) => labels::labels(&global.data_dir, global.format, args),
         Command::Incidents(args) => labels::incidents(&global.data_dir, global.format, args),

@@ -1,0 +1,296 @@
+//! `chaintrail screen` (addresses, a CSV batch, or `build-index`) and `chaintrail serve`.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use chaintrail_core::Chain;
+use chaintrail_labels::{Date, IncidentLedger};
+use chaintrail_screen::{Query, Screener, Screening};
+use chaintrail_server::{AppState, Config};
+use clap::{Args, Subcommand};
+
+use crate::commands::Global;
+use crate::output::{Format, Table, emit};
+
+#[derive(Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct ScreenArgs {
+    #[command(subcommand)]
+    command: Option<ScreenCommand>,
+    /// Addresses to screen.
+    addresses: Vec<String>,
+    /// A CSV of addresses to screen: an `address` column (and optionally `chain`), or one
+    /// address per line.
+    #[arg(long)]
+    file: Option<PathBuf>,
+    /// The chain of the addresses; default: inferred from each address.
+    #[arg(long)]
+    chain: Option<String>,
+    /// Screening date (YYYY-MM-DD): labels valid that day; default today.
+    #[arg(long)]
+    date: Option<String>,
+    /// Show the paths behind each exposure.
+    #[arg(long)]
+    paths: bool,
+    #[arg(long, value_enum)]
+    format: Option<Format>,
+}
+
+#[derive(Subcommand)]
+enum ScreenCommand {
+    /// Precompute every address's exposure into <data-dir>/screen/index.json.
+    BuildIndex {
+        /// The date to build for (YYYY-MM-DD); default today.
+        #[arg(long)]
+        date: Option<String>,
+        /// Worker threads; default all cores.
+        #[arg(long)]
+        threads: Option<usize>,
+    },
+}
+
+#[derive(Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    listen: String,
+    /// Accepted API key (repeatable).
+    #[arg(
+        long = "api-key",
+        env = "CHAINTRAIL_API_KEYS",
+        value_delimiter = ',',
+        hide_env_values = true
+    )]
+    api_keys: Vec<String>,
+    /// File of accepted API keys, one per line (# comments).
+    #[arg(long)]
+    api_key_file: Option<PathBuf>,
+    /// Serve without API keys. Only for local use.
+    #[arg(long)]
+    open: bool,
+    /// Requests per second per key (0 = unlimited).
+    #[arg(long, default_value_t = 100)]
+    rate_limit: u32,
+    /// Largest request body in bytes.
+    #[arg(long, default_value_t = 1 << 20)]
+    max_body: usize,
+    /// Most addresses in one batch request.
+    #[arg(long, default_value_t = 1000)]
+    max_batch: usize,
+    /// Seconds to answer one request.
+    #[arg(long, default_value_t = 30)]
+    timeout: u64,
+    /// Allow browser calls from this origin (repeatable); CORS is off without it.
+    #[arg(long = "cors-origin")]
+    cors_origins: Vec<String>,
+    /// Runtime worker threads; default all cores.
+    #[arg(long)]
+    workers: Option<usize>,
+}
+
+fn parse_date(text: Option<&str>) -> anyhow::Result<Option<Date>> {
+    text.map(|t| {
+        t.parse::<Date>()
+            .map_err(|_| anyhow::anyhow!("date `{t}`: expected YYYY-MM-DD"))
+    })
+    .transpose()
+}
+
+fn cores() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get())
+}
+
+/// Addresses (with an optional chain) from a CSV with an `address` column, or one per line.
+fn read_batch(path: &PathBuf) -> anyhow::Result<Vec<(String, Option<String>)>> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let mut lines = text.lines().filter(|l| !l.trim().is_empty());
+    let Some(first) = lines.next() else {
+        return Ok(Vec::new());
+    };
+    let header: Vec<String> = first
+        .split(',')
+        .map(|h| h.trim().to_ascii_lowercase())
+        .collect();
+    let address_col = header.iter().position(|h| h == "address");
+    let chain_col = header.iter().position(|h| h == "chain");
+    let field = |line: &str, col: usize| line.split(',').nth(col).map(|f| f.trim().to_string());
+    let mut out = Vec::new();
+    match address_col {
+        Some(col) => {
+            for line in lines {
+                let address = field(line, col).unwrap_or_default();
+                out.push((address, chain_col.and_then(|c| field(line, c))));
+            }
+        }
+        None => {
+            for line in std::iter::once(first).chain(lines) {
+                out.push((line.trim().to_string(), None));
+            }
+        }
+    }
+    Ok(out)
+}
+
+pub fn screen(global: &Global, args: ScreenArgs) -> anyhow::Result<()> {
+    let mut screener = Screener::open(&global.data_dir)?;
+    if let Some(ScreenCommand::BuildIndex { date, threads }) = args.command {
+        let at = parse_date(date.as_deref())?;
+        let bar = indicatif::ProgressBar::new(0);
+        let report = screener.build_index(at, threads.unwrap_or_else(cores), &|done, total| {
+            bar.set_length(total);
+            bar.set_position(done);
+        })?;
+        bar.finish_and_clear();
+        let mut table = Table::new(&[
+            "index",
+            "date",
+            "answers from",
+            "until",
+            "addresses",
+            "with exposure",
+            "truncated",
+            "seconds",
+        ]);
+        table.row(vec![
+            report.path.display().to_string(),
+            report.at.to_string(),
+            report.valid_from.to_string(),
+            report
+                .valid_until
+                .map_or_else(|| "-".to_string(), |d| d.to_string()),
+            report.addresses.to_string(),
+            report.with_exposure.to_string(),
+            report.truncated.to_string(),
+            format!("{:.1}", report.seconds),
+        ]);
+        return emit(global.format.unwrap_or(Format::Table), &report, &[table]);
+    }
+    let at = parse_date(args.date.as_deref())?;
+    let chain = args.chain.as_deref().map(str::parse::<Chain>).transpose()?;
+    let mut items: Vec<(String, Option<Chain>)> =
+        args.addresses.iter().map(|a| (a.clone(), chain)).collect();
+    if let Some(file) = &args.file {
+        for (address, chain_text) in read_batch(file)? {
+            let item_chain = match chain_text.filter(|c| !c.is_empty()) {
+                Some(c) => Some(c.parse::<Chain>().with_context(|| format!("{address}"))?),
+                None => chain,
+            };
+            items.push((address, item_chain));
+        }
+    }
+    if items.is_empty() {
+        bail!("give addresses to screen, --file addresses.csv, or `screen build-index`");
+    }
+    let mut results: Vec<Screening> = Vec::with_capacity(items.len());
+    for (address, chain) in items {
+        let query = Query {
+            address: address.clone(),
+            chain,
+            at,
+            paths: args.paths,
+        };
+        results.push(
+            screener
+                .screen(&query)
+                .with_context(|| format!("screening {address}"))?,
+        );
+    }
+    let format = args.format.or(global.format).unwrap_or(Format::Table);
+    let mut summary = Table::new(&[
+        "address",
+        "chains",
+        "risk",
+        "reason",
+        "identified as",
+        "origin",
+    ]);
+    let mut exposures = Table::new(&[
+        "address",
+        "category",
+        "entity",
+        "direction",
+        "type",
+        "hops",
+        "usd",
+        "share",
+        "level",
+    ])
+    .titled("Exposures");
+    for s in &results {
+        summary.row(vec![
+            s.address.clone(),
+            s.chains
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(" "),
+            s.risk.as_str().to_string(),
+            s.risk_reason.clone().unwrap_or_else(|| "-".to_string()),
+            s.ownership
+                .iter()
+                .map(|o| format!("{} ({})", o.name, o.category))
+                .collect::<Vec<_>>()
+                .join("; "),
+            format!("{:?}", s.origin).to_lowercase(),
+        ]);
+        for e in &s.exposures {
+            exposures.row(vec![
+                s.address.clone(),
+                e.category.to_string(),
+                e.entity.clone(),
+                format!("{:?}", e.direction).to_lowercase(),
+                format!("{:?}", e.exposure_type).to_lowercase(),
+                e.min_hops.to_string(),
+                format!("{:.2}", e.usd),
+                format!("{:.4}", e.share),
+                e.level.as_str().to_string(),
+            ]);
+        }
+    }
+    let tables = match format {
+        Format::Csv => vec![summary],
+        _ => vec![summary, exposures],
+    };
+    emit(format, &results, &tables)
+}
+
+pub fn serve(global: &Global, args: ServeArgs) -> anyhow::Result<()> {
+    let mut keys: Vec<String> = args.api_keys.iter().map(|k| k.trim().to_string()).collect();
+    if let Some(path) = &args.api_key_file {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read the API key file {}", path.display()))?;
+        keys.extend(
+            text.lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty() && !l.starts_with('#'))
+                .map(ToString::to_string),
+        );
+    }
+    keys.retain(|k| !k.is_empty());
+    let screener = Screener::open(&global.data_dir)?;
+    let incidents = IncidentLedger::open(&global.data_dir)?;
+    let index = screener.index_status().to_string();
+    let config = Config {
+        keys,
+        open: args.open,
+        rate_limit: args.rate_limit,
+        max_body: args.max_body,
+        max_batch: args.max_batch,
+        timeout: Duration::from_secs(args.timeout.max(1)),
+        cors_origins: args.cors_origins,
+    };
+    let state = AppState::new(screener, incidents, config)?;
+    chaintrail_server::serve_blocking(
+        &args.listen,
+        state,
+        args.workers.unwrap_or_else(cores),
+        |addr| {
+            eprintln!(
+                "chaintrail serving on http://{addr} (exposure index: {index}; OpenAPI at /openapi.json)"
+            );
+        },
+    )?;
+    Ok(())
+}

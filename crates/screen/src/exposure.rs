@@ -1,0 +1,766 @@
+//! The exposure walk (docs/exposure.md): from each transfer of the screened address, follow the
+//! value backward (incoming: where did it come from?) or forward (outgoing: where did it go?)
+//! through unattributed addresses only, splitting it in proportion to amounts (haircut), until
+//! it reaches an attributed address (any category: services and illicit actors alike are
+//! stopping points), the hop limit, the share floor or the work budget.
+//!
+//! Account chains: a node is an address; its value before a transfer is the same asset it
+//! received in earlier rows (rows are in time order). UTXO chains: a node is a transaction; its
+//! inputs fund its outputs in proportion.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
+
+use chaintrail_core::{Amount, Chain, ChainModel, TransferKind};
+use chaintrail_labels::{Category, Date, LabelStore};
+use chaintrail_store::ChainReader;
+use chaintrail_store::schema::unpack_meta;
+use chaintrail_trace::Prices;
+use serde::{Deserialize, Serialize};
+
+use crate::model::{
+    ChainExposure, Direction, ExcludedDust, Exposure, ExposurePath, ExposureType, HopValue,
+    NativeValue, PathStep, Volume,
+};
+use crate::rules::{self, HOP_DISCOUNT};
+
+/// Knobs of the walk. The defaults are documented in docs/exposure.md.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Params {
+    /// Hops followed from the address (1 = its direct counterparties only).
+    pub max_hops: u32,
+    /// Branches carrying less than this fraction of the address's transfer are not followed.
+    pub min_share: f64,
+    /// Inbound transfers worth less than this (USD) are dust; unsolicited dust is not scored.
+    pub dust_usd: f64,
+    /// Work budget per address, in transfers/inputs/outputs examined.
+    pub budget: u64,
+    /// Paths kept per exposure (0 = none).
+    pub max_paths: usize,
+}
+
+impl Default for Params {
+    fn default() -> Self {
+        Params {
+            max_hops: 5,
+            min_share: 1e-4,
+            dust_usd: 50.0,
+            budget: 50_000,
+            max_paths: 0,
+        }
+    }
+}
+
+/// An attributed entity as the walk sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entity {
+    pub name: String,
+    pub category: Category,
+}
+
+/// Labels valid at one date, seen as entities for one chain family.
+pub struct Attributor<'a> {
+    pub labels: &'a LabelStore,
+    pub at: Date,
+}
+
+fn same_family(a: Chain, b: Chain) -> bool {
+    matches!(
+        (a, b),
+        (Chain::Evm(_), Chain::Evm(_)) | (Chain::Bitcoin(_), Chain::Bitcoin(_))
+    )
+}
+
+impl Attributor<'_> {
+    /// The strongest label of `text` valid at the date, for `chain`'s family. Labels of category
+    /// `other` (individuals, unknown) do not make an address a stopping point.
+    pub fn entity(&self, chain: Chain, text: &str) -> Option<Entity> {
+        self.labels
+            .lookup_at(text, self.at)
+            .into_iter()
+            .find(|l| {
+                l.chain.is_none_or(|c| same_family(c, chain)) && l.category != Category::Other
+            })
+            .map(|l| Entity {
+                name: l.name.clone(),
+                category: l.category,
+            })
+    }
+}
+
+/// Seconds since the epoch at the end (23:59:59 UTC) of `date`.
+pub fn end_of_day(date: Date) -> u64 {
+    let (y, m, d) = (
+        i64::from(date.year()),
+        i64::from(date.month()),
+        i64::from(date.day()),
+    );
+    let y2 = if m <= 2 { y - 1 } else { y };
+    let era = y2.div_euclid(400);
+    let yoe = y2 - era * 400;
+    let doy = (153 * ((m + 9) % 12) + 2) / 5 + d - 1;
+    let days = era * 146_097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719_468;
+    u64::try_from(days * 86_400 + 86_399).unwrap_or(0)
+}
+
+/// The UTC date of a Unix time.
+pub fn date_of(time: u64) -> Option<Date> {
+    let z = i64::try_from(time / 86_400).ok()? + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    Date::new(u16::try_from(y).ok()?, m as u8, d as u8)
+}
+
+fn amount_f64(amount: Amount) -> f64 {
+    amount
+        .to_u128()
+        .map_or_else(|| amount.to_f64_units(0), |v| v as f64)
+}
+
+/// One step on the walk's stack, materialised into a [`PathStep`] only when a path is kept.
+#[derive(Debug, Clone, Copy)]
+struct StepRef {
+    tx: u32,
+    from: Option<u32>,
+    to: Option<u32>,
+    share: f64,
+}
+
+struct Hit {
+    entity: Arc<Entity>,
+    hops: u32,
+    share: f64,
+    path: Vec<StepRef>,
+}
+
+#[derive(Default)]
+struct Agg {
+    usd: f64,
+    units: BTreeMap<String, f64>,
+    by_hop: BTreeMap<u32, f64>,
+    min_hops: u32,
+    paths: Vec<ExposurePath>,
+}
+
+type Key = (Category, String, Direction, ExposureType);
+
+/// The walk over one chain for one address.
+struct Walk<'a> {
+    reader: &'a ChainReader,
+    chain: Chain,
+    attr: &'a Attributor<'a>,
+    params: &'a Params,
+    subject: u32,
+    cache: HashMap<u32, Option<Arc<Entity>>>,
+    work: u64,
+    truncated: bool,
+    stack: Vec<StepRef>,
+    hits: Vec<Hit>,
+}
+
+impl Walk<'_> {
+    fn entity(&mut self, id: u32) -> Option<Arc<Entity>> {
+        if let Some(hit) = self.cache.get(&id) {
+            return hit.clone();
+        }
+        let entity = self
+            .reader
+            .address(id)
+            .and_then(|a| self.attr.entity(self.chain, &a.to_string()))
+            .map(Arc::new);
+        self.cache.insert(id, entity.clone());
+        entity
+    }
+
+    fn spend(&mut self) -> bool {
+        self.work += 1;
+        if self.work > self.params.budget {
+            self.truncated = true;
+            return false;
+        }
+        true
+    }
+
+    fn record(&mut self, entity: Arc<Entity>, hops: u32, share: f64) {
+        let path = if self.params.max_paths > 0 {
+            self.stack.clone()
+        } else {
+            Vec::new()
+        };
+        self.hits.push(Hit {
+            entity,
+            hops,
+            share,
+            path,
+        });
+    }
+
+    /// Account chain, backward: `node` sent `share` of the address's transfer in row
+    /// `before_row`; where did `node`'s `asset` come from?
+    fn back_account(&mut self, node: u32, before_row: u64, asset: u32, share: f64, hop: u32) {
+        if let Some(entity) = self.entity(node) {
+            self.record(entity, hop, share);
+            return;
+        }
+        if hop >= self.params.max_hops || node == 0 {
+            return;
+        }
+        let columns = self.reader.transfer_columns();
+        let mut inflows = Vec::new();
+        let mut total = 0.0;
+        for row in self.reader.incoming(node) {
+            if row >= before_row || !self.spend() {
+                break;
+            }
+            let i = row as usize;
+            let (a, kind, success) = unpack_meta(columns.meta[i]);
+            let from = columns.from[i];
+            if a != asset || !success || from == node || matches!(kind, TransferKind::Fee) {
+                continue;
+            }
+            let value = amount_f64(self.reader.transfer_amount(row));
+            total += value;
+            inflows.push((row, from, value));
+        }
+        if total <= 0.0 {
+            return;
+        }
+        for (row, from, value) in inflows {
+            let child = share * value / total;
+            if child < self.params.min_share || self.truncated {
+                continue;
+            }
+            self.stack.push(self.account_step(row, child));
+            self.back_account(from, row, asset, child, hop + 1);
+            self.stack.pop();
+        }
+    }
+
+    /// Account chain, forward: `node` received `share` in row `after_row`; where did it go?
+    fn fwd_account(&mut self, node: u32, after_row: u64, asset: u32, share: f64, hop: u32) {
+        if let Some(entity) = self.entity(node) {
+            self.record(entity, hop, share);
+            return;
+        }
+        if hop >= self.params.max_hops || node == 0 {
+            return;
+        }
+        let columns = self.reader.transfer_columns();
+        let mut outflows = Vec::new();
+        let mut total = 0.0;
+        for row in self.reader.outgoing(node) {
+            if row <= after_row {
+                continue;
+            }
+            if !self.spend() {
+                break;
+            }
+            let i = row as usize;
+            let (a, kind, success) = unpack_meta(columns.meta[i]);
+            let to = columns.to[i];
+            if a != asset
+                || !success
+                || to == node
+                || to == 0
+                || matches!(kind, TransferKind::Fee | TransferKind::Burn)
+            {
+                continue;
+            }
+            let value = amount_f64(self.reader.transfer_amount(row));
+            total += value;
+            outflows.push((row, to, value));
+        }
+        if total <= 0.0 {
+            return;
+        }
+        for (row, to, value) in outflows {
+            let child = share * value / total;
+            if child < self.params.min_share || self.truncated {
+                continue;
+            }
+            self.stack.push(self.account_step(row, child));
+            self.fwd_account(to, row, asset, child, hop + 1);
+            self.stack.pop();
+        }
+    }
+
+    fn account_step(&self, row: u64, share: f64) -> StepRef {
+        let columns = self.reader.transfer_columns();
+        let i = row as usize;
+        let tx = self.reader.transfer(row).map_or(0, |t| t.tx);
+        StepRef {
+            tx,
+            from: Some(columns.from[i]),
+            to: Some(columns.to[i]),
+            share,
+        }
+    }
+
+    /// UTXO chain, backward: `share` of the address's output is funded by `tx`'s inputs.
+    fn back_utxo(&mut self, tx: u32, share: f64, hop: u32) {
+        let mut inputs = Vec::new();
+        let mut total = 0.0;
+        for row in self.reader.tx_inputs(tx) {
+            if !self.spend() {
+                return;
+            }
+            let Some(input) = self.reader.input(row) else {
+                continue;
+            };
+            if input.coinbase {
+                return;
+            }
+            let (Some(address), Some(value)) = (input.address, input.value) else {
+                continue;
+            };
+            total += value as f64;
+            inputs.push((address, value as f64, input.spent_output));
+        }
+        if total <= 0.0 {
+            return;
+        }
+        for (address, value, spent) in inputs {
+            let child = share * value / total;
+            if address == self.subject || child < self.params.min_share || self.truncated {
+                continue;
+            }
+            self.stack.push(StepRef {
+                tx,
+                from: Some(address),
+                to: None,
+                share: child,
+            });
+            if let Some(entity) = self.entity(address) {
+                self.record(entity, hop, child);
+            } else if hop < self.params.max_hops
+                && let Some(output) = spent.and_then(|row| self.reader.output(row))
+            {
+                self.back_utxo(output.tx, child, hop + 1);
+            }
+            self.stack.pop();
+        }
+    }
+
+    /// UTXO chain, forward: `share` of the address's spend enters `tx`; which outputs got it?
+    fn fwd_utxo(&mut self, tx: u32, share: f64, hop: u32) {
+        let mut outputs = Vec::new();
+        let mut total = 0.0;
+        for row in self.reader.tx_outputs(tx) {
+            if !self.spend() {
+                return;
+            }
+            let Some(output) = self.reader.output(row) else {
+                continue;
+            };
+            if output.address == self.subject || output.value == 0 {
+                continue;
+            }
+            total += output.value as f64;
+            outputs.push((output.address, output.value as f64, output.spent_by));
+        }
+        if total <= 0.0 {
+            return;
+        }
+        for (address, value, spent_by) in outputs {
+            let child = share * value / total;
+            if child < self.params.min_share || self.truncated {
+                continue;
+            }
+            self.stack.push(StepRef {
+                tx,
+                from: None,
+                to: Some(address),
+                share: child,
+            });
+            if let Some(entity) = self.entity(address) {
+                self.record(entity, hop, child);
+            } else if hop < self.params.max_hops
+                && let Some(next) = spent_by
+            {
+                self.fwd_utxo(next, child, hop + 1);
+            }
+            self.stack.pop();
+        }
+    }
+
+    fn materialise(&self, path: &[StepRef]) -> Vec<PathStep> {
+        let text = |id: Option<u32>| {
+            id.and_then(|id| self.reader.address(id))
+                .map(|a| a.to_string())
+        };
+        path.iter()
+            .enumerate()
+            .map(|(i, s)| PathStep {
+                hop: i as u32 + 1,
+                chain: self.chain,
+                tx: self.reader.tx_hash(s.tx).to_string(),
+                time: self.reader.tx_block(s.tx).timestamp,
+                from: text(s.from),
+                to: text(s.to),
+                share: s.share,
+            })
+            .collect()
+    }
+}
+
+/// One transfer of the address, as the walk starts from it.
+struct Base {
+    direction: Direction,
+    tx: u32,
+    counterparty: Option<u32>,
+    symbol: String,
+    units: f64,
+    usd: Option<f64>,
+    dust: bool,
+}
+
+/// Accumulates the hits of each base transfer into exposures.
+struct Collector {
+    chain: Chain,
+    main: HashMap<Key, Agg>,
+    volume: Volume,
+    dust: Vec<ExcludedDust>,
+}
+
+impl Collector {
+    fn add(&mut self, walk: &mut Walk<'_>, base: &Base, max_paths: usize) {
+        let hits = std::mem::take(&mut walk.hits);
+        if base.dust {
+            let mut categories: Vec<Category> = hits
+                .iter()
+                .map(|h| h.entity.category)
+                .filter(|c| rules::severity(*c) > rules::Severity::Service)
+                .collect();
+            categories.sort();
+            categories.dedup();
+            self.dust.push(ExcludedDust {
+                chain: self.chain,
+                tx: walk.reader.tx_hash(base.tx).to_string(),
+                counterparty: base
+                    .counterparty
+                    .and_then(|id| walk.reader.address(id))
+                    .map(|a| a.to_string()),
+                asset: base.symbol.clone(),
+                units: base.units,
+                usd: base.usd,
+                categories,
+                reason: "unsolicited inbound dust: below the dust threshold and never answered \
+                         (no transfer back to the sender / the output was never spent)"
+                    .to_string(),
+            });
+            return;
+        }
+        let usd = base.usd.unwrap_or(0.0);
+        match base.direction {
+            Direction::Incoming => self.volume.incoming_usd += usd,
+            Direction::Outgoing => self.volume.outgoing_usd += usd,
+        }
+        for hit in hits {
+            let kind = if hit.hops <= 1 {
+                ExposureType::Direct
+            } else {
+                ExposureType::Indirect
+            };
+            let key = (
+                hit.entity.category,
+                hit.entity.name.clone(),
+                base.direction,
+                kind,
+            );
+            let agg = self.main.entry(key).or_default();
+            let value_usd = hit.share * usd;
+            agg.usd += value_usd;
+            *agg.units.entry(base.symbol.clone()).or_default() += hit.share * base.units;
+            *agg.by_hop.entry(hit.hops).or_default() += value_usd;
+            agg.min_hops = if agg.min_hops == 0 {
+                hit.hops
+            } else {
+                agg.min_hops.min(hit.hops)
+            };
+            if max_paths > 0 {
+                agg.paths.push(ExposurePath {
+                    usd: value_usd,
+                    steps: walk.materialise(&hit.path),
+                });
+                agg.paths.sort_by(|a, b| {
+                    b.usd
+                        .partial_cmp(&a.usd)
+                        .unwrap_or(std::cmp::Ordering::Equal)
+                });
+                agg.paths.truncate(max_paths);
+            }
+        }
+    }
+
+    fn finish(self, truncated: bool) -> ChainExposure {
+        let chain = self.chain;
+        let volume = self.volume;
+        let mut exposures: Vec<Exposure> = self
+            .main
+            .into_iter()
+            .map(|((category, entity, direction, exposure_type), agg)| {
+                let direction_volume = match direction {
+                    Direction::Incoming => volume.incoming_usd,
+                    Direction::Outgoing => volume.outgoing_usd,
+                };
+                let discounted: f64 = agg
+                    .by_hop
+                    .iter()
+                    .map(|(h, usd)| usd * HOP_DISCOUNT.powi(*h as i32 - 1))
+                    .sum();
+                let share = if direction_volume > 0.0 {
+                    agg.usd / direction_volume
+                } else {
+                    0.0
+                };
+                let scored_share = if direction_volume > 0.0 {
+                    discounted / direction_volume
+                } else {
+                    0.0
+                };
+                let level = rules::exposure_level(
+                    category,
+                    exposure_type == ExposureType::Direct,
+                    agg.min_hops,
+                    discounted,
+                    scored_share,
+                );
+                Exposure {
+                    category,
+                    entity,
+                    direction,
+                    exposure_type,
+                    min_hops: agg.min_hops,
+                    usd: agg.usd,
+                    values: agg
+                        .units
+                        .into_iter()
+                        .map(|(asset, units)| NativeValue {
+                            chain,
+                            asset,
+                            units,
+                        })
+                        .collect(),
+                    by_hop: agg
+                        .by_hop
+                        .into_iter()
+                        .map(|(hops, usd)| HopValue { hops, usd })
+                        .collect(),
+                    share,
+                    level,
+                    paths: agg.paths,
+                }
+            })
+            .collect();
+        exposures.sort_by(|a, b| {
+            b.level
+                .cmp(&a.level)
+                .then(
+                    b.usd
+                        .partial_cmp(&a.usd)
+                        .unwrap_or(std::cmp::Ordering::Equal),
+                )
+                .then(a.entity.cmp(&b.entity))
+                .then(a.direction.cmp(&b.direction))
+        });
+        ChainExposure {
+            exposures,
+            volume,
+            excluded_dust: self.dust,
+            truncated,
+        }
+    }
+}
+
+/// Exposures of address id `subject` on `reader`'s chain, counting only transfers up to `cutoff`
+/// (seconds since the epoch) and labels valid at `attr.at`.
+pub fn chain_exposure(
+    reader: &ChainReader,
+    subject: u32,
+    attr: &Attributor<'_>,
+    prices: &Prices,
+    params: &Params,
+    cutoff: u64,
+) -> ChainExposure {
+    let chain = reader.chain();
+    let mut walk = Walk {
+        reader,
+        chain,
+        attr,
+        params,
+        subject,
+        cache: HashMap::new(),
+        work: 0,
+        truncated: false,
+        stack: Vec::new(),
+        hits: Vec::new(),
+    };
+    let mut collector = Collector {
+        chain,
+        main: HashMap::new(),
+        volume: Volume::default(),
+        dust: Vec::new(),
+    };
+    let price = |symbol: &str, units: f64, time: u64| prices.usd(symbol, units, time);
+    let is_dust = |units: f64, usd: Option<f64>| match usd {
+        Some(usd) => usd < params.dust_usd,
+        None => units == 0.0,
+    };
+    match reader.model() {
+        ChainModel::Account => {
+            let columns = reader.transfer_columns();
+            let answered: HashSet<u32> = reader
+                .outgoing(subject)
+                .take(params.budget as usize)
+                .map(|row| columns.to[row as usize])
+                .collect();
+            let rows: Vec<u64> = reader.incoming(subject).collect();
+            for row in rows {
+                let Some(t) = reader.transfer(row) else {
+                    continue;
+                };
+                if t.block.timestamp > cutoff || walk.truncated {
+                    break;
+                }
+                if !t.success || matches!(t.kind, TransferKind::Fee) || t.from == subject {
+                    continue;
+                }
+                let Some(asset) = reader.asset(t.asset) else {
+                    continue;
+                };
+                let units = t.amount.to_f64_units(asset.decimals);
+                let usd = price(&asset.symbol, units, t.block.timestamp);
+                let dust = is_dust(units, usd) && !answered.contains(&t.from);
+                walk.stack.push(walk.account_step(row, 1.0));
+                walk.back_account(t.from, row, t.asset, 1.0, 1);
+                walk.stack.pop();
+                let base = Base {
+                    direction: Direction::Incoming,
+                    tx: t.tx,
+                    counterparty: Some(t.from),
+                    symbol: asset.symbol.clone(),
+                    units,
+                    usd,
+                    dust,
+                };
+                collector.add(&mut walk, &base, params.max_paths);
+            }
+            let rows: Vec<u64> = reader.outgoing(subject).collect();
+            for row in rows {
+                let Some(t) = reader.transfer(row) else {
+                    continue;
+                };
+                if t.block.timestamp > cutoff || walk.truncated {
+                    break;
+                }
+                if !t.success
+                    || matches!(t.kind, TransferKind::Fee | TransferKind::Burn)
+                    || t.to == subject
+                    || t.to == 0
+                {
+                    continue;
+                }
+                let Some(asset) = reader.asset(t.asset) else {
+                    continue;
+                };
+                let units = t.amount.to_f64_units(asset.decimals);
+                let usd = price(&asset.symbol, units, t.block.timestamp);
+                walk.stack.push(walk.account_step(row, 1.0));
+                walk.fwd_account(t.to, row, t.asset, 1.0, 1);
+                walk.stack.pop();
+                let base = Base {
+                    direction: Direction::Outgoing,
+                    tx: t.tx,
+                    counterparty: Some(t.to),
+                    symbol: asset.symbol.clone(),
+                    units,
+                    usd,
+                    dust: false,
+                };
+                collector.add(&mut walk, &base, params.max_paths);
+            }
+        }
+        ChainModel::Utxo => {
+            let symbol = chain.native_symbol().to_string();
+            let decimals = chain.native_decimals();
+            let mut spends: BTreeMap<u32, u64> = BTreeMap::new();
+            let rows: Vec<u64> = reader.incoming(subject).collect();
+            for row in rows {
+                let Some(output) = reader.output(row) else {
+                    continue;
+                };
+                let time = reader.tx_block(output.tx).timestamp;
+                if time > cutoff || walk.truncated {
+                    break;
+                }
+                let spent_in_time = output
+                    .spent_by
+                    .filter(|&tx| reader.tx_block(tx).timestamp <= cutoff);
+                if let Some(tx) = spent_in_time {
+                    *spends.entry(tx).or_default() += output.value;
+                }
+                let units = Amount::from_u64(output.value).to_f64_units(decimals);
+                let usd = price(&symbol, units, time);
+                let dust = is_dust(units, usd) && spent_in_time.is_none();
+                walk.back_utxo(output.tx, 1.0, 1);
+                let base = Base {
+                    direction: Direction::Incoming,
+                    tx: output.tx,
+                    counterparty: None,
+                    symbol: symbol.clone(),
+                    units,
+                    usd,
+                    dust,
+                };
+                collector.add(&mut walk, &base, params.max_paths);
+            }
+            for (tx, value) in spends {
+                if walk.truncated {
+                    break;
+                }
+                let time = reader.tx_block(tx).timestamp;
+                let units = Amount::from_u64(value).to_f64_units(decimals);
+                walk.fwd_utxo(tx, 1.0, 1);
+                let base = Base {
+                    direction: Direction::Outgoing,
+                    tx,
+                    counterparty: None,
+                    symbol: symbol.clone(),
+                    units,
+                    usd: price(&symbol, units, time),
+                    dust: false,
+                };
+                collector.add(&mut walk, &base, params.max_paths);
+            }
+        }
+    }
+    collector.finish(walk.truncated)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_round_trip_through_unix_time() {
+        for text in [
+            "1970-01-01",
+            "2022-08-08",
+            "2024-02-29",
+            "2025-03-21",
+            "2026-11-23",
+        ] {
+            let date: Date = text.parse().unwrap();
+            let end = end_of_day(date);
+            assert_eq!(date_of(end), Some(date));
+            assert_eq!(date_of(end + 1).map(|d| d > date), Some(true));
+        }
+        assert_eq!(end_of_day("1970-01-01".parse().unwrap()), 86_399);
+    }
+}

@@ -1,0 +1,345 @@
+//! The precomputed exposure index: the exposures of every address of the store at one date,
+//! persisted atomically as `<store>/screen/index.json`, so that screening is a lookup.
+//!
+//! An index answers for a date only when nothing it depends on differs at that date: the chain
+//! contents (checksums), the labels (fingerprint), the walk parameters, and the date lies in the
+//! window over which no label starts or ends and no later transfer exists.
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use chaintrail_core::Chain;
+use chaintrail_labels::{Date, LabelStore};
+use chaintrail_store::ChainReader;
+use serde::{Deserialize, Serialize};
+
+use crate::ScreenError;
+use crate::exposure::{Params, date_of, end_of_day};
+use crate::model::ChainExposure;
+
+pub const INDEX_FORMAT: &str = "chaintrail-exposure-index/1";
+pub const INDEX_FILE: &str = "index.json";
+
+/// A chain as the index saw it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IndexedChain {
+    pub chain: Chain,
+    pub checksum: u32,
+    /// Address ids `1..addresses` are covered; an absent id has no exposure.
+    pub addresses: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IndexEntry {
+    pub chain: Chain,
+    pub id: u32,
+    pub address: String,
+    pub exposure: ChainExposure,
+}
+
+/// The index file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IndexFile {
+    pub format: String,
+    /// Unix seconds of the build.
+    pub built_at: u64,
+    pub at: Date,
+    pub valid_from: Date,
+    /// First date the index no longer answers for (`None`: open-ended).
+    pub valid_until: Option<Date>,
+    pub params: Params,
+    pub labels_fingerprint: u32,
+    pub chains: Vec<IndexedChain>,
+    pub entries: Vec<IndexEntry>,
+}
+
+/// What `build` did.
+#[derive(Debug, Clone, Serialize)]
+pub struct BuildReport {
+    pub path: PathBuf,
+    pub at: Date,
+    pub valid_from: Date,
+    pub valid_until: Option<Date>,
+    pub addresses: u64,
+    pub with_exposure: u64,
+    pub truncated: u64,
+    pub seconds: f64,
+}
+
+/// A loaded index, ready for lookups.
+pub struct ExposureIndex {
+    pub file_meta: IndexFile,
+    entries: HashMap<(Chain, u32), ChainExposure>,
+}
+
+/// A digest of every label's key, name, category and validity.
+pub fn labels_fingerprint(labels: &LabelStore) -> u32 {
+    let mut hasher = crc32fast::Hasher::new();
+    for label in labels.labels() {
+        hasher.update(label.key().as_bytes());
+        hasher.update(label.name.as_bytes());
+        hasher.update(label.category.as_str().as_bytes());
+        hasher.update(format!("{:?}{:?}", label.valid_from, label.valid_to).as_bytes());
+    }
+    hasher.finalize()
+}
+
+/// The window of dates around `at` over which the labels do not change and no transfer of the
+/// store lies after the date.
+pub fn validity_window(
+    labels: &LabelStore,
+    readers: &[&ChainReader],
+    at: Date,
+) -> (Date, Option<Date>) {
+    let next_day = |d: Date| date_of(end_of_day(d) + 1);
+    let last_block = readers
+        .iter()
+        .filter_map(|r| r.block_count().checked_sub(1).map(|i| r.block(i).timestamp))
+        .max()
+        .and_then(date_of);
+    if last_block.is_some_and(|last| last > at) {
+        return (at, next_day(at));
+    }
+    let mut from = last_block.unwrap_or(at);
+    let mut until: Option<Date> = None;
+    for label in labels.labels() {
+        for boundary in [label.valid_from, label.valid_to].into_iter().flatten() {
+            if boundary <= at {
+                from = from.max(boundary);
+            } else {
+                until = Some(until.map_or(boundary, |u| u.min(boundary)));
+            }
+        }
+    }
+    (from.min(at), until)
+}
+
+pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), ScreenError> {
+    let io = |source: std::io::Error| ScreenError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let dir = path.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir).map_err(io)?;
+    let tmp = dir.join(format!(".{INDEX_FILE}.tmp-{}", std::process::id()));
+    let result = (|| {
+        let mut file = std::fs::File::create(&tmp)?;
+        file.write_all(bytes)?;
+        file.sync_all()?;
+        std::fs::rename(&tmp, path)?;
+        std::fs::File::open(dir)?.sync_all()
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result.map_err(io)
+}
+
+impl ExposureIndex {
+    pub fn path(store_dir: &Path) -> PathBuf {
+        store_dir.join("screen").join(INDEX_FILE)
+    }
+
+    /// Load the index of a store; `Ok(None)` when none was built.
+    pub fn load(store_dir: &Path) -> Result<Option<ExposureIndex>, ScreenError> {
+        let path = Self::path(store_dir);
+        let bytes = match std::fs::read(&path) {
+            Ok(bytes) => bytes,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(source) => return Err(ScreenError::Io { path, source }),
+        };
+        let mut file: IndexFile =
+            serde_json::from_slice(&bytes).map_err(|e| ScreenError::Index {
+                path: path.clone(),
+                message: format!("{e}; rebuild it with `chaintrail screen build-index`"),
+            })?;
+        if file.format != INDEX_FORMAT {
+            return Err(ScreenError::Index {
+                path,
+                message: format!(
+                    "format `{}`, expected `{INDEX_FORMAT}`; rebuild it with `chaintrail screen \
+                     build-index`",
+                    file.format
+                ),
+            });
+        }
+        let entries = std::mem::take(&mut file.entries)
+            .into_iter()
+            .map(|e| ((e.chain, e.id), e.exposure))
+            .collect();
+        Ok(Some(ExposureIndex {
+            file_meta: file,
+            entries,
+        }))
+    }
+
+    /// Why the index cannot answer for these chains and labels, or `None` when it can.
+    pub fn staleness(&self, readers: &[&ChainReader], labels: &LabelStore) -> Option<String> {
+        if labels_fingerprint(labels) != self.file_meta.labels_fingerprint {
+            return Some("the labels changed since the index was built".to_string());
+        }
+        for reader in readers {
+            let indexed = self
+                .file_meta
+                .chains
+                .iter()
+                .find(|c| c.chain == reader.chain());
+            match indexed {
+                None => return Some(format!("chain {} is not in the index", reader.chain())),
+                Some(c) if c.checksum != reader.content_checksum() => {
+                    return Some(format!(
+                        "chain {} changed since the index was built",
+                        c.chain
+                    ));
+                }
+                Some(_) => {}
+            }
+        }
+        None
+    }
+
+    /// Does the index answer for `at` with `params`?
+    pub fn covers(&self, at: Date, params: &Params) -> bool {
+        let meta = &self.file_meta;
+        meta.params == *params
+            && meta.valid_from <= at
+            && meta.valid_until.is_none_or(|until| at < until)
+    }
+
+    /// The stored exposure of an address id: `Some(empty)` when covered and clean, `None` when
+    /// the id is not covered.
+    pub fn get(&self, chain: Chain, id: u32) -> Option<ChainExposure> {
+        if let Some(found) = self.entries.get(&(chain, id)) {
+            return Some(found.clone());
+        }
+        let covered = self
+            .file_meta
+            .chains
+            .iter()
+            .any(|c| c.chain == chain && id < c.addresses);
+        covered.then(ChainExposure::default)
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+}
+
+/// What [`build`] works on.
+pub(crate) struct BuildJob<'a> {
+    pub store_dir: &'a Path,
+    pub readers: &'a [&'a ChainReader],
+    pub labels: &'a LabelStore,
+    pub at: Date,
+    pub params: &'a Params,
+    pub threads: usize,
+}
+
+/// Compute every address's exposure with `compute` on `job.threads` threads, and write the index.
+pub(crate) fn build(
+    job: &BuildJob<'_>,
+    compute: &(dyn Fn(&ChainReader, u32) -> ChainExposure + Sync),
+    progress: &(dyn Fn(u64, u64) + Sync),
+) -> Result<BuildReport, ScreenError> {
+    let BuildJob {
+        store_dir,
+        readers,
+        labels,
+        at,
+        params,
+        threads,
+    } = *job;
+    let started = Instant::now();
+    let (valid_from, valid_until) = validity_window(labels, readers, at);
+    let jobs: Vec<(usize, u32)> = readers
+        .iter()
+        .enumerate()
+        .flat_map(|(i, r)| (1..r.address_count() as u32).map(move |id| (i, id)))
+        .collect();
+    let total = jobs.len() as u64;
+    let done = std::sync::atomic::AtomicU64::new(0);
+    let threads = threads.max(1);
+    let chunks: Vec<&[(usize, u32)]> = jobs.chunks(jobs.len().div_ceil(threads).max(1)).collect();
+    let results: Vec<Vec<IndexEntry>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = chunks
+            .into_iter()
+            .map(|chunk| {
+                let done = &done;
+                scope.spawn(move || {
+                    let mut out = Vec::new();
+                    for &(i, id) in chunk {
+                        let reader = readers[i];
+                        let exposure = compute(reader, id);
+                        let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+                        if n.is_multiple_of(4096) || n == total {
+                            progress(n, total);
+                        }
+                        if exposure.exposures.is_empty()
+                            && exposure.excluded_dust.is_empty()
+                            && !exposure.truncated
+                        {
+                            continue;
+                        }
+                        out.push(IndexEntry {
+                            chain: reader.chain(),
+                            id,
+                            address: reader
+                                .address(id)
+                                .map_or_else(String::new, |a| a.to_string()),
+                            exposure,
+                        });
+                    }
+                    out
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_default())
+            .collect()
+    });
+    let entries: Vec<IndexEntry> = results.into_iter().flatten().collect();
+    let truncated = entries.iter().filter(|e| e.exposure.truncated).count() as u64;
+    let file = IndexFile {
+        format: INDEX_FORMAT.to_string(),
+        built_at: std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs()),
+        at,
+        valid_from,
+        valid_until,
+        params: params.clone(),
+        labels_fingerprint: labels_fingerprint(labels),
+        chains: readers
+            .iter()
+            .map(|r| IndexedChain {
+                chain: r.chain(),
+                checksum: r.content_checksum(),
+                addresses: r.address_count() as u32,
+            })
+            .collect(),
+        entries,
+    };
+    let path = ExposureIndex::path(store_dir);
+    let bytes = serde_json::to_vec(&file).map_err(|e| ScreenError::Index {
+        path: path.clone(),
+        message: format!("cannot serialise: {e}"),
+    })?;
+    write_atomic(&path, &bytes)?;
+    Ok(BuildReport {
+        path,
+        at,
+        valid_from,
+        valid_until,
+        addresses: total,
+        with_exposure: file.entries.len() as u64,
+        truncated,
+        seconds: started.elapsed().as_secs_f64(),
+    })
+}

@@ -1,0 +1,443 @@
+//! Screening of chaintrail: is this address risky, and why?
+//!
+//! This crate owns
+//! - the exposure model of docs/exposure.md ([`exposure`]): **ownership** (the address's own
+//!   labels valid at the screening date), **direct** exposure (value exchanged with attributed
+//!   counterparties) and **indirect** exposure (value that reached or came from attributed
+//!   entities through unattributed intermediaries, haircut-split, up to a hop limit, stopping at
+//!   every attributed address), per category and entity, by direction, in native units and USD,
+//!   with the paths behind it on request, and the unsolicited-dust rule;
+//! - the risk rule table ([`rules`]): Severe / High / Medium / Low (TRM scores 15/10/5/1);
+//! - the precomputed exposure index ([`index`]), persisted atomically under `<store>/screen/`;
+//! - the [`Screener`], which answers a [`Query`] from the index when it covers the date and by
+//!   computation otherwise. The CLI (`chaintrail screen`) and the server call only this.
+//!
+//! It performs no network I/O and prints nothing.
+
+pub mod exposure;
+pub mod index;
+pub mod model;
+pub mod rules;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use chaintrail_core::{Address, Chain};
+use chaintrail_labels::{Date, Label, LabelError, LabelStore, Source};
+use chaintrail_store::{ChainReader, Store, StoreError};
+use chaintrail_trace::Prices;
+
+pub use exposure::{Attributor, Params, chain_exposure, date_of, end_of_day};
+pub use index::{BuildReport, ExposureIndex};
+pub use model::{
+    ChainExposure, Direction, ExcludedDust, Exposure, ExposurePath, ExposureType, HopValue,
+    NativeValue, Origin, Ownership, PathStep, Screening, Volume,
+};
+pub use rules::{RULES, RiskLevel, Severity};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ScreenError {
+    /// The text is not a valid address (bad checksum, unknown format, wrong network).
+    #[error("{0}")]
+    BadAddress(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Labels(#[from] LabelError),
+    #[error("exposure index {path}: {message}")]
+    Index { path: PathBuf, message: String },
+    #[error("cannot write {path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+/// What to screen.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Query {
+    pub address: String,
+    /// The chain, when the caller knows it; else inferred from the address format (EVM
+    /// addresses: every EVM chain of the store that knows the address).
+    pub chain: Option<Chain>,
+    /// Screening date (labels valid then, transfers up to its end); default today (UTC).
+    pub at: Option<Date>,
+    /// Keep the paths behind each exposure (always computed, never from the index).
+    pub paths: bool,
+}
+
+/// Today's date (UTC) from the system clock.
+pub fn today() -> Date {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    // Clamped to 9999-12-31, a time `date_of` always converts.
+    match date_of(now.min(253_402_300_799)) {
+        Some(date) => date,
+        None => unreachable!("every time up to 9999-12-31 has a date"),
+    }
+}
+
+/// An address's display form and the chains to screen it on, with its id there (if any).
+type Resolved = (String, Vec<(Chain, Option<u32>)>);
+
+/// The screening service over one store: readers, labels, prices and (if built) the index.
+pub struct Screener {
+    dir: PathBuf,
+    readers: BTreeMap<Chain, ChainReader>,
+    labels: LabelStore,
+    prices: Prices,
+    params: Params,
+    index: Option<ExposureIndex>,
+    index_status: String,
+}
+
+fn same_family(a: Chain, b: Chain) -> bool {
+    matches!(
+        (a, b),
+        (Chain::Evm(_), Chain::Evm(_)) | (Chain::Bitcoin(_), Chain::Bitcoin(_))
+    )
+}
+
+/// The text a Chainalysis-style identification gives for a label.
+fn describe(label: &Label) -> (String, Option<String>) {
+    let d = &label.details;
+    match label.source {
+        Source::Ofac => {
+            let uid = d.get("sdn_uid").cloned().unwrap_or_default();
+            let mut text = format!("OFAC SDN entry {uid}: {}", label.name);
+            if let Some(kind) = d.get("party_type") {
+                text.push_str(&format!(" ({kind})"));
+            }
+            if let Some(programs) = d.get("programs").filter(|p| !p.is_empty()) {
+                text.push_str(&format!("; programs {programs}"));
+            }
+            if let (Some(first), Some(last)) = (d.get("first_snapshot"), d.get("last_snapshot")) {
+                text.push_str(&format!(
+                    "; on the list in the snapshots of {first} to {last}"
+                ));
+            }
+            if let Some(aka) = d.get("aka") {
+                text.push_str(&format!("; also known as {}", aka.replace('|', ", ")));
+            }
+            let url = (!uid.is_empty())
+                .then(|| format!("https://sanctionssearch.ofac.treas.gov/Details.aspx?id={uid}"));
+            (text, url)
+        }
+        _ => {
+            let url = ["source_url", "url", "source"]
+                .iter()
+                .find_map(|k| d.get(*k))
+                .filter(|u| u.starts_with("http"))
+                .cloned();
+            (
+                format!(
+                    "{} ({}), from {} {}:{}",
+                    label.name, label.category, label.source, label.file, label.line
+                ),
+                url,
+            )
+        }
+    }
+}
+
+impl Screener {
+    /// Open the store at `dir` (its chains, labels and exposure index, if any).
+    pub fn open(dir: &Path) -> Result<Screener, ScreenError> {
+        let store = Store::open(dir)?;
+        let mut readers = BTreeMap::new();
+        for chain in store.chains()? {
+            readers.insert(chain, store.reader(chain)?);
+        }
+        let labels = LabelStore::open(dir)?;
+        let mut screener = Screener {
+            dir: dir.to_path_buf(),
+            readers,
+            labels,
+            prices: Prices::bundled(),
+            params: Params::default(),
+            index: None,
+            index_status: "not built (run `chaintrail screen build-index`)".to_string(),
+        };
+        screener.load_index()?;
+        Ok(screener)
+    }
+
+    /// Use other walk parameters (the index answers only for the parameters it was built with).
+    pub fn with_params(mut self, params: Params) -> Screener {
+        self.params = params;
+        self
+    }
+
+    fn load_index(&mut self) -> Result<(), ScreenError> {
+        self.index = None;
+        if let Some(index) = ExposureIndex::load(&self.dir)? {
+            let readers: Vec<&ChainReader> = self.readers.values().collect();
+            match index.staleness(&readers, &self.labels) {
+                Some(why) => {
+                    self.index_status = format!("stale: {why}; rebuild it");
+                }
+                None => {
+                    let m = &index.file_meta;
+                    self.index_status = format!(
+                        "built for {} ({} addresses with exposure), answers for {} to {}",
+                        m.at,
+                        index.len(),
+                        m.valid_from,
+                        m.valid_until
+                            .map_or_else(|| "open end".to_string(), |d| d.to_string())
+                    );
+                    self.index = Some(index);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    pub fn labels(&self) -> &LabelStore {
+        &self.labels
+    }
+
+    pub fn readers(&self) -> &BTreeMap<Chain, ChainReader> {
+        &self.readers
+    }
+
+    pub fn prices(&self) -> &Prices {
+        &self.prices
+    }
+
+    pub fn params(&self) -> &Params {
+        &self.params
+    }
+
+    /// A sentence on the state of the exposure index.
+    pub fn index_status(&self) -> &str {
+        &self.index_status
+    }
+
+    /// Build the exposure index for `at` (default today) and start using it.
+    pub fn build_index(
+        &mut self,
+        at: Option<Date>,
+        threads: usize,
+        progress: &(dyn Fn(u64, u64) + Sync),
+    ) -> Result<BuildReport, ScreenError> {
+        let at = at.unwrap_or_else(today);
+        let cutoff = end_of_day(at);
+        let attr = Attributor {
+            labels: &self.labels,
+            at,
+        };
+        let readers: Vec<&ChainReader> = self.readers.values().collect();
+        let compute = |reader: &ChainReader, id: u32| {
+            chain_exposure(reader, id, &attr, &self.prices, &self.params, cutoff)
+        };
+        let job = index::BuildJob {
+            store_dir: &self.dir,
+            readers: &readers,
+            labels: &self.labels,
+            at,
+            params: &self.params,
+            threads,
+        };
+        let report = index::build(&job, &compute, progress)?;
+        self.load_index()?;
+        Ok(report)
+    }
+
+    /// Resolve the query's address: its display form and the chains (with the store's id of the
+    /// address, when the store knows it) to screen it on.
+    fn resolve(&self, query: &Query) -> Result<Resolved, ScreenError> {
+        let text = query.address.trim();
+        let parsed = match query.chain {
+            Some(chain) => Address::parse(chain, text).map(|a| (chain, a)),
+            None => Address::parse_any(text),
+        };
+        match parsed {
+            Ok((chain, address)) => {
+                let mut chains: Vec<(Chain, Option<u32>)> = match (query.chain, chain) {
+                    (None, Chain::Evm(_)) => self
+                        .readers
+                        .iter()
+                        .filter(|(c, _)| matches!(c, Chain::Evm(_)))
+                        .filter_map(|(c, r)| r.address_id(&address).map(|id| (*c, Some(id))))
+                        .collect(),
+                    _ => Vec::new(),
+                };
+                if chains.is_empty() {
+                    let id = self
+                        .readers
+                        .get(&chain)
+                        .and_then(|r| r.address_id(&address));
+                    chains.push((chain, id));
+                }
+                Ok((address.to_string(), chains))
+            }
+            // An address of a chain chaintrail does not model (Tron, Litecoin, Monero, …) is
+            // screened on its labels when the label store knows it.
+            Err(err) if query.chain.is_none() && !self.labels.lookup(text).is_empty() => {
+                let _ = err;
+                Ok((text.to_string(), Vec::new()))
+            }
+            Err(err) => Err(ScreenError::BadAddress(err.to_string())),
+        }
+    }
+
+    /// The labels of the address valid at `at`, as ownership identifications.
+    fn ownership(&self, text: &str, chains: &[(Chain, Option<u32>)], at: Date) -> Vec<Ownership> {
+        let mut out: Vec<Ownership> = Vec::new();
+        for label in self.labels.lookup_at(text, at) {
+            let applies = chains.is_empty()
+                || label
+                    .chain
+                    .is_none_or(|lc| chains.iter().any(|(c, _)| same_family(lc, *c)));
+            if !applies {
+                continue;
+            }
+            if out
+                .iter()
+                .any(|o| o.name == label.name && o.category == label.category)
+            {
+                continue;
+            }
+            let (description, url) = describe(label);
+            out.push(Ownership {
+                category: label.category,
+                name: label.name.clone(),
+                source: label.source.to_string(),
+                description,
+                url,
+                valid_from: label.valid_from,
+                valid_to: label.valid_to,
+                level: rules::ownership_level(label.category),
+            });
+        }
+        out
+    }
+
+    /// The address's own labels valid at the query's date (no exposure walk): what a sanctions
+    /// check needs. Returns the address's display form and its identifications.
+    pub fn identify(&self, query: &Query) -> Result<(String, Vec<Ownership>), ScreenError> {
+        let at = query.at.unwrap_or_else(today);
+        let (address, chains) = self.resolve(query)?;
+        let ownership = self.ownership(&address, &chains, at);
+        Ok((address, ownership))
+    }
+
+    /// Screen one address.
+    pub fn screen(&self, query: &Query) -> Result<Screening, ScreenError> {
+        let at = query.at.unwrap_or_else(today);
+        let (address, chains) = self.resolve(query)?;
+        let ownership = self.ownership(&address, &chains, at);
+        let mut merged = ChainExposure::default();
+        let mut origin = Origin::LabelsOnly;
+        let cutoff = end_of_day(at);
+        let params = Params {
+            max_paths: if query.paths { 3 } else { 0 },
+            ..self.params.clone()
+        };
+        for &(chain, id) in &chains {
+            let (Some(id), Some(reader)) = (id, self.readers.get(&chain)) else {
+                continue;
+            };
+            let from_index = self
+                .index
+                .as_ref()
+                .filter(|i| !query.paths && i.covers(at, &self.params))
+                .and_then(|i| i.get(chain, id));
+            let exposure = match from_index {
+                Some(found) => {
+                    origin = Origin::Index;
+                    found
+                }
+                None => {
+                    origin = Origin::Computed;
+                    let attr = Attributor {
+                        labels: &self.labels,
+                        at,
+                    };
+                    chain_exposure(reader, id, &attr, &self.prices, &params, cutoff)
+                }
+            };
+            merged.exposures.extend(exposure.exposures);
+            merged.volume.incoming_usd += exposure.volume.incoming_usd;
+            merged.volume.outgoing_usd += exposure.volume.outgoing_usd;
+            merged.excluded_dust.extend(exposure.excluded_dust);
+            merged.truncated |= exposure.truncated;
+        }
+        merged.exposures.sort_by(|a, b| {
+            b.level.cmp(&a.level).then(
+                b.usd
+                    .partial_cmp(&a.usd)
+                    .unwrap_or(std::cmp::Ordering::Equal),
+            )
+        });
+        let (risk, risk_reason) = risk_of(&ownership, &merged.exposures);
+        Ok(Screening {
+            address,
+            chains: chains.iter().map(|(c, _)| *c).collect(),
+            at,
+            risk,
+            risk_reason,
+            ownership,
+            exposures: merged.exposures,
+            volume: merged.volume,
+            excluded_dust: merged.excluded_dust,
+            truncated: merged.truncated,
+            origin,
+        })
+    }
+}
+
+/// The overall level (max over ownership and exposures) and a sentence naming what drives it.
+fn risk_of(ownership: &[Ownership], exposures: &[Exposure]) -> (RiskLevel, Option<String>) {
+    let own = ownership.iter().max_by_key(|o| o.level);
+    let exp = exposures.iter().max_by(|a, b| {
+        a.level.cmp(&b.level).then(
+            a.usd
+                .partial_cmp(&b.usd)
+                .unwrap_or(std::cmp::Ordering::Equal),
+        )
+    });
+    let own_level = own.map_or(RiskLevel::Low, |o| o.level);
+    let exp_level = exp.map_or(RiskLevel::Low, |e| e.level);
+    if own.is_some() && own_level >= exp_level && own_level > RiskLevel::Low {
+        let o = own.map(|o| format!("Identified as {} ({})", o.name, o.category));
+        return (own_level, o);
+    }
+    match exp {
+        Some(e) if e.level > RiskLevel::Low => {
+            let kind = match e.exposure_type {
+                ExposureType::Direct => "direct",
+                ExposureType::Indirect => "indirect",
+            };
+            let direction = match e.direction {
+                Direction::Incoming => "incoming",
+                Direction::Outgoing => "outgoing",
+            };
+            let hops = if e.min_hops > 1 {
+                format!(" from {} hops", e.min_hops)
+            } else {
+                String::new()
+            };
+            (
+                e.level,
+                Some(format!(
+                    "{} {direction} exposure to {} ({}): ${:.2}{hops}",
+                    capitalise(kind),
+                    e.entity,
+                    e.category,
+                    e.usd
+                )),
+            )
+        }
+        _ => (RiskLevel::Low, None),
+    }
+}
+
+fn capitalise(text: &str) -> String {
+    let mut chars = text.chars();
+    chars
+        .next()
+        .map_or_else(String::new, |c| c.to_uppercase().chain(chars).collect())
+}

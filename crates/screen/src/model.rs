@@ -1,0 +1,167 @@
+//! The screening result: what an address is (ownership) and what it touched (exposures).
+
+use chaintrail_core::Chain;
+use chaintrail_labels::{Category, Date};
+use serde::{Deserialize, Serialize};
+
+use crate::rules::RiskLevel;
+
+/// Which way value moved relative to the screened address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Direction {
+    /// Source of funds: value the address received.
+    Incoming,
+    /// Destination of funds: value the address sent.
+    Outgoing,
+}
+
+/// Counterparty exposure found at hop 1 (`Direct`) or through unattributed intermediaries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ExposureType {
+    Direct,
+    Indirect,
+}
+
+/// A label of the screened address itself, valid at the screening date.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Ownership {
+    pub category: Category,
+    pub name: String,
+    /// Where the label comes from (`ofac`, `graphsense`, `explorer`, …).
+    pub source: String,
+    pub description: String,
+    pub url: Option<String>,
+    pub valid_from: Option<Date>,
+    pub valid_to: Option<Date>,
+    pub level: RiskLevel,
+}
+
+/// An amount of one asset, in whole units (exact decimal text of the share, rounded to the
+/// asset's decimals).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NativeValue {
+    pub chain: Chain,
+    pub asset: String,
+    pub units: f64,
+}
+
+/// Exposure value found at one hop count.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HopValue {
+    pub hops: u32,
+    pub usd: f64,
+}
+
+/// One step of an exposure path, from the screened address outward.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PathStep {
+    pub hop: u32,
+    pub chain: Chain,
+    pub tx: String,
+    pub time: u64,
+    pub from: Option<String>,
+    pub to: Option<String>,
+    /// The fraction of the screened address's transfer that this step carries.
+    pub share: f64,
+}
+
+/// A path behind an exposure (haircut shares along it).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ExposurePath {
+    pub usd: f64,
+    pub steps: Vec<PathStep>,
+}
+
+/// Exposure of the address to one entity, in one direction, direct or indirect.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Exposure {
+    pub category: Category,
+    pub entity: String,
+    pub direction: Direction,
+    pub exposure_type: ExposureType,
+    /// Fewest hops at which this entity was reached (1 = direct counterparty).
+    pub min_hops: u32,
+    /// US dollars at the time of the screened address's own transfers (unpriced assets add 0).
+    pub usd: f64,
+    /// The same in the native units of the address's transfers.
+    pub values: Vec<NativeValue>,
+    pub by_hop: Vec<HopValue>,
+    /// `usd` over the address's USD volume in this direction.
+    pub share: f64,
+    pub level: RiskLevel,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub paths: Vec<ExposurePath>,
+}
+
+/// An inbound transfer set aside by the dust rule: reported, never scored.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ExcludedDust {
+    pub chain: Chain,
+    pub tx: String,
+    pub counterparty: Option<String>,
+    pub asset: String,
+    pub units: f64,
+    pub usd: Option<f64>,
+    /// Risky categories the excluded transfer would have contributed.
+    pub categories: Vec<Category>,
+    pub reason: String,
+}
+
+/// Volume of the address per direction in USD (dust excluded).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Volume {
+    pub incoming_usd: f64,
+    pub outgoing_usd: f64,
+}
+
+/// Where the exposures of a result came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Origin {
+    /// The precomputed exposure index.
+    Index,
+    /// Computed for this request from the store.
+    Computed,
+    /// The address is not in the store: labels only.
+    LabelsOnly,
+}
+
+/// Exposures of one address on one chain, as computed or stored in the index.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ChainExposure {
+    pub exposures: Vec<Exposure>,
+    pub volume: Volume,
+    pub excluded_dust: Vec<ExcludedDust>,
+    /// True when the work budget cut the walk short (exposures are then a lower bound).
+    pub truncated: bool,
+}
+
+/// The screening of one address at one date.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Screening {
+    /// The address in canonical form (as given when it is on a chain chaintrail does not model).
+    pub address: String,
+    /// The chains it was screened on (those of the store that know it, or the one asked for).
+    pub chains: Vec<Chain>,
+    pub at: Date,
+    pub risk: RiskLevel,
+    /// One sentence naming what drives `risk`; `None` when nothing does.
+    pub risk_reason: Option<String>,
+    pub ownership: Vec<Ownership>,
+    pub exposures: Vec<Exposure>,
+    pub volume: Volume,
+    pub excluded_dust: Vec<ExcludedDust>,
+    pub truncated: bool,
+    pub origin: Origin,
+}
+
+impl Screening {
+    /// Is the address itself sanctioned at the screening date?
+    pub fn sanctioned(&self) -> bool {
+        self.ownership
+            .iter()
+            .any(|o| o.category == Category::Sanctioned)
+    }
+}

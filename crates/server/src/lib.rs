@@ -1,0 +1,372 @@
+//! HTTP API of chaintrail: thin axum handlers over the library crates.
+//!
+//! This crate owns
+//! - the vendor-compatible screening shapes: Chainalysis' free sanctions API
+//!   (`GET /api/v1/address/{address}`), Chainalysis' entity-risk API
+//!   (`GET /api/risk/v2/entities/{address}`) and TRM's wallet screening
+//!   (`POST /public/v2/screening/addresses`), all answered by `chaintrail-screen`;
+//! - the native API under `/v1/` (screening with paths, address and tx views, trace, labels,
+//!   incidents, rules, health, metrics) and its OpenAPI 3 document ([`openapi::document`], served
+//!   at `/openapi.json` and kept in the repository as docs/openapi.json);
+//! - the guards: API keys (`X-API-Key`, `Token`, `Authorization: Basic|Bearer`; open mode only
+//!   when asked for), per-key token-bucket rate limits, body size, batch size and time limits,
+//!   JSON errors for every failure (including panics and the framework's own rejections), CORS
+//!   off unless origins are given.
+//!
+//! No forensics logic lives here. docs/api.md describes the API for users.
+
+mod api;
+pub mod error;
+mod metrics;
+pub mod openapi;
+
+use std::collections::{HashMap, HashSet};
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use base64::Engine;
+use chaintrail_labels::IncidentLedger;
+use chaintrail_screen::Screener;
+
+pub use error::ApiError;
+
+/// How the server guards itself.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Accepted API keys. Empty only together with `open`.
+    pub keys: Vec<String>,
+    /// Serve without keys (explicit opt-in).
+    pub open: bool,
+    /// Requests per second per key (token bucket with a one-second burst); 0 = unlimited.
+    pub rate_limit: u32,
+    /// Largest request body, in bytes.
+    pub max_body: usize,
+    /// Most addresses in one TRM batch.
+    pub max_batch: usize,
+    /// Longest time to answer one request.
+    pub timeout: Duration,
+    /// Origins allowed by CORS; empty = CORS off (no CORS headers at all).
+    pub cors_origins: Vec<String>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            keys: Vec::new(),
+            open: false,
+            rate_limit: 100,
+            max_body: 1 << 20,
+            max_batch: 1000,
+            timeout: Duration::from_secs(30),
+            cors_origins: Vec::new(),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    #[error(
+        "no API key configured: give --api-key, --api-key-file or CHAINTRAIL_API_KEYS, or serve \
+         without keys with --open"
+    )]
+    NoKeys,
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: String,
+        source: std::io::Error,
+    },
+    #[error("server failed: {0}")]
+    Serve(std::io::Error),
+    #[error("bad CORS origin `{0}`")]
+    Cors(String),
+}
+
+struct Bucket {
+    tokens: f64,
+    last: Instant,
+}
+
+/// What every handler can reach.
+pub struct AppState {
+    pub screener: Screener,
+    pub incidents: IncidentLedger,
+    pub config: Config,
+    keys: HashSet<String>,
+    buckets: Mutex<HashMap<String, Bucket>>,
+    metrics: metrics::Metrics,
+}
+
+impl AppState {
+    pub fn new(
+        screener: Screener,
+        incidents: IncidentLedger,
+        config: Config,
+    ) -> Result<AppState, ServerError> {
+        if config.keys.is_empty() && !config.open {
+            return Err(ServerError::NoKeys);
+        }
+        Ok(AppState {
+            screener,
+            incidents,
+            keys: config.keys.iter().cloned().collect(),
+            config,
+            buckets: Mutex::new(HashMap::new()),
+            metrics: metrics::Metrics::default(),
+        })
+    }
+
+    /// The API key a request carries, from any of the headers the vendors use.
+    fn key_of(headers: &HeaderMap) -> Option<String> {
+        let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+        if let Some(key) = text("x-api-key").or_else(|| text("token")) {
+            return Some(key.trim().to_string());
+        }
+        let auth = text("authorization")?.trim();
+        if let Some(token) = auth.strip_prefix("Bearer ") {
+            return Some(token.trim().to_string());
+        }
+        let basic = auth.strip_prefix("Basic ")?;
+        let decoded = base64::engine::general_purpose::STANDARD
+            .decode(basic.trim())
+            .ok()?;
+        let decoded = String::from_utf8(decoded).ok()?;
+        // TRM sends base64(key:key); curl -u key: sends base64(key:).
+        Some(decoded.split(':').next().unwrap_or_default().to_string())
+    }
+
+    /// Take one token from `key`'s bucket; the seconds to wait when it is empty.
+    fn take_token(&self, key: &str) -> Result<(), f64> {
+        let rate = f64::from(self.config.rate_limit);
+        if rate <= 0.0 {
+            return Ok(());
+        }
+        let Ok(mut buckets) = self.buckets.lock() else {
+            return Ok(());
+        };
+        let now = Instant::now();
+        let bucket = buckets.entry(key.to_string()).or_insert(Bucket {
+            tokens: rate,
+            last: now,
+        });
+        let elapsed = now.duration_since(bucket.last).as_secs_f64();
+        bucket.tokens = (bucket.tokens + elapsed * rate).min(rate);
+        bucket.last = now;
+        if bucket.tokens >= 1.0 {
+            bucket.tokens -= 1.0;
+            Ok(())
+        } else {
+            Err((1.0 - bucket.tokens) / rate)
+        }
+    }
+}
+
+/// Paths answered without a key.
+fn is_public(path: &str) -> bool {
+    matches!(path, "/v1/health" | "/openapi.json")
+}
+
+async fn guard(State(state): State<Arc<AppState>>, request: Request, next: Next) -> Response {
+    if is_public(request.uri().path()) {
+        return next.run(request).await;
+    }
+    let key = AppState::key_of(request.headers());
+    let bucket = match (&key, state.config.open) {
+        (Some(key), _) if state.keys.contains(key) => key.clone(),
+        (_, true) => "open".to_string(),
+        (None, false) => {
+            return ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "missing_api_key",
+                "no API key: send it as `X-API-Key: <key>` (or `Token:`, or `Authorization: \
+                 Basic base64(<key>:)`)",
+            )
+            .into_response();
+        }
+        (Some(_), false) => {
+            return ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "invalid_api_key",
+                "the API key is not one this server accepts",
+            )
+            .into_response();
+        }
+    };
+    if let Err(wait) = state.take_token(&bucket) {
+        let mut response = ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            format!(
+                "rate limit of {} requests/s for this key exceeded; retry in {wait:.3} s",
+                state.config.rate_limit
+            ),
+        )
+        .into_response();
+        let seconds = wait.ceil().max(1.0) as u64;
+        if let Ok(value) = HeaderValue::from_str(&seconds.to_string()) {
+            response.headers_mut().insert(header::RETRY_AFTER, value);
+        }
+        return response;
+    }
+    next.run(request).await
+}
+
+/// Outermost layer: time limit, metrics, and JSON bodies for every error the framework
+/// produces itself (unknown route, wrong method, malformed path or query).
+async fn outer(State(state): State<Arc<AppState>>, request: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "unmatched".to_string(), |p| p.as_str().to_string());
+    let timeout = state.config.timeout;
+    let response = match tokio::time::timeout(timeout, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "timeout",
+            format!("the request took longer than the server's limit of {timeout:?}"),
+        )
+        .into_response(),
+    };
+    let response = jsonify(response).await;
+    state.metrics.record(
+        &route,
+        response.status().as_u16(),
+        started.elapsed().as_micros() as u64,
+    );
+    response
+}
+
+async fn jsonify(response: Response) -> Response {
+    let status = response.status();
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if !(status.is_client_error() || status.is_server_error()) || is_json {
+        return response;
+    }
+    let (parts, body) = response.into_parts();
+    let text = axum::body::to_bytes(body, 64 * 1024)
+        .await
+        .map(|b| String::from_utf8_lossy(&b).into_owned())
+        .unwrap_or_default();
+    let code = match status {
+        StatusCode::NOT_FOUND => "not_found",
+        StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
+        StatusCode::PAYLOAD_TOO_LARGE => "body_too_large",
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
+        s if s.is_server_error() => "internal",
+        _ => "bad_request",
+    };
+    let message = if text.trim().is_empty() {
+        status
+            .canonical_reason()
+            .unwrap_or("request failed")
+            .to_string()
+    } else {
+        text
+    };
+    let mut out = ApiError::new(status, code, message).into_response();
+    for (name, value) in parts.headers.iter() {
+        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+            out.headers_mut().insert(name.clone(), value.clone());
+        }
+    }
+    out
+}
+
+fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response<Body> {
+    ApiError::internal("the server hit a bug answering this request; it has been logged")
+        .into_response()
+}
+
+/// The application: routes and layers.
+pub fn router(state: Arc<AppState>) -> Result<Router, ServerError> {
+    let mut app = api::routes()
+        .fallback(|| async { ApiError::not_found("no such endpoint; see /openapi.json") })
+        .layer(axum::middleware::from_fn_with_state(state.clone(), guard))
+        .layer(axum::extract::DefaultBodyLimit::max(state.config.max_body))
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(
+            panic_response,
+        ))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), outer));
+    if !state.config.cors_origins.is_empty() {
+        let origins = state
+            .config
+            .cors_origins
+            .iter()
+            .map(|o| HeaderValue::from_str(o).map_err(|_| ServerError::Cors(o.clone())))
+            .collect::<Result<Vec<_>, _>>()?;
+        app = app.layer(
+            tower_http::cors::CorsLayer::new()
+                .allow_origin(origins)
+                .allow_methods([axum::http::Method::GET, axum::http::Method::POST])
+                .allow_headers([
+                    header::CONTENT_TYPE,
+                    header::AUTHORIZATION,
+                    header::HeaderName::from_static("x-api-key"),
+                    header::HeaderName::from_static("token"),
+                ]),
+        );
+    }
+    Ok(app.with_state(state))
+}
+
+/// Serve on an already bound listener until the future `shutdown` completes.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: Arc<AppState>,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Result<(), ServerError> {
+    let app = router(state)?;
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await
+        .map_err(ServerError::Serve)
+}
+
+/// Bind `addr`.
+pub async fn bind(addr: &str) -> Result<(tokio::net::TcpListener, SocketAddr), ServerError> {
+    let bind_err = |source| ServerError::Bind {
+        addr: addr.to_string(),
+        source,
+    };
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(bind_err)?;
+    let local = listener.local_addr().map_err(bind_err)?;
+    Ok((listener, local))
+}
+
+/// Bind `addr` and serve on a runtime of `workers` threads until Ctrl-C; `on_ready` is called
+/// with the bound address once the server accepts connections. For callers without a runtime
+/// (the CLI).
+pub fn serve_blocking(
+    addr: &str,
+    state: AppState,
+    workers: usize,
+    on_ready: impl FnOnce(SocketAddr),
+) -> Result<(), ServerError> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(workers.max(1))
+        .enable_all()
+        .build()
+        .map_err(ServerError::Serve)?;
+    runtime.block_on(async {
+        let (listener, local) = bind(addr).await?;
+        on_ready(local);
+        let shutdown = async {
+            let _ = tokio::signal::ctrl_c().await;
+        };
+        serve(listener, Arc::new(state), shutdown).await
+    })
+}

@@ -1,0 +1,192 @@
+//! The OpenAPI 3 document of the server. docs/openapi.json is this document, pretty-printed; a
+//! test keeps the two equal (`CHAINTRAIL_WRITE_OPENAPI=1 cargo test -p chaintrail-server`
+//! rewrites the file).
+
+use serde_json::{Value, json};
+
+fn error_responses() -> Value {
+    let error = json!({"description": "error", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}});
+    json!({
+        "400": error, "401": error, "404": error, "413": error, "429": error, "503": error
+    })
+}
+
+fn op(summary: &str, tag: &str, params: Value, ok: Value, body: Option<Value>) -> Value {
+    let mut responses = error_responses();
+    responses["200"] =
+        json!({"description": "OK", "content": {"application/json": {"schema": ok}}});
+    let mut op = json!({
+        "summary": summary,
+        "tags": [tag],
+        "parameters": params,
+        "responses": responses,
+    });
+    if let Some(schema) = body {
+        op["requestBody"] =
+            json!({"required": true, "content": {"application/json": {"schema": schema}}});
+    }
+    op
+}
+
+fn path_param(name: &str, description: &str) -> Value {
+    json!({"name": name, "in": "path", "required": true, "description": description, "schema": {"type": "string"}})
+}
+
+fn query_param(name: &str, description: &str, schema: Value) -> Value {
+    json!({"name": name, "in": "query", "required": false, "description": description, "schema": schema})
+}
+
+fn date_param() -> Value {
+    query_param(
+        "date",
+        "Screening date (YYYY-MM-DD): labels valid that day, transfers up to its end. Default: today (UTC).",
+        json!({"type": "string", "format": "date"}),
+    )
+}
+
+fn chain_param() -> Value {
+    query_param(
+        "chain",
+        "Chain of the address (bitcoin, ethereum, anvil, evm:<id>, …). Default: inferred from the address.",
+        json!({"type": "string"}),
+    )
+}
+
+fn obj() -> Value {
+    json!({"type": "object"})
+}
+
+/// The document.
+pub fn document() -> Value {
+    let addr = path_param("address", "The address to screen (checksums are verified).");
+    json!({
+        "openapi": "3.0.3",
+        "info": {
+            "title": "chaintrail API",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "Screening (Chainalysis- and TRM-compatible shapes) and the native chaintrail API. See docs/api.md.",
+            "license": {"name": "Apache-2.0"}
+        },
+        "security": [{"apiKey": []}, {"token": []}, {"basic": []}, {"bearer": []}],
+        "paths": {
+            "/api/v1/address/{address}": {"get": op(
+                "Sanctions check (Chainalysis free sanctions API shape)", "compatible",
+                json!([addr, date_param(), chain_param()]),
+                json!({"$ref": "#/components/schemas/Identifications"}), None)},
+            "/api/risk/v2/entities/{address}": {"get": op(
+                "Entity risk with exposures (Chainalysis entity-risk shape)", "compatible",
+                json!([addr, date_param(), chain_param()]),
+                json!({"$ref": "#/components/schemas/EntityRisk"}), None)},
+            "/public/v2/screening/addresses": {"post": op(
+                "Batch address screening (TRM wallet screening shape)", "compatible",
+                json!([date_param()]),
+                json!({"type": "array", "items": {"$ref": "#/components/schemas/TrmResult"}}),
+                Some(json!({"type": "array", "items": {"$ref": "#/components/schemas/TrmRequestItem"}})))},
+            "/v1/screen/{address}": {"get": op(
+                "Native screening: ownership, exposures by category, entity, direction and hop, paths on request", "native",
+                json!([addr, date_param(), chain_param(),
+                    query_param("paths", "Include up to 3 paths per exposure (computed, not from the index).", json!({"type": "boolean"}))]),
+                json!({"$ref": "#/components/schemas/Screening"}), None)},
+            "/v1/address/{chain}/{address}": {"get": op(
+                "Address summary: balances, activity, top counterparties", "native",
+                json!([path_param("chain", "Chain name"), path_param("address", "Address")]), obj(), None)},
+            "/v1/tx/{chain}/{hash}": {"get": op(
+                "Transaction summary", "native",
+                json!([path_param("chain", "Chain name"), path_param("hash", "Transaction hash (64 hex digits)")]), obj(), None)},
+            "/v1/trace": {"post": op(
+                "Trace funds forward (the same report as `chaintrail trace --format json`)", "native",
+                json!([]), obj(),
+                Some(json!({"$ref": "#/components/schemas/TraceRequest"})))},
+            "/v1/labels/{address}": {"get": op(
+                "Labels of an address, optionally those valid at a date", "native",
+                json!([path_param("address", "Address as written"), date_param()]), obj(), None)},
+            "/v1/incidents": {"get": op(
+                "Incident ledger with tallies", "native",
+                json!([
+                    query_param("year", "Year", json!({"type": "integer", "minimum": 0, "maximum": 65535})),
+                    query_param("actor", "Attribution substring, or `unattributed`", json!({"type": "string"})),
+                    query_param("chain", "Chain substring", json!({"type": "string"})),
+                    query_param("victim", "Victim substring", json!({"type": "string"}))
+                ]), obj(), None)},
+            "/v1/incidents/{id}": {"get": op(
+                "One incident", "native", json!([path_param("id", "Incident id")]), obj(), None)},
+            "/v1/rules": {"get": op("The risk rule table", "native", json!([]), obj(), None)},
+            "/v1/health": {"get": {
+                "summary": "Liveness and what is loaded (no key needed)", "tags": ["native"], "security": [],
+                "responses": {"200": {"description": "OK", "content": {"application/json": {"schema": obj()}}}}}},
+            "/v1/metrics": {"get": {
+                "summary": "Prometheus metrics", "tags": ["native"],
+                "responses": {"200": {"description": "OK", "content": {"text/plain": {"schema": {"type": "string"}}}},
+                              "401": {"description": "error", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}}}},
+            "/openapi.json": {"get": {
+                "summary": "This document (no key needed)", "tags": ["native"], "security": [],
+                "responses": {"200": {"description": "OK", "content": {"application/json": {"schema": obj()}}}}}}
+        },
+        "components": {
+            "securitySchemes": {
+                "apiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key"},
+                "token": {"type": "apiKey", "in": "header", "name": "Token"},
+                "basic": {"type": "http", "scheme": "basic", "description": "TRM style: the key as user name"},
+                "bearer": {"type": "http", "scheme": "bearer"}
+            },
+            "schemas": {
+                "Error": {"type": "object", "required": ["error"], "properties": {"error": {
+                    "type": "object", "required": ["status", "code", "message"], "properties": {
+                        "status": {"type": "integer"}, "code": {"type": "string"}, "message": {"type": "string"}}}}},
+                "Identification": {"type": "object", "required": ["category", "name", "description", "url"], "properties": {
+                    "category": {"type": "string"}, "name": {"type": "string"},
+                    "description": {"type": "string"}, "url": {"type": "string", "nullable": true}}},
+                "Identifications": {"type": "object", "required": ["identifications"], "properties": {
+                    "identifications": {"type": "array", "items": {"$ref": "#/components/schemas/Identification"}}}},
+                "EntityRisk": {"type": "object", "required": ["address", "risk", "riskReason", "cluster", "addressIdentifications", "exposures"], "properties": {
+                    "address": {"type": "string"},
+                    "risk": {"type": "string", "enum": ["Low", "Medium", "High", "Severe"]},
+                    "riskReason": {"type": "string", "nullable": true},
+                    "cluster": {"type": "object", "nullable": true, "properties": {"name": {"type": "string"}, "category": {"type": "string"}}},
+                    "addressType": {"type": "string"},
+                    "addressIdentifications": {"type": "array", "items": {"$ref": "#/components/schemas/Identification"}},
+                    "exposures": {"type": "array", "items": {"type": "object", "required": ["category", "value", "exposureType", "direction"], "properties": {
+                        "category": {"type": "string"}, "value": {"type": "number"},
+                        "exposureType": {"type": "string", "enum": ["direct", "indirect"]},
+                        "direction": {"type": "string", "enum": ["received", "sent"]}}}},
+                    "triggers": {"type": "array", "items": {"type": "object"}},
+                    "status": {"type": "string"}}},
+                "TrmRequestItem": {"type": "object", "required": ["address", "chain"], "properties": {
+                    "address": {"type": "string"}, "chain": {"type": "string"},
+                    "accountExternalId": {"type": "string", "nullable": true}}},
+                "TrmResult": {"type": "object", "required": ["address", "addressSubmitted", "chain", "addressRiskIndicators", "entities"], "properties": {
+                    "accountExternalId": {"type": "string", "nullable": true},
+                    "address": {"type": "string"}, "addressSubmitted": {"type": "string"}, "chain": {"type": "string"},
+                    "trmAppUrl": {"type": "string", "nullable": true},
+                    "addressRiskIndicators": {"type": "array", "items": {"type": "object", "required": ["category", "categoryRiskScoreLevel", "categoryRiskScoreLevelLabel", "incomingVolumeUsd", "outgoingVolumeUsd", "totalVolumeUsd", "riskType"], "properties": {
+                        "category": {"type": "string"}, "categoryId": {"type": "string"},
+                        "categoryRiskScoreLevel": {"type": "integer", "enum": [1, 5, 10, 15]},
+                        "categoryRiskScoreLevelLabel": {"type": "string", "enum": ["Low", "Medium", "High", "Severe"]},
+                        "incomingVolumeUsd": {"type": "string"}, "outgoingVolumeUsd": {"type": "string"}, "totalVolumeUsd": {"type": "string"},
+                        "riskType": {"type": "string", "enum": ["OWNERSHIP", "COUNTERPARTY"]}}}},
+                    "entities": {"type": "array", "items": {"type": "object", "properties": {
+                        "category": {"type": "string"}, "categoryId": {"type": "string"}, "entity": {"type": "string"},
+                        "riskScoreLevel": {"type": "integer"}, "riskScoreLevelLabel": {"type": "string"},
+                        "trmAppUrl": {"type": "string", "nullable": true}, "trmUrn": {"type": "string"}}}}}},
+                "Screening": {"type": "object", "required": ["address", "chains", "at", "risk", "ownership", "exposures", "volume", "excluded_dust", "truncated", "origin"], "properties": {
+                    "address": {"type": "string"}, "chains": {"type": "array", "items": {"type": "string"}},
+                    "at": {"type": "string", "format": "date"},
+                    "risk": {"type": "string", "enum": ["Low", "Medium", "High", "Severe"]},
+                    "risk_reason": {"type": "string", "nullable": true},
+                    "ownership": {"type": "array", "items": {"type": "object"}},
+                    "exposures": {"type": "array", "items": {"type": "object"}},
+                    "volume": {"type": "object"},
+                    "excluded_dust": {"type": "array", "items": {"type": "object"}},
+                    "truncated": {"type": "boolean"},
+                    "origin": {"type": "string", "enum": ["index", "computed", "labels_only"]}}},
+                "TraceRequest": {"type": "object", "required": ["seeds"], "additionalProperties": false, "properties": {
+                    "seeds": {"type": "array", "items": {"type": "string"}, "description": "<chain>:<tx hash | address | txid:vout>"},
+                    "policy": {"type": "string", "enum": ["poison", "haircut", "fifo", "lifo", "tiho"]},
+                    "max_hops": {"type": "integer", "minimum": 1, "maximum": 4294967295u64},
+                    "min_value": {"type": "string"},
+                    "until": {"type": "integer", "minimum": 0},
+                    "budget": {"type": "integer", "minimum": 0}}}
+            }
+        }
+    })
+}
