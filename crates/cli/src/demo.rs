@@ -44,8 +44,12 @@ pub struct SimArgs {
     #[arg(long, default_value_t = 3)]
     days: u32,
     /// Directory to write ethereum-etl CSV, bitcoin-etl JSON, ground truth and TagPacks into.
-    #[arg(long)]
-    out: PathBuf,
+    #[arg(long, required_unless_present = "into_store")]
+    out: Option<PathBuf>,
+    /// Write the world straight into the store at --data-dir (no ETL files; for large worlds),
+    /// with its ground truth and TagPack in <data-dir>/sim and its labels loaded.
+    #[arg(long, conflicts_with = "out")]
+    into_store: bool,
 }
 
 fn spinner(message: &str) -> ProgressBar {
@@ -60,9 +64,20 @@ pub fn sim(global: &Global, args: SimArgs) -> anyhow::Result<()> {
         ..SimConfig::new(args.seed, args.scale)
     };
     let bar = spinner("simulating");
-    let summary = chaintrail_sim::write_dir(&config, &args.out)?;
+    let (summary, dir) = match &args.out {
+        Some(out) => (chaintrail_sim::write_dir(&config, out)?, out.clone()),
+        None => {
+            let store = Store::init(&global.data_dir)?;
+            let side = global.data_dir.join("sim");
+            let summary = chaintrail_sim::write_store(&config, &store, &side)?;
+            let mut labels = LabelStore::open(store.dir())?;
+            labels.import_tagpacks(&side.join("tagpacks"))?;
+            labels.save()?;
+            (summary, side)
+        }
+    };
     bar.finish_and_clear();
-    let mut table = Table::new(&["file"]).titled(format!("Wrote {}", args.out.display()));
+    let mut table = Table::new(&["file"]).titled(format!("Wrote {}", dir.display()));
     for file in &summary.files {
         table.row(vec![file.clone()]);
     }
