@@ -20,6 +20,8 @@ fn kind_name(kind: EndpointKind) -> &'static str {
         EndpointKind::HopLimit => "hop limit",
         EndpointKind::Dust => "dust",
         EndpointKind::Unexplored => "unexplored",
+        EndpointKind::Minted => "minted",
+        EndpointKind::Untracked => "before the store's history",
     }
 }
 

@@ -109,3 +109,34 @@ impl Attribution for StaticAttribution {
         self.entities.get(&(chain, address.clone())).cloned()
     }
 }
+
+/// Entities of store addresses, looked up once per address.
+pub(crate) struct Entities<'a> {
+    attribution: &'a dyn Attribution,
+    cache: HashMap<(Chain, u32), Option<Entity>>,
+}
+
+impl<'a> Entities<'a> {
+    pub fn new(attribution: &'a dyn Attribution) -> Entities<'a> {
+        Entities {
+            attribution,
+            cache: HashMap::new(),
+        }
+    }
+
+    pub fn get(
+        &mut self,
+        chain: Chain,
+        reader: &chaintrail_store::ChainReader,
+        address: u32,
+    ) -> Option<Entity> {
+        if let Some(known) = self.cache.get(&(chain, address)) {
+            return known.clone();
+        }
+        let entity = reader
+            .address(address)
+            .and_then(|a| self.attribution.entity(chain, &a));
+        self.cache.insert((chain, address), entity.clone());
+        entity
+    }
+}

@@ -14,7 +14,7 @@ use chaintrail_core::{Address, Chain, TransferKind};
 use chaintrail_store::{ChainReader, schema};
 
 use crate::TraceError;
-use crate::attribution::{Attribution, Entity, Role, role};
+use crate::attribution::{Attribution, Entities, Entity, Role, role};
 use crate::convert::{Chains, Conversion, Converter, Flow};
 use crate::policy::{Holder, Lots, Policy, spend_utxo};
 use crate::report::{EndpointKind, TraceStats};
@@ -95,7 +95,6 @@ enum EventKind {
 pub(crate) struct Engine<'a> {
     pub chains: Vec<(Chain, &'a ChainReader)>,
     readers: &'a BTreeMap<Chain, ChainReader>,
-    attribution: &'a dyn Attribution,
     converters: &'a [&'a dyn Converter],
     policy: Policy,
     max_hops: u32,
@@ -108,7 +107,7 @@ pub(crate) struct Engine<'a> {
     accounts: HashMap<AccountKey, AccountHolder>,
     utxo_tainted: HashMap<(usize, u64), (Lots, usize)>,
     utxo_scheduled: HashSet<(usize, u32)>,
-    entities: HashMap<(usize, u32), Option<Entity>>,
+    entities: Entities<'a>,
     pub edges: Vec<Edge>,
     pub arrivals: Vec<Arrival>,
     events: u64,
@@ -129,7 +128,6 @@ impl<'a> Engine<'a> {
         Engine {
             chains: readers.iter().map(|(c, r)| (*c, r)).collect(),
             readers,
-            attribution: config.attribution,
             converters: config.converters,
             policy: config.policy,
             max_hops: config.max_hops,
@@ -141,7 +139,7 @@ impl<'a> Engine<'a> {
             accounts: HashMap::new(),
             utxo_tainted: HashMap::new(),
             utxo_scheduled: HashSet::new(),
-            entities: HashMap::new(),
+            entities: Entities::new(config.attribution),
             edges: Vec::new(),
             arrivals: Vec::new(),
             events: 0,
@@ -165,15 +163,8 @@ impl<'a> Engine<'a> {
     }
 
     fn entity(&mut self, chain: usize, address: u32) -> Option<Entity> {
-        if let Some(known) = self.entities.get(&(chain, address)) {
-            return known.clone();
-        }
         let (c, reader) = self.chains[chain];
-        let entity = reader
-            .address(address)
-            .and_then(|a| self.attribution.entity(c, &a));
-        self.entities.insert((chain, address), entity.clone());
-        entity
+        self.entities.get(c, reader, address)
     }
 
     fn arrive(

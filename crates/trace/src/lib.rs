@@ -13,6 +13,7 @@
 //!   schema.
 
 pub mod attribution;
+mod backward;
 pub mod convert;
 mod engine;
 pub mod graph;
@@ -33,7 +34,7 @@ pub use policy::{Holder, Lot, Lots, Policy, UnknownPolicy};
 pub use prices::Prices;
 pub use report::{Endpoint, EndpointKind, EntityTotal, PathStep, TraceReport, TraceStats, Value};
 
-use crate::engine::{Arrival, Engine, EngineConfig, Record};
+use crate::engine::{Arrival, Edge, Engine, EngineConfig, Record};
 
 #[derive(Debug, thiserror::Error)]
 pub enum TraceError {
@@ -295,31 +296,7 @@ fn plant(
             )));
         }
         (spec, ChainModel::Utxo) => {
-            let outputs: Vec<u64> = match spec {
-                SeedSpec::Tx(hash) => {
-                    let tx = reader
-                        .tx_id(hash)
-                        .ok_or_else(|| not_found(format!("transaction {hash}")))?;
-                    reader.tx_outputs(tx).collect()
-                }
-                SeedSpec::Outpoint(hash, vout) => {
-                    let tx = reader
-                        .tx_id(hash)
-                        .ok_or_else(|| not_found(format!("transaction {hash}")))?;
-                    let range = reader.tx_outputs(tx);
-                    let row = range.start + u64::from(*vout);
-                    if row >= range.end {
-                        return Err(not_found(format!("output {hash}:{vout}")));
-                    }
-                    vec![row]
-                }
-                SeedSpec::Address(address) => {
-                    let id = reader
-                        .address_id(address)
-                        .ok_or_else(|| not_found(format!("address {address}")))?;
-                    reader.incoming(id).collect()
-                }
-            };
+            let outputs = utxo_seed_outputs(reader, seed, spec)?;
             let values: Vec<u128> = outputs
                 .iter()
                 .map(|&row| u128::from(reader.output_values()[row as usize]))
@@ -335,6 +312,118 @@ fn plant(
         }
     }
     Ok(())
+}
+
+/// Seeds of a provenance trace: the movements whose origin is asked for.
+fn plant_backward(
+    backward: &mut backward::Backward<'_>,
+    readers: &BTreeMap<Chain, ChainReader>,
+    seed: &Seed,
+) -> Result<(), TraceError> {
+    let reader = readers
+        .get(&seed.chain)
+        .ok_or(TraceError::UnknownChain(seed.chain))?;
+    let not_found =
+        |what: String| TraceError::BadSeed(format!("seed {seed}: {what} is not in the store"));
+    let wanted = seed
+        .asset
+        .as_deref()
+        .map(|a| asset_id(reader, a))
+        .transpose()?;
+    match (&seed.spec, seed.chain.model()) {
+        (SeedSpec::Tx(_) | SeedSpec::Address(_), ChainModel::Account) => {
+            let rows: Vec<u64> = match &seed.spec {
+                SeedSpec::Tx(hash) => {
+                    let tx = reader
+                        .tx_id(hash)
+                        .ok_or_else(|| not_found(format!("transaction {hash}")))?;
+                    reader.tx_transfers(tx).collect()
+                }
+                SeedSpec::Address(address) => {
+                    let id = reader
+                        .address_id(address)
+                        .ok_or_else(|| not_found(format!("address {address}")))?;
+                    reader.incoming(id).collect()
+                }
+                SeedSpec::Outpoint(..) => Vec::new(),
+            };
+            let transfers: Vec<(u64, u32, u128)> = rows
+                .into_iter()
+                .filter_map(|row| reader.transfer(row))
+                .filter(|t| t.success && !matches!(t.kind, TransferKind::Fee | TransferKind::Burn))
+                .filter(|t| wanted.is_none_or(|w| w == t.asset))
+                .filter_map(|t| Some((t.row, t.asset, t.amount.to_u128()?)))
+                .collect();
+            if transfers.is_empty() {
+                return Err(TraceError::BadSeed(format!(
+                    "seed {seed}: no value moved (in that asset)"
+                )));
+            }
+            if seed.amount.is_some() && transfers.iter().any(|t| t.1 != transfers[0].1) {
+                return Err(TraceError::Options(format!(
+                    "seed {seed}: --amount needs --asset when the seed moves several assets"
+                )));
+            }
+            let amounts: Vec<u128> = transfers.iter().map(|t| t.2).collect();
+            let total = seed_amount(seed, amounts.iter().sum(), "the seed moved")?;
+            for ((row, asset, _), units) in transfers.iter().zip(proportional(&amounts, total)) {
+                backward.seed_transfer(seed.chain, *row, *asset, units);
+            }
+        }
+        (SeedSpec::Outpoint(..), ChainModel::Account) => {
+            return Err(TraceError::BadSeed(format!(
+                "seed {seed}: {} is an account chain; outpoints exist only on UTXO chains",
+                seed.chain
+            )));
+        }
+        (spec, ChainModel::Utxo) => {
+            let outputs = utxo_seed_outputs(reader, seed, spec)?;
+            let values: Vec<u128> = outputs
+                .iter()
+                .map(|&row| u128::from(reader.output_values()[row as usize]))
+                .collect();
+            let total = seed_amount(seed, values.iter().sum(), "the seed outputs hold")?;
+            for (row, units) in outputs.iter().zip(proportional(&values, total)) {
+                backward.seed_output(seed.chain, *row, units);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The outputs a UTXO seed names: a transaction's, one outpoint, or an address's.
+fn utxo_seed_outputs(
+    reader: &ChainReader,
+    seed: &Seed,
+    spec: &SeedSpec,
+) -> Result<Vec<u64>, TraceError> {
+    let not_found =
+        |what: String| TraceError::BadSeed(format!("seed {seed}: {what} is not in the store"));
+    Ok(match spec {
+        SeedSpec::Tx(hash) => {
+            let tx = reader
+                .tx_id(hash)
+                .ok_or_else(|| not_found(format!("transaction {hash}")))?;
+            reader.tx_outputs(tx).collect()
+        }
+        SeedSpec::Outpoint(hash, vout) => {
+            let tx = reader
+                .tx_id(hash)
+                .ok_or_else(|| not_found(format!("transaction {hash}")))?;
+            let range = reader.tx_outputs(tx);
+            let row = range.start + u64::from(*vout);
+            if row >= range.end {
+                return Err(not_found(format!("output {hash}:{vout}")));
+            }
+            vec![row]
+        }
+        SeedSpec::Address(address) => {
+            let id = reader
+                .address_id(address)
+                .ok_or_else(|| not_found(format!("address {address}")))?;
+            reader.incoming(id).collect()
+        }
+    })
 }
 
 /// Trace the request's seeds forward through every chain in `readers`, with the built-in
@@ -356,11 +445,16 @@ pub fn trace_with(
     extra: &[&dyn Converter],
     request: &TraceRequest,
 ) -> Result<TraceReport, TraceError> {
-    if request.backward {
+    if request.backward && request.policy == Policy::Poison {
         return Err(TraceError::Options(
-            "--backward (provenance) tracing is not available yet; trace forward from the \
-             suspected source instead"
+            "poison has no provenance (every ancestor would be fully tainted): trace backward \
+             with haircut, fifo, lifo or tiho"
                 .to_string(),
+        ));
+    }
+    if request.backward && request.until.is_some() {
+        return Err(TraceError::Options(
+            "--until limits forward traces; a backward trace already ends at the seed".to_string(),
         ));
     }
     if request.seeds.is_empty() {
@@ -393,6 +487,28 @@ pub fn trace_with(
             .and_then(Amount::to_u128)
             .unwrap_or(0)
     };
+    if request.backward {
+        let mut backward = backward::Backward::new(
+            readers,
+            attribution,
+            request.policy,
+            request.max_hops,
+            &dust,
+            request.budget,
+        );
+        for seed in &request.seeds {
+            plant_backward(&mut backward, readers, seed)?;
+        }
+        let stats = backward.run();
+        return Ok(build_report(
+            &backward.edges,
+            &backward.arrivals,
+            readers,
+            prices,
+            request,
+            stats,
+        ));
+    }
     let dex = DexSwap;
     let mut converters: Vec<&dyn Converter> = extra.to_vec();
     converters.push(&dex);
@@ -412,7 +528,14 @@ pub fn trace_with(
         plant(&mut engine, readers, seed)?;
     }
     let stats = engine.run();
-    Ok(build_report(&engine, readers, prices, request, stats))
+    Ok(build_report(
+        &engine.edges,
+        &engine.arrivals,
+        readers,
+        prices,
+        request,
+        stats,
+    ))
 }
 
 fn value(
@@ -450,12 +573,12 @@ fn value(
 }
 
 fn edge_step(
-    engine: &Engine<'_>,
+    edges: &[Edge],
     readers: &BTreeMap<Chain, ChainReader>,
     prices: &Prices,
     index: usize,
 ) -> PathStep {
-    let edge = &engine.edges[index];
+    let edge = &edges[index];
     let reader = &readers[&edge.chain];
     let name = |id: u32| reader.address(id).map(|a| a.to_string());
     let hash_text = |tx: u32| match edge.chain.model() {
@@ -491,21 +614,26 @@ fn edge_step(
     }
 }
 
+/// The path from the seed to edge `index`, in time order: seed first when tracing forward,
+/// origin first when tracing backward (there the parent of an edge is the later movement).
 fn path(
-    engine: &Engine<'_>,
+    edges: &[Edge],
     readers: &BTreeMap<Chain, ChainReader>,
     prices: &Prices,
     mut index: usize,
+    backward: bool,
 ) -> Vec<PathStep> {
     let mut steps = Vec::new();
     loop {
-        steps.push(edge_step(engine, readers, prices, index));
-        match engine.edges[index].parent {
+        steps.push(edge_step(edges, readers, prices, index));
+        match edges[index].parent {
             Some(parent) if steps.len() < 10_000 => index = parent,
             _ => break,
         }
     }
-    steps.reverse();
+    if !backward {
+        steps.reverse();
+    }
     steps
 }
 
@@ -514,7 +642,8 @@ type EntityKey = (String, String, EndpointKind);
 type AssetKey = (Chain, String, u8);
 
 fn build_report(
-    engine: &Engine<'_>,
+    edges: &[Edge],
+    arrivals: &[Arrival],
     readers: &BTreeMap<Chain, ChainReader>,
     prices: &Prices,
     request: &TraceRequest,
@@ -523,7 +652,7 @@ fn build_report(
     // Aggregate arrivals per endpoint; the largest delivery is the representative path.
     type Key = (EndpointKind, Option<String>, Chain, Option<u32>, u32);
     let mut groups: BTreeMap<Key, (u128, u64, &Arrival)> = BTreeMap::new();
-    for arrival in &engine.arrivals {
+    for arrival in arrivals {
         let key = (
             arrival.kind,
             arrival.entity.as_ref().map(|e| e.name.clone()),
@@ -542,8 +671,13 @@ fn build_report(
         .into_iter()
         .map(
             |((kind, _, chain, address, asset), (total, deliveries, best))| {
-                let steps = path(engine, readers, prices, best.edge);
-                let last = steps.last();
+                let steps = path(edges, readers, prices, best.edge, request.backward);
+                // The endpoint is where the path ends in the trace's direction.
+                let last = if request.backward {
+                    steps.first()
+                } else {
+                    steps.last()
+                };
                 let time = last.map_or(0, |s| s.time);
                 let reader = &readers[&chain];
                 Endpoint {
@@ -558,7 +692,7 @@ fn build_report(
                     tx: last.map_or_else(String::new, |s| s.tx.clone()),
                     time,
                     hops: last.map_or(0, |s| s.hop),
-                    confidence: engine.edges[best.edge].confidence,
+                    confidence: edges[best.edge].confidence,
                     path: steps,
                     deliveries,
                 }
@@ -617,7 +751,7 @@ fn build_report(
         .collect();
     by_entity.sort_by(|a, b| b.usd.unwrap_or(0.0).total_cmp(&a.usd.unwrap_or(0.0)));
     let mut seeded: BTreeMap<(Chain, u32), (u128, u64)> = BTreeMap::new();
-    for edge in engine.edges.iter().filter(|e| e.rule == "seed") {
+    for edge in edges.iter().filter(|e| e.rule == "seed") {
         let time = match edge.record {
             Record::Transfer(row) => readers[&edge.chain]
                 .transfer(row)
@@ -631,7 +765,11 @@ fn build_report(
         slot.0 += edge.taint;
     }
     TraceReport {
-        direction: "forward",
+        direction: if request.backward {
+            "backward"
+        } else {
+            "forward"
+        },
         policy: request.policy,
         max_hops: request.max_hops,
         min_value: request.min_value.clone(),

@@ -8,7 +8,7 @@
 //! | policy | outflow carries | conserves value |
 //! |---|---|---|
 //! | poison | everything, once any taint arrived | no (an upper bound) |
-//! | haircut | the holder's tainted fraction: `x · T / B`, rounded down; the last unit of the balance takes the remainder | yes |
+//! | haircut | the holder's tainted fraction `x · T / B`, split exactly over its tags and clean rest (largest remainder; ties go to clean units) | yes |
 //! | fifo | the oldest units first (Clayton's case; the UTXO interval waterfill) | yes |
 //! | lifo | the newest units first | yes |
 //! | tiho | tainted units first; UTXO outputs are filled largest first | yes |
@@ -19,7 +19,7 @@
 //! an outflow larger than what the holder is known to hold (history before the store began) is
 //! topped up with clean units.
 
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, VecDeque};
 use std::fmt;
 use std::str::FromStr;
 
@@ -91,27 +91,41 @@ impl FromStr for Policy {
     }
 }
 
-/// A run of units that are all tainted or all clean.
+/// Tag of clean units. Any other tag marks tainted units; forward traces use [`TAINT`], provenance
+/// traces one tag per source so that an outflow says which inflows it consists of.
+pub const CLEAN: u32 = 0;
+/// The tag of tainted units in a forward trace.
+pub const TAINT: u32 = 1;
+
+/// A run of units with one tag.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Lot {
     pub amount: u128,
-    pub tainted: bool,
+    pub tag: u32,
 }
 
-/// Runs of units in order, adjacent runs of the same kind merged.
+impl Lot {
+    pub fn tainted(&self) -> bool {
+        self.tag != CLEAN
+    }
+}
+
+/// Runs of units in order, adjacent runs of the same tag merged.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Lots(pub Vec<Lot>);
 
 impl Lots {
     pub fn clean(amount: u128) -> Lots {
-        let mut lots = Lots::default();
-        lots.push(amount, false);
-        lots
+        Lots::tagged(amount, CLEAN)
     }
 
     pub fn tainted(amount: u128) -> Lots {
+        Lots::tagged(amount, TAINT)
+    }
+
+    pub fn tagged(amount: u128, tag: u32) -> Lots {
         let mut lots = Lots::default();
-        lots.push(amount, true);
+        lots.push(amount, tag);
         lots
     }
 
@@ -119,18 +133,18 @@ impl Lots {
     pub fn split(amount: u128, taint: u128) -> Lots {
         let taint = taint.min(amount);
         let mut lots = Lots::default();
-        lots.push(taint, true);
-        lots.push(amount - taint, false);
+        lots.push(taint, TAINT);
+        lots.push(amount - taint, CLEAN);
         lots
     }
 
-    pub fn push(&mut self, amount: u128, tainted: bool) {
+    pub fn push(&mut self, amount: u128, tag: u32) {
         if amount == 0 {
             return;
         }
         match self.0.last_mut() {
-            Some(last) if last.tainted == tainted => last.amount += amount,
-            _ => self.0.push(Lot { amount, tainted }),
+            Some(last) if last.tag == tag => last.amount += amount,
+            _ => self.0.push(Lot { amount, tag }),
         }
     }
 
@@ -139,7 +153,20 @@ impl Lots {
     }
 
     pub fn taint(&self) -> u128 {
-        self.0.iter().filter(|l| l.tainted).map(|l| l.amount).sum()
+        self.0
+            .iter()
+            .filter(|l| l.tainted())
+            .map(|l| l.amount)
+            .sum()
+    }
+
+    /// Units per tag, tainted tags only.
+    pub fn by_tag(&self) -> BTreeMap<u32, u128> {
+        let mut tags = BTreeMap::new();
+        for lot in self.0.iter().filter(|l| l.tainted()) {
+            *tags.entry(lot.tag).or_insert(0) += lot.amount;
+        }
+        tags
     }
 }
 
@@ -150,7 +177,8 @@ pub struct Holder {
     /// FIFO / LIFO: the runs of units held, oldest first.
     lots: VecDeque<Lot>,
     balance: u128,
-    tainted: u128,
+    /// Units held per tainted tag.
+    tags: BTreeMap<u32, u128>,
     poisoned: bool,
 }
 
@@ -160,7 +188,7 @@ impl Holder {
             policy,
             lots: VecDeque::new(),
             balance: 0,
-            tainted: 0,
+            tags: BTreeMap::new(),
             poisoned: false,
         }
     }
@@ -179,20 +207,20 @@ impl Holder {
         if self.policy == Policy::Poison && self.poisoned {
             self.balance
         } else {
-            self.tainted
+            self.tags.values().sum()
         }
     }
 
     pub fn inflow(&mut self, lots: &Lots) {
         for lot in &lots.0 {
             self.balance = self.balance.saturating_add(lot.amount);
-            if lot.tainted {
-                self.tainted = self.tainted.saturating_add(lot.amount);
+            if lot.tainted() {
+                *self.tags.entry(lot.tag).or_insert(0) += lot.amount;
                 self.poisoned = true;
             }
             if matches!(self.policy, Policy::Fifo | Policy::Lifo) {
                 match self.lots.back_mut() {
-                    Some(last) if last.tainted == lot.tainted => last.amount += lot.amount,
+                    Some(last) if last.tag == lot.tag => last.amount += lot.amount,
                     _ => self.lots.push_back(*lot),
                 }
             }
@@ -209,21 +237,27 @@ impl Holder {
         let mut out = Lots::default();
         match self.policy {
             Policy::Poison => {
-                out.push(amount, self.poisoned);
+                out.push(amount, if self.poisoned { TAINT } else { CLEAN });
             }
             Policy::Haircut => {
-                let taint = if amount >= self.balance {
-                    self.tainted
-                } else {
-                    mul_div(amount, self.tainted, self.balance)
-                };
-                out.push(taint, true);
-                out.push(amount - taint, false);
+                // Every tag and the clean rest give up the same fraction of what they hold.
+                let held: u128 = self.tags.values().sum();
+                let mut parts: Vec<u128> = self.tags.values().copied().collect();
+                parts.push(self.balance - held.min(self.balance));
+                let takes = split_exact(amount, &parts, self.balance);
+                for ((&tag, _), take) in self.tags.iter().zip(&takes) {
+                    out.push(*take, tag);
+                }
+                out.push(takes.last().copied().unwrap_or(0), CLEAN);
             }
             Policy::Tiho => {
-                let taint = amount.min(self.tainted);
-                out.push(taint, true);
-                out.push(amount - taint, false);
+                let mut need = amount;
+                for (&tag, &held) in &self.tags {
+                    let take = need.min(held);
+                    out.push(take, tag);
+                    need -= take;
+                }
+                out.push(need, CLEAN);
             }
             Policy::Fifo | Policy::Lifo => {
                 let mut need = amount;
@@ -234,7 +268,7 @@ impl Holder {
                     };
                     let Some(lot) = lot else { break };
                     let take = need.min(lot.amount);
-                    out.push(take, lot.tainted);
+                    out.push(take, lot.tag);
                     lot.amount -= take;
                     need -= take;
                     if lot.amount == 0 {
@@ -247,7 +281,16 @@ impl Holder {
             }
         }
         self.balance -= amount;
-        self.tainted -= out.taint().min(self.tainted);
+        if self.policy != Policy::Poison {
+            for (tag, units) in out.by_tag() {
+                if let Some(held) = self.tags.get_mut(&tag) {
+                    *held -= units.min(*held);
+                    if *held == 0 {
+                        self.tags.remove(&tag);
+                    }
+                }
+            }
+        }
         out
     }
 
@@ -255,23 +298,42 @@ impl Holder {
         self.balance += amount;
         if matches!(self.policy, Policy::Fifo | Policy::Lifo) {
             match self.lots.front_mut() {
-                Some(first) if !first.tainted => first.amount += amount,
-                _ => self.lots.push_front(Lot {
-                    amount,
-                    tainted: false,
-                }),
+                Some(first) if !first.tainted() => first.amount += amount,
+                _ => self.lots.push_front(Lot { amount, tag: CLEAN }),
             }
         }
     }
 }
 
-/// `a · b / c` rounded down, exact for all u128 inputs (b ≤ c, so the result fits).
-fn mul_div(a: u128, b: u128, c: u128) -> u128 {
-    if c == 0 {
-        return 0;
+/// Split `amount` over `parts` (summing to `total`) in proportion, exactly: each part gets its
+/// rounded-down share and the units left over go one each to the largest remainders (Hamilton's
+/// method), so no part gives more than it holds when `amount ≤ total`.
+fn split_exact(amount: u128, parts: &[u128], total: u128) -> Vec<u128> {
+    if total == 0 {
+        return vec![0; parts.len()];
     }
-    let wide = U256::from(a) * U256::from(b) / U256::from(c);
-    u128::try_from(wide).unwrap_or(u128::MAX)
+    let wide_total = U256::from(total);
+    let mut shares = Vec::with_capacity(parts.len());
+    let mut remainders = Vec::with_capacity(parts.len());
+    for (i, &part) in parts.iter().enumerate() {
+        let product = U256::from(amount) * U256::from(part);
+        shares.push(u128::try_from(product / wide_total).unwrap_or(part));
+        remainders.push((product % wide_total, i));
+    }
+    let given: u128 = shares.iter().sum();
+    let mut left = amount.min(total).saturating_sub(given);
+    // Ties go to the later part: the clean rest comes last, so taint is not overstated.
+    remainders.sort_by(|a, b| b.0.cmp(&a.0).then(b.1.cmp(&a.1)));
+    for (_, i) in remainders {
+        if left == 0 {
+            break;
+        }
+        if shares[i] < parts[i] {
+            shares[i] += 1;
+            left -= 1;
+        }
+    }
+    shares
 }
 
 /// Spend a UTXO transaction: the inputs' runs arrive in order, the outputs are filled in the
@@ -282,11 +344,11 @@ pub fn spend_utxo(policy: Policy, inputs: &[Lots], outputs: &[u128]) -> (Vec<Lot
     let mut ordered: Vec<Lot> = inputs.iter().flat_map(|l| l.0.iter().copied()).collect();
     if policy == Policy::Tiho {
         // Tainted units are poured first.
-        ordered.sort_by_key(|l| !l.tainted);
+        ordered.sort_by_key(|l| !l.tainted());
     }
     let mut merged = Lots::default();
     for lot in ordered {
-        merged.push(lot.amount, lot.tainted);
+        merged.push(lot.amount, lot.tag);
     }
     holder.inflow(&merged);
     let mut filled = vec![Lots::default(); outputs.len()];
@@ -294,7 +356,7 @@ pub fn spend_utxo(policy: Policy, inputs: &[Lots], outputs: &[u128]) -> (Vec<Lot
         let take = outputs[index].min(holder.balance());
         filled[index] = holder.outflow(take);
         let short = outputs[index] - take;
-        filled[index].push(short, false);
+        filled[index].push(short, CLEAN);
     }
     let fee_amount = holder.balance();
     let fee = holder.outflow(fee_amount);
@@ -311,7 +373,7 @@ mod tests {
             |runs| {
                 let mut lots = Lots::default();
                 for (amount, tainted) in runs {
-                    lots.push(amount, tainted);
+                    lots.push(amount, if tainted { TAINT } else { CLEAN });
                 }
                 lots
             },
@@ -329,11 +391,11 @@ mod tests {
             Lots(vec![
                 Lot {
                     amount: 1,
-                    tainted: false
+                    tag: CLEAN
                 },
                 Lot {
                     amount: 2,
-                    tainted: true
+                    tag: TAINT
                 }
             ])
         );
@@ -371,11 +433,11 @@ mod tests {
             Lots(vec![
                 Lot {
                     amount: 3,
-                    tainted: false
+                    tag: CLEAN
                 },
                 Lot {
                     amount: 5,
-                    tainted: true
+                    tag: TAINT
                 }
             ])
         );
@@ -403,6 +465,38 @@ mod tests {
                     prop_assert_eq!(taint_out, taint_in, "policy {}", policy);
                 } else {
                     prop_assert!(taint_out >= taint_in);
+                }
+            }
+        }
+
+        #[test]
+        fn every_source_is_conserved_separately(
+            events in proptest::collection::vec((any::<bool>(), 1u128..1_000_000_000, 0u32..5), 1..60),
+        ) {
+            for policy in [Policy::Haircut, Policy::Fifo, Policy::Lifo, Policy::Tiho] {
+                let mut holder = Holder::new(policy);
+                let mut received: BTreeMap<u32, u128> = BTreeMap::new();
+                let mut sent: BTreeMap<u32, u128> = BTreeMap::new();
+                for &(incoming, amount, tag) in &events {
+                    if incoming {
+                        *received.entry(tag).or_default() += amount;
+                        holder.inflow(&Lots::tagged(amount, tag));
+                    } else {
+                        let amount = amount.min(holder.balance());
+                        let out = holder.outflow(amount);
+                        prop_assert_eq!(out.total(), amount);
+                        for (tag, units) in out.by_tag() {
+                            *sent.entry(tag).or_default() += units;
+                        }
+                    }
+                    prop_assert!(holder.tainted() <= holder.balance(), "policy {}", policy);
+                }
+                received.remove(&CLEAN);
+                let mut left = holder.clone();
+                let rest = left.outflow(left.balance()).by_tag();
+                for (tag, got) in received {
+                    let out = sent.get(&tag).copied().unwrap_or(0) + rest.get(&tag).copied().unwrap_or(0);
+                    prop_assert_eq!(out, got, "policy {} tag {}", policy, tag);
                 }
             }
         }

@@ -24,9 +24,11 @@ pub struct Value {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum EndpointKind {
-    /// Reached a service that can freeze funds (exchange, custodian, OTC desk, …).
+    /// Reached a service that can freeze funds (exchange, custodian, OTC desk, …); backward:
+    /// came out of one.
     Service,
-    /// Entered a converter (mixer, bridge, DEX) that no converter could see through.
+    /// Entered a converter (mixer, bridge, DEX) that no converter could see through; backward:
+    /// came out of one.
     Entered,
     /// Still sitting at an address (unspent at the end of the data or at `--until`).
     Unspent,
@@ -40,6 +42,10 @@ pub enum EndpointKind {
     Dust,
     /// Not followed because the trace's work budget ran out.
     Unexplored,
+    /// Backward: created here (coinbase, block reward, token mint).
+    Minted,
+    /// Backward: held before the store's history begins, or an input the store cannot link.
+    Untracked,
 }
 
 /// One step of a path.

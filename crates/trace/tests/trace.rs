@@ -565,3 +565,58 @@ fn known_links_carry_taint_across_a_bridge_to_bitcoin() {
     );
     assert_eq!(endpoint.path.last().unwrap().chain, BTC);
 }
+
+fn run_backward(store: &Store, chain: Chain, seed: &str, policy: Policy) -> TraceReport {
+    let readers: BTreeMap<Chain, ChainReader> = [(chain, store.reader(chain).unwrap())].into();
+    let request = TraceRequest {
+        seeds: vec![seed.parse().unwrap()],
+        policy,
+        backward: true,
+        ..TraceRequest::default()
+    };
+    trace(&readers, &labels(), &Prices::bundled(), &request).unwrap()
+}
+
+#[test]
+fn backward_traces_explain_where_a_deposit_came_from() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = account_world(dir.path());
+    let deposit = format!("anvil:{}", hash(4).to_hex_prefixed());
+    // FIFO: T's 80 ETH to the exchange are the 38 left of the victim's 100 (after tx3's 60 and
+    // its gas) and 42 of the user's 50; both were minted at genesis.
+    let report = run_backward(&store, ETH, &deposit, Policy::Fifo);
+    assert_eq!(report.direction, "backward");
+    assert_eq!(units(&report, EndpointKind::Minted, "ETH", None), "80");
+    let minted = report
+        .endpoints
+        .iter()
+        .find(|e| e.kind == EndpointKind::Minted)
+        .unwrap();
+    // The representative path runs from the mint to the deposit, in time order.
+    assert_eq!(minted.path.first().unwrap().from, None);
+    assert_eq!(minted.path.last().unwrap().rule, "seed");
+    assert_eq!(
+        minted.path.last().unwrap().to.as_deref(),
+        Some(addr(DEPOSIT).to_string().as_str())
+    );
+    let via_user = minted.path.iter().any(|s| {
+        s.from.as_deref() == Some(addr(USER).to_string().as_str()) && s.value.units == "42"
+    });
+    assert!(via_user, "{:?}", minted.path);
+    // Haircut explains the same 80 ETH, split by T's mix at the time.
+    let report = run_backward(&store, ETH, &deposit, Policy::Haircut);
+    assert_eq!(units(&report, EndpointKind::Minted, "ETH", None), "80");
+    // Poison has no provenance.
+    let readers: BTreeMap<Chain, ChainReader> = [(ETH, store.reader(ETH).unwrap())].into();
+    let request = TraceRequest {
+        seeds: vec![deposit.parse().unwrap()],
+        policy: Policy::Poison,
+        backward: true,
+        ..TraceRequest::default()
+    };
+    let err = trace(&readers, &labels(), &Prices::bundled(), &request).unwrap_err();
+    assert!(
+        err.to_string().contains("poison has no provenance"),
+        "{err}"
+    );
+}
