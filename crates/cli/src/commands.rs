@@ -110,6 +110,11 @@ pub fn import(global: &Global, args: ImportArgs) -> anyhow::Result<()> {
     };
     let report = importer.import(&store, &args.path, &options)?;
     bar.finish_and_clear();
+    emit(global.format(None), &report, &[import_table(&report)])
+}
+
+/// What an import or ingest did, as a table.
+pub fn import_table(report: &chaintrail_ingest::ImportReport) -> Table {
     let mut table = Table::new(&[
         "chain",
         "source",
@@ -121,13 +126,13 @@ pub fn import(global: &Global, args: ImportArgs) -> anyhow::Result<()> {
     let t = &report.totals;
     table.row(vec![
         report.chain.to_string(),
-        report.source.display().to_string(),
+        format!("{} ({})", report.source.display(), report.format),
         report.txs_read.to_string(),
         report.resumed.to_string(),
         t.txs.to_string(),
         (t.transfers + t.inputs + t.outputs).to_string(),
     ]);
-    emit(global.format(None), &report, &[table])
+    table
 }
 
 // ---- stats ----

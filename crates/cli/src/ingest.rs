@@ -7,8 +7,8 @@ use chaintrail_ingest::{ImportOptions, ImportReport};
 use chaintrail_store::Store;
 use clap::{Args, Subcommand, ValueEnum};
 
-use crate::commands::{Global, progress_bar};
-use crate::output::{Format, Table, emit};
+use crate::commands::{Global, import_table, progress_bar};
+use crate::output::{Format, emit};
 
 #[derive(Args)]
 pub struct IngestArgs {
@@ -159,22 +159,9 @@ pub fn run(global: &Global, args: IngestArgs) -> anyhow::Result<()> {
         }
     };
     bar.finish_and_clear();
-    let mut table = Table::new(&[
-        "chain",
-        "source",
-        "txs read",
-        "resumed",
-        "store txs",
-        "records",
-    ]);
-    let t = &report.totals;
-    table.row(vec![
-        report.chain.to_string(),
-        report.format.clone(),
-        report.txs_read.to_string(),
-        report.resumed.to_string(),
-        t.txs.to_string(),
-        (t.transfers + t.inputs + t.outputs).to_string(),
-    ]);
-    emit(global.format.unwrap_or(Format::Table), &report, &[table])
+    emit(
+        global.format.unwrap_or(Format::Table),
+        &report,
+        &[import_table(&report)],
+    )
 }

@@ -328,34 +328,8 @@ impl<'a> Engine<'a> {
         if to == schema::NO_ADDRESS || kind == TransferKind::Burn {
             return self.arrive(EndpointKind::Burnt, chain, None, asset, taint, edge);
         }
-        if let Some(entity) = self.entity(chain, to) {
-            match role(entity.category) {
-                Role::Stop => {
-                    return self.arrive(EndpointKind::Service, chain, Some(to), asset, taint, edge);
-                }
-                Role::Convert => {
-                    let conversions = self.convert(chain, Flow::Transfer(row), taint);
-                    if conversions.is_empty() {
-                        return self.arrive(
-                            EndpointKind::Entered,
-                            chain,
-                            Some(to),
-                            asset,
-                            taint,
-                            edge,
-                        );
-                    }
-                    for conversion in conversions {
-                        self.follow_conversion(edge, conversion);
-                    }
-                    return;
-                }
-                Role::Continue => {}
-            }
-        }
-        let edge_info = &self.edges[edge];
-        if edge_info.hop >= self.max_hops && edge_info.rule != "seed" {
-            return self.arrive(EndpointKind::HopLimit, chain, Some(to), asset, taint, edge);
+        if self.stop_convert_or_cut(chain, to, asset, Flow::Transfer(row), taint, edge) {
+            return;
         }
         let key = AccountKey {
             chain,
@@ -366,6 +340,42 @@ impl<'a> Engine<'a> {
         self.inflows.push(Some((key, row, lots, edge)));
         let index = self.inflows.len() - 1;
         self.push(time, chain, row, EventKind::Inflow(index));
+    }
+
+    /// Tainted value reached `address` through `flow`: stop at a service, pass through a
+    /// converter (or report that it entered one), or cut at the hop limit. Returns whether the
+    /// value was dealt with here.
+    fn stop_convert_or_cut(
+        &mut self,
+        chain: usize,
+        address: u32,
+        asset: u32,
+        flow: Flow,
+        taint: u128,
+        edge: usize,
+    ) -> bool {
+        let kind = match self.entity(chain, address).map(|e| role(e.category)) {
+            Some(Role::Stop) => EndpointKind::Service,
+            Some(Role::Convert) => {
+                let conversions = self.convert(chain, flow, taint);
+                if !conversions.is_empty() {
+                    for conversion in conversions {
+                        self.follow_conversion(edge, conversion);
+                    }
+                    return true;
+                }
+                EndpointKind::Entered
+            }
+            Some(Role::Continue) | None => {
+                let e = &self.edges[edge];
+                if e.hop < self.max_hops || e.rule == "seed" {
+                    return false;
+                }
+                EndpointKind::HopLimit
+            }
+        };
+        self.arrive(kind, chain, Some(address), asset, taint, edge);
+        true
     }
 
     fn convert(&self, chain: usize, flow: Flow, taint: u128) -> Vec<Conversion> {
@@ -575,41 +585,8 @@ impl<'a> Engine<'a> {
         if unspendable {
             return self.arrive(EndpointKind::Burnt, chain, Some(address), 0, taint, edge);
         }
-        if let Some(entity) = self.entity(chain, address) {
-            match role(entity.category) {
-                Role::Stop => {
-                    return self.arrive(
-                        EndpointKind::Service,
-                        chain,
-                        Some(address),
-                        0,
-                        taint,
-                        edge,
-                    );
-                }
-                Role::Convert => {
-                    let conversions = self.convert(chain, Flow::Output(row), taint);
-                    if conversions.is_empty() {
-                        return self.arrive(
-                            EndpointKind::Entered,
-                            chain,
-                            Some(address),
-                            0,
-                            taint,
-                            edge,
-                        );
-                    }
-                    for conversion in conversions {
-                        self.follow_conversion(edge, conversion);
-                    }
-                    return;
-                }
-                Role::Continue => {}
-            }
-        }
-        let e = &self.edges[edge];
-        if e.hop >= self.max_hops && e.rule != "seed" {
-            return self.arrive(EndpointKind::HopLimit, chain, Some(address), 0, taint, edge);
+        if self.stop_convert_or_cut(chain, address, 0, Flow::Output(row), taint, edge) {
+            return;
         }
         let Some(spender) = spent_by else {
             return self.arrive(EndpointKind::Unspent, chain, Some(address), 0, taint, edge);

@@ -249,12 +249,9 @@ fn plant(
                 .as_deref()
                 .map(|a| asset_id(reader, a))
                 .transpose()?;
-            let rows: Vec<(u64, u128)> = reader
-                .tx_transfers(tx)
-                .filter_map(|row| reader.transfer(row))
-                .filter(|t| t.success && !matches!(t.kind, TransferKind::Fee | TransferKind::Burn))
-                .filter(|t| wanted.is_none_or(|w| w == t.asset))
-                .filter_map(|t| Some((t.row, t.amount.to_u128()?)))
+            let rows: Vec<(u64, u128)> = value_moved(reader, reader.tx_transfers(tx), wanted)
+                .into_iter()
+                .map(|(row, _, amount)| (row, amount))
                 .collect();
             if rows.is_empty() {
                 return Err(TraceError::BadSeed(format!(
@@ -314,6 +311,21 @@ fn plant(
     Ok(())
 }
 
+/// The transfers among `rows` that moved value (successful, not gas), in `asset` if given:
+/// (row, asset, amount).
+fn value_moved(
+    reader: &ChainReader,
+    rows: impl IntoIterator<Item = u64>,
+    asset: Option<u32>,
+) -> Vec<(u64, u32, u128)> {
+    rows.into_iter()
+        .filter_map(|row| reader.transfer(row))
+        .filter(|t| t.success && !matches!(t.kind, TransferKind::Fee | TransferKind::Burn))
+        .filter(|t| asset.is_none_or(|w| w == t.asset))
+        .filter_map(|t| Some((t.row, t.asset, t.amount.to_u128()?)))
+        .collect()
+}
+
 /// Seeds of a provenance trace: the movements whose origin is asked for.
 fn plant_backward(
     backward: &mut backward::Backward<'_>,
@@ -347,13 +359,7 @@ fn plant_backward(
                 }
                 SeedSpec::Outpoint(..) => Vec::new(),
             };
-            let transfers: Vec<(u64, u32, u128)> = rows
-                .into_iter()
-                .filter_map(|row| reader.transfer(row))
-                .filter(|t| t.success && !matches!(t.kind, TransferKind::Fee | TransferKind::Burn))
-                .filter(|t| wanted.is_none_or(|w| w == t.asset))
-                .filter_map(|t| Some((t.row, t.asset, t.amount.to_u128()?)))
-                .collect();
+            let transfers = value_moved(reader, rows, wanted);
             if transfers.is_empty() {
                 return Err(TraceError::BadSeed(format!(
                     "seed {seed}: no value moved (in that asset)"
