@@ -1,4 +1,6 @@
 //! A server started in-process on 127.0.0.1:0, and a tiny HTTP client.
+// Each test binary uses a different subset of these helpers.
+#![allow(dead_code)]
 
 use std::net::SocketAddr;
 use std::path::Path;
