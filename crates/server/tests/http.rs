@@ -347,12 +347,7 @@ fn keys_in_every_vendor_header_work_and_health_is_public() {
         .with_header("Origin", "https://evil.example")
         .send()
         .expect("GET");
-    assert!(
-        response
-            .headers
-            .get("access-control-allow-origin")
-            .is_none()
-    );
+    assert!(!response.headers.contains_key("access-control-allow-origin"));
 }
 
 #[test]
