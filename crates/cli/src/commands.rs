@@ -69,6 +69,7 @@ pub fn init(global: &Global) -> anyhow::Result<()> {
 pub const IMPORTERS: &[&dyn Importer] = &[
     &FlowJsonl,
     &chaintrail_evm::EthereumEtl,
+    &chaintrail_evm::Cryo,
     &chaintrail_bitcoin::BitcoinEtl::MAINNET,
 ];
 

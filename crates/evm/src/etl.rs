@@ -425,13 +425,13 @@ pub fn parse_etl_json(table: EtlTable, data: &[u8]) -> Result<Vec<EtlRecord>, (u
 
 /// Rows of one block gathered from all tables.
 #[derive(Default)]
-struct Parts {
-    block: Option<EvmBlock>,
-    txs: Vec<(EvmTransaction, Option<EvmReceipt>)>,
-    receipts: HashMap<B256, EvmReceipt>,
-    logs: Vec<EvmLog>,
-    transfers: Vec<crate::events::TokenTransfer>,
-    traces: Vec<EvmTrace>,
+pub(crate) struct Parts {
+    pub(crate) block: Option<EvmBlock>,
+    pub(crate) txs: Vec<(EvmTransaction, Option<EvmReceipt>)>,
+    pub(crate) receipts: HashMap<B256, EvmReceipt>,
+    pub(crate) logs: Vec<EvmLog>,
+    pub(crate) transfers: Vec<crate::events::TokenTransfer>,
+    pub(crate) traces: Vec<EvmTrace>,
 }
 
 fn find_files(dir: &Path, out: &mut Vec<(EtlTable, PathBuf)>) -> Result<(), ImportError> {
@@ -673,7 +673,7 @@ fn block_err(dir: &Path, number: u64, message: String) -> ImportError {
     ImportError::Source(format!("{}: block {number}: {message}", dir.display()))
 }
 
-fn cursor_value(next_block: u64, source_bytes: u64) -> serde_json::Value {
+pub(crate) fn cursor_value(next_block: u64, source_bytes: u64) -> serde_json::Value {
     serde_json::to_value(EtlCursor {
         next_block,
         source_bytes,
@@ -681,7 +681,7 @@ fn cursor_value(next_block: u64, source_bytes: u64) -> serde_json::Value {
     .unwrap_or(serde_json::Value::Null)
 }
 
-fn checkpoint(
+pub(crate) fn checkpoint(
     writer: &mut chaintrail_store::ChainWriter,
     events: &mut EventFiles,
     batch: &mut EventBatch,
@@ -697,7 +697,7 @@ fn checkpoint(
 }
 
 /// Join one block's rows into a bundle.
-fn assemble(parts: Parts, with_traces: bool) -> Result<BlockBundle, String> {
+pub(crate) fn assemble(parts: Parts, with_traces: bool) -> Result<BlockBundle, String> {
     let Parts {
         block,
         mut txs,

@@ -11,7 +11,8 @@
 //! - decoding of protocol events ([`events`]): ERC-20 `Transfer`, WETH `Deposit`/`Withdrawal`,
 //!   Uniswap V2/V3 `Swap`, Tornado Cash `Deposit`/`Withdrawal`, contract creations — the last
 //!   three kept as JSON lines under `chains/<chain>/events/` for tracing;
-//! - the `ethereum-etl` import format ([`EthereumEtl`]), CSV or JSON, as ethereum-etl writes it.
+//! - the `ethereum-etl` import format ([`EthereumEtl`]), CSV or JSON, as ethereum-etl writes it;
+//! - the `cryo` import format ([`Cryo`]): cryo's Parquet datasets, read with `parquet`'s row API.
 //!
 //! Value-flow conventions (shared with `chaintrail-core`): the gas fee is a `Fee` transfer of the
 //! priority part to the block's fee recipient plus a `Burn` of base fee × gas used (and of blob
@@ -20,6 +21,7 @@
 //! transaction per block ([`flows::block_credits_hash`]).
 
 pub mod client;
+pub mod cryo;
 pub mod etl;
 pub mod events;
 pub mod flows;
@@ -30,6 +32,7 @@ mod rpcjson;
 use std::path::PathBuf;
 
 pub use client::{ClientConfig, RpcClient};
+pub use cryo::{Cryo, CryoDataset};
 pub use etl::{EthereumEtl, parse_etl_csv, parse_etl_json};
 pub use rpc::{
     Fetcher, ReceiptSource, RpcConfig, RpcIngestReport, TraceSource, ingest_rpc, ingest_rpc_with,
