@@ -174,7 +174,7 @@ pub fn screen(global: &Global, args: ScreenArgs) -> anyhow::Result<()> {
     if let Some(file) = &args.file {
         for (address, chain_text) in read_batch(file)? {
             let item_chain = match chain_text.filter(|c| !c.is_empty()) {
-                Some(c) => Some(c.parse::<Chain>().with_context(|| format!("{address}"))?),
+                Some(c) => Some(c.parse::<Chain>().with_context(|| address.to_string())?),
                 None => chain,
             };
             items.push((address, item_chain));
