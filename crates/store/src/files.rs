@@ -82,6 +82,12 @@ impl AppendFile {
         self.state.bytes
     }
 
+    /// Hand the buffered bytes to the OS (no fsync, nothing committed), so that a map of the
+    /// file sees them.
+    pub fn flush(&mut self) -> Result<(), StoreError> {
+        self.out.flush().map_err(|e| io_err(&self.path, "flush", e))
+    }
+
     /// Flush and fsync; returns the state to record in the manifest.
     pub fn sync(&mut self) -> Result<FileState, StoreError> {
         self.out
@@ -164,6 +170,101 @@ impl MappedFile {
         // Maps are page-aligned and every column holds one element type, so the cast succeeds;
         // an empty file has no map and yields an empty slice.
         bytemuck::try_cast_slice(&bytes[..whole]).unwrap_or(&[])
+    }
+}
+
+/// A fixed-width column that its writer reads back while appending: the prefix already handed
+/// to the OS through a memory map, the rest from memory. [`ColumnView::remap`] moves the
+/// in-memory tail into the map after the writer flushed the file, which keeps the tail short.
+pub struct ColumnView<T> {
+    path: PathBuf,
+    map: Option<Mmap>,
+    mapped: usize,
+    tail: Vec<T>,
+}
+
+impl<T: bytemuck::Pod> ColumnView<T> {
+    /// A view of the first `elements` values of the file at `path`. The bytes are the writer's
+    /// own and were verified (or written) by it, so they are not checksummed again.
+    pub fn open(path: &Path, elements: usize) -> Result<ColumnView<T>, StoreError> {
+        let mut view = ColumnView {
+            path: path.to_path_buf(),
+            map: None,
+            mapped: 0,
+            tail: Vec::new(),
+        };
+        view.map = view.map_prefix(elements)?;
+        view.mapped = elements;
+        Ok(view)
+    }
+
+    /// A map of the first `elements` values; nothing changes if this fails.
+    fn map_prefix(&self, elements: usize) -> Result<Option<Mmap>, StoreError> {
+        let bytes = elements * size_of::<T>();
+        if bytes == 0 {
+            return Ok(None);
+        }
+        let path = &self.path;
+        let file = File::open(path).map_err(|e| io_err(path, "open", e))?;
+        let actual = file
+            .metadata()
+            .map_err(|e| io_err(path, "read metadata of", e))?
+            .len();
+        if actual < bytes as u64 {
+            return Err(StoreError::Corrupt {
+                file: path.clone(),
+                reason: format!("file has {actual} bytes, {bytes} expected"),
+            });
+        }
+        // SAFETY: the writer holds the chain's lock and only appends to this file, so the
+        // mapped prefix does not change while mapped.
+        let map = unsafe { memmap2::MmapOptions::new().len(bytes).map(&file) }
+            .map_err(|e| io_err(path, "memory-map", e))?;
+        Ok(Some(map))
+    }
+
+    fn mapped_slice(&self) -> &[T] {
+        match &self.map {
+            Some(map) => bytemuck::try_cast_slice(&map[..]).unwrap_or(&[]),
+            None => &[],
+        }
+    }
+
+    pub fn get(&self, index: usize) -> Option<T> {
+        if index < self.mapped {
+            self.mapped_slice().get(index).copied()
+        } else {
+            self.tail.get(index - self.mapped).copied()
+        }
+    }
+
+    pub fn push(&mut self, value: T) {
+        self.tail.push(value);
+    }
+
+    pub fn len(&self) -> usize {
+        self.mapped + self.tail.len()
+    }
+
+    pub fn tail_len(&self) -> usize {
+        self.tail.len()
+    }
+
+    /// Heap bytes of the in-memory tail.
+    pub fn heap_bytes(&self) -> usize {
+        self.tail.capacity() * size_of::<T>()
+    }
+
+    /// Map everything: call after the writer flushed the file up to [`ColumnView::len`].
+    pub fn remap(&mut self) -> Result<(), StoreError> {
+        let elements = self.len();
+        self.map = self.map_prefix(elements)?;
+        self.mapped = elements;
+        self.tail.clear();
+        if self.tail.capacity() > 1 << 17 {
+            self.tail.shrink_to(1 << 17);
+        }
+        Ok(())
     }
 }
 

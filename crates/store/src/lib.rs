@@ -19,6 +19,7 @@ mod error;
 mod files;
 mod index;
 mod manifest;
+mod outpoints;
 mod reader;
 pub mod schema;
 mod writer;
@@ -33,7 +34,7 @@ pub use reader::{
     ChainReader, ChainStats, FileStats, GroupBytes, InputView, OutputView, TransferColumns,
     TransferView, UtxoColumns,
 };
-pub use writer::{ChainWriter, Progress};
+pub use writer::{ChainWriter, Progress, TxLookupMemory};
 
 use crate::error::io_err;
 use crate::manifest::{CHAIN_MANIFEST, FORMAT, ROOT_MANIFEST, RootManifest, read_json, write_json};

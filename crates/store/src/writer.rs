@@ -3,13 +3,51 @@ use std::fs::File;
 use std::path::{Path, PathBuf};
 
 use chaintrail_core::{
-    AccountTx, Address, Amount, Asset, AssetKind, Chain, ChainModel, TxHash, UtxoTx,
+    AccountTx, Address, Amount, Asset, AssetKind, BitcoinAddress, BitcoinNetwork, Chain,
+    ChainModel, TxHash, UtxoTx,
 };
 
 use crate::error::{StoreError, io_err};
-use crate::files::{AppendFile, FileState, MappedFile};
+use crate::files::{AppendFile, ColumnView, FileState, MappedFile};
 use crate::index::build_indexes;
 use crate::manifest::{CHAIN_MANIFEST, ChainManifest, FORMAT, read_json, write_json};
+use crate::outpoints::TxTable;
+
+/// Appended transactions kept in memory before `txs.*` are flushed and mapped again (tests
+/// spill often, so that lookups go through both the map and the tail).
+const SPILL_TXS: usize = if cfg!(test) { 7 } else { 1 << 16 };
+
+/// The address key of OP_RETURN outputs: unspendable, so never counted as unspent.
+fn null_data_key() -> Vec<u8> {
+    Address::Bitcoin {
+        network: BitcoinNetwork::Mainnet,
+        kind: BitcoinAddress::NullData,
+    }
+    .to_key()
+}
+
+fn is_null_data(address: &Address) -> bool {
+    matches!(
+        address,
+        Address::Bitcoin {
+            kind: BitcoinAddress::NullData,
+            ..
+        }
+    )
+}
+
+/// What the writer holds in memory to find transactions by hash (see [`ChainWriter::tx_lookup_memory`]).
+#[doc(hidden)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct TxLookupMemory {
+    /// Entries of the txid table: live transactions (UTXO chains) or all (account chains).
+    pub entries: usize,
+    pub slots: usize,
+    /// Heap bytes of the txid table.
+    pub table_bytes: usize,
+    /// Heap bytes of the rest: unflushed `txs.*` tails and the per-block offset vectors.
+    pub other_bytes: usize,
+}
 use crate::schema::{self, AssetEntry, NO_ADDRESS, OverflowAmount, UnlinkedInput, WideAmount, col};
 
 /// Counts of what a writer has appended so far (committed or not).
@@ -32,10 +70,17 @@ pub struct ChainWriter {
     manifest: ChainManifest,
     files: BTreeMap<&'static str, AppendFile>,
     address_ids: HashMap<Box<[u8]>, u32>,
-    tx_ids: HashMap<[u8; 32], u32>,
+    /// Txid → tx id: live transactions (with an unspent output) on UTXO chains, all on account
+    /// chains. Keys are txid prefixes; matches are confirmed against `tx_hashes`.
+    txs: TxTable,
+    /// `txs.hash` as written so far (mapped, plus an unflushed tail).
+    tx_hashes: ColumnView<[u8; 32]>,
+    /// `txs.output_offset` as written so far (UTXO chains).
+    tx_output_offsets: ColumnView<u32>,
+    /// `blocks.first_tx` and `blocks.first_output` (UTXO chains), to find a tx's outputs.
+    block_first_tx: Vec<u64>,
+    block_first_output: Vec<u64>,
     assets: HashMap<AssetKind, (u32, Asset)>,
-    /// Global row of each transaction's first output (UTXO chains), for linking inputs.
-    tx_first_output: Vec<u64>,
     last_block: Option<(u64, u64)>,
     block_first_record: (u64, u64),
     progress: Progress,
@@ -71,15 +116,20 @@ impl ChainWriter {
                 AppendFile::open(&dir.join(name), manifest.file(name))?,
             );
         }
+        let tx_hashes = ColumnView::open(&dir.join(col::TX_HASH), 0)?;
+        let tx_output_offsets = ColumnView::open(&dir.join(col::TX_OUTPUT_OFFSET), 0)?;
         let mut writer = ChainWriter {
             dir,
             chain,
             manifest,
             files,
             address_ids: HashMap::new(),
-            tx_ids: HashMap::new(),
+            txs: TxTable::new(),
+            tx_hashes,
+            tx_output_offsets,
+            block_first_tx: Vec::new(),
+            block_first_output: Vec::new(),
             assets: HashMap::new(),
-            tx_first_output: Vec::new(),
             last_block: None,
             block_first_record: (0, 0),
             progress: Progress::default(),
@@ -116,10 +166,9 @@ impl ChainWriter {
         }
 
         let hashes = map(col::TX_HASH)?;
-        for (id, hash) in hashes.as_slice::<[u8; 32]>().iter().enumerate() {
-            self.tx_ids.insert(*hash, id as u32);
-        }
-        self.progress.txs = self.tx_ids.len() as u64;
+        let tx_count = hashes.as_slice::<[u8; 32]>().len();
+        self.progress.txs = tx_count as u64;
+        self.tx_hashes = ColumnView::open(&dir.join(col::TX_HASH), tx_count)?;
 
         let assets_file = map(col::ASSETS)?;
         for (id, line) in assets_file
@@ -155,6 +204,11 @@ impl ChainWriter {
                 self.progress.transfers = self.manifest.file(col::TRANSFER_FROM).bytes / 4;
                 let firsts = map(col::BLOCK_FIRST_TRANSFER)?;
                 self.block_first_record.0 = firsts.as_slice::<u64>().last().copied().unwrap_or(0);
+                // Every stored hash, for dedup.
+                self.txs.reserve(tx_count);
+                for (id, hash) in hashes.as_slice::<[u8; 32]>().iter().enumerate() {
+                    self.txs.insert(hash, id as u32, 1);
+                }
             }
             ChainModel::Utxo => {
                 self.progress.inputs = self.manifest.file(col::INPUT_SPENT).bytes / 8;
@@ -162,22 +216,189 @@ impl ChainWriter {
                 let first_in = map(col::BLOCK_FIRST_INPUT)?;
                 let first_out = map(col::BLOCK_FIRST_OUTPUT)?;
                 let first_tx = map(col::BLOCK_FIRST_TX)?;
-                let offsets = map(col::TX_OUTPUT_OFFSET)?;
                 self.block_first_record = (
                     first_in.as_slice::<u64>().last().copied().unwrap_or(0),
                     first_out.as_slice::<u64>().last().copied().unwrap_or(0),
                 );
-                let block_first_tx = first_tx.as_slice::<u64>();
-                let block_first_out = first_out.as_slice::<u64>();
-                let mut block = 0usize;
-                for (tx, &offset) in offsets.as_slice::<u32>().iter().enumerate() {
-                    while block + 1 < block_first_tx.len() && block_first_tx[block + 1] <= tx as u64
-                    {
-                        block += 1;
-                    }
-                    let base = block_first_out.get(block).copied().unwrap_or(0);
-                    self.tx_first_output.push(base + u64::from(offset));
+                self.block_first_tx = first_tx.as_slice::<u64>().to_vec();
+                self.block_first_output = first_out.as_slice::<u64>().to_vec();
+                let offsets = map(col::TX_OUTPUT_OFFSET)?;
+                self.tx_output_offsets = ColumnView::open(
+                    &dir.join(col::TX_OUTPUT_OFFSET),
+                    offsets.as_slice::<u32>().len(),
+                )?;
+                self.rebuild_live_txs(
+                    hashes.as_slice(),
+                    &map(col::INPUT_SPENT)?,
+                    &map(col::OUTPUT_ADDRESS)?,
+                )?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Rebuild the table of live transactions from the committed columns. A transaction's
+    /// unspent count is its number of spendable (non-OP_RETURN) outputs minus the inputs linked
+    /// to any of its outputs, which is exactly what appending maintains: an input links only
+    /// while the count is positive, so the state does not depend on the order of the spends.
+    fn rebuild_live_txs(
+        &mut self,
+        hashes: &[[u8; 32]],
+        spent: &MappedFile,
+        addresses: &MappedFile,
+    ) -> Result<(), StoreError> {
+        let outputs = self.progress.outputs;
+        let corrupt = |name: &str, reason: String| StoreError::Corrupt {
+            file: self.dir.join(name),
+            reason,
+        };
+        let addresses = addresses.as_slice::<u32>();
+        if addresses.len() as u64 != outputs {
+            return Err(corrupt(
+                col::OUTPUT_ADDRESS,
+                format!("{} rows, but {outputs} outputs", addresses.len()),
+            ));
+        }
+        // One bit per output: linked by some input. Repeated links (a double spend in the
+        // source) are counted aside.
+        let words = usize::try_from(outputs.div_ceil(64)).unwrap_or(usize::MAX);
+        let mut linked = vec![0u64; words];
+        let mut repeated: HashMap<u64, u32> = HashMap::new();
+        for (input, &link) in spent.as_slice::<u64>().iter().enumerate() {
+            if link == schema::INPUT_COINBASE || link == schema::INPUT_UNLINKED {
+                continue;
+            }
+            if link >= outputs {
+                return Err(corrupt(
+                    col::INPUT_SPENT,
+                    format!("input {input} spends output {link} of {outputs}"),
+                ));
+            }
+            let (word, bit) = ((link / 64) as usize, link % 64);
+            if linked[word] >> bit & 1 == 1 {
+                *repeated.entry(link).or_default() += 1;
+            } else {
+                linked[word] |= 1 << bit;
+            }
+        }
+        let null = self.address_ids.get(&null_data_key()[..]).copied();
+        let mut block = 0usize;
+        let mut start_of = |tx: usize| -> Option<u64> {
+            while block + 1 < self.block_first_tx.len()
+                && self.block_first_tx[block + 1] <= tx as u64
+            {
+                block += 1;
+            }
+            let base = self.block_first_output.get(block)?;
+            Some(base + u64::from(self.tx_output_offsets.get(tx)?))
+        };
+        let mut live = Vec::new();
+        let mut start = if hashes.is_empty() {
+            0
+        } else {
+            start_of(0).unwrap_or(u64::MAX)
+        };
+        for tx in 0..hashes.len() {
+            let end = if tx + 1 < hashes.len() {
+                start_of(tx + 1).unwrap_or(u64::MAX)
+            } else {
+                outputs
+            };
+            if start > end || end > outputs {
+                return Err(corrupt(
+                    col::TX_OUTPUT_OFFSET,
+                    format!("tx {tx} has outputs {start}..{end} of {outputs}"),
+                ));
+            }
+            let (mut spendable, mut spent) = (0u64, 0u64);
+            for row in start..end {
+                spendable += u64::from(Some(addresses[row as usize]) != null);
+                spent += linked[(row / 64) as usize] >> (row % 64) & 1;
+                if !repeated.is_empty() {
+                    spent += u64::from(repeated.get(&row).copied().unwrap_or(0));
                 }
+            }
+            if spendable > spent {
+                live.push((
+                    tx as u32,
+                    u32::try_from(spendable - spent).unwrap_or(u32::MAX),
+                ));
+            }
+            start = end;
+        }
+        drop(linked);
+        self.txs.reserve(live.len());
+        for (tx, count) in live {
+            self.txs.insert(&hashes[tx as usize], tx, count);
+        }
+        Ok(())
+    }
+
+    /// Memory of the writer's transaction lookup, for benchmarks.
+    #[doc(hidden)]
+    pub fn tx_lookup_memory(&self) -> TxLookupMemory {
+        TxLookupMemory {
+            entries: self.txs.len(),
+            slots: self.txs.slots(),
+            table_bytes: self.txs.heap_bytes(),
+            other_bytes: self.tx_hashes.heap_bytes()
+                + self.tx_output_offsets.heap_bytes()
+                + (self.block_first_tx.capacity() + self.block_first_output.capacity()) * 8,
+        }
+    }
+
+    /// The tx id of a transaction in the table (live, on UTXO chains), confirmed by full txid.
+    fn find_tx(&self, hash: &[u8; 32]) -> Option<u32> {
+        let hashes = &self.tx_hashes;
+        self.txs
+            .find(hash, |id| hashes.get(id as usize).as_ref() == Some(hash))
+    }
+
+    /// The output rows of stored tx `id` (UTXO chains), from the offset columns.
+    fn tx_outputs(&self, id: u32) -> Result<std::ops::Range<u64>, StoreError> {
+        let tx = u64::from(id);
+        let range = self.block_of(tx).and_then(|block| {
+            let start = self.output_start(block, tx)?;
+            let end = if tx + 1 >= self.progress.txs {
+                self.progress.outputs
+            } else if self
+                .block_first_tx
+                .get(block + 1)
+                .is_none_or(|&next| next > tx + 1)
+            {
+                self.output_start(block, tx + 1)?
+            } else {
+                self.output_start(self.block_of(tx + 1)?, tx + 1)?
+            };
+            (start <= end).then_some(start..end)
+        });
+        range.ok_or_else(|| StoreError::Corrupt {
+            file: self.dir.join(col::TX_OUTPUT_OFFSET),
+            reason: format!("no output range for tx {id}"),
+        })
+    }
+
+    /// The block holding stored tx `tx` (UTXO chains): the last one starting at or before it.
+    fn block_of(&self, tx: u64) -> Option<usize> {
+        self.block_first_tx
+            .partition_point(|&first| first <= tx)
+            .checked_sub(1)
+    }
+
+    fn output_start(&self, block: usize, tx: u64) -> Option<u64> {
+        let base = self.block_first_output.get(block)?;
+        let offset = self.tx_output_offsets.get(usize::try_from(tx).ok()?)?;
+        Some(base + u64::from(offset))
+    }
+
+    /// Flush `txs.*` and map them again once enough appended rows are held in memory.
+    fn spill_if_due(&mut self) -> Result<(), StoreError> {
+        if self.tx_hashes.tail_len() >= SPILL_TXS {
+            self.file(col::TX_HASH).flush()?;
+            self.tx_hashes.remap()?;
+            if self.chain.model() == ChainModel::Utxo {
+                self.file(col::TX_OUTPUT_OFFSET).flush()?;
+                self.tx_output_offsets.remap()?;
             }
         }
         Ok(())
@@ -316,19 +537,24 @@ impl ChainWriter {
         Ok(true)
     }
 
-    fn check_new_tx(&mut self, hash: &TxHash) -> Result<Option<u32>, StoreError> {
-        if self.tx_ids.contains_key(&hash.0) {
-            self.progress.duplicate_txs_skipped += 1;
-            self.manifest.duplicate_txs_skipped += 1;
-            return Ok(None);
-        }
-        let id = u32::try_from(self.progress.txs).map_err(|_| StoreError::Full {
+    /// Count a transaction skipped because its hash is in the table.
+    fn skip_duplicate(&mut self) -> Result<bool, StoreError> {
+        self.progress.duplicate_txs_skipped += 1;
+        self.manifest.duplicate_txs_skipped += 1;
+        Ok(false)
+    }
+
+    fn next_tx_id(&self) -> Result<u32, StoreError> {
+        u32::try_from(self.progress.txs).map_err(|_| StoreError::Full {
             what: "the number of transactions",
             limit: u64::from(u32::MAX),
-        })?;
+        })
+    }
+
+    fn append_tx_hash(&mut self, hash: &TxHash) -> Result<(), StoreError> {
         self.file(col::TX_HASH).append(&hash.0)?;
-        self.tx_ids.insert(hash.0, id);
-        Ok(Some(id))
+        self.tx_hashes.push(hash.0);
+        Ok(())
     }
 
     fn relative(&self, what: &'static str, row: u64, base: u64) -> Result<u32, StoreError> {
@@ -342,20 +568,22 @@ impl ChainWriter {
     /// nothing) when a transaction with this hash is already stored.
     pub fn append_account_tx(&mut self, tx: &AccountTx) -> Result<bool, StoreError> {
         self.require(ChainModel::Account)?;
-        if self.tx_ids.contains_key(&tx.hash.0) {
-            return self.check_new_tx(&tx.hash).map(|_| false);
+        if self.find_tx(&tx.hash.0).is_some() {
+            return self.skip_duplicate();
         }
+        let id = self.next_tx_id()?;
         if self.enter_block(tx.block.height, tx.block.timestamp, &tx.hash)? {
             let first = self.progress.transfers;
             self.put_u64(col::BLOCK_FIRST_TRANSFER, first)?;
             self.block_first_record.0 = first;
         }
-        self.check_new_tx(&tx.hash)?;
         let offset = self.relative(
             "transfers per block",
             self.progress.transfers,
             self.block_first_record.0,
         )?;
+        self.append_tx_hash(&tx.hash)?;
+        self.txs.insert(&tx.hash.0, id, 1);
         self.put_u32(col::TX_TRANSFER_OFFSET, offset)?;
         for transfer in &tx.transfers {
             let from = match &transfer.from {
@@ -378,6 +606,7 @@ impl ChainWriter {
             self.progress.transfers += 1;
         }
         self.progress.txs += 1;
+        self.spill_if_due()?;
         Ok(true)
     }
 
@@ -409,42 +638,55 @@ impl ChainWriter {
 
     /// Append a UTXO transaction. Inputs are linked to the outputs they spend when those are in
     /// the store; otherwise what the source said about them is kept in `inputs.unlinked`.
-    /// Returns `false` (and stores nothing) for a txid already stored (BIP30 duplicates, re-imports).
+    /// Returns `false` (and stores nothing) for the txid of a transaction that still has an
+    /// unspent output (BIP30 duplicates, re-imports); see docs/bitcoin.md.
+    ///
+    /// Only transactions with an unspent output can be spent, so an input whose prevout names
+    /// a transaction whose outputs are all spent (a double spend in the source) is unlinked.
     pub fn append_utxo_tx(&mut self, tx: &UtxoTx) -> Result<bool, StoreError> {
         self.require(ChainModel::Utxo)?;
-        if self.tx_ids.contains_key(&tx.hash.0) {
-            return self.check_new_tx(&tx.hash).map(|_| false);
+        if self.find_tx(&tx.hash.0).is_some() {
+            return self.skip_duplicate();
         }
+        let id = self.next_tx_id()?;
+        let spendable = tx
+            .outputs
+            .iter()
+            .filter(|output| !is_null_data(&output.address))
+            .count();
+        let spendable = u32::try_from(spendable).map_err(|_| StoreError::Full {
+            what: "outputs per transaction",
+            limit: u64::from(u32::MAX),
+        })?;
         if self.enter_block(tx.block.height, tx.block.timestamp, &tx.hash)? {
             let (inputs, outputs) = (self.progress.inputs, self.progress.outputs);
             self.put_u64(col::BLOCK_FIRST_INPUT, inputs)?;
             self.put_u64(col::BLOCK_FIRST_OUTPUT, outputs)?;
             self.block_first_record = (inputs, outputs);
+            self.block_first_tx.push(self.progress.txs);
+            self.block_first_output.push(outputs);
         }
         // Resolve inputs before storing anything, so that a bad input leaves no partial tx.
         let mut spent = Vec::with_capacity(tx.inputs.len());
+        let mut spends = Vec::with_capacity(tx.inputs.len());
         for (index, input) in tx.inputs.iter().enumerate() {
             let link = match &input.prevout {
                 None => schema::INPUT_COINBASE,
-                Some(prevout) => match self.tx_ids.get(&prevout.tx.0) {
-                    Some(&prev) => {
-                        let first = self.tx_first_output[prev as usize];
-                        let end = self
-                            .tx_first_output
-                            .get(prev as usize + 1)
-                            .copied()
-                            .unwrap_or(self.progress.outputs);
-                        let row = first + u64::from(prevout.vout);
-                        if row >= end {
+                Some(prevout) => match self.find_tx(&prevout.tx.0) {
+                    Some(prev) => {
+                        let outputs = self.tx_outputs(prev)?;
+                        let row = outputs.start + u64::from(prevout.vout);
+                        if row >= outputs.end {
                             return Err(StoreError::Input(format!(
                                 "input {index} of {} spends {}:{}, but that transaction has only \
                                  {} outputs",
                                 tx.hash,
                                 prevout.tx,
                                 prevout.vout,
-                                end - first
+                                outputs.end - outputs.start
                             )));
                         }
+                        spends.push((prevout.tx.0, prev));
                         row
                     }
                     None => schema::INPUT_UNLINKED,
@@ -452,7 +694,6 @@ impl ChainWriter {
             };
             spent.push(link);
         }
-        self.check_new_tx(&tx.hash)?;
         let input_offset = self.relative(
             "inputs per block",
             self.progress.inputs,
@@ -463,9 +704,10 @@ impl ChainWriter {
             self.progress.outputs,
             self.block_first_record.1,
         )?;
+        self.append_tx_hash(&tx.hash)?;
         self.put_u32(col::TX_INPUT_OFFSET, input_offset)?;
         self.put_u32(col::TX_OUTPUT_OFFSET, output_offset)?;
-        self.tx_first_output.push(self.progress.outputs);
+        self.tx_output_offsets.push(output_offset);
         for output in &tx.outputs {
             let address = self.address_id(&output.address)?;
             self.put_u64(col::OUTPUT_VALUE, output.value)?;
@@ -496,7 +738,16 @@ impl ChainWriter {
             }
             self.progress.inputs += 1;
         }
+        for (prev_hash, prev) in spends {
+            // A second link to the same output (a double spend in the source) may find the
+            // entry already gone; the rebuild on reopen agrees (see `rebuild_live_txs`).
+            self.txs.spend(&prev_hash, prev);
+        }
+        if spendable > 0 {
+            self.txs.insert(&tx.hash.0, id, spendable);
+        }
         self.progress.txs += 1;
+        self.spill_if_due()?;
         Ok(true)
     }
 
@@ -510,6 +761,10 @@ impl ChainWriter {
         for (&name, file) in self.files.iter_mut() {
             let state: FileState = file.sync()?;
             self.manifest.files.insert(name.to_string(), state);
+        }
+        self.tx_hashes.remap()?;
+        if self.chain.model() == ChainModel::Utxo {
+            self.tx_output_offsets.remap()?;
         }
         self.manifest.cursors.insert(cursor_key.to_string(), cursor);
         write_json(&self.dir.join(CHAIN_MANIFEST), &self.manifest)
@@ -537,5 +792,340 @@ impl ChainWriter {
 
     pub fn dir(&self) -> &Path {
         &self.dir
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! The txid table against a reference model of spent-output linking, with prefixes cut to
+    //! two bits so that every lookup meets colliding keys, and kill-and-resume runs.
+    use std::collections::HashMap;
+
+    use chaintrail_core::{BlockRef, OutPoint, UtxoInput, UtxoOutput};
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::Store;
+    use crate::outpoints::PREFIX_MASK;
+
+    const REGTEST: Chain = Chain::Bitcoin(BitcoinNetwork::Regtest);
+
+    fn txid(n: u32) -> TxHash {
+        let mut raw = [0u8; 32];
+        raw[..4].copy_from_slice(&n.to_le_bytes());
+        raw[4..8].copy_from_slice(&n.wrapping_mul(0x9e37_79b9).to_le_bytes());
+        raw[31] = 1;
+        TxHash(raw)
+    }
+
+    fn address(n: u8) -> Address {
+        Address::Bitcoin {
+            network: BitcoinNetwork::Regtest,
+            kind: if n == 0 {
+                BitcoinAddress::NullData
+            } else {
+                BitcoinAddress::P2wpkh([n; 20])
+            },
+        }
+    }
+
+    #[derive(Debug, Clone)]
+    enum In {
+        Coinbase,
+        /// The k-th (mod len) output the reference still holds unspent.
+        Unspent(usize),
+        /// Any outpoint of a txid from the pool: unknown, spent, OP_RETURN or past the outputs.
+        Any(u32, u32),
+    }
+
+    #[derive(Debug, Clone)]
+    struct Spec {
+        /// Reuse the txid of an earlier tx (mod count) instead of a fresh one.
+        reuse: Option<usize>,
+        inputs: Vec<In>,
+        /// Address numbers of the outputs; 0 is OP_RETURN.
+        outputs: Vec<u8>,
+        new_block: bool,
+        commit: bool,
+        crash: bool,
+    }
+
+    fn specs() -> impl Strategy<Value = Vec<Spec>> {
+        let input = prop_oneof![
+            1 => Just(In::Coinbase),
+            6 => any::<usize>().prop_map(In::Unspent),
+            2 => (0u32..40, 0u32..4).prop_map(|(t, v)| In::Any(t, v)),
+        ];
+        let spec = (
+            proptest::option::weighted(0.1, any::<usize>()),
+            proptest::collection::vec(input, 1..4),
+            proptest::collection::vec(0u8..4, 0..4),
+            proptest::bool::weighted(0.3),
+            proptest::bool::weighted(0.1),
+            proptest::bool::weighted(0.05),
+        )
+            .prop_map(|(reuse, inputs, outputs, new_block, commit, crash)| Spec {
+                reuse,
+                inputs,
+                outputs,
+                new_block,
+                commit,
+                crash,
+            });
+        proptest::collection::vec(spec, 1..120)
+    }
+
+    /// What appending should do, computed without the store: live txid → (id, first output
+    /// row, outputs, unspent count).
+    #[derive(Default)]
+    struct Model {
+        live: HashMap<[u8; 32], (u32, u64, u64, u32)>,
+        unspent: Vec<(TxHash, u32)>,
+        txs: u32,
+        outputs: u64,
+        links: Vec<u64>,
+        duplicates: u64,
+    }
+
+    enum Outcome {
+        Stored,
+        Duplicate,
+        BadInput,
+    }
+
+    impl Model {
+        fn append(&mut self, tx: &UtxoTx) -> Outcome {
+            if self.live.contains_key(&tx.hash.0) {
+                self.duplicates += 1;
+                return Outcome::Duplicate;
+            }
+            let mut links = Vec::new();
+            for input in &tx.inputs {
+                links.push(match &input.prevout {
+                    None => schema::INPUT_COINBASE,
+                    Some(p) => match self.live.get(&p.tx.0) {
+                        Some(&(_, _, n, _)) if u64::from(p.vout) >= n => {
+                            return Outcome::BadInput;
+                        }
+                        Some(&(id, start, _, _)) => {
+                            let _ = id;
+                            start + u64::from(p.vout)
+                        }
+                        None => schema::INPUT_UNLINKED,
+                    },
+                });
+            }
+            for (input, &link) in tx.inputs.iter().zip(&links) {
+                if link >= schema::INPUT_UNLINKED {
+                    continue;
+                }
+                let Some(p) = &input.prevout else { continue };
+                self.unspent.retain(|o| *o != (p.tx, p.vout));
+                if let Some(entry) = self.live.get_mut(&p.tx.0) {
+                    entry.3 -= 1;
+                    if entry.3 == 0 {
+                        self.live.remove(&p.tx.0);
+                    }
+                }
+            }
+            self.links.extend(links);
+            let spendable = tx
+                .outputs
+                .iter()
+                .filter(|o| !is_null_data(&o.address))
+                .count() as u32;
+            if spendable > 0 {
+                self.live.insert(
+                    tx.hash.0,
+                    (self.txs, self.outputs, tx.outputs.len() as u64, spendable),
+                );
+            }
+            for (vout, output) in tx.outputs.iter().enumerate() {
+                if !is_null_data(&output.address) {
+                    self.unspent.push((tx.hash, vout as u32));
+                }
+            }
+            self.txs += 1;
+            self.outputs += tx.outputs.len() as u64;
+            Outcome::Stored
+        }
+    }
+
+    /// Concrete transactions from the specs, with the model's expected outcome of each.
+    fn build(specs: &[Spec]) -> (Vec<UtxoTx>, Model) {
+        let mut model = Model::default();
+        let mut txs: Vec<UtxoTx> = Vec::new();
+        let mut height = 0;
+        for (n, spec) in specs.iter().enumerate() {
+            height += u64::from(spec.new_block);
+            let hash = match spec.reuse {
+                Some(k) if !txs.is_empty() => txs[k % txs.len()].hash,
+                _ => txid(n as u32),
+            };
+            let inputs = spec
+                .inputs
+                .iter()
+                .map(|input| {
+                    let prevout = match *input {
+                        In::Coinbase => None,
+                        In::Unspent(_) if model.unspent.is_empty() => None,
+                        In::Unspent(k) => {
+                            let (tx, vout) = model.unspent[k % model.unspent.len()];
+                            Some(OutPoint { tx, vout })
+                        }
+                        In::Any(t, vout) => Some(OutPoint { tx: txid(t), vout }),
+                    };
+                    UtxoInput {
+                        prevout,
+                        value: None,
+                        address: None,
+                    }
+                })
+                .collect();
+            let tx = UtxoTx {
+                hash,
+                block: BlockRef {
+                    height,
+                    timestamp: height * 600,
+                },
+                inputs,
+                outputs: spec
+                    .outputs
+                    .iter()
+                    .map(|&a| UtxoOutput {
+                        value: u64::from(a) * 1_000,
+                        address: address(a),
+                    })
+                    .collect(),
+            };
+            model.append(&tx);
+            txs.push(tx);
+        }
+        (txs, model)
+    }
+
+    fn open(store: &Store, mask: u64) -> ChainWriter {
+        PREFIX_MASK.with(|m| m.set(mask));
+        let writer = store.writer(REGTEST).expect("writer");
+        PREFIX_MASK.with(|m| m.set(u64::MAX));
+        writer
+    }
+
+    fn run(specs: &[Spec], mask: u64) {
+        let (txs, model) = build(specs);
+
+        // Uninterrupted, checked tx by tx against the model.
+        let clean_dir = tempfile::tempdir().expect("tmp");
+        let clean = Store::init(clean_dir.path()).expect("store");
+        let mut writer = open(&clean, mask);
+        let mut check = Model::default();
+        for tx in &txs {
+            let result = writer.append_utxo_tx(tx);
+            match check.append(tx) {
+                Outcome::Stored => assert!(result.expect("append"), "{tx:?}"),
+                Outcome::Duplicate => assert!(!result.expect("append"), "{tx:?}"),
+                Outcome::BadInput => assert!(result.is_err(), "{tx:?}"),
+            }
+            let mut expected: Vec<(u32, u32)> = check.live.values().map(|e| (e.0, e.3)).collect();
+            expected.sort_unstable();
+            assert_eq!(writer.txs.entries(), expected);
+        }
+        let appended = writer.txs.entries();
+        writer
+            .commit("t", serde_json::json!(txs.len()))
+            .expect("commit");
+        drop(writer);
+        assert_eq!(open(&clean, mask).txs.entries(), appended, "rebuild");
+        let progress = open(&clean, mask)
+            .finish("t", serde_json::json!(txs.len()))
+            .expect("finish");
+        assert_eq!(progress.duplicate_txs_skipped, model.duplicates);
+        let reader = clean.reader(REGTEST).expect("reader");
+        let links: Vec<u64> = (0..reader.input_count())
+            .map(|row| {
+                let input = reader.input(row).expect("input");
+                match (input.coinbase, input.spent_output) {
+                    (true, _) => schema::INPUT_COINBASE,
+                    (false, Some(output)) => output,
+                    (false, None) => schema::INPUT_UNLINKED,
+                }
+            })
+            .collect();
+        assert_eq!(links, model.links);
+
+        // Killed without committing at the crash points, resumed from the last commit.
+        let dir = tempfile::tempdir().expect("tmp");
+        let store = Store::init(dir.path()).expect("store");
+        let mut writer = open(&store, mask);
+        let (mut next, mut committed) = (0usize, 0usize);
+        let mut crashed = vec![false; txs.len()];
+        while next < txs.len() {
+            let _ = writer.append_utxo_tx(&txs[next]);
+            if specs[next].commit {
+                writer
+                    .commit("t", serde_json::json!(next + 1))
+                    .expect("commit");
+                committed = next + 1;
+            }
+            if specs[next].crash && !crashed[next] {
+                crashed[next] = true;
+                drop(writer);
+                writer = open(&store, mask);
+                let cursor = writer.cursor("t").and_then(|c| c.as_u64()).unwrap_or(0);
+                assert_eq!(cursor as usize, committed);
+                next = committed;
+                continue;
+            }
+            next += 1;
+        }
+        writer
+            .finish("t", serde_json::json!(txs.len()))
+            .expect("finish");
+        let resumed = store.reader(REGTEST).expect("reader");
+        assert_eq!(resumed.content_checksum(), reader.content_checksum());
+        assert_eq!(open(&store, mask).txs.entries(), appended);
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(48))]
+
+        #[test]
+        fn linking_matches_the_model(specs in specs()) {
+            run(&specs, u64::MAX);
+        }
+
+        #[test]
+        fn linking_matches_the_model_with_colliding_prefixes(specs in specs()) {
+            run(&specs, 0b11);
+        }
+    }
+
+    #[test]
+    fn account_dedup_survives_colliding_prefixes_and_reopen() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let store = Store::init(dir.path()).expect("store");
+        let eth = Chain::Evm(1);
+        let tx = |n: u32| AccountTx {
+            hash: txid(n),
+            block: BlockRef {
+                height: u64::from(n),
+                timestamp: u64::from(n),
+            },
+            transfers: vec![],
+        };
+        PREFIX_MASK.with(|m| m.set(0b1));
+        let mut writer = store.writer(eth).expect("writer");
+        for n in 0..200 {
+            assert!(writer.append_account_tx(&tx(n)).expect("append"));
+        }
+        assert!(!writer.append_account_tx(&tx(17)).expect("append"));
+        writer.commit("t", serde_json::json!(0)).expect("commit");
+        drop(writer);
+        let mut writer = store.writer(eth).expect("writer");
+        PREFIX_MASK.with(|m| m.set(u64::MAX));
+        assert_eq!(writer.progress().txs, 200);
+        assert!(!writer.append_account_tx(&tx(199)).expect("append"));
+        assert!(writer.append_account_tx(&tx(200)).expect("append"));
+        assert_eq!(writer.progress().duplicate_txs_skipped, 2);
     }
 }
