@@ -198,7 +198,11 @@ pub fn report_tables(report: &TraceReport, paths: usize) -> Vec<Table> {
         "confidence",
         "tx",
     ])
-    .titled("Where it went");
+    .titled(if report.direction == "backward" {
+        "Where it came from"
+    } else {
+        "Where it went"
+    });
     for e in &report.endpoints {
         endpoints.row(vec![
             format!("{:?}", e.kind).to_lowercase(),
@@ -237,7 +241,12 @@ pub fn report_tables(report: &TraceReport, paths: usize) -> Vec<Table> {
         .take(paths);
     for e in interesting {
         let mut path = Table::new(&["hop", "tx", "from", "to", "amount", "rule"]).titled(format!(
-            "Path to {} ({} {})",
+            "Path {} {} ({} {})",
+            if report.direction == "backward" {
+                "from"
+            } else {
+                "to"
+            },
             e.entity
                 .clone()
                 .unwrap_or_else(|| e.address.clone().unwrap_or_default()),
