@@ -273,8 +273,23 @@ pub fn address(global: &Global, args: AddressArgs) -> anyhow::Result<()> {
     if summaries.is_empty() {
         bail!("{} does not appear in the store", args.address);
     }
+    let labels = chaintrail_labels::LabelStore::open(store.dir())?;
+    let entity = |address: &str| {
+        labels
+            .lookup(address)
+            .first()
+            .map_or_else(String::new, |l| format!("{} ({})", l.name, l.category))
+    };
+    let views: Vec<AddressView> = summaries
+        .into_iter()
+        .map(|summary| AddressView {
+            labels: labels.show(&summary.address, None),
+            summary,
+        })
+        .collect();
     let mut tables = Vec::new();
-    for s in &summaries {
+    for view in &views {
+        let s = &view.summary;
         let mut overview =
             Table::new(&["field", "value"]).titled(format!("{} on {}", s.address, s.chain));
         let seen = |b: Option<chaintrail_core::BlockRef>| {
@@ -282,7 +297,20 @@ pub fn address(global: &Global, args: AddressArgs) -> anyhow::Result<()> {
                 format!("block {} (t={})", b.height, b.timestamp)
             })
         };
+        let report = &view.labels;
+        let status = match (report.sanctioned, report.delisted_since) {
+            (true, _) => "SANCTIONED (OFAC SDN)".to_string(),
+            (false, Some(date)) => format!("delisted from OFAC SDN since {date}"),
+            (false, None) if report.labels.is_empty() => "no labels".to_string(),
+            (false, None) => report
+                .categories
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(", "),
+        };
         for (k, v) in [
+            ("attribution", status),
             ("type", s.address_type.to_string()),
             ("incoming", s.incoming.to_string()),
             ("outgoing", s.outgoing.to_string()),
@@ -302,17 +330,41 @@ pub fn address(global: &Global, args: AddressArgs) -> anyhow::Result<()> {
             ]);
         }
         tables.push(balances);
-        let mut cps = Table::new(&["counterparty", "in", "out"]).titled("Top counterparties");
+        if !report.labels.is_empty() {
+            let mut table = Table::new(&["label", "category", "source", "confidence", "status"])
+                .titled("Labels");
+            for l in &report.labels {
+                table.row(vec![
+                    l.label.name.clone(),
+                    l.label.category.to_string(),
+                    format!("{:?}", l.label.source).to_lowercase(),
+                    l.label.confidence.to_string(),
+                    l.status.clone(),
+                ]);
+            }
+            tables.push(table);
+        }
+        let mut cps =
+            Table::new(&["counterparty", "entity", "in", "out"]).titled("Top counterparties");
         for c in &s.top_counterparties {
             cps.row(vec![
                 c.address.clone(),
+                entity(&c.address),
                 c.transfers_in.to_string(),
                 c.transfers_out.to_string(),
             ]);
         }
         tables.push(cps);
     }
-    emit(global.format(args.format), &summaries, &tables)
+    emit(global.format(args.format), &views, &tables)
+}
+
+/// An address as `chaintrail address` shows it: activity from the store, names from the labels.
+#[derive(serde::Serialize)]
+struct AddressView {
+    #[serde(flatten)]
+    summary: chaintrail_query::AddressSummary,
+    labels: chaintrail_labels::AddressReport,
 }
 
 // ---- tx ----
