@@ -274,12 +274,6 @@ pub fn address(global: &Global, args: AddressArgs) -> anyhow::Result<()> {
         bail!("{} does not appear in the store", args.address);
     }
     let labels = chaintrail_labels::LabelStore::open(store.dir())?;
-    let entity = |address: &str| {
-        labels
-            .lookup(address)
-            .first()
-            .map_or_else(String::new, |l| format!("{} ({})", l.name, l.category))
-    };
     let views: Vec<AddressView> = summaries
         .into_iter()
         .map(|summary| AddressView {
@@ -349,7 +343,7 @@ pub fn address(global: &Global, args: AddressArgs) -> anyhow::Result<()> {
         for c in &s.top_counterparties {
             cps.row(vec![
                 c.address.clone(),
-                entity(&c.address),
+                entity_of(&labels, &c.address),
                 c.transfers_in.to_string(),
                 c.transfers_out.to_string(),
             ]);
@@ -357,6 +351,22 @@ pub fn address(global: &Global, args: AddressArgs) -> anyhow::Result<()> {
         tables.push(cps);
     }
     emit(global.format(args.format), &views, &tables)
+}
+
+/// "Name (category)" of the strongest label of an address, or nothing.
+fn entity_of(labels: &chaintrail_labels::LabelStore, address: &str) -> String {
+    labels
+        .lookup(address)
+        .first()
+        .map_or_else(String::new, |l| format!("{} ({})", l.name, l.category))
+}
+
+/// An address with its entity in brackets, for tables.
+fn named(labels: &chaintrail_labels::LabelStore, address: &str) -> String {
+    match entity_of(labels, address) {
+        entity if entity.is_empty() => address.to_string(),
+        entity => format!("{address} [{entity}]"),
+    }
 }
 
 /// An address as `chaintrail address` shows it: activity from the store, names from the labels.
@@ -381,6 +391,7 @@ pub struct TxArgs {
 
 pub fn tx(global: &Global, args: TxArgs) -> anyhow::Result<()> {
     let store = global.store()?;
+    let labels = chaintrail_labels::LabelStore::open(store.dir())?;
     let hash: TxHash = args.hash.parse()?;
     let chains = match args.chain {
         Some(chain) => vec![chain],
@@ -414,8 +425,12 @@ pub fn tx(global: &Global, args: TxArgs) -> anyhow::Result<()> {
             t.row(vec![
                 line.position.to_string(),
                 line.kind.to_string(),
-                line.from.clone().unwrap_or_else(|| "(none)".into()),
-                line.to.clone().unwrap_or_else(|| "(none)".into()),
+                line.from
+                    .as_deref()
+                    .map_or_else(|| "(none)".into(), |a| named(&labels, a)),
+                line.to
+                    .as_deref()
+                    .map_or_else(|| "(none)".into(), |a| named(&labels, a)),
                 line.value.units.clone(),
                 line.value.asset.clone(),
                 line.success.to_string(),
@@ -432,7 +447,9 @@ pub fn tx(global: &Global, args: TxArgs) -> anyhow::Result<()> {
                 } else {
                     i.prevout.clone().unwrap_or_default()
                 },
-                i.address.clone().unwrap_or_else(|| "-".into()),
+                i.address
+                    .as_deref()
+                    .map_or_else(|| "-".into(), |a| named(&labels, a)),
                 i.value.map_or("-".into(), |v| v.to_string()),
             ]);
         }
@@ -440,7 +457,7 @@ pub fn tx(global: &Global, args: TxArgs) -> anyhow::Result<()> {
         for o in &summary.outputs {
             outputs.row(vec![
                 o.vout.to_string(),
-                o.address.clone(),
+                named(&labels, &o.address),
                 o.address_type.to_string(),
                 o.value.to_string(),
                 o.spent_by.clone().unwrap_or_else(|| "unspent".into()),
