@@ -29,10 +29,9 @@ use parquet::file::reader::{FileReader, SerializedFileReader};
 use parquet::record::Field;
 use parquet::record::reader::RowIter;
 use parquet::schema::types::{ColumnDescriptor, Type};
-use serde::Deserialize;
 
-use crate::etl::{Parts, assemble, checkpoint, cursor_value};
-use crate::events::{EVENTS_CURSOR, EventBatch, EventFiles, TokenTransfer, events_dir};
+use crate::etl::{BlockSink, Parts, assemble};
+use crate::events::TokenTransfer;
 use crate::flows::{FlowRules, block_flows};
 use crate::model::{EvmBlock, EvmLog, EvmReceipt, EvmTrace, EvmTransaction, TraceType};
 use crate::rpcjson::u256_text;
@@ -804,12 +803,6 @@ fn create_address(sender: EvmAddress, nonce: u64) -> EvmAddress {
     EvmAddress::from_slice(&keccak256(&rlp)[12..])
 }
 
-#[derive(Debug, Clone, Copy, Deserialize)]
-struct CryoCursor {
-    next_block: u64,
-    source_bytes: u64,
-}
-
 /// The `cryo` importer (see the module docs).
 pub struct Cryo;
 
@@ -1068,27 +1061,21 @@ fn import(
     let chain = Chain::Evm(chain_id);
     let mut writer = store.writer(chain)?;
     writer.register_asset(&Asset::native(chain))?;
-    let mut events = EventFiles::open(events_dir(store, chain), writer.cursor(EVENTS_CURSOR))
-        .map_err(ImportError::from)?;
     let canonical = dir.canonicalize().map_err(|source| ImportError::Read {
         path: dir.to_path_buf(),
         source,
     })?;
     let key = format!("cryo:{}", canonical.display());
-    let saved = writer
-        .cursor(&key)
-        .and_then(|v| serde_json::from_value::<CryoCursor>(v.clone()).ok());
-    let start = match saved {
-        Some(c) if c.source_bytes == source_bytes => c.next_block,
-        _ => 0,
-    };
-    let resumed = saved.is_some_and(|c| c.source_bytes == source_bytes && c.next_block > 0);
-    let total = blocks.len() as u64;
-    let (mut done, mut txs_read, mut since) = (0u64, 0u64, 0u64);
-    let mut batch = EventBatch::default();
-    let mut next_block = start;
+    let mut sink = BlockSink::open(
+        store,
+        writer,
+        key,
+        source_bytes,
+        blocks.len() as u64,
+        options,
+    )?;
     let with_transactions = has(CryoDataset::Transactions);
-    for (number, parts) in blocks.range_mut(start..) {
+    for (number, parts) in blocks.range_mut(sink.start()..) {
         let number = *number;
         let block_err = |message: String| {
             ImportError::Source(format!("{}: block {number}: {message}", dir.display()))
@@ -1104,51 +1091,21 @@ fn import(
         let (parts, unknown_senders) = to_parts(parts, number, &coverage);
         let bundle = assemble(parts, coverage.traces || coverage.natives).map_err(block_err)?;
         let flows = block_flows(&rules, &bundle).map_err(block_err)?;
-        for (tx, mut tx_events) in flows.txs.iter().zip(flows.events) {
-            if !with_transactions || unknown_senders.contains(&B256::from(tx.hash.0)) {
-                // Swap and mixer events name the transaction's sender, which is unknown here.
-                tx_events.swaps.clear();
-                tx_events.mixers.clear();
-            }
-            if writer.append_account_tx(tx)? {
-                txs_read += 1;
-                since += 1;
-                batch.append(tx_events);
-            }
-        }
-        done += 1;
-        next_block = number + 1;
-        if since >= options.checkpoint_every {
-            checkpoint(
-                &mut writer,
-                &mut events,
-                &mut batch,
-                &key,
-                next_block,
-                source_bytes,
-            )?;
-            (options.on_progress)(done, total);
-            since = 0;
-        }
+        let txs = flows
+            .txs
+            .iter()
+            .zip(flows.events)
+            .map(|(tx, mut tx_events)| {
+                if !with_transactions || unknown_senders.contains(&B256::from(tx.hash.0)) {
+                    // Swap and mixer events name the transaction's sender, which is unknown here.
+                    tx_events.swaps.clear();
+                    tx_events.mixers.clear();
+                }
+                (tx, tx_events)
+            });
+        sink.append_block(number, txs)?;
     }
-    checkpoint(
-        &mut writer,
-        &mut events,
-        &mut batch,
-        &key,
-        next_block,
-        source_bytes,
-    )?;
-    let totals = writer.finish(&key, cursor_value(next_block, source_bytes))?;
-    (options.on_progress)(total, total);
-    Ok(ImportReport {
-        chain,
-        format,
-        source: dir.to_path_buf(),
-        txs_read,
-        resumed,
-        totals,
-    })
+    sink.finish(format, dir)
 }
 
 /// Turn one block's cryo rows into the parts [`assemble`] joins: transactions get receipts

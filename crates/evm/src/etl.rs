@@ -605,68 +605,139 @@ fn import(
             ))?;
         }
     }
-    let mut events = EventFiles::open(events_dir(store, chain), writer.cursor(EVENTS_CURSOR))
-        .map_err(ImportError::from)?;
     let canonical = dir.canonicalize().map_err(read_err(dir))?;
     let key = format!("ethereum-etl:{}", canonical.display());
-    let saved = writer
-        .cursor(&key)
-        .and_then(|v| serde_json::from_value::<EtlCursor>(v.clone()).ok());
-    let start = match saved {
-        Some(c) if c.source_bytes == source_bytes => c.next_block,
-        _ => 0,
-    };
-    let resumed = saved.is_some_and(|c| c.source_bytes == source_bytes && c.next_block > 0);
-    let total = blocks.len() as u64;
-    let (mut done, mut txs_read, mut since) = (0u64, 0u64, 0u64);
-    let mut batch = EventBatch::default();
-    let mut next_block = start;
-    for (number, parts) in blocks.range_mut(start..) {
+    let mut sink = BlockSink::open(
+        store,
+        writer,
+        key,
+        source_bytes,
+        blocks.len() as u64,
+        options,
+    )?;
+    for (number, parts) in blocks.range_mut(sink.start()..) {
         let number = *number;
         let bundle = assemble(std::mem::take(parts), with_traces)
             .map_err(|message| block_err(dir, number, message))?;
         let flows =
             block_flows(&rules, &bundle).map_err(|message| block_err(dir, number, message))?;
-        for (tx, tx_events) in flows.txs.iter().zip(flows.events) {
-            if writer.append_account_tx(tx)? {
-                txs_read += 1;
-                since += 1;
-                batch.append(tx_events);
+        sink.append_block(number, flows.txs.iter().zip(flows.events))?;
+    }
+    sink.finish("ethereum-etl".to_string(), dir)
+}
+
+/// Appends an export's blocks to a chain with their protocol events, checkpointing every
+/// `checkpoint_every` transactions with a block cursor, and resuming from it: the part of the
+/// file importers (ethereum-etl, cryo) that does not depend on the format.
+pub(crate) struct BlockSink<'a> {
+    writer: chaintrail_store::ChainWriter,
+    events: EventFiles,
+    batch: EventBatch,
+    key: String,
+    source_bytes: u64,
+    start: u64,
+    next_block: u64,
+    resumed: bool,
+    total: u64,
+    done: u64,
+    since: u64,
+    txs_read: u64,
+    options: &'a ImportOptions<'a>,
+}
+
+impl<'a> BlockSink<'a> {
+    /// `key` names the source in the resume cursor; a source whose size changed starts over
+    /// (transactions already stored are skipped by hash).
+    pub(crate) fn open(
+        store: &Store,
+        writer: chaintrail_store::ChainWriter,
+        key: String,
+        source_bytes: u64,
+        total: u64,
+        options: &'a ImportOptions<'a>,
+    ) -> Result<BlockSink<'a>, ImportError> {
+        let chain = writer.chain();
+        let events = EventFiles::open(events_dir(store, chain), writer.cursor(EVENTS_CURSOR))
+            .map_err(ImportError::from)?;
+        let saved = writer
+            .cursor(&key)
+            .and_then(|v| serde_json::from_value::<EtlCursor>(v.clone()).ok())
+            .filter(|c| c.source_bytes == source_bytes);
+        let start = saved.map_or(0, |c| c.next_block);
+        Ok(BlockSink {
+            writer,
+            events,
+            batch: EventBatch::default(),
+            key,
+            source_bytes,
+            start,
+            next_block: start,
+            resumed: start > 0,
+            total,
+            done: 0,
+            since: 0,
+            txs_read: 0,
+            options,
+        })
+    }
+
+    /// The first block still to import.
+    pub(crate) fn start(&self) -> u64 {
+        self.start
+    }
+
+    pub(crate) fn append_block<'t>(
+        &mut self,
+        number: u64,
+        txs: impl Iterator<Item = (&'t chaintrail_core::AccountTx, EventBatch)>,
+    ) -> Result<(), ImportError> {
+        for (tx, tx_events) in txs {
+            if self.writer.append_account_tx(tx)? {
+                self.txs_read += 1;
+                self.since += 1;
+                self.batch.append(tx_events);
             }
         }
-        done += 1;
-        next_block = number + 1;
-        if since >= options.checkpoint_every {
-            checkpoint(
-                &mut writer,
-                &mut events,
-                &mut batch,
-                &key,
-                next_block,
-                source_bytes,
-            )?;
-            (options.on_progress)(done, total);
-            since = 0;
+        self.done += 1;
+        self.next_block = number + 1;
+        if self.since >= self.options.checkpoint_every {
+            self.checkpoint()?;
+            (self.options.on_progress)(self.done, self.total);
+            self.since = 0;
         }
+        Ok(())
     }
-    checkpoint(
-        &mut writer,
-        &mut events,
-        &mut batch,
-        &key,
-        next_block,
-        source_bytes,
-    )?;
-    let totals = writer.finish(&key, cursor_value(next_block, source_bytes))?;
-    (options.on_progress)(total, total);
-    Ok(ImportReport {
-        chain,
-        format: "ethereum-etl".to_string(),
-        source: dir.to_path_buf(),
-        txs_read,
-        resumed,
-        totals,
-    })
+
+    /// Events first, then the block cursor: a crash between them re-imports the block, whose
+    /// transactions are skipped by hash and whose events the event files cut back.
+    fn checkpoint(&mut self) -> Result<(), ImportError> {
+        let committed = self.events.append(&self.batch)?;
+        self.batch = EventBatch::default();
+        self.writer.commit(EVENTS_CURSOR, committed)?;
+        self.writer
+            .commit(&self.key, cursor_value(self.next_block, self.source_bytes))?;
+        Ok(())
+    }
+
+    pub(crate) fn finish(
+        mut self,
+        format: String,
+        source: &Path,
+    ) -> Result<ImportReport, ImportError> {
+        self.checkpoint()?;
+        let chain = self.writer.chain();
+        let cursor = cursor_value(self.next_block, self.source_bytes);
+        let totals = self.writer.finish(&self.key, cursor)?;
+        (self.options.on_progress)(self.total, self.total);
+        Ok(ImportReport {
+            chain,
+            format,
+            source: source.to_path_buf(),
+            txs_read: self.txs_read,
+            resumed: self.resumed,
+            totals,
+        })
+    }
 }
 
 fn block_err(dir: &Path, number: u64, message: String) -> ImportError {
@@ -679,21 +750,6 @@ pub(crate) fn cursor_value(next_block: u64, source_bytes: u64) -> serde_json::Va
         source_bytes,
     })
     .unwrap_or(serde_json::Value::Null)
-}
-
-pub(crate) fn checkpoint(
-    writer: &mut chaintrail_store::ChainWriter,
-    events: &mut EventFiles,
-    batch: &mut EventBatch,
-    key: &str,
-    next_block: u64,
-    source_bytes: u64,
-) -> Result<(), ImportError> {
-    let committed = events.append(batch)?;
-    *batch = EventBatch::default();
-    writer.commit(EVENTS_CURSOR, committed)?;
-    writer.commit(key, cursor_value(next_block, source_bytes))?;
-    Ok(())
 }
 
 /// Join one block's rows into a bundle.
