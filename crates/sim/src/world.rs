@@ -80,6 +80,8 @@ struct Heist {
     evm_accts: Vec<u32>,
     btc_addrs: Vec<Address>,
     ledger: Ledger,
+    /// A Bitcoin peel chain already started from a wallet holding clean coins too.
+    btc_merged: bool,
 }
 
 enum Task {
@@ -126,6 +128,15 @@ enum Task {
         chunks: u32,
         onward: Onward,
     },
+    /// Unrelated clean value reaching a thief account: from `from`, or a random funded user.
+    Clean {
+        h: usize,
+        acct: u32,
+        asset: usize,
+        amount: u128,
+        kind: &'static str,
+        from: Option<u32>,
+    },
 }
 
 /// What a heist does with BTC it receives from the bridge.
@@ -170,6 +181,8 @@ struct PendingBridge {
     memo: String,
     h: Option<usize>,
     onward: Option<Onward>,
+    /// Stolen wei in the lock (the rest is clean value the thieves merged in).
+    stolen: u128,
 }
 
 pub(crate) struct World<'s> {
@@ -206,6 +219,8 @@ pub(crate) struct World<'s> {
     tasks: BTreeMap<u64, Vec<Task>>,
     btasks: BTreeMap<u64, Vec<BTask>>,
     pending_bridge: Vec<PendingBridge>,
+    /// Stolen wei in each heist Vortex note (by deposit transaction).
+    note_stolen: HashMap<TxHash, u128>,
     mixer_links: Vec<MixerLink>,
     btc_mixer_links: Vec<BtcMixerLink>,
     bridge_links: Vec<BridgeLink>,
@@ -254,6 +269,7 @@ impl<'s> World<'s> {
             tasks: BTreeMap::new(),
             btasks: BTreeMap::new(),
             pending_bridge: Vec::new(),
+            note_stolen: HashMap::new(),
             mixer_links: Vec::new(),
             btc_mixer_links: Vec::new(),
             bridge_links: Vec::new(),
@@ -1026,9 +1042,11 @@ impl World<'_> {
             heist: p.h.map(|h| self.heists[h].name.clone()),
         });
         if let Some(h) = p.h {
-            self.heists[h].ledger.convert(
-                &Place::Bridge,
-                SimAsset::Eth,
+            let ledger = &mut self.heists[h].ledger;
+            let lots =
+                ledger.take_exact(&Place::Bridge, SimAsset::Eth, p.stolen, p.wei - p.stolen)?;
+            ledger.convert_lots(
+                &lots,
                 p.wei,
                 Place::Btc(p.addr.clone()),
                 SimAsset::Btc,
@@ -1036,7 +1054,23 @@ impl World<'_> {
                 "bridge",
                 p.in_tx,
                 Some(paid.txid),
-            )?;
+                SimAsset::Eth,
+            );
+            // Unsolicited dust to the receiving address; the first peel chain of a heist also
+            // starts from a wallet that got an exchange withdrawal (clean coins) just before.
+            if self.rng.random_bool(0.25) {
+                let from = self.pick_user_w();
+                let v = self.rng.random_range(546..=1_500);
+                self.btc_clean(h, from, p.w, &p.addr, v, "dust")?;
+            }
+            if matches!(p.onward, Some(Onward::Peel)) && !self.heists[h].btc_merged {
+                let x = self.rng.random_range(0..self.exchanges.len());
+                let hot = self.exchanges[x].btc_hot;
+                let v = self.rng.random_range(50..=300) * COIN / 100;
+                if self.btc_clean(h, hot, p.w, &p.addr, v, "merge")? {
+                    self.heists[h].btc_merged = true;
+                }
+            }
             let height = self.btc.block.height;
             match p.onward {
                 Some(Onward::Peel) => {
@@ -1087,7 +1121,7 @@ impl World<'_> {
         if u128::from(held)
             != self.heists[h]
                 .ledger
-                .held(&Place::Btc(at.clone()), SimAsset::Btc)
+                .total(&Place::Btc(at.clone()), SimAsset::Btc)
         {
             return Err(SimError::Invariant(format!(
                 "heist wallet {at} is not what the ledger says"
@@ -1129,14 +1163,47 @@ impl World<'_> {
         }
         let from = Place::Btc(at.clone());
         let ledger = &mut self.heists[h].ledger;
+        // Inputs in order fill the outputs in order (payments, then change), the fee last.
         for (a, v) in dests {
             ledger.mv(&from, Place::Btc(a), SimAsset::Btc, u128::from(v))?;
         }
-        ledger.fee(&from, "miner", SimAsset::Btc, u128::from(paid.fee))?;
         if let Some((a, v)) = &paid.change {
             ledger.mv(&from, Place::Btc(a.clone()), SimAsset::Btc, u128::from(*v))?;
         }
+        ledger.fee(&from, "miner", SimAsset::Btc, u128::from(paid.fee))?;
         Ok(Some(paid))
+    }
+
+    /// Clean coins from wallet `from` to a heist address `at` of wallet `w`; false when the
+    /// payer cannot pay.
+    fn btc_clean(
+        &mut self,
+        h: usize,
+        from: usize,
+        w: usize,
+        at: &Address,
+        v: u64,
+        kind: &'static str,
+    ) -> Result<bool, SimError> {
+        let paid = self.btc.pay(
+            &mut self.rng,
+            from,
+            Select::Random,
+            vec![(w, at.clone(), v)],
+            None,
+            Change::Fresh,
+        )?;
+        let Some(paid) = paid else {
+            return Ok(false);
+        };
+        self.heists[h].ledger.clean_in(
+            Place::Btc(at.clone()),
+            SimAsset::Btc,
+            u128::from(v),
+            paid.txid,
+            kind,
+        );
+        Ok(true)
     }
 
     /// A service destination for laundered BTC: a fresh exchange deposit address (a mule's
@@ -1241,6 +1308,12 @@ impl World<'_> {
                     self.heist_spend(h, w, &at, vec![(dest.0, dest.1, peel)], Some(next.clone()))?
                 {
                     self.peel_chains[chain].txs.push(paid.txid);
+                    if paid.change.is_some() && self.rng.random_bool(0.3) {
+                        // Unsolicited dust to the chain's next address, swept by the next hop.
+                        let from = self.pick_user_w();
+                        let v = self.rng.random_range(546..=1_500);
+                        self.btc_clean(h, from, w, &next, v, "dust")?;
+                    }
                     if paid.change.is_some() {
                         let due = height + self.rng.random_range(1..=3);
                         self.btasks.entry(due).or_default().push(BTask::Peel {
@@ -1477,6 +1550,7 @@ impl World<'_> {
             memo,
             h,
             onward,
+            stolen: 0,
         });
         Ok(in_tx)
     }
@@ -1551,6 +1625,7 @@ impl World<'_> {
                 evm_accts: Vec::new(),
                 btc_addrs: Vec::new(),
                 ledger: Ledger::default(),
+                btc_merged: false,
             });
             self.tasks
                 .entry(start_block)
@@ -1691,12 +1766,13 @@ impl World<'_> {
                 if self.evm.can_pay(acct, denom, GAS_TORNADO_DEPOSIT, p) {
                     let note = self.evm.tornado_deposit(acct, pool, p)?;
                     self.gas(h, acct, GAS_TORNADO_DEPOSIT, p)?;
-                    self.heists[h].ledger.mv(
+                    let lots = self.heists[h].ledger.mv(
                         &Place::Evm(acct),
                         Place::Pool(pool),
                         SimAsset::Eth,
                         denom,
                     )?;
+                    self.note_stolen.insert(note.deposit_tx, stolen_of(&lots));
                     let recipient = recipients[self.rng.random_range(0..recipients.len())];
                     let relayer =
                         Some(self.relayers[self.rng.random_range(0..self.relayers.len())]);
@@ -1745,14 +1821,18 @@ impl World<'_> {
                     .tornado_withdraw(&note, sender, recipient, relayer, p)?;
                 let fee = relayer.map_or(0, |r| r.1);
                 if let Some(h) = h {
+                    // The note carries its deposit's units; the relayer's fee is its last ones.
+                    let stolen = self.note_stolen.remove(&note.deposit_tx).unwrap_or(denom);
                     let ledger = &mut self.heists[h].ledger;
-                    ledger.mv(
+                    let lots = ledger.take_exact(
                         &Place::Pool(note.pool),
-                        Place::Evm(recipient),
                         SimAsset::Eth,
-                        denom - fee,
+                        stolen,
+                        denom - stolen,
                     )?;
-                    ledger.fee(&Place::Pool(note.pool), "relayer", SimAsset::Eth, fee)?;
+                    let (paid, fee_lots) = split_lots(lots, denom - fee);
+                    ledger.put(&Place::Evm(recipient), SimAsset::Eth, paid);
+                    ledger.fee_lots("relayer", SimAsset::Eth, &fee_lots);
                 }
                 self.mixer_links.push(MixerLink {
                     pool: format!(
@@ -1790,9 +1870,13 @@ impl World<'_> {
                 self.heists[h].btc_addrs.push(a.clone());
                 self.lock_to_btc(acct, v, tw, a, Some(h), Some(onward), p)?;
                 self.gas(h, acct, GAS_BRIDGE, p)?;
-                self.heists[h]
-                    .ledger
-                    .mv(&Place::Evm(acct), Place::Bridge, SimAsset::Eth, v)?;
+                let lots =
+                    self.heists[h]
+                        .ledger
+                        .mv(&Place::Evm(acct), Place::Bridge, SimAsset::Eth, v)?;
+                if let Some(pending) = self.pending_bridge.last_mut() {
+                    pending.stolen = stolen_of(&lots);
+                }
                 if chunks > 1 {
                     let next = b + self.rng.random_range(20..80);
                     self.tasks.entry(next).or_default().push(Task::Bridge {
@@ -1803,15 +1887,111 @@ impl World<'_> {
                     });
                 }
             }
+            Task::Clean {
+                h,
+                acct,
+                asset,
+                amount,
+                kind,
+                from,
+            } => {
+                let gas = if asset == ETH {
+                    GAS_TRANSFER
+                } else {
+                    GAS_TOKEN
+                };
+                let value = if asset == ETH { amount } else { 0 };
+                let mut src = None;
+                for _ in 0..6 {
+                    let s = match from {
+                        Some(s) => s,
+                        None => self.pick_user(),
+                    };
+                    let funded = asset == ETH || self.evm.bal(s, asset) >= amount;
+                    let frozen =
+                        asset == USDC && (self.evm.is_frozen(s) || self.evm.is_frozen(acct));
+                    if s != acct && funded && !frozen && self.evm.can_pay(s, value, gas, p) {
+                        src = Some(s);
+                        break;
+                    }
+                    if from.is_some() {
+                        break;
+                    }
+                }
+                let Some(src) = src else {
+                    return Ok(());
+                };
+                let tx = if asset == ETH {
+                    self.evm.eth_transfer(src, acct, amount, p)?
+                } else {
+                    self.evm.token_transfer(asset, src, acct, amount, p)?
+                };
+                self.heists[h].ledger.clean_in(
+                    Place::Evm(acct),
+                    sim_asset(asset),
+                    amount,
+                    tx,
+                    kind,
+                );
+            }
         }
         Ok(())
+    }
+
+    /// Unrelated clean value for a heist's EVM accounts: gas top-ups from funded users and
+    /// unsolicited ETH and USDC dust (never answered), spread over the laundering period, plus
+    /// one substantial clean deposit the thieves merge with stolen value before spending
+    /// (`merge`: an exchange withdrawal or OTC counterparty funds, before the fan-out).
+    fn plan_clean(&mut self, h: usize, b: u64, merge: (u32, u32, u128, u64)) {
+        let accts = self.heists[h].evm_accts.clone();
+        let (topups, dust) = match self.heists[h].variant {
+            "ronin" => (16, 24),
+            "harmony" => (8, 12),
+            _ => (30, 40),
+        };
+        for i in 0..topups + dust {
+            let acct = accts[self.rng.random_range(0..accts.len())];
+            let due = b + self.rng.random_range(41..3_000);
+            let (asset, amount, kind) = if i < topups {
+                (
+                    ETH,
+                    self.rng.random_range(2..=50u128) * ETHER / 1_000,
+                    "gas_topup",
+                )
+            } else if self.rng.random_bool(0.5) {
+                (
+                    ETH,
+                    self.rng.random_range(1..=100u128) * ETHER / 1_000_000,
+                    "dust",
+                )
+            } else {
+                (USDC, self.rng.random_range(1..=100_000u128), "dust")
+            };
+            self.tasks.entry(due).or_default().push(Task::Clean {
+                h,
+                acct,
+                asset,
+                amount,
+                kind,
+                from: None,
+            });
+        }
+        let (acct, from, amount, d) = merge;
+        self.tasks.entry(b + d).or_default().push(Task::Clean {
+            h,
+            acct,
+            asset: ETH,
+            amount,
+            kind: "merge",
+            from: Some(from),
+        });
     }
 
     /// Schedule a heist's laundering after the exploit.
     fn plan(&mut self, h: usize, b: u64, t0: u32) {
         let variant = self.heists[h].variant;
         let at = |s: &mut Self, d: u64, t: Task| s.tasks.entry(b + d).or_default().push(t);
-        match variant {
+        let merge = match variant {
             "ronin" => {
                 at(
                     self,
@@ -1823,6 +2003,8 @@ impl World<'_> {
                     },
                 );
                 let ws: Vec<u32> = (0..8).map(|_| self.thief_acct(h)).collect();
+                // OTC counterparty funds reach a fan-out wallet before its stolen share.
+                let merge = (ws[1], self.otc[1], 250 * ETHER, 30);
                 let mut to = ws.clone();
                 to.push(self.mule_deposit());
                 to.push(self.otc[0]);
@@ -1863,6 +2045,7 @@ impl World<'_> {
                         },
                     );
                 }
+                merge
             }
             "harmony" => {
                 at(
@@ -1875,6 +2058,8 @@ impl World<'_> {
                     },
                 );
                 let ws: Vec<u32> = (0..3).map(|_| self.thief_acct(h)).collect();
+                // An exchange withdrawal to a fan-out wallet before its stolen share.
+                let merge = (ws[0], self.exchanges[1].hot, 300 * ETHER, 30);
                 at(
                     self,
                     40,
@@ -1911,6 +2096,7 @@ impl World<'_> {
                         },
                     );
                 }
+                merge
             }
             _ => {
                 let wusdc = self.thief_acct(h);
@@ -1935,6 +2121,8 @@ impl World<'_> {
                     },
                 );
                 let ws: Vec<u32> = (0..50).map(|_| self.thief_acct(h)).collect();
+                // An exchange withdrawal to a fan-out wallet before its stolen share.
+                let merge = (ws[0], self.exchanges[0].hot, 1_500 * ETHER, 10);
                 at(
                     self,
                     30,
@@ -1956,8 +2144,10 @@ impl World<'_> {
                         },
                     );
                 }
+                merge
             }
-        }
+        };
+        self.plan_clean(h, b, merge);
     }
 }
 
@@ -2100,6 +2290,31 @@ impl World<'_> {
                     .map(|((place, a), &v)| self.endpoint(place, *a, v))
                     .collect(),
                 laundering_addresses: laundering,
+                clean_inflows: h
+                    .ledger
+                    .clean_inflows
+                    .iter()
+                    .map(|c| {
+                        let e = self.endpoint(&c.place, c.asset, c.amount);
+                        CleanInflow {
+                            chain: e.chain,
+                            address: e.address,
+                            tx: c.tx,
+                            asset: e.asset,
+                            symbol: e.symbol,
+                            amount: e.amount,
+                            kind: c.kind,
+                        }
+                    })
+                    .collect(),
+                clean_held: h
+                    .ledger
+                    .clean
+                    .iter()
+                    .filter(|((place, _), _)| matches!(place, Place::Evm(_) | Place::Btc(_)))
+                    .map(|((place, a), &v)| self.endpoint(place, *a, v))
+                    .filter(|e| e.category == Category::Thief)
+                    .collect(),
             });
         }
         let mut entities = Vec::new();
@@ -2130,7 +2345,8 @@ impl World<'_> {
             )
         };
         Ok(GroundTruth {
-            format: "chaintrail-sim-truth/1",
+            format: "chaintrail-sim-truth/2",
+            merge_rule: "fifo",
             seed: self.cfg.seed,
             scale: self.cfg.scale,
             evm_chain: EVM_CHAIN,

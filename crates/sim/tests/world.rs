@@ -270,22 +270,46 @@ fn ground_truth_accounts_for_every_stolen_unit() {
             "{}: stolen − fees ± conversions = endpoints, per asset",
             h.name
         );
-        // Thief-held endpoints are exactly what the chain says the address holds.
-        for e in h.endpoints.iter().filter(|e| e.category == Category::Thief) {
-            let amount = e.amount.to_u128().expect("fits");
-            let actual = if e.chain == EVM_CHAIN {
-                evm_bal
-                    .get(&(
-                        e.address.clone(),
-                        serde_json::to_string(&e.asset).expect("json"),
-                    ))
-                    .copied()
-                    .unwrap_or(0)
-            } else {
-                btc_unspent.get(&e.address).copied().unwrap_or(0)
-            };
-            assert_eq!(actual, amount, "{} at {}", h.name, e.address);
+        // Thief-held stolen endpoints plus the clean value the merge rule leaves there are
+        // exactly what the chain says the address holds.
+        let mut thief_held: BTreeMap<(String, String), u128> = BTreeMap::new();
+        for e in h
+            .endpoints
+            .iter()
+            .chain(h.clean_held.iter())
+            .filter(|e| e.category == Category::Thief)
+        {
+            assert!(e.chain == EVM_CHAIN || e.chain == BTC_CHAIN);
+            *thief_held
+                .entry((
+                    e.address.clone(),
+                    serde_json::to_string(&e.asset).expect("json"),
+                ))
+                .or_default() += e.amount.to_u128().expect("fits");
         }
+        for ((address, asset), amount) in &thief_held {
+            let actual = evm_bal
+                .get(&(address.clone(), asset.clone()))
+                .copied()
+                .or_else(|| btc_unspent.get(address).copied())
+                .unwrap_or(0);
+            assert_eq!(actual, *amount, "{} at {address}", h.name);
+        }
+        // Unrelated clean value reached the thieves: top-ups, dust on both chains, a merge.
+        for kind in ["gas_topup", "dust", "merge"] {
+            assert!(
+                h.clean_inflows.iter().any(|c| c.kind == kind),
+                "{}: no {kind} inflow",
+                h.name
+            );
+        }
+        assert!(
+            h.clean_inflows
+                .iter()
+                .any(|c| c.kind == "dust" && c.symbol == "USDC"),
+            "{}: no USDC dust",
+            h.name
+        );
         assert!(
             h.endpoints.iter().any(|e| e.status == "at_service"),
             "{} reaches services",
@@ -295,6 +319,21 @@ fn ground_truth_accounts_for_every_stolen_unit() {
     }
     let bybit = &truth.heists[2];
     assert!(bybit.endpoints.iter().any(|e| e.status == "frozen"));
+    assert_eq!(truth.merge_rule, "fifo");
+    assert!(
+        bybit
+            .clean_inflows
+            .iter()
+            .any(|c| c.chain == BTC_CHAIN && c.kind == "merge"),
+        "a Bybit-like peel chain starts from stolen and clean coins"
+    );
+    assert!(
+        truth
+            .heists
+            .iter()
+            .flat_map(|h| &h.clean_inflows)
+            .any(|c| c.chain == BTC_CHAIN && c.kind == "dust")
+    );
     assert!(
         bybit.endpoints.iter().any(|e| e.chain == BTC_CHAIN),
         "Bybit-like funds reach Bitcoin"
