@@ -312,10 +312,15 @@ pub fn accuracy_markdown(evaluation: &Evaluation, command: &str) -> String {
          (Tornado-style pool and the custodial Bitcoin mixer). No demixing heuristic recovers all \
          of them, so this is an upper bound: it measures everything else — swaps, fan-outs, \
          bridges, peel chains, exchange deposits — and that part is exact.\n\n\
-         The policies agree here because the simulated thieves never mix stolen funds with clean \
-         ones (every laundering address holds only heist money), so every policy assigns the same \
-         units. A world where laundering wallets also receive unrelated funds, and CoinJoins with \
-         other users, is needed to tell the policies apart; that is open work in the simulator.\n\n",
+         The thieves' wallets also receive clean value — gas top-ups, unsolicited dust, and \
+         merges with clean funds (an OTC payment, exchange withdrawals, clean Bitcoin UTXOs spent \
+         together with stolen ones) — so the policies assign units differently and score \
+         differently. The ground truth keeps stolen and clean units with the thieves' own \
+         accounting rule, FIFO (`merge_rule` in the ground truth), so FIFO has a home advantage \
+         here: it is the one policy that can match the truth exactly. Poison over-attributes \
+         (precision below 100%); haircut, LIFO and TIHO misplace the part of the merges they \
+         allocate differently. The merges are a small share of heists worth hundreds of millions, \
+         so the differences are small.\n\n",
     );
     out.push_str("| known links | heist | policy | recall | precision | true $ | traced $ | entered mixer/bridge $ | cut $ | trace ms |\n");
     out.push_str("|---|---|---|---:|---:|---:|---:|---:|---:|---:|\n");
