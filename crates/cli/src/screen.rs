@@ -33,6 +33,10 @@ pub struct ScreenArgs {
     /// Show the paths behind each exposure.
     #[arg(long)]
     paths: bool,
+    /// Known converter links the exposure walk crosses (JSON lines: bridge joins, mixer
+    /// deposit-withdrawal links); default: links.jsonl in the data dir, when present.
+    #[arg(long, global = true)]
+    links: Option<PathBuf>,
     #[arg(long, value_enum)]
     format: Option<Format>,
 }
@@ -87,6 +91,10 @@ pub struct ServeArgs {
     /// Runtime worker threads; default all cores.
     #[arg(long)]
     workers: Option<usize>,
+    /// Known converter links the exposure walk and /v1/trace cross; default: links.jsonl in
+    /// the data dir, when present.
+    #[arg(long)]
+    links: Option<PathBuf>,
 }
 
 fn parse_date(text: Option<&str>) -> anyhow::Result<Option<Date>> {
@@ -133,8 +141,17 @@ fn read_batch(path: &PathBuf) -> anyhow::Result<Vec<(String, Option<String>)>> {
     Ok(out)
 }
 
+/// The store's screener with the known links of `--links` (default: the data dir's links.jsonl).
+fn open_screener(global: &Global, links: Option<&std::path::Path>) -> anyhow::Result<Screener> {
+    let screener = Screener::open(&global.data_dir)?;
+    Ok(match links {
+        Some(_) => screener.with_links(crate::trace::load_links(&global.data_dir, links)?)?,
+        None => screener,
+    })
+}
+
 pub fn screen(global: &Global, args: ScreenArgs) -> anyhow::Result<()> {
-    let mut screener = Screener::open(&global.data_dir)?;
+    let mut screener = open_screener(global, args.links.as_deref())?;
     if let Some(ScreenCommand::BuildIndex { date, threads }) = args.command {
         let at = parse_date(date.as_deref())?;
         let bar = indicatif::ProgressBar::new(0);
@@ -151,6 +168,7 @@ pub fn screen(global: &Global, args: ScreenArgs) -> anyhow::Result<()> {
             "addresses",
             "with exposure",
             "truncated",
+            "links",
             "seconds",
         ]);
         table.row(vec![
@@ -163,6 +181,7 @@ pub fn screen(global: &Global, args: ScreenArgs) -> anyhow::Result<()> {
             report.addresses.to_string(),
             report.with_exposure.to_string(),
             report.truncated.to_string(),
+            report.links.to_string(),
             format!("{:.1}", report.seconds),
         ]);
         return emit(global.format.unwrap_or(Format::Table), &report, &[table]);
@@ -269,9 +288,13 @@ pub fn serve(global: &Global, args: ServeArgs) -> anyhow::Result<()> {
         );
     }
     keys.retain(|k| !k.is_empty());
-    let screener = Screener::open(&global.data_dir)?;
+    let screener = open_screener(global, args.links.as_deref())?;
     let incidents = IncidentLedger::open(&global.data_dir)?;
-    let index = screener.index_status().to_string();
+    let index = format!(
+        "{}; {} known links",
+        screener.index_status(),
+        screener.links().len()
+    );
     let config = Config {
         keys,
         open: args.open,

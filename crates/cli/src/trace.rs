@@ -5,10 +5,9 @@ use std::collections::BTreeMap;
 use anyhow::{Context, bail};
 use chaintrail_core::{Amount, Chain};
 use chaintrail_labels::LabelStore;
+use chaintrail_screen::KnownLinks;
 use chaintrail_store::{ChainReader, Store};
-use chaintrail_trace::{
-    EndpointKind, LinkConverter, Policy, Prices, Seed, TraceReport, TraceRequest,
-};
+use chaintrail_trace::{EndpointKind, Policy, Prices, Seed, TraceReport, TraceRequest};
 use clap::{Args, ValueEnum};
 
 use crate::commands::Global;
@@ -81,21 +80,17 @@ fn parse_until(text: &str) -> anyhow::Result<u64> {
     u64::try_from(days * 86_400 + 86_399).context("--until is before 1970")
 }
 
-/// The links file named by `--links`, or `links.jsonl` in the data dir when present.
+/// The links file named by `--links`, or `links.jsonl` in the data dir when present (the one
+/// loader `chaintrail trace`, `screen` and `serve` share: [`chaintrail_screen::load_links`]).
 pub fn load_links(
     data_dir: &std::path::Path,
     explicit: Option<&std::path::Path>,
-) -> anyhow::Result<LinkConverter> {
-    let default = data_dir.join(LINKS_FILE);
-    match explicit {
-        Some(path) => LinkConverter::load(path).map_err(anyhow::Error::msg),
-        None if default.exists() => LinkConverter::load(&default).map_err(anyhow::Error::msg),
-        None => Ok(LinkConverter::default()),
-    }
+) -> anyhow::Result<KnownLinks> {
+    Ok(chaintrail_screen::load_links(data_dir, explicit)?)
 }
 
 /// Known converter links kept with the store.
-pub const LINKS_FILE: &str = "links.jsonl";
+pub use chaintrail_screen::LINKS_FILE;
 
 /// Open every chain of the store for reading.
 pub fn open_readers(store: &Store) -> anyhow::Result<BTreeMap<Chain, ChainReader>> {
@@ -148,8 +143,13 @@ pub fn run(global: &Global, args: TraceArgs) -> anyhow::Result<()> {
     };
     let labels = LabelStore::open(store.dir())?;
     let links = load_links(store.dir(), args.links.as_deref())?;
-    let report =
-        chaintrail_trace::trace_with(&readers, &labels, &Prices::bundled(), &[&links], &request)?;
+    let report = chaintrail_trace::trace_with(
+        &readers,
+        &labels,
+        &Prices::bundled(),
+        &[links.converter()],
+        &request,
+    )?;
     let format = match (args.format, global.format) {
         (Some(f), _) => f,
         (None, Some(Format::Json)) => TraceFormat::Json,

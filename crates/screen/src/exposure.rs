@@ -7,6 +7,11 @@
 //! Account chains: a node is an address; its value before a transfer is the same asset it
 //! received in earlier rows (rows are in time order). UTXO chains: a node is a transaction; its
 //! inputs fund its outputs in proportion.
+//!
+//! Converters (bridges, mixers, DEXes: role `Convert`) are stopping points like every attributed
+//! address, but when a known link applies (`links.jsonl`: a bridge's memo join, a mixer's
+//! deposit ↔ withdrawal link) the walk also continues on the other side of it — possibly on
+//! another chain — with the link's confidence, and the path step names the link's evidence.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
@@ -15,8 +20,11 @@ use chaintrail_core::{Amount, Chain, ChainModel, TransferKind};
 use chaintrail_labels::{Category, Date, LabelStore};
 use chaintrail_store::ChainReader;
 use chaintrail_store::schema::unpack_meta;
-use chaintrail_trace::Prices;
+use chaintrail_trace::convert::Chains;
+use chaintrail_trace::{Converter, Flow, Prices, Role};
 use serde::{Deserialize, Serialize};
+
+use crate::links::{self, KnownLinks};
 
 use crate::model::{
     ChainExposure, Direction, ExcludedDust, Exposure, ExposurePath, ExposureType, HopValue,
@@ -124,12 +132,15 @@ fn amount_f64(amount: Amount) -> f64 {
 }
 
 /// One step on the walk's stack, materialised into a [`PathStep`] only when a path is kept.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 struct StepRef {
+    chain: Chain,
     tx: u32,
     from: Option<u32>,
     to: Option<u32>,
     share: f64,
+    /// The link crossed by this step (converter, evidence, confidence), if any.
+    rule: Option<Arc<str>>,
 }
 
 struct Hit {
@@ -150,23 +161,27 @@ struct Agg {
 
 type Key = (Category, String, Direction, ExposureType);
 
-/// The walk over one chain for one address.
+/// The walk for one address. It starts on the address's chain (`home`) and moves to another
+/// chain only across a known link; `reader`/`chain` are the chain it is on.
 struct Walk<'a> {
+    readers: &'a BTreeMap<Chain, ChainReader>,
+    links: &'a KnownLinks,
     reader: &'a ChainReader,
     chain: Chain,
+    home: Chain,
     attr: &'a Attributor<'a>,
     params: &'a Params,
     subject: u32,
-    cache: HashMap<u32, Option<Arc<Entity>>>,
+    cache: HashMap<(Chain, u32), Option<Arc<Entity>>>,
     work: u64,
     truncated: bool,
     stack: Vec<StepRef>,
     hits: Vec<Hit>,
 }
 
-impl Walk<'_> {
+impl<'a> Walk<'a> {
     fn entity(&mut self, id: u32) -> Option<Arc<Entity>> {
-        if let Some(hit) = self.cache.get(&id) {
+        if let Some(hit) = self.cache.get(&(self.chain, id)) {
             return hit.clone();
         }
         let entity = self
@@ -174,8 +189,20 @@ impl Walk<'_> {
             .address(id)
             .and_then(|a| self.attr.entity(self.chain, &a.to_string()))
             .map(Arc::new);
-        self.cache.insert(id, entity.clone());
+        self.cache.insert((self.chain, id), entity.clone());
         entity
+    }
+
+    fn is_subject(&self, id: u32) -> bool {
+        self.chain == self.home && id == self.subject
+    }
+
+    /// Does the walk look for a link behind this attributed address?
+    fn crosses(&self, entity: &Entity, hop: u32) -> bool {
+        !self.links.is_empty()
+            && hop < self.params.max_hops
+            && !self.truncated
+            && chaintrail_trace::role(entity.category) == Role::Convert
     }
 
     fn spend(&mut self) -> bool {
@@ -201,11 +228,43 @@ impl Walk<'_> {
         });
     }
 
+    /// Run `f` on `chain` (its reader in place of the current one), then come back.
+    fn on_chain(&mut self, chain: Chain, f: impl FnOnce(&mut Self)) {
+        let Some(reader) = self.readers.get(&chain) else {
+            return;
+        };
+        let saved = (self.reader, self.chain);
+        self.reader = reader;
+        self.chain = chain;
+        f(self);
+        (self.reader, self.chain) = saved;
+    }
+
+    fn step(&self, tx: u32, from: Option<u32>, to: Option<u32>, share: f64) -> StepRef {
+        StepRef {
+            chain: self.chain,
+            tx,
+            from,
+            to,
+            share,
+            rule: None,
+        }
+    }
+
     /// Account chain, backward: `node` sent `share` of the address's transfer in row
     /// `before_row`; where did `node`'s `asset` come from?
     fn back_account(&mut self, node: u32, before_row: u64, asset: u32, share: f64, hop: u32) {
         if let Some(entity) = self.entity(node) {
+            let crosses = self.crosses(&entity, hop);
             self.record(entity, hop, share);
+            if crosses {
+                let columns = self.reader.transfer_columns();
+                let via = columns.to[before_row as usize];
+                let tx = self.reader.transfer(before_row).map(|t| t.tx);
+                if let Some(tx) = tx {
+                    self.cross_backward(tx, Some(via), share, hop);
+                }
+            }
             return;
         }
         if hop >= self.params.max_hops || node == 0 {
@@ -245,7 +304,11 @@ impl Walk<'_> {
     /// Account chain, forward: `node` received `share` in row `after_row`; where did it go?
     fn fwd_account(&mut self, node: u32, after_row: u64, asset: u32, share: f64, hop: u32) {
         if let Some(entity) = self.entity(node) {
+            let crosses = self.crosses(&entity, hop);
             self.record(entity, hop, share);
+            if crosses {
+                self.cross_forward(Flow::Transfer(after_row), share, hop);
+            }
             return;
         }
         if hop >= self.params.max_hops || node == 0 {
@@ -294,16 +357,12 @@ impl Walk<'_> {
         let columns = self.reader.transfer_columns();
         let i = row as usize;
         let tx = self.reader.transfer(row).map_or(0, |t| t.tx);
-        StepRef {
-            tx,
-            from: Some(columns.from[i]),
-            to: Some(columns.to[i]),
-            share,
-        }
+        self.step(tx, Some(columns.from[i]), Some(columns.to[i]), share)
     }
 
-    /// UTXO chain, backward: `share` of the address's output is funded by `tx`'s inputs.
-    fn back_utxo(&mut self, tx: u32, share: f64, hop: u32) {
+    /// UTXO chain, backward: `share` of the address's output is funded by `tx`'s inputs; `via`
+    /// is the recipient of the output the walk arrived by.
+    fn back_utxo(&mut self, tx: u32, via: Option<u32>, share: f64, hop: u32) {
         let mut inputs = Vec::new();
         let mut total = 0.0;
         for row in self.reader.tx_inputs(tx) {
@@ -325,24 +384,29 @@ impl Walk<'_> {
         if total <= 0.0 {
             return;
         }
+        // Inputs of converters that a link may see through: (share, first such input).
+        let mut converted: Option<(f64, u32)> = None;
         for (address, value, spent) in inputs {
             let child = share * value / total;
-            if address == self.subject || child < self.params.min_share || self.truncated {
+            if self.is_subject(address) || child < self.params.min_share || self.truncated {
                 continue;
             }
-            self.stack.push(StepRef {
-                tx,
-                from: Some(address),
-                to: None,
-                share: child,
-            });
+            self.stack.push(self.step(tx, Some(address), via, child));
             if let Some(entity) = self.entity(address) {
+                if self.crosses(&entity, hop) {
+                    converted.get_or_insert((0.0, address)).0 += child;
+                }
                 self.record(entity, hop, child);
             } else if hop < self.params.max_hops
                 && let Some(output) = spent.and_then(|row| self.reader.output(row))
             {
-                self.back_utxo(output.tx, child, hop + 1);
+                self.back_utxo(output.tx, Some(address), child, hop + 1);
             }
+            self.stack.pop();
+        }
+        if let Some((sum, first)) = converted {
+            self.stack.push(self.step(tx, Some(first), via, sum));
+            self.cross_backward(tx, via, sum, hop);
             self.stack.pop();
         }
     }
@@ -358,52 +422,208 @@ impl Walk<'_> {
             let Some(output) = self.reader.output(row) else {
                 continue;
             };
-            if output.address == self.subject || output.value == 0 {
+            if self.is_subject(output.address) || output.value == 0 {
                 continue;
             }
             total += output.value as f64;
-            outputs.push((output.address, output.value as f64, output.spent_by));
+            outputs.push((row, output.address, output.value as f64, output.spent_by));
         }
         if total <= 0.0 {
             return;
         }
-        for (address, value, spent_by) in outputs {
+        for (row, address, value, spent_by) in outputs {
             let child = share * value / total;
             if child < self.params.min_share || self.truncated {
                 continue;
             }
-            self.stack.push(StepRef {
-                tx,
-                from: None,
-                to: Some(address),
-                share: child,
-            });
-            if let Some(entity) = self.entity(address) {
-                self.record(entity, hop, child);
-            } else if hop < self.params.max_hops
-                && let Some(next) = spent_by
-            {
-                self.fwd_utxo(next, child, hop + 1);
+            self.stack.push(self.step(tx, None, Some(address), child));
+            self.fwd_output(row, address, spent_by, child, hop);
+            self.stack.pop();
+        }
+    }
+
+    /// UTXO chain, forward: output `row` paying `address` carries `share` at `hop`.
+    fn fwd_output(&mut self, row: u64, address: u32, spent_by: Option<u32>, share: f64, hop: u32) {
+        if let Some(entity) = self.entity(address) {
+            let crosses = self.crosses(&entity, hop);
+            self.record(entity, hop, share);
+            if crosses {
+                self.cross_forward(Flow::Output(row), share, hop);
             }
+        } else if hop < self.params.max_hops
+            && let Some(next) = spent_by
+        {
+            self.fwd_utxo(next, share, hop + 1);
+        }
+    }
+
+    /// Forward through a converter: `share` entered it on the current chain by `flow` at
+    /// `hop`; the known links say which records (maybe on another chain) paid it out. The share
+    /// is split over them in proportion to what each carries, times the link's confidence.
+    fn cross_forward(&mut self, flow: Flow, share: f64, hop: u32) {
+        let amount_in = match flow {
+            Flow::Transfer(row) => self.reader.transfer_amount(row).to_u128(),
+            Flow::Output(row) => self.reader.output(row).map(|o| u128::from(o.value)),
+        };
+        let Some(amount_in) = amount_in.filter(|&a| a > 0) else {
+            return;
+        };
+        let chains = Chains {
+            readers: self.readers,
+        };
+        let conversions = self
+            .links
+            .converter()
+            .convert(&chains, self.chain, flow, amount_in);
+        if conversions.is_empty() || !self.spend() {
+            return;
+        }
+        let total: f64 = conversions.iter().map(|c| c.taint as f64).sum();
+        if total <= 0.0 {
+            return;
+        }
+        for c in conversions {
+            let child = share * (c.taint as f64 / total) * c.confidence;
+            if child < self.params.min_share || self.truncated {
+                continue;
+            }
+            let rule: Arc<str> = Arc::from(c.rule.as_str());
+            self.on_chain(c.chain, |walk| match c.flow {
+                Flow::Transfer(row) => {
+                    let Some(t) = walk.reader.transfer(row) else {
+                        return;
+                    };
+                    let mut step = walk.step(t.tx, Some(t.from), Some(t.to), child);
+                    step.rule = Some(rule);
+                    walk.stack.push(step);
+                    if !walk.is_subject(t.to) {
+                        walk.fwd_account(t.to, row, t.asset, child, hop + 1);
+                    }
+                    walk.stack.pop();
+                }
+                Flow::Output(row) => {
+                    let Some(o) = walk.reader.output(row) else {
+                        return;
+                    };
+                    let mut step = walk.step(o.tx, None, Some(o.address), child);
+                    step.rule = Some(rule);
+                    walk.stack.push(step);
+                    if !walk.is_subject(o.address) {
+                        walk.fwd_output(row, o.address, o.spent_by, child, hop + 1);
+                    }
+                    walk.stack.pop();
+                }
+            });
+        }
+    }
+
+    /// Backward through a converter: `share` left it on the current chain in transaction `tx`
+    /// (to `via`, when known) at `hop`; the known links say which input transaction it pays
+    /// out, and the walk goes on from that transaction's senders with the link's confidence
+    /// (several links into `tx` share it equally).
+    fn cross_backward(&mut self, tx: u32, via: Option<u32>, share: f64, hop: u32) {
+        let hash = self.reader.tx_hash(tx);
+        let via_address = via.and_then(|id| self.reader.address(id));
+        let links: &'a KnownLinks = self.links;
+        let applicable: Vec<&links::Incoming> = links
+            .paying_out(self.chain, &hash)
+            .iter()
+            .filter(|l| {
+                l.link.to_address.is_none()
+                    || via_address.is_none()
+                    || (l.to_address.is_some() && l.to_address == via_address)
+            })
+            .collect();
+        if applicable.is_empty() || !self.spend() {
+            return;
+        }
+        let n = applicable.len() as f64;
+        for incoming in applicable {
+            let link = &incoming.link;
+            let part = share / n * link.confidence;
+            if part < self.params.min_share || self.truncated {
+                continue;
+            }
+            let rule: Arc<str> = Arc::from(links::rule(link).as_str());
+            self.on_chain(link.from_chain, |walk| {
+                let Some(from_tx) = walk.reader.tx_id(&link.from_tx) else {
+                    return;
+                };
+                match walk.reader.model() {
+                    ChainModel::Account => walk.back_deposit(from_tx, part, hop, rule),
+                    ChainModel::Utxo => {
+                        let mut step = walk.step(from_tx, None, None, part);
+                        step.rule = Some(rule);
+                        walk.stack.push(step);
+                        walk.back_utxo(from_tx, None, part, hop + 1);
+                        walk.stack.pop();
+                    }
+                }
+            });
+        }
+    }
+
+    /// Account chain, backward from a converter's input transaction `tx`: its value-carrying
+    /// transfers into a converter from outside it (all of them when there are none) share `share`
+    /// in proportion to amounts; each sender is reached at `hop + 1`.
+    fn back_deposit(&mut self, tx: u32, share: f64, hop: u32, rule: Arc<str>) {
+        let mut deposits: Vec<(u64, u32, u32, u32, f64, bool)> = Vec::new();
+        for row in self.reader.tx_transfers(tx) {
+            let Some(t) = self.reader.transfer(row) else {
+                continue;
+            };
+            if !t.success || matches!(t.kind, TransferKind::Fee | TransferKind::Burn) {
+                continue;
+            }
+            let value = amount_f64(t.amount);
+            if value <= 0.0 {
+                continue;
+            }
+            let mut is_converter = |id| {
+                self.entity(id)
+                    .is_some_and(|e| chaintrail_trace::role(e.category) == Role::Convert)
+            };
+            // A deposit: into a converter from outside it (not its own internal movements).
+            let deposit = is_converter(t.to) && !is_converter(t.from);
+            deposits.push((row, t.from, t.to, t.asset, value, deposit));
+        }
+        if deposits.iter().any(|d| d.5) {
+            deposits.retain(|d| d.5);
+        }
+        let total: f64 = deposits.iter().map(|d| d.4).sum();
+        if total <= 0.0 {
+            return;
+        }
+        for (row, from, to, asset, value, _) in deposits {
+            let child = share * value / total;
+            if child < self.params.min_share || self.truncated || self.is_subject(from) {
+                continue;
+            }
+            let mut step = self.step(tx, Some(from), Some(to), child);
+            step.rule = Some(rule.clone());
+            self.stack.push(step);
+            self.back_account(from, row, asset, child, hop + 1);
             self.stack.pop();
         }
     }
 
     fn materialise(&self, path: &[StepRef]) -> Vec<PathStep> {
-        let text = |id: Option<u32>| {
-            id.and_then(|id| self.reader.address(id))
-                .map(|a| a.to_string())
-        };
         path.iter()
             .enumerate()
-            .map(|(i, s)| PathStep {
-                hop: i as u32 + 1,
-                chain: self.chain,
-                tx: self.reader.tx_hash(s.tx).to_string(),
-                time: self.reader.tx_block(s.tx).timestamp,
-                from: text(s.from),
-                to: text(s.to),
-                share: s.share,
+            .filter_map(|(i, s)| {
+                let reader = self.readers.get(&s.chain)?;
+                let text =
+                    |id: Option<u32>| id.and_then(|id| reader.address(id)).map(|a| a.to_string());
+                Some(PathStep {
+                    hop: i as u32 + 1,
+                    chain: s.chain,
+                    tx: reader.tx_hash(s.tx).to_string(),
+                    time: reader.tx_block(s.tx).timestamp,
+                    from: text(s.from),
+                    to: text(s.to),
+                    share: s.share,
+                    rule: s.rule.as_deref().map(str::to_string),
+                })
             })
             .collect()
     }
@@ -578,20 +798,31 @@ impl Collector {
     }
 }
 
-/// Exposures of address id `subject` on `reader`'s chain, counting only transfers up to `cutoff`
-/// (seconds since the epoch) and labels valid at `attr.at`.
-pub fn chain_exposure(
-    reader: &ChainReader,
-    subject: u32,
-    attr: &Attributor<'_>,
-    prices: &Prices,
-    params: &Params,
-    cutoff: u64,
-) -> ChainExposure {
-    let chain = reader.chain();
+/// What an exposure walk needs besides the address: the chains (a link may lead to another),
+/// the known links, the labels at the screening date, prices, parameters and the cutoff.
+pub struct Context<'a> {
+    pub readers: &'a BTreeMap<Chain, ChainReader>,
+    pub links: &'a KnownLinks,
+    pub attr: Attributor<'a>,
+    pub prices: &'a Prices,
+    pub params: &'a Params,
+    /// Only transfers of the address up to this time (seconds since the epoch) count.
+    pub cutoff: u64,
+}
+
+/// Exposures of address id `subject` on `chain`, counting only transfers up to `ctx.cutoff`
+/// and labels valid at `ctx.attr.at` (an empty answer when the store has no such chain).
+pub fn chain_exposure(ctx: &Context<'_>, chain: Chain, subject: u32) -> ChainExposure {
+    let Some(reader) = ctx.readers.get(&chain) else {
+        return ChainExposure::default();
+    };
+    let (attr, prices, params, cutoff) = (&ctx.attr, ctx.prices, ctx.params, ctx.cutoff);
     let mut walk = Walk {
+        readers: ctx.readers,
+        links: ctx.links,
         reader,
         chain,
+        home: chain,
         attr,
         params,
         subject,
@@ -708,7 +939,7 @@ pub fn chain_exposure(
                 let units = Amount::from_u64(output.value).to_f64_units(decimals);
                 let usd = price(&symbol, units, time);
                 let dust = is_dust(units, usd) && spent_in_time.is_none();
-                walk.back_utxo(output.tx, 1.0, 1);
+                walk.back_utxo(output.tx, Some(subject), 1.0, 1);
                 let base = Base {
                     direction: Direction::Incoming,
                     tx: output.tx,

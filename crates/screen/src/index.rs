@@ -2,7 +2,8 @@
 //! persisted atomically as `<store>/screen/index.json`, so that screening is a lookup.
 //!
 //! An index answers for a date only when nothing it depends on differs at that date: the chain
-//! contents (checksums), the labels (fingerprint), the walk parameters, and the date lies in the
+//! contents (checksums), the labels and the known links (fingerprints), the walk parameters,
+//! and the date lies in the
 //! window over which no label starts or ends and no later transfer exists.
 
 use std::collections::HashMap;
@@ -17,6 +18,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::ScreenError;
 use crate::exposure::{Params, date_of, end_of_day};
+use crate::links::KnownLinks;
 use crate::model::ChainExposure;
 
 pub const INDEX_FORMAT: &str = "chaintrail-exposure-index/1";
@@ -51,6 +53,10 @@ pub struct IndexFile {
     pub valid_until: Option<Date>,
     pub params: Params,
     pub labels_fingerprint: u32,
+    /// [`KnownLinks::fingerprint`] of the links the walk crossed (0: none; absent in indexes
+    /// built before links were crossed, which had none).
+    #[serde(default)]
+    pub links_fingerprint: u32,
     pub chains: Vec<IndexedChain>,
     pub entries: Vec<IndexEntry>,
 }
@@ -65,6 +71,8 @@ pub struct BuildReport {
     pub addresses: u64,
     pub with_exposure: u64,
     pub truncated: u64,
+    /// Known converter links the walk crossed where they applied.
+    pub links: usize,
     pub seconds: f64,
 }
 
@@ -175,10 +183,21 @@ impl ExposureIndex {
         }))
     }
 
-    /// Why the index cannot answer for these chains and labels, or `None` when it can.
-    pub fn staleness(&self, readers: &[&ChainReader], labels: &LabelStore) -> Option<String> {
+    /// Why the index cannot answer for these chains, labels and links, or `None` when it can.
+    pub fn staleness(
+        &self,
+        readers: &[&ChainReader],
+        labels: &LabelStore,
+        links: &KnownLinks,
+    ) -> Option<String> {
         if labels_fingerprint(labels) != self.file_meta.labels_fingerprint {
             return Some("the labels changed since the index was built".to_string());
+        }
+        if links.fingerprint() != self.file_meta.links_fingerprint {
+            return Some(format!(
+                "the known links ({} now) changed since the index was built",
+                links.len()
+            ));
         }
         for reader in readers {
             let indexed = self
@@ -236,6 +255,7 @@ pub(crate) struct BuildJob<'a> {
     pub store_dir: &'a Path,
     pub readers: &'a [&'a ChainReader],
     pub labels: &'a LabelStore,
+    pub links: &'a KnownLinks,
     pub at: Date,
     pub params: &'a Params,
     pub threads: usize,
@@ -251,6 +271,7 @@ pub(crate) fn build(
         store_dir,
         readers,
         labels,
+        links,
         at,
         params,
         threads,
@@ -316,6 +337,7 @@ pub(crate) fn build(
         valid_until,
         params: params.clone(),
         labels_fingerprint: labels_fingerprint(labels),
+        links_fingerprint: links.fingerprint(),
         chains: readers
             .iter()
             .map(|r| IndexedChain {
@@ -340,6 +362,7 @@ pub(crate) fn build(
         addresses: total,
         with_exposure: file.entries.len() as u64,
         truncated,
+        links: links.len(),
         seconds: started.elapsed().as_secs_f64(),
     })
 }

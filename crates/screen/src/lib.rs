@@ -8,6 +8,8 @@
 //!   every attributed address), per category and entity, by direction, in native units and USD,
 //!   with the paths behind it on request, and the unsolicited-dust rule;
 //! - the risk rule table ([`rules`]): Severe / High / Medium / Low (TRM scores 15/10/5/1);
+//! - the known converter links ([`links`]: `<store>/links.jsonl`), which the walk crosses at
+//!   bridges and mixers, possibly onto another chain;
 //! - the precomputed exposure index ([`index`]), persisted atomically under `<store>/screen/`;
 //! - the [`Screener`], which answers a [`Query`] from the index when it covers the date and by
 //!   computation otherwise. The CLI (`chaintrail screen`) and the server call only this.
@@ -16,6 +18,7 @@
 
 pub mod exposure;
 pub mod index;
+pub mod links;
 pub mod model;
 pub mod rules;
 
@@ -27,8 +30,9 @@ use chaintrail_labels::{Date, Label, LabelError, LabelStore, Source};
 use chaintrail_store::{ChainReader, Store, StoreError};
 use chaintrail_trace::Prices;
 
-pub use exposure::{Attributor, Params, chain_exposure, date_of, end_of_day};
+pub use exposure::{Attributor, Context, Params, chain_exposure, date_of, end_of_day};
 pub use index::{BuildReport, ExposureIndex};
+pub use links::{KnownLinks, LINKS_FILE, load_links};
 pub use model::{
     ChainExposure, Direction, ExcludedDust, Exposure, ExposurePath, ExposureType, HopValue,
     NativeValue, Origin, Ownership, PathStep, Screening, Volume,
@@ -44,6 +48,9 @@ pub enum ScreenError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Labels(#[from] LabelError),
+    /// A links file that cannot be read as links.
+    #[error("{0}")]
+    Links(String),
     #[error("exposure index {path}: {message}")]
     Index { path: PathBuf, message: String },
     #[error("cannot write {path}: {source}")]
@@ -86,6 +93,7 @@ pub struct Screener {
     dir: PathBuf,
     readers: BTreeMap<Chain, ChainReader>,
     labels: LabelStore,
+    links: KnownLinks,
     prices: Prices,
     params: Params,
     index: Option<ExposureIndex>,
@@ -142,7 +150,8 @@ fn describe(label: &Label) -> (String, Option<String>) {
 }
 
 impl Screener {
-    /// Open the store at `dir` (its chains, labels and exposure index, if any).
+    /// Open the store at `dir`: its chains, labels, known links (`links.jsonl`, when present)
+    /// and exposure index, if any.
     pub fn open(dir: &Path) -> Result<Screener, ScreenError> {
         let store = Store::open(dir)?;
         let mut readers = BTreeMap::new();
@@ -150,10 +159,12 @@ impl Screener {
             readers.insert(chain, store.reader(chain)?);
         }
         let labels = LabelStore::open(dir)?;
+        let links = load_links(dir, None)?;
         let mut screener = Screener {
             dir: dir.to_path_buf(),
             readers,
             labels,
+            links,
             prices: Prices::bundled(),
             params: Params::default(),
             index: None,
@@ -169,11 +180,19 @@ impl Screener {
         self
     }
 
+    /// Use these known links instead of the store's `links.jsonl` (the index answers only when
+    /// it was built with the same links).
+    pub fn with_links(mut self, links: KnownLinks) -> Result<Screener, ScreenError> {
+        self.links = links;
+        self.load_index()?;
+        Ok(self)
+    }
+
     fn load_index(&mut self) -> Result<(), ScreenError> {
         self.index = None;
         if let Some(index) = ExposureIndex::load(&self.dir)? {
             let readers: Vec<&ChainReader> = self.readers.values().collect();
-            match index.staleness(&readers, &self.labels) {
+            match index.staleness(&readers, &self.labels, &self.links) {
                 Some(why) => {
                     self.index_status = format!("stale: {why}; rebuild it");
                 }
@@ -196,6 +215,11 @@ impl Screener {
 
     pub fn labels(&self) -> &LabelStore {
         &self.labels
+    }
+
+    /// The known converter links the exposure walk crosses.
+    pub fn links(&self) -> &KnownLinks {
+        &self.links
     }
 
     pub fn readers(&self) -> &BTreeMap<Chain, ChainReader> {
@@ -223,19 +247,24 @@ impl Screener {
         progress: &(dyn Fn(u64, u64) + Sync),
     ) -> Result<BuildReport, ScreenError> {
         let at = at.unwrap_or_else(today);
-        let cutoff = end_of_day(at);
-        let attr = Attributor {
-            labels: &self.labels,
-            at,
+        let ctx = Context {
+            readers: &self.readers,
+            links: &self.links,
+            attr: Attributor {
+                labels: &self.labels,
+                at,
+            },
+            prices: &self.prices,
+            params: &self.params,
+            cutoff: end_of_day(at),
         };
         let readers: Vec<&ChainReader> = self.readers.values().collect();
-        let compute = |reader: &ChainReader, id: u32| {
-            chain_exposure(reader, id, &attr, &self.prices, &self.params, cutoff)
-        };
+        let compute = |reader: &ChainReader, id: u32| chain_exposure(&ctx, reader.chain(), id);
         let job = index::BuildJob {
             store_dir: &self.dir,
             readers: &readers,
             labels: &self.labels,
+            links: &self.links,
             at,
             params: &self.params,
             threads,
@@ -336,8 +365,19 @@ impl Screener {
             max_paths: if query.paths { 3 } else { 0 },
             ..self.params.clone()
         };
+        let ctx = Context {
+            readers: &self.readers,
+            links: &self.links,
+            attr: Attributor {
+                labels: &self.labels,
+                at,
+            },
+            prices: &self.prices,
+            params: &params,
+            cutoff,
+        };
         for &(chain, id) in &chains {
-            let (Some(id), Some(reader)) = (id, self.readers.get(&chain)) else {
+            let (Some(id), true) = (id, self.readers.contains_key(&chain)) else {
                 continue;
             };
             let from_index = self
@@ -352,11 +392,7 @@ impl Screener {
                 }
                 None => {
                     origin = Origin::Computed;
-                    let attr = Attributor {
-                        labels: &self.labels,
-                        at,
-                    };
-                    chain_exposure(reader, id, &attr, &self.prices, &params, cutoff)
+                    chain_exposure(&ctx, chain, id)
                 }
             };
             merged.exposures.extend(exposure.exposures);

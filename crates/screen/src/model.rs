@@ -65,6 +65,10 @@ pub struct PathStep {
     pub to: Option<String>,
     /// The fraction of the screened address's transfer that this step carries.
     pub share: f64,
+    /// For a step across a converter by a known link: the converter, the link's evidence and
+    /// confidence (e.g. `bridge Thornet Bridge (memo OUT:…, confidence 1)`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rule: Option<String>,
 }
 
 /// A path behind an exposure (haircut shares along it).

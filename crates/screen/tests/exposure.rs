@@ -1,21 +1,27 @@
 //! The exposure model on a simulated world with ground truth: heist addresses, laundering
-//! addresses before and after the mixer, clean users, and the exposure index.
+//! addresses before and after the mixer, Bitcoin laundering addresses after the bridge (with
+//! the bridge's known links), clean users, and the exposure index.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::sync::OnceLock;
 
-use chaintrail_core::{BitcoinNetwork, Chain};
+use chaintrail_core::{BitcoinNetwork, Chain, ChainModel};
 use chaintrail_ingest::{ImportOptions, Importer};
 use chaintrail_labels::{Category, Date, LabelStore};
-use chaintrail_screen::{Origin, Query, RiskLevel, Screener};
+use chaintrail_screen::{
+    Direction, ExposureType, KnownLinks, LINKS_FILE, Origin, Query, RiskLevel, Screener, Screening,
+};
 use chaintrail_sim::SimConfig;
 use chaintrail_store::Store;
+use chaintrail_trace::{Link, LinkConverter};
 use serde_json::Value;
 
 struct World {
     dir: tempfile::TempDir,
     truth: Value,
+    /// The bridge's exact memo joins, as `chaintrail demo` writes them to `links.jsonl`.
+    bridge_links: Vec<Link>,
 }
 
 fn world() -> &'static World {
@@ -24,7 +30,24 @@ fn world() -> &'static World {
         let dir = tempfile::tempdir().expect("tempdir");
         let store = Store::init(dir.path()).expect("init");
         let side = dir.path().join("sim");
-        chaintrail_sim::write_dir(&SimConfig::new(1, 20_000), &side).expect("simulate");
+        let summary =
+            chaintrail_sim::write_dir(&SimConfig::new(1, 20_000), &side).expect("simulate");
+        let bridge_links = summary
+            .truth
+            .bridge_links
+            .iter()
+            .map(|b| Link {
+                kind: "bridge".to_string(),
+                via: b.bridge.clone(),
+                from_chain: b.in_chain,
+                from_tx: b.in_tx,
+                to_chain: b.out_chain,
+                to_tx: b.out_tx,
+                to_address: Some(b.out_address.clone()),
+                confidence: 1.0,
+                evidence: format!("memo {}", b.out_memo),
+            })
+            .collect();
         let options = ImportOptions::default();
         chaintrail_evm::EthereumEtl
             .import(&store, &side.join("ethereum"), &options)
@@ -42,7 +65,11 @@ fn world() -> &'static World {
         let truth =
             serde_json::from_slice(&std::fs::read(side.join("ground_truth.json")).expect("truth"))
                 .expect("json");
-        World { dir, truth }
+        World {
+            dir,
+            truth,
+            bridge_links,
+        }
     })
 }
 
@@ -111,10 +138,55 @@ fn laundering_addresses_show_exposure_to_their_heist_or_its_mixer() {
     assert!(before_mixer > 0);
 }
 
+/// Addresses that sent value to a heist's address of their own accord (the simulated gas
+/// top-ups, dust and merges of `clean_inflows`): outgoing exposure to the thief is real for
+/// them. Read from the store: the senders of those transactions.
+fn thief_funders(w: &World, screener: &Screener) -> HashSet<String> {
+    let mut funders = HashSet::new();
+    for h in w.truth["heists"].as_array().expect("heists") {
+        let Some(inflows) = h["clean_inflows"].as_array() else {
+            continue;
+        };
+        for inflow in inflows {
+            let (Some(chain), Some(tx)) = (inflow["chain"].as_str(), inflow["tx"].as_str()) else {
+                continue;
+            };
+            let chain: Chain = chain.parse().expect("chain");
+            let reader = &screener.readers()[&chain];
+            let Some(id) = tx.parse().ok().and_then(|hash| reader.tx_id(&hash)) else {
+                continue;
+            };
+            let senders: Vec<u32> = match reader.model() {
+                ChainModel::Account => reader
+                    .tx_transfers(id)
+                    .filter_map(|row| reader.transfer(row))
+                    .map(|t| t.from)
+                    .collect(),
+                ChainModel::Utxo => reader
+                    .tx_inputs(id)
+                    .filter_map(|row| reader.input(row))
+                    .filter_map(|i| i.address)
+                    .collect(),
+            };
+            funders.extend(
+                senders
+                    .into_iter()
+                    .filter_map(|a| reader.address(a))
+                    .map(|a| a.to_string()),
+            );
+        }
+    }
+    funders
+}
+
 #[test]
 fn clean_users_show_no_illicit_exposure() {
     let w = world();
     let screener = Screener::open(w.dir.path()).expect("open");
+    let linked = Screener::open(w.dir.path())
+        .expect("open")
+        .with_links(KnownLinks::new(w.bridge_links.clone()))
+        .expect("links");
     let mut known: HashSet<String> = HashSet::new();
     for e in w.truth["entities"].as_array().expect("entities") {
         for a in e["addresses"].as_array().expect("addresses") {
@@ -126,29 +198,41 @@ fn clean_users_show_no_illicit_exposure() {
             known.insert(a["address"].as_str().unwrap_or_default().to_string());
         }
     }
-    let mut users = 0;
+    let funders = thief_funders(w, &screener);
+    let (mut users, mut funders_seen) = (0, 0);
     for (chain, reader) in screener.readers() {
         for id in (1..reader.address_count() as u32).step_by(7) {
             let address = reader.address(id).expect("address").to_string();
             if known.contains(&address) {
                 continue;
             }
-            let s = screener
-                .screen(&Query {
-                    address: address.clone(),
-                    chain: Some(*chain),
-                    at: Some(at()),
-                    paths: false,
-                })
-                .expect("screen");
+            let q = Query {
+                address: address.clone(),
+                chain: Some(*chain),
+                at: Some(at()),
+                paths: false,
+            };
+            let funder = funders.contains(&address);
+            funders_seen += usize::from(funder);
             users += 1;
-            assert!(
-                !s.exposures.iter().any(|e| e.category == Category::Hack),
-                "clean user {address} shows hack exposure: {s:?}"
-            );
-            assert!(s.ownership.is_empty());
+            for s in [
+                screener.screen(&q).expect("screen"),
+                linked.screen(&q).expect("screen"),
+            ] {
+                // No stolen value reached a clean user, with or without the bridge's links; a
+                // user who paid a thief's gas (or dusted it) did send value to the thief.
+                let hack = |e: &&chaintrail_screen::Exposure| {
+                    e.category == Category::Hack && (e.direction == Direction::Incoming || !funder)
+                };
+                assert!(
+                    !s.exposures.iter().any(|e| hack(&e)),
+                    "clean user {address} shows hack exposure: {s:?}"
+                );
+                assert!(s.ownership.is_empty());
+            }
         }
     }
+    eprintln!("{users} clean users screened, {funders_seen} of them funded a thief address");
     assert!(users > 100, "{users}");
 }
 
@@ -157,7 +241,12 @@ fn index_answers_like_the_computation_and_paths_explain_it() {
     let w = world();
     let copy = tempfile::tempdir().expect("tempdir");
     copy_dir(w.dir.path(), copy.path());
+    // The store's links file (as `chaintrail demo` writes it) is read and enters the index.
+    let links_path = copy.path().join(LINKS_FILE);
+    LinkConverter::save(&w.bridge_links, &links_path).expect("write links");
     let mut screener = Screener::open(copy.path()).expect("open");
+    assert_eq!(screener.links().len(), w.bridge_links.len());
+    assert_eq!(screener.links().source(), Some(links_path.as_path()));
     let report = screener
         .build_index(Some(at()), 2, &|_, _| {})
         .expect("build");
@@ -165,7 +254,7 @@ fn index_answers_like_the_computation_and_paths_explain_it() {
     assert!(report.with_exposure > 0);
     let fresh = Screener::open(copy.path()).expect("reopen");
     let heist = &w.truth["heists"][0];
-    let sample: Vec<(String, String)> = heist["laundering_addresses"]
+    let mut sample: Vec<(String, String)> = heist["laundering_addresses"]
         .as_array()
         .expect("addresses")
         .iter()
@@ -177,6 +266,21 @@ fn index_answers_like_the_computation_and_paths_explain_it() {
             )
         })
         .collect();
+    // A Bitcoin address whose exposure to its heist comes across the bridge.
+    let btc = w.truth["btc_chain"].as_str().expect("btc chain");
+    let (thief, across) = bitcoin_laundering(w)
+        .into_iter()
+        .find(|(thief, address)| {
+            indirect_incoming_to(
+                &screener.screen(&query(address, btc)).expect("screen"),
+                thief,
+            )
+        })
+        .expect("a Bitcoin laundering address exposed across the bridge");
+    let indexed = fresh.screen(&query(&across, btc)).expect("screen");
+    assert_eq!(indexed.origin, Origin::Index);
+    assert!(indirect_incoming_to(&indexed, &thief), "{indexed:?}");
+    sample.push((across.clone(), btc.to_string()));
     for (address, chain) in &sample {
         let indexed = fresh.screen(&query(address, chain)).expect("screen");
         assert_eq!(indexed.origin, Origin::Index);
@@ -215,6 +319,23 @@ fn index_answers_like_the_computation_and_paths_explain_it() {
             assert_eq!(e.paths[0].steps[0].hop, 1);
         }
     }
+    // Changing the links makes the index stale: screening falls back to computation.
+    LinkConverter::save(&w.bridge_links[1..], &links_path).expect("rewrite links");
+    let stale = Screener::open(copy.path()).expect("reopen");
+    assert!(
+        stale.index_status().contains("links"),
+        "{}",
+        stale.index_status()
+    );
+    assert_eq!(
+        stale.screen(&query(&across, btc)).expect("screen").origin,
+        Origin::Computed
+    );
+    // A bad links file is an error naming its line.
+    std::fs::write(&links_path, "{\"kind\": \"bridge\"}\n").expect("write");
+    let err = Screener::open(copy.path()).err().expect("a bad links file");
+    assert!(err.to_string().contains("links.jsonl:1:"), "{err}");
+    LinkConverter::save(&w.bridge_links, &links_path).expect("restore links");
     // Changing the labels makes the index stale: screening falls back to computation.
     let mut labels = LabelStore::open(copy.path()).expect("labels");
     labels.replace_labels("test:extra", Vec::new());
@@ -260,4 +381,149 @@ fn copy_dir(from: &Path, to: &Path) {
             std::fs::copy(entry.path(), &target).expect("copy");
         }
     }
+}
+
+/// Bitcoin addresses of heists whose value crossed the bridge: (thief entity, address).
+fn bitcoin_laundering(w: &World) -> Vec<(String, String)> {
+    let btc = w.truth["btc_chain"].as_str().expect("btc chain");
+    let mut out = Vec::new();
+    for heist in w.truth["heists"].as_array().expect("heists") {
+        let thief = heist["thief_entity"].as_str().expect("thief");
+        for a in heist["laundering_addresses"].as_array().expect("addresses") {
+            if a["chain"].as_str() == Some(btc) {
+                let address = a["address"].as_str().expect("address");
+                out.push((thief.to_string(), address.to_string()));
+            }
+        }
+    }
+    out
+}
+
+fn indirect_incoming_to(s: &Screening, entity: &str) -> bool {
+    s.exposures.iter().any(|e| {
+        e.entity == entity
+            && e.exposure_type == ExposureType::Indirect
+            && e.direction == Direction::Incoming
+    })
+}
+
+#[test]
+fn bitcoin_laundering_after_the_bridge_shows_the_heist_through_the_known_links() {
+    let w = world();
+    let btc = w.truth["btc_chain"].as_str().expect("btc chain");
+    let without = Screener::open(w.dir.path()).expect("open");
+    assert!(without.links().is_empty());
+    let with = Screener::open(w.dir.path())
+        .expect("open")
+        .with_links(KnownLinks::new(w.bridge_links.clone()))
+        .expect("links");
+    assert_eq!(with.links().len(), w.bridge_links.len());
+    // The bridge's payouts of heist value: their recipients are one link away from the EVM
+    // deposit. Bybit-like value reaches the bridge straight from the thief's fan-out wallets;
+    // Ronin- and Harmony-like value went through the EVM mixer first (whose links are unknown),
+    // so across the bridge the walk finds the mixer, not the thief.
+    let variant_of: HashMap<String, String> = w.truth["heists"]
+        .as_array()
+        .expect("heists")
+        .iter()
+        .filter_map(|h| {
+            Some((
+                h["name"].as_str()?.to_string(),
+                h["variant"].as_str()?.to_string(),
+            ))
+        })
+        .collect();
+    let heist_payouts: HashMap<String, String> = w.truth["bridge_links"]
+        .as_array()
+        .expect("bridge links")
+        .iter()
+        .filter_map(|b| {
+            let heist = b["heist"].as_str()?;
+            Some((
+                b["out_address"].as_str()?.to_string(),
+                variant_of.get(heist)?.clone(),
+            ))
+        })
+        .collect();
+    assert!(
+        heist_payouts.values().any(|v| v == "bybit"),
+        "no Bybit-like value crossed the bridge"
+    );
+    let laundering = bitcoin_laundering(w);
+    assert!(!laundering.is_empty());
+    let (mut exposed_with, mut exposed_without) = (0, 0);
+    let (mut bybit_checked, mut mixed_checked) = (0, 0);
+    for (thief, address) in &laundering {
+        let q = query(address, btc);
+        let before = without.screen(&q).expect("screen");
+        let after = with.screen(&q).expect("screen");
+        let was = indirect_incoming_to(&before, thief);
+        let is = indirect_incoming_to(&after, thief);
+        exposed_without += usize::from(was);
+        exposed_with += usize::from(is);
+        // Crossing links only adds: what was found without them is still found.
+        assert!(!was || is, "{address}: links lost exposure to {thief}");
+        let Some(variant) = heist_payouts.get(address) else {
+            continue;
+        };
+        if variant != "bybit" {
+            // A mixer found only across the bridge: the EVM mixer the value went through.
+            let mixers = |s: &Screening| -> HashSet<String> {
+                s.exposures
+                    .iter()
+                    .filter(|e| {
+                        e.category == Category::Mixer
+                            && e.direction == Direction::Incoming
+                            && e.exposure_type == ExposureType::Indirect
+                    })
+                    .map(|e| e.entity.clone())
+                    .collect()
+            };
+            let across = mixers(&after).difference(&mixers(&before)).count() > 0;
+            assert!(
+                is || across,
+                "{address} ({variant}-like payout) shows neither {thief} nor the EVM mixer \
+                 across the bridge: {after:?}"
+            );
+            mixed_checked += 1;
+            continue;
+        }
+        bybit_checked += 1;
+        assert!(
+            is,
+            "{address} received the bridge's payout of {thief}'s value and shows no exposure to \
+             it: {after:?}"
+        );
+        assert!(after.risk >= RiskLevel::High, "{address}: {:?}", after.risk);
+        // The path explains it: it crosses the bridge by its memo join onto the EVM chain and
+        // ends at the thief.
+        let explained = with.screen(&Query { paths: true, ..q }).expect("paths");
+        let exposure = explained
+            .exposures
+            .iter()
+            .find(|e| e.entity == *thief && e.exposure_type == ExposureType::Indirect)
+            .expect("exposure with paths");
+        let crossing = exposure.paths.iter().any(|p| {
+            p.steps.iter().any(|s| {
+                s.rule.as_deref().is_some_and(|r| r.contains("memo OUT:"))
+                    && s.chain.to_string() != btc
+            })
+        });
+        assert!(
+            crossing,
+            "{address}: no path crosses the bridge: {exposure:?}"
+        );
+    }
+    eprintln!(
+        "{} Bitcoin laundering addresses: {exposed_without} exposed to their heist without links, \
+         {exposed_with} with; {bybit_checked} Bybit-like and {mixed_checked} mixer-laundered \
+         bridge payout recipients checked",
+        laundering.len()
+    );
+    assert!(bybit_checked > 0);
+    assert!(exposed_with > exposed_without);
+    assert_eq!(
+        exposed_without, 0,
+        "without links the walk stops at the bridge"
+    );
 }

@@ -526,7 +526,8 @@ async fn trace(State(state): Shared, body: Bytes) -> Result<Json<Value>, ApiErro
     let worker = state.clone();
     let report = blocking(move || {
         let s = &worker.screener;
-        chaintrail_trace::trace(s.readers(), s.labels(), s.prices(), &request)
+        let links = s.links().converter();
+        chaintrail_trace::trace_with(s.readers(), s.labels(), s.prices(), &[links], &request)
             .map_err(|e| ApiError::bad_request("bad_trace", e.to_string()))
     })
     .await?;
