@@ -298,12 +298,11 @@ pub fn accuracy_markdown(evaluation: &Evaluation, command: &str) -> String {
     out.push_str(
         "## How to read it\n\n\
          * **none** — the tracer alone, with the labels of the simulated world (TagPack). It follows \
-         every heist exactly up to the mixer (Vortex Cash, a Tornado-style pool) and the bridge \
-         (Thornet, THORChain-style): the value it reports as *entered* equals, to the wei, what the \
-         ground truth says the thieves deposited (Ronin 145,600 ETH and Harmony 87,300 ETH into \
-         the mixer; Bybit 492,208.64 ETH into the bridge). Without a converter it cannot say where \
-         the value went next, so recall is the share that reached services or stayed put before \
-         those boundaries; precision is over what it did attribute to final endpoints.\n\
+         every heist up to the mixer (Vortex Cash, a Tornado-style pool) and the bridge \
+         (Thornet, THORChain-style) and reports what entered them (the *entered* column; before \
+         the world had merges of clean funds this equalled the ground truth's deposits to the \
+         wei). Without a converter it cannot say where the value went next, so recall is the \
+         share that reached services or stayed put before those boundaries; precision is over what it did attribute to final endpoints.\n\
          * **bridge memos** — plus the bridge's exact joins (each payout carries \
          `OUT:<inbound hash>`; the simulator exports them, chaintrail does not yet decode memos \
          from chain data). Bybit, laundered through the bridge and peel chains, is then traced \
