@@ -292,6 +292,41 @@ impl Evm {
     }
 
     /// ERC-20 `Transfer` with its log.
+    /// The router's `swap` call on the pair and the pair's transfer of `out` units of the bought
+    /// token (`asset`, its contract account) to `to`, as call `index` of the router.
+    #[allow(clippy::too_many_arguments)]
+    fn pair_pays_out(
+        &mut self,
+        b: &mut TxBuild,
+        pair_acct: u32,
+        (o0, o1): (u128, u128),
+        (asset, contract): (usize, u32),
+        to: u32,
+        out: u128,
+        index: u32,
+    ) -> Result<(), SimError> {
+        let router = self.router;
+        let swap_call = abi::call(
+            "swap(uint256,uint256,address,bytes)",
+            &[
+                Tok::Word(word_u128(o0)),
+                Tok::Word(word_u128(o1)),
+                Tok::Word(word_addr(&self.addr(to))),
+                Tok::Bytes(Vec::new()),
+            ],
+        );
+        self.trace(b, router, pair_acct, 0, swap_call, 90_000, vec![index]);
+        let transfer = abi::call(
+            "transfer(address,uint256)",
+            &[
+                Tok::Word(word_addr(&self.addr(to))),
+                Tok::Word(word_u128(out)),
+            ],
+        );
+        self.trace(b, pair_acct, contract, 0, transfer, 30_000, vec![index, 0]);
+        self.token_move(b, asset, pair_acct, to, out)
+    }
+
     fn token_move(
         &mut self,
         b: &mut TxBuild,
@@ -644,33 +679,7 @@ impl Evm {
         } else {
             (0, out)
         };
-        let swap_call = abi::call(
-            "swap(uint256,uint256,address,bytes)",
-            &[
-                Tok::Word(word_u128(o0)),
-                Tok::Word(word_u128(o1)),
-                Tok::Word(word_addr(&self.addr(router))),
-                Tok::Bytes(Vec::new()),
-            ],
-        );
-        self.trace(&mut b, router, pair_acct, 0, swap_call, 90_000, vec![1]);
-        let weth_transfer = abi::call(
-            "transfer(address,uint256)",
-            &[
-                Tok::Word(word_addr(&self.addr(router))),
-                Tok::Word(word_u128(out)),
-            ],
-        );
-        self.trace(
-            &mut b,
-            pair_acct,
-            weth,
-            0,
-            weth_transfer,
-            30_000,
-            vec![1, 0],
-        );
-        self.token_move(&mut b, WETH, pair_acct, router, out)?;
+        self.pair_pays_out(&mut b, pair_acct, (o0, o1), (WETH, weth), router, out, 1)?;
         self.pairs[pi].reserve_token += amount_in;
         self.pairs[pi].reserve_weth -= out;
         self.pair_logs(&mut b, pi, 0, amount_in, out, 0, router, router);
@@ -758,33 +767,15 @@ impl Evm {
         } else {
             (out, 0)
         };
-        let swap_call = abi::call(
-            "swap(uint256,uint256,address,bytes)",
-            &[
-                Tok::Word(word_u128(o0)),
-                Tok::Word(word_u128(o1)),
-                Tok::Word(word_addr(&self.addr(user))),
-                Tok::Bytes(Vec::new()),
-            ],
-        );
-        self.trace(&mut b, router, pair_acct, 0, swap_call, 90_000, vec![2]);
-        let tok_transfer = abi::call(
-            "transfer(address,uint256)",
-            &[
-                Tok::Word(word_addr(&self.addr(user))),
-                Tok::Word(word_u128(out)),
-            ],
-        );
-        self.trace(
+        self.pair_pays_out(
             &mut b,
             pair_acct,
-            token_acct,
-            0,
-            tok_transfer,
-            30_000,
-            vec![2, 0],
-        );
-        self.token_move(&mut b, token, pair_acct, user, out)?;
+            (o0, o1),
+            (token, token_acct),
+            user,
+            out,
+            2,
+        )?;
         self.pairs[pi].reserve_weth += eth_in;
         self.pairs[pi].reserve_token -= out;
         self.pair_logs(&mut b, pi, eth_in, 0, 0, out, router, user);

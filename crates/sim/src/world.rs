@@ -1987,6 +1987,27 @@ impl World<'_> {
         });
     }
 
+    /// Every fan-out wallet of heist `h` deposits into the mixer at block `due`, withdrawing to
+    /// `recipients`; the first one also schedules `then` once its deposits are done.
+    fn deposit_rounds(
+        &mut self,
+        h: usize,
+        due: u64,
+        ws: Vec<u32>,
+        recipients: &[u32],
+        then: Vec<Task>,
+    ) {
+        let mut then = Some(then);
+        for w in ws {
+            self.tasks.entry(due).or_default().push(Task::Deposits {
+                h,
+                acct: w,
+                recipients: recipients.to_vec(),
+                then: then.take().unwrap_or_default(),
+            });
+        }
+    }
+
     /// Schedule a heist's laundering after the exploit.
     fn plan(&mut self, h: usize, b: u64, t0: u32) {
         let variant = self.heists[h].variant;
@@ -2028,23 +2049,7 @@ impl World<'_> {
                         _ => {}
                     }
                 }
-                for (i, w) in ws.into_iter().enumerate() {
-                    let then = if i == 0 {
-                        std::mem::take(&mut then)
-                    } else {
-                        Vec::new()
-                    };
-                    at(
-                        self,
-                        60,
-                        Task::Deposits {
-                            h,
-                            acct: w,
-                            recipients: rs.clone(),
-                            then,
-                        },
-                    );
-                }
+                self.deposit_rounds(h, b + 60, ws, &rs, then);
                 merge
             }
             "harmony" => {
@@ -2070,7 +2075,7 @@ impl World<'_> {
                     },
                 );
                 let rs: Vec<u32> = (0..20).map(|_| self.thief_acct(h)).collect();
-                let mut then: Vec<Task> = rs
+                let then: Vec<Task> = rs
                     .iter()
                     .map(|&r| Task::Bridge {
                         h,
@@ -2079,23 +2084,7 @@ impl World<'_> {
                         onward: Onward::Mixer,
                     })
                     .collect();
-                for (i, w) in ws.into_iter().enumerate() {
-                    let then = if i == 0 {
-                        std::mem::take(&mut then)
-                    } else {
-                        Vec::new()
-                    };
-                    at(
-                        self,
-                        60,
-                        Task::Deposits {
-                            h,
-                            acct: w,
-                            recipients: rs.clone(),
-                            then,
-                        },
-                    );
-                }
+                self.deposit_rounds(h, b + 60, ws, &rs, then);
                 merge
             }
             _ => {
