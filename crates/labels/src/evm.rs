@@ -259,20 +259,9 @@ pub fn read_forta(path: &Path, chain: Option<Chain>) -> Result<(Vec<Label>, Impo
         }
     };
     for record in reader.records() {
-        report.rows_read += 1;
-        let record = match record {
-            Ok(r) => r,
-            Err(e) => {
-                report.reject(
-                    &file,
-                    e.position().map_or(0, |p| p.line()),
-                    None,
-                    format!("malformed CSV row: {e}"),
-                );
-                continue;
-            }
+        let Some((record, line)) = report.csv_row(&file, record) else {
+            continue;
         };
-        let line = record.position().map_or(0, |p| p.line());
         let get = |i: Option<usize>| i.and_then(|i| record.get(i)).map(str::trim).unwrap_or("");
         let mut rows: Vec<FortaRow<'_>> = Vec::new();
         match layout {
@@ -406,20 +395,9 @@ pub fn read_tornado(path: &Path) -> Result<(Vec<Label>, ImportReport)> {
     );
     let mut labels = Vec::new();
     for record in reader.records() {
-        report.rows_read += 1;
-        let record = match record {
-            Ok(r) => r,
-            Err(e) => {
-                report.reject(
-                    &file,
-                    e.position().map_or(0, |p| p.line()),
-                    None,
-                    format!("malformed CSV row: {e}"),
-                );
-                continue;
-            }
+        let Some((record, line)) = report.csv_row(&file, record) else {
+            continue;
         };
-        let line = record.position().map_or(0, |p| p.line());
         let get = |i: Option<usize>| i.and_then(|i| record.get(i)).map(str::trim).unwrap_or("");
         let Ok(chain_id) = get(Some(chain_id_col)).parse::<u64>() else {
             report.reject(

@@ -447,20 +447,9 @@ impl IncidentLedger {
         report.files.push(file.clone());
         let mut out = Vec::new();
         for (n, record) in reader.records().enumerate() {
-            report.rows_read += 1;
-            let record = match record {
-                Ok(r) => r,
-                Err(e) => {
-                    report.reject(
-                        &file,
-                        e.position().map_or(0, |p| p.line()),
-                        None,
-                        format!("malformed CSV row: {e}"),
-                    );
-                    continue;
-                }
+            let Some((record, line)) = report.csv_row(&file, record) else {
+                continue;
             };
-            let line = record.position().map_or(0, |p| p.line());
             let get = |name: &str| {
                 col(name)
                     .and_then(|i| record.get(i))

@@ -616,17 +616,9 @@ fn read_sdn_csv<R: Read>(
     let mut out = Vec::new();
     let mut issue_dates: BTreeMap<Date, u64> = BTreeMap::new();
     for record in reader.records() {
-        let record = match record {
-            Ok(r) => r,
-            Err(e) => {
-                report.rows_read += 1;
-                let line = e.position().map_or(0, |p| p.line());
-                report.reject(file, line, None, format!("malformed CSV row: {e}"));
-                continue;
-            }
+        let Some((record, line)) = report.csv_row(file, record) else {
+            continue;
         };
-        report.rows_read += 1;
-        let line = record.position().map_or(0, |p| p.line());
         let get = |i: Option<usize>| i.and_then(|i| record.get(i)).map(str::trim).unwrap_or("");
         let (addr, tick, id) = (get(Some(address)), get(Some(asset)), get(Some(uid)));
         let missing = [("address", addr), ("asset", tick), ("sdn_uid", id)]

@@ -43,6 +43,27 @@ impl ImportReport {
         }
     }
 
+    /// Count a CSV row and hand it over with its line, or record it as rejected (malformed) and
+    /// hand over nothing.
+    pub(crate) fn csv_row(
+        &mut self,
+        file: &str,
+        record: Result<csv::StringRecord, csv::Error>,
+    ) -> Option<(csv::StringRecord, u64)> {
+        self.rows_read += 1;
+        match record {
+            Ok(record) => {
+                let line = record.position().map_or(0, |p| p.line());
+                Some((record, line))
+            }
+            Err(e) => {
+                let line = e.position().map_or(0, |p| p.line());
+                self.reject(file, line, None, format!("malformed CSV row: {e}"));
+                None
+            }
+        }
+    }
+
     pub(crate) fn reject(
         &mut self,
         file: &str,
