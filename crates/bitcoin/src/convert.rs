@@ -1,6 +1,8 @@
 //! From `bitcoin` crate types to the value-flow model.
 
 use bitcoin::hashes::Hash;
+use bitcoin::opcodes::all::OP_RETURN;
+use bitcoin::script::Instruction;
 use bitcoin::{Block, Script, Transaction, Txid};
 use chaintrail_core::{
     Address, BitcoinAddress, BitcoinNetwork, BlockRef, OutPoint, TxHash, UtxoInput, UtxoOutput,
@@ -29,6 +31,22 @@ pub fn classify_script(script: &Script, network: BitcoinNetwork) -> Address {
     }
 }
 
+/// What an OP_RETURN (null-data) output carries: its push payloads concatenated in order, or,
+/// when the script after `OP_RETURN` is not a clean sequence of data pushes (another opcode, a
+/// push running past the end), the raw bytes after the `0x6a` opcode. `None` for every other
+/// script. Pushes may use any form (`OP_0`, `OP_PUSHBYTES_n`, `OP_PUSHDATA1/2/4`), minimal or not.
+pub fn null_data_payload(script: &Script) -> Option<Vec<u8>> {
+    let after = script.as_bytes().strip_prefix(&[OP_RETURN.to_u8()])?;
+    let mut payload = Vec::with_capacity(after.len());
+    for instruction in Script::from_bytes(after).instructions() {
+        match instruction {
+            Ok(Instruction::PushBytes(push)) => payload.extend_from_slice(push.as_bytes()),
+            Ok(Instruction::Op(_)) | Err(_) => return Some(after.to_vec()),
+        }
+    }
+    Some(payload)
+}
+
 /// One transaction as a value-flow record; `txid` is its already computed id.
 pub fn utxo_tx(tx: &Transaction, txid: Txid, block: BlockRef, network: BitcoinNetwork) -> UtxoTx {
     let coinbase = tx.is_coinbase();
@@ -50,6 +68,7 @@ pub fn utxo_tx(tx: &Transaction, txid: Txid, block: BlockRef, network: BitcoinNe
         .map(|output| UtxoOutput {
             value: output.value.to_sat(),
             address: classify_script(&output.script_pubkey, network),
+            data: null_data_payload(&output.script_pubkey),
         })
         .collect();
     UtxoTx {

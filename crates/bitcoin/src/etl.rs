@@ -7,6 +7,8 @@
 //! once lost precision converting Dogecoin's decimal amounts through floats). Outputs are
 //! classified from `script_hex` whenever present, so that an import gives the same addresses as
 //! reading the blocks (a P2PK output stays P2PK even though bitcoin-etl lists its P2PKH form).
+//! An OP_RETURN output keeps its payload ([`crate::null_data_payload`] of `script_hex`; without
+//! `script_hex`, the hex pushes of a `script_asm` of the form `OP_RETURN <hex>…`).
 //! `blocks.json`, when present beside it (or `"type": "block"` lines in a stream export), is
 //! used to check that every block's transactions are all there.
 //!
@@ -26,7 +28,7 @@ use chaintrail_store::Store;
 use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::blk::ReadAt;
-use crate::convert::classify_script;
+use crate::convert::{classify_script, null_data_payload};
 
 /// `chaintrail import --format bitcoin-etl`: for the given network.
 #[derive(Debug, Clone, Copy)]
@@ -100,6 +102,8 @@ pub struct EtlInput {
 pub struct EtlOutput {
     #[serde(default)]
     pub script_hex: Option<String>,
+    #[serde(default)]
+    pub script_asm: Option<String>,
     #[serde(default, rename = "type")]
     pub kind: Option<String>,
     #[serde(default)]
@@ -178,10 +182,12 @@ impl EtlTransaction {
             .enumerate()
             .map(|(i, output)| {
                 let value = output.value.ok_or(format!("output {i} has no value"))?;
+                let (address, data) =
+                    output_script(output, network).map_err(|e| format!("output {i}: {e}"))?;
                 Ok(UtxoOutput {
                     value,
-                    address: output_address(output, network)
-                        .map_err(|e| format!("output {i}: {e}"))?,
+                    address,
+                    data,
                 })
             })
             .collect::<Result<_, String>>()?;
@@ -197,27 +203,68 @@ impl EtlTransaction {
     }
 }
 
-fn output_address(output: &EtlOutput, network: BitcoinNetwork) -> Result<Address, String> {
+/// The address of an output and, for an OP_RETURN output, its payload: from `script_hex` when
+/// present (exactly as reading the block gives), else from `script_asm`, `type` and `addresses`.
+fn output_script(
+    output: &EtlOutput,
+    network: BitcoinNetwork,
+) -> Result<(Address, Option<Vec<u8>>), String> {
     if let Some(script) = &output.script_hex {
         let bytes = hex::decode(script).map_err(|e| format!("script_hex: {e}"))?;
-        return Ok(classify_script(
-            bitcoin::Script::from_bytes(&bytes),
-            network,
-        ));
+        let script = bitcoin::Script::from_bytes(&bytes);
+        return Ok((classify_script(script, network), null_data_payload(script)));
     }
-    if output.kind.as_deref() == Some("nulldata") {
-        return Ok(Address::Bitcoin {
+    let asm = output.script_asm.as_deref().unwrap_or_default();
+    if output.kind.as_deref() == Some("nulldata") || asm_is_op_return(asm) {
+        let address = Address::Bitcoin {
             network,
             kind: chaintrail_core::BitcoinAddress::NullData,
-        });
+        };
+        let data = asm_payload(asm);
+        if data.is_none() {
+            tracing::warn!(
+                asm,
+                "OP_RETURN output without script_hex whose script_asm is not `OP_RETURN <hex>…`: \
+                 its payload is not kept (export with script_hex to keep it)"
+            );
+        }
+        return Ok((address, data));
     }
     match output.addresses.as_deref() {
-        Some([one]) => Address::parse(Chain::Bitcoin(network), one).map_err(|e| e.to_string()),
+        Some([one]) => Address::parse(Chain::Bitcoin(network), one)
+            .map(|address| (address, None))
+            .map_err(|e| e.to_string()),
         _ => Err(format!(
             "no script_hex and no single address to classify it by (type {:?})",
             output.kind
         )),
     }
+}
+
+fn asm_is_op_return(asm: &str) -> bool {
+    asm.split_whitespace().next() == Some("OP_RETURN")
+}
+
+/// The payload of a Core-style `script_asm` of an OP_RETURN output: `OP_RETURN` then the pushes.
+/// Core prints pushes of up to 4 bytes as decimal numbers and OP_1..OP_16 as `1`..`16`, which
+/// cannot be told apart (nor a 10-digit hex push from a number), so only pushes printed
+/// unambiguously as hex are read; anything else gives `None` (payload unknown).
+pub fn asm_payload(asm: &str) -> Option<Vec<u8>> {
+    let mut tokens = asm.split_whitespace();
+    if tokens.next() != Some("OP_RETURN") {
+        return None;
+    }
+    let mut payload = Vec::new();
+    for token in tokens {
+        let unambiguous_hex = token.len() % 2 == 0
+            && token.bytes().all(|b| b.is_ascii_hexdigit())
+            && (token.len() > 10 || token.bytes().any(|b| b.is_ascii_alphabetic()));
+        if !unambiguous_hex {
+            return None;
+        }
+        payload.extend(hex::decode(token).ok()?);
+    }
+    Some(payload)
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize)]

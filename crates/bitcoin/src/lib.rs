@@ -5,7 +5,8 @@
 //! - [`convert`]: decoding with the `bitcoin` crate — a block becomes its transactions with
 //!   display-order txids, coinbase inputs without a prevout, and every output's script classified
 //!   as Bitcoin Core does (P2PK, P2PKH, P2SH, P2WPKH, P2WSH, P2TR, unknown witness programs, bare
-//!   multisig, OP_RETURN, non-standard);
+//!   multisig, OP_RETURN, non-standard), and the payload of every OP_RETURN output kept
+//!   ([`null_data_payload`]);
 //! - [`blk`]: Bitcoin Core's `blk*.dat` files read directly — the `xor.dat` obfuscation key,
 //!   per-network magic, blocks stored out of order, the best chain chosen by the most cumulative
 //!   work so that stale blocks are left out — and [`ingest_blocks_dir`];
@@ -30,7 +31,7 @@ use chaintrail_ingest::ImportError;
 use chaintrail_store::StoreError;
 
 pub use blk::{XorKey, ingest_blocks_dir};
-pub use convert::{block_txs, classify_script, p2pk_aliases, tx_hash};
+pub use convert::{block_txs, classify_script, null_data_payload, p2pk_aliases, tx_hash};
 pub use etl::BitcoinEtl;
 pub use rpc::{BlockRange, RpcAuth, RpcClient, RpcError, RpcIngestOptions, RpcOptions, ingest_rpc};
 

@@ -1,5 +1,6 @@
 //! The scenario simulator's bitcoin-etl export, imported with `bitcoin-etl`, gives the same
-//! Bitcoin chain as the simulator writing its value flows straight into a store.
+//! Bitcoin chain, OP_RETURN payloads included, as the simulator writing its value flows straight
+//! into a store.
 
 use chaintrail_bitcoin::BitcoinEtl;
 use chaintrail_core::BitcoinNetwork;
@@ -49,6 +50,7 @@ fn simulated_export_imports_to_the_simulated_flows() {
             let (x, y) = (a.output(x).expect("x"), b.output(y).expect("y"));
             assert_eq!(x.value, y.value, "{hash}");
             assert_eq!(a.address(x.address), b.address(y.address), "{hash}");
+            assert_eq!(a.output_data(x.row), b.output_data(y.row), "{hash}");
             assert_eq!(
                 x.spent_by.map(|t| a.tx_hash(t)),
                 y.spent_by.map(|t| b.tx_hash(t))
@@ -61,5 +63,12 @@ fn simulated_export_imports_to_the_simulated_flows() {
         );
     }
     assert!(fees > 0);
+    // The bridge's outbound memos (`OUT:<inbound hash>`) are kept both ways.
+    let memos = a
+        .null_data()
+        .filter(|(_, data)| data.starts_with(b"OUT:"))
+        .count();
+    assert!(memos > 0, "the world bridges to Bitcoin");
+    assert_eq!(a.null_data().count(), b.null_data().count());
     assert_eq!(b.stats().unlinked_inputs, a.stats().unlinked_inputs);
 }

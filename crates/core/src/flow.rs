@@ -39,10 +39,17 @@ pub struct UtxoInput {
 
 /// One output of a UTXO transaction: value in satoshi locked to an address (or a typed script
 /// identity for outputs without an address).
+///
+/// `data` is what an OP_RETURN (null-data) output carries — bridge memos (THORChain `OUT:`),
+/// protocol markers — and is `None` for every other output: its push payloads concatenated in
+/// order, or, when the script after `OP_RETURN` is not a clean sequence of data pushes, the raw
+/// bytes after the `0x6a` opcode.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UtxoOutput {
     pub value: u64,
     pub address: Address,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data: Option<Vec<u8>>,
 }
 
 /// A UTXO transaction: ordered inputs spending outpoints, ordered outputs. The fee is derived by

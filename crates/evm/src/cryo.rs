@@ -1039,7 +1039,10 @@ fn import(
         );
     }
     if !has(CryoDataset::Transactions) {
-        notes.push("no transactions: senders unknown, swap and mixer events skipped".to_string());
+        notes.push(
+            "no transactions: senders unknown, swap, mixer and bridge-log events skipped"
+                .to_string(),
+        );
     }
     if !coverage.blocks
         && !blocks
@@ -1097,9 +1100,9 @@ fn import(
             .zip(flows.events)
             .map(|(tx, mut tx_events)| {
                 if !with_transactions || unknown_senders.contains(&B256::from(tx.hash.0)) {
-                    // Swap and mixer events name the transaction's sender, which is unknown here.
-                    tx_events.swaps.clear();
-                    tx_events.mixers.clear();
+                    // Swap, mixer and kept-log records name the transaction's sender, which is
+                    // unknown here.
+                    tx_events.drop_sender_events();
                 }
                 (tx, tx_events)
             });

@@ -1,6 +1,8 @@
 //! Decoded protocol events that tracing passes value through: Uniswap V2/V3 swaps, Tornado Cash
-//! deposits and withdrawals, contract creations. They are kept next to the chain's columns as JSON
-//! lines under `chains/<chain>/events/` (`swaps.jsonl`, `mixers.jsonl`, `contracts.jsonl`).
+//! deposits and withdrawals, contract creations; and the raw logs of the bridge and mixer events
+//! the link decoders read ([`KEPT_TOPICS`], [`KeptLog`]). They are kept next to the chain's
+//! columns as JSON lines under `chains/<chain>/events/` (`swaps.jsonl`, `mixers.jsonl`,
+//! `contracts.jsonl`, `logs.jsonl`).
 //!
 //! Durability: lines are appended and fsynced *before* the store commit of the same blocks, and
 //! the committed length of each file is stored in the chain manifest (cursor `evm-events`) by that
@@ -12,14 +14,14 @@ use std::fs::{File, OpenOptions};
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 
-use alloy_primitives::{Address as EvmAddress, B256, I256, Log, U256};
+use alloy_primitives::{Address as EvmAddress, B256, Bytes, I256, Log, U256, b256};
 use alloy_sol_types::{SolEvent, sol};
 use chaintrail_core::{Address, Amount, BlockRef, Chain, TxHash};
 use chaintrail_store::Store;
 use serde::{Deserialize, Serialize};
 
 use crate::EvmError;
-use crate::model::EvmLog;
+use crate::model::{EvmLog, EvmTransaction};
 
 sol! {
     /// ERC-20 (and ERC-721 with a fourth topic, which is skipped).
@@ -62,6 +64,124 @@ mod tornado {
         event Deposit(bytes32 indexed commitment, uint32 leafIndex, uint256 timestamp);
         event Withdrawal(address to, bytes32 nullifierHash, address indexed relayer, uint256 fee);
     }
+}
+
+/// The events whose raw logs are kept in `logs.jsonl` for the link decoders: topic0 (keccak-256
+/// of the canonical signature, checked by a test) and the signature. Bridges carry their join
+/// keys here (memos, origin tx ids, sequences); mixers their commitments and notes.
+pub const KEPT_TOPICS: &[(B256, &str)] = &[
+    // THORChain router.
+    (
+        b256!("ef519b7eb82aaf6ac376a6df2d793843ebfd593de5f1a0601d3cc6ab49ebb395"),
+        "Deposit(address,address,uint256,string)",
+    ),
+    (
+        b256!("a9cd03aa3c1b4515114539cd53d22085129d495cb9e9f9af77864526240f1bf7"),
+        "TransferOut(address,address,address,uint256,string)",
+    ),
+    (
+        b256!("8e5841bcd195b858d53b38bcf91b38d47f3bc800469b6812d35451ab619c6f6c"),
+        "TransferOutAndCall(address,address,uint256,address,address,uint256,string)",
+    ),
+    // Avalanche bridge: BTC.b, the ".e" tokens, and the burn back to Bitcoin.
+    (
+        b256!("c5532043e6f3d77e1c320ff59bd4157ca9075ef59f6b55ceab6c3f7d2f78c9ca"),
+        "Mint(address,uint256,address,uint256,bytes32,uint256)",
+    ),
+    (
+        b256!("918d77674bb88eaf75afb307c9723ea6037706de68d6fc07dd0c6cba423a5250"),
+        "Mint(address,uint256,address,uint256,bytes32)",
+    ),
+    (
+        b256!("37a06799a3500428a773d00284aa706101f5ad94dae9ec37e1c3773aa54c3304"),
+        "Unwrap(uint256,uint256)",
+    ),
+    // Multichain (Anyswap).
+    (
+        b256!("aac9ce45fe3adf5143598c4f18a369591a20a3384aedaf1b525d29127e1fcd55"),
+        "LogAnySwapIn(bytes32,address,address,uint256,uint256,uint256)",
+    ),
+    (
+        b256!("97116cf6cd4f6412bb47914d6db18da9e16ab2142f543b86e207c24fbd16b23a"),
+        "LogAnySwapOut(address,address,address,uint256,uint256,uint256)",
+    ),
+    (
+        b256!("409e0ad946b19f77602d6cf11d59e1796ddaa4828159a0b4fb7fa2ff6b161b79"),
+        "LogAnySwapOut(address,address,string,uint256,uint256,uint256)",
+    ),
+    // Wormhole core and token bridge.
+    (
+        b256!("6eb224fb001ed210e379b335e35efe88672a8ce935d981a6896b27ffdf52a3b2"),
+        "LogMessagePublished(address,uint64,uint32,bytes,uint8)",
+    ),
+    (
+        b256!("caf280c8cfeba144da67230d9b009c8f868a75bac9a528fa0474be1ba317c169"),
+        "TransferRedeemed(uint16,bytes32,uint64)",
+    ),
+    // RenBridge.
+    (
+        b256!("1619fc95050ffb8c94c9077c82b3e1ebbf8d571b6234241c55ba0aaf40da019e"),
+        "LogBurn(bytes,uint256,uint256,bytes)",
+    ),
+    (
+        b256!("a58ba939eb08dab7eaf8ad09c16e7405ee88e5153e15da62d5481296a9f727fa"),
+        "LogMint(address,uint256,uint256,bytes32)",
+    ),
+    // Tornado Cash pools and proxy.
+    (
+        b256!("a945e51eec50ab98c161376f0db4cf2aeba3ec92755fe2fcd388bdbbb80ff196"),
+        "Deposit(bytes32,uint32,uint256)",
+    ),
+    (
+        b256!("e9e508bad6d4c3227e881ca19068f099da81b5164dd6d62b2eaf1e8bc6c34931"),
+        "Withdrawal(address,bytes32,address,uint256)",
+    ),
+    (
+        b256!("fa28df43db3553771f7209dcef046f3bdfea15870ab625dcda30ac58b82b4008"),
+        "EncryptedNote(address,bytes)",
+    ),
+];
+
+/// A raw log of one of the [`KEPT_TOPICS`] events, from a successful transaction, with the
+/// transaction context the decoders need (who sent it, to which contract).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeptLog {
+    pub chain: Chain,
+    pub tx: TxHash,
+    pub block: BlockRef,
+    pub tx_index: Option<u64>,
+    pub log_index: u64,
+    pub tx_from: Address,
+    pub tx_to: Option<Address>,
+    /// The contract that emitted the log.
+    pub address: Address,
+    pub topics: Vec<B256>,
+    pub data: Bytes,
+}
+
+/// The log as a [`KeptLog`] when its topic0 is one of the [`KEPT_TOPICS`].
+pub(crate) fn kept_log(
+    chain: Chain,
+    block: BlockRef,
+    tx: &EvmTransaction,
+    log: &EvmLog,
+) -> Option<KeptLog> {
+    let topic0 = log.topics.first()?;
+    KEPT_TOPICS
+        .iter()
+        .any(|(kept, _)| kept == topic0)
+        .then(|| KeptLog {
+            chain,
+            tx: TxHash(log.transaction_hash.0),
+            block,
+            tx_index: Some(tx.transaction_index),
+            log_index: log.log_index,
+            tx_from: evm(tx.from),
+            tx_to: tx.to.map(evm),
+            address: evm(log.address),
+            topics: log.topics.clone(),
+            data: log.data.clone(),
+        })
 }
 
 /// A decoded ERC-20 `Transfer` (three topics, one data word), as ethereum-etl's
@@ -194,6 +314,7 @@ pub struct EventBatch {
     pub swaps: Vec<SwapEvent>,
     pub mixers: Vec<MixerEvent>,
     pub contracts: Vec<ContractCreation>,
+    pub logs: Vec<KeptLog>,
 }
 
 impl EventBatch {
@@ -201,6 +322,14 @@ impl EventBatch {
         self.swaps.extend(other.swaps);
         self.mixers.extend(other.mixers);
         self.contracts.extend(other.contracts);
+        self.logs.extend(other.logs);
+    }
+
+    /// Drop what names the transaction's sender, for sources where it is unknown.
+    pub(crate) fn drop_sender_events(&mut self) {
+        self.swaps.clear();
+        self.mixers.clear();
+        self.logs.clear();
     }
 }
 
@@ -310,7 +439,12 @@ pub(crate) fn decode_protocol_event(
     }
 }
 
-const FILES: [&str; 3] = ["swaps.jsonl", "mixers.jsonl", "contracts.jsonl"];
+const FILES: [&str; 4] = [
+    "swaps.jsonl",
+    "mixers.jsonl",
+    "contracts.jsonl",
+    "logs.jsonl",
+];
 /// The chain-manifest cursor holding the committed length of each events file.
 pub(crate) const EVENTS_CURSOR: &str = "evm-events";
 
@@ -323,7 +457,7 @@ pub fn events_dir(store: &Store, chain: Chain) -> PathBuf {
 pub(crate) struct EventFiles {
     dir: PathBuf,
     files: Vec<File>,
-    lengths: [u64; 3],
+    lengths: [u64; FILES.len()],
 }
 
 fn io(path: &Path, action: &'static str) -> impl FnOnce(std::io::Error) -> EvmError {
@@ -342,10 +476,11 @@ impl EventFiles {
         committed: Option<&serde_json::Value>,
     ) -> Result<Self, EvmError> {
         std::fs::create_dir_all(&dir).map_err(io(&dir, "create"))?;
-        let lengths: [u64; 3] = committed
-            .and_then(|v| serde_json::from_value(v.clone()).ok())
-            .unwrap_or([0; 3]);
-        let mut files = Vec::with_capacity(3);
+        let lengths = match committed {
+            Some(cursor) => committed_lengths(cursor)?,
+            None => [0; FILES.len()],
+        };
+        let mut files = Vec::with_capacity(FILES.len());
         for (name, &length) in FILES.iter().zip(&lengths) {
             let path = dir.join(name);
             let file = OpenOptions::new()
@@ -390,6 +525,7 @@ impl EventFiles {
             lines(&batch.swaps),
             lines(&batch.mixers),
             lines(&batch.contracts),
+            lines(&batch.logs),
         ];
         for ((file, chunk), (name, length)) in self
             .files
@@ -410,6 +546,30 @@ impl EventFiles {
 
     pub(crate) fn cursor(&self) -> serde_json::Value {
         serde_json::Value::from(self.lengths.to_vec())
+    }
+}
+
+/// The committed length of each events file from the `evm-events` cursor. Stores written before
+/// `logs.jsonl` existed hold three lengths; the fourth file then starts empty. Anything else is an
+/// error: reading it as zeros would cut the files to nothing.
+fn committed_lengths(cursor: &serde_json::Value) -> Result<[u64; FILES.len()], EvmError> {
+    let bad = |reason: &str| {
+        EvmError::Input(format!(
+            "the store's `{EVENTS_CURSOR}` cursor ({cursor}) {reason}: expected the committed \
+             lengths of {}; the chain manifest was edited or damaged — restore it or re-ingest \
+             into a fresh store",
+            FILES.join(", ")
+        ))
+    };
+    let lengths: Vec<u64> =
+        serde_json::from_value(cursor.clone()).map_err(|_| bad("is not a list of byte lengths"))?;
+    let mut padded = [0; FILES.len()];
+    match lengths.len() {
+        3 | 4 => {
+            padded[..lengths.len()].copy_from_slice(&lengths);
+            Ok(padded)
+        }
+        n => Err(bad(&format!("holds {n} lengths"))),
     }
 }
 
@@ -455,4 +615,111 @@ pub fn read_contract_creations(
     chain: Chain,
 ) -> Result<Vec<ContractCreation>, EvmError> {
     read_lines(store, chain, FILES[2])
+}
+
+/// Every kept raw log stored for `chain` (see [`KEPT_TOPICS`]), in ingestion order.
+pub fn read_kept_logs(store: &Store, chain: Chain) -> Result<Vec<KeptLog>, EvmError> {
+    read_lines(store, chain, FILES[3])
+}
+
+#[cfg(test)]
+mod tests {
+    use alloy_primitives::keccak256;
+
+    use super::*;
+
+    #[test]
+    fn kept_topics_are_the_keccak_of_their_signatures() {
+        for (topic, signature) in KEPT_TOPICS {
+            assert_eq!(keccak256(signature.as_bytes()), *topic, "{signature}");
+        }
+        assert_eq!(KEPT_TOPICS.len(), 16);
+        // The Tornado events decoded into mixers.jsonl are kept raw too.
+        let kept = |hash: B256| KEPT_TOPICS.iter().any(|(t, _)| *t == hash);
+        assert!(kept(tornado::Deposit::SIGNATURE_HASH));
+        assert!(kept(tornado::Withdrawal::SIGNATURE_HASH));
+        assert!(!kept(Transfer::SIGNATURE_HASH));
+        assert!(
+            !kept(Deposit::SIGNATURE_HASH),
+            "WETH's Deposit is not THORChain's"
+        );
+    }
+
+    fn sample_log(chain: Chain) -> KeptLog {
+        KeptLog {
+            chain,
+            tx: TxHash([7; 32]),
+            block: BlockRef {
+                height: 5,
+                timestamp: 50,
+            },
+            tx_index: Some(2),
+            log_index: 3,
+            tx_from: Address::Evm([1; 20]),
+            tx_to: Some(Address::Evm([2; 20])),
+            address: Address::Evm([2; 20]),
+            topics: vec![KEPT_TOPICS[0].0],
+            data: Bytes::from(vec![0xab; 40]),
+        }
+    }
+
+    #[test]
+    fn a_cursor_of_three_lengths_opens_with_an_empty_log_file() {
+        let tmp = tempfile::tempdir().expect("tmp");
+        let dir = tmp.path().join("events");
+        std::fs::create_dir_all(&dir).expect("dir");
+        // What an older chaintrail left: three files (the mixer file with an uncommitted tail)
+        // and a cursor of three lengths.
+        std::fs::write(dir.join("swaps.jsonl"), "s\n").expect("write");
+        std::fs::write(dir.join("mixers.jsonl"), "m1\nm2-uncommitted\n").expect("write");
+        std::fs::write(dir.join("contracts.jsonl"), "").expect("write");
+        let old = serde_json::json!([2, 3, 0]);
+        let mut files = EventFiles::open(dir.clone(), Some(&old)).expect("old cursor");
+        assert_eq!(files.cursor(), serde_json::json!([2, 3, 0, 0]));
+        assert_eq!(
+            std::fs::read_to_string(dir.join("mixers.jsonl")).expect("read"),
+            "m1\n"
+        );
+        let batch = EventBatch {
+            logs: vec![sample_log(Chain::Evm(1))],
+            ..EventBatch::default()
+        };
+        let cursor = files.append(&batch).expect("append");
+        let written = std::fs::read(dir.join("logs.jsonl")).expect("logs");
+        assert_eq!(cursor, serde_json::json!([2, 3, 0, written.len()]));
+        assert_eq!(
+            std::fs::read_to_string(dir.join("swaps.jsonl")).expect("read"),
+            "s\n"
+        );
+        drop(files);
+        // Reopened with the new cursor, the log line is committed and kept.
+        EventFiles::open(dir.clone(), Some(&cursor)).expect("new cursor");
+        assert_eq!(
+            std::fs::read(dir.join("logs.jsonl")).expect("logs"),
+            written
+        );
+    }
+
+    #[test]
+    fn an_unreadable_cursor_is_an_error_and_truncates_nothing() {
+        let tmp = tempfile::tempdir().expect("tmp");
+        let dir = tmp.path().join("events");
+        std::fs::create_dir_all(&dir).expect("dir");
+        std::fs::write(dir.join("swaps.jsonl"), "kept\n").expect("write");
+        for cursor in [
+            serde_json::json!("garbage"),
+            serde_json::json!([1, 2]),
+            serde_json::json!([1, 2, 3, 4, 5]),
+            serde_json::json!([1, -2, 3]),
+        ] {
+            let err = EventFiles::open(dir.clone(), Some(&cursor))
+                .err()
+                .expect("refused");
+            assert!(err.to_string().contains("evm-events"), "{err}");
+        }
+        assert_eq!(
+            std::fs::read_to_string(dir.join("swaps.jsonl")).expect("read"),
+            "kept\n"
+        );
+    }
 }

@@ -11,6 +11,7 @@ use chaintrail_core::{
 
 use crate::events::{
     ContractCreation, EventBatch, decode_protocol_event, decode_token_transfer, decode_wrap, evm,
+    kept_log,
 };
 use crate::model::{BlockBundle, EvmReceipt, EvmTrace, EvmTransaction, TraceType};
 
@@ -354,6 +355,9 @@ fn tx_flows(
         }
     }
     for log in &receipt.logs {
+        if receipt_ok && let Some(kept) = kept_log(rules.chain, at, tx, log) {
+            events.logs.push(kept);
+        }
         if let Some(t) = decode_token_transfer(log) {
             let asset = AssetKind::Token(evm(t.token_address));
             let (from, to, kind) = match (t.from.is_zero(), t.to.is_zero()) {

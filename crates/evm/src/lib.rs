@@ -10,7 +10,8 @@
 //!   window of blocks, so an interrupted ingest resumes where it stopped;
 //! - decoding of protocol events ([`events`]): ERC-20 `Transfer`, WETH `Deposit`/`Withdrawal`,
 //!   Uniswap V2/V3 `Swap`, Tornado Cash `Deposit`/`Withdrawal`, contract creations — the last
-//!   three kept as JSON lines under `chains/<chain>/events/` for tracing;
+//!   three kept as JSON lines under `chains/<chain>/events/` for tracing — and the raw logs of
+//!   bridge and mixer events ([`events::KEPT_TOPICS`]) kept there for the link decoders;
 //! - the `ethereum-etl` import format ([`EthereumEtl`]), CSV or JSON, as ethereum-etl writes it;
 //! - the `cryo` import format ([`Cryo`]): cryo's Parquet datasets, read with `parquet`'s row API.
 //!

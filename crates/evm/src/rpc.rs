@@ -352,6 +352,8 @@ pub struct RpcIngestReport {
     pub swaps: u64,
     pub mixer_events: u64,
     pub contracts: u64,
+    /// Raw logs of bridge and mixer events kept for the link decoders (`KEPT_TOPICS`).
+    pub kept_logs: u64,
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize)]
@@ -406,7 +408,8 @@ pub fn ingest_rpc_with(
     let per_batch = config.blocks_per_batch.max(1) as u64;
     let window = per_batch * config.concurrency.max(1) as u64;
     let total_blocks = to - from + 1;
-    let (mut txs_read, mut swaps, mut mixers, mut contracts) = (0u64, 0u64, 0u64, 0u64);
+    let (mut txs_read, mut swaps, mut mixers, mut contracts, mut kept_logs) =
+        (0u64, 0u64, 0u64, 0u64, 0u64);
     let mut next = start;
     while next <= to {
         let end = next.saturating_add(window - 1).min(to);
@@ -449,6 +452,7 @@ pub fn ingest_rpc_with(
                         swaps += tx_events.swaps.len() as u64;
                         mixers += tx_events.mixers.len() as u64;
                         contracts += tx_events.contracts.len() as u64;
+                        kept_logs += tx_events.logs.len() as u64;
                         batch.append(tx_events);
                     }
                 }
@@ -483,6 +487,7 @@ pub fn ingest_rpc_with(
         swaps,
         mixer_events: mixers,
         contracts,
+        kept_logs,
     })
 }
 

@@ -16,7 +16,8 @@ use alloy_sol_types::SolCall;
 use chaintrail_core::{Address, Amount, AssetKind, Chain, TransferKind};
 use chaintrail_evm::client::{Call, ClientConfig};
 use chaintrail_evm::events::{
-    MixerEventKind, SwapProtocol, read_contract_creations, read_mixer_events, read_swaps,
+    KEPT_TOPICS, KeptLog, MixerEventKind, SwapProtocol, read_contract_creations, read_kept_logs,
+    read_mixer_events, read_swaps,
 };
 use chaintrail_evm::{RpcClient, RpcConfig, TraceSource, ingest_rpc_with};
 use chaintrail_ingest::ImportOptions;
@@ -44,6 +45,11 @@ mod abi {
         alloy_sol_types::sol! {
             function deposit(bytes32 commitment);
             function withdraw(address to, bytes32 nullifierHash, address relayer, uint256 fee);
+        }
+    }
+    pub mod router {
+        alloy_sol_types::sol! {
+            function deposit(address vault, string memo);
         }
     }
 }
@@ -433,6 +439,20 @@ fn anvil_flows_and_balances() {
         )
         .1
     );
+    // A THORChain-style router deposit: ether to the vault, the memo in the event.
+    let router = node.deploy(a[0], "Router", &[]);
+    let memo = "=:BTC.BTC:bc1qxy2kgdygjrsqtzq2n0yrf2493p83kkfjhx0wlh";
+    let (bridged, ok) = node.send(
+        a[7],
+        Some(router),
+        ETH / 4,
+        abi::router::depositCall {
+            vault: a[5],
+            memo: memo.to_string(),
+        }
+        .abi_encode(),
+    );
+    assert!(ok);
     let end = node.head();
 
     let dir = tempfile::tempdir().expect("tempdir");
@@ -692,7 +712,49 @@ fn anvil_flows_and_balances() {
         }
     );
     let creations = read_contract_creations(&store, chain).expect("contracts");
-    assert_eq!(creations.len(), 8, "7 deployments and the child");
+    assert_eq!(creations.len(), 9, "8 deployments and the child");
+
+    // The raw logs of kept topics: the mixer's Tornado events and the router's Deposit.
+    let kept = read_kept_logs(&store, chain).expect("kept logs");
+    let signature = |log: &KeptLog| {
+        KEPT_TOPICS
+            .iter()
+            .find(|(topic, _)| Some(topic) == log.topics.first())
+            .map(|(_, signature)| *signature)
+    };
+    assert_eq!(
+        kept.iter().map(signature).collect::<Vec<_>>(),
+        [
+            Some("Deposit(bytes32,uint32,uint256)"),
+            Some("Withdrawal(address,bytes32,address,uint256)"),
+            Some("Deposit(address,address,uint256,string)"),
+        ]
+    );
+    assert!(kept[..2].iter().all(|log| log.address == ct(mixer)));
+    let deposit = &kept[2];
+    assert_eq!(deposit.tx.0, bridged.0);
+    assert_eq!(
+        (&deposit.address, &deposit.tx_from, &deposit.tx_to),
+        (&ct(router), &ct(a[7]), &Some(ct(router)))
+    );
+    assert_eq!(
+        deposit.topics[1..],
+        [a[5].into_word(), EvmAddress::ZERO.into_word()]
+    );
+    let mut data = word(ETH / 4);
+    data.extend(word(0x40));
+    data.extend(word(memo.len() as u128));
+    data.extend(memo.as_bytes());
+    data.resize(data.len().next_multiple_of(32), 0);
+    assert_eq!(deposit.data.to_vec(), data);
+    assert_eq!(
+        deposit.block,
+        reader.tx_block(
+            reader
+                .tx_id(&chaintrail_core::TxHash(bridged.0))
+                .expect("tx")
+        )
+    );
 
     // Completeness: Σ recorded native flows = balance change, for every touched address.
     let net = native_net(&store, chain);
@@ -705,7 +767,7 @@ fn anvil_flows_and_balances() {
     let stored = touched.len();
     // Also every account and contract of the test, touched by value or not.
     touched.extend(a.iter().copied());
-    touched.extend([token, weth, v2, v3, reverter, forwarder, mixer]);
+    touched.extend([token, weth, v2, v3, reverter, forwarder, mixer, router]);
     touched.sort();
     touched.dedup();
     for who in &touched {
@@ -755,4 +817,5 @@ fn anvil_flows_and_balances() {
     );
     assert_eq!(read_swaps(&store, chain).expect("swaps").len(), 2);
     assert_eq!(read_mixer_events(&store, chain).expect("mixers").len(), 2);
+    assert_eq!(read_kept_logs(&store, chain).expect("kept logs"), kept);
 }

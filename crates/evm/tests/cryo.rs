@@ -1464,4 +1464,10 @@ fn cryo_and_ethereum_etl_exports_of_the_same_blocks_give_the_same_store() {
             .len()
     };
     assert_eq!(swaps(&cryo_store), swaps(&etl_store));
+    // And the same kept bridge logs: the block's Multichain `LogAnySwapIn`, field by field.
+    let kept = |store: &Store| events::read_kept_logs(store, Chain::Evm(1)).expect("logs");
+    let from_cryo = kept(&cryo_store);
+    assert_eq!(from_cryo.len(), 1);
+    assert_eq!(from_cryo[0].log_index, 261);
+    assert_eq!(from_cryo, kept(&etl_store));
 }

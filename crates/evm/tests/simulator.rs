@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use chaintrail_core::Chain;
 use chaintrail_evm::EthereumEtl;
+use chaintrail_evm::events::{KEPT_TOPICS, read_kept_logs};
 use chaintrail_evm::flows::block_credits_hash;
 use chaintrail_ingest::{ImportOptions, Importer};
 use chaintrail_sim::{EVM_CHAIN, SimConfig, write_dir, write_store};
@@ -46,7 +47,7 @@ fn flows(store: &Store, chain: Chain) -> BTreeMap<String, Vec<String>> {
 fn simulator_export_imports_to_the_simulators_own_flows() {
     let config = SimConfig::new(3, 3_000);
     let export = tempfile::tempdir().expect("tempdir");
-    write_dir(&config, export.path()).expect("simulate to files");
+    let summary = write_dir(&config, export.path()).expect("simulate to files");
     let eth = export.path().join("ethereum");
     let Chain::Evm(chain_id) = EVM_CHAIN else {
         panic!("EVM chain")
@@ -59,6 +60,25 @@ fn simulator_export_imports_to_the_simulators_own_flows() {
         .import(&imported, &eth, &ImportOptions::default())
         .expect("import");
     assert_eq!(report.chain, EVM_CHAIN);
+
+    // Every bridge deposit of the world is kept as its router `Deposit` log, memo included.
+    let kept = read_kept_logs(&imported, EVM_CHAIN).expect("kept logs");
+    let deposits: Vec<_> = summary
+        .truth
+        .bridge_links
+        .iter()
+        .filter(|link| link.in_chain == EVM_CHAIN)
+        .collect();
+    assert!(!deposits.is_empty(), "the world bridges to Bitcoin");
+    for link in deposits {
+        let log = kept
+            .iter()
+            .find(|log| log.tx == link.in_tx)
+            .unwrap_or_else(|| panic!("no kept log for bridge deposit {}", link.in_tx));
+        assert_eq!(log.topics[0], KEPT_TOPICS[0].0, "THORChain router Deposit");
+        let memo = link.in_memo.as_bytes();
+        assert_eq!(&log.data[96..96 + memo.len()], memo);
+    }
 
     let direct_dir = tempfile::tempdir().expect("tempdir");
     let direct = Store::init(&direct_dir.path().join("store")).expect("store");

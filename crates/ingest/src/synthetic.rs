@@ -162,6 +162,7 @@ pub fn utxo_txs(seed: u64, records: u64) -> impl Iterator<Item = UtxoTx> {
                 outputs: vec![UtxoOutput {
                     value: 50_0000_0000,
                     address: btc_address(pick(&mut rng, population)),
+                    data: None,
                 }],
             }
         } else {
@@ -188,10 +189,12 @@ pub fn utxo_txs(seed: u64, records: u64) -> impl Iterator<Item = UtxoTx> {
                     UtxoOutput {
                         value: pay,
                         address: btc_address(pick(&mut rng, population)),
+                        data: None,
                     },
                     UtxoOutput {
                         value: total - fee - pay,
                         address: btc_address(pick(&mut rng, population)),
+                        data: None,
                     },
                 ],
             }

@@ -162,6 +162,7 @@ fn utxo_store(dir: &Path) {
     let out = |value, n| UtxoOutput {
         value,
         address: btc(n),
+        data: None,
     };
     let spend = |tx: u32, vout| UtxoInput {
         prevout: Some(OutPoint { tx: hash(tx), vout }),

@@ -226,6 +226,7 @@ impl Btc {
             flow_outputs.push(UtxoOutput {
                 value,
                 address: addr.clone(),
+                data: None,
             });
             self.wallets[w].utxos.push(Utxo {
                 outpoint: OutPoint {
@@ -236,13 +237,14 @@ impl Btc {
                 addr,
             });
         }
-        if op_return.is_some() {
+        if let Some(payload) = op_return {
             flow_outputs.push(UtxoOutput {
                 value: 0,
                 address: Address::Bitcoin {
                     network: NETWORK,
                     kind: BitcoinAddress::NullData,
                 },
+                data: Some(payload),
             });
         }
         let flow = UtxoTx {
@@ -258,7 +260,7 @@ impl Btc {
                 .collect(),
             outputs: flow_outputs,
         };
-        self.block.txs.push(BtcTx { flow, op_return });
+        self.block.txs.push(BtcTx { flow });
         Ok(txid)
     }
 
@@ -399,9 +401,9 @@ impl Btc {
                 outputs: vec![UtxoOutput {
                     value,
                     address: addr,
+                    data: None,
                 }],
             },
-            op_return: None,
         };
         self.block.txs.insert(0, coinbase);
         self.block_fees = 0;

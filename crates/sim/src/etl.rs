@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use alloy_primitives::keccak256;
 use bitcoin::hashes::{Hash, sha256};
+use bitcoin::script::{PushBytes, ScriptBuf};
 use chaintrail_core::{Address, BitcoinAddress};
 use serde::Serialize;
 
@@ -600,8 +601,10 @@ fn script(
             ),
             BitcoinAddress::NullData => {
                 let data = payload.unwrap_or_default();
-                let mut raw = vec![0x6a, data.len() as u8];
-                raw.extend_from_slice(data);
+                // Encoded as Core would at any length (PUSHDATA1/2 past 75 bytes); a push cannot
+                // exceed 4 GiB, and the sim's memos are under 100 bytes.
+                let push = <&PushBytes>::try_from(data).unwrap_or(PushBytes::empty());
+                let raw = ScriptBuf::new_op_return(push).into_bytes();
                 let digest = sha256::Hash::hash(&raw).to_byte_array();
                 (
                     format!("OP_RETURN {}", hex::encode(data)),
@@ -690,7 +693,7 @@ fn btc_record(block: &BtcBlock, block_hash: &str, index: usize, tx: &BtcTx) -> B
     }
     let mut outputs = Vec::new();
     for (i, out) in flow.outputs.iter().enumerate() {
-        let (asm, hexs, kind, addresses, req) = script(&out.address, tx.op_return.as_deref());
+        let (asm, hexs, kind, addresses, req) = script(&out.address, out.data.as_deref());
         base += 9 + hexs.len() as u64 / 2;
         outputs.push(BtcOutputJson {
             index: i,

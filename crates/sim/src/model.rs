@@ -76,12 +76,11 @@ impl EvmBlock {
     }
 }
 
-/// A Bitcoin transaction: its value flow (inputs carry the spent value and address) and the
-/// payload of its OP_RETURN output, if it has one.
+/// A Bitcoin transaction: its value flow (inputs carry the spent value and address; an OP_RETURN
+/// output carries its payload in `data`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BtcTx {
     pub flow: UtxoTx,
-    pub op_return: Option<Vec<u8>>,
 }
 
 /// A Bitcoin block; the first transaction is the coinbase.

@@ -358,7 +358,13 @@ fn ground_truth_accounts_for_every_stolen_unit() {
     assert!(truth.bridge_links.iter().any(|l| l.heist.is_some()));
     for l in &truth.bridge_links {
         let out = by_txid[&l.out_tx];
-        assert_eq!(out.op_return.as_deref(), Some(l.out_memo.as_bytes()));
+        let payloads: Vec<&[u8]> = out
+            .flow
+            .outputs
+            .iter()
+            .filter_map(|o| o.data.as_deref())
+            .collect();
+        assert_eq!(payloads, [l.out_memo.as_bytes()]);
         assert_eq!(
             l.out_memo,
             format!("OUT:{}", l.in_tx.to_hex().to_uppercase())

@@ -124,6 +124,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 outputs: vec![UtxoOutput {
                     value: 50_0000_0000,
                     address: address(rng.below(population)),
+                    data: None,
                 }],
             }
         } else {
@@ -147,6 +148,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                     .map(|_| UtxoOutput {
                         value: 1_000,
                         address: address(rng.below(population)),
+                        data: None,
                     })
                     .collect(),
             }

@@ -5,6 +5,8 @@
 //!   transactions, per chain;
 //! - columnar, memory-mapped, fixed-width arrays per chain (`blocks.*`, `txs.*`, `transfers.*`
 //!   for account chains, `inputs.*` / `outputs.*` for UTXO chains);
+//! - the payloads of OP_RETURN outputs beside the fixed-width records (`null_data.*`), read with
+//!   [`ChainReader::null_data`] and [`ChainReader::output_data`];
 //! - derived traversal indexes: adjacency per address in time order, both directions, and the
 //!   spent-by link of every output;
 //! - a manifest per chain that lists the committed length and CRC-32 of every file. Appends are

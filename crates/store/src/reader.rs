@@ -11,8 +11,8 @@ use crate::error::StoreError;
 use crate::files::MappedFile;
 use crate::manifest::{CHAIN_MANIFEST, ChainManifest, read_json};
 use crate::schema::{
-    self, AssetEntry, DeltaList, FileGroup, Framing, NO_ADDRESS, OverflowAmount, UnlinkedInput,
-    WideAmount, col,
+    self, AssetEntry, DeltaList, FileGroup, Framing, NO_ADDRESS, NullDataEntry, OverflowAmount,
+    UnlinkedInput, WideAmount, col,
 };
 
 /// Read access to one chain. Every file is verified against the manifest's checksum when the
@@ -95,6 +95,8 @@ pub struct GroupBytes {
     pub address_dictionary: u64,
     pub tx_hashes: u64,
     pub assets: u64,
+    /// OP_RETURN payloads and their row index (UTXO chains).
+    pub null_data: u64,
 }
 
 /// What `chaintrail stats` reports for a chain.
@@ -162,6 +164,7 @@ impl ChainReader {
                 MappedFile::open(&dir.join(known), manifest.index(known))?,
             );
         }
+        check_null_data(dir, &files, manifest.file(col::OUTPUT_VALUE).bytes / 8)?;
         let mut assets: BTreeMap<u32, Asset> = BTreeMap::new();
         let assets_file = &files[col::ASSETS];
         for (line_no, line) in assets_file.bytes().split(|&b| b == b'\n').enumerate() {
@@ -518,6 +521,42 @@ impl ChainReader {
         Some(view)
     }
 
+    /// The payloads of OP_RETURN outputs as (output row, payload), in row order. A store written
+    /// before payloads were kept has none.
+    pub fn null_data(&self) -> impl Iterator<Item = (u64, &[u8])> + '_ {
+        let entries = self.col::<NullDataEntry>(col::NULL_DATA_ROWS);
+        (0..entries.len()).map(move |i| (entries[i].row, self.null_data_at(i)))
+    }
+
+    /// The payload of output `row` when it is an OP_RETURN output with one stored.
+    pub fn output_data(&self, row: u64) -> Option<&[u8]> {
+        let entries = self.col::<NullDataEntry>(col::NULL_DATA_ROWS);
+        let at = entries.partition_point(|e| e.row < row);
+        entries
+            .get(at)
+            .filter(|e| e.row == row)
+            .map(|_| self.null_data_at(at))
+    }
+
+    /// Payload `i` of `null_data.bytes`: from the previous entry's end to its own.
+    fn null_data_at(&self, i: usize) -> &[u8] {
+        let entries = self.col::<NullDataEntry>(col::NULL_DATA_ROWS);
+        let end = entries.get(i).map_or(0, |e| e.end);
+        let start = i
+            .checked_sub(1)
+            .and_then(|prev| entries.get(prev))
+            .map_or(0, |e| e.end);
+        let bytes = self
+            .files
+            .get(col::NULL_DATA_BYTES)
+            .map_or(&[][..], MappedFile::bytes);
+        usize::try_from(start)
+            .ok()
+            .zip(usize::try_from(end).ok())
+            .and_then(|(start, end)| bytes.get(start..end))
+            .unwrap_or(&[])
+    }
+
     /// Σ inputs − Σ outputs; `None` for coinbase transactions and when an input's value is unknown.
     pub fn tx_fee(&self, tx: u32) -> Option<u64> {
         let mut total_in: u64 = 0;
@@ -564,6 +603,7 @@ impl ChainReader {
                 FileGroup::AddressDictionary => &mut bytes.address_dictionary,
                 FileGroup::TxHashes => &mut bytes.tx_hashes,
                 FileGroup::Assets => &mut bytes.assets,
+                FileGroup::NullData => &mut bytes.null_data,
             };
             *slot += state.bytes;
             files.push(FileStats {
@@ -603,4 +643,44 @@ impl ChainReader {
             files,
         }
     }
+}
+
+/// The payload index must name ascending output rows that exist and ascending ends within
+/// `null_data.bytes`, ending at its length, so that every lookup slices in bounds.
+fn check_null_data(
+    dir: &Path,
+    files: &HashMap<&'static str, MappedFile>,
+    outputs: u64,
+) -> Result<(), StoreError> {
+    let (Some(entries), Some(bytes)) = (
+        files.get(col::NULL_DATA_ROWS),
+        files.get(col::NULL_DATA_BYTES),
+    ) else {
+        return Ok(());
+    };
+    let entries = entries.as_slice::<NullDataEntry>();
+    let corrupt = |reason: String| StoreError::Corrupt {
+        file: dir.join(col::NULL_DATA_ROWS),
+        reason,
+    };
+    let (mut last_row, mut last_end) = (None, 0u64);
+    for (i, entry) in entries.iter().enumerate() {
+        if entry.row >= outputs || last_row.is_some_and(|row| entry.row <= row) {
+            return Err(corrupt(format!(
+                "entry {i} names output {} (of {outputs}) out of order",
+                entry.row
+            )));
+        }
+        if entry.end < last_end {
+            return Err(corrupt(format!("entry {i} ends before the one before it")));
+        }
+        (last_row, last_end) = (Some(entry.row), entry.end);
+    }
+    let stored = bytes.bytes().len() as u64;
+    if last_end != stored {
+        return Err(corrupt(format!(
+            "payloads end at byte {last_end}, but null_data.bytes holds {stored}"
+        )));
+    }
+    Ok(())
 }

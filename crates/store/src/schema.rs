@@ -45,6 +45,8 @@ pub mod col {
     pub const ADDRESS_KEYS: &str = "addresses.keys";
     pub const ADDRESS_ENDS: &str = "addresses.ends";
     pub const ASSETS: &str = "assets.jsonl";
+    pub const NULL_DATA_ROWS: &str = "null_data.rows";
+    pub const NULL_DATA_BYTES: &str = "null_data.bytes";
 
     pub const IDX_OUT_OFFSETS: &str = "index.out.offsets";
     pub const IDX_OUT_ADJ: &str = "index.out.adj";
@@ -90,6 +92,8 @@ pub fn columns(model: ChainModel) -> &'static [&'static str] {
             ADDRESS_KEYS,
             ADDRESS_ENDS,
             ASSETS,
+            NULL_DATA_ROWS,
+            NULL_DATA_BYTES,
         ],
     }
 }
@@ -107,6 +111,9 @@ pub enum FileGroup {
     TxHashes,
     /// Asset metadata.
     Assets,
+    /// OP_RETURN payloads: kept beside the records so that they do not count against the
+    /// density target.
+    NullData,
 }
 
 pub fn group_of(name: &str) -> FileGroup {
@@ -118,6 +125,8 @@ pub fn group_of(name: &str) -> FileGroup {
         FileGroup::TxHashes
     } else if name == col::ASSETS {
         FileGroup::Assets
+    } else if name.starts_with("null_data.") {
+        FileGroup::NullData
     } else {
         FileGroup::Records
     }
@@ -152,6 +161,15 @@ pub struct UnlinkedInput {
     /// 1 when `value` was given by the source.
     pub has_value: u32,
     pub pad: u32,
+}
+
+/// Where the payload of one OP_RETURN output is in `null_data.bytes`: it ends at `end` and starts
+/// where the previous entry ended (16 bytes, sorted by output row).
+#[derive(Debug, Clone, Copy, Pod, Zeroable)]
+#[repr(C)]
+pub struct NullDataEntry {
+    pub row: u64,
+    pub end: u64,
 }
 
 /// One line of `assets.jsonl`. The last line of an id wins (metadata updates are appends).

@@ -48,7 +48,9 @@ pub struct TxLookupMemory {
     /// Heap bytes of the rest: unflushed `txs.*` tails and the per-block offset vectors.
     pub other_bytes: usize,
 }
-use crate::schema::{self, AssetEntry, NO_ADDRESS, OverflowAmount, UnlinkedInput, WideAmount, col};
+use crate::schema::{
+    self, AssetEntry, NO_ADDRESS, NullDataEntry, OverflowAmount, UnlinkedInput, WideAmount, col,
+};
 
 /// Counts of what a writer has appended so far (committed or not).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
@@ -636,6 +638,17 @@ impl ChainWriter {
         }
     }
 
+    /// The payload of OP_RETURN output `row`, kept beside the records (`null_data.*`).
+    fn put_null_data(&mut self, row: u64, data: &[u8]) -> Result<(), StoreError> {
+        self.file(col::NULL_DATA_BYTES).append(data)?;
+        let entry = NullDataEntry {
+            row,
+            end: self.files[col::NULL_DATA_BYTES].len(),
+        };
+        self.file(col::NULL_DATA_ROWS)
+            .append(bytemuck::bytes_of(&entry))
+    }
+
     /// Append a UTXO transaction. Inputs are linked to the outputs they spend when those are in
     /// the store; otherwise what the source said about them is kept in `inputs.unlinked`.
     /// Returns `false` (and stores nothing) for the txid of a transaction that still has an
@@ -658,6 +671,17 @@ impl ChainWriter {
             what: "outputs per transaction",
             limit: u64::from(u32::MAX),
         })?;
+        if let Some(vout) = tx
+            .outputs
+            .iter()
+            .position(|output| output.data.is_some() && !is_null_data(&output.address))
+        {
+            return Err(StoreError::Input(format!(
+                "output {vout} of {} carries data but is not an OP_RETURN output: only null-data \
+                 outputs have a payload",
+                tx.hash
+            )));
+        }
         if self.enter_block(tx.block.height, tx.block.timestamp, &tx.hash)? {
             let (inputs, outputs) = (self.progress.inputs, self.progress.outputs);
             self.put_u64(col::BLOCK_FIRST_INPUT, inputs)?;
@@ -710,6 +734,9 @@ impl ChainWriter {
         self.tx_output_offsets.push(output_offset);
         for output in &tx.outputs {
             let address = self.address_id(&output.address)?;
+            if let Some(data) = &output.data {
+                self.put_null_data(self.progress.outputs, data)?;
+            }
             self.put_u64(col::OUTPUT_VALUE, output.value)?;
             self.put_u32(col::OUTPUT_ADDRESS, address)?;
             self.progress.outputs += 1;
@@ -951,6 +978,11 @@ mod tests {
         }
     }
 
+    /// An OP_RETURN payload of 0 to 6 bytes that differs between transactions.
+    fn payload(n: usize) -> Vec<u8> {
+        (0..n % 7).map(|i| (n * 31 + i) as u8).collect()
+    }
+
     /// Concrete transactions from the specs, with the model's expected outcome of each.
     fn build(specs: &[Spec]) -> (Vec<UtxoTx>, Model) {
         let mut model = Model::default();
@@ -995,6 +1027,7 @@ mod tests {
                     .map(|&a| UtxoOutput {
                         value: u64::from(a) * 1_000,
                         address: address(a),
+                        data: (a == 0).then(|| payload(n)),
                     })
                     .collect(),
             };
@@ -1019,10 +1052,22 @@ mod tests {
         let clean = Store::init(clean_dir.path()).expect("store");
         let mut writer = open(&clean, mask);
         let mut check = Model::default();
+        let mut payloads: Vec<(u64, Vec<u8>)> = Vec::new();
         for tx in &txs {
             let result = writer.append_utxo_tx(tx);
+            let first_output = check.outputs;
             match check.append(tx) {
-                Outcome::Stored => assert!(result.expect("append"), "{tx:?}"),
+                Outcome::Stored => {
+                    assert!(result.expect("append"), "{tx:?}");
+                    payloads.extend(
+                        tx.outputs
+                            .iter()
+                            .zip(first_output..)
+                            .filter_map(|(output, row)| {
+                                output.data.clone().map(|data| (row, data))
+                            }),
+                    );
+                }
                 Outcome::Duplicate => assert!(!result.expect("append"), "{tx:?}"),
                 Outcome::BadInput => assert!(result.is_err(), "{tx:?}"),
             }
@@ -1052,6 +1097,19 @@ mod tests {
             })
             .collect();
         assert_eq!(links, model.links);
+        let stored: Vec<(u64, Vec<u8>)> = reader
+            .null_data()
+            .map(|(row, data)| (row, data.to_vec()))
+            .collect();
+        assert_eq!(stored, payloads);
+        let by_row: HashMap<u64, &[u8]> = payloads.iter().map(|(r, d)| (*r, &d[..])).collect();
+        for row in 0..reader.output_count() {
+            assert_eq!(
+                reader.output_data(row),
+                by_row.get(&row).copied(),
+                "row {row}"
+            );
+        }
 
         // Killed without committing at the crash points, resumed from the last commit.
         let dir = tempfile::tempdir().expect("tmp");

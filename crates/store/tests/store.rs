@@ -193,6 +193,7 @@ fn out(value: u64, n: u8) -> UtxoOutput {
     UtxoOutput {
         value,
         address: btc_addr(n),
+        data: None,
     }
 }
 
@@ -319,4 +320,122 @@ fn a_second_writer_is_refused() {
     let _first = store.writer(ETH).unwrap();
     let err = store.writer(ETH).err().unwrap();
     assert!(matches!(err, StoreError::Locked(_)), "{err}");
+}
+
+fn op_return(payload: &[u8]) -> UtxoOutput {
+    UtxoOutput {
+        value: 0,
+        address: Address::Bitcoin {
+            network: BitcoinNetwork::Regtest,
+            kind: BitcoinAddress::NullData,
+        },
+        data: Some(payload.to_vec()),
+    }
+}
+
+fn coinbase(n: u32, height: u64, outputs: Vec<UtxoOutput>) -> UtxoTx {
+    UtxoTx {
+        hash: hash(n),
+        block: BlockRef {
+            height,
+            timestamp: 1_600_000_000 + height,
+        },
+        inputs: vec![UtxoInput {
+            prevout: None,
+            value: None,
+            address: None,
+        }],
+        outputs,
+    }
+}
+
+#[test]
+fn op_return_payloads_are_kept_beside_the_records() {
+    let regtest = Chain::Bitcoin(BitcoinNetwork::Regtest);
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::init(dir.path()).unwrap();
+    let mut writer = store.writer(regtest).unwrap();
+    let memo = b"OUT:6A2BCDEF".to_vec();
+    let txs = [
+        coinbase(1, 1, vec![out(50, 1), op_return(&memo)]),
+        coinbase(
+            2,
+            2,
+            vec![op_return(b""), out(7, 2), op_return(&[0xff; 300])],
+        ),
+    ];
+    for tx in &txs {
+        assert!(writer.append_utxo_tx(tx).unwrap());
+    }
+    let mut misplaced = coinbase(3, 3, vec![out(1, 1)]);
+    misplaced.outputs[0].data = Some(vec![1]);
+    let err = writer.append_utxo_tx(&misplaced).unwrap_err();
+    assert!(err.to_string().contains("not an OP_RETURN output"), "{err}");
+    writer.finish("src", serde_json::json!(null)).unwrap();
+
+    let reader = store.reader(regtest).unwrap();
+    assert_eq!(reader.output_count(), 5);
+    let payloads: Vec<(u64, Vec<u8>)> = reader
+        .null_data()
+        .map(|(row, data)| (row, data.to_vec()))
+        .collect();
+    assert_eq!(
+        payloads,
+        vec![(1, memo.clone()), (2, vec![]), (4, vec![0xff; 300])]
+    );
+    assert_eq!(reader.output_data(1), Some(&memo[..]));
+    assert_eq!(reader.output_data(2), Some(&[][..]));
+    assert_eq!(reader.output_data(0), None);
+    assert_eq!(reader.output_data(3), None);
+    assert_eq!(reader.output_data(99), None);
+    // The payloads are their own byte group: records stay at their fixed widths (8 B value +
+    // 4 B address per output, 8 B per input, framing), whatever the outputs carry.
+    let stats = reader.stats();
+    assert_eq!(stats.bytes.null_data, 3 * 16 + memo.len() as u64 + 300);
+    let record_files: u64 = stats
+        .files
+        .iter()
+        .filter(|f| f.name.starts_with("outputs.") || f.name.starts_with("inputs."))
+        .map(|f| f.bytes)
+        .sum();
+    assert_eq!(record_files, 5 * 12 + 2 * 8);
+}
+
+#[test]
+fn a_store_written_before_payloads_were_kept_opens_without_them() {
+    let regtest = Chain::Bitcoin(BitcoinNetwork::Regtest);
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::init(dir.path()).unwrap();
+    let mut writer = store.writer(regtest).unwrap();
+    writer
+        .append_utxo_tx(&coinbase(1, 1, vec![out(50, 1)]))
+        .unwrap();
+    writer.finish("src", serde_json::json!(1)).unwrap();
+    // What an older chaintrail left: no payload files, and a manifest that does not list them.
+    let chain_dir = dir.path().join("chains/bitcoin-regtest");
+    let manifest_path = chain_dir.join("manifest.json");
+    let mut manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&manifest_path).unwrap()).unwrap();
+    let files = manifest["files"].as_object_mut().unwrap();
+    assert!(files.remove("null_data.rows").is_some());
+    assert!(files.remove("null_data.bytes").is_some());
+    std::fs::write(&manifest_path, serde_json::to_vec(&manifest).unwrap()).unwrap();
+    std::fs::remove_file(chain_dir.join("null_data.rows")).unwrap();
+    std::fs::remove_file(chain_dir.join("null_data.bytes")).unwrap();
+
+    let reader = store.reader(regtest).unwrap();
+    assert_eq!(reader.null_data().count(), 0);
+    assert_eq!(reader.output_data(0), None);
+    drop(reader);
+    // Appending to it starts the payload files.
+    let mut writer = store.writer(regtest).unwrap();
+    writer
+        .append_utxo_tx(&coinbase(2, 2, vec![op_return(b"memo")]))
+        .unwrap();
+    writer.finish("src", serde_json::json!(2)).unwrap();
+    let reader = store.reader(regtest).unwrap();
+    assert_eq!(
+        reader.null_data().collect::<Vec<_>>(),
+        vec![(1, &b"memo"[..])]
+    );
 }

@@ -369,6 +369,7 @@ fn utxo_policies_follow_outputs_and_fees() {
     let out = |value, n| UtxoOutput {
         value,
         address: btc(n),
+        data: None,
     };
     let spend = |tx: u32, vout| UtxoInput {
         prevout: Some(OutPoint { tx: hash(tx), vout }),
@@ -467,6 +468,7 @@ fn known_links_carry_taint_across_a_bridge_to_bitcoin() {
         outputs: vec![UtxoOutput {
             value: 100_000_000,
             address: btc(20),
+            data: None,
         }],
     };
     let payout = UtxoTx {
@@ -484,10 +486,12 @@ fn known_links_carry_taint_across_a_bridge_to_bitcoin() {
             UtxoOutput {
                 value: 50_000_000,
                 address: btc(21),
+                data: None,
             },
             UtxoOutput {
                 value: 49_990_000,
                 address: btc(20),
+                data: None,
             },
         ],
     };
@@ -505,6 +509,7 @@ fn known_links_carry_taint_across_a_bridge_to_bitcoin() {
         outputs: vec![UtxoOutput {
             value: 49_995_000,
             address: btc(22),
+            data: None,
         }],
     };
     for t in [&coinbase, &payout, &forward] {

@@ -151,3 +151,53 @@ contract Mixer {
         emit Withdrawal(to, nullifierHash, relayer, fee);
     }
 }
+
+/// THORChain-router-shaped: forwards ether to a vault and emits the router's `Deposit` event
+/// with the swap memo.
+contract Router {
+    event Deposit(address indexed to, address indexed asset, uint256 amount, string memo);
+
+    function deposit(address payable vault, string calldata memo) external payable {
+        vault.transfer(msg.value);
+        emit Deposit(vault, address(0), msg.value, memo);
+    }
+}
+
+/// An ERC-20 with its metadata: a `string` symbol and `uint8` decimals.
+contract MetaToken {
+    string public symbol;
+    uint8 public decimals;
+    mapping(address => uint256) public balanceOf;
+    event Transfer(address indexed from, address indexed to, uint256 value);
+
+    constructor(string memory s, uint8 d, uint256 supply) {
+        symbol = s;
+        decimals = d;
+        balanceOf[msg.sender] = supply;
+        emit Transfer(address(0), msg.sender, supply);
+    }
+}
+
+/// MKR's metadata shape: a `bytes32` symbol and `uint256` decimals.
+contract Bytes32Token {
+    bytes32 public symbol = "MKR";
+    uint256 public decimals = 18;
+    event Transfer(address indexed from, address indexed to, uint256 value);
+
+    constructor(uint256 supply) {
+        emit Transfer(address(0), msg.sender, supply);
+    }
+}
+
+/// Answers every call, `symbol()` and `decimals()` included, with three bytes of garbage.
+contract GarbageToken {
+    event Transfer(address indexed from, address indexed to, uint256 value);
+
+    constructor(uint256 supply) {
+        emit Transfer(address(0), msg.sender, supply);
+    }
+
+    fallback(bytes calldata) external returns (bytes memory) {
+        return hex"deadbe";
+    }
+}
