@@ -178,26 +178,20 @@ impl LabelStore {
             Some(chain) => l.chain.is_some_and(|c| c != chain && same_family(c, chain)),
         };
         // Strongest first (the index keeps each key's labels in strength order).
-        let applicable: Vec<usize> = ids
-            .iter()
-            .map(|&(i, _)| i as usize)
-            .filter(|&i| on_chain(&all[i]) || on_sibling(&all[i]))
-            .collect();
+        let applicable = || {
+            ids.iter()
+                .map(|&(i, _)| i as usize)
+                .filter(|&i| on_chain(&all[i]) || on_sibling(&all[i]))
+        };
         let current = |i: &usize| holds(&all[*i], at);
         let role = strongest_role(
             all,
-            applicable
-                .iter()
-                .copied()
-                .filter(|i| on_chain(&all[*i]) && current(i)),
+            applicable().filter(|i| on_chain(&all[*i]) && current(i)),
         )
         .or_else(|| {
             strongest_role(
                 all,
-                applicable
-                    .iter()
-                    .copied()
-                    .filter(|i| on_sibling(&all[*i]) && current(i)),
+                applicable().filter(|i| on_sibling(&all[*i]) && current(i)),
             )
         })
         .map(|(label, l, role)| RoleClaim {
@@ -220,12 +214,23 @@ impl LabelStore {
                 && l.valid_to.is_none()
         };
         let mut flags: Vec<FlagClaim> = Vec::new();
-        for &i in applicable
-            .iter()
-            .filter(|i| scope == FlagScope::AllTime || current(i))
-        {
+        for i in applicable().filter(|i| scope == FlagScope::AllTime || current(i)) {
             let l = &all[i];
             for &flag in l.flags.iter().filter(|f| !overridden(l, **f)) {
+                // One claim per (flag, source, dataset, name, interval): an OFAC address listed
+                // for two assets is one sanction of that party.
+                let repeated = flags.iter().any(|f| {
+                    let same = &all[f.label];
+                    f.flag == flag
+                        && same.source == l.source
+                        && same.valid_from == l.valid_from
+                        && same.valid_to == l.valid_to
+                        && same.dataset == l.dataset
+                        && same.name == l.name
+                });
+                if repeated {
+                    continue;
+                }
                 flags.push(FlagClaim {
                     flag,
                     source: l.source,
@@ -240,28 +245,10 @@ impl LabelStore {
         }
         // Riskiest flag first, then the strongest claim (stable: strength order otherwise).
         flags.sort_by_key(|f| (f.flag, std::cmp::Reverse(f.confidence)));
-        // One claim per (flag, source, dataset, name, interval): an OFAC address listed for two
-        // assets is one sanction of that party.
-        let mut unique: Vec<FlagClaim> = Vec::with_capacity(flags.len());
-        for claim in flags {
-            let repeated = unique.iter().any(|u| {
-                u.flag == claim.flag
-                    && u.source == claim.source
-                    && u.valid_from == claim.valid_from
-                    && u.valid_to == claim.valid_to
-                    && u.dataset == claim.dataset
-                    && u.name == claim.name
-            });
-            if !repeated {
-                unique.push(claim);
-            }
-        }
-        let flags = unique;
         let strongest_current = |on: &dyn Fn(&Label) -> bool| {
-            applicable
-                .iter()
-                .find(|i| on(&all[**i]) && current(i))
-                .map(|&i| all[i].name.clone())
+            applicable()
+                .find(|i| on(&all[*i]) && current(i))
+                .map(|i| all[i].name.clone())
         };
         let name = match &role {
             Some(role) => role.name.clone(),

@@ -664,22 +664,21 @@ impl LabelStore {
     /// Time `resolve` over `queries` (each on the chain its format names; raw strings on
     /// Ethereum), `rounds` times each; per-resolution latencies in ns.
     pub fn bench_resolve(&self, queries: &[String], rounds: usize) -> LookupBench {
-        let chains: HashMap<&str, Chain> = queries
+        let with_chains: Vec<(&str, Chain)> = queries
             .iter()
             .map(|q| {
                 let chain = Address::parse_any(q).map_or(Chain::ETHEREUM, |(c, _)| c);
                 (q.as_str(), chain)
             })
             .collect();
-        time_queries(queries, rounds, |q| {
-            let chain = chains.get(q).copied().unwrap_or(Chain::ETHEREUM);
-            self.resolve(chain, q, None).is_some()
+        time_queries(&with_chains, rounds, |(q, chain)| {
+            self.resolve(*chain, q, None).is_some()
         })
     }
 }
 
 /// Time `found` over `queries`, `rounds` times each: latencies in ns and how many found.
-fn time_queries(queries: &[String], rounds: usize, found: impl Fn(&str) -> bool) -> LookupBench {
+fn time_queries<Q>(queries: &[Q], rounds: usize, found: impl Fn(&Q) -> bool) -> LookupBench {
     let mut times = Vec::with_capacity(queries.len() * rounds);
     let mut hits = 0usize;
     for _ in 0..rounds {
