@@ -2,12 +2,13 @@
 //!
 //! This crate owns
 //! - the exposure model of docs/exposure.md ([`exposure`]): **ownership** (what the address's own
-//!   labels resolve to at the screening date: its role and its flags in force), **direct** exposure (value exchanged with attributed
-//!   counterparties) and **indirect** exposure (value that reached or came from attributed
-//!   entities through unattributed intermediaries, haircut-split, up to a hop limit, stopping at
-//!   every attributed address), per category and entity — an entity counts under its role and
-//!   under each flag in force on the day of the transfer —, by direction, in native units and USD,
-//!   with the paths behind it on request, and the unsolicited-dust rule;
+//!   labels resolve to at the screening date: its role and its flags in force), **direct**
+//!   exposure (value exchanged with attributed counterparties) and **indirect** exposure (value
+//!   that reached or came from attributed entities through unattributed intermediaries,
+//!   haircut-split, up to a hop limit, stopping at every attributed address), per category and
+//!   entity (an entity counts under its role and under each flag in force on the day of the
+//!   transfer), by direction, in native units and USD, with the paths behind it on request, and
+//!   the unsolicited-dust rule;
 //! - the risk rule table ([`rules`]): Severe / High / Medium / Low (TRM scores 15/10/5/1);
 //! - the known converter links ([`links`]: `<store>/links.jsonl`), which the walk crosses at
 //!   bridges and mixers, possibly onto another chain;
