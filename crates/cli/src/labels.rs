@@ -180,9 +180,29 @@ fn show_tables(report: &AddressReport) -> Vec<Table> {
         .map(Category::to_string)
         .collect::<Vec<_>>()
         .join(", ");
+    let resolved = match &report.resolved {
+        None => "no role, no flags".to_string(),
+        Some(r) => {
+            let role = r.role.as_ref().map_or_else(
+                || "no role".to_string(),
+                |c| format!("role {} ({}: {})", c.role, c.source, c.name),
+            );
+            let flags: Vec<String> = r
+                .flags
+                .iter()
+                .map(|f| format!("{} ({}: {})", f.flag, f.source, f.name))
+                .collect();
+            if flags.is_empty() {
+                format!("{role}, no flags")
+            } else {
+                format!("{role}, flags {}", flags.join(", "))
+            }
+        }
+    };
     let mut t = Table::new(&[
         "name",
-        "category",
+        "role",
+        "flags",
         "source",
         "confidence",
         "chain",
@@ -192,7 +212,7 @@ fn show_tables(report: &AddressReport) -> Vec<Table> {
         "file:line",
     ])
     .titled(format!(
-        "{} — {status} — at {at} — categories: {categories}",
+        "{} — {status} — at {at} — {resolved} — categories: {categories}",
         report.query
     ));
     for v in &report.labels {
@@ -203,7 +223,16 @@ fn show_tables(report: &AddressReport) -> Vec<Table> {
         };
         t.row(vec![
             name,
-            l.category.to_string(),
+            l.role.map_or_else(|| "-".to_string(), |r| r.to_string()),
+            if l.flags.is_empty() {
+                "-".to_string()
+            } else {
+                l.flags
+                    .iter()
+                    .map(Category::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            },
             l.source.to_string(),
             match &l.confidence_level {
                 Some(level) => format!("{} ({level})", l.confidence),

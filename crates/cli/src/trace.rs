@@ -189,6 +189,7 @@ pub fn report_tables(report: &TraceReport, paths: usize) -> Vec<Table> {
         "kind",
         "entity",
         "category",
+        "flags",
         "chain",
         "address",
         "amount",
@@ -208,6 +209,11 @@ pub fn report_tables(report: &TraceReport, paths: usize) -> Vec<Table> {
             format!("{:?}", e.kind).to_lowercase(),
             e.entity.clone().unwrap_or_else(|| "-".into()),
             e.category.clone().unwrap_or_else(|| "-".into()),
+            if e.flags.is_empty() {
+                "-".into()
+            } else {
+                e.flags.join(", ")
+            },
             e.chain.to_string(),
             e.address.clone().unwrap_or_else(|| "-".into()),
             e.value.units.clone(),

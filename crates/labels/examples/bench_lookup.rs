@@ -1,6 +1,7 @@
 //! Lookup benchmark: load every label source of `../shared/data` into an in-memory store and
-//! time `LabelStore::lookup` over every labelled address (hits) and as many unlabelled ones
-//! (misses). `cargo run --release -p chaintrail-labels --example bench_lookup [DATA_DIR]`
+//! time `LabelStore::lookup` and `LabelStore::resolve` (what tracing and screening call) over
+//! every labelled address (hits) and as many unlabelled ones (misses).
+//! `cargo run --release -p chaintrail-labels --example bench_lookup [DATA_DIR]`
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -39,11 +40,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let hits = queries.len();
     // Misses: the same number of unlabelled EVM addresses.
     queries.extend((1..=hits as u128).map(|i| format!("0xfeed{:036x}", i * 0x9e37_79b9_7f4a_7c15)));
-    let bench = store.bench_lookups(&queries, 5);
+    let lookup = store.bench_lookups(&queries, 5);
+    let resolve = store.bench_resolve(&queries, 5);
     println!(
         "loaded {} labels ({} distinct addresses) in {:.2?} (OFAC snapshots incl. the 121 MB XML: {:.2?})",
         stats.labels, stats.distinct_addresses, loaded, ofac
     );
-    println!("{}", serde_json::to_string_pretty(&bench)?);
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&serde_json::json!({"lookup": lookup, "resolve": resolve}))?
+    );
     Ok(())
 }

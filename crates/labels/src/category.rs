@@ -108,10 +108,73 @@ impl Category {
         }
     }
 
-    /// Is this a category of illicit activity (as opposed to a kind of service)?
+    /// Is this a category of illicit activity (as opposed to a kind of service)? Darknet is
+    /// both: a role (a darknet market is a service) and illicit.
     pub fn is_illicit(self) -> bool {
         self <= Category::FinancialCrime
     }
+
+    /// Is this a **flag** — what an address is marked as (sanctioned, hack, ransomware,
+    /// terrorism, abuse, scam, phishing, financial crime, blocked) — rather than a role, what it
+    /// does? Flags decide risk; they never decide how a trace treats the address.
+    pub fn is_flag(self) -> bool {
+        matches!(
+            self,
+            Category::Sanctioned
+                | Category::Hack
+                | Category::Ransomware
+                | Category::Terrorism
+                | Category::Abuse
+                | Category::Scam
+                | Category::Phishing
+                | Category::FinancialCrime
+                | Category::Blocked
+        )
+    }
+
+    /// Is this a **role** — what an address does (exchange, mixer, bridge, DEX, custodian, OTC,
+    /// market, gambling, miner, DeFi, other service, darknet market)? `Other` is neither: it says
+    /// nothing about the address.
+    pub fn is_role(self) -> bool {
+        !self.is_flag() && self != Category::Other
+    }
+
+    /// How specific a role is (lower = more specific), to choose among the roles one source
+    /// gives an address and among equally strong claims: converters name the contract's
+    /// function (a pool, a router, a bridge), then custodial services by how narrow they are,
+    /// and the generic `wallet_service`, `defi` and `service` last. Flags and `Other` rank
+    /// after every role.
+    pub fn role_specificity(self) -> u8 {
+        match self {
+            Category::Mixer => 0,
+            Category::Bridge => 1,
+            Category::Dex => 2,
+            Category::Exchange => 3,
+            Category::Otc => 4,
+            Category::Darknet => 5,
+            Category::Gambling => 6,
+            Category::Miner => 7,
+            Category::Market => 8,
+            Category::WalletService => 9,
+            Category::Defi => 10,
+            Category::Service => 11,
+            _ => u8::MAX,
+        }
+    }
+}
+
+/// Split categories into the most specific role (if any) and the flags (riskiest first,
+/// without duplicates).
+pub fn split_kinds(categories: &[Category]) -> (Option<Category>, Vec<Category>) {
+    let role = categories
+        .iter()
+        .copied()
+        .filter(|c| c.is_role())
+        .min_by_key(|c| c.role_specificity());
+    let mut flags: Vec<Category> = categories.iter().copied().filter(|c| c.is_flag()).collect();
+    flags.sort();
+    flags.dedup();
+    (role, flags)
 }
 
 impl fmt::Display for Category {
@@ -332,6 +395,25 @@ mod tests {
         assert!(!Category::Exchange.is_illicit());
         assert_eq!(from_graphsense_concept("coinjoin"), Category::Mixer);
         assert_eq!(from_explorer_slug("tornado-cash"), Category::Mixer);
+        let kinds: Vec<(Category, bool, bool)> = ALL_CATEGORIES
+            .iter()
+            .map(|c| (*c, c.is_role(), c.is_flag()))
+            .filter(|(_, role, flag)| !role && !flag)
+            .collect();
+        assert_eq!(kinds, vec![(Category::Other, false, false)]);
+        assert!(Category::Darknet.is_role() && Category::Darknet.is_illicit());
+        assert!(Category::Blocked.is_flag() && !Category::Mixer.is_flag());
+        assert_eq!(
+            split_kinds(&[
+                Category::Sanctioned,
+                Category::WalletService,
+                Category::Exchange,
+                Category::Sanctioned,
+                Category::Other,
+            ]),
+            (Some(Category::Exchange), vec![Category::Sanctioned])
+        );
+        assert_eq!(split_kinds(&[Category::Other]), (None, vec![]));
         assert_eq!(
             normalise(vec![
                 Category::Other,

@@ -23,6 +23,9 @@ pub enum Source {
     TornadoCash,
     /// An attacker address linked from an incident of the incident ledger.
     Incident,
+    /// Inferred by chaintrail from chain data (e.g. exchange deposit addresses); the label's
+    /// `details` carry the `evidence`.
+    Derived,
 }
 
 impl Source {
@@ -34,6 +37,23 @@ impl Source {
             Source::Forta => "forta",
             Source::TornadoCash => "tornado_cash",
             Source::Incident => "incident",
+            Source::Derived => "derived",
+        }
+    }
+
+    /// The order in which sources' role claims of equal confidence win (lower first): a
+    /// protocol's own contract list, then curated attribution (GraphSense), explorers' name
+    /// tags, chaintrail's own inferences from chain data; Forta, incidents and OFAC never claim
+    /// a role (they flag).
+    pub fn role_rank(self) -> u8 {
+        match self {
+            Source::TornadoCash => 0,
+            Source::Graphsense => 1,
+            Source::Explorer => 2,
+            Source::Derived => 3,
+            Source::Forta => 4,
+            Source::Incident => 5,
+            Source::Ofac => 6,
         }
     }
 }
@@ -57,10 +77,20 @@ pub struct Label {
     pub currency: String,
     /// Entity or label text (OFAC primary name, TagPack label, explorer name tag, …).
     pub name: String,
-    /// The riskiest of `categories`.
+    /// The riskiest of `categories` (display and `lookup` ranking; tracing and screening use
+    /// `role` and `flags` through `LabelStore::resolve`).
     pub category: Category,
     /// Every category the source's fields map to, riskiest first.
     pub categories: Vec<Category>,
+    /// What the address does according to this label (the most specific role category of
+    /// `categories`), if it says. Absent in stores written before roles and flags: derived
+    /// from `categories` on load.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<Category>,
+    /// What the address is marked as according to this label (the flag categories of
+    /// `categories`, riskiest first).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub flags: Vec<Category>,
     pub source: Source,
     /// The unit an import replaces: re-importing a dataset replaces its labels.
     pub dataset: String,
@@ -98,6 +128,63 @@ impl Label {
     pub fn is_active_sanction(&self) -> bool {
         self.source == Source::Ofac && self.valid_to.is_none()
     }
+
+    /// A role label chaintrail inferred from chain data (`Source::Derived`): `address` on
+    /// `chain` does `role` (e.g. an exchange deposit address), named `name`, with the evidence
+    /// (e.g. "swept to Exchange One's hot wallet 0x… in 12 txs") in `details["evidence"]`.
+    /// Store such labels with [`crate::LabelStore::replace_labels`] under `dataset`.
+    pub fn derived(
+        dataset: &str,
+        chain: Chain,
+        address: &str,
+        name: &str,
+        role: Category,
+        confidence: u8,
+        evidence: &str,
+    ) -> Label {
+        let address = address.trim();
+        let categories = category::normalise(vec![role]);
+        let mut label = Label {
+            address: address.to_string(),
+            chain: Some(chain),
+            currency: chain.native_symbol().to_string(),
+            name: name.trim().to_string(),
+            category: categories[0],
+            categories,
+            role: None,
+            flags: Vec::new(),
+            source: Source::Derived,
+            dataset: dataset.to_string(),
+            file: String::new(),
+            line: 0,
+            confidence: confidence.min(100),
+            confidence_level: None,
+            valid_from: None,
+            valid_to: None,
+            details: BTreeMap::from([("evidence".to_string(), evidence.to_string())]),
+        };
+        label.normalise_kinds();
+        label
+    }
+
+    /// Make `role`/`flags` and `categories`/`category` agree: labels of older stores (no role
+    /// or flags) get them from their categories; labels built with only a role and flags get
+    /// their categories from those.
+    pub fn normalise_kinds(&mut self) {
+        if self.role.is_none() && self.flags.is_empty() {
+            (self.role, self.flags) = category::split_kinds(&self.categories);
+            return;
+        }
+        self.flags.retain(|f| f.is_flag());
+        self.flags.sort();
+        self.flags.dedup();
+        self.role = self.role.filter(|r| r.is_role());
+        let mut all = self.categories.clone();
+        all.extend(self.role);
+        all.extend(self.flags.iter().copied());
+        self.categories = category::normalise(all);
+        self.category = self.categories[0];
+    }
 }
 
 /// Fields every importer provides to make a label.
@@ -134,6 +221,7 @@ impl LabelDraft<'_> {
             None => None,
         };
         let categories = category::normalise(self.categories);
+        let (role, flags) = category::split_kinds(&categories);
         let label = Label {
             address,
             chain,
@@ -141,6 +229,8 @@ impl LabelDraft<'_> {
             name: self.name.trim().to_string(),
             category: categories[0],
             categories,
+            role,
+            flags,
             source: self.source,
             dataset: self.dataset.to_string(),
             file: self.file.to_string(),

@@ -8,7 +8,13 @@
 //!   ([`tagpack`]), with a small line-aware YAML reader ([`yaml`]);
 //! - the Etherscan-family label clouds, Forta's labelled datasets and Tornado Cash's contract
 //!   list ([`evm`]);
-//! - one category taxonomy mapped from every source ([`Category`], tables in `docs/labels.md`);
+//! - one category taxonomy mapped from every source ([`Category`], tables in `docs/labels.md`),
+//!   each category either a **role** (what an address does: exchange, mixer, bridge, …) or a
+//!   **flag** (what it is marked as: sanctioned, hack, scam, …), so that every label carries a
+//!   role and flags;
+//! - resolution ([`LabelStore::resolve`]): the strongest role claim and the union of the flags
+//!   valid at a date, each with provenance, with OFAC's dated listings overriding undated
+//!   sanction claims — what tracing and screening use instead of "the strongest label";
 //! - the [`LabelStore`]: labels with provenance (source, file, line, confidence, valid from/to),
 //!   persisted under `<store dir>/labels/` with atomic writes, indexed in memory for lookups in
 //!   microseconds, strongest label first, optionally at a date;
@@ -28,6 +34,7 @@ pub mod incidents;
 mod label;
 pub mod ofac;
 mod report;
+mod resolve;
 mod store;
 pub mod tagpack;
 pub mod yaml;
@@ -38,4 +45,5 @@ pub use error::{LabelError, Result};
 pub use incidents::{Incident, IncidentLedger};
 pub use label::{Label, Source, currency_chain, normalize_key};
 pub use report::{ImportReport, Issue};
+pub use resolve::{FlagClaim, Resolved, RoleClaim};
 pub use store::{AddressReport, LabelStats, LabelStore, LabelView, LookupBench};

@@ -4,7 +4,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use chaintrail_core::Chain;
+use chaintrail_core::{Address, Chain};
 use serde::{Deserialize, Serialize};
 
 use crate::category::Category;
@@ -14,6 +14,7 @@ use crate::evm;
 use crate::label::{Label, Source, query_keys};
 use crate::ofac::{self, OfacSnapshot};
 use crate::report::ImportReport;
+use crate::resolve::Resolved;
 use crate::tagpack::{self, Actor, ActorPack, TagPack, Taxonomy};
 
 const LABELS_FILE: &str = "labels.jsonl";
@@ -62,6 +63,9 @@ pub struct AddressReport {
     /// Listed on OFAC before, no longer: the date of the first snapshot without it.
     pub delisted_since: Option<Date>,
     pub categories: Vec<Category>,
+    /// What the address is at `at` (now when `None`): its role and flags with provenance
+    /// ([`LabelStore::resolve`], for the chain the query's format names).
+    pub resolved: Option<Resolved>,
     /// Labels holding at `at`, strongest first (all labels when `at` is `None`).
     pub labels: Vec<LabelView>,
 }
@@ -201,6 +205,9 @@ impl LabelStore {
             .map(|a| (a.id.clone(), a))
             .collect();
         store.labels.retain(|l| l.source != Source::Ofac);
+        for label in &mut store.labels {
+            label.normalise_kinds();
+        }
         store.rederive_ofac();
         Ok(store)
     }
@@ -432,14 +439,22 @@ impl LabelStore {
         self.import_files(path, "tornado_cash", "csv", evm::read_tornado)
     }
 
-    /// Add labels of an outside dataset (e.g. attacker addresses of the incident ledger),
-    /// replacing that dataset's previous labels.
-    pub fn replace_labels(&mut self, dataset: &str, labels: Vec<Label>) {
+    /// Add labels of an outside dataset (attacker addresses of the incident ledger, labels
+    /// chaintrail derives from chain data), replacing that dataset's previous labels. Every label
+    /// is stored under `dataset` (so that the next replacement finds it), with its role, flags
+    /// and categories made to agree ([`Label::normalise_kinds`]).
+    pub fn replace_labels(&mut self, dataset: &str, mut labels: Vec<Label>) {
+        for label in &mut labels {
+            label.dataset = dataset.to_string();
+            label.normalise_kinds();
+        }
         let datasets = BTreeSet::from([dataset.to_string()]);
         self.replace_dataset(&datasets, labels);
     }
 
-    fn matches(&self, query: &str) -> Vec<(u32, bool)> {
+    /// Ids of the labels found under the query's keys, strongest first, each with whether it
+    /// matched exactly (not only case-insensitively).
+    pub(crate) fn matches(&self, query: &str) -> Vec<(u32, bool)> {
         let mut ids: Vec<(u32, bool)> = Vec::new();
         for key in &query_keys(query) {
             if let Some(found) = self.index.get(key) {
@@ -544,12 +559,17 @@ impl LabelStore {
                 }
             })
             .collect();
+        let resolved = match Address::parse_any(query.trim()) {
+            Ok((chain, _)) => self.resolve(chain, query, at),
+            Err(_) => self.resolve_any_chain(query, at),
+        };
         AddressReport {
             query: query.trim().to_string(),
             at,
             sanctioned,
             delisted_since,
             categories,
+            resolved,
             labels,
         }
     }
@@ -638,36 +658,56 @@ impl LabelStore {
 
     /// Time `lookup` over `queries`, `rounds` times each; per-lookup latencies in ns.
     pub fn bench_lookups(&self, queries: &[String], rounds: usize) -> LookupBench {
-        let mut times = Vec::with_capacity(queries.len() * rounds);
-        let mut hits = 0usize;
-        for _ in 0..rounds {
-            for q in queries {
-                let start = Instant::now();
-                let found = self.lookup(q);
-                let elapsed = start.elapsed().as_nanos();
-                hits += usize::from(!found.is_empty());
-                times.push(u64::try_from(elapsed).unwrap_or(u64::MAX));
-            }
+        time_queries(queries, rounds, |q| !self.lookup(q).is_empty())
+    }
+
+    /// Time `resolve` over `queries` (each on the chain its format names; raw strings on
+    /// Ethereum), `rounds` times each; per-resolution latencies in ns.
+    pub fn bench_resolve(&self, queries: &[String], rounds: usize) -> LookupBench {
+        let with_chains: Vec<(&str, Chain)> = queries
+            .iter()
+            .map(|q| {
+                let chain = Address::parse_any(q).map_or(Chain::ETHEREUM, |(c, _)| c);
+                (q.as_str(), chain)
+            })
+            .collect();
+        time_queries(&with_chains, rounds, |(q, chain)| {
+            self.resolve(*chain, q, None).is_some()
+        })
+    }
+}
+
+/// Time `found` over `queries`, `rounds` times each: latencies in ns and how many found.
+fn time_queries<Q>(queries: &[Q], rounds: usize, found: impl Fn(&Q) -> bool) -> LookupBench {
+    let mut times = Vec::with_capacity(queries.len() * rounds);
+    let mut hits = 0usize;
+    for _ in 0..rounds {
+        for q in queries {
+            let start = Instant::now();
+            let hit = found(q);
+            let elapsed = start.elapsed().as_nanos();
+            hits += usize::from(hit);
+            times.push(u64::try_from(elapsed).unwrap_or(u64::MAX));
         }
-        times.sort_unstable();
-        let pick = |q: f64| {
-            times
-                .get(((times.len() as f64 - 1.0) * q).round() as usize)
-                .copied()
-                .unwrap_or(0)
-        };
-        LookupBench {
-            queries: queries.len(),
-            rounds,
-            hits,
-            median_ns: pick(0.5),
-            p90_ns: pick(0.9),
-            p99_ns: pick(0.99),
-            mean_ns: if times.is_empty() {
-                0
-            } else {
-                times.iter().sum::<u64>() / times.len() as u64
-            },
-        }
+    }
+    times.sort_unstable();
+    let pick = |q: f64| {
+        times
+            .get(((times.len() as f64 - 1.0) * q).round() as usize)
+            .copied()
+            .unwrap_or(0)
+    };
+    LookupBench {
+        queries: queries.len(),
+        rounds,
+        hits,
+        median_ns: pick(0.5),
+        p90_ns: pick(0.9),
+        p99_ns: pick(0.99),
+        mean_ns: if times.is_empty() {
+            0
+        } else {
+            times.iter().sum::<u64>() / times.len() as u64
+        },
     }
 }

@@ -859,31 +859,47 @@ fn parse_actor(
     Ok((actor, unknown))
 }
 
-/// Reverse mapping used on export: category → (GraphSense category, abuse).
-fn graphsense_ids(category: Category) -> (Option<&'static str>, Option<&'static str>) {
+/// Reverse mapping used on export: category → its GraphSense concept id.
+fn graphsense_id(category: Category) -> Option<&'static str> {
     match category {
-        Category::Sanctioned => (None, Some("sanction")),
-        Category::Hack => (None, Some("service_hack")),
-        Category::Ransomware => (None, Some("ransomware")),
-        Category::Terrorism => (None, Some("terrorism")),
-        Category::Darknet => (None, Some("dark_web")),
-        Category::Scam => (None, Some("scam")),
-        Category::Phishing => (None, Some("phishing")),
-        Category::FinancialCrime => (None, Some("financial_crime")),
-        Category::Abuse | Category::Other => (None, None),
-        Category::Mixer => (Some("mixing_service"), None),
-        Category::Blocked => (Some("black_list"), None),
-        Category::Gambling => (Some("gambling"), None),
-        Category::Market => (Some("market"), None),
-        Category::Otc => (Some("exchange"), None),
-        Category::Bridge => (Some("defi_bridge"), None),
-        Category::Dex => (Some("defi_dex"), None),
-        Category::Exchange => (Some("exchange"), None),
-        Category::Defi => (Some("defi"), None),
-        Category::Miner => (Some("miner"), None),
-        Category::WalletService => (Some("wallet_service"), None),
-        Category::Service => (Some("service"), None),
+        Category::Sanctioned => Some("sanction"),
+        Category::Hack => Some("service_hack"),
+        Category::Ransomware => Some("ransomware"),
+        Category::Terrorism => Some("terrorism"),
+        Category::Darknet => Some("dark_web"),
+        Category::Scam => Some("scam"),
+        Category::Phishing => Some("phishing"),
+        Category::FinancialCrime => Some("financial_crime"),
+        Category::Abuse | Category::Other => None,
+        Category::Mixer => Some("mixing_service"),
+        Category::Blocked => Some("black_list"),
+        Category::Gambling => Some("gambling"),
+        Category::Market => Some("market"),
+        Category::Otc | Category::Exchange => Some("exchange"),
+        Category::Bridge => Some("defi_bridge"),
+        Category::Dex => Some("defi_dex"),
+        Category::Defi => Some("defi"),
+        Category::Miner => Some("miner"),
+        Category::WalletService => Some("wallet_service"),
+        Category::Service => Some("service"),
     }
+}
+
+/// The GraphSense `category` and `abuse` of a label: its role as the category, its riskiest
+/// flag as the abuse. GraphSense files issuer blacklists (`black_list`) under `category`: a
+/// `blocked` flag goes there when the label has no role.
+fn graphsense_fields(label: &Label) -> (Option<&'static str>, Option<&'static str>) {
+    let blocked = label.flags.contains(&Category::Blocked);
+    let category = label
+        .role
+        .and_then(graphsense_id)
+        .or_else(|| blocked.then_some("black_list"));
+    let abuse = label
+        .flags
+        .iter()
+        .filter(|f| **f != Category::Blocked)
+        .find_map(|f| graphsense_id(*f));
+    (category, abuse)
 }
 
 /// A TagPack holding the given labels, every field explicit on each tag. GraphSense labels
@@ -914,7 +930,7 @@ pub fn labels_to_tagpack(labels: &[&Label], title: &str, taxonomy: &Taxonomy) ->
                     tag_type: get("tag_type"),
                 }
             } else {
-                let (category, abuse) = graphsense_ids(l.category);
+                let (category, abuse) = graphsense_fields(l);
                 let mut context = serde_json::Map::new();
                 context.insert("chaintrail_source".into(), l.source.as_str().into());
                 context.insert("dataset".into(), l.dataset.clone().into());

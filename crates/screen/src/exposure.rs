@@ -8,6 +8,11 @@
 //! received in earlier rows (rows are in time order). UTXO chains: a node is a transaction; its
 //! inputs fund its outputs in proportion.
 //!
+//! An attributed address counts, for a transfer on a given day, under its role (what it does:
+//! exchange, mixer, …) and under each of its flags in force that day (what it is marked as:
+//! sanctioned, hack, …): a Tornado Cash pool is mixer exposure always and sanctioned exposure for
+//! transfers while OFAC listed it. An address with nothing in force that day is walked through.
+//!
 //! Converters (bridges, mixers, DEXes: role `Convert`) are stopping points like every attributed
 //! address, but when a known link applies (`links.jsonl`: a bridge's memo join, a mixer's
 //! deposit ↔ withdrawal link) the walk also continues on the other side of it — possibly on
@@ -59,40 +64,76 @@ impl Default for Params {
     }
 }
 
-/// An attributed entity as the walk sees it.
+/// An attributed entity as the walk sees it: its role at the screening date and its flags with
+/// the days they hold.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Entity {
     pub name: String,
-    pub category: Category,
+    pub role: Option<Category>,
+    pub flags: Vec<DatedFlag>,
 }
 
-/// Labels valid at one date, seen as entities for one chain family.
+/// A flag and the days it holds (`valid_from <= day < valid_to`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DatedFlag {
+    pub flag: Category,
+    pub valid_from: Option<Date>,
+    pub valid_to: Option<Date>,
+}
+
+impl Entity {
+    /// The exposure categories of a transfer on `day`: the role, then the flags in force then
+    /// (riskiest first). Empty when nothing holds that day.
+    pub fn categories_on(&self, day: Date) -> Vec<Category> {
+        let mut categories: Vec<Category> = self.role.into_iter().collect();
+        for f in &self.flags {
+            let holds =
+                f.valid_from.is_none_or(|from| from <= day) && f.valid_to.is_none_or(|to| day < to);
+            if holds && !categories.contains(&f.flag) {
+                categories.push(f.flag);
+            }
+        }
+        categories
+    }
+
+    /// Does value change asset or chain here (a mixer, bridge or DEX)?
+    pub fn converts(&self) -> bool {
+        self.role
+            .is_some_and(|r| chaintrail_trace::role(r) == Role::Convert)
+    }
+}
+
+/// The labels as the walk sees them: roles at the screening date, flags over time.
 pub struct Attributor<'a> {
     pub labels: &'a LabelStore,
     pub at: Date,
 }
 
-fn same_family(a: Chain, b: Chain) -> bool {
-    matches!(
-        (a, b),
-        (Chain::Evm(_), Chain::Evm(_)) | (Chain::Bitcoin(_), Chain::Bitcoin(_))
-    )
-}
-
 impl Attributor<'_> {
-    /// The strongest label of `text` valid at the date, for `chain`'s family. Labels of category
-    /// `other` (individuals, unknown) do not make an address a stopping point.
+    /// The resolved entity of `text` on `chain` ([`LabelStore::resolve_over_time`]): its role at
+    /// the screening date and every flag with its validity. `None` when it has neither.
     pub fn entity(&self, chain: Chain, text: &str) -> Option<Entity> {
-        self.labels
-            .lookup_at(text, self.at)
-            .into_iter()
-            .find(|l| {
-                l.chain.is_none_or(|c| same_family(c, chain)) && l.category != Category::Other
-            })
-            .map(|l| Entity {
-                name: l.name.clone(),
-                category: l.category,
-            })
+        let resolved = self.labels.resolve_over_time(chain, text, Some(self.at))?;
+        let mut flags: Vec<DatedFlag> = Vec::with_capacity(resolved.flags.len());
+        for claim in &resolved.flags {
+            let flag = DatedFlag {
+                flag: claim.flag,
+                valid_from: claim.valid_from,
+                valid_to: claim.valid_to,
+            };
+            if !flags.contains(&flag) {
+                flags.push(flag);
+            }
+        }
+        let role = resolved.role_category();
+        if role.is_none() && flags.is_empty() {
+            return None;
+        }
+        Some(Entity {
+            name: resolved.name,
+            role,
+            flags,
+        })
     }
 }
 
@@ -145,6 +186,8 @@ struct StepRef {
 
 struct Hit {
     entity: Arc<Entity>,
+    /// The role and the flags in force on the day of the transfer that reached the entity.
+    categories: Vec<Category>,
     hops: u32,
     share: f64,
     path: Vec<StepRef>,
@@ -193,16 +236,27 @@ impl<'a> Walk<'a> {
         entity
     }
 
+    /// The entity at `id` and its exposure categories for a transfer at `time` (Unix seconds:
+    /// its role and the flags in force that day), or `None` when nothing of it holds then: the
+    /// walk goes through it.
+    fn attributed(
+        &mut self,
+        id: u32,
+        time: impl FnOnce(&ChainReader) -> Option<u64>,
+    ) -> Option<(Arc<Entity>, Vec<Category>)> {
+        let entity = self.entity(id)?;
+        let day = time(self.reader).and_then(date_of).unwrap_or(self.attr.at);
+        let categories = entity.categories_on(day);
+        (!categories.is_empty()).then_some((entity, categories))
+    }
+
     fn is_subject(&self, id: u32) -> bool {
         self.chain == self.home && id == self.subject
     }
 
     /// Does the walk look for a link behind this attributed address?
     fn crosses(&self, entity: &Entity, hop: u32) -> bool {
-        !self.links.is_empty()
-            && hop < self.params.max_hops
-            && !self.truncated
-            && chaintrail_trace::role(entity.category) == Role::Convert
+        !self.links.is_empty() && hop < self.params.max_hops && !self.truncated && entity.converts()
     }
 
     fn spend(&mut self) -> bool {
@@ -214,7 +268,7 @@ impl<'a> Walk<'a> {
         true
     }
 
-    fn record(&mut self, entity: Arc<Entity>, hops: u32, share: f64) {
+    fn record(&mut self, entity: Arc<Entity>, categories: Vec<Category>, hops: u32, share: f64) {
         let path = if self.params.max_paths > 0 {
             self.stack.clone()
         } else {
@@ -222,6 +276,7 @@ impl<'a> Walk<'a> {
         };
         self.hits.push(Hit {
             entity,
+            categories,
             hops,
             share,
             path,
@@ -254,9 +309,10 @@ impl<'a> Walk<'a> {
     /// Account chain, backward: `node` sent `share` of the address's transfer in row
     /// `before_row`; where did `node`'s `asset` come from?
     fn back_account(&mut self, node: u32, before_row: u64, asset: u32, share: f64, hop: u32) {
-        if let Some(entity) = self.entity(node) {
+        let sent_at = |r: &ChainReader| r.transfer(before_row).map(|t| t.block.timestamp);
+        if let Some((entity, categories)) = self.attributed(node, sent_at) {
             let crosses = self.crosses(&entity, hop);
-            self.record(entity, hop, share);
+            self.record(entity, categories, hop, share);
             if crosses {
                 let columns = self.reader.transfer_columns();
                 let via = columns.to[before_row as usize];
@@ -303,9 +359,10 @@ impl<'a> Walk<'a> {
 
     /// Account chain, forward: `node` received `share` in row `after_row`; where did it go?
     fn fwd_account(&mut self, node: u32, after_row: u64, asset: u32, share: f64, hop: u32) {
-        if let Some(entity) = self.entity(node) {
+        let received_at = |r: &ChainReader| r.transfer(after_row).map(|t| t.block.timestamp);
+        if let Some((entity, categories)) = self.attributed(node, received_at) {
             let crosses = self.crosses(&entity, hop);
-            self.record(entity, hop, share);
+            self.record(entity, categories, hop, share);
             if crosses {
                 self.cross_forward(Flow::Transfer(after_row), share, hop);
             }
@@ -392,11 +449,12 @@ impl<'a> Walk<'a> {
                 continue;
             }
             self.stack.push(self.step(tx, Some(address), via, child));
-            if let Some(entity) = self.entity(address) {
+            let spent_at = |r: &ChainReader| Some(r.tx_block(tx).timestamp);
+            if let Some((entity, categories)) = self.attributed(address, spent_at) {
                 if self.crosses(&entity, hop) {
                     converted.get_or_insert((0.0, address)).0 += child;
                 }
-                self.record(entity, hop, child);
+                self.record(entity, categories, hop, child);
             } else if hop < self.params.max_hops
                 && let Some(output) = spent.and_then(|row| self.reader.output(row))
             {
@@ -444,9 +502,10 @@ impl<'a> Walk<'a> {
 
     /// UTXO chain, forward: output `row` paying `address` carries `share` at `hop`.
     fn fwd_output(&mut self, row: u64, address: u32, spent_by: Option<u32>, share: f64, hop: u32) {
-        if let Some(entity) = self.entity(address) {
+        let paid_at = |r: &ChainReader| r.output(row).map(|o| r.tx_block(o.tx).timestamp);
+        if let Some((entity, categories)) = self.attributed(address, paid_at) {
             let crosses = self.crosses(&entity, hop);
-            self.record(entity, hop, share);
+            self.record(entity, categories, hop, share);
             if crosses {
                 self.cross_forward(Flow::Output(row), share, hop);
             }
@@ -579,10 +638,7 @@ impl<'a> Walk<'a> {
             if value <= 0.0 {
                 continue;
             }
-            let mut is_converter = |id| {
-                self.entity(id)
-                    .is_some_and(|e| chaintrail_trace::role(e.category) == Role::Convert)
-            };
+            let mut is_converter = |id| self.entity(id).is_some_and(|e| e.converts());
             // A deposit: into a converter from outside it (not its own internal movements).
             let deposit = is_converter(t.to) && !is_converter(t.from);
             deposits.push((row, t.from, t.to, t.asset, value, deposit));
@@ -654,7 +710,7 @@ impl Collector {
         if base.dust {
             let mut categories: Vec<Category> = hits
                 .iter()
-                .map(|h| h.entity.category)
+                .flat_map(|h| h.categories.iter().copied())
                 .filter(|c| rules::severity(*c) > rules::Severity::Service)
                 .collect();
             categories.sort();
@@ -687,33 +743,31 @@ impl Collector {
             } else {
                 ExposureType::Indirect
             };
-            let key = (
-                hit.entity.category,
-                hit.entity.name.clone(),
-                base.direction,
-                kind,
-            );
-            let agg = self.main.entry(key).or_default();
             let value_usd = hit.share * usd;
-            agg.usd += value_usd;
-            *agg.units.entry(base.symbol.clone()).or_default() += hit.share * base.units;
-            *agg.by_hop.entry(hit.hops).or_default() += value_usd;
-            agg.min_hops = if agg.min_hops == 0 {
-                hit.hops
-            } else {
-                agg.min_hops.min(hit.hops)
-            };
-            if max_paths > 0 {
-                agg.paths.push(ExposurePath {
-                    usd: value_usd,
-                    steps: walk.materialise(&hit.path),
-                });
-                agg.paths.sort_by(|a, b| {
-                    b.usd
-                        .partial_cmp(&a.usd)
-                        .unwrap_or(std::cmp::Ordering::Equal)
-                });
-                agg.paths.truncate(max_paths);
+            let steps = (max_paths > 0).then(|| walk.materialise(&hit.path));
+            for &category in &hit.categories {
+                let key = (category, hit.entity.name.clone(), base.direction, kind);
+                let agg = self.main.entry(key).or_default();
+                agg.usd += value_usd;
+                *agg.units.entry(base.symbol.clone()).or_default() += hit.share * base.units;
+                *agg.by_hop.entry(hit.hops).or_default() += value_usd;
+                agg.min_hops = if agg.min_hops == 0 {
+                    hit.hops
+                } else {
+                    agg.min_hops.min(hit.hops)
+                };
+                if let Some(steps) = &steps {
+                    agg.paths.push(ExposurePath {
+                        usd: value_usd,
+                        steps: steps.clone(),
+                    });
+                    agg.paths.sort_by(|a, b| {
+                        b.usd
+                            .partial_cmp(&a.usd)
+                            .unwrap_or(std::cmp::Ordering::Equal)
+                    });
+                    agg.paths.truncate(max_paths);
+                }
             }
         }
     }

@@ -82,13 +82,20 @@ pub struct ExposureIndex {
     entries: HashMap<(Chain, u32), ChainExposure>,
 }
 
-/// A digest of every label's key, name, category and validity.
+/// A digest of every label's key, name, category, role, flags, confidence, source and validity
+/// (everything resolution decides on).
 pub fn labels_fingerprint(labels: &LabelStore) -> u32 {
     let mut hasher = crc32fast::Hasher::new();
     for label in labels.labels() {
         hasher.update(label.key().as_bytes());
         hasher.update(label.name.as_bytes());
         hasher.update(label.category.as_str().as_bytes());
+        hasher.update(label.role.map_or("-", |r| r.as_str()).as_bytes());
+        for flag in &label.flags {
+            hasher.update(flag.as_str().as_bytes());
+        }
+        hasher.update(&[label.confidence]);
+        hasher.update(label.source.as_str().as_bytes());
         hasher.update(format!("{:?}{:?}", label.valid_from, label.valid_to).as_bytes());
     }
     hasher.finalize()

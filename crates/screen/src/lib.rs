@@ -1,12 +1,14 @@
 //! Screening of chaintrail: is this address risky, and why?
 //!
 //! This crate owns
-//! - the exposure model of docs/exposure.md ([`exposure`]): **ownership** (the address's own
-//!   labels valid at the screening date), **direct** exposure (value exchanged with attributed
-//!   counterparties) and **indirect** exposure (value that reached or came from attributed
-//!   entities through unattributed intermediaries, haircut-split, up to a hop limit, stopping at
-//!   every attributed address), per category and entity, by direction, in native units and USD,
-//!   with the paths behind it on request, and the unsolicited-dust rule;
+//! - the exposure model of docs/exposure.md ([`exposure`]): **ownership** (what the address's own
+//!   labels resolve to at the screening date: its role and its flags in force), **direct**
+//!   exposure (value exchanged with attributed counterparties) and **indirect** exposure (value
+//!   that reached or came from attributed entities through unattributed intermediaries,
+//!   haircut-split, up to a hop limit, stopping at every attributed address), per category and
+//!   entity (an entity counts under its role and under each flag in force on the day of the
+//!   transfer), by direction, in native units and USD, with the paths behind it on request, and
+//!   the unsolicited-dust rule;
 //! - the risk rule table ([`rules`]): Severe / High / Medium / Low (TRM scores 15/10/5/1);
 //! - the known converter links ([`links`]: `<store>/links.jsonl`), which the walk crosses at
 //!   bridges and mixers, possibly onto another chain;
@@ -26,7 +28,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use chaintrail_core::{Address, Chain};
-use chaintrail_labels::{Date, Label, LabelError, LabelStore, Source};
+use chaintrail_labels::{Category, Date, Label, LabelError, LabelStore, Resolved, Source};
 use chaintrail_store::{ChainReader, Store, StoreError};
 use chaintrail_trace::Prices;
 
@@ -86,7 +88,7 @@ pub fn today() -> Date {
 }
 
 /// An address's display form and the chains to screen it on, with its id there (if any).
-type Resolved = (String, Vec<(Chain, Option<u32>)>);
+type Target = (String, Vec<(Chain, Option<u32>)>);
 
 /// The screening service over one store: readers, labels, prices and (if built) the index.
 pub struct Screener {
@@ -107,8 +109,8 @@ fn same_family(a: Chain, b: Chain) -> bool {
     )
 }
 
-/// The text a Chainalysis-style identification gives for a label.
-fn describe(label: &Label) -> (String, Option<String>) {
+/// The text a Chainalysis-style identification gives for a label's claim of `category`.
+fn describe(label: &Label, category: Category) -> (String, Option<String>) {
     let d = &label.details;
     match label.source {
         Source::Ofac => {
@@ -140,8 +142,8 @@ fn describe(label: &Label) -> (String, Option<String>) {
                 .cloned();
             (
                 format!(
-                    "{} ({}), from {} {}:{}",
-                    label.name, label.category, label.source, label.file, label.line
+                    "{} ({category}), from {} {}:{}",
+                    label.name, label.source, label.file, label.line
                 ),
                 url,
             )
@@ -276,7 +278,7 @@ impl Screener {
 
     /// Resolve the query's address: its display form and the chains (with the store's id of the
     /// address, when the store knows it) to screen it on.
-    fn resolve(&self, query: &Query) -> Result<Resolved, ScreenError> {
+    fn resolve(&self, query: &Query) -> Result<Target, ScreenError> {
         let text = query.address.trim();
         let parsed = match query.chain {
             Some(chain) => Address::parse(chain, text).map(|a| (chain, a)),
@@ -312,34 +314,60 @@ impl Screener {
         }
     }
 
-    /// The labels of the address valid at `at`, as ownership identifications.
+    /// What the address itself is at `at`, as ownership identifications: its resolved role,
+    /// then its flags in force (OFAC's dated listing in place of undated sanction claims), then
+    /// labels that say neither (category `other`, listed, never risky). On several chains of
+    /// the store (one EVM address on several EVM chains), the union of their resolutions.
     fn ownership(&self, text: &str, chains: &[(Chain, Option<u32>)], at: Date) -> Vec<Ownership> {
-        let mut out: Vec<Ownership> = Vec::new();
-        for label in self.labels.lookup_at(text, at) {
-            let applies = chains.is_empty()
-                || label
-                    .chain
-                    .is_none_or(|lc| chains.iter().any(|(c, _)| same_family(lc, *c)));
-            if !applies {
-                continue;
-            }
-            if out
+        let resolutions: Vec<Resolved> = if chains.is_empty() {
+            self.labels
+                .resolve_any_chain(text, Some(at))
+                .into_iter()
+                .collect()
+        } else {
+            chains
                 .iter()
-                .any(|o| o.name == label.name && o.category == label.category)
-            {
-                continue;
+                .filter_map(|(chain, _)| self.labels.resolve(*chain, text, Some(at)))
+                .collect()
+        };
+        let all = self.labels.labels();
+        let mut out: Vec<Ownership> = Vec::new();
+        let mut push = |label: &Label, category: Category, name: &str| {
+            if out.iter().any(|o| o.name == name && o.category == category) {
+                return;
             }
-            let (description, url) = describe(label);
+            let (description, url) = describe(label, category);
             out.push(Ownership {
-                category: label.category,
-                name: label.name.clone(),
+                category,
+                name: name.to_string(),
                 source: label.source.to_string(),
                 description,
                 url,
                 valid_from: label.valid_from,
                 valid_to: label.valid_to,
-                level: rules::ownership_level(label.category),
+                level: rules::ownership_level(category),
             });
+        };
+        for resolved in &resolutions {
+            if let Some(role) = &resolved.role {
+                push(&all[role.label], role.role, &role.name);
+            }
+        }
+        for resolved in &resolutions {
+            for flag in &resolved.flags {
+                push(&all[flag.label], flag.flag, &flag.name);
+            }
+        }
+        let applies = |label: &Label| {
+            chains.is_empty()
+                || label
+                    .chain
+                    .is_none_or(|lc| chains.iter().any(|(c, _)| same_family(lc, *c)))
+        };
+        for label in self.labels.lookup_at(text, at) {
+            if label.role.is_none() && label.flags.is_empty() && applies(label) {
+                push(label, Category::Other, &label.name);
+            }
         }
         out
     }

@@ -86,6 +86,8 @@ fn label(chain: Chain, address: &Address, name: &str, category: Category) -> Lab
         name: name.to_string(),
         category,
         categories: vec![category],
+        role: None,
+        flags: Vec::new(),
         source: Source::Graphsense,
         dataset: "test:dust".to_string(),
         file: "dust.rs".to_string(),

@@ -7,11 +7,39 @@ use chaintrail_core::{Address, Chain};
 use chaintrail_labels::{Category, LabelStore};
 use serde::Serialize;
 
-/// The entity behind an address.
+/// The entity behind an address: what it does (its role: exchange, mixer, bridge, …), which
+/// decides what a trace does there, and what it is marked as (its flags: sanctioned, hack, …),
+/// which a trace reports but never acts on.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Entity {
     pub name: String,
-    pub category: Category,
+    /// The role (shown as the endpoint's category and grouped on in `by_entity`); `None` for an
+    /// address with flags only (a thief's wallet, a sanctioned actor's own wallet).
+    pub category: Option<Category>,
+    /// Flags in force, riskiest first.
+    pub flags: Vec<Category>,
+    /// Why the role is believed, when the labels say (labels derived from chain data).
+    pub evidence: Option<String>,
+    /// Confidence 0..=100 of the role claim (of the strongest flag claim without a role).
+    pub confidence: u8,
+}
+
+impl Entity {
+    /// An entity known for certain to have `role` and no flags.
+    pub fn with_role(name: &str, role: Category) -> Entity {
+        Entity {
+            name: name.to_string(),
+            category: Some(role),
+            flags: Vec::new(),
+            evidence: None,
+            confidence: 100,
+        }
+    }
+
+    /// What a trace does at this entity: decided by its role alone.
+    pub fn role(&self) -> Role {
+        self.category.map_or(Role::Continue, role)
+    }
 }
 
 /// What a trace does when taint reaches an address of this category.
@@ -27,6 +55,8 @@ pub enum Role {
     Convert,
 }
 
+/// What a trace does at an address whose role is `category`. Flags (sanctioned, hack, …) and
+/// `other` are not roles: such addresses are traced through.
 pub fn role(category: Category) -> Role {
     match category {
         Category::Exchange
@@ -56,32 +86,28 @@ impl Attribution for NoAttribution {
     }
 }
 
-fn same_family(a: Chain, b: Chain) -> bool {
-    matches!(
-        (a, b),
-        (Chain::Evm(_), Chain::Evm(_)) | (Chain::Bitcoin(_), Chain::Bitcoin(_))
-    )
-}
-
-/// The label store: the strongest label of the address names its entity. A label for the same
-/// chain wins; otherwise a label for the same address on a sibling chain applies (a Bitcoin
-/// address's text already names its network; an EVM key is the same account on every EVM
-/// chain, which is how explorers' cross-chain labels are meant).
+/// The label store: the address's labels resolved ([`LabelStore::resolve`], now): the strongest
+/// role claim names the entity and decides what the trace does; the flags in force come along.
+/// Labels for the same chain decide the role; a label for the same address on a sibling chain
+/// applies when none of them claims one (a Bitcoin address's text already names its network; an
+/// EVM key is the same account on every EVM chain, which is how explorers' cross-chain labels
+/// are meant). An address with neither a role nor a flag is not an entity.
 impl Attribution for LabelStore {
     fn entity(&self, chain: Chain, address: &Address) -> Option<Entity> {
-        let text = address.to_string();
-        let labels = self.lookup(&text);
-        let label = labels
-            .iter()
-            .find(|l| l.chain.is_none_or(|c| c == chain))
-            .or_else(|| {
-                labels
-                    .iter()
-                    .find(|l| l.chain.is_some_and(|c| same_family(c, chain)))
-            })?;
+        let resolved = self.resolve(chain, &address.to_string(), None)?;
+        let flags = resolved.flags_on(None);
+        let confidence = match &resolved.role {
+            Some(claim) => claim.confidence,
+            None => resolved.flags.iter().map(|f| f.confidence).max()?,
+        };
+        let category = resolved.role_category();
+        let evidence = resolved.role.and_then(|claim| claim.evidence);
         Some(Entity {
-            name: label.name.clone(),
-            category: label.category,
+            name: resolved.name,
+            category,
+            flags,
+            evidence,
+            confidence,
         })
     }
 }
@@ -93,14 +119,8 @@ pub struct StaticAttribution {
 }
 
 impl StaticAttribution {
-    pub fn insert(&mut self, chain: Chain, address: Address, name: &str, category: Category) {
-        self.entities.insert(
-            (chain, address),
-            Entity {
-                name: name.to_string(),
-                category,
-            },
-        );
+    pub fn insert(&mut self, chain: Chain, address: Address, entity: Entity) {
+        self.entities.insert((chain, address), entity);
     }
 }
 

@@ -14,7 +14,7 @@ use std::time::Instant;
 use chaintrail_core::{Chain, TransferKind};
 use chaintrail_store::{ChainReader, schema};
 
-use crate::attribution::{Attribution, Entities, Role, role};
+use crate::attribution::{Attribution, Entities, Role};
 use crate::engine::{Arrival, Edge, Record};
 use crate::policy::{Holder, Lots, Policy, spend_utxo};
 use crate::report::{EndpointKind, TraceStats};
@@ -192,7 +192,7 @@ impl<'a> Backward<'a> {
             return self.arrive(EndpointKind::Minted, chain, None, t.asset, units, edge);
         }
         if let Some(entity) = self.entities.get(chain, reader, t.from) {
-            let kind = match role(entity.category) {
+            let kind = match entity.role() {
                 Role::Stop => Some(EndpointKind::Service),
                 Role::Convert => Some(EndpointKind::Entered),
                 Role::Continue => None,
@@ -329,9 +329,9 @@ impl<'a> Backward<'a> {
                     let holder = reader.output(spent).map(|o| o.address);
                     if let Some(address) = holder
                         && let Some(entity) = self.entities.get(chain, reader, address)
-                        && role(entity.category) != Role::Continue
+                        && entity.role() != Role::Continue
                     {
-                        let kind = if role(entity.category) == Role::Stop {
+                        let kind = if entity.role() == Role::Stop {
                             EndpointKind::Service
                         } else {
                             EndpointKind::Entered

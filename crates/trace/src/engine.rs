@@ -14,7 +14,7 @@ use chaintrail_core::{Address, Chain, TransferKind};
 use chaintrail_store::{ChainReader, schema};
 
 use crate::TraceError;
-use crate::attribution::{Attribution, Entities, Entity, Role, role};
+use crate::attribution::{Attribution, Entities, Entity, Role};
 use crate::convert::{Chains, Conversion, Converter, Flow};
 use crate::policy::{Holder, Lots, Policy, spend_utxo};
 use crate::report::{EndpointKind, TraceStats};
@@ -354,7 +354,7 @@ impl<'a> Engine<'a> {
         taint: u128,
         edge: usize,
     ) -> bool {
-        let kind = match self.entity(chain, address).map(|e| role(e.category)) {
+        let kind = match self.entity(chain, address).map(|e| e.role()) {
             Some(Role::Stop) => EndpointKind::Service,
             Some(Role::Convert) => {
                 let conversions = self.convert(chain, flow, taint);

@@ -6,7 +6,10 @@
 //! - the forward propagation over the store, across chains, in time order ([`trace`]);
 //! - converters ([`convert::Converter`]): DEX swaps now, mixers and bridges through the same trait;
 //! - stops: services named by [`attribution::Attribution`] (exchanges and other custodians), where
-//!   exposure is recorded;
+//!   exposure is recorded. What a trace does at an address is decided by its **role** alone (the
+//!   resolved role of its labels: exchange → stop, mixer/bridge/DEX → convert); its **flags**
+//!   (sanctioned, hack, …) are reported on the endpoint, and an address with flags and no role
+//!   (a thief's or a sanctioned actor's own wallet) is traced through;
 //! - the report ([`report::TraceReport`]): endpoints grouped by entity and category, in native
 //!   units and USD where priced, what is unspent, what the hop limit and the dust threshold cut,
 //!   and for every endpoint one full path with the rule applied at each hop. docs/trace.md is its
@@ -689,7 +692,14 @@ fn build_report(
                 Endpoint {
                     kind,
                     entity: best.entity.as_ref().map(|e| e.name.clone()),
-                    category: best.entity.as_ref().map(|e| e.category.to_string()),
+                    category: best
+                        .entity
+                        .as_ref()
+                        .and_then(|e| e.category)
+                        .map(|c| c.to_string()),
+                    flags: best.entity.as_ref().map_or_else(Vec::new, |e| {
+                        e.flags.iter().map(|f| f.to_string()).collect()
+                    }),
                     chain,
                     address: address
                         .and_then(|a| reader.address(a))

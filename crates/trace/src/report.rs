@@ -70,7 +70,11 @@ pub struct Endpoint {
     pub kind: EndpointKind,
     /// The entity, when attributed.
     pub entity: Option<String>,
+    /// The entity's role (exchange, mixer, bridge, …): what made the trace stop or convert here.
     pub category: Option<String>,
+    /// The entity's flags in force (sanctioned, hack, …), riskiest first; empty when it has
+    /// none or there is no entity.
+    pub flags: Vec<String>,
     pub chain: Chain,
     /// The address the value reached (for services: the deposit address).
     pub address: Option<String>,

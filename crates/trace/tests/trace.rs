@@ -9,7 +9,7 @@ use chaintrail_core::{
 use chaintrail_labels::Category;
 use chaintrail_store::{ChainReader, Store};
 use chaintrail_trace::{
-    EndpointKind, Link, LinkConverter, Policy, Prices, Seed, SeedSpec, StaticAttribution,
+    EndpointKind, Entity, Link, LinkConverter, Policy, Prices, Seed, SeedSpec, StaticAttribution,
     TraceReport, TraceRequest, trace, trace_with,
 };
 
@@ -139,9 +139,21 @@ fn account_world(dir: &std::path::Path) -> Store {
 
 fn labels() -> StaticAttribution {
     let mut labels = StaticAttribution::default();
-    labels.insert(ETH, addr(DEPOSIT), "Exchange One", Category::Exchange);
-    labels.insert(ETH, addr(EXCHANGE2), "Exchange Two", Category::Exchange);
-    labels.insert(ETH, addr(POOL), "Pool USDC/ETH", Category::Dex);
+    labels.insert(
+        ETH,
+        addr(DEPOSIT),
+        Entity::with_role("Exchange One", Category::Exchange),
+    );
+    labels.insert(
+        ETH,
+        addr(EXCHANGE2),
+        Entity::with_role("Exchange Two", Category::Exchange),
+    );
+    labels.insert(
+        ETH,
+        addr(POOL),
+        Entity::with_role("Pool USDC/ETH", Category::Dex),
+    );
     labels
 }
 
@@ -408,7 +420,11 @@ fn utxo_policies_follow_outputs_and_fees() {
     }
     writer.finish("t", serde_json::json!(null)).unwrap();
     let mut labels = StaticAttribution::default();
-    labels.insert(BTC, btc(8), "BTC Exchange", Category::Exchange);
+    labels.insert(
+        BTC,
+        btc(8),
+        Entity::with_role("BTC Exchange", Category::Exchange),
+    );
     let seed = format!("bitcoin-regtest:{}:0", hash(1).to_hex());
     // FIFO: inputs [1,000 clean][1,000 tainted]; the exchange output takes 1,000 clean + 200
     // tainted; the change takes 700 tainted; the fee 100 tainted.
@@ -518,9 +534,13 @@ fn known_links_carry_taint_across_a_bridge_to_bitcoin() {
     btc_writer.finish("test", serde_json::json!(null)).unwrap();
 
     let mut attribution = labels();
-    attribution.insert(ETH, addr(8), "Bridge", Category::Bridge);
-    attribution.insert(BTC, btc(20), "Bridge", Category::Bridge);
-    attribution.insert(BTC, btc(22), "BTC Exchange", Category::Exchange);
+    attribution.insert(ETH, addr(8), Entity::with_role("Bridge", Category::Bridge));
+    attribution.insert(BTC, btc(20), Entity::with_role("Bridge", Category::Bridge));
+    attribution.insert(
+        BTC,
+        btc(22),
+        Entity::with_role("BTC Exchange", Category::Exchange),
+    );
     let links = LinkConverter::new([Link {
         kind: "bridge".into(),
         via: "Bridge".into(),
