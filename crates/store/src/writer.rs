@@ -488,6 +488,11 @@ impl ChainWriter {
         Ok(id)
     }
 
+    /// The asset registered for `kind`, with its metadata as last registered.
+    pub fn asset(&self, kind: &AssetKind) -> Option<&Asset> {
+        self.assets.get(kind).map(|(_, asset)| asset)
+    }
+
     fn asset_id(&mut self, kind: &AssetKind) -> Result<u32, StoreError> {
         match self.assets.get(kind) {
             Some((id, _)) => Ok(*id),
