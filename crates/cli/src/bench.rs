@@ -137,7 +137,7 @@ fn bench_trace(
         .get(&chain)
         .ok_or_else(|| anyhow::anyhow!("the store has no data for {chain}"))?;
     let labels = chaintrail_labels::LabelStore::open(store.dir())?;
-    let prices = chaintrail_trace::Prices::bundled();
+    let prices = chaintrail_trace::Prices::for_store(store.dir()).map_err(anyhow::Error::msg)?;
     let policy: chaintrail_trace::Policy = policy.parse()?;
     let txs = reader.tx_count() as u64;
     if txs == 0 {

@@ -140,7 +140,12 @@ pub fn demo(global: &Global, args: DemoArgs) -> anyhow::Result<()> {
     let links = chaintrail_trace::LinkConverter::new(bridge_links);
     bar.set_message("tracing the heists");
     let readers = open_readers(&store)?;
-    let prices = chaintrail_eval::world_prices();
+    // The simulator's tokens are not in the registry: their pegs are kept with the store, so
+    // that `chaintrail trace`, `screen` and `serve` price them too.
+    let prices = chaintrail_eval::world_prices(&summary.truth);
+    prices
+        .save_pegs(&dir.join(chaintrail_trace::PEGS_FILE))
+        .context("cannot write the pegs file")?;
     let policy: Policy = args.policy.parse()?;
     let mut heists = Vec::new();
     for heist in &summary.truth.heists {

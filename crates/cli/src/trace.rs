@@ -143,13 +143,9 @@ pub fn run(global: &Global, args: TraceArgs) -> anyhow::Result<()> {
     };
     let labels = LabelStore::open(store.dir())?;
     let links = load_links(store.dir(), args.links.as_deref())?;
-    let report = chaintrail_trace::trace_with(
-        &readers,
-        &labels,
-        &Prices::bundled(),
-        &[links.converter()],
-        &request,
-    )?;
+    let prices = Prices::for_store(store.dir()).map_err(anyhow::Error::msg)?;
+    let report =
+        chaintrail_trace::trace_with(&readers, &labels, &prices, &[links.converter()], &request)?;
     let format = match (args.format, global.format) {
         (Some(f), _) => f,
         (None, Some(Format::Json)) => TraceFormat::Json,

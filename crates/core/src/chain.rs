@@ -3,6 +3,8 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
+use crate::Peg;
+
 /// How a chain holds value: in unspent transaction outputs or in account balances.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -69,6 +71,19 @@ impl Chain {
                 .iter()
                 .find(|(known, _, _)| *known == id)
                 .map_or("ETH", |(_, _, symbol)| symbol),
+        }
+    }
+
+    /// What the native coin is worth 1:1: BTC on Bitcoin, ETH on EVM chains known to use ether
+    /// (Ethereum, its rollups, anvil, Sepolia); `None` for other coins (BNB, POL, AVAX) and for
+    /// chain ids chaintrail does not know.
+    pub fn native_peg(self) -> Option<Peg> {
+        match self {
+            Chain::Bitcoin(_) => Some(Peg::Btc),
+            Chain::Evm(id) => EVM_NAMES
+                .iter()
+                .any(|&(known, _, symbol)| known == id && symbol == "ETH")
+                .then_some(Peg::Eth),
         }
     }
 

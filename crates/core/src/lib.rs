@@ -6,6 +6,8 @@
 //!   (Base58Check / bech32 / bech32m for Bitcoin, EIP-55 for EVM chains);
 //! - [`Amount`]: a non-negative amount in base units (satoshi, wei, token units) that never wraps;
 //! - [`Asset`], [`TxHash`], [`BlockRef`];
+//! - the bundled registry of major ERC-20 tokens ([`known_token`]: symbol, name, decimals and
+//!   [`Peg`] by chain and contract, from `data/tokens/tokens.csv`);
 //! - the one value-flow model shared by both kinds of chain: [`UtxoTx`] (ordered inputs spending
 //!   outpoints, ordered outputs; the fee follows) and [`AccountTx`] with its ordered
 //!   [`AccountTransfer`]s (position, from, to, asset, amount, kind, success).
@@ -18,6 +20,7 @@ mod asset;
 mod chain;
 mod flow;
 mod hash;
+mod token;
 
 pub use address::{Address, AddressError, BitcoinAddress};
 pub use amount::{Amount, AmountError};
@@ -28,3 +31,4 @@ pub use flow::{
     UtxoOutput, UtxoTx,
 };
 pub use hash::{HashError, TxHash};
+pub use token::{KnownToken, Peg, known_token};

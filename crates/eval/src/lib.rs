@@ -20,7 +20,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
-use chaintrail_core::{Amount, Chain};
+use chaintrail_core::{Amount, Asset, AssetKind, Chain, Peg};
 use chaintrail_labels::LabelStore;
 use chaintrail_sim::{GroundTruth, HeistTruth, SimConfig};
 use chaintrail_store::{ChainReader, Store};
@@ -75,17 +75,27 @@ pub struct Evaluation {
 
 type Key = (&'static str, Chain, String, String);
 
-fn usd(prices: &Prices, symbol: &str, decimals: u8, amount: Amount, time: u64) -> f64 {
+fn usd(prices: &Prices, asset: &Asset, amount: Amount, time: u64) -> f64 {
     prices
-        .usd(symbol, amount.to_f64_units(decimals), time)
+        .usd(asset, amount.to_f64_units(asset.decimals), time)
         .unwrap_or(0.0)
 }
 
-/// The simulator's world is priced like the real market on its days; its staking token trades
-/// at par with ETH in the world's pool.
-pub fn world_prices() -> Prices {
+/// The simulator's world is priced like the real market on its days: its USDC is a dollar, its
+/// WETH and its staking token (which trades at par with ETH in the world's pool) are ether. The
+/// registry does not list the simulator's contracts, so their pegs are registered here.
+pub fn world_prices(truth: &GroundTruth) -> Prices {
     let mut prices = Prices::bundled();
-    prices.alias("STK", "ETH");
+    for asset in &truth.assets {
+        let peg = match asset.symbol.as_str() {
+            "USDC" => Peg::Usd,
+            "STK" | "WETH" => Peg::Eth,
+            _ => continue,
+        };
+        if let Some(contract) = asset.contract() {
+            prices.peg(asset.chain, contract.clone(), peg);
+        }
+    }
     prices
 }
 
@@ -122,13 +132,29 @@ pub fn score(
             "unspent" | "frozen" => ("address", e.chain, e.address.clone(), e.symbol.to_string()),
             _ => ("entity", e.chain, e.entity.clone(), e.symbol.to_string()),
         };
-        *truth.entry(key).or_default() += usd(prices, e.symbol, decimals(e.symbol), e.amount, time);
+        let asset = Asset {
+            chain: e.chain,
+            kind: e.asset.clone(),
+            symbol: e.symbol.to_string(),
+            decimals: decimals(e.symbol),
+        };
+        *truth.entry(key).or_default() += usd(prices, &asset, e.amount, time);
     }
     let mut traced: HashMap<Key, f64> = HashMap::new();
     let (mut entered, mut cut) = (0.0, 0.0);
     for e in &report.endpoints {
         let amount: Amount = e.value.amount.parse().unwrap_or_default();
-        let value = usd(prices, &e.value.asset, e.value.decimals, amount, time);
+        let asset = Asset {
+            chain: e.value.chain,
+            kind: e
+                .value
+                .contract
+                .clone()
+                .map_or(AssetKind::Native, AssetKind::Token),
+            symbol: e.value.asset.clone(),
+            decimals: e.value.decimals,
+        };
+        let value = usd(prices, &asset, amount, time);
         let key: Key = match (e.kind, &e.entity, &e.address) {
             (EndpointKind::Service | EndpointKind::Entered, Some(entity), _) => {
                 ("entity", e.chain, entity.clone(), e.value.asset.clone())
@@ -245,7 +271,7 @@ pub fn evaluate(
         readers.insert(chain, store.reader(chain)?);
     }
     let transfers = readers.values().map(ChainReader::transfer_count).sum();
-    let prices = world_prices();
+    let prices = world_prices(&summary.truth);
     let bridges = LinkConverter::new(bridge_links(&summary.truth));
     let all = LinkConverter::new(
         bridge_links(&summary.truth)

@@ -35,6 +35,7 @@ use crate::events::TokenTransfer;
 use crate::flows::{FlowRules, block_flows};
 use crate::model::{EvmBlock, EvmLog, EvmReceipt, EvmTrace, EvmTransaction, TraceType};
 use crate::rpcjson::u256_text;
+use crate::tokens::SourceMetadata;
 
 /// A cryo dataset chaintrail reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -45,16 +46,18 @@ pub enum CryoDataset {
     Traces,
     NativeTransfers,
     Erc20Transfers,
+    Erc20Metadata,
 }
 
 impl CryoDataset {
-    const ALL: [CryoDataset; 6] = [
+    const ALL: [CryoDataset; 7] = [
         CryoDataset::Blocks,
         CryoDataset::Transactions,
         CryoDataset::Logs,
         CryoDataset::Traces,
         CryoDataset::NativeTransfers,
         CryoDataset::Erc20Transfers,
+        CryoDataset::Erc20Metadata,
     ];
 
     pub fn name(self) -> &'static str {
@@ -65,6 +68,7 @@ impl CryoDataset {
             CryoDataset::Traces => "traces",
             CryoDataset::NativeTransfers => "native_transfers",
             CryoDataset::Erc20Transfers => "erc20_transfers",
+            CryoDataset::Erc20Metadata => "erc20_metadata",
         }
     }
 
@@ -333,6 +337,13 @@ const ERC20_TRANSFERS: &[Spec] = &[
     col("chain_id", &["chain_id"], Class::Int, false),
 ];
 
+const ERC20_METADATA: &[Spec] = &[
+    col("token", &["erc20"], Class::Address, true),
+    col("symbol", &["symbol"], Class::Text, false),
+    col("decimals", &["decimals"], Class::Int, false),
+    col("chain_id", &["chain_id"], Class::Int, false),
+];
+
 fn specs(dataset: CryoDataset) -> &'static [Spec] {
     match dataset {
         CryoDataset::Blocks => BLOCKS,
@@ -341,6 +352,7 @@ fn specs(dataset: CryoDataset) -> &'static [Spec] {
         CryoDataset::Traces => TRACES,
         CryoDataset::NativeTransfers => NATIVE_TRANSFERS,
         CryoDataset::Erc20Transfers => ERC20_TRANSFERS,
+        CryoDataset::Erc20Metadata => ERC20_METADATA,
     }
 }
 
@@ -618,6 +630,7 @@ enum CryoRecord {
     Trace(EvmTrace),
     Native(NativeTransfer),
     Erc20(TokenTransfer, u64),
+    Erc20Metadata(EvmAddress, SourceMetadata),
 }
 
 struct CryoTx {
@@ -717,6 +730,19 @@ fn parse_row(dataset: CryoDataset, row: &RowView) -> Result<(CryoRecord, Option<
                     block_number: row.need("block", int_of)?,
                 },
                 tx_index,
+            )
+        }
+        CryoDataset::Erc20Metadata => {
+            let decimals = match row.int("decimals")? {
+                Some(d) => Some(u8::try_from(d).map_err(|_| format!("decimals {d} exceed 255"))?),
+                None => None,
+            };
+            CryoRecord::Erc20Metadata(
+                row.need("token", address_of)?,
+                SourceMetadata {
+                    symbol: row.text("symbol")?,
+                    decimals,
+                },
             )
         }
     };
@@ -906,6 +932,8 @@ fn import(
     let mut source_bytes = 0u64;
     let mut chain_ids: BTreeMap<u64, PathBuf> = BTreeMap::new();
     let mut blocks: BTreeMap<u64, CryoBlock> = BTreeMap::new();
+    // Several snapshots of one token (cryo's blocks dimension): the last row read wins.
+    let mut token_metadata: BTreeMap<EvmAddress, SourceMetadata> = BTreeMap::new();
     let (mut success_known, mut gas_known, mut miner_known) = (true, true, true);
     let mut blob_txs = 0u64;
     for (dataset, path) in &files {
@@ -952,6 +980,9 @@ fn import(
                     .or_default()
                     .transfers
                     .push((t, i)),
+                CryoRecord::Erc20Metadata(token, metadata) => {
+                    token_metadata.insert(token, metadata);
+                }
             }
         }
     }
@@ -1069,12 +1100,17 @@ fn import(
         source,
     })?;
     let key = format!("cryo:{}", canonical.display());
+    let tokens = token_metadata
+        .into_iter()
+        .map(|(token, metadata)| (crate::events::evm(token), metadata))
+        .collect();
     let mut sink = BlockSink::open(
         store,
         writer,
         key,
         source_bytes,
         blocks.len() as u64,
+        tokens,
         options,
     )?;
     let with_transactions = has(CryoDataset::Transactions);

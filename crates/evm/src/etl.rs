@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 
 use alloy_primitives::{Address as EvmAddress, B256, Bytes, U256};
 use alloy_sol_types::SolEvent;
-use chaintrail_core::{Asset, Chain};
+use chaintrail_core::{Address, Asset, Chain};
 use chaintrail_ingest::{ImportError, ImportOptions, ImportReport, Importer};
 use chaintrail_store::Store;
 use serde::{Deserialize, Serialize};
@@ -27,6 +27,7 @@ use crate::model::{
     propagate_trace_status,
 };
 use crate::rpcjson::{address_text, b256_text, bytes_text, u256_text};
+use crate::tokens::{SourceMetadata, TokenNamer};
 
 /// An ethereum-etl table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -595,16 +596,18 @@ fn import(
     let chain = Chain::Evm(chain_id);
     let mut writer = store.writer(chain)?;
     writer.register_asset(&Asset::native(chain))?;
-    for (address, symbol, decimals) in tokens {
-        if let Some(decimals) = decimals {
-            writer.register_asset(&Asset::token(
-                chain,
+    let tokens = tokens
+        .into_iter()
+        .map(|(address, symbol, decimals)| {
+            (
                 crate::events::evm(address),
-                &symbol,
-                decimals,
-            ))?;
-        }
-    }
+                SourceMetadata {
+                    symbol: Some(symbol),
+                    decimals,
+                },
+            )
+        })
+        .collect();
     let canonical = dir.canonicalize().map_err(read_err(dir))?;
     let key = format!("ethereum-etl:{}", canonical.display());
     let mut sink = BlockSink::open(
@@ -613,6 +616,7 @@ fn import(
         key,
         source_bytes,
         blocks.len() as u64,
+        tokens,
         options,
     )?;
     for (number, parts) in blocks.range_mut(sink.start()..) {
@@ -631,6 +635,7 @@ fn import(
 /// file importers (ethereum-etl, cryo) that does not depend on the format.
 pub(crate) struct BlockSink<'a> {
     writer: chaintrail_store::ChainWriter,
+    tokens: TokenNamer,
     events: EventFiles,
     batch: EventBatch,
     key: String,
@@ -647,15 +652,22 @@ pub(crate) struct BlockSink<'a> {
 
 impl<'a> BlockSink<'a> {
     /// `key` names the source in the resume cursor; a source whose size changed starts over
-    /// (transactions already stored are skipped by hash).
+    /// (transactions already stored are skipped by hash). `tokens` is the metadata the export
+    /// carries (its `tokens` table, cryo's `erc20_metadata`): registered first, it wins over the
+    /// registry.
     pub(crate) fn open(
         store: &Store,
-        writer: chaintrail_store::ChainWriter,
+        mut writer: chaintrail_store::ChainWriter,
         key: String,
         source_bytes: u64,
         total: u64,
+        tokens: Vec<(Address, SourceMetadata)>,
         options: &'a ImportOptions<'a>,
     ) -> Result<BlockSink<'a>, ImportError> {
+        let mut namer = TokenNamer::default();
+        for (contract, metadata) in tokens {
+            namer.name(&mut writer, &contract, metadata)?;
+        }
         let chain = writer.chain();
         let events = EventFiles::open(events_dir(store, chain), writer.cursor(EVENTS_CURSOR))
             .map_err(ImportError::from)?;
@@ -666,6 +678,7 @@ impl<'a> BlockSink<'a> {
         let start = saved.map_or(0, |c| c.next_block);
         Ok(BlockSink {
             writer,
+            tokens: namer,
             events,
             batch: EventBatch::default(),
             key,
@@ -691,6 +704,14 @@ impl<'a> BlockSink<'a> {
         number: u64,
         txs: impl Iterator<Item = (&'t chaintrail_core::AccountTx, EventBatch)>,
     ) -> Result<(), ImportError> {
+        let txs: Vec<_> = txs.collect();
+        for contract in self
+            .tokens
+            .first_seen(&self.writer, txs.iter().map(|(tx, _)| *tx))
+        {
+            self.tokens
+                .name(&mut self.writer, &contract, SourceMetadata::default())?;
+        }
         for (tx, tx_events) in txs {
             if self.writer.append_account_tx(tx)? {
                 self.txs_read += 1;
@@ -726,6 +747,14 @@ impl<'a> BlockSink<'a> {
     ) -> Result<ImportReport, ImportError> {
         self.checkpoint()?;
         let chain = self.writer.chain();
+        let naming = self.tokens.naming;
+        tracing::info!(
+            from_export = naming.from_source,
+            from_registry = naming.from_registry,
+            unknown = naming.unknown,
+            "token metadata of {source}",
+            source = source.display()
+        );
         let cursor = cursor_value(self.next_block, self.source_bytes);
         let totals = self.writer.finish(&self.key, cursor)?;
         (self.options.on_progress)(self.total, self.total);

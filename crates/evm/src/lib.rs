@@ -12,6 +12,8 @@
 //!   Uniswap V2/V3 `Swap`, Tornado Cash `Deposit`/`Withdrawal`, contract creations — the last
 //!   three kept as JSON lines under `chains/<chain>/events/` for tracing — and the raw logs of
 //!   bridge and mixer events ([`events::KEPT_TOPICS`]) kept there for the link decoders;
+//! - token metadata ([`tokens`]): what the source says (an export's tables, the contract's own
+//!   `symbol()`/`decimals()` over RPC), else the bundled registry of major tokens;
 //! - the `ethereum-etl` import format ([`EthereumEtl`]), CSV or JSON, as ethereum-etl writes it;
 //! - the `cryo` import format ([`Cryo`]): cryo's Parquet datasets, read with `parquet`'s row API.
 //!
@@ -29,6 +31,7 @@ pub mod flows;
 pub mod model;
 mod rpc;
 mod rpcjson;
+pub mod tokens;
 
 use std::path::PathBuf;
 

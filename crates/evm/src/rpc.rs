@@ -17,6 +17,7 @@ use crate::events::{EVENTS_CURSOR, EventBatch, EventFiles, events_dir};
 use crate::flows::{FlowRules, block_flows};
 use crate::model::{BlockBundle, EvmBlock, EvmReceipt, EvmTrace};
 use crate::rpcjson::{decode_block, decode_geth_traces, decode_parity_traces, decode_receipt};
+use crate::tokens::{TokenNamer, TokenNaming, fetch_metadata};
 
 /// Where receipts came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -354,6 +355,8 @@ pub struct RpcIngestReport {
     pub contracts: u64,
     /// Raw logs of bridge and mixer events kept for the link decoders (`KEPT_TOPICS`).
     pub kept_logs: u64,
+    /// How the tokens first seen got their symbol and decimals.
+    pub tokens: TokenNaming,
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize)]
@@ -410,6 +413,7 @@ pub fn ingest_rpc_with(
     let total_blocks = to - from + 1;
     let (mut txs_read, mut swaps, mut mixers, mut contracts, mut kept_logs) =
         (0u64, 0u64, 0u64, 0u64, 0u64);
+    let mut tokens = TokenNamer::default();
     let mut next = start;
     while next <= to {
         let end = next.saturating_add(window - 1).min(to);
@@ -434,27 +438,38 @@ pub fn ingest_rpc_with(
                 })
                 .collect()
         });
-        let mut batch = EventBatch::default();
+        let mut window_flows = Vec::new();
         for bundles in fetched {
             for bundle in bundles? {
                 let n = bundle.block.number;
-                let flows = block_flows(&rules, &bundle).map_err(|message| EvmError::Decode {
-                    method: format!(
-                        "eth_getBlockByNumber + receipts + {}",
-                        fetcher.traces.method()
-                    ),
-                    block: Some(n),
-                    message,
-                })?;
-                for (tx, tx_events) in flows.txs.iter().zip(flows.events) {
-                    if writer.append_account_tx(tx)? {
-                        txs_read += 1;
-                        swaps += tx_events.swaps.len() as u64;
-                        mixers += tx_events.mixers.len() as u64;
-                        contracts += tx_events.contracts.len() as u64;
-                        kept_logs += tx_events.logs.len() as u64;
-                        batch.append(tx_events);
+                window_flows.push(block_flows(&rules, &bundle).map_err(|message| {
+                    EvmError::Decode {
+                        method: format!(
+                            "eth_getBlockByNumber + receipts + {}",
+                            fetcher.traces.method()
+                        ),
+                        block: Some(n),
+                        message,
                     }
+                })?);
+            }
+        }
+        // Tokens first seen in this window: their own symbol() and decimals(), else the registry.
+        let fresh = tokens.first_seen(&writer, window_flows.iter().flat_map(|f| &f.txs));
+        let answers = fetch_metadata(fetcher.client(), &fresh);
+        for (contract, metadata) in fresh.iter().zip(answers) {
+            tokens.name(&mut writer, contract, metadata)?;
+        }
+        let mut batch = EventBatch::default();
+        for flows in window_flows {
+            for (tx, tx_events) in flows.txs.iter().zip(flows.events) {
+                if writer.append_account_tx(tx)? {
+                    txs_read += 1;
+                    swaps += tx_events.swaps.len() as u64;
+                    mixers += tx_events.mixers.len() as u64;
+                    contracts += tx_events.contracts.len() as u64;
+                    kept_logs += tx_events.logs.len() as u64;
+                    batch.append(tx_events);
                 }
             }
         }
@@ -488,6 +503,7 @@ pub fn ingest_rpc_with(
         mixer_events: mixers,
         contracts,
         kept_logs,
+        tokens: tokens.naming,
     })
 }
 

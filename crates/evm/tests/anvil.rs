@@ -19,6 +19,7 @@ use chaintrail_evm::events::{
     KEPT_TOPICS, KeptLog, MixerEventKind, SwapProtocol, read_contract_creations, read_kept_logs,
     read_mixer_events, read_swaps,
 };
+use chaintrail_evm::tokens::TokenNaming;
 use chaintrail_evm::{RpcClient, RpcConfig, TraceSource, ingest_rpc_with};
 use chaintrail_ingest::ImportOptions;
 use chaintrail_store::Store;
@@ -453,6 +454,18 @@ fn anvil_flows_and_balances() {
         .abi_encode(),
     );
     assert!(ok);
+    // Tokens whose metadata the ingest asks the contracts for: a string symbol, MKR's bytes32
+    // symbol, and garbage answers.
+    let mut meta_args = Vec::new();
+    meta_args.extend(word(0x60));
+    meta_args.extend(word(6));
+    meta_args.extend(word(1_000_000_000_000));
+    meta_args.extend(word(4));
+    meta_args.extend(b"USDC");
+    meta_args.resize(meta_args.len().next_multiple_of(32), 0);
+    let meta_token = node.deploy(a[0], "MetaToken", &meta_args);
+    let mkr = node.deploy(a[0], "Bytes32Token", &word(ETH));
+    let garbage = node.deploy(a[0], "GarbageToken", &word(ETH));
     let end = node.head();
 
     let dir = tempfile::tempdir().expect("tempdir");
@@ -627,7 +640,9 @@ fn anvil_flows_and_balances() {
     let mut token_flows = Vec::new();
     for row in 0..reader.transfer_count() {
         let t = reader.transfer(row).expect("row");
-        if let AssetKind::Token(contract) = &reader.asset(t.asset).expect("asset").kind {
+        if let AssetKind::Token(contract) = &reader.asset(t.asset).expect("asset").kind
+            && [ct(token), ct(weth)].contains(contract)
+        {
             token_flows.push((
                 contract.clone(),
                 reader.address(t.from),
@@ -712,7 +727,30 @@ fn anvil_flows_and_balances() {
         }
     );
     let creations = read_contract_creations(&store, chain).expect("contracts");
-    assert_eq!(creations.len(), 9, "8 deployments and the child");
+    assert_eq!(creations.len(), 12, "11 deployments and the child");
+
+    // Token metadata: asked of each token contract once; answers that revert (Token and Weth
+    // have no symbol()) or are garbage leave the token unknown without failing the ingest.
+    let metadata = |contract: EvmAddress| {
+        reader
+            .assets()
+            .iter()
+            .find(|asset| asset.contract() == Some(&ct(contract)))
+            .map(|asset| (asset.symbol.clone(), asset.decimals))
+    };
+    assert_eq!(metadata(meta_token), Some(("USDC".to_string(), 6)));
+    assert_eq!(metadata(mkr), Some(("MKR".to_string(), 18)));
+    for unknown in [garbage, token, weth] {
+        assert_eq!(metadata(unknown), Some((String::new(), 0)), "{unknown}");
+    }
+    assert_eq!(
+        report.tokens,
+        TokenNaming {
+            from_source: 2,
+            from_registry: 0,
+            unknown: 3
+        }
+    );
 
     // The raw logs of kept topics: the mixer's Tornado events and the router's Deposit.
     let kept = read_kept_logs(&store, chain).expect("kept logs");
@@ -767,7 +805,9 @@ fn anvil_flows_and_balances() {
     let stored = touched.len();
     // Also every account and contract of the test, touched by value or not.
     touched.extend(a.iter().copied());
-    touched.extend([token, weth, v2, v3, reverter, forwarder, mixer, router]);
+    touched.extend([
+        token, weth, v2, v3, reverter, forwarder, mixer, router, meta_token, mkr, garbage,
+    ]);
     touched.sort();
     touched.dedup();
     for who in &touched {

@@ -1470,4 +1470,85 @@ fn cryo_and_ethereum_etl_exports_of_the_same_blocks_give_the_same_store() {
     assert_eq!(from_cryo.len(), 1);
     assert_eq!(from_cryo[0].log_index, 261);
     assert_eq!(from_cryo, kept(&etl_store));
+
+    // Neither export carries token metadata: both take the registry's, for registry tokens only.
+    let assets = |store: &Store| {
+        store
+            .reader(Chain::Evm(1))
+            .expect("reader")
+            .assets()
+            .to_vec()
+    };
+    let named = |store: &Store| {
+        assets(store)
+            .into_iter()
+            .filter(|a| !a.symbol.is_empty())
+            .map(|a| (a.symbol, a.decimals))
+            .collect::<Vec<_>>()
+    };
+    let expected_named = [
+        ("ETH", 18),
+        ("WETH", 18),
+        ("USDT", 6),
+        ("USDC", 6),
+        ("DAI", 18),
+        ("WBTC", 8),
+        ("LINK", 18),
+        ("UNI", 18),
+    ];
+    let mut from_registry = named(&cryo_store);
+    from_registry.sort();
+    let mut expected: Vec<(String, u8)> = expected_named
+        .iter()
+        .map(|(s, d)| (s.to_string(), *d))
+        .collect();
+    expected.sort();
+    assert_eq!(from_registry, expected);
+    let mut from_etl = named(&etl_store);
+    from_etl.sort();
+    assert_eq!(from_etl, expected);
+
+    // cryo's erc20_metadata wins over the registry, field by field; a token it names that the
+    // registry does not know gets its metadata too.
+    let usdt = "dAC17F958D2ee523a2206206994597C13D831ec7";
+    let pepe = "6982508145454ce325ddbe47a25d4ec3d2311933";
+    write_parquet(
+        &chain_file("erc20_metadata"),
+        vec![
+            (
+                "block_number",
+                Col::U32(vec![Some(17_173_050), Some(17_173_050)]),
+            ),
+            (
+                "erc20",
+                Col::Bin(vec![
+                    Some(hex::decode(usdt).expect("hex")),
+                    Some(hex::decode(pepe).expect("hex")),
+                ]),
+            ),
+            ("name", Col::Str(vec![Some("Tether USD".into()), None])),
+            (
+                "symbol",
+                Col::Str(vec![Some("USDT-export".into()), Some("PEPE".into())]),
+            ),
+            ("decimals", Col::U32(vec![None, Some(18)])),
+            ("chain_id", Col::U64(vec![Some(1), Some(1)])),
+        ],
+    );
+    let (_c, with_metadata, _) = import(cryo.path());
+    let metadata_of = |hex_address: &str| {
+        let contract = chaintrail_core::Address::Evm(
+            <[u8; 20]>::try_from(hex::decode(hex_address).expect("hex")).expect("20 bytes"),
+        );
+        assets(&with_metadata)
+            .into_iter()
+            .find(|a| a.contract() == Some(&contract))
+            .map(|a| (a.symbol, a.decimals))
+    };
+    assert_eq!(metadata_of(usdt), Some(("USDT-export".to_string(), 6)));
+    assert_eq!(metadata_of(pepe), Some(("PEPE".to_string(), 18)));
+    assert_eq!(
+        metadata_of("a0b86991c6218b36c1d19d4a2e9eb0ce3606eb48"),
+        Some(("USDC".to_string(), 6))
+    );
 }

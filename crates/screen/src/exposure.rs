@@ -21,7 +21,7 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
-use chaintrail_core::{Amount, Chain, ChainModel, TransferKind};
+use chaintrail_core::{Amount, Asset, Chain, ChainModel, TransferKind};
 use chaintrail_labels::{Category, Date, LabelStore};
 use chaintrail_store::ChainReader;
 use chaintrail_store::schema::unpack_meta;
@@ -892,7 +892,7 @@ pub fn chain_exposure(ctx: &Context<'_>, chain: Chain, subject: u32) -> ChainExp
         volume: Volume::default(),
         dust: Vec::new(),
     };
-    let price = |symbol: &str, units: f64, time: u64| prices.usd(symbol, units, time);
+    let price = |asset: &Asset, units: f64, time: u64| prices.usd(asset, units, time);
     let is_dust = |units: f64, usd: Option<f64>| match usd {
         Some(usd) => usd < params.dust_usd,
         None => units == 0.0,
@@ -920,7 +920,7 @@ pub fn chain_exposure(ctx: &Context<'_>, chain: Chain, subject: u32) -> ChainExp
                     continue;
                 };
                 let units = t.amount.to_f64_units(asset.decimals);
-                let usd = price(&asset.symbol, units, t.block.timestamp);
+                let usd = price(asset, units, t.block.timestamp);
                 let dust = is_dust(units, usd) && !answered.contains(&t.from);
                 walk.stack.push(walk.account_step(row, 1.0));
                 walk.back_account(t.from, row, t.asset, 1.0, 1);
@@ -955,7 +955,7 @@ pub fn chain_exposure(ctx: &Context<'_>, chain: Chain, subject: u32) -> ChainExp
                     continue;
                 };
                 let units = t.amount.to_f64_units(asset.decimals);
-                let usd = price(&asset.symbol, units, t.block.timestamp);
+                let usd = price(asset, units, t.block.timestamp);
                 walk.stack.push(walk.account_step(row, 1.0));
                 walk.fwd_account(t.to, row, t.asset, 1.0, 1);
                 walk.stack.pop();
@@ -972,8 +972,8 @@ pub fn chain_exposure(ctx: &Context<'_>, chain: Chain, subject: u32) -> ChainExp
             }
         }
         ChainModel::Utxo => {
-            let symbol = chain.native_symbol().to_string();
-            let decimals = chain.native_decimals();
+            let native = Asset::native(chain);
+            let (symbol, decimals) = (native.symbol.clone(), native.decimals);
             let mut spends: BTreeMap<u32, u64> = BTreeMap::new();
             let rows: Vec<u64> = reader.incoming(subject).collect();
             for row in rows {
@@ -991,7 +991,7 @@ pub fn chain_exposure(ctx: &Context<'_>, chain: Chain, subject: u32) -> ChainExp
                     *spends.entry(tx).or_default() += output.value;
                 }
                 let units = Amount::from_u64(output.value).to_f64_units(decimals);
-                let usd = price(&symbol, units, time);
+                let usd = price(&native, units, time);
                 let dust = is_dust(units, usd) && spent_in_time.is_none();
                 walk.back_utxo(output.tx, Some(subject), 1.0, 1);
                 let base = Base {
@@ -1018,7 +1018,7 @@ pub fn chain_exposure(ctx: &Context<'_>, chain: Chain, subject: u32) -> ChainExp
                     counterparty: None,
                     symbol: symbol.clone(),
                     units,
-                    usd: price(&symbol, units, time),
+                    usd: price(&native, units, time),
                     dust: false,
                 };
                 collector.add(&mut walk, &base, params.max_paths);

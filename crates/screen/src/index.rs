@@ -14,6 +14,7 @@ use std::time::Instant;
 use chaintrail_core::Chain;
 use chaintrail_labels::{Date, LabelStore};
 use chaintrail_store::ChainReader;
+use chaintrail_trace::{PEGS_FILE, Prices};
 use serde::{Deserialize, Serialize};
 
 use crate::ScreenError;
@@ -57,6 +58,10 @@ pub struct IndexFile {
     /// built before links were crossed, which had none).
     #[serde(default)]
     pub links_fingerprint: u32,
+    /// [`pegs_fingerprint`] of the registered pegs USD values used (0 in indexes built before
+    /// pegs could be registered, which had none).
+    #[serde(default)]
+    pub pegs_fingerprint: u32,
     pub chains: Vec<IndexedChain>,
     pub entries: Vec<IndexEntry>,
 }
@@ -97,6 +102,20 @@ pub fn labels_fingerprint(labels: &LabelStore) -> u32 {
         hasher.update(&[label.confidence]);
         hasher.update(label.source.as_str().as_bytes());
         hasher.update(format!("{:?}{:?}", label.valid_from, label.valid_to).as_bytes());
+    }
+    hasher.finalize()
+}
+
+/// A digest of the pegs registered with the prices (0 when none): USD values, and so dust,
+/// depend on them.
+pub fn pegs_fingerprint(prices: &Prices) -> u32 {
+    let pegs = prices.pegs();
+    if pegs.is_empty() {
+        return 0;
+    }
+    let mut hasher = crc32fast::Hasher::new();
+    for (chain, contract, peg) in pegs {
+        hasher.update(format!("{chain} {contract} {peg:?}\n").as_bytes());
     }
     hasher.finalize()
 }
@@ -196,9 +215,16 @@ impl ExposureIndex {
         readers: &[&ChainReader],
         labels: &LabelStore,
         links: &KnownLinks,
+        prices: &Prices,
     ) -> Option<String> {
         if labels_fingerprint(labels) != self.file_meta.labels_fingerprint {
             return Some("the labels changed since the index was built".to_string());
+        }
+        if pegs_fingerprint(prices) != self.file_meta.pegs_fingerprint {
+            return Some(format!(
+                "the registered pegs ({} now, {PEGS_FILE}) changed since the index was built",
+                prices.pegs().len()
+            ));
         }
         if links.fingerprint() != self.file_meta.links_fingerprint {
             return Some(format!(
@@ -263,6 +289,7 @@ pub(crate) struct BuildJob<'a> {
     pub readers: &'a [&'a ChainReader],
     pub labels: &'a LabelStore,
     pub links: &'a KnownLinks,
+    pub prices: &'a Prices,
     pub at: Date,
     pub params: &'a Params,
     pub threads: usize,
@@ -279,6 +306,7 @@ pub(crate) fn build(
         readers,
         labels,
         links,
+        prices,
         at,
         params,
         threads,
@@ -345,6 +373,7 @@ pub(crate) fn build(
         params: params.clone(),
         labels_fingerprint: labels_fingerprint(labels),
         links_fingerprint: links.fingerprint(),
+        pegs_fingerprint: pegs_fingerprint(prices),
         chains: readers
             .iter()
             .map(|r| IndexedChain {

@@ -53,6 +53,9 @@ pub enum ScreenError {
     /// A links file that cannot be read as links.
     #[error("{0}")]
     Links(String),
+    /// A pegs file that cannot be read as pegs.
+    #[error("{0}")]
+    Prices(String),
     #[error("exposure index {path}: {message}")]
     Index { path: PathBuf, message: String },
     #[error("cannot write {path}: {source}")]
@@ -152,8 +155,8 @@ fn describe(label: &Label, category: Category) -> (String, Option<String>) {
 }
 
 impl Screener {
-    /// Open the store at `dir`: its chains, labels, known links (`links.jsonl`, when present)
-    /// and exposure index, if any.
+    /// Open the store at `dir`: its chains, labels, known links (`links.jsonl`, when present),
+    /// registered pegs (`pegs.jsonl`, when present) and exposure index, if any.
     pub fn open(dir: &Path) -> Result<Screener, ScreenError> {
         let store = Store::open(dir)?;
         let mut readers = BTreeMap::new();
@@ -162,12 +165,13 @@ impl Screener {
         }
         let labels = LabelStore::open(dir)?;
         let links = load_links(dir, None)?;
+        let prices = Prices::for_store(dir).map_err(ScreenError::Prices)?;
         let mut screener = Screener {
             dir: dir.to_path_buf(),
             readers,
             labels,
             links,
-            prices: Prices::bundled(),
+            prices,
             params: Params::default(),
             index: None,
             index_status: "not built (run `chaintrail screen build-index`)".to_string(),
@@ -194,7 +198,7 @@ impl Screener {
         self.index = None;
         if let Some(index) = ExposureIndex::load(&self.dir)? {
             let readers: Vec<&ChainReader> = self.readers.values().collect();
-            match index.staleness(&readers, &self.labels, &self.links) {
+            match index.staleness(&readers, &self.labels, &self.links, &self.prices) {
                 Some(why) => {
                     self.index_status = format!("stale: {why}; rebuild it");
                 }
@@ -267,6 +271,7 @@ impl Screener {
             readers: &readers,
             labels: &self.labels,
             links: &self.links,
+            prices: &self.prices,
             at,
             params: &self.params,
             threads,

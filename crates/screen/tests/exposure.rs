@@ -62,6 +62,10 @@ fn world() -> &'static World {
             .import_tagpacks(&side.join("tagpacks"))
             .expect("tagpacks");
         labels.save().expect("save");
+        // The simulator's tokens are priced by the pegs `chaintrail demo` keeps with the store.
+        chaintrail_eval::world_prices(&summary.truth)
+            .save_pegs(&dir.path().join(chaintrail_trace::PEGS_FILE))
+            .expect("pegs");
         let truth =
             serde_json::from_slice(&std::fs::read(side.join("ground_truth.json")).expect("truth"))
                 .expect("json");

@@ -49,7 +49,8 @@ pub struct TxLookupMemory {
     pub other_bytes: usize,
 }
 use crate::schema::{
-    self, AssetEntry, NO_ADDRESS, NullDataEntry, OverflowAmount, UnlinkedInput, WideAmount, col,
+    self, AssetEntry, FileGroup, NO_ADDRESS, NullDataEntry, OverflowAmount, UnlinkedInput,
+    WideAmount, col,
 };
 
 /// Counts of what a writer has appended so far (committed or not).
@@ -488,6 +489,11 @@ impl ChainWriter {
         Ok(id)
     }
 
+    /// The asset registered for `kind`, with its metadata as last registered.
+    pub fn asset(&self, kind: &AssetKind) -> Option<&Asset> {
+        self.assets.get(kind).map(|(_, asset)| asset)
+    }
+
     fn asset_id(&mut self, kind: &AssetKind) -> Result<u32, StoreError> {
         match self.assets.get(kind) {
             Some((id, _)) => Ok(*id),
@@ -787,6 +793,13 @@ impl ChainWriter {
     ) -> Result<(), StoreError> {
         for (&name, file) in self.files.iter_mut() {
             let state: FileState = file.sync()?;
+            // Payload files are listed once they hold something, so that a chain without
+            // OP_RETURN payloads keeps the manifest (and content checksum) it had before they
+            // were kept.
+            let unlisted = !self.manifest.files.contains_key(name);
+            if unlisted && state.bytes == 0 && schema::group_of(name) == FileGroup::NullData {
+                continue;
+            }
             self.manifest.files.insert(name.to_string(), state);
         }
         self.tx_hashes.remap()?;

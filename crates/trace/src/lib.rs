@@ -34,7 +34,7 @@ use chaintrail_store::ChainReader;
 pub use attribution::{Attribution, Entity, NoAttribution, Role, StaticAttribution, role};
 pub use convert::{Conversion, Converter, DexSwap, Flow, Link, LinkConverter};
 pub use policy::{Holder, Lot, Lots, Policy, UnknownPolicy};
-pub use prices::Prices;
+pub use prices::{PEGS_FILE, Prices};
 pub use report::{Endpoint, EndpointKind, EntityTotal, PathStep, TraceReport, TraceStats, Value};
 
 use crate::engine::{Arrival, Edge, Engine, EngineConfig, Record};
@@ -555,26 +555,25 @@ fn value(
     amount: u128,
     time: u64,
 ) -> Value {
-    let (symbol, decimals) = readers
-        .get(&chain)
-        .and_then(|r| r.asset(asset))
-        .map_or_else(
-            || (format!("asset#{asset}"), 0),
-            |a| {
-                let symbol = if a.symbol.is_empty() {
-                    a.contract()
-                        .map_or_else(|| format!("asset#{asset}"), ToString::to_string)
-                } else {
-                    a.symbol.clone()
-                };
-                (symbol, a.decimals)
-            },
-        );
     let exact = Amount::from_u128(amount);
+    let known = readers.get(&chain).and_then(|r| r.asset(asset));
+    let (symbol, decimals) = known.map_or_else(
+        || (format!("asset#{asset}"), 0),
+        |a| {
+            let symbol = if a.symbol.is_empty() {
+                a.contract()
+                    .map_or_else(|| format!("asset#{asset}"), ToString::to_string)
+            } else {
+                a.symbol.clone()
+            };
+            (symbol, a.decimals)
+        },
+    );
     Value {
         chain,
-        usd: prices.usd(&symbol, exact.to_f64_units(decimals), time),
+        usd: known.and_then(|a| prices.usd(a, exact.to_f64_units(decimals), time)),
         asset: symbol,
+        contract: known.and_then(|a| a.contract().cloned()),
         decimals,
         amount: exact.to_string(),
         units: exact.format_units(decimals),
@@ -648,7 +647,7 @@ fn path(
 
 /// (entity or kind, category, kind) and (chain, symbol, decimals): the by-entity grouping.
 type EntityKey = (String, String, EndpointKind);
-type AssetKey = (Chain, String, u8);
+type AssetKey = (Chain, String, Option<Address>, u8);
 
 fn build_report(
     edges: &[Edge],
@@ -732,7 +731,12 @@ fn build_report(
         let category = e.category.clone().unwrap_or_else(|| "-".to_string());
         let per_asset = by_entity.entry((name, category, e.kind)).or_default();
         let slot = per_asset
-            .entry((e.value.chain, e.value.asset.clone(), e.value.decimals))
+            .entry((
+                e.value.chain,
+                e.value.asset.clone(),
+                e.value.contract.clone(),
+                e.value.decimals,
+            ))
             .or_insert((0, None));
         slot.0 += e.value.amount.parse::<u128>().unwrap_or(0);
         if let Some(usd) = e.value.usd {
@@ -749,11 +753,12 @@ fn build_report(
                 kind,
                 values: assets
                     .into_iter()
-                    .map(|((chain, asset, decimals), (amount, usd))| {
+                    .map(|((chain, asset, contract, decimals), (amount, usd))| {
                         let exact = Amount::from_u128(amount);
                         Value {
                             chain,
                             asset,
+                            contract,
                             decimals,
                             amount: exact.to_string(),
                             units: exact.format_units(decimals),

@@ -1,7 +1,7 @@
 //! The trace report: what a user reads and what the server, the UI and outside evaluation consume.
 //! Its JSON schema is documented in docs/trace.md; field names are part of the interface.
 
-use chaintrail_core::Chain;
+use chaintrail_core::{Address, Chain};
 use serde::Serialize;
 
 use crate::policy::Policy;
@@ -10,7 +10,10 @@ use crate::policy::Policy;
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct Value {
     pub chain: Chain,
+    /// The asset's symbol (its contract when the token has none).
     pub asset: String,
+    /// The token's contract, which identifies it (symbols do not); `None` for the native coin.
+    pub contract: Option<Address>,
     pub decimals: u8,
     /// Base units, exact decimal string.
     pub amount: String,

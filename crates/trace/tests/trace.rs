@@ -645,3 +645,93 @@ fn backward_traces_explain_where_a_deposit_came_from() {
         "{err}"
     );
 }
+
+/// A thief on Ethereum mainnet holds the real USDC (registry contract) and a scam token that
+/// calls itself USDT, and sends both to an exchange: the report shows both by symbol in whole
+/// units, prices the USDC at $1 and leaves the fake USDT unpriced.
+#[test]
+fn tokens_are_priced_by_contract_not_by_symbol() {
+    let mainnet = Chain::ETHEREUM;
+    let usdc = Address::parse(mainnet, "0xA0b86991c6218b36c1d19D4a2e9Eb0cE3606eB48").unwrap();
+    let fake_usdt = addr(0x66);
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::init(dir.path()).unwrap();
+    let mut writer = store.writer(mainnet).unwrap();
+    writer
+        .register_asset(&Asset::token(mainnet, usdc.clone(), "USDC", 6))
+        .unwrap();
+    writer
+        .register_asset(&Asset::token(mainnet, fake_usdt.clone(), "USDT", 6))
+        .unwrap();
+    let token = |contract: &Address, from: u8, to: u8, base_units: u64| AccountTransfer {
+        asset: AssetKind::Token(contract.clone()),
+        kind: TransferKind::Token,
+        amount: Amount::from_u64(base_units),
+        ..native(from, to, Amount::ZERO)
+    };
+    let at = |n: u32, height: u64, transfers| AccountTx {
+        hash: hash(n),
+        block: BlockRef {
+            height,
+            timestamp: 1_650_000_000 + height * 12,
+        },
+        transfers,
+    };
+    let txs = [
+        at(
+            1,
+            1,
+            vec![
+                token(&usdc, VICTIM, THIEF, 31_303_137_169_336),
+                token(&fake_usdt, VICTIM, THIEF, 5_000_000_000_000),
+            ],
+        ),
+        at(
+            2,
+            2,
+            vec![
+                token(&usdc, THIEF, DEPOSIT, 31_303_137_169_336),
+                token(&fake_usdt, THIEF, DEPOSIT, 5_000_000_000_000),
+            ],
+        ),
+    ];
+    for t in &txs {
+        writer.append_account_tx(t).unwrap();
+    }
+    writer.finish("test", serde_json::json!(null)).unwrap();
+    let mut attribution = StaticAttribution::default();
+    attribution.insert(mainnet, addr(DEPOSIT), "Exchange One", Category::Exchange);
+    let seed = format!("ethereum:{}", hash(1).to_hex_prefixed());
+    let report = run(&store, mainnet, &seed, Policy::Fifo, 10, &attribution);
+    let shown: Vec<(String, String, Option<f64>, Option<Address>)> = report
+        .endpoints
+        .iter()
+        .map(|e| {
+            (
+                format!("{} {}", e.value.units, e.value.asset),
+                e.entity.clone().unwrap_or_default(),
+                e.value.usd,
+                e.value.contract.clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        shown,
+        [
+            (
+                "31303137.169336 USDC".to_string(),
+                "Exchange One".to_string(),
+                Some(31_303_137.169_336),
+                Some(usdc)
+            ),
+            (
+                "5000000 USDT".to_string(),
+                "Exchange One".to_string(),
+                None,
+                Some(fake_usdt)
+            ),
+        ]
+    );
+    let json = serde_json::to_value(&report.endpoints[1].value).unwrap();
+    assert_eq!(json["usd"], serde_json::Value::Null);
+}
