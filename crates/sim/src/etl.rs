@@ -151,6 +151,8 @@ pub const BITCOIN_TRANSACTION_KEYS: [&str; 17] = [
     "fee",
 ];
 
+const TRANSFER_TOPIC: [u8; 32] =
+    <crate::abi::erc20::Transfer as alloy_sol_types::SolEvent>::SIGNATURE_HASH.0;
 const EMPTY_UNCLES: &str = "0x1dcc4de8dec75d7aab85b567b6ccd41ad312451b948a7413f0a142fd40d49347";
 const EMPTY_TRIE: &str = "0x56e81f171bcc55a6ff8345e692c0f86e5b48e01b996cadc001622fb5e363b421";
 
@@ -356,9 +358,7 @@ impl WorldSink for EtlWriter {
                     &h(&log.data),
                     &topics.join(","),
                 ])?;
-                if log.topics.len() == 3
-                    && log.topics[0] == crate::abi::topic("Transfer(address,address,uint256)")
-                    && log.data.len() == 32
+                if log.topics.len() == 3 && log.topics[0] == TRANSFER_TOPIC && log.data.len() == 32
                 {
                     let value = alloy_primitives::U256::from_be_slice(&log.data);
                     self.transfers.row(&[

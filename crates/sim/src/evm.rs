@@ -9,7 +9,9 @@ use chaintrail_core::{
 };
 
 use crate::SimError;
-use crate::abi::{self, Tok, Topics, word_addr, word_u128};
+use alloy_sol_types::SolCall;
+
+use crate::abi::{self, addr as abi_addr, erc20, thorchain, tornado, uint, uniswap_v2, weth, word};
 use crate::model::{EvmBlock, EvmLog, EvmTrace, EvmTx};
 
 pub(crate) const ETH: usize = 0;
@@ -85,7 +87,6 @@ pub(crate) struct Evm {
     pub bridge_vault: u32,
     pub token_owner: u32,
     pub frozen: Vec<u32>,
-    pub topics: Topics,
     miner: u32,
     seed: u64,
     tx_counter: u64,
@@ -117,7 +118,6 @@ impl Evm {
             bridge_vault: 0,
             token_owner: 0,
             frozen: Vec::new(),
-            topics: Topics::new(),
             miner: 0,
             seed,
             tx_counter: 0,
@@ -306,23 +306,19 @@ impl Evm {
         index: u32,
     ) -> Result<(), SimError> {
         let router = self.router;
-        let swap_call = abi::call(
-            "swap(uint256,uint256,address,bytes)",
-            &[
-                Tok::Word(word_u128(o0)),
-                Tok::Word(word_u128(o1)),
-                Tok::Word(word_addr(&self.addr(to))),
-                Tok::Bytes(Vec::new()),
-            ],
-        );
+        let swap_call = uniswap_v2::swapCall {
+            amount0Out: uint(o0),
+            amount1Out: uint(o1),
+            to: abi_addr(self.addr(to)),
+            data: Default::default(),
+        }
+        .abi_encode();
         self.trace(b, router, pair_acct, 0, swap_call, 90_000, vec![index]);
-        let transfer = abi::call(
-            "transfer(address,uint256)",
-            &[
-                Tok::Word(word_addr(&self.addr(to))),
-                Tok::Word(word_u128(out)),
-            ],
-        );
+        let transfer = erc20::transferCall {
+            to: abi_addr(self.addr(to)),
+            amount: uint(out),
+        }
+        .abi_encode();
         self.trace(b, pair_acct, contract, 0, transfer, 30_000, vec![index, 0]);
         self.token_move(b, asset, pair_acct, to, out)
     }
@@ -336,26 +332,17 @@ impl Evm {
         amount: u128,
     ) -> Result<(), SimError> {
         self.xfer(b, asset, from, to, amount, TransferKind::Token)?;
-        let topics = vec![
-            self.topics.transfer,
-            word_addr(&self.addr(from)),
-            word_addr(&self.addr(to)),
-        ];
-        self.log(
-            b,
-            self.chain_token[asset],
-            topics,
-            word_u128(amount).to_vec(),
-        );
+        let event = erc20::Transfer {
+            from: abi_addr(self.addr(from)),
+            to: abi_addr(self.addr(to)),
+            value: uint(amount),
+        };
+        self.log(b, self.chain_token[asset], &event);
         Ok(())
     }
 
-    fn log(&self, b: &mut TxBuild, emitter: u32, topics: Vec<[u8; 32]>, data: Vec<u8>) {
-        b.logs.push(EvmLog {
-            address: self.addr(emitter),
-            topics,
-            data,
-        });
+    fn log<E: alloy_sol_types::SolEvent>(&self, b: &mut TxBuild, emitter: u32, event: &E) {
+        b.logs.push(abi::log(self.addr(emitter), event));
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -486,13 +473,11 @@ impl Evm {
         amount: u128,
         priority: u64,
     ) -> Result<TxHash, SimError> {
-        let input = abi::call(
-            "transfer(address,uint256)",
-            &[
-                Tok::Word(word_addr(&self.addr(to))),
-                Tok::Word(word_u128(amount)),
-            ],
-        );
+        let input = erc20::transferCall {
+            to: abi_addr(self.addr(to)),
+            amount: uint(amount),
+        }
+        .abi_encode();
         let mut b = self.begin(from, self.chain_token[asset], 0, input, GAS_TOKEN, priority)?;
         self.token_move(&mut b, asset, from, to, amount)?;
         self.commit(b)
@@ -507,13 +492,11 @@ impl Evm {
         priority: u64,
     ) -> Result<TxHash, SimError> {
         let owner = self.token_owner;
-        let input = abi::call(
-            "mint(address,uint256)",
-            &[
-                Tok::Word(word_addr(&self.addr(to))),
-                Tok::Word(word_u128(amount)),
-            ],
-        );
+        let input = erc20::mintCall {
+            to: abi_addr(self.addr(to)),
+            amount: uint(amount),
+        }
+        .abi_encode();
         let mut b = self.begin(
             owner,
             self.chain_token[asset],
@@ -531,17 +514,12 @@ impl Evm {
             kind: TransferKind::Mint,
             success: true,
         });
-        let topics = vec![
-            self.topics.transfer,
-            word_addr(&[0; 20]),
-            word_addr(&self.addr(to)),
-        ];
-        self.log(
-            &mut b,
-            self.chain_token[asset],
-            topics,
-            word_u128(amount).to_vec(),
-        );
+        let event = erc20::Transfer {
+            from: abi_addr([0; 20]),
+            to: abi_addr(self.addr(to)),
+            value: uint(amount),
+        };
+        self.log(&mut b, self.chain_token[asset], &event);
         self.commit(b)
     }
 
@@ -549,13 +527,10 @@ impl Evm {
     pub(crate) fn freeze(&mut self, target: u32, priority: u64) -> Result<TxHash, SimError> {
         let owner = self.token_owner;
         let token = self.chain_token[USDC];
-        let input = abi::call(
-            "blacklist(address)",
-            &[Tok::Word(word_addr(&self.addr(target)))],
-        );
+        let account = abi_addr(self.addr(target));
+        let input = erc20::blacklistCall { account }.abi_encode();
         let mut b = self.begin(owner, token, 0, input, GAS_ADMIN, priority)?;
-        let topics = vec![self.topics.blacklisted, word_addr(&self.addr(target))];
-        self.log(&mut b, token, topics, Vec::new());
+        self.log(&mut b, token, &erc20::Blacklisted { account });
         self.frozen.push(target);
         self.commit(b)
     }
@@ -590,7 +565,7 @@ impl Evm {
         tok_out: u128,
         sender: u32,
         to: u32,
-    ) {
+    ) -> Result<(), SimError> {
         let p = &self.pairs[pair];
         let (r0, r1, a0in, a1in, a0out, a1out) = if p.weth_is_token0 {
             (
@@ -611,19 +586,25 @@ impl Evm {
                 weth_out,
             )
         };
-        let mut sync = word_u128(r0).to_vec();
-        sync.extend_from_slice(&word_u128(r1));
-        self.log(b, p.acct, vec![self.topics.sync], sync);
-        let mut data = Vec::with_capacity(128);
-        for v in [a0in, a1in, a0out, a1out] {
-            data.extend_from_slice(&word_u128(v));
-        }
-        let topics = vec![
-            self.topics.swap,
-            word_addr(&self.addr(sender)),
-            word_addr(&self.addr(to)),
-        ];
-        self.log(b, p.acct, topics, data);
+        let reserve = |r: u128| {
+            alloy_primitives::aliases::U112::try_from(r)
+                .map_err(|_| SimError::Invariant(format!("pair reserve {r} exceeds uint112")))
+        };
+        let sync = uniswap_v2::Sync {
+            reserve0: reserve(r0)?,
+            reserve1: reserve(r1)?,
+        };
+        self.log(b, p.acct, &sync);
+        let swap = uniswap_v2::Swap {
+            sender: abi_addr(self.addr(sender)),
+            amount0In: uint(a0in),
+            amount1In: uint(a1in),
+            amount0Out: uint(a0out),
+            amount1Out: uint(a1out),
+            to: abi_addr(self.addr(to)),
+        };
+        self.log(b, p.acct, &swap);
+        Ok(())
     }
 
     /// Router `swapExactTokensForETH`: token in to the pair, WETH out to the router, unwrapped,
@@ -644,26 +625,22 @@ impl Evm {
         );
         let (router, weth, pair_acct) = (self.router, self.chain_token[WETH], self.pairs[pi].acct);
         let token_acct = self.chain_token[token];
-        let path = vec![self.addr(token_acct), self.addr(weth)];
-        let input = abi::call(
-            "swapExactTokensForETH(uint256,uint256,address[],address,uint256)",
-            &[
-                Tok::Word(word_u128(amount_in)),
-                Tok::Word(word_u128(out - out / 100)),
-                Tok::Addrs(path),
-                Tok::Word(word_addr(&self.addr(user))),
-                Tok::Word(word_u128(u128::from(deadline))),
-            ],
-        );
+        let path = vec![abi_addr(self.addr(token_acct)), abi_addr(self.addr(weth))];
+        let input = uniswap_v2::swapExactTokensForETHCall {
+            amountIn: uint(amount_in),
+            amountOutMin: uint(out - out / 100),
+            path,
+            to: abi_addr(self.addr(user)),
+            deadline: uint(u128::from(deadline)),
+        }
+        .abi_encode();
         let mut b = self.begin(user, router, 0, input, GAS_SWAP, priority)?;
-        let transfer_from = abi::call(
-            "transferFrom(address,address,uint256)",
-            &[
-                Tok::Word(word_addr(&self.addr(user))),
-                Tok::Word(word_addr(&self.addr(pair_acct))),
-                Tok::Word(word_u128(amount_in)),
-            ],
-        );
+        let transfer_from = erc20::transferFromCall {
+            from: abi_addr(self.addr(user)),
+            to: abi_addr(self.addr(pair_acct)),
+            amount: uint(amount_in),
+        }
+        .abi_encode();
         self.trace(
             &mut b,
             router,
@@ -682,8 +659,8 @@ impl Evm {
         self.pair_pays_out(&mut b, pair_acct, (o0, o1), (WETH, weth), router, out, 1)?;
         self.pairs[pi].reserve_token += amount_in;
         self.pairs[pi].reserve_weth -= out;
-        self.pair_logs(&mut b, pi, 0, amount_in, out, 0, router, router);
-        let withdraw = abi::call("withdraw(uint256)", &[Tok::Word(word_u128(out))]);
+        self.pair_logs(&mut b, pi, 0, amount_in, out, 0, router, router)?;
+        let withdraw = weth::withdrawCall { wad: uint(out) }.abi_encode();
         self.trace(&mut b, router, weth, 0, withdraw, 20_000, vec![2]);
         self.debit(router, WETH, out)?;
         b.transfers.push(AccountTransfer {
@@ -694,8 +671,11 @@ impl Evm {
             kind: TransferKind::Burn,
             success: true,
         });
-        let topics = vec![self.topics.weth_withdrawal, word_addr(&self.addr(router))];
-        self.log(&mut b, weth, topics, word_u128(out).to_vec());
+        let event = weth::Withdrawal {
+            src: abi_addr(self.addr(router)),
+            wad: uint(out),
+        };
+        self.log(&mut b, weth, &event);
         self.trace(&mut b, weth, router, out, Vec::new(), 2_300, vec![2, 0]);
         self.xfer(&mut b, ETH, weth, router, out, TransferKind::Internal)?;
         self.trace(&mut b, router, user, out, Vec::new(), 2_300, vec![3]);
@@ -721,23 +701,21 @@ impl Evm {
         );
         let (router, weth, pair_acct) = (self.router, self.chain_token[WETH], self.pairs[pi].acct);
         let token_acct = self.chain_token[token];
-        let path = vec![self.addr(weth), self.addr(token_acct)];
-        let input = abi::call(
-            "swapExactETHForTokens(uint256,address[],address,uint256)",
-            &[
-                Tok::Word(word_u128(out - out / 100)),
-                Tok::Addrs(path),
-                Tok::Word(word_addr(&self.addr(user))),
-                Tok::Word(word_u128(u128::from(deadline))),
-            ],
-        );
+        let path = vec![abi_addr(self.addr(weth)), abi_addr(self.addr(token_acct))];
+        let input = uniswap_v2::swapExactETHForTokensCall {
+            amountOutMin: uint(out - out / 100),
+            path,
+            to: abi_addr(self.addr(user)),
+            deadline: uint(u128::from(deadline)),
+        }
+        .abi_encode();
         let mut b = self.begin(user, router, eth_in, input, GAS_SWAP, priority)?;
         self.trace(
             &mut b,
             router,
             weth,
             eth_in,
-            abi::call("deposit()", &[]),
+            weth::depositCall {}.abi_encode(),
             25_000,
             vec![0],
         );
@@ -751,15 +729,16 @@ impl Evm {
             kind: TransferKind::Mint,
             success: true,
         });
-        let topics = vec![self.topics.weth_deposit, word_addr(&self.addr(router))];
-        self.log(&mut b, weth, topics, word_u128(eth_in).to_vec());
-        let weth_transfer = abi::call(
-            "transfer(address,uint256)",
-            &[
-                Tok::Word(word_addr(&self.addr(pair_acct))),
-                Tok::Word(word_u128(eth_in)),
-            ],
-        );
+        let event = weth::Deposit {
+            dst: abi_addr(self.addr(router)),
+            wad: uint(eth_in),
+        };
+        self.log(&mut b, weth, &event);
+        let weth_transfer = erc20::transferCall {
+            to: abi_addr(self.addr(pair_acct)),
+            amount: uint(eth_in),
+        }
+        .abi_encode();
         self.trace(&mut b, router, weth, 0, weth_transfer, 30_000, vec![1]);
         self.token_move(&mut b, WETH, router, pair_acct, eth_in)?;
         let (o0, o1) = if self.pairs[pi].weth_is_token0 {
@@ -778,7 +757,7 @@ impl Evm {
         )?;
         self.pairs[pi].reserve_weth += eth_in;
         self.pairs[pi].reserve_token -= out;
-        self.pair_logs(&mut b, pi, eth_in, 0, 0, out, router, user);
+        self.pair_logs(&mut b, pi, eth_in, 0, 0, out, router, user)?;
         Ok((self.commit(b)?, out))
     }
 
@@ -793,18 +772,19 @@ impl Evm {
         let n = self.tx_counter;
         let commitment = derived(self.seed, "tornado-commitment", n);
         let nullifier_hash = derived(self.seed, "tornado-nullifier", n);
-        let input = abi::call("deposit(bytes32)", &[Tok::Word(commitment)]);
+        let input = tornado::depositCall {
+            commitment: word(commitment),
+        }
+        .abi_encode();
         let mut b = self.begin(user, acct, denom, input, GAS_TORNADO_DEPOSIT, priority)?;
         let leaf = self.pools[pool].next_leaf;
         self.pools[pool].next_leaf += 1;
-        let mut data = word_u128(u128::from(leaf)).to_vec();
-        data.extend_from_slice(&word_u128(u128::from(self.block.timestamp)));
-        self.log(
-            &mut b,
-            acct,
-            vec![self.topics.tornado_deposit, commitment],
-            data,
-        );
+        let event = tornado::Deposit {
+            commitment: word(commitment),
+            leafIndex: leaf,
+            timestamp: uint(u128::from(self.block.timestamp)),
+        };
+        self.log(&mut b, acct, &event);
         let deposit_tx = self.commit(b)?;
         Ok(Note {
             pool,
@@ -834,18 +814,18 @@ impl Evm {
         };
         let relayer_addr = relayer_acct.map_or([0; 20], |r| self.addr(r));
         let root = derived(self.seed, "tornado-root", self.tx_counter);
-        let input = abi::call(
-            "withdraw(bytes,bytes32,bytes32,address,address,uint256,uint256)",
-            &[
-                Tok::Bytes(derived(self.seed, "tornado-proof", self.tx_counter).to_vec()),
-                Tok::Word(root),
-                Tok::Word(note.nullifier_hash),
-                Tok::Word(word_addr(&self.addr(recipient))),
-                Tok::Word(word_addr(&relayer_addr)),
-                Tok::Word(word_u128(fee)),
-                Tok::Word(word_u128(0)),
-            ],
-        );
+        let input = tornado::withdrawCall {
+            proof: derived(self.seed, "tornado-proof", self.tx_counter)
+                .to_vec()
+                .into(),
+            root: word(root),
+            nullifierHash: word(note.nullifier_hash),
+            recipient: abi_addr(self.addr(recipient)),
+            relayer: abi_addr(relayer_addr),
+            fee: uint(fee),
+            refund: uint(0),
+        }
+        .abi_encode();
         let from = relayer_acct.unwrap_or(sender);
         let mut b = self.begin(from, acct, 0, input, GAS_TORNADO_WITHDRAW, priority)?;
         self.trace(
@@ -869,11 +849,13 @@ impl Evm {
             self.trace(&mut b, acct, r, fee, Vec::new(), 2_300, vec![1]);
             self.xfer(&mut b, ETH, acct, r, fee, TransferKind::Internal)?;
         }
-        let mut data = word_addr(&self.addr(recipient)).to_vec();
-        data.extend_from_slice(&note.nullifier_hash);
-        data.extend_from_slice(&word_u128(fee));
-        let topics = vec![self.topics.tornado_withdrawal, word_addr(&relayer_addr)];
-        self.log(&mut b, acct, topics, data);
+        let event = tornado::Withdrawal {
+            to: abi_addr(self.addr(recipient)),
+            nullifierHash: word(note.nullifier_hash),
+            relayer: abi_addr(relayer_addr),
+            fee: uint(fee),
+        };
+        self.log(&mut b, acct, &event);
         self.commit(b)
     }
 
@@ -887,27 +869,24 @@ impl Evm {
         priority: u64,
     ) -> Result<TxHash, SimError> {
         let (router, vault) = (self.bridge_router, self.bridge_vault);
-        let input = abi::call(
-            "depositWithExpiry(address,address,uint256,string,uint256)",
-            &[
-                Tok::Word(word_addr(&self.addr(vault))),
-                Tok::Word(word_addr(&[0; 20])),
-                Tok::Word(word_u128(amount)),
-                Tok::Bytes(memo.as_bytes().to_vec()),
-                Tok::Word(word_u128(u128::from(expiry))),
-            ],
-        );
+        let input = thorchain::depositWithExpiryCall {
+            vault: abi_addr(self.addr(vault)),
+            asset: abi_addr([0; 20]),
+            amount: uint(amount),
+            memo: memo.to_string(),
+            expiration: uint(u128::from(expiry)),
+        }
+        .abi_encode();
         let mut b = self.begin(user, router, amount, input, GAS_BRIDGE, priority)?;
         self.trace(&mut b, router, vault, amount, Vec::new(), 2_300, vec![0]);
         self.xfer(&mut b, ETH, router, vault, amount, TransferKind::Internal)?;
-        let mut data = word_u128(amount).to_vec();
-        data.extend_from_slice(&abi::encode(&[Tok::Bytes(memo.as_bytes().to_vec())]));
-        let topics = vec![
-            self.topics.thor_deposit,
-            word_addr(&self.addr(vault)),
-            word_addr(&[0; 20]),
-        ];
-        self.log(&mut b, router, topics, data);
+        let event = thorchain::Deposit {
+            to: abi_addr(self.addr(vault)),
+            asset: abi_addr([0; 20]),
+            amount: uint(amount),
+            memo: memo.to_string(),
+        };
+        self.log(&mut b, router, &event);
         self.commit(b)
     }
 }
