@@ -82,10 +82,12 @@ fn usd(prices: &Prices, symbol: &str, decimals: u8, amount: Amount, time: u64) -
 }
 
 /// The simulator's world is priced like the real market on its days; its staking token trades
-/// at par with ETH in the world's pool.
+/// at par with ETH in the world's pool, BTC.b at par with BTC.
 pub fn world_prices() -> Prices {
     let mut prices = Prices::bundled();
     prices.alias("STK", "ETH");
+    // Price lookups upper-case the symbol.
+    prices.alias("BTC.B", "BTC");
     prices
 }
 
@@ -113,7 +115,7 @@ pub fn score(
     let time = heist.timestamp;
     let decimals = |symbol: &str| match symbol {
         "USDC" => 6,
-        "BTC" => 8,
+        "BTC" | "BTC.b" => 8,
         _ => 18,
     };
     let mut truth: HashMap<Key, f64> = HashMap::new();
@@ -176,22 +178,31 @@ pub const LINKS_NONE: &str = "none";
 pub const LINKS_BRIDGES: &str = "bridge memos";
 pub const LINKS_ALL: &str = "bridge memos + mixer links";
 
-/// The bridge's exact joins: every payout carries `OUT:<inbound hash>`, so these links are what
-/// a memo decoder reads off the chains (confidence 1).
+/// The bridges' exact joins, taken from the ground truth (an oracle): every THORChain payout
+/// carries `OUT:<inbound hash>` (or `REFUND:`), every BTC.b mint its deposit's txid and vout, so
+/// these links are what a decoder can read off the chains (confidence 1). Pending inbounds have
+/// no payout and give no link.
 pub fn bridge_links(truth: &GroundTruth) -> Vec<Link> {
     truth
         .bridge_links
         .iter()
-        .map(|b| Link {
-            kind: "bridge".to_string(),
-            via: b.bridge.clone(),
-            from_chain: b.in_chain,
-            from_tx: b.in_tx,
-            to_chain: b.out_chain,
-            to_tx: b.out_tx,
-            to_address: Some(b.out_address.clone()),
-            confidence: 1.0,
-            evidence: format!("memo {}", b.out_memo),
+        .filter_map(|b| {
+            let to_tx = b.out_tx?;
+            let evidence = match &b.out_memo {
+                Some(memo) => format!("memo {memo}"),
+                None => format!("mint of {}:{}", b.in_tx.to_hex(), b.in_index),
+            };
+            Some(Link {
+                kind: "bridge".to_string(),
+                via: b.bridge.clone(),
+                from_chain: b.in_chain,
+                from_tx: b.in_tx,
+                to_chain: b.out_chain,
+                to_tx,
+                to_address: Some(b.out_address.clone()),
+                confidence: 1.0,
+                evidence,
+            })
         })
         .collect()
 }

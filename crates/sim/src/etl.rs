@@ -600,8 +600,7 @@ fn script(
             ),
             BitcoinAddress::NullData => {
                 let data = payload.unwrap_or_default();
-                let mut raw = vec![0x6a, data.len() as u8];
-                raw.extend_from_slice(data);
+                let raw = null_data_script(data);
                 let digest = sha256::Hash::hash(&raw).to_byte_array();
                 (
                     format!("OP_RETURN {}", hex::encode(data)),
@@ -633,6 +632,26 @@ fn script(
             None,
         ),
     }
+}
+
+/// `OP_RETURN <data>` with the minimal push Bitcoin Core relays: a direct push up to 75 bytes,
+/// `OP_PUSHDATA1` above (standard payloads stop at 80 bytes).
+fn null_data_script(data: &[u8]) -> Vec<u8> {
+    let mut raw = vec![0x6a];
+    let len = data.len();
+    if let Ok(short @ 0..=75) = u8::try_from(len) {
+        raw.push(short);
+    } else if let Ok(one) = u8::try_from(len) {
+        raw.extend_from_slice(&[0x4c, one]);
+    } else if let Ok(two) = u16::try_from(len) {
+        raw.push(0x4d);
+        raw.extend_from_slice(&two.to_le_bytes());
+    } else {
+        raw.push(0x4e);
+        raw.extend_from_slice(&(len as u32).to_le_bytes());
+    }
+    raw.extend_from_slice(data);
+    raw
 }
 
 fn is_witness(address: &Address) -> bool {

@@ -1,7 +1,8 @@
 //! The EVM ledger of the simulated world: accounts and balances, the transaction builder that
 //! charges gas (priority fee to the block's fee recipient, base fee burnt), and the contracts:
 //! ERC-20 tokens (a freezable USD stablecoin, a staking token, WETH), a Uniswap-V2-style router
-//! and pairs, Tornado-style fixed-denomination pools, and a THORChain-style bridge router.
+//! and pairs, Tornado-style fixed-denomination pools, a THORChain router (v4) with its vaults, and
+//! the Avalanche-Bridge-style BTC.b token minted against Bitcoin deposits.
 
 use alloy_primitives::{U256, keccak256};
 use chaintrail_core::{
@@ -11,13 +12,18 @@ use chaintrail_core::{
 use crate::SimError;
 use alloy_sol_types::SolCall;
 
-use crate::abi::{self, addr as abi_addr, erc20, thorchain, tornado, uint, uniswap_v2, weth, word};
+use crate::abi::{
+    self, addr as abi_addr, btcb, erc20, thorchain, tornado, uint, uniswap_v2, weth, word,
+};
 use crate::model::{EvmBlock, EvmLog, EvmTrace, EvmTx};
 
 pub(crate) const ETH: usize = 0;
 pub(crate) const USDC: usize = 1;
 pub(crate) const STK: usize = 2;
 pub(crate) const WETH: usize = 3;
+pub(crate) const BTCB: usize = 4;
+/// Number of assets an account holds: ETH and the four tokens.
+pub(crate) const ASSETS: usize = 5;
 
 pub(crate) const GWEI: u64 = 1_000_000_000;
 pub(crate) const ETHER: u128 = 1_000_000_000_000_000_000;
@@ -29,12 +35,14 @@ pub(crate) const GAS_SWAP: u64 = 152_000;
 pub(crate) const GAS_TORNADO_DEPOSIT: u64 = 1_050_000;
 pub(crate) const GAS_TORNADO_WITHDRAW: u64 = 360_000;
 pub(crate) const GAS_BRIDGE: u64 = 64_000;
+pub(crate) const GAS_TRANSFER_OUT: u64 = 58_000;
+pub(crate) const GAS_BTCB_MINT: u64 = 96_000;
 pub(crate) const GAS_ADMIN: u64 = 47_000;
 
 #[derive(Debug, Clone)]
 pub(crate) struct Account {
     pub addr: [u8; 20],
-    pub bal: [u128; 4],
+    pub bal: [u128; ASSETS],
     pub nonce: u64,
 }
 
@@ -79,12 +87,10 @@ pub(crate) struct TxBuild {
 
 pub(crate) struct Evm {
     pub accts: Vec<Account>,
-    pub chain_token: [u32; 4],
+    pub chain_token: [u32; ASSETS],
     pub pairs: Vec<Pair>,
     pub router: u32,
     pub pools: Vec<Pool>,
-    pub bridge_router: u32,
-    pub bridge_vault: u32,
     pub token_owner: u32,
     pub frozen: Vec<u32>,
     miner: u32,
@@ -110,12 +116,10 @@ impl Evm {
     pub(crate) fn new(seed: u64) -> Evm {
         Evm {
             accts: Vec::new(),
-            chain_token: [0; 4],
+            chain_token: [0; ASSETS],
             pairs: Vec::new(),
             router: 0,
             pools: Vec::new(),
-            bridge_router: 0,
-            bridge_vault: 0,
             token_owner: 0,
             frozen: Vec::new(),
             miner: 0,
@@ -144,7 +148,7 @@ impl Evm {
         addr.copy_from_slice(&h[12..]);
         self.accts.push(Account {
             addr,
-            bal: [0; 4],
+            bal: [0; ASSETS],
             nonce: 0,
         });
         id
@@ -505,6 +509,12 @@ impl Evm {
             GAS_TOKEN,
             priority,
         )?;
+        self.mint_to(&mut b, asset, to, amount);
+        self.commit(b)
+    }
+
+    /// New token units for `to`: a `Mint` in the value flow, a `Transfer` from the zero address.
+    fn mint_to(&mut self, b: &mut TxBuild, asset: usize, to: u32, amount: u128) {
         self.accts[to as usize].bal[asset] += amount;
         b.transfers.push(AccountTransfer {
             from: None,
@@ -519,8 +529,7 @@ impl Evm {
             to: abi_addr(self.addr(to)),
             value: uint(amount),
         };
-        self.log(&mut b, self.chain_token[asset], &event);
-        self.commit(b)
+        self.log(b, self.chain_token[asset], &event);
     }
 
     /// The stablecoin issuer freezes an address (`Blacklisted(address)`).
@@ -859,16 +868,23 @@ impl Evm {
         self.commit(b)
     }
 
-    /// THORChain-style router `depositWithExpiry`: ETH to the vault with a swap memo.
-    pub(crate) fn bridge_lock(
+    /// The block-wide index (ethereum-etl's `log_index`) the next log of the current block gets.
+    fn next_log_index(&self) -> u64 {
+        self.block.txs.iter().map(|t| t.logs.len() as u64).sum()
+    }
+
+    /// THORChain router `depositWithExpiry(vault, ETH, amount, memo, expiry)`: the router forwards
+    /// the ETH to the vault and emits `Deposit`. Returns the hash and the `Deposit` log's index.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn thor_deposit(
         &mut self,
         user: u32,
+        (router, vault): (u32, u32),
         amount: u128,
         memo: &str,
         expiry: u64,
         priority: u64,
-    ) -> Result<TxHash, SimError> {
-        let (router, vault) = (self.bridge_router, self.bridge_vault);
+    ) -> Result<(TxHash, u64), SimError> {
         let input = thorchain::depositWithExpiryCall {
             vault: abi_addr(self.addr(vault)),
             asset: abi_addr([0; 20]),
@@ -887,6 +903,108 @@ impl Evm {
             memo: memo.to_string(),
         };
         self.log(&mut b, router, &event);
+        let index = self.next_log_index();
+        Ok((self.commit(b)?, index))
+    }
+
+    /// A THORChain vault pays out through the router: `transferOut(to, ETH, amount, memo)` with the
+    /// ETH as the call's value (vault → router → recipient) and a `TransferOut` log. Returns the
+    /// hash and the log's index.
+    pub(crate) fn thor_transfer_out(
+        &mut self,
+        (router, vault): (u32, u32),
+        to: u32,
+        amount: u128,
+        memo: &str,
+        priority: u64,
+    ) -> Result<(TxHash, u64), SimError> {
+        let input = thorchain::transferOutCall {
+            to: abi_addr(self.addr(to)),
+            asset: abi_addr([0; 20]),
+            amount: uint(amount),
+            memo: memo.to_string(),
+        }
+        .abi_encode();
+        let mut b = self.begin(vault, router, amount, input, GAS_TRANSFER_OUT, priority)?;
+        self.trace(&mut b, router, to, amount, Vec::new(), 2_300, vec![0]);
+        self.xfer(&mut b, ETH, router, to, amount, TransferKind::Internal)?;
+        let event = thorchain::TransferOut {
+            vault: abi_addr(self.addr(vault)),
+            to: abi_addr(self.addr(to)),
+            asset: abi_addr([0; 20]),
+            amount: uint(amount),
+            memo: memo.to_string(),
+        };
+        self.log(&mut b, router, &event);
+        let index = self.next_log_index();
+        Ok((self.commit(b)?, index))
+    }
+
+    /// A retiring THORChain vault hands its ETH to its successor:
+    /// `returnVaultAssets(router, newVault, [], memo)` with the ETH as value and `VaultTransfer`.
+    pub(crate) fn thor_return_vault_assets(
+        &mut self,
+        router: u32,
+        (old, new): (u32, u32),
+        amount: u128,
+        memo: &str,
+        priority: u64,
+    ) -> Result<TxHash, SimError> {
+        let input = thorchain::returnVaultAssetsCall {
+            router: abi_addr(self.addr(router)),
+            vault: abi_addr(self.addr(new)),
+            coins: Vec::new(),
+            memo: memo.to_string(),
+        }
+        .abi_encode();
+        let mut b = self.begin(old, router, amount, input, GAS_TRANSFER_OUT, priority)?;
+        self.trace(&mut b, router, new, amount, Vec::new(), 2_300, vec![0]);
+        self.xfer(&mut b, ETH, router, new, amount, TransferKind::Internal)?;
+        let event = thorchain::VaultTransfer {
+            oldVault: abi_addr(self.addr(old)),
+            newVault: abi_addr(self.addr(new)),
+            coins: Vec::new(),
+            memo: memo.to_string(),
+        };
+        self.log(&mut b, router, &event);
         self.commit(b)
+    }
+
+    /// The bridge's warden mints BTC.b against a Bitcoin deposit: `amount` to `to` and `fee` to
+    /// the fee address (two `Transfer`s from the zero address), then `Mint(…, originTxId,
+    /// originOutputIndex)`. Returns the hash and the `Mint` log's index.
+    pub(crate) fn btcb_mint(
+        &mut self,
+        (warden, fee_to): (u32, u32),
+        to: u32,
+        (amount, fee): (u128, u128),
+        (origin_txid, origin_vout): ([u8; 32], u32),
+        priority: u64,
+    ) -> Result<(TxHash, u64), SimError> {
+        let token = self.chain_token[BTCB];
+        let input = btcb::mintCall {
+            to: abi_addr(self.addr(to)),
+            amount: uint(amount),
+            feeAddress: abi_addr(self.addr(fee_to)),
+            feeAmount: uint(fee),
+            originTxId: word(origin_txid),
+            originOutputIndex: uint(u128::from(origin_vout)),
+        }
+        .abi_encode();
+        let mut b = self.begin(warden, token, 0, input, GAS_BTCB_MINT, priority)?;
+        for (recipient, units) in [(to, amount), (fee_to, fee)] {
+            self.mint_to(&mut b, BTCB, recipient, units);
+        }
+        let event = btcb::Mint {
+            to: abi_addr(self.addr(to)),
+            amount: uint(amount),
+            feeAddress: abi_addr(self.addr(fee_to)),
+            feeAmount: uint(fee),
+            originTxId: word(origin_txid),
+            originOutputIndex: uint(u128::from(origin_vout)),
+        };
+        self.log(&mut b, token, &event);
+        let index = self.next_log_index() + 2;
+        Ok((self.commit(b)?, index))
     }
 }

@@ -23,6 +23,7 @@ mod btc;
 mod error;
 mod etl;
 mod evm;
+mod memo;
 mod model;
 mod output;
 mod tagpack;
