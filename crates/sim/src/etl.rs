@@ -756,3 +756,26 @@ fn btc_record(block: &BtcBlock, block_hash: &str, index: usize, tx: &BtcTx) -> B
         witness,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_op_return_payloads_use_pushdata1_and_parse_back() {
+        for len in [46usize, 75, 76, 80] {
+            let payload = vec![b'x'; len];
+            let raw = null_data_script(&payload);
+            let script = bitcoin::Script::from_bytes(&raw);
+            assert!(script.is_op_return(), "{len}");
+            let pushed: Vec<u8> = script
+                .instructions()
+                .filter_map(|i| i.ok()?.push_bytes().map(|b| b.as_bytes().to_vec()))
+                .collect::<Vec<_>>()
+                .concat();
+            assert_eq!(pushed, payload, "{len}");
+            let head = if len <= 75 { 2 } else { 3 };
+            assert_eq!(raw.len(), head + len);
+        }
+    }
+}

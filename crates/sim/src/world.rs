@@ -761,8 +761,9 @@ impl World<'_> {
         let roll = self.rng.random_range(0..100);
         let u = self.pick_user_w();
         let bal = self.btc.balance(u);
-        if bal < 200_000 {
-            // A user short of coins buys some: a batched exchange withdrawal.
+        if bal < 200_000 || (55..60).contains(&roll) {
+            // A user short of coins buys some, or withdraws what they hold at an exchange: a
+            // batched exchange withdrawal.
             let x = self.rng.random_range(0..self.exchanges.len());
             let n = self.rng.random_range(1..=8);
             let mut outs = Vec::new();
@@ -797,7 +798,7 @@ impl World<'_> {
                     change,
                 )?;
             }
-            55..70 => {
+            60..70 => {
                 let x = self.rng.random_range(0..self.exchanges.len());
                 let dw = self.exchanges[x].btc_deposits;
                 let a = match self.btc_deposit_addr.get(&(u, x)) {

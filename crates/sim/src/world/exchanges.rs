@@ -4,7 +4,7 @@
 //!   address's whole balance to its hot wallet (tokens after a gas top-up from the hot wallet);
 //! - Bitcoin: deposit addresses are consolidated into a fresh hot-wallet address every 6 blocks;
 //!   batched withdrawals spend the hot wallet's big coin at one of its initial (publicly known)
-//!   addresses together with up to three later hot-wallet coins, change back to that initial
+//!   addresses together with up to eight later hot-wallet coins, change back to that initial
 //!   address, so multi-input clustering ties every later hot address to a known one.
 
 use chaintrail_core::Address;
@@ -14,8 +14,9 @@ use crate::SimError;
 use crate::btc::{Change, Paid, Utxo};
 use crate::evm::{BTCB, ETH, ETHER, GAS_TOKEN, GAS_TRANSFER, USDC};
 
-/// Later hot-wallet coins a withdrawal spends along with the big one.
-const WITHDRAWAL_EXTRA_INPUTS: usize = 3;
+/// Later hot-wallet coins a withdrawal spends along with the big one (consolidated deposits are
+/// spent soon, as a hot wallet's float).
+const WITHDRAWAL_EXTRA_INPUTS: usize = 8;
 
 impl World<'_> {
     /// Exchange `x`'s deposit address for `user` (created on first use).
@@ -80,7 +81,7 @@ impl World<'_> {
     }
 
     /// A batched withdrawal from exchange `x`'s Bitcoin hot wallet: its largest coin at an
-    /// initial address plus the oldest later coins, change back to that initial address.
+    /// initial address plus its oldest later coins, change back to that initial address.
     /// `None` when the hot wallet cannot pay.
     pub(super) fn exchange_withdraw(
         &mut self,

@@ -221,9 +221,9 @@ impl World<'_> {
     ) -> SwapMemo {
         let raw = self.evm.addr(to);
         let dest = if self.rng.random_bool(0.3) {
-            alloy_primitives::Address::from(raw).to_checksum(None)
-        } else {
             evm_address(raw).to_string()
+        } else {
+            format!("0x{}", hex::encode(raw))
         };
         let expected = btc_to_eth(sats, 0) / WEI_PER_UNIT;
         self.thor_memo(Target::Eth, dest, None, expected, (refunded, streaming))
