@@ -36,16 +36,19 @@ fn world() -> &'static World {
             .truth
             .bridge_links
             .iter()
-            .map(|b| Link {
-                kind: "bridge".to_string(),
-                via: b.bridge.clone(),
-                from_chain: b.in_chain,
-                from_tx: b.in_tx,
-                to_chain: b.out_chain,
-                to_tx: b.out_tx,
-                to_address: Some(b.out_address.clone()),
-                confidence: 1.0,
-                evidence: format!("memo {}", b.out_memo),
+            .filter_map(|b| {
+                Some(Link {
+                    kind: "bridge".to_string(),
+                    via: b.bridge.clone(),
+                    from_chain: b.in_chain,
+                    from_tx: b.in_tx,
+                    to_chain: b.out_chain,
+                    // Pending inbounds have no payout yet.
+                    to_tx: b.out_tx?,
+                    to_address: Some(b.out_address.clone()),
+                    confidence: 1.0,
+                    evidence: format!("memo {}", b.out_memo.as_deref().unwrap_or("(BTC.b mint)")),
+                })
             })
             .collect();
         let options = ImportOptions::default();

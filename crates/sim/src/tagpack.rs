@@ -34,17 +34,20 @@ fn quote(text: &str) -> String {
     format!("'{}'", text.replace('\'', "''"))
 }
 
-/// What kind of service address a tag names, in its label.
-fn role_label(role: Role) -> Option<&'static str> {
+/// What the address does for its entity, as the tag's context says.
+fn role_text(role: Role) -> &'static str {
     match role {
-        Role::HotWallet => Some("hot wallet"),
-        Role::Router => Some("router"),
-        Role::Pair => Some("pair"),
-        Role::Pool => Some("pool"),
-        Role::Token => Some("token"),
-        Role::Builder => Some("block builder"),
-        Role::Coinbase => Some("coinbase"),
-        _ => None,
+        Role::HotWallet => "hot wallet",
+        Role::Router => "router",
+        Role::Pair => "pair",
+        Role::Pool => "pool",
+        Role::Token => "token",
+        Role::Builder => "block builder",
+        Role::Coinbase => "coinbase",
+        Role::Main => "main address",
+        Role::Victim => "victim",
+        Role::Thief => "first address",
+        _ => "address",
     }
 }
 
@@ -53,15 +56,10 @@ fn write_tag(out: &mut String, truth: &GroundTruth, entity: &EntityTruth, a: &En
     let heist = truth.heists.iter().find(|h| {
         h.thief_entity == entity.name || (a.role == Role::Victim && h.victim == entity.name)
     });
-    let label = match (role_label(a.role), heist) {
-        (_, Some(h)) if a.role == Role::Victim => {
-            format!("{} (victim of the {})", entity.name, h.name)
-        }
-        (Some(role), _) => format!("{}: {role}", entity.name),
-        (None, _) => entity.name.clone(),
-    };
+    // The label is the entity's name, as in the public packs, so that every tagged address of a
+    // service names the same entity; what the address is goes in the context.
     let _ = writeln!(out, "- address: {}", quote(&a.address));
-    let _ = writeln!(out, "  label: {}", quote(&label));
+    let _ = writeln!(out, "  label: {}", quote(&entity.name));
     let _ = writeln!(out, "  category: {}", concept(entity.category, a.role));
     let _ = writeln!(out, "  currency: {cur}");
     let _ = writeln!(out, "  network: {cur}");
@@ -82,16 +80,15 @@ fn write_tag(out: &mut String, truth: &GroundTruth, entity: &EntityTruth, a: &En
             let _ = writeln!(out, "  is_cluster_definer: true");
         }
     }
-    if let Some(h) = heist {
-        let _ = writeln!(
-            out,
-            "  context: {}",
-            quote(&format!(
-                "{{\"heist\": \"{}\", \"date\": \"{}\"}}",
-                h.name, h.date
-            ))
-        );
-    }
+    let role = role_text(a.role);
+    let context = match heist {
+        Some(h) => format!(
+            "{{\"role\": \"{role}\", \"heist\": \"{}\", \"date\": \"{}\"}}",
+            h.name, h.date
+        ),
+        None => format!("{{\"role\": \"{role}\"}}"),
+    };
+    let _ = writeln!(out, "  context: {}", quote(&context));
 }
 
 /// The day-one TagPack YAML document of `truth`.

@@ -196,6 +196,9 @@ impl HeistOut {
     }
 }
 
+/// A heist wallet's payment and the runs of units each of its outputs took.
+type HeistPaid = (Paid, Vec<Vec<Lot>>);
+
 /// What a heist does with BTC it receives from the bridge.
 #[derive(Clone, Copy)]
 pub(super) enum Onward {
@@ -1166,7 +1169,7 @@ impl World<'_> {
         outputs: Vec<HeistOut>,
         keep: Option<Address>,
         op_return: Option<Vec<u8>>,
-    ) -> Result<Option<(Paid, Vec<Vec<Lot>>)>, SimError> {
+    ) -> Result<Option<HeistPaid>, SimError> {
         let held = self.btc.balance(w);
         if u128::from(held)
             != self.heists[h]

@@ -17,10 +17,10 @@ fn world() -> &'static (Collect, GroundTruth) {
     WORLD.get_or_init(|| run(&small()))
 }
 
-fn addresses<'a>(
-    truth: &'a GroundTruth,
+fn addresses(
+    truth: &GroundTruth,
     category: Category,
-) -> impl Iterator<Item = (&'a EntityTruth, &'a EntityAddress)> {
+) -> impl Iterator<Item = (&EntityTruth, &EntityAddress)> {
     truth
         .entities
         .iter()
