@@ -622,6 +622,31 @@ impl Ledger {
         Ok(())
     }
 
+    /// A bridge pays out an inbound it held: the inbound's own runs (`stolen` of `amount_in`
+    /// units of `from_asset`) leave the bridge and `amount_out` of `to_asset` arrive at `to`.
+    pub(crate) fn bridge_payout(
+        &mut self,
+        bridge: BridgeProtocol,
+        (from_asset, amount_in, stolen): (SimAsset, u128, u128),
+        (to, to_asset, amount_out): (Place, SimAsset, u128),
+        (tx, counter_tx): (TxHash, TxHash),
+    ) -> Result<(), SimError> {
+        let held = Place::Bridge(bridge);
+        let lots = self.take_exact(&held, from_asset, stolen, amount_in - stolen)?;
+        self.convert_lots(
+            &lots,
+            amount_in,
+            to,
+            to_asset,
+            amount_out,
+            "bridge",
+            tx,
+            Some(counter_tx),
+            from_asset,
+        );
+        Ok(())
+    }
+
     /// Convert runs already taken: the output's stolen part is the input's stolen fraction,
     /// rounded down (stolen units first). Only stolen value is booked as a conversion.
     #[allow(clippy::too_many_arguments)]

@@ -152,21 +152,12 @@ impl World<'_> {
             self.btcb_holders.push(to);
             return Ok(());
         };
-        let ledger = &mut self.heists[h].ledger;
-        let bridge = Place::Bridge(BridgeProtocol::Btcb);
-        let total = u128::from(sats);
-        let lots = ledger.take_exact(&bridge, SimAsset::Btc, stolen, total - stolen)?;
-        ledger.convert_lots(
-            &lots,
-            total,
-            Place::Evm(to),
-            SimAsset::Btcb,
-            u128::from(minted),
-            "bridge",
-            in_tx,
-            Some(tx),
-            SimAsset::Btc,
-        );
+        self.heists[h].ledger.bridge_payout(
+            BridgeProtocol::Btcb,
+            (SimAsset::Btc, u128::from(sats), stolen),
+            (Place::Evm(to), SimAsset::Btcb, u128::from(minted)),
+            (in_tx, tx),
+        )?;
         // The thieves pay the holding account's gas from their first address, then pass the
         // BTC.b on to an exchange deposit address.
         let b = self.evm.block.number;

@@ -88,6 +88,17 @@ pub(super) struct ThorSwap {
     pub heist: Option<(usize, u128, Option<Onward>)>,
 }
 
+impl ThorSwap {
+    /// What the protocol writes on its payouts: `OUT:<hash>` or `REFUND:<hash>`.
+    fn payout_memo(&self) -> String {
+        if self.refund {
+            refund_memo(&self.in_tx)
+        } else {
+            out_memo(&self.in_tx)
+        }
+    }
+}
+
 /// A Bitcoin transaction that paid the vault with a memo.
 pub(super) struct BtcInbound<'a> {
     pub paid: &'a Paid,
@@ -433,11 +444,7 @@ impl World<'_> {
         } else {
             (EVM_CHAIN, BTC_CHAIN)
         };
-        let memo = if sw.refund {
-            refund_memo(&sw.in_tx)
-        } else {
-            out_memo(&sw.in_tx)
-        };
+        let memo = sw.payout_memo();
         BridgeLink {
             protocol: "thorchain",
             bridge: BRIDGE_NAME.to_string(),
@@ -482,11 +489,7 @@ impl World<'_> {
         let amount = sw.parts[part];
         let sats = u64::try_from(amount)
             .map_err(|_| SimError::Invariant(format!("BTC payout of {amount} sats")))?;
-        let memo = if sw.refund {
-            refund_memo(&sw.in_tx)
-        } else {
-            out_memo(&sw.in_tx)
-        };
+        let memo = sw.payout_memo();
         let paid = self
             .btc
             .pay(
@@ -502,22 +505,13 @@ impl World<'_> {
         let link = self.thor_link(s, Some((paid.txid, 0, amount)));
         self.bridge_links.push(link);
         if let Some((h, stolen, onward)) = self.thor_swaps[s].heist {
-            let sw = &self.thor_swaps[s];
-            let (in_tx, wei) = (sw.in_tx, sw.amount);
-            let ledger = &mut self.heists[h].ledger;
-            let thor = Place::Bridge(BridgeProtocol::Thorchain);
-            let lots = ledger.take_exact(&thor, SimAsset::Eth, stolen, wei - stolen)?;
-            ledger.convert_lots(
-                &lots,
-                wei,
-                Place::Btc(addr.clone()),
-                SimAsset::Btc,
-                amount,
-                "bridge",
-                in_tx,
-                Some(paid.txid),
-                SimAsset::Eth,
-            );
+            let (in_tx, wei) = (self.thor_swaps[s].in_tx, self.thor_swaps[s].amount);
+            self.heists[h].ledger.bridge_payout(
+                BridgeProtocol::Thorchain,
+                (SimAsset::Eth, wei, stolen),
+                (Place::Btc(addr.clone()), SimAsset::Btc, amount),
+                (in_tx, paid.txid),
+            )?;
             self.heist_btc_receipt(h, w, addr, onward)?;
         }
         Ok(())
@@ -534,11 +528,7 @@ impl World<'_> {
             ));
         };
         let amount = sw.parts[part];
-        let memo = if sw.refund {
-            refund_memo(&sw.in_tx)
-        } else {
-            out_memo(&sw.in_tx)
-        };
+        let memo = sw.payout_memo();
         if !self.evm.can_pay(vault, amount, GAS_TRANSFER_OUT, p) {
             return Err(SimError::Invariant("THORChain vault out of ETH".into()));
         }
@@ -549,22 +539,13 @@ impl World<'_> {
         let link = self.thor_link(s, Some((tx, index, amount)));
         self.bridge_links.push(link);
         if let Some((h, stolen, _)) = self.thor_swaps[s].heist {
-            let sw = &self.thor_swaps[s];
-            let (in_tx, sats) = (sw.in_tx, sw.amount);
-            let ledger = &mut self.heists[h].ledger;
-            let thor = Place::Bridge(BridgeProtocol::Thorchain);
-            let lots = ledger.take_exact(&thor, SimAsset::Btc, stolen, sats - stolen)?;
-            ledger.convert_lots(
-                &lots,
-                sats,
-                Place::Evm(to),
-                SimAsset::Eth,
-                amount,
-                "bridge",
-                in_tx,
-                Some(tx),
-                SimAsset::Btc,
-            );
+            let (in_tx, sats) = (self.thor_swaps[s].in_tx, self.thor_swaps[s].amount);
+            self.heists[h].ledger.bridge_payout(
+                BridgeProtocol::Thorchain,
+                (SimAsset::Btc, sats, stolen),
+                (Place::Evm(to), SimAsset::Eth, amount),
+                (in_tx, tx),
+            )?;
             // Paid to a thief's own account: on to an exchange deposit address.
             if self.evm_owner.get(&to) == Some(&self.heists[h].thief_entity) {
                 let due = self.evm.block.number + self.rng.random_range(20..200);
