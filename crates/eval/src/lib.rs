@@ -20,7 +20,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
-use chaintrail_core::{Amount, Asset, AssetKind, Chain, Peg};
+use chaintrail_core::{Amount, Chain};
 use chaintrail_labels::LabelStore;
 use chaintrail_sim::{GroundTruth, HeistTruth, SimConfig};
 use chaintrail_store::{ChainReader, Store};
@@ -75,27 +75,19 @@ pub struct Evaluation {
 
 type Key = (&'static str, Chain, String, String);
 
-fn usd(prices: &Prices, asset: &Asset, amount: Amount, time: u64) -> f64 {
+fn usd(prices: &Prices, symbol: &str, decimals: u8, amount: Amount, time: u64) -> f64 {
     prices
-        .usd(asset, amount.to_f64_units(asset.decimals), time)
+        .usd(symbol, amount.to_f64_units(decimals), time)
         .unwrap_or(0.0)
 }
 
-/// The simulator's world is priced like the real market on its days: its USDC is a dollar, its
-/// WETH and its staking token (which trades at par with ETH in the world's pool) are ether. The
-/// registry does not list the simulator's contracts, so their pegs are registered here.
-pub fn world_prices(truth: &GroundTruth) -> Prices {
+/// The simulator's world is priced like the real market on its days; its staking token trades
+/// at par with ETH in the world's pool, BTC.b at par with BTC.
+pub fn world_prices() -> Prices {
     let mut prices = Prices::bundled();
-    for asset in &truth.assets {
-        let peg = match asset.symbol.as_str() {
-            "USDC" => Peg::Usd,
-            "STK" | "WETH" => Peg::Eth,
-            _ => continue,
-        };
-        if let Some(contract) = asset.contract() {
-            prices.peg(asset.chain, contract.clone(), peg);
-        }
-    }
+    prices.alias("STK", "ETH");
+    // Price lookups upper-case the symbol.
+    prices.alias("BTC.B", "BTC");
     prices
 }
 
@@ -123,7 +115,7 @@ pub fn score(
     let time = heist.timestamp;
     let decimals = |symbol: &str| match symbol {
         "USDC" => 6,
-        "BTC" => 8,
+        "BTC" | "BTC.b" => 8,
         _ => 18,
     };
     let mut truth: HashMap<Key, f64> = HashMap::new();
@@ -132,29 +124,13 @@ pub fn score(
             "unspent" | "frozen" => ("address", e.chain, e.address.clone(), e.symbol.to_string()),
             _ => ("entity", e.chain, e.entity.clone(), e.symbol.to_string()),
         };
-        let asset = Asset {
-            chain: e.chain,
-            kind: e.asset.clone(),
-            symbol: e.symbol.to_string(),
-            decimals: decimals(e.symbol),
-        };
-        *truth.entry(key).or_default() += usd(prices, &asset, e.amount, time);
+        *truth.entry(key).or_default() += usd(prices, e.symbol, decimals(e.symbol), e.amount, time);
     }
     let mut traced: HashMap<Key, f64> = HashMap::new();
     let (mut entered, mut cut) = (0.0, 0.0);
     for e in &report.endpoints {
         let amount: Amount = e.value.amount.parse().unwrap_or_default();
-        let asset = Asset {
-            chain: e.value.chain,
-            kind: e
-                .value
-                .contract
-                .clone()
-                .map_or(AssetKind::Native, AssetKind::Token),
-            symbol: e.value.asset.clone(),
-            decimals: e.value.decimals,
-        };
-        let value = usd(prices, &asset, amount, time);
+        let value = usd(prices, &e.value.asset, e.value.decimals, amount, time);
         let key: Key = match (e.kind, &e.entity, &e.address) {
             (EndpointKind::Service | EndpointKind::Entered, Some(entity), _) => {
                 ("entity", e.chain, entity.clone(), e.value.asset.clone())
@@ -202,22 +178,31 @@ pub const LINKS_NONE: &str = "none";
 pub const LINKS_BRIDGES: &str = "bridge memos";
 pub const LINKS_ALL: &str = "bridge memos + mixer links";
 
-/// The bridge's exact joins: every payout carries `OUT:<inbound hash>`, so these links are what
-/// a memo decoder reads off the chains (confidence 1).
+/// The bridges' exact joins, taken from the ground truth (an oracle): every THORChain payout
+/// carries `OUT:<inbound hash>` (or `REFUND:`), every BTC.b mint its deposit's txid and vout, so
+/// these links are what a decoder can read off the chains (confidence 1). Pending inbounds have
+/// no payout and give no link.
 pub fn bridge_links(truth: &GroundTruth) -> Vec<Link> {
     truth
         .bridge_links
         .iter()
-        .map(|b| Link {
-            kind: "bridge".to_string(),
-            via: b.bridge.clone(),
-            from_chain: b.in_chain,
-            from_tx: b.in_tx,
-            to_chain: b.out_chain,
-            to_tx: b.out_tx,
-            to_address: Some(b.out_address.clone()),
-            confidence: 1.0,
-            evidence: format!("memo {}", b.out_memo),
+        .filter_map(|b| {
+            let to_tx = b.out_tx?;
+            let evidence = match &b.out_memo {
+                Some(memo) => format!("memo {memo}"),
+                None => format!("mint of {}:{}", b.in_tx.to_hex(), b.in_index),
+            };
+            Some(Link {
+                kind: "bridge".to_string(),
+                via: b.bridge.clone(),
+                from_chain: b.in_chain,
+                from_tx: b.in_tx,
+                to_chain: b.out_chain,
+                to_tx,
+                to_address: Some(b.out_address.clone()),
+                confidence: 1.0,
+                evidence,
+            })
         })
         .collect()
 }
@@ -271,7 +256,7 @@ pub fn evaluate(
         readers.insert(chain, store.reader(chain)?);
     }
     let transfers = readers.values().map(ChainReader::transfer_count).sum();
-    let prices = world_prices(&summary.truth);
+    let prices = world_prices();
     let bridges = LinkConverter::new(bridge_links(&summary.truth));
     let all = LinkConverter::new(
         bridge_links(&summary.truth)

@@ -16,6 +16,8 @@ use crate::model::{BtcBlock, BtcTx};
 pub(crate) const COIN: u64 = 100_000_000;
 pub(crate) const DUST: u64 = 546;
 pub(crate) const SUBSIDY: u64 = 312_500_000;
+/// Bitcoin Core's standard limit on OP_RETURN data (THORChain memos on Bitcoin must fit it).
+pub(crate) const MAX_OP_RETURN: usize = 80;
 
 /// The script type a wallet receives on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -87,6 +89,8 @@ pub(crate) enum Change {
     Fresh,
     /// This address (of the paying wallet).
     To(Address),
+    /// Back to the address of the first input (VIN0), as THORChain asks of its users.
+    FirstInput,
 }
 
 /// Which coins a payment spends.
@@ -100,6 +104,8 @@ pub(crate) enum Select {
 /// The result of a payment.
 pub(crate) struct Paid {
     pub txid: TxHash,
+    /// The address of the first input.
+    pub vin0: Address,
     pub fee: u64,
     pub change: Option<(Address, u64)>,
     pub spent: u64,
@@ -218,6 +224,12 @@ impl Btc {
         if inputs.is_empty() {
             return Err(SimError::Invariant("transaction without inputs".into()));
         }
+        if let Some(payload) = op_return.as_ref().filter(|p| p.len() > MAX_OP_RETURN) {
+            return Err(SimError::Invariant(format!(
+                "OP_RETURN payload of {} bytes exceeds the standard {MAX_OP_RETURN}",
+                payload.len()
+            )));
+        }
         self.block_fees += fee;
         let txid = TxHash(derived(self.seed, "btc-tx", self.tx_counter));
         self.tx_counter += 1;
@@ -321,15 +333,41 @@ impl Btc {
         let Some(inputs) = self.take(rng, w, &select, amount, &out_addrs, op_len) else {
             return Ok(None);
         };
+        self.pay_from(w, inputs, outputs, op_return, change)
+    }
+
+    /// Pay `outputs` from coins of wallet `w` already chosen, with change as asked (dropped to the
+    /// fee when dust); `None` (and the coins back in the wallet) when they do not cover it.
+    pub(crate) fn pay_from(
+        &mut self,
+        w: usize,
+        inputs: Vec<Utxo>,
+        outputs: Vec<(usize, Address, u64)>,
+        op_return: Option<Vec<u8>>,
+        change: Change,
+    ) -> Result<Option<Paid>, SimError> {
+        let Some(vin0) = inputs.first().map(|u| u.addr.clone()) else {
+            return Ok(None);
+        };
+        let amount: u64 = outputs.iter().map(|o| o.2).sum();
+        let op_len = op_return.as_ref().map_or(0, Vec::len);
+        let spent: u64 = inputs.iter().map(|u| u.value).sum();
+        let in_addrs: Vec<&Address> = inputs.iter().map(|u| &u.addr).collect();
+        let out_addrs: Vec<&Address> = outputs.iter().map(|o| &o.1).collect();
+        // A change output costs at most 43 vbytes (P2TR): with this much the fee is covered.
+        if spent < amount + self.fee_for(&in_addrs, &out_addrs, op_len) + 43 * self.feerate {
+            self.wallets[w].utxos.extend(inputs);
+            return Ok(None);
+        }
         let change_addr = match change {
             Change::Fresh => self.fresh(w),
             Change::To(a) => a,
+            Change::FirstInput => vin0.clone(),
         };
         let in_addrs: Vec<&Address> = inputs.iter().map(|u| &u.addr).collect();
-        let mut all_out = out_addrs.clone();
+        let mut all_out: Vec<&Address> = outputs.iter().map(|o| &o.1).collect();
         all_out.push(&change_addr);
         let fee = self.fee_for(&in_addrs, &all_out, op_len);
-        let spent: u64 = inputs.iter().map(|u| u.value).sum();
         let rest = spent - amount - fee;
         let mut outputs = outputs;
         let change = if rest > DUST {
@@ -342,6 +380,7 @@ impl Btc {
         let txid = self.emit(inputs, outputs, op_return)?;
         Ok(Some(Paid {
             txid,
+            vin0,
             fee,
             change,
             spent,
@@ -363,9 +402,11 @@ impl Btc {
             self.wallets[w].utxos = inputs;
             return Ok(None);
         }
+        let vin0 = inputs[0].addr.clone();
         let txid = self.emit(inputs, vec![(dest_w, dest, spent - fee)], None)?;
         Ok(Some(Paid {
             txid,
+            vin0,
             fee,
             change: None,
             spent,

@@ -152,6 +152,8 @@ pub const BITCOIN_TRANSACTION_KEYS: [&str; 17] = [
     "fee",
 ];
 
+const TRANSFER_TOPIC: [u8; 32] =
+    <crate::abi::erc20::Transfer as alloy_sol_types::SolEvent>::SIGNATURE_HASH.0;
 const EMPTY_UNCLES: &str = "0x1dcc4de8dec75d7aab85b567b6ccd41ad312451b948a7413f0a142fd40d49347";
 const EMPTY_TRIE: &str = "0x56e81f171bcc55a6ff8345e692c0f86e5b48e01b996cadc001622fb5e363b421";
 
@@ -357,9 +359,7 @@ impl WorldSink for EtlWriter {
                     &h(&log.data),
                     &topics.join(","),
                 ])?;
-                if log.topics.len() == 3
-                    && log.topics[0] == crate::abi::topic("Transfer(address,address,uint256)")
-                    && log.data.len() == 32
+                if log.topics.len() == 3 && log.topics[0] == TRANSFER_TOPIC && log.data.len() == 32
                 {
                     let value = alloy_primitives::U256::from_be_slice(&log.data);
                     self.transfers.row(&[
@@ -601,10 +601,7 @@ fn script(
             ),
             BitcoinAddress::NullData => {
                 let data = payload.unwrap_or_default();
-                // Encoded as Core would at any length (PUSHDATA1/2 past 75 bytes); a push cannot
-                // exceed 4 GiB, and the sim's memos are under 100 bytes.
-                let push = <&PushBytes>::try_from(data).unwrap_or(PushBytes::empty());
-                let raw = ScriptBuf::new_op_return(push).into_bytes();
+                let raw = null_data_script(data);
                 let digest = sha256::Hash::hash(&raw).to_byte_array();
                 (
                     format!("OP_RETURN {}", hex::encode(data)),
@@ -636,6 +633,26 @@ fn script(
             None,
         ),
     }
+}
+
+/// `OP_RETURN <data>` with the minimal push Bitcoin Core relays: a direct push up to 75 bytes,
+/// `OP_PUSHDATA1` above (standard payloads stop at 80 bytes).
+fn null_data_script(data: &[u8]) -> Vec<u8> {
+    let mut raw = vec![0x6a];
+    let len = data.len();
+    if let Ok(short @ 0..=75) = u8::try_from(len) {
+        raw.push(short);
+    } else if let Ok(one) = u8::try_from(len) {
+        raw.extend_from_slice(&[0x4c, one]);
+    } else if let Ok(two) = u16::try_from(len) {
+        raw.push(0x4d);
+        raw.extend_from_slice(&two.to_le_bytes());
+    } else {
+        raw.push(0x4e);
+        raw.extend_from_slice(&(len as u32).to_le_bytes());
+    }
+    raw.extend_from_slice(data);
+    raw
 }
 
 fn is_witness(address: &Address) -> bool {
@@ -738,5 +755,28 @@ fn btc_record(block: &BtcBlock, block_hash: &str, index: usize, tx: &BtcTx) -> B
         },
         base,
         witness,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_op_return_payloads_use_pushdata1_and_parse_back() {
+        for len in [46usize, 75, 76, 80] {
+            let payload = vec![b'x'; len];
+            let raw = null_data_script(&payload);
+            let script = bitcoin::Script::from_bytes(&raw);
+            assert!(script.is_op_return(), "{len}");
+            let pushed: Vec<u8> = script
+                .instructions()
+                .filter_map(|i| i.ok()?.push_bytes().map(|b| b.as_bytes().to_vec()))
+                .collect::<Vec<_>>()
+                .concat();
+            assert_eq!(pushed, payload, "{len}");
+            let head = if len <= 75 { 2 } else { 3 };
+            assert_eq!(raw.len(), head + len);
+        }
     }
 }

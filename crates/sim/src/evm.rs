@@ -1,7 +1,8 @@
 //! The EVM ledger of the simulated world: accounts and balances, the transaction builder that
 //! charges gas (priority fee to the block's fee recipient, base fee burnt), and the contracts:
 //! ERC-20 tokens (a freezable USD stablecoin, a staking token, WETH), a Uniswap-V2-style router
-//! and pairs, Tornado-style fixed-denomination pools, and a THORChain-style bridge router.
+//! and pairs, Tornado-style fixed-denomination pools, a THORChain router (v4) with its vaults, and
+//! the Avalanche-Bridge-style BTC.b token minted against Bitcoin deposits.
 
 use alloy_primitives::{U256, keccak256};
 use chaintrail_core::{
@@ -9,13 +10,20 @@ use chaintrail_core::{
 };
 
 use crate::SimError;
-use crate::abi::{self, Tok, Topics, word_addr, word_u128};
+use alloy_sol_types::SolCall;
+
+use crate::abi::{
+    self, addr as abi_addr, btcb, erc20, thorchain, tornado, uint, uniswap_v2, weth, word,
+};
 use crate::model::{EvmBlock, EvmLog, EvmTrace, EvmTx};
 
 pub(crate) const ETH: usize = 0;
 pub(crate) const USDC: usize = 1;
 pub(crate) const STK: usize = 2;
 pub(crate) const WETH: usize = 3;
+pub(crate) const BTCB: usize = 4;
+/// Number of assets an account holds: ETH and the four tokens.
+pub(crate) const ASSETS: usize = 5;
 
 pub(crate) const GWEI: u64 = 1_000_000_000;
 pub(crate) const ETHER: u128 = 1_000_000_000_000_000_000;
@@ -27,12 +35,14 @@ pub(crate) const GAS_SWAP: u64 = 152_000;
 pub(crate) const GAS_TORNADO_DEPOSIT: u64 = 1_050_000;
 pub(crate) const GAS_TORNADO_WITHDRAW: u64 = 360_000;
 pub(crate) const GAS_BRIDGE: u64 = 64_000;
+pub(crate) const GAS_TRANSFER_OUT: u64 = 58_000;
+pub(crate) const GAS_BTCB_MINT: u64 = 96_000;
 pub(crate) const GAS_ADMIN: u64 = 47_000;
 
 #[derive(Debug, Clone)]
 pub(crate) struct Account {
     pub addr: [u8; 20],
-    pub bal: [u128; 4],
+    pub bal: [u128; ASSETS],
     pub nonce: u64,
 }
 
@@ -77,15 +87,12 @@ pub(crate) struct TxBuild {
 
 pub(crate) struct Evm {
     pub accts: Vec<Account>,
-    pub chain_token: [u32; 4],
+    pub chain_token: [u32; ASSETS],
     pub pairs: Vec<Pair>,
     pub router: u32,
     pub pools: Vec<Pool>,
-    pub bridge_router: u32,
-    pub bridge_vault: u32,
     pub token_owner: u32,
     pub frozen: Vec<u32>,
-    pub topics: Topics,
     miner: u32,
     seed: u64,
     tx_counter: u64,
@@ -109,15 +116,12 @@ impl Evm {
     pub(crate) fn new(seed: u64) -> Evm {
         Evm {
             accts: Vec::new(),
-            chain_token: [0; 4],
+            chain_token: [0; ASSETS],
             pairs: Vec::new(),
             router: 0,
             pools: Vec::new(),
-            bridge_router: 0,
-            bridge_vault: 0,
             token_owner: 0,
             frozen: Vec::new(),
-            topics: Topics::new(),
             miner: 0,
             seed,
             tx_counter: 0,
@@ -144,7 +148,7 @@ impl Evm {
         addr.copy_from_slice(&h[12..]);
         self.accts.push(Account {
             addr,
-            bal: [0; 4],
+            bal: [0; ASSETS],
             nonce: 0,
         });
         id
@@ -306,23 +310,19 @@ impl Evm {
         index: u32,
     ) -> Result<(), SimError> {
         let router = self.router;
-        let swap_call = abi::call(
-            "swap(uint256,uint256,address,bytes)",
-            &[
-                Tok::Word(word_u128(o0)),
-                Tok::Word(word_u128(o1)),
-                Tok::Word(word_addr(&self.addr(to))),
-                Tok::Bytes(Vec::new()),
-            ],
-        );
+        let swap_call = uniswap_v2::swapCall {
+            amount0Out: uint(o0),
+            amount1Out: uint(o1),
+            to: abi_addr(self.addr(to)),
+            data: Default::default(),
+        }
+        .abi_encode();
         self.trace(b, router, pair_acct, 0, swap_call, 90_000, vec![index]);
-        let transfer = abi::call(
-            "transfer(address,uint256)",
-            &[
-                Tok::Word(word_addr(&self.addr(to))),
-                Tok::Word(word_u128(out)),
-            ],
-        );
+        let transfer = erc20::transferCall {
+            to: abi_addr(self.addr(to)),
+            amount: uint(out),
+        }
+        .abi_encode();
         self.trace(b, pair_acct, contract, 0, transfer, 30_000, vec![index, 0]);
         self.token_move(b, asset, pair_acct, to, out)
     }
@@ -336,26 +336,17 @@ impl Evm {
         amount: u128,
     ) -> Result<(), SimError> {
         self.xfer(b, asset, from, to, amount, TransferKind::Token)?;
-        let topics = vec![
-            self.topics.transfer,
-            word_addr(&self.addr(from)),
-            word_addr(&self.addr(to)),
-        ];
-        self.log(
-            b,
-            self.chain_token[asset],
-            topics,
-            word_u128(amount).to_vec(),
-        );
+        let event = erc20::Transfer {
+            from: abi_addr(self.addr(from)),
+            to: abi_addr(self.addr(to)),
+            value: uint(amount),
+        };
+        self.log(b, self.chain_token[asset], &event);
         Ok(())
     }
 
-    fn log(&self, b: &mut TxBuild, emitter: u32, topics: Vec<[u8; 32]>, data: Vec<u8>) {
-        b.logs.push(EvmLog {
-            address: self.addr(emitter),
-            topics,
-            data,
-        });
+    fn log<E: alloy_sol_types::SolEvent>(&self, b: &mut TxBuild, emitter: u32, event: &E) {
+        b.logs.push(abi::log(self.addr(emitter), event));
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -486,13 +477,11 @@ impl Evm {
         amount: u128,
         priority: u64,
     ) -> Result<TxHash, SimError> {
-        let input = abi::call(
-            "transfer(address,uint256)",
-            &[
-                Tok::Word(word_addr(&self.addr(to))),
-                Tok::Word(word_u128(amount)),
-            ],
-        );
+        let input = erc20::transferCall {
+            to: abi_addr(self.addr(to)),
+            amount: uint(amount),
+        }
+        .abi_encode();
         let mut b = self.begin(from, self.chain_token[asset], 0, input, GAS_TOKEN, priority)?;
         self.token_move(&mut b, asset, from, to, amount)?;
         self.commit(b)
@@ -507,13 +496,11 @@ impl Evm {
         priority: u64,
     ) -> Result<TxHash, SimError> {
         let owner = self.token_owner;
-        let input = abi::call(
-            "mint(address,uint256)",
-            &[
-                Tok::Word(word_addr(&self.addr(to))),
-                Tok::Word(word_u128(amount)),
-            ],
-        );
+        let input = erc20::mintCall {
+            to: abi_addr(self.addr(to)),
+            amount: uint(amount),
+        }
+        .abi_encode();
         let mut b = self.begin(
             owner,
             self.chain_token[asset],
@@ -522,6 +509,12 @@ impl Evm {
             GAS_TOKEN,
             priority,
         )?;
+        self.mint_to(&mut b, asset, to, amount);
+        self.commit(b)
+    }
+
+    /// New token units for `to`: a `Mint` in the value flow, a `Transfer` from the zero address.
+    fn mint_to(&mut self, b: &mut TxBuild, asset: usize, to: u32, amount: u128) {
         self.accts[to as usize].bal[asset] += amount;
         b.transfers.push(AccountTransfer {
             from: None,
@@ -531,31 +524,22 @@ impl Evm {
             kind: TransferKind::Mint,
             success: true,
         });
-        let topics = vec![
-            self.topics.transfer,
-            word_addr(&[0; 20]),
-            word_addr(&self.addr(to)),
-        ];
-        self.log(
-            &mut b,
-            self.chain_token[asset],
-            topics,
-            word_u128(amount).to_vec(),
-        );
-        self.commit(b)
+        let event = erc20::Transfer {
+            from: abi_addr([0; 20]),
+            to: abi_addr(self.addr(to)),
+            value: uint(amount),
+        };
+        self.log(b, self.chain_token[asset], &event);
     }
 
     /// The stablecoin issuer freezes an address (`Blacklisted(address)`).
     pub(crate) fn freeze(&mut self, target: u32, priority: u64) -> Result<TxHash, SimError> {
         let owner = self.token_owner;
         let token = self.chain_token[USDC];
-        let input = abi::call(
-            "blacklist(address)",
-            &[Tok::Word(word_addr(&self.addr(target)))],
-        );
+        let account = abi_addr(self.addr(target));
+        let input = erc20::blacklistCall { account }.abi_encode();
         let mut b = self.begin(owner, token, 0, input, GAS_ADMIN, priority)?;
-        let topics = vec![self.topics.blacklisted, word_addr(&self.addr(target))];
-        self.log(&mut b, token, topics, Vec::new());
+        self.log(&mut b, token, &erc20::Blacklisted { account });
         self.frozen.push(target);
         self.commit(b)
     }
@@ -590,7 +574,7 @@ impl Evm {
         tok_out: u128,
         sender: u32,
         to: u32,
-    ) {
+    ) -> Result<(), SimError> {
         let p = &self.pairs[pair];
         let (r0, r1, a0in, a1in, a0out, a1out) = if p.weth_is_token0 {
             (
@@ -611,19 +595,25 @@ impl Evm {
                 weth_out,
             )
         };
-        let mut sync = word_u128(r0).to_vec();
-        sync.extend_from_slice(&word_u128(r1));
-        self.log(b, p.acct, vec![self.topics.sync], sync);
-        let mut data = Vec::with_capacity(128);
-        for v in [a0in, a1in, a0out, a1out] {
-            data.extend_from_slice(&word_u128(v));
-        }
-        let topics = vec![
-            self.topics.swap,
-            word_addr(&self.addr(sender)),
-            word_addr(&self.addr(to)),
-        ];
-        self.log(b, p.acct, topics, data);
+        let reserve = |r: u128| {
+            alloy_primitives::aliases::U112::try_from(r)
+                .map_err(|_| SimError::Invariant(format!("pair reserve {r} exceeds uint112")))
+        };
+        let sync = uniswap_v2::Sync {
+            reserve0: reserve(r0)?,
+            reserve1: reserve(r1)?,
+        };
+        self.log(b, p.acct, &sync);
+        let swap = uniswap_v2::Swap {
+            sender: abi_addr(self.addr(sender)),
+            amount0In: uint(a0in),
+            amount1In: uint(a1in),
+            amount0Out: uint(a0out),
+            amount1Out: uint(a1out),
+            to: abi_addr(self.addr(to)),
+        };
+        self.log(b, p.acct, &swap);
+        Ok(())
     }
 
     /// Router `swapExactTokensForETH`: token in to the pair, WETH out to the router, unwrapped,
@@ -644,26 +634,22 @@ impl Evm {
         );
         let (router, weth, pair_acct) = (self.router, self.chain_token[WETH], self.pairs[pi].acct);
         let token_acct = self.chain_token[token];
-        let path = vec![self.addr(token_acct), self.addr(weth)];
-        let input = abi::call(
-            "swapExactTokensForETH(uint256,uint256,address[],address,uint256)",
-            &[
-                Tok::Word(word_u128(amount_in)),
-                Tok::Word(word_u128(out - out / 100)),
-                Tok::Addrs(path),
-                Tok::Word(word_addr(&self.addr(user))),
-                Tok::Word(word_u128(u128::from(deadline))),
-            ],
-        );
+        let path = vec![abi_addr(self.addr(token_acct)), abi_addr(self.addr(weth))];
+        let input = uniswap_v2::swapExactTokensForETHCall {
+            amountIn: uint(amount_in),
+            amountOutMin: uint(out - out / 100),
+            path,
+            to: abi_addr(self.addr(user)),
+            deadline: uint(u128::from(deadline)),
+        }
+        .abi_encode();
         let mut b = self.begin(user, router, 0, input, GAS_SWAP, priority)?;
-        let transfer_from = abi::call(
-            "transferFrom(address,address,uint256)",
-            &[
-                Tok::Word(word_addr(&self.addr(user))),
-                Tok::Word(word_addr(&self.addr(pair_acct))),
-                Tok::Word(word_u128(amount_in)),
-            ],
-        );
+        let transfer_from = erc20::transferFromCall {
+            from: abi_addr(self.addr(user)),
+            to: abi_addr(self.addr(pair_acct)),
+            amount: uint(amount_in),
+        }
+        .abi_encode();
         self.trace(
             &mut b,
             router,
@@ -682,8 +668,8 @@ impl Evm {
         self.pair_pays_out(&mut b, pair_acct, (o0, o1), (WETH, weth), router, out, 1)?;
         self.pairs[pi].reserve_token += amount_in;
         self.pairs[pi].reserve_weth -= out;
-        self.pair_logs(&mut b, pi, 0, amount_in, out, 0, router, router);
-        let withdraw = abi::call("withdraw(uint256)", &[Tok::Word(word_u128(out))]);
+        self.pair_logs(&mut b, pi, 0, amount_in, out, 0, router, router)?;
+        let withdraw = weth::withdrawCall { wad: uint(out) }.abi_encode();
         self.trace(&mut b, router, weth, 0, withdraw, 20_000, vec![2]);
         self.debit(router, WETH, out)?;
         b.transfers.push(AccountTransfer {
@@ -694,8 +680,11 @@ impl Evm {
             kind: TransferKind::Burn,
             success: true,
         });
-        let topics = vec![self.topics.weth_withdrawal, word_addr(&self.addr(router))];
-        self.log(&mut b, weth, topics, word_u128(out).to_vec());
+        let event = weth::Withdrawal {
+            src: abi_addr(self.addr(router)),
+            wad: uint(out),
+        };
+        self.log(&mut b, weth, &event);
         self.trace(&mut b, weth, router, out, Vec::new(), 2_300, vec![2, 0]);
         self.xfer(&mut b, ETH, weth, router, out, TransferKind::Internal)?;
         self.trace(&mut b, router, user, out, Vec::new(), 2_300, vec![3]);
@@ -721,23 +710,21 @@ impl Evm {
         );
         let (router, weth, pair_acct) = (self.router, self.chain_token[WETH], self.pairs[pi].acct);
         let token_acct = self.chain_token[token];
-        let path = vec![self.addr(weth), self.addr(token_acct)];
-        let input = abi::call(
-            "swapExactETHForTokens(uint256,address[],address,uint256)",
-            &[
-                Tok::Word(word_u128(out - out / 100)),
-                Tok::Addrs(path),
-                Tok::Word(word_addr(&self.addr(user))),
-                Tok::Word(word_u128(u128::from(deadline))),
-            ],
-        );
+        let path = vec![abi_addr(self.addr(weth)), abi_addr(self.addr(token_acct))];
+        let input = uniswap_v2::swapExactETHForTokensCall {
+            amountOutMin: uint(out - out / 100),
+            path,
+            to: abi_addr(self.addr(user)),
+            deadline: uint(u128::from(deadline)),
+        }
+        .abi_encode();
         let mut b = self.begin(user, router, eth_in, input, GAS_SWAP, priority)?;
         self.trace(
             &mut b,
             router,
             weth,
             eth_in,
-            abi::call("deposit()", &[]),
+            weth::depositCall {}.abi_encode(),
             25_000,
             vec![0],
         );
@@ -751,15 +738,16 @@ impl Evm {
             kind: TransferKind::Mint,
             success: true,
         });
-        let topics = vec![self.topics.weth_deposit, word_addr(&self.addr(router))];
-        self.log(&mut b, weth, topics, word_u128(eth_in).to_vec());
-        let weth_transfer = abi::call(
-            "transfer(address,uint256)",
-            &[
-                Tok::Word(word_addr(&self.addr(pair_acct))),
-                Tok::Word(word_u128(eth_in)),
-            ],
-        );
+        let event = weth::Deposit {
+            dst: abi_addr(self.addr(router)),
+            wad: uint(eth_in),
+        };
+        self.log(&mut b, weth, &event);
+        let weth_transfer = erc20::transferCall {
+            to: abi_addr(self.addr(pair_acct)),
+            amount: uint(eth_in),
+        }
+        .abi_encode();
         self.trace(&mut b, router, weth, 0, weth_transfer, 30_000, vec![1]);
         self.token_move(&mut b, WETH, router, pair_acct, eth_in)?;
         let (o0, o1) = if self.pairs[pi].weth_is_token0 {
@@ -778,7 +766,7 @@ impl Evm {
         )?;
         self.pairs[pi].reserve_weth += eth_in;
         self.pairs[pi].reserve_token -= out;
-        self.pair_logs(&mut b, pi, eth_in, 0, 0, out, router, user);
+        self.pair_logs(&mut b, pi, eth_in, 0, 0, out, router, user)?;
         Ok((self.commit(b)?, out))
     }
 
@@ -793,18 +781,19 @@ impl Evm {
         let n = self.tx_counter;
         let commitment = derived(self.seed, "tornado-commitment", n);
         let nullifier_hash = derived(self.seed, "tornado-nullifier", n);
-        let input = abi::call("deposit(bytes32)", &[Tok::Word(commitment)]);
+        let input = tornado::depositCall {
+            commitment: word(commitment),
+        }
+        .abi_encode();
         let mut b = self.begin(user, acct, denom, input, GAS_TORNADO_DEPOSIT, priority)?;
         let leaf = self.pools[pool].next_leaf;
         self.pools[pool].next_leaf += 1;
-        let mut data = word_u128(u128::from(leaf)).to_vec();
-        data.extend_from_slice(&word_u128(u128::from(self.block.timestamp)));
-        self.log(
-            &mut b,
-            acct,
-            vec![self.topics.tornado_deposit, commitment],
-            data,
-        );
+        let event = tornado::Deposit {
+            commitment: word(commitment),
+            leafIndex: leaf,
+            timestamp: uint(u128::from(self.block.timestamp)),
+        };
+        self.log(&mut b, acct, &event);
         let deposit_tx = self.commit(b)?;
         Ok(Note {
             pool,
@@ -834,18 +823,18 @@ impl Evm {
         };
         let relayer_addr = relayer_acct.map_or([0; 20], |r| self.addr(r));
         let root = derived(self.seed, "tornado-root", self.tx_counter);
-        let input = abi::call(
-            "withdraw(bytes,bytes32,bytes32,address,address,uint256,uint256)",
-            &[
-                Tok::Bytes(derived(self.seed, "tornado-proof", self.tx_counter).to_vec()),
-                Tok::Word(root),
-                Tok::Word(note.nullifier_hash),
-                Tok::Word(word_addr(&self.addr(recipient))),
-                Tok::Word(word_addr(&relayer_addr)),
-                Tok::Word(word_u128(fee)),
-                Tok::Word(word_u128(0)),
-            ],
-        );
+        let input = tornado::withdrawCall {
+            proof: derived(self.seed, "tornado-proof", self.tx_counter)
+                .to_vec()
+                .into(),
+            root: word(root),
+            nullifierHash: word(note.nullifier_hash),
+            recipient: abi_addr(self.addr(recipient)),
+            relayer: abi_addr(relayer_addr),
+            fee: uint(fee),
+            refund: uint(0),
+        }
+        .abi_encode();
         let from = relayer_acct.unwrap_or(sender);
         let mut b = self.begin(from, acct, 0, input, GAS_TORNADO_WITHDRAW, priority)?;
         self.trace(
@@ -869,45 +858,153 @@ impl Evm {
             self.trace(&mut b, acct, r, fee, Vec::new(), 2_300, vec![1]);
             self.xfer(&mut b, ETH, acct, r, fee, TransferKind::Internal)?;
         }
-        let mut data = word_addr(&self.addr(recipient)).to_vec();
-        data.extend_from_slice(&note.nullifier_hash);
-        data.extend_from_slice(&word_u128(fee));
-        let topics = vec![self.topics.tornado_withdrawal, word_addr(&relayer_addr)];
-        self.log(&mut b, acct, topics, data);
+        let event = tornado::Withdrawal {
+            to: abi_addr(self.addr(recipient)),
+            nullifierHash: word(note.nullifier_hash),
+            relayer: abi_addr(relayer_addr),
+            fee: uint(fee),
+        };
+        self.log(&mut b, acct, &event);
         self.commit(b)
     }
 
-    /// THORChain-style router `depositWithExpiry`: ETH to the vault with a swap memo.
-    pub(crate) fn bridge_lock(
+    /// The block-wide index (ethereum-etl's `log_index`) the next log of the current block gets.
+    fn next_log_index(&self) -> u64 {
+        self.block.txs.iter().map(|t| t.logs.len() as u64).sum()
+    }
+
+    /// THORChain router `depositWithExpiry(vault, ETH, amount, memo, expiry)`: the router forwards
+    /// the ETH to the vault and emits `Deposit`. Returns the hash and the `Deposit` log's index.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn thor_deposit(
         &mut self,
         user: u32,
+        (router, vault): (u32, u32),
         amount: u128,
         memo: &str,
         expiry: u64,
         priority: u64,
-    ) -> Result<TxHash, SimError> {
-        let (router, vault) = (self.bridge_router, self.bridge_vault);
-        let input = abi::call(
-            "depositWithExpiry(address,address,uint256,string,uint256)",
-            &[
-                Tok::Word(word_addr(&self.addr(vault))),
-                Tok::Word(word_addr(&[0; 20])),
-                Tok::Word(word_u128(amount)),
-                Tok::Bytes(memo.as_bytes().to_vec()),
-                Tok::Word(word_u128(u128::from(expiry))),
-            ],
-        );
+    ) -> Result<(TxHash, u64), SimError> {
+        let input = thorchain::depositWithExpiryCall {
+            vault: abi_addr(self.addr(vault)),
+            asset: abi_addr([0; 20]),
+            amount: uint(amount),
+            memo: memo.to_string(),
+            expiration: uint(u128::from(expiry)),
+        }
+        .abi_encode();
         let mut b = self.begin(user, router, amount, input, GAS_BRIDGE, priority)?;
         self.trace(&mut b, router, vault, amount, Vec::new(), 2_300, vec![0]);
         self.xfer(&mut b, ETH, router, vault, amount, TransferKind::Internal)?;
-        let mut data = word_u128(amount).to_vec();
-        data.extend_from_slice(&abi::encode(&[Tok::Bytes(memo.as_bytes().to_vec())]));
-        let topics = vec![
-            self.topics.thor_deposit,
-            word_addr(&self.addr(vault)),
-            word_addr(&[0; 20]),
-        ];
-        self.log(&mut b, router, topics, data);
+        let event = thorchain::Deposit {
+            to: abi_addr(self.addr(vault)),
+            asset: abi_addr([0; 20]),
+            amount: uint(amount),
+            memo: memo.to_string(),
+        };
+        self.log(&mut b, router, &event);
+        let index = self.next_log_index();
+        Ok((self.commit(b)?, index))
+    }
+
+    /// A THORChain vault pays out through the router: `transferOut(to, ETH, amount, memo)` with the
+    /// ETH as the call's value (vault → router → recipient) and a `TransferOut` log. Returns the
+    /// hash and the log's index.
+    pub(crate) fn thor_transfer_out(
+        &mut self,
+        (router, vault): (u32, u32),
+        to: u32,
+        amount: u128,
+        memo: &str,
+        priority: u64,
+    ) -> Result<(TxHash, u64), SimError> {
+        let input = thorchain::transferOutCall {
+            to: abi_addr(self.addr(to)),
+            asset: abi_addr([0; 20]),
+            amount: uint(amount),
+            memo: memo.to_string(),
+        }
+        .abi_encode();
+        let mut b = self.begin(vault, router, amount, input, GAS_TRANSFER_OUT, priority)?;
+        self.trace(&mut b, router, to, amount, Vec::new(), 2_300, vec![0]);
+        self.xfer(&mut b, ETH, router, to, amount, TransferKind::Internal)?;
+        let event = thorchain::TransferOut {
+            vault: abi_addr(self.addr(vault)),
+            to: abi_addr(self.addr(to)),
+            asset: abi_addr([0; 20]),
+            amount: uint(amount),
+            memo: memo.to_string(),
+        };
+        self.log(&mut b, router, &event);
+        let index = self.next_log_index();
+        Ok((self.commit(b)?, index))
+    }
+
+    /// A retiring THORChain vault hands its ETH to its successor:
+    /// `returnVaultAssets(router, newVault, [], memo)` with the ETH as value and `VaultTransfer`.
+    pub(crate) fn thor_return_vault_assets(
+        &mut self,
+        router: u32,
+        (old, new): (u32, u32),
+        amount: u128,
+        memo: &str,
+        priority: u64,
+    ) -> Result<TxHash, SimError> {
+        let input = thorchain::returnVaultAssetsCall {
+            router: abi_addr(self.addr(router)),
+            vault: abi_addr(self.addr(new)),
+            coins: Vec::new(),
+            memo: memo.to_string(),
+        }
+        .abi_encode();
+        let mut b = self.begin(old, router, amount, input, GAS_TRANSFER_OUT, priority)?;
+        self.trace(&mut b, router, new, amount, Vec::new(), 2_300, vec![0]);
+        self.xfer(&mut b, ETH, router, new, amount, TransferKind::Internal)?;
+        let event = thorchain::VaultTransfer {
+            oldVault: abi_addr(self.addr(old)),
+            newVault: abi_addr(self.addr(new)),
+            coins: Vec::new(),
+            memo: memo.to_string(),
+        };
+        self.log(&mut b, router, &event);
         self.commit(b)
+    }
+
+    /// The bridge's warden mints BTC.b against a Bitcoin deposit: `amount` to `to` and `fee` to
+    /// the fee address (two `Transfer`s from the zero address), then `Mint(…, originTxId,
+    /// originOutputIndex)`. Returns the hash and the `Mint` log's index.
+    pub(crate) fn btcb_mint(
+        &mut self,
+        (warden, fee_to): (u32, u32),
+        to: u32,
+        (amount, fee): (u128, u128),
+        (origin_txid, origin_vout): ([u8; 32], u32),
+        priority: u64,
+    ) -> Result<(TxHash, u64), SimError> {
+        let token = self.chain_token[BTCB];
+        let input = btcb::mintCall {
+            to: abi_addr(self.addr(to)),
+            amount: uint(amount),
+            feeAddress: abi_addr(self.addr(fee_to)),
+            feeAmount: uint(fee),
+            originTxId: word(origin_txid),
+            originOutputIndex: uint(u128::from(origin_vout)),
+        }
+        .abi_encode();
+        let mut b = self.begin(warden, token, 0, input, GAS_BTCB_MINT, priority)?;
+        for (recipient, units) in [(to, amount), (fee_to, fee)] {
+            self.mint_to(&mut b, BTCB, recipient, units);
+        }
+        let event = btcb::Mint {
+            to: abi_addr(self.addr(to)),
+            amount: uint(amount),
+            feeAddress: abi_addr(self.addr(fee_to)),
+            feeAmount: uint(fee),
+            originTxId: word(origin_txid),
+            originOutputIndex: uint(u128::from(origin_vout)),
+        };
+        self.log(&mut b, token, &event);
+        let index = self.next_log_index() + 2;
+        Ok((self.commit(b)?, index))
     }
 }

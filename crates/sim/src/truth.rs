@@ -18,6 +18,9 @@ pub enum SimAsset {
     Stk,
     Weth,
     Btc,
+    /// The BTC.b bridge token on the EVM chain (8 decimals).
+    #[serde(rename = "BTC.b")]
+    Btcb,
 }
 
 impl SimAsset {
@@ -28,6 +31,7 @@ impl SimAsset {
             SimAsset::Stk => "STK",
             SimAsset::Weth => "WETH",
             SimAsset::Btc => "BTC",
+            SimAsset::Btcb => "BTC.b",
         }
     }
 }
@@ -62,12 +66,64 @@ impl ChainAddress {
     }
 }
 
+/// What an address does for its entity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// An exchange's hot wallet (EVM account; on Bitcoin its initial and later addresses).
+    HotWallet,
+    /// A customer deposit address (exchanges), a per-deposit address (custodial mixer), the
+    /// bridge's Bitcoin deposit address (BTC.b).
+    Deposit,
+    /// An OTC desk's main address.
+    Main,
+    /// A DEX or bridge router contract.
+    Router,
+    /// A DEX pair contract.
+    Pair,
+    /// A mixer pool: Vortex instances, the custodial mixer's pool wallet.
+    Pool,
+    Relayer,
+    /// A THORChain vault (EOA on the EVM chain, address on Bitcoin).
+    Vault,
+    /// A token contract.
+    Token,
+    /// The key that mints BTC.b (the bridge's warden).
+    Operator,
+    /// The address bridge fees are paid to.
+    Fee,
+    /// The token issuer's owner account.
+    Issuer,
+    /// An EVM block builder (fee recipient).
+    Builder,
+    /// A mining pool's coinbase output.
+    Coinbase,
+    /// Any other address of an entity's wallet (a miner's change).
+    Wallet,
+    /// A CoinJoin coordinator's fee address.
+    Coordinator,
+    /// The account a heist stole from.
+    Victim,
+    /// A thief-controlled address.
+    Thief,
+}
+
+/// An address of an entity, its role, and whether the day-one TagPack labels it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EntityAddress {
+    pub chain: Chain,
+    pub address: String,
+    pub role: Role,
+    /// Labelled in `tagpacks/chaintrail-sim.yaml` (what an investigator knows on day one).
+    pub day_one_labelled: bool,
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct EntityTruth {
     pub id: u32,
     pub name: String,
     pub category: Category,
-    pub addresses: Vec<ChainAddress>,
+    pub addresses: Vec<EntityAddress>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -173,22 +229,57 @@ pub struct BtcMixerLink {
     pub heist: Option<String>,
 }
 
-/// A bridge lock on one chain joined to its release on the other.
+/// A bridge inbound on one chain joined to one of its payouts (or marked pending).
+///
+/// THORChain: one row per outbound transaction (a streaming swap paid in parts has one row per
+/// part, all with the same `in_tx` and `out_memo`); a refund pays back on the inbound's own
+/// chain. BTC.b: one row per deposit, the mint on the EVM chain.
 #[derive(Debug, Clone, Serialize)]
 pub struct BridgeLink {
+    /// `thorchain` or `btcb`.
+    pub protocol: &'static str,
     pub bridge: String,
+    /// `evm_to_btc` or `btc_to_evm` (the way the user meant the value to go).
+    pub direction: &'static str,
+    /// `swap`, `refund` (THORChain) or `mint` (BTC.b).
+    pub kind: &'static str,
+    /// `completed`, or `pending`: the payout would fall after the world's end.
+    pub status: &'static str,
     pub in_chain: Chain,
     pub in_tx: TxHash,
+    /// Block-wide log index of the router's `Deposit` (EVM) or the vout paying the vault or
+    /// deposit address (Bitcoin).
+    pub in_index: u64,
+    /// Who sent the inbound: the transaction's sender (EVM) or its first input's address.
+    pub in_from: String,
+    /// The vault (THORChain) or deposit address (BTC.b) the inbound paid.
+    pub vault: String,
     pub in_amount: Amount,
+    /// The inbound memo (THORChain), as written in the `Deposit` log or the OP_RETURN.
+    pub in_memo: Option<String>,
     pub out_chain: Chain,
-    pub out_tx: TxHash,
-    pub out_amount: Amount,
+    pub out_tx: Option<TxHash>,
+    /// Block-wide log index of `TransferOut` / `Mint` (EVM) or the vout paying the recipient
+    /// (Bitcoin).
+    pub out_index: Option<u64>,
+    pub out_amount: Option<Amount>,
+    /// The recipient: the memo's destination, the refund address, or BTC.b's minted-to account.
     pub out_address: String,
-    /// The inbound memo (`=:BTC.BTC:<address>` style).
-    pub in_memo: String,
-    /// The outbound memo: `OUT:<inbound hash>`, the exact join key.
-    pub out_memo: String,
+    /// `OUT:<INBOUND HASH>` or `REFUND:<INBOUND HASH>` (THORChain), the exact join key.
+    pub out_memo: Option<String>,
     pub heist: Option<String>,
+}
+
+/// A THORChain vault handing its funds to its successor after a churn (`MIGRATE:<height>`).
+#[derive(Debug, Clone, Serialize)]
+pub struct VaultMigration {
+    pub protocol: &'static str,
+    pub chain: Chain,
+    pub tx: TxHash,
+    pub from: String,
+    pub to: String,
+    pub amount: Amount,
+    pub memo: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -234,6 +325,7 @@ pub struct GroundTruth {
     pub mixer_links: Vec<MixerLink>,
     pub btc_mixer_links: Vec<BtcMixerLink>,
     pub bridge_links: Vec<BridgeLink>,
+    pub vault_migrations: Vec<VaultMigration>,
     pub coinjoins: Vec<CoinJoinTruth>,
     pub peel_chains: Vec<PeelChainTruth>,
     pub stats: WorldStats,
@@ -248,10 +340,17 @@ pub(crate) enum Place {
     Btc(Address),
     /// Inside an EVM mixer pool (by pool index).
     Pool(usize),
-    /// Locked at the bridge, not yet released on the other chain.
-    Bridge,
+    /// Inside a bridge, not yet paid out on the other chain.
+    Bridge(BridgeProtocol),
     /// Inside the custodial BTC mixer, not yet paid out.
     BtcMixer,
+}
+
+/// The two bridges of the world.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum BridgeProtocol {
+    Thorchain,
+    Btcb,
 }
 
 /// A conversion as the ledger books it: from asset and amount, to asset and amount, venue,
@@ -519,6 +618,31 @@ impl Ledger {
         let lots = self.take(from, from_asset, amount_in)?;
         self.convert_lots(
             &lots, amount_in, to, to_asset, amount_out, via, tx, counter_tx, from_asset,
+        );
+        Ok(())
+    }
+
+    /// A bridge pays out an inbound it held: the inbound's own runs (`stolen` of `amount_in`
+    /// units of `from_asset`) leave the bridge and `amount_out` of `to_asset` arrive at `to`.
+    pub(crate) fn bridge_payout(
+        &mut self,
+        bridge: BridgeProtocol,
+        (from_asset, amount_in, stolen): (SimAsset, u128, u128),
+        (to, to_asset, amount_out): (Place, SimAsset, u128),
+        (tx, counter_tx): (TxHash, TxHash),
+    ) -> Result<(), SimError> {
+        let held = Place::Bridge(bridge);
+        let lots = self.take_exact(&held, from_asset, stolen, amount_in - stolen)?;
+        self.convert_lots(
+            &lots,
+            amount_in,
+            to,
+            to_asset,
+            amount_out,
+            "bridge",
+            tx,
+            Some(counter_tx),
+            from_asset,
         );
         Ok(())
     }

@@ -1,29 +1,36 @@
 //! The world generator: sets up entities and balances, runs background activity block by
-//! block on both chains, injects the heists and keeps the ground truth.
+//! block on both chains, injects the heists and keeps the ground truth. The bridges live in
+//! `world/thorchain.rs` and `world/btcb.rs`, the exchanges' wallet handling in
+//! `world/exchanges.rs`.
 
-use std::collections::{BTreeMap, HashMap};
+mod btcb;
+mod exchanges;
+mod ground_truth;
+mod thorchain;
 
-use chaintrail_core::{Address, Amount, AssetKind, TxHash};
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use chaintrail_core::{Address, Amount, TxHash};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
+use self::btcb::{Btcb, BtcbDeposit};
+use self::thorchain::{Party, Thor, ThorSwap};
 use crate::btc::{Btc, COIN, Change, Paid, SUBSIDY, Script, Select};
 use crate::evm::{
-    ETH, ETHER, Evm, GAS_BRIDGE, GAS_SWAP, GAS_TOKEN, GAS_TORNADO_DEPOSIT, GAS_TRANSFER, GWEI,
-    Note, Pair, Pool, STK, USDC, WETH, evm_address,
+    BTCB, ETH, ETHER, Evm, GAS_BRIDGE, GAS_SWAP, GAS_TOKEN, GAS_TORNADO_DEPOSIT, GAS_TRANSFER,
+    GWEI, Note, Pair, Pool, STK, USDC, WETH, evm_address,
 };
+use crate::memo::SwapMemo;
 use crate::model::WorldSink;
 use crate::truth::*;
-use crate::{BTC_CHAIN, EVM_CHAIN, SimConfig, SimError};
+use crate::{EVM_CHAIN, SimConfig, SimError};
 
 /// 2026-01-05 00:00:00 UTC, the first block of every simulated world.
 pub const START_TIMESTAMP: u64 = 1_767_571_200;
 const EVM_BLOCK_SECS: u64 = 12;
 const EVM_BLOCKS_PER_BTC: u64 = 50;
 const EVM_BLOCKS_PER_DAY: u64 = 7_200;
-/// Sats per ETH at the bridge (0.03 BTC per ETH).
-const SATS_PER_ETH: u128 = 3_000_000;
-const BRIDGE_NAME: &str = "Thornet Bridge";
 const MIXER_NAME: &str = "Vortex Cash";
 const BTC_MIXER_NAME: &str = "Blendery";
 const EXCHANGES: [&str; 6] = [
@@ -41,6 +48,7 @@ fn sim_asset(asset: usize) -> SimAsset {
         USDC => SimAsset::Usdc,
         STK => SimAsset::Stk,
         WETH => SimAsset::Weth,
+        BTCB => SimAsset::Btcb,
         _ => SimAsset::Eth,
     }
 }
@@ -65,6 +73,9 @@ struct Exchange {
     hot: u32,
     unswept: Vec<u32>,
     btc_hot: usize,
+    /// The hot wallet's first addresses (the ones an investigator knows on day one); its
+    /// withdrawals spend from them and send their change back to them.
+    btc_initial: Vec<Address>,
     btc_deposits: usize,
 }
 
@@ -137,11 +148,60 @@ enum Task {
         kind: &'static str,
         from: Option<u32>,
     },
+    /// A thief account pays another one's gas.
+    Fund {
+        h: usize,
+        from: u32,
+        to: u32,
+        amount: u128,
+    },
+    /// A THORChain vault pays part `part` of swap `swap` (or its refund) on the EVM chain.
+    ThorOut {
+        swap: usize,
+        part: usize,
+    },
+    /// The BTC.b bridge mints against deposit `deposit`.
+    BtcbMint {
+        deposit: usize,
+    },
+    /// THORChain churns: new vaults on both chains, the old EVM vault hands over its ETH.
+    RotateVaults,
 }
+
+/// Who pays clean coins to a heist address.
+enum Payer {
+    User(usize),
+    Exchange(usize),
+}
+
+/// One output of a heist wallet's payment and the place its value goes in the ledger.
+#[derive(Clone)]
+struct HeistOut {
+    w: usize,
+    addr: Address,
+    value: u64,
+    place: Place,
+}
+
+impl HeistOut {
+    /// An output to an address the ledger follows.
+    fn to(w: usize, addr: Address, value: u64) -> HeistOut {
+        let place = Place::Btc(addr.clone());
+        HeistOut {
+            w,
+            addr,
+            value,
+            place,
+        }
+    }
+}
+
+/// A heist wallet's payment and the runs of units each of its outputs took.
+type HeistPaid = (Paid, Vec<Vec<Lot>>);
 
 /// What a heist does with BTC it receives from the bridge.
 #[derive(Clone, Copy)]
-enum Onward {
+pub(super) enum Onward {
     Mixer,
     Peel,
 }
@@ -171,18 +231,13 @@ enum BTask {
         w: usize,
         at: Address,
     },
-}
-
-struct PendingBridge {
-    in_tx: TxHash,
-    wei: u128,
-    w: usize,
-    addr: Address,
-    memo: String,
-    h: Option<usize>,
-    onward: Option<Onward>,
-    /// Stolen wei in the lock (the rest is clean value the thieves merged in).
-    stolen: u128,
+    /// A THORChain vault pays part `part` of swap `swap` (or its refund) on Bitcoin.
+    ThorOut {
+        swap: usize,
+        part: usize,
+    },
+    /// The retired Bitcoin vault migrates its coins to the new one.
+    MigrateBtcVault,
 }
 
 pub(crate) struct World<'s> {
@@ -192,11 +247,15 @@ pub(crate) struct World<'s> {
     btc: Btc,
     sink: &'s mut dyn WorldSink,
     entities: Vec<(String, Category)>,
-    evm_members: Vec<Vec<u32>>,
-    btc_members: Vec<Vec<Address>>,
+    evm_members: Vec<Vec<(u32, Role)>>,
+    btc_members: Vec<Vec<(Address, Role)>>,
     evm_owner: HashMap<u32, u32>,
     btc_owner: HashMap<Address, u32>,
-    wallet_entity: Vec<Option<u32>>,
+    /// The entity and role of each Bitcoin wallet's addresses.
+    wallet_entity: Vec<Option<(u32, Role)>>,
+    /// What the day-one TagPack labels (see docs/sim.md).
+    labelled_evm: HashSet<u32>,
+    labelled_btc: HashSet<Address>,
     users: Vec<u32>,
     builders: Vec<u32>,
     exchanges: Vec<Exchange>,
@@ -206,11 +265,18 @@ pub(crate) struct World<'s> {
     btc_deposit_addr: HashMap<(usize, usize), Address>,
     b_users: Vec<usize>,
     b_miners: Vec<usize>,
-    b_otc: Vec<usize>,
+    /// OTC desks' Bitcoin wallets and the main address each receives on.
+    b_otc: Vec<(usize, Address)>,
     mixer_deposits: usize,
     mixer_pool: usize,
     mixer_entity: u32,
-    vault_w: usize,
+    thor: Thor,
+    thor_swaps: Vec<ThorSwap>,
+    vault_migrations: Vec<VaultMigration>,
+    btcb: Btcb,
+    btcb_deposits: Vec<BtcbDeposit>,
+    /// EVM users who received BTC.b.
+    btcb_holders: Vec<u32>,
     premix: usize,
     postmix: usize,
     whirl_coord: usize,
@@ -218,7 +284,6 @@ pub(crate) struct World<'s> {
     heists: Vec<Heist>,
     tasks: BTreeMap<u64, Vec<Task>>,
     btasks: BTreeMap<u64, Vec<BTask>>,
-    pending_bridge: Vec<PendingBridge>,
     /// Stolen wei in each heist Vortex note (by deposit transaction).
     note_stolen: HashMap<TxHash, u128>,
     mixer_links: Vec<MixerLink>,
@@ -247,6 +312,8 @@ impl<'s> World<'s> {
             evm_owner: HashMap::new(),
             btc_owner: HashMap::new(),
             wallet_entity: Vec::new(),
+            labelled_evm: HashSet::new(),
+            labelled_btc: HashSet::new(),
             users: Vec::new(),
             builders: Vec::new(),
             exchanges: Vec::new(),
@@ -260,7 +327,12 @@ impl<'s> World<'s> {
             mixer_deposits: 0,
             mixer_pool: 0,
             mixer_entity: 0,
-            vault_w: 0,
+            thor: Thor::default(),
+            thor_swaps: Vec::new(),
+            vault_migrations: Vec::new(),
+            btcb: Btcb::unset(),
+            btcb_deposits: Vec::new(),
+            btcb_holders: Vec::new(),
             premix: 0,
             postmix: 0,
             whirl_coord: 0,
@@ -268,7 +340,6 @@ impl<'s> World<'s> {
             heists: Vec::new(),
             tasks: BTreeMap::new(),
             btasks: BTreeMap::new(),
-            pending_bridge: Vec::new(),
             note_stolen: HashMap::new(),
             mixer_links: Vec::new(),
             btc_mixer_links: Vec::new(),
@@ -290,28 +361,46 @@ impl<'s> World<'s> {
         (self.entities.len() - 1) as u32
     }
 
-    fn acct(&mut self, entity: Option<u32>) -> u32 {
+    /// A new account of entity `e` in role `role`.
+    fn member(&mut self, e: u32, role: Role) -> u32 {
         let a = self.evm.new_account();
-        if let Some(e) = entity {
-            self.evm_owner.insert(a, e);
-            self.evm_members[e as usize].push(a);
-        }
+        self.evm_owner.insert(a, e);
+        self.evm_members[e as usize].push((a, role));
         a
     }
 
-    fn wallet(&mut self, script: Script, entity: Option<u32>) -> usize {
+    /// A new account of an unattributed user.
+    fn user_acct(&mut self) -> u32 {
+        self.evm.new_account()
+    }
+
+    /// A new account of entity `e` that the day-one TagPack labels.
+    fn labelled_member(&mut self, e: u32, role: Role) -> u32 {
+        let a = self.member(e, role);
+        self.labelled_evm.insert(a);
+        a
+    }
+
+    fn wallet(&mut self, script: Script, owner: Option<(u32, Role)>) -> usize {
         let w = self.btc.new_wallet(script);
-        self.wallet_entity.push(entity);
+        self.wallet_entity.push(owner);
         w
     }
 
     /// A fresh address of wallet `w`, registered to the wallet's entity.
     fn bfresh(&mut self, w: usize) -> Address {
         let a = self.btc.fresh(w);
-        if let Some(e) = self.wallet_entity[w] {
+        if let Some((e, role)) = self.wallet_entity[w] {
             self.btc_owner.insert(a.clone(), e);
-            self.btc_members[e as usize].push(a.clone());
+            self.btc_members[e as usize].push((a.clone(), role));
         }
+        a
+    }
+
+    /// A fresh address of wallet `w` that the day-one TagPack labels.
+    fn bfresh_labelled(&mut self, w: usize) -> Address {
+        let a = self.bfresh(w);
+        self.labelled_btc.insert(a.clone());
         a
     }
 
@@ -372,12 +461,14 @@ impl<'s> World<'s> {
     }
 
     fn emit_btc(&mut self, block: crate::model::BtcBlock) -> Result<(), SimError> {
+        // The pool signs its coinbases: their addresses are known from the chain itself.
         if let Some(cb) = block.txs.first()
-            && let Some(e) = self.wallet_entity[self.b_miners[0]]
+            && let Some((e, _)) = self.wallet_entity[self.b_miners[0]]
         {
             for o in &cb.flow.outputs {
                 self.btc_owner.insert(o.address.clone(), e);
-                self.btc_members[e as usize].push(o.address.clone());
+                self.btc_members[e as usize].push((o.address.clone(), Role::Coinbase));
+                self.labelled_btc.insert(o.address.clone());
             }
         }
         self.stats.btc_blocks += 1;
@@ -401,19 +492,18 @@ impl<'s> World<'s> {
         let issuer = self.entity("Token issuer", Category::User);
         let dex = self.entity("Unidex V2", Category::Dex);
         let mixer = self.entity(MIXER_NAME, Category::Mixer);
-        let bridge = self.entity(BRIDGE_NAME, Category::Bridge);
         let miners = self.entity("Builder pool", Category::Miner);
-        self.evm.token_owner = self.acct(Some(issuer));
+        self.evm.token_owner = self.member(issuer, Role::Issuer);
         for asset in [USDC, STK, WETH] {
-            self.evm.chain_token[asset] = self.acct(Some(issuer));
+            self.evm.chain_token[asset] = self.member(issuer, Role::Token);
         }
-        self.evm.router = self.acct(Some(dex));
+        self.evm.router = self.labelled_member(dex, Role::Router);
         for (token, reserve_token, reserve_weth) in [
             // Deep pools, so that even heist-sized swaps trade near the market price.
             (USDC, 3_000_000_000 * 1_000_000u128, 1_000_000 * ETHER),
             (STK, 6_000_000 * ETHER, 6_000_000 * ETHER),
         ] {
-            let acct = self.acct(Some(dex));
+            let acct = self.labelled_member(dex, Role::Pair);
             let weth_is_token0 = self.evm.addr(self.evm.chain_token[WETH])
                 < self.evm.addr(self.evm.chain_token[token]);
             self.evm.pairs.push(Pair {
@@ -425,43 +515,44 @@ impl<'s> World<'s> {
             });
         }
         for denom in [ETHER / 10, ETHER, 10 * ETHER, 100 * ETHER] {
-            let acct = self.acct(Some(mixer));
+            let acct = self.labelled_member(mixer, Role::Pool);
             self.evm.pools.push(Pool {
                 acct,
                 denomination: denom,
                 next_leaf: 0,
             });
         }
-        self.evm.bridge_router = self.acct(Some(bridge));
-        self.evm.bridge_vault = self.acct(Some(bridge));
+        self.setup_thor_evm();
+        self.setup_btcb_evm();
         for _ in 0..3 {
-            let b = self.acct(Some(miners));
+            let b = self.labelled_member(miners, Role::Builder);
             self.builders.push(b);
         }
         for name in EXCHANGES {
             let e = self.entity(name, Category::Exchange);
-            let hot = self.acct(Some(e));
+            let hot = self.labelled_member(e, Role::HotWallet);
             self.exchanges.push(Exchange {
                 entity: e,
                 hot,
                 unswept: Vec::new(),
                 btc_hot: 0,
+                btc_initial: Vec::new(),
                 btc_deposits: 0,
             });
         }
         for name in OTCS {
             let e = self.entity(name, Category::Otc);
-            let a = self.acct(Some(e));
+            let a = self.labelled_member(e, Role::Main);
             self.otc.push(a);
         }
         let relayer_entity = self.entity("Vortex relayers", Category::Mixer);
         for _ in 0..5 {
-            let r = self.acct(Some(relayer_entity));
+            let r = self.member(relayer_entity, Role::Relayer);
             self.relayers.push(r);
         }
         let n_users = (self.cfg.scale / 40).clamp(300, 250_000);
         for _ in 0..n_users {
-            let u = self.acct(None);
+            let u = self.user_acct();
             self.users.push(u);
         }
         self.setup_heists();
@@ -473,7 +564,8 @@ impl<'s> World<'s> {
         let alloc: Vec<(u32, u128)> = [
             (self.evm.token_owner, 1_000 * ETHER),
             (self.evm.chain_token[WETH], weth_backing),
-            (self.evm.bridge_vault, 300_000 * ETHER),
+            (self.thor.evm_vaults[0], 300_000 * ETHER),
+            (self.btcb.warden, 100 * ETHER),
         ]
         .into_iter()
         .chain(self.exchanges.iter().map(|e| (e.hot, 50_000 * ETHER)))
@@ -536,29 +628,44 @@ impl<'s> World<'s> {
 
     fn setup_btc(&mut self) -> Result<(), SimError> {
         let miners = self.entity("Pool One", Category::Miner);
-        let genesis = self.wallet(Script::P2wpkh, Some(miners));
+        let genesis = self.wallet(Script::P2wpkh, Some((miners, Role::Wallet)));
         self.b_miners.push(genesis);
+        // Premine outputs: (wallet, address, value).
+        let mut outs: Vec<(usize, Address, u64)> = Vec::new();
         for i in 0..self.exchanges.len() {
             let e = self.exchanges[i].entity;
-            self.exchanges[i].btc_hot = self.wallet(Script::P2wpkh, Some(e));
-            self.exchanges[i].btc_deposits = self.wallet(Script::P2sh, Some(e));
+            let hot = self.wallet(Script::P2wpkh, Some((e, Role::HotWallet)));
+            self.exchanges[i].btc_hot = hot;
+            self.exchanges[i].btc_deposits = self.wallet(Script::P2sh, Some((e, Role::Deposit)));
+            for _ in 0..2 {
+                let a = self.bfresh_labelled(hot);
+                self.exchanges[i].btc_initial.push(a.clone());
+                outs.push((hot, a, 10_000 * COIN));
+            }
         }
         for i in 0..OTCS.len() {
             let e = self.evm_owner[&self.otc[i]];
-            let w = self.wallet(Script::P2wpkh, Some(e));
-            self.b_otc.push(w);
+            let w = self.wallet(Script::P2wpkh, Some((e, Role::Main)));
+            let main = self.bfresh_labelled(w);
+            self.b_otc.push((w, main.clone()));
+            outs.push((w, main, 3_000 * COIN));
         }
         self.mixer_entity = self.entity(BTC_MIXER_NAME, Category::Mixer);
-        self.mixer_deposits = self.wallet(Script::P2pkh, Some(self.mixer_entity));
-        self.mixer_pool = self.wallet(Script::P2pkh, Some(self.mixer_entity));
-        let bridge = self.evm_owner[&self.evm.bridge_vault];
-        self.vault_w = self.wallet(Script::P2wpkh, Some(bridge));
+        self.mixer_deposits = self.wallet(Script::P2pkh, Some((self.mixer_entity, Role::Deposit)));
+        self.mixer_pool = self.wallet(Script::P2pkh, Some((self.mixer_entity, Role::Pool)));
+        let pool = self.bfresh_labelled(self.mixer_pool);
+        outs.push((self.mixer_pool, pool, 5_000 * COIN));
+        let (vault_w, vault) = self.setup_thor_btc();
+        for _ in 0..4 + self.cfg.scale / 1_000_000 {
+            outs.push((vault_w, vault.clone(), 20_000 * COIN));
+        }
+        self.setup_btcb_btc();
         let whirl = self.entity("Whirlpool coordinator", Category::Mixer);
-        self.whirl_coord = self.wallet(Script::P2wpkh, Some(whirl));
+        self.whirl_coord = self.wallet(Script::P2wpkh, Some((whirl, Role::Coordinator)));
         self.premix = self.wallet(Script::P2wpkh, None);
         self.postmix = self.wallet(Script::P2wpkh, None);
         let wasabi = self.entity("Wasabi coordinator", Category::Mixer);
-        self.wasabi_coord = self.wallet(Script::P2wpkh, Some(wasabi));
+        self.wasabi_coord = self.wallet(Script::P2wpkh, Some((wasabi, Role::Coordinator)));
         let n_users = (self.cfg.scale / 100).clamp(200, 100_000);
         for _ in 0..n_users {
             let s = Script::random(&mut self.rng);
@@ -566,36 +673,21 @@ impl<'s> World<'s> {
             self.b_users.push(w);
         }
         // Premine: block 0's coinbase pays the genesis wallet, block 1 distributes it.
-        let mut outs: Vec<(usize, u64)> = Vec::new();
-        for i in 0..self.exchanges.len() {
-            outs.push((self.exchanges[i].btc_hot, 20_000 * COIN));
-        }
-        for &o in &self.b_otc {
-            outs.push((o, 3_000 * COIN));
-        }
-        outs.push((self.mixer_pool, 5_000 * COIN));
-        let vault_coins = 4 + self.cfg.scale / 1_000_000;
-        for _ in 0..vault_coins {
-            outs.push((self.vault_w, 20_000 * COIN));
-        }
         for i in 0..self.b_users.len() {
             let u = self.b_users[i];
             for _ in 0..self.rng.random_range(1..=3) {
                 let v = 10u64.pow(self.rng.random_range(5..=9)) * self.rng.random_range(1..10);
-                outs.push((u, v));
+                let a = self.bfresh(u);
+                outs.push((u, a, v));
             }
         }
-        let total: u64 = outs.iter().map(|o| o.1).sum::<u64>() + 10 * COIN;
+        let total: u64 = outs.iter().map(|o| o.2).sum::<u64>() + 10 * COIN;
         let block0 = self
             .btc
             .finish_block(genesis, total, 1, START_TIMESTAMP + 600);
         self.emit_btc(block0)?;
         for chunk in outs.chunks(400) {
-            let mut outputs = Vec::with_capacity(chunk.len());
-            for &(w, v) in chunk {
-                let a = self.bfresh(w);
-                outputs.push((w, a, v));
-            }
+            let outputs = chunk.to_vec();
             let change = self.bfresh(genesis);
             self.btc
                 .pay(
@@ -622,10 +714,6 @@ impl World<'_> {
                 self.run_btask(height, t)?;
             }
         }
-        let pending = std::mem::take(&mut self.pending_bridge);
-        for p in pending {
-            self.bridge_payout(p)?;
-        }
         let n_btc_blocks = (self.n_blocks / EVM_BLOCKS_PER_BTC).max(1);
         let target = (self.cfg.scale / 10) * height / n_btc_blocks;
         let mut guard = 0;
@@ -634,6 +722,9 @@ impl World<'_> {
             let before = self.btc.block.txs.len();
             self.btc_background(height)?;
             self.bg_btc_txs += (self.btc.block.txs.len() - before) as u64;
+        }
+        if height == (self.n_blocks - 1) / EVM_BLOCKS_PER_BTC {
+            self.late_btc_inbounds()?;
         }
         if height.is_multiple_of(6) {
             self.btc_housekeeping()?;
@@ -644,6 +735,27 @@ impl World<'_> {
         self.emit_btc(done)
     }
 
+    /// The last Bitcoin block always carries a THORChain swap and a BTC.b deposit, whose payouts
+    /// fall after the world's end (pending in the truth).
+    fn late_btc_inbounds(&mut self) -> Result<(), SimError> {
+        for bridge in 0..2 {
+            let candidates: Vec<usize> = (0..50).map(|_| self.pick_user_w()).collect();
+            let Some(u) = candidates
+                .into_iter()
+                .find(|&u| self.btc.balance(u) > 2_000_000)
+            else {
+                continue;
+            };
+            let sats = self.btc.balance(u) / 2;
+            if bridge == 0 {
+                self.thor_user_btc_inbound(u, sats)?;
+            } else {
+                self.btcb_user_deposit(u, sats)?;
+            }
+        }
+        Ok(())
+    }
+
     fn pick_user_w(&mut self) -> usize {
         self.b_users[self.rng.random_range(0..self.b_users.len())]
     }
@@ -652,10 +764,10 @@ impl World<'_> {
         let roll = self.rng.random_range(0..100);
         let u = self.pick_user_w();
         let bal = self.btc.balance(u);
-        if bal < 200_000 {
-            // A user short of coins buys some: an exchange withdrawal.
+        if bal < 200_000 || (55..60).contains(&roll) {
+            // A user short of coins buys some, or withdraws what they hold at an exchange: a
+            // batched exchange withdrawal.
             let x = self.rng.random_range(0..self.exchanges.len());
-            let hot = self.exchanges[x].btc_hot;
             let n = self.rng.random_range(1..=8);
             let mut outs = Vec::new();
             for i in 0..n {
@@ -664,20 +776,14 @@ impl World<'_> {
                 let v = self.rng.random_range(1..100u64) * 1_000_000;
                 outs.push((w, a, v));
             }
-            let change = self.bfresh(hot);
-            self.btc.pay(
-                &mut self.rng,
-                hot,
-                Select::Random,
-                outs,
-                None,
-                Change::To(change),
-            )?;
+            self.exchange_withdraw(x, outs)?;
             return Ok(());
         }
         let amount = bal / 100 * self.rng.random_range(1..40);
         match roll {
-            0..55 => {
+            49..52 => self.thor_user_btc_inbound(u, amount)?,
+            52..55 => self.btcb_user_deposit(u, amount)?,
+            0..49 => {
                 let v = self.pick_user_w();
                 let a = self.bfresh(v);
                 let change = if self.rng.random_bool(0.2) {
@@ -695,7 +801,7 @@ impl World<'_> {
                     change,
                 )?;
             }
-            55..70 => {
+            60..70 => {
                 let x = self.rng.random_range(0..self.exchanges.len());
                 let dw = self.exchanges[x].btc_deposits;
                 let a = match self.btc_deposit_addr.get(&(u, x)) {
@@ -761,8 +867,7 @@ impl World<'_> {
             }
             79..84 => {
                 let o = self.rng.random_range(0..self.b_otc.len());
-                let ow = self.b_otc[o];
-                let a = self.bfresh(ow);
+                let (ow, a) = self.b_otc[o].clone();
                 self.btc.pay(
                     &mut self.rng,
                     u,
@@ -865,27 +970,13 @@ impl World<'_> {
     }
 
     fn thief_wallet(&mut self, h: Option<usize>) -> usize {
-        let e = h.map(|h| self.heists[h].thief_entity);
+        let e = h.map(|h| (self.heists[h].thief_entity, Role::Thief));
         self.wallet(Script::P2wpkh, e)
     }
 
     fn btc_housekeeping(&mut self) -> Result<(), SimError> {
-        // Exchanges consolidate deposit addresses into the hot wallet.
         for x in 0..self.exchanges.len() {
-            let (dw, hot) = (self.exchanges[x].btc_deposits, self.exchanges[x].btc_hot);
-            let utxos = std::mem::take(&mut self.btc.wallets[dw].utxos);
-            for chunk in utxos.chunks(200) {
-                let addrs: Vec<&Address> = chunk.iter().map(|u| &u.addr).collect();
-                let a = self.bfresh(hot);
-                let fee = self.btc.fee_for(&addrs, &[&a], 0);
-                let total: u64 = chunk.iter().map(|u| u.value).sum();
-                if total > fee + 10_000 {
-                    self.btc
-                        .emit(chunk.to_vec(), vec![(hot, a, total - fee)], None)?;
-                } else {
-                    self.btc.wallets[dw].utxos.extend_from_slice(chunk);
-                }
-            }
+            self.consolidate_deposits(x)?;
         }
         // The custodial mixer sweeps its deposit addresses into the pool.
         let utxos = std::mem::take(&mut self.btc.wallets[self.mixer_deposits].utxos);
@@ -1011,68 +1102,31 @@ impl World<'_> {
         Ok(())
     }
 
-    fn bridge_payout(&mut self, p: PendingBridge) -> Result<(), SimError> {
-        let sats = (p.wei * SATS_PER_ETH / ETHER) as u64;
-        let sats = sats - sats / 500 - 20_000;
-        let out_memo = format!("OUT:{}", hex::encode_upper(p.in_tx.0));
-        let vault = self.vault_w;
-        let change = self.bfresh(vault);
-        let paid = self
-            .btc
-            .pay(
-                &mut self.rng,
-                vault,
-                Select::Random,
-                vec![(p.w, p.addr.clone(), sats)],
-                Some(out_memo.clone().into_bytes()),
-                Change::To(change),
-            )?
-            .ok_or_else(|| SimError::Invariant("bridge vault out of BTC".into()))?;
-        self.bridge_links.push(BridgeLink {
-            bridge: BRIDGE_NAME.to_string(),
-            in_chain: EVM_CHAIN,
-            in_tx: p.in_tx,
-            in_amount: Amount::from_u128(p.wei),
-            out_chain: BTC_CHAIN,
-            out_tx: paid.txid,
-            out_amount: Amount::from_u64(sats),
-            out_address: p.addr.to_string(),
-            in_memo: p.memo,
-            out_memo,
-            heist: p.h.map(|h| self.heists[h].name.clone()),
-        });
-        if let Some(h) = p.h {
-            let ledger = &mut self.heists[h].ledger;
-            let lots =
-                ledger.take_exact(&Place::Bridge, SimAsset::Eth, p.stolen, p.wei - p.stolen)?;
-            ledger.convert_lots(
-                &lots,
-                p.wei,
-                Place::Btc(p.addr.clone()),
-                SimAsset::Btc,
-                u128::from(sats),
-                "bridge",
-                p.in_tx,
-                Some(paid.txid),
-                SimAsset::Eth,
-            );
+    /// What a heist does with BTC the bridge paid to its address `addr` of wallet `w`.
+    fn heist_btc_receipt(
+        &mut self,
+        h: usize,
+        w: usize,
+        addr: Address,
+        onward: Option<Onward>,
+    ) -> Result<(), SimError> {
+        {
             // Unsolicited dust to the receiving address; the first peel chain of a heist also
             // starts from a wallet that got an exchange withdrawal (clean coins) just before.
             if self.rng.random_bool(0.25) {
                 let from = self.pick_user_w();
                 let v = self.rng.random_range(546..=1_500);
-                self.btc_clean(h, from, p.w, &p.addr, v, "dust")?;
+                self.btc_clean(h, Payer::User(from), w, &addr, v, "dust")?;
             }
-            if matches!(p.onward, Some(Onward::Peel)) && !self.heists[h].btc_merged {
+            if matches!(onward, Some(Onward::Peel)) && !self.heists[h].btc_merged {
                 let x = self.rng.random_range(0..self.exchanges.len());
-                let hot = self.exchanges[x].btc_hot;
                 let v = self.rng.random_range(50..=300) * COIN / 100;
-                if self.btc_clean(h, hot, p.w, &p.addr, v, "merge")? {
+                if self.btc_clean(h, Payer::Exchange(x), w, &addr, v, "merge")? {
                     self.heists[h].btc_merged = true;
                 }
             }
             let height = self.btc.block.height;
-            match p.onward {
+            match onward {
                 Some(Onward::Peel) => {
                     let chain = self.peel_chains.len();
                     self.peel_chains.push(PeelChainTruth {
@@ -1085,8 +1139,8 @@ impl World<'_> {
                         .or_default()
                         .push(BTask::Peel {
                             h,
-                            w: p.w,
-                            at: p.addr,
+                            w,
+                            at: addr,
                             steps,
                             chain,
                         });
@@ -1095,11 +1149,7 @@ impl World<'_> {
                     self.btasks
                         .entry(height + 1)
                         .or_default()
-                        .push(BTask::MixerDeposit {
-                            h,
-                            w: p.w,
-                            at: p.addr,
-                        });
+                        .push(BTask::MixerDeposit { h, w, at: addr });
                 }
                 None => {}
             }
@@ -1108,15 +1158,18 @@ impl World<'_> {
     }
 
     /// Spend everything a single-address heist wallet holds (a sweep to `outputs[0]` when
-    /// `keep` is `None`, else a payment with change to `keep`) and book it in the ledger.
+    /// `keep` is `None`, else a payment with change to `keep`) and book it in the ledger: each
+    /// output's value goes to its place (an address, or the bridge an output pays). Returns the
+    /// payment and the runs each output took.
     fn heist_spend(
         &mut self,
         h: usize,
         w: usize,
         at: &Address,
-        outputs: Vec<(usize, Address, u64)>,
+        outputs: Vec<HeistOut>,
         keep: Option<Address>,
-    ) -> Result<Option<Paid>, SimError> {
+        op_return: Option<Vec<u8>>,
+    ) -> Result<Option<HeistPaid>, SimError> {
         let held = self.btc.balance(w);
         if u128::from(held)
             != self.heists[h]
@@ -1129,24 +1182,28 @@ impl World<'_> {
         }
         let paid = match keep {
             None => {
-                let Some((dw, da, _)) = outputs.into_iter().next() else {
+                let Some(out) = outputs.into_iter().next() else {
                     return Ok(None);
                 };
-                self.btc.sweep(w, dw, da.clone())?.map(|p| {
+                self.btc.sweep(w, out.w, out.addr.clone())?.map(|p| {
                     let v = p.spent - p.fee;
-                    (p, vec![(da, v)])
+                    (p, vec![(out.place, v)])
                 })
             }
             Some(keep) => {
-                let dests: Vec<(Address, u64)> =
-                    outputs.iter().map(|o| (o.1.clone(), o.2)).collect();
+                let dests: Vec<(Place, u64)> =
+                    outputs.iter().map(|o| (o.place.clone(), o.value)).collect();
+                let outputs = outputs
+                    .into_iter()
+                    .map(|o| (o.w, o.addr, o.value))
+                    .collect();
                 self.btc
                     .pay(
                         &mut self.rng,
                         w,
                         Select::All,
                         outputs,
-                        None,
+                        op_return,
                         Change::To(keep),
                     )?
                     .map(|p| (p, dests))
@@ -1164,35 +1221,40 @@ impl World<'_> {
         let from = Place::Btc(at.clone());
         let ledger = &mut self.heists[h].ledger;
         // Inputs in order fill the outputs in order (payments, then change), the fee last.
-        for (a, v) in dests {
-            ledger.mv(&from, Place::Btc(a), SimAsset::Btc, u128::from(v))?;
+        let mut runs = Vec::with_capacity(dests.len());
+        for (place, v) in dests {
+            runs.push(ledger.mv(&from, place, SimAsset::Btc, u128::from(v))?);
         }
         if let Some((a, v)) = &paid.change {
             ledger.mv(&from, Place::Btc(a.clone()), SimAsset::Btc, u128::from(*v))?;
         }
         ledger.fee(&from, "miner", SimAsset::Btc, u128::from(paid.fee))?;
-        Ok(Some(paid))
+        Ok(Some((paid, runs)))
     }
 
-    /// Clean coins from wallet `from` to a heist address `at` of wallet `w`; false when the
-    /// payer cannot pay.
+    /// Clean coins from `from` to a heist address `at` of wallet `w`; false when the payer
+    /// cannot pay.
     fn btc_clean(
         &mut self,
         h: usize,
-        from: usize,
+        from: Payer,
         w: usize,
         at: &Address,
         v: u64,
         kind: &'static str,
     ) -> Result<bool, SimError> {
-        let paid = self.btc.pay(
-            &mut self.rng,
-            from,
-            Select::Random,
-            vec![(w, at.clone(), v)],
-            None,
-            Change::Fresh,
-        )?;
+        let outputs = vec![(w, at.clone(), v)];
+        let paid = match from {
+            Payer::User(u) => self.btc.pay(
+                &mut self.rng,
+                u,
+                Select::Random,
+                outputs,
+                None,
+                Change::Fresh,
+            )?,
+            Payer::Exchange(x) => self.exchange_withdraw(x, outputs)?,
+        };
         let Some(paid) = paid else {
             return Ok(false);
         };
@@ -1214,8 +1276,7 @@ impl World<'_> {
             let dw = self.exchanges[x].btc_deposits;
             (dw, self.bfresh(dw))
         } else {
-            let o = self.b_otc[self.rng.random_range(0..self.b_otc.len())];
-            (o, self.bfresh(o))
+            self.b_otc[self.rng.random_range(0..self.b_otc.len())].clone()
         }
     }
 
@@ -1264,8 +1325,9 @@ impl World<'_> {
             BTask::MixerDeposit { h, w, at } => {
                 let dw = self.mixer_deposits;
                 let a = self.bfresh(dw);
-                let paid = self.heist_spend(h, w, &at, vec![(dw, a.clone(), 0)], None)?;
-                if let Some(paid) = paid {
+                let out = HeistOut::to(dw, a.clone(), 0);
+                let paid = self.heist_spend(h, w, &at, vec![out], None, None)?;
+                if let Some((paid, _)) = paid {
                     let v = paid.spent - paid.fee;
                     let ledger = &mut self.heists[h].ledger;
                     ledger.mv(
@@ -1280,8 +1342,10 @@ impl World<'_> {
             }
             BTask::Service { h, w, at } => {
                 let (dw, a) = self.btc_service_dest();
-                self.heist_spend(h, w, &at, vec![(dw, a, 0)], None)?;
+                self.heist_spend(h, w, &at, vec![HeistOut::to(dw, a, 0)], None, None)?;
             }
+            BTask::ThorOut { swap, part } => self.thor_pay_btc(swap, part)?,
+            BTask::MigrateBtcVault => self.thor_migrate_btc_vault()?,
             BTask::Peel {
                 h,
                 w,
@@ -1293,42 +1357,115 @@ impl World<'_> {
                 let next = self.bfresh(w);
                 self.heists[h].btc_addrs.push(next.clone());
                 let peel = (held / 100 * self.rng.random_range(5..25)).max(100_000);
-                let dest = if self.rng.random_bool(0.15) {
-                    let tw = self.thief_wallet(Some(h));
-                    let a = self.bfresh(tw);
-                    self.heists[h].btc_addrs.push(a.clone());
-                    (tw, a)
-                } else {
-                    self.btc_service_dest()
-                };
                 if steps == 0 || held < peel + 200_000 {
                     return Ok(());
                 }
-                if let Some(paid) =
-                    self.heist_spend(h, w, &at, vec![(dest.0, dest.1, peel)], Some(next.clone()))?
-                {
-                    self.peel_chains[chain].txs.push(paid.txid);
-                    if paid.change.is_some() && self.rng.random_bool(0.3) {
-                        // Unsolicited dust to the chain's next address, swept by the next hop.
-                        let from = self.pick_user_w();
-                        let v = self.rng.random_range(546..=1_500);
-                        self.btc_clean(h, from, w, &next, v, "dust")?;
+                let dest = self.peel_dest(h, peel);
+                let (out, memo) = match &dest {
+                    PeelDest::Keep(out) | PeelDest::Btcb(out, _) => (out.clone(), None),
+                    PeelDest::Thor(out, memo, _) => (out.clone(), Some(memo.clone())),
+                };
+                let op_return = memo.as_ref().map(|m| m.render().into_bytes());
+                let Some((paid, runs)) =
+                    self.heist_spend(h, w, &at, vec![out], Some(next.clone()), op_return)?
+                else {
+                    return Ok(());
+                };
+                self.peel_chains[chain].txs.push(paid.txid);
+                let stolen = runs.first().map_or(0, |r| stolen_of(r));
+                match dest {
+                    PeelDest::Keep(_) => {}
+                    PeelDest::Thor(_, memo, to) => {
+                        let inbound = thorchain::BtcInbound {
+                            paid: &paid,
+                            payer: w,
+                            sats: u128::from(peel),
+                            memo: &memo,
+                            to,
+                        };
+                        self.thor_record_btc_inbound(inbound, Some((h, stolen)))?;
                     }
-                    if paid.change.is_some() {
-                        let due = height + self.rng.random_range(1..=3);
-                        self.btasks.entry(due).or_default().push(BTask::Peel {
-                            h,
-                            w,
-                            at: next,
-                            steps: steps - 1,
-                            chain,
-                        });
+                    PeelDest::Btcb(_, to) => {
+                        self.btcb_record(&paid, peel, to, Some((h, stolen)))?;
                     }
+                }
+                if paid.change.is_some() && self.rng.random_bool(0.3) {
+                    // Unsolicited dust to the chain's next address, swept by the next hop.
+                    let from = self.pick_user_w();
+                    let v = self.rng.random_range(546..=1_500);
+                    self.btc_clean(h, Payer::User(from), w, &next, v, "dust")?;
+                }
+                if paid.change.is_some() {
+                    let due = height + self.rng.random_range(1..=3);
+                    self.btasks.entry(due).or_default().push(BTask::Peel {
+                        h,
+                        w,
+                        at: next,
+                        steps: steps - 1,
+                        chain,
+                    });
                 }
             }
         }
         Ok(())
     }
+}
+
+impl World<'_> {
+    /// Where a peel hop's output goes: a service (most), a thief holding, back to the EVM chain
+    /// through THORChain (to a thief account or straight to an exchange deposit address), or
+    /// through the BTC.b bridge to a thief account.
+    fn peel_dest(&mut self, h: usize, peel: u64) -> PeelDest {
+        let roll = self.rng.random_range(0..100);
+        match roll {
+            0..15 => {
+                let tw = self.thief_wallet(Some(h));
+                let a = self.bfresh(tw);
+                self.heists[h].btc_addrs.push(a.clone());
+                PeelDest::Keep(HeistOut::to(tw, a, peel))
+            }
+            15..23 => {
+                let to = if self.rng.random_bool(0.5) {
+                    self.thief_acct(h)
+                } else {
+                    self.mule_deposit()
+                };
+                let (vw, vault) = self.thor.btc_vault();
+                let memo = self.thor_memo_to_evm(to, u128::from(peel), false, false);
+                let out = HeistOut {
+                    w: vw,
+                    addr: vault,
+                    value: peel,
+                    place: Place::Bridge(BridgeProtocol::Thorchain),
+                };
+                PeelDest::Thor(out, memo, to)
+            }
+            23..30 => {
+                let to = self.thief_acct(h);
+                let out = HeistOut {
+                    w: self.btcb.deposit_w,
+                    addr: self.btcb.deposit.clone(),
+                    value: peel,
+                    place: Place::Bridge(BridgeProtocol::Btcb),
+                };
+                PeelDest::Btcb(out, to)
+            }
+            _ => {
+                let (dw, a) = self.btc_service_dest();
+                PeelDest::Keep(HeistOut::to(dw, a, peel))
+            }
+        }
+    }
+}
+
+/// A peel hop's payment.
+enum PeelDest {
+    /// To an address: a service's or the thieves' own.
+    Keep(HeistOut),
+    /// To THORChain's vault with this memo, paid out to this EVM account.
+    Thor(HeistOut, SwapMemo, u32),
+    /// To the BTC.b bridge, minted to this EVM account.
+    Btcb(HeistOut, u32),
 }
 
 fn utxo_vbytes(a: &Address) -> u64 {
@@ -1342,17 +1479,18 @@ impl World<'_> {
         self.users[self.rng.random_range(0..self.users.len())]
     }
 
-    fn deposit_account(&mut self, user: u32, x: usize) -> u32 {
-        if let Some(&d) = self.deposit_addr.get(&(user, x)) {
-            return d;
-        }
-        let e = self.exchanges[x].entity;
-        let d = self.acct(Some(e));
-        self.deposit_addr.insert((user, x), d);
-        d
-    }
-
     fn evm_background(&mut self, b: u64) -> Result<(), SimError> {
+        if b == self.n_blocks - 1 {
+            // The last block always carries a swap to Bitcoin whose payout falls after the end.
+            let p = self.prio();
+            let candidates: Vec<u32> = (0..50).map(|_| self.pick_user()).collect();
+            if let Some(u) = candidates
+                .into_iter()
+                .find(|&u| self.evm.can_pay(u, ETHER, GAS_TORNADO_DEPOSIT, p))
+            {
+                self.thor_user_eth_inbound(u, ETHER / 2, p)?;
+            }
+        }
         let target = self.cfg.scale * b / self.n_blocks;
         if b.is_multiple_of(25) {
             let x = (b / 25) as usize % self.exchanges.len();
@@ -1364,30 +1502,6 @@ impl World<'_> {
             let before = self.evm.block_transfers;
             self.evm_action(b)?;
             self.bg_transfers += self.evm.block_transfers - before;
-        }
-        Ok(())
-    }
-
-    fn sweep_exchange(&mut self, x: usize) -> Result<(), SimError> {
-        let hot = self.exchanges[x].hot;
-        let pending = std::mem::take(&mut self.exchanges[x].unswept);
-        for d in pending {
-            let p = self.prio();
-            let usdc = self.evm.bal(d, USDC);
-            if usdc > 0 && !self.evm.is_frozen(d) {
-                let gas = self.evm.fee(GAS_TOKEN, p);
-                if self.evm.bal(d, ETH) < gas && self.evm.can_pay(hot, gas, GAS_TRANSFER, p) {
-                    self.evm.eth_transfer(hot, d, gas, p)?;
-                }
-                if self.evm.can_pay(d, 0, GAS_TOKEN, p) {
-                    self.evm.token_transfer(USDC, d, hot, usdc, p)?;
-                }
-            }
-            let fee = self.evm.fee(GAS_TRANSFER, p);
-            let eth = self.evm.bal(d, ETH);
-            if eth > fee + ETHER / 1_000 {
-                self.evm.eth_transfer(d, hot, eth - fee, p)?;
-            }
         }
         Ok(())
     }
@@ -1473,7 +1587,7 @@ impl World<'_> {
                 if spendable > denom {
                     let note = self.evm.tornado_deposit(u, pool, p)?;
                     let due = b + self.rng.random_range(150..5_000);
-                    let recipient = self.acct(None);
+                    let recipient = self.user_acct();
                     self.users.push(recipient);
                     let relayer = if self.rng.random_bool(0.7) {
                         Some(self.relayers[self.rng.random_range(0..self.relayers.len())])
@@ -1491,10 +1605,7 @@ impl World<'_> {
             }
             85..89 => {
                 if amount > ETHER / 10 {
-                    let w = self.pick_user_w();
-                    let a = self.bfresh(w);
-                    let v = amount.min(20 * ETHER);
-                    self.lock_to_btc(u, v, w, a, None, None, p)?;
+                    self.thor_user_eth_inbound(u, amount.min(20 * ETHER), p)?;
                 }
             }
             89..93 => {
@@ -1518,41 +1629,36 @@ impl World<'_> {
                     self.evm.eth_transfer(u, v, amount, p)?;
                 }
             }
+            96..98 if !self.btcb_holders.is_empty() => {
+                // A BTC.b holder pays it on: to an exchange deposit address or another user.
+                let holder = self.btcb_holders[self.rng.random_range(0..self.btcb_holders.len())];
+                let units = self.evm.bal(holder, BTCB);
+                if units > 0 && self.evm.can_pay(holder, 0, GAS_TOKEN, p) {
+                    let to = if self.rng.random_bool(0.6) {
+                        let x = self.rng.random_range(0..self.exchanges.len());
+                        let d = self.deposit_account(holder, x);
+                        if !self.exchanges[x].unswept.contains(&d) {
+                            self.exchanges[x].unswept.push(d);
+                        }
+                        d
+                    } else {
+                        self.pick_user()
+                    };
+                    let v = if self.rng.random_bool(0.5) {
+                        units
+                    } else {
+                        units / 2 + 1
+                    };
+                    self.evm.token_transfer(BTCB, holder, to, v, p)?;
+                }
+            }
             _ => {
-                let v = self.acct(None);
+                let v = self.user_acct();
                 self.users.push(v);
                 self.evm.eth_transfer(u, v, amount, p)?;
             }
         }
         Ok(())
-    }
-
-    /// Lock ETH at the bridge for BTC to `addr` (paid out in the next Bitcoin block).
-    #[allow(clippy::too_many_arguments)]
-    fn lock_to_btc(
-        &mut self,
-        from: u32,
-        wei: u128,
-        w: usize,
-        addr: Address,
-        h: Option<usize>,
-        onward: Option<Onward>,
-        p: u64,
-    ) -> Result<TxHash, SimError> {
-        let memo = format!("=:BTC.BTC:{addr}");
-        let expiry = self.evm.block.timestamp + 3_600;
-        let in_tx = self.evm.bridge_lock(from, wei, &memo, expiry, p)?;
-        self.pending_bridge.push(PendingBridge {
-            in_tx,
-            wei,
-            w,
-            addr,
-            memo,
-            h,
-            onward,
-            stolen: 0,
-        });
-        Ok(in_tx)
     }
 }
 
@@ -1609,7 +1715,7 @@ impl World<'_> {
     fn setup_heists(&mut self) {
         for spec in &HEISTS {
             let victim_entity = self.entity(spec.victim, spec.victim_category);
-            let victim = self.acct(Some(victim_entity));
+            let victim = self.labelled_member(victim_entity, Role::Victim);
             let thief_entity = self.entity(spec.thief, Category::Thief);
             let start_block = ((self.n_blocks as f64 * spec.at) as u64).max(2);
             let h = self.heists.len();
@@ -1641,7 +1747,7 @@ impl World<'_> {
 
     fn thief_acct(&mut self, h: usize) -> u32 {
         let e = self.heists[h].thief_entity;
-        let a = self.acct(Some(e));
+        let a = self.member(e, Role::Thief);
         self.heists[h].evm_accts.push(a);
         a
     }
@@ -1680,7 +1786,7 @@ impl World<'_> {
 
     fn mule_deposit(&mut self) -> u32 {
         let x = self.rng.random_range(0..self.exchanges.len());
-        let mule = self.acct(None);
+        let mule = self.user_acct();
         let d = self.deposit_account(mule, x);
         self.exchanges[x].unswept.push(d);
         d
@@ -1693,6 +1799,7 @@ impl World<'_> {
             Task::Exploit { h, eth, usdc, stk } => {
                 let victim = self.heists[h].victim;
                 let t0 = self.thief_acct(h);
+                self.labelled_evm.insert(t0);
                 let mut txs = vec![self.evm.eth_transfer(victim, t0, eth, p)?];
                 self.heists[h]
                     .ledger
@@ -1868,15 +1975,13 @@ impl World<'_> {
                 let tw = self.thief_wallet(Some(h));
                 let a = self.bfresh(tw);
                 self.heists[h].btc_addrs.push(a.clone());
-                self.lock_to_btc(acct, v, tw, a, Some(h), Some(onward), p)?;
+                let swap = self.thor_eth_inbound(acct, v, Party::Btc(tw, a), p)?;
                 self.gas(h, acct, GAS_BRIDGE, p)?;
-                let lots =
-                    self.heists[h]
-                        .ledger
-                        .mv(&Place::Evm(acct), Place::Bridge, SimAsset::Eth, v)?;
-                if let Some(pending) = self.pending_bridge.last_mut() {
-                    pending.stolen = stolen_of(&lots);
-                }
+                let thor = Place::Bridge(BridgeProtocol::Thorchain);
+                let lots = self.heists[h]
+                    .ledger
+                    .mv(&Place::Evm(acct), thor, SimAsset::Eth, v)?;
+                self.thor_swaps[swap].heist = Some((h, stolen_of(&lots), Some(onward)));
                 if chunks > 1 {
                     let next = b + self.rng.random_range(20..80);
                     self.tasks.entry(next).or_default().push(Task::Bridge {
@@ -1887,6 +1992,19 @@ impl World<'_> {
                     });
                 }
             }
+            Task::Fund {
+                h,
+                from,
+                to,
+                amount,
+            } => {
+                if self.evm.can_pay(from, amount, GAS_TRANSFER, p) {
+                    self.thief_send(h, from, to, ETH, amount, p)?;
+                }
+            }
+            Task::ThorOut { swap, part } => self.thor_pay_evm(swap, part, p)?,
+            Task::BtcbMint { deposit } => self.btcb_mint(deposit, p)?,
+            Task::RotateVaults => self.thor_rotate(p)?,
             Task::Clean {
                 h,
                 acct,
@@ -2137,226 +2255,6 @@ impl World<'_> {
             }
         };
         self.plan_clean(h, b, merge);
-    }
-}
-
-impl World<'_> {
-    fn asset_amount(&self, asset: SimAsset, amount: u128) -> AssetAmount {
-        let (chain, kind) = match asset {
-            SimAsset::Btc => (BTC_CHAIN, AssetKind::Native),
-            SimAsset::Eth => (EVM_CHAIN, AssetKind::Native),
-            SimAsset::Usdc => (EVM_CHAIN, self.evm.asset_kind(USDC)),
-            SimAsset::Stk => (EVM_CHAIN, self.evm.asset_kind(STK)),
-            SimAsset::Weth => (EVM_CHAIN, self.evm.asset_kind(WETH)),
-        };
-        AssetAmount {
-            chain,
-            asset: kind,
-            symbol: asset.symbol(),
-            amount: Amount::from_u128(amount),
-        }
-    }
-
-    fn entity_of(&self, e: Option<u32>) -> (String, Category) {
-        match e {
-            Some(e) => self.entities[e as usize].clone(),
-            None => ("unattributed user".to_string(), Category::User),
-        }
-    }
-
-    fn endpoint(&self, place: &Place, asset: SimAsset, amount: u128) -> Endpoint {
-        let status_for = |cat: Category, frozen: bool| match cat {
-            Category::Thief if frozen => "frozen",
-            Category::Thief | Category::User => "unspent",
-            _ => "at_service",
-        };
-        let (chain, address, (entity, category), status) = match place {
-            Place::Evm(a) => {
-                let ent = self.entity_of(self.evm_owner.get(a).copied());
-                let frozen = asset == SimAsset::Usdc && self.evm.is_frozen(*a);
-                let st = status_for(ent.1, frozen);
-                (
-                    EVM_CHAIN,
-                    evm_address(self.evm.addr(*a)).to_string(),
-                    ent,
-                    st,
-                )
-            }
-            Place::Btc(addr) => {
-                let ent = self.entity_of(self.btc_owner.get(addr).copied());
-                let st = status_for(ent.1, false);
-                (BTC_CHAIN, addr.to_string(), ent, st)
-            }
-            Place::Pool(i) => (
-                EVM_CHAIN,
-                evm_address(self.evm.addr(self.evm.pools[*i].acct)).to_string(),
-                (MIXER_NAME.to_string(), Category::Mixer),
-                "in_mixer",
-            ),
-            Place::Bridge => (
-                EVM_CHAIN,
-                evm_address(self.evm.addr(self.evm.bridge_vault)).to_string(),
-                (BRIDGE_NAME.to_string(), Category::Bridge),
-                "in_bridge",
-            ),
-            Place::BtcMixer => (
-                BTC_CHAIN,
-                self.btc_members[self.mixer_entity as usize]
-                    .first()
-                    .map(ToString::to_string)
-                    .unwrap_or_default(),
-                (BTC_MIXER_NAME.to_string(), Category::Mixer),
-                "in_mixer",
-            ),
-        };
-        let aa = self.asset_amount(asset, amount);
-        Endpoint {
-            chain,
-            address,
-            entity,
-            category,
-            status,
-            asset: aa.asset,
-            symbol: aa.symbol,
-            amount: aa.amount,
-        }
-    }
-
-    fn truth(self) -> Result<GroundTruth, SimError> {
-        let mut heists = Vec::new();
-        for h in &self.heists {
-            let ts = START_TIMESTAMP + h.start_block * EVM_BLOCK_SECS;
-            let mut laundering: Vec<ChainAddress> = h
-                .evm_accts
-                .iter()
-                .map(|&a| ChainAddress::new(EVM_CHAIN, &evm_address(self.evm.addr(a))))
-                .chain(h.btc_addrs.iter().map(|a| ChainAddress::new(BTC_CHAIN, a)))
-                .collect();
-            laundering.sort();
-            laundering.dedup();
-            heists.push(HeistTruth {
-                name: h.name.clone(),
-                variant: h.variant,
-                victim: self.entities[h.victim_entity as usize].0.clone(),
-                victim_address: ChainAddress::new(EVM_CHAIN, &evm_address(self.evm.addr(h.victim))),
-                thief_entity: self.entities[h.thief_entity as usize].0.clone(),
-                date: date_of(ts),
-                timestamp: ts,
-                exploit_txs: h.exploit_txs.clone(),
-                first_addresses: h.first.clone(),
-                stolen: h
-                    .ledger
-                    .stolen
-                    .iter()
-                    .map(|(&a, &v)| self.asset_amount(a, v))
-                    .collect(),
-                conversions: h
-                    .ledger
-                    .conversions
-                    .iter()
-                    .map(|&(fa, fv, ta, tv, via, tx, counter_tx)| Conversion {
-                        via,
-                        chain: EVM_CHAIN,
-                        tx,
-                        counter_tx,
-                        from: self.asset_amount(fa, fv),
-                        to: self.asset_amount(ta, tv),
-                    })
-                    .collect(),
-                fees: h
-                    .ledger
-                    .fees
-                    .iter()
-                    .map(|(&(kind, a), &v)| FeeTruth {
-                        kind,
-                        paid: self.asset_amount(a, v),
-                    })
-                    .collect(),
-                endpoints: h
-                    .ledger
-                    .held
-                    .iter()
-                    .map(|((place, a), &v)| self.endpoint(place, *a, v))
-                    .collect(),
-                laundering_addresses: laundering,
-                clean_inflows: h
-                    .ledger
-                    .clean_inflows
-                    .iter()
-                    .map(|c| {
-                        let e = self.endpoint(&c.place, c.asset, c.amount);
-                        CleanInflow {
-                            chain: e.chain,
-                            address: e.address,
-                            tx: c.tx,
-                            asset: e.asset,
-                            symbol: e.symbol,
-                            amount: e.amount,
-                            kind: c.kind,
-                        }
-                    })
-                    .collect(),
-                clean_held: h
-                    .ledger
-                    .clean
-                    .iter()
-                    .filter(|((place, _), _)| matches!(place, Place::Evm(_) | Place::Btc(_)))
-                    .map(|((place, a), &v)| self.endpoint(place, *a, v))
-                    .filter(|e| e.category == Category::Thief)
-                    .collect(),
-            });
-        }
-        let mut entities = Vec::new();
-        for (i, (name, category)) in self.entities.iter().enumerate() {
-            let mut addresses: Vec<ChainAddress> = self.evm_members[i]
-                .iter()
-                .map(|&a| ChainAddress::new(EVM_CHAIN, &evm_address(self.evm.addr(a))))
-                .chain(
-                    self.btc_members[i]
-                        .iter()
-                        .map(|a| ChainAddress::new(BTC_CHAIN, a)),
-                )
-                .collect();
-            addresses.dedup();
-            entities.push(EntityTruth {
-                id: i as u32,
-                name: name.clone(),
-                category: *category,
-                addresses,
-            });
-        }
-        let token = |asset: usize, symbol: &str, decimals: u8| {
-            chaintrail_core::Asset::token(
-                EVM_CHAIN,
-                evm_address(self.evm.addr(self.evm.chain_token[asset])),
-                symbol,
-                decimals,
-            )
-        };
-        Ok(GroundTruth {
-            format: "chaintrail-sim-truth/2",
-            merge_rule: "fifo",
-            seed: self.cfg.seed,
-            scale: self.cfg.scale,
-            evm_chain: EVM_CHAIN,
-            btc_chain: BTC_CHAIN,
-            start_timestamp: START_TIMESTAMP,
-            assets: vec![
-                chaintrail_core::Asset::native(EVM_CHAIN),
-                token(USDC, "USDC", 6),
-                token(STK, "STK", 18),
-                token(WETH, "WETH", 18),
-                chaintrail_core::Asset::native(BTC_CHAIN),
-            ],
-            heists,
-            entities,
-            mixer_links: self.mixer_links,
-            btc_mixer_links: self.btc_mixer_links,
-            bridge_links: self.bridge_links,
-            coinjoins: self.coinjoins,
-            peel_chains: self.peel_chains,
-            stats: self.stats,
-        })
     }
 }
 

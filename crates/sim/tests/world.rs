@@ -3,43 +3,12 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use chaintrail_core::{AccountTx, Address, AssetKind, OutPoint, TransferKind};
+use chaintrail_core::{Address, AssetKind, OutPoint, TransferKind};
 use chaintrail_sim::*;
 
-#[derive(Default)]
-struct Collect {
-    evm: Vec<AccountTx>,
-    btc: Vec<BtcTx>,
-    evm_heights: Vec<u64>,
-    btc_heights: Vec<u64>,
-}
+mod common;
 
-impl WorldSink for Collect {
-    fn evm_block(&mut self, block: &EvmBlock) -> Result<(), SimError> {
-        self.evm_heights.push(block.number);
-        self.evm.extend(block.account_txs().cloned());
-        Ok(())
-    }
-    fn btc_block(&mut self, block: &BtcBlock) -> Result<(), SimError> {
-        self.btc_heights.push(block.height);
-        self.btc.extend(block.txs.iter().cloned());
-        Ok(())
-    }
-}
-
-fn small() -> SimConfig {
-    SimConfig {
-        seed: 7,
-        scale: 30_000,
-        days: 2,
-    }
-}
-
-fn run(cfg: &SimConfig) -> (Collect, GroundTruth) {
-    let mut c = Collect::default();
-    let truth = simulate(cfg, &mut c).expect("simulation runs");
-    (c, truth)
-}
+use common::{run, small};
 
 fn hash_dir(dir: &std::path::Path) -> BTreeMap<String, u64> {
     let mut out = BTreeMap::new();
@@ -353,23 +322,7 @@ fn ground_truth_accounts_for_every_stolen_unit() {
             .count()
             > 1_000
     );
-    // Bridge links join exactly: the BTC tx carries `OUT:<inbound hash>` in its OP_RETURN.
     let by_txid: HashMap<_, _> = c.btc.iter().map(|t| (t.flow.hash, t)).collect();
-    assert!(truth.bridge_links.iter().any(|l| l.heist.is_some()));
-    for l in &truth.bridge_links {
-        let out = by_txid[&l.out_tx];
-        let payloads: Vec<&[u8]> = out
-            .flow
-            .outputs
-            .iter()
-            .filter_map(|o| o.data.as_deref())
-            .collect();
-        assert_eq!(payloads, [l.out_memo.as_bytes()]);
-        assert_eq!(
-            l.out_memo,
-            format!("OUT:{}", l.in_tx.to_hex().to_uppercase())
-        );
-    }
     // CoinJoins have their real shapes.
     for cj in &truth.coinjoins {
         let tx = by_txid[&cj.txid];
@@ -497,6 +450,35 @@ fn exports_carry_exactly_the_etl_columns() {
         assert!(at >= last, "{k} out of order");
         last = at;
     }
+    // OP_RETURN outputs as bitcoin-etl writes them: Bitcoin Core's `nulldata` has no address,
+    // so bitcoin-etl makes the output `nonstandard` with `nonstandard<sha256(script)[..40]>`.
+    let memo_output = ours
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .flat_map(|tx| tx["outputs"].as_array().cloned().unwrap_or_default())
+        .find(|o| {
+            o["script_asm"]
+                .as_str()
+                .is_some_and(|a| a.starts_with("OP_RETURN 4f55543a"))
+        })
+        .expect("a THORChain outbound's OP_RETURN");
+    let script = memo_output["script_hex"].as_str().expect("hex");
+    let payload = &script[4..];
+    assert_eq!(&script[..4], format!("6a{:02x}", payload.len() / 2));
+    assert_eq!(memo_output["script_asm"], format!("OP_RETURN {payload}"));
+    assert_eq!(memo_output["type"], "nonstandard");
+    assert_eq!(memo_output["value"], 0);
+    assert_eq!(memo_output["required_signatures"], serde_json::Value::Null);
+    let digest = {
+        use bitcoin::hashes::{Hash, sha256};
+        sha256::Hash::hash(&hex::decode(script).expect("hex")).to_byte_array()
+    };
+    assert_eq!(
+        memo_output["addresses"],
+        serde_json::json!([format!("nonstandard{}", &hex::encode(digest)[..40])])
+    );
+    let memo = String::from_utf8(hex::decode(payload).expect("hex")).expect("utf-8");
+    assert!(memo.starts_with("OUT:") && memo.len() == 68, "{memo}");
     let tags =
         std::fs::read_to_string(dir.path().join("tagpacks/chaintrail-sim.yaml")).expect("tagpack");
     assert!(tags.starts_with("title: "));

@@ -1,0 +1,126 @@
+//! How the exchanges move customer funds, so that chain data reveals their deposit addresses as
+//! it does on mainnet:
+//! - EVM: every customer has a deposit address; every 25 blocks the exchange sweeps each deposit
+//!   address's whole balance to its hot wallet (tokens after a gas top-up from the hot wallet);
+//! - Bitcoin: deposit addresses are consolidated into a fresh hot-wallet address every 6 blocks;
+//!   batched withdrawals spend the hot wallet's big coin at one of its initial (publicly known)
+//!   addresses together with up to eight later hot-wallet coins, change back to that initial
+//!   address, so multi-input clustering ties every later hot address to a known one.
+
+use chaintrail_core::Address;
+
+use super::World;
+use crate::SimError;
+use crate::btc::{Change, Paid, Utxo};
+use crate::evm::{BTCB, ETH, ETHER, GAS_TOKEN, GAS_TRANSFER, USDC};
+
+/// Later hot-wallet coins a withdrawal spends along with the big one (consolidated deposits are
+/// spent soon, as a hot wallet's float).
+const WITHDRAWAL_EXTRA_INPUTS: usize = 8;
+
+impl World<'_> {
+    /// Exchange `x`'s deposit address for `user` (created on first use).
+    pub(super) fn deposit_account(&mut self, user: u32, x: usize) -> u32 {
+        if let Some(&d) = self.deposit_addr.get(&(user, x)) {
+            return d;
+        }
+        let e = self.exchanges[x].entity;
+        let d = self.member(e, crate::Role::Deposit);
+        self.deposit_addr.insert((user, x), d);
+        d
+    }
+
+    /// Sweep every EVM deposit address of exchange `x` that received funds into its hot wallet.
+    pub(super) fn sweep_exchange(&mut self, x: usize) -> Result<(), SimError> {
+        let hot = self.exchanges[x].hot;
+        let pending = std::mem::take(&mut self.exchanges[x].unswept);
+        for d in pending {
+            let p = self.prio();
+            for token in [USDC, BTCB] {
+                let units = self.evm.bal(d, token);
+                if units == 0 || (token == USDC && self.evm.is_frozen(d)) {
+                    continue;
+                }
+                let gas = self.evm.fee(GAS_TOKEN, p);
+                if self.evm.bal(d, ETH) < gas && self.evm.can_pay(hot, gas, GAS_TRANSFER, p) {
+                    self.evm.eth_transfer(hot, d, gas, p)?;
+                }
+                if self.evm.can_pay(d, 0, GAS_TOKEN, p) {
+                    self.evm.token_transfer(token, d, hot, units, p)?;
+                }
+            }
+            let fee = self.evm.fee(GAS_TRANSFER, p);
+            let eth = self.evm.bal(d, ETH);
+            if eth > fee + ETHER / 1_000 {
+                self.evm.eth_transfer(d, hot, eth - fee, p)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Consolidate exchange `x`'s Bitcoin deposit coins into fresh hot-wallet addresses.
+    pub(super) fn consolidate_deposits(&mut self, x: usize) -> Result<(), SimError> {
+        let (dw, hot) = (self.exchanges[x].btc_deposits, self.exchanges[x].btc_hot);
+        let utxos = std::mem::take(&mut self.btc.wallets[dw].utxos);
+        for chunk in utxos.chunks(200) {
+            let addrs: Vec<&Address> = chunk.iter().map(|u| &u.addr).collect();
+            // Every later hot address is P2WPKH like the wallet's: size the fee by the first.
+            let fee = self
+                .btc
+                .fee_for(&addrs, &[&self.exchanges[x].btc_initial[0]], 0);
+            let total: u64 = chunk.iter().map(|u| u.value).sum();
+            if total > fee + 10_000 {
+                let a = self.bfresh(hot);
+                self.btc
+                    .emit(chunk.to_vec(), vec![(hot, a, total - fee)], None)?;
+            } else {
+                self.btc.wallets[dw].utxos.extend_from_slice(chunk);
+            }
+        }
+        Ok(())
+    }
+
+    /// A batched withdrawal from exchange `x`'s Bitcoin hot wallet: its largest coin at an
+    /// initial address plus its oldest later coins, change back to that initial address.
+    /// `None` when the hot wallet cannot pay.
+    pub(super) fn exchange_withdraw(
+        &mut self,
+        x: usize,
+        outputs: Vec<(usize, Address, u64)>,
+    ) -> Result<Option<Paid>, SimError> {
+        let hot = self.exchanges[x].btc_hot;
+        let initial = &self.exchanges[x].btc_initial;
+        let utxos = &self.btc.wallets[hot].utxos;
+        let Some(anchor) = (0..utxos.len())
+            .filter(|&i| initial.contains(&utxos[i].addr))
+            .max_by_key(|&i| (utxos[i].value, std::cmp::Reverse(i)))
+        else {
+            return Ok(None);
+        };
+        let mut picked = vec![anchor];
+        picked.extend(
+            (0..utxos.len())
+                .filter(|&i| !initial.contains(&utxos[i].addr))
+                .take(WITHDRAWAL_EXTRA_INPUTS),
+        );
+        let change = utxos[anchor].addr.clone();
+        let inputs = take_indices(&mut self.btc.wallets[hot].utxos, &picked);
+        self.btc
+            .pay_from(hot, inputs, outputs, None, Change::To(change))
+    }
+}
+
+/// Remove the coins at `indices` (the first one first) from `utxos`, keeping the others' order.
+fn take_indices(utxos: &mut Vec<Utxo>, indices: &[usize]) -> Vec<Utxo> {
+    let mut taken: Vec<Option<Utxo>> = Vec::with_capacity(indices.len());
+    taken.resize_with(indices.len(), || None);
+    let mut kept = Vec::with_capacity(utxos.len());
+    for (i, u) in std::mem::take(utxos).into_iter().enumerate() {
+        match indices.iter().position(|&j| j == i) {
+            Some(slot) => taken[slot] = Some(u),
+            None => kept.push(u),
+        }
+    }
+    *utxos = kept;
+    taken.into_iter().flatten().collect()
+}
