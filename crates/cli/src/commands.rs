@@ -111,7 +111,15 @@ pub fn import(global: &Global, args: ImportArgs) -> anyhow::Result<()> {
     };
     let report = importer.import(&store, &args.path, &options)?;
     bar.finish_and_clear();
-    emit(global.format(None), &report, &[import_table(&report)])
+    let links = crate::links::refresh_after_import(&store)?;
+    emit(
+        global.format(None),
+        &report,
+        &[
+            import_table(&report),
+            crate::links::stats_table(&links.manifest),
+        ],
+    )
 }
 
 /// What an import or ingest did, as a table.

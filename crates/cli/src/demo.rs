@@ -4,8 +4,6 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use chaintrail_core::BitcoinNetwork;
-use chaintrail_ingest::{ImportOptions, Importer};
 use chaintrail_labels::LabelStore;
 use chaintrail_sim::{SimConfig, SimSummary};
 use chaintrail_store::Store;
@@ -121,23 +119,18 @@ pub fn demo(global: &Global, args: DemoArgs) -> anyhow::Result<()> {
     let summary: SimSummary =
         chaintrail_sim::write_dir(&SimConfig::new(args.seed, args.scale), &side)?;
     bar.set_message("importing its ethereum-etl and bitcoin-etl exports");
-    let options = ImportOptions::default();
-    chaintrail_evm::EthereumEtl.import(&store, &side.join("ethereum"), &options)?;
-    chaintrail_bitcoin::BitcoinEtl {
-        network: BitcoinNetwork::Regtest,
-    }
-    .import(&store, &side.join("bitcoin"), &options)?;
+    chaintrail_eval::import_world(&store, &side)?;
     bar.set_message("loading labels");
     let mut labels = LabelStore::open(store.dir())?;
     let imported = labels.import_tagpacks(&side.join("tagpacks"))?;
     labels.save()?;
     tracing::info!(labels = imported.imported, "labels loaded");
-    // The bridge's exact joins (its payouts carry OUT:<inbound hash>), kept with the store so
-    // that `chaintrail trace` uses them too. Mixer links are not known to an investigator.
-    let bridge_links = chaintrail_eval::bridge_links(&summary.truth);
-    chaintrail_trace::LinkConverter::save(&bridge_links, &dir.join(crate::trace::LINKS_FILE))
-        .context("cannot write the links file")?;
-    let links = chaintrail_trace::LinkConverter::new(bridge_links);
+    // Bridge joins, pending inbounds and exchange deposit addresses, derived from the chains
+    // alone (the simulator's ground truth is for scoring only).
+    bar.set_message("deriving links from the chains");
+    let built = chaintrail_links::refresh(&store)?;
+    let labels = LabelStore::open(store.dir())?;
+    let links = built.set;
     bar.set_message("tracing the heists");
     let readers = open_readers(&store)?;
     // The simulator's tokens are not in the registry: their pegs are kept with the store, so
@@ -235,7 +228,7 @@ pub fn eval(global: &Global, args: EvalArgs) -> anyhow::Result<()> {
         std::fs::rename(&tmp, out).with_context(|| format!("cannot write {}", out.display()))?;
     }
     let mut table = Table::new(&[
-        "known links",
+        "setting",
         "heist",
         "policy",
         "recall",
@@ -246,7 +239,7 @@ pub fn eval(global: &Global, args: EvalArgs) -> anyhow::Result<()> {
     ]);
     for s in &evaluation.scores {
         table.row(vec![
-            s.links.to_string(),
+            s.setting.to_string(),
             s.heist.clone(),
             s.policy.to_string(),
             format!("{:.1}%", 100.0 * s.recall),
@@ -256,9 +249,28 @@ pub fn eval(global: &Global, args: EvalArgs) -> anyhow::Result<()> {
             s.trace_ms.to_string(),
         ]);
     }
+    let mut derived = Table::new(&[
+        "decoder / detector",
+        "derived",
+        "true",
+        "precision",
+        "recall",
+        "right target",
+    ])
+    .titled("Derived from chain data, against the ground truth");
+    for d in evaluation.links.iter().chain(&evaluation.attributions) {
+        derived.row(vec![
+            d.name.clone(),
+            d.derived.to_string(),
+            d.truth.to_string(),
+            format!("{:.1}%", 100.0 * d.precision),
+            format!("{:.1}%", 100.0 * d.recall),
+            d.right_target.to_string(),
+        ]);
+    }
     emit(
         global.format.or(args.format).unwrap_or(Format::Table),
         &evaluation,
-        &[table],
+        &[derived, table],
     )
 }

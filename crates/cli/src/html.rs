@@ -14,6 +14,7 @@ fn kind_name(kind: EndpointKind) -> &'static str {
     match kind {
         EndpointKind::Service => "reached service",
         EndpointKind::Entered => "entered",
+        EndpointKind::BridgePending => "pending at bridge",
         EndpointKind::Unspent => "unspent",
         EndpointKind::Fee => "fees",
         EndpointKind::Burnt => "burnt",
@@ -85,6 +86,7 @@ fn bar_class(kind: EndpointKind) -> &'static str {
     match kind {
         EndpointKind::Service => "service",
         EndpointKind::Entered => "entered",
+        EndpointKind::BridgePending => "pending at bridge",
         EndpointKind::Unspent => "unspent",
         EndpointKind::Fee => "fee",
         EndpointKind::Burnt => "burnt",

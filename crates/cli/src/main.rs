@@ -7,6 +7,7 @@ mod demo;
 mod html;
 mod ingest;
 mod labels;
+mod links;
 mod output;
 mod screen;
 mod trace;
@@ -76,6 +77,9 @@ enum Command {
     Labels(labels::LabelsArgs),
     /// The incident ledger: import, list, show, tallies (DPRK per year vs published totals).
     Incidents(labels::IncidentsArgs),
+    /// Converter links derived from chain data (bridge memos and events, pending inbounds,
+    /// exchange deposit addresses): build, stats, show.
+    Links(links::LinksArgs),
     /// Measure the store: append and scan throughput, bytes per record.
     Bench(bench::BenchArgs),
 }
@@ -118,6 +122,7 @@ fn main() -> ExitCode {
         Command::Eval(args) => demo::eval(&global, args),
         Command::Labels(args) => labels::labels(&global.data_dir, global.format, args),
         Command::Incidents(args) => labels::incidents(&global.data_dir, global.format, args),
+        Command::Links(args) => links::run(&global, args),
         Command::Bench(args) => bench::run(&global, args),
     };
     match result {

@@ -33,8 +33,8 @@ pub struct ScreenArgs {
     /// Show the paths behind each exposure.
     #[arg(long)]
     paths: bool,
-    /// Known converter links the exposure walk crosses (JSON lines: bridge joins, mixer
-    /// deposit-withdrawal links); default: links.jsonl in the data dir, when present.
+    /// More converter links an investigator knows (JSON lines), on top of the links the store
+    /// derived from chain data.
     #[arg(long, global = true)]
     links: Option<PathBuf>,
     #[arg(long, value_enum)]
@@ -91,8 +91,8 @@ pub struct ServeArgs {
     /// Runtime worker threads; default all cores.
     #[arg(long)]
     workers: Option<usize>,
-    /// Known converter links the exposure walk and /v1/trace cross; default: links.jsonl in
-    /// the data dir, when present.
+    /// More converter links (JSON lines) the exposure walk and /v1/trace cross, on top of the
+    /// store's derived links.
     #[arg(long)]
     links: Option<PathBuf>,
 }
@@ -141,11 +141,11 @@ fn read_batch(path: &PathBuf) -> anyhow::Result<Vec<(String, Option<String>)>> {
     Ok(out)
 }
 
-/// The store's screener with the known links of `--links` (default: the data dir's links.jsonl).
+/// The store's screener, with the extra links of `--links` when given.
 fn open_screener(global: &Global, links: Option<&std::path::Path>) -> anyhow::Result<Screener> {
     let screener = Screener::open(&global.data_dir)?;
     Ok(match links {
-        Some(_) => screener.with_links(crate::trace::load_links(&global.data_dir, links)?)?,
+        Some(_) => screener.with_links(chaintrail_screen::load_links(&global.data_dir, links)?)?,
         None => screener,
     })
 }

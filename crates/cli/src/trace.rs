@@ -5,7 +5,6 @@ use std::collections::BTreeMap;
 use anyhow::{Context, bail};
 use chaintrail_core::{Amount, Chain};
 use chaintrail_labels::LabelStore;
-use chaintrail_screen::KnownLinks;
 use chaintrail_store::{ChainReader, Store};
 use chaintrail_trace::{EndpointKind, Policy, Prices, Seed, TraceReport, TraceRequest};
 use clap::{Args, ValueEnum};
@@ -49,8 +48,8 @@ pub struct TraceArgs {
     /// Trace provenance (where funds came from) instead of destination.
     #[arg(long)]
     backward: bool,
-    /// Known converter links (JSON lines: bridge joins, mixer deposit-withdrawal links);
-    /// default: links.jsonl in the data dir, when present.
+    /// More converter links an investigator knows (JSON lines, one link each), on top of the
+    /// links the store derived from chain data (`chaintrail links build`).
     #[arg(long)]
     links: Option<std::path::PathBuf>,
     /// Work budget in events; what it leaves unexplored is reported.
@@ -80,17 +79,13 @@ fn parse_until(text: &str) -> anyhow::Result<u64> {
     u64::try_from(days * 86_400 + 86_399).context("--until is before 1970")
 }
 
-/// The links file named by `--links`, or `links.jsonl` in the data dir when present (the one
-/// loader `chaintrail trace`, `screen` and `serve` share: [`chaintrail_screen::load_links`]).
+/// The store's derived links plus the file named by `--links`.
 pub fn load_links(
     data_dir: &std::path::Path,
     explicit: Option<&std::path::Path>,
-) -> anyhow::Result<KnownLinks> {
-    Ok(chaintrail_screen::load_links(data_dir, explicit)?)
+) -> anyhow::Result<chaintrail_trace::LinkSet> {
+    Ok(chaintrail_links::store::load_with_file(data_dir, explicit)?)
 }
-
-/// Known converter links kept with the store.
-pub use chaintrail_screen::LINKS_FILE;
 
 /// Open every chain of the store for reading.
 pub fn open_readers(store: &Store) -> anyhow::Result<BTreeMap<Chain, ChainReader>> {
@@ -144,8 +139,7 @@ pub fn run(global: &Global, args: TraceArgs) -> anyhow::Result<()> {
     let labels = LabelStore::open(store.dir())?;
     let links = load_links(store.dir(), args.links.as_deref())?;
     let prices = Prices::for_store(store.dir()).map_err(anyhow::Error::msg)?;
-    let report =
-        chaintrail_trace::trace_with(&readers, &labels, &prices, &[links.converter()], &request)?;
+    let report = chaintrail_trace::trace_with(&readers, &labels, &prices, &[&links], &request)?;
     let format = match (args.format, global.format) {
         (Some(f), _) => f,
         (None, Some(Format::Json)) => TraceFormat::Json,

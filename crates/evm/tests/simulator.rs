@@ -76,7 +76,11 @@ fn simulator_export_imports_to_the_simulators_own_flows() {
             .find(|log| log.tx == link.in_tx)
             .unwrap_or_else(|| panic!("no kept log for bridge deposit {}", link.in_tx));
         assert_eq!(log.topics[0], KEPT_TOPICS[0].0, "THORChain router Deposit");
-        let memo = link.in_memo.as_bytes();
+        let memo = link
+            .in_memo
+            .as_deref()
+            .expect("a router deposit has a memo")
+            .as_bytes();
         assert_eq!(&log.data[96..96 + memo.len()], memo);
     }
 

@@ -34,7 +34,7 @@ use chaintrail_trace::Prices;
 
 pub use exposure::{Attributor, Context, Params, chain_exposure, date_of, end_of_day};
 pub use index::{BuildReport, ExposureIndex};
-pub use links::{KnownLinks, LINKS_FILE, load_links};
+pub use links::{KnownLinks, load_links};
 pub use model::{
     ChainExposure, Direction, ExcludedDust, Exposure, ExposurePath, ExposureType, HopValue,
     NativeValue, Origin, Ownership, PathStep, Screening, Volume,
@@ -155,8 +155,8 @@ fn describe(label: &Label, category: Category) -> (String, Option<String>) {
 }
 
 impl Screener {
-    /// Open the store at `dir`: its chains, labels, known links (`links.jsonl`, when present),
-    /// registered pegs (`pegs.jsonl`, when present) and exposure index, if any.
+    /// Open the store at `dir`: its chains, labels, the links derived from its chains
+    /// (`<dir>/links/`), registered pegs (`pegs.jsonl`, when present) and exposure index, if any.
     pub fn open(dir: &Path) -> Result<Screener, ScreenError> {
         let store = Store::open(dir)?;
         let mut readers = BTreeMap::new();
@@ -186,8 +186,8 @@ impl Screener {
         self
     }
 
-    /// Use these known links instead of the store's `links.jsonl` (the index answers only when
-    /// it was built with the same links).
+    /// Use these known links instead of the store's derived links alone (the index answers
+    /// only when it was built with the same links).
     pub fn with_links(mut self, links: KnownLinks) -> Result<Screener, ScreenError> {
         self.links = links;
         self.load_index()?;

@@ -6,21 +6,21 @@ use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::sync::OnceLock;
 
-use chaintrail_core::{BitcoinNetwork, Chain, ChainModel};
-use chaintrail_ingest::{ImportOptions, Importer};
+use chaintrail_core::{Chain, ChainModel};
 use chaintrail_labels::{Category, Date, LabelStore};
 use chaintrail_screen::{
-    Direction, ExposureType, KnownLinks, LINKS_FILE, Origin, Query, RiskLevel, Screener, Screening,
+    Direction, ExposureType, KnownLinks, Origin, Query, RiskLevel, Screener, Screening,
 };
 use chaintrail_sim::SimConfig;
 use chaintrail_store::Store;
-use chaintrail_trace::{Link, LinkConverter};
+use chaintrail_trace::Link;
 use serde_json::Value;
 
 struct World {
     dir: tempfile::TempDir,
     truth: Value,
-    /// The bridge's exact memo joins, as `chaintrail demo` writes them to `links.jsonl`.
+    /// The bridges' joins as `chaintrail links build` derives them from the chains (memos and
+    /// mints), kept with the store.
     bridge_links: Vec<Link>,
 }
 
@@ -32,53 +32,15 @@ fn world() -> &'static World {
         let side = dir.path().join("sim");
         let summary =
             chaintrail_sim::write_dir(&SimConfig::new(1, 20_000), &side).expect("simulate");
-        let bridge_links = summary
-            .truth
-            .bridge_links
-            .iter()
-            .filter_map(|b| {
-                Some(Link {
-                    kind: "bridge".to_string(),
-                    via: b.bridge.clone(),
-                    from_chain: b.in_chain,
-                    from_tx: b.in_tx,
-                    to_chain: b.out_chain,
-                    // Pending inbounds have no payout yet.
-                    to_tx: b.out_tx?,
-                    to_address: Some(b.out_address.clone()),
-                    confidence: 1.0,
-                    evidence: format!("memo {}", b.out_memo.as_deref().unwrap_or("(BTC.b mint)")),
-                })
-            })
-            .collect();
-        let options = ImportOptions::default();
-        chaintrail_evm::EthereumEtl
-            .import(&store, &side.join("ethereum"), &options)
-            .expect("import ethereum");
-        chaintrail_bitcoin::BitcoinEtl {
-            network: BitcoinNetwork::Regtest,
-        }
-        .import(&store, &side.join("bitcoin"), &options)
-        .expect("import bitcoin");
+        chaintrail_eval::import_world(&store, &side).expect("import");
         let mut labels = LabelStore::open(dir.path()).expect("labels");
         labels
             .import_tagpacks(&side.join("tagpacks"))
             .expect("tagpacks");
-        // The day-one pack labels the bridges' contracts, not their vaults and deposit
-        // addresses: those come from decoding the bridges' memos and mints, as the links
-        // decoder will. Until it does, this test labels them from the truth.
-        let derived = side.join("derived");
-        std::fs::create_dir_all(&derived).expect("dir");
-        let day_one =
-            std::fs::read_to_string(side.join("tagpacks/chaintrail-sim.yaml")).expect("pack");
-        let lastmod = day_one
-            .lines()
-            .find(|l| l.starts_with("lastmod: "))
-            .expect("the day-one pack's date");
-        let pack = bridge_addresses_pack(&summary.truth, lastmod);
-        std::fs::write(derived.join("bridges.yaml"), pack).expect("write pack");
-        labels.import_tagpacks(&derived).expect("derived pack");
         labels.save().expect("save");
+        // Bridge vaults and deposit addresses, exchange deposit addresses: derived from the
+        // chains, as every import does.
+        let built = chaintrail_links::refresh(&store).expect("links");
         // The simulator's tokens are priced by the pegs `chaintrail demo` keeps with the store.
         chaintrail_eval::world_prices(&summary.truth)
             .save_pegs(&dir.path().join(chaintrail_trace::PEGS_FILE))
@@ -89,39 +51,19 @@ fn world() -> &'static World {
         World {
             dir,
             truth,
-            bridge_links,
+            bridge_links: built.set.links().to_vec(),
         }
     })
 }
 
-/// A TagPack of the bridges' vaults and deposit addresses (what decoding the bridges yields).
-fn bridge_addresses_pack(truth: &chaintrail_sim::GroundTruth, lastmod: &str) -> String {
-    let mut yaml = format!(
-        "title: bridge addresses decoded from chain data\ncreator: test\nsource: bridge memos and mints\n{lastmod}\nconfidence: ledger_immanent\ncategory: defi_bridge\ntags:\n",
-    );
-    for e in truth
-        .entities
-        .iter()
-        .filter(|e| e.category == chaintrail_sim::Category::Bridge)
-    {
-        for a in e.addresses.iter().filter(|a| {
-            matches!(
-                a.role,
-                chaintrail_sim::Role::Vault | chaintrail_sim::Role::Deposit
-            )
-        }) {
-            let currency = if a.chain == truth.btc_chain {
-                "BTC"
-            } else {
-                "ETH"
-            };
-            yaml.push_str(&format!(
-                "- address: '{}'\n  label: '{}'\n  currency: {currency}\n  network: {currency}\n",
-                a.address, e.name
-            ));
-        }
+/// Write links as the store keeps them.
+fn save_links(links: &[Link], path: &Path) {
+    let mut text = String::new();
+    for link in links {
+        text.push_str(&serde_json::to_string(link).expect("json"));
+        text.push('\n');
     }
-    yaml
+    std::fs::write(path, text).expect("write links");
 }
 
 fn at() -> Date {
@@ -303,12 +245,11 @@ fn index_answers_like_the_computation_and_paths_explain_it() {
     let w = world();
     let copy = tempfile::tempdir().expect("tempdir");
     copy_dir(w.dir.path(), copy.path());
-    // The store's links file (as `chaintrail demo` writes it) is read and enters the index.
-    let links_path = copy.path().join(LINKS_FILE);
-    LinkConverter::save(&w.bridge_links, &links_path).expect("write links");
+    // The store's derived links are read and enter the index.
+    let links_path = copy.path().join("links/links.jsonl");
     let mut screener = Screener::open(copy.path()).expect("open");
     assert_eq!(screener.links().len(), w.bridge_links.len());
-    assert_eq!(screener.links().source(), Some(links_path.as_path()));
+    assert_eq!(screener.links().source(), None);
     let report = screener
         .build_index(Some(at()), 2, &|_, _| {})
         .expect("build");
@@ -382,7 +323,7 @@ fn index_answers_like_the_computation_and_paths_explain_it() {
         }
     }
     // Changing the links makes the index stale: screening falls back to computation.
-    LinkConverter::save(&w.bridge_links[1..], &links_path).expect("rewrite links");
+    save_links(&w.bridge_links[1..], &links_path);
     let stale = Screener::open(copy.path()).expect("reopen");
     assert!(
         stale.index_status().contains("links"),
@@ -397,7 +338,7 @@ fn index_answers_like_the_computation_and_paths_explain_it() {
     std::fs::write(&links_path, "{\"kind\": \"bridge\"}\n").expect("write");
     let err = Screener::open(copy.path()).err().expect("a bad links file");
     assert!(err.to_string().contains("links.jsonl:1:"), "{err}");
-    LinkConverter::save(&w.bridge_links, &links_path).expect("restore links");
+    save_links(&w.bridge_links, &links_path);
     // Changing the labels makes the index stale: screening falls back to computation.
     let mut labels = LabelStore::open(copy.path()).expect("labels");
     labels.replace_labels("test:extra", Vec::new());
@@ -473,12 +414,12 @@ fn indirect_incoming_to(s: &Screening, entity: &str) -> bool {
 fn bitcoin_laundering_after_the_bridge_shows_the_heist_through_the_known_links() {
     let w = world();
     let btc = w.truth["btc_chain"].as_str().expect("btc chain");
-    let without = Screener::open(w.dir.path()).expect("open");
-    assert!(without.links().is_empty());
-    let with = Screener::open(w.dir.path())
+    let without = Screener::open(w.dir.path())
         .expect("open")
-        .with_links(KnownLinks::new(w.bridge_links.clone()))
-        .expect("links");
+        .with_links(KnownLinks::default())
+        .expect("no links");
+    assert!(without.links().is_empty());
+    let with = Screener::open(w.dir.path()).expect("open");
     assert_eq!(with.links().len(), w.bridge_links.len());
     // The bridge's payouts of heist value: their recipients are one link away from the EVM
     // deposit. Bybit-like value reaches the bridge straight from the thief's fan-out wallets;

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use alloy_primitives::keccak256;
 use bitcoin::hashes::{Hash, sha256};
-use bitcoin::script::{PushBytes, ScriptBuf};
+
 use chaintrail_core::{Address, BitcoinAddress};
 use serde::Serialize;
 

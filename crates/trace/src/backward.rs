@@ -135,6 +135,7 @@ impl<'a> Backward<'a> {
             asset,
             taint: units,
             edge,
+            note: None,
         });
     }
 

@@ -2,17 +2,17 @@
 //! passes taint through with a confidence; it is never a sink.
 //!
 //! - [`DexSwap`]: a swap on a DEX pool, found in the same transaction;
-//! - [`LinkConverter`]: known links from a converter's input transaction to its output
-//!   transactions — bridges joined by exact keys (THORChain's `OUT:<inbound hash>`), mixer
-//!   deposit ↔ withdrawal links with their confidence, custodial mixer deposits ↔ payouts.
+//! - a [`LinkSet`]: links from a converter's input transaction to its output transactions —
+//!   bridges joined by exact keys decoded from chain data (THORChain's `OUT:<inbound hash>`, the
+//!   Avalanche Bridge's `originTxId`), mixer links with their confidence — and the inbounds whose
+//!   payout is not in the store yet (pending).
 
-use std::collections::{BTreeMap, HashMap};
-use std::path::Path;
+use std::collections::BTreeMap;
 
 use alloy_primitives::U256;
-use chaintrail_core::{Address, Chain, ChainModel, TransferKind, TxHash};
+use chaintrail_core::{Address, Chain, ChainModel, TransferKind};
+use chaintrail_links::LinkSet;
 use chaintrail_store::{ChainReader, schema};
-use serde::{Deserialize, Serialize};
 
 /// A record value enters or leaves a converter by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,6 +50,13 @@ pub trait Converter {
         flow: Flow,
         taint: u128,
     ) -> Vec<Conversion>;
+
+    /// Is value that entered through `flow` known to wait, in full or in part, for a payout (a
+    /// bridge inbound not, or not fully, settled in the store)? The text says what the inbound
+    /// asked for; the share is how much of it is outstanding (0..=1).
+    fn pending(&self, _chains: &Chains<'_>, _chain: Chain, _flow: Flow) -> Option<(String, f64)> {
+        None
+    }
 }
 
 fn mul_div(a: u128, b: u128, c: u128) -> u128 {
@@ -121,81 +128,6 @@ impl Converter for DexSwap {
     }
 }
 
-/// A known link from a converter's input transaction to one of its output transactions.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Link {
-    /// What kind of converter: `bridge`, `mixer`, …
-    pub kind: String,
-    /// The converter's name (Thornet Bridge, Vortex Cash, …).
-    pub via: String,
-    pub from_chain: Chain,
-    pub from_tx: TxHash,
-    pub to_chain: Chain,
-    pub to_tx: TxHash,
-    /// The recipient in `to_tx`; `None` = every value-carrying output of `to_tx`.
-    pub to_address: Option<String>,
-    /// 1 for exact keys (a bridge memo naming the inbound tx), lower for heuristics.
-    pub confidence: f64,
-    /// Where the link comes from: `memo OUT:<hash>`, `ground truth`, `tutela address-match`, …
-    pub evidence: String,
-}
-
-/// Known links, looked up by input transaction.
-#[derive(Debug, Clone, Default)]
-pub struct LinkConverter {
-    links: HashMap<(Chain, TxHash), Vec<Link>>,
-}
-
-impl LinkConverter {
-    pub fn new(links: impl IntoIterator<Item = Link>) -> LinkConverter {
-        let mut converter = LinkConverter::default();
-        for link in links {
-            converter
-                .links
-                .entry((link.from_chain, link.from_tx))
-                .or_default()
-                .push(link);
-        }
-        converter
-    }
-
-    pub fn len(&self) -> usize {
-        self.links.values().map(Vec::len).sum()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.links.is_empty()
-    }
-
-    /// Read links from JSON lines (one [`Link`] per line); a bad line is an error naming it.
-    pub fn load(path: &Path) -> Result<LinkConverter, String> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| format!("cannot read links file {}: {e}", path.display()))?;
-        let mut links = Vec::new();
-        for (i, line) in text.lines().enumerate() {
-            if line.trim().is_empty() {
-                continue;
-            }
-            let link: Link = serde_json::from_str(line)
-                .map_err(|e| format!("{}:{}: not a link: {e}", path.display(), i + 1))?;
-            links.push(link);
-        }
-        Ok(LinkConverter::new(links))
-    }
-
-    /// Write links as JSON lines, atomically.
-    pub fn save(links: &[Link], path: &Path) -> std::io::Result<()> {
-        let mut text = String::new();
-        for link in links {
-            text.push_str(&serde_json::to_string(link).map_err(std::io::Error::other)?);
-            text.push('\n');
-        }
-        let tmp = path.with_extension("jsonl.tmp");
-        std::fs::write(&tmp, text)?;
-        std::fs::rename(&tmp, path)
-    }
-}
-
 /// The value-carrying records of `tx` on `chain` paying `to` (or all of them), with values.
 fn outputs_of(reader: &ChainReader, tx: u32, to: Option<&Address>) -> Vec<(Flow, u128)> {
     let to_id = to.and_then(|a| reader.address_id(a));
@@ -220,9 +152,29 @@ fn outputs_of(reader: &ChainReader, tx: u32, to: Option<&Address>) -> Vec<(Flow,
     }
 }
 
-impl Converter for LinkConverter {
+/// The transaction of a converter input record.
+fn flow_tx(reader: &ChainReader, flow: Flow) -> Option<(u32, u128)> {
+    match flow {
+        Flow::Transfer(row) => reader
+            .transfer(row)
+            .map(|t| (t.tx, t.amount.to_u128().unwrap_or(0))),
+        Flow::Output(row) => reader.output(row).map(|o| (o.tx, u128::from(o.value))),
+    }
+}
+
+impl Converter for LinkSet {
     fn name(&self) -> &'static str {
         "links"
+    }
+
+    fn pending(&self, chains: &Chains<'_>, chain: Chain, flow: Flow) -> Option<(String, f64)> {
+        let reader = chains.readers.get(&chain)?;
+        let (tx, _) = flow_tx(reader, flow)?;
+        let pending = LinkSet::pending(self, chain, &reader.tx_hash(tx))?;
+        Some((
+            format!("{} {}: {}", pending.kind, pending.via, pending.evidence),
+            pending.remaining.clamp(0.0, 1.0),
+        ))
     }
 
     fn convert(
@@ -235,19 +187,13 @@ impl Converter for LinkConverter {
         let Some(reader) = chains.readers.get(&chain) else {
             return Vec::new();
         };
-        let (tx, amount_in) = match flow {
-            Flow::Transfer(row) => match reader.transfer(row) {
-                Some(t) => (t.tx, t.amount.to_u128().unwrap_or(0)),
-                None => return Vec::new(),
-            },
-            Flow::Output(row) => match reader.output(row) {
-                Some(o) => (o.tx, u128::from(o.value)),
-                None => return Vec::new(),
-            },
-        };
-        let Some(links) = self.links.get(&(chain, reader.tx_hash(tx))) else {
+        let Some((tx, amount_in)) = flow_tx(reader, flow) else {
             return Vec::new();
         };
+        let links: Vec<_> = self.from_tx(chain, &reader.tx_hash(tx)).collect();
+        if links.is_empty() {
+            return Vec::new();
+        }
         // Every linked output, then the taint fraction of the input applied to each.
         let mut targets = Vec::new();
         for link in links {
@@ -293,10 +239,7 @@ impl Converter for LinkConverter {
                 flow: out_flow,
                 taint,
                 confidence: link.confidence,
-                rule: format!(
-                    "{} {} ({}, confidence {})",
-                    link.kind, link.via, link.evidence, link.confidence
-                ),
+                rule: chaintrail_links::rule(link),
             })
             .filter(|c| c.taint > 0)
             .collect()

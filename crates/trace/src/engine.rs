@@ -57,6 +57,8 @@ pub(crate) struct Arrival {
     pub taint: u128,
     /// The edge that delivered it (its tx, time and path).
     pub edge: usize,
+    /// What else the reader should know (a pending bridge inbound's request).
+    pub note: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -176,11 +178,28 @@ impl<'a> Engine<'a> {
         taint: u128,
         edge: usize,
     ) {
+        self.arrive_noted(kind, chain, address, asset, taint, edge, None);
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn arrive_noted(
+        &mut self,
+        kind: EndpointKind,
+        chain: usize,
+        address: Option<u32>,
+        asset: u32,
+        taint: u128,
+        edge: usize,
+        note: Option<String>,
+    ) {
         if taint == 0 {
             return;
         }
         let entity = match (kind, address) {
-            (EndpointKind::Service | EndpointKind::Entered, Some(a)) => self.entity(chain, a),
+            (
+                EndpointKind::Service | EndpointKind::Entered | EndpointKind::BridgePending,
+                Some(a),
+            ) => self.entity(chain, a),
             _ => None,
         };
         self.arrivals.push(Arrival {
@@ -191,6 +210,7 @@ impl<'a> Engine<'a> {
             asset,
             taint,
             edge,
+            note,
         });
     }
 
@@ -358,13 +378,31 @@ impl<'a> Engine<'a> {
             Some(Role::Stop) => EndpointKind::Service,
             Some(Role::Convert) => {
                 let conversions = self.convert(chain, flow, taint);
-                if !conversions.is_empty() {
-                    for conversion in conversions {
-                        self.follow_conversion(edge, conversion);
-                    }
-                    return true;
+                let pending = self.pending(chain, flow);
+                if conversions.is_empty() && pending.is_none() {
+                    return self.entered(chain, address, asset, taint, edge);
                 }
-                EndpointKind::Entered
+                // What the payouts settle goes on; the rest waits at the bridge.
+                let waiting = match (&pending, conversions.is_empty()) {
+                    (_, true) => taint,
+                    (Some((_, share)), false) => (taint as f64 * share).round() as u128,
+                    (None, false) => 0,
+                };
+                for conversion in conversions {
+                    self.follow_conversion(edge, conversion);
+                }
+                if let Some((note, _)) = pending {
+                    self.arrive_noted(
+                        EndpointKind::BridgePending,
+                        chain,
+                        Some(address),
+                        asset,
+                        waiting.min(taint),
+                        edge,
+                        Some(note),
+                    );
+                }
+                return true;
             }
             Some(Role::Continue) | None => {
                 let e = &self.edges[edge];
@@ -375,6 +413,26 @@ impl<'a> Engine<'a> {
             }
         };
         self.arrive(kind, chain, Some(address), asset, taint, edge);
+        true
+    }
+
+    /// Value entered a converter nothing sees through.
+    fn entered(
+        &mut self,
+        chain: usize,
+        address: u32,
+        asset: u32,
+        taint: u128,
+        edge: usize,
+    ) -> bool {
+        self.arrive(
+            EndpointKind::Entered,
+            chain,
+            Some(address),
+            asset,
+            taint,
+            edge,
+        );
         true
     }
 
@@ -389,6 +447,16 @@ impl<'a> Engine<'a> {
             }
         }
         Vec::new()
+    }
+
+    /// Is value entering a converter through `flow` known to wait for a payout?
+    fn pending(&self, chain: usize, flow: Flow) -> Option<(String, f64)> {
+        let chains = Chains {
+            readers: self.readers,
+        };
+        self.converters
+            .iter()
+            .find_map(|c| c.pending(&chains, self.chains[chain].0, flow))
     }
 
     fn follow_conversion(&mut self, parent: usize, conversion: Conversion) {

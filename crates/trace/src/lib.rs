@@ -32,7 +32,8 @@ use chaintrail_core::{Address, Amount, AssetKind, Chain, ChainModel, TransferKin
 use chaintrail_store::ChainReader;
 
 pub use attribution::{Attribution, Entity, NoAttribution, Role, StaticAttribution, role};
-pub use convert::{Conversion, Converter, DexSwap, Flow, Link, LinkConverter};
+pub use chaintrail_links::{Link, LinkSet, Pending};
+pub use convert::{Conversion, Converter, DexSwap, Flow};
 pub use policy::{Holder, Lot, Lots, Policy, UnknownPolicy};
 pub use prices::{PEGS_FILE, Prices};
 pub use report::{Endpoint, EndpointKind, EntityTotal, PathStep, TraceReport, TraceStats, Value};
@@ -707,7 +708,17 @@ fn build_report(
                     tx: last.map_or_else(String::new, |s| s.tx.clone()),
                     time,
                     hops: last.map_or(0, |s| s.hop),
-                    confidence: edges[best.edge].confidence,
+                    // An attribution derived from chain data is only as sure as its detector.
+                    confidence: edges[best.edge].confidence
+                        * best
+                            .entity
+                            .as_ref()
+                            .filter(|e| e.evidence.is_some())
+                            .map_or(1.0, |e| f64::from(e.confidence) / 100.0),
+                    evidence: best
+                        .note
+                        .clone()
+                        .or_else(|| best.entity.as_ref().and_then(|e| e.evidence.clone())),
                     path: steps,
                     deliveries,
                 }

@@ -33,6 +33,9 @@ pub enum EndpointKind {
     /// Entered a converter (mixer, bridge, DEX) that no converter could see through; backward:
     /// came out of one.
     Entered,
+    /// Entered a bridge whose payout is not in the store (yet): the inbound is known, the
+    /// endpoint's `evidence` says what it asked for.
+    BridgePending,
     /// Still sitting at an address (unspent at the end of the data or at `--until`).
     Unspent,
     /// Paid as transaction fees to block producers.
@@ -88,6 +91,9 @@ pub struct Endpoint {
     pub hops: u32,
     /// Product of the converter confidences along the representative path (1 without converters).
     pub confidence: f64,
+    /// Why this endpoint is what it is, when more than a label says so: a deposit address's
+    /// sweeps to its exchange, a pending bridge inbound's request.
+    pub evidence: Option<String>,
     /// One full path from the seed to here.
     pub path: Vec<PathStep>,
     /// How many tainted transfers or outputs are aggregated into this endpoint.

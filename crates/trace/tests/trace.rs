@@ -9,7 +9,7 @@ use chaintrail_core::{
 use chaintrail_labels::Category;
 use chaintrail_store::{ChainReader, Store};
 use chaintrail_trace::{
-    EndpointKind, Entity, Link, LinkConverter, Policy, Prices, Seed, SeedSpec, StaticAttribution,
+    EndpointKind, Entity, Link, LinkSet, Policy, Prices, Seed, SeedSpec, StaticAttribution,
     TraceReport, TraceRequest, trace, trace_with,
 };
 
@@ -541,17 +541,21 @@ fn known_links_carry_taint_across_a_bridge_to_bitcoin() {
         btc(22),
         Entity::with_role("BTC Exchange", Category::Exchange),
     );
-    let links = LinkConverter::new([Link {
-        kind: "bridge".into(),
-        via: "Bridge".into(),
-        from_chain: ETH,
-        from_tx: hash(7),
-        to_chain: BTC,
-        to_tx: hash(50),
-        to_address: Some(btc(21).to_string()),
-        confidence: 1.0,
-        evidence: "memo OUT:test".into(),
-    }]);
+    let links = LinkSet::new(
+        vec![Link {
+            kind: "bridge".into(),
+            via: "Bridge".into(),
+            decoder: "thorchain".into(),
+            from_chain: ETH,
+            from_tx: hash(7),
+            to_chain: BTC,
+            to_tx: hash(50),
+            to_address: Some(btc(21).to_string()),
+            confidence: 1.0,
+            evidence: "memo OUT:test".into(),
+        }],
+        Vec::new(),
+    );
     let readers: BTreeMap<Chain, ChainReader> = [
         (ETH, store.reader(ETH).unwrap()),
         (BTC, store.reader(BTC).unwrap()),
@@ -589,6 +593,37 @@ fn known_links_carry_taint_across_a_bridge_to_bitcoin() {
             .any(|s| s.rule.contains("bridge Bridge (memo OUT:test"))
     );
     assert_eq!(endpoint.path.last().unwrap().chain, BTC);
+    // Before the payout is in the store, the inbound is pending: the value is at the bridge,
+    // with what it asked for, not merely "entered".
+    let pending = LinkSet::new(
+        Vec::new(),
+        vec![chaintrail_trace::Pending {
+            kind: "bridge".into(),
+            via: "Bridge".into(),
+            decoder: "thorchain".into(),
+            chain: ETH,
+            tx: hash(7),
+            time: 0,
+            remaining: 1.0,
+            evidence: "inbound memo =:b:bcrt1test; no OUT: payout in the store".into(),
+        }],
+    );
+    let waiting = trace_with(&readers, &attribution, &prices, &[&pending], &request).unwrap();
+    assert_eq!(
+        units(&waiting, EndpointKind::BridgePending, "ETH", Some("Bridge")),
+        "20"
+    );
+    assert_eq!(units(&waiting, EndpointKind::Entered, "ETH", None), "0");
+    let at_bridge = waiting
+        .endpoints
+        .iter()
+        .find(|e| e.kind == EndpointKind::BridgePending)
+        .unwrap();
+    assert_eq!(at_bridge.tx, hash(7).to_hex_prefixed());
+    assert_eq!(
+        at_bridge.evidence.as_deref(),
+        Some("bridge Bridge: inbound memo =:b:bcrt1test; no OUT: payout in the store")
+    );
 }
 
 fn run_backward(store: &Store, chain: Chain, seed: &str, policy: Policy) -> TraceReport {
@@ -700,7 +735,11 @@ fn tokens_are_priced_by_contract_not_by_symbol() {
     }
     writer.finish("test", serde_json::json!(null)).unwrap();
     let mut attribution = StaticAttribution::default();
-    attribution.insert(mainnet, addr(DEPOSIT), "Exchange One", Category::Exchange);
+    attribution.insert(
+        mainnet,
+        addr(DEPOSIT),
+        Entity::with_role("Exchange One", Category::Exchange),
+    );
     let seed = format!("ethereum:{}", hash(1).to_hex_prefixed());
     let report = run(&store, mainnet, &seed, Policy::Fifo, 10, &attribution);
     let shown: Vec<(String, String, Option<f64>, Option<Address>)> = report

@@ -31,11 +31,13 @@ impl World<'_> {
     }
 
     /// Sweep every EVM deposit address of exchange `x` that received funds into its hot wallet.
+    /// An address handed out for a deposit that has not arrived yet waits for the next sweep.
     pub(super) fn sweep_exchange(&mut self, x: usize) -> Result<(), SimError> {
         let hot = self.exchanges[x].hot;
         let pending = std::mem::take(&mut self.exchanges[x].unswept);
         for d in pending {
             let p = self.prio();
+            let mut swept = false;
             for token in [USDC, BTCB] {
                 let units = self.evm.bal(d, token);
                 if units == 0 || (token == USDC && self.evm.is_frozen(d)) {
@@ -47,12 +49,17 @@ impl World<'_> {
                 }
                 if self.evm.can_pay(d, 0, GAS_TOKEN, p) {
                     self.evm.token_transfer(token, d, hot, units, p)?;
+                    swept = true;
                 }
             }
             let fee = self.evm.fee(GAS_TRANSFER, p);
             let eth = self.evm.bal(d, ETH);
             if eth > fee + ETHER / 1_000 {
                 self.evm.eth_transfer(d, hot, eth - fee, p)?;
+                swept = true;
+            }
+            if !swept {
+                self.exchanges[x].unswept.push(d);
             }
         }
         Ok(())

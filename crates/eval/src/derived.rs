@@ -1,0 +1,187 @@
+//! How good the links and attributions derived from chain data are, against the simulator's
+//! ground truth: precision and recall per decoder and detector.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chaintrail_core::{Address, Chain, TxHash};
+use chaintrail_links::{Attribution, LinkSet};
+use chaintrail_sim::{Category, GroundTruth, Role};
+use serde::Serialize;
+
+/// Found against true, for one decoder or detector.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Detection {
+    pub name: String,
+    pub derived: u64,
+    pub truth: u64,
+    pub correct: u64,
+    pub precision: f64,
+    pub recall: f64,
+    /// Of the correct ones: how many name the right recipient (links) or entity (attributions).
+    pub right_target: u64,
+}
+
+fn ratio(a: u64, b: u64) -> f64 {
+    if b == 0 { 0.0 } else { a as f64 / b as f64 }
+}
+
+fn detection<K: Ord + Clone>(
+    name: &str,
+    derived: &BTreeMap<K, String>,
+    truth: &BTreeMap<K, String>,
+) -> Detection {
+    let correct: Vec<&K> = derived.keys().filter(|k| truth.contains_key(k)).collect();
+    let right_target = correct
+        .iter()
+        .filter(|k| derived.get(**k) == truth.get(**k))
+        .count() as u64;
+    Detection {
+        name: name.to_string(),
+        derived: derived.len() as u64,
+        truth: truth.len() as u64,
+        correct: correct.len() as u64,
+        precision: ratio(correct.len() as u64, derived.len() as u64),
+        recall: ratio(correct.len() as u64, truth.len() as u64),
+        right_target,
+    }
+}
+
+/// An address in its canonical form, so that derived and true addresses compare.
+fn canonical(chain: Chain, text: &str) -> String {
+    Address::parse(chain, text).map_or_else(|_| text.to_string(), |a| a.to_string())
+}
+
+/// Which decoder finds which protocol's links.
+fn decoder_of(protocol: &str) -> &'static str {
+    match protocol {
+        "thorchain" => "thorchain",
+        "btcb" => "avalanche-bridge",
+        _ => "other",
+    }
+}
+
+type LinkKey = (Chain, TxHash, Chain, TxHash);
+
+/// Bridge links and pending inbounds per decoder.
+pub fn score_links(truth: &GroundTruth, set: &LinkSet) -> Vec<Detection> {
+    let mut true_links: BTreeMap<&str, BTreeMap<LinkKey, String>> = BTreeMap::new();
+    let mut true_pending: BTreeMap<&str, BTreeMap<(Chain, TxHash), String>> = BTreeMap::new();
+    for b in &truth.bridge_links {
+        let decoder = decoder_of(b.protocol);
+        match b.out_tx {
+            Some(out_tx) => {
+                true_links.entry(decoder).or_default().insert(
+                    (b.in_chain, b.in_tx, b.out_chain, out_tx),
+                    canonical(b.out_chain, &b.out_address),
+                );
+            }
+            None => {
+                true_pending
+                    .entry(decoder)
+                    .or_default()
+                    .insert((b.in_chain, b.in_tx), String::new());
+            }
+        }
+    }
+    let mut derived_links: BTreeMap<&str, BTreeMap<LinkKey, String>> = BTreeMap::new();
+    for l in set.links() {
+        derived_links.entry(l.decoder.as_str()).or_default().insert(
+            (l.from_chain, l.from_tx, l.to_chain, l.to_tx),
+            l.to_address
+                .as_deref()
+                .map_or_else(String::new, |a| canonical(l.to_chain, a)),
+        );
+    }
+    let mut derived_pending: BTreeMap<&str, BTreeMap<(Chain, TxHash), String>> = BTreeMap::new();
+    for p in set.pending_inbounds() {
+        derived_pending
+            .entry(p.decoder.as_str())
+            .or_default()
+            .insert((p.chain, p.tx), String::new());
+    }
+    let empty_links = BTreeMap::new();
+    let empty_pending = BTreeMap::new();
+    let decoders: BTreeSet<&str> = true_links
+        .keys()
+        .chain(derived_links.keys())
+        .chain(true_pending.keys())
+        .chain(derived_pending.keys())
+        .copied()
+        .collect();
+    let mut out = Vec::new();
+    for decoder in decoders {
+        out.push(detection(
+            &format!("{decoder} links"),
+            derived_links.get(decoder).unwrap_or(&empty_links),
+            true_links.get(decoder).unwrap_or(&empty_links),
+        ));
+        out.push(detection(
+            &format!("{decoder} pending inbounds"),
+            derived_pending.get(decoder).unwrap_or(&empty_pending),
+            true_pending.get(decoder).unwrap_or(&empty_pending),
+        ));
+    }
+    out
+}
+
+/// Attributions per detector: exchange and OTC deposit addresses (account and UTXO chains), the
+/// co-spent wallet addresses of exchanges, OTC desks and miners, bridge vaults and deposit
+/// addresses, and — apart, since no detector targets them yet — the custodial mixer's own
+/// addresses. The truth is every address of those roles the day-one labels do not name.
+pub fn score_attributions(truth: &GroundTruth, attributions: &[Attribution]) -> Vec<Detection> {
+    const MIXER: &str = "custodial mixer addresses (any detector)";
+    const MINER: &str = "cospend-utxo (miners)";
+    let custodial = |c: Category| matches!(c, Category::Exchange | Category::Otc);
+    let mut wanted: BTreeMap<&str, BTreeMap<(Chain, String), String>> = BTreeMap::new();
+    for entity in &truth.entities {
+        for a in &entity.addresses {
+            let key = (a.chain, canonical(a.chain, &a.address));
+            if a.day_one_labelled {
+                continue;
+            }
+            let detector = match (entity.category, a.role, a.chain) {
+                (c, Role::Deposit, Chain::Evm(_)) if custodial(c) => "deposit-account",
+                (c, Role::Deposit, Chain::Bitcoin(_)) if custodial(c) => "deposit-utxo",
+                (
+                    Category::Exchange | Category::Otc,
+                    Role::HotWallet | Role::Wallet | Role::Main,
+                    Chain::Bitcoin(_),
+                ) => "cospend-utxo",
+                (Category::Miner, Role::Wallet | Role::Coinbase, Chain::Bitcoin(_)) => MINER,
+                (Category::Mixer, Role::Pool | Role::Deposit, Chain::Bitcoin(_)) => MIXER,
+                (Category::Bridge, Role::Vault | Role::Router, _) => "thorchain",
+                (Category::Bridge, Role::Deposit, _) => "avalanche-bridge",
+                _ => continue,
+            };
+            wanted
+                .entry(detector)
+                .or_default()
+                .insert(key, entity.name.clone());
+        }
+    }
+    let mut found: BTreeMap<&str, BTreeMap<(Chain, String), String>> = BTreeMap::new();
+    for a in attributions {
+        let key = (a.chain, canonical(a.chain, &a.address));
+        let detector = match a.role {
+            chaintrail_labels::Category::Mixer => MIXER,
+            chaintrail_labels::Category::Miner => MINER,
+            _ => a.detector.as_str(),
+        };
+        found
+            .entry(detector)
+            .or_default()
+            .insert(key, a.name.clone());
+    }
+    let names: BTreeSet<&str> = wanted.keys().chain(found.keys()).copied().collect();
+    let empty = BTreeMap::new();
+    names
+        .into_iter()
+        .map(|name| {
+            detection(
+                name,
+                found.get(name).unwrap_or(&empty),
+                wanted.get(name).unwrap_or(&empty),
+            )
+        })
+        .collect()
+}

@@ -1,0 +1,171 @@
+//! Exchange deposit addresses on account chains (Victor, FC 2020): a custodial service gives each
+//! customer an address and sweeps what arrives there to its hot wallet. An address is one when
+//!
+//! - every value it ever sent went to the service's labelled wallets (gas aside),
+//! - each of those sweeps emptied its balance in that asset to within a small tolerance
+//!   (0.01 of the native coin, 1 % of the sweep for tokens) — the hot wallet's gas top-ups before
+//!   a token sweep are not deposits and are allowed,
+//! - within a bounded delay of the deposit it forwards (10,000 blocks, etherclust's bound),
+//! - and at least one deposit came from someone other than the service.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use chaintrail_core::{Chain, TransferKind};
+use chaintrail_store::ChainReader;
+
+use super::Service;
+use crate::model::Attribution;
+
+/// Deepest delay between a deposit and the sweep that forwards it, in blocks.
+pub const MAX_DELAY_BLOCKS: u64 = 10_000;
+/// Native balance a sweep may leave behind (0.01 of an 18-decimal coin).
+const NATIVE_TOLERANCE: u128 = 10_000_000_000_000_000;
+
+struct Sweep {
+    tx: u32,
+    block: u64,
+    delay: u64,
+}
+
+/// Why an address is (or is not) a deposit address of `service`.
+fn evaluate(
+    reader: &ChainReader,
+    address: u32,
+    owner: &HashMap<u32, usize>,
+    service: usize,
+) -> Option<Vec<Sweep>> {
+    let outgoing: Vec<_> = reader
+        .outgoing(address)
+        .filter_map(|row| reader.transfer(row))
+        .filter(|t| t.success)
+        .collect();
+    let value_out: Vec<_> = outgoing
+        .iter()
+        .filter(|t| !matches!(t.kind, TransferKind::Fee | TransferKind::Burn))
+        .collect();
+    if value_out.is_empty() || value_out.iter().any(|t| owner.get(&t.to) != Some(&service)) {
+        return None;
+    }
+    let incoming: Vec<_> = reader
+        .incoming(address)
+        .filter_map(|row| reader.transfer(row))
+        .filter(|t| t.success && t.kind != TransferKind::Fee)
+        .collect();
+    if !incoming
+        .iter()
+        .any(|t| owner.get(&t.from) != Some(&service))
+    {
+        return None;
+    }
+    // Replay the address's balance per asset, in row order, to check each sweep.
+    let mut events: Vec<(u64, bool, &chaintrail_store::TransferView)> = incoming
+        .iter()
+        .map(|t| (t.row, false, t))
+        .chain(outgoing.iter().map(|t| (t.row, true, t)))
+        .collect();
+    events.sort_by_key(|(row, out, _)| (*row, *out));
+    let mut balance: HashMap<u32, u128> = HashMap::new();
+    let mut unswept_since: HashMap<u32, u64> = HashMap::new();
+    let mut sweeps = Vec::new();
+    for (_, out, t) in events {
+        let amount = t.amount.to_u128().unwrap_or(u128::MAX);
+        let held = balance.entry(t.asset).or_insert(0);
+        if !out {
+            *held = held.saturating_add(amount);
+            if owner.get(&t.from) != Some(&service) {
+                unswept_since.entry(t.asset).or_insert(t.block.height);
+            }
+            continue;
+        }
+        *held = held.saturating_sub(amount);
+        if matches!(t.kind, TransferKind::Fee | TransferKind::Burn) {
+            continue;
+        }
+        let tolerance = if t.asset == 0 {
+            NATIVE_TOLERANCE
+        } else {
+            amount / 100
+        };
+        if *held > tolerance {
+            return None;
+        }
+        let since = unswept_since.remove(&t.asset).unwrap_or(t.block.height);
+        let delay = t.block.height.saturating_sub(since);
+        if delay > MAX_DELAY_BLOCKS {
+            return None;
+        }
+        sweeps.push(Sweep {
+            tx: t.tx,
+            block: t.block.height,
+            delay,
+        });
+    }
+    (!sweeps.is_empty()).then_some(sweeps)
+}
+
+/// Confidence grows with the number of sweeps that fit the pattern and shrinks with the delay.
+fn confidence(sweeps: &[Sweep]) -> f64 {
+    let base: f64 = match sweeps.len() {
+        1 => 0.9,
+        2 => 0.95,
+        _ => 0.98,
+    };
+    let slowest = sweeps.iter().map(|s| s.delay).max().unwrap_or(0);
+    let penalty = 0.1 * slowest as f64 / MAX_DELAY_BLOCKS as f64;
+    ((base - penalty) * 100.0).round() / 100.0
+}
+
+/// Deposit addresses of the custodial services among `services` on one account chain.
+pub fn detect(reader: &ChainReader, services: &[Service]) -> Vec<Attribution> {
+    let chain: Chain = reader.chain();
+    let mut owner: HashMap<u32, usize> = HashMap::new();
+    let mut wallets: BTreeMap<usize, Vec<u32>> = BTreeMap::new();
+    for (i, service) in services.iter().enumerate() {
+        for address in &service.addresses {
+            if let Some(id) = reader.address_id(address) {
+                owner.insert(id, i);
+                wallets.entry(i).or_default().push(id);
+            }
+        }
+    }
+    let mut found = Vec::new();
+    let mut evaluated: HashSet<u32> = HashSet::new();
+    for (&service, ids) in &wallets {
+        if !services[service].custodial {
+            continue;
+        }
+        for &wallet in ids {
+            for row in reader.incoming(wallet) {
+                let Some(t) = reader.transfer(row) else {
+                    continue;
+                };
+                if owner.contains_key(&t.from) || !evaluated.insert(t.from) {
+                    continue;
+                }
+                let Some(sweeps) = evaluate(reader, t.from, &owner, service) else {
+                    continue;
+                };
+                let Some(address) = reader.address(t.from) else {
+                    continue;
+                };
+                let first = &sweeps[0];
+                found.push(Attribution {
+                    chain,
+                    address: address.to_string(),
+                    role: services[service].role,
+                    name: services[service].name.clone(),
+                    detector: "deposit-account".to_string(),
+                    confidence: confidence(&sweeps),
+                    evidence: format!(
+                        "deposit address: forwarded its whole balance to {} in {} sweep(s), first in tx {} at block {}",
+                        services[service].name,
+                        sweeps.len(),
+                        reader.tx_hash(first.tx).to_hex_prefixed(),
+                        first.block
+                    ),
+                });
+            }
+        }
+    }
+    found
+}

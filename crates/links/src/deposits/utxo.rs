@@ -1,0 +1,244 @@
+//! Service addresses on UTXO chains. Investigators know a service's hot wallet by a few labelled
+//! addresses; the chain reveals the rest:
+//!
+//! - **co-spends** (the multi-input heuristic, restricted here to what touches labelled
+//!   services): the inputs of a transaction that is not a CoinJoin belong to one owner, so every
+//!   address co-spent with a labelled address, directly or through a chain of co-spends, is the
+//!   service's — unless the merge would join two differently labelled services, which is refused
+//!   and counted;
+//! - **sweeps** (deposit addresses): a transaction whose every output pays the service's wallet
+//!   and whose inputs are not yet the service's is a consolidation of customer deposit
+//!   addresses: its input addresses are deposit addresses of the service. A deposit address is a
+//!   leaf: what pays *it* is a customer, not the service. A transaction spending one address's
+//!   coins whole into a *labelled* address is what a customer's own payment looks like (a
+//!   wallet emptied into an OTC desk's published address), so a sweep of a single address counts
+//!   only into the wallet addresses the service keeps to itself (found by co-spends).
+
+use std::collections::{BTreeMap, HashMap};
+
+use chaintrail_core::{Address, BitcoinAddress};
+use chaintrail_store::ChainReader;
+
+use super::Service;
+use super::coinjoin;
+use crate::model::Attribution;
+
+/// Union-find over address ids with union by size and path halving.
+struct Clusters {
+    parent: Vec<u32>,
+    size: Vec<u32>,
+    /// The labelled service of each root, if any.
+    service: Vec<Option<u32>>,
+}
+
+impl Clusters {
+    fn new(n: usize) -> Clusters {
+        Clusters {
+            parent: (0..n as u32).collect(),
+            size: vec![1; n],
+            service: vec![None; n],
+        }
+    }
+
+    fn find(&mut self, mut x: u32) -> u32 {
+        while self.parent[x as usize] != x {
+            let grand = self.parent[self.parent[x as usize] as usize];
+            self.parent[x as usize] = grand;
+            x = grand;
+        }
+        x
+    }
+
+    /// Merge the clusters of `a` and `b`; refused (false) when both carry different services.
+    fn union(&mut self, a: u32, b: u32) -> bool {
+        let (mut a, mut b) = (self.find(a), self.find(b));
+        if a == b {
+            return true;
+        }
+        let (sa, sb) = (self.service[a as usize], self.service[b as usize]);
+        if let (Some(x), Some(y)) = (sa, sb)
+            && x != y
+        {
+            return false;
+        }
+        if self.size[a as usize] < self.size[b as usize] {
+            std::mem::swap(&mut a, &mut b);
+        }
+        self.parent[b as usize] = a;
+        self.size[a as usize] += self.size[b as usize];
+        self.service[a as usize] = sa.or(sb);
+        true
+    }
+}
+
+/// Address ids of a transaction's inputs (one per input whose address is known) and its
+/// value-carrying outputs.
+fn tx_sides(reader: &ChainReader, tx: u32, null_data: Option<u32>) -> (Vec<u32>, Vec<(u32, u64)>) {
+    let inputs = reader
+        .tx_inputs(tx)
+        .filter_map(|row| reader.input(row))
+        .filter_map(|input| input.address)
+        .collect();
+    let outputs = reader
+        .tx_outputs(tx)
+        .filter_map(|row| reader.output(row))
+        .filter(|o| Some(o.address) != null_data && o.value > 0)
+        .map(|o| (o.address, o.value))
+        .collect();
+    (inputs, outputs)
+}
+
+/// Where a co-spend or sweep attribution comes from, per address.
+enum Evidence {
+    CoSpent { tx: u32 },
+    Swept { tx: u32, inputs: usize },
+}
+
+pub struct UtxoServices {
+    pub attributions: Vec<Attribution>,
+    /// Co-spends refused because they would have merged two labelled services.
+    pub conflicts: u64,
+    pub coinjoins: u64,
+}
+
+/// Co-spend members and deposit addresses of `services` on one UTXO chain.
+pub fn detect(reader: &ChainReader, services: &[Service]) -> UtxoServices {
+    let n = reader.address_count();
+    let mut clusters = Clusters::new(n);
+    let mut labelled = vec![false; n];
+    for (i, service) in services.iter().enumerate() {
+        for address in &service.addresses {
+            if let Some(id) = reader.address_id(address) {
+                let root = clusters.find(id);
+                clusters.service[root as usize] = Some(i as u32);
+                labelled[id as usize] = true;
+            }
+        }
+    }
+    let null_data = reader.address_id(&Address::Bitcoin {
+        network: match reader.chain() {
+            chaintrail_core::Chain::Bitcoin(network) => network,
+            _ => chaintrail_core::BitcoinNetwork::Mainnet,
+        },
+        kind: BitcoinAddress::NullData,
+    });
+    let (mut conflicts, mut coinjoins) = (0u64, 0u64);
+    let mut first_cospend: HashMap<u32, u32> = HashMap::new();
+    let tx_count = reader.tx_count() as u32;
+    for tx in 0..tx_count {
+        let (inputs, outputs) = tx_sides(reader, tx, null_data);
+        if inputs.len() < 2 {
+            continue;
+        }
+        if coinjoin::classify(&inputs, &outputs).is_some() {
+            coinjoins += 1;
+            continue;
+        }
+        let first = inputs[0];
+        for &other in &inputs[1..] {
+            if clusters.find(first) == clusters.find(other) {
+                continue;
+            }
+            if clusters.union(first, other) {
+                first_cospend.entry(first).or_insert(tx);
+                first_cospend.entry(other).or_insert(tx);
+            } else {
+                conflicts += 1;
+            }
+        }
+    }
+    // Sweeps into a service's wallet.
+    let mut deposits: BTreeMap<u32, (u32, Evidence)> = BTreeMap::new();
+    for tx in 0..tx_count {
+        let (inputs, outputs) = tx_sides(reader, tx, null_data);
+        if inputs.is_empty() || outputs.is_empty() {
+            continue;
+        }
+        let mut payees = outputs.iter().map(|(a, _)| {
+            let root = clusters.find(*a);
+            clusters.service[root as usize]
+        });
+        let Some(Some(service)) = payees.next() else {
+            continue;
+        };
+        if !payees.all(|s| s == Some(service)) || !services[service as usize].custodial {
+            continue;
+        }
+        let spenders_unowned = inputs.iter().all(|&a| {
+            let root = clusters.find(a);
+            clusters.service[root as usize].is_none()
+        });
+        if !spenders_unowned {
+            continue;
+        }
+        let mut spenders = inputs.clone();
+        spenders.sort_unstable();
+        spenders.dedup();
+        if spenders.len() == 1 && outputs.iter().any(|(a, _)| labelled[*a as usize]) {
+            continue;
+        }
+        for &address in &inputs {
+            deposits.entry(address).or_insert((
+                service,
+                Evidence::Swept {
+                    tx,
+                    inputs: inputs.len(),
+                },
+            ));
+        }
+    }
+    let mut attributions = Vec::new();
+    let mut push = |id: u32, service: u32, evidence: Evidence| {
+        let Some(address) = reader.address(id) else {
+            return;
+        };
+        let service = &services[service as usize];
+        let (detector, confidence, text) = match evidence {
+            Evidence::CoSpent { tx } => (
+                "cospend-utxo",
+                0.95,
+                format!(
+                    "co-spent with {}'s labelled wallet (multi-input, tx {})",
+                    service.name,
+                    reader.tx_hash(tx)
+                ),
+            ),
+            Evidence::Swept { tx, inputs } => (
+                "deposit-utxo",
+                if inputs > 1 { 0.9 } else { 0.85 },
+                format!(
+                    "deposit address: swept into {}'s wallet in tx {} ({inputs} input(s), every output to {})",
+                    service.name,
+                    reader.tx_hash(tx),
+                    service.name
+                ),
+            ),
+        };
+        attributions.push(Attribution {
+            chain: reader.chain(),
+            address: address.to_string(),
+            role: service.role,
+            name: service.name.clone(),
+            detector: detector.to_string(),
+            confidence,
+            evidence: text,
+        });
+    };
+    for (&id, &tx) in &first_cospend {
+        if labelled[id as usize] {
+            continue;
+        }
+        let root = clusters.find(id);
+        if let Some(service) = clusters.service[root as usize] {
+            push(id, service, Evidence::CoSpent { tx });
+        }
+    }
+    for (id, (service, evidence)) in deposits {
+        push(id, service, evidence);
+    }
+    UtxoServices {
+        attributions,
+        conflicts,
+        coinjoins,
+    }
+}

@@ -1,0 +1,95 @@
+//! What the decoders produce: converter links, pending inbounds and derived attributions, each
+//! with the evidence that makes it checkable.
+
+use chaintrail_core::{Chain, TxHash};
+use chaintrail_labels::Category;
+use serde::{Deserialize, Serialize};
+
+/// Value that entered a converter (bridge, mixer) in `from_tx` on `from_chain` leaves it in
+/// `to_tx` on `to_chain`, paying `to_address` (or every value-carrying output when `None`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Link {
+    /// What kind of converter: `bridge`, `bridge refund`, `mixer`, …
+    pub kind: String,
+    /// The converter's name: `THORChain`, `Avalanche Bridge (BTC.b)`, or its label.
+    pub via: String,
+    /// Which decoder found the link (`thorchain`, `avalanche-btcb`, …); `user` for links given
+    /// in a file by the investigator.
+    #[serde(default = "user_decoder")]
+    pub decoder: String,
+    pub from_chain: Chain,
+    pub from_tx: TxHash,
+    pub to_chain: Chain,
+    pub to_tx: TxHash,
+    pub to_address: Option<String>,
+    /// 1 for exact keys (a memo or event naming the inbound transaction), lower for heuristics.
+    pub confidence: f64,
+    /// What on chain says so: `memo OUT:<hash> …`, `Mint originTxId …`.
+    pub evidence: String,
+}
+
+fn everything() -> f64 {
+    1.0
+}
+
+fn user_decoder() -> String {
+    "user".to_string()
+}
+
+/// Value that entered a bridge whose payout is not (yet) in the store: where it is and since
+/// when, never lost.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Pending {
+    pub kind: String,
+    pub via: String,
+    pub decoder: String,
+    /// The inbound transaction.
+    pub chain: Chain,
+    pub tx: TxHash,
+    /// Its block time (seconds since the epoch).
+    pub time: u64,
+    /// The share of the inbound still outstanding (1 when no payout is in the store; less when
+    /// payouts settled part of it).
+    #[serde(default = "everything")]
+    pub remaining: f64,
+    /// What the inbound asked for, and why no payout matched: e.g. `THORChain inbound
+    /// =:BTC.BTC:bc1…; no OUT:<hash> in the store`.
+    pub evidence: String,
+}
+
+/// An attribution derived from chain data: an address plays a role (a bridge vault, an
+/// exchange's deposit address), with a confidence and the transactions that show it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Attribution {
+    pub chain: Chain,
+    pub address: String,
+    pub role: Category,
+    /// The entity it belongs to: the exchange's or the bridge's name.
+    pub name: String,
+    /// Which detector found it (`thorchain`, `avalanche-btcb`, `deposit-evm`, `deposit-utxo`).
+    pub detector: String,
+    /// 0..=1.
+    pub confidence: f64,
+    pub evidence: String,
+}
+
+/// Everything one decoder found, before the link set is assembled.
+#[derive(Debug, Clone, Default)]
+pub struct Findings {
+    pub links: Vec<Link>,
+    pub pending: Vec<Pending>,
+    pub attributions: Vec<Attribution>,
+    /// Records decoded (events, memos) and records that could not be joined, for `links stats`.
+    pub decoded: u64,
+    pub unmatched: u64,
+}
+
+impl Findings {
+    pub fn extend(&mut self, other: Findings) {
+        self.links.extend(other.links);
+        self.pending.extend(other.pending);
+        self.attributions.extend(other.attributions);
+        self.decoded += other.decoded;
+        self.unmatched += other.unmatched;
+    }
+}
