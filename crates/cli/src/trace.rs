@@ -188,6 +188,7 @@ pub fn report_tables(report: &TraceReport, paths: usize) -> Vec<Table> {
         "hops",
         "confidence",
         "tx",
+        "evidence",
     ])
     .titled(if report.direction == "backward" {
         "Where it came from"
@@ -196,7 +197,7 @@ pub fn report_tables(report: &TraceReport, paths: usize) -> Vec<Table> {
     });
     for e in &report.endpoints {
         endpoints.row(vec![
-            format!("{:?}", e.kind).to_lowercase(),
+            e.kind.as_str().to_string(),
             e.entity.clone().unwrap_or_else(|| "-".into()),
             e.category.clone().unwrap_or_else(|| "-".into()),
             if e.flags.is_empty() {
@@ -212,6 +213,7 @@ pub fn report_tables(report: &TraceReport, paths: usize) -> Vec<Table> {
             e.hops.to_string(),
             format!("{:.2}", e.confidence),
             e.tx.clone(),
+            e.evidence.clone().unwrap_or_else(|| "-".into()),
         ]);
     }
     let mut entities =
@@ -220,7 +222,7 @@ pub fn report_tables(report: &TraceReport, paths: usize) -> Vec<Table> {
         entities.row(vec![
             t.entity.clone(),
             t.category.clone(),
-            format!("{:?}", t.kind).to_lowercase(),
+            t.kind.as_str().to_string(),
             t.values
                 .iter()
                 .map(|v| format!("{} {}", v.units, v.asset))
@@ -233,7 +235,12 @@ pub fn report_tables(report: &TraceReport, paths: usize) -> Vec<Table> {
     let interesting = report
         .endpoints
         .iter()
-        .filter(|e| matches!(e.kind, EndpointKind::Service | EndpointKind::Entered))
+        .filter(|e| {
+            matches!(
+                e.kind,
+                EndpointKind::Service | EndpointKind::Entered | EndpointKind::BridgePending
+            )
+        })
         .take(paths);
     for e in interesting {
         let mut path = Table::new(&["hop", "tx", "from", "to", "amount", "rule"]).titled(format!(

@@ -5,8 +5,9 @@
 //! - the decoders that read the store (and what the importers keep for them: Bitcoin OP_RETURN
 //!   payloads, EVM logs of bridge contracts) and join a bridge's inbound to its payouts:
 //!   THORChain in both directions ([`thorchain`]: router `Deposit`/`TransferOut` events, vault
-//!   memos, `OUT:`/`REFUND:` exact joins, pending inbounds) and the Avalanche Bridge
-//!   ([`avalanche`]: `Mint` events naming their Bitcoin origin);
+//!   memos, `OUT:`/`REFUND:` exact joins, pending inbounds), the Avalanche Bridge
+//!   ([`avalanche`]: `Mint` events naming their Bitcoin origin) and Multichain between EVM
+//!   chains ([`multichain`]: `LogAnySwapIn` naming its source transaction);
 //! - detection of service addresses the labels do not name ([`deposits`]): exchange deposit
 //!   addresses on account chains (sweeps to the hot wallet) and on UTXO chains (consolidations),
 //!   and the co-spent wallet addresses of labelled services;
@@ -19,6 +20,7 @@ pub mod avalanche;
 pub mod deposits;
 mod labels;
 mod model;
+pub mod multichain;
 mod set;
 pub mod store;
 pub mod thorchain;
@@ -107,6 +109,9 @@ pub fn build(store: &Store, services: &dyn Services) -> Result<Build, LinkError>
     let avalanche = avalanche::decode(&readers, &evm_logs, services);
     decoders.insert("avalanche-bridge".to_string(), stats(&avalanche));
     all.extend(avalanche);
+    let multichain = multichain::decode(&readers, &evm_logs, services);
+    decoders.insert("multichain".to_string(), stats(&multichain));
+    all.extend(multichain);
     let (mut refused_merges, mut coinjoins) = (0, 0);
     let mut deposit_account = Findings::default();
     let mut cospend_utxo = Findings::default();

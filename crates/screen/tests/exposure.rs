@@ -530,3 +530,31 @@ fn bitcoin_laundering_after_the_bridge_shows_the_heist_through_the_known_links()
         "without links the walk stops at the bridge"
     );
 }
+
+#[test]
+fn a_deposit_address_found_from_its_sweeps_is_screened_as_its_exchange() {
+    let w = world();
+    let attributions =
+        chaintrail_links::store::load_attributions(w.dir.path()).expect("attributions");
+    let screener = Screener::open(w.dir.path()).expect("open");
+    for detector in ["deposit-account", "deposit-utxo"] {
+        let deposit = attributions
+            .iter()
+            .find(|a| a.detector == detector)
+            .unwrap_or_else(|| panic!("no {detector} attribution in the world"));
+        let screened = screener
+            .screen(&query(&deposit.address, &deposit.chain.to_string()))
+            .expect("screen");
+        let owner: Vec<(Category, &str)> = screened
+            .ownership
+            .iter()
+            .map(|o| (o.category, o.name.as_str()))
+            .collect();
+        assert_eq!(
+            owner,
+            [(Category::Exchange, deposit.name.as_str())],
+            "{detector} {}: {screened:?}",
+            deposit.address
+        );
+    }
+}

@@ -51,6 +51,12 @@ pub trait Converter {
         taint: u128,
     ) -> Vec<Conversion>;
 
+    /// Does this converter also apply to tokens burnt (sent to no one)? Bridges that burn on
+    /// one chain and mint on another do; a DEX pool does not.
+    fn sees_burns(&self) -> bool {
+        false
+    }
+
     /// Is value that entered through `flow` known to wait, in full or in part, for a payout (a
     /// bridge inbound not, or not fully, settled in the store)? The text says what the inbound
     /// asked for; the share is how much of it is outstanding (0..=1).
@@ -165,6 +171,10 @@ fn flow_tx(reader: &ChainReader, flow: Flow) -> Option<(u32, u128)> {
 impl Converter for LinkSet {
     fn name(&self) -> &'static str {
         "links"
+    }
+
+    fn sees_burns(&self) -> bool {
+        true
     }
 
     fn pending(&self, chains: &Chains<'_>, chain: Chain, flow: Flow) -> Option<(String, f64)> {

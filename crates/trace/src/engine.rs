@@ -346,6 +346,10 @@ impl<'a> Engine<'a> {
             return self.arrive(EndpointKind::Fee, chain, Some(to), asset, taint, edge);
         }
         if to == schema::NO_ADDRESS || kind == TransferKind::Burn {
+            // Tokens burnt on one chain may be a bridge's inbound, minted again on another.
+            if asset != 0 && self.cross_burn(chain, row, taint, edge) {
+                return;
+            }
             return self.arrive(EndpointKind::Burnt, chain, None, asset, taint, edge);
         }
         if self.stop_convert_or_cut(chain, to, asset, Flow::Transfer(row), taint, edge) {
@@ -447,6 +451,27 @@ impl<'a> Engine<'a> {
             }
         }
         Vec::new()
+    }
+
+    /// A token burn that a link says was a bridge inbound: follow the payouts.
+    fn cross_burn(&mut self, chain: usize, row: u64, taint: u128, edge: usize) -> bool {
+        let chains = Chains {
+            readers: self.readers,
+        };
+        let conversions: Vec<Conversion> = self
+            .converters
+            .iter()
+            .filter(|c| c.sees_burns())
+            .map(|c| c.convert(&chains, self.chains[chain].0, Flow::Transfer(row), taint))
+            .find(|found| !found.is_empty())
+            .unwrap_or_default();
+        if conversions.is_empty() {
+            return false;
+        }
+        for conversion in conversions {
+            self.follow_conversion(edge, conversion);
+        }
+        true
     }
 
     /// Is value entering a converter through `flow` known to wait for a payout?

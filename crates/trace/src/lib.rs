@@ -738,7 +738,7 @@ fn build_report(
         let name = e
             .entity
             .clone()
-            .unwrap_or_else(|| format!("{:?}", e.kind).to_lowercase());
+            .unwrap_or_else(|| e.kind.as_str().to_string());
         let category = e.category.clone().unwrap_or_else(|| "-".to_string());
         let per_asset = by_entity.entry((name, category, e.kind)).or_default();
         let slot = per_asset

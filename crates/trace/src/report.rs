@@ -54,6 +54,25 @@ pub enum EndpointKind {
     Untracked,
 }
 
+impl EndpointKind {
+    /// The name reports use (as in the JSON schema).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EndpointKind::Service => "service",
+            EndpointKind::Entered => "entered",
+            EndpointKind::BridgePending => "bridge_pending",
+            EndpointKind::Unspent => "unspent",
+            EndpointKind::Fee => "fee",
+            EndpointKind::Burnt => "burnt",
+            EndpointKind::HopLimit => "hop_limit",
+            EndpointKind::Dust => "dust",
+            EndpointKind::Unexplored => "unexplored",
+            EndpointKind::Minted => "minted",
+            EndpointKind::Untracked => "untracked",
+        }
+    }
+}
+
 /// One step of a path.
 #[derive(Debug, Clone, Serialize)]
 pub struct PathStep {
