@@ -10,7 +10,8 @@
 //!   chains ([`multichain`]: `LogAnySwapIn` naming its source transaction);
 //! - detection of service addresses the labels do not name ([`deposits`]): exchange deposit
 //!   addresses on account chains (sweeps to the hot wallet) and on UTXO chains (consolidations),
-//!   and the co-spent wallet addresses of labelled services;
+//!   and the co-spent wallet addresses of labelled services; DEX and mixer pools by the events
+//!   they emit;
 //! - the [`LinkSet`] tracing and screening cross (forward by input transaction, backward by
 //!   output transaction, pending inbounds, a fingerprint);
 //! - persistence under `<store dir>/links/` ([`store`]): versioned, fingerprinted, rebuilt by
@@ -21,6 +22,7 @@ pub mod deposits;
 mod labels;
 mod model;
 pub mod multichain;
+mod protocols;
 mod set;
 pub mod store;
 pub mod thorchain;
@@ -95,10 +97,15 @@ fn stats(findings: &Findings) -> DecoderStats {
 /// the new blocks settle (a pending inbound becomes a link when its payout arrives).
 pub fn build(store: &Store, services: &dyn Services) -> Result<Build, LinkError> {
     let readers = readers(store)?;
-    let mut evm_logs = BTreeMap::new();
+    let (mut evm_logs, mut swaps, mut mixers) = (BTreeMap::new(), BTreeMap::new(), BTreeMap::new());
     for (&chain, reader) in &readers {
         if reader.model() == ChainModel::Account {
             evm_logs.insert(chain, chaintrail_evm::events::read_kept_logs(store, chain)?);
+            swaps.insert(chain, chaintrail_evm::events::read_swaps(store, chain)?);
+            mixers.insert(
+                chain,
+                chaintrail_evm::events::read_mixer_events(store, chain)?,
+            );
         }
     }
     let mut decoders: BTreeMap<String, DecoderStats> = BTreeMap::new();
@@ -112,6 +119,9 @@ pub fn build(store: &Store, services: &dyn Services) -> Result<Build, LinkError>
     let multichain = multichain::decode(&readers, &evm_logs, services);
     decoders.insert("multichain".to_string(), stats(&multichain));
     all.extend(multichain);
+    let protocols = protocols::detect(&swaps, &mixers, services);
+    decoders.insert("protocol-events".to_string(), stats(&protocols));
+    all.extend(protocols);
     let (mut refused_merges, mut coinjoins) = (0, 0);
     let mut deposit_account = Findings::default();
     let mut cospend_utxo = Findings::default();

@@ -1,4 +1,4 @@
-//! The Multichain decoder on a real mainnet `LogAnySwapIn` (Ethereum block 17,173,050 as
+//! Real mainnet blocks (ethereum-etl's own fixtures): the Multichain decoder on a real mainnet `LogAnySwapIn` (Ethereum block 17,173,050 as
 //! ethereum-etl exports it, in its own test fixtures): the source transaction it names is on
 //! Cronos (chain 25). Without Cronos in the store the swap is decoded and left unmatched; with a
 //! Cronos export holding that transaction and its `LogAnySwapOut`, the two are joined exactly
@@ -28,8 +28,9 @@ impl Services for NoServices {
 }
 
 fn fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/data/chain_fixtures/ethereum_etl/test_stream/blocks_17173049_17173050")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(
+        "../../../shared/data/chain_fixtures/ethereum_etl/test_stream/blocks_17173049_17173050",
+    )
 }
 
 const SWAP_IN_TX: &str = "0x38bdf78d419889896e529a90c0072dcb79271f4ca731fc743ca5d9f82bb95951";
@@ -98,8 +99,11 @@ fn import_cronos_source(store: &Store) {
         "block_number": 8_000_000u64, "block_timestamp": 1_683_029_000u64,
         "block_hash": format!("0x{}", "25".repeat(32))});
     std::fs::write(export.path().join("blocks.json"), format!("{block}\n")).expect("write");
-    std::fs::write(export.path().join("transactions.json"), format!("{funding}\n{tx}\n"))
-        .expect("write");
+    std::fs::write(
+        export.path().join("transactions.json"),
+        format!("{funding}\n{tx}\n"),
+    )
+    .expect("write");
     std::fs::write(
         export.path().join("logs.json"),
         format!("{mint}\n{burn}\n{swap_out}\n"),
@@ -199,8 +203,33 @@ fn with_the_source_chain_the_swap_joins_exactly_and_a_trace_crosses_it() {
         .expect("an endpoint on Ethereum")
         .path;
     assert!(
-        path.iter().any(|s| s.rule.contains("LogAnySwapIn txhash")
-            && s.to.as_deref() == Some(RECIPIENT)),
+        path.iter()
+            .any(|s| s.rule.contains("LogAnySwapIn txhash") && s.to.as_deref() == Some(RECIPIENT)),
         "{path:?}"
+    );
+}
+
+#[test]
+fn dex_pools_of_real_blocks_are_known_by_their_swap_events() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let store = ethereum_store(dir.path());
+    let swaps = chaintrail_evm::events::read_swaps(&store, Chain::ETHEREUM).expect("swaps");
+    let built = build(&store, &NoServices).expect("links");
+    let mut pools: Vec<String> = swaps.iter().map(|s| s.pool.to_string()).collect();
+    pools.sort();
+    pools.dedup();
+    assert!(!pools.is_empty(), "the blocks hold Uniswap swaps");
+    let mut derived: Vec<String> = built
+        .attributions
+        .iter()
+        .filter(|a| a.detector == "protocol-events")
+        .inspect(|a| assert_eq!(a.role, Category::Dex, "{a:?}"))
+        .map(|a| a.address.clone())
+        .collect();
+    derived.sort();
+    assert_eq!(derived, pools);
+    assert_eq!(
+        built.manifest.decoders["protocol-events"].decoded,
+        swaps.len() as u64
     );
 }
