@@ -25,6 +25,8 @@ struct Sweep {
     tx: u32,
     block: u64,
     delay: u64,
+    /// The service wallet it swept to.
+    to: u32,
 }
 
 /// Why an address is (or is not) a deposit address of `service`.
@@ -98,6 +100,7 @@ fn evaluate(
             tx: t.tx,
             block: t.block.height,
             delay,
+            to: t.to,
         });
     }
     (!sweeps.is_empty()).then_some(sweeps)
@@ -157,8 +160,11 @@ pub fn detect(reader: &ChainReader, services: &[Service]) -> Vec<Attribution> {
                     detector: "deposit-account".to_string(),
                     confidence: confidence(&sweeps),
                     evidence: format!(
-                        "deposit address: forwarded its whole balance to {} in {} sweep(s), first in tx {} at block {}",
+                        "deposit address of {}: swept its whole balance to {} in {} sweep(s), first in tx {} (block {})",
                         services[service].name,
+                        reader
+                            .address(first.to)
+                            .map_or_else(String::new, |a| a.to_string()),
                         sweeps.len(),
                         reader.tx_hash(first.tx).to_hex_prefixed(),
                         first.block

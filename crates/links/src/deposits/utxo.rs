@@ -207,7 +207,7 @@ pub fn detect(reader: &ChainReader, services: &[Service]) -> UtxoServices {
                 "deposit-utxo",
                 if inputs > 1 { 0.9 } else { 0.85 },
                 format!(
-                    "deposit address: swept into {}'s wallet in tx {} ({inputs} input(s), every output to {})",
+                    "deposit address of {}: swept into its wallet in tx {} ({inputs} input(s), every output to {})",
                     service.name,
                     reader.tx_hash(tx),
                     service.name
