@@ -860,7 +860,9 @@ pub struct Context<'a> {
     pub attr: Attributor<'a>,
     pub prices: &'a Prices,
     pub params: &'a Params,
-    /// Only transfers of the address up to this time (seconds since the epoch) count.
+    /// Only transfers of the address up to this time (seconds since the epoch) count: those in
+    /// blocks whose effective time ([`ChainReader::block_effective_time`]) is not later, a
+    /// prefix of the chain.
     pub cutoff: u64,
 }
 
@@ -910,7 +912,7 @@ pub fn chain_exposure(ctx: &Context<'_>, chain: Chain, subject: u32) -> ChainExp
                 let Some(t) = reader.transfer(row) else {
                     continue;
                 };
-                if t.block.timestamp > cutoff || walk.truncated {
+                if reader.transfer_effective_time(row) > cutoff || walk.truncated {
                     break;
                 }
                 if !t.success || matches!(t.kind, TransferKind::Fee) || t.from == subject {
@@ -941,7 +943,7 @@ pub fn chain_exposure(ctx: &Context<'_>, chain: Chain, subject: u32) -> ChainExp
                 let Some(t) = reader.transfer(row) else {
                     continue;
                 };
-                if t.block.timestamp > cutoff || walk.truncated {
+                if reader.transfer_effective_time(row) > cutoff || walk.truncated {
                     break;
                 }
                 if !t.success
@@ -981,12 +983,12 @@ pub fn chain_exposure(ctx: &Context<'_>, chain: Chain, subject: u32) -> ChainExp
                     continue;
                 };
                 let time = reader.tx_block(output.tx).timestamp;
-                if time > cutoff || walk.truncated {
+                if reader.tx_effective_time(output.tx) > cutoff || walk.truncated {
                     break;
                 }
                 let spent_in_time = output
                     .spent_by
-                    .filter(|&tx| reader.tx_block(tx).timestamp <= cutoff);
+                    .filter(|&tx| reader.tx_effective_time(tx) <= cutoff);
                 if let Some(tx) = spent_in_time {
                     *spends.entry(tx).or_default() += output.value;
                 }

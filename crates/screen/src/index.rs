@@ -132,7 +132,11 @@ pub fn validity_window(
     let next_day = |d: Date| date_of(end_of_day(d) + 1);
     let last_block = readers
         .iter()
-        .filter_map(|r| r.block_count().checked_sub(1).map(|i| r.block(i).timestamp))
+        .filter_map(|r| {
+            r.block_count()
+                .checked_sub(1)
+                .map(|i| r.block_effective_time(i))
+        })
         .max()
         .and_then(date_of);
     if last_block.is_some_and(|last| last > at) {
@@ -484,7 +488,9 @@ mod tests {
             transfers: vec![transfer(1, 2), transfer(2, 3)],
         };
         writer.append_account_tx(&tx).expect("append");
-        writer.finish("test", serde_json::json!(null)).expect("finish");
+        writer
+            .finish("test", serde_json::json!(null))
+            .expect("finish");
         store
     }
 

@@ -41,7 +41,7 @@ pub(crate) struct Backward<'a> {
     max_hops: u32,
     dust: &'a dyn Fn(Chain, u32) -> u128,
     budget: u64,
-    /// (time, chain, row) latest first.
+    /// (effective time, chain, row) latest first.
     queue: BinaryHeap<(u64, Chain, Movement, usize)>,
     replays: HashMap<(Chain, u32, u32), Replay>,
     pub edges: Vec<Edge>,
@@ -73,13 +73,16 @@ impl<'a> Backward<'a> {
         }
     }
 
+    /// The time a movement is ordered by: its block's effective time, which never decreases
+    /// along a chain (see the forward engine), so a chain's movements are explained latest
+    /// first by height and position.
     fn time(&self, chain: Chain, movement: Movement) -> u64 {
         let reader = &self.readers[&chain];
         match movement {
-            Movement::Transfer(row) => reader.transfer(row).map_or(0, |t| t.block.timestamp),
+            Movement::Transfer(row) => reader.transfer_effective_time(row),
             Movement::Output(row) => reader
                 .output(row)
-                .map_or(0, |o| reader.tx_block(o.tx).timestamp),
+                .map_or(0, |o| reader.tx_effective_time(o.tx)),
         }
     }
 

@@ -2,9 +2,14 @@
 //!
 //! The engine is a discrete-event simulation: every event (a tainted transfer arriving at an
 //! account, the next outflow of a tainted account, a UTXO transaction spending a tainted output)
-//! is keyed by (block time, chain, record row), and events are processed in that order. Causality
-//! follows that order, so an account's balance, lot queue or tainted fraction is always up to date
-//! when one of its outflows is priced. Both chain models feed the same [`Holder`] state machine.
+//! is keyed by (effective block time, chain, record row or transaction id), and events are
+//! processed in that order. The effective time of a block is the latest timestamp up to it
+//! ([`ChainReader::block_effective_time`]): it never decreases along a chain, so within a chain
+//! events run in height and position order even where block timestamps go backwards (Bitcoin),
+//! and across chains they interleave by time, the chain's store order breaking ties. Causality
+//! follows that order, so an account's balance, lot queue or tainted fraction is always up to
+//! date when one of its outflows is priced, and a UTXO transaction runs after every transaction
+//! whose outputs it spends. Both chain models feed the same [`Holder`] state machine.
 
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap, HashMap, HashSet};
@@ -214,10 +219,9 @@ impl<'a> Engine<'a> {
         });
     }
 
+    /// The time transfer `row` is ordered by (its block's effective time).
     fn transfer_time(&self, chain: usize, row: u64) -> u64 {
-        self.reader(chain)
-            .transfer(row)
-            .map_or(0, |t| t.block.timestamp)
+        self.reader(chain).transfer_effective_time(row)
     }
 
     fn push(&mut self, time: u64, chain: usize, seq: u64, kind: EventKind) {
@@ -684,7 +688,7 @@ impl<'a> Engine<'a> {
         let Some(spender) = spent_by else {
             return self.arrive(EndpointKind::Unspent, chain, Some(address), 0, taint, edge);
         };
-        let time = reader.tx_block(spender).timestamp;
+        let time = reader.tx_effective_time(spender);
         if self.until.is_some_and(|until| time > until) {
             return self.arrive(EndpointKind::Unspent, chain, Some(address), 0, taint, edge);
         }
