@@ -218,6 +218,9 @@ struct Walk<'a> {
     cache: HashMap<(Chain, u32), Option<Arc<Entity>>>,
     work: u64,
     truncated: bool,
+    /// A known link was not crossed because an amount is above 2^128 base units: the walk
+    /// goes on, but its answer is a lower bound (reported as `truncated`).
+    unmeasured: bool,
     stack: Vec<StepRef>,
     hits: Vec<Hit>,
 }
@@ -524,16 +527,30 @@ impl<'a> Walk<'a> {
             Flow::Transfer(row) => self.reader.transfer_amount(row).to_u128(),
             Flow::Output(row) => self.reader.output(row).map(|o| u128::from(o.value)),
         };
-        let Some(amount_in) = amount_in.filter(|&a| a > 0) else {
-            return;
+        let amount_in = match amount_in {
+            Some(0) => return,
+            Some(amount) => amount,
+            // Above 2^128 base units (a spam token?): the links cannot be measured across, and
+            // the screening says it is incomplete rather than stop quietly.
+            None => {
+                self.unmeasured = true;
+                return;
+            }
         };
         let chains = Chains {
             readers: self.readers,
         };
-        let conversions = self
+        let conversions = match self
             .links
             .converter()
-            .convert(&chains, self.chain, flow, amount_in);
+            .convert(&chains, self.chain, flow, amount_in)
+        {
+            Ok(conversions) => conversions,
+            Err(_) => {
+                self.unmeasured = true;
+                return;
+            }
+        };
         if conversions.is_empty() || !self.spend() {
             return;
         }
@@ -885,6 +902,7 @@ pub fn chain_exposure(ctx: &Context<'_>, chain: Chain, subject: u32) -> ChainExp
         cache: HashMap::new(),
         work: 0,
         truncated: false,
+        unmeasured: false,
         stack: Vec::new(),
         hits: Vec::new(),
     };
@@ -1027,7 +1045,7 @@ pub fn chain_exposure(ctx: &Context<'_>, chain: Chain, subject: u32) -> ChainExp
             }
         }
     }
-    collector.finish(walk.truncated)
+    collector.finish(walk.truncated || walk.unmeasured)
 }
 
 #[cfg(test)]
