@@ -26,7 +26,7 @@ use chaintrail_labels::{Category, Date, LabelStore};
 use chaintrail_store::ChainReader;
 use chaintrail_store::schema::unpack_meta;
 use chaintrail_trace::convert::Chains;
-use chaintrail_trace::{Converter, Flow, Prices, Role};
+use chaintrail_trace::{Cancel, Converter, Flow, Prices, Role};
 use serde::{Deserialize, Serialize};
 
 use crate::links::{self, KnownLinks};
@@ -214,6 +214,7 @@ struct Walk<'a> {
     home: Chain,
     attr: &'a Attributor<'a>,
     params: &'a Params,
+    cancel: &'a Cancel,
     subject: u32,
     cache: HashMap<(Chain, u32), Option<Arc<Entity>>>,
     work: u64,
@@ -264,7 +265,7 @@ impl<'a> Walk<'a> {
 
     fn spend(&mut self) -> bool {
         self.work += 1;
-        if self.work > self.params.budget {
+        if self.work > self.params.budget || self.cancel.is_cancelled() {
             self.truncated = true;
             return false;
         }
@@ -877,6 +878,8 @@ pub struct Context<'a> {
     pub attr: Attributor<'a>,
     pub prices: &'a Prices,
     pub params: &'a Params,
+    /// Raised by the caller to stop the walk early (it then ends as if its budget ran out).
+    pub cancel: &'a Cancel,
     /// Only transfers of the address up to this time (seconds since the epoch) count: those in
     /// blocks whose effective time ([`ChainReader::block_effective_time`]) is not later, a
     /// prefix of the chain.
@@ -898,6 +901,7 @@ pub fn chain_exposure(ctx: &Context<'_>, chain: Chain, subject: u32) -> ChainExp
         home: chain,
         attr,
         params,
+        cancel: ctx.cancel,
         subject,
         cache: HashMap::new(),
         work: 0,

@@ -15,6 +15,7 @@ use chaintrail_core::{Chain, TransferKind};
 use chaintrail_store::{ChainReader, schema};
 
 use crate::attribution::{Attribution, Entities, Role};
+use crate::cancel::Cancel;
 use crate::engine::{Arrival, Edge, Record, TOO_LARGE_EVIDENCE};
 use crate::policy::{Holder, Lots, Policy, spend_utxo};
 use crate::report::{EndpointKind, TraceStats};
@@ -41,6 +42,7 @@ pub(crate) struct Backward<'a> {
     max_hops: u32,
     is_dust: &'a dyn Fn(Chain, u32, u128) -> bool,
     budget: u64,
+    cancel: &'a Cancel,
     /// (effective time, chain, row) latest first.
     queue: BinaryHeap<(u64, Chain, Movement, usize)>,
     replays: HashMap<(Chain, u32, u32), Replay>,
@@ -57,6 +59,7 @@ impl<'a> Backward<'a> {
         max_hops: u32,
         is_dust: &'a dyn Fn(Chain, u32, u128) -> bool,
         budget: u64,
+        cancel: &'a Cancel,
     ) -> Backward<'a> {
         Backward {
             readers,
@@ -65,6 +68,7 @@ impl<'a> Backward<'a> {
             max_hops,
             is_dust,
             budget,
+            cancel,
             queue: BinaryHeap::new(),
             replays: HashMap::new(),
             edges: Vec::new(),
@@ -161,6 +165,9 @@ impl<'a> Backward<'a> {
         let started = Instant::now();
         let mut exhausted = false;
         while let Some((time, chain, movement, edge)) = self.queue.pop() {
+            if self.cancel.is_cancelled() {
+                break;
+            }
             if self.events >= self.budget {
                 exhausted = true;
                 self.queue.push((time, chain, movement, edge));

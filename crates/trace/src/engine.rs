@@ -20,6 +20,7 @@ use chaintrail_store::{ChainReader, schema};
 
 use crate::TraceError;
 use crate::attribution::{Attribution, Entities, Entity, Role};
+use crate::cancel::Cancel;
 use crate::convert::{Chains, Conversion, Converter, Flow, TooLarge};
 use crate::policy::{Holder, Lots, Policy, spend_utxo};
 use crate::report::{EndpointKind, TraceStats};
@@ -116,6 +117,7 @@ pub(crate) struct Engine<'a> {
     is_dust: &'a dyn Fn(Chain, u32, u128) -> bool,
     until: Option<u64>,
     budget: u64,
+    cancel: &'a Cancel,
     queue: BinaryHeap<Reverse<(u64, usize, u64, EventKind)>>,
     inflows: Vec<Option<(AccountKey, u64, Lots, usize)>>,
     accounts: HashMap<AccountKey, AccountHolder>,
@@ -135,6 +137,7 @@ pub(crate) struct EngineConfig<'a> {
     pub is_dust: &'a dyn Fn(Chain, u32, u128) -> bool,
     pub until: Option<u64>,
     pub budget: u64,
+    pub cancel: &'a Cancel,
 }
 
 impl<'a> Engine<'a> {
@@ -148,6 +151,7 @@ impl<'a> Engine<'a> {
             is_dust: config.is_dust,
             until: config.until,
             budget: config.budget,
+            cancel: config.cancel,
             queue: BinaryHeap::new(),
             inflows: Vec::new(),
             accounts: HashMap::new(),
@@ -867,6 +871,16 @@ impl<'a> Engine<'a> {
         let started = Instant::now();
         let mut budget_exhausted = false;
         while let Some(Reverse((time, chain, seq, kind))) = self.queue.pop() {
+            if self.cancel.is_cancelled() {
+                // The caller gave up: stop without building endpoints nobody will read.
+                return TraceStats {
+                    events: self.events,
+                    holders: 0,
+                    edges: self.edges.len() as u64,
+                    elapsed_ms: started.elapsed().as_millis() as u64,
+                    budget_exhausted: false,
+                };
+            }
             if self.events >= self.budget {
                 budget_exhausted = true;
                 self.queue.push(Reverse((time, chain, seq, kind)));

@@ -17,6 +17,7 @@
 
 pub mod attribution;
 mod backward;
+mod cancel;
 pub mod convert;
 mod engine;
 pub mod graph;
@@ -33,6 +34,7 @@ use chaintrail_core::{Address, Amount, AssetKind, Chain, ChainModel, TransferKin
 use chaintrail_store::ChainReader;
 
 pub use attribution::{Attribution, Entity, NoAttribution, Role, StaticAttribution, role};
+pub use cancel::{Cancel, CancelOnDrop};
 pub use chaintrail_links::{Link, LinkSet, Pending};
 pub use convert::{Conversion, Converter, DexSwap, Flow, TooLarge};
 pub use policy::{Holder, Lot, Lots, Policy, UnknownPolicy};
@@ -51,6 +53,9 @@ pub enum TraceError {
     Options(String),
     #[error("internal error: {0}")]
     Internal(&'static str),
+    /// The caller raised the request's [`Cancel`] flag.
+    #[error("the trace was cancelled after {events} events")]
+    Cancelled { events: u64 },
 }
 
 /// What to start from.
@@ -143,6 +148,8 @@ pub struct TraceRequest {
     pub backward: bool,
     /// Work budget in events; what it leaves unexplored is reported.
     pub budget: u64,
+    /// Raised by the caller to stop the trace early ([`TraceError::Cancelled`]).
+    pub cancel: Cancel,
 }
 
 impl Default for TraceRequest {
@@ -155,6 +162,7 @@ impl Default for TraceRequest {
             until: None,
             backward: false,
             budget: 20_000_000,
+            cancel: Cancel::default(),
         }
     }
 }
@@ -558,11 +566,17 @@ pub fn trace_with(
             request.max_hops,
             &dust_cut,
             request.budget,
+            &request.cancel,
         );
         for seed in &request.seeds {
             plant_backward(&mut backward, readers, seed)?;
         }
         let stats = backward.run();
+        if request.cancel.is_cancelled() {
+            return Err(TraceError::Cancelled {
+                events: stats.events,
+            });
+        }
         return Ok(build_report(
             &backward.edges,
             &backward.arrivals,
@@ -585,12 +599,18 @@ pub fn trace_with(
             is_dust: &dust_cut,
             until: request.until,
             budget: request.budget,
+            cancel: &request.cancel,
         },
     );
     for seed in &request.seeds {
         plant(&mut engine, readers, seed)?;
     }
     let stats = engine.run();
+    if request.cancel.is_cancelled() {
+        return Err(TraceError::Cancelled {
+            events: stats.events,
+        });
+    }
     Ok(build_report(
         &engine.edges,
         &engine.arrivals,
