@@ -17,13 +17,13 @@
 
 use std::collections::BTreeMap;
 use std::fs::File;
-use std::io::{BufRead, BufReader};
+use std::io::BufReader;
 use std::path::{Path, PathBuf};
 
 use chaintrail_core::{
     Address, BitcoinNetwork, BlockRef, Chain, OutPoint, TxHash, UtxoInput, UtxoOutput, UtxoTx,
 };
-use chaintrail_ingest::{ImportError, ImportOptions, ImportReport, Importer};
+use chaintrail_ingest::{ImportError, ImportOptions, ImportReport, Importer, LineReader};
 use chaintrail_store::Store;
 use serde::{Deserialize, Deserializer, Serialize};
 
@@ -314,18 +314,15 @@ fn index_lines(
     };
     let file = File::open(path).map_err(read_err)?;
     let size = file.metadata().map_err(read_err)?.len();
-    let mut reader = BufReader::with_capacity(1 << 20, file);
-    let mut text = String::new();
+    let mut reader = LineReader::new(BufReader::with_capacity(1 << 20, file), path, 1);
     let mut offset = 0u64;
-    let mut number = 0u32;
-    loop {
-        text.clear();
-        let read = reader.read_line(&mut text).map_err(read_err)?;
-        if read == 0 {
-            break;
-        }
-        number += 1;
-        let line = text.trim();
+    while let Some(next) = reader.next_line()? {
+        let (line, read) = (next.text.trim(), next.bytes);
+        let number = u32::try_from(next.number).map_err(|_| ImportError::Parse {
+            path: path.to_path_buf(),
+            line: next.number,
+            message: "more than 2^32 lines in one file; split it".to_string(),
+        })?;
         if !line.is_empty() {
             let key: LineKey = serde_json::from_str(line).map_err(|e| ImportError::Parse {
                 path: path.to_path_buf(),

@@ -220,3 +220,32 @@ fn dogecoin_amounts_beyond_float_precision_are_exact() {
     assert_eq!(largest, 8_484_129_938_700_000);
     assert_eq!(total, 9_623_711_599_182_957);
 }
+
+#[test]
+fn a_line_longer_than_the_limit_is_refused_with_file_line_and_limit() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let path = tmp.path().join("transactions.json");
+    let genesis = common::read_lines(&common::etl_dir().join("block_0/expected_transactions.json"));
+    std::fs::write(&path, format!("{}\n", genesis[0])).expect("write");
+    // Line 2: MAX_LINE + 1 zero bytes and no newline, as a sparse file (no disk used).
+    let file = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&path)
+        .expect("open");
+    let first = file.metadata().expect("size").len();
+    file.set_len(first + chaintrail_ingest::MAX_LINE as u64 + 1)
+        .expect("extend");
+    let store = Store::init(&tmp.path().join("store")).expect("store");
+    let err = BitcoinEtl::MAINNET
+        .import(&store, &path, &ImportOptions::default())
+        .expect_err("an over-long line");
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "{}:2: the line is longer than 64 MiB, the most chaintrail reads as one line: the \
+             file is damaged or not in this format",
+            path.display()
+        )
+    );
+    assert!(store.chains().expect("chains").is_empty());
+}

@@ -21,6 +21,7 @@ fn kind_name(kind: EndpointKind) -> &'static str {
         EndpointKind::HopLimit => "hop limit",
         EndpointKind::Dust => "dust",
         EndpointKind::Unexplored => "unexplored",
+        EndpointKind::TooLarge => "too large to measure",
         EndpointKind::Minted => "minted",
         EndpointKind::Untracked => "before the store's history",
     }

@@ -135,6 +135,7 @@ pub fn run(global: &Global, args: TraceArgs) -> anyhow::Result<()> {
         until: args.until.as_deref().map(parse_until).transpose()?,
         backward: args.backward,
         budget: args.budget,
+        ..TraceRequest::default()
     };
     let labels = LabelStore::open(store.dir())?;
     let links = load_links(store.dir(), args.links.as_deref())?;

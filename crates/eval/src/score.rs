@@ -116,7 +116,14 @@ pub fn score(
             (EndpointKind::Unspent, _, Some(address)) => {
                 ("address", e.chain, address.clone(), e.value.asset.clone())
             }
-            (EndpointKind::HopLimit | EndpointKind::Dust | EndpointKind::Unexplored, _, _) => {
+            (
+                EndpointKind::HopLimit
+                | EndpointKind::Dust
+                | EndpointKind::Unexplored
+                | EndpointKind::TooLarge,
+                _,
+                _,
+            ) => {
                 cut += value;
                 continue;
             }

@@ -2,13 +2,14 @@
 //! first line, then one transaction per line in block order.
 
 use std::fs::File;
-use std::io::{BufRead, BufReader, BufWriter, Seek, SeekFrom, Write};
+use std::io::{BufReader, BufWriter, Seek, SeekFrom, Write};
 use std::path::Path;
 
 use chaintrail_core::{AccountTx, Chain, ChainModel, UtxoTx};
 use chaintrail_store::Store;
 use serde::{Deserialize, Serialize};
 
+use crate::lines::LineReader;
 use crate::{ImportError, ImportOptions, ImportReport};
 
 const MAGIC: &str = "flow-jsonl";
@@ -76,17 +77,22 @@ pub(crate) fn import(
     };
     let file = File::open(path).map_err(read_err)?;
     let source_bytes = file.metadata().map_err(read_err)?.len();
-    let mut reader = BufReader::with_capacity(1 << 20, file);
-    let mut line = String::new();
-    let header_len = reader.read_line(&mut line).map_err(read_err)? as u64;
-    let header: FlowHeader = serde_json::from_str(&line).map_err(|e| {
-        parse_err(
-            1,
-            format!(
-                "expected the flow-jsonl header {{\"chaintrail\":\"flow-jsonl\",\"version\":1,\"chain\":…}}: {e}"
-            ),
-        )
-    })?;
+    let mut lines = LineReader::new(BufReader::with_capacity(1 << 20, file), path, 1);
+    let expected_header =
+        "expected the flow-jsonl header {\"chaintrail\":\"flow-jsonl\",\"version\":1,\"chain\":…}";
+    let (header, header_len): (FlowHeader, u64) = match lines.next_line()? {
+        Some(line) => (
+            serde_json::from_str(line.text)
+                .map_err(|e| parse_err(1, format!("{expected_header}: {e}")))?,
+            line.bytes as u64,
+        ),
+        None => {
+            return Err(parse_err(
+                1,
+                format!("the file is empty; {expected_header}"),
+            ));
+        }
+    };
     if header.chaintrail != MAGIC || header.version != 1 {
         return Err(parse_err(
             1,
@@ -122,18 +128,15 @@ pub(crate) fn import(
         ),
         None => {}
     }
+    let mut reader = lines.into_inner();
     reader
         .seek(SeekFrom::Start(cursor.offset))
         .map_err(read_err)?;
+    let mut lines = LineReader::new(reader, path, cursor.line);
     let mut since_checkpoint = 0u64;
     let mut txs_read = 0u64;
-    loop {
-        line.clear();
-        let read = reader.read_line(&mut line).map_err(read_err)? as u64;
-        if read == 0 {
-            break;
-        }
-        let text = line.trim_end();
+    while let Some(line) = lines.next_line()? {
+        let text = line.text.trim_end();
         if !text.is_empty() {
             let bad = |e: serde_json::Error| {
                 parse_err(
@@ -151,7 +154,7 @@ pub(crate) fn import(
             txs_read += 1;
             since_checkpoint += 1;
         }
-        cursor.offset += read;
+        cursor.offset += line.bytes as u64;
         cursor.line += 1;
         if since_checkpoint >= options.checkpoint_every {
             writer.commit(&cursor_key, cursor_value(&cursor))?;

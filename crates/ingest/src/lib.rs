@@ -6,6 +6,8 @@
 //!   resumes from that cursor when run again, so a killed import loses and duplicates nothing;
 //! - the native `flow-jsonl` format: a header line naming the chain, then one
 //!   [`chaintrail_core::AccountTx`] or [`chaintrail_core::UtxoTx`] per line (see docs/schema.md);
+//! - [`lines`]: lines of outside files read with a bound ([`MAX_LINE`]), for every line-based
+//!   format;
 //! - [`synthetic`]: a seeded load generator for benchmarks and tests (not a world model — the
 //!   scenario simulator is `chaintrail-sim`).
 //!
@@ -13,6 +15,7 @@
 //! plug in here next to `flow-jsonl`.
 
 mod jsonl;
+pub mod lines;
 pub mod synthetic;
 
 use std::path::{Path, PathBuf};
@@ -21,6 +24,7 @@ use chaintrail_core::Chain;
 use chaintrail_store::{Progress, Store, StoreError};
 
 pub use jsonl::{FlowHeader, FlowRecord, write_flow_jsonl};
+pub use lines::{Line, LineReader, MAX_LINE};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ImportError {

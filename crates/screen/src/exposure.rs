@@ -26,7 +26,7 @@ use chaintrail_labels::{Category, Date, LabelStore};
 use chaintrail_store::ChainReader;
 use chaintrail_store::schema::unpack_meta;
 use chaintrail_trace::convert::Chains;
-use chaintrail_trace::{Converter, Flow, Prices, Role};
+use chaintrail_trace::{Cancel, Converter, Flow, Prices, Role};
 use serde::{Deserialize, Serialize};
 
 use crate::links::{self, KnownLinks};
@@ -214,10 +214,14 @@ struct Walk<'a> {
     home: Chain,
     attr: &'a Attributor<'a>,
     params: &'a Params,
+    cancel: &'a Cancel,
     subject: u32,
     cache: HashMap<(Chain, u32), Option<Arc<Entity>>>,
     work: u64,
     truncated: bool,
+    /// A known link was not crossed because an amount is above 2^128 base units: the walk
+    /// goes on, but its answer is a lower bound (reported as `truncated`).
+    unmeasured: bool,
     stack: Vec<StepRef>,
     hits: Vec<Hit>,
 }
@@ -261,7 +265,7 @@ impl<'a> Walk<'a> {
 
     fn spend(&mut self) -> bool {
         self.work += 1;
-        if self.work > self.params.budget {
+        if self.work > self.params.budget || self.cancel.is_cancelled() {
             self.truncated = true;
             return false;
         }
@@ -524,16 +528,30 @@ impl<'a> Walk<'a> {
             Flow::Transfer(row) => self.reader.transfer_amount(row).to_u128(),
             Flow::Output(row) => self.reader.output(row).map(|o| u128::from(o.value)),
         };
-        let Some(amount_in) = amount_in.filter(|&a| a > 0) else {
-            return;
+        let amount_in = match amount_in {
+            Some(0) => return,
+            Some(amount) => amount,
+            // Above 2^128 base units (a spam token?): the links cannot be measured across, and
+            // the screening says it is incomplete rather than stop quietly.
+            None => {
+                self.unmeasured = true;
+                return;
+            }
         };
         let chains = Chains {
             readers: self.readers,
         };
-        let conversions = self
+        let conversions = match self
             .links
             .converter()
-            .convert(&chains, self.chain, flow, amount_in);
+            .convert(&chains, self.chain, flow, amount_in)
+        {
+            Ok(conversions) => conversions,
+            Err(_) => {
+                self.unmeasured = true;
+                return;
+            }
+        };
         if conversions.is_empty() || !self.spend() {
             return;
         }
@@ -860,7 +878,11 @@ pub struct Context<'a> {
     pub attr: Attributor<'a>,
     pub prices: &'a Prices,
     pub params: &'a Params,
-    /// Only transfers of the address up to this time (seconds since the epoch) count.
+    /// Raised by the caller to stop the walk early (it then ends as if its budget ran out).
+    pub cancel: &'a Cancel,
+    /// Only transfers of the address up to this time (seconds since the epoch) count: those in
+    /// blocks whose effective time ([`ChainReader::block_effective_time`]) is not later, a
+    /// prefix of the chain.
     pub cutoff: u64,
 }
 
@@ -879,10 +901,12 @@ pub fn chain_exposure(ctx: &Context<'_>, chain: Chain, subject: u32) -> ChainExp
         home: chain,
         attr,
         params,
+        cancel: ctx.cancel,
         subject,
         cache: HashMap::new(),
         work: 0,
         truncated: false,
+        unmeasured: false,
         stack: Vec::new(),
         hits: Vec::new(),
     };
@@ -910,7 +934,7 @@ pub fn chain_exposure(ctx: &Context<'_>, chain: Chain, subject: u32) -> ChainExp
                 let Some(t) = reader.transfer(row) else {
                     continue;
                 };
-                if t.block.timestamp > cutoff || walk.truncated {
+                if reader.transfer_effective_time(row) > cutoff || walk.truncated {
                     break;
                 }
                 if !t.success || matches!(t.kind, TransferKind::Fee) || t.from == subject {
@@ -941,7 +965,7 @@ pub fn chain_exposure(ctx: &Context<'_>, chain: Chain, subject: u32) -> ChainExp
                 let Some(t) = reader.transfer(row) else {
                     continue;
                 };
-                if t.block.timestamp > cutoff || walk.truncated {
+                if reader.transfer_effective_time(row) > cutoff || walk.truncated {
                     break;
                 }
                 if !t.success
@@ -981,12 +1005,12 @@ pub fn chain_exposure(ctx: &Context<'_>, chain: Chain, subject: u32) -> ChainExp
                     continue;
                 };
                 let time = reader.tx_block(output.tx).timestamp;
-                if time > cutoff || walk.truncated {
+                if reader.tx_effective_time(output.tx) > cutoff || walk.truncated {
                     break;
                 }
                 let spent_in_time = output
                     .spent_by
-                    .filter(|&tx| reader.tx_block(tx).timestamp <= cutoff);
+                    .filter(|&tx| reader.tx_effective_time(tx) <= cutoff);
                 if let Some(tx) = spent_in_time {
                     *spends.entry(tx).or_default() += output.value;
                 }
@@ -1025,7 +1049,7 @@ pub fn chain_exposure(ctx: &Context<'_>, chain: Chain, subject: u32) -> ChainExp
             }
         }
     }
-    collector.finish(walk.truncated)
+    collector.finish(walk.truncated || walk.unmeasured)
 }
 
 #[cfg(test)]

@@ -8,7 +8,9 @@
 
 use std::collections::HashMap;
 use std::io::Write;
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Instant;
 
 use chaintrail_core::Chain;
@@ -130,7 +132,11 @@ pub fn validity_window(
     let next_day = |d: Date| date_of(end_of_day(d) + 1);
     let last_block = readers
         .iter()
-        .filter_map(|r| r.block_count().checked_sub(1).map(|i| r.block(i).timestamp))
+        .filter_map(|r| {
+            r.block_count()
+                .checked_sub(1)
+                .map(|i| r.block_effective_time(i))
+        })
         .max()
         .and_then(date_of);
     if last_block.is_some_and(|last| last > at) {
@@ -295,7 +301,18 @@ pub(crate) struct BuildJob<'a> {
     pub threads: usize,
 }
 
+/// The message a panic carried, when it is text.
+fn panic_text(panic: &(dyn std::any::Any + Send)) -> &str {
+    panic
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("(no message)")
+}
+
 /// Compute every address's exposure with `compute` on `job.threads` threads, and write the index.
+/// When `compute` panics for any address the build fails naming it and writes nothing: an
+/// address missing from the index would read as clean.
 pub(crate) fn build(
     job: &BuildJob<'_>,
     compute: &(dyn Fn(&ChainReader, u32) -> ChainExposure + Sync),
@@ -319,20 +336,41 @@ pub(crate) fn build(
         .flat_map(|(i, r)| (1..r.address_count() as u32).map(move |id| (i, id)))
         .collect();
     let total = jobs.len() as u64;
-    let done = std::sync::atomic::AtomicU64::new(0);
+    let done = AtomicU64::new(0);
+    // Set by the first worker that fails, so that the others stop early.
+    let failed = AtomicBool::new(false);
     let threads = threads.max(1);
     let chunks: Vec<&[(usize, u32)]> = jobs.chunks(jobs.len().div_ceil(threads).max(1)).collect();
-    let results: Vec<Vec<IndexEntry>> = std::thread::scope(|scope| {
+    let results: Vec<Result<Vec<IndexEntry>, String>> = std::thread::scope(|scope| {
         let handles: Vec<_> = chunks
             .into_iter()
             .map(|chunk| {
-                let done = &done;
+                let (done, failed) = (&done, &failed);
                 scope.spawn(move || {
                     let mut out = Vec::new();
                     for &(i, id) in chunk {
+                        if failed.load(Ordering::Relaxed) {
+                            break;
+                        }
                         let reader = readers[i];
-                        let exposure = compute(reader, id);
-                        let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+                        // A panic must not leave the address out: absent ids read as clean.
+                        let exposure = match catch_unwind(AssertUnwindSafe(|| compute(reader, id)))
+                        {
+                            Ok(exposure) => exposure,
+                            Err(panic) => {
+                                failed.store(true, Ordering::Relaxed);
+                                return Err(format!(
+                                    "computing the exposure of {} address {} (id {id}) panicked: \
+                                     {}",
+                                    reader.chain(),
+                                    reader
+                                        .address(id)
+                                        .map_or_else(|| "?".to_string(), |a| a.to_string()),
+                                    panic_text(panic.as_ref())
+                                ));
+                            }
+                        };
+                        let n = done.fetch_add(1, Ordering::Relaxed) + 1;
                         if n.is_multiple_of(4096) || n == total {
                             progress(n, total);
                         }
@@ -351,16 +389,33 @@ pub(crate) fn build(
                             exposure,
                         });
                     }
-                    out
+                    Ok(out)
                 })
             })
             .collect();
         handles
             .into_iter()
-            .map(|h| h.join().unwrap_or_default())
+            .map(|h| {
+                h.join().unwrap_or_else(|panic| {
+                    Err(format!(
+                        "a worker thread panicked: {}",
+                        panic_text(panic.as_ref())
+                    ))
+                })
+            })
             .collect()
     });
-    let entries: Vec<IndexEntry> = results.into_iter().flatten().collect();
+    let path = ExposureIndex::path(store_dir);
+    let mut chunks = Vec::with_capacity(results.len());
+    for result in results {
+        chunks.push(result.map_err(|why| ScreenError::Index {
+            path: path.clone(),
+            message: format!(
+                "build failed, nothing written (a previous index, if any, is unchanged): {why}"
+            ),
+        })?);
+    }
+    let entries: Vec<IndexEntry> = chunks.into_iter().flatten().collect();
     let truncated = entries.iter().filter(|e| e.exposure.truncated).count() as u64;
     let file = IndexFile {
         format: INDEX_FORMAT.to_string(),
@@ -384,7 +439,6 @@ pub(crate) fn build(
             .collect(),
         entries,
     };
-    let path = ExposureIndex::path(store_dir);
     let bytes = serde_json::to_vec(&file).map_err(|e| ScreenError::Index {
         path: path.clone(),
         message: format!("cannot serialise: {e}"),
@@ -401,4 +455,97 @@ pub(crate) fn build(
         links: links.len(),
         seconds: started.elapsed().as_secs_f64(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use chaintrail_core::{AccountTransfer, AccountTx, Address, Amount, AssetKind, BlockRef};
+    use chaintrail_core::{TransferKind, TxHash};
+    use chaintrail_store::Store;
+
+    use super::*;
+
+    const ETH: Chain = Chain::Evm(31337);
+
+    /// A store of one chain whose transfers give addresses 1..=3 ids (0x01…, 0x02…, 0x03…).
+    fn store(dir: &Path) -> Store {
+        let store = Store::init(dir).expect("init");
+        let mut writer = store.writer(ETH).expect("writer");
+        let transfer = |from: u8, to: u8| AccountTransfer {
+            from: Some(Address::Evm([from; 20])),
+            to: Some(Address::Evm([to; 20])),
+            asset: AssetKind::Native,
+            amount: Amount::from_u64(5),
+            kind: TransferKind::Native,
+            success: true,
+        };
+        let tx = AccountTx {
+            hash: TxHash([7; 32]),
+            block: BlockRef {
+                height: 1,
+                timestamp: 1_650_000_000,
+            },
+            transfers: vec![transfer(1, 2), transfer(2, 3)],
+        };
+        writer.append_account_tx(&tx).expect("append");
+        writer
+            .finish("test", serde_json::json!(null))
+            .expect("finish");
+        store
+    }
+
+    /// A truncated walk is stored, so that every address is an index entry.
+    fn some_exposure() -> ChainExposure {
+        ChainExposure {
+            truncated: true,
+            ..ChainExposure::default()
+        }
+    }
+
+    #[test]
+    fn a_panicking_worker_fails_the_build_and_leaves_the_index_alone() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = store(dir.path());
+        let reader = store.reader(ETH).expect("reader");
+        let readers = [&reader];
+        let labels = LabelStore::open(dir.path()).expect("labels");
+        let links = KnownLinks::default();
+        let prices = Prices::bundled();
+        let params = Params::default();
+        let job = BuildJob {
+            store_dir: dir.path(),
+            readers: &readers,
+            labels: &labels,
+            links: &links,
+            prices: &prices,
+            at: "2022-04-15".parse().expect("date"),
+            params: &params,
+            threads: 2,
+        };
+        let report = build(&job, &|_, _| some_exposure(), &|_, _| {}).expect("first build");
+        assert_eq!((report.addresses, report.with_exposure), (3, 3));
+        let path = ExposureIndex::path(dir.path());
+        let before = std::fs::read(&path).expect("index written");
+
+        let second = Address::Evm([2; 20]);
+        let panics_on_second = |reader: &ChainReader, id: u32| {
+            if reader.address(id).as_ref() == Some(&second) {
+                panic!("boom at the second address");
+            }
+            some_exposure()
+        };
+        let err = build(&job, &panics_on_second, &|_, _| {}).expect_err("a panic must fail");
+        let text = err.to_string();
+        assert!(
+            text.contains(&format!("address {second} (id 2) panicked"))
+                && text.contains("boom at the second address")
+                && text.contains("nothing written"),
+            "{text}"
+        );
+        assert_eq!(std::fs::read(&path).expect("index kept"), before);
+
+        std::fs::remove_file(&path).expect("remove");
+        build(&job, &panics_on_second, &|_, _| {}).expect_err("a panic must fail");
+        assert!(!path.exists(), "no index may be written by a failed build");
+    }
 }

@@ -30,7 +30,7 @@ use std::path::{Path, PathBuf};
 use chaintrail_core::{Address, Chain};
 use chaintrail_labels::{Category, Date, Label, LabelError, LabelStore, Resolved, Source};
 use chaintrail_store::{ChainReader, Store, StoreError};
-use chaintrail_trace::Prices;
+use chaintrail_trace::{Cancel, Prices};
 
 pub use exposure::{Attributor, Context, Params, chain_exposure, date_of, end_of_day};
 pub use index::{BuildReport, ExposureIndex};
@@ -63,6 +63,9 @@ pub enum ScreenError {
         path: PathBuf,
         source: std::io::Error,
     },
+    /// The caller raised the screening's [`Cancel`] flag.
+    #[error("the screening was cancelled")]
+    Cancelled,
 }
 
 /// What to screen.
@@ -253,6 +256,7 @@ impl Screener {
         progress: &(dyn Fn(u64, u64) + Sync),
     ) -> Result<BuildReport, ScreenError> {
         let at = at.unwrap_or_else(today);
+        let never = Cancel::new();
         let ctx = Context {
             readers: &self.readers,
             links: &self.links,
@@ -262,6 +266,7 @@ impl Screener {
             },
             prices: &self.prices,
             params: &self.params,
+            cancel: &never,
             cutoff: end_of_day(at),
         };
         let readers: Vec<&ChainReader> = self.readers.values().collect();
@@ -388,6 +393,12 @@ impl Screener {
 
     /// Screen one address.
     pub fn screen(&self, query: &Query) -> Result<Screening, ScreenError> {
+        self.screen_with(query, &Cancel::new())
+    }
+
+    /// [`Screener::screen`] that stops early, with [`ScreenError::Cancelled`], once `cancel` is
+    /// raised (the exposure walk checks it with every record it examines).
+    pub fn screen_with(&self, query: &Query, cancel: &Cancel) -> Result<Screening, ScreenError> {
         let at = query.at.unwrap_or_else(today);
         let (address, chains) = self.resolve(query)?;
         let ownership = self.ownership(&address, &chains, at);
@@ -407,6 +418,7 @@ impl Screener {
             },
             prices: &self.prices,
             params: &params,
+            cancel,
             cutoff,
         };
         for &(chain, id) in &chains {
@@ -433,6 +445,9 @@ impl Screener {
             merged.volume.outgoing_usd += exposure.volume.outgoing_usd;
             merged.excluded_dust.extend(exposure.excluded_dust);
             merged.truncated |= exposure.truncated;
+        }
+        if cancel.is_cancelled() {
+            return Err(ScreenError::Cancelled);
         }
         merged.exposures.sort_by(|a, b| {
             b.level.cmp(&a.level).then(

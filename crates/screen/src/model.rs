@@ -138,7 +138,8 @@ pub struct ChainExposure {
     pub exposures: Vec<Exposure>,
     pub volume: Volume,
     pub excluded_dust: Vec<ExcludedDust>,
-    /// True when the work budget cut the walk short (exposures are then a lower bound).
+    /// True when the work budget cut the walk short, or a known link was not crossed because an
+    /// amount is above 2^128 base units (exposures are then a lower bound).
     pub truncated: bool,
 }
 

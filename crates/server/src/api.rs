@@ -2,6 +2,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use axum::Json;
 use axum::Router;
@@ -14,11 +15,11 @@ use chaintrail_core::{Chain, TxHash};
 use chaintrail_labels::incidents::IncidentFilter;
 use chaintrail_labels::{Category, Date};
 use chaintrail_screen::{Direction, ExposureType, Ownership, Query, RULES, RiskLevel, Screening};
-use chaintrail_trace::{Policy, Seed, TraceRequest};
+use chaintrail_trace::{Cancel, Policy, Seed, TraceError, TraceRequest};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::error::ApiError;
+use crate::error::{ApiError, CANCELLED};
 use crate::{AppState, openapi};
 
 type Shared = State<Arc<AppState>>;
@@ -99,13 +100,46 @@ fn screen_query(address: String, raw: Option<String>) -> Result<Query, ApiError>
     })
 }
 
-/// Run blocking library work off the async workers.
+/// Run blocking library work off the async workers. The work gets a [`Cancel`] flag that is
+/// raised when the request stops waiting for it (the time limit drops this future, or the client
+/// goes away), so that it stops instead of holding a CPU for an answer nobody reads.
 async fn blocking<T: Send + 'static>(
-    work: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
+    state: &Arc<AppState>,
+    work: impl FnOnce(&Cancel) -> Result<T, ApiError> + Send + 'static,
 ) -> Result<T, ApiError> {
-    tokio::task::spawn_blocking(work)
-        .await
-        .map_err(|e| ApiError::internal(format!("worker failed: {e}")))?
+    let cancel = Cancel::new();
+    let _cancel_when_dropped = cancel.on_drop();
+    let state = state.clone();
+    tokio::task::spawn_blocking(move || {
+        let metrics = &state.metrics;
+        let _running = Running::start(&metrics.work_running);
+        let result = work(&cancel);
+        if matches!(&result, Err(e) if e.code == CANCELLED) {
+            metrics.work_cancelled.fetch_add(1, Ordering::Relaxed);
+        }
+        result
+    })
+    .await
+    .map_err(|e| {
+        tracing::error!(error = %e, "a worker failed");
+        ApiError::internal(format!("worker failed: {e}"))
+    })?
+}
+
+/// Counts a piece of work as running until dropped (also when the work panics).
+struct Running<'a>(&'a AtomicU64);
+
+impl<'a> Running<'a> {
+    fn start(gauge: &'a AtomicU64) -> Running<'a> {
+        gauge.fetch_add(1, Ordering::Relaxed);
+        Running(gauge)
+    }
+}
+
+impl Drop for Running<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 /// Chainalysis' category names.
@@ -203,8 +237,14 @@ async fn sanctions(
 }
 
 async fn screening(state: &Arc<AppState>, query: Query) -> Result<Screening, ApiError> {
-    let state = state.clone();
-    blocking(move || state.screener.screen(&query).map_err(ApiError::from)).await
+    let worker = state.clone();
+    blocking(state, move |cancel| {
+        worker
+            .screener
+            .screen_with(&query, cancel)
+            .map_err(ApiError::from)
+    })
+    .await
 }
 
 async fn entity_risk(
@@ -400,12 +440,12 @@ async fn trm_screening(
         });
     }
     let worker = state.clone();
-    let screenings = blocking(move || {
+    let screenings = blocking(&state, move |cancel| {
         queries
             .iter()
             .enumerate()
             .map(|(i, q)| {
-                worker.screener.screen(q).map_err(|e| {
+                worker.screener.screen_with(q, cancel).map_err(|e| {
                     let e = ApiError::from(e);
                     ApiError::new(e.status, e.code, format!("item {i}: {}", e.message))
                 })
@@ -522,13 +562,21 @@ async fn trace(State(state): Shared, body: Bytes) -> Result<Json<Value>, ApiErro
             .budget
             .unwrap_or(MAX_TRACE_BUDGET)
             .min(MAX_TRACE_BUDGET),
+        cancel: Cancel::new(),
     };
     let worker = state.clone();
-    let report = blocking(move || {
+    let report = blocking(&state, move |cancel| {
+        let request = TraceRequest {
+            cancel: cancel.clone(),
+            ..request
+        };
         let s = &worker.screener;
         let links = s.links().converter();
         chaintrail_trace::trace_with(s.readers(), s.labels(), s.prices(), &[links], &request)
-            .map_err(|e| ApiError::bad_request("bad_trace", e.to_string()))
+            .map_err(|e| match e {
+                TraceError::Cancelled { .. } => ApiError::cancelled(e.to_string()),
+                e => ApiError::bad_request("bad_trace", e.to_string()),
+            })
     })
     .await?;
     Ok(Json(json!(report)))

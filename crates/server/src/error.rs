@@ -31,7 +31,16 @@ impl ApiError {
     pub fn internal(message: impl Into<String>) -> ApiError {
         ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", message)
     }
+
+    /// Work stopped because its request stopped waiting (only ever seen in logs and metrics:
+    /// the client already got its `timeout`).
+    pub fn cancelled(message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::SERVICE_UNAVAILABLE, CANCELLED, message)
+    }
 }
+
+/// The code of [`ApiError::cancelled`].
+pub const CANCELLED: &str = "cancelled";
 
 /// The body of an error answer.
 pub fn error_body(status: StatusCode, code: &str, message: &str) -> serde_json::Value {
@@ -49,6 +58,7 @@ impl From<ScreenError> for ApiError {
     fn from(err: ScreenError) -> ApiError {
         match err {
             ScreenError::BadAddress(message) => ApiError::bad_request("bad_address", message),
+            ScreenError::Cancelled => ApiError::cancelled(err.to_string()),
             other => ApiError::internal(other.to_string()),
         }
     }

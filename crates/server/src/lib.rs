@@ -8,10 +8,12 @@
 //! - the native API under `/v1/` (screening with paths, address and tx views, trace, labels,
 //!   incidents, rules, health, metrics) and its OpenAPI 3 document ([`openapi::document`], served
 //!   at `/openapi.json` and kept in the repository as docs/openapi.json);
-//! - the guards: API keys (`X-API-Key`, `Token`, `Authorization: Basic|Bearer`; open mode only
-//!   when asked for), per-key token-bucket rate limits, body size, batch size and time limits,
-//!   JSON errors for every failure (including panics and the framework's own rejections), CORS
-//!   off unless origins are given.
+//! - the guards: API keys (`X-API-Key`, `Token`, `Authorization: Basic|Bearer`; compared in
+//!   constant time; open mode only when asked for), per-key token-bucket rate limits, body size,
+//!   batch size and time limits (a request that runs out of time cancels its work), JSON errors
+//!   for every failure (including panics and the framework's own rejections), CORS off unless
+//!   origins are given;
+//! - logs through `tracing`: one line per request (info; 5xx at error) and every panic (error).
 //!
 //! No forensics logic lives here. docs/api.md describes the API for users.
 
@@ -22,7 +24,7 @@ pub mod openapi;
 
 use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use axum::Router;
@@ -34,6 +36,7 @@ use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use chaintrail_labels::IncidentLedger;
 use chaintrail_screen::Screener;
+use subtle::ConstantTimeEq;
 
 pub use error::ApiError;
 
@@ -141,15 +144,28 @@ impl AppState {
         Some(decoded.split(':').next().unwrap_or_default().to_string())
     }
 
+    /// Is `key` one of the accepted keys? Each accepted key is compared in full and in constant
+    /// time (`subtle`), and all of them always, so the time of the answer does not tell an
+    /// attacker how many leading bytes of a guess were right (only lengths, which are not
+    /// secret, end a comparison early).
+    fn accepts(&self, key: &str) -> bool {
+        self.keys
+            .iter()
+            .fold(subtle::Choice::from(0), |found, accepted| {
+                found | accepted.as_bytes().ct_eq(key.as_bytes())
+            })
+            .into()
+    }
+
     /// Take one token from `key`'s bucket; the seconds to wait when it is empty.
     fn take_token(&self, key: &str) -> Result<(), f64> {
         let rate = f64::from(self.config.rate_limit);
         if rate <= 0.0 {
             return Ok(());
         }
-        let Ok(mut buckets) = self.buckets.lock() else {
-            return Ok(());
-        };
+        // A thread that panicked while holding the lock left the buckets consistent (every
+        // update below is a plain assignment): keep limiting with them rather than stop.
+        let mut buckets = self.buckets.lock().unwrap_or_else(PoisonError::into_inner);
         let now = Instant::now();
         let bucket = buckets.entry(key.to_string()).or_insert(Bucket {
             tokens: rate,
@@ -178,7 +194,7 @@ async fn guard(State(state): State<Arc<AppState>>, request: Request, next: Next)
     }
     let key = AppState::key_of(request.headers());
     let bucket = match (&key, state.config.open) {
-        (Some(key), _) if state.keys.contains(key) => key.clone(),
+        (Some(key), _) if state.accepts(key) => key.clone(),
         (_, true) => "open".to_string(),
         (None, false) => {
             return ApiError::new(
@@ -217,15 +233,18 @@ async fn guard(State(state): State<Arc<AppState>>, request: Request, next: Next)
     next.run(request).await
 }
 
-/// Outermost layer: time limit, metrics, and JSON bodies for every error the framework
-/// produces itself (unknown route, wrong method, malformed path or query).
+/// Outermost layer: time limit, metrics, the request log, and JSON bodies for every error the
+/// framework produces itself (unknown route, wrong method, malformed path or query).
 async fn outer(State(state): State<Arc<AppState>>, request: Request, next: Next) -> Response {
     let started = Instant::now();
     let route = request
         .extensions()
         .get::<MatchedPath>()
         .map_or_else(|| "unmatched".to_string(), |p| p.as_str().to_string());
+    let method = request.method().clone();
+    let path = request.uri().path().to_string();
     let timeout = state.config.timeout;
+    // On timeout the handler's future is dropped, and with it the guard that cancels its work.
     let response = match tokio::time::timeout(timeout, next.run(request)).await {
         Ok(response) => response,
         Err(_) => ApiError::new(
@@ -236,11 +255,14 @@ async fn outer(State(state): State<Arc<AppState>>, request: Request, next: Next)
         .into_response(),
     };
     let response = jsonify(response).await;
-    state.metrics.record(
-        &route,
-        response.status().as_u16(),
-        started.elapsed().as_micros() as u64,
-    );
+    let status = response.status().as_u16();
+    let micros = started.elapsed().as_micros() as u64;
+    state.metrics.record(&route, status, micros);
+    if response.status().is_server_error() {
+        tracing::error!(%method, %path, %route, status, micros, "request failed");
+    } else {
+        tracing::info!(%method, %path, %route, status, micros, "request");
+    }
     response
 }
 
@@ -284,7 +306,13 @@ async fn jsonify(response: Response) -> Response {
     out
 }
 
-fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response<Body> {
+fn panic_response(panic: Box<dyn std::any::Any + Send + 'static>) -> Response<Body> {
+    let message = panic
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("(no message)");
+    tracing::error!(panic = message, "a handler panicked");
     ApiError::internal("the server hit a bug answering this request; it has been logged")
         .into_response()
 }
@@ -369,4 +397,102 @@ pub fn serve_blocking(
         };
         serve(listener, Arc::new(state), shutdown).await
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use super::*;
+
+    /// A tracing writer into a shared buffer.
+    #[derive(Clone, Default)]
+    struct Captured(Arc<Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Captured {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    impl Captured {
+        fn text(&self) -> String {
+            String::from_utf8_lossy(&self.0.lock().unwrap_or_else(PoisonError::into_inner))
+                .into_owned()
+        }
+    }
+
+    fn state(config: Config) -> AppState {
+        let dir = tempfile::tempdir().expect("tmp");
+        chaintrail_store::Store::init(dir.path()).expect("store");
+        let screener = Screener::open(dir.path()).expect("screener");
+        let incidents = IncidentLedger::open(dir.path()).expect("incidents");
+        AppState::new(screener, incidents, config).expect("state")
+    }
+
+    fn keyed(keys: &[&str]) -> Config {
+        Config {
+            keys: keys.iter().map(|k| k.to_string()).collect(),
+            rate_limit: 1,
+            ..Config::default()
+        }
+    }
+
+    #[test]
+    fn only_whole_keys_are_accepted() {
+        let state = state(keyed(&["alpha-key", "beta"]));
+        assert!(state.accepts("alpha-key") && state.accepts("beta"));
+        for wrong in ["", "alpha", "alpha-key2", "alpha-kez", "bet", "BETA"] {
+            assert!(!state.accepts(wrong), "{wrong}");
+        }
+    }
+
+    #[test]
+    fn a_poisoned_rate_limiter_keeps_limiting() {
+        let state = state(keyed(&["k"]));
+        assert_eq!(state.take_token("k"), Ok(()));
+        // A thread panics while it holds the buckets' lock.
+        std::thread::scope(|scope| {
+            let panicked = scope
+                .spawn(|| {
+                    let _held = state.buckets.lock();
+                    panic!("panic while rate limiting");
+                })
+                .join();
+            assert!(panicked.is_err());
+        });
+        assert!(state.buckets.is_poisoned());
+        // The bucket is empty (1 request/s): the next request waits, as before the panic.
+        let wait = state.take_token("k").expect_err("still limited");
+        assert!(wait > 0.0 && wait <= 1.0, "{wait}");
+    }
+
+    #[test]
+    fn a_panic_is_logged_with_its_message() {
+        let captured = Captured::default();
+        let writer = captured.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(move || writer.clone())
+            .with_ansi(false)
+            .finish();
+        let response = tracing::subscriber::with_default(subscriber, || {
+            panic_response(Box::new("index out of bounds: the len is 3"))
+        });
+        assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let text = captured.text();
+        assert!(
+            text.contains("ERROR")
+                && text.contains("a handler panicked")
+                && text.contains("index out of bounds: the len is 3"),
+            "{text}"
+        );
+    }
 }

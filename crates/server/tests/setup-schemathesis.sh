@@ -1,13 +1,49 @@
 #!/usr/bin/env bash
-# Installs schemathesis (PyPI) into the project-local venv .tools/venv (ignored by git).
-# Run by scripts/test before `cargo test`; the schemathesis test runs it too when needed.
+# Installs schemathesis (PyPI) into the project-local venv .tools/venv (ignored by git), at the
+# exact versions of tests/schemathesis-requirements.txt (every package, transitive ones too), so
+# that CI runs what was verified. An existing venv whose packages differ from the pins is brought
+# to them; one made with another interpreter than the one asked for is made again.
+# Run by scripts/test before `cargo test`; the schemathesis test runs it too.
+#
+# Why pinned: a fresh install on Python 3.11.7 got hypothesis 6.170.17, which crashes inside its
+# own lambda-source parsing ("AST constructor recursion depth mismatch", a CPython 3.11.7 ast
+# bug hit from schemathesis' worker threads) in 3 of 4 runs. The pins (schemathesis 4.32.5,
+# hypothesis 6.130.12) passed `cargo test -p chaintrail-server --test schemathesis` repeatedly on
+# Python 3.11.7 and 3.13.0. To change them: install the new versions into a fresh venv, run that
+# test at least three times in a row, and write `pip freeze` into the requirements file.
+#
+# CHAINTRAIL_PYTHON chooses the interpreter (default: python3).
 set -euo pipefail
 cd "$(dirname "$0")/../../.."
 VENV=.tools/venv
-if [ ! -x "$VENV/bin/python" ]; then
-  python3 -m venv "$VENV"
+PINS=crates/server/tests/schemathesis-requirements.txt
+PYTHON=${CHAINTRAIL_PYTHON:-python3}
+
+wanted_version=$("$PYTHON" -c 'import sys; print(sys.version.split()[0])')
+if [ -x "$VENV/bin/python" ]; then
+  have_version=$("$VENV/bin/python" -c 'import sys; print(sys.version.split()[0])' 2>/dev/null || true)
+  if [ "$have_version" != "$wanted_version" ]; then
+    echo "setup-schemathesis: $VENV has Python ${have_version:-?}, $PYTHON is $wanted_version: making it again"
+    rm -rf "$VENV"
+  fi
 fi
-if ! "$VENV/bin/python" -c "import schemathesis" 2>/dev/null; then
-  "$VENV/bin/pip" install --quiet --disable-pip-version-check "schemathesis>=3.30"
+if [ ! -x "$VENV/bin/python" ]; then
+  "$PYTHON" -m venv "$VENV"
+fi
+
+# Every pin must be installed exactly (pip freeze spells names as the requirements file does).
+installed=$("$VENV/bin/python" -m pip freeze --disable-pip-version-check 2>/dev/null | tr 'A-Z_' 'a-z-')
+missing=0
+while IFS= read -r pin; do
+  [ -z "$pin" ] && continue
+  case "$pin" in \#*) continue ;; esac
+  normal=$(printf '%s' "$pin" | tr 'A-Z_' 'a-z-')
+  if ! grep -qxF "$normal" <<<"$installed"; then
+    missing=1
+    break
+  fi
+done <"$PINS"
+if [ "$missing" = 1 ]; then
+  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r "$PINS"
 fi
 "$VENV/bin/schemathesis" --version

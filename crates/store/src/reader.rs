@@ -24,6 +24,10 @@ pub struct ChainReader {
     assets: Vec<Asset>,
     address_ids: OnceLock<HashMap<Box<[u8]>, u32>>,
     tx_ids: OnceLock<HashMap<[u8; 32], u32>>,
+    /// Effective block times ([`ChainReader::block_effective_time`]), kept only when the chain's
+    /// timestamps are not already in order (`None` then: each block's own time is its effective
+    /// time).
+    effective_times: OnceLock<Option<Box<[u64]>>>,
 }
 
 /// One account transfer with everything resolved.
@@ -185,6 +189,7 @@ impl ChainReader {
             assets: assets.into_values().collect(),
             address_ids: OnceLock::new(),
             tx_ids: OnceLock::new(),
+            effective_times: OnceLock::new(),
         })
     }
 
@@ -223,6 +228,47 @@ impl ChainReader {
                 .copied()
                 .unwrap_or(0),
         }
+    }
+
+    /// The time by which events of block `index` are ordered: the latest block timestamp up to
+    /// and including it (a running maximum). Block timestamps need not increase — a Bitcoin
+    /// block may carry an earlier time than its parent — but effective times never decrease
+    /// along the chain, so ordering by them keeps every block after its parent, and a time
+    /// cutoff (`effective time <= until`) is a prefix of the chain. `0` for an index out of
+    /// range.
+    pub fn block_effective_time(&self, index: usize) -> u64 {
+        let times = self.col::<u64>(col::BLOCK_TIMESTAMP);
+        let table = self.effective_times.get_or_init(|| {
+            // Chains whose timestamps already increase (every EVM chain) keep no table.
+            if times.is_sorted() {
+                return None;
+            }
+            let mut latest = 0;
+            Some(
+                times
+                    .iter()
+                    .map(|&t| {
+                        latest = latest.max(t);
+                        latest
+                    })
+                    .collect(),
+            )
+        });
+        match table {
+            Some(table) => table.get(index).copied().unwrap_or(0),
+            None => times.get(index).copied().unwrap_or(0),
+        }
+    }
+
+    /// [`Self::block_effective_time`] of the block holding transaction `tx`.
+    pub fn tx_effective_time(&self, tx: u32) -> u64 {
+        self.block_effective_time(self.tx_block_index(tx))
+    }
+
+    /// [`Self::block_effective_time`] of the block holding transfer `row` (account chains).
+    pub fn transfer_effective_time(&self, row: u64) -> u64 {
+        let framing = self.transfer_framing();
+        self.block_effective_time(framing.block_of_tx(framing.tx_of_row(row)))
     }
 
     pub fn tx_count(&self) -> usize {
@@ -286,12 +332,14 @@ impl ChainReader {
     }
 
     pub fn tx_block(&self, tx: u32) -> BlockRef {
-        let first_tx = self.col::<u64>(col::BLOCK_FIRST_TX);
-        self.block(
-            first_tx
-                .partition_point(|&f| f <= u64::from(tx))
-                .saturating_sub(1),
-        )
+        self.block(self.tx_block_index(tx))
+    }
+
+    /// The index (into the blocks table) of the block holding transaction `tx`.
+    fn tx_block_index(&self, tx: u32) -> usize {
+        self.col::<u64>(col::BLOCK_FIRST_TX)
+            .partition_point(|&f| f <= u64::from(tx))
+            .saturating_sub(1)
     }
 
     // ---- addresses and assets ----

@@ -440,3 +440,41 @@ fn a_store_written_before_payloads_were_kept_opens_without_them() {
         vec![(1, &b"memo"[..])]
     );
 }
+
+#[test]
+fn effective_block_times_never_decrease() {
+    let regtest = Chain::Bitcoin(BitcoinNetwork::Regtest);
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::init(dir.path()).unwrap();
+    let mut writer = store.writer(regtest).unwrap();
+    // Heights 1..=5; blocks 3 and 4 carry earlier times than block 2 (allowed by consensus).
+    let times = [100, 300, 200, 250, 400];
+    for (i, time) in times.iter().enumerate() {
+        let n = i as u32 + 1;
+        let mut tx = coinbase(n, u64::from(n), vec![out(1_000, 1)]);
+        tx.block.timestamp = *time;
+        writer.append_utxo_tx(&tx).unwrap();
+    }
+    writer.finish("src", serde_json::json!(null)).unwrap();
+    let reader = store.reader(regtest).unwrap();
+    let raw: Vec<u64> = (0..5).map(|i| reader.block(i).timestamp).collect();
+    assert_eq!(raw, times);
+    let effective: Vec<u64> = (0..5).map(|i| reader.block_effective_time(i)).collect();
+    assert_eq!(effective, [100, 300, 300, 300, 400]);
+    let by_tx: Vec<u64> = (0..5).map(|tx| reader.tx_effective_time(tx)).collect();
+    assert_eq!(by_tx, [100, 300, 300, 300, 400]);
+    assert_eq!(reader.block_effective_time(5), 0);
+
+    // Increasing timestamps are their own effective times.
+    let store = Store::init(&dir.path().join("eth")).unwrap();
+    let mut writer = store.writer(ETH).unwrap();
+    for tx in account_txs() {
+        writer.append_account_tx(&tx).unwrap();
+    }
+    writer.finish("src", serde_json::json!(null)).unwrap();
+    let reader = store.reader(ETH).unwrap();
+    for row in 0..reader.transfer_count() {
+        let t = reader.transfer(row).unwrap();
+        assert_eq!(reader.transfer_effective_time(row), t.block.timestamp);
+    }
+}

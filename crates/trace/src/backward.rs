@@ -15,7 +15,8 @@ use chaintrail_core::{Chain, TransferKind};
 use chaintrail_store::{ChainReader, schema};
 
 use crate::attribution::{Attribution, Entities, Role};
-use crate::engine::{Arrival, Edge, Record};
+use crate::cancel::Cancel;
+use crate::engine::{Arrival, Edge, Record, TOO_LARGE_EVIDENCE};
 use crate::policy::{Holder, Lots, Policy, spend_utxo};
 use crate::report::{EndpointKind, TraceStats};
 
@@ -39,9 +40,10 @@ pub(crate) struct Backward<'a> {
     entities: Entities<'a>,
     policy: Policy,
     max_hops: u32,
-    dust: &'a dyn Fn(Chain, u32) -> u128,
+    is_dust: &'a dyn Fn(Chain, u32, u128) -> bool,
     budget: u64,
-    /// (time, chain, row) latest first.
+    cancel: &'a Cancel,
+    /// (effective time, chain, row) latest first.
     queue: BinaryHeap<(u64, Chain, Movement, usize)>,
     replays: HashMap<(Chain, u32, u32), Replay>,
     pub edges: Vec<Edge>,
@@ -55,16 +57,18 @@ impl<'a> Backward<'a> {
         attribution: &'a dyn Attribution,
         policy: Policy,
         max_hops: u32,
-        dust: &'a dyn Fn(Chain, u32) -> u128,
+        is_dust: &'a dyn Fn(Chain, u32, u128) -> bool,
         budget: u64,
+        cancel: &'a Cancel,
     ) -> Backward<'a> {
         Backward {
             readers,
             entities: Entities::new(attribution),
             policy,
             max_hops,
-            dust,
+            is_dust,
             budget,
+            cancel,
             queue: BinaryHeap::new(),
             replays: HashMap::new(),
             edges: Vec::new(),
@@ -73,13 +77,16 @@ impl<'a> Backward<'a> {
         }
     }
 
+    /// The time a movement is ordered by: its block's effective time, which never decreases
+    /// along a chain (see the forward engine), so a chain's movements are explained latest
+    /// first by height and position.
     fn time(&self, chain: Chain, movement: Movement) -> u64 {
         let reader = &self.readers[&chain];
         match movement {
-            Movement::Transfer(row) => reader.transfer(row).map_or(0, |t| t.block.timestamp),
+            Movement::Transfer(row) => reader.transfer_effective_time(row),
             Movement::Output(row) => reader
                 .output(row)
-                .map_or(0, |o| reader.tx_block(o.tx).timestamp),
+                .map_or(0, |o| reader.tx_effective_time(o.tx)),
         }
     }
 
@@ -135,7 +142,7 @@ impl<'a> Backward<'a> {
             asset,
             taint: units,
             edge,
-            note: None,
+            note: (kind == EndpointKind::TooLarge).then(|| TOO_LARGE_EVIDENCE.to_string()),
         });
     }
 
@@ -158,6 +165,9 @@ impl<'a> Backward<'a> {
         let started = Instant::now();
         let mut exhausted = false;
         while let Some((time, chain, movement, edge)) = self.queue.pop() {
+            if self.cancel.is_cancelled() {
+                break;
+            }
             if self.events >= self.budget {
                 exhausted = true;
                 self.queue.push((time, chain, movement, edge));
@@ -212,13 +222,20 @@ impl<'a> Backward<'a> {
                 edge,
             );
         }
+        let too_large = EndpointKind::TooLarge;
+        let Some(amount) = t.amount.to_u128().map(|a| a.max(1)) else {
+            return self.arrive(too_large, chain, Some(t.from), t.asset, units, edge);
+        };
         let key = (chain, t.from, t.asset);
         if !self
             .replays
             .get(&key)
             .is_some_and(|r| r.outflows.contains_key(&row))
         {
-            let replay = replay_account(reader, self.policy, t.from, t.asset, row);
+            let Some(replay) = replay_account(reader, self.policy, t.from, t.asset, row) else {
+                // The sender's history up to here has an amount its balance cannot measure.
+                return self.arrive(too_large, chain, Some(t.from), t.asset, units, edge);
+            };
             self.replays.insert(key, replay);
         }
         let Some(replay) = self.replays.get(&key) else {
@@ -227,7 +244,6 @@ impl<'a> Backward<'a> {
         let Some(composition) = replay.outflows.get(&row) else {
             return;
         };
-        let amount = t.amount.to_u128().unwrap_or(u128::MAX).max(1);
         let mut sources: Vec<(u64, u128)> = Vec::new();
         let mut explained = 0;
         for (tag, part) in composition.by_tag() {
@@ -247,7 +263,7 @@ impl<'a> Backward<'a> {
         );
         let rule = self.policy.to_string();
         for (inflow, share) in sources {
-            if share < (self.dust)(chain, t.asset) {
+            if (self.is_dust)(chain, t.asset, share) {
                 self.arrive(
                     EndpointKind::Dust,
                     chain,
@@ -348,7 +364,7 @@ impl<'a> Backward<'a> {
                         self.arrive(kind, chain, Some(address), 0, share, next);
                         continue;
                     }
-                    if share < (self.dust)(chain, 0) {
+                    if (self.is_dust)(chain, 0, share) {
                         self.arrive(EndpointKind::Dust, chain, holder, 0, share, edge);
                         continue;
                     }
@@ -386,14 +402,15 @@ impl<'a> Backward<'a> {
 }
 
 /// Replay an account's history in one asset up to `upto`, each inflow tagged by its position,
-/// and keep the composition of every outflow.
+/// and keep the composition of every outflow. `None` when an amount on the way, or the balance,
+/// is above 2^128 base units: the history cannot be measured.
 fn replay_account(
     reader: &ChainReader,
     policy: Policy,
     address: u32,
     asset: u32,
     upto: u64,
-) -> Replay {
+) -> Option<Replay> {
     let columns = reader.transfer_columns();
     let keep = |row: u64| {
         let (a, _, success) = schema::unpack_meta(columns.meta[row as usize]);
@@ -406,17 +423,18 @@ fn replay_account(
     let mut outflows = HashMap::new();
     let (mut i, mut o) = (0, 0);
     while i < incoming.len() || o < outgoing.len() {
-        let amount = |row: u64| reader.transfer_amount(row).to_u128().unwrap_or(u128::MAX);
+        let amount = |row: u64| reader.transfer_amount(row).to_u128();
         if o >= outgoing.len() || (i < incoming.len() && incoming[i] <= outgoing[o]) {
             let row = incoming[i];
             i += 1;
             tags.push(row);
-            holder.inflow(&Lots::tagged(amount(row), tags.len() as u32));
+            let units = amount(row).filter(|&a| holder.balance().checked_add(a).is_some())?;
+            holder.inflow(&Lots::tagged(units, tags.len() as u32));
         } else {
             let row = outgoing[o];
             o += 1;
-            outflows.insert(row, holder.outflow(amount(row)));
+            outflows.insert(row, holder.outflow(amount(row)?));
         }
     }
-    Replay { tags, outflows }
+    Some(Replay { tags, outflows })
 }

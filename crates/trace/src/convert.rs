@@ -9,7 +9,7 @@
 
 use std::collections::BTreeMap;
 
-use alloy_primitives::U256;
+use alloy_primitives::{U256, U512};
 use chaintrail_core::{Address, Chain, ChainModel, TransferKind};
 use chaintrail_links::LinkSet;
 use chaintrail_store::{ChainReader, schema};
@@ -39,6 +39,12 @@ pub struct Chains<'a> {
     pub readers: &'a BTreeMap<Chain, ChainReader>,
 }
 
+/// A converter met an amount whose carried taint does not fit the tracing path's 128 bits (a
+/// spam token's astronomic transfer): it cannot see through it, and the value is reported as
+/// `too_large` where it entered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TooLarge;
+
 pub trait Converter {
     fn name(&self) -> &'static str;
     /// Taint `taint` entered a converter on `chain` through `flow`; where does it leave?
@@ -49,7 +55,7 @@ pub trait Converter {
         chain: Chain,
         flow: Flow,
         taint: u128,
-    ) -> Vec<Conversion>;
+    ) -> Result<Vec<Conversion>, TooLarge>;
 
     /// Does this converter also apply to tokens burnt (sent to no one)? Bridges that burn on
     /// one chain and mint on another do; a DEX pool does not.
@@ -65,11 +71,14 @@ pub trait Converter {
     }
 }
 
-fn mul_div(a: u128, b: u128, c: u128) -> u128 {
-    if c == 0 {
-        return 0;
+/// ⌊a · b / c⌋, at most `cap`, exactly (512-bit product); `Err` when that does not fit 128 bits.
+fn mul_div(a: U256, b: u128, c: U256, cap: U256) -> Result<u128, TooLarge> {
+    if c.is_zero() {
+        return Ok(0);
     }
-    u128::try_from(U256::from(a) * U256::from(b) / U256::from(c)).unwrap_or(u128::MAX)
+    let quotient = U512::from(a) * U512::from(b) / U512::from(c);
+    let capped = quotient.min(U512::from(cap));
+    u128::try_from(capped).map_err(|_| TooLarge)
 }
 
 /// A swap on a DEX pool: value in asset A from user U in transaction T leaves the pool as other
@@ -91,19 +100,20 @@ impl Converter for DexSwap {
         chain: Chain,
         flow: Flow,
         taint: u128,
-    ) -> Vec<Conversion> {
+    ) -> Result<Vec<Conversion>, TooLarge> {
         let (Some(reader), Flow::Transfer(row)) = (chains.readers.get(&chain), flow) else {
-            return Vec::new();
+            return Ok(Vec::new());
         };
         let Some(inflow) = reader.transfer(row) else {
-            return Vec::new();
+            return Ok(Vec::new());
         };
-        let Some(amount_in) = inflow.amount.to_u128().filter(|&a| a > 0) else {
-            return Vec::new();
-        };
+        let amount_in = inflow.amount.as_u256();
+        if amount_in.is_zero() {
+            return Ok(Vec::new());
+        }
         let columns = reader.transfer_columns();
         let pool = inflow.to;
-        let mut outs: Vec<(u64, u128, bool)> = Vec::new();
+        let mut outs: Vec<(u64, U256, bool)> = Vec::new();
         for out_row in reader.tx_transfers(inflow.tx) {
             let i = out_row as usize;
             let (asset, kind, success) = schema::unpack_meta(columns.meta[i]);
@@ -114,7 +124,7 @@ impl Converter for DexSwap {
             {
                 continue;
             }
-            let amount = reader.transfer_amount(out_row).to_u128().unwrap_or(0);
+            let amount = reader.transfer_amount(out_row).as_u256();
             outs.push((out_row, amount, columns.to[i] == inflow.from));
         }
         let to_sender = outs.iter().any(|(_, _, to_sender)| *to_sender);
@@ -123,19 +133,21 @@ impl Converter for DexSwap {
         }
         let confidence = if to_sender { 1.0 } else { 0.9 };
         outs.into_iter()
-            .map(|(out_row, amount, _)| Conversion {
-                chain,
-                flow: Flow::Transfer(out_row),
-                taint: mul_div(amount, taint, amount_in).min(amount),
-                confidence,
-                rule: format!("dex-swap (same tx, confidence {confidence})"),
+            .map(|(out_row, amount, _)| {
+                Ok(Conversion {
+                    chain,
+                    flow: Flow::Transfer(out_row),
+                    taint: mul_div(amount, taint, amount_in, amount)?,
+                    confidence,
+                    rule: format!("dex-swap (same tx, confidence {confidence})"),
+                })
             })
             .collect()
     }
 }
 
 /// The value-carrying records of `tx` on `chain` paying `to` (or all of them), with values.
-fn outputs_of(reader: &ChainReader, tx: u32, to: Option<&Address>) -> Vec<(Flow, u128)> {
+fn outputs_of(reader: &ChainReader, tx: u32, to: Option<&Address>) -> Vec<(Flow, U256)> {
     let to_id = to.and_then(|a| reader.address_id(a));
     if to.is_some() && to_id.is_none() {
         return Vec::new();
@@ -146,25 +158,23 @@ fn outputs_of(reader: &ChainReader, tx: u32, to: Option<&Address>) -> Vec<(Flow,
             .filter_map(|row| reader.transfer(row))
             .filter(|t| t.success && !matches!(t.kind, TransferKind::Fee | TransferKind::Burn))
             .filter(|t| to_id.is_none_or(|id| t.to == id))
-            .filter_map(|t| Some((Flow::Transfer(t.row), t.amount.to_u128()?)))
+            .map(|t| (Flow::Transfer(t.row), t.amount.as_u256()))
             .collect(),
         ChainModel::Utxo => reader
             .tx_outputs(tx)
             .filter_map(|row| reader.output(row))
             .filter(|o| to_id.is_none_or(|id| o.address == id))
             .filter(|o| o.value > 0)
-            .map(|o| (Flow::Output(o.row), u128::from(o.value)))
+            .map(|o| (Flow::Output(o.row), U256::from(o.value)))
             .collect(),
     }
 }
 
 /// The transaction of a converter input record.
-fn flow_tx(reader: &ChainReader, flow: Flow) -> Option<(u32, u128)> {
+fn flow_tx(reader: &ChainReader, flow: Flow) -> Option<(u32, U256)> {
     match flow {
-        Flow::Transfer(row) => reader
-            .transfer(row)
-            .map(|t| (t.tx, t.amount.to_u128().unwrap_or(0))),
-        Flow::Output(row) => reader.output(row).map(|o| (o.tx, u128::from(o.value))),
+        Flow::Transfer(row) => reader.transfer(row).map(|t| (t.tx, t.amount.as_u256())),
+        Flow::Output(row) => reader.output(row).map(|o| (o.tx, U256::from(o.value))),
     }
 }
 
@@ -193,16 +203,16 @@ impl Converter for LinkSet {
         chain: Chain,
         flow: Flow,
         taint: u128,
-    ) -> Vec<Conversion> {
+    ) -> Result<Vec<Conversion>, TooLarge> {
         let Some(reader) = chains.readers.get(&chain) else {
-            return Vec::new();
+            return Ok(Vec::new());
         };
         let Some((tx, amount_in)) = flow_tx(reader, flow) else {
-            return Vec::new();
+            return Ok(Vec::new());
         };
         let links: Vec<_> = self.from_tx(chain, &reader.tx_hash(tx)).collect();
         if links.is_empty() {
-            return Vec::new();
+            return Ok(Vec::new());
         }
         // Every linked output, then the taint fraction of the input applied to each.
         let mut targets = Vec::new();
@@ -226,22 +236,23 @@ impl Converter for LinkSet {
         // payouts) passes no more taint than came in.
         let mut carried: Vec<u128> = targets
             .iter()
-            .map(|(_, _, value)| mul_div(*value, taint, amount_in.max(1)).min(*value))
-            .collect();
-        let same_chain_total: u128 = targets
+            .map(|(_, _, value)| mul_div(*value, taint, amount_in.max(U256::from(1)), *value))
+            .collect::<Result<_, _>>()?;
+        // In 256 bits: many payouts of up to 2^128 units each.
+        let same_chain_total: U256 = targets
             .iter()
             .zip(&carried)
             .filter(|((link, _, _), _)| link.to_chain == chain)
-            .map(|(_, c)| *c)
-            .sum();
-        if same_chain_total > taint {
+            .map(|(_, c)| U256::from(*c))
+            .fold(U256::ZERO, |sum, c| sum + c);
+        if same_chain_total > U256::from(taint) {
             for ((link, _, _), c) in targets.iter().zip(carried.iter_mut()) {
                 if link.to_chain == chain {
-                    *c = mul_div(*c, taint, same_chain_total);
+                    *c = mul_div(U256::from(*c), taint, same_chain_total, U256::from(taint))?;
                 }
             }
         }
-        targets
+        Ok(targets
             .into_iter()
             .zip(carried)
             .map(|((link, out_flow, _), taint)| Conversion {
@@ -252,6 +263,6 @@ impl Converter for LinkSet {
                 rule: chaintrail_links::rule(link),
             })
             .filter(|c| c.taint > 0)
-            .collect()
+            .collect())
     }
 }

@@ -2,9 +2,14 @@
 //!
 //! The engine is a discrete-event simulation: every event (a tainted transfer arriving at an
 //! account, the next outflow of a tainted account, a UTXO transaction spending a tainted output)
-//! is keyed by (block time, chain, record row), and events are processed in that order. Causality
-//! follows that order, so an account's balance, lot queue or tainted fraction is always up to date
-//! when one of its outflows is priced. Both chain models feed the same [`Holder`] state machine.
+//! is keyed by (effective block time, chain, record row or transaction id), and events are
+//! processed in that order. The effective time of a block is the latest timestamp up to it
+//! ([`ChainReader::block_effective_time`]): it never decreases along a chain, so within a chain
+//! events run in height and position order even where block timestamps go backwards (Bitcoin),
+//! and across chains they interleave by time, the chain's store order breaking ties. Causality
+//! follows that order, so an account's balance, lot queue or tainted fraction is always up to
+//! date when one of its outflows is priced, and a UTXO transaction runs after every transaction
+//! whose outputs it spends. Both chain models feed the same [`Holder`] state machine.
 
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap, HashMap, HashSet};
@@ -15,7 +20,8 @@ use chaintrail_store::{ChainReader, schema};
 
 use crate::TraceError;
 use crate::attribution::{Attribution, Entities, Entity, Role};
-use crate::convert::{Chains, Conversion, Converter, Flow};
+use crate::cancel::Cancel;
+use crate::convert::{Chains, Conversion, Converter, Flow, TooLarge};
 use crate::policy::{Holder, Lots, Policy, spend_utxo};
 use crate::report::{EndpointKind, TraceStats};
 
@@ -81,7 +87,14 @@ struct AccountHolder {
     scheduled: Option<u64>,
     /// Seed by address: inflows are tainted until this many units have been.
     seed_budget: Option<(u128, usize)>,
+    /// The holder met an amount it cannot measure (above 2^128 base units, or a balance that
+    /// would be): what it held was reported `too_large`, and so is every tainted inflow since.
+    unmeasured: bool,
 }
+
+/// The evidence of a `too_large` endpoint.
+pub(crate) const TOO_LARGE_EVIDENCE: &str =
+    "amount above 2^128 base units (a spam token?); not traced";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum EventKind {
@@ -101,9 +114,10 @@ pub(crate) struct Engine<'a> {
     policy: Policy,
     max_hops: u32,
     /// Per chain and asset, in base units.
-    dust: &'a dyn Fn(Chain, u32) -> u128,
+    is_dust: &'a dyn Fn(Chain, u32, u128) -> bool,
     until: Option<u64>,
     budget: u64,
+    cancel: &'a Cancel,
     queue: BinaryHeap<Reverse<(u64, usize, u64, EventKind)>>,
     inflows: Vec<Option<(AccountKey, u64, Lots, usize)>>,
     accounts: HashMap<AccountKey, AccountHolder>,
@@ -120,9 +134,10 @@ pub(crate) struct EngineConfig<'a> {
     pub converters: &'a [&'a dyn Converter],
     pub policy: Policy,
     pub max_hops: u32,
-    pub dust: &'a dyn Fn(Chain, u32) -> u128,
+    pub is_dust: &'a dyn Fn(Chain, u32, u128) -> bool,
     pub until: Option<u64>,
     pub budget: u64,
+    pub cancel: &'a Cancel,
 }
 
 impl<'a> Engine<'a> {
@@ -133,9 +148,10 @@ impl<'a> Engine<'a> {
             converters: config.converters,
             policy: config.policy,
             max_hops: config.max_hops,
-            dust: config.dust,
+            is_dust: config.is_dust,
             until: config.until,
             budget: config.budget,
+            cancel: config.cancel,
             queue: BinaryHeap::new(),
             inflows: Vec::new(),
             accounts: HashMap::new(),
@@ -214,10 +230,9 @@ impl<'a> Engine<'a> {
         });
     }
 
+    /// The time transfer `row` is ordered by (its block's effective time).
     fn transfer_time(&self, chain: usize, row: u64) -> u64 {
-        self.reader(chain)
-            .transfer(row)
-            .map_or(0, |t| t.block.timestamp)
+        self.reader(chain).transfer_effective_time(row)
     }
 
     fn push(&mut self, time: u64, chain: usize, seq: u64, kind: EventKind) {
@@ -331,6 +346,7 @@ impl<'a> Engine<'a> {
             confidence: 1.0,
             scheduled: None,
             seed_budget: None,
+            unmeasured: false,
         }
     }
 
@@ -354,6 +370,10 @@ impl<'a> Engine<'a> {
         }
         if self.stop_convert_or_cut(chain, to, asset, Flow::Transfer(row), taint, edge) {
             return;
+        }
+        if reader.transfer_amount(row).to_u128().is_none() {
+            // No holder can take it in: its balance would not fit 128 bits.
+            return self.too_large(chain, Some(to), asset, taint, edge);
         }
         let key = AccountKey {
             chain,
@@ -381,7 +401,10 @@ impl<'a> Engine<'a> {
         let kind = match self.entity(chain, address).map(|e| e.role()) {
             Some(Role::Stop) => EndpointKind::Service,
             Some(Role::Convert) => {
-                let conversions = self.convert(chain, flow, taint);
+                let Ok(conversions) = self.convert(chain, flow, taint) else {
+                    self.too_large(chain, Some(address), asset, taint, edge);
+                    return true;
+                };
                 let pending = self.pending(chain, flow);
                 if conversions.is_empty() && pending.is_none() {
                     return self.entered(chain, address, asset, taint, edge);
@@ -440,17 +463,38 @@ impl<'a> Engine<'a> {
         true
     }
 
-    fn convert(&self, chain: usize, flow: Flow, taint: u128) -> Vec<Conversion> {
+    /// The conversions of the first converter that applies (empty when none does).
+    fn convert(&self, chain: usize, flow: Flow, taint: u128) -> Result<Vec<Conversion>, TooLarge> {
         let chains = Chains {
             readers: self.readers,
         };
         for converter in self.converters {
-            let found = converter.convert(&chains, self.chains[chain].0, flow, taint);
+            let found = converter.convert(&chains, self.chains[chain].0, flow, taint)?;
             if !found.is_empty() {
-                return found;
+                return Ok(found);
             }
         }
-        Vec::new()
+        Ok(Vec::new())
+    }
+
+    /// Tainted value met an amount the tracing path cannot measure.
+    fn too_large(
+        &mut self,
+        chain: usize,
+        address: Option<u32>,
+        asset: u32,
+        taint: u128,
+        edge: usize,
+    ) {
+        self.arrive_noted(
+            EndpointKind::TooLarge,
+            chain,
+            address,
+            asset,
+            taint,
+            edge,
+            Some(TOO_LARGE_EVIDENCE.to_string()),
+        );
     }
 
     /// A token burn that a link says was a bridge inbound: follow the payouts.
@@ -458,16 +502,21 @@ impl<'a> Engine<'a> {
         let chains = Chains {
             readers: self.readers,
         };
-        let conversions: Vec<Conversion> = self
+        let found = self
             .converters
             .iter()
             .filter(|c| c.sees_burns())
             .map(|c| c.convert(&chains, self.chains[chain].0, Flow::Transfer(row), taint))
-            .find(|found| !found.is_empty())
-            .unwrap_or_default();
-        if conversions.is_empty() {
-            return false;
-        }
+            .find(|found| found.as_ref().is_ok_and(|c| !c.is_empty()) || found.is_err());
+        let conversions = match found {
+            None => return false,
+            Some(Ok(conversions)) => conversions,
+            Some(Err(TooLarge)) => {
+                let asset = self.reader(chain).transfer(row).map_or(0, |t| t.asset);
+                self.too_large(chain, None, asset, taint, edge);
+                return true;
+            }
+        };
         for conversion in conversions {
             self.follow_conversion(edge, conversion);
         }
@@ -566,8 +615,19 @@ impl<'a> Engine<'a> {
                 break;
             }
             holder.pos += 1;
-            let amount = reader.transfer_amount(row).to_u128().unwrap_or(u128::MAX);
+            if holder.unmeasured {
+                if let Some((lots, edge)) = holder.pending.remove(&row) {
+                    self.too_large(key.chain, Some(key.address), key.asset, lots.taint(), edge);
+                }
+                continue;
+            }
+            let amount = reader.transfer_amount(row).to_u128();
             if !outgoing {
+                let fits = amount.filter(|&a| holder.holder.balance().checked_add(a).is_some());
+                let Some(amount) = fits else {
+                    self.close_unmeasured(key, &mut holder, row);
+                    continue;
+                };
                 let lots = match holder.pending.remove(&row) {
                     Some((lots, edge)) => {
                         let taint = lots.taint();
@@ -592,6 +652,8 @@ impl<'a> Engine<'a> {
                 };
                 holder.holder.inflow(&lots);
             } else {
+                // More than 128 bits is more than the holder is known to hold: it takes it all.
+                let amount = amount.unwrap_or_else(|| holder.holder.balance());
                 let out = holder.holder.outflow(amount);
                 let taint = out.taint();
                 if taint > 0 {
@@ -606,7 +668,7 @@ impl<'a> Engine<'a> {
                         rule: self.policy.to_string(),
                         confidence: holder.confidence,
                     });
-                    if taint < (self.dust)(self.chains[key.chain].0, key.asset) {
+                    if (self.is_dust)(self.chains[key.chain].0, key.asset, taint) {
                         let to = reader.transfer_columns().to[row as usize];
                         self.arrive(
                             EndpointKind::Dust,
@@ -625,11 +687,31 @@ impl<'a> Engine<'a> {
         self.accounts.insert(key, holder);
     }
 
+    /// Inflow `row` makes the account's balance unmeasurable (its amount, or the balance with
+    /// it, is above 2^128 base units): report what it holds — and the inflow's taint, and what
+    /// an address seed had still to taint — as `too_large`, and stop tracing it.
+    fn close_unmeasured(&mut self, key: AccountKey, holder: &mut AccountHolder, row: u64) {
+        let (chain, address, asset) = (key.chain, Some(key.address), key.asset);
+        let (parent, _) = holder.parent.unwrap_or((0, 0));
+        self.too_large(chain, address, asset, holder.holder.tainted(), parent);
+        if let Some((lots, edge)) = holder.pending.remove(&row) {
+            self.too_large(chain, address, asset, lots.taint(), edge);
+        }
+        if let Some((left, edge)) = holder.seed_budget.take() {
+            self.too_large(chain, address, asset, left, edge);
+        }
+        holder.holder = Holder::new(self.policy);
+        holder.unmeasured = true;
+    }
+
     /// Queue the account's next outflow if it holds taint.
     fn schedule(&mut self, key: AccountKey) {
         let Some(holder) = self.accounts.get(&key) else {
             return;
         };
+        if holder.unmeasured {
+            return;
+        }
         if holder.holder.tainted() == 0 && holder.seed_budget.is_none_or(|(left, _)| left == 0) {
             return;
         }
@@ -684,7 +766,7 @@ impl<'a> Engine<'a> {
         let Some(spender) = spent_by else {
             return self.arrive(EndpointKind::Unspent, chain, Some(address), 0, taint, edge);
         };
-        let time = reader.tx_block(spender).timestamp;
+        let time = reader.tx_effective_time(spender);
         if self.until.is_some_and(|until| time > until) {
             return self.arrive(EndpointKind::Unspent, chain, Some(address), 0, taint, edge);
         }
@@ -717,7 +799,9 @@ impl<'a> Engine<'a> {
                     }
                     lots
                 }
-                None => Lots::clean(u128::from(input.value.unwrap_or(0))),
+                // An unlinked input of unknown value adds nothing: the outputs it funded are
+                // topped up with clean units, as for any history before the store.
+                None => Lots::clean(input.value.map_or(0, u128::from)),
             };
             inputs.push(lots);
         }
@@ -759,7 +843,7 @@ impl<'a> Engine<'a> {
                 rule: self.policy.to_string(),
                 confidence: parent_edge.confidence,
             });
-            if taint < (self.dust)(chain_id, 0) {
+            if (self.is_dust)(chain_id, 0, taint) {
                 self.arrive(
                     EndpointKind::Dust,
                     chain,
@@ -787,6 +871,16 @@ impl<'a> Engine<'a> {
         let started = Instant::now();
         let mut budget_exhausted = false;
         while let Some(Reverse((time, chain, seq, kind))) = self.queue.pop() {
+            if self.cancel.is_cancelled() {
+                // The caller gave up: stop without building endpoints nobody will read.
+                return TraceStats {
+                    events: self.events,
+                    holders: 0,
+                    edges: self.edges.len() as u64,
+                    elapsed_ms: started.elapsed().as_millis() as u64,
+                    budget_exhausted: false,
+                };
+            }
             if self.events >= self.budget {
                 budget_exhausted = true;
                 self.queue.push(Reverse((time, chain, seq, kind)));

@@ -17,6 +17,7 @@
 
 pub mod attribution;
 mod backward;
+mod cancel;
 pub mod convert;
 mod engine;
 pub mod graph;
@@ -28,12 +29,14 @@ use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::str::FromStr;
 
+use alloy_primitives::U256;
 use chaintrail_core::{Address, Amount, AssetKind, Chain, ChainModel, TransferKind, TxHash};
 use chaintrail_store::ChainReader;
 
 pub use attribution::{Attribution, Entity, NoAttribution, Role, StaticAttribution, role};
+pub use cancel::{Cancel, CancelOnDrop};
 pub use chaintrail_links::{Link, LinkSet, Pending};
-pub use convert::{Conversion, Converter, DexSwap, Flow};
+pub use convert::{Conversion, Converter, DexSwap, Flow, TooLarge};
 pub use policy::{Holder, Lot, Lots, Policy, UnknownPolicy};
 pub use prices::{PEGS_FILE, Prices};
 pub use report::{Endpoint, EndpointKind, EntityTotal, PathStep, TraceReport, TraceStats, Value};
@@ -50,6 +53,9 @@ pub enum TraceError {
     Options(String),
     #[error("internal error: {0}")]
     Internal(&'static str),
+    /// The caller raised the request's [`Cancel`] flag.
+    #[error("the trace was cancelled after {events} events")]
+    Cancelled { events: u64 },
 }
 
 /// What to start from.
@@ -142,6 +148,8 @@ pub struct TraceRequest {
     pub backward: bool,
     /// Work budget in events; what it leaves unexplored is reported.
     pub budget: u64,
+    /// Raised by the caller to stop the trace early ([`TraceError::Cancelled`]).
+    pub cancel: Cancel,
 }
 
 impl Default for TraceRequest {
@@ -154,6 +162,7 @@ impl Default for TraceRequest {
             until: None,
             backward: false,
             budget: 20_000_000,
+            cancel: Cancel::default(),
         }
     }
 }
@@ -190,6 +199,25 @@ fn asset_id(reader: &ChainReader, selector: &str) -> Result<u32, TraceError> {
         })
 }
 
+/// `--min-value` is read in units of 10^-36 of a whole unit, so that the comparison with a taint
+/// is exact for every asset (no threshold is rounded, clamped or lost).
+const DUST_SCALE: u8 = 36;
+
+/// Is `taint` base units of an asset with `decimals` less than `min_scaled` (the dust threshold
+/// in units of 10^-[`DUST_SCALE`])?
+fn is_dust(taint: u128, decimals: u8, min_scaled: U256) -> bool {
+    let ten = U256::from(10u8);
+    if decimals <= DUST_SCALE {
+        // At most 2^128 · 10^36 < 2^256: no overflow.
+        U256::from(taint) * ten.pow(U256::from(DUST_SCALE - decimals)) < min_scaled
+    } else {
+        // Base units finer than the scale: a threshold beyond 2^256 base units cuts everything.
+        ten.checked_pow(U256::from(decimals - DUST_SCALE))
+            .and_then(|p| min_scaled.checked_mul(p))
+            .is_none_or(|threshold| U256::from(taint) < threshold)
+    }
+}
+
 /// Split `total` over `parts` proportionally; the rounding remainder goes to the largest part,
 /// so the pieces sum to `total` exactly.
 fn proportional(parts: &[u128], total: u128) -> Vec<u128> {
@@ -200,8 +228,7 @@ fn proportional(parts: &[u128], total: u128) -> Vec<u128> {
     let mut out: Vec<u128> = parts
         .iter()
         .map(|&p| {
-            let wide = alloy_primitives::U256::from(p) * alloy_primitives::U256::from(total)
-                / alloy_primitives::U256::from(sum);
+            let wide = U256::from(p) * U256::from(total) / U256::from(sum);
             u128::try_from(wide).unwrap_or(p)
         })
         .collect();
@@ -219,17 +246,45 @@ fn proportional(parts: &[u128], total: u128) -> Vec<u128> {
 fn seed_amount(seed: &Seed, available: u128, what: &str) -> Result<u128, TraceError> {
     match seed.amount {
         None => Ok(available),
-        Some(amount) => {
-            let amount = amount.to_u128().unwrap_or(u128::MAX);
-            if amount > available {
-                Err(TraceError::BadSeed(format!(
-                    "seed {seed}: --amount {amount} is more than the {available} base units {what}"
-                )))
-            } else {
-                Ok(amount)
-            }
-        }
+        Some(amount) => match amount.to_u128() {
+            Some(units) if units <= available => Ok(units),
+            _ => Err(TraceError::BadSeed(format!(
+                "seed {seed}: --amount {amount} is more than the {available} base units {what}"
+            ))),
+        },
     }
+}
+
+/// What a seed moves in total, refused when it does not fit the tracing path's 128 bits.
+fn seed_total(seed: &Seed, amounts: &[u128]) -> Result<u128, TraceError> {
+    amounts
+        .iter()
+        .try_fold(0u128, |sum, &a| sum.checked_add(a))
+        .ok_or_else(|| {
+            TraceError::BadSeed(format!(
+                "seed {seed}: its movements add up to more than 2^128 base units (a spam \
+                 token?), more than the tracer can measure; seed a single transfer or another \
+                 asset (--asset)"
+            ))
+        })
+}
+
+/// The refusal of a seed transfer whose amount does not fit 128 bits.
+fn too_large_seed(
+    seed: &Seed,
+    reader: &ChainReader,
+    t: &chaintrail_store::TransferView,
+) -> TraceError {
+    let asset = reader
+        .asset(t.asset)
+        .map_or_else(|| format!("asset #{}", t.asset), |a| a.symbol.clone());
+    TraceError::BadSeed(format!(
+        "seed {seed}: transfer {} of transaction {} moves {} base units of {asset}, above 2^128 \
+         (a spam token?): the tracer cannot measure it; seed another asset (--asset)",
+        t.row,
+        reader.tx_hash(t.tx).to_hex_prefixed(),
+        t.amount
+    ))
 }
 
 fn plant(
@@ -253,10 +308,11 @@ fn plant(
                 .as_deref()
                 .map(|a| asset_id(reader, a))
                 .transpose()?;
-            let rows: Vec<(u64, u128)> = value_moved(reader, reader.tx_transfers(tx), wanted)
-                .into_iter()
-                .map(|(row, _, amount)| (row, amount))
-                .collect();
+            let rows: Vec<(u64, u128)> =
+                value_moved(seed, reader, reader.tx_transfers(tx), wanted)?
+                    .into_iter()
+                    .map(|(row, _, amount)| (row, amount))
+                    .collect();
             if rows.is_empty() {
                 return Err(TraceError::BadSeed(format!(
                     "seed {seed}: the transaction moved no value (in that asset)"
@@ -268,7 +324,7 @@ fn plant(
                 )));
             }
             let amounts: Vec<u128> = rows.iter().map(|(_, a)| *a).collect();
-            let total = seed_amount(seed, amounts.iter().sum(), "the transaction moved")?;
+            let total = seed_amount(seed, seed_total(seed, &amounts)?, "the transaction moved")?;
             for ((row, amount), taint) in rows.iter().zip(proportional(&amounts, total)) {
                 engine.seed_transfer(chain, *row, Lots::split(*amount, taint))?;
             }
@@ -281,13 +337,17 @@ fn plant(
                 Some(a) => asset_id(reader, a)?,
                 None => 0,
             };
-            let received: u128 = reader
+            let received = reader
                 .incoming(id)
                 .filter_map(|row| reader.transfer(row))
                 .filter(|t| t.success && t.asset == asset)
-                .filter_map(|t| t.amount.to_u128())
-                .sum();
-            let total = seed_amount(seed, received, "the address received")?;
+                .map(|t| {
+                    t.amount
+                        .to_u128()
+                        .ok_or_else(|| too_large_seed(seed, reader, &t))
+                })
+                .collect::<Result<Vec<u128>, _>>()?;
+            let total = seed_amount(seed, seed_total(seed, &received)?, "the address received")?;
             engine.seed_account(chain, id, asset, total);
         }
         (SeedSpec::Outpoint(..), ChainModel::Account) => {
@@ -316,17 +376,21 @@ fn plant(
 }
 
 /// The transfers among `rows` that moved value (successful, not gas), in `asset` if given:
-/// (row, asset, amount).
+/// (row, asset, amount). A seed with an amount above 2^128 base units is refused.
 fn value_moved(
+    seed: &Seed,
     reader: &ChainReader,
     rows: impl IntoIterator<Item = u64>,
     asset: Option<u32>,
-) -> Vec<(u64, u32, u128)> {
+) -> Result<Vec<(u64, u32, u128)>, TraceError> {
     rows.into_iter()
         .filter_map(|row| reader.transfer(row))
         .filter(|t| t.success && !matches!(t.kind, TransferKind::Fee | TransferKind::Burn))
         .filter(|t| asset.is_none_or(|w| w == t.asset))
-        .filter_map(|t| Some((t.row, t.asset, t.amount.to_u128()?)))
+        .map(|t| match t.amount.to_u128() {
+            Some(amount) => Ok((t.row, t.asset, amount)),
+            None => Err(too_large_seed(seed, reader, &t)),
+        })
         .collect()
 }
 
@@ -363,7 +427,7 @@ fn plant_backward(
                 }
                 SeedSpec::Outpoint(..) => Vec::new(),
             };
-            let transfers = value_moved(reader, rows, wanted);
+            let transfers = value_moved(seed, reader, rows, wanted)?;
             if transfers.is_empty() {
                 return Err(TraceError::BadSeed(format!(
                     "seed {seed}: no value moved (in that asset)"
@@ -375,7 +439,7 @@ fn plant_backward(
                 )));
             }
             let amounts: Vec<u128> = transfers.iter().map(|t| t.2).collect();
-            let total = seed_amount(seed, amounts.iter().sum(), "the seed moved")?;
+            let total = seed_amount(seed, seed_total(seed, &amounts)?, "the seed moved")?;
             for ((row, asset, _), units) in transfers.iter().zip(proportional(&amounts, total)) {
                 backward.seed_transfer(seed.chain, *row, *asset, units);
             }
@@ -476,9 +540,9 @@ pub fn trace_with(
         ));
     }
     let min_value = request.min_value.trim().to_string();
-    // Validate the dust threshold once, at 18 decimals (the most any asset here uses).
-    Amount::from_units(&min_value, 36)
-        .map_err(|e| TraceError::Options(format!("--min-value: {e}")))?;
+    let min_scaled = Amount::from_units(&min_value, DUST_SCALE)
+        .map_err(|e| TraceError::Options(format!("--min-value: {e}")))?
+        .as_u256();
     let decimals: HashMap<(Chain, u32), u8> = readers
         .iter()
         .flat_map(|(chain, reader)| {
@@ -490,12 +554,9 @@ pub fn trace_with(
                 .collect::<Vec<_>>()
         })
         .collect();
-    let dust = |chain: Chain, asset: u32| -> u128 {
+    let dust_cut = |chain: Chain, asset: u32, taint: u128| -> bool {
         let d = decimals.get(&(chain, asset)).copied().unwrap_or(0);
-        Amount::from_units(&min_value, d)
-            .ok()
-            .and_then(Amount::to_u128)
-            .unwrap_or(0)
+        is_dust(taint, d, min_scaled)
     };
     if request.backward {
         let mut backward = backward::Backward::new(
@@ -503,13 +564,19 @@ pub fn trace_with(
             attribution,
             request.policy,
             request.max_hops,
-            &dust,
+            &dust_cut,
             request.budget,
+            &request.cancel,
         );
         for seed in &request.seeds {
             plant_backward(&mut backward, readers, seed)?;
         }
         let stats = backward.run();
+        if request.cancel.is_cancelled() {
+            return Err(TraceError::Cancelled {
+                events: stats.events,
+            });
+        }
         return Ok(build_report(
             &backward.edges,
             &backward.arrivals,
@@ -529,15 +596,21 @@ pub fn trace_with(
             converters: &converters,
             policy: request.policy,
             max_hops: request.max_hops,
-            dust: &dust,
+            is_dust: &dust_cut,
             until: request.until,
             budget: request.budget,
+            cancel: &request.cancel,
         },
     );
     for seed in &request.seeds {
         plant(&mut engine, readers, seed)?;
     }
     let stats = engine.run();
+    if request.cancel.is_cancelled() {
+        return Err(TraceError::Cancelled {
+            events: stats.events,
+        });
+    }
     Ok(build_report(
         &engine.edges,
         &engine.arrivals,
@@ -553,10 +626,9 @@ fn value(
     prices: &Prices,
     chain: Chain,
     asset: u32,
-    amount: u128,
+    exact: Amount,
     time: u64,
 ) -> Value {
-    let exact = Amount::from_u128(amount);
     let known = readers.get(&chain).and_then(|r| r.asset(asset));
     let (symbol, decimals) = known.map_or_else(
         || (format!("asset#{asset}"), 0),
@@ -618,7 +690,14 @@ fn edge_step(
         time,
         from,
         to,
-        value: value(readers, prices, edge.chain, edge.asset, edge.taint, time),
+        value: value(
+            readers,
+            prices,
+            edge.chain,
+            edge.asset,
+            Amount::from_u128(edge.taint),
+            time,
+        ),
         rule: edge.rule.clone(),
     }
 }
@@ -660,7 +739,8 @@ fn build_report(
 ) -> TraceReport {
     // Aggregate arrivals per endpoint; the largest delivery is the representative path.
     type Key = (EndpointKind, Option<String>, Chain, Option<u32>, u32);
-    let mut groups: BTreeMap<Key, (u128, u64, &Arrival)> = BTreeMap::new();
+    // Sums in 256 bits: fewer than 2^64 arrivals of less than 2^128 units each cannot overflow.
+    let mut groups: BTreeMap<Key, (U256, u64, &Arrival)> = BTreeMap::new();
     for arrival in arrivals {
         let key = (
             arrival.kind,
@@ -669,14 +749,14 @@ fn build_report(
             arrival.address,
             arrival.asset,
         );
-        let entry = groups.entry(key).or_insert((0, 0, arrival));
-        entry.0 += arrival.taint;
+        let entry = groups.entry(key).or_insert((U256::ZERO, 0, arrival));
+        entry.0 += U256::from(arrival.taint);
         entry.1 += 1;
         if arrival.taint > entry.2.taint {
             entry.2 = arrival;
         }
     }
-    let mut endpoints: Vec<Endpoint> = groups
+    let totalled: Vec<(U256, Endpoint)> = groups
         .into_iter()
         .map(
             |((kind, _, chain, address, asset), (total, deliveries, best))| {
@@ -689,7 +769,7 @@ fn build_report(
                 };
                 let time = last.map_or(0, |s| s.time);
                 let reader = &readers[&chain];
-                Endpoint {
+                let endpoint = Endpoint {
                     kind,
                     entity: best.entity.as_ref().map(|e| e.name.clone()),
                     category: best
@@ -704,7 +784,14 @@ fn build_report(
                     address: address
                         .and_then(|a| reader.address(a))
                         .map(|a| a.to_string()),
-                    value: value(readers, prices, chain, asset, total, time),
+                    value: value(
+                        readers,
+                        prices,
+                        chain,
+                        asset,
+                        Amount::from_u256(total),
+                        time,
+                    ),
                     tx: last.map_or_else(String::new, |s| s.tx.clone()),
                     time,
                     hops: last.map_or(0, |s| s.hop),
@@ -721,10 +808,13 @@ fn build_report(
                         .or_else(|| best.entity.as_ref().and_then(|e| e.evidence.clone())),
                     path: steps,
                     deliveries,
-                }
+                };
+                (total, endpoint)
             },
         )
         .collect();
+    let by_entity = entity_totals(&totalled);
+    let mut endpoints: Vec<Endpoint> = totalled.into_iter().map(|(_, e)| e).collect();
     endpoints.sort_by(|a, b| {
         let usd = |e: &Endpoint| e.value.usd.unwrap_or(0.0);
         usd(b)
@@ -732,9 +822,57 @@ fn build_report(
             .then_with(|| b.value.units.len().cmp(&a.value.units.len()))
             .then_with(|| b.value.amount.cmp(&a.value.amount))
     });
-    let mut by_entity: BTreeMap<EntityKey, BTreeMap<AssetKey, (u128, Option<f64>)>> =
+    let mut seeded: BTreeMap<(Chain, u32), (U256, u64)> = BTreeMap::new();
+    for edge in edges.iter().filter(|e| e.rule == "seed") {
+        let time = match edge.record {
+            Record::Transfer(row) => readers[&edge.chain]
+                .transfer(row)
+                .map_or(0, |t| t.block.timestamp),
+            Record::Output(row) => readers[&edge.chain]
+                .output(row)
+                .map_or(0, |o| readers[&edge.chain].tx_block(o.tx).timestamp),
+            _ => 0,
+        };
+        let slot = seeded
+            .entry((edge.chain, edge.asset))
+            .or_insert((U256::ZERO, time));
+        slot.0 += U256::from(edge.taint);
+    }
+    TraceReport {
+        direction: if request.backward {
+            "backward"
+        } else {
+            "forward"
+        },
+        policy: request.policy,
+        max_hops: request.max_hops,
+        min_value: request.min_value.clone(),
+        until: request.until,
+        seeded: seeded
+            .into_iter()
+            .map(|((chain, asset), (amount, time))| {
+                value(
+                    readers,
+                    prices,
+                    chain,
+                    asset,
+                    Amount::from_u256(amount),
+                    time,
+                )
+            })
+            .collect(),
+        endpoints,
+        by_entity,
+        stats,
+    }
+}
+
+/// The endpoints (with their exact totals) summed per entity (or kind) and asset, largest USD
+/// first.
+fn entity_totals(endpoints: &[(U256, Endpoint)]) -> Vec<EntityTotal> {
+    let mut by_entity: BTreeMap<EntityKey, BTreeMap<AssetKey, (U256, Option<f64>)>> =
         BTreeMap::new();
-    for e in &endpoints {
+    for (total, e) in endpoints {
         let name = e
             .entity
             .clone()
@@ -748,8 +886,8 @@ fn build_report(
                 e.value.contract.clone(),
                 e.value.decimals,
             ))
-            .or_insert((0, None));
-        slot.0 += e.value.amount.parse::<u128>().unwrap_or(0);
+            .or_insert((U256::ZERO, None));
+        slot.0 += *total;
         if let Some(usd) = e.value.usd {
             slot.1 = Some(slot.1.unwrap_or(0.0) + usd);
         }
@@ -765,7 +903,7 @@ fn build_report(
                 values: assets
                     .into_iter()
                     .map(|((chain, asset, contract, decimals), (amount, usd))| {
-                        let exact = Amount::from_u128(amount);
+                        let exact = Amount::from_u256(amount);
                         Value {
                             chain,
                             asset,
@@ -782,40 +920,7 @@ fn build_report(
         })
         .collect();
     by_entity.sort_by(|a, b| b.usd.unwrap_or(0.0).total_cmp(&a.usd.unwrap_or(0.0)));
-    let mut seeded: BTreeMap<(Chain, u32), (u128, u64)> = BTreeMap::new();
-    for edge in edges.iter().filter(|e| e.rule == "seed") {
-        let time = match edge.record {
-            Record::Transfer(row) => readers[&edge.chain]
-                .transfer(row)
-                .map_or(0, |t| t.block.timestamp),
-            Record::Output(row) => readers[&edge.chain]
-                .output(row)
-                .map_or(0, |o| readers[&edge.chain].tx_block(o.tx).timestamp),
-            _ => 0,
-        };
-        let slot = seeded.entry((edge.chain, edge.asset)).or_insert((0, time));
-        slot.0 += edge.taint;
-    }
-    TraceReport {
-        direction: if request.backward {
-            "backward"
-        } else {
-            "forward"
-        },
-        policy: request.policy,
-        max_hops: request.max_hops,
-        min_value: request.min_value.clone(),
-        until: request.until,
-        seeded: seeded
-            .into_iter()
-            .map(|((chain, asset), (amount, time))| {
-                value(readers, prices, chain, asset, amount, time)
-            })
-            .collect(),
-        endpoints,
-        by_entity,
-        stats,
-    }
+    by_entity
 }
 
 #[cfg(test)]

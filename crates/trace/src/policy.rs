@@ -213,6 +213,8 @@ impl Holder {
 
     pub fn inflow(&mut self, lots: &Lots) {
         for lot in &lots.0 {
+            // Callers keep balances within 128 bits: the engine reports a holder whose balance
+            // would not fit as `too_large` before it gets here.
             self.balance = self.balance.saturating_add(lot.amount);
             if lot.tainted() {
                 *self.tags.entry(lot.tag).or_insert(0) += lot.amount;

@@ -48,6 +48,10 @@ pub enum EndpointKind {
     Dust,
     /// Not followed because the trace's work budget ran out.
     Unexplored,
+    /// Not followed because a movement's amount is above 2^128 base units (a spam token's
+    /// astronomic transfer), which the tracing path cannot measure: the tainted value that met
+    /// it, where it met it; `evidence` says so.
+    TooLarge,
     /// Backward: created here (coinbase, block reward, token mint).
     Minted,
     /// Backward: held before the store's history begins, or an input the store cannot link.
@@ -67,6 +71,7 @@ impl EndpointKind {
             EndpointKind::HopLimit => "hop_limit",
             EndpointKind::Dust => "dust",
             EndpointKind::Unexplored => "unexplored",
+            EndpointKind::TooLarge => "too_large",
             EndpointKind::Minted => "minted",
             EndpointKind::Untracked => "untracked",
         }

@@ -774,3 +774,29 @@ fn tokens_are_priced_by_contract_not_by_symbol() {
     let json = serde_json::to_value(&report.endpoints[1].value).unwrap();
     assert_eq!(json["usd"], serde_json::Value::Null);
 }
+
+#[test]
+fn a_cancelled_trace_stops_with_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = account_world(dir.path());
+    let readers: BTreeMap<Chain, ChainReader> = [(ETH, store.reader(ETH).unwrap())].into();
+    let request = TraceRequest {
+        seeds: vec![seed_tx1().parse().unwrap()],
+        ..TraceRequest::default()
+    };
+    request.cancel.cancel();
+    let err = trace(&readers, &labels(), &Prices::bundled(), &request).unwrap_err();
+    assert!(
+        matches!(err, chaintrail_trace::TraceError::Cancelled { events: 0 }),
+        "{err}"
+    );
+    let backward = TraceRequest {
+        backward: true,
+        ..request
+    };
+    let err = trace(&readers, &labels(), &Prices::bundled(), &backward).unwrap_err();
+    assert!(
+        matches!(err, chaintrail_trace::TraceError::Cancelled { events: 0 }),
+        "{err}"
+    );
+}
