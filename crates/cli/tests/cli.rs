@@ -326,12 +326,15 @@ fn impossible_dates_are_refused_naming_the_input_and_the_format() {
     refused(&["screen", &address, "--date", "2025-02-31"]);
     refused(&["screen", "build-index", "--date", "2025-02-31"]);
     refused(&["labels", "show", &address, "--at", "2025-02-31"]);
+    refused(&["labels", "import-ofac", "sdn.csv", "--date", "2025-02-31"]);
 
     // A day that exists, and Unix seconds, still cut the trace.
     for until in ["2025-02-28", "1740787199"] {
         let output = chaintrail(
             &data,
-            &["trace", "--seed", &seed, "--until", until, "--format", "json"],
+            &[
+                "trace", "--seed", &seed, "--until", until, "--format", "json",
+            ],
         );
         assert!(output.status.success(), "{until}: {}", stderr(&output));
     }

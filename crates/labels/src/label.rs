@@ -5,7 +5,7 @@ use chaintrail_core::{Address, Chain};
 use serde::{Deserialize, Serialize};
 
 use crate::category::{self, Category};
-use crate::date::Date;
+use chaintrail_core::Date;
 
 /// Where a label came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]

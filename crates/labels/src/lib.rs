@@ -27,7 +27,6 @@
 //! file, line, field and reason).
 
 pub mod category;
-mod date;
 mod error;
 pub mod evm;
 pub mod incidents;
@@ -40,7 +39,8 @@ pub mod tagpack;
 pub mod yaml;
 
 pub use category::Category;
-pub use date::{Date, DateError};
+/// The calendar day of label validity: chaintrail's one date type, kept here for existing users.
+pub use chaintrail_core::{Date, DateError};
 pub use error::{LabelError, Result};
 pub use incidents::{Incident, IncidentLedger};
 pub use label::{Label, Source, currency_chain, normalize_key};

@@ -10,10 +10,10 @@ use quick_xml::events::{BytesStart, Event};
 use serde::{Deserialize, Serialize};
 
 use crate::category::Category;
-use crate::date::Date;
 use crate::error::{LabelError, Result};
 use crate::label::{Label, LabelDraft, Source, normalize_key};
 use crate::report::ImportReport;
+use chaintrail_core::Date;
 
 /// One (address, asset, party) row of an SDN snapshot.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

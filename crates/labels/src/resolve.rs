@@ -7,9 +7,9 @@ use chaintrail_core::Chain;
 use serde::Serialize;
 
 use crate::category::Category;
-use crate::date::Date;
 use crate::label::{Label, Source};
 use crate::store::LabelStore;
+use chaintrail_core::Date;
 
 /// What the labels say about one address, resolved.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

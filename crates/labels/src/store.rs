@@ -8,7 +8,6 @@ use chaintrail_core::{Address, Chain};
 use serde::{Deserialize, Serialize};
 
 use crate::category::Category;
-use crate::date::Date;
 use crate::error::{LabelError, Result};
 use crate::evm;
 use crate::label::{Label, Source, query_keys};
@@ -16,6 +15,7 @@ use crate::ofac::{self, OfacSnapshot};
 use crate::report::ImportReport;
 use crate::resolve::Resolved;
 use crate::tagpack::{self, Actor, ActorPack, TagPack, Taxonomy};
+use chaintrail_core::Date;
 
 const LABELS_FILE: &str = "labels.jsonl";
 const OFAC_FILE: &str = "ofac_snapshots.jsonl";

@@ -188,14 +188,22 @@ pub fn decode(
     }
     let mut derived: BTreeSet<(Chain, Address, &str)> = BTreeSet::new();
     for (chain, router) in &routers {
-        derived.insert((*chain, router.clone(), "emits Multichain LogAnySwapIn/LogAnySwapOut events"));
+        derived.insert((
+            *chain,
+            router.clone(),
+            "emits Multichain LogAnySwapIn/LogAnySwapOut events",
+        ));
     }
     for (chain, token) in ins
         .iter()
         .map(|i| (i.chain, &i.token))
         .chain(outs.iter().map(|o| (o.chain, &o.token)))
     {
-        derived.insert((chain, token.clone(), "anyToken a Multichain router swaps in and out"));
+        derived.insert((
+            chain,
+            token.clone(),
+            "anyToken a Multichain router swaps in and out",
+        ));
     }
     for (chain, address, evidence) in derived {
         if services.service(chain, &address).is_some() {

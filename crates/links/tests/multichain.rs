@@ -28,8 +28,9 @@ impl Services for NoServices {
 }
 
 fn fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/data/chain_fixtures/ethereum_etl/test_stream/blocks_17173049_17173050")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(
+        "../../../shared/data/chain_fixtures/ethereum_etl/test_stream/blocks_17173049_17173050",
+    )
 }
 
 const SWAP_IN_TX: &str = "0x38bdf78d419889896e529a90c0072dcb79271f4ca731fc743ca5d9f82bb95951";
@@ -98,8 +99,11 @@ fn import_cronos_source(store: &Store) {
         "block_number": 8_000_000u64, "block_timestamp": 1_683_029_000u64,
         "block_hash": format!("0x{}", "25".repeat(32))});
     std::fs::write(export.path().join("blocks.json"), format!("{block}\n")).expect("write");
-    std::fs::write(export.path().join("transactions.json"), format!("{funding}\n{tx}\n"))
-        .expect("write");
+    std::fs::write(
+        export.path().join("transactions.json"),
+        format!("{funding}\n{tx}\n"),
+    )
+    .expect("write");
     std::fs::write(
         export.path().join("logs.json"),
         format!("{mint}\n{burn}\n{swap_out}\n"),
@@ -199,8 +203,8 @@ fn with_the_source_chain_the_swap_joins_exactly_and_a_trace_crosses_it() {
         .expect("an endpoint on Ethereum")
         .path;
     assert!(
-        path.iter().any(|s| s.rule.contains("LogAnySwapIn txhash")
-            && s.to.as_deref() == Some(RECIPIENT)),
+        path.iter()
+            .any(|s| s.rule.contains("LogAnySwapIn txhash") && s.to.as_deref() == Some(RECIPIENT)),
         "{path:?}"
     );
 }

@@ -18,7 +18,7 @@ use chaintrail_trace::{PEGS_FILE, Prices};
 use serde::{Deserialize, Serialize};
 
 use crate::ScreenError;
-use crate::exposure::{Params, date_of, end_of_day};
+use crate::exposure::Params;
 use crate::links::KnownLinks;
 use crate::model::ChainExposure;
 
@@ -127,14 +127,13 @@ pub fn validity_window(
     readers: &[&ChainReader],
     at: Date,
 ) -> (Date, Option<Date>) {
-    let next_day = |d: Date| date_of(end_of_day(d) + 1);
     let last_block = readers
         .iter()
         .filter_map(|r| r.block_count().checked_sub(1).map(|i| r.block(i).timestamp))
         .max()
-        .and_then(date_of);
+        .and_then(Date::from_unix_seconds);
     if last_block.is_some_and(|last| last > at) {
-        return (at, next_day(at));
+        return (at, at.next_day());
     }
     let mut from = last_block.unwrap_or(at);
     let mut until: Option<Date> = None;

@@ -32,7 +32,7 @@ use chaintrail_labels::{Category, Date, Label, LabelError, LabelStore, Resolved,
 use chaintrail_store::{ChainReader, Store, StoreError};
 use chaintrail_trace::Prices;
 
-pub use exposure::{Attributor, Context, Params, chain_exposure, date_of, end_of_day};
+pub use exposure::{Attributor, Context, Params, chain_exposure, end_of_day};
 pub use index::{BuildReport, ExposureIndex};
 pub use links::{KnownLinks, load_links};
 pub use model::{
@@ -76,18 +76,6 @@ pub struct Query {
     pub at: Option<Date>,
     /// Keep the paths behind each exposure (always computed, never from the index).
     pub paths: bool,
-}
-
-/// Today's date (UTC) from the system clock.
-pub fn today() -> Date {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
-    // Clamped to 9999-12-31, a time `date_of` always converts.
-    match date_of(now.min(253_402_300_799)) {
-        Some(date) => date,
-        None => unreachable!("every time up to 9999-12-31 has a date"),
-    }
 }
 
 /// An address's display form and the chains to screen it on, with its id there (if any).
@@ -252,7 +240,7 @@ impl Screener {
         threads: usize,
         progress: &(dyn Fn(u64, u64) + Sync),
     ) -> Result<BuildReport, ScreenError> {
-        let at = at.unwrap_or_else(today);
+        let at = at.unwrap_or_else(Date::today);
         let ctx = Context {
             readers: &self.readers,
             links: &self.links,
@@ -380,7 +368,7 @@ impl Screener {
     /// The address's own labels valid at the query's date (no exposure walk): what a sanctions
     /// check needs. Returns the address's display form and its identifications.
     pub fn identify(&self, query: &Query) -> Result<(String, Vec<Ownership>), ScreenError> {
-        let at = query.at.unwrap_or_else(today);
+        let at = query.at.unwrap_or_else(Date::today);
         let (address, chains) = self.resolve(query)?;
         let ownership = self.ownership(&address, &chains, at);
         Ok((address, ownership))
@@ -388,7 +376,7 @@ impl Screener {
 
     /// Screen one address.
     pub fn screen(&self, query: &Query) -> Result<Screening, ScreenError> {
-        let at = query.at.unwrap_or_else(today);
+        let at = query.at.unwrap_or_else(Date::today);
         let (address, chains) = self.resolve(query)?;
         let ownership = self.ownership(&address, &chains, at);
         let mut merged = ChainExposure::default();

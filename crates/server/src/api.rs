@@ -60,12 +60,8 @@ fn params<T: for<'de> Deserialize<'de> + Default>(raw: Option<String>) -> Result
 
 fn parse_date(text: Option<&str>) -> Result<Option<Date>, ApiError> {
     text.map(|t| {
-        t.parse::<Date>().map_err(|_| {
-            ApiError::bad_request(
-                "bad_date",
-                format!("date `{t}`: expected YYYY-MM-DD, a day that exists"),
-            )
-        })
+        t.parse::<Date>()
+            .map_err(|e| ApiError::bad_request("bad_date", format!("date: {e}")))
     })
     .transpose()
 }

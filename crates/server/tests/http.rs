@@ -205,7 +205,7 @@ fn bad_input_gets_a_json_4xx_that_says_what_was_wrong() {
             ),
             400,
             "bad_date",
-            "2025-02-30",
+            "date: `2025-02-30` is not a date: February 2025 has days 01 to 28, not 30; expected YYYY-MM-DD",
         ),
         (
             get(
