@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::category::Category;
 use crate::error::{LabelError, Result};
-use crate::label::{Label, LabelDraft, Source, normalize_key};
+use crate::label::{Label, LabelDraft, Source, UnknownStart, normalize_key};
 use crate::report::ImportReport;
 use chaintrail_core::Date;
 
@@ -705,10 +705,13 @@ pub const OFAC_CONFIDENCE: u8 = 100;
 
 /// Derive the OFAC labels from all snapshots (any order): one label per listing interval of
 /// each (address, asset, SDN uid). An entry present in a snapshot and absent from a later one
-/// is delisted since that later snapshot's date (`valid_to`). `valid_from` is the party's
-/// entry date when it precedes the first snapshot that lists the address, else that
-/// snapshot's date (the XML does not date individual addresses). Metadata (name, programmes)
-/// come from the latest snapshot of the interval.
+/// is delisted since that later snapshot's date (`valid_to`). `valid_from` is the date of the
+/// first snapshot of the interval, and the start is marked unknown ([`UnknownStart`]): OFAC
+/// dates no address — the XML's `EntryEvent` dates the party's SDN entry (Lazarus Group's
+/// 2019-09-13, though its Ronin address was added on 2022-04-14; Tornado Cash's 2022-11-08
+/// re-designation, though its addresses were first listed on 2022-08-08), so it is kept as
+/// `entry_date` in the details and never taken for the address's listing. Metadata (name,
+/// programmes) come from the latest snapshot of the interval.
 pub fn derive_labels(snapshots: &[OfacSnapshot]) -> (Vec<Label>, Vec<String>) {
     let mut order: Vec<&OfacSnapshot> = snapshots.iter().collect();
     order.sort_by_key(|s| s.date);
@@ -753,9 +756,9 @@ pub fn derive_labels(snapshots: &[OfacSnapshot]) -> (Vec<Label>, Vec<String>) {
                     if let Some(w) = warning {
                         warnings.push(format!("{}: {}: {w}", snapshot.file, entry.address));
                     }
-                    label.valid_from = Some(match entry.entry_date {
-                        Some(d) if d <= first_date && first == 0 => d,
-                        _ => first_date,
+                    label.valid_from = Some(first_date);
+                    label.unknown_start = Some(UnknownStart {
+                        absent_on: first.checked_sub(1).map(|before| order[before].date),
                     });
                     label.valid_to = order.get(i).map(|s| s.date);
                     label.confidence_level = Some("authority_data".into());

@@ -10,7 +10,8 @@ use serde::{Deserialize, Serialize};
 use crate::category::Category;
 use crate::error::{LabelError, Result};
 use crate::evm;
-use crate::label::{Label, Source, query_keys};
+use crate::label::{Label, Source, Validity, query_keys};
+use crate::listing::{OfacListing, SanctionStatus, unknown_start_text};
 use crate::ofac::{self, OfacSnapshot};
 use crate::report::ImportReport;
 use crate::resolve::Resolved;
@@ -42,7 +43,9 @@ pub struct LabelStore {
 pub struct LabelView {
     #[serde(flatten)]
     pub label: Label,
-    /// `active`, `delisted since YYYY-MM-DD`, `not valid until YYYY-MM-DD`, `expired YYYY-MM-DD`.
+    /// `active`, `delisted since YYYY-MM-DD`, `not valid until YYYY-MM-DD`, `expired YYYY-MM-DD`,
+    /// or, at a date before the first evidence of a label whose start is unknown, `unknown:
+    /// listed before YYYY-MM-DD (date unknown)`.
     pub status: String,
     /// Did the query match the address exactly or after normalisation (EIP-55 / bech32 case)?
     /// `false` = matched only case-insensitively.
@@ -60,8 +63,14 @@ pub struct AddressReport {
     pub at: Option<Date>,
     /// An OFAC SDN listing holds at `at`.
     pub sanctioned: bool,
+    /// Sanctioned, not, or unknown at `at` (before the first snapshot listing the address, whose
+    /// designation date is unknown).
+    pub sanction_status: SanctionStatus,
     /// Listed on OFAC before, no longer: the date of the first snapshot without it.
     pub delisted_since: Option<Date>,
+    /// Every OFAC listing of the address (any date), with what is known of its dates.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub listings: Vec<OfacListing>,
     pub categories: Vec<Category>,
     /// What the address is at `at` (now when `None`): its role and flags with provenance
     /// ([`LabelStore::resolve`], for the chain the query's format names).
@@ -510,6 +519,14 @@ impl LabelStore {
             Some(d) => l.valid_on(d),
             None => l.valid_to.is_none(),
         });
+        let unknown_from = ofac
+            .iter()
+            .filter(|l| at.is_some_and(|d| l.validity_on(d) == Validity::Unknown))
+            .filter_map(|l| l.valid_from);
+        let sanction_status = SanctionStatus::from_claims(sanctioned, unknown_from);
+        let mut listings: Vec<OfacListing> =
+            ofac.iter().filter_map(|l| OfacListing::of(l)).collect();
+        listings.sort_by_key(|l| (l.first_snapshot, l.sdn_uid.clone(), l.asset.clone()));
         let delisted_since = if sanctioned {
             None
         } else {
@@ -518,15 +535,17 @@ impl LabelStore {
                 .filter(|to| at.is_none_or(|d| *to <= d))
                 .max()
         };
+        let validity = |l: &Label| at.map_or(Validity::Holds, |d| l.validity_on(d));
         let mut shown: Vec<(&Label, bool)> = all
             .into_iter()
-            .filter(|(l, _)| at.is_none_or(|d| l.valid_on(d)))
+            .filter(|(l, _)| at.is_none() || validity(l) != Validity::DoesNotHold)
             .collect();
         if at.is_some() {
-            shown.sort_by_key(|(l, _)| l.source != Source::Ofac);
+            shown.sort_by_key(|(l, _)| (validity(l) != Validity::Holds, l.source != Source::Ofac));
         }
         let mut categories: Vec<Category> = shown
             .iter()
+            .filter(|(l, _)| validity(l) == Validity::Holds)
             .flat_map(|(l, _)| l.categories.iter().copied())
             .collect();
         categories.sort();
@@ -542,9 +561,10 @@ impl LabelStore {
                             format!("expired {to}")
                         }
                     }
-                    (Some(from), _) if at.is_some_and(|d| d < from) => {
-                        format!("not valid until {from}")
-                    }
+                    (Some(from), _) if at.is_some_and(|d| d < from) => match l.unknown_start {
+                        Some(start) => format!("unknown: {}", unknown_start_text(from, start)),
+                        None => format!("not valid until {from}"),
+                    },
                     _ => "active".to_string(),
                 };
                 LabelView {
@@ -567,7 +587,9 @@ impl LabelStore {
             query: query.trim().to_string(),
             at,
             sanctioned,
+            sanction_status,
             delisted_since,
+            listings,
             categories,
             resolved,
             labels,
