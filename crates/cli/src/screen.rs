@@ -213,6 +213,7 @@ pub fn screen(global: &Global, args: ScreenArgs) -> anyhow::Result<()> {
         "address",
         "chains",
         "risk",
+        "sanctioned",
         "reason",
         "identified as",
         "origin",
@@ -238,6 +239,7 @@ pub fn screen(global: &Global, args: ScreenArgs) -> anyhow::Result<()> {
                 .collect::<Vec<_>>()
                 .join(" "),
             s.risk.as_str().to_string(),
+            s.sanctions.to_string(),
             s.risk_reason.clone().unwrap_or_else(|| "-".to_string()),
             s.ownership
                 .iter()
@@ -256,7 +258,11 @@ pub fn screen(global: &Global, args: ScreenArgs) -> anyhow::Result<()> {
                 e.min_hops.to_string(),
                 format!("{:.2}", e.usd),
                 format!("{:.4}", e.share),
-                e.level.as_str().to_string(),
+                if e.listing_unknown {
+                    format!("{} (listing date unknown)", e.level.as_str())
+                } else {
+                    e.level.as_str().to_string()
+                },
             ]);
         }
     }

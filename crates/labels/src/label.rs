@@ -138,7 +138,7 @@ pub enum Validity {
 }
 
 /// Whether a claim valid `from <= day < to`, maybe with an unknown start, holds on `day`.
-pub(crate) fn validity(
+pub fn validity(
     from: Option<Date>,
     to: Option<Date>,
     unknown_start: Option<UnknownStart>,

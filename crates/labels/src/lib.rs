@@ -47,7 +47,7 @@ pub use category::Category;
 pub use chaintrail_core::{Date, DateError};
 pub use error::{LabelError, Result};
 pub use incidents::{Incident, IncidentLedger};
-pub use label::{Label, Source, UnknownStart, Validity, currency_chain, normalize_key};
+pub use label::{Label, Source, UnknownStart, Validity, currency_chain, normalize_key, validity};
 pub use listing::{OfacListing, SanctionStatus, unknown_start_text};
 pub use report::{ImportReport, Issue};
 pub use resolve::{FlagClaim, Resolved, RoleClaim};

@@ -22,7 +22,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
 use chaintrail_core::{Amount, Asset, Chain, ChainModel, TransferKind};
-use chaintrail_labels::{Category, Date, LabelStore};
+use chaintrail_labels::{Category, Date, LabelStore, UnknownStart, Validity, validity};
 use chaintrail_store::ChainReader;
 use chaintrail_store::schema::unpack_meta;
 use chaintrail_trace::convert::Chains;
@@ -73,27 +73,49 @@ pub struct Entity {
     pub flags: Vec<DatedFlag>,
 }
 
-/// A flag and the days it holds (`valid_from <= day < valid_to`).
+/// A flag and the days it holds (`valid_from <= day < valid_to`; before `valid_from`, unknown
+/// when its start is unknown).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DatedFlag {
     pub flag: Category,
     pub valid_from: Option<Date>,
     pub valid_to: Option<Date>,
+    pub unknown_start: Option<UnknownStart>,
+}
+
+/// The exposure categories of an entity for a transfer on one day.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DayCategories {
+    /// The role, then the flags in force or possibly in force that day (riskiest first).
+    pub all: Vec<Category>,
+    /// The flags of `all` whose status that day is unknown (an OFAC listing before the first
+    /// snapshot holding the address, its designation date unknown): counted, out of caution,
+    /// and marked.
+    pub unknown: Vec<Category>,
 }
 
 impl Entity {
     /// The exposure categories of a transfer on `day`: the role, then the flags in force then
-    /// (riskiest first). Empty when nothing holds that day.
-    pub fn categories_on(&self, day: Date) -> Vec<Category> {
-        let mut categories: Vec<Category> = self.role.into_iter().collect();
+    /// or of unknown status then (riskiest first). Empty when nothing holds or may hold.
+    pub fn categories_on(&self, day: Date) -> DayCategories {
+        let mut on_day = DayCategories {
+            all: self.role.into_iter().collect(),
+            unknown: Vec::new(),
+        };
+        let mut held: Vec<Category> = Vec::new();
         for f in &self.flags {
-            let holds =
-                f.valid_from.is_none_or(|from| from <= day) && f.valid_to.is_none_or(|to| day < to);
-            if holds && !categories.contains(&f.flag) {
-                categories.push(f.flag);
+            match validity(f.valid_from, f.valid_to, f.unknown_start, day) {
+                Validity::Holds => held.push(f.flag),
+                Validity::Unknown => on_day.unknown.push(f.flag),
+                Validity::DoesNotHold => continue,
+            }
+            if !on_day.all.contains(&f.flag) {
+                on_day.all.push(f.flag);
             }
         }
-        categories
+        on_day.unknown.retain(|flag| !held.contains(flag));
+        on_day.unknown.dedup();
+        on_day
     }
 
     /// Does value change asset or chain here (a mixer, bridge or DEX)?
@@ -120,6 +142,7 @@ impl Attributor<'_> {
                 flag: claim.flag,
                 valid_from: claim.valid_from,
                 valid_to: claim.valid_to,
+                unknown_start: claim.unknown_start,
             };
             if !flags.contains(&flag) {
                 flags.push(flag);
@@ -163,8 +186,9 @@ struct StepRef {
 
 struct Hit {
     entity: Arc<Entity>,
-    /// The role and the flags in force on the day of the transfer that reached the entity.
-    categories: Vec<Category>,
+    /// The role and the flags in force (or of unknown status) on the day of the transfer that
+    /// reached the entity.
+    categories: DayCategories,
     hops: u32,
     share: f64,
     path: Vec<StepRef>,
@@ -177,6 +201,7 @@ struct Agg {
     by_hop: BTreeMap<u32, f64>,
     min_hops: u32,
     paths: Vec<ExposurePath>,
+    listing_unknown: bool,
 }
 
 type Key = (Category, String, Direction, ExposureType);
@@ -220,13 +245,13 @@ impl<'a> Walk<'a> {
         &mut self,
         id: u32,
         time: impl FnOnce(&ChainReader) -> Option<u64>,
-    ) -> Option<(Arc<Entity>, Vec<Category>)> {
+    ) -> Option<(Arc<Entity>, DayCategories)> {
         let entity = self.entity(id)?;
         let day = time(self.reader)
             .and_then(Date::from_unix_seconds)
             .unwrap_or(self.attr.at);
         let categories = entity.categories_on(day);
-        (!categories.is_empty()).then_some((entity, categories))
+        (!categories.all.is_empty()).then_some((entity, categories))
     }
 
     fn is_subject(&self, id: u32) -> bool {
@@ -247,7 +272,7 @@ impl<'a> Walk<'a> {
         true
     }
 
-    fn record(&mut self, entity: Arc<Entity>, categories: Vec<Category>, hops: u32, share: f64) {
+    fn record(&mut self, entity: Arc<Entity>, categories: DayCategories, hops: u32, share: f64) {
         let path = if self.params.max_paths > 0 {
             self.stack.clone()
         } else {
@@ -689,7 +714,7 @@ impl Collector {
         if base.dust {
             let mut categories: Vec<Category> = hits
                 .iter()
-                .flat_map(|h| h.categories.iter().copied())
+                .flat_map(|h| h.categories.all.iter().copied())
                 .filter(|c| rules::severity(*c) > rules::Severity::Service)
                 .collect();
             categories.sort();
@@ -724,9 +749,10 @@ impl Collector {
             };
             let value_usd = hit.share * usd;
             let steps = (max_paths > 0).then(|| walk.materialise(&hit.path));
-            for &category in &hit.categories {
+            for &category in &hit.categories.all {
                 let key = (category, hit.entity.name.clone(), base.direction, kind);
                 let agg = self.main.entry(key).or_default();
+                agg.listing_unknown |= hit.categories.unknown.contains(&category);
                 agg.usd += value_usd;
                 *agg.units.entry(base.symbol.clone()).or_default() += hit.share * base.units;
                 *agg.by_hop.entry(hit.hops).or_default() += value_usd;
@@ -807,6 +833,7 @@ impl Collector {
                         .collect(),
                     share,
                     level,
+                    listing_unknown: agg.listing_unknown,
                     paths: agg.paths,
                 }
             })

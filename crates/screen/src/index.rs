@@ -101,7 +101,13 @@ pub fn labels_fingerprint(labels: &LabelStore) -> u32 {
         }
         hasher.update(&[label.confidence]);
         hasher.update(label.source.as_str().as_bytes());
-        hasher.update(format!("{:?}{:?}", label.valid_from, label.valid_to).as_bytes());
+        hasher.update(
+            format!(
+                "{:?}{:?}{:?}",
+                label.valid_from, label.valid_to, label.unknown_start
+            )
+            .as_bytes(),
+        );
     }
     hasher.finalize()
 }
@@ -138,7 +144,15 @@ pub fn validity_window(
     let mut from = last_block.unwrap_or(at);
     let mut until: Option<Date> = None;
     for label in labels.labels() {
-        for boundary in [label.valid_from, label.valid_to].into_iter().flatten() {
+        // The day after a snapshot without the entry, an unknown start begins.
+        let unknown_from = label
+            .unknown_start
+            .and_then(|start| start.absent_on)
+            .and_then(Date::next_day);
+        for boundary in [label.valid_from, label.valid_to, unknown_from]
+            .into_iter()
+            .flatten()
+        {
             if boundary <= at {
                 from = from.max(boundary);
             } else {

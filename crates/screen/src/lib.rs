@@ -28,7 +28,9 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use chaintrail_core::{Address, Chain};
-use chaintrail_labels::{Category, Date, Label, LabelError, LabelStore, Resolved, Source};
+use chaintrail_labels::{
+    Category, Date, Label, LabelError, LabelStore, OfacListing, Resolved, SanctionStatus, Source,
+};
 use chaintrail_store::{ChainReader, Store, StoreError};
 use chaintrail_trace::Prices;
 
@@ -113,10 +115,8 @@ fn describe(label: &Label, category: Category) -> (String, Option<String>) {
             if let Some(programs) = d.get("programs").filter(|p| !p.is_empty()) {
                 text.push_str(&format!("; programs {programs}"));
             }
-            if let (Some(first), Some(last)) = (d.get("first_snapshot"), d.get("last_snapshot")) {
-                text.push_str(&format!(
-                    "; on the list in the snapshots of {first} to {last}"
-                ));
+            if let Some(listing) = OfacListing::of(label) {
+                text.push_str(&format!("; {}", listing.listed));
             }
             if let Some(aka) = d.get("aka") {
                 text.push_str(&format!("; also known as {}", aka.replace('|', ", ")));
@@ -309,9 +309,15 @@ impl Screener {
 
     /// What the address itself is at `at`, as ownership identifications: its resolved role,
     /// then its flags in force (OFAC's dated listing in place of undated sanction claims), then
-    /// labels that say neither (category `other`, listed, never risky). On several chains of
-    /// the store (one EVM address on several EVM chains), the union of their resolutions.
-    fn ownership(&self, text: &str, chains: &[(Chain, Option<u32>)], at: Date) -> Vec<Ownership> {
+    /// labels that say neither (category `other`, listed, never risky); and, apart, its flags
+    /// whose status at `at` is unknown. On several chains of the store (one EVM address on
+    /// several EVM chains), the union of their resolutions.
+    fn ownership(
+        &self,
+        text: &str,
+        chains: &[(Chain, Option<u32>)],
+        at: Date,
+    ) -> (Vec<Ownership>, Vec<Ownership>) {
         let resolutions: Vec<Resolved> = if chains.is_empty() {
             self.labels
                 .resolve_any_chain(text, Some(at))
@@ -325,12 +331,10 @@ impl Screener {
         };
         let all = self.labels.labels();
         let mut out: Vec<Ownership> = Vec::new();
-        let mut push = |label: &Label, category: Category, name: &str| {
-            if out.iter().any(|o| o.name == name && o.category == category) {
-                return;
-            }
+        let mut unknown: Vec<Ownership> = Vec::new();
+        let identification = |label: &Label, category: Category, name: &str| {
             let (description, url) = describe(label, category);
-            out.push(Ownership {
+            Ownership {
                 category,
                 name: name.to_string(),
                 source: label.source.to_string(),
@@ -338,8 +342,24 @@ impl Screener {
                 url,
                 valid_from: label.valid_from,
                 valid_to: label.valid_to,
+                unknown_start: label.unknown_start,
                 level: rules::ownership_level(category),
-            });
+            }
+        };
+        for resolved in &resolutions {
+            for flag in &resolved.unknown {
+                if !unknown
+                    .iter()
+                    .any(|o| o.name == flag.name && o.category == flag.flag)
+                {
+                    unknown.push(identification(&all[flag.label], flag.flag, &flag.name));
+                }
+            }
+        }
+        let mut push = |label: &Label, category: Category, name: &str| {
+            if !out.iter().any(|o| o.name == name && o.category == category) {
+                out.push(identification(label, category, name));
+            }
         };
         for resolved in &resolutions {
             if let Some(role) = &resolved.role {
@@ -362,7 +382,7 @@ impl Screener {
                 push(label, Category::Other, &label.name);
             }
         }
-        out
+        (out, unknown)
     }
 
     /// The address's own labels valid at the query's date (no exposure walk): what a sanctions
@@ -370,7 +390,7 @@ impl Screener {
     pub fn identify(&self, query: &Query) -> Result<(String, Vec<Ownership>), ScreenError> {
         let at = query.at.unwrap_or_else(Date::today);
         let (address, chains) = self.resolve(query)?;
-        let ownership = self.ownership(&address, &chains, at);
+        let (ownership, _) = self.ownership(&address, &chains, at);
         Ok((address, ownership))
     }
 
@@ -378,7 +398,7 @@ impl Screener {
     pub fn screen(&self, query: &Query) -> Result<Screening, ScreenError> {
         let at = query.at.unwrap_or_else(Date::today);
         let (address, chains) = self.resolve(query)?;
-        let ownership = self.ownership(&address, &chains, at);
+        let (ownership, ownership_unknown) = self.ownership(&address, &chains, at);
         let mut merged = ChainExposure::default();
         let mut origin = Origin::LabelsOnly;
         let cutoff = end_of_day(at);
@@ -430,13 +450,23 @@ impl Screener {
             )
         });
         let (risk, risk_reason) = risk_of(&ownership, &merged.exposures);
+        let sanctioned = ownership.iter().any(|o| o.category == Category::Sanctioned);
+        let sanctions = SanctionStatus::from_claims(
+            sanctioned,
+            ownership_unknown
+                .iter()
+                .filter(|o| o.category == Category::Sanctioned)
+                .filter_map(|o| o.valid_from),
+        );
         Ok(Screening {
             address,
             chains: chains.iter().map(|(c, _)| *c).collect(),
             at,
             risk,
             risk_reason,
+            sanctions,
             ownership,
+            ownership_unknown,
             exposures: merged.exposures,
             volume: merged.volume,
             excluded_dust: merged.excluded_dust,

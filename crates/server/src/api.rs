@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use chaintrail_core::{Chain, TxHash};
 use chaintrail_labels::incidents::IncidentFilter;
-use chaintrail_labels::{Category, Date};
+use chaintrail_labels::{Category, Date, unknown_start_text};
 use chaintrail_screen::{Direction, ExposureType, Ownership, Query, RULES, RiskLevel, Screening};
 use chaintrail_trace::{Policy, Seed, TraceRequest};
 use serde::Deserialize;
@@ -162,12 +162,13 @@ fn trm_category(category: Category) -> &'static str {
 
 fn identification(address: &str, o: &Ownership) -> Value {
     let name = if o.category == Category::Sanctioned && o.source == "ofac" {
-        format!(
-            "SANCTIONS: OFAC SDN {} {} {}",
-            o.name,
-            o.valid_from.map_or_else(String::new, |d| d.to_string()),
-            address
-        )
+        // OFAC dates no address: the date is the listing's only when a source gave it.
+        let listed = match (o.valid_from, o.unknown_start) {
+            (Some(first), Some(start)) => unknown_start_text(first, start),
+            (Some(day), None) => day.to_string(),
+            (None, _) => String::new(),
+        };
+        format!("SANCTIONS: OFAC SDN {} {listed} {address}", o.name)
     } else {
         format!(
             "{}: {}",
