@@ -36,6 +36,10 @@ enum LabelsCommand {
         #[arg(long)]
         date: Option<Date>,
     },
+    /// Import the designation dates of SDN addresses from a dated address list
+    /// (`date_added,address[,…]`, e.g. ultrasoundmoney_eth_2024-08-20.csv): OFAC's own files
+    /// date no address.
+    ImportOfacDates { file: PathBuf },
     /// Import GraphSense TagPacks / ActorPacks (a .yaml file or a directory).
     ImportTagpack { path: PathBuf },
     /// Export labels as a GraphSense TagPack.
@@ -342,6 +346,10 @@ pub fn labels(
     match args.command {
         LabelsCommand::ImportOfac { file, date } => {
             let report = store.import_ofac(&file, date)?;
+            import(&mut store, report)
+        }
+        LabelsCommand::ImportOfacDates { file } => {
+            let report = store.import_ofac_dates(&file)?;
             import(&mut store, report)
         }
         LabelsCommand::ImportTagpack { path } => {

@@ -115,6 +115,37 @@ fn labels_import_show_and_time_travel() {
         );
     }
     let listed = json(&["labels", "show", ronin, "--at", "2025-03-04"]);
+    let dated = data("ofac_sdn/ultrasoundmoney_eth_2024-08-20.csv");
+    let dates_store = tempfile::tempdir().expect("tmp");
+    let e = dates_store.path();
+    ok(chaintrail(e, &["labels", "import-ofac", path(&old)]));
+    let report = ok(chaintrail(
+        e,
+        &[
+            "labels",
+            "import-ofac-dates",
+            path(&dated),
+            "--format",
+            "json",
+        ],
+    ));
+    let report: serde_json::Value = serde_json::from_str(&report).expect("json report");
+    assert_eq!(report["imported"], 157);
+    let shown = ok(chaintrail(e, &["labels", "show", ronin]));
+    assert!(
+        shown.contains("designated 2022-04-14 (ultrasoundmoney_eth_2024-08-20.csv:25)"),
+        "{shown}"
+    );
+    let before = ok(chaintrail(
+        e,
+        &["labels", "show", ronin, "--at", "2022-04-13"],
+    ));
+    assert!(before.contains("not on the OFAC SDN list"), "{before}");
+    let after = ok(chaintrail(
+        e,
+        &["labels", "show", ronin, "--at", "2022-04-14"],
+    ));
+    assert!(after.contains("SANCTIONED (OFAC SDN)"), "{after}");
     assert_eq!(listed["sanctioned"], true);
     assert_eq!(listed["sanction_status"]["status"], "sanctioned");
     assert_eq!(

@@ -6,7 +6,8 @@
 //!   are derived (Tornado Cash: listed in the 2025-03-04 snapshot, delisted since the next).
 //!   OFAC dates no address, so a listing is known from the first snapshot holding it and its
 //!   start is unknown ("listed before 2025-03-04 (date unknown)", [`OfacListing`]): at an
-//!   earlier date the address is neither sanctioned nor clean but [`SanctionStatus::Unknown`];
+//!   earlier date the address is neither sanctioned nor clean but [`SanctionStatus::Unknown`] —
+//!   unless a dated address list ([`ofac_dates`]) gives the address's designation date;
 //! - GraphSense TagPack and ActorPack import, validation (file, line, field) and export
 //!   ([`tagpack`]), with a small line-aware YAML reader ([`yaml`]);
 //! - the Etherscan-family label clouds, Forta's labelled datasets and Tornado Cash's contract
@@ -36,6 +37,7 @@ pub mod incidents;
 mod label;
 mod listing;
 pub mod ofac;
+pub mod ofac_dates;
 mod report;
 mod resolve;
 mod store;

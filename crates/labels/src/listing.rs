@@ -78,9 +78,13 @@ pub struct OfacListing {
     /// The first stored snapshot without it after it was listed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub delisted_since: Option<Date>,
-    /// The date the address itself was designated, when a source gives it.
+    /// The date the address itself was designated, when a dated address list gives it
+    /// ([`crate::ofac_dates`]; OFAC's own files do not).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub designated: Option<Date>,
+    /// Where that date comes from (`file:line`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub designated_by: Option<String>,
     /// The date of the party's SDN entry (the XML's earliest `EntryEvent`): the party's
     /// listing, which addresses may have joined later.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -99,15 +103,16 @@ impl OfacListing {
         let date = |key: &str| label.details.get(key).and_then(|d| d.parse::<Date>().ok());
         let first_snapshot = date("first_snapshot").or(label.valid_from)?;
         let last_snapshot = date("last_snapshot").unwrap_or(first_snapshot);
-        let designated = match label.unknown_start {
-            None => label.valid_from,
-            Some(_) => None,
-        };
+        let designated = date("designated");
+        let designated_by = label.details.get("designated_by").cloned();
         let sdn_uid = detail("sdn_uid");
         let sdn_entry_date = date("entry_date");
         let mut listed = vec![format!("in the SDN list from snapshot {first_snapshot}")];
         match (designated, label.unknown_start) {
-            (Some(day), _) => listed.push(format!("designated {day}")),
+            (Some(day), _) => listed.push(match &designated_by {
+                Some(by) => format!("designated {day} ({by})"),
+                None => format!("designated {day}"),
+            }),
             (None, Some(start)) => listed.push(unknown_start_text(first_snapshot, start)),
             (None, None) => {}
         }
@@ -127,6 +132,7 @@ impl OfacListing {
             last_snapshot,
             delisted_since: label.valid_to,
             designated,
+            designated_by,
             sdn_entry_date,
             listed: listed.join("; "),
         })

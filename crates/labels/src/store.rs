@@ -10,9 +10,10 @@ use serde::{Deserialize, Serialize};
 use crate::category::Category;
 use crate::error::{LabelError, Result};
 use crate::evm;
-use crate::label::{Label, Source, Validity, query_keys};
+use crate::label::{Label, Source, Validity, normalize_key, query_keys};
 use crate::listing::{OfacListing, SanctionStatus, unknown_start_text};
 use crate::ofac::{self, OfacSnapshot};
+use crate::ofac_dates::{DesignationDate, read_designation_dates};
 use crate::report::ImportReport;
 use crate::resolve::Resolved;
 use crate::tagpack::{self, Actor, ActorPack, TagPack, Taxonomy};
@@ -20,6 +21,7 @@ use chaintrail_core::Date;
 
 const LABELS_FILE: &str = "labels.jsonl";
 const OFAC_FILE: &str = "ofac_snapshots.jsonl";
+const OFAC_DATES_FILE: &str = "ofac_designation_dates.jsonl";
 const ACTORS_FILE: &str = "actors.jsonl";
 
 /// All labels, indexed by address key, with their provenance. Persisted under
@@ -30,6 +32,7 @@ pub struct LabelStore {
     dir: Option<PathBuf>,
     labels: Vec<Label>,
     ofac: Vec<OfacSnapshot>,
+    designations: Vec<DesignationDate>,
     actors: BTreeMap<String, Actor>,
     index: HashMap<String, Vec<u32>>,
     /// Position of each label in strength order (lower = stronger).
@@ -209,6 +212,7 @@ impl LabelStore {
         };
         store.labels = read_jsonl(&dir.join(LABELS_FILE))?;
         store.ofac = read_jsonl(&dir.join(OFAC_FILE))?;
+        store.designations = read_jsonl(&dir.join(OFAC_DATES_FILE))?;
         store.actors = read_jsonl::<Actor>(&dir.join(ACTORS_FILE))?
             .into_iter()
             .map(|a| (a.id.clone(), a))
@@ -228,6 +232,10 @@ impl LabelStore {
         let own = self.labels.iter().filter(|l| l.source != Source::Ofac);
         write_atomic(&dir.join(LABELS_FILE), &to_jsonl(own)?)?;
         write_atomic(&dir.join(OFAC_FILE), &to_jsonl(self.ofac.iter())?)?;
+        write_atomic(
+            &dir.join(OFAC_DATES_FILE),
+            &to_jsonl(self.designations.iter())?,
+        )?;
         write_atomic(&dir.join(ACTORS_FILE), &to_jsonl(self.actors.values())?)?;
         Ok(())
     }
@@ -281,12 +289,14 @@ impl LabelStore {
         }
     }
 
-    fn rederive_ofac(&mut self) -> Vec<String> {
+    /// Re-derive the OFAC labels; the warnings of the derivation: (addresses kept raw,
+    /// designation dates not used).
+    fn rederive_ofac(&mut self) -> (Vec<String>, Vec<String>) {
         self.labels.retain(|l| l.source != Source::Ofac);
-        let (labels, warnings) = ofac::derive_labels(&self.ofac);
-        self.labels.extend(labels);
+        let derived = ofac::derive_labels(&self.ofac, &self.designations);
+        self.labels.extend(derived.labels);
         self.rebuild_index();
-        warnings
+        (derived.address_warnings, derived.date_warnings)
     }
 
     /// Replace the labels of `dataset` with `labels`.
@@ -316,8 +326,50 @@ impl LabelStore {
         let file = snapshot.file.clone();
         self.ofac.push(snapshot);
         self.ofac.sort_by_key(|s| s.date);
-        for w in self.rederive_ofac() {
+        let (addresses, dates) = self.rederive_ofac();
+        for w in addresses {
             report.warn(&file, 0, Some("address"), w);
+        }
+        for w in dates {
+            report.warn(&file, 0, Some("date_added"), w);
+        }
+        Ok(report)
+    }
+
+    /// Import the designation dates of SDN addresses from a dated address list
+    /// ([`read_designation_dates`]): an OFAC listing whose address it dates is known from that
+    /// date on instead of "listed before <first snapshot> (date unknown)". Re-importing a file
+    /// of the same name replaces its dates.
+    pub fn import_ofac_dates(&mut self, path: &Path) -> Result<ImportReport> {
+        let (dates, mut report) = read_designation_dates(path)?;
+        let file = ofac::display_name(path);
+        self.designations.retain(|d| d.file != file);
+        self.designations.extend(dates);
+        let (_, dates) = self.rederive_ofac();
+        for w in dates {
+            report.warn(&file, 0, Some("date_added"), w);
+        }
+        let listed: BTreeSet<String> = self
+            .ofac
+            .iter()
+            .flat_map(|snapshot| &snapshot.entries)
+            .map(|e| normalize_key(None, &e.address))
+            .collect();
+        let imported = self.designations.iter().filter(|d| d.file == file);
+        let (total, unlisted) = imported.fold((0, 0), |(total, unlisted), d| {
+            let missing = !listed.contains(&normalize_key(None, &d.address));
+            (total + 1, unlisted + usize::from(missing))
+        });
+        if unlisted > 0 {
+            report.warn(
+                &file,
+                0,
+                Some("address"),
+                format!(
+                    "{unlisted} of {total} dated addresses are in no stored SDN snapshot: their \
+                     dates apply once a snapshot lists them"
+                ),
+            );
         }
         Ok(report)
     }

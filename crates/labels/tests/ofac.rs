@@ -356,6 +356,7 @@ fn listing_dates_say_what_is_known_and_no_more() {
             last_snapshot: d("2025-11-19"),
             delisted_since: None,
             designated: None,
+            designated_by: None,
             sdn_entry_date: Some(d("2019-09-13")),
             listed: "in the SDN list from snapshot 2025-03-04; listed before 2025-03-04 (date \
                      unknown); SDN entry 27307 dated 2019-09-13 (the party's, not this address's)"
@@ -381,4 +382,112 @@ fn listing_dates_say_what_is_known_and_no_more() {
             "{at}"
         );
     }
+}
+
+/// ultrasoundmoney's list of OFAC-sanctioned Ethereum addresses with the date each was added.
+const DATED: &str = "ofac_sdn/ultrasoundmoney_eth_2024-08-20.csv";
+
+#[test]
+fn a_dated_address_list_gives_the_designation_date_the_xml_lacks() {
+    let mut store = LabelStore::in_memory();
+    store.import_ofac(&data(CSV_0304), None).expect("csv");
+    store.import_ofac(&data(XML), None).expect("xml");
+    let report = store.import_ofac_dates(&data(DATED)).expect("dates");
+    // 157 rows (checked with python), all with an address and a real date.
+    assert_eq!((report.rows_read, report.imported), (157, 157));
+    assert!(report.rejected.is_empty(), "{:?}", report.rejected);
+    let warnings: Vec<&str> = report.warnings.iter().map(|w| w.message.as_str()).collect();
+    assert_eq!(
+        warnings,
+        vec![
+            "2 of 157 dated addresses are in no stored SDN snapshot: their dates apply once a \
+             snapshot lists them"
+        ]
+    );
+    // Of the 850 OFAC labels (address, asset, party, interval) of the two snapshots, 164 get
+    // their address's date; the other 686 stay "listed before … (date unknown)" (python).
+    let ofac: Vec<_> = store
+        .labels()
+        .iter()
+        .filter(|l| l.source == Source::Ofac)
+        .collect();
+    assert_eq!(ofac.len(), 850);
+    let dated = ofac.iter().filter(|l| l.unknown_start.is_none()).count();
+    assert_eq!((dated, ofac.len() - dated), (164, 686));
+
+    // The Ronin exploiter: listed on 2022-04-14 (line 25 of the list).
+    for (at, status) in [
+        ("2022-01-01", SanctionStatus::NotSanctioned),
+        ("2022-04-13", SanctionStatus::NotSanctioned),
+        ("2022-04-14", SanctionStatus::Sanctioned),
+        ("2022-05-01", SanctionStatus::Sanctioned),
+    ] {
+        assert_eq!(
+            store.show(RONIN, Some(d(at))).sanction_status,
+            status,
+            "{at}"
+        );
+    }
+    let listing = &store.show(RONIN, None).listings[0];
+    assert_eq!(listing.designated, Some(d("2022-04-14")));
+    assert_eq!(
+        listing.listed,
+        "in the SDN list from snapshot 2025-03-04; designated 2022-04-14 \
+         (ultrasoundmoney_eth_2024-08-20.csv:25); SDN entry 27307 dated 2019-09-13 (the party's, \
+         not this address's)"
+    );
+    // Tornado Cash's router: designated 2022-08-08 (before the party's 2022-11-08 entry),
+    // delisted by the 2025-11-19 snapshot.
+    let router = "0xd90e2f925DA726b50C4Ed8D0Fb90Ad053324F31b";
+    assert_eq!(
+        store.show(router, Some(d("2022-09-01"))).sanction_status,
+        SanctionStatus::Sanctioned
+    );
+    assert_eq!(
+        store.show(router, Some(d("2022-08-07"))).sanction_status,
+        SanctionStatus::NotSanctioned
+    );
+    // An address the list does not date (CHEIL CREDIT BANK's Tron USDT) stays unknown.
+    assert_eq!(
+        store.show(CHEIL, Some(d("2025-06-01"))).sanction_status,
+        SanctionStatus::Unknown {
+            listed_from: d("2025-11-19")
+        }
+    );
+
+    // A date after a snapshot that already lists the address contradicts it: not used, said.
+    let dir = tempfile::tempdir().expect("tmp");
+    let late = dir.path().join("late.csv");
+    std::fs::write(
+        &late,
+        format!("date_added,address\n2025-06-01,{RONIN}\n2022-02-30,{RONIN}\n"),
+    )
+    .expect("write");
+    let mut store = LabelStore::in_memory();
+    store.import_ofac(&data(CSV_0304), None).expect("csv");
+    let report = store.import_ofac_dates(&late).expect("dates");
+    assert_eq!(report.rejected.len(), 1);
+    assert_eq!(report.rejected[0].line, 3);
+    assert!(
+        report.rejected[0]
+            .message
+            .contains("`2022-02-30` is not a date"),
+        "{:?}",
+        report.rejected
+    );
+    assert_eq!(report.warnings.len(), 1, "{:?}", report.warnings);
+    assert!(
+        report.warnings[0].message.contains(
+            "late.csv:2: 0x098B716B8Aaf21512996dC57EB0615e2383E2f96 dated 2025-06-01, but the SDN \
+             snapshot of 2025-03-04 already lists it: the date is not used"
+        ),
+        "{:?}",
+        report.warnings
+    );
+    assert_eq!(
+        store.show(RONIN, Some(d("2025-03-03"))).sanction_status,
+        SanctionStatus::Unknown {
+            listed_from: d("2025-03-04")
+        }
+    );
 }

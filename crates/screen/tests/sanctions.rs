@@ -33,19 +33,30 @@ fn screen(screener: &Screener, at: &str) -> Screening {
         .expect("screen")
 }
 
-#[test]
-fn before_the_first_snapshot_listing_it_the_ronin_exploiter_is_of_unknown_status() {
-    let dir = tempfile::tempdir().expect("tmp");
-    Store::init(dir.path()).expect("init");
-    let mut labels = LabelStore::open(dir.path()).expect("labels");
+/// A store with no chains, the 2025-03-04 snapshot and the advanced XML of 2025-11-19, and,
+/// if `dated`, ultrasoundmoney's dated list of sanctioned Ethereum addresses.
+fn screener(dir: &Path, dated: bool) -> Screener {
+    Store::init(dir).expect("init");
+    let mut labels = LabelStore::open(dir).expect("labels");
     for file in [
         "sdn_digital_currency_addresses_2025-03-04.csv",
         "sdn_advanced_2025-11-19.xml.bz2",
     ] {
         labels.import_ofac(&data(file), None).expect(file);
     }
+    if dated {
+        labels
+            .import_ofac_dates(&data("ultrasoundmoney_eth_2024-08-20.csv"))
+            .expect("dates");
+    }
     labels.save().expect("save");
-    let screener = Screener::open(dir.path()).expect("open");
+    Screener::open(dir).expect("open")
+}
+
+#[test]
+fn before_the_first_snapshot_listing_it_the_ronin_exploiter_is_of_unknown_status() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let screener = screener(dir.path(), false);
 
     for at in ["2019-01-01", "2022-01-01", "2022-05-01", "2025-03-03"] {
         let s = screen(&screener, at);
@@ -94,4 +105,32 @@ fn before_the_first_snapshot_listing_it_the_ronin_exploiter_is_of_unknown_status
     );
     assert_eq!(listed.ownership_unknown, vec![]);
     assert_eq!(listed.risk, RiskLevel::Severe);
+}
+
+#[test]
+fn with_its_designation_date_the_ronin_exploiter_is_clean_before_and_sanctioned_after() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let screener = screener(dir.path(), true);
+    let before = screen(&screener, "2022-01-01");
+    assert_eq!(
+        serde_json::to_value(before.sanctions).expect("json"),
+        serde_json::json!({"status": "not_sanctioned"})
+    );
+    assert_eq!(
+        (before.ownership.len(), before.ownership_unknown.len()),
+        (0, 0)
+    );
+    assert_eq!(before.risk, RiskLevel::Low);
+    let after = screen(&screener, "2022-05-01");
+    assert!(after.sanctioned());
+    assert_eq!(after.risk, RiskLevel::Severe);
+    assert_eq!(after.ownership[0].valid_from, Some(d("2022-04-14")));
+    assert_eq!(after.ownership[0].unknown_start, None);
+    assert!(
+        after.ownership[0]
+            .description
+            .contains("designated 2022-04-14 (ultrasoundmoney_eth_2024-08-20.csv:25)"),
+        "{}",
+        after.ownership[0].description
+    );
 }
