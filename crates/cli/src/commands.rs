@@ -6,6 +6,7 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use chaintrail_core::{Address, Chain, ChainModel, TxHash};
 use chaintrail_ingest::{FlowJsonl, ImportOptions, Importer};
+use chaintrail_labels::SanctionStatus;
 use chaintrail_store::{ChainStats, Store, StoreError};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -300,11 +301,16 @@ pub fn address(global: &Global, args: AddressArgs) -> anyhow::Result<()> {
             })
         };
         let report = &view.labels;
-        let status = match (report.sanctioned, report.delisted_since) {
-            (true, _) => "SANCTIONED (OFAC SDN)".to_string(),
-            (false, Some(date)) => format!("delisted from OFAC SDN since {date}"),
-            (false, None) if report.labels.is_empty() => "no labels".to_string(),
-            (false, None) => report
+        let status = match (report.sanction_status, report.delisted_since) {
+            (SanctionStatus::Sanctioned, _) => "SANCTIONED (OFAC SDN)".to_string(),
+            (unknown @ SanctionStatus::Unknown { .. }, _) => format!("OFAC SDN status {unknown}"),
+            (SanctionStatus::NotSanctioned, Some(date)) => {
+                format!("delisted from OFAC SDN since {date}")
+            }
+            (SanctionStatus::NotSanctioned, None) if report.labels.is_empty() => {
+                "no labels".to_string()
+            }
+            (SanctionStatus::NotSanctioned, None) => report
                 .categories
                 .iter()
                 .map(ToString::to_string)

@@ -4,6 +4,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
+use chaintrail_core::Date;
 use chaintrail_labels::LabelStore;
 use chaintrail_sim::{SimConfig, SimSummary};
 use chaintrail_store::Store;
@@ -91,7 +92,7 @@ pub fn sim(global: &Global, args: SimArgs) -> anyhow::Result<()> {
 pub struct HeistOutcome {
     pub name: String,
     pub victim: String,
-    pub date: String,
+    pub date: Date,
     pub stolen: Vec<String>,
     pub stolen_usd: f64,
     pub report: TraceReport,
@@ -152,7 +153,7 @@ pub fn demo(global: &Global, args: DemoArgs) -> anyhow::Result<()> {
         heists.push(HeistOutcome {
             name: heist.name.clone(),
             victim: heist.victim.clone(),
-            date: heist.date.clone(),
+            date: heist.date,
             stolen: report
                 .seeded
                 .iter()

@@ -125,7 +125,7 @@ pub fn write_report(
             "<h2>{}</h2><p>Victim <b>{}</b> on {}. Stolen: <b>{}</b> (${:.0}). Policy: {}.</p>",
             esc(&h.name),
             esc(&h.victim),
-            esc(&h.date),
+            h.date,
             esc(&h.stolen.join(" + ")),
             h.stolen_usd,
             h.report.policy

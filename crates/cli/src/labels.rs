@@ -7,7 +7,8 @@ use anyhow::{Context, bail};
 use chaintrail_core::Chain;
 use chaintrail_labels::incidents::{IncidentFilter, dprk_comparison_markdown};
 use chaintrail_labels::{
-    AddressReport, Category, Date, ImportReport, IncidentLedger, LabelStats, LabelStore, Source,
+    AddressReport, Category, Date, ImportReport, IncidentLedger, LabelStats, LabelStore,
+    SanctionStatus, Source,
 };
 use clap::{Args, Subcommand};
 
@@ -35,6 +36,10 @@ enum LabelsCommand {
         #[arg(long)]
         date: Option<Date>,
     },
+    /// Import the designation dates of SDN addresses from a dated address list
+    /// (`date_added,address[,…]`, e.g. ultrasoundmoney_eth_2024-08-20.csv): OFAC's own files
+    /// date no address.
+    ImportOfacDates { file: PathBuf },
     /// Import GraphSense TagPacks / ActorPacks (a .yaml file or a directory).
     ImportTagpack { path: PathBuf },
     /// Export labels as a GraphSense TagPack.
@@ -164,12 +169,11 @@ fn report_tables(report: &ImportReport) -> Vec<Table> {
 }
 
 fn show_tables(report: &AddressReport) -> Vec<Table> {
-    let status = if report.sanctioned {
-        "SANCTIONED (OFAC SDN)".to_string()
-    } else if let Some(d) = report.delisted_since {
-        format!("not sanctioned: delisted since {d}")
-    } else {
-        "not on the OFAC SDN list".to_string()
+    let status = match (report.sanction_status, report.delisted_since) {
+        (SanctionStatus::Sanctioned, _) => "SANCTIONED (OFAC SDN)".to_string(),
+        (unknown @ SanctionStatus::Unknown { .. }, _) => format!("OFAC SDN status {unknown}"),
+        (SanctionStatus::NotSanctioned, Some(d)) => format!("not sanctioned: delisted since {d}"),
+        (SanctionStatus::NotSanctioned, None) => "not on the OFAC SDN list".to_string(),
     };
     let at = report
         .at
@@ -192,10 +196,20 @@ fn show_tables(report: &AddressReport) -> Vec<Table> {
                 .iter()
                 .map(|f| format!("{} ({}: {})", f.flag, f.source, f.name))
                 .collect();
-            if flags.is_empty() {
+            let unknown: Vec<String> = r
+                .unknown
+                .iter()
+                .map(|f| format!("{} ({}: {})", f.flag, f.source, f.name))
+                .collect();
+            let known = if flags.is_empty() {
                 format!("{role}, no flags")
             } else {
                 format!("{role}, flags {}", flags.join(", "))
+            };
+            if unknown.is_empty() {
+                known
+            } else {
+                format!("{known}, status unknown: {}", unknown.join(", "))
             }
         }
     };
@@ -250,7 +264,19 @@ fn show_tables(report: &AddressReport) -> Vec<Table> {
             format!("{}:{}", l.file, l.line),
         ]);
     }
-    vec![t]
+    let mut listings = Table::new(&["SDN party", "asset", "listing"]).titled("OFAC listings");
+    for listing in &report.listings {
+        listings.row(vec![
+            format!("{} ({})", listing.name, listing.sdn_uid),
+            listing.asset.clone(),
+            listing.listed.clone(),
+        ]);
+    }
+    if report.listings.is_empty() {
+        vec![t]
+    } else {
+        vec![t, listings]
+    }
 }
 
 fn stats_tables(s: &LabelStats) -> Vec<Table> {
@@ -320,6 +346,10 @@ pub fn labels(
     match args.command {
         LabelsCommand::ImportOfac { file, date } => {
             let report = store.import_ofac(&file, date)?;
+            import(&mut store, report)
+        }
+        LabelsCommand::ImportOfacDates { file } => {
+            let report = store.import_ofac_dates(&file)?;
             import(&mut store, report)
         }
         LabelsCommand::ImportTagpack { path } => {

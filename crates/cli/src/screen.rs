@@ -29,7 +29,7 @@ pub struct ScreenArgs {
     chain: Option<String>,
     /// Screening date (YYYY-MM-DD): labels valid that day; default today.
     #[arg(long)]
-    date: Option<String>,
+    date: Option<Date>,
     /// Show the paths behind each exposure.
     #[arg(long)]
     paths: bool,
@@ -47,7 +47,7 @@ enum ScreenCommand {
     BuildIndex {
         /// The date to build for (YYYY-MM-DD); default today.
         #[arg(long)]
-        date: Option<String>,
+        date: Option<Date>,
         /// Worker threads; default all cores.
         #[arg(long)]
         threads: Option<usize>,
@@ -95,14 +95,6 @@ pub struct ServeArgs {
     /// store's derived links.
     #[arg(long)]
     links: Option<PathBuf>,
-}
-
-fn parse_date(text: Option<&str>) -> anyhow::Result<Option<Date>> {
-    text.map(|t| {
-        t.parse::<Date>()
-            .map_err(|_| anyhow::anyhow!("date `{t}`: expected YYYY-MM-DD"))
-    })
-    .transpose()
 }
 
 fn cores() -> usize {
@@ -153,12 +145,12 @@ fn open_screener(global: &Global, links: Option<&std::path::Path>) -> anyhow::Re
 pub fn screen(global: &Global, args: ScreenArgs) -> anyhow::Result<()> {
     let mut screener = open_screener(global, args.links.as_deref())?;
     if let Some(ScreenCommand::BuildIndex { date, threads }) = args.command {
-        let at = parse_date(date.as_deref())?;
         let bar = indicatif::ProgressBar::new(0);
-        let report = screener.build_index(at, threads.unwrap_or_else(cores), &|done, total| {
-            bar.set_length(total);
-            bar.set_position(done);
-        })?;
+        let report =
+            screener.build_index(date, threads.unwrap_or_else(cores), &|done, total| {
+                bar.set_length(total);
+                bar.set_position(done);
+            })?;
         bar.finish_and_clear();
         let mut table = Table::new(&[
             "index",
@@ -186,7 +178,7 @@ pub fn screen(global: &Global, args: ScreenArgs) -> anyhow::Result<()> {
         ]);
         return emit(global.format.unwrap_or(Format::Table), &report, &[table]);
     }
-    let at = parse_date(args.date.as_deref())?;
+    let at = args.date;
     let chain = args.chain.as_deref().map(str::parse::<Chain>).transpose()?;
     let mut items: Vec<(String, Option<Chain>)> =
         args.addresses.iter().map(|a| (a.clone(), chain)).collect();
@@ -221,6 +213,7 @@ pub fn screen(global: &Global, args: ScreenArgs) -> anyhow::Result<()> {
         "address",
         "chains",
         "risk",
+        "sanctioned",
         "reason",
         "identified as",
         "origin",
@@ -246,6 +239,7 @@ pub fn screen(global: &Global, args: ScreenArgs) -> anyhow::Result<()> {
                 .collect::<Vec<_>>()
                 .join(" "),
             s.risk.as_str().to_string(),
+            s.sanctions.to_string(),
             s.risk_reason.clone().unwrap_or_else(|| "-".to_string()),
             s.ownership
                 .iter()
@@ -264,7 +258,11 @@ pub fn screen(global: &Global, args: ScreenArgs) -> anyhow::Result<()> {
                 e.min_hops.to_string(),
                 format!("{:.2}", e.usd),
                 format!("{:.4}", e.share),
-                e.level.as_str().to_string(),
+                if e.listing_unknown {
+                    format!("{} (listing date unknown)", e.level.as_str())
+                } else {
+                    e.level.as_str().to_string()
+                },
             ]);
         }
     }

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use anyhow::{Context, bail};
-use chaintrail_core::{Amount, Chain};
+use chaintrail_core::{Amount, Chain, Date};
 use chaintrail_labels::LabelStore;
 use chaintrail_store::{ChainReader, Store};
 use chaintrail_trace::{EndpointKind, Policy, Prices, Seed, TraceReport, TraceRequest};
@@ -43,8 +43,8 @@ pub struct TraceArgs {
     #[arg(long, default_value = "0")]
     min_value: String,
     /// Follow no flows after this date (YYYY-MM-DD, UTC end of day) or Unix time.
-    #[arg(long)]
-    until: Option<String>,
+    #[arg(long, value_parser = parse_until)]
+    until: Option<u64>,
     /// Trace provenance (where funds came from) instead of destination.
     #[arg(long)]
     backward: bool,
@@ -59,24 +59,14 @@ pub struct TraceArgs {
     format: Option<TraceFormat>,
 }
 
-fn parse_until(text: &str) -> anyhow::Result<u64> {
+/// `--until`: Unix seconds, or a day (its last second, UTC).
+fn parse_until(text: &str) -> Result<u64, String> {
     if let Ok(seconds) = text.parse::<u64>() {
         return Ok(seconds);
     }
-    let parts: Vec<&str> = text.split('-').collect();
-    let [y, m, d] = parts.as_slice() else {
-        bail!("--until `{text}`: expected YYYY-MM-DD or Unix seconds");
-    };
-    let (y, m, d): (i64, i64, i64) = (y.parse()?, m.parse()?, d.parse()?);
-    if !(1..=12).contains(&m) || !(1..=31).contains(&d) {
-        bail!("--until `{text}`: month or day out of range");
-    }
-    let y2 = if m <= 2 { y - 1 } else { y };
-    let era = y2.div_euclid(400);
-    let yoe = y2 - era * 400;
-    let doy = (153 * ((m + 9) % 12) + 2) / 5 + d - 1;
-    let days = era * 146_097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719_468;
-    u64::try_from(days * 86_400 + 86_399).context("--until is before 1970")
+    let day: Date = text.parse().map_err(|e| format!("{e} (or Unix seconds)"))?;
+    u64::try_from(day.end_unix_seconds())
+        .map_err(|_| format!("{day} is before 1970: no block is that old"))
 }
 
 /// The store's derived links plus the file named by `--links`.
@@ -132,7 +122,7 @@ pub fn run(global: &Global, args: TraceArgs) -> anyhow::Result<()> {
         policy,
         max_hops: args.max_hops,
         min_value: args.min_value.clone(),
-        until: args.until.as_deref().map(parse_until).transpose()?,
+        until: args.until,
         backward: args.backward,
         budget: args.budget,
         ..TraceRequest::default()

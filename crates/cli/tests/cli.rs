@@ -301,3 +301,41 @@ fn bad_input_gets_one_clear_line_and_a_nonzero_exit() {
         stderr(&output)
     );
 }
+
+#[test]
+fn impossible_dates_are_refused_naming_the_input_and_the_format() {
+    let work = tempfile::tempdir().unwrap();
+    let data = work.path().join("data");
+    let eth = account_file(work.path(), 300);
+    assert!(import(&data, &eth, &[]).status.success());
+    let reader = Store::open(&data).unwrap().reader(ANVIL).unwrap();
+    let seed = format!("anvil:{}", reader.tx_hash(1).to_hex_prefixed());
+    let address = reader.address(1).unwrap().to_string();
+
+    let refused = |args: &[&str]| {
+        let output = chaintrail(&data, args);
+        assert_ne!(output.status.code(), Some(0), "{args:?} was accepted");
+        let message = stderr(&output);
+        assert!(
+            message.contains("`2025-02-31` is not a date: February 2025 has days 01 to 28")
+                && message.contains("expected YYYY-MM-DD"),
+            "{args:?}: {message}"
+        );
+    };
+    refused(&["trace", "--seed", &seed, "--until", "2025-02-31"]);
+    refused(&["screen", &address, "--date", "2025-02-31"]);
+    refused(&["screen", "build-index", "--date", "2025-02-31"]);
+    refused(&["labels", "show", &address, "--at", "2025-02-31"]);
+    refused(&["labels", "import-ofac", "sdn.csv", "--date", "2025-02-31"]);
+
+    // A day that exists, and Unix seconds, still cut the trace.
+    for until in ["2025-02-28", "1740787199"] {
+        let output = chaintrail(
+            &data,
+            &[
+                "trace", "--seed", &seed, "--until", until, "--format", "json",
+            ],
+        );
+        assert!(output.status.success(), "{until}: {}", stderr(&output));
+    }
+}

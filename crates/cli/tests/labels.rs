@@ -63,7 +63,7 @@ fn labels_import_show_and_time_travel() {
             "show",
             tornado,
             "--at",
-            "2024-01-01",
+            "2025-06-01",
             "--format",
             "json",
         ],
@@ -81,6 +81,84 @@ fn labels_import_show_and_time_travel() {
     assert!(
         lazarus.contains("SANCTIONED") && lazarus.contains("Lazarus Group"),
         "{lazarus}"
+    );
+    // OFAC dates no address: the Ronin exploiter's listing (2022-04-14 in reality) is known
+    // only from the first snapshot that holds it, and the party's 2019 SDN entry is not it.
+    for known in [
+        "in the SDN list from snapshot 2025-03-04",
+        "listed before 2025-03-04 (date unknown)",
+        "SDN entry 27307 dated 2019-09-13 (the party's, not this address's)",
+    ] {
+        assert!(lazarus.contains(known), "{known}: {lazarus}");
+    }
+    let json = |args: &[&str]| -> serde_json::Value {
+        let mut args = args.to_vec();
+        args.extend(["--format", "json"]);
+        serde_json::from_str(&ok(chaintrail(d, &args))).expect("json")
+    };
+    let ronin = "0x098B716B8Aaf21512996dC57EB0615e2383E2f96";
+    for before in ["2019-01-01", "2022-01-01", "2022-05-01", "2025-03-03"] {
+        let then = json(&["labels", "show", ronin, "--at", before]);
+        assert_eq!(then["sanctioned"], false, "{before}: {then}");
+        assert_eq!(
+            then["sanction_status"],
+            serde_json::json!({"status": "unknown", "listed_from": "2025-03-04"}),
+            "{before}"
+        );
+        let ofac = then["labels"]
+            .as_array()
+            .and_then(|labels| labels.iter().find(|l| l["source"] == "ofac"))
+            .expect("the OFAC label is shown");
+        assert_eq!(
+            ofac["status"],
+            "unknown: listed before 2025-03-04 (date unknown)"
+        );
+    }
+    let listed = json(&["labels", "show", ronin, "--at", "2025-03-04"]);
+    let dated = data("ofac_sdn/ultrasoundmoney_eth_2024-08-20.csv");
+    let dates_store = tempfile::tempdir().expect("tmp");
+    let e = dates_store.path();
+    ok(chaintrail(e, &["labels", "import-ofac", path(&old)]));
+    let report = ok(chaintrail(
+        e,
+        &[
+            "labels",
+            "import-ofac-dates",
+            path(&dated),
+            "--format",
+            "json",
+        ],
+    ));
+    let report: serde_json::Value = serde_json::from_str(&report).expect("json report");
+    assert_eq!(report["imported"], 157);
+    let shown = ok(chaintrail(e, &["labels", "show", ronin]));
+    assert!(
+        shown.contains("designated 2022-04-14 (ultrasoundmoney_eth_2024-08-20.csv:25)"),
+        "{shown}"
+    );
+    let before = ok(chaintrail(
+        e,
+        &["labels", "show", ronin, "--at", "2022-04-13"],
+    ));
+    assert!(before.contains("not on the OFAC SDN list"), "{before}");
+    let after = ok(chaintrail(
+        e,
+        &["labels", "show", ronin, "--at", "2022-04-14"],
+    ));
+    assert!(after.contains("SANCTIONED (OFAC SDN)"), "{after}");
+    assert_eq!(listed["sanctioned"], true);
+    assert_eq!(listed["sanction_status"]["status"], "sanctioned");
+    assert_eq!(
+        listed["listings"][0],
+        serde_json::json!({
+            "name": "Lazarus Group",
+            "sdn_uid": "27307",
+            "asset": "ETH",
+            "first_snapshot": "2025-03-04",
+            "last_snapshot": "2025-11-19",
+            "sdn_entry_date": "2019-09-13",
+            "listed": "in the SDN list from snapshot 2025-03-04; listed before 2025-03-04 (date unknown); SDN entry 27307 dated 2019-09-13 (the party's, not this address's)"
+        })
     );
     let stats = ok(chaintrail(d, &["labels", "stats", "--format", "json"]));
     let stats: serde_json::Value = serde_json::from_str(&stats).expect("json");

@@ -6,18 +6,20 @@
 //!   (Base58Check / bech32 / bech32m for Bitcoin, EIP-55 for EVM chains);
 //! - [`Amount`]: a non-negative amount in base units (satoshi, wei, token units) that never wraps;
 //! - [`Asset`], [`TxHash`], [`BlockRef`];
+//! - [`Date`]: the one calendar-day type (strict `YYYY-MM-DD`, the UTC day of a Unix time);
 //! - the bundled registry of major ERC-20 tokens ([`known_token`]: symbol, name, decimals and
 //!   [`Peg`] by chain and contract, from `data/tokens/tokens.csv`);
 //! - the one value-flow model shared by both kinds of chain: [`UtxoTx`] (ordered inputs spending
 //!   outpoints, ordered outputs; the fee follows) and [`AccountTx`] with its ordered
 //!   [`AccountTransfer`]s (position, from, to, asset, amount, kind, success).
 //!
-//! It performs no I/O. Parsing errors name what was wrong so that callers can show them as is.
+//! It performs no I/O (it reads the system clock for [`Date::today`] only). Parsing errors name what was wrong so that callers can show them as is.
 
 mod address;
 mod amount;
 mod asset;
 mod chain;
+mod date;
 mod flow;
 mod hash;
 mod token;
@@ -26,6 +28,7 @@ pub use address::{Address, AddressError, BitcoinAddress};
 pub use amount::{Amount, AmountError};
 pub use asset::{Asset, AssetKind};
 pub use chain::{BitcoinNetwork, Chain, ChainError, ChainModel};
+pub use date::{Date, DateError};
 pub use flow::{
     AccountTransfer, AccountTx, BlockRef, OutPoint, TransferKind, UnknownTransferKind, UtxoInput,
     UtxoOutput, UtxoTx,

@@ -7,11 +7,11 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::category::Category;
-use crate::date::Date;
 use crate::error::{LabelError, Result};
 use crate::label::{Label, LabelDraft, Source};
 use crate::ofac::{csv_error, display_name};
 use crate::report::ImportReport;
+use chaintrail_core::Date;
 
 const INCIDENTS_FILE: &str = "incidents.jsonl";
 /// The actor name used for DPRK-attributed incidents.

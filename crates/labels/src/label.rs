@@ -5,7 +5,7 @@ use chaintrail_core::{Address, Chain};
 use serde::{Deserialize, Serialize};
 
 use crate::category::{self, Category};
-use crate::date::Date;
+use chaintrail_core::Date;
 
 /// Where a label came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -108,9 +108,53 @@ pub struct Label {
     /// First day the label no longer holds (exclusive), e.g. the OFAC delisting snapshot.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub valid_to: Option<Date>,
+    /// Set when the label's first day is not known: `valid_from` is then the first evidence that
+    /// it holds (the first OFAC snapshot listing the address, whose own designation date OFAC
+    /// does not publish), and whether it held on the days before is unknown.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unknown_start: Option<UnknownStart>,
     /// Source-specific fields: SDN uid, programmes, actor, URL, TagPack fields, …
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub details: BTreeMap<String, String>,
+}
+
+/// A label whose start is unknown (see [`Label::unknown_start`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct UnknownStart {
+    /// The last day it is known not to have held (an earlier snapshot without the entry): the
+    /// unknown days run from the day after it to `valid_from`. `None`: no earlier evidence, the
+    /// unknown days run back indefinitely.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub absent_on: Option<Date>,
+}
+
+/// Whether a dated claim holds on a day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Validity {
+    Holds,
+    /// Before the first evidence of a claim whose start is unknown.
+    Unknown,
+    DoesNotHold,
+}
+
+/// Whether a claim valid `from <= day < to`, maybe with an unknown start, holds on `day`.
+pub fn validity(
+    from: Option<Date>,
+    to: Option<Date>,
+    unknown_start: Option<UnknownStart>,
+    day: Date,
+) -> Validity {
+    if to.is_some_and(|to| day >= to) {
+        return Validity::DoesNotHold;
+    }
+    match (from, unknown_start) {
+        (Some(from), _) if day >= from => Validity::Holds,
+        (None, _) => Validity::Holds,
+        (Some(_), Some(start)) if start.absent_on.is_none_or(|absent| day > absent) => {
+            Validity::Unknown
+        }
+        (Some(_), _) => Validity::DoesNotHold,
+    }
 }
 
 impl Label {
@@ -121,7 +165,13 @@ impl Label {
 
     /// Does the label hold on `date`? (`valid_from <= date < valid_to`)
     pub fn valid_on(&self, date: Date) -> bool {
-        self.valid_from.is_none_or(|from| from <= date) && self.valid_to.is_none_or(|to| date < to)
+        self.validity_on(date) == Validity::Holds
+    }
+
+    /// Does the label hold on `date`, or is that unknown (before the first evidence of a label
+    /// whose start is unknown)?
+    pub fn validity_on(&self, date: Date) -> Validity {
+        validity(self.valid_from, self.valid_to, self.unknown_start, date)
     }
 
     /// An OFAC label that has not been delisted.
@@ -161,6 +211,7 @@ impl Label {
             confidence_level: None,
             valid_from: None,
             valid_to: None,
+            unknown_start: None,
             details: BTreeMap::from([("evidence".to_string(), evidence.to_string())]),
         };
         label.normalise_kinds();
@@ -239,6 +290,7 @@ impl LabelDraft<'_> {
             confidence_level: None,
             valid_from: None,
             valid_to: None,
+            unknown_start: None,
             details: BTreeMap::new(),
         };
         (label, warning)

@@ -3,7 +3,11 @@
 //! This crate owns
 //! - the OFAC SDN importers ([`ofac`]): the advanced XML, streamed (bzip2 or plain), and the
 //!   derived address-list CSVs, kept as dated snapshots from which listing and delisting dates
-//!   are derived (Tornado Cash: listed in the 2025-03-04 snapshot, delisted since the next);
+//!   are derived (Tornado Cash: listed in the 2025-03-04 snapshot, delisted since the next).
+//!   OFAC dates no address, so a listing is known from the first snapshot holding it and its
+//!   start is unknown ("listed before 2025-03-04 (date unknown)", [`OfacListing`]): at an
+//!   earlier date the address is neither sanctioned nor clean but [`SanctionStatus::Unknown`] —
+//!   unless a dated address list ([`ofac_dates`]) gives the address's designation date;
 //! - GraphSense TagPack and ActorPack import, validation (file, line, field) and export
 //!   ([`tagpack`]), with a small line-aware YAML reader ([`yaml`]);
 //! - the Etherscan-family label clouds, Forta's labelled datasets and Tornado Cash's contract
@@ -27,12 +31,13 @@
 //! file, line, field and reason).
 
 pub mod category;
-mod date;
 mod error;
 pub mod evm;
 pub mod incidents;
 mod label;
+mod listing;
 pub mod ofac;
+pub mod ofac_dates;
 mod report;
 mod resolve;
 mod store;
@@ -40,10 +45,12 @@ pub mod tagpack;
 pub mod yaml;
 
 pub use category::Category;
-pub use date::{Date, DateError};
+/// The calendar day of label validity: chaintrail's one date type, kept here for existing users.
+pub use chaintrail_core::{Date, DateError};
 pub use error::{LabelError, Result};
 pub use incidents::{Incident, IncidentLedger};
-pub use label::{Label, Source, currency_chain, normalize_key};
+pub use label::{Label, Source, UnknownStart, Validity, currency_chain, normalize_key, validity};
+pub use listing::{OfacListing, SanctionStatus, unknown_start_text};
 pub use report::{ImportReport, Issue};
 pub use resolve::{FlagClaim, Resolved, RoleClaim};
 pub use store::{AddressReport, LabelStats, LabelStore, LabelView, LookupBench};

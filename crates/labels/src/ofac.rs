@@ -10,10 +10,11 @@ use quick_xml::events::{BytesStart, Event};
 use serde::{Deserialize, Serialize};
 
 use crate::category::Category;
-use crate::date::Date;
 use crate::error::{LabelError, Result};
-use crate::label::{Label, LabelDraft, Source, normalize_key};
+use crate::label::{Label, LabelDraft, Source, UnknownStart, normalize_key};
+use crate::ofac_dates::DesignationDate;
 use crate::report::ImportReport;
+use chaintrail_core::Date;
 
 /// One (address, asset, party) row of an SDN snapshot.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -705,11 +706,25 @@ pub const OFAC_CONFIDENCE: u8 = 100;
 
 /// Derive the OFAC labels from all snapshots (any order): one label per listing interval of
 /// each (address, asset, SDN uid). An entry present in a snapshot and absent from a later one
-/// is delisted since that later snapshot's date (`valid_to`). `valid_from` is the party's
-/// entry date when it precedes the first snapshot that lists the address, else that
-/// snapshot's date (the XML does not date individual addresses). Metadata (name, programmes)
-/// come from the latest snapshot of the interval.
-pub fn derive_labels(snapshots: &[OfacSnapshot]) -> (Vec<Label>, Vec<String>) {
+/// is delisted since that later snapshot's date (`valid_to`). `valid_from` is the date of the
+/// address's designation date from `designations` when one lies between the last snapshot
+/// without the entry (if any) and the first with it (details `designated`, `designated_by`);
+/// otherwise the date of the first snapshot of the interval, with the start marked unknown
+/// ([`UnknownStart`]). OFAC's own files date no address: the XML's `EntryEvent` dates the
+/// party's SDN entry (Lazarus Group's 2019-09-13, though its Ronin address was added on
+/// 2022-04-14; Tornado Cash's 2022-11-08 re-designation, though its addresses were first listed
+/// on 2022-08-08), so it is kept as `entry_date` in the details and never taken for the
+/// address's listing. Metadata (name, programmes) come from the latest snapshot of the
+/// interval. Warnings name designation dates that contradict the snapshots (an address dated
+/// after a snapshot that already lists it): those dates are not used.
+pub fn derive_labels(snapshots: &[OfacSnapshot], designations: &[DesignationDate]) -> Derived {
+    let mut dated: HashMap<String, Vec<&DesignationDate>> = HashMap::new();
+    for d in designations {
+        dated
+            .entry(normalize_key(None, &d.address))
+            .or_default()
+            .push(d);
+    }
     let mut order: Vec<&OfacSnapshot> = snapshots.iter().collect();
     order.sort_by_key(|s| s.date);
     // key -> per-snapshot presence
@@ -725,10 +740,11 @@ pub fn derive_labels(snapshots: &[OfacSnapshot]) -> (Vec<Label>, Vec<String>) {
             slots[i] = Some(entry);
         }
     }
-    let mut labels = Vec::new();
-    let mut warnings = Vec::new();
-    for slots in seen.values() {
+    let mut derived = Derived::default();
+    for ((address_key, _, _), slots) in &seen {
+        let dates = dated.get(address_key).map_or(&[][..], Vec::as_slice);
         let mut start: Option<usize> = None;
+        let mut first_interval = true;
         for i in 0..=slots.len() {
             let present = slots.get(i).is_some_and(Option::is_some);
             match (start, present) {
@@ -751,12 +767,40 @@ pub fn derive_labels(snapshots: &[OfacSnapshot]) -> (Vec<Label>, Vec<String>) {
                     }
                     .build();
                     if let Some(w) = warning {
-                        warnings.push(format!("{}: {}: {w}", snapshot.file, entry.address));
+                        derived
+                            .address_warnings
+                            .push(format!("{}: {}: {w}", snapshot.file, entry.address));
                     }
-                    label.valid_from = Some(match entry.entry_date {
-                        Some(d) if d <= first_date && first == 0 => d,
-                        _ => first_date,
-                    });
+                    let absent_on = first.checked_sub(1).map(|before| order[before].date);
+                    let designated = dates
+                        .iter()
+                        .filter(|d| d.date <= first_date && absent_on.is_none_or(|a| d.date > a))
+                        .min_by_key(|d| d.date);
+                    match designated {
+                        Some(d) => {
+                            label.valid_from = Some(d.date);
+                            label
+                                .details
+                                .insert("designated".into(), d.date.to_string());
+                            label.details.insert("designated_by".into(), d.source());
+                        }
+                        None => {
+                            label.valid_from = Some(first_date);
+                            label.unknown_start = Some(UnknownStart { absent_on });
+                            if first_interval {
+                                for late in dates.iter().filter(|d| d.date > first_date) {
+                                    derived.date_warnings.push(format!(
+                                        "{}: {} dated {}, but the SDN snapshot of {first_date} \
+                                         already lists it: the date is not used",
+                                        late.source(),
+                                        late.address,
+                                        late.date
+                                    ));
+                                }
+                            }
+                        }
+                    }
+                    first_interval = false;
                     label.valid_to = order.get(i).map(|s| s.date);
                     label.confidence_level = Some("authority_data".into());
                     let d = &mut label.details;
@@ -773,12 +817,22 @@ pub fn derive_labels(snapshots: &[OfacSnapshot]) -> (Vec<Label>, Vec<String>) {
                     }
                     d.insert("first_snapshot".into(), first_date.to_string());
                     d.insert("last_snapshot".into(), snapshot.date.to_string());
-                    labels.push(label);
+                    derived.labels.push(label);
                     start = None;
                 }
                 _ => {}
             }
         }
     }
-    (labels, warnings)
+    derived
+}
+
+/// The OFAC labels derived from the stored snapshots and designation dates.
+#[derive(Debug, Default)]
+pub struct Derived {
+    pub labels: Vec<Label>,
+    /// Addresses kept as raw strings (they do not parse for the chain their ticker implies).
+    pub address_warnings: Vec<String>,
+    /// Designation dates not used because a snapshot contradicts them.
+    pub date_warnings: Vec<String>,
 }

@@ -7,9 +7,9 @@ use chaintrail_core::Chain;
 use serde::Serialize;
 
 use crate::category::Category;
-use crate::date::Date;
-use crate::label::{Label, Source};
+use crate::label::{Label, Source, UnknownStart, Validity, validity};
 use crate::store::LabelStore;
+use chaintrail_core::Date;
 
 /// What the labels say about one address, resolved.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -22,6 +22,11 @@ pub struct Resolved {
     /// What the address is marked as: every flag of every applicable label, riskiest first,
     /// then strongest claim first.
     pub flags: Vec<FlagClaim>,
+    /// Flags whose status at the resolution's date is unknown: claims whose start is unknown
+    /// (an OFAC listing before the first snapshot holding it), same order. Neither held nor
+    /// ruled out; empty without a date and for [`LabelStore::resolve_over_time`].
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unknown: Vec<FlagClaim>,
 }
 
 /// One source's claim of what an address does.
@@ -52,6 +57,9 @@ pub struct FlagClaim {
     /// First day the flag no longer holds (exclusive): e.g. OFAC's delisting snapshot.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub valid_to: Option<Date>,
+    /// Set when the flag's start is unknown: `valid_from` is its first evidence.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unknown_start: Option<UnknownStart>,
     pub confidence: u8,
     /// Index of the label in [`LabelStore::labels`] (its full details and file:line).
     #[serde(skip)]
@@ -61,7 +69,12 @@ pub struct FlagClaim {
 impl FlagClaim {
     /// Does the flag hold on `date`? (`valid_from <= date < valid_to`)
     pub fn valid_on(&self, date: Date) -> bool {
-        self.valid_from.is_none_or(|from| from <= date) && self.valid_to.is_none_or(|to| date < to)
+        self.validity_on(date) == Validity::Holds
+    }
+
+    /// Does the flag hold on `date`, or is that unknown?
+    pub fn validity_on(&self, date: Date) -> Validity {
+        validity(self.valid_from, self.valid_to, self.unknown_start, date)
     }
 }
 
@@ -213,13 +226,25 @@ impl LabelStore {
                 && l.valid_from.is_none()
                 && l.valid_to.is_none()
         };
+        let unknown_at = |i: &usize| {
+            scope == FlagScope::AtDate
+                && at.is_some_and(|d| all[*i].validity_on(d) == Validity::Unknown)
+        };
         let mut flags: Vec<FlagClaim> = Vec::new();
-        for i in applicable().filter(|i| scope == FlagScope::AllTime || current(i)) {
+        let mut unknown: Vec<FlagClaim> = Vec::new();
+        for i in applicable() {
+            let claims = if scope == FlagScope::AllTime || current(&i) {
+                &mut flags
+            } else if unknown_at(&i) {
+                &mut unknown
+            } else {
+                continue;
+            };
             let l = &all[i];
             for &flag in l.flags.iter().filter(|f| !overridden(l, **f)) {
                 // One claim per (flag, source, dataset, name, interval): an OFAC address listed
                 // for two assets is one sanction of that party.
-                let repeated = flags.iter().any(|f| {
+                let repeated = claims.iter().any(|f| {
                     let same = &all[f.label];
                     f.flag == flag
                         && same.source == l.source
@@ -231,13 +256,14 @@ impl LabelStore {
                 if repeated {
                     continue;
                 }
-                flags.push(FlagClaim {
+                claims.push(FlagClaim {
                     flag,
                     source: l.source,
                     dataset: l.dataset.clone(),
                     name: l.name.clone(),
                     valid_from: l.valid_from,
                     valid_to: l.valid_to,
+                    unknown_start: l.unknown_start,
                     confidence: l.confidence,
                     label: i,
                 });
@@ -245,6 +271,7 @@ impl LabelStore {
         }
         // Riskiest flag first, then the strongest claim (stable: strength order otherwise).
         flags.sort_by_key(|f| (f.flag, std::cmp::Reverse(f.confidence)));
+        unknown.sort_by_key(|f| (f.flag, std::cmp::Reverse(f.confidence)));
         let strongest_current = |on: &dyn Fn(&Label) -> bool| {
             applicable()
                 .find(|i| on(&all[*i]) && current(i))
@@ -254,8 +281,14 @@ impl LabelStore {
             Some(role) => role.name.clone(),
             None => strongest_current(&on_chain)
                 .or_else(|| strongest_current(&on_sibling))
-                .or_else(|| flags.first().map(|f| f.name.clone()))?,
+                .or_else(|| flags.first().map(|f| f.name.clone()))
+                .or_else(|| unknown.first().map(|f| f.name.clone()))?,
         };
-        Some(Resolved { name, role, flags })
+        Some(Resolved {
+            name,
+            role,
+            flags,
+            unknown,
+        })
     }
 }

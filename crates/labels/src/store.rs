@@ -8,17 +8,20 @@ use chaintrail_core::{Address, Chain};
 use serde::{Deserialize, Serialize};
 
 use crate::category::Category;
-use crate::date::Date;
 use crate::error::{LabelError, Result};
 use crate::evm;
-use crate::label::{Label, Source, query_keys};
+use crate::label::{Label, Source, Validity, normalize_key, query_keys};
+use crate::listing::{OfacListing, SanctionStatus, unknown_start_text};
 use crate::ofac::{self, OfacSnapshot};
+use crate::ofac_dates::{DesignationDate, read_designation_dates};
 use crate::report::ImportReport;
 use crate::resolve::Resolved;
 use crate::tagpack::{self, Actor, ActorPack, TagPack, Taxonomy};
+use chaintrail_core::Date;
 
 const LABELS_FILE: &str = "labels.jsonl";
 const OFAC_FILE: &str = "ofac_snapshots.jsonl";
+const OFAC_DATES_FILE: &str = "ofac_designation_dates.jsonl";
 const ACTORS_FILE: &str = "actors.jsonl";
 
 /// All labels, indexed by address key, with their provenance. Persisted under
@@ -29,6 +32,7 @@ pub struct LabelStore {
     dir: Option<PathBuf>,
     labels: Vec<Label>,
     ofac: Vec<OfacSnapshot>,
+    designations: Vec<DesignationDate>,
     actors: BTreeMap<String, Actor>,
     index: HashMap<String, Vec<u32>>,
     /// Position of each label in strength order (lower = stronger).
@@ -42,7 +46,9 @@ pub struct LabelStore {
 pub struct LabelView {
     #[serde(flatten)]
     pub label: Label,
-    /// `active`, `delisted since YYYY-MM-DD`, `not valid until YYYY-MM-DD`, `expired YYYY-MM-DD`.
+    /// `active`, `delisted since YYYY-MM-DD`, `not valid until YYYY-MM-DD`, `expired YYYY-MM-DD`,
+    /// or, at a date before the first evidence of a label whose start is unknown, `unknown:
+    /// listed before YYYY-MM-DD (date unknown)`.
     pub status: String,
     /// Did the query match the address exactly or after normalisation (EIP-55 / bech32 case)?
     /// `false` = matched only case-insensitively.
@@ -60,8 +66,14 @@ pub struct AddressReport {
     pub at: Option<Date>,
     /// An OFAC SDN listing holds at `at`.
     pub sanctioned: bool,
+    /// Sanctioned, not, or unknown at `at` (before the first snapshot listing the address, whose
+    /// designation date is unknown).
+    pub sanction_status: SanctionStatus,
     /// Listed on OFAC before, no longer: the date of the first snapshot without it.
     pub delisted_since: Option<Date>,
+    /// Every OFAC listing of the address (any date), with what is known of its dates.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub listings: Vec<OfacListing>,
     pub categories: Vec<Category>,
     /// What the address is at `at` (now when `None`): its role and flags with provenance
     /// ([`LabelStore::resolve`], for the chain the query's format names).
@@ -200,6 +212,7 @@ impl LabelStore {
         };
         store.labels = read_jsonl(&dir.join(LABELS_FILE))?;
         store.ofac = read_jsonl(&dir.join(OFAC_FILE))?;
+        store.designations = read_jsonl(&dir.join(OFAC_DATES_FILE))?;
         store.actors = read_jsonl::<Actor>(&dir.join(ACTORS_FILE))?
             .into_iter()
             .map(|a| (a.id.clone(), a))
@@ -219,6 +232,10 @@ impl LabelStore {
         let own = self.labels.iter().filter(|l| l.source != Source::Ofac);
         write_atomic(&dir.join(LABELS_FILE), &to_jsonl(own)?)?;
         write_atomic(&dir.join(OFAC_FILE), &to_jsonl(self.ofac.iter())?)?;
+        write_atomic(
+            &dir.join(OFAC_DATES_FILE),
+            &to_jsonl(self.designations.iter())?,
+        )?;
         write_atomic(&dir.join(ACTORS_FILE), &to_jsonl(self.actors.values())?)?;
         Ok(())
     }
@@ -272,12 +289,14 @@ impl LabelStore {
         }
     }
 
-    fn rederive_ofac(&mut self) -> Vec<String> {
+    /// Re-derive the OFAC labels; the warnings of the derivation: (addresses kept raw,
+    /// designation dates not used).
+    fn rederive_ofac(&mut self) -> (Vec<String>, Vec<String>) {
         self.labels.retain(|l| l.source != Source::Ofac);
-        let (labels, warnings) = ofac::derive_labels(&self.ofac);
-        self.labels.extend(labels);
+        let derived = ofac::derive_labels(&self.ofac, &self.designations);
+        self.labels.extend(derived.labels);
         self.rebuild_index();
-        warnings
+        (derived.address_warnings, derived.date_warnings)
     }
 
     /// Replace the labels of `dataset` with `labels`.
@@ -307,8 +326,50 @@ impl LabelStore {
         let file = snapshot.file.clone();
         self.ofac.push(snapshot);
         self.ofac.sort_by_key(|s| s.date);
-        for w in self.rederive_ofac() {
+        let (addresses, dates) = self.rederive_ofac();
+        for w in addresses {
             report.warn(&file, 0, Some("address"), w);
+        }
+        for w in dates {
+            report.warn(&file, 0, Some("date_added"), w);
+        }
+        Ok(report)
+    }
+
+    /// Import the designation dates of SDN addresses from a dated address list
+    /// ([`read_designation_dates`]): an OFAC listing whose address it dates is known from that
+    /// date on instead of "listed before <first snapshot> (date unknown)". Re-importing a file
+    /// of the same name replaces its dates.
+    pub fn import_ofac_dates(&mut self, path: &Path) -> Result<ImportReport> {
+        let (dates, mut report) = read_designation_dates(path)?;
+        let file = ofac::display_name(path);
+        self.designations.retain(|d| d.file != file);
+        self.designations.extend(dates);
+        let (_, dates) = self.rederive_ofac();
+        for w in dates {
+            report.warn(&file, 0, Some("date_added"), w);
+        }
+        let listed: BTreeSet<String> = self
+            .ofac
+            .iter()
+            .flat_map(|snapshot| &snapshot.entries)
+            .map(|e| normalize_key(None, &e.address))
+            .collect();
+        let imported = self.designations.iter().filter(|d| d.file == file);
+        let (total, unlisted) = imported.fold((0, 0), |(total, unlisted), d| {
+            let missing = !listed.contains(&normalize_key(None, &d.address));
+            (total + 1, unlisted + usize::from(missing))
+        });
+        if unlisted > 0 {
+            report.warn(
+                &file,
+                0,
+                Some("address"),
+                format!(
+                    "{unlisted} of {total} dated addresses are in no stored SDN snapshot: their \
+                     dates apply once a snapshot lists them"
+                ),
+            );
         }
         Ok(report)
     }
@@ -510,6 +571,14 @@ impl LabelStore {
             Some(d) => l.valid_on(d),
             None => l.valid_to.is_none(),
         });
+        let unknown_from = ofac
+            .iter()
+            .filter(|l| at.is_some_and(|d| l.validity_on(d) == Validity::Unknown))
+            .filter_map(|l| l.valid_from);
+        let sanction_status = SanctionStatus::from_claims(sanctioned, unknown_from);
+        let mut listings: Vec<OfacListing> =
+            ofac.iter().filter_map(|l| OfacListing::of(l)).collect();
+        listings.sort_by_key(|l| (l.first_snapshot, l.sdn_uid.clone(), l.asset.clone()));
         let delisted_since = if sanctioned {
             None
         } else {
@@ -518,15 +587,17 @@ impl LabelStore {
                 .filter(|to| at.is_none_or(|d| *to <= d))
                 .max()
         };
+        let validity = |l: &Label| at.map_or(Validity::Holds, |d| l.validity_on(d));
         let mut shown: Vec<(&Label, bool)> = all
             .into_iter()
-            .filter(|(l, _)| at.is_none_or(|d| l.valid_on(d)))
+            .filter(|(l, _)| at.is_none() || validity(l) != Validity::DoesNotHold)
             .collect();
         if at.is_some() {
-            shown.sort_by_key(|(l, _)| l.source != Source::Ofac);
+            shown.sort_by_key(|(l, _)| (validity(l) != Validity::Holds, l.source != Source::Ofac));
         }
         let mut categories: Vec<Category> = shown
             .iter()
+            .filter(|(l, _)| validity(l) == Validity::Holds)
             .flat_map(|(l, _)| l.categories.iter().copied())
             .collect();
         categories.sort();
@@ -542,9 +613,10 @@ impl LabelStore {
                             format!("expired {to}")
                         }
                     }
-                    (Some(from), _) if at.is_some_and(|d| d < from) => {
-                        format!("not valid until {from}")
-                    }
+                    (Some(from), _) if at.is_some_and(|d| d < from) => match l.unknown_start {
+                        Some(start) => format!("unknown: {}", unknown_start_text(from, start)),
+                        None => format!("not valid until {from}"),
+                    },
                     _ => "active".to_string(),
                 };
                 LabelView {
@@ -567,7 +639,9 @@ impl LabelStore {
             query: query.trim().to_string(),
             at,
             sanctioned,
+            sanction_status,
             delisted_since,
+            listings,
             categories,
             resolved,
             labels,

@@ -8,11 +8,11 @@ use std::sync::OnceLock;
 use serde::{Deserialize, Serialize};
 
 use crate::category::{self, Category};
-use crate::date::Date;
 use crate::error::{LabelError, Result};
 use crate::label::{Label, LabelDraft, Source};
 use crate::report::ImportReport;
 use crate::yaml::{self, Node, Value};
+use chaintrail_core::Date;
 
 /// The GraphSense taxonomies used for validation: concept ids, confidence levels, tag types.
 /// Compiled in from `schema/` (see its PROVENANCE.md).

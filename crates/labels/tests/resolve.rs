@@ -81,7 +81,7 @@ fn a_sanctioned_tornado_pool_is_a_mixer_and_sanctioned_only_while_ofac_lists_it(
     // While listed: a mixer (GraphSense's claim, authority_data 60, beats Etherscan's and the
     // Tornado list's 50) and sanctioned on OFAC's word only, with OFAC's interval.
     let listed = store
-        .resolve(Chain::ETHEREUM, POOL_100, Some(d("2024-06-01")))
+        .resolve(Chain::ETHEREUM, POOL_100, Some(d("2025-06-01")))
         .expect("known");
     let role = listed.role.as_ref().expect("a role");
     assert_eq!(
@@ -96,8 +96,10 @@ fn a_sanctioned_tornado_pool_is_a_mixer_and_sanctioned_only_while_ofac_lists_it(
         (sanction.flag, sanction.source, sanction.name.as_str()),
         (Category::Sanctioned, Source::Ofac, "TORNADO CASH")
     );
-    // The party's entry date (the 2022-11-08 re-designation) to the first snapshot without it.
-    assert_eq!(sanction.valid_from, Some(d("2022-11-08")));
+    // From the first snapshot holding it (its start unknown: OFAC dates no address) to the
+    // first snapshot without it.
+    assert_eq!(sanction.valid_from, Some(d("2025-03-04")));
+    assert!(sanction.unknown_start.is_some());
     assert_eq!(sanction.valid_to, Some(d("2025-11-19")));
 
     // After the delisting: still a mixer, no flag — the undated TagPack and Etherscan sanction
@@ -118,14 +120,30 @@ fn a_sanctioned_tornado_pool_is_a_mixer_and_sanctioned_only_while_ofac_lists_it(
     );
     assert_eq!(history.flags_on(Some(d("2025-11-19"))), vec![]);
     assert_eq!(history.flags_on(Some(d("2022-11-07"))), vec![]);
+    // Before the first snapshot: a mixer, and whether OFAC listed it is unknown — the
+    // sanction is neither held nor dropped (the undated TagPack and Etherscan claims stay
+    // overridden).
+    let before = store
+        .resolve(Chain::ETHEREUM, POOL_100, Some(d("2024-06-01")))
+        .expect("known");
+    assert_eq!(before.role_category(), Some(Category::Mixer));
+    assert_eq!(before.flags, vec![]);
+    assert_eq!(
+        before
+            .unknown
+            .iter()
+            .map(|f| (f.flag, f.source, f.name.as_str()))
+            .collect::<Vec<_>>(),
+        vec![(Category::Sanctioned, Source::Ofac, "TORNADO CASH")]
+    );
     // The same key on a sibling EVM chain (no label for BSC itself) resolves the same way.
     let bsc = store
-        .resolve(Chain::Evm(56), POOL_100, Some(d("2024-06-01")))
+        .resolve(Chain::Evm(56), POOL_100, Some(d("2025-06-01")))
         .expect("sibling");
     assert_eq!(bsc.role_category(), Some(Category::Mixer));
     assert_eq!(bsc.flags_on(None), vec![Category::Sanctioned]);
     // `labels show` carries the resolution.
-    let shown = store.show(POOL_100, Some(d("2024-06-01")));
+    let shown = store.show(POOL_100, Some(d("2025-06-01")));
     assert!(shown.sanctioned);
     assert_eq!(shown.resolved.as_ref(), Some(&listed));
 }
@@ -222,9 +240,9 @@ fn flags_are_the_union_over_sources_and_flags_alone_give_no_role() {
             None,
         )
         .expect("explorer");
-    let union = |store: &LabelStore| -> Vec<(Category, Source, String)> {
+    let union = |store: &LabelStore, at: &str| -> Vec<(Category, Source, String)> {
         store
-            .resolve(Chain::ETHEREUM, RONIN, Some(d("2024-01-01")))
+            .resolve(Chain::ETHEREUM, RONIN, Some(d(at)))
             .expect("known")
             .flags
             .into_iter()
@@ -232,7 +250,7 @@ fn flags_are_the_union_over_sources_and_flags_alone_give_no_role() {
             .collect()
     };
     assert_eq!(
-        union(&store),
+        union(&store, "2024-01-01"),
         vec![
             (
                 Category::Sanctioned,
@@ -254,7 +272,7 @@ fn flags_are_the_union_over_sources_and_flags_alone_give_no_role() {
     ofac(&mut store);
     // OFAC dates the sanction: its claim replaces the undated ones; the hack flag stays.
     assert_eq!(
-        union(&store),
+        union(&store, "2025-06-01"),
         vec![
             (
                 Category::Sanctioned,
@@ -268,9 +286,30 @@ fn flags_are_the_union_over_sources_and_flags_alone_give_no_role() {
             ),
         ]
     );
+    // Before the first snapshot holding it (2025-03-04; OFAC listed it on 2022-04-14, which no
+    // OFAC file says) the sanction is unknown, not gone, and the undated claims stay replaced.
+    assert_eq!(
+        union(&store, "2024-01-01"),
+        vec![(
+            Category::Hack,
+            Source::Graphsense,
+            "Ronin bridge exploiter".to_string()
+        )]
+    );
+    let before = store
+        .resolve(Chain::ETHEREUM, RONIN, Some(d("2024-01-01")))
+        .expect("known");
+    assert_eq!(
+        before
+            .unknown
+            .iter()
+            .map(|f| (f.flag, f.source, f.name.as_str()))
+            .collect::<Vec<_>>(),
+        vec![(Category::Sanctioned, Source::Ofac, "Lazarus Group")]
+    );
     // A thief's wallet: flags, no role; named after its strongest label.
     let resolved = store
-        .resolve(Chain::ETHEREUM, RONIN, Some(d("2024-01-01")))
+        .resolve(Chain::ETHEREUM, RONIN, Some(d("2025-06-01")))
         .expect("known");
     assert_eq!(resolved.role, None);
     assert_eq!(resolved.name, "Lazarus Group");

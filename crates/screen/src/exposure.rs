@@ -22,7 +22,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
 use chaintrail_core::{Amount, Asset, Chain, ChainModel, TransferKind};
-use chaintrail_labels::{Category, Date, LabelStore};
+use chaintrail_labels::{Category, Date, LabelStore, UnknownStart, Validity, validity};
 use chaintrail_store::ChainReader;
 use chaintrail_store::schema::unpack_meta;
 use chaintrail_trace::convert::Chains;
@@ -73,27 +73,49 @@ pub struct Entity {
     pub flags: Vec<DatedFlag>,
 }
 
-/// A flag and the days it holds (`valid_from <= day < valid_to`).
+/// A flag and the days it holds (`valid_from <= day < valid_to`; before `valid_from`, unknown
+/// when its start is unknown).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DatedFlag {
     pub flag: Category,
     pub valid_from: Option<Date>,
     pub valid_to: Option<Date>,
+    pub unknown_start: Option<UnknownStart>,
+}
+
+/// The exposure categories of an entity for a transfer on one day.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DayCategories {
+    /// The role, then the flags in force or possibly in force that day (riskiest first).
+    pub all: Vec<Category>,
+    /// The flags of `all` whose status that day is unknown (an OFAC listing before the first
+    /// snapshot holding the address, its designation date unknown): counted, out of caution,
+    /// and marked.
+    pub unknown: Vec<Category>,
 }
 
 impl Entity {
     /// The exposure categories of a transfer on `day`: the role, then the flags in force then
-    /// (riskiest first). Empty when nothing holds that day.
-    pub fn categories_on(&self, day: Date) -> Vec<Category> {
-        let mut categories: Vec<Category> = self.role.into_iter().collect();
+    /// or of unknown status then (riskiest first). Empty when nothing holds or may hold.
+    pub fn categories_on(&self, day: Date) -> DayCategories {
+        let mut on_day = DayCategories {
+            all: self.role.into_iter().collect(),
+            unknown: Vec::new(),
+        };
+        let mut held: Vec<Category> = Vec::new();
         for f in &self.flags {
-            let holds =
-                f.valid_from.is_none_or(|from| from <= day) && f.valid_to.is_none_or(|to| day < to);
-            if holds && !categories.contains(&f.flag) {
-                categories.push(f.flag);
+            match validity(f.valid_from, f.valid_to, f.unknown_start, day) {
+                Validity::Holds => held.push(f.flag),
+                Validity::Unknown => on_day.unknown.push(f.flag),
+                Validity::DoesNotHold => continue,
+            }
+            if !on_day.all.contains(&f.flag) {
+                on_day.all.push(f.flag);
             }
         }
-        categories
+        on_day.unknown.retain(|flag| !held.contains(flag));
+        on_day.unknown.dedup();
+        on_day
     }
 
     /// Does value change asset or chain here (a mixer, bridge or DEX)?
@@ -120,6 +142,7 @@ impl Attributor<'_> {
                 flag: claim.flag,
                 valid_from: claim.valid_from,
                 valid_to: claim.valid_to,
+                unknown_start: claim.unknown_start,
             };
             if !flags.contains(&flag) {
                 flags.push(flag);
@@ -137,33 +160,10 @@ impl Attributor<'_> {
     }
 }
 
-/// Seconds since the epoch at the end (23:59:59 UTC) of `date`.
+/// The last Unix second a screening at `date` sees: the end of the day (23:59:59 UTC); 0 for a
+/// day before 1970, when no block exists.
 pub fn end_of_day(date: Date) -> u64 {
-    let (y, m, d) = (
-        i64::from(date.year()),
-        i64::from(date.month()),
-        i64::from(date.day()),
-    );
-    let y2 = if m <= 2 { y - 1 } else { y };
-    let era = y2.div_euclid(400);
-    let yoe = y2 - era * 400;
-    let doy = (153 * ((m + 9) % 12) + 2) / 5 + d - 1;
-    let days = era * 146_097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719_468;
-    u64::try_from(days * 86_400 + 86_399).unwrap_or(0)
-}
-
-/// The UTC date of a Unix time.
-pub fn date_of(time: u64) -> Option<Date> {
-    let z = i64::try_from(time / 86_400).ok()? + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    Date::new(u16::try_from(y).ok()?, m as u8, d as u8)
+    u64::try_from(date.end_unix_seconds()).unwrap_or(0)
 }
 
 fn amount_f64(amount: Amount) -> f64 {
@@ -186,8 +186,9 @@ struct StepRef {
 
 struct Hit {
     entity: Arc<Entity>,
-    /// The role and the flags in force on the day of the transfer that reached the entity.
-    categories: Vec<Category>,
+    /// The role and the flags in force (or of unknown status) on the day of the transfer that
+    /// reached the entity.
+    categories: DayCategories,
     hops: u32,
     share: f64,
     path: Vec<StepRef>,
@@ -200,6 +201,7 @@ struct Agg {
     by_hop: BTreeMap<u32, f64>,
     min_hops: u32,
     paths: Vec<ExposurePath>,
+    listing_unknown: bool,
 }
 
 type Key = (Category, String, Direction, ExposureType);
@@ -247,11 +249,13 @@ impl<'a> Walk<'a> {
         &mut self,
         id: u32,
         time: impl FnOnce(&ChainReader) -> Option<u64>,
-    ) -> Option<(Arc<Entity>, Vec<Category>)> {
+    ) -> Option<(Arc<Entity>, DayCategories)> {
         let entity = self.entity(id)?;
-        let day = time(self.reader).and_then(date_of).unwrap_or(self.attr.at);
+        let day = time(self.reader)
+            .and_then(Date::from_unix_seconds)
+            .unwrap_or(self.attr.at);
         let categories = entity.categories_on(day);
-        (!categories.is_empty()).then_some((entity, categories))
+        (!categories.all.is_empty()).then_some((entity, categories))
     }
 
     fn is_subject(&self, id: u32) -> bool {
@@ -272,7 +276,7 @@ impl<'a> Walk<'a> {
         true
     }
 
-    fn record(&mut self, entity: Arc<Entity>, categories: Vec<Category>, hops: u32, share: f64) {
+    fn record(&mut self, entity: Arc<Entity>, categories: DayCategories, hops: u32, share: f64) {
         let path = if self.params.max_paths > 0 {
             self.stack.clone()
         } else {
@@ -728,7 +732,7 @@ impl Collector {
         if base.dust {
             let mut categories: Vec<Category> = hits
                 .iter()
-                .flat_map(|h| h.categories.iter().copied())
+                .flat_map(|h| h.categories.all.iter().copied())
                 .filter(|c| rules::severity(*c) > rules::Severity::Service)
                 .collect();
             categories.sort();
@@ -763,9 +767,10 @@ impl Collector {
             };
             let value_usd = hit.share * usd;
             let steps = (max_paths > 0).then(|| walk.materialise(&hit.path));
-            for &category in &hit.categories {
+            for &category in &hit.categories.all {
                 let key = (category, hit.entity.name.clone(), base.direction, kind);
                 let agg = self.main.entry(key).or_default();
+                agg.listing_unknown |= hit.categories.unknown.contains(&category);
                 agg.usd += value_usd;
                 *agg.units.entry(base.symbol.clone()).or_default() += hit.share * base.units;
                 *agg.by_hop.entry(hit.hops).or_default() += value_usd;
@@ -846,6 +851,7 @@ impl Collector {
                         .collect(),
                     share,
                     level,
+                    listing_unknown: agg.listing_unknown,
                     paths: agg.paths,
                 }
             })
@@ -1057,19 +1063,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn dates_round_trip_through_unix_time() {
-        for text in [
-            "1970-01-01",
-            "2022-08-08",
-            "2024-02-29",
-            "2025-03-21",
-            "2026-11-23",
-        ] {
-            let date: Date = text.parse().unwrap();
-            let end = end_of_day(date);
-            assert_eq!(date_of(end), Some(date));
-            assert_eq!(date_of(end + 1).map(|d| d > date), Some(true));
-        }
+    fn the_cutoff_is_the_last_second_of_the_day() {
         assert_eq!(end_of_day("1970-01-01".parse().unwrap()), 86_399);
+        assert_eq!(end_of_day("2022-04-14".parse().unwrap()), 1_649_980_799);
+        assert_eq!(end_of_day("1969-12-31".parse().unwrap()), 0);
     }
 }

@@ -20,7 +20,7 @@ use chaintrail_trace::{PEGS_FILE, Prices};
 use serde::{Deserialize, Serialize};
 
 use crate::ScreenError;
-use crate::exposure::{Params, date_of, end_of_day};
+use crate::exposure::Params;
 use crate::links::KnownLinks;
 use crate::model::ChainExposure;
 
@@ -103,7 +103,13 @@ pub fn labels_fingerprint(labels: &LabelStore) -> u32 {
         }
         hasher.update(&[label.confidence]);
         hasher.update(label.source.as_str().as_bytes());
-        hasher.update(format!("{:?}{:?}", label.valid_from, label.valid_to).as_bytes());
+        hasher.update(
+            format!(
+                "{:?}{:?}{:?}",
+                label.valid_from, label.valid_to, label.unknown_start
+            )
+            .as_bytes(),
+        );
     }
     hasher.finalize()
 }
@@ -129,7 +135,6 @@ pub fn validity_window(
     readers: &[&ChainReader],
     at: Date,
 ) -> (Date, Option<Date>) {
-    let next_day = |d: Date| date_of(end_of_day(d) + 1);
     let last_block = readers
         .iter()
         .filter_map(|r| {
@@ -138,14 +143,22 @@ pub fn validity_window(
                 .map(|i| r.block_effective_time(i))
         })
         .max()
-        .and_then(date_of);
+        .and_then(Date::from_unix_seconds);
     if last_block.is_some_and(|last| last > at) {
-        return (at, next_day(at));
+        return (at, at.next_day());
     }
     let mut from = last_block.unwrap_or(at);
     let mut until: Option<Date> = None;
     for label in labels.labels() {
-        for boundary in [label.valid_from, label.valid_to].into_iter().flatten() {
+        // The day after a snapshot without the entry, an unknown start begins.
+        let unknown_from = label
+            .unknown_start
+            .and_then(|start| start.absent_on)
+            .and_then(Date::next_day);
+        for boundary in [label.valid_from, label.valid_to, unknown_from]
+            .into_iter()
+            .flatten()
+        {
             if boundary <= at {
                 from = from.max(boundary);
             } else {

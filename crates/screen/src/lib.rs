@@ -28,11 +28,13 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use chaintrail_core::{Address, Chain};
-use chaintrail_labels::{Category, Date, Label, LabelError, LabelStore, Resolved, Source};
+use chaintrail_labels::{
+    Category, Date, Label, LabelError, LabelStore, OfacListing, Resolved, SanctionStatus, Source,
+};
 use chaintrail_store::{ChainReader, Store, StoreError};
 use chaintrail_trace::{Cancel, Prices};
 
-pub use exposure::{Attributor, Context, Params, chain_exposure, date_of, end_of_day};
+pub use exposure::{Attributor, Context, Params, chain_exposure, end_of_day};
 pub use index::{BuildReport, ExposureIndex};
 pub use links::{KnownLinks, load_links};
 pub use model::{
@@ -81,18 +83,6 @@ pub struct Query {
     pub paths: bool,
 }
 
-/// Today's date (UTC) from the system clock.
-pub fn today() -> Date {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
-    // Clamped to 9999-12-31, a time `date_of` always converts.
-    match date_of(now.min(253_402_300_799)) {
-        Some(date) => date,
-        None => unreachable!("every time up to 9999-12-31 has a date"),
-    }
-}
-
 /// An address's display form and the chains to screen it on, with its id there (if any).
 type Target = (String, Vec<(Chain, Option<u32>)>);
 
@@ -128,10 +118,8 @@ fn describe(label: &Label, category: Category) -> (String, Option<String>) {
             if let Some(programs) = d.get("programs").filter(|p| !p.is_empty()) {
                 text.push_str(&format!("; programs {programs}"));
             }
-            if let (Some(first), Some(last)) = (d.get("first_snapshot"), d.get("last_snapshot")) {
-                text.push_str(&format!(
-                    "; on the list in the snapshots of {first} to {last}"
-                ));
+            if let Some(listing) = OfacListing::of(label) {
+                text.push_str(&format!("; {}", listing.listed));
             }
             if let Some(aka) = d.get("aka") {
                 text.push_str(&format!("; also known as {}", aka.replace('|', ", ")));
@@ -255,7 +243,7 @@ impl Screener {
         threads: usize,
         progress: &(dyn Fn(u64, u64) + Sync),
     ) -> Result<BuildReport, ScreenError> {
-        let at = at.unwrap_or_else(today);
+        let at = at.unwrap_or_else(Date::today);
         let never = Cancel::new();
         let ctx = Context {
             readers: &self.readers,
@@ -326,9 +314,15 @@ impl Screener {
 
     /// What the address itself is at `at`, as ownership identifications: its resolved role,
     /// then its flags in force (OFAC's dated listing in place of undated sanction claims), then
-    /// labels that say neither (category `other`, listed, never risky). On several chains of
-    /// the store (one EVM address on several EVM chains), the union of their resolutions.
-    fn ownership(&self, text: &str, chains: &[(Chain, Option<u32>)], at: Date) -> Vec<Ownership> {
+    /// labels that say neither (category `other`, listed, never risky); and, apart, its flags
+    /// whose status at `at` is unknown. On several chains of the store (one EVM address on
+    /// several EVM chains), the union of their resolutions.
+    fn ownership(
+        &self,
+        text: &str,
+        chains: &[(Chain, Option<u32>)],
+        at: Date,
+    ) -> (Vec<Ownership>, Vec<Ownership>) {
         let resolutions: Vec<Resolved> = if chains.is_empty() {
             self.labels
                 .resolve_any_chain(text, Some(at))
@@ -342,12 +336,10 @@ impl Screener {
         };
         let all = self.labels.labels();
         let mut out: Vec<Ownership> = Vec::new();
-        let mut push = |label: &Label, category: Category, name: &str| {
-            if out.iter().any(|o| o.name == name && o.category == category) {
-                return;
-            }
+        let mut unknown: Vec<Ownership> = Vec::new();
+        let identification = |label: &Label, category: Category, name: &str| {
             let (description, url) = describe(label, category);
-            out.push(Ownership {
+            Ownership {
                 category,
                 name: name.to_string(),
                 source: label.source.to_string(),
@@ -355,8 +347,24 @@ impl Screener {
                 url,
                 valid_from: label.valid_from,
                 valid_to: label.valid_to,
+                unknown_start: label.unknown_start,
                 level: rules::ownership_level(category),
-            });
+            }
+        };
+        for resolved in &resolutions {
+            for flag in &resolved.unknown {
+                if !unknown
+                    .iter()
+                    .any(|o| o.name == flag.name && o.category == flag.flag)
+                {
+                    unknown.push(identification(&all[flag.label], flag.flag, &flag.name));
+                }
+            }
+        }
+        let mut push = |label: &Label, category: Category, name: &str| {
+            if !out.iter().any(|o| o.name == name && o.category == category) {
+                out.push(identification(label, category, name));
+            }
         };
         for resolved in &resolutions {
             if let Some(role) = &resolved.role {
@@ -379,15 +387,15 @@ impl Screener {
                 push(label, Category::Other, &label.name);
             }
         }
-        out
+        (out, unknown)
     }
 
     /// The address's own labels valid at the query's date (no exposure walk): what a sanctions
     /// check needs. Returns the address's display form and its identifications.
     pub fn identify(&self, query: &Query) -> Result<(String, Vec<Ownership>), ScreenError> {
-        let at = query.at.unwrap_or_else(today);
+        let at = query.at.unwrap_or_else(Date::today);
         let (address, chains) = self.resolve(query)?;
-        let ownership = self.ownership(&address, &chains, at);
+        let (ownership, _) = self.ownership(&address, &chains, at);
         Ok((address, ownership))
     }
 
@@ -399,9 +407,9 @@ impl Screener {
     /// [`Screener::screen`] that stops early, with [`ScreenError::Cancelled`], once `cancel` is
     /// raised (the exposure walk checks it with every record it examines).
     pub fn screen_with(&self, query: &Query, cancel: &Cancel) -> Result<Screening, ScreenError> {
-        let at = query.at.unwrap_or_else(today);
+        let at = query.at.unwrap_or_else(Date::today);
         let (address, chains) = self.resolve(query)?;
-        let ownership = self.ownership(&address, &chains, at);
+        let (ownership, ownership_unknown) = self.ownership(&address, &chains, at);
         let mut merged = ChainExposure::default();
         let mut origin = Origin::LabelsOnly;
         let cutoff = end_of_day(at);
@@ -457,13 +465,23 @@ impl Screener {
             )
         });
         let (risk, risk_reason) = risk_of(&ownership, &merged.exposures);
+        let sanctioned = ownership.iter().any(|o| o.category == Category::Sanctioned);
+        let sanctions = SanctionStatus::from_claims(
+            sanctioned,
+            ownership_unknown
+                .iter()
+                .filter(|o| o.category == Category::Sanctioned)
+                .filter_map(|o| o.valid_from),
+        );
         Ok(Screening {
             address,
             chains: chains.iter().map(|(c, _)| *c).collect(),
             at,
             risk,
             risk_reason,
+            sanctions,
             ownership,
+            ownership_unknown,
             exposures: merged.exposures,
             volume: merged.volume,
             excluded_dust: merged.excluded_dust,

@@ -1,7 +1,7 @@
 //! The screening result: what an address is (ownership) and what it touched (exposures).
 
 use chaintrail_core::Chain;
-use chaintrail_labels::{Category, Date};
+use chaintrail_labels::{Category, Date, SanctionStatus, UnknownStart};
 use serde::{Deserialize, Serialize};
 
 use crate::rules::RiskLevel;
@@ -35,6 +35,10 @@ pub struct Ownership {
     pub url: Option<String>,
     pub valid_from: Option<Date>,
     pub valid_to: Option<Date>,
+    /// Set when the label's start is unknown: `valid_from` is then its first evidence (the first
+    /// OFAC snapshot listing the address), not its designation date.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unknown_start: Option<UnknownStart>,
     pub level: RiskLevel,
 }
 
@@ -95,6 +99,11 @@ pub struct Exposure {
     /// `usd` over the address's USD volume in this direction.
     pub share: f64,
     pub level: RiskLevel,
+    /// Some of it reached the entity on days when its flag `category` is of unknown status (a
+    /// sanction before the first OFAC snapshot listing the address, its designation date
+    /// unknown): counted, out of caution, though the transfers may predate the listing.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub listing_unknown: bool,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub paths: Vec<ExposurePath>,
 }
@@ -154,7 +163,16 @@ pub struct Screening {
     pub risk: RiskLevel,
     /// One sentence naming what drives `risk`; `None` when nothing does.
     pub risk_reason: Option<String>,
+    /// Is the address sanctioned at `at`: `sanctioned`, `not_sanctioned`, or `unknown` with
+    /// `listed_from` when OFAC lists it from a later snapshot and its designation date is
+    /// unknown.
+    pub sanctions: SanctionStatus,
     pub ownership: Vec<Ownership>,
+    /// Labels of the address whose status at `at` is unknown (an OFAC listing before the first
+    /// snapshot holding the address, its designation date unknown): not in `ownership`, not
+    /// scored.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ownership_unknown: Vec<Ownership>,
     pub exposures: Vec<Exposure>,
     pub volume: Volume,
     pub excluded_dust: Vec<ExcludedDust>,

@@ -96,6 +96,7 @@ fn label(chain: Chain, address: &Address, name: &str, category: Category) -> Lab
         confidence_level: None,
         valid_from: None,
         valid_to: None,
+        unknown_start: None,
         details: BTreeMap::new(),
     }
 }

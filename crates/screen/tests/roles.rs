@@ -3,26 +3,32 @@
 //! `abuse: sanction` (GraphSense's real pack with the abuse added) and the real OFAC snapshots
 //! (listed in 2025-03-04, delisted in 2025-11-19): a deposit while OFAC listed the pool is mixer
 //! and sanctioned exposure, a deposit after the delisting is mixer exposure only — whatever the
-//! screening date.
+//! screening date. A deposit before the first snapshot (OFAC's own date for the pool's address
+//! is in no OFAC file) counts as sanctioned out of caution, marked `listing_unknown`; the pool
+//! itself is then of unknown sanction status, not sanctioned.
 
 use std::path::{Path, PathBuf};
 
 use chaintrail_core::{
     AccountTransfer, AccountTx, Address, Amount, AssetKind, BlockRef, Chain, TransferKind, TxHash,
 };
-use chaintrail_labels::{Category, Date, LabelStore};
+use chaintrail_labels::{Category, Date, LabelStore, SanctionStatus};
 use chaintrail_screen::{Direction, Exposure, ExposureType, Query, RiskLevel, Screener, Screening};
 use chaintrail_store::Store;
 
 const ETH: Chain = Chain::ETHEREUM;
 const POOL: &str = "0xA160cdAB225685dA1d56aa342Ad8841c3b53f291";
-/// 2024-06-01 00:00 UTC: the pool is on the SDN list.
-const LISTED: u64 = 1_717_200_000;
+/// 2024-06-01 00:00 UTC: before the first snapshot listing the pool — listed or not, unknown.
+const UNKNOWN: u64 = 1_717_200_000;
+/// 2025-06-01 00:00 UTC: the pool is on the SDN list (the 2025-03-04 snapshot holds it).
+const LISTED: u64 = 1_748_736_000;
 /// 2025-12-01 00:00 UTC: delisted (not in the 2025-11-19 snapshot).
 const DELISTED: u64 = 1_764_547_200;
 
-/// Deposits 100 ETH while the pool is listed.
+/// Deposits 100 ETH before the first snapshot listing the pool.
 const EARLY: u8 = 0x21;
+/// Deposits 100 ETH while the pool is listed.
+const LISTED_DEPOSITOR: u8 = 0x24;
 /// Deposits 100 ETH after the delisting.
 const LATE: u8 = 0x22;
 /// Withdraws 100 ETH while the pool is listed.
@@ -80,12 +86,14 @@ fn store(dir: &Path) {
     let store = Store::init(dir).expect("init");
     let mut writer = store.writer(ETH).expect("writer");
     let txs = [
-        send(1, LISTED, None, evm(EARLY)),
-        send(2, LISTED, None, pool()),
-        send(3, LISTED, Some(evm(EARLY)), pool()),
+        send(1, UNKNOWN, None, evm(EARLY)),
+        send(2, UNKNOWN, None, pool()),
+        send(3, UNKNOWN, Some(evm(EARLY)), pool()),
         send(4, LISTED, Some(pool()), evm(WITHDRAWER)),
-        send(5, DELISTED, None, evm(LATE)),
-        send(6, DELISTED, Some(evm(LATE)), pool()),
+        send(5, LISTED, None, evm(LISTED_DEPOSITOR)),
+        send(6, LISTED, Some(evm(LISTED_DEPOSITOR)), pool()),
+        send(7, DELISTED, None, evm(LATE)),
+        send(8, DELISTED, Some(evm(LATE)), pool()),
     ];
     for tx in &txs {
         writer.append_account_tx(tx).expect("append");
@@ -143,6 +151,11 @@ fn summary(s: &Screening) -> Vec<(Category, &str, Direction, ExposureType, RiskL
         .collect()
 }
 
+/// `listing_unknown` of every exposure, in the screening's order.
+fn unknown_marks(s: &Screening) -> Vec<bool> {
+    s.exposures.iter().map(|e| e.listing_unknown).collect()
+}
+
 #[test]
 fn a_tornado_pool_is_mixer_exposure_and_sanctioned_exposure_only_while_listed() {
     let dir = tempfile::tempdir().expect("tmp");
@@ -153,10 +166,16 @@ fn a_tornado_pool_is_mixer_exposure_and_sanctioned_exposure_only_while_listed() 
     use ExposureType::Direct;
 
     // A deposit while OFAC listed the pool: sanctioned (Severe, no de-minimis) and mixer
-    // (100 ETH ≈ $376k: Medium), the same value under both — also when screened after the
-    // delisting, because the flag is dated by the transfer.
-    for at in ["2024-06-30", "2025-12-15"] {
-        let early = screen(&screener, evm(EARLY), at);
+    // (100 ETH ≈ $250k: Medium), the same value under both — also when screened after the
+    // delisting, because the flag is dated by the transfer. A deposit before the first snapshot
+    // listing the pool: the same, out of caution, with the sanction marked `listing_unknown`.
+    for (who, at, unknown) in [
+        (LISTED_DEPOSITOR, "2025-06-30", false),
+        (LISTED_DEPOSITOR, "2025-12-15", false),
+        (EARLY, "2024-06-30", true),
+        (EARLY, "2025-12-15", true),
+    ] {
+        let early = screen(&screener, evm(who), at);
         assert_eq!(
             summary(&early),
             vec![
@@ -171,9 +190,10 @@ fn a_tornado_pool_is_mixer_exposure_and_sanctioned_exposure_only_while_listed() 
             ],
             "{at}"
         );
+        assert_eq!(unknown_marks(&early), vec![unknown, false], "{who} {at}");
         assert_eq!(early.exposures[0].usd, early.exposures[1].usd);
         assert!(
-            early.exposures[0].usd > 300_000.0,
+            early.exposures[0].usd > 200_000.0,
             "{}",
             early.exposures[0].usd
         );
@@ -210,7 +230,7 @@ fn a_tornado_pool_is_mixer_exposure_and_sanctioned_exposure_only_while_listed() 
     assert_eq!(late.risk, RiskLevel::Medium);
 
     // The pool itself: a mixer always (High), sanctioned on OFAC's word while listed (Severe).
-    let listed = screen(&screener, pool(), "2024-06-30");
+    let listed = screen(&screener, pool(), "2025-06-30");
     let own: Vec<(Category, &str, &str)> = listed
         .ownership
         .iter()
@@ -224,7 +244,34 @@ fn a_tornado_pool_is_mixer_exposure_and_sanctioned_exposure_only_while_listed() 
         ]
     );
     assert!(listed.sanctioned());
+    assert_eq!(listed.sanctions, SanctionStatus::Sanctioned);
     assert_eq!(listed.risk, RiskLevel::Severe);
+    // Before the first snapshot holding it: a mixer (High), and whether it was sanctioned is
+    // unknown — neither in the ownership nor scored, but said.
+    let before = screen(&screener, pool(), "2024-06-30");
+    let own: Vec<(Category, &str)> = before
+        .ownership
+        .iter()
+        .map(|o| (o.category, o.name.as_str()))
+        .collect();
+    assert_eq!(own, vec![(Mixer, "tornado.cash")]);
+    let unknown: Vec<(Category, &str, Option<Date>)> = before
+        .ownership_unknown
+        .iter()
+        .map(|o| (o.category, o.name.as_str(), o.valid_from))
+        .collect();
+    assert_eq!(
+        unknown,
+        vec![(Sanctioned, "TORNADO CASH", Some(d("2025-03-04")))]
+    );
+    assert!(!before.sanctioned());
+    assert_eq!(
+        before.sanctions,
+        SanctionStatus::Unknown {
+            listed_from: d("2025-03-04")
+        }
+    );
+    assert_eq!(before.risk, RiskLevel::High);
     let delisted = screen(&screener, pool(), "2025-12-15");
     let own: Vec<(Category, &str)> = delisted
         .ownership
@@ -233,5 +280,6 @@ fn a_tornado_pool_is_mixer_exposure_and_sanctioned_exposure_only_while_listed() 
         .collect();
     assert_eq!(own, vec![(Mixer, "tornado.cash")]);
     assert!(!delisted.sanctioned());
+    assert_eq!(delisted.sanctions, SanctionStatus::NotSanctioned);
     assert_eq!(delisted.risk, RiskLevel::High);
 }

@@ -13,7 +13,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use chaintrail_core::{Chain, TxHash};
 use chaintrail_labels::incidents::IncidentFilter;
-use chaintrail_labels::{Category, Date};
+use chaintrail_labels::{Category, Date, unknown_start_text};
 use chaintrail_screen::{Direction, ExposureType, Ownership, Query, RULES, RiskLevel, Screening};
 use chaintrail_trace::{Cancel, Policy, Seed, TraceError, TraceRequest};
 use serde::Deserialize;
@@ -61,12 +61,8 @@ fn params<T: for<'de> Deserialize<'de> + Default>(raw: Option<String>) -> Result
 
 fn parse_date(text: Option<&str>) -> Result<Option<Date>, ApiError> {
     text.map(|t| {
-        t.parse::<Date>().map_err(|_| {
-            ApiError::bad_request(
-                "bad_date",
-                format!("date `{t}`: expected YYYY-MM-DD, a day that exists"),
-            )
-        })
+        t.parse::<Date>()
+            .map_err(|e| ApiError::bad_request("bad_date", format!("date: {e}")))
     })
     .transpose()
 }
@@ -200,12 +196,13 @@ fn trm_category(category: Category) -> &'static str {
 
 fn identification(address: &str, o: &Ownership) -> Value {
     let name = if o.category == Category::Sanctioned && o.source == "ofac" {
-        format!(
-            "SANCTIONS: OFAC SDN {} {} {}",
-            o.name,
-            o.valid_from.map_or_else(String::new, |d| d.to_string()),
-            address
-        )
+        // OFAC dates no address: the date is the listing's only when a source gave it.
+        let listed = match (o.valid_from, o.unknown_start) {
+            (Some(first), Some(start)) => unknown_start_text(first, start),
+            (Some(day), None) => day.to_string(),
+            (None, _) => String::new(),
+        };
+        format!("SANCTIONS: OFAC SDN {} {listed} {address}", o.name)
     } else {
         format!(
             "{}: {}",

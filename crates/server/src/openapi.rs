@@ -168,17 +168,22 @@ pub fn document() -> Value {
                         "category": {"type": "string"}, "categoryId": {"type": "string"}, "entity": {"type": "string"},
                         "riskScoreLevel": {"type": "integer"}, "riskScoreLevelLabel": {"type": "string"},
                         "trmAppUrl": {"type": "string", "nullable": true}, "trmUrn": {"type": "string"}}}}}},
-                "Screening": {"type": "object", "required": ["address", "chains", "at", "risk", "ownership", "exposures", "volume", "excluded_dust", "truncated", "origin"], "properties": {
+                "Screening": {"type": "object", "required": ["address", "chains", "at", "risk", "sanctions", "ownership", "exposures", "volume", "excluded_dust", "truncated", "origin"], "properties": {
                     "address": {"type": "string"}, "chains": {"type": "array", "items": {"type": "string"}},
                     "at": {"type": "string", "format": "date"},
                     "risk": {"type": "string", "enum": ["Low", "Medium", "High", "Severe"]},
                     "risk_reason": {"type": "string", "nullable": true},
+                    "sanctions": {"$ref": "#/components/schemas/SanctionStatus"},
                     "ownership": {"type": "array", "items": {"type": "object"}},
+                    "ownership_unknown": {"type": "array", "items": {"type": "object"}, "description": "Labels whose status at the date is unknown (an OFAC listing before the first snapshot holding the address, its designation date unknown): not in ownership, not scored."},
                     "exposures": {"type": "array", "items": {"type": "object"}},
                     "volume": {"type": "object"},
                     "excluded_dust": {"type": "array", "items": {"type": "object"}},
                     "truncated": {"type": "boolean"},
                     "origin": {"type": "string", "enum": ["index", "computed", "labels_only"]}}},
+                "SanctionStatus": {"type": "object", "required": ["status"], "properties": {
+                    "status": {"type": "string", "enum": ["sanctioned", "unknown", "not_sanctioned"]},
+                    "listed_from": {"type": "string", "format": "date", "description": "With `unknown`: the first OFAC snapshot listing the address; before it, whether it was listed is unknown."}}},
                 "TraceRequest": {"type": "object", "required": ["seeds"], "additionalProperties": false, "properties": {
                     "seeds": {"type": "array", "items": {"type": "string"}, "description": "<chain>:<tx hash | address | txid:vout>"},
                     "policy": {"type": "string", "enum": ["poison", "haircut", "fifo", "lifo", "tiho"]},

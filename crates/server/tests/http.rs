@@ -205,7 +205,7 @@ fn bad_input_gets_a_json_4xx_that_says_what_was_wrong() {
             ),
             400,
             "bad_date",
-            "2025-02-30",
+            "date: `2025-02-30` is not a date: February 2025 has days 01 to 28, not 30; expected YYYY-MM-DD",
         ),
         (
             get(
@@ -428,4 +428,45 @@ proptest! {
             prop_assert!(reply.status < 500, "{} {} -> {} {}", path, body, reply.status, reply.json);
         }
     }
+}
+
+#[test]
+fn before_its_first_snapshot_an_address_is_of_unknown_status_natively_and_not_identified() {
+    let server = start(ofac_store(), config());
+    let ronin = "0x098B716B8Aaf21512996dC57EB0615e2383E2f96";
+    // OFAC listed it on 2022-04-14, which no OFAC file says: the first snapshot holding it is
+    // 2025-03-04. The vendor shape has no word for "unknown" and identifies nothing …
+    let before = get(
+        &server,
+        &format!("/api/v1/address/{ronin}?date=2022-05-01"),
+        Some(KEY),
+    );
+    assert_eq!(before.status, 200);
+    assert_eq!(before.json["identifications"], serde_json::json!([]));
+    // … the native screening says it.
+    let native = get(
+        &server,
+        &format!("/v1/screen/{ronin}?date=2022-05-01"),
+        Some(KEY),
+    );
+    assert_eq!(
+        native.json["sanctions"],
+        serde_json::json!({"status": "unknown", "listed_from": "2025-03-04"}),
+        "{}",
+        native.json
+    );
+    // Names come from the latest snapshot (2026-08-20 writes them in capitals).
+    assert_eq!(native.json["ownership_unknown"][0]["name"], "LAZARUS GROUP");
+    // Once listed, the identification says what is known of the date.
+    let listed = get(
+        &server,
+        &format!("/api/v1/address/{ronin}?date=2025-06-01"),
+        Some(KEY),
+    );
+    assert_eq!(
+        listed.json["identifications"][0]["name"],
+        format!(
+            "SANCTIONS: OFAC SDN LAZARUS GROUP listed before 2025-03-04 (date unknown) {ronin}"
+        )
+    );
 }

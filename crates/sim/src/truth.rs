@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeMap, VecDeque};
 
-use chaintrail_core::{Address, Amount, AssetKind, Chain, TxHash};
+use chaintrail_core::{Address, Amount, AssetKind, Chain, Date, TxHash};
 use serde::Serialize;
 
 use crate::SimError;
@@ -172,7 +172,7 @@ pub struct HeistTruth {
     pub victim: String,
     pub victim_address: ChainAddress,
     pub thief_entity: String,
-    pub date: String,
+    pub date: Date,
     pub timestamp: u64,
     pub exploit_txs: Vec<TxHash>,
     pub first_addresses: Vec<ChainAddress>,

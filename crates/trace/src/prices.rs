@@ -14,7 +14,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
-use chaintrail_core::{Address, Asset, AssetKind, Chain, Peg, known_token};
+use chaintrail_core::{Address, Asset, AssetKind, Chain, Date, Peg, known_token};
 use serde::{Deserialize, Serialize};
 
 /// The pegs registered for a store, next to its `links.jsonl`.
@@ -33,37 +33,22 @@ const ETH_DAILY: &str = include_str!("../../../data/prices/eth_usd_daily.csv");
 
 #[derive(Debug, Clone, Default)]
 pub struct Prices {
-    /// Peg → day (days since the epoch) → close in USD.
-    daily: HashMap<Peg, BTreeMap<i64, f64>>,
+    /// Peg → day → close in USD.
+    daily: HashMap<Peg, BTreeMap<Date, f64>>,
     /// Pegs registered for contracts the registry does not list.
     pegs: HashMap<(Chain, Address), Peg>,
 }
 
-fn day_of(date: &str) -> Option<i64> {
-    let mut parts = date.split('-');
-    let y: i64 = parts.next()?.parse().ok()?;
-    let m: i64 = parts.next()?.parse().ok()?;
-    let d: i64 = parts.next()?.parse().ok()?;
-    // Days from civil (Howard Hinnant's algorithm).
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    Some(era * 146_097 + doe - 719_468)
-}
-
 /// `date,close_usd,…` rows; rows that do not parse are skipped (the bundled files are checked by
 /// a test).
-fn daily_closes(text: &str) -> BTreeMap<i64, f64> {
+fn daily_closes(text: &str) -> BTreeMap<Date, f64> {
     let mut series = BTreeMap::new();
     for line in text.lines().skip(1) {
         let mut fields = line.split(',');
         let (Some(date), Some(close)) = (fields.next(), fields.next()) else {
             continue;
         };
-        if let (Some(day), Ok(close)) = (day_of(date), close.parse::<f64>()) {
+        if let (Ok(day), Ok(close)) = (date.parse::<Date>(), close.parse::<f64>()) {
             series.insert(day, close);
         }
     }
@@ -164,12 +149,15 @@ impl Prices {
             return Some(units);
         }
         let series = self.daily.get(&peg)?;
-        let day = (time / 86_400) as i64;
-        let close = series
-            .range(..=day)
-            .next_back()
-            .or_else(|| series.range(day..).next())
-            .map(|(_, close)| *close)?;
+        // A time past 9999 has no day: the latest close.
+        let close = match Date::from_unix_seconds(time) {
+            Some(day) => series
+                .range(..=day)
+                .next_back()
+                .or_else(|| series.range(day..).next()),
+            None => series.iter().next_back(),
+        }
+        .map(|(_, close)| *close)?;
         Some(units * close)
     }
 }
@@ -180,6 +168,12 @@ mod tests {
 
     use super::*;
 
+    /// The first second of a day.
+    fn unix(date: &str) -> u64 {
+        let day: Date = date.parse().expect("a date");
+        u64::try_from(day.start_unix_seconds()).expect("after 1970")
+    }
+
     fn token(chain: Chain, contract: &str, symbol: &str, decimals: u8) -> Asset {
         let contract = Address::parse(chain, contract).expect("address");
         Asset::token(chain, contract, symbol, decimals)
@@ -189,7 +183,7 @@ mod tests {
     fn bundled_prices_match_the_files() {
         let prices = Prices::bundled();
         // 2022-04-01 close 46,296.34 (PROVENANCE spot check).
-        let t = (day_of("2022-04-01").unwrap() * 86_400 + 3_600) as u64;
+        let t = unix("2022-04-01") + 3_600;
         assert_eq!(
             prices.usd(&Asset::native(Chain::BITCOIN), 1.0, t),
             Some(46_296.34)
@@ -197,14 +191,13 @@ mod tests {
         let regtest = Asset::native(Chain::Bitcoin(BitcoinNetwork::Regtest));
         assert_eq!(prices.usd(&regtest, 2.0, t), Some(2.0 * 46_296.34));
         assert!(prices.usd(&Asset::native(Chain::ETHEREUM), 2.0, t).unwrap() > 1_000.0);
-        assert_eq!(day_of("1970-01-01"), Some(0));
         assert_eq!(daily_closes(BTC_DAILY).len(), 5_152);
     }
 
     #[test]
     fn assets_are_priced_by_identity_not_by_symbol() {
         let prices = Prices::bundled();
-        let t = (day_of("2022-04-01").unwrap() * 86_400) as u64;
+        let t = unix("2022-04-01");
         let eth_close = prices.usd(&Asset::native(Chain::ETHEREUM), 1.0, t).unwrap();
         let usdc = token(
             Chain::ETHEREUM,
@@ -269,7 +262,7 @@ mod tests {
             "STK",
             18,
         );
-        let t = (day_of("2022-04-01").unwrap() * 86_400) as u64;
+        let t = unix("2022-04-01");
         assert_eq!(prices.usd(&stk, 1.0, t), None);
         let contract = stk.contract().cloned().expect("token");
         prices.peg(anvil, contract, Peg::Eth);
