@@ -52,6 +52,10 @@ pub struct TraceArgs {
     /// links the store derived from chain data (`chaintrail links build`).
     #[arg(long)]
     links: Option<std::path::PathBuf>,
+    /// Cross converter links (bridge joins, demixing) only at or above this confidence; below
+    /// it the value is reported in the converter.
+    #[arg(long, default_value_t = chaintrail_trace::DEFAULT_MIN_CONFIDENCE)]
+    min_confidence: f64,
     /// Work budget in events; what it leaves unexplored is reported.
     #[arg(long, default_value_t = 20_000_000)]
     budget: u64,
@@ -125,6 +129,7 @@ pub fn run(global: &Global, args: TraceArgs) -> anyhow::Result<()> {
         until: args.until,
         backward: args.backward,
         budget: args.budget,
+        min_confidence: args.min_confidence,
         ..TraceRequest::default()
     };
     let labels = LabelStore::open(store.dir())?;

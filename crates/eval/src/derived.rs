@@ -83,6 +83,17 @@ pub fn score_links(truth: &GroundTruth, set: &LinkSet) -> Vec<Detection> {
             }
         }
     }
+    for m in &truth.mixer_links {
+        true_links.entry("tornado").or_default().insert(
+            (
+                truth.evm_chain,
+                m.deposit_tx,
+                truth.evm_chain,
+                m.withdrawal_tx,
+            ),
+            canonical(truth.evm_chain, &m.recipient),
+        );
+    }
     let mut derived_links: BTreeMap<&str, BTreeMap<LinkKey, String>> = BTreeMap::new();
     for l in set.links() {
         derived_links.entry(l.decoder.as_str()).or_default().insert(
@@ -184,4 +195,82 @@ pub fn score_attributions(truth: &GroundTruth, attributions: &[Attribution]) -> 
             )
         })
         .collect()
+}
+
+/// Each demixing heuristic alone, and the combined links at confidence 0.8 or more, against the
+/// mixers' true deposit → withdrawal pairs.
+pub fn score_demixing(
+    truth: &GroundTruth,
+    set: &LinkSet,
+    candidates: &[chaintrail_links::tornado::Candidate],
+) -> Vec<Detection> {
+    let true_pairs: BTreeMap<(TxHash, TxHash), String> = truth
+        .mixer_links
+        .iter()
+        .map(|m| ((m.deposit_tx, m.withdrawal_tx), String::new()))
+        .collect();
+    let mut out = Vec::new();
+    for heuristic in chaintrail_links::tornado::Heuristic::ALL {
+        let proposed: BTreeMap<(TxHash, TxHash), String> = candidates
+            .iter()
+            .filter(|c| c.heuristic == heuristic)
+            .map(|c| ((c.deposit, c.withdrawal), String::new()))
+            .collect();
+        out.push(detection(
+            &format!("tornado: {} (alone)", heuristic.as_str()),
+            &proposed,
+            &true_pairs,
+        ));
+    }
+    // Bulk movers claim a batch, not a pair: right when deposit and withdrawal are the same
+    // heist's.
+    let heist_of: BTreeMap<TxHash, &str> = truth
+        .mixer_links
+        .iter()
+        .filter_map(|m| {
+            Some([
+                (m.deposit_tx, m.heist.as_deref()?),
+                (m.withdrawal_tx, m.heist.as_deref()?),
+            ])
+        })
+        .flatten()
+        .collect();
+    let bulk: Vec<&chaintrail_links::tornado::Candidate> = candidates
+        .iter()
+        .filter(|c| c.heuristic == chaintrail_links::tornado::Heuristic::BulkMovers)
+        .collect();
+    let same_heist = bulk
+        .iter()
+        .filter(|c| {
+            heist_of
+                .get(&c.deposit)
+                .is_some_and(|h| heist_of.get(&c.withdrawal) == Some(h))
+        })
+        .count() as u64;
+    let heist_withdrawals = truth
+        .mixer_links
+        .iter()
+        .filter(|m| m.heist.is_some())
+        .count() as u64;
+    out.push(Detection {
+        name: "tornado: bulk movers, batch right (same heist)".to_string(),
+        derived: bulk.len() as u64,
+        truth: heist_withdrawals,
+        correct: same_heist,
+        precision: ratio(same_heist, bulk.len() as u64),
+        recall: ratio(same_heist, heist_withdrawals),
+        right_target: same_heist,
+    });
+    let confident: BTreeMap<(TxHash, TxHash), String> = set
+        .links()
+        .iter()
+        .filter(|l| l.decoder == "tornado" && l.confidence >= 0.8)
+        .map(|l| ((l.from_tx, l.to_tx), String::new()))
+        .collect();
+    out.push(detection(
+        "tornado links with confidence >= 0.8",
+        &confident,
+        &true_pairs,
+    ));
+    out
 }

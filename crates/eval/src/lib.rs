@@ -44,8 +44,10 @@ pub enum EvalError {
 
 /// The tracer with the day-one labels only: it stops where a bridge or mixer starts.
 pub const DAY_ONE: &str = "day-one labels";
-/// Plus everything derived from the chains: bridge joins, pending inbounds, deposit addresses,
-/// service wallets, bridge vaults.
+/// Plus everything derived from the chains but demixing: bridge joins, pending inbounds,
+/// deposit addresses, service wallets, bridge vaults.
+pub const NO_DEMIXING: &str = "derived, without demixing";
+/// Plus demixing (mixer deposit → withdrawal links with their confidence).
 pub const DERIVED: &str = "derived from chain data";
 
 /// The evaluation of a whole world.
@@ -131,8 +133,19 @@ pub fn evaluate(
     let transfers = readers.values().map(ChainReader::transfer_count).sum();
     let prices = world_prices(&truth);
     let no_links = LinkSet::default();
-    let settings: [(&'static str, &LabelStore, &LinkSet); 2] = [
+    let without_demixing = LinkSet::new(
+        built
+            .set
+            .links()
+            .iter()
+            .filter(|l| l.kind != "mixer")
+            .cloned()
+            .collect(),
+        built.set.pending_inbounds().to_vec(),
+    );
+    let settings: [(&'static str, &LabelStore, &LinkSet); 3] = [
         (DAY_ONE, &day_one, &no_links),
+        (NO_DEMIXING, &derived_labels, &without_demixing),
         (DERIVED, &derived_labels, &built.set),
     ];
     let mut scores = Vec::new();
@@ -150,6 +163,19 @@ pub fn evaluate(
             }
         }
     }
+    let mut candidates = Vec::new();
+    let services = chaintrail_links::LabelServices::new(&day_one);
+    for (chain, reader) in &readers {
+        if reader.model() == chaintrail_core::ChainModel::Account {
+            let events = chaintrail_evm::events::read_mixer_events(&store, *chain)
+                .map_err(chaintrail_links::LinkError::from)?;
+            candidates.extend(chaintrail_links::tornado::candidates(
+                reader, &events, &services,
+            ));
+        }
+    }
+    let mut links = derived::score_links(&truth, &built.set);
+    links.extend(derived::score_demixing(&truth, &built.set, &candidates));
     let evaluation = Evaluation {
         seed,
         scale,
@@ -161,7 +187,7 @@ pub fn evaluate(
             .filter(|h| avoids_mixers(h))
             .map(|h| h.name.clone())
             .collect(),
-        links: derived::score_links(&truth, &built.set),
+        links,
         attributions: derived::score_attributions(&truth, &built.attributions),
     };
     Ok((evaluation, truth))
@@ -240,10 +266,14 @@ pub fn accuracy_markdown(evaluation: &Evaluation, command: &str) -> String {
          the theft. It follows every heist up to the first bridge or mixer and reports what \
          entered them (*entered*); exchange deposit addresses are unknown, so value swept into \
          a labelled hot wallet is found there, one hop late.\n\
-         * **derived from chain data** — plus the bridge joins decoded from THORChain memos and \
+         * **derived, without demixing** — plus the bridge joins decoded from THORChain memos and \
          Avalanche-Bridge-style mints, the inbounds still pending, the deposit addresses found by \
-         their sweeps and the exchanges' co-spent wallet addresses. No mixer is crossed: there \
-         is no demixing yet, so value that entered a mixer is reported as such.\n\n\
+         their sweeps and the exchanges' co-spent wallet addresses. No mixer is crossed, so value \
+         that entered a mixer is reported as such.\n\
+         * **derived from chain data** — plus demixing: Tornado-style deposit → withdrawal links \
+         (address match, unique fee settings, linked addresses, multi-denomination; bulk movers \
+         paired first in, first out as a batch, confidence 0.6), crossed at confidence 0.5 or \
+         more (`--min-confidence`). See docs/links.md.\n\n\
          The thieves' wallets also receive clean value (gas top-ups, unsolicited dust, merges \
          with clean funds), so the policies assign units differently. The ground truth keeps \
          stolen and clean units with the thieves' own accounting rule, FIFO (`merge_rule`), so \

@@ -278,8 +278,48 @@ pub struct MixerEvent {
     /// The transaction's sender: the depositor (also when going through Tornado's proxy), or
     /// who submitted a withdrawal (a relayer, or the user when self-relayed).
     pub tx_from: Address,
+    /// The transaction's fee settings, a wallet's fingerprint (absent in stores written before
+    /// they were kept).
+    #[serde(default, skip_serializing_if = "FeeSettings::is_empty")]
+    pub fee_settings: FeeSettings,
     #[serde(flatten)]
     pub kind: MixerEventKind,
+}
+
+/// What a transaction offered to pay for gas, as its sender's wallet set it: the legacy gas
+/// price, or the EIP-1559 maximum fee and priority fee per gas.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct FeeSettings {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gas_price: Option<Amount>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_fee_per_gas: Option<Amount>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_priority_fee_per_gas: Option<Amount>,
+}
+
+impl FeeSettings {
+    pub fn is_empty(&self) -> bool {
+        self.gas_price.is_none()
+            && self.max_fee_per_gas.is_none()
+            && self.max_priority_fee_per_gas.is_none()
+    }
+
+    /// The settings a wallet chose: the EIP-1559 pair when the transaction has one (the gas
+    /// price of such a transaction is the block's, not the wallet's), else the gas price.
+    pub fn of(tx: &EvmTransaction) -> FeeSettings {
+        match (tx.max_fee_per_gas, tx.max_priority_fee_per_gas) {
+            (Some(max_fee), Some(priority)) => FeeSettings {
+                gas_price: None,
+                max_fee_per_gas: Some(amount(max_fee)),
+                max_priority_fee_per_gas: Some(amount(priority)),
+            },
+            _ => FeeSettings {
+                gas_price: tx.gas_price.map(amount),
+                ..FeeSettings::default()
+            },
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -349,13 +389,13 @@ fn abs(value: I256) -> U256 {
 pub(crate) fn decode_protocol_event(
     chain: Chain,
     block: BlockRef,
-    tx_from: EvmAddress,
+    transaction: &EvmTransaction,
     log: &EvmLog,
     batch: &mut EventBatch,
 ) {
     let tx = TxHash(log.transaction_hash.0);
     let pool = evm(log.address);
-    let tx_from = evm(tx_from);
+    let tx_from = evm(transaction.from);
     let raw = as_log(log);
     if has(log, uniswap_v2::Swap::SIGNATURE_HASH, 3) {
         if let Ok(e) = uniswap_v2::Swap::decode_log(&raw) {
@@ -412,6 +452,7 @@ pub(crate) fn decode_protocol_event(
                 log_index: log.log_index,
                 pool,
                 tx_from,
+                fee_settings: FeeSettings::of(transaction),
                 kind: MixerEventKind::Deposit {
                     commitment: e.data.commitment,
                     leaf_index: e.data.leafIndex,
@@ -429,6 +470,7 @@ pub(crate) fn decode_protocol_event(
             log_index: log.log_index,
             pool,
             tx_from,
+            fee_settings: FeeSettings::of(transaction),
             kind: MixerEventKind::Withdrawal {
                 to: evm(e.data.to),
                 nullifier_hash: e.data.nullifierHash,

@@ -391,7 +391,7 @@ fn tx_flows(
                 )
             });
         } else {
-            decode_protocol_event(rules.chain, at, tx.from, log, &mut events);
+            decode_protocol_event(rules.chain, at, tx, log, &mut events);
         }
     }
     Ok((

@@ -26,6 +26,7 @@ mod protocols;
 mod set;
 pub mod store;
 pub mod thorchain;
+pub mod tornado;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -119,6 +120,17 @@ pub fn build(store: &Store, services: &dyn Services) -> Result<Build, LinkError>
     let multichain = multichain::decode(&readers, &evm_logs, services);
     decoders.insert("multichain".to_string(), stats(&multichain));
     all.extend(multichain);
+    let mut demixed = Findings::default();
+    for (chain, events) in &mixers {
+        let pooled: Vec<_> = events
+            .iter()
+            .filter(|e| tornado::is_mixer(services, *chain, &e.pool))
+            .cloned()
+            .collect();
+        demixed.extend(tornado::decode(&readers[chain], &pooled, services));
+    }
+    decoders.insert("tornado".to_string(), stats(&demixed));
+    all.extend(demixed);
     let protocols = protocols::detect(&swaps, &mixers, services);
     decoders.insert("protocol-events".to_string(), stats(&protocols));
     all.extend(protocols);

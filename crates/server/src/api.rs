@@ -560,6 +560,7 @@ async fn trace(State(state): Shared, body: Bytes) -> Result<Json<Value>, ApiErro
             .unwrap_or(MAX_TRACE_BUDGET)
             .min(MAX_TRACE_BUDGET),
         cancel: Cancel::new(),
+        min_confidence: defaults.min_confidence,
     };
     let worker = state.clone();
     let report = blocking(&state, move |cancel| {

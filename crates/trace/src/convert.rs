@@ -266,3 +266,36 @@ impl Converter for LinkSet {
             .collect())
     }
 }
+
+/// A converter whose conversions count only at or above a confidence (`--min-confidence`):
+/// below it, value that entered stays an endpoint in the converter.
+pub(crate) struct AtLeast<'a> {
+    pub inner: &'a dyn Converter,
+    pub min: f64,
+}
+
+impl Converter for AtLeast<'_> {
+    fn name(&self) -> &'static str {
+        self.inner.name()
+    }
+
+    fn convert(
+        &self,
+        chains: &Chains<'_>,
+        chain: Chain,
+        flow: Flow,
+        taint: u128,
+    ) -> Result<Vec<Conversion>, TooLarge> {
+        let mut found = self.inner.convert(chains, chain, flow, taint)?;
+        found.retain(|c| c.confidence >= self.min);
+        Ok(found)
+    }
+
+    fn sees_burns(&self) -> bool {
+        self.inner.sees_burns()
+    }
+
+    fn pending(&self, chains: &Chains<'_>, chain: Chain, flow: Flow) -> Option<(String, f64)> {
+        self.inner.pending(chains, chain, flow)
+    }
+}

@@ -150,7 +150,13 @@ pub struct TraceRequest {
     pub budget: u64,
     /// Raised by the caller to stop the trace early ([`TraceError::Cancelled`]).
     pub cancel: Cancel,
+    /// Converter links below this confidence are not crossed (the value stays an endpoint in
+    /// the converter). Exact bridge joins have confidence 1; demixing heuristics less.
+    pub min_confidence: f64,
 }
+
+/// The default of [`TraceRequest::min_confidence`]: a link must be more likely right than wrong.
+pub const DEFAULT_MIN_CONFIDENCE: f64 = 0.5;
 
 impl Default for TraceRequest {
     fn default() -> Self {
@@ -163,6 +169,7 @@ impl Default for TraceRequest {
             backward: false,
             budget: 20_000_000,
             cancel: Cancel::default(),
+            min_confidence: DEFAULT_MIN_CONFIDENCE,
         }
     }
 }
@@ -587,7 +594,15 @@ pub fn trace_with(
         ));
     }
     let dex = DexSwap;
-    let mut converters: Vec<&dyn Converter> = extra.to_vec();
+    let confident: Vec<convert::AtLeast<'_>> = extra
+        .iter()
+        .map(|&inner| convert::AtLeast {
+            inner,
+            min: request.min_confidence,
+        })
+        .collect();
+    let mut converters: Vec<&dyn Converter> =
+        confident.iter().map(|c| c as &dyn Converter).collect();
     converters.push(&dex);
     let mut engine = Engine::new(
         readers,

@@ -1,0 +1,442 @@
+//! Every demixing heuristic on hand-built cases: one it must link, one it must not. The cases
+//! are written as an ethereum-etl export (transactions with their fee settings, Tornado Cash
+//! `Deposit`/`Withdrawal` logs of the real ABI) and imported through the real importer.
+
+use std::collections::BTreeSet;
+
+use alloy_primitives::{Address as Raw, B256, U256};
+use alloy_sol_types::{SolEvent, sol};
+use chaintrail_core::{Address, Chain, TxHash};
+use chaintrail_evm::EthereumEtl;
+use chaintrail_ingest::{ImportOptions, Importer};
+use chaintrail_labels::Category;
+use chaintrail_links::Services;
+use chaintrail_links::tornado::{Heuristic, candidates};
+use chaintrail_store::Store;
+use serde_json::{Value, json};
+
+sol! {
+    event Deposit(bytes32 indexed commitment, uint32 leafIndex, uint256 timestamp);
+    event Withdrawal(address to, bytes32 nullifierHash, address indexed relayer, uint256 fee);
+}
+
+struct NoServices;
+
+impl Services for NoServices {
+    fn service(&self, _: Chain, _: &Address) -> Option<(Category, String)> {
+        None
+    }
+    fn addresses(&self, _: Chain) -> Vec<(Address, Category, String)> {
+        Vec::new()
+    }
+}
+
+fn raw(n: u8) -> Raw {
+    Raw::repeat_byte(n)
+}
+
+const POOL_A: u8 = 0xA0;
+const POOL_B: u8 = 0xB0;
+const NO_RELAYER: u8 = 0;
+const RELAYER: u8 = 0xEE;
+
+/// One transaction of the export: a deposit, a withdrawal or a plain payment.
+enum Step {
+    Deposit {
+        from: u8,
+        pool: u8,
+        fee: (u64, u64),
+    },
+    Withdraw {
+        pool: u8,
+        to: u8,
+        relayer: u8,
+        sender: u8,
+        fee: (u64, u64),
+    },
+    Pay {
+        from: u8,
+        to: u8,
+    },
+}
+
+/// The export of `steps`, one per block, 12 s apart (a deposit and its withdrawal are in
+/// different blocks, deposit first).
+fn store_of(steps: &[Step]) -> (tempfile::TempDir, Store, Vec<TxHash>) {
+    let export = tempfile::tempdir().expect("tmp");
+    let (mut blocks, mut txs, mut logs) = (String::new(), String::new(), String::new());
+    let mut hashes = Vec::new();
+    for (i, step) in steps.iter().enumerate() {
+        let number = 1000 + i as u64;
+        let time = 1_700_000_000 + 12 * i as u64;
+        let block_hash = format!("0x{:064x}", number);
+        let tx_hash = format!("0x{:064x}", 0xbeef_0000u64 + i as u64);
+        hashes.push(tx_hash.parse::<TxHash>().expect("hash"));
+        blocks += &json!({"type": "block", "number": number, "hash": block_hash,
+            "parent_hash": format!("0x{:064x}", number - 1), "timestamp": time,
+            "miner": format!("{}", raw(0x99)), "transaction_count": 1, "gas_limit": 30000000,
+            "gas_used": 21000, "base_fee_per_gas": 1000u64})
+        .to_string();
+        blocks.push('\n');
+        let (from, to, value, fee, log): (u8, u8, u128, (u64, u64), Option<Value>) = match step {
+            Step::Deposit { from, pool, fee } => {
+                let event = Deposit {
+                    commitment: B256::repeat_byte(i as u8 + 1),
+                    leafIndex: i as u32,
+                    timestamp: U256::from(time),
+                };
+                let data = event.encode_data();
+                let topics: Vec<String> = event
+                    .encode_topics()
+                    .iter()
+                    .map(|t| format!("{}", B256::from(t.0)))
+                    .collect();
+                (
+                    *from,
+                    *pool,
+                    10u128.pow(18),
+                    *fee,
+                    Some(
+                        json!({"address": format!("{}", raw(*pool)), "topics": topics, "data": format!("0x{}", hex::encode(data))}),
+                    ),
+                )
+            }
+            Step::Withdraw {
+                pool,
+                to,
+                relayer,
+                sender,
+                fee,
+            } => {
+                let event = Withdrawal {
+                    to: raw(*to),
+                    nullifierHash: B256::repeat_byte(0x50 + i as u8),
+                    relayer: raw(*relayer),
+                    fee: U256::ZERO,
+                };
+                let data = event.encode_data();
+                let topics: Vec<String> = event
+                    .encode_topics()
+                    .iter()
+                    .map(|t| format!("{}", B256::from(t.0)))
+                    .collect();
+                (
+                    *sender,
+                    *pool,
+                    0,
+                    *fee,
+                    Some(
+                        json!({"address": format!("{}", raw(*pool)), "topics": topics, "data": format!("0x{}", hex::encode(data))}),
+                    ),
+                )
+            }
+            Step::Pay { from, to } => (
+                *from,
+                *to,
+                10u128.pow(16),
+                (2_000_000_000, 1_000_000_000),
+                None,
+            ),
+        };
+        txs += &json!({"type": "transaction", "hash": tx_hash, "nonce": i, "transaction_index": 0,
+            "from_address": format!("{}", raw(from)), "to_address": format!("{}", raw(to)),
+            "value": value.to_string(), "gas": 100000, "gas_price": 1500u64, "input": "0x",
+            "block_timestamp": time, "block_number": number, "block_hash": block_hash,
+            "max_fee_per_gas": fee.0, "max_priority_fee_per_gas": fee.1, "transaction_type": 2,
+            "receipt_cumulative_gas_used": 21000, "receipt_gas_used": 21000,
+            "receipt_contract_address": null, "receipt_root": null, "receipt_status": 1,
+            "receipt_effective_gas_price": 1500u64})
+        .to_string();
+        txs.push('\n');
+        if let Some(mut log) = log {
+            log["type"] = json!("log");
+            log["log_index"] = json!(0);
+            log["transaction_hash"] = json!(tx_hash);
+            log["transaction_index"] = json!(0);
+            log["block_number"] = json!(number);
+            log["block_timestamp"] = json!(time);
+            log["block_hash"] = json!(block_hash);
+            logs += &log.to_string();
+            logs.push('\n');
+        }
+    }
+    for (name, text) in [("blocks", &blocks), ("transactions", &txs), ("logs", &logs)] {
+        std::fs::write(export.path().join(format!("{name}.json")), text).expect("write");
+    }
+    let dir = tempfile::tempdir().expect("tmp");
+    let store = Store::init(dir.path()).expect("store");
+    EthereumEtl
+        .import(&store, export.path(), &ImportOptions::default())
+        .expect("import");
+    (dir, store, hashes)
+}
+
+/// The (deposit step, withdrawal step) pairs a heuristic proposes.
+fn proposed(steps: &[Step], heuristic: Heuristic) -> BTreeSet<(usize, usize)> {
+    let (_dir, store, hashes) = store_of(steps);
+    let events =
+        chaintrail_evm::events::read_mixer_events(&store, Chain::ETHEREUM).expect("events");
+    let reader = store.reader(Chain::ETHEREUM).expect("reader");
+    let index = |tx: &TxHash| hashes.iter().position(|h| h == tx).expect("known tx");
+    candidates(&reader, &events, &NoServices)
+        .iter()
+        .filter(|c| c.heuristic == heuristic)
+        .map(|c| (index(&c.deposit), index(&c.withdrawal)))
+        .collect()
+}
+
+const COMMON: (u64, u64) = (30_000_000_000, 1_000_000_000);
+
+#[test]
+fn address_match_links_a_withdrawal_to_its_depositor_only() {
+    let steps = [
+        Step::Deposit {
+            from: 1,
+            pool: POOL_A,
+            fee: COMMON,
+        },
+        Step::Deposit {
+            from: 2,
+            pool: POOL_A,
+            fee: COMMON,
+        },
+        Step::Withdraw {
+            pool: POOL_A,
+            to: 1,
+            relayer: RELAYER,
+            sender: RELAYER,
+            fee: COMMON,
+        },
+        Step::Withdraw {
+            pool: POOL_A,
+            to: 7,
+            relayer: RELAYER,
+            sender: RELAYER,
+            fee: COMMON,
+        },
+    ];
+    assert_eq!(
+        proposed(&steps, Heuristic::AddressMatch),
+        BTreeSet::from([(0, 2)])
+    );
+}
+
+#[test]
+fn unique_fee_settings_link_a_self_relayed_withdrawal_and_shared_ones_do_not() {
+    let unusual = (31_415_926_535, 2_718_281_828);
+    let steps = [
+        Step::Deposit {
+            from: 1,
+            pool: POOL_A,
+            fee: unusual,
+        },
+        Step::Deposit {
+            from: 2,
+            pool: POOL_A,
+            fee: COMMON,
+        },
+        Step::Deposit {
+            from: 3,
+            pool: POOL_A,
+            fee: COMMON,
+        },
+        // Self-relayed with the unusual settings: that wallet's.
+        Step::Withdraw {
+            pool: POOL_A,
+            to: 8,
+            relayer: NO_RELAYER,
+            sender: 8,
+            fee: unusual,
+        },
+        // Self-relayed with settings two deposits share: no link.
+        Step::Withdraw {
+            pool: POOL_A,
+            to: 9,
+            relayer: NO_RELAYER,
+            sender: 9,
+            fee: COMMON,
+        },
+    ];
+    assert_eq!(
+        proposed(&steps, Heuristic::UniqueFee),
+        BTreeSet::from([(0, 3)])
+    );
+}
+
+#[test]
+fn linked_addresses_need_repeated_direct_transfers() {
+    let steps = [
+        Step::Pay { from: 1, to: 8 },
+        Step::Pay { from: 8, to: 1 },
+        Step::Pay { from: 2, to: 9 },
+        Step::Deposit {
+            from: 1,
+            pool: POOL_A,
+            fee: COMMON,
+        },
+        Step::Deposit {
+            from: 2,
+            pool: POOL_A,
+            fee: COMMON,
+        },
+        // 8 and depositor 1 paid each other twice: linked.
+        Step::Withdraw {
+            pool: POOL_A,
+            to: 8,
+            relayer: RELAYER,
+            sender: RELAYER,
+            fee: COMMON,
+        },
+        // 9 met depositor 2 once: a chance meeting, no link.
+        Step::Withdraw {
+            pool: POOL_A,
+            to: 9,
+            relayer: RELAYER,
+            sender: RELAYER,
+            fee: COMMON,
+        },
+    ];
+    assert_eq!(
+        proposed(&steps, Heuristic::LinkedAddresses),
+        BTreeSet::from([(3, 5)])
+    );
+}
+
+#[test]
+fn a_multi_denomination_portfolio_links_and_a_different_one_does_not() {
+    let steps = [
+        Step::Deposit {
+            from: 1,
+            pool: POOL_A,
+            fee: COMMON,
+        },
+        Step::Deposit {
+            from: 1,
+            pool: POOL_A,
+            fee: COMMON,
+        },
+        Step::Deposit {
+            from: 1,
+            pool: POOL_B,
+            fee: COMMON,
+        },
+        // The same portfolio (2 × A, 1 × B) to one recipient: linked, notes of a pool in order.
+        Step::Withdraw {
+            pool: POOL_B,
+            to: 8,
+            relayer: RELAYER,
+            sender: RELAYER,
+            fee: COMMON,
+        },
+        Step::Withdraw {
+            pool: POOL_A,
+            to: 8,
+            relayer: RELAYER,
+            sender: RELAYER,
+            fee: COMMON,
+        },
+        Step::Withdraw {
+            pool: POOL_A,
+            to: 8,
+            relayer: RELAYER,
+            sender: RELAYER,
+            fee: COMMON,
+        },
+        // 3 × A to another: a different portfolio.
+        Step::Withdraw {
+            pool: POOL_A,
+            to: 9,
+            relayer: RELAYER,
+            sender: RELAYER,
+            fee: COMMON,
+        },
+        Step::Withdraw {
+            pool: POOL_A,
+            to: 9,
+            relayer: RELAYER,
+            sender: RELAYER,
+            fee: COMMON,
+        },
+        Step::Withdraw {
+            pool: POOL_A,
+            to: 9,
+            relayer: RELAYER,
+            sender: RELAYER,
+            fee: COMMON,
+        },
+    ];
+    assert_eq!(
+        proposed(&steps, Heuristic::MultiDenomination),
+        BTreeSet::from([(0, 4), (1, 5), (2, 3)])
+    );
+}
+
+#[test]
+fn bulk_movers_pair_a_bulk_depositor_with_fresh_bulk_recipients_only() {
+    let steps = [
+        // 5 was active before the withdrawals: not fresh.
+        Step::Pay { from: 3, to: 5 },
+        Step::Deposit {
+            from: 1,
+            pool: POOL_A,
+            fee: COMMON,
+        },
+        Step::Deposit {
+            from: 1,
+            pool: POOL_A,
+            fee: COMMON,
+        },
+        Step::Deposit {
+            from: 1,
+            pool: POOL_A,
+            fee: COMMON,
+        },
+        Step::Deposit {
+            from: 2,
+            pool: POOL_A,
+            fee: COMMON,
+        },
+        Step::Withdraw {
+            pool: POOL_A,
+            to: 4,
+            relayer: RELAYER,
+            sender: RELAYER,
+            fee: COMMON,
+        },
+        Step::Withdraw {
+            pool: POOL_A,
+            to: 5,
+            relayer: RELAYER,
+            sender: RELAYER,
+            fee: COMMON,
+        },
+        Step::Withdraw {
+            pool: POOL_A,
+            to: 4,
+            relayer: RELAYER,
+            sender: RELAYER,
+            fee: COMMON,
+        },
+        Step::Withdraw {
+            pool: POOL_A,
+            to: 5,
+            relayer: RELAYER,
+            sender: RELAYER,
+            fee: COMMON,
+        },
+        // One withdrawal to a fresh address: not a bulk recipient.
+        Step::Withdraw {
+            pool: POOL_A,
+            to: 6,
+            relayer: RELAYER,
+            sender: RELAYER,
+            fee: COMMON,
+        },
+    ];
+    // Depositor 1's notes (steps 1–3, bulk) pair in order with fresh bulk recipient 4's
+    // withdrawals; depositor 2 (one note), recipient 5 (not fresh) and 6 (one) take no part.
+    assert_eq!(
+        proposed(&steps, Heuristic::BulkMovers),
+        BTreeSet::from([(1, 5), (2, 7)])
+    );
+}
