@@ -32,7 +32,14 @@ fuzz_target!(|data: &[u8]| {
     let mut heights = Vec::new();
     let decoded = chain.for_each_block(|height, _| heights.push(height));
     if decoded.is_ok() {
-        assert_eq!(heights.len(), chain.len(), "every block of the best chain decoded");
-        assert!(heights.windows(2).all(|w| w[1] == w[0] + 1), "heights in order");
+        assert_eq!(
+            heights.len(),
+            chain.len(),
+            "every block of the best chain decoded"
+        );
+        assert!(
+            heights.windows(2).all(|w| w[1] == w[0] + 1),
+            "heights in order"
+        );
     }
 });

@@ -63,7 +63,11 @@ fuzz_target!(|data: &[u8]| {
     let dir = fresh_dir("cryo");
     for (i, file) in files(data).into_iter().enumerate() {
         if let Some((dataset, parquet)) = select(file, &DATASETS) {
-            write_file(&dir, &format!("f{i}__{}__0.parquet", dataset.name()), parquet);
+            write_file(
+                &dir,
+                &format!("f{i}__{}__0.parquet", dataset.name()),
+                parquet,
+            );
         }
     }
     let store = fresh_store();
