@@ -257,6 +257,10 @@ pub struct IncidentLedger {
     incidents: Vec<Incident>,
 }
 
+/// The bound of one incident's USD amount. No theft comes near a quadrillion dollars: a larger
+/// figure is a typo or garbage, and the bound keeps the per-incident amounts summable.
+pub const MAX_INCIDENT_USD: u64 = 1_000_000_000_000_000;
+
 fn parse_scaled(number: &str, suffix: &str) -> Option<u64> {
     let value: f64 = number.replace(',', "").parse().ok()?;
     let scale = match suffix.to_ascii_lowercase().as_str() {
@@ -267,7 +271,9 @@ fn parse_scaled(number: &str, suffix: &str) -> Option<u64> {
         _ => return None,
     };
     let usd = (value * scale).round();
-    (0.0..1e15).contains(&usd).then_some(usd as u64)
+    (0.0..MAX_INCIDENT_USD as f64)
+        .contains(&usd)
+        .then_some(usd as u64)
 }
 
 /// Read a USD amount from free text: `$24k`, `~$5.87M`, `$900 million`, `(~$41.2K USD)`,
@@ -493,7 +499,19 @@ impl IncidentLedger {
                 let amount_usd = match get("amount_usd") {
                     "" => None,
                     text => match text.parse::<u64>() {
-                        Ok(v) => Some(v),
+                        Ok(v) if v < MAX_INCIDENT_USD => Some(v),
+                        Ok(_) => {
+                            report.reject(
+                                &file,
+                                line,
+                                Some("amount_usd"),
+                                format!(
+                                    "`{text}` dollars is more than any theft (at most \
+                                     {MAX_INCIDENT_USD} is read): fix the amount"
+                                ),
+                            );
+                            continue;
+                        }
                         Err(_) => {
                             report.reject(
                                 &file,
@@ -617,6 +635,24 @@ impl IncidentLedger {
             out.push(incident);
         }
         report.imported = out.len() as u64;
+        // Every tally of `stats` is a sum over a subset of the ledger: bounding the whole keeps
+        // them all exact.
+        let total = self
+            .incidents
+            .iter()
+            .filter(|i| i.source_file != file)
+            .chain(&out)
+            .try_fold(0u64, |sum, i| sum.checked_add(i.amount_usd.unwrap_or(0)));
+        if total.is_none() {
+            return Err(LabelError::Format {
+                file,
+                message: format!(
+                    "with this file the ledger's USD amounts add up past {}, which no tally \
+                     can hold: the amounts are not real; fix or leave out the file",
+                    u64::MAX
+                ),
+            });
+        }
         self.incidents.retain(|i| i.source_file != file);
         self.incidents.extend(out);
         self.incidents

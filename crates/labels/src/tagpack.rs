@@ -673,18 +673,28 @@ impl ActorPack {
             ));
         };
         let lastmod = text_of("lastmod");
-        let Some((
-            Node {
-                value: Value::Seq(items),
-                ..
-            },
-            _,
-        )) = get("actors")
-        else {
-            return Err(fatal(
-                root.line,
-                "header field `actors`: expected a list of actors".into(),
-            ));
+        // An empty `actors:` is an empty list, as for a TagPack's `tags:` (and as an export of a
+        // pack whose actors were all rejected writes it).
+        let items = match get("actors") {
+            Some((
+                Node {
+                    value: Value::Seq(items),
+                    ..
+                },
+                _,
+            )) => items.as_slice(),
+            Some((
+                Node {
+                    value: Value::Null, ..
+                },
+                _,
+            )) => &[],
+            _ => {
+                return Err(fatal(
+                    root.line,
+                    "header field `actors`: expected a list of actors".into(),
+                ));
+            }
         };
         let mut actors = Vec::new();
         for item in items {

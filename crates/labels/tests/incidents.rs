@@ -156,3 +156,52 @@ fn ledger_persists() {
     let again = IncidentLedger::open(dir.path()).expect("reopen");
     assert_eq!(again.incidents(), ledger.incidents());
 }
+
+/// Found by fuzzing (fuzz target `labels_incidents`): two DPRK rows near u64::MAX dollars were
+/// accepted and `stats` overflowed adding them up.
+#[test]
+fn absurd_amounts_are_rejected_and_tallies_cannot_overflow() {
+    use chaintrail_labels::incidents::MAX_INCIDENT_USD;
+    let dir = tempfile::tempdir().expect("tmp");
+    let path = dir.path().join("dprk.csv");
+    let header = "date,victim,amount_usd,amount_as_written,vector_icon,source_path,note\n";
+    std::fs::write(
+        &path,
+        format!(
+            "{header}2017,A,18446744073709549616,x,,README.md,\n2018,B,18446744073709549616,x,,README.md,\n\
+             2019,C,{},x,,README.md,\n2020,D,5300000,x,,README.md,\n",
+            MAX_INCIDENT_USD - 1
+        ),
+    )
+    .expect("write");
+    let mut ledger = IncidentLedger::in_memory();
+    let report = ledger.import(&path).expect("import");
+    assert_eq!((report.rows_read, report.imported), (4, 2));
+    assert_eq!(report.rejected.len(), 2);
+    assert_eq!(report.rejected[0].field.as_deref(), Some("amount_usd"));
+    assert!(
+        report.rejected[0].message.contains("more than any theft"),
+        "{:?}",
+        report.rejected[0]
+    );
+    let stats = ledger.stats();
+    assert_eq!(stats.usd, MAX_INCIDENT_USD - 1 + 5_300_000);
+
+    // Amounts each below the bound that together pass u64::MAX: the file is refused whole.
+    let rows = u64::MAX / (MAX_INCIDENT_USD - 1) + 1;
+    let mut text = header.to_string();
+    for n in 0..rows {
+        text.push_str(&format!(
+            "2021,V{n},{},x,,README.md,\n",
+            MAX_INCIDENT_USD - 1
+        ));
+    }
+    std::fs::write(&path, text).expect("write");
+    let error = ledger.import(&path).expect_err("the total does not fit");
+    assert!(error.to_string().contains("add up past"), "{error}");
+    assert_eq!(
+        ledger.stats().usd,
+        MAX_INCIDENT_USD - 1 + 5_300_000,
+        "the ledger is unchanged"
+    );
+}

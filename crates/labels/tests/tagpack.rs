@@ -137,6 +137,27 @@ fn actor_pack_imports_and_round_trips() {
     assert_eq!(again.actors, pack.actors);
 }
 
+/// Found by fuzzing (fuzz target `labels_tagpack`): a pack whose every actor is rejected was
+/// accepted, but its export (`actors:` with no items) was refused on re-import.
+#[test]
+fn actor_pack_with_every_actor_rejected_round_trips_empty() {
+    let text = "title: T\ncreator: C\nactors:\n- id: '01'\n  ltions: []\n";
+    let (pack, report) = ActorPack::parse(text, "a.yaml", Taxonomy::builtin()).expect("parse");
+    assert_eq!(pack.actors.len(), 0);
+    assert_eq!(report.rows_read, 1);
+    assert_eq!(report.rejected.len(), 1);
+    assert_eq!(pack.to_yaml(), "title: \"T\"\ncreator: \"C\"\nactors:\n");
+    let (again, _) = ActorPack::parse(&pack.to_yaml(), "a.yaml", Taxonomy::builtin())
+        .expect("the export of an empty pack parses");
+    assert_eq!(again, pack);
+    let missing = ActorPack::parse("title: T\ncreator: C\n", "b.yaml", Taxonomy::builtin())
+        .expect_err("no actors field");
+    assert!(
+        missing.to_string().contains("expected a list of actors"),
+        "{missing}"
+    );
+}
+
 #[test]
 fn store_import_of_all_packs_maps_categories() {
     let mut store = LabelStore::in_memory();
