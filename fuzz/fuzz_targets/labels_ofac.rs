@@ -9,6 +9,6 @@ use libfuzzer_sys::fuzz_target;
 fuzz_target!(|data: &[u8]| {
     let path = write_file(&fresh_dir("ofac"), "sdn_2025-01-01.csv", data);
     if let Ok((snapshot, _)) = read_snapshot(&path, None) {
-        let _ = derive_labels(&[snapshot]);
+        let _ = derive_labels(&[snapshot], &[]);
     }
 });
