@@ -6,6 +6,9 @@
 //!   resumes from that cursor when run again, so a killed import loses and duplicates nothing;
 //! - the native `flow-jsonl` format: a header line naming the chain, then one
 //!   [`chaintrail_core::AccountTx`] or [`chaintrail_core::UtxoTx`] per line (see docs/schema.md);
+//! - [`ordered`]: reading an export of any size block by block with bounded memory (runs of
+//!   block-ordered rows, merged across tables and files), which the file importers build on, with
+//!   [`text`]'s positioned JSON-lines and CSV readers;
 //! - [`synthetic`]: a seeded load generator for benchmarks and tests (not a world model — the
 //!   scenario simulator is `chaintrail-sim`).
 //!
@@ -13,7 +16,9 @@
 //! plug in here next to `flow-jsonl`.
 
 mod jsonl;
+pub mod ordered;
 pub mod synthetic;
+pub mod text;
 
 use std::path::{Path, PathBuf};
 
