@@ -36,12 +36,12 @@ use chaintrail_core::{BitcoinNetwork, Chain};
 
 pub use error::SimError;
 pub use etl::{
-    BITCOIN_BLOCK_KEYS, BITCOIN_TRANSACTION_KEYS, BLOCKS_COLUMNS, EtlWriter, LOGS_COLUMNS,
-    RECEIPTS_COLUMNS, TOKEN_TRANSFERS_COLUMNS, TOKENS_COLUMNS, TRACES_COLUMNS,
+    BITCOIN_BLOCK_KEYS, BITCOIN_TRANSACTION_KEYS, BLOCKS_COLUMNS, EtlLayout, EtlWriter,
+    LOGS_COLUMNS, RECEIPTS_COLUMNS, TOKEN_TRANSFERS_COLUMNS, TOKENS_COLUMNS, TRACES_COLUMNS,
     TRANSACTIONS_COLUMNS,
 };
 pub use model::{BtcBlock, BtcTx, EvmBlock, EvmLog, EvmTrace, EvmTx, WorldSink};
-pub use output::{SimSummary, StoreSink, write_dir, write_store};
+pub use output::{SimSummary, StoreSink, write_dir, write_dir_as, write_store};
 pub use tagpack::tagpack_yaml;
 pub use truth::*;
 pub use world::START_TIMESTAMP;
