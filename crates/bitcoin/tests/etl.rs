@@ -186,6 +186,43 @@ fn an_incomplete_export_is_refused_at_the_incomplete_block() {
     assert_eq!(writer.progress().txs, 3);
 }
 
+/// `bitcoinetl stream` output captured to one file — each batch's blocks, then its
+/// transactions, every item with its `type` — imports like the two tables it holds.
+#[test]
+fn stream_output_imports_like_its_tables() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let source = common::etl_dir().join("stream_50001_50002");
+    let tables = tmp.path().join("tables");
+    std::fs::create_dir_all(&tables).expect("dir");
+    let mut capture = String::new();
+    for (from, to) in [
+        ("expected_blocks.json", "blocks.json"),
+        ("expected_transactions.json", "transactions.json"),
+    ] {
+        let text = std::fs::read_to_string(source.join(from)).expect("read");
+        std::fs::write(tables.join(to), &text).expect("write");
+        capture += &text;
+    }
+    let stream = tmp.path().join("stream.jsonl");
+    std::fs::write(&stream, capture).expect("write");
+    let mut stored = Vec::new();
+    for path in [&tables, &stream] {
+        let store = Store::init(&tmp.path().join(format!("store{}", stored.len()))).expect("store");
+        let report = BitcoinEtl::MAINNET
+            .import(&store, path, &ImportOptions::default())
+            .expect("import");
+        let reader = store.reader(Chain::BITCOIN).expect("reader");
+        stored.push((
+            report.txs_read,
+            reader.block_count(),
+            reader.content_checksum(),
+        ));
+    }
+    assert_eq!(stored[0].0, 4);
+    assert_eq!(stored[0].1, 2);
+    assert_eq!(stored[0], stored[1]);
+}
+
 #[test]
 fn fractional_values_are_refused_with_the_line() {
     let tmp = tempfile::tempdir().expect("tmp");

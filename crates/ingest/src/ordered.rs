@@ -710,6 +710,25 @@ mod tests {
     }
 
     #[test]
+    fn a_file_too_far_out_of_order_is_refused_naming_the_line() {
+        let n = MAX_RUNS as u64 + 1;
+        let rows: Vec<(usize, u64)> = (0..n).rev().map(|b| (0, b)).collect();
+        let mut order = BlockOrder::scan(vec![file("shuffled.csv", rows)]).expect("scan");
+        let err = order
+            .read_from(0)
+            .next_block()
+            .expect_err("too many runs")
+            .to_string();
+        assert!(
+            err.starts_with(&format!(
+                "shuffled.csv:{n}: block 0 comes after block 1: more than"
+            )),
+            "{err}"
+        );
+        assert!(err.contains("sort the file by block number"), "{err}");
+    }
+
+    #[test]
     fn resuming_starts_at_the_last_mark_before_the_block() {
         let n = MARK_EVERY * 2 + 10;
         let rows: Vec<(usize, u64)> = (0..n).map(|i| (0, i / 2)).collect();
