@@ -23,6 +23,10 @@ fn chaintrail(args: &[&str]) -> Command {
 }
 
 /// Run `chaintrail` and return its peak resident set size in KiB.
+#[expect(
+    clippy::zombie_processes,
+    reason = "the child is reaped by wait4, which also gives its rusage"
+)]
 fn peak_rss_kib(args: &[&str]) -> u64 {
     let child = chaintrail(args)
         .stdout(Stdio::null())
