@@ -22,7 +22,7 @@ use std::path::Path;
 use chaintrail_core::{
     Address, BitcoinNetwork, BlockRef, Chain, OutPoint, TxHash, UtxoInput, UtxoOutput, UtxoTx,
 };
-use chaintrail_ingest::ordered::BlockOrder;
+use chaintrail_ingest::ordered::{BlockOrder, total_bytes};
 use chaintrail_ingest::{ImportError, ImportOptions, ImportReport, Importer};
 use chaintrail_store::Store;
 use serde::{Deserialize, Deserializer, Serialize};
@@ -271,14 +271,7 @@ fn import(
     options: &ImportOptions<'_>,
 ) -> Result<ImportReport, ImportError> {
     let (key_path, files) = find_export(path)?;
-    let mut source_bytes = 0u64;
-    for file in &files {
-        let meta = std::fs::metadata(&file.path).map_err(|source| ImportError::Read {
-            path: file.path.clone(),
-            source,
-        })?;
-        source_bytes += meta.len();
-    }
+    let source_bytes = total_bytes(&files)?;
     let mut order = BlockOrder::scan(files)?;
     let total = order.tables().get(&TRANSACTIONS).map_or(0, |t| t.rows);
 

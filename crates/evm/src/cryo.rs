@@ -26,10 +26,10 @@ use parquet::basic::{ConvertedType, LogicalType, Type as PhysicalType};
 use parquet::record::Field;
 use parquet::schema::types::ColumnDescriptor;
 
-use chaintrail_ingest::ordered::{BlockOrder, RowFile, RowReader};
+use chaintrail_ingest::ordered::{BlockOrder, RowFile, RowReader, total_bytes};
 
 use crate::cryo_files::{CryoFile, Survey};
-use crate::etl::{BlockSink, Parts, assemble, total_bytes};
+use crate::etl::{BlockSink, Parts, assemble, chain_id_file};
 use crate::events::TokenTransfer;
 use crate::flows::{FlowRules, block_flows};
 use crate::model::{EvmBlock, EvmLog, EvmReceipt, EvmTrace, EvmTransaction, TraceType};
@@ -856,21 +856,11 @@ fn import(
     );
     let blob_txs = survey.blob_txs;
     let chain_id = match chain_ids.len() {
-        0 => match std::fs::read_to_string(dir.join("chain_id")) {
-            Ok(text) => text.trim().parse::<u64>().map_err(|_| ImportError::Parse {
-                path: dir.join("chain_id"),
-                line: 1,
-                message: format!("`{}` is not a chain id", text.trim()),
-            })?,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+        0 => match chain_id_file(dir)? {
+            Some(id) => id,
+            None => {
                 notes.push("chain id 1 assumed (no chain_id column or file)".to_string());
                 1
-            }
-            Err(source) => {
-                return Err(ImportError::Read {
-                    path: dir.join("chain_id"),
-                    source,
-                });
             }
         },
         1 => chain_ids.keys().next().copied().unwrap_or(1),

@@ -20,7 +20,7 @@ use std::path::Path;
 use alloy_primitives::{Address as EvmAddress, B256, Bytes, U256};
 use alloy_sol_types::SolEvent;
 use chaintrail_core::{Address, Asset, Chain};
-use chaintrail_ingest::ordered::{BlockOrder, RowFile, RowReader};
+use chaintrail_ingest::ordered::{BlockOrder, RowReader, total_bytes};
 use chaintrail_ingest::{ImportError, ImportOptions, ImportReport, Importer};
 use chaintrail_store::Store;
 use serde::{Deserialize, Serialize};
@@ -545,17 +545,6 @@ pub(crate) fn chain_id_file(dir: &Path) -> Result<Option<u64>, ImportError> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
         Err(source) => Err(ImportError::Read { path, source }),
     }
-}
-
-/// Total size of an export's files (a changed size means a changed export).
-pub(crate) fn total_bytes<F: RowFile>(files: &[F]) -> Result<u64, ImportError> {
-    files.iter().try_fold(0u64, |sum, file| {
-        let meta = std::fs::metadata(file.path()).map_err(|source| ImportError::Read {
-            path: file.path().to_path_buf(),
-            source,
-        })?;
-        Ok(sum + meta.len())
-    })
 }
 
 fn import(

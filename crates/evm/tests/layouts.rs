@@ -1,7 +1,7 @@
 //! Every layout ethereum-etl writes imports to the same store as the plain one-file-per-table
 //! export of the same blocks: `export_all` partitions (with the out-of-order batches of a
-//! parallel export, and CRLF line ends as Python writes them), and `stream` output captured to
-//! a file.
+//! parallel export, CRLF line ends as Python writes them, and the empty files of ranges without
+//! rows), and `stream` output captured to a file.
 
 mod common;
 
@@ -118,6 +118,17 @@ fn export_all_partitions_out_of_order_import_like_the_plain_export() {
         blocks.starts_with("number,") && blocks.contains("\r\n10,"),
         "batches reordered with CRLF ends"
     );
+
+    // ethereum-etl writes a CSV header with the first row: a range without rows leaves an
+    // empty file.
+    for table in ["traces", "token_transfers"] {
+        let range = eth
+            .join(table)
+            .join("start_block=09000000")
+            .join("end_block=09001999");
+        std::fs::create_dir_all(&range).expect("dir");
+        std::fs::write(range.join(format!("{table}_09000000_09001999.csv")), "").expect("write");
+    }
 
     let want = stored(&plain.path().join("ethereum"), EVM_CHAIN);
     assert!(want.1 > 1_000, "{} transactions", want.1);

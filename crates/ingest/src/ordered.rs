@@ -236,6 +236,18 @@ fn scan_file<F: RowFile>(
     })
 }
 
+/// Total size of an export's files: an import's cursor keeps it, and a changed size means a
+/// changed export (imported again from the start, stored transactions skipped by hash).
+pub fn total_bytes<F: RowFile>(files: &[F]) -> Result<u64, ImportError> {
+    files.iter().try_fold(0u64, |sum, file| {
+        let meta = std::fs::metadata(file.path()).map_err(|source| ImportError::Read {
+            path: file.path().to_path_buf(),
+            source,
+        })?;
+        Ok(sum + meta.len())
+    })
+}
+
 /// An export's files, scanned, ready to be read block by block (see the module docs).
 pub struct BlockOrder<F> {
     files: Vec<F>,

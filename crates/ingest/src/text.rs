@@ -171,6 +171,7 @@ pub struct CsvHeader {
 }
 
 impl CsvHeader {
+    /// The header of the CSV file at `path`; no columns (and no rows) for an empty file.
     pub fn read(path: &Path) -> Result<CsvHeader, ImportError> {
         let mut lines = Lines::open(path, Position::START)?;
         let first_line_end = lines.next_line()?.map(|(_, text)| text.len() as u64);
@@ -182,11 +183,9 @@ impl CsvHeader {
         };
         let mut records = CsvRecords::open(path, &provisional, Position::START)?;
         let Some((_, header)) = records.next_record()? else {
-            return Err(ImportError::Parse {
-                path: path.to_path_buf(),
-                line: 1,
-                message: "empty file: a CSV table starts with a header line".to_string(),
-            });
+            // ethereum-etl writes the header with the first row: a range without rows leaves
+            // an empty file.
+            return Ok(provisional);
         };
         let names = header.iter().map(str::to_string).collect();
         let raw = records.absolute(records.reader.position());
@@ -321,6 +320,17 @@ mod tests {
         let (at, row) = again.next_record().expect("row").expect("some");
         assert_eq!((at.line, &row[0]), (5, "3"));
         assert!(again.next_record().expect("end").is_none());
+    }
+
+    #[test]
+    fn an_empty_file_is_a_table_without_rows() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let path = dir.path().join("t.csv");
+        std::fs::write(&path, "").expect("write");
+        let header = CsvHeader::read(&path).expect("header");
+        assert!(header.names.is_empty());
+        let mut records = CsvRecords::open(&path, &header, header.first).expect("open");
+        assert!(records.next_record().expect("end").is_none());
     }
 
     #[test]
