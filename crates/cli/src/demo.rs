@@ -48,6 +48,11 @@ pub struct SimArgs {
     /// and bitcoin-etl's `export_all` (`ethereum/blocks/start_block=…/end_block=…/blocks_….csv`).
     #[arg(long, conflicts_with = "into_store")]
     partition_blocks: Option<u64>,
+    /// Write the exported world this many times, one copy after another at later heights, each
+    /// with its own hashes and the same addresses (load for import tests and benchmarks; the
+    /// ground truth covers the first copy).
+    #[arg(long, default_value_t = 1, conflicts_with_all = ["into_store", "partition_blocks"])]
+    copies: u64,
     /// Write the world straight into the store at --data-dir (no ETL files; for large worlds),
     /// with its ground truth and TagPack in <data-dir>/sim and its labels loaded.
     #[arg(long, conflicts_with = "out")]
@@ -73,10 +78,11 @@ pub fn sim(global: &Global, args: SimArgs) -> anyhow::Result<()> {
                 Some(_) => anyhow::bail!("--partition-blocks must be at least 1"),
                 None => EtlLayout::Single,
             };
-            (
-                chaintrail_sim::write_dir_as(&config, out, layout)?,
-                out.clone(),
-            )
+            let summary = chaintrail_sim::write_dir_as(&config, out, layout)?;
+            if args.copies > 1 {
+                chaintrail_sim::replicate_export(out, args.copies)?;
+            }
+            (summary, out.clone())
         }
         None => {
             let store = Store::init(&global.data_dir)?;
