@@ -31,7 +31,7 @@
 //! import does not parse again what it already imported.
 
 use std::cmp::Reverse;
-use std::collections::{BTreeMap, BinaryHeap, HashMap, VecDeque};
+use std::collections::{BTreeMap, BinaryHeap, HashMap, HashSet, VecDeque};
 use std::path::Path;
 
 use crate::ImportError;
@@ -317,6 +317,7 @@ impl<F: RowFile> BlockOrder<F> {
             next_run: 0,
             heap: BinaryHeap::new(),
             cursors: HashMap::new(),
+            open: HashSet::new(),
         }
     }
 }
@@ -347,6 +348,8 @@ pub struct Blocks<'a, F: RowFile> {
     /// (head block, run) of every cursor.
     heap: BinaryHeap<Reverse<(u64, usize)>>,
     cursors: HashMap<usize, Cursor<F::Reader, F::Row>>,
+    /// Runs whose cursor holds an open reader.
+    open: HashSet<usize>,
 }
 
 impl<F: RowFile> Blocks<'_, F> {
@@ -422,18 +425,13 @@ impl<F: RowFile> Blocks<'_, F> {
 
     /// Open a reader for `run` at `at`, parking the open cursor needed last if too many are open.
     fn open_reader(&mut self, run: usize, at: Position) -> Result<F::Reader, ImportError> {
-        let open = self
-            .cursors
-            .values()
-            .filter(|c| matches!(c, Cursor::Open { .. }))
-            .count();
-        if open >= MAX_OPEN_READERS {
+        if self.open.len() >= MAX_OPEN_READERS {
             let latest = self
-                .cursors
+                .open
                 .iter()
-                .filter_map(|(id, c)| match c {
-                    Cursor::Open { head, .. } => Some((head.0, *id)),
-                    Cursor::Parked { .. } => None,
+                .filter_map(|id| match self.cursors.get(id) {
+                    Some(Cursor::Open { head, .. }) => Some((head.0, *id)),
+                    _ => None,
                 })
                 .max();
             if let Some((_, id)) = latest
@@ -441,6 +439,7 @@ impl<F: RowFile> Blocks<'_, F> {
                     head, remaining, ..
                 }) = self.cursors.remove(&id)
             {
+                self.open.remove(&id);
                 self.cursors.insert(
                     id,
                     Cursor::Parked {
@@ -453,6 +452,26 @@ impl<F: RowFile> Blocks<'_, F> {
         }
         let run = &self.runs[run];
         self.order.files[run.file].open(run.table, at)
+    }
+
+    /// Keep a cursor holding a reader.
+    fn keep_open(
+        &mut self,
+        id: usize,
+        head: (u64, Position, F::Row),
+        reader: F::Reader,
+        remaining: u64,
+    ) {
+        self.heap.push(Reverse((head.0, id)));
+        self.cursors.insert(
+            id,
+            Cursor::Open {
+                head,
+                reader,
+                remaining,
+            },
+        );
+        self.open.insert(id);
     }
 
     /// Start reading a run at its first row of block `start` or later.
@@ -474,15 +493,7 @@ impl<F: RowFile> Blocks<'_, F> {
             if block < self.start {
                 continue;
             }
-            self.cursors.insert(
-                id,
-                Cursor::Open {
-                    head: (block, at, row),
-                    reader,
-                    remaining,
-                },
-            );
-            self.heap.push(Reverse((block, id)));
+            self.keep_open(id, (block, at, row), reader, remaining);
             return Ok(());
         }
         Ok(())
@@ -496,6 +507,7 @@ impl<F: RowFile> Blocks<'_, F> {
         rows: &mut Vec<Placed<F::Row>>,
     ) -> Result<(), ImportError> {
         let (file, table) = (self.runs[id].file, self.runs[id].table);
+        self.open.remove(&id);
         let (mut reader, head, mut remaining) = match self.cursors.remove(&id) {
             Some(Cursor::Open {
                 head,
@@ -539,15 +551,7 @@ impl<F: RowFile> Blocks<'_, F> {
                 rows.push(place(next));
                 continue;
             }
-            self.heap.push(Reverse((next.0, id)));
-            self.cursors.insert(
-                id,
-                Cursor::Open {
-                    head: next,
-                    reader,
-                    remaining,
-                },
-            );
+            self.keep_open(id, next, reader, remaining);
             return Ok(());
         }
         Ok(())
@@ -557,19 +561,31 @@ impl<F: RowFile> Blocks<'_, F> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::cell::Cell;
     use std::path::PathBuf;
+    use std::rc::Rc;
 
     /// A file of (table, block) rows held in memory; the position's line is the row index + 1.
     struct Rows {
         path: PathBuf,
         rows: Vec<(usize, u64)>,
         scans: usize,
+        /// Readers open now, and the most ever open at once.
+        open: Rc<Cell<(usize, usize)>>,
     }
 
     struct RowsReader {
         rows: Vec<(usize, u64)>,
         table: usize,
         next: usize,
+        open: Rc<Cell<(usize, usize)>>,
+    }
+
+    impl Drop for RowsReader {
+        fn drop(&mut self) {
+            let (now, most) = self.open.get();
+            self.open.set((now - 1, most));
+        }
     }
 
     impl RowReader for RowsReader {
@@ -610,10 +626,13 @@ mod tests {
             Ok(())
         }
         fn open(&self, table: usize, at: Position) -> Result<RowsReader, ImportError> {
+            let (now, most) = self.open.get();
+            self.open.set((now + 1, most.max(now + 1)));
             Ok(RowsReader {
                 rows: self.rows.clone(),
                 table,
                 next: at.offset as usize,
+                open: self.open.clone(),
             })
         }
     }
@@ -623,6 +642,7 @@ mod tests {
             path: PathBuf::from(name),
             rows,
             scans: 0,
+            open: Rc::new(Cell::new((0, 0))),
         }
     }
 
@@ -714,6 +734,8 @@ mod tests {
         assert!(order.index[0].runs.is_none(), "more than KEPT_RUNS runs");
         let got = read(&mut order, 0);
         assert_eq!(order.files[0].scans, 2);
+        // Never more readers than the limit, and all closed at the end.
+        assert_eq!(order.files[0].open.get(), (0, MAX_OPEN_READERS));
         let expected: Vec<Read> = (0..n)
             .map(|b| (b, vec![(0, 0, 2 * b + 1)]))
             .chain((0..n).map(|b| (b + 200, vec![(0, 0, 2 * b + 2)])))
