@@ -5,7 +5,9 @@
 use chaintrail_bitcoin::BitcoinEtl;
 use chaintrail_core::BitcoinNetwork;
 use chaintrail_ingest::{ImportOptions, Importer};
-use chaintrail_sim::{BTC_CHAIN, EtlLayout, SimConfig, write_dir, write_dir_as, write_store};
+use chaintrail_sim::{
+    BTC_CHAIN, EtlLayout, SimConfig, replicate_export, write_dir, write_dir_as, write_store,
+};
 use chaintrail_store::Store;
 
 #[test]
@@ -122,4 +124,39 @@ fn partitioned_export_imports_like_the_single_files() {
     }
     assert!(checksums[0].0 > 100, "{:?}", checksums[0]);
     assert_eq!(checksums[0], checksums[1]);
+}
+
+/// `replicate_export` (`chaintrail sim --copies`) writes the world again after itself with its
+/// own hashes: every spend stays within its copy (no more unlinked inputs than one copy's,
+/// twice), and the copies share the world's addresses.
+#[test]
+fn a_replicated_world_imports_as_that_many_copies() {
+    let config = SimConfig::new(7, 4_000);
+    let tmp = tempfile::tempdir().expect("tmp");
+    let once = tmp.path().join("once");
+    write_dir(&config, &once).expect("export");
+    let twice = tmp.path().join("twice");
+    write_dir(&config, &twice).expect("export");
+    replicate_export(&twice, 2).expect("replicate");
+    let importer = BitcoinEtl {
+        network: BitcoinNetwork::Regtest,
+    };
+    let mut stats = Vec::new();
+    for source in [&once, &twice] {
+        let store = Store::init(&tmp.path().join(format!("store{}", stats.len()))).expect("store");
+        importer
+            .import(&store, &source.join("bitcoin"), &ImportOptions::default())
+            .expect("import");
+        let reader = store.reader(BTC_CHAIN).expect("reader");
+        let s = reader.stats();
+        stats.push((
+            reader.tx_count(),
+            reader.block_count(),
+            s.addresses,
+            s.unlinked_inputs,
+        ));
+    }
+    let (one, two) = (stats[0], stats[1]);
+    assert!(one.0 > 100, "{one:?}");
+    assert_eq!(two, (one.0 * 2, one.1 * 2, one.2, one.3 * 2));
 }
