@@ -10,25 +10,25 @@
 //! An OP_RETURN output keeps its payload ([`crate::null_data_payload`] of `script_hex`; without
 //! `script_hex`, the hex pushes of a `script_asm` of the form `OP_RETURN <hex>…`).
 //! `blocks.json`, when present beside it (or `"type": "block"` lines in a stream export), is
-//! used to check that every block's transactions are all there.
+//! used to check that every block's transactions are all there. Partitioned exports
+//! (`bitcoinetl export_all`) and `stream` captures are read too ([`crate::etl_files`]).
 //!
-//! Parallel exports may write blocks out of order, so the importer first indexes the lines
-//! (24 bytes per transaction) and then appends in height order.
+//! The export is read block by block with bounded memory ([`chaintrail_ingest::ordered`]):
+//! parallel exports may write blocks out of order, and the merge puts them back in height order;
+//! within a block, transactions are appended by their `index`.
 
-use std::collections::BTreeMap;
-use std::fs::File;
-use std::io::BufReader;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use chaintrail_core::{
     Address, BitcoinNetwork, BlockRef, Chain, OutPoint, TxHash, UtxoInput, UtxoOutput, UtxoTx,
 };
-use chaintrail_ingest::{ImportError, ImportOptions, ImportReport, Importer, LineReader};
+use chaintrail_ingest::ordered::{BlockOrder, total_bytes};
+use chaintrail_ingest::{ImportError, ImportOptions, ImportReport, Importer};
 use chaintrail_store::Store;
 use serde::{Deserialize, Deserializer, Serialize};
 
-use crate::blk::ReadAt;
 use crate::convert::{classify_script, null_data_payload};
+use crate::etl_files::{BtcRow, TRANSACTIONS, find_export};
 
 /// `chaintrail import --format bitcoin-etl`: for the given network.
 #[derive(Debug, Clone, Copy)]
@@ -54,7 +54,8 @@ impl Importer for BitcoinEtl {
     }
 
     fn describe(&self) -> &'static str {
-        "bitcoin-etl JSON lines: a directory with transactions.json (and blocks.json), or the file"
+        "bitcoin-etl JSON lines: a directory with transactions.json (and blocks.json), partitioned \
+         like export_all, or the file (also `stream` output)"
     }
 
     fn import(
@@ -124,17 +125,6 @@ pub struct EtlTransaction {
     pub inputs: Vec<EtlInput>,
     #[serde(default)]
     pub outputs: Vec<EtlOutput>,
-}
-
-/// Just enough of a line to order it.
-#[derive(Deserialize)]
-struct LineKey {
-    #[serde(default, rename = "type")]
-    kind: Option<String>,
-    block_number: Option<u64>,
-    number: Option<u64>,
-    index: Option<u64>,
-    transaction_count: Option<u64>,
 }
 
 impl EtlTransaction {
@@ -274,117 +264,25 @@ struct EtlCursor {
     source_bytes: u64,
 }
 
-/// Where a transaction line is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-struct LineRef {
-    height: u64,
-    index: u64,
-    offset: u64,
-    len: u32,
-    line: u32,
-}
-
-fn locate(path: &Path) -> (PathBuf, Option<PathBuf>) {
-    if path.is_dir() {
-        let blocks = path.join("blocks.json");
-        (
-            path.join("transactions.json"),
-            blocks.is_file().then_some(blocks),
-        )
-    } else {
-        let blocks = path
-            .parent()
-            .map(|p| p.join("blocks.json"))
-            .filter(|b| b.is_file() && b != path);
-        (path.to_path_buf(), blocks)
-    }
-}
-
-type BlockCounts = BTreeMap<u64, u64>;
-
-/// Index the lines of a JSON-lines file: transaction lines and declared block sizes.
-fn index_lines(
-    path: &Path,
-    lines: &mut Vec<LineRef>,
-    counts: &mut BlockCounts,
-) -> Result<u64, ImportError> {
-    let read_err = |source| ImportError::Read {
-        path: path.to_path_buf(),
-        source,
-    };
-    let file = File::open(path).map_err(read_err)?;
-    let size = file.metadata().map_err(read_err)?.len();
-    let mut reader = LineReader::new(BufReader::with_capacity(1 << 20, file), path, 1);
-    let mut offset = 0u64;
-    while let Some(next) = reader.next_line()? {
-        let (line, read) = (next.text.trim(), next.bytes);
-        let number = u32::try_from(next.number).map_err(|_| ImportError::Parse {
-            path: path.to_path_buf(),
-            line: next.number,
-            message: "more than 2^32 lines in one file; split it".to_string(),
-        })?;
-        if !line.is_empty() {
-            let key: LineKey = serde_json::from_str(line).map_err(|e| ImportError::Parse {
-                path: path.to_path_buf(),
-                line: u64::from(number),
-                message: format!("not a bitcoin-etl record: {e}"),
-            })?;
-            match (key.kind.as_deref(), key.block_number, key.number) {
-                (Some("block"), _, Some(height)) | (None, None, Some(height)) => {
-                    if let Some(count) = key.transaction_count {
-                        counts.insert(height, count);
-                    }
-                }
-                (Some("transaction") | None, Some(height), _) => lines.push(LineRef {
-                    height,
-                    index: key.index.unwrap_or(u64::MAX),
-                    offset,
-                    len: u32::try_from(read).map_err(|_| ImportError::Parse {
-                        path: path.to_path_buf(),
-                        line: u64::from(number),
-                        message: "line longer than 4 GiB".to_string(),
-                    })?,
-                    line: number,
-                }),
-                _ => {
-                    return Err(ImportError::Parse {
-                        path: path.to_path_buf(),
-                        line: u64::from(number),
-                        message: "neither a transaction (block_number) nor a block (number)"
-                            .to_string(),
-                    });
-                }
-            }
-        }
-        offset += read as u64;
-    }
-    Ok(size)
-}
-
 fn import(
     store: &Store,
     path: &Path,
     network: BitcoinNetwork,
     options: &ImportOptions<'_>,
 ) -> Result<ImportReport, ImportError> {
-    let (tx_path, blocks_path) = locate(path);
-    let mut lines = Vec::new();
-    let mut counts = BlockCounts::new();
-    let source_bytes = index_lines(&tx_path, &mut lines, &mut counts)?;
-    if let Some(blocks_path) = &blocks_path {
-        let mut none = Vec::new();
-        index_lines(blocks_path, &mut none, &mut counts)?;
-    }
-    // Stable sort: lines without an index keep their file order within the block.
-    lines.sort_by_key(|l| (l.height, l.index));
-    check_counts(&tx_path, &lines, &counts)?;
+    let (key_path, files) = find_export(path)?;
+    let source_bytes = total_bytes(&files)?;
+    let mut order = BlockOrder::scan(files)?;
+    let total = order.tables().get(&TRANSACTIONS).map_or(0, |t| t.rows);
 
     let chain = Chain::Bitcoin(network);
     let mut writer = store.writer(chain)?;
-    let canonical = tx_path.canonicalize().map_err(|source| ImportError::Read {
-        path: tx_path.clone(),
-        source,
-    })?;
+    let canonical = key_path
+        .canonicalize()
+        .map_err(|source| ImportError::Read {
+            path: key_path.clone(),
+            source,
+        })?;
     let cursor_key = format!("bitcoin-etl:{}", canonical.display());
     let saved = writer
         .cursor(&cursor_key)
@@ -395,59 +293,66 @@ fn import(
             tracing::warn!(
                 "{} changed since it was last imported; importing it from the start \
                  (stored transactions are recognised by hash and skipped)",
-                tx_path.display()
+                path.display()
             );
             None
         }
         None => None,
     };
-    let file = File::open(&tx_path).map_err(|source| ImportError::Read {
-        path: tx_path.clone(),
-        source,
-    })?;
     let mut txs_read = 0u64;
+    let mut done = 0u64;
     let mut since_checkpoint = 0u64;
     let mut cursor = saved.filter(|_| resume_after.is_some());
-    let mut buf = Vec::new();
-    let todo: Vec<&LineRef> = lines
-        .iter()
-        .filter(|l| resume_after.is_none_or(|h| l.height > h))
-        .collect();
-    for (i, line) in todo.iter().enumerate() {
-        buf.resize(line.len as usize, 0);
-        file.read_exact_at(&mut buf, line.offset)
-            .map_err(|source| ImportError::Read {
-                path: tx_path.clone(),
-                source,
-            })?;
-        let parse_err = |message: String| ImportError::Parse {
-            path: tx_path.clone(),
-            line: u64::from(line.line),
-            message,
-        };
-        let record: EtlTransaction = serde_json::from_slice(&buf)
-            .map_err(|e| parse_err(format!("not a bitcoin-etl transaction: {e}")))?;
-        let tx = record.to_utxo_tx(network).map_err(parse_err)?;
-        writer.append_utxo_tx(&tx)?;
-        txs_read += 1;
-        since_checkpoint += 1;
-        let block_done = todo
-            .get(i + 1)
-            .is_none_or(|next| next.height != line.height);
-        if block_done {
-            cursor = Some(EtlCursor {
-                height: line.height,
-                source_bytes,
-            });
-            if since_checkpoint >= options.checkpoint_every {
-                writer.commit(&cursor_key, cursor_value(cursor))?;
-                (options.on_progress)(i as u64 + 1, todo.len() as u64);
-                since_checkpoint = 0;
+    let mut blocks = order.read_from(resume_after.map_or(0, |h| h + 1));
+    while let Some((height, rows)) = blocks.next_block()? {
+        let mut declared = None;
+        let mut txs = Vec::with_capacity(rows.len());
+        for placed in rows {
+            match placed.row {
+                BtcRow::Block(count) => declared = declared.or(count),
+                BtcRow::Transaction(tx, index) => {
+                    txs.push((index.unwrap_or(u64::MAX), placed.file, placed.line, tx));
+                }
             }
+        }
+        if let Some(declared) = declared
+            && declared != txs.len() as u64
+        {
+            return Err(ImportError::Source(format!(
+                "{}: block {height} has {declared} transactions (blocks.json) but the export \
+                 holds {}: the export is incomplete or mixes runs; re-export that range (the \
+                 blocks before it are imported)",
+                path.display(),
+                txs.len()
+            )));
+        }
+        // Stable: transactions without an index keep their file order.
+        txs.sort_by_key(|(index, ..)| *index);
+        for (_, file, line, record) in txs {
+            let tx = record
+                .to_utxo_tx(network)
+                .map_err(|message| ImportError::Parse {
+                    path: blocks.file(file).path.clone(),
+                    line,
+                    message,
+                })?;
+            writer.append_utxo_tx(&tx)?;
+            txs_read += 1;
+            done += 1;
+            since_checkpoint += 1;
+        }
+        cursor = Some(EtlCursor {
+            height,
+            source_bytes,
+        });
+        if since_checkpoint >= options.checkpoint_every {
+            writer.commit(&cursor_key, cursor_value(cursor))?;
+            (options.on_progress)(done, total);
+            since_checkpoint = 0;
         }
     }
     let totals = writer.finish(&cursor_key, cursor_value(cursor))?;
-    (options.on_progress)(todo.len() as u64, todo.len() as u64);
+    (options.on_progress)(total, total);
     Ok(ImportReport {
         chain,
         format: "bitcoin-etl".to_string(),
@@ -456,25 +361,6 @@ fn import(
         resumed: resume_after.is_some(),
         totals,
     })
-}
-
-/// Every block with declared transaction count must have exactly that many lines.
-fn check_counts(path: &Path, lines: &[LineRef], counts: &BlockCounts) -> Result<(), ImportError> {
-    let mut present: BTreeMap<u64, u64> = BTreeMap::new();
-    for line in lines {
-        *present.entry(line.height).or_default() += 1;
-    }
-    for (&height, &declared) in counts {
-        let found = present.get(&height).copied().unwrap_or(0);
-        if found != declared {
-            return Err(ImportError::Source(format!(
-                "{}: block {height} has {declared} transactions (blocks.json) but the export \
-                 holds {found}: the export is incomplete or mixes runs; re-export that range",
-                path.display()
-            )));
-        }
-    }
-    Ok(())
 }
 
 fn cursor_value(cursor: Option<EtlCursor>) -> serde_json::Value {

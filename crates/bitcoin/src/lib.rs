@@ -22,6 +22,7 @@
 pub mod blk;
 pub mod convert;
 pub mod etl;
+mod etl_files;
 pub mod rpc;
 pub mod synthetic;
 

@@ -154,8 +154,10 @@ fn a_second_run_resumes_and_reads_nothing() {
     assert_eq!(second.totals.duplicate_txs_skipped, 0);
 }
 
+/// The check needs the block's lines only, so it happens when the import reaches the block:
+/// the blocks before it are imported (and kept at a checkpoint), the incomplete one is not.
 #[test]
-fn an_incomplete_export_is_refused_before_anything_is_written() {
+fn an_incomplete_export_is_refused_at_the_incomplete_block() {
     let tmp = tempfile::tempdir().expect("tmp");
     let export = export_dir(tmp.path());
     let path = export.join("transactions.json");
@@ -166,15 +168,59 @@ fn an_incomplete_export_is_refused_before_anything_is_written() {
         .collect();
     std::fs::write(&path, kept.join("\n")).expect("write");
     let store = Store::init(&tmp.path().join("store")).expect("store");
+    let options = ImportOptions {
+        checkpoint_every: 1,
+        on_progress: &|_, _| {},
+    };
     let err = BitcoinEtl::MAINNET
-        .import(&store, &export, &ImportOptions::default())
+        .import(&store, &export, &options)
         .expect_err("incomplete");
     assert!(
         err.to_string()
             .contains("block 50001 has 3 transactions (blocks.json) but the export holds 2"),
         "{err}"
     );
-    assert!(store.chains().expect("chains").is_empty());
+    let writer = store.writer(Chain::BITCOIN).expect("writer");
+    // Blocks 0, 1 and 50,000 (one transaction each); block 50,001 is not in the store.
+    assert_eq!(writer.progress().blocks, 3);
+    assert_eq!(writer.progress().txs, 3);
+}
+
+/// `bitcoinetl stream` output captured to one file — each batch's blocks, then its
+/// transactions, every item with its `type` — imports like the two tables it holds.
+#[test]
+fn stream_output_imports_like_its_tables() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let source = common::etl_dir().join("stream_50001_50002");
+    let tables = tmp.path().join("tables");
+    std::fs::create_dir_all(&tables).expect("dir");
+    let mut capture = String::new();
+    for (from, to) in [
+        ("expected_blocks.json", "blocks.json"),
+        ("expected_transactions.json", "transactions.json"),
+    ] {
+        let text = std::fs::read_to_string(source.join(from)).expect("read");
+        std::fs::write(tables.join(to), &text).expect("write");
+        capture += &text;
+    }
+    let stream = tmp.path().join("stream.jsonl");
+    std::fs::write(&stream, capture).expect("write");
+    let mut stored = Vec::new();
+    for path in [&tables, &stream] {
+        let store = Store::init(&tmp.path().join(format!("store{}", stored.len()))).expect("store");
+        let report = BitcoinEtl::MAINNET
+            .import(&store, path, &ImportOptions::default())
+            .expect("import");
+        let reader = store.reader(Chain::BITCOIN).expect("reader");
+        stored.push((
+            report.txs_read,
+            reader.block_count(),
+            reader.content_checksum(),
+        ));
+    }
+    assert_eq!(stored[0].0, 4);
+    assert_eq!(stored[0].1, 2);
+    assert_eq!(stored[0], stored[1]);
 }
 
 #[test]

@@ -5,7 +5,9 @@
 use chaintrail_bitcoin::BitcoinEtl;
 use chaintrail_core::BitcoinNetwork;
 use chaintrail_ingest::{ImportOptions, Importer};
-use chaintrail_sim::{BTC_CHAIN, SimConfig, write_dir, write_store};
+use chaintrail_sim::{
+    BTC_CHAIN, EtlLayout, SimConfig, replicate_export, write_dir, write_dir_as, write_store,
+};
 use chaintrail_store::Store;
 
 #[test]
@@ -71,4 +73,90 @@ fn simulated_export_imports_to_the_simulated_flows() {
     assert!(memos > 0, "the world bridges to Bitcoin");
     assert_eq!(a.null_data().count(), b.null_data().count());
     assert_eq!(b.stats().unlinked_inputs, a.stats().unlinked_inputs);
+}
+
+/// `bitcoinetl export_all` partitions (per range of 25 blocks, with parallel-export disorder:
+/// every second file's lines reversed) import to the same chain as the one-file export.
+#[test]
+fn partitioned_export_imports_like_the_single_files() {
+    let config = SimConfig::new(6, 6_000);
+    let tmp = tempfile::tempdir().expect("tmp");
+    let single = tmp.path().join("single");
+    write_dir(&config, &single).expect("export");
+    let partitioned = tmp.path().join("partitioned");
+    write_dir_as(&config, &partitioned, EtlLayout::Partitioned { blocks: 25 }).expect("export");
+    let mut files = Vec::new();
+    let mut dirs = vec![partitioned.join("bitcoin")];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).expect("dir") {
+            let path = entry.expect("entry").path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else {
+                files.push(path);
+            }
+        }
+    }
+    files.sort();
+    assert!(files.len() >= 8, "{} files", files.len());
+    for file in files.iter().step_by(2) {
+        let text = std::fs::read_to_string(file).expect("read");
+        let mut lines: Vec<&str> = text.lines().collect();
+        lines.reverse();
+        std::fs::write(file, lines.join("\n") + "\n").expect("write");
+    }
+    let importer = BitcoinEtl {
+        network: BitcoinNetwork::Regtest,
+    };
+    let mut checksums = Vec::new();
+    for source in [single.join("bitcoin"), partitioned.join("bitcoin")] {
+        let store =
+            Store::init(&tmp.path().join(format!("store{}", checksums.len()))).expect("store");
+        let report = importer
+            .import(&store, &source, &ImportOptions::default())
+            .expect("import");
+        let reader = store.reader(BTC_CHAIN).expect("reader");
+        checksums.push((
+            report.txs_read,
+            reader.tx_count(),
+            reader.content_checksum(),
+        ));
+    }
+    assert!(checksums[0].0 > 100, "{:?}", checksums[0]);
+    assert_eq!(checksums[0], checksums[1]);
+}
+
+/// `replicate_export` (`chaintrail sim --copies`) writes the world again after itself with its
+/// own hashes: every spend stays within its copy (no more unlinked inputs than one copy's,
+/// twice), and the copies share the world's addresses.
+#[test]
+fn a_replicated_world_imports_as_that_many_copies() {
+    let config = SimConfig::new(7, 4_000);
+    let tmp = tempfile::tempdir().expect("tmp");
+    let once = tmp.path().join("once");
+    write_dir(&config, &once).expect("export");
+    let twice = tmp.path().join("twice");
+    write_dir(&config, &twice).expect("export");
+    replicate_export(&twice, 2).expect("replicate");
+    let importer = BitcoinEtl {
+        network: BitcoinNetwork::Regtest,
+    };
+    let mut stats = Vec::new();
+    for source in [&once, &twice] {
+        let store = Store::init(&tmp.path().join(format!("store{}", stats.len()))).expect("store");
+        importer
+            .import(&store, &source.join("bitcoin"), &ImportOptions::default())
+            .expect("import");
+        let reader = store.reader(BTC_CHAIN).expect("reader");
+        let s = reader.stats();
+        stats.push((
+            reader.tx_count(),
+            reader.block_count(),
+            s.addresses,
+            s.unlinked_inputs,
+        ));
+    }
+    let (one, two) = (stats[0], stats[1]);
+    assert!(one.0 > 100, "{one:?}");
+    assert_eq!(two, (one.0 * 2, one.1 * 2, one.2, one.3 * 2));
 }

@@ -76,8 +76,10 @@ pub const IMPORTERS: &[&dyn Importer] = &[
 
 #[derive(Args)]
 pub struct ImportArgs {
-    /// Input format: flow-jsonl, ethereum-etl (a directory of ethereum-etl CSV/JSON exports),
-    /// bitcoin-etl (a directory with bitcoin-etl's blocks.json and transactions.json).
+    /// Input format: flow-jsonl, ethereum-etl (a directory of ethereum-etl CSV/JSON exports, as
+    /// one file per table, export_all partitions or stream output), cryo (a directory of cryo
+    /// Parquet files), bitcoin-etl (a directory with bitcoin-etl's blocks.json and
+    /// transactions.json, or export_all partitions, or stream output).
     #[arg(long, default_value = "flow-jsonl")]
     format: String,
     /// The file or export directory to import.
@@ -88,6 +90,10 @@ pub struct ImportArgs {
     /// The Bitcoin network of a bitcoin-etl export (its addresses say which).
     #[arg(long, default_value = "bitcoin")]
     network: Chain,
+    /// Do not derive links after the import (when importing several exports in a row, run
+    /// `chaintrail links build` once after the last).
+    #[arg(long)]
+    skip_links: bool,
 }
 
 pub fn import(global: &Global, args: ImportArgs) -> anyhow::Result<()> {
@@ -105,22 +111,23 @@ pub fn import(global: &Global, args: ImportArgs) -> anyhow::Result<()> {
         .with_context(|| format!("cannot read {}", args.path.display()))?
         .len();
     let bar = progress_bar(total, "importing");
-    let on_progress = |done: u64, _total: u64| bar.set_position(done);
+    // Importers count in their own unit (bytes, blocks or transactions).
+    let on_progress = |done: u64, total: u64| {
+        bar.set_length(total);
+        bar.set_position(done);
+    };
     let options = ImportOptions {
         checkpoint_every: args.checkpoint_every.max(1),
         on_progress: &on_progress,
     };
     let report = importer.import(&store, &args.path, &options)?;
     bar.finish_and_clear();
-    let links = crate::links::refresh_after_import(&store)?;
-    emit(
-        global.format(None),
-        &report,
-        &[
-            import_table(&report),
-            crate::links::stats_table(&links.manifest),
-        ],
-    )
+    let mut tables = vec![import_table(&report)];
+    if !args.skip_links {
+        let links = crate::links::refresh_after_import(&store)?;
+        tables.push(crate::links::stats_table(&links.manifest));
+    }
+    emit(global.format(None), &report, &tables)
 }
 
 /// What an import or ingest did, as a table.

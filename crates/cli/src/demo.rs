@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use chaintrail_core::Date;
 use chaintrail_labels::LabelStore;
-use chaintrail_sim::{SimConfig, SimSummary};
+use chaintrail_sim::{EtlLayout, SimConfig, SimSummary};
 use chaintrail_store::Store;
 use chaintrail_trace::{Policy, TraceReport, TraceRequest};
 use clap::Args;
@@ -45,6 +45,15 @@ pub struct SimArgs {
     /// Directory to write ethereum-etl CSV, bitcoin-etl JSON, ground truth and TagPacks into.
     #[arg(long, required_unless_present = "into_store")]
     out: Option<PathBuf>,
+    /// Write the exports per range of this many blocks, in the directory layout of ethereum-etl's
+    /// and bitcoin-etl's `export_all` (`ethereum/blocks/start_block=…/end_block=…/blocks_….csv`).
+    #[arg(long, conflicts_with = "into_store")]
+    partition_blocks: Option<u64>,
+    /// Write the exported world this many times, one copy after another at later heights, each
+    /// with its own hashes and the same addresses (load for import tests and benchmarks; the
+    /// ground truth covers the first copy).
+    #[arg(long, default_value_t = 1, conflicts_with_all = ["into_store", "partition_blocks"])]
+    copies: u64,
     /// Write the world straight into the store at --data-dir (no ETL files; for large worlds),
     /// with its ground truth and TagPack in <data-dir>/sim and its labels loaded.
     #[arg(long, conflicts_with = "out")]
@@ -64,7 +73,18 @@ pub fn sim(global: &Global, args: SimArgs) -> anyhow::Result<()> {
     };
     let bar = spinner("simulating");
     let (summary, dir) = match &args.out {
-        Some(out) => (chaintrail_sim::write_dir(&config, out)?, out.clone()),
+        Some(out) => {
+            let layout = match args.partition_blocks {
+                Some(blocks) if blocks > 0 => EtlLayout::Partitioned { blocks },
+                Some(_) => anyhow::bail!("--partition-blocks must be at least 1"),
+                None => EtlLayout::Single,
+            };
+            let summary = chaintrail_sim::write_dir_as(&config, out, layout)?;
+            if args.copies > 1 {
+                chaintrail_sim::replicate_export(out, args.copies)?;
+            }
+            (summary, out.clone())
+        }
         None => {
             let store = Store::init(&global.data_dir)?;
             let side = global.data_dir.join("sim");

@@ -339,3 +339,109 @@ fn impossible_dates_are_refused_naming_the_input_and_the_format() {
         assert!(output.status.success(), "{until}: {}", stderr(&output));
     }
 }
+
+/// The committed resume cursor of an ethereum-etl import (next block to import), if any.
+fn committed_block(data_dir: &Path) -> Option<u64> {
+    let text = std::fs::read_to_string(data_dir.join("chains/anvil/manifest.json")).ok()?;
+    let manifest: serde_json::Value = serde_json::from_str(&text).ok()?;
+    manifest["cursors"]
+        .as_object()?
+        .iter()
+        .find(|(key, _)| key.starts_with("ethereum-etl:"))?
+        .1
+        .get("next_block")?
+        .as_u64()
+}
+
+/// The events files of the anvil chain (swaps, mixer deposits, kept logs), byte for byte.
+fn anvil_events(data_dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(data_dir.join("chains/anvil/events"))
+        .unwrap()
+        .map(|e| {
+            let path = e.unwrap().path();
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            (name, std::fs::read(&path).unwrap())
+        })
+        .collect();
+    files.sort();
+    files
+}
+
+#[test]
+fn killed_partitioned_import_resumes_with_nothing_lost_or_duplicated() {
+    let work = tempfile::tempdir().unwrap();
+    let sim = work.path().join("sim");
+    let output = chaintrail(
+        &work.path().join("unused"),
+        &[
+            "sim",
+            "--scale",
+            "60000",
+            "--partition-blocks",
+            "2000",
+            "--out",
+            sim.to_str().unwrap(),
+        ],
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    let export = sim.join("ethereum");
+    let partitions = std::fs::read_dir(export.join("blocks")).unwrap().count();
+    assert!(partitions >= 5, "{partitions} block ranges");
+    let skip_links = ["--format", "ethereum-etl", "--skip-links"];
+
+    let reference = work.path().join("reference");
+    let output = import(&reference, &export, &skip_links);
+    assert!(output.status.success(), "{}", stderr(&output));
+
+    let killed = work.path().join("killed");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_chaintrail"))
+        .arg("--data-dir")
+        .arg(&killed)
+        .args([
+            "import",
+            export.to_str().unwrap(),
+            "--checkpoint-every",
+            "100",
+        ])
+        .args(skip_links)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    // Kill without warning once the import is past the first block ranges.
+    loop {
+        if committed_block(&killed).is_some_and(|block| block > 4_500) {
+            break;
+        }
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "import finished before it could be killed"
+        );
+        assert!(Instant::now() < deadline, "no checkpoint within 120 s");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let at_kill = committed_block(&killed).unwrap();
+    let a = Store::open(&reference).unwrap().reader(ANVIL).unwrap();
+    let last = a.block_count() as u64;
+    assert!(at_kill < last, "killed at block {at_kill} of {last}");
+
+    let output = import(&killed, &export, &skip_links);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let b = Store::open(&killed).unwrap().reader(ANVIL).unwrap();
+    assert!(a.tx_count() > 5_000, "{} transactions", a.tx_count());
+    assert_eq!(a.tx_count(), b.tx_count());
+    assert_eq!(a.transfer_count(), b.transfer_count());
+    assert_eq!(a.content_checksum(), b.content_checksum());
+    assert_eq!(b.stats().duplicate_txs_skipped, 0);
+    assert_eq!(anvil_events(&reference), anvil_events(&killed));
+
+    // Importing the same export again changes nothing.
+    let output = import(&killed, &export, &skip_links);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let again = Store::open(&killed).unwrap().reader(ANVIL).unwrap();
+    assert_eq!(again.content_checksum(), a.content_checksum());
+    assert_eq!(anvil_events(&reference), anvil_events(&killed));
+}

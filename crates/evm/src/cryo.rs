@@ -16,21 +16,20 @@
 //! `trace_address` `_`-joined positions.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use alloy_primitives::{Address as EvmAddress, B256, Bytes, U256, keccak256};
 use chaintrail_core::{Asset, Chain};
 use chaintrail_ingest::{ImportError, ImportOptions, ImportReport, Importer};
 use chaintrail_store::Store;
 use parquet::basic::{ConvertedType, LogicalType, Type as PhysicalType};
-use parquet::file::reader::{FileReader, SerializedFileReader};
 use parquet::record::Field;
-use parquet::record::reader::RowIter;
-use parquet::schema::types::{ColumnDescriptor, Type};
+use parquet::schema::types::ColumnDescriptor;
 
-use crate::etl::{BlockSink, Parts, assemble};
+use chaintrail_ingest::ordered::{BlockOrder, RowFile, RowReader, total_bytes};
+
+use crate::cryo_files::{CryoFile, Survey};
+use crate::etl::{BlockSink, Parts, assemble, chain_id_file};
 use crate::events::TokenTransfer;
 use crate::flows::{FlowRules, block_flows};
 use crate::model::{EvmBlock, EvmLog, EvmReceipt, EvmTrace, EvmTransaction, TraceType};
@@ -59,6 +58,10 @@ impl CryoDataset {
         CryoDataset::Erc20Transfers,
         CryoDataset::Erc20Metadata,
     ];
+
+    pub(crate) fn index(self) -> usize {
+        self as usize
+    }
 
     pub fn name(self) -> &'static str {
         match self {
@@ -91,7 +94,7 @@ impl CryoDataset {
 
 /// How a column's values are read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Class {
+pub(crate) enum Class {
     Int,
     Address,
     Hash,
@@ -103,7 +106,7 @@ enum Class {
 }
 
 impl Class {
-    fn describe(self) -> &'static str {
+    pub(crate) fn describe(self) -> &'static str {
         match self {
             Class::Int => "an integer column",
             Class::Address => "a binary column of 20-byte addresses",
@@ -115,7 +118,7 @@ impl Class {
         }
     }
 
-    fn accepts(self, kind: Kind) -> bool {
+    pub(crate) fn accepts(self, kind: Kind) -> bool {
         match self {
             Class::Int => kind == Kind::Int,
             Class::Address | Class::Hash | Class::Data => matches!(kind, Kind::Binary | Kind::Text),
@@ -128,7 +131,7 @@ impl Class {
 
 /// The physical shape of a Parquet column (only shapes the row API converts without panicking).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Kind {
+pub(crate) enum Kind {
     Int,
     Binary,
     Text,
@@ -136,7 +139,7 @@ enum Kind {
     Float,
 }
 
-fn kind_of(column: &ColumnDescriptor) -> Option<Kind> {
+pub(crate) fn kind_of(column: &ColumnDescriptor) -> Option<Kind> {
     use ConvertedType as C;
     use PhysicalType as P;
     if column.max_rep_level() > 0 || column.path().parts().len() != 1 {
@@ -161,7 +164,7 @@ fn kind_of(column: &ColumnDescriptor) -> Option<Kind> {
     }
 }
 
-fn describe_column(column: &ColumnDescriptor) -> String {
+pub(crate) fn describe_column(column: &ColumnDescriptor) -> String {
     if column.max_rep_level() > 0 || column.path().parts().len() != 1 {
         return "a nested or repeated column".to_string();
     }
@@ -172,11 +175,11 @@ fn describe_column(column: &ColumnDescriptor) -> String {
 }
 
 /// One column chaintrail reads: the first of `names` the file has.
-struct Spec {
-    key: &'static str,
-    names: &'static [&'static str],
-    class: Class,
-    required: bool,
+pub(crate) struct Spec {
+    pub(crate) key: &'static str,
+    pub(crate) names: &'static [&'static str],
+    pub(crate) class: Class,
+    pub(crate) required: bool,
 }
 
 const fn col(
@@ -344,7 +347,7 @@ const ERC20_METADATA: &[Spec] = &[
     col("chain_id", &["chain_id"], Class::Int, false),
 ];
 
-fn specs(dataset: CryoDataset) -> &'static [Spec] {
+pub(crate) fn specs(dataset: CryoDataset) -> &'static [Spec] {
     match dataset {
         CryoDataset::Blocks => BLOCKS,
         CryoDataset::Transactions => TRANSACTIONS,
@@ -357,20 +360,20 @@ fn specs(dataset: CryoDataset) -> &'static [Spec] {
 }
 
 /// One row, with its values found by spec key.
-struct RowView<'a> {
-    fields: &'a [(String, Field)],
+pub(crate) struct RowView<'a> {
+    pub(crate) fields: &'a [(String, Field)],
     /// spec key → (position in `fields`, column name)
-    index: &'a HashMap<&'static str, (usize, String)>,
+    pub(crate) index: &'a HashMap<&'static str, (usize, String)>,
 }
 
 impl RowView<'_> {
-    fn field(&self, key: &str) -> Option<(&Field, &str)> {
+    pub(crate) fn field(&self, key: &str) -> Option<(&Field, &str)> {
         let (i, name) = self.index.get(key)?;
         let (_, field) = self.fields.get(*i)?;
         Some((field, name.as_str()))
     }
 
-    fn get<T>(
+    pub(crate) fn get<T>(
         &self,
         key: &str,
         read: fn(&Field) -> Result<Option<T>, String>,
@@ -381,7 +384,7 @@ impl RowView<'_> {
         }
     }
 
-    fn need<T>(
+    pub(crate) fn need<T>(
         &self,
         key: &str,
         read: fn(&Field) -> Result<Option<T>, String>,
@@ -391,7 +394,7 @@ impl RowView<'_> {
             .ok_or_else(|| format!("column `{name}` is null"))
     }
 
-    fn int(&self, key: &str) -> Result<Option<u64>, String> {
+    pub(crate) fn int(&self, key: &str) -> Result<Option<u64>, String> {
         self.get(key, int_of)
     }
     fn amount(&self, key: &str) -> Result<Option<U256>, String> {
@@ -408,7 +411,7 @@ impl RowView<'_> {
     }
 }
 
-fn int_of(field: &Field) -> Result<Option<u64>, String> {
+pub(crate) fn int_of(field: &Field) -> Result<Option<u64>, String> {
     let signed = |v: i64| {
         u64::try_from(v).map_err(|_| format!("{v} is negative, expected a non-negative integer"))
     };
@@ -482,7 +485,7 @@ fn text_of(field: &Field) -> Result<Option<String>, String> {
     }))
 }
 
-fn bool_of(field: &Field) -> Result<Option<bool>, String> {
+pub(crate) fn bool_of(field: &Field) -> Result<Option<bool>, String> {
     Ok(Some(match field {
         Field::Null => return Ok(None),
         Field::Bool(b) => *b,
@@ -510,121 +513,10 @@ fn amount_of(field: &Field) -> Result<Option<U256>, String> {
     }))
 }
 
-/// Read one Parquet file: check that the columns of `specs` are there with usable types, then
-/// turn each row into a record. Errors name the file, the column and the 1-based row.
-fn read_file<T>(
-    path: &Path,
-    dataset: CryoDataset,
-    parse: impl Fn(&RowView) -> Result<T, String>,
-) -> Result<Vec<T>, ImportError> {
-    let file = std::fs::File::open(path).map_err(|source| ImportError::Read {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    let source_err =
-        |message: String| ImportError::Source(format!("{}: {message}", path.display()));
-    // The parquet row API panics on a few malformed inputs; a bad file must give an error.
-    let result = std::panic::catch_unwind(AssertUnwindSafe(|| -> Result<Vec<T>, ImportError> {
-        let reader = SerializedFileReader::new(file).map_err(|e| {
-            source_err(format!(
-                "not a Parquet file ({e}); cryo's `{}` dataset is expected here",
-                dataset.name()
-            ))
-        })?;
-        let schema = reader.metadata().file_metadata().schema_descr_ptr();
-        let mut by_name: HashMap<&str, usize> = HashMap::new();
-        for (i, column) in schema.columns().iter().enumerate() {
-            if column.path().parts().len() == 1 {
-                by_name.insert(column.name(), i);
-            }
-        }
-        let mut fields: Vec<Arc<Type>> = Vec::new();
-        let mut index: HashMap<&'static str, (usize, String)> = HashMap::new();
-        for spec in specs(dataset) {
-            let found = spec
-                .names
-                .iter()
-                .find_map(|name| by_name.get(name).map(|i| (*name, *i)));
-            let Some((name, i)) = found else {
-                if !spec.required {
-                    continue;
-                }
-                let lossy: Vec<String> = spec
-                    .names
-                    .iter()
-                    .flat_map(|n| [format!("{n}_f64"), format!("{n}_f32")])
-                    .filter(|n| by_name.contains_key(n.as_str()))
-                    .collect();
-                return Err(source_err(if let Some(lossy) = lossy.first() {
-                    format!(
-                        "column `{lossy}` holds lossy floats and no exact column ({}) is \
-                         present: re-export with cryo's `--u256-types binary string`",
-                        spec.names.join(", ")
-                    )
-                } else {
-                    format!(
-                        "column `{}` is missing from this `{}` file",
-                        spec.names.join("` / `"),
-                        dataset.name()
-                    )
-                }));
-            };
-            let column = schema.column(i);
-            if !kind_of(&column).is_some_and(|k| spec.class.accepts(k)) {
-                return Err(source_err(format!(
-                    "column `{name}` has the wrong type: expected {}, found {}",
-                    spec.class.describe(),
-                    describe_column(&column)
-                )));
-            }
-            index.insert(spec.key, (fields.len(), name.to_string()));
-            fields.push(column.self_type_ptr());
-        }
-        let projection = Type::group_type_builder("schema")
-            .with_fields(fields)
-            .build()
-            .map_err(|e| source_err(format!("cannot select columns: {e}")))?;
-        let mut out = Vec::new();
-        let mut row_number = 0u64;
-        for group in 0..reader.num_row_groups() {
-            let group_reader = reader
-                .get_row_group(group)
-                .map_err(|e| source_err(format!("row group {group}: {e}")))?;
-            let rows = RowIter::from_row_group(Some(projection.clone()), group_reader.as_ref())
-                .map_err(|e| source_err(format!("row group {group}: {e}")))?;
-            for row in rows {
-                row_number += 1;
-                let row = row.map_err(|e| ImportError::Parse {
-                    path: path.to_path_buf(),
-                    line: row_number,
-                    message: format!("unreadable row: {e}"),
-                })?;
-                let fields = row.into_columns();
-                let view = RowView {
-                    fields: &fields,
-                    index: &index,
-                };
-                out.push(parse(&view).map_err(|message| ImportError::Parse {
-                    path: path.to_path_buf(),
-                    line: row_number,
-                    message: format!("row {row_number}: {message}"),
-                })?);
-            }
-        }
-        Ok(out)
-    }));
-    match result {
-        Ok(result) => result,
-        Err(_) => Err(source_err(
-            "the Parquet reader failed on this file (corrupt or unsupported encoding)".to_string(),
-        )),
-    }
-}
-
-/// One parsed cryo row, with the chain id of its `chain_id` column when it has one.
-enum CryoRecord {
-    /// A block, whether it names its fee recipient, whether the file has a base-fee column.
-    Block(EvmBlock, bool, bool),
+/// One parsed cryo row (what the rows carry as a whole is surveyed by the scan:
+/// [`crate::cryo_files::Survey`]).
+pub(crate) enum CryoRecord {
+    Block(EvmBlock),
     Transaction(Box<CryoTx>),
     Log(EvmLog),
     Trace(EvmTrace),
@@ -633,14 +525,29 @@ enum CryoRecord {
     Erc20Metadata(EvmAddress, SourceMetadata),
 }
 
-struct CryoTx {
+impl CryoRecord {
+    /// The block of the row (`erc20_metadata` rows belong to none: 0).
+    pub(crate) fn block_number(&self) -> u64 {
+        match self {
+            CryoRecord::Block(b) => b.number,
+            CryoRecord::Transaction(t) => t.tx.block_number,
+            CryoRecord::Log(l) => l.block_number,
+            CryoRecord::Trace(t) => t.block_number,
+            CryoRecord::Native(n) => n.block,
+            CryoRecord::Erc20(t, _) => t.block_number,
+            CryoRecord::Erc20Metadata(..) => 0,
+        }
+    }
+}
+
+pub(crate) struct CryoTx {
     tx: EvmTransaction,
     gas_used: Option<u64>,
     success: Option<bool>,
     timestamp: Option<u64>,
 }
 
-struct NativeTransfer {
+pub(crate) struct NativeTransfer {
     block: u64,
     tx_index: Option<u64>,
     transfer_index: u64,
@@ -650,25 +557,17 @@ struct NativeTransfer {
     value: U256,
 }
 
-fn parse_row(dataset: CryoDataset, row: &RowView) -> Result<(CryoRecord, Option<u64>), String> {
-    let chain_id = row.int("chain_id")?;
-    let record = match dataset {
-        CryoDataset::Blocks => {
-            let miner = row.address("miner")?;
-            CryoRecord::Block(
-                EvmBlock {
-                    number: row.need("number", int_of)?,
-                    hash: row.hash("hash")?.unwrap_or_default(),
-                    timestamp: row.int("timestamp")?.unwrap_or(0),
-                    miner: miner.unwrap_or_default(),
-                    base_fee_per_gas: row.amount("base_fee")?,
-                    transactions: Vec::new(),
-                    withdrawals: Vec::new(),
-                },
-                miner.is_some(),
-                row.index.contains_key("base_fee"),
-            )
-        }
+pub(crate) fn parse_row(dataset: CryoDataset, row: &RowView) -> Result<CryoRecord, String> {
+    Ok(match dataset {
+        CryoDataset::Blocks => CryoRecord::Block(EvmBlock {
+            number: row.need("number", int_of)?,
+            hash: row.hash("hash")?.unwrap_or_default(),
+            timestamp: row.int("timestamp")?.unwrap_or(0),
+            miner: row.address("miner")?.unwrap_or_default(),
+            base_fee_per_gas: row.amount("base_fee")?,
+            transactions: Vec::new(),
+            withdrawals: Vec::new(),
+        }),
         CryoDataset::Transactions => CryoRecord::Transaction(Box::new(CryoTx {
             tx: EvmTransaction {
                 hash: row.need("hash", hash_of)?,
@@ -745,8 +644,7 @@ fn parse_row(dataset: CryoDataset, row: &RowView) -> Result<(CryoRecord, Option<
                 },
             )
         }
-    };
-    Ok((record, chain_id))
+    })
 }
 
 /// A cryo `traces` row (Parity `trace_block` flattened) as an ethereum-etl-shaped trace.
@@ -903,7 +801,8 @@ fn import(
     let mut files = Vec::new();
     find_files(dir, &mut files)?;
     files.sort();
-    let has = |d: CryoDataset| files.iter().any(|(dataset, _)| *dataset == d);
+    let present: HashSet<CryoDataset> = files.iter().map(|(dataset, _)| *dataset).collect();
+    let has = |d: CryoDataset| present.contains(&d);
     if ![
         CryoDataset::Transactions,
         CryoDataset::Logs,
@@ -929,79 +828,39 @@ fn import(
     };
     let mut notes: Vec<String> = Vec::new();
 
-    let mut source_bytes = 0u64;
+    let files: Vec<CryoFile> = files
+        .into_iter()
+        .filter(|(dataset, _)| match dataset {
+            CryoDataset::NativeTransfers => !coverage.traces,
+            CryoDataset::Erc20Transfers => !coverage.logs,
+            _ => true,
+        })
+        .map(|(dataset, path)| CryoFile::new(path, dataset))
+        .collect();
+    let source_bytes = total_bytes(&files)?;
+    let mut order = BlockOrder::scan(files)?;
+    let mut survey = Survey::default();
     let mut chain_ids: BTreeMap<u64, PathBuf> = BTreeMap::new();
-    let mut blocks: BTreeMap<u64, CryoBlock> = BTreeMap::new();
-    // Several snapshots of one token (cryo's blocks dimension): the last row read wins.
-    let mut token_metadata: BTreeMap<EvmAddress, SourceMetadata> = BTreeMap::new();
-    let (mut success_known, mut gas_known, mut miner_known) = (true, true, true);
-    let mut blob_txs = 0u64;
-    for (dataset, path) in &files {
-        let skip = match dataset {
-            CryoDataset::NativeTransfers => coverage.traces,
-            CryoDataset::Erc20Transfers => coverage.logs,
-            _ => false,
-        };
-        if skip {
-            continue;
-        }
-        source_bytes += std::fs::metadata(path)
-            .map_err(|source| ImportError::Read {
-                path: path.clone(),
-                source,
-            })?
-            .len();
-        let dataset = *dataset;
-        let rows = read_file(path, dataset, |row| parse_row(dataset, row))?;
-        // Column presence decides what can be derived: check on the first row's file schema
-        // through the values (a column that is absent reads as null).
-        for (record, chain_id) in rows {
-            if let Some(id) = chain_id {
-                chain_ids.entry(id).or_insert_with(|| path.clone());
-            }
-            match record {
-                CryoRecord::Block(b, has_miner, has_base_fee) => {
-                    miner_known &= has_miner && has_base_fee;
-                    let number = b.number;
-                    blocks.entry(number).or_default().block = Some(b);
-                }
-                CryoRecord::Transaction(t) => {
-                    success_known &= t.success.is_some();
-                    gas_known &= t.gas_used.is_some()
-                        && (t.tx.gas_price.is_some() || t.tx.max_fee_per_gas.is_some());
-                    blob_txs += u64::from(t.tx.transaction_type == Some(3));
-                    blocks.entry(t.tx.block_number).or_default().txs.push(*t);
-                }
-                CryoRecord::Log(l) => blocks.entry(l.block_number).or_default().logs.push(l),
-                CryoRecord::Trace(t) => blocks.entry(t.block_number).or_default().traces.push(t),
-                CryoRecord::Native(n) => blocks.entry(n.block).or_default().natives.push(n),
-                CryoRecord::Erc20(t, i) => blocks
-                    .entry(t.block_number)
-                    .or_default()
-                    .transfers
-                    .push((t, i)),
-                CryoRecord::Erc20Metadata(token, metadata) => {
-                    token_metadata.insert(token, metadata);
-                }
-            }
+    for file in order.files() {
+        survey.add(&file.survey);
+        for id in &file.survey.chain_ids {
+            chain_ids
+                .entry(*id)
+                .or_insert_with(|| file.path().to_path_buf());
         }
     }
+    let (success_known, gas_known, miner_known) = (
+        survey.txs_without_success == 0,
+        survey.txs_without_gas == 0,
+        survey.blocks_without_miner == 0,
+    );
+    let blob_txs = survey.blob_txs;
     let chain_id = match chain_ids.len() {
-        0 => match std::fs::read_to_string(dir.join("chain_id")) {
-            Ok(text) => text.trim().parse::<u64>().map_err(|_| ImportError::Parse {
-                path: dir.join("chain_id"),
-                line: 1,
-                message: format!("`{}` is not a chain id", text.trim()),
-            })?,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+        0 => match chain_id_file(dir)? {
+            Some(id) => id,
+            None => {
                 notes.push("chain id 1 assumed (no chain_id column or file)".to_string());
                 1
-            }
-            Err(source) => {
-                return Err(ImportError::Read {
-                    path: dir.join("chain_id"),
-                    source,
-                });
             }
         },
         1 => chain_ids.keys().next().copied().unwrap_or(1),
@@ -1075,11 +934,7 @@ fn import(
                 .to_string(),
         );
     }
-    if !coverage.blocks
-        && !blocks
-            .values()
-            .any(|b| b.txs.iter().any(|t| t.timestamp.is_some()))
-    {
+    if !coverage.blocks && survey.txs_with_timestamp == 0 {
         notes.push("no blocks: timestamps 0".to_string());
     }
     notes.push("no beacon withdrawals (not in cryo's datasets)".to_string());
@@ -1100,26 +955,46 @@ fn import(
         source,
     })?;
     let key = format!("cryo:{}", canonical.display());
-    let tokens = token_metadata
-        .into_iter()
-        .map(|(token, metadata)| (crate::events::evm(token), metadata))
-        .collect();
-    let mut sink = BlockSink::open(
-        store,
-        writer,
-        key,
-        source_bytes,
-        blocks.len() as u64,
-        tokens,
-        options,
-    )?;
+    let stats = order.tables();
+    let total = match stats.get(&CryoDataset::Blocks.index()) {
+        Some(blocks) => blocks.rows,
+        None => stats
+            .values()
+            .map(|t| t.last_block - t.first_block + 1)
+            .max()
+            .unwrap_or(0),
+    };
+    let mut sink = BlockSink::open(store, writer, key, source_bytes, total, options)?;
+    // Several snapshots of one token (cryo's blocks dimension): the last row read wins.
+    for file in order.files() {
+        if file.dataset() != CryoDataset::Erc20Metadata {
+            continue;
+        }
+        let mut rows = file.all_rows()?;
+        while let Some((_, _, record)) = rows.next_row()? {
+            if let CryoRecord::Erc20Metadata(token, metadata) = record {
+                sink.name_source_token(&crate::events::evm(token), metadata)?;
+            }
+        }
+    }
     let with_transactions = has(CryoDataset::Transactions);
-    for (number, parts) in blocks.range_mut(sink.start()..) {
-        let number = *number;
+    let mut blocks = order.read_from(sink.start());
+    while let Some((number, rows)) = blocks.next_block()? {
         let block_err = |message: String| {
             ImportError::Source(format!("{}: block {number}: {message}", dir.display()))
         };
-        let parts = std::mem::take(parts);
+        let mut parts = CryoBlock::default();
+        for placed in rows {
+            match placed.row {
+                CryoRecord::Block(b) => parts.block = Some(b),
+                CryoRecord::Transaction(t) => parts.txs.push(*t),
+                CryoRecord::Log(l) => parts.logs.push(l),
+                CryoRecord::Trace(t) => parts.traces.push(t),
+                CryoRecord::Native(n) => parts.natives.push(n),
+                CryoRecord::Erc20(t, i) => parts.transfers.push((t, i)),
+                CryoRecord::Erc20Metadata(..) => {}
+            }
+        }
         if coverage.blocks && parts.block.is_none() {
             return Err(block_err(
                 "the blocks files lack this block, but other datasets have rows for it: \

@@ -1,7 +1,12 @@
 //! The `ethereum-etl` import format: a directory of ethereum-etl tables (`blocks`,
 //! `transactions`, `receipts`, `logs`, `token_transfers`, `traces`, `tokens`), each as CSV or as
 //! JSON lines, either as `<table>.csv|json` or as files `<table>_*.csv|json` anywhere below the
-//! directory (the partitioned layout of `ethereumetl export_all`).
+//! directory (the partitioned layout of `ethereumetl export_all`), or `ethereumetl stream`
+//! output (see [`crate::etl_files`]).
+//!
+//! The export is read block by block with bounded memory ([`chaintrail_ingest::ordered`]): each
+//! block's rows of every table are gathered, turned into flows, appended and dropped; rows out of
+//! block order (parallel exports) are merged back into order.
 //!
 //! Value flows come from the same code as RPC ingestion. `logs` are preferred to
 //! `token_transfers` (they also carry WETH, swap and mixer events); `traces`, when present, give
@@ -9,17 +14,19 @@
 //! `chain_id` with another EIP-155 id.
 
 use std::borrow::Cow;
-use std::collections::{BTreeMap, HashMap};
-use std::path::{Path, PathBuf};
+use std::collections::HashMap;
+use std::path::Path;
 
 use alloy_primitives::{Address as EvmAddress, B256, Bytes, U256};
 use alloy_sol_types::SolEvent;
 use chaintrail_core::{Address, Asset, Chain};
+use chaintrail_ingest::ordered::{BlockOrder, RowReader, total_bytes};
 use chaintrail_ingest::{ImportError, ImportOptions, ImportReport, Importer};
 use chaintrail_store::Store;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
+use crate::etl_files::find_export;
 use crate::events::{EVENTS_CURSOR, EventBatch, EventFiles, Transfer, events_dir};
 use crate::flows::{FlowRules, block_flows};
 use crate::model::{
@@ -42,7 +49,7 @@ pub enum EtlTable {
 }
 
 impl EtlTable {
-    const ALL: [EtlTable; 7] = [
+    pub(crate) const ALL: [EtlTable; 7] = [
         EtlTable::Blocks,
         EtlTable::Transactions,
         EtlTable::Receipts,
@@ -51,6 +58,32 @@ impl EtlTable {
         EtlTable::Traces,
         EtlTable::Tokens,
     ];
+
+    pub(crate) fn index(self) -> usize {
+        self as usize
+    }
+
+    /// The column naming a row's block.
+    pub(crate) fn block_column(self) -> &'static str {
+        match self {
+            EtlTable::Blocks => "number",
+            _ => "block_number",
+        }
+    }
+
+    /// The table of an `ethereumetl stream` item `type`.
+    pub(crate) fn of_item(kind: &str) -> Option<EtlTable> {
+        Some(match kind {
+            "block" => EtlTable::Blocks,
+            "transaction" => EtlTable::Transactions,
+            "receipt" => EtlTable::Receipts,
+            "log" => EtlTable::Logs,
+            "token_transfer" => EtlTable::TokenTransfers,
+            "trace" => EtlTable::Traces,
+            "token" => EtlTable::Tokens,
+            _ => return None,
+        })
+    }
 
     fn name(self) -> &'static str {
         match self {
@@ -65,7 +98,7 @@ impl EtlTable {
     }
 
     /// The table a file holds, from its name (`blocks.csv`, `blocks_00000000_00099999.json`).
-    fn of_file(path: &Path) -> Option<EtlTable> {
+    pub(crate) fn of_file(path: &Path) -> Option<EtlTable> {
         let ext = path.extension()?.to_str()?;
         if ext != "csv" && ext != "json" {
             return None;
@@ -98,16 +131,31 @@ pub enum EtlRecord {
     },
 }
 
+impl EtlRecord {
+    /// The block the row belongs to (`tokens` rows belong to none).
+    pub fn block_number(&self) -> Option<u64> {
+        Some(match self {
+            EtlRecord::Block(b) => b.number,
+            EtlRecord::Transaction(tx, _) => tx.block_number,
+            EtlRecord::Receipt(r) => r.block_number,
+            EtlRecord::Log(l) => l.block_number,
+            EtlRecord::TokenTransfer(t) => t.block_number,
+            EtlRecord::Trace(t) => t.block_number,
+            EtlRecord::Token { .. } => return None,
+        })
+    }
+}
+
 /// A row: column → text, `None` when empty or null.
-trait Row {
+pub(crate) trait Row {
     fn text(&self, column: &str) -> Option<Cow<'_, str>>;
     /// A list column: JSON array, or comma-separated text in CSV.
     fn list(&self, column: &str) -> Result<Vec<String>, String>;
 }
 
-struct CsvRow<'a> {
-    columns: &'a HashMap<String, usize>,
-    record: &'a csv::StringRecord,
+pub(crate) struct CsvRow<'a> {
+    pub(crate) columns: &'a HashMap<String, usize>,
+    pub(crate) record: &'a csv::StringRecord,
 }
 
 impl Row for CsvRow<'_> {
@@ -124,7 +172,7 @@ impl Row for CsvRow<'_> {
     }
 }
 
-struct JsonRow<'a>(HashMap<String, &'a RawValue>);
+pub(crate) struct JsonRow<'a>(pub(crate) HashMap<String, &'a RawValue>);
 
 impl Row for JsonRow<'_> {
     fn text(&self, column: &str) -> Option<Cow<'_, str>> {
@@ -260,7 +308,7 @@ fn withdrawals_of(row: &dyn Row) -> Result<Vec<Withdrawal>, String> {
         .map_err(|e| format!("column `withdrawals`: {e}"))
 }
 
-fn parse_row(table: EtlTable, row: &dyn Row) -> Result<EtlRecord, String> {
+pub(crate) fn parse_row(table: EtlTable, row: &dyn Row) -> Result<EtlRecord, String> {
     Ok(match table {
         EtlTable::Blocks => EtlRecord::Block(EvmBlock {
             number: u64_of(row, "number")?,
@@ -435,26 +483,6 @@ pub(crate) struct Parts {
     pub(crate) traces: Vec<EvmTrace>,
 }
 
-fn find_files(dir: &Path, out: &mut Vec<(EtlTable, PathBuf)>) -> Result<(), ImportError> {
-    let entries = std::fs::read_dir(dir).map_err(|source| ImportError::Read {
-        path: dir.to_path_buf(),
-        source,
-    })?;
-    for entry in entries {
-        let entry = entry.map_err(|source| ImportError::Read {
-            path: dir.to_path_buf(),
-            source,
-        })?;
-        let path = entry.path();
-        if path.is_dir() {
-            find_files(&path, out)?;
-        } else if let Some(table) = EtlTable::of_file(&path) {
-            out.push((table, path));
-        }
-    }
-    Ok(())
-}
-
 /// A log equivalent to a `token_transfers` row, for exports without a `logs` table.
 fn transfer_log(t: &crate::events::TokenTransfer, transaction_index: u64) -> EvmLog {
     EvmLog {
@@ -501,133 +529,102 @@ impl Importer for EthereumEtl {
     }
 }
 
+/// The chain id in `dir/chain_id`, else Ethereum's.
+pub(crate) fn chain_id_file(dir: &Path) -> Result<Option<u64>, ImportError> {
+    let path = dir.join("chain_id");
+    match std::fs::read_to_string(&path) {
+        Ok(text) => text
+            .trim()
+            .parse::<u64>()
+            .map(Some)
+            .map_err(|_| ImportError::Parse {
+                path,
+                line: 1,
+                message: format!("`{}` is not a chain id", text.trim()),
+            }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(source) => Err(ImportError::Read { path, source }),
+    }
+}
+
 fn import(
     store: &Store,
-    dir: &Path,
+    path: &Path,
     options: &ImportOptions<'_>,
 ) -> Result<ImportReport, ImportError> {
-    let read_err = |path: &Path| {
-        let path = path.to_path_buf();
-        move |source| ImportError::Read { path, source }
-    };
-    if !dir.is_dir() {
-        return Err(ImportError::Source(format!(
-            "{} is not a directory: point --format ethereum-etl at the export directory",
-            dir.display()
-        )));
+    let (dir, mut files) = find_export(path)?;
+    let chain_id = chain_id_file(&dir)?.unwrap_or(1);
+    // `logs` carry every token transfer (and more): `token_transfers` are then not read.
+    if files.iter().any(|f| f.table() == Some(EtlTable::Logs)) {
+        files.retain(|f| f.table() != Some(EtlTable::TokenTransfers));
     }
-    let chain_id = match std::fs::read_to_string(dir.join("chain_id")) {
-        Ok(text) => text.trim().parse::<u64>().map_err(|_| ImportError::Parse {
-            path: dir.join("chain_id"),
-            line: 1,
-            message: format!("`{}` is not a chain id", text.trim()),
-        })?,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => 1,
-        Err(e) => return Err(read_err(&dir.join("chain_id"))(e)),
+    let source_bytes = total_bytes(&files)?;
+    let mut order = BlockOrder::scan(files)?;
+    let stats = order.tables();
+    let has = |t: EtlTable| {
+        stats.contains_key(&t.index()) || order.files().iter().any(|f| f.table() == Some(t))
     };
-    let mut files = Vec::new();
-    find_files(dir, &mut files)?;
-    files.sort();
-    let has = |t: EtlTable| files.iter().any(|(table, _)| *table == t);
     for needed in [EtlTable::Blocks, EtlTable::Transactions] {
         if !has(needed) {
             return Err(ImportError::Source(format!(
                 "{} has no `{}` table ({0}/{1}.csv or .json): export it with ethereumetl",
-                dir.display(),
+                path.display(),
                 needed.name()
             )));
         }
     }
     let (with_logs, with_traces) = (has(EtlTable::Logs), has(EtlTable::Traces));
-    let mut source_bytes = 0u64;
-    let mut blocks: BTreeMap<u64, Parts> = BTreeMap::new();
-    let mut tokens = Vec::new();
-    for (table, path) in &files {
-        if *table == EtlTable::TokenTransfers && with_logs {
-            continue;
-        }
-        let data = std::fs::read(path).map_err(read_err(path))?;
-        source_bytes += data.len() as u64;
-        let json = path.extension().is_some_and(|e| e == "json");
-        let records = if json {
-            parse_etl_json(*table, &data)
-        } else {
-            parse_etl_csv(*table, &data)
-        }
-        .map_err(|(line, message)| ImportError::Parse {
-            path: path.clone(),
-            line,
-            message,
-        })?;
-        for record in records {
-            match record {
-                EtlRecord::Block(b) => {
-                    let number = b.number;
-                    blocks.entry(number).or_default().block = Some(b);
-                }
-                EtlRecord::Transaction(tx, receipt) => {
-                    blocks
-                        .entry(tx.block_number)
-                        .or_default()
-                        .txs
-                        .push((*tx, receipt.map(|r| *r)));
-                }
-                EtlRecord::Receipt(r) => {
-                    blocks
-                        .entry(r.block_number)
-                        .or_default()
-                        .receipts
-                        .insert(r.transaction_hash, r);
-                }
-                EtlRecord::Log(l) => blocks.entry(l.block_number).or_default().logs.push(l),
-                EtlRecord::TokenTransfer(t) => {
-                    blocks.entry(t.block_number).or_default().transfers.push(t);
-                }
-                EtlRecord::Trace(t) => blocks.entry(t.block_number).or_default().traces.push(t),
-                EtlRecord::Token {
-                    address,
-                    symbol,
-                    decimals,
-                } => tokens.push((address, symbol, decimals)),
-            }
-        }
-    }
+    let blocks_total = stats.get(&EtlTable::Blocks.index()).map_or(0, |s| s.rows);
     let rules = FlowRules::new(chain_id, &[]);
     let chain = Chain::Evm(chain_id);
     let mut writer = store.writer(chain)?;
     writer.register_asset(&Asset::native(chain))?;
-    let tokens = tokens
-        .into_iter()
-        .map(|(address, symbol, decimals)| {
-            (
-                crate::events::evm(address),
-                SourceMetadata {
+    let canonical = path.canonicalize().map_err(|source| ImportError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let key = format!("ethereum-etl:{}", canonical.display());
+    let mut sink = BlockSink::open(store, writer, key, source_bytes, blocks_total, options)?;
+    for file in order.files().iter().filter(|f| f.has_tokens()) {
+        let mut tokens = file.tokens()?;
+        while let Some((_, _, record)) = tokens.next_row()? {
+            if let EtlRecord::Token {
+                address,
+                symbol,
+                decimals,
+            } = record
+            {
+                let metadata = SourceMetadata {
                     symbol: Some(symbol),
                     decimals,
-                },
-            )
-        })
-        .collect();
-    let canonical = dir.canonicalize().map_err(read_err(dir))?;
-    let key = format!("ethereum-etl:{}", canonical.display());
-    let mut sink = BlockSink::open(
-        store,
-        writer,
-        key,
-        source_bytes,
-        blocks.len() as u64,
-        tokens,
-        options,
-    )?;
-    for (number, parts) in blocks.range_mut(sink.start()..) {
-        let number = *number;
-        let bundle = assemble(std::mem::take(parts), with_traces)
-            .map_err(|message| block_err(dir, number, message))?;
+                };
+                sink.name_source_token(&crate::events::evm(address), metadata)?;
+            }
+        }
+    }
+    let mut blocks = order.read_from(sink.start());
+    while let Some((number, rows)) = blocks.next_block()? {
+        let mut parts = Parts::default();
+        for placed in rows {
+            match placed.row {
+                EtlRecord::Block(b) => parts.block = Some(b),
+                EtlRecord::Transaction(tx, receipt) => parts.txs.push((*tx, receipt.map(|r| *r))),
+                EtlRecord::Receipt(r) => {
+                    parts.receipts.insert(r.transaction_hash, r);
+                }
+                EtlRecord::Log(l) => parts.logs.push(l),
+                EtlRecord::TokenTransfer(t) if !with_logs => parts.transfers.push(t),
+                EtlRecord::Trace(t) => parts.traces.push(t),
+                EtlRecord::TokenTransfer(_) | EtlRecord::Token { .. } => {}
+            }
+        }
+        let bundle =
+            assemble(parts, with_traces).map_err(|message| block_err(path, number, message))?;
         let flows =
-            block_flows(&rules, &bundle).map_err(|message| block_err(dir, number, message))?;
+            block_flows(&rules, &bundle).map_err(|message| block_err(path, number, message))?;
         sink.append_block(number, flows.txs.iter().zip(flows.events))?;
     }
-    sink.finish("ethereum-etl".to_string(), dir)
+    sink.finish("ethereum-etl".to_string(), path)
 }
 
 /// Appends an export's blocks to a chain with their protocol events, checkpointing every
@@ -652,22 +649,16 @@ pub(crate) struct BlockSink<'a> {
 
 impl<'a> BlockSink<'a> {
     /// `key` names the source in the resume cursor; a source whose size changed starts over
-    /// (transactions already stored are skipped by hash). `tokens` is the metadata the export
-    /// carries (its `tokens` table, cryo's `erc20_metadata`): registered first, it wins over the
-    /// registry.
+    /// (transactions already stored are skipped by hash). `total` is the number of blocks, for
+    /// progress.
     pub(crate) fn open(
         store: &Store,
-        mut writer: chaintrail_store::ChainWriter,
+        writer: chaintrail_store::ChainWriter,
         key: String,
         source_bytes: u64,
         total: u64,
-        tokens: Vec<(Address, SourceMetadata)>,
         options: &'a ImportOptions<'a>,
     ) -> Result<BlockSink<'a>, ImportError> {
-        let mut namer = TokenNamer::default();
-        for (contract, metadata) in tokens {
-            namer.name(&mut writer, &contract, metadata)?;
-        }
         let chain = writer.chain();
         let events = EventFiles::open(events_dir(store, chain), writer.cursor(EVENTS_CURSOR))
             .map_err(ImportError::from)?;
@@ -678,7 +669,7 @@ impl<'a> BlockSink<'a> {
         let start = saved.map_or(0, |c| c.next_block);
         Ok(BlockSink {
             writer,
-            tokens: namer,
+            tokens: TokenNamer::default(),
             events,
             batch: EventBatch::default(),
             key,
@@ -697,6 +688,17 @@ impl<'a> BlockSink<'a> {
     /// The first block still to import.
     pub(crate) fn start(&self) -> u64 {
         self.start
+    }
+
+    /// Metadata the export carries for a token (its `tokens` table, cryo's `erc20_metadata`):
+    /// registered before the blocks, it wins over the registry; a later row for the same token
+    /// replaces an earlier one.
+    pub(crate) fn name_source_token(
+        &mut self,
+        contract: &Address,
+        metadata: SourceMetadata,
+    ) -> Result<(), ImportError> {
+        Ok(self.tokens.name(&mut self.writer, contract, metadata)?)
     }
 
     pub(crate) fn append_block<'t>(

@@ -25,7 +25,9 @@
 
 pub mod client;
 pub mod cryo;
+mod cryo_files;
 pub mod etl;
+mod etl_files;
 pub mod events;
 pub mod flows;
 pub mod model;

@@ -42,6 +42,7 @@ pub struct SourceMetadata {
 #[derive(Debug, Default)]
 pub(crate) struct TokenNamer {
     seen: HashSet<Address>,
+    named: HashSet<Address>,
     pub(crate) naming: TokenNaming,
 }
 
@@ -81,6 +82,8 @@ impl TokenNamer {
         source: SourceMetadata,
     ) -> Result<(), StoreError> {
         self.seen.insert(contract.clone());
+        // A contract named again (another snapshot of its metadata) is counted once.
+        let first = self.named.insert(contract.clone());
         let chain = writer.chain();
         let known = known_token(chain, contract);
         let symbol = source
@@ -90,6 +93,9 @@ impl TokenNamer {
             .or_else(|| known.map(|k| k.symbol.to_string()));
         let decimals = source.decimals.or_else(|| known.map(|k| k.decimals));
         let (Some(symbol), Some(decimals)) = (symbol, decimals) else {
+            if !first {
+                return Ok(());
+            }
             self.naming.unknown += 1;
             tracing::warn!(
                 %contract, %chain,
@@ -99,10 +105,10 @@ impl TokenNamer {
             return Ok(());
         };
         let from_source = source.symbol.is_some_and(|s| !s.is_empty()) && source.decimals.is_some();
-        if from_source {
-            self.naming.from_source += 1;
-        } else {
-            self.naming.from_registry += 1;
+        match (first, from_source) {
+            (false, _) => {}
+            (true, true) => self.naming.from_source += 1,
+            (true, false) => self.naming.from_registry += 1,
         }
         writer
             .register_asset(&Asset::token(chain, contract.clone(), &symbol, decimals))

@@ -37,9 +37,38 @@ fn defs<T>(values: &[Option<T>]) -> Vec<i16> {
     values.iter().map(|v| i16::from(v.is_some())).collect()
 }
 
+impl Col {
+    fn slice(&self, rows: std::ops::Range<usize>) -> Col {
+        match self {
+            Col::U32(v) => Col::U32(v[rows].to_vec()),
+            Col::U64(v) => Col::U64(v[rows].to_vec()),
+            Col::Bin(v) => Col::Bin(v[rows].to_vec()),
+            Col::Str(v) => Col::Str(v[rows].to_vec()),
+            Col::Bool(v) => Col::Bool(v[rows].to_vec()),
+            Col::F64(v) => Col::F64(v[rows].to_vec()),
+        }
+    }
+
+    fn len(&self) -> usize {
+        match self {
+            Col::U32(v) => v.len(),
+            Col::U64(v) => v.len(),
+            Col::Bin(v) => v.len(),
+            Col::Str(v) => v.len(),
+            Col::Bool(v) => v.len(),
+            Col::F64(v) => v.len(),
+        }
+    }
+}
+
 /// Write one row group with the columns as polars (cryo) writes them: all OPTIONAL, UInt32 as
 /// INT32 + UINT_32, UInt64 as INT64 + UINT_64, binary as BYTE_ARRAY, strings as UTF8.
 fn write_parquet(path: &Path, columns: Vec<(&str, Col)>) {
+    write_parquet_in_groups(path, columns, usize::MAX);
+}
+
+/// [`write_parquet`] with a row group per `group_rows` rows.
+fn write_parquet_in_groups(path: &Path, columns: Vec<(&str, Col)>, group_rows: usize) {
     let fields = columns
         .iter()
         .map(|(name, col)| {
@@ -67,8 +96,20 @@ fn write_parquet(path: &Path, columns: Vec<(&str, Col)>) {
     let file = File::create(path).expect("create");
     let mut writer =
         SerializedFileWriter::new(file, Arc::new(schema), Default::default()).expect("writer");
+    let rows = columns.first().map_or(0, |(_, c)| c.len());
+    let mut start = 0;
+    while start < rows {
+        let end = rows.min(start.saturating_add(group_rows));
+        let group: Vec<Col> = columns.iter().map(|(_, c)| c.slice(start..end)).collect();
+        write_row_group(&mut writer, &group);
+        start = end;
+    }
+    writer.close().expect("close file");
+}
+
+fn write_row_group(writer: &mut SerializedFileWriter<File>, columns: &[Col]) {
     let mut group = writer.next_row_group().expect("row group");
-    for (_, col) in &columns {
+    for col in columns {
         let mut column = group.next_column().expect("column").expect("one more");
         match col {
             Col::U32(v) => {
@@ -120,7 +161,6 @@ fn write_parquet(path: &Path, columns: Vec<(&str, Col)>) {
         column.close().expect("close column");
     }
     group.close().expect("close row group");
-    writer.close().expect("close file");
 }
 
 // ---------------------------------------------------------------- cryo-shaped datasets
@@ -166,6 +206,7 @@ fn amount_cols(name: &'static str, values: &[U256]) -> Vec<(&'static str, Col)> 
     ]
 }
 
+#[derive(Clone)]
 struct BlockRow {
     number: u64,
     author: Address,
@@ -313,6 +354,7 @@ fn write_transactions(path: &Path, rows: &[TxRow], chain_id: u64) {
     write_parquet(path, columns);
 }
 
+#[derive(Clone)]
 struct LogRow {
     block: u64,
     tx_index: u64,
@@ -385,8 +427,12 @@ struct TraceRow {
 }
 
 fn write_traces(path: &Path, rows: &[TraceRow]) {
+    write_traces_in_groups(path, rows, usize::MAX);
+}
+
+fn write_traces_in_groups(path: &Path, rows: &[TraceRow], group_rows: usize) {
     let addr = |a: &Option<Address>| a.map(|a| a.as_slice().to_vec());
-    write_parquet(
+    write_parquet_in_groups(
         path,
         vec![
             (
@@ -488,6 +534,7 @@ fn write_traces(path: &Path, rows: &[TraceRow]) {
                 Col::U64(rows.iter().map(|_| Some(CHAIN_ID)).collect()),
             ),
         ],
+        group_rows,
     );
 }
 
@@ -1172,6 +1219,106 @@ fn an_interrupted_import_resumes_and_stores_nothing_twice() {
     assert!(again.resumed);
     assert_eq!(again.txs_read, 0);
     assert_eq!(flows(&store, CHAIN), flows(&fresh, CHAIN));
+}
+
+/// cryo writes one file per chunk of blocks and dataset: the world as one file per block and
+/// dataset imports exactly like one file per dataset, and an import interrupted at a broken
+/// block of the second chunk resumes there once the chunk is fixed.
+#[test]
+fn chunk_files_import_like_one_file_per_dataset_and_resume_between_them() {
+    let whole = tempfile::tempdir().expect("tempdir");
+    write_world(whole.path(), &["blocks", "transactions", "logs", "traces"]);
+    let chunks = tempfile::tempdir().expect("tempdir");
+    let chunk = |dataset: &str, block: u64| {
+        chunks.path().join(format!(
+            "ethereum__{dataset}__{block:08}_to_{block:08}.parquet"
+        ))
+    };
+    let write_chunks = |txs: &[TxRow]| {
+        let w = world();
+        for block in [100, 101] {
+            let blocks: Vec<BlockRow> = w
+                .blocks
+                .iter()
+                .filter(|r| r.number == block)
+                .cloned()
+                .collect();
+            let txs: Vec<TxRow> = txs.iter().filter(|r| r.block == block).cloned().collect();
+            let logs: Vec<LogRow> = w
+                .logs
+                .iter()
+                .filter(|r| r.block == block)
+                .cloned()
+                .collect();
+            let traces: Vec<TraceRow> = w
+                .traces
+                .iter()
+                .filter(|r| r.block == block)
+                .cloned()
+                .collect();
+            write_blocks(&chunk("blocks", block), &blocks);
+            write_transactions(&chunk("transactions", block), &txs, CHAIN_ID);
+            if !logs.is_empty() {
+                write_logs(&chunk("logs", block), &logs, CHAIN_ID);
+            }
+            write_traces(&chunk("traces", block), &traces);
+        }
+    };
+    let mut broken = world().txs;
+    let at = broken
+        .iter()
+        .position(|t| t.block == 101)
+        .expect("a tx in block 101");
+    broken[at].gas_price = 1;
+    write_chunks(&broken);
+
+    let store_dir = tempfile::tempdir().expect("tempdir");
+    let store = Store::init(store_dir.path()).expect("store");
+    let options = ImportOptions {
+        checkpoint_every: 1,
+        ..ImportOptions::default()
+    };
+    let error = Cryo
+        .import(&store, chunks.path(), &options)
+        .expect_err("block 101 is broken");
+    assert!(error.to_string().contains("block 101"), "{error}");
+
+    write_chunks(&world().txs);
+    let resumed = Cryo
+        .import(&store, chunks.path(), &options)
+        .expect("import");
+    let (_keep, fresh, report) = import(whole.path());
+    assert_eq!(resumed.txs_read, 2, "tx 4 and block 101's reward");
+    assert_eq!(
+        store.reader(CHAIN).expect("reader").tx_count() as u64,
+        report.txs_read
+    );
+    assert_eq!(flows(&store, CHAIN), flows(&fresh, CHAIN));
+    let (_keep, split, split_report) = import(chunks.path());
+    assert_eq!(split_report.txs_read, report.txs_read);
+    assert_eq!(flows(&split, CHAIN), flows(&fresh, CHAIN));
+}
+
+/// A file out of block order (a parallel export: block 101's traces before block 100's) in
+/// small row groups — block 100's rows start inside the first — imports like the ordered file.
+#[test]
+fn row_groups_out_of_block_order_are_merged() {
+    let export = tempfile::tempdir().expect("tempdir");
+    write_world(export.path(), &["blocks", "transactions", "logs"]);
+    let mut traces = world().traces;
+    traces.sort_by_key(|t| std::cmp::Reverse(t.block));
+    let late = traces.iter().filter(|t| t.block == 101).count();
+    assert!(late > 0 && traces.len() > late + 2);
+    write_traces_in_groups(&file(export.path(), "traces"), &traces, late + 1);
+    let ordered = tempfile::tempdir().expect("tempdir");
+    write_world(
+        ordered.path(),
+        &["blocks", "transactions", "logs", "traces"],
+    );
+    let (_a, shuffled, a) = import(export.path());
+    let (_b, fresh, b) = import(ordered.path());
+    assert_eq!(a.txs_read, b.txs_read);
+    assert_eq!(flows(&shuffled, CHAIN), flows(&fresh, CHAIN));
 }
 
 fn expect_error(dir: &Path) -> String {

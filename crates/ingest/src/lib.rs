@@ -8,6 +8,9 @@
 //!   [`chaintrail_core::AccountTx`] or [`chaintrail_core::UtxoTx`] per line (see docs/schema.md);
 //! - [`lines`]: lines of outside files read with a bound ([`MAX_LINE`]), for every line-based
 //!   format;
+//! - [`ordered`]: reading an export of any size block by block with bounded memory (runs of
+//!   block-ordered rows, merged across tables and files), which the file importers build on, with
+//!   [`text`]'s positioned JSON-lines and CSV readers;
 //! - [`synthetic`]: a seeded load generator for benchmarks and tests (not a world model — the
 //!   scenario simulator is `chaintrail-sim`).
 //!
@@ -16,7 +19,9 @@
 
 mod jsonl;
 pub mod lines;
+pub mod ordered;
 pub mod synthetic;
+pub mod text;
 
 use std::path::{Path, PathBuf};
 

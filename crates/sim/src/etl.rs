@@ -214,55 +214,99 @@ impl Jsonl {
     }
 }
 
-/// Writes `ethereum/{blocks,transactions,receipts,logs,token_transfers,traces,tokens}.csv` and
-/// `bitcoin/{blocks,transactions}.json` under a directory.
-pub struct EtlWriter {
+/// How an export's files are laid out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum EtlLayout {
+    /// One file per table, as `export_blocks_and_transactions` and friends write them:
+    /// `ethereum/blocks.csv`, `bitcoin/transactions.json`.
+    #[default]
+    Single,
+    /// One file per table and range of `blocks` blocks, as `ethereumetl export_all` and
+    /// `bitcoinetl export_all` partition them:
+    /// `ethereum/blocks/start_block=00000000/end_block=00000999/blocks_00000000_00000999.csv`.
+    Partitioned { blocks: u64 },
+}
+
+impl EtlLayout {
+    /// Where `table` of the block range starting at `start` goes under `root`.
+    fn path(self, root: &Path, table: &str, ext: &str, start: u64) -> PathBuf {
+        match self {
+            EtlLayout::Single => root.join(format!("{table}.{ext}")),
+            EtlLayout::Partitioned { blocks } => {
+                let end = start + blocks.max(1) - 1;
+                root.join(table)
+                    .join(format!("start_block={start:08}"))
+                    .join(format!("end_block={end:08}"))
+                    .join(format!("{table}_{start:08}_{end:08}.{ext}"))
+            }
+        }
+    }
+
+    /// The first block of the range holding block `number`.
+    fn range_start(self, number: u64) -> u64 {
+        match self {
+            EtlLayout::Single => 0,
+            EtlLayout::Partitioned { blocks } => number / blocks.max(1) * blocks.max(1),
+        }
+    }
+}
+
+fn create_parent(path: &Path) -> Result<(), SimError> {
+    match path.parent() {
+        Some(parent) => std::fs::create_dir_all(parent).map_err(|e| io_err("create", parent, e)),
+        None => Ok(()),
+    }
+}
+
+fn csv_table(
+    layout: EtlLayout,
+    root: &Path,
+    table: &str,
+    start: u64,
+    header: &[&str],
+) -> Result<Csv, SimError> {
+    let path = layout.path(root, table, "csv", start);
+    create_parent(&path)?;
+    Csv::create(path, header)
+}
+
+fn jsonl_table(layout: EtlLayout, root: &Path, table: &str, start: u64) -> Result<Jsonl, SimError> {
+    let path = layout.path(root, table, "json", start);
+    create_parent(&path)?;
+    Jsonl::create(path)
+}
+
+/// The ethereum-etl tables of one block range.
+struct EvmTables {
+    start: u64,
     blocks: Csv,
     txs: Csv,
     receipts: Csv,
     logs: Csv,
     transfers: Csv,
     traces: Csv,
-    btc_blocks: Jsonl,
-    btc_txs: Jsonl,
-    dir: PathBuf,
 }
 
-impl EtlWriter {
-    pub fn create(dir: &Path) -> Result<EtlWriter, SimError> {
-        let eth = dir.join("ethereum");
-        let btc = dir.join("bitcoin");
-        for d in [&eth, &btc] {
-            std::fs::create_dir_all(d).map_err(|e| io_err("create", d, e))?;
-        }
-        Ok(EtlWriter {
-            blocks: Csv::create(eth.join("blocks.csv"), &BLOCKS_COLUMNS)?,
-            txs: Csv::create(eth.join("transactions.csv"), &TRANSACTIONS_COLUMNS)?,
-            receipts: Csv::create(eth.join("receipts.csv"), &RECEIPTS_COLUMNS)?,
-            logs: Csv::create(eth.join("logs.csv"), &LOGS_COLUMNS)?,
-            transfers: Csv::create(eth.join("token_transfers.csv"), &TOKEN_TRANSFERS_COLUMNS)?,
-            traces: Csv::create(eth.join("traces.csv"), &TRACES_COLUMNS)?,
-            btc_blocks: Jsonl::create(btc.join("blocks.json"))?,
-            btc_txs: Jsonl::create(btc.join("transactions.json"))?,
-            dir: dir.to_path_buf(),
+impl EvmTables {
+    fn create(layout: EtlLayout, eth: &Path, start: u64) -> Result<EvmTables, SimError> {
+        Ok(EvmTables {
+            start,
+            blocks: csv_table(layout, eth, "blocks", start, &BLOCKS_COLUMNS)?,
+            txs: csv_table(layout, eth, "transactions", start, &TRANSACTIONS_COLUMNS)?,
+            receipts: csv_table(layout, eth, "receipts", start, &RECEIPTS_COLUMNS)?,
+            logs: csv_table(layout, eth, "logs", start, &LOGS_COLUMNS)?,
+            transfers: csv_table(
+                layout,
+                eth,
+                "token_transfers",
+                start,
+                &TOKEN_TRANSFERS_COLUMNS,
+            )?,
+            traces: csv_table(layout, eth, "traces", start, &TRACES_COLUMNS)?,
         })
     }
 
-    /// Flush everything and write `ethereum/tokens.csv` for the world's tokens.
-    pub fn finish(mut self, truth: &GroundTruth) -> Result<(), SimError> {
-        let mut tokens = Csv::create(
-            self.dir.join("ethereum").join("tokens.csv"),
-            &TOKENS_COLUMNS,
-        )?;
-        for asset in &truth.assets {
-            if let (chaintrail_core::AssetKind::Token(Address::Evm(raw)), true) =
-                (&asset.kind, asset.chain == truth.evm_chain)
-            {
-                let decimals = asset.decimals.to_string();
-                tokens.row(&[&h(raw), &asset.symbol, &asset.symbol, &decimals, "", ""])?;
-            }
-        }
-        tokens.flush()?;
+    fn flush(&mut self) -> Result<(), SimError> {
         for c in [
             &mut self.blocks,
             &mut self.txs,
@@ -273,11 +317,99 @@ impl EtlWriter {
         ] {
             c.flush()?;
         }
-        for j in [&mut self.btc_blocks, &mut self.btc_txs] {
+        Ok(())
+    }
+}
+
+/// The bitcoin-etl tables of one block range.
+struct BtcTables {
+    start: u64,
+    blocks: Jsonl,
+    txs: Jsonl,
+}
+
+impl BtcTables {
+    fn create(layout: EtlLayout, btc: &Path, start: u64) -> Result<BtcTables, SimError> {
+        Ok(BtcTables {
+            start,
+            blocks: jsonl_table(layout, btc, "blocks", start)?,
+            txs: jsonl_table(layout, btc, "transactions", start)?,
+        })
+    }
+
+    fn flush(&mut self) -> Result<(), SimError> {
+        for j in [&mut self.blocks, &mut self.txs] {
             j.w.flush().map_err(|e| io_err("write", &j.path, e))?;
         }
+        Ok(())
+    }
+}
+
+/// Writes `ethereum/{blocks,transactions,receipts,logs,token_transfers,traces,tokens}.csv` and
+/// `bitcoin/{blocks,transactions}.json` under a directory, or the same tables per block range
+/// ([`EtlLayout`]).
+pub struct EtlWriter {
+    layout: EtlLayout,
+    evm: EvmTables,
+    btc: BtcTables,
+    dir: PathBuf,
+}
+
+impl EtlWriter {
+    pub fn create(dir: &Path) -> Result<EtlWriter, SimError> {
+        EtlWriter::create_as(dir, EtlLayout::Single)
+    }
+
+    pub fn create_as(dir: &Path, layout: EtlLayout) -> Result<EtlWriter, SimError> {
+        let eth = dir.join("ethereum");
+        let btc = dir.join("bitcoin");
+        for d in [&eth, &btc] {
+            std::fs::create_dir_all(d).map_err(|e| io_err("create", d, e))?;
+        }
+        Ok(EtlWriter {
+            layout,
+            evm: EvmTables::create(layout, &eth, 0)?,
+            btc: BtcTables::create(layout, &btc, 0)?,
+            dir: dir.to_path_buf(),
+        })
+    }
+
+    /// The ethereum-etl tables block `number` goes to (a new range's files once it starts).
+    fn evm_tables(&mut self, number: u64) -> Result<&mut EvmTables, SimError> {
+        let start = self.layout.range_start(number);
+        if start != self.evm.start {
+            self.evm.flush()?;
+            self.evm = EvmTables::create(self.layout, &self.dir.join("ethereum"), start)?;
+        }
+        Ok(&mut self.evm)
+    }
+
+    fn btc_tables(&mut self, height: u64) -> Result<&mut BtcTables, SimError> {
+        let start = self.layout.range_start(height);
+        if start != self.btc.start {
+            self.btc.flush()?;
+            self.btc = BtcTables::create(self.layout, &self.dir.join("bitcoin"), start)?;
+        }
+        Ok(&mut self.btc)
+    }
+
+    /// Flush everything and write the `tokens` table (in the first range) for the world's tokens.
+    pub fn finish(mut self, truth: &GroundTruth) -> Result<(), SimError> {
+        let eth = self.dir.join("ethereum");
+        let mut tokens = csv_table(self.layout, &eth, "tokens", 0, &TOKENS_COLUMNS)?;
+        for asset in &truth.assets {
+            if let (chaintrail_core::AssetKind::Token(Address::Evm(raw)), true) =
+                (&asset.kind, asset.chain == truth.evm_chain)
+            {
+                let decimals = asset.decimals.to_string();
+                tokens.row(&[&h(raw), &asset.symbol, &asset.symbol, &decimals, "", ""])?;
+            }
+        }
+        tokens.flush()?;
+        self.evm.flush()?;
+        self.btc.flush()?;
         // ethereum-etl exports do not name their chain; importers read it from this file.
-        let chain_id = self.dir.join("ethereum").join("chain_id");
+        let chain_id = eth.join("chain_id");
         let id = match truth.evm_chain {
             chaintrail_core::Chain::Evm(id) => id,
             chaintrail_core::Chain::Bitcoin(_) => 1,
@@ -297,6 +429,7 @@ fn bloom_add(bloom: &mut [u8; 256], data: &[u8]) {
 
 impl WorldSink for EtlWriter {
     fn evm_block(&mut self, block: &EvmBlock) -> Result<(), SimError> {
+        let tables = self.evm_tables(block.number)?;
         let bh = h(&block.hash);
         let number = block.number.to_string();
         let ts = block.timestamp.to_string();
@@ -309,7 +442,7 @@ impl WorldSink for EtlWriter {
             let th = tx.flow.hash.to_hex_prefixed();
             size += 110 + tx.input.len() as u64;
             cumulative += tx.gas_used;
-            self.txs.row(&[
+            tables.txs.row(&[
                 &th,
                 &tx.nonce.to_string(),
                 &bh,
@@ -326,7 +459,7 @@ impl WorldSink for EtlWriter {
                 &tx.max_priority_fee_per_gas.to_string(),
                 "2",
             ])?;
-            self.receipts.row(&[
+            tables.receipts.row(&[
                 &th,
                 &index,
                 &bh,
@@ -349,7 +482,7 @@ impl WorldSink for EtlWriter {
                 }
                 let topics: Vec<String> = log.topics.iter().map(|t| h(t)).collect();
                 let li = log_index.to_string();
-                self.logs.row(&[
+                tables.logs.row(&[
                     &li,
                     &th,
                     &index,
@@ -362,7 +495,7 @@ impl WorldSink for EtlWriter {
                 if log.topics.len() == 3 && log.topics[0] == TRANSFER_TOPIC && log.data.len() == 32
                 {
                     let value = alloy_primitives::U256::from_be_slice(&log.data);
-                    self.transfers.row(&[
+                    tables.transfers.row(&[
                         &h(&log.address),
                         &h(&log.topics[1][12..]),
                         &h(&log.topics[2][12..]),
@@ -377,7 +510,7 @@ impl WorldSink for EtlWriter {
             for t in &tx.traces {
                 let addr: Vec<String> = t.trace_address.iter().map(ToString::to_string).collect();
                 let id = format!("call_{th}_{}", addr.join("_"));
-                self.traces.row(&[
+                tables.traces.row(&[
                     &number,
                     &th,
                     &index,
@@ -405,7 +538,7 @@ impl WorldSink for EtlWriter {
                     Some(Address::Evm(raw)) => h(raw),
                     _ => String::new(),
                 };
-                self.traces.row(&[
+                tables.traces.row(&[
                     &number,
                     "",
                     "",
@@ -432,7 +565,7 @@ impl WorldSink for EtlWriter {
             buf.push(tag);
             h(&keccak256(&buf).0)
         };
-        self.blocks.row(&[
+        tables.blocks.row(&[
             &number,
             &bh,
             &h(&block.parent_hash),
@@ -458,6 +591,7 @@ impl WorldSink for EtlWriter {
     }
 
     fn btc_block(&mut self, block: &BtcBlock) -> Result<(), SimError> {
+        let tables = self.btc_tables(block.height)?;
         let bh = hex::encode(block.hash);
         let mut base_total = 80u64 + 3;
         let mut wit_total = 0u64;
@@ -465,7 +599,7 @@ impl WorldSink for EtlWriter {
             let rec = btc_record(block, &bh, index, tx);
             base_total += rec.base;
             wit_total += rec.witness;
-            self.btc_txs.line(&rec.json)?;
+            tables.txs.line(&rec.json)?;
         }
         let mut param = vec![0x03];
         param.extend_from_slice(&(block.height as u32).to_le_bytes()[..3]);
@@ -477,7 +611,7 @@ impl WorldSink for EtlWriter {
                 .collect::<Vec<u8>>(),
         )
         .0;
-        self.btc_blocks.line(&BtcBlockJson {
+        tables.blocks.line(&BtcBlockJson {
             hash: bh.clone(),
             size: base_total + wit_total,
             stripped_size: base_total,

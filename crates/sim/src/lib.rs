@@ -16,7 +16,8 @@
 //! - its outputs: value-flow records streamed block by block to a [`WorldSink`], the
 //!   ethereum-etl CSV and bitcoin-etl JSON exports, the day-one GraphSense TagPack (what an
 //!   investigator knows before tracing), a data directory ([`write_dir`]) or a chaintrail store
-//!   ([`write_store`]).
+//!   ([`write_store`]); an exported world replicated at later heights for load
+//!   ([`replicate_export`]).
 //!
 //! Same seed and settings ⇒ byte-identical outputs. Formats are documented in docs/sim.md.
 
@@ -28,6 +29,7 @@ mod evm;
 mod memo;
 mod model;
 mod output;
+mod replicate;
 mod tagpack;
 mod truth;
 mod world;
@@ -36,12 +38,13 @@ use chaintrail_core::{BitcoinNetwork, Chain};
 
 pub use error::SimError;
 pub use etl::{
-    BITCOIN_BLOCK_KEYS, BITCOIN_TRANSACTION_KEYS, BLOCKS_COLUMNS, EtlWriter, LOGS_COLUMNS,
-    RECEIPTS_COLUMNS, TOKEN_TRANSFERS_COLUMNS, TOKENS_COLUMNS, TRACES_COLUMNS,
+    BITCOIN_BLOCK_KEYS, BITCOIN_TRANSACTION_KEYS, BLOCKS_COLUMNS, EtlLayout, EtlWriter,
+    LOGS_COLUMNS, RECEIPTS_COLUMNS, TOKEN_TRANSFERS_COLUMNS, TOKENS_COLUMNS, TRACES_COLUMNS,
     TRANSACTIONS_COLUMNS,
 };
 pub use model::{BtcBlock, BtcTx, EvmBlock, EvmLog, EvmTrace, EvmTx, WorldSink};
-pub use output::{SimSummary, StoreSink, write_dir, write_store};
+pub use output::{SimSummary, StoreSink, write_dir, write_dir_as, write_store};
+pub use replicate::replicate_export;
 pub use tagpack::tagpack_yaml;
 pub use truth::*;
 pub use world::START_TIMESTAMP;

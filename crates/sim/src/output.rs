@@ -9,7 +9,8 @@ use serde::Serialize;
 use crate::error::io_err;
 use crate::model::{BtcBlock, EvmBlock, WorldSink};
 use crate::{
-    BTC_CHAIN, EVM_CHAIN, EtlWriter, GroundTruth, SimConfig, SimError, simulate, tagpack_yaml,
+    BTC_CHAIN, EVM_CHAIN, EtlLayout, EtlWriter, GroundTruth, SimConfig, SimError, simulate,
+    tagpack_yaml,
 };
 
 /// What was written.
@@ -45,11 +46,20 @@ fn write_side_files(dir: &Path, truth: &GroundTruth) -> Result<Vec<String>, SimE
 /// `chaintrail sim`: simulate and write `ethereum/*.csv` (ethereum-etl), `bitcoin/*.json`
 /// (bitcoin-etl), `ground_truth.json` and `tagpacks/chaintrail-sim.yaml` under `dir`.
 pub fn write_dir(config: &SimConfig, dir: &Path) -> Result<SimSummary, SimError> {
+    write_dir_as(config, dir, EtlLayout::Single)
+}
+
+/// [`write_dir`] with the exports laid out as `layout` says.
+pub fn write_dir_as(
+    config: &SimConfig,
+    dir: &Path,
+    layout: EtlLayout,
+) -> Result<SimSummary, SimError> {
     std::fs::create_dir_all(dir).map_err(|e| io_err("create", dir, e))?;
-    let mut etl = EtlWriter::create(dir)?;
+    let mut etl = EtlWriter::create_as(dir, layout)?;
     let truth = simulate(config, &mut etl)?;
     etl.finish(&truth)?;
-    let mut files: Vec<String> = [
+    let tables = [
         "blocks",
         "transactions",
         "receipts",
@@ -57,13 +67,22 @@ pub fn write_dir(config: &SimConfig, dir: &Path) -> Result<SimSummary, SimError>
         "token_transfers",
         "traces",
         "tokens",
-    ]
-    .iter()
-    .map(|f| format!("ethereum/{f}.csv"))
-    .collect();
+    ];
+    let (mut files, btc): (Vec<String>, [String; 2]) = match layout {
+        EtlLayout::Single => (
+            tables.iter().map(|f| format!("ethereum/{f}.csv")).collect(),
+            [
+                "bitcoin/blocks.json".into(),
+                "bitcoin/transactions.json".into(),
+            ],
+        ),
+        EtlLayout::Partitioned { .. } => (
+            tables.iter().map(|f| format!("ethereum/{f}/")).collect(),
+            ["bitcoin/blocks/".into(), "bitcoin/transactions/".into()],
+        ),
+    };
     files.push("ethereum/chain_id".into());
-    files.push("bitcoin/blocks.json".into());
-    files.push("bitcoin/transactions.json".into());
+    files.extend(btc);
     files.extend(write_side_files(dir, &truth)?);
     Ok(SimSummary { truth, files })
 }
