@@ -165,7 +165,11 @@ fn raw_blocks_decode_exactly_and_count_matches() {
     assert_eq!(reader.input_count(), 6517 + 1);
     assert_eq!(reader.output_count(), 6015);
     assert_eq!(
-        reader.output_values().iter().sum::<u64>(),
+        reader
+            .output_values()
+            .expect("output values")
+            .iter()
+            .sum::<u64>(),
         2_883_682_728_990
     );
     assert_eq!(reader.tx_block(0).timestamp, 1_633_002_641);

@@ -282,9 +282,9 @@ pub fn address(global: &Global, args: AddressArgs) -> anyhow::Result<()> {
     let mut summaries = Vec::new();
     for (chain, address) in candidate_chains(&store, &args.address, args.chain)? {
         let reader = store.reader(chain)?;
-        if let Some(summary) = chaintrail_query::address_summary(&reader, &address, args.top) {
-            summaries.push(summary);
-        }
+        let summary = chaintrail_query::address_summary(&reader, &address, args.top);
+        reader.ensure_intact()?;
+        summaries.extend(summary);
     }
     if summaries.is_empty() {
         bail!("{} does not appear in the store", args.address);
@@ -421,8 +421,10 @@ pub fn tx(global: &Global, args: TxArgs) -> anyhow::Result<()> {
     let mut found = None;
     for chain in chains {
         let reader = store.reader(chain)?;
-        if let Some(summary) = chaintrail_query::tx_summary(&reader, &hash) {
-            found = Some(summary);
+        let summary = chaintrail_query::tx_summary(&reader, &hash);
+        reader.ensure_intact()?;
+        if summary.is_some() {
+            found = summary;
             break;
         }
     }

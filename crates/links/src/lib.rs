@@ -170,6 +170,10 @@ pub fn build(store: &Store, services: &dyn Services) -> Result<Build, LinkError>
         decoders.insert(name.to_string(), stats(&findings));
         all.extend(findings);
     }
+    // Reads from a damaged store segment return nothing: save no links derived from them.
+    for reader in readers.values() {
+        reader.ensure_intact()?;
+    }
     let set = LinkSet::new(all.links.clone(), all.pending.clone());
     let manifest = store::save(
         store.dir(),

@@ -31,7 +31,7 @@ use std::str::FromStr;
 
 use alloy_primitives::U256;
 use chaintrail_core::{Address, Amount, AssetKind, Chain, ChainModel, TransferKind, TxHash};
-use chaintrail_store::ChainReader;
+use chaintrail_store::{ChainReader, TxId};
 
 pub use attribution::{Attribution, Entity, NoAttribution, Role, StaticAttribution, role};
 pub use cancel::{Cancel, CancelOnDrop};
@@ -56,6 +56,9 @@ pub enum TraceError {
     /// The caller raised the request's [`Cancel`] flag.
     #[error("the trace was cancelled after {events} events")]
     Cancelled { events: u64 },
+    /// The trace read a damaged segment of the store.
+    #[error(transparent)]
+    Store(#[from] chaintrail_store::StoreError),
 }
 
 /// What to start from.
@@ -367,7 +370,7 @@ fn plant(
             let outputs = utxo_seed_outputs(reader, seed, spec)?;
             let values: Vec<u128> = outputs
                 .iter()
-                .map(|&row| u128::from(reader.output_values()[row as usize]))
+                .map(|&row| u128::from(reader.output_value(row).unwrap_or(0)))
                 .collect();
             let total = seed_amount(seed, values.iter().sum(), "the seed outputs hold")?;
             for ((row, value), taint) in outputs
@@ -461,7 +464,7 @@ fn plant_backward(
             let outputs = utxo_seed_outputs(reader, seed, spec)?;
             let values: Vec<u128> = outputs
                 .iter()
-                .map(|&row| u128::from(reader.output_values()[row as usize]))
+                .map(|&row| u128::from(reader.output_value(row).unwrap_or(0)))
                 .collect();
             let total = seed_amount(seed, values.iter().sum(), "the seed outputs hold")?;
             for (row, units) in outputs.iter().zip(proportional(&values, total)) {
@@ -520,6 +523,21 @@ pub fn trace(
 
 /// [`trace`] with more converters tried before the built-in ones (known bridge and mixer links).
 pub fn trace_with(
+    readers: &BTreeMap<Chain, ChainReader>,
+    attribution: &dyn Attribution,
+    prices: &Prices,
+    extra: &[&dyn Converter],
+    request: &TraceRequest,
+) -> Result<TraceReport, TraceError> {
+    let report = trace_over(readers, attribution, prices, extra, request)?;
+    // Reads from a damaged store segment return nothing: no report is built on them.
+    for reader in readers.values() {
+        reader.ensure_intact()?;
+    }
+    Ok(report)
+}
+
+fn trace_over(
     readers: &BTreeMap<Chain, ChainReader>,
     attribution: &dyn Attribution,
     prices: &Prices,
@@ -677,7 +695,7 @@ fn edge_step(
     let edge = &edges[index];
     let reader = &readers[&edge.chain];
     let name = |id: u32| reader.address(id).map(|a| a.to_string());
-    let hash_text = |tx: u32| match edge.chain.model() {
+    let hash_text = |tx: TxId| match edge.chain.model() {
         ChainModel::Account => reader.tx_hash(tx).to_hex_prefixed(),
         ChainModel::Utxo => reader.tx_hash(tx).to_hex(),
     };

@@ -17,7 +17,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use chaintrail_core::{Address, BitcoinAddress};
-use chaintrail_store::ChainReader;
+use chaintrail_store::{ChainReader, TxId};
 
 use super::Service;
 use super::coinjoin;
@@ -73,7 +73,7 @@ impl Clusters {
 
 /// Address ids of a transaction's inputs (one per input whose address is known) and its
 /// value-carrying outputs.
-fn tx_sides(reader: &ChainReader, tx: u32, null_data: Option<u32>) -> (Vec<u32>, Vec<(u32, u64)>) {
+fn tx_sides(reader: &ChainReader, tx: TxId, null_data: Option<u32>) -> (Vec<u32>, Vec<(u32, u64)>) {
     let inputs = reader
         .tx_inputs(tx)
         .filter_map(|row| reader.input(row))
@@ -90,8 +90,8 @@ fn tx_sides(reader: &ChainReader, tx: u32, null_data: Option<u32>) -> (Vec<u32>,
 
 /// Where a co-spend or sweep attribution comes from, per address.
 enum Evidence {
-    CoSpent { tx: u32 },
-    Swept { tx: u32, inputs: usize },
+    CoSpent { tx: TxId },
+    Swept { tx: TxId, inputs: usize },
 }
 
 pub struct UtxoServices {
@@ -123,8 +123,8 @@ pub fn detect(reader: &ChainReader, services: &[Service]) -> UtxoServices {
         kind: BitcoinAddress::NullData,
     });
     let (mut conflicts, mut coinjoins) = (0u64, 0u64);
-    let mut first_cospend: HashMap<u32, u32> = HashMap::new();
-    let tx_count = reader.tx_count() as u32;
+    let mut first_cospend: HashMap<u32, TxId> = HashMap::new();
+    let tx_count = reader.tx_count();
     for tx in 0..tx_count {
         let (inputs, outputs) = tx_sides(reader, tx, null_data);
         if inputs.len() < 2 {
