@@ -27,7 +27,7 @@ mod manifest;
 mod outpoints;
 mod reader;
 pub mod schema;
-mod segments;
+pub mod segments;
 mod verify;
 mod writer;
 
