@@ -2,6 +2,7 @@
 //! arguments, calls one library function and renders the result; no forensics logic lives here.
 
 mod bench;
+mod bench_world;
 mod commands;
 mod demo;
 mod html;

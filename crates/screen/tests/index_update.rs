@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use chaintrail_core::{Address, BitcoinAddress, BitcoinNetwork, Chain};
+use chaintrail_core::{Address, BitcoinNetwork, Chain};
 use chaintrail_ingest::synthetic;
 use chaintrail_labels::{Category, Date, Label, LabelStore, Source};
 use chaintrail_screen::{ChainExposure, ExposureIndex, Screener};
@@ -12,29 +12,6 @@ use chaintrail_store::Store;
 
 const ETH: Chain = Chain::Evm(31337);
 const BTC: Chain = Chain::Bitcoin(BitcoinNetwork::Regtest);
-
-/// The synthetic generator's account address `index`.
-fn evm(index: u64) -> Address {
-    let mut raw = [0u8; 20];
-    raw[..8].copy_from_slice(&index.to_be_bytes());
-    raw[8..12].copy_from_slice(b"synt");
-    Address::Evm(raw)
-}
-
-/// The synthetic generator's UTXO address `index`.
-fn btc(index: u64) -> Address {
-    let mut h = [0u8; 20];
-    h[..8].copy_from_slice(&index.to_be_bytes());
-    let kind = match index % 4 {
-        0 => BitcoinAddress::P2pkh(h),
-        1 => BitcoinAddress::P2sh(h),
-        _ => BitcoinAddress::P2wpkh(h),
-    };
-    Address::Bitcoin {
-        network: BitcoinNetwork::Regtest,
-        kind,
-    }
-}
 
 fn label(chain: Chain, address: &Address, name: &str, category: Category) -> Label {
     Label {
@@ -71,8 +48,18 @@ fn labels(dir: &Path) {
     let mut all = Vec::new();
     for (i, category) in categories.into_iter().enumerate() {
         let name = format!("Entity {i}");
-        all.push(label(ETH, &evm(i as u64 * 3), &name, category));
-        all.push(label(BTC, &btc(i as u64 * 2), &name, category));
+        all.push(label(
+            ETH,
+            &synthetic::account_address(i as u64 * 3),
+            &name,
+            category,
+        ));
+        all.push(label(
+            BTC,
+            &synthetic::utxo_address(i as u64 * 2),
+            &name,
+            category,
+        ));
     }
     labels.replace_labels("test:update", all);
     labels.save().expect("save labels");
@@ -183,7 +170,12 @@ fn other_labels_or_a_later_label_boundary_build_in_full() {
     let mut labels = LabelStore::open(dir.path()).expect("labels");
     labels.replace_labels(
         "test:more",
-        vec![label(ETH, &evm(1), "Late Exchange", Category::Exchange)],
+        vec![label(
+            ETH,
+            &synthetic::account_address(1),
+            "Late Exchange",
+            Category::Exchange,
+        )],
     );
     labels.save().expect("save");
     let mut screener = Screener::open(dir.path()).expect("screener");
