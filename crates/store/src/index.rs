@@ -18,6 +18,7 @@ use chaintrail_core::ChainModel;
 use crate::column::{Column, DamageLatch};
 use crate::error::StoreError;
 use crate::files::{BuildFile, FileState, MappedFile};
+use crate::lookup;
 use crate::manifest::ChainManifest;
 use crate::schema::{self, Framing, NO_ADDRESS, TxId, col, put_varint, varint_len};
 
@@ -75,6 +76,44 @@ pub(crate) fn build_indexes(
             written.insert(name.to_string(), state);
         }
     }
+    let keys = map(col::ADDRESS_KEYS)?;
+    let ends = map(col::ADDRESS_ENDS)?;
+    let (keys, ends) = (keys.bytes(), ends.as_slice::<u64>());
+    let key_of = |id: u64| {
+        let id = id as usize;
+        let start = id
+            .checked_sub(1)
+            .and_then(|p| ends.get(p))
+            .copied()
+            .unwrap_or(0);
+        let end = ends.get(id).copied().unwrap_or(0);
+        keys.get(start as usize..end as usize).unwrap_or(&[])
+    };
+    let state = lookup::build::<u32>(
+        &dir.join(col::IDX_ADDRESS_LOOKUP),
+        ends.len() as u64,
+        |id| (id != u64::from(NO_ADDRESS)).then(|| lookup::key_hash(key_of(id))),
+        segment_bytes,
+    )?;
+    written.insert(col::IDX_ADDRESS_LOOKUP.to_string(), state);
+    let hashes = map(col::TX_HASH)?;
+    let hashes = hashes.as_slice::<[u8; 32]>();
+    let hash_of = |id: u64| hashes.get(id as usize).map(lookup::tx_hash_hash);
+    let count = hashes.len() as u64;
+    let (name, state) = if count < u64::from(u32::MAX) {
+        let path = dir.join(col::IDX_TX_LOOKUP);
+        (
+            col::IDX_TX_LOOKUP,
+            lookup::build::<u32>(&path, count, hash_of, segment_bytes)?,
+        )
+    } else {
+        let path = dir.join(col::IDX_TX_LOOKUP_WIDE);
+        (
+            col::IDX_TX_LOOKUP_WIDE,
+            lookup::build::<u64>(&path, count, hash_of, segment_bytes)?,
+        )
+    };
+    written.insert(name.to_string(), state);
     Ok(written)
 }
 

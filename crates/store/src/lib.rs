@@ -23,6 +23,7 @@ mod column;
 mod error;
 mod files;
 mod index;
+mod lookup;
 mod manifest;
 mod outpoints;
 mod reader;

@@ -10,6 +10,7 @@ use serde::Serialize;
 use crate::column::{Column, DamageLatch};
 use crate::error::StoreError;
 use crate::files::MappedFile;
+use crate::lookup;
 use crate::manifest::{CHAIN_MANIFEST, ChainManifest, read_json};
 use crate::schema::{
     self, AssetEntry, DeltaList, FileGroup, Framing, NO_ADDRESS, NullDataEntry, OverflowAmount,
@@ -105,6 +106,8 @@ pub struct GroupBytes {
     pub records: u64,
     /// Adjacency and spent-by indexes.
     pub adjacency: u64,
+    /// Hash lookups of addresses and transactions.
+    pub lookups: u64,
     pub address_dictionary: u64,
     pub tx_hashes: u64,
     pub assets: u64,
@@ -297,7 +300,17 @@ impl ChainReader {
         )
     }
 
+    /// The id of the transaction with this hash (the first, should several share it).
     pub fn tx_id(&self, hash: &TxHash) -> Option<TxId> {
+        let same = |id: TxId| self.tx_hash(id) == *hash;
+        let at = lookup::tx_hash_hash(&hash.0);
+        if self.files.contains_key(col::IDX_TX_LOOKUP) {
+            return lookup::find::<u32>(self.column(col::IDX_TX_LOOKUP), at, same);
+        }
+        if self.files.contains_key(col::IDX_TX_LOOKUP_WIDE) {
+            return lookup::find::<u64>(self.column(col::IDX_TX_LOOKUP_WIDE), at, same);
+        }
+        // A store indexed before the lookups existed: a map of every hash, built once.
         self.tx_ids
             .get_or_init(|| {
                 let hashes = self.column::<[u8; 32]>(col::TX_HASH).range(0..usize::MAX);
@@ -367,25 +380,35 @@ impl ChainReader {
         if id == NO_ADDRESS {
             return None;
         }
-        let ends = self
-            .column::<u64>(col::ADDRESS_ENDS)
-            .range(id as usize - 1..id as usize + 1);
-        let [start, end] = ends else {
-            return None;
+        Address::from_key(self.chain(), self.address_key(id)?).ok()
+    }
+
+    /// The key of address `id` in the dictionary (`None` when damaged or out of range).
+    fn address_key(&self, id: u32) -> Option<&[u8]> {
+        let id = id as usize;
+        let ends = self.column::<u64>(col::ADDRESS_ENDS);
+        let end = usize::try_from(ends.get(id)?).ok()?;
+        let start = match id.checked_sub(1) {
+            Some(prev) => usize::try_from(ends.get(prev)?).ok()?,
+            None => 0,
         };
-        let (start, end) = (usize::try_from(*start).ok()?, usize::try_from(*end).ok()?);
-        if start > end {
-            return None;
-        }
-        let keys = self.column::<u8>(col::ADDRESS_KEYS);
-        let key = keys.range(start..end);
-        if key.len() != end - start {
-            return None;
-        }
-        Address::from_key(self.chain(), key).ok()
+        let key = self.column::<u8>(col::ADDRESS_KEYS).range(start..end);
+        (start <= end && key.len() == end - start).then_some(key)
     }
 
     pub fn address_id(&self, address: &Address) -> Option<u32> {
+        let key = address.to_key();
+        if self.files.contains_key(col::IDX_ADDRESS_LOOKUP) {
+            let same = |id: u64| self.address_key(id as u32) == Some(key.as_slice());
+            return lookup::find::<u32>(
+                self.column(col::IDX_ADDRESS_LOOKUP),
+                lookup::key_hash(&key),
+                same,
+            )
+            .map(|id| id as u32)
+            .filter(|&id| id != NO_ADDRESS);
+        }
+        // A store indexed before the lookups existed: a map of every key, built once.
         self.address_ids
             .get_or_init(|| {
                 let ends = self.column::<u64>(col::ADDRESS_ENDS).range(0..usize::MAX);
@@ -401,7 +424,7 @@ impl ChainReader {
                 }
                 ids
             })
-            .get(address.to_key().as_slice())
+            .get(key.as_slice())
             .copied()
             .filter(|&id| id != NO_ADDRESS)
     }
@@ -695,6 +718,7 @@ impl ChainReader {
             let slot = match schema::group_of(name) {
                 FileGroup::Records => &mut bytes.records,
                 FileGroup::Adjacency => &mut bytes.adjacency,
+                FileGroup::Lookups => &mut bytes.lookups,
                 FileGroup::AddressDictionary => &mut bytes.address_dictionary,
                 FileGroup::TxHashes => &mut bytes.tx_hashes,
                 FileGroup::Assets => &mut bytes.assets,

@@ -69,6 +69,12 @@ pub mod col {
     /// Spent-by with 64-bit transaction ids, written instead of `index.spent_by` once a chain
     /// holds 2^32 − 1 transactions or more.
     pub const IDX_SPENT_BY_WIDE: &str = "index.spent_by_wide";
+    /// Address key → id, a hash table of `u32` ids (see `lookup.rs`).
+    pub const IDX_ADDRESS_LOOKUP: &str = "index.address_lookup";
+    /// Transaction hash → tx id, a hash table of `u32` ids, or of `u64` ids in the wide file
+    /// once a chain holds 2^32 − 1 transactions or more.
+    pub const IDX_TX_LOOKUP: &str = "index.tx_lookup";
+    pub const IDX_TX_LOOKUP_WIDE: &str = "index.tx_lookup_wide";
 
     /// Every derived index file a reader may map.
     pub const INDEXES: &[&str] = &[
@@ -78,6 +84,9 @@ pub mod col {
         IDX_OUT_OFFSETS,
         IDX_SPENT_BY,
         IDX_SPENT_BY_WIDE,
+        IDX_ADDRESS_LOOKUP,
+        IDX_TX_LOOKUP,
+        IDX_TX_LOOKUP_WIDE,
     ];
 }
 
@@ -131,6 +140,8 @@ pub enum FileGroup {
     Records,
     /// Derived traversal indexes (adjacency, spent-by).
     Adjacency,
+    /// Derived hash lookups: address key → id, tx hash → id.
+    Lookups,
     /// The address dictionary.
     AddressDictionary,
     /// Transaction hashes (the tx dictionary).
@@ -143,7 +154,9 @@ pub enum FileGroup {
 }
 
 pub fn group_of(name: &str) -> FileGroup {
-    if name.starts_with("index.") {
+    if name.starts_with(col::IDX_ADDRESS_LOOKUP) || name.starts_with(col::IDX_TX_LOOKUP) {
+        FileGroup::Lookups
+    } else if name.starts_with("index.") {
         FileGroup::Adjacency
     } else if name.starts_with("addresses.") {
         FileGroup::AddressDictionary

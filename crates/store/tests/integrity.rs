@@ -239,3 +239,35 @@ fn a_manifest_without_a_segment_size_uses_the_default() {
     assert_eq!(reader.transfer_amount(40), Amount::from_u64(1_040));
     assert!(reader.ensure_intact().is_ok());
 }
+
+#[test]
+fn addresses_and_transactions_are_found_through_the_mapped_lookups() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let store = chain(dir.path(), 300);
+    let reader = store.reader(ETH).expect("reader");
+    let stats = reader.stats();
+    assert!(stats.bytes.lookups > 0);
+    for n in 0..300 {
+        assert_eq!(reader.tx_id(&tx(n).hash), Some(u64::from(n)));
+    }
+    assert_eq!(reader.tx_id(&TxHash([9; 32])), None);
+    for id in 1..reader.address_count() as u32 {
+        let address = reader.address(id).expect("address");
+        assert_eq!(reader.address_id(&address), Some(id));
+    }
+    assert_eq!(reader.address_id(&Address::Evm([200; 20])), None);
+    assert!(reader.ensure_intact().is_ok());
+    drop(reader);
+
+    // A store indexed before the lookups existed finds them by a map built on first use.
+    let path = dir.path().join("chains/anvil/manifest.json");
+    let mut manifest = manifest(dir.path());
+    let indexes = manifest["indexes"].as_object_mut().expect("indexes");
+    indexes.remove("index.address_lookup");
+    indexes.remove("index.tx_lookup");
+    std::fs::write(&path, serde_json::to_vec(&manifest).expect("json")).expect("write");
+    let reader = store.reader(ETH).expect("reader");
+    assert_eq!(reader.tx_id(&tx(17).hash), Some(17));
+    let address = reader.address(5).expect("address");
+    assert_eq!(reader.address_id(&address), Some(5));
+}
