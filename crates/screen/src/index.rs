@@ -291,17 +291,18 @@ impl ExposureIndex {
         if id >= self.file_meta.chains[i].addresses {
             return Ok(None);
         }
-        let bytes = self.file.value(section, id)?;
+        let (bytes, _) = self.file.value(section, id)?;
         self.file.exposure(bytes).map(Some)
     }
 
-    /// The stored bytes of an id (for updates, which copy what did not change).
-    fn raw(&self, chain: Chain, id: u32) -> Result<&[u8], ScreenError> {
+    /// The stored bytes of an id and its truncation flag (for updates, which copy what did not
+    /// change).
+    fn raw(&self, chain: Chain, id: u32) -> Result<(&[u8], bool), ScreenError> {
         match section_of(&self.file_meta, chain) {
             Some((i, section)) if id < self.file_meta.chains[i].addresses => {
                 self.file.value(section, id)
             }
-            _ => Ok(&[]),
+            _ => Ok((&[], false)),
         }
     }
 
@@ -423,7 +424,7 @@ fn write(
     for (chain_index, reader) in readers.iter().enumerate() {
         let addresses = u32::try_from(reader.address_count())
             .map_err(|_| failed(format!("{} has more than 2^32 addresses", reader.chain())))?;
-        let mut batch: Vec<Vec<u8>> = Vec::new();
+        let mut batch: Vec<(Vec<u8>, bool)> = Vec::new();
         let mut batch_start = 0u32;
         writer.chain(addresses, |id| {
             if id == 0 || id >= batch_start + batch.len() as u32 {
@@ -445,10 +446,8 @@ fn write(
                 .map_err(&failed)?;
             }
             let value = std::mem::take(&mut batch[(id - batch_start) as usize]);
-            if !value.is_empty() {
-                with_exposure += 1;
-                truncated += u64::from(value_truncated(&value));
-            }
+            with_exposure += u64::from(!value.0.is_empty());
+            truncated += u64::from(value.1);
             Ok(value)
         })?;
         chains.push(IndexedChain {
@@ -504,11 +503,6 @@ fn write(
     })
 }
 
-/// Whether a stored value says its walk was cut by the budget (without decoding it).
-fn value_truncated(value: &[u8]) -> bool {
-    value.ends_with(b"\"truncated\":true}")
-}
-
 /// The encoded values of `ids`: computed on `threads` threads where `needs` says so, copied
 /// from the previous index otherwise. Empty for an address without exposure.
 #[allow(clippy::too_many_arguments)]
@@ -523,12 +517,12 @@ fn compute_batch(
     done: &AtomicU64,
     total: u64,
     progress: &(dyn Fn(u64, u64) + Sync),
-) -> Result<Vec<Vec<u8>>, String> {
+) -> Result<Vec<(Vec<u8>, bool)>, String> {
     // Set by the first worker that fails, so that the others stop early.
     let failed = AtomicBool::new(false);
     let threads = threads.max(1);
     let chunk = ids.len().div_ceil(threads).max(1);
-    let results: Vec<Result<Vec<Vec<u8>>, String>> = std::thread::scope(|scope| {
+    let results: Vec<Result<Vec<(Vec<u8>, bool)>, String>> = std::thread::scope(|scope| {
         let handles: Vec<_> = ids
             .chunks(chunk)
             .map(|chunk| {
@@ -540,13 +534,17 @@ fn compute_batch(
                             break;
                         }
                         if id == 0 {
-                            out.push(Vec::new());
+                            out.push((Vec::new(), false));
                             continue;
                         }
                         if !needs(chain_index, id) {
                             let kept = previous
-                                .map(|(index, _)| index.raw(reader.chain(), id).map(<[u8]>::to_vec))
-                                .unwrap_or(Ok(Vec::new()))
+                                .map(|(index, _)| {
+                                    index
+                                        .raw(reader.chain(), id)
+                                        .map(|(bytes, truncated)| (bytes.to_vec(), truncated))
+                                })
+                                .unwrap_or(Ok((Vec::new(), false)))
                                 .map_err(|e| e.to_string());
                             match kept {
                                 Ok(value) => out.push(value),
@@ -582,14 +580,14 @@ fn compute_batch(
                             && exposure.excluded_dust.is_empty()
                             && !exposure.truncated
                         {
-                            out.push(Vec::new());
+                            out.push((Vec::new(), false));
                             continue;
                         }
-                        match serde_json::to_vec(&exposure) {
-                            Ok(bytes) => out.push(bytes),
-                            Err(e) => {
+                        match crate::index_file::encode(&exposure) {
+                            Ok(bytes) => out.push((bytes, exposure.truncated)),
+                            Err(why) => {
                                 failed.store(true, Ordering::Relaxed);
-                                return Err(format!("cannot encode an exposure: {e}"));
+                                return Err(why);
                             }
                         }
                     }
