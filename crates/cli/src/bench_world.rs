@@ -1,6 +1,7 @@
 //! `chaintrail bench label-hubs`: label the popular addresses of a `bench store` world as
 //! services and illicit actors, so that traces and exposure walks over it stop where they stop
-//! at real exchanges (docs/benchmarks.md, *Cost curves*).
+//! at real exchanges (docs/benchmarks.md, *Cost curves*). Like real services, each entity holds
+//! many addresses: hub `i` belongs to entity `i mod 20`.
 
 use std::collections::BTreeMap;
 
@@ -13,24 +14,27 @@ use crate::commands::Global;
 use crate::output::{Format, Table, emit};
 
 const DATASET: &str = "bench:hubs";
+/// Entities the hubs belong to.
+const ENTITIES: u64 = 20;
 
-/// What hub `i` is: of every 100 hubs, 4 mixers, 3 sanctioned, 3 hacks, 90 exchanges.
-fn category(i: u64) -> Category {
-    match i % 100 {
-        0..=3 => Category::Mixer,
-        4..=6 => Category::Sanctioned,
-        7..=9 => Category::Hack,
+/// What entity `e` is: a mixer, a sanctioned party, a hack, and 17 exchanges.
+fn category(entity: u64) -> Category {
+    match entity {
+        0 => Category::Mixer,
+        1 => Category::Sanctioned,
+        2 => Category::Hack,
         _ => Category::Exchange,
     }
 }
 
 fn label(chain: Chain, address: &Address, i: u64) -> Label {
-    let category = category(i);
+    let entity = i % ENTITIES;
+    let category = category(entity);
     Label {
         address: address.to_string(),
         chain: Some(chain),
         currency: chain.native_symbol().to_string(),
-        name: format!("Hub {i} ({category})"),
+        name: format!("Entity {entity} ({category})"),
         category,
         categories: vec![category],
         role: None,

@@ -82,7 +82,7 @@ impl IndexWriter {
         addresses: u32,
         mut value: impl FnMut(u32) -> Result<(Vec<u8>, bool), ScreenError>,
     ) -> Result<(), ScreenError> {
-        let side = self.tmp.with_extension("values");
+        let side = values_path(&self.tmp);
         let mut values =
             std::io::BufWriter::new(std::fs::File::create(&side).map_err(|e| io(&side, e))?);
         let offsets_at = self.hasher.bytes();
@@ -155,8 +155,15 @@ impl Drop for IndexWriter {
     fn drop(&mut self) {
         // A build that failed leaves nothing behind (after `finish` the file is gone already).
         let _ = std::fs::remove_file(&self.tmp);
-        let _ = std::fs::remove_file(self.tmp.with_extension("values"));
+        let _ = std::fs::remove_file(values_path(&self.tmp));
     }
+}
+
+/// The side file a chain's values are gathered in while its offsets are written.
+fn values_path(tmp: &Path) -> PathBuf {
+    let mut name = tmp.file_name().unwrap_or_default().to_os_string();
+    name.push(".values");
+    tmp.with_file_name(name)
 }
 
 fn io(path: &Path, source: std::io::Error) -> ScreenError {
