@@ -346,6 +346,9 @@ fn panic_text(panic: &(dyn std::any::Any + Send)) -> &str {
         .unwrap_or("(no message)")
 }
 
+/// An encoded exposure (empty: none) and whether its walk was truncated.
+type Stored = (Vec<u8>, bool);
+
 /// Addresses computed per batch: the encoded exposures of one batch are held in memory before
 /// they are written in id order.
 const BATCH: u32 = 1 << 16;
@@ -424,7 +427,7 @@ fn write(
     for (chain_index, reader) in readers.iter().enumerate() {
         let addresses = u32::try_from(reader.address_count())
             .map_err(|_| failed(format!("{} has more than 2^32 addresses", reader.chain())))?;
-        let mut batch: Vec<(Vec<u8>, bool)> = Vec::new();
+        let mut batch: Vec<Stored> = Vec::new();
         let mut batch_start = 0u32;
         writer.chain(addresses, |id| {
             if id == 0 || id >= batch_start + batch.len() as u32 {
@@ -517,12 +520,12 @@ fn compute_batch(
     done: &AtomicU64,
     total: u64,
     progress: &(dyn Fn(u64, u64) + Sync),
-) -> Result<Vec<(Vec<u8>, bool)>, String> {
+) -> Result<Vec<Stored>, String> {
     // Set by the first worker that fails, so that the others stop early.
     let failed = AtomicBool::new(false);
     let threads = threads.max(1);
     let chunk = ids.len().div_ceil(threads).max(1);
-    let results: Vec<Result<Vec<(Vec<u8>, bool)>, String>> = std::thread::scope(|scope| {
+    let results: Vec<Result<Vec<Stored>, String>> = std::thread::scope(|scope| {
         let handles: Vec<_> = ids
             .chunks(chunk)
             .map(|chunk| {

@@ -775,7 +775,7 @@ impl<'a> Engine<'a> {
             self.push(
                 time,
                 chain,
-                u64::from(spender),
+                spender,
                 EventKind::UtxoTx { chain, tx: spender },
             );
         }
