@@ -78,7 +78,10 @@ mod tests {
             password: "hunter2".to_string(),
         };
         assert_eq!(format!("{auth:?}"), "UserPass { user: \"alice\", .. }");
-        assert_eq!(format!("{:?}", RpcAuth::Bearer("t0ken".into())), "Bearer(..)");
+        assert_eq!(
+            format!("{:?}", RpcAuth::Bearer("t0ken".into())),
+            "Bearer(..)"
+        );
     }
 
     #[test]
@@ -119,7 +122,12 @@ mod tests {
             Some("Basic X19jb29raWVfXzphYmM=")
         );
         std::fs::write(&cookie, "no colon").expect("write");
-        let err = RpcAuth::CookieFile(cookie).header().expect_err("bad cookie");
-        assert!(err.to_string().contains("expected `user:password`"), "{err}");
+        let err = RpcAuth::CookieFile(cookie)
+            .header()
+            .expect_err("bad cookie");
+        assert!(
+            err.to_string().contains("expected `user:password`"),
+            "{err}"
+        );
     }
 }

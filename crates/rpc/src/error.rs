@@ -24,7 +24,10 @@ pub enum RpcError {
         call: String,
         detail: String,
     },
-    #[error("`{call}` to {url} timed out after {seconds} s ({})", attempts_text(*attempts))]
+    #[error(
+        "`{call}` to {url} timed out ({seconds} s per attempt) after {}",
+        attempts_text(*attempts)
+    )]
     Timeout {
         url: String,
         call: String,

@@ -148,7 +148,10 @@ mod tests {
         ));
         // Core answers unknown methods with HTTP 404 and a JSON-RPC error body.
         assert!(matches!(
-            outcome(404, r#"{"result":null,"error":{"code":-32601,"message":"Method not found"},"id":1}"#),
+            outcome(
+                404,
+                r#"{"result":null,"error":{"code":-32601,"message":"Method not found"},"id":1}"#
+            ),
             Outcome::Answer(_)
         ));
         assert!(matches!(outcome(500, ""), Outcome::Transient(_)));

@@ -94,7 +94,9 @@ fn node(n: usize, seen: &Seen) -> (u16, String) {
     let _ = n;
     let one = |call: &Value| match call["method"].as_str() {
         Some("echo") => json!({"jsonrpc": "2.0", "id": call["id"], "result": call["params"][0]}),
-        _ => json!({"jsonrpc": "2.0", "id": call["id"], "error": {"code": -32000, "message": "it failed"}}),
+        _ => {
+            json!({"jsonrpc": "2.0", "id": call["id"], "error": {"code": -32000, "message": "it failed"}})
+        }
     };
     let reply = match &seen.body {
         Value::Array(calls) => Value::Array(calls.iter().rev().map(one).collect()),
@@ -177,12 +179,10 @@ fn batches_are_split_and_answers_matched_by_id() {
             Ok(value) => assert_eq!(value, &json!(i)),
             Err(err) => {
                 assert_eq!(i, 4);
+                assert!(matches!(err, RpcError::Node { code: -32000, .. }), "{err}");
                 assert!(
-                    matches!(err, RpcError::Node { code: -32000, .. }),
-                    "{err}"
-                );
-                assert!(
-                    err.to_string().starts_with("fail 4 (item 4): error -32000 from"),
+                    err.to_string()
+                        .starts_with("fail 4 (item 4): error -32000 from"),
                     "{err}"
                 );
             }
@@ -228,7 +228,9 @@ fn a_warming_up_node_is_waited_for() {
         if n < 2 {
             let warming = |id: &Value| json!({"result": null, "error": {"code": -28, "message": "Loading block index..."}, "id": id});
             let reply = match &seen.body {
-                Value::Array(calls) => Value::Array(calls.iter().map(|c| warming(&c["id"])).collect()),
+                Value::Array(calls) => {
+                    Value::Array(calls.iter().map(|c| warming(&c["id"])).collect())
+                }
                 single => warming(&single["id"]),
             };
             (500, reply.to_string())
@@ -250,7 +252,9 @@ fn a_warming_up_node_is_waited_for() {
         )
     });
     let client = RpcClient::new(&server.url, RpcAuth::None, options(1, 5)).expect("client");
-    let err = client.call("getblockcount", json!([])).expect_err("warming");
+    let err = client
+        .call("getblockcount", json!([]))
+        .expect_err("warming");
     assert!(matches!(err, RpcError::Node { code: -28, .. }), "{err}");
     assert_eq!(server.requests().len(), 2);
 }
@@ -266,10 +270,16 @@ fn credentials_go_in_the_authorization_header() {
         password: "right".to_string(),
     };
     let client = RpcClient::new(&server.url, basic, options(3, 1)).expect("client");
-    assert_eq!(client.call("echo", json!(["x"])).expect("basic"), json!("x"));
+    assert_eq!(
+        client.call("echo", json!(["x"])).expect("basic"),
+        json!("x")
+    );
     let client = RpcClient::new(&server.url, RpcAuth::Bearer("t0ken".into()), options(3, 1))
         .expect("client");
-    assert_eq!(client.call("echo", json!(["y"])).expect("bearer"), json!("y"));
+    assert_eq!(
+        client.call("echo", json!(["y"])).expect("bearer"),
+        json!("y")
+    );
     let in_url = server.url.replace("http://", "http://alice:right@");
     let client = RpcClient::new(&in_url, RpcAuth::None, options(3, 1)).expect("client");
     assert_eq!(client.url(), server.url, "no credentials in the URL shown");
