@@ -150,10 +150,7 @@ impl Screener {
     /// (`<dir>/links/`), registered pegs (`pegs.jsonl`, when present) and exposure index, if any.
     pub fn open(dir: &Path) -> Result<Screener, ScreenError> {
         let store = Store::open(dir)?;
-        let mut readers = BTreeMap::new();
-        for chain in store.chains()? {
-            readers.insert(chain, store.reader(chain)?);
-        }
+        let readers = store.readers()?;
         let labels = LabelStore::open(dir)?;
         let links = load_links(dir, None)?;
         let prices = Prices::for_store(dir).map_err(ScreenError::Prices)?;

@@ -20,6 +20,7 @@
 
 pub mod attribution;
 mod backward;
+pub mod bench;
 mod cancel;
 pub mod convert;
 mod engine;
@@ -45,6 +46,7 @@ pub use convert::{Conversion, Converter, DexSwap, Flow, TooLarge};
 pub use policy::{Holder, Lot, Lots, Policy, UnknownPolicy};
 pub use prices::{PEGS_FILE, Prices};
 pub use report::{Endpoint, EndpointKind, EntityTotal, PathStep, TraceReport, TraceStats, Value};
+pub use seeding::amount_in_units;
 
 use crate::engine::{Engine, EngineConfig};
 use crate::reporting::build_report;

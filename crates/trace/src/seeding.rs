@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use alloy_primitives::U256;
-use chaintrail_core::{Address, AssetKind, Chain, ChainModel, TransferKind};
+use chaintrail_core::{Address, Amount, AssetKind, Chain, ChainModel, TransferKind};
 use chaintrail_store::ChainReader;
 
 use crate::backward::Backward;
@@ -42,6 +42,25 @@ pub(crate) fn asset_id(reader: &ChainReader, selector: &str) -> Result<u32, Trac
                     .join(", ")
             ))
         })
+}
+
+/// `units` whole units (`12.5`) of the asset `selector` names (native, a token contract or a
+/// symbol; `None`: native) on the reader's chain, in base units: what `--amount` means.
+pub fn amount_in_units(
+    reader: &ChainReader,
+    selector: Option<&str>,
+    units: &str,
+) -> Result<Amount, TraceError> {
+    let native = reader.chain().native_decimals();
+    let decimals = match selector {
+        None => native,
+        Some(selector) => {
+            let id = asset_id(reader, selector)?;
+            reader.asset(id).map_or(native, |a| a.decimals)
+        }
+    };
+    Amount::from_units(units, decimals)
+        .map_err(|e| TraceError::Options(format!("--amount {units}: {e}")))
 }
 
 /// Split `total` over `parts` proportionally; the rounding remainder goes to the largest part,
