@@ -205,7 +205,7 @@ impl RpcClient {
                 },
                 Outcome::Fatal(error) => return Err(error),
                 Outcome::Transient(error) if last => return Err(with_attempts(error, attempt)),
-                Outcome::Transient(error) => error,
+                Outcome::Transient(error) => with_attempts(error, attempt),
             };
             tracing::warn!(%error, attempt, ?wait, "retrying after a transient failure");
             std::thread::sleep(wait);
