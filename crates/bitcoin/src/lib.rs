@@ -10,8 +10,9 @@
 //! - [`blk`]: Bitcoin Core's `blk*.dat` files read directly — the `xor.dat` obfuscation key,
 //!   per-network magic, blocks stored out of order, the best chain chosen by the most cumulative
 //!   work so that stale blocks are left out — and [`ingest_blocks_dir`];
-//! - [`rpc`]: a blocking Bitcoin Core JSON-RPC client (cookie or user/password auth, batched
-//!   calls, retries with backoff) and [`ingest_rpc`];
+//! - [`rpc`]: Bitcoin Core's JSON-RPC methods ([`BitcoinRpc`]) on the workspace's one JSON-RPC
+//!   client (`chaintrail-rpc`, re-exported: [`RpcClient`] with cookie, user/password or bearer
+//!   auth, batches, retries with backoff) and [`ingest_rpc`];
 //! - [`etl`]: the `bitcoin-etl` importer ([`BitcoinEtl`]) for its JSON-lines exports;
 //! - [`synthetic`]: real block encodings of the seeded load generator, for benchmarks and tests.
 //!
@@ -32,9 +33,10 @@ use chaintrail_ingest::ImportError;
 use chaintrail_store::StoreError;
 
 pub use blk::{XorKey, ingest_blocks_dir};
+pub use chaintrail_rpc::{RpcAuth, RpcClient, RpcError, RpcOptions};
 pub use convert::{block_txs, classify_script, null_data_payload, p2pk_aliases, tx_hash};
 pub use etl::BitcoinEtl;
-pub use rpc::{BlockRange, RpcAuth, RpcClient, RpcError, RpcIngestOptions, RpcOptions, ingest_rpc};
+pub use rpc::{BitcoinRpc, BlockRange, RpcIngestOptions, ingest_rpc};
 
 /// What went wrong while ingesting Bitcoin data. Every variant names where: the file and byte
 /// offset, or the block and RPC method.

@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use chaintrail_bitcoin::rpc::BlockFormat;
 use chaintrail_bitcoin::{
-    BitcoinError, BlockRange, RpcAuth, RpcClient, RpcError, RpcIngestOptions, RpcOptions,
-    ingest_rpc,
+    BitcoinError, BitcoinRpc, BlockRange, RpcAuth, RpcClient, RpcError, RpcIngestOptions,
+    RpcOptions, ingest_rpc,
 };
 use chaintrail_core::{BitcoinNetwork, Chain, TxHash};
 use chaintrail_ingest::ImportOptions;

@@ -4,18 +4,17 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use chaintrail_core::Date;
+use chaintrail_eval::demo::{HeistOutcome, build_demo};
 use chaintrail_labels::LabelStore;
-use chaintrail_sim::{EtlLayout, SimConfig, SimSummary};
+use chaintrail_sim::{EtlLayout, SimConfig};
 use chaintrail_store::Store;
-use chaintrail_trace::{Policy, TraceReport, TraceRequest};
+use chaintrail_trace::Policy;
 use clap::Args;
 use indicatif::ProgressBar;
 use serde::Serialize;
 
 use crate::commands::{Global, collect_stats, stats_tables};
 use crate::output::{Format, Table, emit};
-use crate::trace::open_readers;
 
 #[derive(Args)]
 pub struct DemoArgs {
@@ -107,17 +106,6 @@ pub fn sim(global: &Global, args: SimArgs) -> anyhow::Result<()> {
     )
 }
 
-/// One heist as the demo shows it.
-#[derive(Serialize)]
-pub struct HeistOutcome {
-    pub name: String,
-    pub victim: String,
-    pub date: Date,
-    pub stolen: Vec<String>,
-    pub stolen_usd: f64,
-    pub report: TraceReport,
-}
-
 #[derive(Serialize)]
 struct DemoOutput {
     data_dir: PathBuf,
@@ -129,70 +117,24 @@ struct DemoOutput {
 pub fn demo(global: &Global, args: DemoArgs) -> anyhow::Result<()> {
     let started = Instant::now();
     let dir = &global.data_dir;
-    if dir.exists() {
-        std::fs::remove_dir_all(dir)
-            .with_context(|| format!("cannot clear {} for a fresh demo", dir.display()))?;
-    }
-    let store = Store::init(dir)?;
-    let side = dir.join("sim");
-    // The world goes through the real import path: ethereum-etl and bitcoin-etl exports.
-    let bar = spinner("simulating the world");
-    let summary: SimSummary =
-        chaintrail_sim::write_dir(&SimConfig::new(args.seed, args.scale), &side)?;
-    bar.set_message("importing its ethereum-etl and bitcoin-etl exports");
-    chaintrail_eval::import_world(&store, &side)?;
-    bar.set_message("loading labels");
-    let mut labels = LabelStore::open(store.dir())?;
-    let imported = labels.import_tagpacks(&side.join("tagpacks"))?;
-    labels.save()?;
-    tracing::info!(labels = imported.imported, "labels loaded");
-    // Bridge joins, pending inbounds and exchange deposit addresses, derived from the chains
-    // alone (the simulator's ground truth is for scoring only).
-    bar.set_message("deriving links from the chains");
-    let built = chaintrail_links::refresh(&store)?;
-    let labels = LabelStore::open(store.dir())?;
-    let links = built.set;
-    bar.set_message("tracing the heists");
-    let readers = open_readers(&store)?;
-    // The simulator's tokens are not in the registry: their pegs are kept with the store, so
-    // that `chaintrail trace`, `screen` and `serve` price them too.
-    let prices = chaintrail_eval::world_prices(&summary.truth);
-    prices
-        .save_pegs(&dir.join(chaintrail_trace::PEGS_FILE))
-        .context("cannot write the pegs file")?;
     let policy: Policy = args.policy.parse()?;
-    let mut heists = Vec::new();
-    for heist in &summary.truth.heists {
-        let request = TraceRequest {
-            seeds: chaintrail_eval::heist_seeds(heist),
-            policy,
-            ..TraceRequest::default()
-        };
-        let report = chaintrail_trace::trace_with(&readers, &labels, &prices, &[&links], &request)?;
-        let stolen_usd = report.seeded.iter().filter_map(|v| v.usd).sum();
-        heists.push(HeistOutcome {
-            name: heist.name.clone(),
-            victim: heist.victim.clone(),
-            date: heist.date,
-            stolen: report
-                .seeded
-                .iter()
-                .map(|v| format!("{} {}", v.units, v.asset))
-                .collect(),
-            stolen_usd,
-            report,
-        });
-    }
+    let bar = spinner("simulating the world");
+    let built = build_demo(
+        dir,
+        &SimConfig::new(args.seed, args.scale),
+        policy,
+        &|step| bar.set_message(step.to_string()),
+    )?;
     bar.set_message("writing the report");
     let html_path = dir.join("report.html");
-    let stats = collect_stats(&store, None)?;
-    crate::html::write_report(&html_path, &heists, &stats)?;
+    let stats = collect_stats(&built.store, None)?;
+    crate::html::write_report(&html_path, &built.heists, &stats)?;
     bar.finish_and_clear();
     let output = DemoOutput {
         data_dir: dir.clone(),
         report_html: html_path.clone(),
         seconds: started.elapsed().as_secs_f64(),
-        heists,
+        heists: built.heists,
     };
     let mut tables = stats_tables(&stats)[..1].to_vec();
     tables.extend(crate::html::heist_tables(&output.heists));

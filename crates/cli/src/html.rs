@@ -4,10 +4,10 @@ use std::fmt::Write;
 use std::path::Path;
 
 use anyhow::Context;
+use chaintrail_eval::demo::HeistOutcome;
 use chaintrail_store::ChainStats;
 use chaintrail_trace::EndpointKind;
 
-use crate::demo::HeistOutcome;
 use crate::output::Table;
 
 fn kind_name(kind: EndpointKind) -> &'static str {

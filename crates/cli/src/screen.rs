@@ -101,38 +101,6 @@ fn cores() -> usize {
     std::thread::available_parallelism().map_or(2, |n| n.get())
 }
 
-/// Addresses (with an optional chain) from a CSV with an `address` column, or one per line.
-fn read_batch(path: &PathBuf) -> anyhow::Result<Vec<(String, Option<String>)>> {
-    let text =
-        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let mut lines = text.lines().filter(|l| !l.trim().is_empty());
-    let Some(first) = lines.next() else {
-        return Ok(Vec::new());
-    };
-    let header: Vec<String> = first
-        .split(',')
-        .map(|h| h.trim().to_ascii_lowercase())
-        .collect();
-    let address_col = header.iter().position(|h| h == "address");
-    let chain_col = header.iter().position(|h| h == "chain");
-    let field = |line: &str, col: usize| line.split(',').nth(col).map(|f| f.trim().to_string());
-    let mut out = Vec::new();
-    match address_col {
-        Some(col) => {
-            for line in lines {
-                let address = field(line, col).unwrap_or_default();
-                out.push((address, chain_col.and_then(|c| field(line, c))));
-            }
-        }
-        None => {
-            for line in std::iter::once(first).chain(lines) {
-                out.push((line.trim().to_string(), None));
-            }
-        }
-    }
-    Ok(out)
-}
-
 /// The store's screener, with the extra links of `--links` when given.
 fn open_screener(global: &Global, links: Option<&std::path::Path>) -> anyhow::Result<Screener> {
     let screener = Screener::open(&global.data_dir)?;
@@ -183,13 +151,7 @@ pub fn screen(global: &Global, args: ScreenArgs) -> anyhow::Result<()> {
     let mut items: Vec<(String, Option<Chain>)> =
         args.addresses.iter().map(|a| (a.clone(), chain)).collect();
     if let Some(file) = &args.file {
-        for (address, chain_text) in read_batch(file)? {
-            let item_chain = match chain_text.filter(|c| !c.is_empty()) {
-                Some(c) => Some(c.parse::<Chain>().with_context(|| address.to_string())?),
-                None => chain,
-            };
-            items.push((address, item_chain));
-        }
+        items.extend(chaintrail_screen::read_batch(file, chain)?);
     }
     if items.is_empty() {
         bail!("give addresses to screen, --file addresses.csv, or `screen build-index`");
@@ -274,18 +236,7 @@ pub fn screen(global: &Global, args: ScreenArgs) -> anyhow::Result<()> {
 }
 
 pub fn serve(global: &Global, args: ServeArgs) -> anyhow::Result<()> {
-    let mut keys: Vec<String> = args.api_keys.iter().map(|k| k.trim().to_string()).collect();
-    if let Some(path) = &args.api_key_file {
-        let text = std::fs::read_to_string(path)
-            .with_context(|| format!("cannot read the API key file {}", path.display()))?;
-        keys.extend(
-            text.lines()
-                .map(str::trim)
-                .filter(|l| !l.is_empty() && !l.starts_with('#'))
-                .map(ToString::to_string),
-        );
-    }
-    keys.retain(|k| !k.is_empty());
+    let keys = chaintrail_server::api_keys(&args.api_keys, args.api_key_file.as_deref())?;
     let screener = open_screener(global, args.links.as_deref())?;
     let incidents = IncidentLedger::open(&global.data_dir)?;
     let index = format!(

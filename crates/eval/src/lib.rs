@@ -6,15 +6,16 @@
 //! those through the real importers, load the day-one TagPack, derive links and attributions
 //! from the chains (`chaintrail-links`), trace every heist under every policy, and compare with
 //! where the simulator says every stolen unit ended. The ground truth is read for scoring only:
-//! nothing it holds reaches the tracer.
+//! nothing it holds reaches the tracer. The same path, traced once per heist, is the demo
+//! ([`demo::build_demo`]).
 
+pub mod demo;
 pub mod derived;
 pub mod score;
 
-use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use chaintrail_core::{BitcoinNetwork, Chain, Peg};
+use chaintrail_core::{BitcoinNetwork, Peg};
 use chaintrail_ingest::{ImportOptions, Importer};
 use chaintrail_labels::LabelStore;
 use chaintrail_links::LinkSet;
@@ -40,6 +41,12 @@ pub enum EvalError {
     Links(#[from] chaintrail_links::LinkError),
     #[error(transparent)]
     Trace(#[from] chaintrail_trace::TraceError),
+    #[error("cannot {action} {}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        action: &'static str,
+        source: std::io::Error,
+    },
 }
 
 /// The tracer with the day-one labels only: it stops where a bridge or mixer starts.
@@ -126,10 +133,7 @@ pub fn evaluate(
     let day_one = LabelStore::open(store.dir())?;
     let built = chaintrail_links::refresh(&store)?;
     let derived_labels = LabelStore::open(store.dir())?;
-    let mut readers: BTreeMap<Chain, ChainReader> = BTreeMap::new();
-    for chain in store.chains()? {
-        readers.insert(chain, store.reader(chain)?);
-    }
+    let readers = store.readers()?;
     let transfers = readers.values().map(ChainReader::transfer_count).sum();
     let prices = world_prices(&truth);
     let no_links = LinkSet::default();

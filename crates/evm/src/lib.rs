@@ -1,8 +1,9 @@
 //! EVM ingestion of chaintrail.
 //!
 //! This crate owns everything between an EVM data source and the store:
-//! - a lean JSON-RPC 2.0 client ([`client`]): batched calls, bounded concurrency, retries with
-//!   backoff, errors naming the block and the method;
+//! - talking to nodes through the workspace's one JSON-RPC client (`chaintrail-rpc`, re-exported
+//!   here as [`RpcClient`]): batched calls, retries with backoff, authentication; errors name the
+//!   block, the method and the node;
 //! - fetching complete blocks from any node ([`Fetcher`]): full transactions, receipts
 //!   (`eth_getBlockReceipts`, else per transaction), traces (Parity `trace_block`, else Geth
 //!   `debug_traceBlockByNumber` with the `callTracer`, else none — detected and reported);
@@ -23,7 +24,6 @@
 //! `success: false`; beacon withdrawals and mining rewards are `Mint`s in one synthetic
 //! transaction per block ([`flows::block_credits_hash`]).
 
-pub mod client;
 pub mod cryo;
 mod cryo_files;
 pub mod etl;
@@ -37,7 +37,7 @@ pub mod tokens;
 
 use std::path::PathBuf;
 
-pub use client::{ClientConfig, RpcClient};
+pub use chaintrail_rpc::{Call, RpcAuth, RpcClient, RpcError, RpcOptions};
 pub use cryo::{Cryo, CryoDataset};
 pub use etl::{EthereumEtl, parse_etl_csv, parse_etl_json};
 pub use rpc::{
@@ -53,19 +53,10 @@ pub use rpcjson::{
 pub enum EvmError {
     #[error(transparent)]
     Store(#[from] chaintrail_store::StoreError),
-    #[error("{}{method} via {url}: {message}", at(*block))]
-    Transport {
-        url: String,
-        method: String,
-        block: Option<u64>,
-        message: String,
-    },
-    #[error("{}{method}: {message}", at(*block))]
-    Node {
-        method: String,
-        block: Option<u64>,
-        message: String,
-    },
+    /// The node could not be reached or answered a call with an error; `error` names the node
+    /// and the call.
+    #[error("{}{error}", at(*block))]
+    Rpc { block: Option<u64>, error: RpcError },
     #[error("{}{method}: malformed answer: {message}", at(*block))]
     Decode {
         method: String,
@@ -80,6 +71,20 @@ pub enum EvmError {
     },
     #[error("{0}")]
     Input(String),
+}
+
+impl From<RpcError> for EvmError {
+    fn from(error: RpcError) -> Self {
+        EvmError::Rpc { block: None, error }
+    }
+}
+
+/// An RPC failure while fetching block `block`.
+pub(crate) fn at_block(block: u64) -> impl Fn(RpcError) -> EvmError {
+    move |error| EvmError::Rpc {
+        block: Some(block),
+        error,
+    }
 }
 
 fn at(block: Option<u64>) -> String {

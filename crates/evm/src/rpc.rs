@@ -11,13 +11,14 @@ use chaintrail_store::Store;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use crate::EvmError;
-use crate::client::{Call, ClientConfig, RpcClient};
+use chaintrail_rpc::{Call, RpcAuth, RpcClient, RpcOptions};
+
 use crate::events::{EVENTS_CURSOR, EventBatch, EventFiles, events_dir};
 use crate::flows::{FlowRules, block_flows};
 use crate::model::{BlockBundle, EvmBlock, EvmReceipt, EvmTrace};
 use crate::rpcjson::{decode_block, decode_geth_traces, decode_parity_traces, decode_receipt};
 use crate::tokens::{TokenNamer, TokenNaming, fetch_metadata};
+use crate::{EvmError, at_block};
 
 /// Where receipts came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -55,7 +56,10 @@ impl TraceSource {
 /// How `ingest_rpc_with` talks to the node.
 #[derive(Debug, Clone)]
 pub struct RpcConfig {
-    pub client: ClientConfig,
+    /// Timeouts and retries of the JSON-RPC client.
+    pub options: RpcOptions,
+    /// Credentials for the node (also taken from `user:password@` in the URL).
+    pub auth: RpcAuth,
     /// Blocks per JSON-RPC batch.
     pub blocks_per_batch: usize,
     /// Batches in flight at once.
@@ -67,7 +71,8 @@ pub struct RpcConfig {
 impl Default for RpcConfig {
     fn default() -> Self {
         RpcConfig {
-            client: ClientConfig::default(),
+            options: RpcOptions::default(),
+            auth: RpcAuth::None,
             blocks_per_batch: 10,
             concurrency: 4,
             wrapped_native: Vec::new(),
@@ -114,9 +119,7 @@ impl Fetcher {
 
     /// The node's EIP-155 chain id (`eth_chainId`).
     pub fn chain_id(&self) -> Result<u64, EvmError> {
-        let value = self
-            .client
-            .call(Call::new("eth_chainId", json!([]), None))?;
+        let value = self.client.call("eth_chainId", json!([]))?;
         crate::rpcjson::Fields::of(&json!({ "chainId": value }), "")
             .and_then(|f| f.u64("chainId"))
             .map_err(|message| EvmError::Decode {
@@ -128,9 +131,7 @@ impl Fetcher {
 
     /// The node's head (`eth_blockNumber`).
     pub fn head(&self) -> Result<u64, EvmError> {
-        let value = self
-            .client
-            .call(Call::new("eth_blockNumber", json!([]), None))?;
+        let value = self.client.call("eth_blockNumber", json!([]))?;
         crate::rpcjson::Fields::of(&json!({ "number": value }), "")
             .and_then(|f| f.u64("number"))
             .map_err(|message| EvmError::Decode {
@@ -143,15 +144,11 @@ impl Fetcher {
     /// Probe which receipt and trace methods the node answers, on block `sample`.
     pub fn detect(&mut self, sample: u64) -> Result<(), EvmError> {
         let probes = [
-            Call::new("eth_getBlockReceipts", json!([hex(sample)]), Some(sample)),
-            Call::new("trace_block", json!([hex(sample)]), Some(sample)),
-            Call::new(
-                "debug_traceBlockByNumber",
-                geth_params(sample),
-                Some(sample),
-            ),
+            Call::new("eth_getBlockReceipts", json!([hex(sample)])),
+            Call::new("trace_block", json!([hex(sample)])),
+            Call::new("debug_traceBlockByNumber", geth_params(sample)),
         ];
-        let answers = self.client.batch(&probes)?;
+        let answers = self.client.batch(&probes).map_err(at_block(sample))?;
         let ok = |i: usize| matches!(answers.get(i), Some(Ok(v)) if !v.is_null());
         self.receipts = if ok(0) {
             ReceiptSource::BlockReceipts
@@ -176,17 +173,13 @@ impl Fetcher {
     /// Blocks `from..=to` with full transactions.
     pub fn blocks(&self, from: u64, to: u64) -> Result<Vec<EvmBlock>, EvmError> {
         let calls: Vec<Call> = (from..=to)
-            .map(|n| Call::new("eth_getBlockByNumber", json!([hex(n), true]), Some(n)))
+            .map(|n| Call::new("eth_getBlockByNumber", json!([hex(n), true])))
             .collect();
-        let answers = self.client.batch(&calls)?;
+        let answers = self.client.batch(&calls).map_err(at_block(from))?;
         let mut blocks = Vec::with_capacity(calls.len());
         for (n, answer) in (from..=to).zip(answers) {
             let method = "eth_getBlockByNumber";
-            let value = answer.map_err(|e| EvmError::Node {
-                method: method.to_string(),
-                block: Some(n),
-                message: e.to_string(),
-            })?;
+            let value = answer.map_err(at_block(n))?;
             if value.is_null() {
                 return Err(decode_err(method, n)(
                     "the node does not have this block (beyond its head, or pruned)".to_string(),
@@ -217,47 +210,36 @@ impl Fetcher {
                     calls.push(Call::new(
                         "eth_getBlockReceipts",
                         json!([hex(block.number)]),
-                        Some(block.number),
                     ));
                     owners.push(i);
                 }
                 ReceiptSource::PerTransaction => {
                     for tx in &block.transactions {
-                        calls.push(Call::new(
-                            "eth_getTransactionReceipt",
-                            json!([tx.hash]),
-                            Some(block.number),
-                        ));
+                        calls.push(Call::new("eth_getTransactionReceipt", json!([tx.hash])));
                         owners.push(i);
                     }
                 }
             }
         }
         let mut found: Vec<HashMap<B256, EvmReceipt>> = vec![HashMap::new(); blocks.len()];
-        for chunk in calls.chunks(500).zip(owners.chunks(500)) {
-            let (calls, owners) = chunk;
-            let answers = self.client.batch(calls)?;
-            for ((call, &owner), answer) in calls.iter().zip(owners).zip(answers) {
-                let n = blocks[owner].number;
-                let value = answer.map_err(|e| EvmError::Node {
-                    method: call.method.to_string(),
-                    block: Some(n),
-                    message: e.to_string(),
-                })?;
-                let items = match value {
-                    Value::Array(items) => items,
-                    Value::Null => {
-                        return Err(decode_err(call.method, n)(format!(
-                            "the node has no receipt for {}",
-                            call.params
-                        )));
-                    }
-                    single => vec![single],
-                };
-                for item in &items {
-                    let receipt = decode_receipt(item).map_err(decode_err(call.method, n))?;
-                    found[owner].insert(receipt.transaction_hash, receipt);
+        let first = blocks.first().map_or(0, |b| b.number);
+        let answers = self.client.batch(&calls).map_err(at_block(first))?;
+        for ((call, &owner), answer) in calls.iter().zip(&owners).zip(answers) {
+            let n = blocks[owner].number;
+            let value = answer.map_err(at_block(n))?;
+            let items = match value {
+                Value::Array(items) => items,
+                Value::Null => {
+                    return Err(decode_err(&call.method, n)(format!(
+                        "the node has no receipt for {}",
+                        call.params
+                    )));
                 }
+                single => vec![single],
+            };
+            for item in &items {
+                let receipt = decode_receipt(item).map_err(decode_err(&call.method, n))?;
+                found[owner].insert(receipt.transaction_hash, receipt);
             }
         }
         blocks
@@ -291,28 +273,19 @@ impl Fetcher {
             TraceSource::None => return Ok(None),
             TraceSource::TraceBlock => blocks
                 .iter()
-                .map(|b| Call::new("trace_block", json!([hex(b.number)]), Some(b.number)))
+                .map(|b| Call::new("trace_block", json!([hex(b.number)])))
                 .collect(),
             TraceSource::GethCallTracer => blocks
                 .iter()
-                .map(|b| {
-                    Call::new(
-                        "debug_traceBlockByNumber",
-                        geth_params(b.number),
-                        Some(b.number),
-                    )
-                })
+                .map(|b| Call::new("debug_traceBlockByNumber", geth_params(b.number)))
                 .collect(),
         };
-        let answers = self.client.batch(&calls)?;
+        let first = blocks.first().map_or(0, |b| b.number);
+        let answers = self.client.batch(&calls).map_err(at_block(first))?;
         let mut out = Vec::with_capacity(blocks.len());
         for (block, answer) in blocks.iter().zip(answers) {
             let n = block.number;
-            let value = answer.map_err(|e| EvmError::Node {
-                method: method.to_string(),
-                block: Some(n),
-                message: e.to_string(),
-            })?;
+            let value = answer.map_err(at_block(n))?;
             let traces = match self.traces {
                 TraceSource::GethCallTracer => {
                     let hashes: Vec<B256> = block.transactions.iter().map(|t| t.hash).collect();
@@ -387,7 +360,7 @@ pub fn ingest_rpc_with(
     if from > to {
         return Err(EvmError::Input(format!("--from {from} is after --to {to}")));
     }
-    let client = RpcClient::new(url, config.client.clone())?;
+    let client = RpcClient::new(url, config.auth.clone(), config.options)?;
     let mut fetcher = Fetcher::new(client, ReceiptSource::BlockReceipts, TraceSource::None);
     let chain_id = fetcher.chain_id()?;
     let head = fetcher.head()?;

@@ -14,13 +14,12 @@ use std::time::{Duration, Instant};
 use alloy_primitives::{Address as EvmAddress, B256, I256, U256};
 use alloy_sol_types::SolCall;
 use chaintrail_core::{Address, Amount, AssetKind, Chain, TransferKind};
-use chaintrail_evm::client::{Call, ClientConfig};
 use chaintrail_evm::events::{
     KEPT_TOPICS, KeptLog, MixerEventKind, SwapProtocol, read_contract_creations, read_kept_logs,
     read_mixer_events, read_swaps,
 };
 use chaintrail_evm::tokens::TokenNaming;
-use chaintrail_evm::{RpcClient, RpcConfig, TraceSource, ingest_rpc_with};
+use chaintrail_evm::{RpcAuth, RpcClient, RpcConfig, RpcOptions, TraceSource, ingest_rpc_with};
 use chaintrail_ingest::ImportOptions;
 use chaintrail_store::Store;
 use serde_json::{Value, json};
@@ -127,17 +126,15 @@ pub fn start_anvil() -> Option<Anvil> {
     };
     let client = RpcClient::new(
         &anvil.url,
-        ClientConfig {
+        RpcAuth::None,
+        RpcOptions {
             retries: 0,
-            ..ClientConfig::default()
+            ..RpcOptions::default()
         },
     )
     .expect("client");
     let deadline = Instant::now() + Duration::from_secs(30);
-    while client
-        .call(Call::new("eth_chainId", json!([]), None))
-        .is_err()
-    {
+    while client.call("eth_chainId", json!([])).is_err() {
         assert!(
             Instant::now() < deadline,
             "anvil did not start on {}",
@@ -155,9 +152,9 @@ pub struct Node {
 
 impl Node {
     pub fn new(url: &str) -> Node {
-        let client = RpcClient::new(url, ClientConfig::default()).expect("client");
+        let client = RpcClient::new(url, RpcAuth::None, RpcOptions::default()).expect("client");
         let accounts = client
-            .call(Call::new("eth_accounts", json!([]), None))
+            .call("eth_accounts", json!([]))
             .expect("accounts")
             .as_array()
             .expect("list")
@@ -169,7 +166,7 @@ impl Node {
 
     pub fn rpc(&self, method: &'static str, params: Value) -> Value {
         self.client
-            .call(Call::new(method, params, None))
+            .call(method, params)
             .unwrap_or_else(|e| panic!("{method}: {e}"))
     }
 

@@ -879,6 +879,30 @@ pub fn dprk_comparison_markdown(stats: &IncidentStats) -> String {
     out
 }
 
+/// Import incident CSVs into the ledger in `dir`, and the attacker addresses of each file into
+/// the label store there (replacing that file's `incident:<file>` dataset); both are saved.
+pub fn import_incidents(dir: &Path, files: &[PathBuf]) -> Result<ImportReport> {
+    let mut ledger = IncidentLedger::open(dir)?;
+    let mut report = ImportReport::new("incidents");
+    for file in files {
+        report.merge(ledger.import(file)?);
+    }
+    ledger.save()?;
+    let mut labels = crate::LabelStore::open(dir)?;
+    let attackers = ledger.attacker_labels();
+    for file in files {
+        let dataset = format!("incident:{}", display_name(file));
+        let own = attackers
+            .iter()
+            .filter(|l| l.dataset == dataset)
+            .cloned()
+            .collect();
+        labels.replace_labels(&dataset, own);
+    }
+    labels.save()?;
+    Ok(report)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

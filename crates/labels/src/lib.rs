@@ -48,7 +48,7 @@ pub use category::Category;
 /// The calendar day of label validity: chaintrail's one date type, kept here for existing users.
 pub use chaintrail_core::{Date, DateError};
 pub use error::{LabelError, Result};
-pub use incidents::{Incident, IncidentLedger};
+pub use incidents::{Incident, IncidentLedger, import_incidents};
 pub use label::{Label, Source, UnknownStart, Validity, currency_chain, normalize_key, validity};
 pub use listing::{OfacListing, SanctionStatus, unknown_start_text};
 pub use report::{ImportReport, Issue};

@@ -24,6 +24,7 @@ mod model;
 pub mod multichain;
 mod protocols;
 mod set;
+mod show;
 pub mod store;
 pub mod thorchain;
 pub mod tornado;
@@ -38,6 +39,7 @@ use chaintrail_store::{ChainReader, Store};
 pub use labels::{LabelServices, apply_derived, derived_labels};
 pub use model::{Attribution, Findings, Link, Pending};
 pub use set::{Incoming, LinkSet, rule};
+pub use show::{Derived, derived_about};
 pub use store::{DecoderStats, Manifest};
 
 #[derive(Debug, thiserror::Error)]

@@ -2,14 +2,19 @@
 //! sees for an address (balances per asset, activity, first/last seen, top counterparties) and
 //! for a transaction (transfers, or inputs and outputs with the fee).
 //!
-//! Both views work on either chain model; amounts are exact ([`Amount`]) and come with the
+//! [`find_address`] and [`find_tx`] look an address or a transaction up across the store's chains when the chain is not
+//! given. Both views work on either chain model; amounts are exact ([`Amount`]) and come with the
 //! asset's symbol and decimals for display.
+
+mod find;
 
 use std::collections::{BTreeMap, HashMap};
 
 use chaintrail_core::{Address, Amount, BlockRef, Chain, ChainModel, TransferKind, TxHash};
 use chaintrail_store::ChainReader;
 use serde::Serialize;
+
+pub use find::{QueryError, address_chains, find_address, find_tx};
 
 /// An amount of one asset, exact, with what is needed to show it.
 #[derive(Debug, Clone, Serialize)]

@@ -18,6 +18,7 @@
 //!
 //! It performs no network I/O and prints nothing.
 
+mod batch;
 pub mod exposure;
 pub mod index;
 pub mod links;
@@ -34,6 +35,7 @@ use chaintrail_labels::{
 use chaintrail_store::{ChainReader, Store, StoreError};
 use chaintrail_trace::{Cancel, Prices};
 
+pub use batch::read_batch;
 pub use exposure::{Attributor, Context, Params, chain_exposure, end_of_day};
 pub use index::{BuildReport, ExposureIndex};
 pub use links::{KnownLinks, load_links};
@@ -64,6 +66,18 @@ pub enum ScreenError {
     Io {
         path: PathBuf,
         source: std::io::Error,
+    },
+    #[error("cannot read {}: {source}", path.display())]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    /// A row of a batch file that cannot be screened.
+    #[error("{}, line {line}: {message}", path.display())]
+    Batch {
+        path: PathBuf,
+        line: usize,
+        message: String,
     },
     /// The caller raised the screening's [`Cancel`] flag.
     #[error("the screening was cancelled")]
@@ -150,10 +164,7 @@ impl Screener {
     /// (`<dir>/links/`), registered pegs (`pegs.jsonl`, when present) and exposure index, if any.
     pub fn open(dir: &Path) -> Result<Screener, ScreenError> {
         let store = Store::open(dir)?;
-        let mut readers = BTreeMap::new();
-        for chain in store.chains()? {
-            readers.insert(chain, store.reader(chain)?);
-        }
+        let readers = store.readers()?;
         let labels = LabelStore::open(dir)?;
         let links = load_links(dir, None)?;
         let prices = Prices::for_store(dir).map_err(ScreenError::Prices)?;

@@ -17,6 +17,7 @@
 //! The layout is documented in docs/schema.md. Importers (crate `chaintrail-ingest`) feed
 //! [`ChainWriter`]; tracing, screening and export read through [`ChainReader`].
 
+pub mod bench;
 mod error;
 mod files;
 mod index;
@@ -26,6 +27,7 @@ mod reader;
 pub mod schema;
 mod writer;
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use chaintrail_core::Chain;
@@ -118,6 +120,14 @@ impl Store {
         }
         chains.sort();
         Ok(chains)
+    }
+
+    /// Open every chain for reading, keyed by chain.
+    pub fn readers(&self) -> Result<BTreeMap<Chain, ChainReader>, StoreError> {
+        self.chains()?
+            .into_iter()
+            .map(|chain| Ok((chain, self.reader(chain)?)))
+            .collect()
     }
 
     /// Open a chain for appending; creates it on first use. Only one writer per chain at a time.

@@ -1,0 +1,92 @@
+//! Finding an address or a transaction when the chain is not given: every chain of the store
+//! where the text can be one is asked.
+
+use chaintrail_core::{Address, AddressError, Chain, TxHash};
+use chaintrail_store::{Store, StoreError};
+
+use crate::{AddressSummary, TxSummary, address_summary, tx_summary};
+
+#[derive(Debug, thiserror::Error)]
+pub enum QueryError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Address(#[from] AddressError),
+    #[error(
+        "{text} is a {family} address, but the store has no data for that chain (chains: {present})"
+    )]
+    NoSuchChain {
+        text: String,
+        family: Chain,
+        present: String,
+    },
+}
+
+/// The chains of `store` on which `text` is a valid address (only `only` when given), with the
+/// parsed address. EVM addresses are valid on every EVM chain.
+pub fn address_chains(
+    store: &Store,
+    text: &str,
+    only: Option<Chain>,
+) -> Result<Vec<(Chain, Address)>, QueryError> {
+    if let Some(chain) = only {
+        return Ok(vec![(chain, Address::parse(chain, text)?)]);
+    }
+    let (family, _) = Address::parse_any(text)?;
+    let chains = store.chains()?;
+    let found = chains
+        .iter()
+        .filter(|chain| match (chain, family) {
+            (Chain::Evm(_), Chain::Evm(_)) => true,
+            (a, b) => **a == b,
+        })
+        .map(|&chain| Ok((chain, Address::parse(chain, text)?)))
+        .collect::<Result<Vec<_>, QueryError>>()?;
+    if found.is_empty() {
+        return Err(QueryError::NoSuchChain {
+            text: text.to_string(),
+            family,
+            present: chains
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(", "),
+        });
+    }
+    Ok(found)
+}
+
+/// The summary of `text` on each chain where it appears (see [`address_chains`]), with its `top`
+/// counterparties.
+pub fn find_address(
+    store: &Store,
+    text: &str,
+    only: Option<Chain>,
+    top: usize,
+) -> Result<Vec<AddressSummary>, QueryError> {
+    let mut summaries = Vec::new();
+    for (chain, address) in address_chains(store, text, only)? {
+        if let Some(summary) = address_summary(&store.reader(chain)?, &address, top) {
+            summaries.push(summary);
+        }
+    }
+    Ok(summaries)
+}
+
+/// The transaction `hash` on the first chain that has it (only `only` when given).
+pub fn find_tx(
+    store: &Store,
+    hash: &TxHash,
+    only: Option<Chain>,
+) -> Result<Option<TxSummary>, QueryError> {
+    let chains = match only {
+        Some(chain) => vec![chain],
+        None => store.chains()?,
+    };
+    for chain in chains {
+        if let Some(summary) = tx_summary(&store.reader(chain)?, hash) {
+            return Ok(Some(summary));
+        }
+    }
+    Ok(None)
+}
