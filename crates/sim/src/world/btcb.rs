@@ -9,7 +9,8 @@
 use chaintrail_core::{Address, Amount, TxHash};
 use rand::Rng;
 
-use super::{EVM_BLOCKS_PER_BTC, Task, World};
+use super::tasks::Task;
+use super::{EVM_BLOCKS_PER_BTC, World};
 use crate::btc::{Change, Paid, Script, Select};
 use crate::evm::{BTCB, ETHER, evm_address};
 use crate::truth::*;

@@ -14,6 +14,19 @@ use crate::SimError;
 use crate::btc::{Change, Paid, Utxo};
 use crate::evm::{BTCB, ETH, ETHER, GAS_TOKEN, GAS_TRANSFER, USDC};
 
+/// An exchange: its EVM hot wallet and deposit addresses waiting for a sweep, its Bitcoin hot
+/// and deposit wallets.
+pub(super) struct Exchange {
+    pub entity: u32,
+    pub hot: u32,
+    pub unswept: Vec<u32>,
+    pub btc_hot: usize,
+    /// The hot wallet's first addresses (the ones an investigator knows on day one); its
+    /// withdrawals spend from them and send their change back to them.
+    pub btc_initial: Vec<Address>,
+    pub btc_deposits: usize,
+}
+
 /// Later hot-wallet coins a withdrawal spends along with the big one (consolidated deposits are
 /// spent soon, as a hot wallet's float).
 const WITHDRAWAL_EXTRA_INPUTS: usize = 8;

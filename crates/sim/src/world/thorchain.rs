@@ -16,7 +16,8 @@
 use chaintrail_core::{Address, Amount, TxHash};
 use rand::Rng;
 
-use super::{BTask, EVM_BLOCKS_PER_BTC, Onward, Task, World};
+use super::tasks::{BTask, Onward, Task};
+use super::{EVM_BLOCKS_PER_BTC, World};
 use crate::btc::{Change, MAX_OP_RETURN, Paid, Script, Select};
 use crate::evm::{ETH, ETHER, GAS_TRANSFER_OUT, evm_address};
 use crate::memo::{MemoPlan, SwapMemo, Target, migrate_memo, out_memo, refund_memo};
