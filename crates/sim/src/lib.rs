@@ -25,6 +25,7 @@ mod btc;
 mod error;
 mod etl;
 mod evm;
+mod fees;
 mod memo;
 mod model;
 mod output;

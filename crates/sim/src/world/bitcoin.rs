@@ -16,6 +16,8 @@ impl World<'_> {
                 self.run_btask(height, t)?;
             }
         }
+        self.blendery_pay_due(height)?;
+        self.blendery_large_users(height)?;
         let n_btc_blocks = (self.n_blocks / EVM_BLOCKS_PER_BTC).max(1);
         let target = (self.cfg.scale / 10) * height / n_btc_blocks;
         let mut guard = 0;

@@ -83,11 +83,7 @@ impl World<'_> {
             ),
             Place::BtcMixer => (
                 BTC_CHAIN,
-                self.btc_members[self.mixer_entity as usize]
-                    .iter()
-                    .find(|(_, role)| *role == Role::Pool)
-                    .map(|(a, _)| a.to_string())
-                    .unwrap_or_default(),
+                self.blendery.initial.to_string(),
                 (BTC_MIXER_NAME.to_string(), Category::Mixer),
                 "in_mixer",
             ),

@@ -245,21 +245,22 @@ impl World<'_> {
         w: usize,
         at: Address,
     ) -> Result<(), SimError> {
-        let dw = self.mixer_deposits;
+        let dw = self.blendery.deposits_w;
         let a = self.bfresh(dw);
         let out = HeistOut::to(dw, a.clone(), 0);
         let paid = self.heist_spend(h, w, &at, vec![out], None, None)?;
         if let Some((paid, _)) = paid {
             let v = paid.spent - paid.fee;
-            let ledger = &mut self.heists[h].ledger;
-            ledger.mv(
+            self.heists[h].ledger.mv(
                 &Place::Btc(a.clone()),
                 Place::BtcMixer,
                 SimAsset::Btc,
                 u128::from(v),
             )?;
-            ledger.fee(&Place::BtcMixer, "mixer", SimAsset::Btc, u128::from(v / 50))?;
-            self.mixer_link(paid.txid, a, v, 0, Some(h), height)?;
+            let fee = self.mixer_link(paid.txid, a, v, 0, Some(h), height)?;
+            self.heists[h]
+                .ledger
+                .fee(&Place::BtcMixer, "mixer", SimAsset::Btc, u128::from(fee))?;
         }
         Ok(())
     }

@@ -4,14 +4,14 @@
 use chaintrail_core::{Address, TxHash};
 use rand::Rng;
 
+use super::heist_vortex::HeistMixing;
 use super::tasks::{Onward, Task};
 use super::thorchain::Party;
 use super::{World, sim_asset};
 use crate::EVM_CHAIN;
 use crate::SimError;
 use crate::evm::{
-    ETH, ETHER, GAS_BRIDGE, GAS_SWAP, GAS_TOKEN, GAS_TORNADO_DEPOSIT, GAS_TRANSFER, STK, USDC,
-    evm_address,
+    ETH, ETHER, GAS_BRIDGE, GAS_SWAP, GAS_TOKEN, GAS_TRANSFER, STK, USDC, evm_address,
 };
 use crate::truth::*;
 
@@ -29,6 +29,8 @@ pub(super) struct Heist {
     pub ledger: Ledger,
     /// A Bitcoin peel chain already started from a wallet holding clean coins too.
     pub btc_merged: bool,
+    /// Its notes in Vortex and its withdrawal sessions.
+    pub mixing: HeistMixing,
 }
 
 /// Unrelated clean value reaching thief account `acct` of heist `h`: from `from`, or a random
@@ -112,6 +114,7 @@ impl World<'_> {
                 btc_addrs: Vec::new(),
                 ledger: Ledger::default(),
                 btc_merged: false,
+                mixing: HeistMixing::default(),
             });
             self.tasks
                 .entry(start_block)
@@ -132,32 +135,28 @@ impl World<'_> {
         a
     }
 
-    pub(super) fn gas(&mut self, h: usize, acct: u32, gas: u64, p: u64) -> Result<(), SimError> {
-        let fee = self.evm.fee(gas, p);
+    pub(super) fn gas(&mut self, h: usize, acct: u32, gas: u64) -> Result<(), SimError> {
+        let fee = self.evm.fee(acct, gas);
         self.heists[h]
             .ledger
             .fee(&Place::Evm(acct), "gas", SimAsset::Eth, fee)
     }
 
     /// A thief sends `amount` of `asset` to `to`.
-    fn thief_send(
+    pub(super) fn thief_send(
         &mut self,
         h: usize,
         from: u32,
         to: u32,
         asset: usize,
         amount: u128,
-        p: u64,
     ) -> Result<TxHash, SimError> {
         let (tx, gas) = if asset == ETH {
-            (self.evm.eth_transfer(from, to, amount, p)?, GAS_TRANSFER)
+            (self.evm.eth_transfer(from, to, amount)?, GAS_TRANSFER)
         } else {
-            (
-                self.evm.token_transfer(asset, from, to, amount, p)?,
-                GAS_TOKEN,
-            )
+            (self.evm.token_transfer(asset, from, to, amount)?, GAS_TOKEN)
         };
-        self.gas(h, from, gas, p)?;
+        self.gas(h, from, gas)?;
         self.heists[h]
             .ledger
             .mv(&Place::Evm(from), Place::Evm(to), sim_asset(asset), amount)?;
@@ -178,18 +177,17 @@ impl World<'_> {
         b: u64,
         h: usize,
         (eth, usdc, stk): (u128, u128, u128),
-        p: u64,
     ) -> Result<(), SimError> {
         let victim = self.heists[h].victim;
         let t0 = self.thief_acct(h);
         self.labelled_evm.insert(t0);
-        let mut txs = vec![self.evm.eth_transfer(victim, t0, eth, p)?];
+        let mut txs = vec![self.evm.eth_transfer(victim, t0, eth)?];
         self.heists[h]
             .ledger
             .steal(Place::Evm(t0), SimAsset::Eth, eth);
         for (asset, v) in [(USDC, usdc), (STK, stk)] {
             if v > 0 {
-                txs.push(self.evm.token_transfer(asset, victim, t0, v, p)?);
+                txs.push(self.evm.token_transfer(asset, victim, t0, v)?);
                 self.heists[h]
                     .ledger
                     .steal(Place::Evm(t0), sim_asset(asset), v);
@@ -211,13 +209,10 @@ impl World<'_> {
         acct: u32,
         token: usize,
         deadline: u64,
-        p: u64,
     ) -> Result<(), SimError> {
         let have = self.evm.bal(acct, token);
-        let (tx, out) = self
-            .evm
-            .swap_tokens_for_eth(acct, token, have, deadline, p)?;
-        self.gas(h, acct, GAS_SWAP, p)?;
+        let (tx, out) = self.evm.swap_tokens_for_eth(acct, token, have, deadline)?;
+        self.gas(h, acct, GAS_SWAP)?;
         let at = Place::Evm(acct);
         self.heists[h].ledger.convert(
             &at,
@@ -234,18 +229,12 @@ impl World<'_> {
     }
 
     /// A thief account splits its ETH (less a reserve for gas) evenly among `to`.
-    pub(super) fn fan_out(
-        &mut self,
-        h: usize,
-        from: u32,
-        to: Vec<u32>,
-        p: u64,
-    ) -> Result<(), SimError> {
+    pub(super) fn fan_out(&mut self, h: usize, from: u32, to: Vec<u32>) -> Result<(), SimError> {
         let total_w: u128 = to.len() as u128;
         let keep = 2 * ETHER;
         let share = (self.evm.bal(from, ETH).saturating_sub(keep)) / total_w.max(1);
         for t in to {
-            self.thief_send(h, from, t, ETH, share, p)?;
+            self.thief_send(h, from, t, ETH, share)?;
         }
         Ok(())
     }
@@ -256,64 +245,17 @@ impl World<'_> {
         h: usize,
         (acct, to): (u32, u32),
         asset: usize,
-        p: u64,
     ) -> Result<(), SimError> {
         let v = if asset == ETH {
             self.evm
                 .bal(acct, ETH)
-                .saturating_sub(self.evm.fee(GAS_TRANSFER, p))
+                .saturating_sub(self.evm.fee(acct, GAS_TRANSFER))
         } else {
             self.evm.bal(acct, asset)
         };
-        let payable = asset == ETH || self.evm.can_pay(acct, 0, GAS_TOKEN, p);
+        let payable = asset == ETH || self.evm.can_pay(acct, 0, GAS_TOKEN);
         if v > 0 && payable {
-            self.thief_send(h, acct, to, asset, v, p)?;
-        }
-        Ok(())
-    }
-
-    /// A fan-out wallet makes its next 100-ETH Vortex deposit (and schedules the one after), or,
-    /// out of ETH, hands `then` on.
-    pub(super) fn heist_deposits(
-        &mut self,
-        b: u64,
-        (h, acct): (usize, u32),
-        recipients: Vec<u32>,
-        then: Vec<Task>,
-        p: u64,
-    ) -> Result<(), SimError> {
-        let pool = 3;
-        let denom = self.evm.pools[pool].denomination;
-        if self.evm.can_pay(acct, denom, GAS_TORNADO_DEPOSIT, p) {
-            let note = self.evm.tornado_deposit(acct, pool, p)?;
-            self.gas(h, acct, GAS_TORNADO_DEPOSIT, p)?;
-            let lots = self.heists[h].ledger.mv(
-                &Place::Evm(acct),
-                Place::Pool(pool),
-                SimAsset::Eth,
-                denom,
-            )?;
-            self.note_stolen.insert(note.deposit_tx, stolen_of(&lots));
-            let recipient = recipients[self.rng.random_range(0..recipients.len())];
-            let relayer = Some(self.relayers[self.rng.random_range(0..self.relayers.len())]);
-            let due = b + self.rng.random_range(300..4_000);
-            self.tasks.entry(due).or_default().push(Task::Withdraw {
-                h: Some(h),
-                note,
-                recipient,
-                relayer,
-            });
-            let next = b + self.rng.random_range(1..=6);
-            self.tasks.entry(next).or_default().push(Task::Deposits {
-                h,
-                acct,
-                recipients,
-                then,
-            });
-        } else {
-            for t in then {
-                self.tasks.entry(b + 5_000).or_default().push(t);
-            }
+            self.thief_send(h, acct, to, asset, v)?;
         }
         Ok(())
     }
@@ -325,9 +267,8 @@ impl World<'_> {
         (h, acct): (usize, u32),
         chunks: u32,
         onward: Onward,
-        p: u64,
     ) -> Result<(), SimError> {
-        let gas = self.evm.fee(GAS_BRIDGE, p);
+        let gas = self.evm.fee(acct, GAS_BRIDGE);
         let bal = self.evm.bal(acct, ETH);
         if bal <= gas + ETHER {
             return Ok(());
@@ -340,8 +281,8 @@ impl World<'_> {
         let tw = self.thief_wallet(Some(h));
         let a = self.bfresh(tw);
         self.heists[h].btc_addrs.push(a.clone());
-        let swap = self.thor_eth_inbound(acct, v, Party::Btc(tw, a), p)?;
-        self.gas(h, acct, GAS_BRIDGE, p)?;
+        let swap = self.thor_eth_inbound(acct, v, Party::Btc(tw, a))?;
+        self.gas(h, acct, GAS_BRIDGE)?;
         let thor = Place::Bridge(BridgeProtocol::Thorchain);
         let lots = self.heists[h]
             .ledger
@@ -365,16 +306,15 @@ impl World<'_> {
         h: usize,
         (from, to): (u32, u32),
         amount: u128,
-        p: u64,
     ) -> Result<(), SimError> {
-        if self.evm.can_pay(from, amount, GAS_TRANSFER, p) {
-            self.thief_send(h, from, to, ETH, amount, p)?;
+        if self.evm.can_pay(from, amount, GAS_TRANSFER) {
+            self.thief_send(h, from, to, ETH, amount)?;
         }
         Ok(())
     }
 
     /// Unrelated clean value reaches a thief account (from a funded user when no payer is set).
-    pub(super) fn clean_arrival(&mut self, c: CleanArrival, p: u64) -> Result<(), SimError> {
+    pub(super) fn clean_arrival(&mut self, c: CleanArrival) -> Result<(), SimError> {
         let CleanArrival {
             h,
             acct,
@@ -397,7 +337,7 @@ impl World<'_> {
             };
             let funded = asset == ETH || self.evm.bal(s, asset) >= amount;
             let frozen = asset == USDC && (self.evm.is_frozen(s) || self.evm.is_frozen(acct));
-            if s != acct && funded && !frozen && self.evm.can_pay(s, value, gas, p) {
+            if s != acct && funded && !frozen && self.evm.can_pay(s, value, gas) {
                 src = Some(s);
                 break;
             }
@@ -409,9 +349,9 @@ impl World<'_> {
             return Ok(());
         };
         let tx = if asset == ETH {
-            self.evm.eth_transfer(src, acct, amount, p)?
+            self.evm.eth_transfer(src, acct, amount)?
         } else {
-            self.evm.token_transfer(asset, src, acct, amount, p)?
+            self.evm.token_transfer(asset, src, acct, amount)?
         };
         self.heists[h]
             .ledger
@@ -474,27 +414,6 @@ impl World<'_> {
             }));
     }
 
-    /// Every fan-out wallet of heist `h` deposits into the mixer at block `due`, withdrawing to
-    /// `recipients`; the first one also schedules `then` once its deposits are done.
-    fn deposit_rounds(
-        &mut self,
-        h: usize,
-        due: u64,
-        ws: Vec<u32>,
-        recipients: &[u32],
-        then: Vec<Task>,
-    ) {
-        let mut then = Some(then);
-        for w in ws {
-            self.tasks.entry(due).or_default().push(Task::Deposits {
-                h,
-                acct: w,
-                recipients: recipients.to_vec(),
-                then: then.take().unwrap_or_default(),
-            });
-        }
-    }
-
     /// Schedule a heist's laundering after the exploit.
     fn plan(&mut self, h: usize, b: u64, t0: u32) {
         let variant = self.heists[h].variant;
@@ -517,26 +436,29 @@ impl World<'_> {
                 to.push(self.mule_deposit());
                 to.push(self.otc[0]);
                 at(self, 40, Task::FanOut { h, from: t0, to });
+                // Recipients move on: half to exchange deposit addresses, a quarter over the
+                // bridge (then Blendery), a quarter hold.
                 let rs: Vec<u32> = (0..40).map(|_| self.thief_acct(h)).collect();
-                let mut then = Vec::new();
+                let mut recipients = Vec::new();
                 for (i, &r) in rs.iter().enumerate() {
-                    match i % 4 {
-                        0 | 1 => then.push(Task::Send {
+                    let onward = match i % 4 {
+                        0 | 1 => vec![Task::Send {
                             h,
                             acct: r,
                             to: self.mule_deposit(),
                             asset: ETH,
-                        }),
-                        2 => then.push(Task::Bridge {
+                        }],
+                        2 => vec![Task::Bridge {
                             h,
                             acct: r,
                             chunks: 1,
                             onward: Onward::Mixer,
-                        }),
-                        _ => {}
-                    }
+                        }],
+                        _ => Vec::new(),
+                    };
+                    recipients.push((r, onward));
                 }
-                self.deposit_rounds(h, b + 60, ws, &rs, then);
+                self.plan_heist_mixing(h, b + 60, (ws, 2), recipients);
                 merge
             }
             "harmony" => {
@@ -561,17 +483,21 @@ impl World<'_> {
                         to: ws.clone(),
                     },
                 );
+                // Every recipient bridges to Bitcoin (then Blendery).
                 let rs: Vec<u32> = (0..20).map(|_| self.thief_acct(h)).collect();
-                let then: Vec<Task> = rs
+                let recipients = rs
                     .iter()
-                    .map(|&r| Task::Bridge {
-                        h,
-                        acct: r,
-                        chunks: 1,
-                        onward: Onward::Mixer,
+                    .map(|&r| {
+                        let bridge = Task::Bridge {
+                            h,
+                            acct: r,
+                            chunks: 1,
+                            onward: Onward::Mixer,
+                        };
+                        (r, vec![bridge])
                     })
                     .collect();
-                self.deposit_rounds(h, b + 60, ws, &rs, then);
+                self.plan_heist_mixing(h, b + 60, (ws, 1), recipients);
                 merge
             }
             _ => {

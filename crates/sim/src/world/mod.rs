@@ -14,11 +14,13 @@ mod ethereum;
 mod exchanges;
 mod ground_truth;
 mod heist_btc;
+mod heist_vortex;
 mod heists;
 mod setup;
 mod tasks;
 mod thorchain;
 mod vortex;
+mod vortex_users;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -26,13 +28,16 @@ use chaintrail_core::{Address, Date, TxHash};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
+use self::blendery::Blendery;
 use self::btcb::{Btcb, BtcbDeposit};
 use self::exchanges::Exchange;
 use self::heists::Heist;
 use self::tasks::{BTask, Task};
 use self::thorchain::{Thor, ThorSwap};
+use self::vortex_users::VortexUsers;
 use crate::btc::{Btc, SUBSIDY};
 use crate::evm::{BTCB, Evm, GWEI, STK, USDC, WETH};
+use crate::fees::{FeeStyle, MAX_BASE_FEE, MIN_BASE_FEE};
 use crate::model::WorldSink;
 use crate::truth::*;
 use crate::{SimConfig, SimError};
@@ -76,6 +81,8 @@ pub(crate) struct World<'s> {
     btc: Btc,
     sink: &'s mut dyn WorldSink,
     entities: Vec<(String, Category)>,
+    /// Each entity's wallet fee setting, shared by its accounts.
+    entity_fees: Vec<FeeStyle>,
     evm_members: Vec<Vec<(u32, Role)>>,
     btc_members: Vec<Vec<(Address, Role)>>,
     evm_owner: HashMap<u32, u32>,
@@ -96,9 +103,7 @@ pub(crate) struct World<'s> {
     b_miners: Vec<usize>,
     /// OTC desks' Bitcoin wallets and the main address each receives on.
     b_otc: Vec<(usize, Address)>,
-    mixer_deposits: usize,
-    mixer_pool: usize,
-    mixer_entity: u32,
+    blendery: Blendery,
     thor: Thor,
     thor_swaps: Vec<ThorSwap>,
     vault_migrations: Vec<VaultMigration>,
@@ -115,6 +120,8 @@ pub(crate) struct World<'s> {
     btasks: BTreeMap<u64, Vec<BTask>>,
     /// Stolen wei in each heist Vortex note (by deposit transaction).
     note_stolen: HashMap<TxHash, u128>,
+    /// The innocent users of Vortex Cash.
+    vortex_users: VortexUsers,
     mixer_links: Vec<MixerLink>,
     btc_mixer_links: Vec<BtcMixerLink>,
     bridge_links: Vec<BridgeLink>,
@@ -136,6 +143,7 @@ impl<'s> World<'s> {
             cfg,
             sink,
             entities: Vec::new(),
+            entity_fees: Vec::new(),
             evm_members: Vec::new(),
             btc_members: Vec::new(),
             evm_owner: HashMap::new(),
@@ -153,9 +161,7 @@ impl<'s> World<'s> {
             b_users: Vec::new(),
             b_miners: Vec::new(),
             b_otc: Vec::new(),
-            mixer_deposits: 0,
-            mixer_pool: 0,
-            mixer_entity: 0,
+            blendery: Blendery::new(0, 0, crate::btc::null_data()),
             thor: Thor::default(),
             thor_swaps: Vec::new(),
             vault_migrations: Vec::new(),
@@ -170,6 +176,7 @@ impl<'s> World<'s> {
             tasks: BTreeMap::new(),
             btasks: BTreeMap::new(),
             note_stolen: HashMap::new(),
+            vortex_users: VortexUsers::default(),
             mixer_links: Vec::new(),
             btc_mixer_links: Vec::new(),
             bridge_links: Vec::new(),
@@ -190,12 +197,13 @@ impl<'s> World<'s> {
         self.setup_evm()?;
         self.btc.open_genesis(START_TIMESTAMP);
         self.setup_btc()?;
+        self.plan_vortex_users();
         let mut base_fee = 12 * GWEI;
         for b in 1..self.n_blocks {
             let builder = self.builders[self.rng.random_range(0..self.builders.len())];
             let step: i64 = self.rng.random_range(-1..=1);
             base_fee = (base_fee as i64 + step * GWEI as i64 / 2)
-                .clamp(5 * GWEI as i64, 40 * GWEI as i64) as u64;
+                .clamp(MIN_BASE_FEE as i64, MAX_BASE_FEE as i64) as u64;
             let ts = START_TIMESTAMP + b * EVM_BLOCK_SECS;
             let done = self.evm.start_block(b, ts, builder, base_fee);
             if b > 1 {

@@ -4,15 +4,24 @@
 use chaintrail_core::Address;
 use rand::Rng;
 
+use super::blendery::Blendery;
 use super::exchanges::Exchange;
 use super::{BTC_MIXER_NAME, EXCHANGES, MIXER_NAME, OTCS, START_TIMESTAMP, World};
 use crate::SimError;
 use crate::btc::{COIN, Change, Script, Select};
-use crate::evm::{ETHER, GWEI, Pair, Pool, STK, USDC, WETH};
+use crate::evm::{ETHER, Pair, Pool, STK, USDC, WETH};
+use crate::fees::FeeStyle;
 use crate::truth::{Category, Role};
 
 impl World<'_> {
+    /// A new entity. Its accounts share one wallet fee setting: a thief's scripts use exact
+    /// values of their own, a service's wallet whatever its operators chose.
     pub(super) fn entity(&mut self, name: &str, category: Category) -> u32 {
+        let fees = match category {
+            Category::Thief => FeeStyle::unusual(&mut self.rng),
+            _ => FeeStyle::for_user(&mut self.rng),
+        };
+        self.entity_fees.push(fees);
         self.entities.push((name.to_string(), category));
         self.evm_members.push(Vec::new());
         self.btc_members.push(Vec::new());
@@ -21,15 +30,28 @@ impl World<'_> {
 
     /// A new account of entity `e` in role `role`.
     pub(super) fn member(&mut self, e: u32, role: Role) -> u32 {
-        let a = self.evm.new_account();
+        let fees = self.entity_fees[e as usize];
+        self.member_with_fees(e, role, fees)
+    }
+
+    /// A new account of entity `e` in role `role` whose wallet sets fees its own way.
+    pub(super) fn member_with_fees(&mut self, e: u32, role: Role, fees: FeeStyle) -> u32 {
+        let a = self.evm.new_account(fees);
         self.evm_owner.insert(a, e);
         self.evm_members[e as usize].push((a, role));
         a
     }
 
-    /// A new account of an unattributed user.
+    /// A new account of an unattributed user, with a wallet of its own.
     pub(super) fn user_acct(&mut self) -> u32 {
-        self.evm.new_account()
+        let fees = FeeStyle::for_user(&mut self.rng);
+        self.evm.new_account(fees)
+    }
+
+    /// Another account of the user who owns `acct`: same wallet, same fee settings.
+    pub(super) fn own_acct(&mut self, acct: u32) -> u32 {
+        let fees = self.evm.fees(acct);
+        self.evm.new_account(fees)
     }
 
     /// A new account of entity `e` that the day-one TagPack labels.
@@ -62,9 +84,6 @@ impl World<'_> {
         a
     }
 
-    pub(super) fn prio(&mut self) -> u64 {
-        self.rng.random_range(1..=3) * GWEI
-    }
     pub(super) fn setup_evm(&mut self) -> Result<(), SimError> {
         let issuer = self.entity("Token issuer", Category::User);
         let dex = self.entity("Unidex V2", Category::Dex);
@@ -124,7 +143,9 @@ impl World<'_> {
         }
         let relayer_entity = self.entity("Vortex relayers", Category::Mixer);
         for _ in 0..5 {
-            let r = self.member(relayer_entity, Role::Relayer);
+            // Each relayer runs its own software and settings.
+            let fees = FeeStyle::for_user(&mut self.rng);
+            let r = self.member_with_fees(relayer_entity, Role::Relayer, fees);
             self.relayers.push(r);
         }
         let n_users = (self.cfg.scale / 40).clamp(300, 250_000);
@@ -168,37 +189,35 @@ impl World<'_> {
 
     /// Block 1: seed token balances (pairs, services, users) through the issuer's mints.
     pub(super) fn setup_tokens(&mut self) -> Result<(), SimError> {
-        let p = self.prio();
         for i in 0..self.evm.pairs.len() {
             let pair = self.evm.pairs[i].clone();
             self.evm
-                .token_mint(pair.token, pair.acct, pair.reserve_token, p)?;
-            self.evm.token_mint(WETH, pair.acct, pair.reserve_weth, p)?;
+                .token_mint(pair.token, pair.acct, pair.reserve_token)?;
+            self.evm.token_mint(WETH, pair.acct, pair.reserve_weth)?;
         }
         for i in 0..self.exchanges.len() {
             let hot = self.exchanges[i].hot;
-            self.evm.token_mint(USDC, hot, 50_000_000 * 1_000_000, p)?;
+            self.evm.token_mint(USDC, hot, 50_000_000 * 1_000_000)?;
         }
         for i in 0..self.otc.len() {
             let o = self.otc[i];
-            self.evm.token_mint(USDC, o, 20_000_000 * 1_000_000, p)?;
+            self.evm.token_mint(USDC, o, 20_000_000 * 1_000_000)?;
         }
         for i in 0..self.users.len() {
             let u = self.users[i];
             if self.rng.random_bool(0.4) {
                 let v = self.rng.random_range(100..500_000u128) * 1_000_000;
-                self.evm.token_mint(USDC, u, v, p)?;
+                self.evm.token_mint(USDC, u, v)?;
             }
             if self.rng.random_bool(0.1) {
                 let v = self.rng.random_range(1..200u128) * ETHER;
-                self.evm.token_mint(STK, u, v, p)?;
+                self.evm.token_mint(STK, u, v)?;
             }
         }
         for hi in 0..self.heists.len() {
             let victim = self.heists[hi].victim;
-            self.evm
-                .token_mint(USDC, victim, 40_000_000 * 1_000_000, p)?;
-            self.evm.token_mint(STK, victim, 100_000 * ETHER, p)?;
+            self.evm.token_mint(USDC, victim, 40_000_000 * 1_000_000)?;
+            self.evm.token_mint(STK, victim, 100_000 * ETHER)?;
         }
         Ok(())
     }
@@ -227,11 +246,12 @@ impl World<'_> {
             self.b_otc.push((w, main.clone()));
             outs.push((w, main, 3_000 * COIN));
         }
-        self.mixer_entity = self.entity(BTC_MIXER_NAME, Category::Mixer);
-        self.mixer_deposits = self.wallet(Script::P2pkh, Some((self.mixer_entity, Role::Deposit)));
-        self.mixer_pool = self.wallet(Script::P2pkh, Some((self.mixer_entity, Role::Pool)));
-        let pool = self.bfresh_labelled(self.mixer_pool);
-        outs.push((self.mixer_pool, pool, 5_000 * COIN));
+        let mixer = self.entity(BTC_MIXER_NAME, Category::Mixer);
+        let deposits = self.wallet(Script::P2pkh, Some((mixer, Role::Deposit)));
+        let pool_w = self.wallet(Script::P2pkh, Some((mixer, Role::Pool)));
+        let pool = self.bfresh_labelled(pool_w);
+        outs.push((pool_w, pool.clone(), 5_000 * COIN));
+        self.blendery = Blendery::new(deposits, pool_w, pool);
         let (vault_w, vault) = self.setup_thor_btc();
         for _ in 0..4 + self.cfg.scale / 1_000_000 {
             outs.push((vault_w, vault.clone(), 20_000 * COIN));
