@@ -204,6 +204,12 @@ impl Evm {
         std::mem::replace(&mut self.block, next)
     }
 
+    /// Whether `acct` has appeared on chain: it has sent a transaction or holds something.
+    pub(crate) fn appears(&self, acct: u32) -> bool {
+        let a = &self.accts[acct as usize];
+        a.nonce > 0 || a.bal.iter().any(|&v| v > 0)
+    }
+
     /// The fee settings of `acct`'s wallet.
     pub(crate) fn fees(&self, acct: u32) -> FeeStyle {
         self.accts[acct as usize].fees

@@ -52,7 +52,7 @@ impl World<'_> {
             };
             let sats = self.btc.balance(u) / 2;
             if bridge == 0 {
-                self.thor_user_btc_inbound(u, sats)?;
+                self.thor_user_btc_inbound(u, sats, true)?;
             } else {
                 self.btcb_user_deposit(u, sats)?;
             }
@@ -85,7 +85,7 @@ impl World<'_> {
         }
         let amount = bal / 100 * self.rng.random_range(1..40);
         match roll {
-            49..52 => self.thor_user_btc_inbound(u, amount)?,
+            49..52 => self.thor_user_btc_inbound(u, amount, false)?,
             52..55 => self.btcb_user_deposit(u, amount)?,
             0..49 => {
                 let v = self.pick_user_w();

@@ -21,7 +21,7 @@ impl World<'_> {
                 .into_iter()
                 .find(|&u| self.evm.can_pay(u, ETHER, GAS_TORNADO_DEPOSIT))
             {
-                self.thor_user_eth_inbound(u, ETHER / 2)?;
+                self.thor_user_eth_inbound(u, ETHER / 2, true)?;
             }
         }
         let target = self.cfg.scale * b / self.n_blocks;
@@ -114,7 +114,7 @@ impl World<'_> {
             }
             85..89 => {
                 if amount > ETHER / 10 {
-                    self.thor_user_eth_inbound(u, amount.min(20 * ETHER))?;
+                    self.thor_user_eth_inbound(u, amount.min(20 * ETHER), false)?;
                 }
             }
             89..93 => {

@@ -33,11 +33,11 @@ pub(super) struct Heist {
     pub mixing: HeistMixing,
 }
 
-/// Unrelated clean value reaching thief account `acct` of heist `h`: from `from`, or a random
-/// funded user.
+/// Unrelated clean value reaching thief account `acct` of heist `h` (when `None`, one of its
+/// accounts already on chain, as chosen on arrival): from `from`, or a random funded user.
 pub(super) struct CleanArrival {
     h: usize,
-    acct: u32,
+    acct: Option<u32>,
     asset: usize,
     amount: u128,
     kind: &'static str,
@@ -323,6 +323,22 @@ impl World<'_> {
             kind,
             from,
         } = c;
+        let acct = match acct {
+            Some(acct) => acct,
+            None => {
+                // Strangers can only pay addresses they have seen on chain.
+                let seen: Vec<u32> = self.heists[h]
+                    .evm_accts
+                    .iter()
+                    .copied()
+                    .filter(|&a| self.evm.appears(a))
+                    .collect();
+                if seen.is_empty() {
+                    return Ok(());
+                }
+                seen[self.rng.random_range(0..seen.len())]
+            }
+        };
         let gas = if asset == ETH {
             GAS_TRANSFER
         } else {
@@ -364,14 +380,12 @@ impl World<'_> {
     /// one substantial clean deposit the thieves merge with stolen value before spending
     /// (`merge`: an exchange withdrawal or OTC counterparty funds, before the fan-out).
     fn plan_clean(&mut self, h: usize, b: u64, merge: (u32, u32, u128, u64)) {
-        let accts = self.heists[h].evm_accts.clone();
         let (topups, dust) = match self.heists[h].variant {
             "ronin" => (16, 24),
             "harmony" => (8, 12),
             _ => (30, 40),
         };
         for i in 0..topups + dust {
-            let acct = accts[self.rng.random_range(0..accts.len())];
             let due = b + self.rng.random_range(41..3_000);
             let (asset, amount, kind) = if i < topups {
                 (
@@ -393,7 +407,7 @@ impl World<'_> {
                 .or_default()
                 .push(Task::Clean(CleanArrival {
                     h,
-                    acct,
+                    acct: None,
                     asset,
                     amount,
                     kind,
@@ -406,7 +420,7 @@ impl World<'_> {
             .or_default()
             .push(Task::Clean(CleanArrival {
                 h,
-                acct,
+                acct: Some(acct),
                 asset: ETH,
                 amount,
                 kind: "merge",

@@ -87,6 +87,8 @@ pub(crate) struct World<'s> {
     btc_members: Vec<Vec<(Address, Role)>>,
     evm_owner: HashMap<u32, u32>,
     btc_owner: HashMap<Address, u32>,
+    /// Thief addresses that have received an output.
+    thief_btc_seen: HashSet<Address>,
     /// The entity and role of each Bitcoin wallet's addresses.
     wallet_entity: Vec<Option<(u32, Role)>>,
     /// What the day-one TagPack labels (see docs/sim.md).
@@ -148,6 +150,7 @@ impl<'s> World<'s> {
             btc_members: Vec::new(),
             evm_owner: HashMap::new(),
             btc_owner: HashMap::new(),
+            thief_btc_seen: HashSet::new(),
             wallet_entity: Vec::new(),
             labelled_evm: HashSet::new(),
             labelled_btc: HashSet::new(),
@@ -250,6 +253,15 @@ impl<'s> World<'s> {
                 self.btc_owner.insert(o.address.clone(), e);
                 self.btc_members[e as usize].push((o.address.clone(), Role::Coinbase));
                 self.labelled_btc.insert(o.address.clone());
+            }
+        }
+        // Thief addresses that appear on chain (a thief's address paid after the world's end
+        // never does).
+        for o in block.txs.iter().flat_map(|t| &t.flow.outputs) {
+            if let Some(&e) = self.btc_owner.get(&o.address)
+                && self.entities[e as usize].1 == Category::Thief
+            {
+                self.thief_btc_seen.insert(o.address.clone());
             }
         }
         self.stats.btc_blocks += 1;

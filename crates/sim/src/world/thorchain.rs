@@ -241,12 +241,17 @@ impl World<'_> {
         self.thor_memo(Target::Eth, dest, None, expected, (refunded, streaming))
     }
 
-    /// A user swaps ETH for BTC to a Bitcoin user (sometimes refunded, sometimes streaming,
-    /// sometimes with a refund address of their own).
-    pub(super) fn thor_user_eth_inbound(&mut self, u: u32, wei: u128) -> Result<(), SimError> {
+    /// A user swaps ETH for BTC to a Bitcoin user (sometimes refunded unless `swap_only`,
+    /// sometimes streaming, sometimes with a refund address of their own).
+    pub(super) fn thor_user_eth_inbound(
+        &mut self,
+        u: u32,
+        wei: u128,
+        swap_only: bool,
+    ) -> Result<(), SimError> {
         let w = self.pick_user_w();
         let a = self.bfresh(w);
-        let refunded = self.rng.random_bool(REFUNDED_SHARE);
+        let refunded = !swap_only && self.rng.random_bool(REFUNDED_SHARE);
         let streaming = !refunded && self.rng.random_bool(STREAMING_SHARE);
         let refund_to = self.rng.random_bool(0.15).then(|| self.pick_user());
         self.thor_swap_eth(u, wei, Party::Btc(w, a), (refunded, streaming), refund_to)?;
@@ -329,13 +334,19 @@ impl World<'_> {
         Ok(s)
     }
 
-    /// A Bitcoin user swaps `sats` for ETH to an EVM user.
-    pub(super) fn thor_user_btc_inbound(&mut self, u: usize, sats: u64) -> Result<(), SimError> {
+    /// A Bitcoin user swaps `sats` for ETH to an EVM user (sometimes refunded unless
+    /// `swap_only`).
+    pub(super) fn thor_user_btc_inbound(
+        &mut self,
+        u: usize,
+        sats: u64,
+        swap_only: bool,
+    ) -> Result<(), SimError> {
         if sats < 200_000 {
             return Ok(());
         }
         let to = self.pick_user();
-        let refunded = self.rng.random_bool(REFUNDED_SHARE);
+        let refunded = !swap_only && self.rng.random_bool(REFUNDED_SHARE);
         let streaming = !refunded && self.rng.random_bool(STREAMING_SHARE);
         let memo = self.thor_memo_to_evm(to, u128::from(sats), refunded, streaming);
         let (vw, vault) = self.thor.btc_vault();
