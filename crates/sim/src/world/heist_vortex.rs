@@ -13,7 +13,7 @@ use super::World;
 use super::tasks::Task;
 use super::vortex::{Deposited, Via};
 use crate::SimError;
-use crate::evm::{ETH, ETHER, GAS_TORNADO_DEPOSIT};
+use crate::evm::{ETH, ETHER, GAS_TORNADO_DEPOSIT, GAS_TRANSFER};
 use crate::truth::*;
 
 /// The 100-ETH pool.
@@ -90,7 +90,7 @@ impl World<'_> {
     pub(super) fn heist_depositors(&mut self, b: u64, h: usize, from: u32) -> Result<(), SimError> {
         let unit = self.evm.pools[POOL].denomination + GAS_PER_NOTE;
         loop {
-            let gas = self.evm.fee(from, crate::evm::GAS_TRANSFER);
+            let gas = self.evm.fee(from, GAS_TRANSFER);
             let affordable = self.evm.bal(from, ETH).saturating_sub(gas) / unit;
             if affordable == 0 {
                 return Ok(());

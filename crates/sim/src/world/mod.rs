@@ -2,9 +2,11 @@
 //! block on both chains, injects the heists and keeps the ground truth. One file per concern:
 //! `setup.rs` (entities, genesis, premine), `bitcoin.rs` (the Bitcoin economy), `coinjoin.rs`
 //! (Whirlpool, Wasabi), `blendery.rs` (the custodial mixer), `ethereum.rs` (the EVM economy),
-//! `vortex.rs` (the Tornado-style pools), `heists.rs` and `heist_btc.rs` (the heists on either
-//! chain), `tasks.rs` (work scheduled for later blocks), `thorchain.rs` and `btcb.rs` (the
-//! bridges), `exchanges.rs` (the exchanges' wallets), `ground_truth.rs` (the truth at the end).
+//! `vortex.rs` (the Tornado-style pools) and `vortex_users.rs` (their innocent users),
+//! `heists.rs`, `heist_vortex.rs` and `heist_btc.rs` (the heists: their plans and EVM steps,
+//! their mixing, their Bitcoin steps), `tasks.rs` (work scheduled for later blocks),
+//! `thorchain.rs` and `btcb.rs` (the bridges), `exchanges.rs` (the exchanges' wallets),
+//! `ground_truth.rs` (the truth at the end).
 
 mod bitcoin;
 mod blendery;
