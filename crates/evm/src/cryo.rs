@@ -199,6 +199,7 @@ const fn col(
 const BLOCKS: &[Spec] = &[
     col("number", &["block_number", "number"], Class::Int, true),
     col("hash", &["block_hash", "hash"], Class::Hash, false),
+    col("parent_hash", &["parent_hash"], Class::Hash, false),
     col("timestamp", &["timestamp"], Class::Int, false),
     col("miner", &["author", "miner"], Class::Address, false),
     col(
@@ -561,7 +562,8 @@ pub(crate) fn parse_row(dataset: CryoDataset, row: &RowView) -> Result<CryoRecor
     Ok(match dataset {
         CryoDataset::Blocks => CryoRecord::Block(EvmBlock {
             number: row.need("number", int_of)?,
-            hash: row.hash("hash")?.unwrap_or_default(),
+            hash: row.hash("hash")?,
+            parent_hash: row.hash("parent_hash")?,
             timestamp: row.int("timestamp")?.unwrap_or(0),
             miner: row.address("miner")?.unwrap_or_default(),
             base_fee_per_gas: row.amount("base_fee")?,
@@ -964,7 +966,7 @@ fn import(
             .max()
             .unwrap_or(0),
     };
-    let mut sink = BlockSink::open(store, writer, key, source_bytes, total, options)?;
+    let mut sink = BlockSink::open(store, writer, dir, key, source_bytes, total, options)?;
     // Several snapshots of one token (cryo's blocks dimension): the last row read wins.
     for file in order.files() {
         if file.dataset() != CryoDataset::Erc20Metadata {
@@ -1017,9 +1019,9 @@ fn import(
                 }
                 (tx, tx_events)
             });
-        sink.append_block(number, txs)?;
+        sink.append_block(&bundle.block, txs)?;
     }
-    sink.finish(format, dir)
+    sink.finish(format)
 }
 
 /// Turn one block's cryo rows into the parts [`assemble`] joins: transactions get receipts
@@ -1039,7 +1041,8 @@ fn to_parts(cryo: CryoBlock, number: u64, coverage: &Coverage) -> (Parts, HashSe
     let timestamp = txs.iter().find_map(|t| t.timestamp).unwrap_or(0);
     let mut block = block.unwrap_or(EvmBlock {
         number,
-        hash: B256::ZERO,
+        hash: None,
+        parent_hash: None,
         timestamp,
         miner: EvmAddress::ZERO,
         base_fee_per_gas: None,

@@ -15,7 +15,7 @@
 
 use std::borrow::Cow;
 use std::collections::HashMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use alloy_primitives::{Address as EvmAddress, B256, Bytes, U256};
 use alloy_sol_types::SolEvent;
@@ -29,6 +29,7 @@ use serde_json::value::RawValue;
 use crate::etl_files::find_export;
 use crate::events::{EVENTS_CURSOR, EventBatch, EventFiles, Transfer, events_dir};
 use crate::flows::{FlowRules, block_flows};
+use crate::head::ParentCheck;
 use crate::model::{
     BlockBundle, EvmBlock, EvmLog, EvmReceipt, EvmTrace, EvmTransaction, TraceType, Withdrawal,
     propagate_trace_status,
@@ -312,7 +313,8 @@ pub(crate) fn parse_row(table: EtlTable, row: &dyn Row) -> Result<EtlRecord, Str
     Ok(match table {
         EtlTable::Blocks => EtlRecord::Block(EvmBlock {
             number: u64_of(row, "number")?,
-            hash: b256_of(row, "hash")?,
+            hash: Some(b256_of(row, "hash")?),
+            parent_hash: opt_b256(row, "parent_hash")?,
             timestamp: u64_of(row, "timestamp")?,
             miner: address_of(row, "miner")?,
             base_fee_per_gas: opt_u256(row, "base_fee_per_gas")?,
@@ -584,7 +586,15 @@ fn import(
         source,
     })?;
     let key = format!("ethereum-etl:{}", canonical.display());
-    let mut sink = BlockSink::open(store, writer, key, source_bytes, blocks_total, options)?;
+    let mut sink = BlockSink::open(
+        store,
+        writer,
+        path,
+        key,
+        source_bytes,
+        blocks_total,
+        options,
+    )?;
     for file in order.files().iter().filter(|f| f.has_tokens()) {
         let mut tokens = file.tokens()?;
         while let Some((_, _, record)) = tokens.next_row()? {
@@ -622,9 +632,9 @@ fn import(
             assemble(parts, with_traces).map_err(|message| block_err(path, number, message))?;
         let flows =
             block_flows(&rules, &bundle).map_err(|message| block_err(path, number, message))?;
-        sink.append_block(number, flows.txs.iter().zip(flows.events))?;
+        sink.append_block(&bundle.block, flows.txs.iter().zip(flows.events))?;
     }
-    sink.finish("ethereum-etl".to_string(), path)
+    sink.finish("ethereum-etl".to_string())
 }
 
 /// Appends an export's blocks to a chain with their protocol events, checkpointing every
@@ -632,6 +642,8 @@ fn import(
 /// file importers (ethereum-etl, cryo) that does not depend on the format.
 pub(crate) struct BlockSink<'a> {
     writer: chaintrail_store::ChainWriter,
+    source: PathBuf,
+    parents: ParentCheck,
     tokens: TokenNamer,
     events: EventFiles,
     batch: EventBatch,
@@ -654,12 +666,14 @@ impl<'a> BlockSink<'a> {
     pub(crate) fn open(
         store: &Store,
         writer: chaintrail_store::ChainWriter,
+        source: &Path,
         key: String,
         source_bytes: u64,
         total: u64,
         options: &'a ImportOptions<'a>,
     ) -> Result<BlockSink<'a>, ImportError> {
         let chain = writer.chain();
+        let parents = ParentCheck::load(&writer);
         let events = EventFiles::open(events_dir(store, chain), writer.cursor(EVENTS_CURSOR))
             .map_err(ImportError::from)?;
         let saved = writer
@@ -669,6 +683,8 @@ impl<'a> BlockSink<'a> {
         let start = saved.map_or(0, |c| c.next_block);
         Ok(BlockSink {
             writer,
+            source: source.to_path_buf(),
+            parents,
             tokens: TokenNamer::default(),
             events,
             batch: EventBatch::default(),
@@ -701,11 +717,21 @@ impl<'a> BlockSink<'a> {
         Ok(self.tokens.name(&mut self.writer, contract, metadata)?)
     }
 
+    /// Append `block`'s transactions with their events, unless the block is not on the stored
+    /// chain ([`ParentCheck`]): then what came before it is committed and the block refused.
     pub(crate) fn append_block<'t>(
         &mut self,
-        number: u64,
+        block: &EvmBlock,
         txs: impl Iterator<Item = (&'t chaintrail_core::AccountTx, EventBatch)>,
     ) -> Result<(), ImportError> {
+        if let Err(fork) = self.parents.accept(block) {
+            self.checkpoint()?;
+            return Err(ImportError::Source(format!(
+                "{}: {fork}",
+                self.source.display()
+            )));
+        }
+        let number = block.number;
         let txs: Vec<_> = txs.collect();
         for contract in self
             .tokens
@@ -731,39 +757,38 @@ impl<'a> BlockSink<'a> {
         Ok(())
     }
 
-    /// Events first, then the block cursor: a crash between them re-imports the block, whose
-    /// transactions are skipped by hash and whose events the event files cut back.
+    /// Events first, then the chain head, then the block cursor: a crash between them
+    /// re-imports blocks, whose transactions are skipped by hash, whose events the event files
+    /// cut back, and which are at or below the stored head.
     fn checkpoint(&mut self) -> Result<(), ImportError> {
         let committed = self.events.append(&self.batch)?;
         self.batch = EventBatch::default();
         self.writer.commit(EVENTS_CURSOR, committed)?;
+        self.parents.commit(&mut self.writer)?;
         self.writer
             .commit(&self.key, cursor_value(self.next_block, self.source_bytes))?;
         Ok(())
     }
 
-    pub(crate) fn finish(
-        mut self,
-        format: String,
-        source: &Path,
-    ) -> Result<ImportReport, ImportError> {
+    pub(crate) fn finish(mut self, format: String) -> Result<ImportReport, ImportError> {
         self.checkpoint()?;
         let chain = self.writer.chain();
         let naming = self.tokens.naming;
+        let source = self.source.display().to_string();
         tracing::info!(
             from_export = naming.from_source,
             from_registry = naming.from_registry,
             unknown = naming.unknown,
             "token metadata of {source}",
-            source = source.display()
         );
+        self.parents.log(&source);
         let cursor = cursor_value(self.next_block, self.source_bytes);
         let totals = self.writer.finish(&self.key, cursor)?;
         (self.options.on_progress)(self.total, self.total);
         Ok(ImportReport {
             chain,
             format,
-            source: source.to_path_buf(),
+            source: self.source,
             txs_read: self.txs_read,
             resumed: self.resumed,
             totals,

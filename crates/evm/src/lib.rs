@@ -29,6 +29,7 @@ mod cryo_files;
 pub mod etl;
 mod etl_files;
 pub mod events;
+mod head;
 pub mod flows;
 pub mod model;
 mod rpc;
@@ -40,6 +41,7 @@ use std::path::PathBuf;
 pub use chaintrail_rpc::{Call, RpcAuth, RpcClient, RpcError, RpcOptions};
 pub use cryo::{Cryo, CryoDataset};
 pub use etl::{EthereumEtl, parse_etl_csv, parse_etl_json};
+pub use head::ForkedBlock;
 pub use rpc::{
     Fetcher, ReceiptSource, RpcConfig, RpcIngestReport, TraceSource, ingest_rpc, ingest_rpc_with,
 };
@@ -69,6 +71,9 @@ pub enum EvmError {
         action: &'static str,
         source: std::io::Error,
     },
+    /// A block that is not on the stored chain (another fork).
+    #[error(transparent)]
+    Fork(#[from] ForkedBlock),
     #[error("{0}")]
     Input(String),
 }

@@ -8,7 +8,12 @@ use alloy_primitives::{Address, B256, Bytes, U256};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EvmBlock {
     pub number: u64,
-    pub hash: B256,
+    /// `None` when the source lacks it (cryo exports without `block_hash`).
+    pub hash: Option<B256>,
+    /// The hash of the block below; `None` when the source lacks it (cryo exports without
+    /// `parent_hash`, ethereum-etl tables without the column). Checked against the stored chain
+    /// at import ([`crate::head`]).
+    pub parent_hash: Option<B256>,
     pub timestamp: u64,
     /// The fee recipient (`miner`; Parity-era nodes also say `author`).
     pub miner: Address,

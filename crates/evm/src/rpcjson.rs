@@ -179,7 +179,8 @@ pub fn decode_block(value: &Value) -> Result<EvmBlock, String> {
     }
     Ok(EvmBlock {
         number,
-        hash: f.b256("hash")?,
+        hash: Some(f.b256("hash")?),
+        parent_hash: Some(f.b256("parentHash")?),
         timestamp,
         miner,
         base_fee_per_gas: f.opt_u256("baseFeePerGas")?,

@@ -6,7 +6,6 @@ mod common;
 
 use std::path::Path;
 
-use alloy_primitives::B256;
 use chaintrail_core::{Address, Amount, AssetKind, Chain, TransferKind};
 use chaintrail_evm::etl::{EtlRecord, EtlTable};
 use chaintrail_evm::events::decode_token_transfer;
@@ -37,7 +36,8 @@ fn fetcher(url: &str, receipts: ReceiptSource, traces: TraceSource) -> Fetcher {
 fn stub_block(number: u64) -> EvmBlock {
     EvmBlock {
         number,
-        hash: B256::ZERO,
+        hash: None,
+        parent_hash: None,
         timestamp: 0,
         miner: Default::default(),
         base_fee_per_gas: None,
