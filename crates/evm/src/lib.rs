@@ -25,12 +25,11 @@
 //! transaction per block ([`flows::block_credits_hash`]).
 
 pub mod cryo;
-mod cryo_files;
 pub mod etl;
 mod etl_files;
 pub mod events;
-mod head;
 pub mod flows;
+mod head;
 pub mod model;
 mod rpc;
 mod rpcjson;

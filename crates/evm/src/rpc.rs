@@ -401,16 +401,16 @@ pub fn ingest_rpc_with(
                 break;
             }
             let n = bundle.block.number;
-            window_flows.push(block_flows(&rules, bundle).map_err(|message| {
-                EvmError::Decode {
+            window_flows.push(
+                block_flows(&rules, bundle).map_err(|message| EvmError::Decode {
                     method: format!(
                         "eth_getBlockByNumber + receipts + {}",
                         fetcher.traces.method()
                     ),
                     block: Some(n),
                     message,
-                }
-            })?);
+                })?,
+            );
         }
         // Tokens first seen in this window: their own symbol() and decimals(), else the registry.
         let fresh = tokens.first_seen(&writer, window_flows.iter().flat_map(|f| &f.txs));

@@ -861,7 +861,10 @@ fn anvil_flows_and_balances() {
 
 /// Block `number`'s hash on the node.
 fn block_hash(node: &Node, number: u64) -> B256 {
-    let block = node.rpc("eth_getBlockByNumber", json!([format!("{number:#x}"), false]));
+    let block = node.rpc(
+        "eth_getBlockByNumber",
+        json!([format!("{number:#x}"), false]),
+    );
     serde_json::from_value(block["hash"].clone()).expect("hash")
 }
 
@@ -896,7 +899,10 @@ fn anvil_blocks_of_another_fork_than_the_stored_chain_are_refused() {
     let fork_point = node.rpc("evm_snapshot", json!([]));
     assert!(node.send(a[0], Some(a[3]), ETH, Vec::new()).1);
     let orphaned = start + 3;
-    assert_eq!(ingest(orphaned, orphaned).expect("ingest").import.txs_read, 1);
+    assert_eq!(
+        ingest(orphaned, orphaned).expect("ingest").import.txs_read,
+        1
+    );
     let orphaned_hash = block_hash(&node, orphaned);
 
     // The node drops block `orphaned` and mines another chain on top of the fork point.
@@ -929,7 +935,10 @@ fn anvil_blocks_of_another_fork_than_the_stored_chain_are_refused() {
             number,
             hash,
             stored,
-        })) => assert_eq!((number, hash, stored), (orphaned, replacement, orphaned_hash)),
+        })) => assert_eq!(
+            (number, hash, stored),
+            (orphaned, replacement, orphaned_hash)
+        ),
         other => panic!("expected a refused sibling, got {other:?}"),
     }
     // Nothing of the other fork is stored.
