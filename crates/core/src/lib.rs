@@ -9,6 +9,8 @@
 //! - [`Date`]: the one calendar-day type (strict `YYYY-MM-DD`, the UTC day of a Unix time);
 //! - the bundled registry of major ERC-20 tokens ([`known_token`]: symbol, name, decimals and
 //!   [`Peg`] by chain and contract, from `data/tokens/tokens.csv`);
+//! - [`ethereum_etl`]: the tables and column names of ethereum-etl exports, defined once for
+//!   the importer, the simulator's writer and the Parquet export;
 //! - the one value-flow model shared by both kinds of chain: [`UtxoTx`] (ordered inputs spending
 //!   outpoints, ordered outputs; the fee follows) and [`AccountTx`] with its ordered
 //!   [`AccountTransfer`]s (position, from, to, asset, amount, kind, success).
@@ -20,6 +22,7 @@ mod amount;
 mod asset;
 mod chain;
 mod date;
+pub mod ethereum_etl;
 mod flow;
 mod hash;
 mod token;

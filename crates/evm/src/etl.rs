@@ -19,6 +19,9 @@ use std::path::{Path, PathBuf};
 
 use alloy_primitives::{Address as EvmAddress, B256, Bytes, U256};
 use alloy_sol_types::SolEvent;
+use chaintrail_core::ethereum_etl::{
+    blocks, logs, receipts, token_transfers, tokens, traces, transactions,
+};
 use chaintrail_core::{Address, Asset, Chain};
 use chaintrail_ingest::ordered::{BlockOrder, RowReader, total_bytes};
 use chaintrail_ingest::{ImportError, ImportOptions, ImportReport, Importer};
@@ -67,8 +70,13 @@ impl EtlTable {
     /// The column naming a row's block.
     pub(crate) fn block_column(self) -> &'static str {
         match self {
-            EtlTable::Blocks => "number",
-            _ => "block_number",
+            EtlTable::Blocks => blocks::NUMBER,
+            EtlTable::Transactions => transactions::BLOCK_NUMBER,
+            EtlTable::Receipts => receipts::BLOCK_NUMBER,
+            EtlTable::Logs => logs::BLOCK_NUMBER,
+            EtlTable::TokenTransfers => token_transfers::BLOCK_NUMBER,
+            EtlTable::Traces => traces::BLOCK_NUMBER,
+            EtlTable::Tokens => tokens::BLOCK_NUMBER,
         }
     }
 
@@ -88,13 +96,13 @@ impl EtlTable {
 
     fn name(self) -> &'static str {
         match self {
-            EtlTable::Blocks => "blocks",
-            EtlTable::Transactions => "transactions",
-            EtlTable::Receipts => "receipts",
-            EtlTable::Logs => "logs",
-            EtlTable::TokenTransfers => "token_transfers",
-            EtlTable::Traces => "traces",
-            EtlTable::Tokens => "tokens",
+            EtlTable::Blocks => blocks::TABLE,
+            EtlTable::Transactions => transactions::TABLE,
+            EtlTable::Receipts => receipts::TABLE,
+            EtlTable::Logs => logs::TABLE,
+            EtlTable::TokenTransfers => token_transfers::TABLE,
+            EtlTable::Traces => traces::TABLE,
+            EtlTable::Tokens => tokens::TABLE,
         }
     }
 
@@ -276,7 +284,7 @@ fn withdrawals_of(row: &dyn Row) -> Result<Vec<Withdrawal>, String> {
         address: String,
         amount: serde_json::Value,
     }
-    let Some(text) = row.text("withdrawals") else {
+    let Some(text) = row.text(blocks::WITHDRAWALS) else {
         return Ok(Vec::new());
     };
     let text = text.trim();
@@ -312,119 +320,131 @@ fn withdrawals_of(row: &dyn Row) -> Result<Vec<Withdrawal>, String> {
 pub(crate) fn parse_row(table: EtlTable, row: &dyn Row) -> Result<EtlRecord, String> {
     Ok(match table {
         EtlTable::Blocks => EtlRecord::Block(EvmBlock {
-            number: u64_of(row, "number")?,
-            hash: Some(b256_of(row, "hash")?),
-            parent_hash: opt_b256(row, "parent_hash")?,
-            timestamp: u64_of(row, "timestamp")?,
-            miner: address_of(row, "miner")?,
-            base_fee_per_gas: opt_u256(row, "base_fee_per_gas")?,
+            number: u64_of(row, blocks::NUMBER)?,
+            hash: Some(b256_of(row, blocks::HASH)?),
+            parent_hash: opt_b256(row, blocks::PARENT_HASH)?,
+            timestamp: u64_of(row, blocks::TIMESTAMP)?,
+            miner: address_of(row, blocks::MINER)?,
+            base_fee_per_gas: opt_u256(row, blocks::BASE_FEE_PER_GAS)?,
             transactions: Vec::new(),
             withdrawals: withdrawals_of(row)?,
         }),
         EtlTable::Transactions => {
             let tx = EvmTransaction {
-                hash: b256_of(row, "hash")?,
-                nonce: u64_of(row, "nonce")?,
-                block_number: u64_of(row, "block_number")?,
-                transaction_index: u64_of(row, "transaction_index")?,
-                from: address_of(row, "from_address")?,
-                to: opt_address(row, "to_address")?,
-                value: u256_of(row, "value")?,
-                gas: u64_of(row, "gas")?,
-                gas_price: opt_u256(row, "gas_price")?,
-                input: bytes_of(row, "input")?,
-                max_fee_per_gas: opt_u256(row, "max_fee_per_gas")?,
-                max_priority_fee_per_gas: opt_u256(row, "max_priority_fee_per_gas")?,
-                transaction_type: opt_u64(row, "transaction_type")?,
+                hash: b256_of(row, transactions::HASH)?,
+                nonce: u64_of(row, transactions::NONCE)?,
+                block_number: u64_of(row, transactions::BLOCK_NUMBER)?,
+                transaction_index: u64_of(row, transactions::TRANSACTION_INDEX)?,
+                from: address_of(row, transactions::FROM_ADDRESS)?,
+                to: opt_address(row, transactions::TO_ADDRESS)?,
+                value: u256_of(row, transactions::VALUE)?,
+                gas: u64_of(row, transactions::GAS)?,
+                gas_price: opt_u256(row, transactions::GAS_PRICE)?,
+                input: bytes_of(row, transactions::INPUT)?,
+                max_fee_per_gas: opt_u256(row, transactions::MAX_FEE_PER_GAS)?,
+                max_priority_fee_per_gas: opt_u256(row, transactions::MAX_PRIORITY_FEE_PER_GAS)?,
+                transaction_type: opt_u64(row, transactions::TRANSACTION_TYPE)?,
             };
-            let receipt = match opt_u64(row, "receipt_gas_used")? {
+            let receipt = match opt_u64(row, transactions::RECEIPT_GAS_USED)? {
                 None => None,
                 Some(gas_used) => Some(EvmReceipt {
                     transaction_hash: tx.hash,
                     transaction_index: tx.transaction_index,
                     block_number: tx.block_number,
-                    cumulative_gas_used: opt_u64(row, "receipt_cumulative_gas_used")?.unwrap_or(0),
+                    cumulative_gas_used: opt_u64(row, transactions::RECEIPT_CUMULATIVE_GAS_USED)?
+                        .unwrap_or(0),
                     gas_used,
-                    contract_address: opt_address(row, "receipt_contract_address")?,
-                    root: opt_b256(row, "receipt_root")?,
-                    status: opt_u64(row, "receipt_status")?,
-                    effective_gas_price: opt_u256(row, "receipt_effective_gas_price")?,
-                    blob_gas_used: opt_u64(row, "receipt_blob_gas_used")?,
-                    blob_gas_price: opt_u256(row, "receipt_blob_gas_price")?,
+                    contract_address: opt_address(row, transactions::RECEIPT_CONTRACT_ADDRESS)?,
+                    root: opt_b256(row, transactions::RECEIPT_ROOT)?,
+                    status: opt_u64(row, transactions::RECEIPT_STATUS)?,
+                    effective_gas_price: opt_u256(row, transactions::RECEIPT_EFFECTIVE_GAS_PRICE)?,
+                    blob_gas_used: opt_u64(row, transactions::RECEIPT_BLOB_GAS_USED)?,
+                    blob_gas_price: opt_u256(row, transactions::RECEIPT_BLOB_GAS_PRICE)?,
                     logs: Vec::new(),
                 }),
             };
             EtlRecord::Transaction(Box::new(tx), receipt.map(Box::new))
         }
         EtlTable::Receipts => EtlRecord::Receipt(EvmReceipt {
-            transaction_hash: b256_of(row, "transaction_hash")?,
-            transaction_index: u64_of(row, "transaction_index")?,
-            block_number: u64_of(row, "block_number")?,
-            cumulative_gas_used: opt_u64(row, "cumulative_gas_used")?.unwrap_or(0),
-            gas_used: u64_of(row, "gas_used")?,
-            contract_address: opt_address(row, "contract_address")?,
-            root: opt_b256(row, "root")?,
-            status: opt_u64(row, "status")?,
-            effective_gas_price: opt_u256(row, "effective_gas_price")?,
-            blob_gas_used: opt_u64(row, "blob_gas_used")?,
-            blob_gas_price: opt_u256(row, "blob_gas_price")?,
+            transaction_hash: b256_of(row, receipts::TRANSACTION_HASH)?,
+            transaction_index: u64_of(row, receipts::TRANSACTION_INDEX)?,
+            block_number: u64_of(row, receipts::BLOCK_NUMBER)?,
+            cumulative_gas_used: opt_u64(row, receipts::CUMULATIVE_GAS_USED)?.unwrap_or(0),
+            gas_used: u64_of(row, receipts::GAS_USED)?,
+            contract_address: opt_address(row, receipts::CONTRACT_ADDRESS)?,
+            root: opt_b256(row, receipts::ROOT)?,
+            status: opt_u64(row, receipts::STATUS)?,
+            effective_gas_price: opt_u256(row, receipts::EFFECTIVE_GAS_PRICE)?,
+            blob_gas_used: opt_u64(row, receipts::BLOB_GAS_USED)?,
+            blob_gas_price: opt_u256(row, receipts::BLOB_GAS_PRICE)?,
             logs: Vec::new(),
         }),
         EtlTable::Logs => EtlRecord::Log(EvmLog {
-            log_index: u64_of(row, "log_index")?,
-            transaction_hash: b256_of(row, "transaction_hash")?,
-            transaction_index: u64_of(row, "transaction_index")?,
-            block_number: u64_of(row, "block_number")?,
-            address: address_of(row, "address")?,
-            data: bytes_of(row, "data")?,
+            log_index: u64_of(row, logs::LOG_INDEX)?,
+            transaction_hash: b256_of(row, logs::TRANSACTION_HASH)?,
+            transaction_index: u64_of(row, logs::TRANSACTION_INDEX)?,
+            block_number: u64_of(row, logs::BLOCK_NUMBER)?,
+            address: address_of(row, logs::ADDRESS)?,
+            data: bytes_of(row, logs::DATA)?,
             topics: row
-                .list("topics")?
+                .list(logs::TOPICS)?
                 .iter()
                 .filter(|t| !t.is_empty())
-                .map(|t| ctx("topics", b256_text(t)))
+                .map(|t| ctx(logs::TOPICS, b256_text(t)))
                 .collect::<Result<_, _>>()?,
         }),
         EtlTable::TokenTransfers => EtlRecord::TokenTransfer(crate::events::TokenTransfer {
-            token_address: address_of(row, "token_address")?,
-            from: address_of(row, "from_address")?,
-            to: address_of(row, "to_address")?,
-            value: u256_of(row, "value")?,
-            transaction_hash: b256_of(row, "transaction_hash")?,
-            log_index: u64_of(row, "log_index")?,
-            block_number: u64_of(row, "block_number")?,
+            token_address: address_of(row, token_transfers::TOKEN_ADDRESS)?,
+            from: address_of(row, token_transfers::FROM_ADDRESS)?,
+            to: address_of(row, token_transfers::TO_ADDRESS)?,
+            value: u256_of(row, token_transfers::VALUE)?,
+            transaction_hash: b256_of(row, token_transfers::TRANSACTION_HASH)?,
+            log_index: u64_of(row, token_transfers::LOG_INDEX)?,
+            block_number: u64_of(row, token_transfers::BLOCK_NUMBER)?,
         }),
         EtlTable::Traces => {
-            let kind = req(row, "trace_type")?;
-            let trace_type = TraceType::parse(&kind)
-                .ok_or_else(|| format!("column `trace_type`: unknown trace type `{kind}`"))?;
+            let kind = req(row, traces::TRACE_TYPE)?;
+            let trace_type = TraceType::parse(&kind).ok_or_else(|| {
+                format!(
+                    "column `{}`: unknown trace type `{kind}`",
+                    traces::TRACE_TYPE
+                )
+            })?;
             EtlRecord::Trace(EvmTrace {
-                block_number: u64_of(row, "block_number")?,
-                transaction_hash: opt_b256(row, "transaction_hash")?,
-                transaction_index: opt_u64(row, "transaction_index")?,
-                from: opt_address(row, "from_address")?,
-                to: opt_address(row, "to_address")?,
-                value: opt_u256(row, "value")?.unwrap_or(U256::ZERO),
+                block_number: u64_of(row, traces::BLOCK_NUMBER)?,
+                transaction_hash: opt_b256(row, traces::TRANSACTION_HASH)?,
+                transaction_index: opt_u64(row, traces::TRANSACTION_INDEX)?,
+                from: opt_address(row, traces::FROM_ADDRESS)?,
+                to: opt_address(row, traces::TO_ADDRESS)?,
+                value: opt_u256(row, traces::VALUE)?.unwrap_or(U256::ZERO),
                 trace_type,
-                call_type: row.text("call_type").map(Cow::into_owned),
-                reward_type: row.text("reward_type").map(Cow::into_owned),
-                subtraces: opt_u64(row, "subtraces")?.unwrap_or(0),
+                call_type: row.text(traces::CALL_TYPE).map(Cow::into_owned),
+                reward_type: row.text(traces::REWARD_TYPE).map(Cow::into_owned),
+                subtraces: opt_u64(row, traces::SUBTRACES)?.unwrap_or(0),
                 trace_address: row
-                    .list("trace_address")?
+                    .list(traces::TRACE_ADDRESS)?
                     .iter()
                     .filter(|t| !t.is_empty())
                     .map(|t| {
-                        t.parse::<u64>()
-                            .map_err(|_| format!("column `trace_address`: `{t}` is not a position"))
+                        t.parse::<u64>().map_err(|_| {
+                            format!(
+                                "column `{}`: `{t}` is not a position",
+                                traces::TRACE_ADDRESS
+                            )
+                        })
                     })
                     .collect::<Result<_, _>>()?,
-                error: row.text("error").map(Cow::into_owned),
+                error: row.text(traces::ERROR).map(Cow::into_owned),
                 status: true,
             })
         }
         EtlTable::Tokens => EtlRecord::Token {
-            address: address_of(row, "address")?,
-            symbol: row.text("symbol").map(Cow::into_owned).unwrap_or_default(),
-            decimals: opt_u64(row, "decimals")?.and_then(|d| u8::try_from(d).ok()),
+            address: address_of(row, tokens::ADDRESS)?,
+            symbol: row
+                .text(tokens::SYMBOL)
+                .map(Cow::into_owned)
+                .unwrap_or_default(),
+            decimals: opt_u64(row, tokens::DECIMALS)?.and_then(|d| u8::try_from(d).ok()),
         },
     })
 }

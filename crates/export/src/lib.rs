@@ -14,6 +14,7 @@ use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use chaintrail_core::ethereum_etl as etl;
 use chaintrail_core::{ChainModel, TxHash};
 use chaintrail_store::ChainReader;
 use parquet::basic::{Compression, LogicalType, Repetition, Type as PhysicalType};
@@ -262,8 +263,11 @@ pub fn export_parquet(reader: &ChainReader, dir: &Path) -> Result<Vec<ExportedTa
 
     let mut blocks = TableWriter::create(
         dir,
-        "blocks",
-        vec![("number", Kind::Int64), ("timestamp", Kind::Int64)],
+        etl::blocks::TABLE,
+        vec![
+            (etl::blocks::NUMBER, Kind::Int64),
+            (etl::blocks::TIMESTAMP, Kind::Int64),
+        ],
     )?;
     for index in 0..reader.block_count() {
         let block = reader.block(index);
@@ -275,29 +279,30 @@ pub fn export_parquet(reader: &ChainReader, dir: &Path) -> Result<Vec<ExportedTa
         ChainModel::Account => {
             let mut txs = TableWriter::create(
                 dir,
-                "transactions",
+                etl::transactions::TABLE,
                 vec![
-                    ("hash", Kind::Utf8),
-                    ("block_number", Kind::Int64),
-                    ("block_timestamp", Kind::Int64),
+                    (etl::transactions::HASH, Kind::Utf8),
+                    (etl::transactions::BLOCK_NUMBER, Kind::Int64),
+                    (etl::transactions::BLOCK_TIMESTAMP, Kind::Int64),
                     ("transfer_count", Kind::Int64),
                 ],
             )?;
+            // ethereum-etl's token_transfers columns for what they name; the rest as cryo.
             let mut transfers = TableWriter::create(
                 dir,
                 "transfers",
                 vec![
                     ("chain_id", Kind::Int64),
-                    ("block_number", Kind::Int64),
-                    ("block_timestamp", Kind::Int64),
-                    ("transaction_hash", Kind::Utf8),
+                    (etl::token_transfers::BLOCK_NUMBER, Kind::Int64),
+                    (etl::transactions::BLOCK_TIMESTAMP, Kind::Int64),
+                    (etl::token_transfers::TRANSACTION_HASH, Kind::Utf8),
                     ("transfer_index", Kind::Int64),
                     ("kind", Kind::Utf8),
-                    ("from_address", Kind::OptUtf8),
-                    ("to_address", Kind::OptUtf8),
-                    ("token_address", Kind::OptUtf8),
-                    ("symbol", Kind::Utf8),
-                    ("value", Kind::Utf8),
+                    (etl::token_transfers::FROM_ADDRESS, Kind::OptUtf8),
+                    (etl::token_transfers::TO_ADDRESS, Kind::OptUtf8),
+                    (etl::token_transfers::TOKEN_ADDRESS, Kind::OptUtf8),
+                    (etl::tokens::SYMBOL, Kind::Utf8),
+                    (etl::token_transfers::VALUE, Kind::Utf8),
                     ("value_f64", Kind::Double),
                     ("success", Kind::Bool),
                 ],
