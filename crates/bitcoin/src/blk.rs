@@ -756,7 +756,7 @@ impl BestChain {
                         path: self.index.files[entry.file as usize].clone(),
                         offset: entry.offset,
                         block: format!("{hash} (height {height})"),
-                        reason,
+                        reason: reason.to_string(),
                     }
                 })?;
                 Ok(Decoded {

@@ -127,9 +127,19 @@ pub struct EtlTransaction {
     pub outputs: Vec<EtlOutput>,
 }
 
+/// A bitcoin-etl transaction line whose fields do not make a transaction: names the field (and
+/// the input or output).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct BadEtlTransaction(String);
+
 impl EtlTransaction {
     /// The value-flow record of this line.
-    pub fn to_utxo_tx(&self, network: BitcoinNetwork) -> Result<UtxoTx, String> {
+    pub fn to_utxo_tx(&self, network: BitcoinNetwork) -> Result<UtxoTx, BadEtlTransaction> {
+        self.utxo_tx(network).map_err(BadEtlTransaction)
+    }
+
+    fn utxo_tx(&self, network: BitcoinNetwork) -> Result<UtxoTx, String> {
         let hash: TxHash = self.hash.parse().map_err(|e| format!("`hash`: {e}"))?;
         let inputs = if self.is_coinbase {
             vec![UtxoInput {
@@ -330,7 +340,7 @@ fn import(
         txs.sort_by_key(|(index, ..)| *index);
         for (_, file, line, record) in txs {
             let tx = record
-                .to_utxo_tx(network)
+                .utxo_tx(network)
                 .map_err(|message| ImportError::Parse {
                     path: blocks.file(file).path.clone(),
                     line,

@@ -34,7 +34,9 @@ use chaintrail_store::StoreError;
 
 pub use blk::{XorKey, ingest_blocks_dir};
 pub use chaintrail_rpc::{RpcAuth, RpcClient, RpcError, RpcOptions};
-pub use convert::{block_txs, classify_script, null_data_payload, p2pk_aliases, tx_hash};
+pub use convert::{
+    BlockBodyError, block_txs, classify_script, null_data_payload, p2pk_aliases, tx_hash,
+};
 pub use etl::BitcoinEtl;
 pub use rpc::{BitcoinRpc, BlockRange, RpcIngestOptions, ingest_rpc};
 

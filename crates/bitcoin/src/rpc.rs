@@ -452,7 +452,7 @@ fn fetch_range(
                 block_txs(&block, height, network).map_err(|reason| BitcoinError::BadRpcBlock {
                     block: format!("{hash} (height {height})"),
                     method: "getblock",
-                    reason,
+                    reason: reason.to_string(),
                 })?;
             Ok(Fetched { height, hash, txs })
         })

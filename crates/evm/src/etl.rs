@@ -449,12 +449,29 @@ pub(crate) fn parse_row(table: EtlTable, row: &dyn Row) -> Result<EtlRecord, Str
     })
 }
 
+/// A row of an ethereum-etl table that does not parse: its 1-based line and what was wrong
+/// (naming the column).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("line {line}: {message}")]
+pub struct BadRow {
+    /// The 1-based line of the row.
+    pub line: u64,
+    /// What was wrong, naming the column.
+    pub message: String,
+}
+
+impl BadRow {
+    fn new(line: u64, message: String) -> BadRow {
+        BadRow { line, message }
+    }
+}
+
 /// Parse an ethereum-etl CSV table. Errors carry the 1-based line number.
-pub fn parse_etl_csv(table: EtlTable, data: &[u8]) -> Result<Vec<EtlRecord>, (u64, String)> {
+pub fn parse_etl_csv(table: EtlTable, data: &[u8]) -> Result<Vec<EtlRecord>, BadRow> {
     let mut reader = csv::ReaderBuilder::new().flexible(false).from_reader(data);
     let headers = reader
         .headers()
-        .map_err(|e| (1, format!("not a CSV header: {e}")))?;
+        .map_err(|e| BadRow::new(1, format!("not a CSV header: {e}")))?;
     let columns: HashMap<String, usize> = headers
         .iter()
         .enumerate()
@@ -467,29 +484,30 @@ pub fn parse_etl_csv(table: EtlTable, data: &[u8]) -> Result<Vec<EtlRecord>, (u6
         match reader.read_record(&mut record) {
             Ok(false) => break,
             Ok(true) => {}
-            Err(e) => return Err((line, format!("not a CSV row: {e}"))),
+            Err(e) => return Err(BadRow::new(line, format!("not a CSV row: {e}"))),
         }
         let row = CsvRow {
             columns: &columns,
             record: &record,
         };
-        out.push(parse_row(table, &row).map_err(|e| (line, e))?);
+        out.push(parse_row(table, &row).map_err(|e| BadRow::new(line, e))?);
     }
     Ok(out)
 }
 
 /// Parse an ethereum-etl JSON-lines table (one object per line).
-pub fn parse_etl_json(table: EtlTable, data: &[u8]) -> Result<Vec<EtlRecord>, (u64, String)> {
+pub fn parse_etl_json(table: EtlTable, data: &[u8]) -> Result<Vec<EtlRecord>, BadRow> {
     let mut out = Vec::new();
     for (i, line) in data.split(|&b| b == b'\n').enumerate() {
         let line_no = i as u64 + 1;
-        let text = std::str::from_utf8(line).map_err(|e| (line_no, format!("not UTF-8: {e}")))?;
+        let text = std::str::from_utf8(line)
+            .map_err(|e| BadRow::new(line_no, format!("not UTF-8: {e}")))?;
         if text.trim().is_empty() {
             continue;
         }
-        let fields: HashMap<String, &RawValue> =
-            serde_json::from_str(text).map_err(|e| (line_no, format!("not a JSON object: {e}")))?;
-        out.push(parse_row(table, &JsonRow(fields)).map_err(|e| (line_no, e))?);
+        let fields: HashMap<String, &RawValue> = serde_json::from_str(text)
+            .map_err(|e| BadRow::new(line_no, format!("not a JSON object: {e}")))?;
+        out.push(parse_row(table, &JsonRow(fields)).map_err(|e| BadRow::new(line_no, e))?);
     }
     Ok(out)
 }
@@ -651,7 +669,7 @@ fn import(
         let bundle =
             assemble(parts, with_traces).map_err(|message| block_err(path, number, message))?;
         let flows =
-            block_flows(&rules, &bundle).map_err(|message| block_err(path, number, message))?;
+            block_flows(&rules, &bundle).map_err(|e| block_err(path, number, e.to_string()))?;
         sink.append_block(&bundle.block, flows.txs.iter().zip(flows.events))?;
     }
     sink.finish("ethereum-etl".to_string())

@@ -39,7 +39,7 @@ use std::path::PathBuf;
 
 pub use chaintrail_rpc::{Call, RpcAuth, RpcClient, RpcError, RpcOptions};
 pub use cryo::{Cryo, CryoDataset};
-pub use etl::{EthereumEtl, parse_etl_csv, parse_etl_json};
+pub use etl::{BadRow, EthereumEtl, parse_etl_csv, parse_etl_json};
 pub use head::ForkedBlock;
 pub use rpc::{
     Fetcher, ReceiptSource, RpcConfig, RpcIngestReport, TraceSource, ingest_rpc, ingest_rpc_with,
@@ -75,6 +75,24 @@ pub enum EvmError {
     Fork(#[from] ForkedBlock),
     #[error("{0}")]
     Input(String),
+}
+
+/// Data from a node or an export that does not make sense; the message names the field (and the
+/// transaction, log or trace) and what was wrong.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct MalformedData(String);
+
+impl From<String> for MalformedData {
+    fn from(message: String) -> Self {
+        MalformedData(message)
+    }
+}
+
+impl From<&str> for MalformedData {
+    fn from(message: &str) -> Self {
+        MalformedData(message.to_string())
+    }
 }
 
 impl From<RpcError> for EvmError {

@@ -96,11 +96,11 @@ fn geth_params(n: u64) -> Value {
     json!([hex(n), {"tracer": "callTracer"}])
 }
 
-fn decode_err(method: &str, block: u64) -> impl Fn(String) -> EvmError + '_ {
+fn decode_err<E: ToString>(method: &str, block: u64) -> impl Fn(E) -> EvmError + '_ {
     move |message| EvmError::Decode {
         method: method.to_string(),
         block: Some(block),
-        message,
+        message: message.to_string(),
     }
 }
 
@@ -408,7 +408,7 @@ pub fn ingest_rpc_with(
                         fetcher.traces.method()
                     ),
                     block: Some(n),
-                    message,
+                    message: message.to_string(),
                 })?,
             );
         }

@@ -25,7 +25,7 @@ fn etl(path: &Path, table: EtlTable) -> Vec<EtlRecord> {
     } else {
         parse_etl_csv(table, &data)
     };
-    parsed.unwrap_or_else(|(line, e)| panic!("{}:{line}: {e}", path.display()))
+    parsed.unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
 fn fetcher(url: &str, receipts: ReceiptSource, traces: TraceSource) -> Fetcher {

@@ -44,7 +44,7 @@ pub use cancel::{Cancel, CancelOnDrop};
 pub use chaintrail_links::{Link, LinkSet, Pending};
 pub use convert::{Conversion, Converter, DexSwap, Flow, TooLarge};
 pub use policy::{Holder, Lot, Lots, Policy, UnknownPolicy};
-pub use prices::{PEGS_FILE, Prices};
+pub use prices::{PEGS_FILE, PegsError, Prices};
 pub use report::{Endpoint, EndpointKind, EntityTotal, PathStep, TraceReport, TraceStats, Value};
 pub use seeding::amount_in_units;
 

@@ -250,7 +250,7 @@ fn append_block(
     }
     let (parts, unknown_senders) = block.into_parts(number, coverage);
     let bundle = assemble(parts, coverage.traces || coverage.natives).map_err(block_err)?;
-    let flows = block_flows(rules, &bundle).map_err(block_err)?;
+    let flows = block_flows(rules, &bundle).map_err(|e| block_err(e.to_string()))?;
     let txs = flows
         .txs
         .iter()
