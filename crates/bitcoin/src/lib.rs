@@ -2,29 +2,29 @@
 //! model ([`chaintrail_core::UtxoTx`]) and appends it to the store.
 //!
 //! This crate owns
-//! - [`convert`]: decoding with the `bitcoin` crate — a block becomes its transactions with
+//! - decoding with the `bitcoin` crate ([`block_txs`], [`classify_script`]) — a block becomes its transactions with
 //!   display-order txids, coinbase inputs without a prevout, and every output's script classified
 //!   as Bitcoin Core does (P2PK, P2PKH, P2SH, P2WPKH, P2WSH, P2TR, unknown witness programs, bare
 //!   multisig, OP_RETURN, non-standard), and the payload of every OP_RETURN output kept
 //!   ([`null_data_payload`]);
-//! - [`blk`]: Bitcoin Core's `blk*.dat` files read directly — the `xor.dat` obfuscation key,
+//! - Bitcoin Core's `blk*.dat` files read directly ([`BestChain`]) — the `xor.dat` obfuscation key,
 //!   per-network magic, blocks stored out of order, the best chain chosen by the most cumulative
 //!   work so that stale blocks are left out — and [`ingest_blocks_dir`];
-//! - [`rpc`]: Bitcoin Core's JSON-RPC methods ([`BitcoinRpc`]) on the workspace's one JSON-RPC
+//! - Bitcoin Core's JSON-RPC methods ([`BitcoinRpc`]) on the workspace's one JSON-RPC
 //!   client (`chaintrail-rpc`, re-exported: [`RpcClient`] with cookie, user/password or bearer
 //!   auth, batches, retries with backoff) and [`ingest_rpc`];
-//! - [`etl`]: the `bitcoin-etl` importer ([`BitcoinEtl`]) for its JSON-lines exports;
+//! - the `bitcoin-etl` importer ([`BitcoinEtl`]) for its JSON-lines exports;
 //! - [`synthetic`]: real block encodings of the seeded load generator, for benchmarks and tests.
 //!
 //! Spent-output linking and fees are the store's: inputs name the outpoints they spend and the
 //! store's writer links them to stored outputs. Every ingest path commits only at block
 //! boundaries with a cursor naming the last complete block, and resumes after it.
 
-pub mod blk;
-pub mod convert;
-pub mod etl;
+mod blk;
+mod convert;
+mod etl;
 mod etl_files;
-pub mod rpc;
+mod rpc;
 pub mod synthetic;
 
 use std::path::PathBuf;
@@ -32,13 +32,15 @@ use std::path::PathBuf;
 use chaintrail_ingest::ImportError;
 use chaintrail_store::StoreError;
 
-pub use blk::{XorKey, ingest_blocks_dir};
+pub use blk::{
+    BestChain, BlkWriter, MAX_FILE_BYTES, XorKey, genesis_hashes, ingest_blocks_dir, scan_records,
+};
 pub use chaintrail_rpc::{RpcAuth, RpcClient, RpcError, RpcOptions};
 pub use convert::{
-    BlockBodyError, block_txs, classify_script, null_data_payload, p2pk_aliases, tx_hash,
+    BlockBodyError, block_txs, classify_script, null_data_payload, p2pk_aliases, tx_hash, utxo_tx,
 };
-pub use etl::BitcoinEtl;
-pub use rpc::{BitcoinRpc, BlockRange, RpcIngestOptions, ingest_rpc};
+pub use etl::{BadEtlTransaction, BitcoinEtl, EtlTransaction, asm_payload};
+pub use rpc::{BitcoinRpc, BlockFormat, BlockRange, RpcIngestOptions, ingest_rpc};
 
 /// What went wrong while ingesting Bitcoin data. Every variant names where: the file and byte
 /// offset, or the block and RPC method.

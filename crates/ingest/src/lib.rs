@@ -6,7 +6,7 @@
 //!   resumes from that cursor when run again, so a killed import loses and duplicates nothing;
 //! - the native `flow-jsonl` format: a header line naming the chain, then one
 //!   [`chaintrail_core::AccountTx`] or [`chaintrail_core::UtxoTx`] per line (see docs/schema.md);
-//! - [`lines`]: lines of outside files read with a bound ([`MAX_LINE`]), for every line-based
+//! - [`LineReader`]: lines of outside files read with a bound ([`MAX_LINE`]), for every line-based
 //!   format;
 //! - [`ordered`]: reading an export of any size block by block with bounded memory (runs of
 //!   block-ordered rows, merged across tables and files), which the file importers build on, with
@@ -18,7 +18,7 @@
 //! plug in here next to `flow-jsonl`.
 
 mod jsonl;
-pub mod lines;
+mod lines;
 pub mod ordered;
 pub mod synthetic;
 pub mod text;
