@@ -14,11 +14,11 @@ use std::time::{Duration, Instant};
 use alloy_primitives::{Address as EvmAddress, B256, I256, U256};
 use alloy_sol_types::SolCall;
 use chaintrail_core::{Address, Amount, AssetKind, Chain, TransferKind};
+use chaintrail_evm::TokenNaming;
 use chaintrail_evm::events::{
     KEPT_TOPICS, KeptLog, MixerEventKind, SwapProtocol, read_contract_creations, read_kept_logs,
     read_mixer_events, read_swaps,
 };
-use chaintrail_evm::tokens::TokenNaming;
 use chaintrail_evm::{
     EvmError, ForkedBlock, RpcAuth, RpcClient, RpcConfig, RpcOptions, TraceSource, ingest_rpc_with,
 };

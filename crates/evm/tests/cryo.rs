@@ -12,9 +12,9 @@ use std::sync::Arc;
 
 use alloy_primitives::{Address, B256, U256, keccak256};
 use chaintrail_core::Chain;
-use chaintrail_evm::etl::{EtlRecord, EtlTable};
-use chaintrail_evm::flows::block_credits_hash;
+use chaintrail_evm::block_credits_hash;
 use chaintrail_evm::{Cryo, EthereumEtl, events, parse_etl_json};
+use chaintrail_evm::{EtlRecord, EtlTable};
 use chaintrail_ingest::{ImportError, ImportOptions, Importer};
 use chaintrail_store::Store;
 use parquet::basic::{ConvertedType, Repetition, Type as PhysicalType};

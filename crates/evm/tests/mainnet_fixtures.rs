@@ -7,9 +7,9 @@ mod common;
 use std::path::Path;
 
 use chaintrail_core::{Address, Amount, AssetKind, Chain, TransferKind};
-use chaintrail_evm::etl::{EtlRecord, EtlTable};
 use chaintrail_evm::events::decode_token_transfer;
-use chaintrail_evm::model::{EvmBlock, EvmTrace, propagate_trace_status};
+use chaintrail_evm::{EtlRecord, EtlTable};
+use chaintrail_evm::{EvmBlock, EvmTrace, propagate_trace_status};
 use chaintrail_evm::{
     Fetcher, ReceiptSource, RpcAuth, RpcClient, RpcOptions, TraceSource, parse_etl_csv,
     parse_etl_json,

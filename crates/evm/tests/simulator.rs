@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 
 use chaintrail_core::Chain;
 use chaintrail_evm::EthereumEtl;
+use chaintrail_evm::block_credits_hash;
 use chaintrail_evm::events::{KEPT_TOPICS, read_kept_logs};
-use chaintrail_evm::flows::block_credits_hash;
 use chaintrail_ingest::{ImportOptions, Importer};
 use chaintrail_sim::{EVM_CHAIN, SimConfig, write_dir, write_store};
 use chaintrail_store::Store;

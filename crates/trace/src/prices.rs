@@ -321,7 +321,10 @@ mod tests {
             "{\"chain\":\"anvil\",\"contract\":\"0x33\",\"peg\":\"eth\"}\n",
         )
         .expect("write");
-        let err = loaded.load_pegs(&path).expect_err("bad contract").to_string();
+        let err = loaded
+            .load_pegs(&path)
+            .expect_err("bad contract")
+            .to_string();
         assert!(err.contains("pegs.jsonl:1"), "{err}");
     }
 }
