@@ -6,9 +6,9 @@
 //!   payloads, EVM logs of bridge contracts) and join a bridge's inbound to its payouts:
 //!   THORChain in both directions ([`thorchain`]: router `Deposit`/`TransferOut` events, vault
 //!   memos, `OUT:`/`REFUND:` exact joins, pending inbounds), the Avalanche Bridge
-//!   ([`avalanche`]: `Mint` events naming their Bitcoin origin) and Multichain between EVM
-//!   chains ([`multichain`]: `LogAnySwapIn` naming its source transaction);
-//! - detection of service addresses the labels do not name ([`deposits`]): exchange deposit
+//!   (`avalanche.rs`: `Mint` events naming their Bitcoin origin) and Multichain between EVM
+//!   chains (`multichain.rs`: `LogAnySwapIn` naming its source transaction);
+//! - detection of service addresses the labels do not name (`deposits/`): exchange deposit
 //!   addresses on account chains (sweeps to the hot wallet) and on UTXO chains (consolidations),
 //!   and the co-spent wallet addresses of labelled services; DEX and mixer pools by the events
 //!   they emit;
@@ -17,11 +17,11 @@
 //! - persistence under `<store dir>/links/` ([`store`]): versioned, fingerprinted, rebuilt by
 //!   [`build`] after every import.
 
-pub mod avalanche;
-pub mod deposits;
+mod avalanche;
+mod deposits;
 mod labels;
 mod model;
-pub mod multichain;
+mod multichain;
 mod protocols;
 mod set;
 mod show;

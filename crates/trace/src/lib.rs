@@ -2,32 +2,32 @@
 //!
 //! This crate owns
 //! - the taint policies (poison, haircut, FIFO, LIFO, TIHO) on the one value-flow model:
-//!   [`policy::Holder`] is the same state machine for an account balance and a UTXO transaction;
+//!   [`Holder`] is the same state machine for an account balance and a UTXO transaction;
 //! - seeds ([`Seed`]: a transaction, an address or an outpoint) and how they are planted, split
 //!   exactly over the movements they name (the private `seeding` module);
 //! - the forward propagation over the store, across chains, in time order ([`trace`]);
-//! - converters ([`convert::Converter`]): DEX swaps now, mixers and bridges through the same trait;
-//! - stops: services named by [`attribution::Attribution`] (exchanges and other custodians), where
+//! - converters ([`Converter`]): DEX swaps now, mixers and bridges through the same trait;
+//! - stops: services named by [`Attribution`] (exchanges and other custodians), where
 //!   exposure is recorded. What a trace does at an address is decided by its **role** alone (the
 //!   resolved role of its labels: exchange → stop, mixer/bridge/DEX → convert); its **flags**
 //!   (sanctioned, hack, …) are reported on the endpoint, and an address with flags and no role
 //!   (a thief's or a sanctioned actor's own wallet) is traced through;
-//! - the report ([`report::TraceReport`], built from the engine's edges by the private
+//! - the report ([`TraceReport`], built from the engine's edges by the private
 //!   `reporting` module): endpoints grouped by entity and category, in native
 //!   units and USD where priced, what is unspent, what the hop limit and the dust threshold cut,
 //!   and for every endpoint one full path with the rule applied at each hop. docs/trace.md is its
 //!   schema.
 
-pub mod attribution;
+mod attribution;
 mod backward;
 pub mod bench;
 mod cancel;
 pub mod convert;
 mod engine;
 pub mod graph;
-pub mod policy;
+mod policy;
 mod prices;
-pub mod report;
+mod report;
 mod reporting;
 mod seeding;
 
