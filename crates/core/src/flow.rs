@@ -71,6 +71,7 @@ impl UtxoTx {
 /// Why value moved between two accounts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[repr(u8)]
+#[non_exhaustive]
 pub enum TransferKind {
     /// The transaction's own value transfer.
     Native = 0,

@@ -12,6 +12,7 @@ use crate::{Address, Chain};
 /// The asset one whole token is redeemable for, 1:1.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[non_exhaustive]
 pub enum Peg {
     Usd,
     Eth,

@@ -42,6 +42,7 @@ use crate::tokens::{SourceMetadata, TokenNamer};
 
 /// An ethereum-etl table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum EtlTable {
     Blocks,
     Transactions,
@@ -125,6 +126,7 @@ impl EtlTable {
 
 /// One parsed row of an ethereum-etl table.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum EtlRecord {
     Block(EvmBlock),
     /// A transaction, with its receipt when the table has ethereum-etl's `receipt_*` columns.

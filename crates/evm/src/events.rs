@@ -239,6 +239,7 @@ pub(crate) fn decode_wrap(log: &EvmLog) -> Option<(bool, EvmAddress, U256)> {
 /// Which DEX design emitted a swap.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
 pub enum SwapProtocol {
     UniswapV2,
     UniswapV3,

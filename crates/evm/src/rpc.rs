@@ -24,6 +24,7 @@ use crate::{EvmError, at_block};
 /// Where receipts came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum ReceiptSource {
     /// `eth_getBlockReceipts`, one call per block.
     BlockReceipts,
@@ -34,6 +35,7 @@ pub enum ReceiptSource {
 /// Where internal transfers came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum TraceSource {
     /// Parity-style `trace_block` (Erigon, Reth, Nethermind, OpenEthereum, anvil).
     TraceBlock,

@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 /// riskiest first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum Category {
     /// On a sanctions list (OFAC SDN, or a secondary source that says so).
     Sanctioned,

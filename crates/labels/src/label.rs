@@ -10,6 +10,7 @@ use chaintrail_core::Date;
 /// Where a label came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum Source {
     /// US Treasury OFAC SDN list (advanced XML or a derived address list).
     Ofac,

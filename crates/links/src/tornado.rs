@@ -44,6 +44,7 @@ const PRIVATE_DEGREE: usize = 50;
 
 /// A heuristic of this module.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum Heuristic {
     AddressMatch,
     UniqueFee,

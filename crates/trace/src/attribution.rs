@@ -45,6 +45,7 @@ impl Entity {
 /// What a trace does when taint reaches an address of this category.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum Role {
     /// Follow the funds on (users, thieves, unknown, sanctioned actors' own wallets).
     Continue,

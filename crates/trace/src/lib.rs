@@ -69,6 +69,7 @@ pub enum TraceError {
 
 /// What to start from.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum SeedSpec {
     /// The value a transaction moved (account chains: its successful non-fee transfers; UTXO
     /// chains: its outputs).

@@ -26,6 +26,7 @@ pub struct Value {
 /// Why the trace stopped at an endpoint.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum EndpointKind {
     /// Reached a service that can freeze funds (exchange, custodian, OTC desk, …); backward:
     /// came out of one.

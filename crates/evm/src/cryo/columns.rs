@@ -7,6 +7,7 @@ use super::fields::Kind;
 
 /// A cryo dataset chaintrail reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
 pub enum CryoDataset {
     Blocks,
     Transactions,

@@ -127,6 +127,7 @@ pub struct Limit {
 
 /// What a memo asks for, as far as following value is concerned.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Memo {
     /// `SWAP` / `s` / `=`: the inbound's value leaves THORChain as `asset` to `destination`.
     Swap {
