@@ -20,6 +20,8 @@
 //! store's writer links them to stored outputs. Every ingest path commits only at block
 //! boundaries with a cursor naming the last complete block, and resumes after it.
 
+#![warn(missing_docs)]
+
 mod blk;
 mod convert;
 mod etl;

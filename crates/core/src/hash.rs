@@ -9,13 +9,26 @@ use serde::{Deserialize, Serialize};
 pub struct TxHash(pub [u8; 32]);
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+/// Why a text is not a transaction hash.
 pub enum HashError {
     #[error(
         "`{input}` is not a transaction hash: expected 64 hex digits (optionally after 0x), found {found} characters"
     )]
-    Length { input: String, found: usize },
+    /// Not 64 hex digits (with or without `0x`).
+    Length {
+        /// The text given.
+        input: String,
+        /// How many digits it has.
+        found: usize,
+    },
     #[error("`{input}` is not a transaction hash: `{ch}` is not hex")]
-    NotHex { input: String, ch: char },
+    /// A character that is not a hex digit.
+    NotHex {
+        /// The text given.
+        input: String,
+        /// The offending character.
+        ch: char,
+    },
 }
 
 impl FromStr for TxHash {

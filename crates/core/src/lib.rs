@@ -17,6 +17,8 @@
 //!
 //! It performs no I/O (it reads the system clock for [`Date::today`] only). Parsing errors name what was wrong so that callers can show them as is.
 
+#![warn(missing_docs)]
+
 mod address;
 mod amount;
 mod asset;

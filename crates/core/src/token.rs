@@ -14,8 +14,11 @@ use crate::{Address, Chain};
 #[serde(rename_all = "lowercase")]
 #[non_exhaustive]
 pub enum Peg {
+    /// US dollar stablecoins.
     Usd,
+    /// Tokens worth one ether (wrapped and staked ether).
     Eth,
+    /// Tokens worth one bitcoin (wrapped bitcoin).
     Btc,
 }
 
@@ -34,9 +37,13 @@ impl Peg {
 /// A token of the registry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct KnownToken {
+    /// Ticker symbol.
     pub symbol: &'static str,
+    /// Full name.
     pub name: &'static str,
+    /// Decimal places.
     pub decimals: u8,
+    /// What it is worth one of, if pegged.
     pub peg: Option<Peg>,
 }
 

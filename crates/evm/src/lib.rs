@@ -24,6 +24,8 @@
 //! `success: false`; beacon withdrawals and mining rewards are `Mint`s in one synthetic
 //! transaction per block ([`block_credits_hash`]).
 
+#![warn(missing_docs)]
+
 mod cryo;
 mod etl;
 mod etl_files;

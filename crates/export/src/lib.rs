@@ -10,6 +10,8 @@
 //! Files are written to a temp name and renamed into place, so an interrupted export leaves no
 //! half-written table behind.
 
+#![warn(missing_docs)]
+
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

@@ -17,6 +17,8 @@
 //! Formats added by the ingestion issues (ethereum-etl, cryo, bitcoin-etl, node RPC, blk files)
 //! plug in here next to `flow-jsonl`.
 
+#![warn(missing_docs)]
+
 mod jsonl;
 mod lines;
 pub mod ordered;

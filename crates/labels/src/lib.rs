@@ -30,6 +30,8 @@
 //! silently: importers return an [`ImportReport`] with rows read, imported and rejected (with
 //! file, line, field and reason).
 
+#![warn(missing_docs)]
+
 mod category;
 mod error;
 pub mod evm;

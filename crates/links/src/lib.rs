@@ -17,6 +17,8 @@
 //! - persistence under `<store dir>/links/` ([`store`]): versioned, fingerprinted, rebuilt by
 //!   [`build`] after every import.
 
+#![warn(missing_docs)]
+
 mod avalanche;
 mod deposits;
 mod labels;

@@ -6,6 +6,8 @@
 //! given. Both views work on either chain model; amounts are exact ([`Amount`]) and come with the
 //! asset's symbol and decimals for display.
 
+#![warn(missing_docs)]
+
 mod find;
 
 use std::collections::{BTreeMap, HashMap};

@@ -18,6 +18,8 @@
 //!   and for every endpoint one full path with the rule applied at each hop. docs/trace.md is its
 //!   schema.
 
+#![warn(missing_docs)]
+
 mod attribution;
 mod backward;
 pub mod bench;
