@@ -56,24 +56,24 @@ pub enum BitcoinAddress {
     NullData,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 /// Why a text is not an address of the chain it was parsed for.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AddressError {
-    #[error("empty address")]
     /// The text is empty.
+    #[error("empty address")]
     Empty,
+    /// Not `0x` and 40 hex digits.
     #[error(
         "`{input}` is not an EVM address: expected 0x followed by 40 hex digits, found {found}"
     )]
-    /// Not `0x` and 40 hex digits.
     EvmLength {
         /// The text given.
         input: String,
         /// How many characters followed `0x`.
         found: usize,
     },
-    #[error("`{input}` is not an EVM address: character `{ch}` at position {position} is not hex")]
     /// A character that is not a hex digit.
+    #[error("`{input}` is not an EVM address: character `{ch}` at position {position} is not hex")]
     EvmNotHex {
         /// The text given.
         input: String,
@@ -82,25 +82,25 @@ pub enum AddressError {
         /// Its position in the text.
         position: usize,
     },
+    /// Mixed case that does not match the EIP-55 checksum.
     #[error(
         "`{input}` fails its EIP-55 checksum (mixed case must match the checksum exactly): \
          check the address for a typo, or give it in all lower case to skip the check"
     )]
-    /// Mixed case that does not match the EIP-55 checksum.
     EvmChecksum {
         /// The text given.
         input: String,
     },
-    #[error("`{input}` is not a valid Bitcoin address: {reason}")]
     /// Not a valid Bitcoin address.
+    #[error("`{input}` is not a valid Bitcoin address: {reason}")]
     Bitcoin {
         /// The text given.
         input: String,
         /// The check that failed.
         reason: String,
     },
-    #[error("`{input}` is a Bitcoin address for {found}, not for {expected}")]
     /// A Bitcoin address of another network.
+    #[error("`{input}` is a Bitcoin address for {found}, not for {expected}")]
     WrongNetwork {
         /// The text given.
         input: String,
@@ -109,8 +109,8 @@ pub enum AddressError {
         /// The chain it was parsed for.
         expected: Chain,
     },
-    #[error("`{input}` is not a valid {kind} identity: {reason}")]
     /// A malformed script identity (`p2pk:…`, `multisig:…`, `nonstandard:…`).
+    #[error("`{input}` is not a valid {kind} identity: {reason}")]
     Script {
         /// The text given.
         input: String,
@@ -119,16 +119,16 @@ pub enum AddressError {
         /// What is wrong with it.
         reason: String,
     },
-    #[error("cannot tell which chain `{input}` belongs to: {reason}")]
     /// The text looks like no chain's address.
+    #[error("cannot tell which chain `{input}` belongs to: {reason}")]
     UnknownFormat {
         /// The text given.
         input: String,
         /// Why no chain fits.
         reason: String,
     },
-    #[error("corrupt address key in the store: {0}")]
     /// A stored address key that does not decode (a corrupt store).
+    #[error("corrupt address key in the store: {0}")]
     BadKey(String),
 }
 

@@ -11,39 +11,39 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub struct Amount(U256);
 
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 /// Why a text or a computation gives no amount.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AmountError {
-    #[error("empty amount")]
     /// The text is empty.
+    #[error("empty amount")]
     Empty,
-    #[error("amount `{0}` is negative: amounts are in base units and never below zero")]
     /// A negative number.
+    #[error("amount `{0}` is negative: amounts are in base units and never below zero")]
     Negative(String),
-    #[error("amount `{input}` is not a whole number in base units: `{ch}` is not a digit")]
     /// A character that is not a digit (or the decimal point).
+    #[error("amount `{input}` is not a whole number in base units: `{ch}` is not a digit")]
     NotANumber {
         /// The text given.
         input: String,
         /// The offending character.
         ch: char,
     },
-    #[error("amount `{0}` does not fit in 256 bits")]
     /// More than 256 bits.
+    #[error("amount `{0}` does not fit in 256 bits")]
     Overflow(String),
-    #[error("amount `{input}` has more than {decimals} decimal places")]
     /// More fractional digits than the asset's decimals.
+    #[error("amount `{input}` has more than {decimals} decimal places")]
     TooPrecise {
         /// The text given.
         input: String,
         /// The asset's decimal places.
         decimals: u8,
     },
-    #[error("amount arithmetic overflowed 256 bits")]
     /// A sum beyond 256 bits.
+    #[error("amount arithmetic overflowed 256 bits")]
     ArithmeticOverflow,
-    #[error("amount arithmetic went below zero")]
     /// A difference below zero.
+    #[error("amount arithmetic went below zero")]
     ArithmeticUnderflow,
 }
 

@@ -35,17 +35,17 @@ pub enum Chain {
     Evm(u64),
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 /// Why a text names no chain.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ChainError {
+    /// A name chaintrail does not know.
     #[error(
         "unknown chain `{0}`: use bitcoin, bitcoin-testnet, bitcoin-regtest, ethereum, bsc, polygon, \
          arbitrum, optimism, avalanche, base, sepolia, anvil, or evm:<chain id>"
     )]
-    /// A name chaintrail does not know.
     Unknown(String),
-    #[error("invalid EVM chain id in `{0}`: expected evm:<decimal chain id>, e.g. evm:1")]
     /// An `evm:<id>` whose id is not a number.
+    #[error("invalid EVM chain id in `{0}`: expected evm:<decimal chain id>, e.g. evm:1")]
     BadChainId(String),
 }
 

@@ -56,8 +56,8 @@ pub struct UtxoOutput {
     pub value: u64,
     /// The holder: an address or a typed script identity.
     pub address: Address,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     /// What an OP_RETURN output carries; `None` for every other output.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub data: Option<Vec<u8>>,
 }
 
@@ -136,9 +136,9 @@ impl fmt::Display for TransferKind {
     }
 }
 
+/// A text that names no transfer kind.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("unknown transfer kind `{0}`: expected native, internal, token, fee, burn or mint")]
-/// A text that names no transfer kind.
 pub struct UnknownTransferKind(pub String);
 
 impl FromStr for TransferKind {

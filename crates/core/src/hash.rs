@@ -8,21 +8,21 @@ use serde::{Deserialize, Serialize};
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
 pub struct TxHash(pub [u8; 32]);
 
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 /// Why a text is not a transaction hash.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum HashError {
+    /// Not 64 hex digits (with or without `0x`).
     #[error(
         "`{input}` is not a transaction hash: expected 64 hex digits (optionally after 0x), found {found} characters"
     )]
-    /// Not 64 hex digits (with or without `0x`).
     Length {
         /// The text given.
         input: String,
         /// How many digits it has.
         found: usize,
     },
-    #[error("`{input}` is not a transaction hash: `{ch}` is not hex")]
     /// A character that is not a hex digit.
+    #[error("`{input}` is not a transaction hash: `{ch}` is not hex")]
     NotHex {
         /// The text given.
         input: String,
