@@ -33,23 +33,38 @@ use chaintrail_store::{Progress, Store, StoreError};
 pub use jsonl::{FlowHeader, FlowRecord, write_flow_jsonl};
 pub use lines::{Line, LineReader, MAX_LINE};
 
+/// Why an import failed; each variant names the file (and line) or says what to do.
 #[derive(Debug, thiserror::Error)]
 pub enum ImportError {
+    /// Reading or writing the store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// A source file cannot be read.
     #[error("cannot read {}: {source}", path.display())]
     Read {
+        /// The file.
         path: PathBuf,
+        /// Why it cannot be read.
         source: std::io::Error,
     },
+    /// A row of a source file does not parse.
     #[error("{}:{line}: {message}", path.display())]
     Parse {
+        /// The file.
         path: PathBuf,
+        /// The 1-based line.
         line: u64,
+        /// What was wrong, naming the field.
         message: String,
     },
+    /// No format of that name.
     #[error("unknown import format `{name}`: available formats are {known}")]
-    UnknownFormat { name: String, known: String },
+    UnknownFormat {
+        /// The name asked for.
+        name: String,
+        /// The formats there are.
+        known: String,
+    },
     /// A format-specific failure, already phrased for the user (what, where, what to do).
     #[error("{0}")]
     Source(String),
@@ -63,6 +78,7 @@ pub trait Importer: Sync {
     fn name(&self) -> &'static str;
     /// One line for `--help` and error messages.
     fn describe(&self) -> &'static str;
+    /// Import the source at `path` into `store`, resuming from the cursor a previous run left.
     fn import(
         &self,
         store: &Store,
@@ -132,8 +148,11 @@ impl Default for ImportOptions<'_> {
 /// What an import did.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct ImportReport {
+    /// The chain the source was imported into.
     pub chain: Chain,
+    /// The format, with what it could derive.
     pub format: String,
+    /// The source imported.
     pub source: PathBuf,
     /// Transactions read from the source in this run (after the resume point).
     pub txs_read: u64,
