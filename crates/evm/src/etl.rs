@@ -44,12 +44,19 @@ use crate::tokens::{SourceMetadata, TokenNamer};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum EtlTable {
+    /// `blocks`.
     Blocks,
+    /// `transactions`.
     Transactions,
+    /// `receipts`.
     Receipts,
+    /// `logs`.
     Logs,
+    /// `token_transfers`.
     TokenTransfers,
+    /// `traces`.
     Traces,
+    /// `tokens`.
     Tokens,
 }
 
@@ -128,16 +135,25 @@ impl EtlTable {
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum EtlRecord {
+    /// A `blocks` row.
     Block(EvmBlock),
     /// A transaction, with its receipt when the table has ethereum-etl's `receipt_*` columns.
     Transaction(Box<EvmTransaction>, Option<Box<EvmReceipt>>),
+    /// A `receipts` row.
     Receipt(EvmReceipt),
+    /// A `logs` row.
     Log(EvmLog),
+    /// A `token_transfers` row.
     TokenTransfer(crate::events::TokenTransfer),
+    /// A `traces` row.
     Trace(EvmTrace),
+    /// A `tokens` row.
     Token {
+        /// The token contract.
         address: EvmAddress,
+        /// Its symbol (empty when the export has none).
         symbol: String,
+        /// Its decimals, when the export has them.
         decimals: Option<u8>,
     },
 }

@@ -60,27 +60,42 @@ pub use tokens::{TokenNaming, decode_decimals, decode_symbol};
 /// (or file and line) so that the user can find the culprit.
 #[derive(Debug, thiserror::Error)]
 pub enum EvmError {
+    /// Reading or writing the store failed.
     #[error(transparent)]
     Store(#[from] chaintrail_store::StoreError),
     /// The node could not be reached or answered a call with an error; `error` names the node
     /// and the call.
     #[error("{}{error}", at(*block))]
-    Rpc { block: Option<u64>, error: RpcError },
+    Rpc {
+        /// The block being fetched, when known.
+        block: Option<u64>,
+        /// The client's error.
+        error: RpcError,
+    },
+    /// The node's answer does not decode.
     #[error("{}{method}: malformed answer: {message}", at(*block))]
     Decode {
+        /// The JSON-RPC method.
         method: String,
+        /// The block, when known.
         block: Option<u64>,
+        /// What was wrong, naming the field.
         message: String,
     },
+    /// A file (of the protocol events) cannot be read or written.
     #[error("cannot {action} {}: {source}", path.display())]
     Io {
+        /// The file.
         path: PathBuf,
+        /// What was being done (`read`, `write`, …).
         action: &'static str,
+        /// Why it failed.
         source: std::io::Error,
     },
     /// A block that is not on the stored chain (another fork).
     #[error(transparent)]
     Fork(#[from] ForkedBlock),
+    /// A bad argument (a range, a setting), phrased for the user.
     #[error("{0}")]
     Input(String),
 }

@@ -47,6 +47,7 @@ pub enum TraceSource {
 }
 
 impl TraceSource {
+    /// The JSON-RPC method (`none` without traces).
     pub fn method(self) -> &'static str {
         match self {
             TraceSource::TraceBlock => "trace_block",
@@ -86,7 +87,9 @@ impl Default for RpcConfig {
 /// Fetches complete blocks (block, receipts, traces) from a node.
 pub struct Fetcher {
     client: RpcClient,
+    /// Where receipts come from.
     pub receipts: ReceiptSource,
+    /// Where internal transfers come from.
     pub traces: TraceSource,
 }
 
@@ -116,6 +119,7 @@ impl Fetcher {
         }
     }
 
+    /// The JSON-RPC client.
     pub fn client(&self) -> &RpcClient {
         &self.client
     }
@@ -322,12 +326,19 @@ impl Fetcher {
 /// What an RPC ingest did, beyond the common [`ImportReport`].
 #[derive(Debug, Clone, Serialize)]
 pub struct RpcIngestReport {
+    /// What every import reports.
     pub import: ImportReport,
+    /// Blocks fetched in this run.
     pub blocks: u64,
+    /// Where receipts came from.
     pub receipts: ReceiptSource,
+    /// Where internal transfers came from.
     pub traces: TraceSource,
+    /// Uniswap-style swaps stored.
     pub swaps: u64,
+    /// Mixer deposits and withdrawals stored.
     pub mixer_events: u64,
+    /// Contract creations stored.
     pub contracts: u64,
     /// Raw logs of bridge and mixer events kept for the link decoders (`KEPT_TOPICS`).
     pub kept_logs: u64,

@@ -249,6 +249,7 @@ pub fn decode_receipt(value: &Value) -> Result<EvmReceipt, MalformedData> {
     })
 }
 
+/// A log of an `eth_getTransactionReceipt` or `eth_getBlockReceipts` answer.
 pub fn decode_log(value: &Value) -> Result<EvmLog, MalformedData> {
     let f = Fields::of(value, "a log")?;
     let mut topics = Vec::new();

@@ -9,12 +9,19 @@ use super::fields::Kind;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 #[non_exhaustive]
 pub enum CryoDataset {
+    /// `blocks`: headers, fee recipients, base fees.
     Blocks,
+    /// `transactions`: senders, values, gas, outcomes.
     Transactions,
+    /// `logs`: token transfers and protocol events.
     Logs,
+    /// `traces`: internal transfers.
     Traces,
+    /// `native_transfers`: internal transfers without outcomes (when there are no traces).
     NativeTransfers,
+    /// `erc20_transfers`: token transfers (when there are no logs).
     Erc20Transfers,
+    /// `erc20_metadata`: token symbols and decimals.
     Erc20Metadata,
 }
 
@@ -33,6 +40,7 @@ impl CryoDataset {
         self as usize
     }
 
+    /// The dataset's name in cryo's file names.
     pub fn name(self) -> &'static str {
         match self {
             CryoDataset::Blocks => "blocks",
