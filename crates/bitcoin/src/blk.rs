@@ -66,6 +66,7 @@ impl XorKey {
         }
     }
 
+    /// Whether the files are not obfuscated (no `xor.dat`, or a zero key).
     pub fn is_none(&self) -> bool {
         self.0 == [0; 8]
     }
@@ -381,6 +382,7 @@ impl BlkWriter {
         Ok(())
     }
 
+    /// Finish the last file (its size padded as Core pads it).
     pub fn finish(mut self) -> std::io::Result<()> {
         self.finish_file()
     }
@@ -713,6 +715,7 @@ impl BestChain {
         self.hashes.len()
     }
 
+    /// Whether the best chain has no block.
     pub fn is_empty(&self) -> bool {
         self.hashes.is_empty()
     }

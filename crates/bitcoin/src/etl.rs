@@ -33,10 +33,12 @@ use crate::etl_files::{BtcRow, TRANSACTIONS, find_export};
 /// `chaintrail import --format bitcoin-etl`: for the given network.
 #[derive(Debug, Clone, Copy)]
 pub struct BitcoinEtl {
+    /// The network of the export's addresses.
     pub network: BitcoinNetwork,
 }
 
 impl BitcoinEtl {
+    /// The importer for Bitcoin mainnet exports.
     pub const MAINNET: BitcoinEtl = BitcoinEtl {
         network: BitcoinNetwork::Mainnet,
     };
@@ -116,13 +118,19 @@ pub struct EtlOutput {
 /// One line of `transactions.json`.
 #[derive(Debug, Deserialize)]
 pub struct EtlTransaction {
+    /// The transaction id.
     pub hash: String,
+    /// The block's height.
     pub block_number: u64,
+    /// The block's time (Unix seconds).
     pub block_timestamp: u64,
+    /// Whether it is its block's coinbase.
     #[serde(default)]
     pub is_coinbase: bool,
+    /// Its inputs, in order.
     #[serde(default)]
     pub inputs: Vec<EtlInput>,
+    /// Its outputs, in order.
     #[serde(default)]
     pub outputs: Vec<EtlOutput>,
 }

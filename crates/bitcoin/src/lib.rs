@@ -48,38 +48,58 @@ pub use rpc::{BitcoinRpc, BlockFormat, BlockRange, RpcIngestOptions, ingest_rpc}
 /// offset, or the block and RPC method.
 #[derive(Debug, thiserror::Error)]
 pub enum BitcoinError {
+    /// Reading or writing the store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// A file cannot be read.
     #[error("cannot read {}: {source}", path.display())]
     Io {
+        /// The file.
         path: PathBuf,
+        /// Why it failed.
         source: std::io::Error,
     },
     /// A `blk*.dat` record that cannot be framed: bad magic, impossible length, truncation.
     #[error("{}, byte offset {offset}: {reason}", path.display())]
     Framing {
+        /// The file.
         path: PathBuf,
+        /// The byte offset in the file.
         offset: u64,
+        /// What is wrong.
         reason: String,
     },
     /// A framed block whose bytes do not decode, or do not match their header.
     #[error("{}, byte offset {offset}: block {block}: {reason}", path.display())]
     CorruptBlock {
+        /// The file.
         path: PathBuf,
+        /// The byte offset in the file.
         offset: u64,
+        /// The block: hash and height.
         block: String,
+        /// What is wrong.
         reason: String,
     },
     /// The block files do not form a chain that can be numbered.
     #[error("{}: {reason}", path.display())]
-    Chain { path: PathBuf, reason: String },
+    Chain {
+        /// The blocks directory.
+        path: PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
+    /// The node could not be reached or answered with an error.
     #[error(transparent)]
     Rpc(#[from] RpcError),
     /// A block served by a node that fails to decode or does not match what was asked for.
     #[error("block {block} from {method}: {reason}")]
     BadRpcBlock {
+        /// The block: hash and height.
         block: String,
+        /// The RPC method that served it.
         method: &'static str,
+        /// What is wrong.
         reason: String,
     },
     /// The data already stored for this source disagrees with the source (a reorg).

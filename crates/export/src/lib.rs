@@ -27,16 +27,23 @@ use parquet::schema::types::Type;
 
 const ROW_GROUP: usize = 1 << 20;
 
+/// Why an export failed, naming the file.
 #[derive(Debug, thiserror::Error)]
 pub enum ExportError {
+    /// The file cannot be written.
     #[error("cannot write {}: {source}", path.display())]
     Io {
+        /// The file.
         path: PathBuf,
+        /// Why it failed.
         source: std::io::Error,
     },
+    /// The Parquet writer failed.
     #[error("parquet error writing {}: {source}", path.display())]
     Parquet {
+        /// The file.
         path: PathBuf,
+        /// Why it failed.
         source: parquet::errors::ParquetError,
     },
 }
@@ -44,9 +51,13 @@ pub enum ExportError {
 /// One exported table file.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct ExportedTable {
+    /// The table's name (`transfers`, `outputs`, …).
     pub table: String,
+    /// Where it was written.
     pub path: PathBuf,
+    /// Rows written.
     pub rows: u64,
+    /// Size of the file.
     pub bytes: u64,
 }
 
