@@ -44,19 +44,27 @@ pub use set::{Incoming, LinkSet, rule};
 pub use show::{Derived, derived_about};
 pub use store::{DecoderStats, Manifest};
 
+/// Why building or reading links failed.
 #[derive(Debug, thiserror::Error)]
 pub enum LinkError {
+    /// Reading the store failed.
     #[error(transparent)]
     Store(#[from] chaintrail_store::StoreError),
+    /// Reading the EVM events kept for the decoders failed.
     #[error(transparent)]
     Evm(#[from] chaintrail_evm::EvmError),
+    /// Reading the labels failed.
     #[error(transparent)]
     Labels(#[from] chaintrail_labels::LabelError),
+    /// A links file cannot be read or written.
     #[error("cannot access {path}: {source}")]
     Io {
+        /// The file.
         path: PathBuf,
+        /// Why it failed.
         source: std::io::Error,
     },
+    /// A links file that does not parse (naming file and line).
     #[error("{0}")]
     Corrupt(String),
 }
@@ -73,8 +81,11 @@ pub trait Services {
 
 /// The result of [`build`].
 pub struct Build {
+    /// The links and pending inbounds.
     pub set: LinkSet,
+    /// Addresses attributed from chain data.
     pub attributions: Vec<Attribution>,
+    /// What the build wrote, per decoder.
     pub manifest: Manifest,
 }
 
