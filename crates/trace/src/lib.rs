@@ -54,19 +54,27 @@ use crate::engine::{Engine, EngineConfig};
 use crate::reporting::build_report;
 use crate::seeding::{plant, plant_backward};
 
+/// Why a trace could not run.
 #[derive(Debug, thiserror::Error)]
 pub enum TraceError {
+    /// The store has no data for the seed's chain.
     #[error("the store has no data for chain {0}")]
     UnknownChain(Chain),
+    /// A seed that does not parse or names nothing in the store, phrased for the user.
     #[error("{0}")]
     BadSeed(String),
+    /// Options that do not fit together or do not parse, phrased for the user.
     #[error("{0}")]
     Options(String),
+    /// A broken invariant of the engine (a bug).
     #[error("internal error: {0}")]
     Internal(&'static str),
     /// The caller raised the request's [`Cancel`] flag.
     #[error("the trace was cancelled after {events} events")]
-    Cancelled { events: u64 },
+    Cancelled {
+        /// Events processed before it stopped.
+        events: u64,
+    },
 }
 
 /// What to start from.
@@ -85,7 +93,9 @@ pub enum SeedSpec {
 /// A seed: `<chain>:<tx hash | address | txid:vout>`, optionally restricted to an amount and asset.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Seed {
+    /// The chain of the seed.
     pub chain: Chain,
+    /// What the seed is: a transaction, an address or an outpoint.
     pub spec: SeedSpec,
     /// Base units of the seed asset; `None` = everything the seed holds.
     pub amount: Option<Amount>,
@@ -145,9 +155,12 @@ impl fmt::Display for Seed {
     }
 }
 
+/// What to trace and how.
 #[derive(Debug, Clone)]
 pub struct TraceRequest {
+    /// Where to start.
     pub seeds: Vec<Seed>,
+    /// How taint is assigned when tainted and clean value mix.
     pub policy: Policy,
     /// Hops followed from the seed; value that would go further is reported as cut.
     pub max_hops: u32,

@@ -31,6 +31,7 @@ struct PegLine {
 const BTC_DAILY: &str = include_str!("../../../data/prices/btc_usd_daily.csv");
 const ETH_DAILY: &str = include_str!("../../../data/prices/eth_usd_daily.csv");
 
+/// USD prices of the pegged assets by day: bundled daily closes, and pegs per token.
 #[derive(Debug, Clone, Default)]
 pub struct Prices {
     /// Peg → day → close in USD.
