@@ -2,14 +2,14 @@
 //! model ([`chaintrail_core::UtxoTx`]) and appends it to the store.
 //!
 //! This crate owns
-//! - decoding with the `bitcoin` crate ([`block_txs`], [`classify_script`]) — a block becomes its transactions with
-//!   display-order txids, coinbase inputs without a prevout, and every output's script classified
-//!   as Bitcoin Core does (P2PK, P2PKH, P2SH, P2WPKH, P2WSH, P2TR, unknown witness programs, bare
-//!   multisig, OP_RETURN, non-standard), and the payload of every OP_RETURN output kept
-//!   ([`null_data_payload`]);
-//! - Bitcoin Core's `blk*.dat` files read directly ([`BestChain`]) — the `xor.dat` obfuscation key,
-//!   per-network magic, blocks stored out of order, the best chain chosen by the most cumulative
-//!   work so that stale blocks are left out — and [`ingest_blocks_dir`];
+//! - decoding with the `bitcoin` crate ([`block_txs`], [`classify_script`]) — a block becomes
+//!   its transactions with display-order txids, coinbase inputs without a prevout, and every
+//!   output's script classified as Bitcoin Core does (P2PK, P2PKH, P2SH, P2WPKH, P2WSH, P2TR,
+//!   unknown witness programs, bare multisig, OP_RETURN, non-standard), and the payload of every
+//!   OP_RETURN output kept ([`null_data_payload`]);
+//! - Bitcoin Core's `blk*.dat` files read directly ([`BestChain`]) — the `xor.dat` obfuscation
+//!   key, per-network magic, blocks stored out of order, the best chain chosen by the most
+//!   cumulative work so that stale blocks are left out — and [`ingest_blocks_dir`];
 //! - Bitcoin Core's JSON-RPC methods ([`BitcoinRpc`]) on the workspace's one JSON-RPC
 //!   client (`chaintrail-rpc`, re-exported: [`RpcClient`] with cookie, user/password or bearer
 //!   auth, batches, retries with backoff) and [`ingest_rpc`];
