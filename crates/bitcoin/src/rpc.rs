@@ -232,13 +232,16 @@ fn block_from_verbose(value: &Value) -> Result<Block, String> {
 /// the store (or starts at 0); `end: None` is the node's current tip.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct BlockRange {
+    /// The first height (`None`: after the last block stored from this node).
     pub start: Option<u64>,
+    /// The last height (`None`: the node's tip).
     pub end: Option<u64>,
 }
 
 /// How [`ingest_rpc`] fetches.
 #[derive(Debug, Clone, Copy)]
 pub struct RpcIngestOptions {
+    /// How blocks are asked for (raw or verbose `getblock`).
     pub format: BlockFormat,
     /// Blocks per JSON-RPC batch.
     pub batch: usize,
@@ -452,7 +455,7 @@ fn fetch_range(
                 block_txs(&block, height, network).map_err(|reason| BitcoinError::BadRpcBlock {
                     block: format!("{hash} (height {height})"),
                     method: "getblock",
-                    reason,
+                    reason: reason.to_string(),
                 })?;
             Ok(Fetched { height, hash, txs })
         })

@@ -11,9 +11,9 @@ use bitcoin::script::Builder;
 use bitcoin::{
     Amount, Block, OutPoint, ScriptBuf, Sequence, Transaction, TxIn, TxOut, Witness, transaction,
 };
-use chaintrail_bitcoin::blk::{BlkWriter, XorKey, scan_records};
 use chaintrail_bitcoin::synthetic::{REGTEST_BITS, coinbase, mine};
 use chaintrail_bitcoin::{BitcoinError, ingest_blocks_dir, tx_hash};
+use chaintrail_bitcoin::{BlkWriter, XorKey, scan_records};
 use chaintrail_core::{BitcoinNetwork, Chain};
 use chaintrail_ingest::ImportOptions;
 use chaintrail_store::{ChainReader, Store};

@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use chaintrail_bitcoin::rpc::BlockFormat;
+use chaintrail_bitcoin::BlockFormat;
 use chaintrail_bitcoin::{
     BitcoinRpc, BlockRange, RpcAuth, RpcClient, RpcError, RpcIngestOptions, RpcOptions,
     ingest_blocks_dir, ingest_rpc,

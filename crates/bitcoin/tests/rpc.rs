@@ -5,7 +5,7 @@ mod common;
 
 use std::time::Duration;
 
-use chaintrail_bitcoin::rpc::BlockFormat;
+use chaintrail_bitcoin::BlockFormat;
 use chaintrail_bitcoin::{
     BitcoinError, BitcoinRpc, BlockRange, RpcAuth, RpcClient, RpcError, RpcIngestOptions,
     RpcOptions, ingest_rpc,

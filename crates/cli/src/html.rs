@@ -24,6 +24,8 @@ fn kind_name(kind: EndpointKind) -> &'static str {
         EndpointKind::TooLarge => "too large to measure",
         EndpointKind::Minted => "minted",
         EndpointKind::Untracked => "before the store's history",
+        // Kinds added to chaintrail-trace later, until they get a name here.
+        _ => "other",
     }
 }
 

@@ -15,6 +15,7 @@ use chaintrail_rpc::{Call, RpcAuth, RpcClient, RpcOptions};
 
 use crate::events::{EVENTS_CURSOR, EventBatch, EventFiles, events_dir};
 use crate::flows::{FlowRules, block_flows};
+use crate::head::ParentCheck;
 use crate::model::{BlockBundle, EvmBlock, EvmReceipt, EvmTrace};
 use crate::rpcjson::{decode_block, decode_geth_traces, decode_parity_traces, decode_receipt};
 use crate::tokens::{TokenNamer, TokenNaming, fetch_metadata};
@@ -23,6 +24,7 @@ use crate::{EvmError, at_block};
 /// Where receipts came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum ReceiptSource {
     /// `eth_getBlockReceipts`, one call per block.
     BlockReceipts,
@@ -33,6 +35,7 @@ pub enum ReceiptSource {
 /// Where internal transfers came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum TraceSource {
     /// Parity-style `trace_block` (Erigon, Reth, Nethermind, OpenEthereum, anvil).
     TraceBlock,
@@ -44,6 +47,7 @@ pub enum TraceSource {
 }
 
 impl TraceSource {
+    /// The JSON-RPC method (`none` without traces).
     pub fn method(self) -> &'static str {
         match self {
             TraceSource::TraceBlock => "trace_block",
@@ -83,7 +87,9 @@ impl Default for RpcConfig {
 /// Fetches complete blocks (block, receipts, traces) from a node.
 pub struct Fetcher {
     client: RpcClient,
+    /// Where receipts come from.
     pub receipts: ReceiptSource,
+    /// Where internal transfers come from.
     pub traces: TraceSource,
 }
 
@@ -95,11 +101,11 @@ fn geth_params(n: u64) -> Value {
     json!([hex(n), {"tracer": "callTracer"}])
 }
 
-fn decode_err(method: &str, block: u64) -> impl Fn(String) -> EvmError + '_ {
+fn decode_err<E: ToString>(method: &str, block: u64) -> impl Fn(E) -> EvmError + '_ {
     move |message| EvmError::Decode {
         method: method.to_string(),
         block: Some(block),
-        message,
+        message: message.to_string(),
     }
 }
 
@@ -113,6 +119,7 @@ impl Fetcher {
         }
     }
 
+    /// The JSON-RPC client.
     pub fn client(&self) -> &RpcClient {
         &self.client
     }
@@ -319,12 +326,19 @@ impl Fetcher {
 /// What an RPC ingest did, beyond the common [`ImportReport`].
 #[derive(Debug, Clone, Serialize)]
 pub struct RpcIngestReport {
+    /// What every import reports.
     pub import: ImportReport,
+    /// Blocks fetched in this run.
     pub blocks: u64,
+    /// Where receipts came from.
     pub receipts: ReceiptSource,
+    /// Where internal transfers came from.
     pub traces: TraceSource,
+    /// Uniswap-style swaps stored.
     pub swaps: u64,
+    /// Mixer deposits and withdrawals stored.
     pub mixer_events: u64,
+    /// Contract creations stored.
     pub contracts: u64,
     /// Raw logs of bridge and mixer events kept for the link decoders (`KEPT_TOPICS`).
     pub kept_logs: u64,
@@ -384,48 +398,32 @@ pub fn ingest_rpc_with(
     let per_batch = config.blocks_per_batch.max(1) as u64;
     let window = per_batch * config.concurrency.max(1) as u64;
     let total_blocks = to - from + 1;
-    let (mut txs_read, mut swaps, mut mixers, mut contracts, mut kept_logs) =
-        (0u64, 0u64, 0u64, 0u64, 0u64);
+    let mut parents = ParentCheck::load(&writer);
+    let (mut txs_read, mut counts) = (0u64, EventCounts::default());
     let mut tokens = TokenNamer::default();
     let mut next = start;
     while next <= to {
         let end = next.saturating_add(window - 1).min(to);
-        let ranges: Vec<(u64, u64)> = (next..=end)
-            .step_by(per_batch as usize)
-            .map(|a| (a, a.saturating_add(per_batch - 1).min(end)))
-            .collect();
-        let fetched: Vec<Result<Vec<BlockBundle>, EvmError>> = std::thread::scope(|scope| {
-            let handles: Vec<_> = ranges
-                .iter()
-                .map(|&(a, b)| {
-                    let fetcher = &fetcher;
-                    scope.spawn(move || fetcher.bundles(a, b))
-                })
-                .collect();
-            handles
-                .into_iter()
-                .map(|h| {
-                    h.join().unwrap_or_else(|_| {
-                        Err(EvmError::Input("a fetch thread panicked".to_string()))
-                    })
-                })
-                .collect()
-        });
-        let mut window_flows = Vec::new();
-        for bundles in fetched {
-            for bundle in bundles? {
-                let n = bundle.block.number;
-                window_flows.push(block_flows(&rules, &bundle).map_err(|message| {
-                    EvmError::Decode {
-                        method: format!(
-                            "eth_getBlockByNumber + receipts + {}",
-                            fetcher.traces.method()
-                        ),
-                        block: Some(n),
-                        message,
-                    }
-                })?);
+        let bundles = fetch_window(&fetcher, next, end, per_batch)?;
+        // The window's blocks up to the first that is not on the stored chain.
+        let mut fork = None;
+        let mut window_flows = Vec::with_capacity(bundles.len());
+        for bundle in &bundles {
+            if let Err(forked) = parents.accept(&bundle.block) {
+                fork = Some(forked);
+                break;
             }
+            let n = bundle.block.number;
+            window_flows.push(
+                block_flows(&rules, bundle).map_err(|message| EvmError::Decode {
+                    method: format!(
+                        "eth_getBlockByNumber + receipts + {}",
+                        fetcher.traces.method()
+                    ),
+                    block: Some(n),
+                    message: message.to_string(),
+                })?,
+            );
         }
         // Tokens first seen in this window: their own symbol() and decimals(), else the registry.
         let fresh = tokens.first_seen(&writer, window_flows.iter().flat_map(|f| &f.txs));
@@ -438,20 +436,25 @@ pub fn ingest_rpc_with(
             for (tx, tx_events) in flows.txs.iter().zip(flows.events) {
                 if writer.append_account_tx(tx)? {
                     txs_read += 1;
-                    swaps += tx_events.swaps.len() as u64;
-                    mixers += tx_events.mixers.len() as u64;
-                    contracts += tx_events.contracts.len() as u64;
-                    kept_logs += tx_events.logs.len() as u64;
                     batch.append(tx_events);
                 }
             }
         }
+        counts.count(&batch);
         let committed = events.append(&batch)?;
         writer.commit(EVENTS_CURSOR, committed)?;
-        next = end + 1;
+        parents.commit(&mut writer)?;
+        next = match &fork {
+            Some(forked) => forked.number(),
+            None => end + 1,
+        };
         writer.commit(&key, cursor_value(next))?;
+        if let Some(forked) = fork {
+            return Err(EvmError::Fork(forked));
+        }
         (options.on_progress)(next - from, total_blocks);
     }
+    parents.log(url);
     let totals = writer.finish(&key, cursor_value(next))?;
     Ok(RpcIngestReport {
         import: ImportReport {
@@ -472,12 +475,62 @@ pub fn ingest_rpc_with(
         blocks: to + 1 - start,
         receipts: fetcher.receipts,
         traces: fetcher.traces,
-        swaps,
-        mixer_events: mixers,
-        contracts,
-        kept_logs,
+        swaps: counts.swaps,
+        mixer_events: counts.mixers,
+        contracts: counts.contracts,
+        kept_logs: counts.kept_logs,
         tokens: tokens.naming,
     })
+}
+
+/// Blocks `from..=to` with receipts and traces, fetched in parallel batches of `per_batch`
+/// blocks, in block order.
+fn fetch_window(
+    fetcher: &Fetcher,
+    from: u64,
+    to: u64,
+    per_batch: u64,
+) -> Result<Vec<BlockBundle>, EvmError> {
+    let ranges: Vec<(u64, u64)> = (from..=to)
+        .step_by(per_batch as usize)
+        .map(|a| (a, a.saturating_add(per_batch - 1).min(to)))
+        .collect();
+    let fetched: Vec<Result<Vec<BlockBundle>, EvmError>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = ranges
+            .iter()
+            .map(|&(a, b)| scope.spawn(move || fetcher.bundles(a, b)))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err(EvmError::Input("a fetch thread panicked".to_string())))
+            })
+            .collect()
+    });
+    let mut bundles = Vec::new();
+    for batch in fetched {
+        bundles.extend(batch?);
+    }
+    Ok(bundles)
+}
+
+/// How many protocol events an ingest stored.
+#[derive(Debug, Default)]
+struct EventCounts {
+    swaps: u64,
+    mixers: u64,
+    contracts: u64,
+    kept_logs: u64,
+}
+
+impl EventCounts {
+    fn count(&mut self, batch: &EventBatch) {
+        self.swaps += batch.swaps.len() as u64;
+        self.mixers += batch.mixers.len() as u64;
+        self.contracts += batch.contracts.len() as u64;
+        self.kept_logs += batch.logs.len() as u64;
+    }
 }
 
 fn cursor_value(next_block: u64) -> Value {

@@ -10,6 +10,7 @@ use chaintrail_core::Date;
 /// Where a label came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum Source {
     /// US Treasury OFAC SDN list (advanced XML or a derived address list).
     Ofac,
@@ -29,6 +30,7 @@ pub enum Source {
 }
 
 impl Source {
+    /// The source's name (`ofac`, `tagpack`, …).
     pub fn as_str(self) -> &'static str {
         match self {
             Source::Ofac => "ofac",
@@ -91,11 +93,13 @@ pub struct Label {
     /// `categories`, riskiest first).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub flags: Vec<Category>,
+    /// Where the label comes from.
     pub source: Source,
     /// The unit an import replaces: re-importing a dataset replaces its labels.
     pub dataset: String,
     /// File the label was read from and its line (0 where the format has no lines).
     pub file: String,
+    /// The 1-based line in `file`.
     pub line: u64,
     /// Confidence 0..=100.
     pub confidence: u8,
@@ -131,9 +135,11 @@ pub struct UnknownStart {
 /// Whether a dated claim holds on a day.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Validity {
+    /// The claim holds on the day.
     Holds,
     /// Before the first evidence of a claim whose start is unknown.
     Unknown,
+    /// The claim does not hold on the day.
     DoesNotHold,
 }
 

@@ -11,12 +11,16 @@ use crate::{Attribution, Link, LinkError, Pending};
 /// The derived facts that mention one transaction or address.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Derived {
+    /// Links from or to the address's transactions.
     pub links: Vec<Link>,
+    /// Pending inbounds the address sent.
     pub pending: Vec<Pending>,
+    /// Attributions of the address.
     pub attributions: Vec<Attribution>,
 }
 
 impl Derived {
+    /// Whether nothing was derived about the address.
     pub fn is_empty(&self) -> bool {
         self.links.is_empty() && self.pending.is_empty() && self.attributions.is_empty()
     }

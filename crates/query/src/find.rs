@@ -6,18 +6,25 @@ use chaintrail_store::{Store, StoreError};
 
 use crate::{AddressSummary, TxSummary, address_summary, tx_summary};
 
+/// Why an address or transaction lookup failed.
 #[derive(Debug, thiserror::Error)]
 pub enum QueryError {
+    /// Reading the store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The text is not an address of the chain asked for.
     #[error(transparent)]
     Address(#[from] AddressError),
+    /// The address's chain family has no data in the store.
     #[error(
         "{text} is a {family} address, but the store has no data for that chain (chains: {present})"
     )]
     NoSuchChain {
+        /// The address given.
         text: String,
+        /// The chain family it belongs to.
         family: Chain,
+        /// The chains the store has.
         present: String,
     },
 }

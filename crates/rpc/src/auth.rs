@@ -9,10 +9,17 @@ use crate::RpcError;
 /// Credentials for the node. `Debug` never shows a password or token.
 #[derive(Clone, PartialEq, Eq, Default)]
 pub enum RpcAuth {
+    /// No credentials.
     #[default]
     None,
     /// HTTP basic authentication (Bitcoin Core's `-rpcuser`/`-rpcpassword`, proxies).
-    UserPass { user: String, password: String },
+    /// HTTP basic authentication (Bitcoin Core's `-rpcuser`/`-rpcpassword`, proxies).
+    UserPass {
+        /// The user name.
+        user: String,
+        /// The password.
+        password: String,
+    },
     /// Bitcoin Core's `.cookie` file (`__cookie__:<password>`), read when the client is created.
     CookieFile(PathBuf),
     /// `Authorization: Bearer <token>` (hosted nodes and authenticating proxies).

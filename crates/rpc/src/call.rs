@@ -6,8 +6,11 @@ use serde_json::Value;
 /// error can say which call of a batch failed.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Call {
+    /// The JSON-RPC method.
     pub method: String,
+    /// Its parameters.
     pub params: Value,
+    /// What the call is about (`height 800000`), for messages.
     pub label: Option<String>,
 }
 
@@ -15,6 +18,7 @@ pub struct Call {
 const DESCRIPTION_CHARS: usize = 160;
 
 impl Call {
+    /// A call of `method` with `params`.
     pub fn new(method: impl Into<String>, params: Value) -> Call {
         Call {
             method: method.into(),

@@ -16,6 +16,8 @@
 //! (both ingestion crates today, a label fetcher or the server tomorrow) without a cycle and
 //! without pulling the store in.
 
+#![warn(missing_docs)]
+
 mod auth;
 mod call;
 mod client;

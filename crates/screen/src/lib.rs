@@ -167,7 +167,7 @@ impl Screener {
         let readers = store.readers()?;
         let labels = LabelStore::open(dir)?;
         let links = load_links(dir, None)?;
-        let prices = Prices::for_store(dir).map_err(ScreenError::Prices)?;
+        let prices = Prices::for_store(dir).map_err(|e| ScreenError::Prices(e.to_string()))?;
         let mut screener = Screener {
             dir: dir.to_path_buf(),
             readers,

@@ -163,6 +163,8 @@ fn chainalysis_category(category: Category) -> &'static str {
         Category::WalletService => "hosted wallet",
         Category::Service => "merchant services",
         Category::Other => "other",
+        // Categories added to chaintrail-labels later map to the vendor's catch-all.
+        _ => "other",
     }
 }
 
@@ -191,6 +193,8 @@ fn trm_category(category: Category) -> &'static str {
         Category::WalletService => "Hosted Wallet",
         Category::Service => "Service",
         Category::Other => "Other",
+        // Categories added to chaintrail-labels later map to the vendor's catch-all.
+        _ => "Other",
     }
 }
 

@@ -13,16 +13,27 @@ use crate::{Attribution, Policy, Prices, Seed, SeedSpec, TraceError, TraceReques
 /// What a latency run measured.
 #[derive(Debug, Clone, Serialize)]
 pub struct TraceBench {
+    /// The chain traced.
     pub chain: Chain,
+    /// Transfers (or outputs) the chain holds.
     pub transfers: u64,
+    /// The policy used.
     pub policy: String,
+    /// The hop limit.
     pub max_hops: u32,
+    /// Seeds traced.
     pub seeds: usize,
+    /// Median latency per seed.
     pub p50_ms: f64,
+    /// 90th percentile latency.
     pub p90_ms: f64,
+    /// 99th percentile latency.
     pub p99_ms: f64,
+    /// Slowest seed.
     pub max_ms: f64,
+    /// Events processed per seed, on average.
     pub mean_events: f64,
+    /// Edges reported per seed, on average.
     pub mean_edges: f64,
     /// Each seed with its time, for comparisons with other engines.
     #[serde(skip)]
@@ -32,8 +43,11 @@ pub struct TraceBench {
 /// One seed of a latency run.
 #[derive(Debug, Clone, Serialize)]
 pub struct SeedTiming {
+    /// The seed transaction.
     pub tx: String,
+    /// Its block.
     pub block: u64,
+    /// How long its trace took.
     pub ms: f64,
 }
 

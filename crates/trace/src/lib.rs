@@ -2,32 +2,34 @@
 //!
 //! This crate owns
 //! - the taint policies (poison, haircut, FIFO, LIFO, TIHO) on the one value-flow model:
-//!   [`policy::Holder`] is the same state machine for an account balance and a UTXO transaction;
+//!   [`Holder`] is the same state machine for an account balance and a UTXO transaction;
 //! - seeds ([`Seed`]: a transaction, an address or an outpoint) and how they are planted, split
 //!   exactly over the movements they name (the private `seeding` module);
 //! - the forward propagation over the store, across chains, in time order ([`trace`]);
-//! - converters ([`convert::Converter`]): DEX swaps now, mixers and bridges through the same trait;
-//! - stops: services named by [`attribution::Attribution`] (exchanges and other custodians), where
+//! - converters ([`Converter`]): DEX swaps now, mixers and bridges through the same trait;
+//! - stops: services named by [`Attribution`] (exchanges and other custodians), where
 //!   exposure is recorded. What a trace does at an address is decided by its **role** alone (the
 //!   resolved role of its labels: exchange → stop, mixer/bridge/DEX → convert); its **flags**
 //!   (sanctioned, hack, …) are reported on the endpoint, and an address with flags and no role
 //!   (a thief's or a sanctioned actor's own wallet) is traced through;
-//! - the report ([`report::TraceReport`], built from the engine's edges by the private
+//! - the report ([`TraceReport`], built from the engine's edges by the private
 //!   `reporting` module): endpoints grouped by entity and category, in native
 //!   units and USD where priced, what is unspent, what the hop limit and the dust threshold cut,
 //!   and for every endpoint one full path with the rule applied at each hop. docs/trace.md is its
 //!   schema.
 
-pub mod attribution;
+#![warn(missing_docs)]
+
+mod attribution;
 mod backward;
 pub mod bench;
 mod cancel;
 pub mod convert;
 mod engine;
 pub mod graph;
-pub mod policy;
+mod policy;
 mod prices;
-pub mod report;
+mod report;
 mod reporting;
 mod seeding;
 
@@ -44,7 +46,7 @@ pub use cancel::{Cancel, CancelOnDrop};
 pub use chaintrail_links::{Link, LinkSet, Pending};
 pub use convert::{Conversion, Converter, DexSwap, Flow, TooLarge};
 pub use policy::{Holder, Lot, Lots, Policy, UnknownPolicy};
-pub use prices::{PEGS_FILE, Prices};
+pub use prices::{PEGS_FILE, PegsError, Prices};
 pub use report::{Endpoint, EndpointKind, EntityTotal, PathStep, TraceReport, TraceStats, Value};
 pub use seeding::amount_in_units;
 
@@ -52,23 +54,32 @@ use crate::engine::{Engine, EngineConfig};
 use crate::reporting::build_report;
 use crate::seeding::{plant, plant_backward};
 
+/// Why a trace could not run.
 #[derive(Debug, thiserror::Error)]
 pub enum TraceError {
+    /// The store has no data for the seed's chain.
     #[error("the store has no data for chain {0}")]
     UnknownChain(Chain),
+    /// A seed that does not parse or names nothing in the store, phrased for the user.
     #[error("{0}")]
     BadSeed(String),
+    /// Options that do not fit together or do not parse, phrased for the user.
     #[error("{0}")]
     Options(String),
+    /// A broken invariant of the engine (a bug).
     #[error("internal error: {0}")]
     Internal(&'static str),
     /// The caller raised the request's [`Cancel`] flag.
     #[error("the trace was cancelled after {events} events")]
-    Cancelled { events: u64 },
+    Cancelled {
+        /// Events processed before it stopped.
+        events: u64,
+    },
 }
 
 /// What to start from.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum SeedSpec {
     /// The value a transaction moved (account chains: its successful non-fee transfers; UTXO
     /// chains: its outputs).
@@ -82,7 +93,9 @@ pub enum SeedSpec {
 /// A seed: `<chain>:<tx hash | address | txid:vout>`, optionally restricted to an amount and asset.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Seed {
+    /// The chain of the seed.
     pub chain: Chain,
+    /// What the seed is: a transaction, an address or an outpoint.
     pub spec: SeedSpec,
     /// Base units of the seed asset; `None` = everything the seed holds.
     pub amount: Option<Amount>,
@@ -142,9 +155,12 @@ impl fmt::Display for Seed {
     }
 }
 
+/// What to trace and how.
 #[derive(Debug, Clone)]
 pub struct TraceRequest {
+    /// Where to start.
     pub seeds: Vec<Seed>,
+    /// How taint is assigned when tainted and clean value mix.
     pub policy: Policy,
     /// Hops followed from the seed; value that would go further is reported as cut.
     pub max_hops: u32,
