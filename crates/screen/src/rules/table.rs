@@ -165,7 +165,7 @@ pub struct RuleTable {
 }
 
 /// The built-in table's file, compiled in.
-pub(super) const BUILTIN_TOML: &str = include_str!("../../rules/default.toml");
+const BUILTIN_TOML: &str = include_str!("../../rules/default.toml");
 
 impl RuleTable {
     /// The built-in table (`crates/screen/rules/default.toml`, shown in docs/exposure.md).
@@ -177,6 +177,11 @@ impl RuleTable {
                 table
             })
             .expect("the built-in rule table parses (tested)")
+    }
+
+    /// The built-in table's TOML text: a starting point for a table of one's own.
+    pub fn builtin_text() -> &'static str {
+        BUILTIN_TOML
     }
 
     /// A digest of the discount and every rule, in order: what an exposure index built with
