@@ -48,7 +48,7 @@ pub enum EvalError {
     Screen(#[from] chaintrail_screen::ScreenError),
     /// The world cannot be screened as the evaluation needs (its dates, a worker thread).
     #[error("screening evaluation: {0}")]
-    Setup(&'static str),
+    Setup(String),
     #[error("cannot {action} {}: {source}", path.display())]
     Io {
         path: PathBuf,

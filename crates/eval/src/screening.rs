@@ -398,8 +398,16 @@ fn screen_all(
         handles
             .into_iter()
             .map(|h| {
-                h.join()
-                    .unwrap_or_else(|_| Err(EvalError::Setup("a screening thread panicked")))
+                h.join().unwrap_or_else(|panic| {
+                    let text = panic
+                        .downcast_ref::<&str>()
+                        .map(|s| s.to_string())
+                        .or_else(|| panic.downcast_ref::<String>().cloned())
+                        .unwrap_or_default();
+                    Err(EvalError::Setup(format!(
+                        "a screening thread panicked: {text}"
+                    )))
+                })
             })
             .collect()
     });
@@ -433,15 +441,15 @@ pub fn evaluate_screening(
         .save_pegs(&pegs)
         .map_err(io(&pegs, "write"))?;
     let start = Date::from_unix_seconds(truth.start_timestamp)
-        .ok_or(EvalError::Setup("the world starts before 1970"))?;
+        .ok_or(EvalError::Setup("the world starts before 1970".to_string()))?;
     let listed_on = start
         .next_day()
-        .ok_or(EvalError::Setup("the world has no second day"))?;
+        .ok_or(EvalError::Setup("the world has no second day".to_string()))?;
     let mut at = start;
     for _ in 0..config.days {
-        at = at
-            .next_day()
-            .ok_or(EvalError::Setup("the world ends after the calendar"))?;
+        at = at.next_day().ok_or(EvalError::Setup(
+            "the world ends after the calendar".to_string(),
+        ))?;
     }
     let pools = pools(&truth);
     let kind_of = classify(&truth);

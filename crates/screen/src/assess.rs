@@ -115,7 +115,7 @@ pub fn assess(ownership: &[Ownership], exposures: &[Exposure], at: Date) -> Asse
                 .filter_map(|e| Some((e.level, e.rule.as_ref()?))),
         )
         .collect();
-    alerting.sort_by(|a, b| b.0.cmp(&a.0));
+    alerting.sort_by_key(|a| std::cmp::Reverse(a.0));
     let mut alerts: Vec<String> = Vec::new();
     for (_, rule) in alerting {
         if !alerts.contains(rule) {

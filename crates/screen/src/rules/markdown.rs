@@ -1,7 +1,7 @@
 //! A rule table as a markdown table, for docs/exposure.md (a test keeps the doc's copy of the
 //! built-in table equal to this rendering).
 
-use super::table::{Rule, RuleTable};
+use super::table::{ExposureKind, Rule, RuleTable};
 
 fn dollars(value: f64) -> String {
     let whole = value.round() as u64;
@@ -29,8 +29,16 @@ fn applies_to(rule: &Rule) -> String {
 }
 
 fn hops(rule: &Rule) -> String {
-    match (rule.min_hops, rule.max_hops) {
-        (None, None) => "—".to_string(),
+    match (rule.exposure, rule.min_hops, rule.max_hops) {
+        (ExposureKind::Ownership, _, _) => "—".to_string(),
+        (ExposureKind::Direct, _, _) => "1".to_string(),
+        (ExposureKind::Indirect, min, max) => indirect_hops(min, max),
+    }
+}
+
+fn indirect_hops(min: Option<u32>, max: Option<u32>) -> String {
+    match (min, max) {
+        (None, None) => "≥ 2".to_string(),
         (Some(min), None) => format!("≥ {min}"),
         (None, Some(max)) => format!("≤ {max}"),
         (Some(min), Some(max)) => format!("{min}–{max}"),
@@ -39,8 +47,12 @@ fn hops(rule: &Rule) -> String {
 
 fn threshold(rule: &Rule) -> String {
     let usd = rule.min_usd.map(|v| format!("≥ {}", dollars(v)));
-    let share = rule.min_share.map(|v| format!("≥ {}%", 100.0 * v));
+    // Hundredths of a percent, without float noise (7%, not 7.000000000000001%).
+    let share = rule
+        .min_share
+        .map(|v| format!("≥ {}%", (v * 10_000.0).round() / 100.0));
     match (usd, share) {
+        (None, None) if rule.exposure == ExposureKind::Ownership => "—".to_string(),
         (None, None) => "any amount".to_string(),
         (Some(u), None) => u,
         (None, Some(s)) => s,
@@ -48,11 +60,19 @@ fn threshold(rule: &Rule) -> String {
     }
 }
 
+fn direction(rule: &Rule) -> &'static str {
+    match rule.exposure {
+        ExposureKind::Ownership => "—",
+        _ => rule.direction.as_str(),
+    }
+}
+
 fn historical(rule: &Rule) -> &'static str {
-    match rule.historical {
-        None => "counts",
-        Some(true) => "only",
-        Some(false) => "no",
+    match (rule.exposure, rule.historical) {
+        (ExposureKind::Ownership, _) => "—",
+        (_, None) => "count",
+        (_, Some(true)) => "only",
+        (_, Some(false)) => "do not count",
     }
 }
 
@@ -70,7 +90,7 @@ impl RuleTable {
                 rule.name,
                 applies_to(rule),
                 rule.exposure.as_str(),
-                rule.direction.as_str(),
+                direction(rule),
                 hops(rule),
                 threshold(rule),
                 historical(rule),
@@ -103,12 +123,12 @@ mod tests {
     fn the_builtin_table_renders_one_row_per_rule() {
         let text = RuleTable::builtin().markdown();
         assert!(text.contains(
-            "| 16 | `indirect-outgoing` | any | indirect | outgoing | — | any amount | counts | \
+            "| 16 | `indirect-outgoing` | any | indirect | outgoing | ≥ 2 | any amount | count | \
              Low | no |"
         ));
         assert!(text.contains(
             "| 8 | `prohibited-indirect-incoming-near` | prohibited | indirect | incoming | ≤ 2 | \
-             ≥ $1,000 or ≥ 1% | counts | Severe | yes |"
+             ≥ $1,000 or ≥ 1% | count | Severe | yes |"
         ));
     }
 }
