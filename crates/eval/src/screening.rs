@@ -561,3 +561,35 @@ pub fn screening_markdown(e: &ScreeningEvaluation, command: &str) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_comparison_tables_parse() {
+        let tables = comparison_tables();
+        let names: Vec<&str> = tables.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(names, ["previous", "built-in", "strict", "loose"]);
+        let fingerprints: HashSet<u32> = tables.iter().map(|(_, t)| t.fingerprint()).collect();
+        assert_eq!(fingerprints.len(), 4, "the tables must differ");
+        // The previous table rates both directions alike: no rule names a direction.
+        assert!(
+            tables[0]
+                .1
+                .rules
+                .iter()
+                .all(|r| r.direction == chaintrail_screen::rules::Way::Any)
+        );
+        // The loose table counts only sanctions in force at the screening date.
+        assert!(
+            tables[3]
+                .1
+                .rules
+                .iter()
+                .filter(|r| r.severity == Some(Severity::Prohibited)
+                    && r.exposure != chaintrail_screen::rules::ExposureKind::Ownership)
+                .all(|r| r.historical == Some(false))
+        );
+    }
+}

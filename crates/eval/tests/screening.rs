@@ -40,6 +40,21 @@ fn the_builtin_rules_spare_innocent_users_and_keep_every_laundering_address_in_r
             o.missed
         );
     }
+    // The dated listing holds on day 2 only: less exposure than the undated tags, and all of it
+    // lapsed at the screening date (the loose table, which counts only sanctions in force then,
+    // rates no innocent user High).
+    let dated = outcome(&e, Scenario::DatedSanction, "built-in");
+    let undated = outcome(&e, Scenario::UndatedSanction, "built-in");
+    assert!(
+        0 < dated.innocent_high && dated.innocent_high < undated.innocent_high,
+        "dated {} vs undated {}",
+        dated.innocent_high,
+        undated.innocent_high
+    );
+    assert_eq!(
+        outcome(&e, Scenario::DatedSanction, "loose").innocent_high,
+        0
+    );
     // The user's situation: with sanctioned mixer pools, the previous table (outgoing indirect
     // exposure rated like incoming) rates far more innocent users High or above.
     let previous = outcome(&e, Scenario::UndatedSanction, "previous");

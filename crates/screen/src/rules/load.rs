@@ -65,6 +65,23 @@ fn field_of(text: &str, span: Option<&Range<usize>>, message: &str) -> Option<St
     (!key.is_empty() && !key.starts_with('[') && !key.starts_with('#')).then(|| key.to_string())
 }
 
+/// Where `key = …` is written in the rule whose `[[rule]]` header is at `header` (its keys run
+/// to the next table header), if it is.
+fn key_offset(text: &str, header: &Range<usize>, key: &str) -> Option<usize> {
+    let mut offset = header.end.min(text.len());
+    for line in text[offset..].split_inclusive('\n') {
+        let trimmed = line.trim_start();
+        if trimmed.starts_with('[') {
+            break;
+        }
+        if trimmed.split_once('=').map(|(k, _)| k.trim()) == Some(key) {
+            return Some(offset);
+        }
+        offset += line.len();
+    }
+    None
+}
+
 impl RuleTable {
     /// Read a rule table from a TOML file (format: docs/exposure.md, "Rule table").
     pub fn load(path: &Path) -> Result<RuleTable, RulesError> {
@@ -115,11 +132,12 @@ impl RuleTable {
         let mut seen: HashMap<String, usize> = HashMap::new();
         let mut rules = Vec::with_capacity(raw.rule.len());
         for spanned in raw.rule {
-            let start = spanned.span().start;
+            let span = spanned.span();
+            let start = span.start;
             let rule = spanned.into_inner();
             let at = |field: &str, message: String| {
                 error(
-                    start,
+                    key_offset(text, &span, field).unwrap_or(start),
                     Some(field),
                     format!("rule `{}`: {message}", rule.name),
                 )
@@ -261,7 +279,7 @@ mod tests {
 
         let second = format!("{ONE}\n{ONE}");
         let (line, field, message) = error(&second);
-        assert_eq!((line, field.as_deref()), (8, Some("name")));
+        assert_eq!((line, field.as_deref()), (9, Some("name")));
         assert!(message.contains("line 1"), "{message}");
 
         let hops = ONE.replace(
@@ -269,7 +287,7 @@ mod tests {
             "exposure = \"direct\"\nmax_hops = 3",
         );
         let (line, field, message) = error(&hops);
-        assert_eq!((line, field.as_deref()), (1, Some("max_hops")));
+        assert_eq!((line, field.as_deref()), (5, Some("max_hops")));
         assert!(message.contains("rule `a`"), "{message}");
 
         let share = ONE.replace("level", "min_share = 5.0\nlevel");
