@@ -9,7 +9,7 @@ use chaintrail_labels::LabelStore;
 use chaintrail_sim::{EtlLayout, SimConfig};
 use chaintrail_store::Store;
 use chaintrail_trace::Policy;
-use clap::Args;
+use clap::{Args, Subcommand};
 use indicatif::ProgressBar;
 use serde::Serialize;
 
@@ -153,22 +153,47 @@ pub fn demo(global: &Global, args: DemoArgs) -> anyhow::Result<()> {
 
 #[derive(Args)]
 pub struct EvalArgs {
+    #[command(subcommand)]
+    command: Option<EvalCommand>,
     /// Seed of the simulated world.
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = 1, global = true)]
     seed: u64,
     /// Approximate number of background account transfers.
-    #[arg(long, default_value_t = SimConfig::DEMO_SCALE)]
+    #[arg(long, default_value_t = SimConfig::DEMO_SCALE, global = true)]
     scale: u64,
     /// Write the markdown table here (e.g. docs/accuracy.md).
-    #[arg(long)]
+    #[arg(long, global = true)]
     out: Option<PathBuf>,
-    #[arg(long, value_enum)]
+    #[arg(long, value_enum, global = true)]
     format: Option<Format>,
+}
+
+#[derive(Subcommand)]
+enum EvalCommand {
+    /// Screen every address of a simulated world in three label situations (day-one labels,
+    /// mixer pools sanctioned without dates, an OFAC-like dated listing) and count innocent
+    /// users rated High or Severe and laundering addresses caught, per rule table.
+    Screening {
+        /// A rule table (TOML) to compare beside the built-in, previous, strict and loose ones
+        /// (repeatable).
+        #[arg(long)]
+        rules: Vec<PathBuf>,
+    },
+}
+
+/// Write `text` to `out` atomically (temp file, rename).
+fn write_markdown(out: &std::path::Path, text: String) -> anyhow::Result<()> {
+    let tmp = out.with_extension("md.tmp");
+    std::fs::write(&tmp, text).with_context(|| format!("cannot write {}", tmp.display()))?;
+    std::fs::rename(&tmp, out).with_context(|| format!("cannot write {}", out.display()))
 }
 
 /// `chaintrail eval`: every heist of a simulated world, under every policy, scored against its
 /// ground truth.
 pub fn eval(global: &Global, args: EvalArgs) -> anyhow::Result<()> {
+    if let Some(EvalCommand::Screening { rules }) = &args.command {
+        return eval_screening(global, &args, rules);
+    }
     let work = global.data_dir.join("eval-world");
     if work.exists() {
         std::fs::remove_dir_all(&work)
@@ -185,10 +210,10 @@ pub fn eval(global: &Global, args: EvalArgs) -> anyhow::Result<()> {
             args.scale,
             out.display()
         );
-        let text = chaintrail_eval::accuracy_markdown(&evaluation, &command);
-        let tmp = out.with_extension("md.tmp");
-        std::fs::write(&tmp, text).with_context(|| format!("cannot write {}", tmp.display()))?;
-        std::fs::rename(&tmp, out).with_context(|| format!("cannot write {}", out.display()))?;
+        write_markdown(
+            out,
+            chaintrail_eval::accuracy_markdown(&evaluation, &command),
+        )?;
     }
     let mut table = Table::new(&[
         "setting",
@@ -235,5 +260,98 @@ pub fn eval(global: &Global, args: EvalArgs) -> anyhow::Result<()> {
         global.format.or(args.format).unwrap_or(Format::Table),
         &evaluation,
         &[derived, table],
+    )
+}
+
+/// `chaintrail eval screening`: alert fatigue and recall of rule tables on a simulated world.
+fn eval_screening(global: &Global, args: &EvalArgs, rules: &[PathBuf]) -> anyhow::Result<()> {
+    let mut tables = chaintrail_eval::screening::comparison_tables();
+    for path in rules {
+        let name = path.file_stem().map_or_else(
+            || path.display().to_string(),
+            |s| s.to_string_lossy().to_string(),
+        );
+        tables.push((name, chaintrail_screen::RuleTable::load(path)?));
+    }
+    let work = global.data_dir.join("eval-screening-world");
+    if work.exists() {
+        std::fs::remove_dir_all(&work)
+            .with_context(|| format!("cannot clear {}", work.display()))?;
+    }
+    let bar = spinner("simulating, importing and screening every address");
+    let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let evaluation = chaintrail_eval::screening::evaluate_screening(
+        args.seed, args.scale, &work, &tables, threads,
+    )?;
+    bar.finish_and_clear();
+    std::fs::remove_dir_all(&work).with_context(|| format!("cannot remove {}", work.display()))?;
+    if let Some(out) = &args.out {
+        let mut command = format!(
+            "chaintrail eval screening --seed {} --scale {}",
+            args.seed, args.scale
+        );
+        for path in rules {
+            command.push_str(&format!(" --rules {}", path.display()));
+        }
+        command.push_str(&format!(" --out {}", out.display()));
+        write_markdown(
+            out,
+            chaintrail_eval::screening::screening_markdown(&evaluation, &command),
+        )?;
+    }
+    let percent = |x: f64| format!("{:.1}%", 100.0 * x);
+    let mut table = Table::new(&[
+        "scenario",
+        "table",
+        "innocent High+",
+        "never in direct contact: High+",
+        "laundering in reach",
+        "of them High+",
+    ])
+    .titled(format!(
+        "Screened on {} (innocent users and laundering addresses of the simulated world)",
+        evaluation.at
+    ));
+    let mut by_rule = Table::new(&[
+        "scenario",
+        "table",
+        "rule",
+        "innocent High+",
+        "of them clean",
+    ])
+    .titled("Innocent users rated High or Severe, by the rule that set the risk");
+    for o in &evaluation.outcomes {
+        table.row(vec![
+            o.scenario.describe().to_string(),
+            o.table.clone(),
+            format!(
+                "{} of {} ({})",
+                o.innocent_high,
+                o.innocent,
+                percent(o.innocent_high_share())
+            ),
+            format!(
+                "{} of {} ({})",
+                o.clean_high,
+                o.clean,
+                percent(o.clean_high_share())
+            ),
+            format!("{} of {}", o.in_reach, o.laundering),
+            format!("{} ({})", o.in_reach_high, percent(o.recall())),
+        ]);
+        for (rule, all, clean) in &o.by_rule {
+            by_rule.row(vec![
+                o.scenario.describe().to_string(),
+                o.table.clone(),
+                rule.clone(),
+                all.to_string(),
+                clean.to_string(),
+            ]);
+        }
+    }
+    emit(
+        global.format.or(args.format).unwrap_or(Format::Table),
+        &evaluation,
+        &[table, by_rule],
     )
 }

@@ -6,7 +6,7 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use chaintrail_core::Chain;
 use chaintrail_labels::{Date, IncidentLedger};
-use chaintrail_screen::{Query, Screener, Screening};
+use chaintrail_screen::{Query, RuleTable, Screener, Screening};
 use chaintrail_server::{AppState, Config};
 use clap::{Args, Subcommand};
 
@@ -37,6 +37,9 @@ pub struct ScreenArgs {
     /// derived from chain data.
     #[arg(long, global = true)]
     links: Option<PathBuf>,
+    /// A risk rule table (TOML) in place of the built-in one (docs/exposure.md, "Rule table").
+    #[arg(long, global = true)]
+    rules: Option<PathBuf>,
     #[arg(long, value_enum)]
     format: Option<Format>,
 }
@@ -95,23 +98,36 @@ pub struct ServeArgs {
     /// store's derived links.
     #[arg(long)]
     links: Option<PathBuf>,
+    /// A risk rule table (TOML) in place of the built-in one; the Chainalysis- and TRM-shaped
+    /// answers and /v1/rules follow it.
+    #[arg(long)]
+    rules: Option<PathBuf>,
 }
 
 fn cores() -> usize {
     std::thread::available_parallelism().map_or(2, |n| n.get())
 }
 
-/// The store's screener, with the extra links of `--links` when given.
-fn open_screener(global: &Global, links: Option<&std::path::Path>) -> anyhow::Result<Screener> {
+/// The store's screener, with the extra links of `--links` and the rule table of `--rules`
+/// when given.
+fn open_screener(
+    global: &Global,
+    links: Option<&std::path::Path>,
+    rules: Option<&std::path::Path>,
+) -> anyhow::Result<Screener> {
     let screener = Screener::open(&global.data_dir)?;
-    Ok(match links {
+    let screener = match links {
         Some(_) => screener.with_links(chaintrail_screen::load_links(&global.data_dir, links)?)?,
+        None => screener,
+    };
+    Ok(match rules {
+        Some(path) => screener.with_rules(RuleTable::load(path)?)?,
         None => screener,
     })
 }
 
 pub fn screen(global: &Global, args: ScreenArgs) -> anyhow::Result<()> {
-    let mut screener = open_screener(global, args.links.as_deref())?;
+    let mut screener = open_screener(global, args.links.as_deref(), args.rules.as_deref())?;
     if let Some(ScreenCommand::BuildIndex { date, threads }) = args.command {
         let bar = indicatif::ProgressBar::new(0);
         let report =
@@ -190,6 +206,7 @@ pub fn screen(global: &Global, args: ScreenArgs) -> anyhow::Result<()> {
         "usd",
         "share",
         "level",
+        "rule",
     ])
     .titled("Exposures");
     for s in &results {
@@ -225,6 +242,11 @@ pub fn screen(global: &Global, args: ScreenArgs) -> anyhow::Result<()> {
                 } else {
                     e.level.as_str().to_string()
                 },
+                match (&e.rule, e.alert) {
+                    (Some(rule), true) => format!("{rule} (alert)"),
+                    (Some(rule), false) => rule.clone(),
+                    (None, _) => "-".to_string(),
+                },
             ]);
         }
     }
@@ -237,12 +259,13 @@ pub fn screen(global: &Global, args: ScreenArgs) -> anyhow::Result<()> {
 
 pub fn serve(global: &Global, args: ServeArgs) -> anyhow::Result<()> {
     let keys = chaintrail_server::api_keys(&args.api_keys, args.api_key_file.as_deref())?;
-    let screener = open_screener(global, args.links.as_deref())?;
+    let screener = open_screener(global, args.links.as_deref(), args.rules.as_deref())?;
     let incidents = IncidentLedger::open(&global.data_dir)?;
     let index = format!(
-        "{}; {} known links",
+        "{}; {} known links; rules {}",
         screener.index_status(),
-        screener.links().len()
+        screener.links().len(),
+        screener.rules().source_text()
     );
     let config = Config {
         keys,

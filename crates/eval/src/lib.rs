@@ -6,12 +6,15 @@
 //! those through the real importers, load the day-one TagPack, derive links and attributions
 //! from the chains (`chaintrail-links`), trace every heist under every policy, and compare with
 //! where the simulator says every stolen unit ended. The ground truth is read for scoring only:
-//! nothing it holds reaches the tracer. The same path, traced once per heist, is the demo
+//! nothing it holds reaches the tracer. [`screening`] measures the screening rules the same way:
+//! how many innocent users a rule table rates High or Severe, and how many laundering addresses
+//! it still catches (`chaintrail eval screening`). The same path, traced once per heist, is the demo
 //! ([`demo::build_demo`]).
 
 pub mod demo;
 pub mod derived;
 pub mod score;
+pub mod screening;
 
 use std::path::{Path, PathBuf};
 
@@ -41,6 +44,11 @@ pub enum EvalError {
     Links(#[from] chaintrail_links::LinkError),
     #[error(transparent)]
     Trace(#[from] chaintrail_trace::TraceError),
+    #[error(transparent)]
+    Screen(#[from] chaintrail_screen::ScreenError),
+    /// The world cannot be screened as the evaluation needs (its dates, a worker thread).
+    #[error("screening evaluation: {0}")]
+    Setup(String),
     #[error("cannot {action} {}: {source}", path.display())]
     Io {
         path: PathBuf,

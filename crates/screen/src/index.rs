@@ -64,6 +64,10 @@ pub struct IndexFile {
     /// pegs could be registered, which had none).
     #[serde(default)]
     pub pegs_fingerprint: u32,
+    /// [`crate::RuleTable::fingerprint`] of the rules that rated the exposures (0 in indexes
+    /// built before rule tables, which the screener then finds stale).
+    #[serde(default)]
+    pub rules_fingerprint: u32,
     pub chains: Vec<IndexedChain>,
     pub entries: Vec<IndexEntry>,
 }
@@ -311,6 +315,7 @@ pub(crate) struct BuildJob<'a> {
     pub prices: &'a Prices,
     pub at: Date,
     pub params: &'a Params,
+    pub rules_fingerprint: u32,
     pub threads: usize,
 }
 
@@ -339,6 +344,7 @@ pub(crate) fn build(
         prices,
         at,
         params,
+        rules_fingerprint,
         threads,
     } = *job;
     let started = Instant::now();
@@ -442,6 +448,7 @@ pub(crate) fn build(
         labels_fingerprint: labels_fingerprint(labels),
         links_fingerprint: links.fingerprint(),
         pegs_fingerprint: pegs_fingerprint(prices),
+        rules_fingerprint,
         chains: readers
             .iter()
             .map(|r| IndexedChain {
@@ -533,6 +540,7 @@ mod tests {
             prices: &prices,
             at: "2022-04-15".parse().expect("date"),
             params: &params,
+            rules_fingerprint: 0,
             threads: 2,
         };
         let report = build(&job, &|_, _| some_exposure(), &|_, _| {}).expect("first build");
