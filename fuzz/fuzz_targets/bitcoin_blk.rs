@@ -3,7 +3,7 @@
 //! `xor.dat`), then the bytes of `blk00000.dat`.
 #![no_main]
 
-use chaintrail_bitcoin::blk::BestChain;
+use chaintrail_bitcoin::BestChain;
 use chaintrail_core::BitcoinNetwork;
 use chaintrail_fuzz::{fresh_dir, write_file};
 use libfuzzer_sys::fuzz_target;

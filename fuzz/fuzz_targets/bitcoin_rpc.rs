@@ -14,9 +14,9 @@ use std::time::Duration;
 
 use bitcoin::Txid;
 use bitcoin::hashes::Hash;
-use chaintrail_bitcoin::blk::genesis_hashes;
-use chaintrail_bitcoin::rpc::BlockFormat;
-use chaintrail_bitcoin::{RpcAuth, RpcClient, RpcOptions};
+use chaintrail_bitcoin::BlockFormat;
+use chaintrail_bitcoin::genesis_hashes;
+use chaintrail_bitcoin::{BitcoinRpc, RpcAuth, RpcClient, RpcOptions};
 use chaintrail_core::BitcoinNetwork;
 use libfuzzer_sys::fuzz_target;
 use serde_json::json;
@@ -94,6 +94,6 @@ fuzz_target!(init: { node(); }, |data: &[u8]| {
         2 => drop(client.get_blocks(&[(0, genesis)], BlockFormat::Verbose)),
         3 => drop(client.get_blocks(&[(0, genesis)], BlockFormat::Raw)),
         4 => drop(client.get_transactions(&[Txid::all_zeros()])),
-        _ => drop(client.call("getblockchaininfo", json!([]), "")),
+        _ => drop(client.call("getblockchaininfo", json!([]))),
     }
 });

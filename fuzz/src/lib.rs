@@ -51,8 +51,8 @@ pub fn select<'a, T: Copy>(data: &'a [u8], choices: &[T]) -> Option<(T, &'a [u8]
 }
 
 /// Every ethereum-etl table, for the selector byte.
-pub const ETL_TABLES: [chaintrail_evm::etl::EtlTable; 7] = {
-    use chaintrail_evm::etl::EtlTable;
+pub const ETL_TABLES: [chaintrail_evm::EtlTable; 7] = {
+    use chaintrail_evm::EtlTable;
     [
         EtlTable::Blocks,
         EtlTable::Transactions,

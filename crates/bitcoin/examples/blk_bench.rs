@@ -15,8 +15,8 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicIsize, Ordering};
 use std::time::Instant;
 
-use chaintrail_bitcoin::blk::{BestChain, BlkWriter, MAX_FILE_BYTES, XorKey};
 use chaintrail_bitcoin::ingest_blocks_dir;
+use chaintrail_bitcoin::{BestChain, BlkWriter, MAX_FILE_BYTES, XorKey};
 use chaintrail_core::{BitcoinNetwork, Chain};
 use chaintrail_ingest::ImportOptions;
 use chaintrail_store::Store;

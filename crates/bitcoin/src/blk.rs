@@ -66,6 +66,7 @@ impl XorKey {
         }
     }
 
+    /// Whether the files are not obfuscated (no `xor.dat`, or a zero key).
     pub fn is_none(&self) -> bool {
         self.0 == [0; 8]
     }
@@ -381,6 +382,7 @@ impl BlkWriter {
         Ok(())
     }
 
+    /// Finish the last file (its size padded as Core pads it).
     pub fn finish(mut self) -> std::io::Result<()> {
         self.finish_file()
     }
@@ -444,7 +446,7 @@ struct Indexed {
 }
 
 /// The headers of every block in the files.
-pub struct BlockIndex {
+struct BlockIndex {
     files: Vec<PathBuf>,
     blocks: HashMap<BlockHash, Indexed>,
     duplicates: u64,
@@ -453,7 +455,7 @@ pub struct BlockIndex {
 impl BlockIndex {
     /// Frame every file and index its headers. Checks each header's proof of work against its
     /// own target, so that a corrupt header is caught here.
-    pub fn build(
+    fn build(
         files: Vec<PathBuf>,
         key: &XorKey,
         network: BitcoinNetwork,
@@ -513,18 +515,14 @@ impl BlockIndex {
         })
     }
 
-    pub fn len(&self) -> usize {
+    fn len(&self) -> usize {
         self.blocks.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.blocks.is_empty()
     }
 
     /// The best chain, root first: among the trees rooted at the network's genesis block (or,
     /// when the files do not hold it, rooted at any block whose parent is missing), the path to
     /// the tip with the most cumulative work; the tip seen first wins a tie, as in Core.
-    pub fn best_chain(&self, network: BitcoinNetwork) -> Vec<BlockHash> {
+    fn best_chain(&self, network: BitcoinNetwork) -> Vec<BlockHash> {
         let genesis = genesis_hashes(network);
         let has_genesis = genesis.iter().any(|g| self.blocks.contains_key(g));
         // hash -> (cumulative work from the root, rooted at genesis)
@@ -717,6 +715,7 @@ impl BestChain {
         self.hashes.len()
     }
 
+    /// Whether the best chain has no block.
     pub fn is_empty(&self) -> bool {
         self.hashes.is_empty()
     }
@@ -756,7 +755,7 @@ impl BestChain {
                         path: self.index.files[entry.file as usize].clone(),
                         offset: entry.offset,
                         block: format!("{hash} (height {height})"),
-                        reason,
+                        reason: reason.to_string(),
                     }
                 })?;
                 Ok(Decoded {

@@ -79,22 +79,37 @@ pub fn utxo_tx(tx: &Transaction, txid: Txid, block: BlockRef, network: BitcoinNe
     }
 }
 
-/// The transactions of a block at `height`, in block order. Fails (with the reason) when the
-/// block has no transactions or its transactions do not hash to the header's merkle root, which
-/// is how corrupt block bodies are caught.
+/// Why a block's body was refused: how corrupt block bodies are caught.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BlockBodyError {
+    /// The block has no transactions (not even a coinbase).
+    #[error("the block has no transactions")]
+    NoTransactions,
+    /// The transactions do not hash to the header's merkle root.
+    #[error("its transactions hash to merkle root {computed}, but the header says {header}")]
+    MerkleRoot {
+        /// The root of the block's transactions.
+        computed: String,
+        /// The root the header names.
+        header: String,
+    },
+}
+
+/// The transactions of a block at `height`, in block order. Fails when the block has no
+/// transactions or its transactions do not hash to the header's merkle root.
 pub fn block_txs(
     block: &Block,
     height: u64,
     network: BitcoinNetwork,
-) -> Result<Vec<UtxoTx>, String> {
+) -> Result<Vec<UtxoTx>, BlockBodyError> {
     let txids: Vec<Txid> = block.txdata.iter().map(Transaction::compute_txid).collect();
     let root = bitcoin::merkle_tree::calculate_root(txids.iter().map(|t| t.to_raw_hash()))
-        .ok_or("the block has no transactions")?;
+        .ok_or(BlockBodyError::NoTransactions)?;
     if root != block.header.merkle_root.to_raw_hash() {
-        return Err(format!(
-            "its transactions hash to merkle root {root}, but the header says {}",
-            block.header.merkle_root
-        ));
+        return Err(BlockBodyError::MerkleRoot {
+            computed: root.to_string(),
+            header: block.header.merkle_root.to_string(),
+        });
     }
     let block_ref = BlockRef {
         height,

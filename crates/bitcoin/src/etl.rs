@@ -33,10 +33,12 @@ use crate::etl_files::{BtcRow, TRANSACTIONS, find_export};
 /// `chaintrail import --format bitcoin-etl`: for the given network.
 #[derive(Debug, Clone, Copy)]
 pub struct BitcoinEtl {
+    /// The network of the export's addresses.
     pub network: BitcoinNetwork,
 }
 
 impl BitcoinEtl {
+    /// The importer for Bitcoin mainnet exports.
     pub const MAINNET: BitcoinEtl = BitcoinEtl {
         network: BitcoinNetwork::Mainnet,
     };
@@ -116,20 +118,36 @@ pub struct EtlOutput {
 /// One line of `transactions.json`.
 #[derive(Debug, Deserialize)]
 pub struct EtlTransaction {
+    /// The transaction id.
     pub hash: String,
+    /// The block's height.
     pub block_number: u64,
+    /// The block's time (Unix seconds).
     pub block_timestamp: u64,
+    /// Whether it is its block's coinbase.
     #[serde(default)]
     pub is_coinbase: bool,
+    /// Its inputs, in order.
     #[serde(default)]
     pub inputs: Vec<EtlInput>,
+    /// Its outputs, in order.
     #[serde(default)]
     pub outputs: Vec<EtlOutput>,
 }
 
+/// A bitcoin-etl transaction line whose fields do not make a transaction: names the field (and
+/// the input or output).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct BadEtlTransaction(String);
+
 impl EtlTransaction {
     /// The value-flow record of this line.
-    pub fn to_utxo_tx(&self, network: BitcoinNetwork) -> Result<UtxoTx, String> {
+    pub fn to_utxo_tx(&self, network: BitcoinNetwork) -> Result<UtxoTx, BadEtlTransaction> {
+        self.utxo_tx(network).map_err(BadEtlTransaction)
+    }
+
+    fn utxo_tx(&self, network: BitcoinNetwork) -> Result<UtxoTx, String> {
         let hash: TxHash = self.hash.parse().map_err(|e| format!("`hash`: {e}"))?;
         let inputs = if self.is_coinbase {
             vec![UtxoInput {
@@ -330,7 +348,7 @@ fn import(
         txs.sort_by_key(|(index, ..)| *index);
         for (_, file, line, record) in txs {
             let tx = record
-                .to_utxo_tx(network)
+                .utxo_tx(network)
                 .map_err(|message| ImportError::Parse {
                     path: blocks.file(file).path.clone(),
                     line,

@@ -1,4 +1,5 @@
-//! A blocking Bitcoin Core JSON-RPC client, and ingestion through it.
+//! Bitcoin Core's JSON-RPC methods over the workspace's client (`chaintrail-rpc`), and ingestion
+//! through them.
 //!
 //! Blocks are fetched as raw bytes (`getblock <hash> 0`, the default: smallest and exact) or as
 //! verbosity-2 JSON (`getblock <hash> 2`), from which the header fields and every transaction's
@@ -7,120 +8,20 @@
 
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc;
-use std::time::Duration;
 
-use base64::Engine;
 use bitcoin::block::{Header, Version};
 use bitcoin::hashes::Hash;
 use bitcoin::{Block, BlockHash, CompactTarget, Transaction, TxMerkleNode, Txid};
 use chaintrail_core::{BitcoinNetwork, Chain, UtxoTx};
 use chaintrail_ingest::{ImportOptions, ImportReport};
+use chaintrail_rpc::{Call, RpcClient, RpcError};
 use chaintrail_store::Store;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::BitcoinError;
 use crate::convert::{block_txs, classify_script, tx_hash, txid_of};
-
-/// How to authenticate to the node.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum RpcAuth {
-    None,
-    UserPass {
-        user: String,
-        password: String,
-    },
-    /// Core's `.cookie` file (`__cookie__:<password>`), read when the client is created.
-    CookieFile(PathBuf),
-}
-
-/// Timeouts and retries of a client.
-#[derive(Debug, Clone, Copy)]
-pub struct RpcOptions {
-    /// Per request; rounded up to whole seconds.
-    pub timeout: Duration,
-    /// Further attempts after a transient failure (connection refused or reset, timeout, HTTP
-    /// 503 "work queue depth exceeded", RPC error -28 "warming up").
-    pub retries: u32,
-    /// Wait before the first retry; doubled for each further one.
-    pub backoff: Duration,
-}
-
-impl Default for RpcOptions {
-    fn default() -> Self {
-        RpcOptions {
-            timeout: Duration::from_secs(120),
-            retries: 5,
-            backoff: Duration::from_millis(500),
-        }
-    }
-}
-
-/// Every failure names the call (`method` and its parameters, or the block) and the node.
-#[derive(Debug, thiserror::Error)]
-pub enum RpcError {
-    #[error(
-        "{url} refused the credentials for `{call}` (HTTP {status}): check --rpc-user/--rpc-password, \
-         or give the node's .cookie file"
-    )]
-    Auth {
-        url: String,
-        call: String,
-        status: i32,
-    },
-    #[error("{url} does not answer `{call}` like a Bitcoin Core JSON-RPC server: {detail}")]
-    NotANode {
-        url: String,
-        call: String,
-        detail: String,
-    },
-    #[error("`{call}` to {url} timed out after {seconds} s ({attempts} attempts)")]
-    Timeout {
-        url: String,
-        call: String,
-        seconds: u64,
-        attempts: u32,
-    },
-    #[error("cannot reach {url} for `{call}` after {attempts} attempts: {detail}")]
-    Unreachable {
-        url: String,
-        call: String,
-        attempts: u32,
-        detail: String,
-    },
-    #[error("malformed JSON-RPC answer to `{call}` from {url}: {detail}")]
-    Malformed {
-        url: String,
-        call: String,
-        detail: String,
-    },
-    #[error("the node answered `{call}` with error {code}: {message}")]
-    Node {
-        call: String,
-        code: i64,
-        message: String,
-    },
-    #[error("cannot use the cookie file {}: {detail}", path.display())]
-    Cookie { path: PathBuf, detail: String },
-    #[error("bad node URL `{url}`: {detail}")]
-    Url { url: String, detail: String },
-}
-
-/// A Bitcoin Core JSON-RPC endpoint.
-pub struct RpcClient {
-    url: String,
-    authorization: Option<String>,
-    options: RpcOptions,
-    next_id: AtomicU64,
-}
-
-enum Attempt {
-    Done(Value),
-    Transient(RpcError),
-    Fatal(RpcError),
-}
 
 /// How `getblock` is asked for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -132,333 +33,69 @@ pub enum BlockFormat {
     Verbose,
 }
 
-impl RpcClient {
-    /// A client for `url` (`http://host:port`, `host:port`, or with `user:password@`, which
-    /// then overrides `auth`).
-    pub fn new(url: &str, auth: RpcAuth, options: RpcOptions) -> Result<RpcClient, RpcError> {
-        let mut url = url.trim().to_string();
-        if url.starts_with("https://") {
-            return Err(RpcError::Url {
-                url,
-                detail: "https is not supported: Core serves plain HTTP (tunnel it, e.g. over SSH)"
-                    .to_string(),
-            });
-        }
-        if !url.starts_with("http://") {
-            url = format!("http://{url}");
-        }
-        let mut auth = auth;
-        if let Some((userinfo, host)) = url["http://".len()..].split_once('@') {
-            let (user, password) = userinfo.split_once(':').unwrap_or((userinfo, ""));
-            auth = RpcAuth::UserPass {
-                user: user.to_string(),
-                password: password.to_string(),
-            };
-            url = format!("http://{host}");
-        }
-        let credentials = match auth {
-            RpcAuth::None => None,
-            RpcAuth::UserPass { user, password } => Some(format!("{user}:{password}")),
-            RpcAuth::CookieFile(path) => {
-                let text = std::fs::read_to_string(&path).map_err(|e| RpcError::Cookie {
-                    path: path.clone(),
-                    detail: format!("{e} (is the node running, and is this its data directory?)"),
-                })?;
-                let text = text.trim();
-                if !text.contains(':') {
-                    return Err(RpcError::Cookie {
-                        path,
-                        detail: "expected `user:password` in the file".to_string(),
-                    });
-                }
-                Some(text.to_string())
-            }
-        };
-        Ok(RpcClient {
-            url,
-            authorization: credentials.map(|c| {
-                format!(
-                    "Basic {}",
-                    base64::engine::general_purpose::STANDARD.encode(c)
-                )
-            }),
-            options,
-            next_id: AtomicU64::new(1),
-        })
-    }
-
-    /// The node's URL, without credentials.
-    pub fn url(&self) -> &str {
-        &self.url
-    }
-
-    fn post(&self, call: &str, body: &Value) -> Attempt {
-        let seconds = self.options.timeout.as_secs_f64().ceil().max(1.0) as u64;
-        let mut request = minreq::post(&self.url)
-            .with_header("Content-Type", "application/json")
-            .with_body(body.to_string())
-            .with_timeout(seconds);
-        if let Some(auth) = &self.authorization {
-            request = request.with_header("Authorization", auth.as_str());
-        }
-        let call = call.to_string();
-        let url = self.url.clone();
-        let response = match request.send() {
-            Ok(response) => response,
-            Err(minreq::Error::IoError(e))
-                if matches!(
-                    e.kind(),
-                    std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock
-                ) =>
-            {
-                return Attempt::Transient(RpcError::Timeout {
-                    url,
-                    call,
-                    seconds,
-                    attempts: 1,
-                });
-            }
-            Err(e) => {
-                return Attempt::Transient(RpcError::Unreachable {
-                    url,
-                    call,
-                    attempts: 1,
-                    detail: e.to_string(),
-                });
-            }
-        };
-        let status = response.status_code;
-        if status == 401 || status == 403 {
-            return Attempt::Fatal(RpcError::Auth { url, call, status });
-        }
-        let text = String::from_utf8_lossy(response.as_bytes());
-        match serde_json::from_str::<Value>(&text) {
-            Ok(value) if value.is_object() || value.is_array() => {
-                if status == 503 {
-                    return Attempt::Transient(RpcError::NotANode {
-                        url,
-                        call,
-                        detail: format!("HTTP 503: {}", snippet(&text)),
-                    });
-                }
-                Attempt::Done(value)
-            }
-            Ok(_) | Err(_) if status == 503 || status == 500 && text.trim().is_empty() => {
-                Attempt::Transient(RpcError::NotANode {
-                    url,
-                    call,
-                    detail: format!("HTTP {status}: {}", snippet(&text)),
-                })
-            }
-            Ok(_) => Attempt::Fatal(RpcError::Malformed {
-                url,
-                call,
-                detail: format!("expected a JSON object, got {}", snippet(&text)),
-            }),
-            Err(e) if status == 200 && looks_like_json(&text) => {
-                Attempt::Fatal(RpcError::Malformed {
-                    url,
-                    call,
-                    detail: format!("{e}: {}", snippet(&text)),
-                })
-            }
-            Err(_) => Attempt::Fatal(RpcError::NotANode {
-                url,
-                call,
-                detail: format!("HTTP {status} with a non-JSON body: {}", snippet(&text)),
-            }),
-        }
-    }
-
-    /// POST with retries on transient failures.
-    fn exchange(&self, call: &str, body: &Value) -> Result<Value, RpcError> {
-        let mut wait = self.options.backoff;
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
-            let error = match self.post(call, body) {
-                Attempt::Done(value) => match transient_node_error(&value) {
-                    Some(message) => RpcError::Node {
-                        call: call.to_string(),
-                        code: -28,
-                        message,
-                    },
-                    None => return Ok(value),
-                },
-                Attempt::Fatal(error) => return Err(error),
-                Attempt::Transient(error) => error,
-            };
-            if attempt > self.options.retries {
-                return Err(match error {
-                    RpcError::Timeout {
-                        url, call, seconds, ..
-                    } => RpcError::Timeout {
-                        url,
-                        call,
-                        seconds,
-                        attempts: attempt,
-                    },
-                    RpcError::Unreachable {
-                        url, call, detail, ..
-                    } => RpcError::Unreachable {
-                        url,
-                        call,
-                        attempts: attempt,
-                        detail,
-                    },
-                    other => other,
-                });
-            }
-            tracing::warn!(%error, attempt, "retrying after a transient failure");
-            std::thread::sleep(wait);
-            wait = wait.saturating_mul(2);
-        }
-    }
-
-    fn request(&self, method: &str, params: &Value) -> Value {
-        json!({
-            "jsonrpc": "1.0",
-            "id": self.next_id.fetch_add(1, Ordering::Relaxed),
-            "method": method,
-            "params": params,
-        })
-    }
-
-    /// One call; `label` names what it is for in errors (e.g. the block).
-    pub fn call(&self, method: &str, params: Value, label: &str) -> Result<Value, RpcError> {
-        let call = describe(method, &params, label);
-        let body = self.request(method, &params);
-        let answer = self.exchange(&call, &body)?;
-        self.result_of(&call, answer)
-    }
-
-    fn result_of(&self, call: &str, mut answer: Value) -> Result<Value, RpcError> {
-        let Some(object) = answer.as_object_mut() else {
-            return Err(RpcError::Malformed {
-                url: self.url.clone(),
-                call: call.to_string(),
-                detail: "expected a JSON-RPC response object".to_string(),
-            });
-        };
-        match object.get("error") {
-            Some(Value::Null) | None => {}
-            Some(error) => {
-                return Err(RpcError::Node {
-                    call: call.to_string(),
-                    code: error.get("code").and_then(Value::as_i64).unwrap_or(0),
-                    message: error
-                        .get("message")
-                        .and_then(Value::as_str)
-                        .unwrap_or("(no message)")
-                        .to_string(),
-                });
-            }
-        }
-        object.remove("result").ok_or_else(|| RpcError::Malformed {
-            url: self.url.clone(),
-            call: call.to_string(),
-            detail: "the response has neither `result` nor `error`".to_string(),
-        })
-    }
-
-    /// Several calls of one method in one JSON-RPC batch; results in the order of `params`.
-    /// `labels[i]` names call `i` in errors.
-    pub fn batch(
-        &self,
-        method: &str,
-        params: &[Value],
-        labels: &[String],
-    ) -> Result<Vec<Value>, RpcError> {
-        if params.is_empty() {
-            return Ok(Vec::new());
-        }
-        let requests: Vec<Value> = params.iter().map(|p| self.request(method, p)).collect();
-        let ids: Vec<u64> = requests
-            .iter()
-            .filter_map(|r| r.get("id").and_then(Value::as_u64))
-            .collect();
-        let call_of = |i: usize| {
-            describe(
-                method,
-                &params[i],
-                labels.get(i).map(String::as_str).unwrap_or(""),
-            )
-        };
-        let summary = if params.len() == 1 {
-            call_of(0)
-        } else {
-            format!(
-                "batch of {} {method} calls, from {}",
-                params.len(),
-                call_of(0)
-            )
-        };
-        let answer = self.exchange(&summary, &Value::Array(requests))?;
-        let Value::Array(answers) = answer else {
-            // A node that rejects a whole batch answers with a single error object.
-            return self.result_of(&summary, answer).and_then(|_| {
-                Err(RpcError::Malformed {
-                    url: self.url.clone(),
-                    call: summary.clone(),
-                    detail: "a batch was answered with a single object".to_string(),
-                })
-            });
-        };
-        let mut by_id: HashMap<u64, Value> = answers
-            .into_iter()
-            .filter_map(|a| Some((a.get("id")?.as_u64()?, a)))
-            .collect();
-        ids.iter()
-            .enumerate()
-            .map(|(i, id)| {
-                let answer = by_id.remove(id).ok_or_else(|| RpcError::Malformed {
-                    url: self.url.clone(),
-                    call: call_of(i),
-                    detail: format!("the batch answer has no response with id {id}"),
-                })?;
-                self.result_of(&call_of(i), answer)
-            })
-            .collect()
-    }
-
-    pub fn get_block_count(&self) -> Result<u64, RpcError> {
-        let value = self.call("getblockcount", json!([]), "")?;
-        value.as_u64().ok_or_else(|| RpcError::Malformed {
-            url: self.url.clone(),
-            call: "getblockcount".to_string(),
-            detail: format!("expected a height, got {}", snippet(&value.to_string())),
-        })
-    }
-
+/// The Bitcoin Core methods ingestion uses, on the shared JSON-RPC client.
+pub trait BitcoinRpc {
+    /// `getblockcount`: the height of the node's tip.
+    fn get_block_count(&self) -> Result<u64, RpcError>;
     /// The hashes of the blocks at `heights`, in one batch.
-    pub fn get_block_hashes(
+    fn get_block_hashes(&self, heights: std::ops::Range<u64>) -> Result<Vec<BlockHash>, RpcError>;
+    /// The blocks with these hashes (at these heights, for error messages), in one batch.
+    fn get_blocks(
         &self,
-        heights: std::ops::Range<u64>,
-    ) -> Result<Vec<BlockHash>, RpcError> {
-        let params: Vec<Value> = heights.clone().map(|h| json!([h])).collect();
-        let labels: Vec<String> = heights.clone().map(|h| format!("height {h}")).collect();
-        let values = self.batch("getblockhash", &params, &labels)?;
+        blocks: &[(u64, BlockHash)],
+        format: BlockFormat,
+    ) -> Result<Vec<Result<Block, BitcoinError>>, RpcError>;
+    /// Transactions by txid (`getrawtransaction <txid> true`; needs `-txindex` on the node).
+    fn get_transactions(&self, txids: &[Txid]) -> Result<Vec<Transaction>, BitcoinError>;
+}
+
+/// Every call answered, or the first call's error.
+fn all_answered(client: &RpcClient, calls: &[Call]) -> Result<Vec<Value>, RpcError> {
+    client.batch(calls)?.into_iter().collect()
+}
+
+/// A value shown in a message, cut short.
+fn shown(value: &Value) -> String {
+    let text = value.to_string();
+    match text.char_indices().nth(120) {
+        Some((at, _)) => format!("{}…", &text[..at]),
+        None => text,
+    }
+}
+
+impl BitcoinRpc for RpcClient {
+    fn get_block_count(&self) -> Result<u64, RpcError> {
+        let value = self.call("getblockcount", json!([]))?;
+        value.as_u64().ok_or_else(|| RpcError::Malformed {
+            url: self.url().to_string(),
+            call: "getblockcount".to_string(),
+            detail: format!("expected a height, got {}", shown(&value)),
+        })
+    }
+
+    fn get_block_hashes(&self, heights: std::ops::Range<u64>) -> Result<Vec<BlockHash>, RpcError> {
+        let calls: Vec<Call> = heights
+            .clone()
+            .map(|h| Call::new("getblockhash", json!([h])).labelled(format!("height {h}")))
+            .collect();
+        let values = all_answered(self, &calls)?;
         values
             .iter()
-            .zip(heights)
-            .map(|(value, height)| {
+            .zip(&calls)
+            .map(|(value, call)| {
                 value
                     .as_str()
                     .and_then(|s| s.parse::<BlockHash>().ok())
                     .ok_or_else(|| RpcError::Malformed {
-                        url: self.url.clone(),
-                        call: format!("getblockhash {height}"),
-                        detail: format!(
-                            "expected a block hash, got {}",
-                            snippet(&value.to_string())
-                        ),
+                        url: self.url().to_string(),
+                        call: call.describe(),
+                        detail: format!("expected a block hash, got {}", shown(value)),
                     })
             })
             .collect()
     }
 
-    /// The blocks with these hashes (at these heights, for error messages), in one batch.
-    pub fn get_blocks(
+    fn get_blocks(
         &self,
         blocks: &[(u64, BlockHash)],
         format: BlockFormat,
@@ -467,12 +104,14 @@ impl RpcClient {
             BlockFormat::Raw => 0,
             BlockFormat::Verbose => 2,
         };
-        let params: Vec<Value> = blocks
+        let calls: Vec<Call> = blocks
             .iter()
-            .map(|(_, hash)| json!([hash.to_string(), verbosity]))
+            .map(|(height, hash)| {
+                Call::new("getblock", json!([hash.to_string(), verbosity]))
+                    .labelled(format!("height {height}"))
+            })
             .collect();
-        let labels: Vec<String> = blocks.iter().map(|(h, _)| format!("height {h}")).collect();
-        let values = self.batch("getblock", &params, &labels)?;
+        let values = all_answered(self, &calls)?;
         Ok(values
             .iter()
             .zip(blocks)
@@ -504,11 +143,12 @@ impl RpcClient {
             .collect())
     }
 
-    /// Transactions by txid (`getrawtransaction <txid> true`; needs `-txindex` on the node).
-    pub fn get_transactions(&self, txids: &[Txid]) -> Result<Vec<Transaction>, BitcoinError> {
-        let params: Vec<Value> = txids.iter().map(|t| json!([t.to_string(), true])).collect();
-        let labels = vec![String::new(); txids.len()];
-        let values = self.batch("getrawtransaction", &params, &labels)?;
+    fn get_transactions(&self, txids: &[Txid]) -> Result<Vec<Transaction>, BitcoinError> {
+        let calls: Vec<Call> = txids
+            .iter()
+            .map(|t| Call::new("getrawtransaction", json!([t.to_string(), true])))
+            .collect();
+        let values = all_answered(self, &calls)?;
         values
             .iter()
             .zip(txids)
@@ -531,53 +171,6 @@ impl RpcClient {
                 Ok(tx)
             })
             .collect()
-    }
-}
-
-fn looks_like_json(text: &str) -> bool {
-    matches!(text.trim_start().as_bytes().first(), Some(b'{' | b'['))
-}
-
-fn transient_node_error(value: &Value) -> Option<String> {
-    let error = value.get("error")?;
-    (error.get("code").and_then(Value::as_i64) == Some(-28)).then(|| {
-        error
-            .get("message")
-            .and_then(Value::as_str)
-            .unwrap_or("warming up")
-            .to_string()
-    })
-}
-
-fn describe(method: &str, params: &Value, label: &str) -> String {
-    let args: Vec<String> = params
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .map(|v| match v {
-                    Value::String(s) => s.clone(),
-                    other => other.to_string(),
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    let mut text = method.to_string();
-    for arg in args {
-        text.push(' ');
-        text.push_str(&arg);
-    }
-    if !label.is_empty() {
-        text.push_str(&format!(" ({label})"));
-    }
-    text
-}
-
-fn snippet(text: &str) -> String {
-    let text = text.trim();
-    match text.char_indices().nth(120) {
-        Some((at, _)) => format!("{}…", &text[..at]),
-        None if text.is_empty() => "(empty body)".to_string(),
-        None => text.to_string(),
     }
 }
 
@@ -639,13 +232,16 @@ fn block_from_verbose(value: &Value) -> Result<Block, String> {
 /// the store (or starts at 0); `end: None` is the node's current tip.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct BlockRange {
+    /// The first height (`None`: after the last block stored from this node).
     pub start: Option<u64>,
+    /// The last height (`None`: the node's tip).
     pub end: Option<u64>,
 }
 
 /// How [`ingest_rpc`] fetches.
 #[derive(Debug, Clone, Copy)]
 pub struct RpcIngestOptions {
+    /// How blocks are asked for (raw or verbose `getblock`).
     pub format: BlockFormat,
     /// Blocks per JSON-RPC batch.
     pub batch: usize,
@@ -859,7 +455,7 @@ fn fetch_range(
                 block_txs(&block, height, network).map_err(|reason| BitcoinError::BadRpcBlock {
                     block: format!("{hash} (height {height})"),
                     method: "getblock",
-                    reason,
+                    reason: reason.to_string(),
                 })?;
             Ok(Fetched { height, hash, txs })
         })

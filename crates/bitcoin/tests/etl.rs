@@ -6,8 +6,8 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use chaintrail_bitcoin::etl::EtlTransaction;
-use chaintrail_bitcoin::rpc::BlockFormat;
+use chaintrail_bitcoin::BlockFormat;
+use chaintrail_bitcoin::EtlTransaction;
 use chaintrail_bitcoin::{
     BitcoinEtl, BlockRange, RpcAuth, RpcClient, RpcIngestOptions, RpcOptions, ingest_rpc,
 };

@@ -9,10 +9,10 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use chaintrail_bitcoin::rpc::BlockFormat;
+use chaintrail_bitcoin::BlockFormat;
 use chaintrail_bitcoin::{
-    BlockRange, RpcAuth, RpcClient, RpcError, RpcIngestOptions, RpcOptions, ingest_blocks_dir,
-    ingest_rpc,
+    BitcoinRpc, BlockRange, RpcAuth, RpcClient, RpcError, RpcIngestOptions, RpcOptions,
+    ingest_blocks_dir, ingest_rpc,
 };
 use chaintrail_core::{Address, BitcoinNetwork, Chain, TxHash};
 use chaintrail_ingest::ImportOptions;
@@ -100,17 +100,15 @@ fn a_real_node_over_rpc_and_from_its_block_files() {
     let client = rpc(&url, "secret");
     // Retries cover the node's start-up (connection refused, then "warming up").
     assert_eq!(client.get_block_count().expect("node up"), 0);
-    let mined = client.call("generate", json!([101]), "").expect("generate");
+    let mined = client.call("generate", json!([101])).expect("generate");
     assert_eq!(mined.as_array().map(Vec::len), Some(101));
-    let address = client
-        .call("getnewaddress", json!([]), "")
-        .expect("address");
+    let address = client.call("getnewaddress", json!([])).expect("address");
     let address = address.as_str().expect("string").to_string();
     let txid = client
-        .call("sendtoaddress", json!([address, 12.5]), "")
+        .call("sendtoaddress", json!([address, 12.5]))
         .expect("send");
     let txid: TxHash = txid.as_str().expect("txid").parse().expect("hex");
-    client.call("generate", json!([1]), "").expect("generate");
+    client.call("generate", json!([1])).expect("generate");
 
     // A wrong password is refused, naming the call.
     let err = rpc(&url, "wrong").get_block_count().expect_err("auth");
@@ -148,12 +146,12 @@ fn a_real_node_over_rpc_and_from_its_block_files() {
         .collect();
     assert_eq!(paid_out, vec![1_250_000_000]);
     let verbose_fee: Value = client
-        .call("getrawtransaction", json!([txid.to_hex(), 1]), "")
+        .call("getrawtransaction", json!([txid.to_hex(), 1]))
         .expect("tx");
     assert_eq!(verbose_fee["txid"].as_str(), Some(txid.to_hex().as_str()));
 
     // From the node's own block files, after it stopped and flushed them.
-    client.call("stop", json!([]), "").expect("stop");
+    client.call("stop", json!([])).expect("stop");
     let mut node = node;
     let _ = node.child.wait();
     let blocks = datadir.join("regtest/blocks");

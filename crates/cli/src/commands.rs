@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
-use chaintrail_core::{Address, Chain, ChainModel, TxHash};
+use chaintrail_core::{Chain, ChainModel, TxHash};
 use chaintrail_ingest::{FlowJsonl, ImportOptions, Importer};
 use chaintrail_labels::SanctionStatus;
 use chaintrail_store::{ChainStats, Store, StoreError};
@@ -243,49 +243,9 @@ pub struct AddressArgs {
     format: Option<Format>,
 }
 
-/// The chains in the store on which `text` is a valid address, with the parsed address.
-fn candidate_chains(
-    store: &Store,
-    text: &str,
-    only: Option<Chain>,
-) -> anyhow::Result<Vec<(Chain, Address)>> {
-    if let Some(chain) = only {
-        return Ok(vec![(chain, Address::parse(chain, text)?)]);
-    }
-    let (family, _) = Address::parse_any(text)?;
-    let mut found = Vec::new();
-    for chain in store.chains()? {
-        let same_family = match (chain, family) {
-            (Chain::Evm(_), Chain::Evm(_)) => true,
-            (a, b) => a == b,
-        };
-        if same_family {
-            found.push((chain, Address::parse(chain, text)?));
-        }
-    }
-    if found.is_empty() {
-        bail!(
-            "{text} is a {family} address, but the store has no data for that chain (chains: {})",
-            store
-                .chains()?
-                .iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join(", ")
-        );
-    }
-    Ok(found)
-}
-
 pub fn address(global: &Global, args: AddressArgs) -> anyhow::Result<()> {
     let store = global.store()?;
-    let mut summaries = Vec::new();
-    for (chain, address) in candidate_chains(&store, &args.address, args.chain)? {
-        let reader = store.reader(chain)?;
-        let summary = chaintrail_query::address_summary(&reader, &address, args.top);
-        reader.ensure_intact()?;
-        summaries.extend(summary);
-    }
+    let summaries = chaintrail_query::find_address(&store, &args.address, args.chain, args.top)?;
     if summaries.is_empty() {
         bail!("{} does not appear in the store", args.address);
     }
@@ -414,20 +374,7 @@ pub fn tx(global: &Global, args: TxArgs) -> anyhow::Result<()> {
     let store = global.store()?;
     let labels = chaintrail_labels::LabelStore::open(store.dir())?;
     let hash: TxHash = args.hash.parse()?;
-    let chains = match args.chain {
-        Some(chain) => vec![chain],
-        None => store.chains()?,
-    };
-    let mut found = None;
-    for chain in chains {
-        let reader = store.reader(chain)?;
-        let summary = chaintrail_query::tx_summary(&reader, &hash);
-        reader.ensure_intact()?;
-        if summary.is_some() {
-            found = summary;
-            break;
-        }
-    }
+    let found = chaintrail_query::find_tx(&store, &hash, args.chain)?;
     let Some(summary) = found else {
         bail!("transaction {} is not in the store", args.hash);
     };

@@ -4,18 +4,17 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use chaintrail_core::Date;
+use chaintrail_eval::demo::{HeistOutcome, build_demo};
 use chaintrail_labels::LabelStore;
-use chaintrail_sim::{EtlLayout, SimConfig, SimSummary};
+use chaintrail_sim::{EtlLayout, SimConfig};
 use chaintrail_store::Store;
-use chaintrail_trace::{Policy, TraceReport, TraceRequest};
-use clap::Args;
+use chaintrail_trace::Policy;
+use clap::{Args, Subcommand};
 use indicatif::ProgressBar;
 use serde::Serialize;
 
 use crate::commands::{Global, collect_stats, stats_tables};
 use crate::output::{Format, Table, emit};
-use crate::trace::open_readers;
 
 #[derive(Args)]
 pub struct DemoArgs {
@@ -107,17 +106,6 @@ pub fn sim(global: &Global, args: SimArgs) -> anyhow::Result<()> {
     )
 }
 
-/// One heist as the demo shows it.
-#[derive(Serialize)]
-pub struct HeistOutcome {
-    pub name: String,
-    pub victim: String,
-    pub date: Date,
-    pub stolen: Vec<String>,
-    pub stolen_usd: f64,
-    pub report: TraceReport,
-}
-
 #[derive(Serialize)]
 struct DemoOutput {
     data_dir: PathBuf,
@@ -129,70 +117,24 @@ struct DemoOutput {
 pub fn demo(global: &Global, args: DemoArgs) -> anyhow::Result<()> {
     let started = Instant::now();
     let dir = &global.data_dir;
-    if dir.exists() {
-        std::fs::remove_dir_all(dir)
-            .with_context(|| format!("cannot clear {} for a fresh demo", dir.display()))?;
-    }
-    let store = Store::init(dir)?;
-    let side = dir.join("sim");
-    // The world goes through the real import path: ethereum-etl and bitcoin-etl exports.
-    let bar = spinner("simulating the world");
-    let summary: SimSummary =
-        chaintrail_sim::write_dir(&SimConfig::new(args.seed, args.scale), &side)?;
-    bar.set_message("importing its ethereum-etl and bitcoin-etl exports");
-    chaintrail_eval::import_world(&store, &side)?;
-    bar.set_message("loading labels");
-    let mut labels = LabelStore::open(store.dir())?;
-    let imported = labels.import_tagpacks(&side.join("tagpacks"))?;
-    labels.save()?;
-    tracing::info!(labels = imported.imported, "labels loaded");
-    // Bridge joins, pending inbounds and exchange deposit addresses, derived from the chains
-    // alone (the simulator's ground truth is for scoring only).
-    bar.set_message("deriving links from the chains");
-    let built = chaintrail_links::refresh(&store)?;
-    let labels = LabelStore::open(store.dir())?;
-    let links = built.set;
-    bar.set_message("tracing the heists");
-    let readers = open_readers(&store)?;
-    // The simulator's tokens are not in the registry: their pegs are kept with the store, so
-    // that `chaintrail trace`, `screen` and `serve` price them too.
-    let prices = chaintrail_eval::world_prices(&summary.truth);
-    prices
-        .save_pegs(&dir.join(chaintrail_trace::PEGS_FILE))
-        .context("cannot write the pegs file")?;
     let policy: Policy = args.policy.parse()?;
-    let mut heists = Vec::new();
-    for heist in &summary.truth.heists {
-        let request = TraceRequest {
-            seeds: chaintrail_eval::heist_seeds(heist),
-            policy,
-            ..TraceRequest::default()
-        };
-        let report = chaintrail_trace::trace_with(&readers, &labels, &prices, &[&links], &request)?;
-        let stolen_usd = report.seeded.iter().filter_map(|v| v.usd).sum();
-        heists.push(HeistOutcome {
-            name: heist.name.clone(),
-            victim: heist.victim.clone(),
-            date: heist.date,
-            stolen: report
-                .seeded
-                .iter()
-                .map(|v| format!("{} {}", v.units, v.asset))
-                .collect(),
-            stolen_usd,
-            report,
-        });
-    }
+    let bar = spinner("simulating the world");
+    let built = build_demo(
+        dir,
+        &SimConfig::new(args.seed, args.scale),
+        policy,
+        &|step| bar.set_message(step.to_string()),
+    )?;
     bar.set_message("writing the report");
     let html_path = dir.join("report.html");
-    let stats = collect_stats(&store, None)?;
-    crate::html::write_report(&html_path, &heists, &stats)?;
+    let stats = collect_stats(&built.store, None)?;
+    crate::html::write_report(&html_path, &built.heists, &stats)?;
     bar.finish_and_clear();
     let output = DemoOutput {
         data_dir: dir.clone(),
         report_html: html_path.clone(),
         seconds: started.elapsed().as_secs_f64(),
-        heists,
+        heists: built.heists,
     };
     let mut tables = stats_tables(&stats)[..1].to_vec();
     tables.extend(crate::html::heist_tables(&output.heists));
@@ -211,22 +153,47 @@ pub fn demo(global: &Global, args: DemoArgs) -> anyhow::Result<()> {
 
 #[derive(Args)]
 pub struct EvalArgs {
+    #[command(subcommand)]
+    command: Option<EvalCommand>,
     /// Seed of the simulated world.
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = 1, global = true)]
     seed: u64,
     /// Approximate number of background account transfers.
-    #[arg(long, default_value_t = SimConfig::DEMO_SCALE)]
+    #[arg(long, default_value_t = SimConfig::DEMO_SCALE, global = true)]
     scale: u64,
     /// Write the markdown table here (e.g. docs/accuracy.md).
-    #[arg(long)]
+    #[arg(long, global = true)]
     out: Option<PathBuf>,
-    #[arg(long, value_enum)]
+    #[arg(long, value_enum, global = true)]
     format: Option<Format>,
+}
+
+#[derive(Subcommand)]
+enum EvalCommand {
+    /// Screen every address of a simulated world in three label situations (day-one labels,
+    /// mixer pools sanctioned without dates, an OFAC-like dated listing) and count innocent
+    /// users rated High or Severe and laundering addresses caught, per rule table.
+    Screening {
+        /// A rule table (TOML) to compare beside the built-in, previous, strict and loose ones
+        /// (repeatable).
+        #[arg(long)]
+        rules: Vec<PathBuf>,
+    },
+}
+
+/// Write `text` to `out` atomically (temp file, rename).
+fn write_markdown(out: &std::path::Path, text: String) -> anyhow::Result<()> {
+    let tmp = out.with_extension("md.tmp");
+    std::fs::write(&tmp, text).with_context(|| format!("cannot write {}", tmp.display()))?;
+    std::fs::rename(&tmp, out).with_context(|| format!("cannot write {}", out.display()))
 }
 
 /// `chaintrail eval`: every heist of a simulated world, under every policy, scored against its
 /// ground truth.
 pub fn eval(global: &Global, args: EvalArgs) -> anyhow::Result<()> {
+    if let Some(EvalCommand::Screening { rules }) = &args.command {
+        return eval_screening(global, &args, rules);
+    }
     let work = global.data_dir.join("eval-world");
     if work.exists() {
         std::fs::remove_dir_all(&work)
@@ -243,10 +210,10 @@ pub fn eval(global: &Global, args: EvalArgs) -> anyhow::Result<()> {
             args.scale,
             out.display()
         );
-        let text = chaintrail_eval::accuracy_markdown(&evaluation, &command);
-        let tmp = out.with_extension("md.tmp");
-        std::fs::write(&tmp, text).with_context(|| format!("cannot write {}", tmp.display()))?;
-        std::fs::rename(&tmp, out).with_context(|| format!("cannot write {}", out.display()))?;
+        write_markdown(
+            out,
+            chaintrail_eval::accuracy_markdown(&evaluation, &command),
+        )?;
     }
     let mut table = Table::new(&[
         "setting",
@@ -293,5 +260,98 @@ pub fn eval(global: &Global, args: EvalArgs) -> anyhow::Result<()> {
         global.format.or(args.format).unwrap_or(Format::Table),
         &evaluation,
         &[derived, table],
+    )
+}
+
+/// `chaintrail eval screening`: alert fatigue and recall of rule tables on a simulated world.
+fn eval_screening(global: &Global, args: &EvalArgs, rules: &[PathBuf]) -> anyhow::Result<()> {
+    let mut tables = chaintrail_eval::screening::comparison_tables();
+    for path in rules {
+        let name = path.file_stem().map_or_else(
+            || path.display().to_string(),
+            |s| s.to_string_lossy().to_string(),
+        );
+        tables.push((name, chaintrail_screen::RuleTable::load(path)?));
+    }
+    let work = global.data_dir.join("eval-screening-world");
+    if work.exists() {
+        std::fs::remove_dir_all(&work)
+            .with_context(|| format!("cannot clear {}", work.display()))?;
+    }
+    let bar = spinner("simulating, importing and screening every address");
+    let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let evaluation = chaintrail_eval::screening::evaluate_screening(
+        args.seed, args.scale, &work, &tables, threads,
+    )?;
+    bar.finish_and_clear();
+    std::fs::remove_dir_all(&work).with_context(|| format!("cannot remove {}", work.display()))?;
+    if let Some(out) = &args.out {
+        let mut command = format!(
+            "chaintrail eval screening --seed {} --scale {}",
+            args.seed, args.scale
+        );
+        for path in rules {
+            command.push_str(&format!(" --rules {}", path.display()));
+        }
+        command.push_str(&format!(" --out {}", out.display()));
+        write_markdown(
+            out,
+            chaintrail_eval::screening::screening_markdown(&evaluation, &command),
+        )?;
+    }
+    let percent = |x: f64| format!("{:.1}%", 100.0 * x);
+    let mut table = Table::new(&[
+        "scenario",
+        "table",
+        "innocent High+",
+        "never in direct contact: High+",
+        "laundering in reach",
+        "of them High+",
+    ])
+    .titled(format!(
+        "Screened on {} (innocent users and laundering addresses of the simulated world)",
+        evaluation.at
+    ));
+    let mut by_rule = Table::new(&[
+        "scenario",
+        "table",
+        "rule",
+        "innocent High+",
+        "of them clean",
+    ])
+    .titled("Innocent users rated High or Severe, by the rule that set the risk");
+    for o in &evaluation.outcomes {
+        table.row(vec![
+            o.scenario.describe().to_string(),
+            o.table.clone(),
+            format!(
+                "{} of {} ({})",
+                o.innocent_high,
+                o.innocent,
+                percent(o.innocent_high_share())
+            ),
+            format!(
+                "{} of {} ({})",
+                o.clean_high,
+                o.clean,
+                percent(o.clean_high_share())
+            ),
+            format!("{} of {}", o.in_reach, o.laundering),
+            format!("{} ({})", o.in_reach_high, percent(o.recall())),
+        ]);
+        for (rule, all, clean) in &o.by_rule {
+            by_rule.row(vec![
+                o.scenario.describe().to_string(),
+                o.table.clone(),
+                rule.clone(),
+                all.to_string(),
+                clean.to_string(),
+            ]);
+        }
+    }
+    emit(
+        global.format.or(args.format).unwrap_or(Format::Table),
+        &evaluation,
+        &[table, by_rule],
     )
 }

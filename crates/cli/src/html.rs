@@ -4,10 +4,10 @@ use std::fmt::Write;
 use std::path::Path;
 
 use anyhow::Context;
+use chaintrail_eval::demo::HeistOutcome;
 use chaintrail_store::ChainStats;
 use chaintrail_trace::EndpointKind;
 
-use crate::demo::HeistOutcome;
 use crate::output::Table;
 
 fn kind_name(kind: EndpointKind) -> &'static str {
@@ -24,6 +24,8 @@ fn kind_name(kind: EndpointKind) -> &'static str {
         EndpointKind::TooLarge => "too large to measure",
         EndpointKind::Minted => "minted",
         EndpointKind::Untracked => "before the store's history",
+        // Kinds added to chaintrail-trace later, until they get a name here.
+        _ => "other",
     }
 }
 

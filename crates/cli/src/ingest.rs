@@ -2,6 +2,7 @@
 
 use std::path::PathBuf;
 
+use chaintrail_bitcoin::{RpcAuth, RpcClient};
 use chaintrail_core::BitcoinNetwork;
 use chaintrail_ingest::{ImportOptions, ImportReport};
 use chaintrail_store::Store;
@@ -33,6 +34,49 @@ impl From<Network> for BitcoinNetwork {
     }
 }
 
+/// How to authenticate to a node; at most one way.
+#[derive(Args)]
+struct RpcAuthArgs {
+    /// User for HTTP basic authentication (Core's -rpcuser), with --rpc-password.
+    #[arg(long, requires = "rpc_password")]
+    rpc_user: Option<String>,
+    /// Password for --rpc-user.
+    #[arg(long, requires = "rpc_user")]
+    rpc_password: Option<String>,
+    /// Core's .cookie file, instead of user and password.
+    #[arg(long, conflicts_with_all = ["rpc_user", "rpc_bearer"])]
+    rpc_cookie: Option<PathBuf>,
+    /// A bearer token (hosted nodes, authenticating proxies).
+    #[arg(
+        long,
+        env = "CHAINTRAIL_RPC_BEARER",
+        hide_env_values = true,
+        conflicts_with = "rpc_user"
+    )]
+    rpc_bearer: Option<String>,
+}
+
+impl RpcAuthArgs {
+    fn auth(self) -> RpcAuth {
+        match self {
+            RpcAuthArgs {
+                rpc_user: Some(user),
+                rpc_password: Some(password),
+                ..
+            } => RpcAuth::UserPass { user, password },
+            RpcAuthArgs {
+                rpc_cookie: Some(cookie),
+                ..
+            } => RpcAuth::CookieFile(cookie),
+            RpcAuthArgs {
+                rpc_bearer: Some(token),
+                ..
+            } => RpcAuth::Bearer(token),
+            _ => RpcAuth::None,
+        }
+    }
+}
+
 #[derive(Subcommand)]
 enum Source {
     /// Any EVM chain from a JSON-RPC node (the chain id is asked from the node): blocks,
@@ -41,6 +85,8 @@ enum Source {
         /// The node's URL, e.g. http://127.0.0.1:8545.
         #[arg(long)]
         rpc: String,
+        #[command(flatten)]
+        auth: RpcAuthArgs,
         /// First block.
         #[arg(long)]
         from: u64,
@@ -59,13 +105,8 @@ enum Source {
         /// Core's JSON-RPC URL, e.g. http://127.0.0.1:8332.
         #[arg(long)]
         rpc: Option<String>,
-        #[arg(long, requires = "rpc_password")]
-        rpc_user: Option<String>,
-        #[arg(long)]
-        rpc_password: Option<String>,
-        /// Core's .cookie file, instead of user and password.
-        #[arg(long, conflicts_with = "rpc_user")]
-        rpc_cookie: Option<PathBuf>,
+        #[command(flatten)]
+        auth: RpcAuthArgs,
         #[arg(long, value_enum, default_value = "mainnet")]
         network: Network,
         /// First height (RPC).
@@ -92,6 +133,7 @@ pub fn run(global: &Global, args: IngestArgs) -> anyhow::Result<()> {
     let report: ImportReport = match args.source {
         Source::Evm {
             rpc,
+            auth,
             from,
             to,
             checkpoint_every,
@@ -100,14 +142,16 @@ pub fn run(global: &Global, args: IngestArgs) -> anyhow::Result<()> {
                 checkpoint_every,
                 on_progress: &on_progress,
             };
-            chaintrail_evm::ingest_rpc(&store, &rpc, from, to, &options)?
+            let config = chaintrail_evm::RpcConfig {
+                auth: auth.auth(),
+                ..chaintrail_evm::RpcConfig::default()
+            };
+            chaintrail_evm::ingest_rpc_with(&store, &rpc, from, to, &config, &options)?.import
         }
         Source::Bitcoin {
             blocks_dir,
             rpc,
-            rpc_user,
-            rpc_password,
-            rpc_cookie,
+            auth,
             network,
             from,
             to,
@@ -123,16 +167,9 @@ pub fn run(global: &Global, args: IngestArgs) -> anyhow::Result<()> {
                     chaintrail_bitcoin::ingest_blocks_dir(&store, &dir, network.into(), &options)?
                 }
                 (None, Some(url)) => {
-                    let auth = match (rpc_user, rpc_password, rpc_cookie) {
-                        (Some(user), Some(password), _) => {
-                            chaintrail_bitcoin::RpcAuth::UserPass { user, password }
-                        }
-                        (_, _, Some(cookie)) => chaintrail_bitcoin::RpcAuth::CookieFile(cookie),
-                        _ => chaintrail_bitcoin::RpcAuth::None,
-                    };
-                    let client = chaintrail_bitcoin::RpcClient::new(
+                    let client = RpcClient::new(
                         &url,
-                        auth,
+                        auth.auth(),
                         chaintrail_bitcoin::RpcOptions::default(),
                     )?;
                     let ingest_options = chaintrail_bitcoin::RpcIngestOptions {

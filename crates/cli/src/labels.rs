@@ -410,7 +410,7 @@ pub fn incidents(
     args: IncidentsArgs,
 ) -> anyhow::Result<()> {
     let format = args.format.or(global_format).unwrap_or(Format::Table);
-    let mut ledger = IncidentLedger::open(data_dir)
+    let ledger = IncidentLedger::open(data_dir)
         .with_context(|| format!("cannot open the incident ledger in {}", data_dir.display()))?;
     match args.command {
         IncidentsCommand::Import { files } => {
@@ -419,27 +419,7 @@ pub fn incidents(
                     "give one or more incident CSVs (dprk_attributed_incidents.csv, defihacklabs_incidents.csv)"
                 );
             }
-            let mut report = ImportReport::new("incidents");
-            for file in &files {
-                report.merge(ledger.import(file)?);
-            }
-            ledger.save()?;
-            let mut store = LabelStore::open(data_dir)?;
-            let attackers = ledger.attacker_labels();
-            for file in &files {
-                let name = file
-                    .file_name()
-                    .map(|n| n.to_string_lossy().to_string())
-                    .unwrap_or_default();
-                let dataset = format!("incident:{name}");
-                let own = attackers
-                    .iter()
-                    .filter(|l| l.dataset == dataset)
-                    .cloned()
-                    .collect();
-                store.replace_labels(&dataset, own);
-            }
-            store.save()?;
+            let report = chaintrail_labels::import_incidents(data_dir, &files)?;
             emit(format, &report, &report_tables(&report))
         }
         IncidentsCommand::List {

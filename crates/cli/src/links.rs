@@ -1,11 +1,9 @@
 //! `chaintrail links build|stats|show`: converter links derived from chain data.
 
 use anyhow::Context;
-use chaintrail_core::{Address, TxHash};
-use chaintrail_links::{Attribution, Build, Link, Manifest, Pending};
+use chaintrail_links::{Build, Manifest};
 use chaintrail_store::Store;
 use clap::{Args, Subcommand};
-use serde::Serialize;
 
 use crate::commands::Global;
 use crate::output::{Format, Table, emit};
@@ -64,13 +62,6 @@ pub fn refresh_after_import(store: &Store) -> anyhow::Result<Build> {
     )
 }
 
-#[derive(Serialize)]
-struct Shown<'a> {
-    links: Vec<&'a Link>,
-    pending: Vec<&'a Pending>,
-    attributions: Vec<&'a Attribution>,
-}
-
 pub fn run(global: &Global, args: LinksArgs) -> anyhow::Result<()> {
     let store = Store::open(&global.data_dir)?;
     let format = global.format.unwrap_or(Format::Table);
@@ -85,33 +76,7 @@ pub fn run(global: &Global, args: LinksArgs) -> anyhow::Result<()> {
             emit(format, &manifest, &[stats_table(&manifest)])
         }
         LinksCommand::Show { what } => {
-            let set = chaintrail_links::store::load(store.dir())?;
-            let attributions = chaintrail_links::store::load_attributions(store.dir())?;
-            let hash: Option<TxHash> = what.parse().ok();
-            let address = Address::parse_any(&what).ok().map(|(_, a)| a.to_string());
-            let shown = Shown {
-                links: set
-                    .links()
-                    .iter()
-                    .filter(|l| {
-                        hash.is_some_and(|h| l.from_tx == h || l.to_tx == h)
-                            || (address.is_some() && l.to_address.as_deref() == address.as_deref())
-                    })
-                    .collect(),
-                pending: set
-                    .pending_inbounds()
-                    .iter()
-                    .filter(|p| hash.is_some_and(|h| p.tx == h))
-                    .collect(),
-                attributions: attributions
-                    .iter()
-                    .filter(|a| {
-                        address
-                            .as_deref()
-                            .is_some_and(|t| a.address.eq_ignore_ascii_case(t))
-                    })
-                    .collect(),
-            };
+            let shown = chaintrail_links::derived_about(store.dir(), &what)?;
             let mut links = Table::new(&[
                 "kind",
                 "via",
@@ -162,7 +127,7 @@ pub fn run(global: &Global, args: LinksArgs) -> anyhow::Result<()> {
                     a.evidence.clone(),
                 ]);
             }
-            if shown.links.is_empty() && shown.pending.is_empty() && shown.attributions.is_empty() {
+            if shown.is_empty() {
                 anyhow::bail!(
                     "nothing derived about `{what}`: no link or pending inbound has that transaction, no attribution that address (run `chaintrail links build` after importing)"
                 );

@@ -6,7 +6,7 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use chaintrail_core::Chain;
 use chaintrail_labels::{Date, IncidentLedger};
-use chaintrail_screen::{Query, Screener, Screening};
+use chaintrail_screen::{Query, RuleTable, Screener, Screening};
 use chaintrail_server::{AppState, Config};
 use clap::{Args, Subcommand};
 
@@ -37,6 +37,9 @@ pub struct ScreenArgs {
     /// derived from chain data.
     #[arg(long, global = true)]
     links: Option<PathBuf>,
+    /// A risk rule table (TOML) in place of the built-in one (docs/exposure.md, "Rule table").
+    #[arg(long, global = true)]
+    rules: Option<PathBuf>,
     #[arg(long, value_enum)]
     format: Option<Format>,
 }
@@ -99,55 +102,36 @@ pub struct ServeArgs {
     /// store's derived links.
     #[arg(long)]
     links: Option<PathBuf>,
+    /// A risk rule table (TOML) in place of the built-in one; the Chainalysis- and TRM-shaped
+    /// answers and /v1/rules follow it.
+    #[arg(long)]
+    rules: Option<PathBuf>,
 }
 
 fn cores() -> usize {
     std::thread::available_parallelism().map_or(2, |n| n.get())
 }
 
-/// Addresses (with an optional chain) from a CSV with an `address` column, or one per line.
-fn read_batch(path: &PathBuf) -> anyhow::Result<Vec<(String, Option<String>)>> {
-    let text =
-        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let mut lines = text.lines().filter(|l| !l.trim().is_empty());
-    let Some(first) = lines.next() else {
-        return Ok(Vec::new());
-    };
-    let header: Vec<String> = first
-        .split(',')
-        .map(|h| h.trim().to_ascii_lowercase())
-        .collect();
-    let address_col = header.iter().position(|h| h == "address");
-    let chain_col = header.iter().position(|h| h == "chain");
-    let field = |line: &str, col: usize| line.split(',').nth(col).map(|f| f.trim().to_string());
-    let mut out = Vec::new();
-    match address_col {
-        Some(col) => {
-            for line in lines {
-                let address = field(line, col).unwrap_or_default();
-                out.push((address, chain_col.and_then(|c| field(line, c))));
-            }
-        }
-        None => {
-            for line in std::iter::once(first).chain(lines) {
-                out.push((line.trim().to_string(), None));
-            }
-        }
-    }
-    Ok(out)
-}
-
-/// The store's screener, with the extra links of `--links` when given.
-fn open_screener(global: &Global, links: Option<&std::path::Path>) -> anyhow::Result<Screener> {
+/// The store's screener, with the extra links of `--links` and the rule table of `--rules`
+/// when given.
+fn open_screener(
+    global: &Global,
+    links: Option<&std::path::Path>,
+    rules: Option<&std::path::Path>,
+) -> anyhow::Result<Screener> {
     let screener = Screener::open(&global.data_dir)?;
-    Ok(match links {
+    let screener = match links {
         Some(_) => screener.with_links(chaintrail_screen::load_links(&global.data_dir, links)?)?,
+        None => screener,
+    };
+    Ok(match rules {
+        Some(path) => screener.with_rules(RuleTable::load(path)?)?,
         None => screener,
     })
 }
 
 pub fn screen(global: &Global, args: ScreenArgs) -> anyhow::Result<()> {
-    let mut screener = open_screener(global, args.links.as_deref())?;
+    let mut screener = open_screener(global, args.links.as_deref(), args.rules.as_deref())?;
     if let Some(ScreenCommand::BuildIndex {
         date,
         threads,
@@ -194,13 +178,7 @@ pub fn screen(global: &Global, args: ScreenArgs) -> anyhow::Result<()> {
     let mut items: Vec<(String, Option<Chain>)> =
         args.addresses.iter().map(|a| (a.clone(), chain)).collect();
     if let Some(file) = &args.file {
-        for (address, chain_text) in read_batch(file)? {
-            let item_chain = match chain_text.filter(|c| !c.is_empty()) {
-                Some(c) => Some(c.parse::<Chain>().with_context(|| address.to_string())?),
-                None => chain,
-            };
-            items.push((address, item_chain));
-        }
+        items.extend(chaintrail_screen::read_batch(file, chain)?);
     }
     if items.is_empty() {
         bail!("give addresses to screen, --file addresses.csv, or `screen build-index`");
@@ -239,6 +217,7 @@ pub fn screen(global: &Global, args: ScreenArgs) -> anyhow::Result<()> {
         "usd",
         "share",
         "level",
+        "rule",
     ])
     .titled("Exposures");
     for s in &results {
@@ -274,6 +253,11 @@ pub fn screen(global: &Global, args: ScreenArgs) -> anyhow::Result<()> {
                 } else {
                     e.level.as_str().to_string()
                 },
+                match (&e.rule, e.alert) {
+                    (Some(rule), true) => format!("{rule} (alert)"),
+                    (Some(rule), false) => rule.clone(),
+                    (None, _) => "-".to_string(),
+                },
             ]);
         }
     }
@@ -285,24 +269,14 @@ pub fn screen(global: &Global, args: ScreenArgs) -> anyhow::Result<()> {
 }
 
 pub fn serve(global: &Global, args: ServeArgs) -> anyhow::Result<()> {
-    let mut keys: Vec<String> = args.api_keys.iter().map(|k| k.trim().to_string()).collect();
-    if let Some(path) = &args.api_key_file {
-        let text = std::fs::read_to_string(path)
-            .with_context(|| format!("cannot read the API key file {}", path.display()))?;
-        keys.extend(
-            text.lines()
-                .map(str::trim)
-                .filter(|l| !l.is_empty() && !l.starts_with('#'))
-                .map(ToString::to_string),
-        );
-    }
-    keys.retain(|k| !k.is_empty());
-    let screener = open_screener(global, args.links.as_deref())?;
+    let keys = chaintrail_server::api_keys(&args.api_keys, args.api_key_file.as_deref())?;
+    let screener = open_screener(global, args.links.as_deref(), args.rules.as_deref())?;
     let incidents = IncidentLedger::open(&global.data_dir)?;
     let index = format!(
-        "{}; {} known links",
+        "{}; {} known links; rules {}",
         screener.index_status(),
-        screener.links().len()
+        screener.links().len(),
+        screener.rules().source_text()
     );
     let config = Config {
         keys,

@@ -1,11 +1,9 @@
 //! `chaintrail trace`: follow funds with an explicit taint policy.
 
-use std::collections::BTreeMap;
-
-use anyhow::{Context, bail};
-use chaintrail_core::{Amount, Chain, Date};
+use anyhow::Context;
+use chaintrail_core::Date;
 use chaintrail_labels::LabelStore;
-use chaintrail_store::{ChainReader, Store};
+use chaintrail_store::Store;
 use chaintrail_trace::{EndpointKind, Policy, Prices, Seed, TraceReport, TraceRequest};
 use clap::{Args, ValueEnum};
 
@@ -81,21 +79,9 @@ pub fn load_links(
     Ok(chaintrail_links::store::load_with_file(data_dir, explicit)?)
 }
 
-/// Open every chain of the store for reading.
-pub fn open_readers(store: &Store) -> anyhow::Result<BTreeMap<Chain, ChainReader>> {
-    let mut readers = BTreeMap::new();
-    for chain in store.chains()? {
-        readers.insert(chain, store.reader(chain)?);
-    }
-    if readers.is_empty() {
-        bail!("the store at {} holds no chains yet", store.dir().display());
-    }
-    Ok(readers)
-}
-
 pub fn run(global: &Global, args: TraceArgs) -> anyhow::Result<()> {
     let store = Store::open(&global.data_dir)?;
-    let readers = open_readers(&store)?;
+    let readers = store.readers()?;
     let policy: Policy = args.policy.parse()?;
     let mut seeds = Vec::new();
     for text in &args.seed {
@@ -105,19 +91,11 @@ pub fn run(global: &Global, args: TraceArgs) -> anyhow::Result<()> {
             let reader = readers
                 .get(&seed.chain)
                 .with_context(|| format!("the store has no data for {}", seed.chain))?;
-            let decimals = match &args.asset {
-                None => seed.chain.native_decimals(),
-                Some(selector) => reader
-                    .assets()
-                    .iter()
-                    .find(|a| {
-                        a.symbol.eq_ignore_ascii_case(selector)
-                            || a.contract()
-                                .is_some_and(|c| c.to_string().eq_ignore_ascii_case(selector))
-                    })
-                    .map_or(seed.chain.native_decimals(), |a| a.decimals),
-            };
-            seed.amount = Some(Amount::from_units(amount, decimals).context("--amount")?);
+            seed.amount = Some(chaintrail_trace::amount_in_units(
+                reader,
+                args.asset.as_deref(),
+                amount,
+            )?);
         }
         seeds.push(seed);
     }

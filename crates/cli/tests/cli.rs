@@ -340,6 +340,67 @@ fn impossible_dates_are_refused_naming_the_input_and_the_format() {
     }
 }
 
+#[test]
+fn a_rules_file_rates_screenings_and_a_bad_one_is_refused_naming_line_and_field() {
+    let work = tempfile::tempdir().unwrap();
+    let data = work.path().join("data");
+    let eth = account_file(work.path(), 300);
+    assert!(import(&data, &eth, &[]).status.success());
+    let address = Store::open(&data)
+        .unwrap()
+        .reader(ANVIL)
+        .unwrap()
+        .address(1)
+        .unwrap()
+        .to_string();
+
+    let bad = work.path().join("bad.toml");
+    std::fs::write(
+        &bad,
+        "[[rule]]\nname = \"x\"\nseverity = \"prohibited\"\nexposure = \"direct\"\n\
+         direction = \"inbound\"\nlevel = \"Severe\"\nalert = true\n",
+    )
+    .unwrap();
+    for args in [
+        vec!["screen", address.as_str(), "--rules"],
+        vec!["screen", "build-index", "--rules"],
+        vec!["serve", "--open", "--rules"],
+    ] {
+        let mut args: Vec<&str> = args;
+        let bad_path = bad.to_str().unwrap();
+        args.push(bad_path);
+        let output = chaintrail(&data, &args);
+        assert_eq!(output.status.code(), Some(1), "{args:?}");
+        let message = stderr(&output);
+        assert!(
+            message.contains(&format!(
+                "rules file {}, line 5, field `direction`: unknown variant `inbound`",
+                bad.display()
+            )),
+            "{args:?}: {message}"
+        );
+    }
+
+    let mine = work.path().join("mine.toml");
+    std::fs::write(&mine, chaintrail_screen::RuleTable::builtin_text()).unwrap();
+    let output = chaintrail(
+        &data,
+        &[
+            "screen",
+            &address,
+            "--rules",
+            mine.to_str().unwrap(),
+            "--format",
+            "json",
+        ],
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    let screened: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(screened[0]["address"], address.as_str());
+    assert_eq!(screened[0]["risk"], "Low");
+    assert_eq!(screened[0]["alerts"], serde_json::json!([]));
+}
+
 /// The committed resume cursor of an ethereum-etl import (next block to import), if any.
 fn committed_block(data_dir: &Path) -> Option<u64> {
     let text = std::fs::read_to_string(data_dir.join("chains/anvil/manifest.json")).ok()?;

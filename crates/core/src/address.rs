@@ -14,9 +14,13 @@ use crate::chain::{BitcoinNetwork, Chain};
 /// output has a holder.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Address {
+    /// An EVM address (20 bytes).
     Evm([u8; 20]),
+    /// A Bitcoin output's holder on one network.
     Bitcoin {
+        /// The network the address is for.
         network: BitcoinNetwork,
+        /// The kind of output script and what identifies it.
         kind: BitcoinAddress,
     },
 }
@@ -24,15 +28,22 @@ pub enum Address {
 /// The kinds of Bitcoin output scripts chaintrail distinguishes.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum BitcoinAddress {
+    /// Pay-to-public-key-hash: the key's HASH160.
     P2pkh([u8; 20]),
+    /// Pay-to-script-hash: the script's HASH160.
     P2sh([u8; 20]),
+    /// Pay-to-witness-public-key-hash (segwit v0): the key's HASH160.
     P2wpkh([u8; 20]),
+    /// Pay-to-witness-script-hash (segwit v0): the script's SHA-256.
     P2wsh([u8; 32]),
+    /// Pay-to-taproot (segwit v1): the output key.
     P2tr([u8; 32]),
     /// Segwit programs not yet given meaning by a soft fork: versions 2..=16, and version 1 with a
     /// program that is not 32 bytes (e.g. pay-to-anchor). Program length 2..=40.
     WitnessUnknown {
+        /// The witness version.
         version: u8,
+        /// The witness program.
         program: Box<[u8]>,
     },
     /// Pay-to-public-key: the serialized key (33 or 65 bytes).
@@ -45,41 +56,78 @@ pub enum BitcoinAddress {
     NullData,
 }
 
+/// Why a text is not an address of the chain it was parsed for.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AddressError {
+    /// The text is empty.
     #[error("empty address")]
     Empty,
+    /// Not `0x` and 40 hex digits.
     #[error(
         "`{input}` is not an EVM address: expected 0x followed by 40 hex digits, found {found}"
     )]
-    EvmLength { input: String, found: usize },
+    EvmLength {
+        /// The text given.
+        input: String,
+        /// How many characters followed `0x`.
+        found: usize,
+    },
+    /// A character that is not a hex digit.
     #[error("`{input}` is not an EVM address: character `{ch}` at position {position} is not hex")]
     EvmNotHex {
+        /// The text given.
         input: String,
+        /// The offending character.
         ch: char,
+        /// Its position in the text.
         position: usize,
     },
+    /// Mixed case that does not match the EIP-55 checksum.
     #[error(
         "`{input}` fails its EIP-55 checksum (mixed case must match the checksum exactly): \
          check the address for a typo, or give it in all lower case to skip the check"
     )]
-    EvmChecksum { input: String },
-    #[error("`{input}` is not a valid Bitcoin address: {reason}")]
-    Bitcoin { input: String, reason: String },
-    #[error("`{input}` is a Bitcoin address for {found}, not for {expected}")]
-    WrongNetwork {
+    EvmChecksum {
+        /// The text given.
         input: String,
-        found: &'static str,
-        expected: Chain,
     },
-    #[error("`{input}` is not a valid {kind} identity: {reason}")]
-    Script {
+    /// Not a valid Bitcoin address.
+    #[error("`{input}` is not a valid Bitcoin address: {reason}")]
+    Bitcoin {
+        /// The text given.
         input: String,
-        kind: &'static str,
+        /// The check that failed.
         reason: String,
     },
+    /// A Bitcoin address of another network.
+    #[error("`{input}` is a Bitcoin address for {found}, not for {expected}")]
+    WrongNetwork {
+        /// The text given.
+        input: String,
+        /// The network the address is for.
+        found: &'static str,
+        /// The chain it was parsed for.
+        expected: Chain,
+    },
+    /// A malformed script identity (`p2pk:…`, `multisig:…`, `nonstandard:…`).
+    #[error("`{input}` is not a valid {kind} identity: {reason}")]
+    Script {
+        /// The text given.
+        input: String,
+        /// The kind of identity.
+        kind: &'static str,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The text looks like no chain's address.
     #[error("cannot tell which chain `{input}` belongs to: {reason}")]
-    UnknownFormat { input: String, reason: String },
+    UnknownFormat {
+        /// The text given.
+        input: String,
+        /// Why no chain fits.
+        reason: String,
+    },
+    /// A stored address key that does not decode (a corrupt store).
     #[error("corrupt address key in the store: {0}")]
     BadKey(String),
 }

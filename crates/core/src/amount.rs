@@ -11,47 +11,72 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub struct Amount(U256);
 
+/// Why a text or a computation gives no amount.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AmountError {
+    /// The text is empty.
     #[error("empty amount")]
     Empty,
+    /// A negative number.
     #[error("amount `{0}` is negative: amounts are in base units and never below zero")]
     Negative(String),
+    /// A character that is not a digit (or the decimal point).
     #[error("amount `{input}` is not a whole number in base units: `{ch}` is not a digit")]
-    NotANumber { input: String, ch: char },
+    NotANumber {
+        /// The text given.
+        input: String,
+        /// The offending character.
+        ch: char,
+    },
+    /// More than 256 bits.
     #[error("amount `{0}` does not fit in 256 bits")]
     Overflow(String),
+    /// More fractional digits than the asset's decimals.
     #[error("amount `{input}` has more than {decimals} decimal places")]
-    TooPrecise { input: String, decimals: u8 },
+    TooPrecise {
+        /// The text given.
+        input: String,
+        /// The asset's decimal places.
+        decimals: u8,
+    },
+    /// A sum beyond 256 bits.
     #[error("amount arithmetic overflowed 256 bits")]
     ArithmeticOverflow,
+    /// A difference below zero.
     #[error("amount arithmetic went below zero")]
     ArithmeticUnderflow,
 }
 
 impl Amount {
+    /// Nothing.
     pub const ZERO: Amount = Amount(U256::ZERO);
 
+    /// An amount of `value` base units.
     pub fn from_u64(value: u64) -> Amount {
         Amount(U256::from(value))
     }
 
+    /// An amount of `value` base units.
     pub fn from_u128(value: u128) -> Amount {
         Amount(U256::from(value))
     }
 
+    /// The amount of a 32-byte big-endian number (as stored).
     pub fn from_be_bytes(bytes: [u8; 32]) -> Amount {
         Amount(U256::from_be_bytes(bytes))
     }
 
+    /// The amount as a 32-byte big-endian number (as stored).
     pub fn to_be_bytes(self) -> [u8; 32] {
         self.0.to_be_bytes()
     }
 
+    /// The amount as a 256-bit integer.
     pub fn as_u256(self) -> U256 {
         self.0
     }
 
+    /// The amount of a 256-bit integer.
     pub fn from_u256(value: U256) -> Amount {
         Amount(value)
     }
@@ -66,10 +91,12 @@ impl Amount {
         u128::try_from(self.0).ok()
     }
 
+    /// Whether the amount is zero.
     pub fn is_zero(self) -> bool {
         self.0.is_zero()
     }
 
+    /// `self + other`, or an error instead of wrapping.
     pub fn checked_add(self, other: Amount) -> Result<Amount, AmountError> {
         self.0
             .checked_add(other.0)
@@ -77,6 +104,7 @@ impl Amount {
             .ok_or(AmountError::ArithmeticOverflow)
     }
 
+    /// `self - other`, or an error instead of going below zero.
     pub fn checked_sub(self, other: Amount) -> Result<Amount, AmountError> {
         self.0
             .checked_sub(other.0)

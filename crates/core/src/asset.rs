@@ -5,16 +5,22 @@ use crate::{Address, Chain};
 /// What an asset is on its chain: the chain's native coin or a token contract.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum AssetKind {
+    /// The chain's own coin (ether, bitcoin).
     Native,
+    /// A token, by its contract address.
     Token(Address),
 }
 
 /// An asset: native coin or token, with the decimals and symbol used to show its amounts.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Asset {
+    /// The chain the asset lives on.
     pub chain: Chain,
+    /// Native coin or token contract.
     pub kind: AssetKind,
+    /// Ticker symbol (`ETH`, `USDT`); empty when unknown.
     pub symbol: String,
+    /// Decimal places of one unit (18 for ether, 8 for bitcoin).
     pub decimals: u8,
 }
 
@@ -41,6 +47,7 @@ impl<'de> Deserialize<'de> for AssetKind {
 }
 
 impl Asset {
+    /// The native coin of `chain`.
     pub fn native(chain: Chain) -> Asset {
         Asset {
             chain,
@@ -50,6 +57,7 @@ impl Asset {
         }
     }
 
+    /// The token at `contract` on `chain`.
     pub fn token(chain: Chain, contract: Address, symbol: &str, decimals: u8) -> Asset {
         Asset {
             chain,
@@ -59,6 +67,7 @@ impl Asset {
         }
     }
 
+    /// The token contract, `None` for the native coin.
     pub fn contract(&self) -> Option<&Address> {
         match &self.kind {
             AssetKind::Native => None,

@@ -9,32 +9,42 @@ use crate::Peg;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ChainModel {
+    /// Unspent transaction outputs (Bitcoin).
     Utxo,
+    /// Account balances (EVM chains).
     Account,
 }
 
 /// The Bitcoin networks chaintrail reads. Signet shares testnet's address encoding.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum BitcoinNetwork {
+    /// Bitcoin mainnet.
     Mainnet,
+    /// Bitcoin testnet.
     Testnet,
+    /// A local regtest network.
     Regtest,
 }
 
 /// A ledger. EVM chains are identified by their EIP-155 chain id; well-known ids have names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Chain {
+    /// Bitcoin on one network.
     Bitcoin(BitcoinNetwork),
+    /// An EVM chain by its EIP-155 chain id.
     Evm(u64),
 }
 
+/// Why a text names no chain.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ChainError {
+    /// A name chaintrail does not know.
     #[error(
         "unknown chain `{0}`: use bitcoin, bitcoin-testnet, bitcoin-regtest, ethereum, bsc, polygon, \
          arbitrum, optimism, avalanche, base, sepolia, anvil, or evm:<chain id>"
     )]
     Unknown(String),
+    /// An `evm:<id>` whose id is not a number.
     #[error("invalid EVM chain id in `{0}`: expected evm:<decimal chain id>, e.g. evm:1")]
     BadChainId(String),
 }
@@ -53,9 +63,12 @@ const EVM_NAMES: &[(u64, &str, &str)] = &[
 ];
 
 impl Chain {
+    /// Bitcoin mainnet.
     pub const BITCOIN: Chain = Chain::Bitcoin(BitcoinNetwork::Mainnet);
+    /// Ethereum mainnet.
     pub const ETHEREUM: Chain = Chain::Evm(1);
 
+    /// How the chain records value: UTXO or account.
     pub fn model(self) -> ChainModel {
         match self {
             Chain::Bitcoin(_) => ChainModel::Utxo,

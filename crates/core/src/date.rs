@@ -78,14 +78,17 @@ impl Date {
             .then_some(Date(date))
     }
 
+    /// The year.
     pub fn year(self) -> u16 {
         self.0.year().unsigned_abs()
     }
 
+    /// The month, 1..=12.
     pub fn month(self) -> u8 {
         self.0.month().unsigned_abs()
     }
 
+    /// The day of the month, 1..=31.
     pub fn day(self) -> u8 {
         self.0.day().unsigned_abs()
     }

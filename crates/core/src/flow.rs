@@ -13,6 +13,7 @@ use crate::{Address, Amount, AssetKind, TxHash};
 /// Where and when a transaction was confirmed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct BlockRef {
+    /// The block's height.
     pub height: u64,
     /// Seconds since the Unix epoch, as the block header says.
     pub timestamp: u64,
@@ -21,7 +22,9 @@ pub struct BlockRef {
 /// A reference to one output of an earlier transaction.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct OutPoint {
+    /// The transaction holding the output.
     pub tx: TxHash,
+    /// The output's index in that transaction.
     pub vout: u32,
 }
 
@@ -32,8 +35,11 @@ pub struct OutPoint {
 /// import) still account for the input; when the spent output is in the store it is authoritative.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UtxoInput {
+    /// The output spent; `None` for a coinbase input.
     pub prevout: Option<OutPoint>,
+    /// The spent output's value in satoshi, when the source says.
     pub value: Option<u64>,
+    /// The spent output's address, when the source says.
     pub address: Option<Address>,
 }
 
@@ -46,8 +52,11 @@ pub struct UtxoInput {
 /// bytes after the `0x6a` opcode.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UtxoOutput {
+    /// Value in satoshi.
     pub value: u64,
+    /// The holder: an address or a typed script identity.
     pub address: Address,
+    /// What an OP_RETURN output carries; `None` for every other output.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub data: Option<Vec<u8>>,
 }
@@ -56,13 +65,18 @@ pub struct UtxoOutput {
 /// the store as Σ inputs − Σ outputs once inputs are linked to the outputs they spend.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UtxoTx {
+    /// The transaction id (display order).
     pub hash: TxHash,
+    /// The block that confirmed it.
     pub block: BlockRef,
+    /// Inputs in transaction order.
     pub inputs: Vec<UtxoInput>,
+    /// Outputs in transaction order.
     pub outputs: Vec<UtxoOutput>,
 }
 
 impl UtxoTx {
+    /// Whether the transaction is its block's coinbase (its input spends nothing).
     pub fn is_coinbase(&self) -> bool {
         self.inputs.len() == 1 && self.inputs[0].prevout.is_none()
     }
@@ -71,6 +85,7 @@ impl UtxoTx {
 /// Why value moved between two accounts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[repr(u8)]
+#[non_exhaustive]
 pub enum TransferKind {
     /// The transaction's own value transfer.
     Native = 0,
@@ -87,6 +102,7 @@ pub enum TransferKind {
 }
 
 impl TransferKind {
+    /// Every kind, in code order (the code is the index).
     pub const ALL: [TransferKind; 6] = [
         TransferKind::Native,
         TransferKind::Internal,
@@ -96,6 +112,7 @@ impl TransferKind {
         TransferKind::Mint,
     ];
 
+    /// The kind's name (`native`, `fee`, …).
     pub fn as_str(self) -> &'static str {
         match self {
             TransferKind::Native => "native",
@@ -107,6 +124,7 @@ impl TransferKind {
         }
     }
 
+    /// The kind of a stored code.
     pub fn from_code(code: u8) -> Option<TransferKind> {
         TransferKind::ALL.get(usize::from(code)).copied()
     }
@@ -118,6 +136,7 @@ impl fmt::Display for TransferKind {
     }
 }
 
+/// A text that names no transfer kind.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("unknown transfer kind `{0}`: expected native, internal, token, fee, burn or mint")]
 pub struct UnknownTransferKind(pub String);
@@ -153,18 +172,27 @@ impl<'de> Deserialize<'de> for TransferKind {
 /// kept so that investigators see the attempt.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AccountTransfer {
+    /// The sender; `None` for value created.
     pub from: Option<Address>,
+    /// The receiver; `None` for value destroyed.
     pub to: Option<Address>,
+    /// What moved.
     pub asset: AssetKind,
+    /// How much, in base units.
     pub amount: Amount,
+    /// What kind of movement.
     pub kind: TransferKind,
+    /// Whether it took effect (false: the call reverted).
     pub success: bool,
 }
 
 /// An account-chain transaction and the transfers it made, in execution order.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AccountTx {
+    /// The transaction hash.
     pub hash: TxHash,
+    /// The block that confirmed it.
     pub block: BlockRef,
+    /// Its transfers, in execution order.
     pub transfers: Vec<AccountTransfer>,
 }

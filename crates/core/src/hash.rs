@@ -8,14 +8,27 @@ use serde::{Deserialize, Serialize};
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
 pub struct TxHash(pub [u8; 32]);
 
+/// Why a text is not a transaction hash.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum HashError {
+    /// Not 64 hex digits (with or without `0x`).
     #[error(
         "`{input}` is not a transaction hash: expected 64 hex digits (optionally after 0x), found {found} characters"
     )]
-    Length { input: String, found: usize },
+    Length {
+        /// The text given.
+        input: String,
+        /// How many digits it has.
+        found: usize,
+    },
+    /// A character that is not a hex digit.
     #[error("`{input}` is not a transaction hash: `{ch}` is not hex")]
-    NotHex { input: String, ch: char },
+    NotHex {
+        /// The text given.
+        input: String,
+        /// The offending character.
+        ch: char,
+    },
 }
 
 impl FromStr for TxHash {

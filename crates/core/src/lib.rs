@@ -9,17 +9,22 @@
 //! - [`Date`]: the one calendar-day type (strict `YYYY-MM-DD`, the UTC day of a Unix time);
 //! - the bundled registry of major ERC-20 tokens ([`known_token`]: symbol, name, decimals and
 //!   [`Peg`] by chain and contract, from `data/tokens/tokens.csv`);
+//! - [`ethereum_etl`]: the tables and column names of ethereum-etl exports, defined once for
+//!   the importer, the simulator's writer and the Parquet export;
 //! - the one value-flow model shared by both kinds of chain: [`UtxoTx`] (ordered inputs spending
 //!   outpoints, ordered outputs; the fee follows) and [`AccountTx`] with its ordered
 //!   [`AccountTransfer`]s (position, from, to, asset, amount, kind, success).
 //!
 //! It performs no I/O (it reads the system clock for [`Date::today`] only). Parsing errors name what was wrong so that callers can show them as is.
 
+#![warn(missing_docs)]
+
 mod address;
 mod amount;
 mod asset;
 mod chain;
 mod date;
+pub mod ethereum_etl;
 mod flow;
 mod hash;
 mod token;

@@ -12,9 +12,13 @@ use crate::{Address, Chain};
 /// The asset one whole token is redeemable for, 1:1.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[non_exhaustive]
 pub enum Peg {
+    /// US dollar stablecoins.
     Usd,
+    /// Tokens worth one ether (wrapped and staked ether).
     Eth,
+    /// Tokens worth one bitcoin (wrapped bitcoin).
     Btc,
 }
 
@@ -33,9 +37,13 @@ impl Peg {
 /// A token of the registry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct KnownToken {
+    /// Ticker symbol.
     pub symbol: &'static str,
+    /// Full name.
     pub name: &'static str,
+    /// Decimal places.
     pub decimals: u8,
+    /// What it is worth one of, if pegged.
     pub peg: Option<Peg>,
 }
 

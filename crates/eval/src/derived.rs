@@ -84,14 +84,12 @@ pub fn score_links(truth: &GroundTruth, set: &LinkSet) -> Vec<Detection> {
         }
     }
     for m in &truth.mixer_links {
+        let (Some(withdrawal), Some(recipient)) = (m.withdrawal_tx, m.recipient.as_deref()) else {
+            continue;
+        };
         true_links.entry("tornado").or_default().insert(
-            (
-                truth.evm_chain,
-                m.deposit_tx,
-                truth.evm_chain,
-                m.withdrawal_tx,
-            ),
-            canonical(truth.evm_chain, &m.recipient),
+            (truth.evm_chain, m.deposit_tx, truth.evm_chain, withdrawal),
+            canonical(truth.evm_chain, recipient),
         );
     }
     let mut derived_links: BTreeMap<&str, BTreeMap<LinkKey, String>> = BTreeMap::new();
@@ -207,7 +205,7 @@ pub fn score_demixing(
     let true_pairs: BTreeMap<(TxHash, TxHash), String> = truth
         .mixer_links
         .iter()
-        .map(|m| ((m.deposit_tx, m.withdrawal_tx), String::new()))
+        .filter_map(|m| Some(((m.deposit_tx, m.withdrawal_tx?), String::new())))
         .collect();
     let mut out = Vec::new();
     for heuristic in chaintrail_links::tornado::Heuristic::ALL {
@@ -228,10 +226,8 @@ pub fn score_demixing(
         .mixer_links
         .iter()
         .filter_map(|m| {
-            Some([
-                (m.deposit_tx, m.heist.as_deref()?),
-                (m.withdrawal_tx, m.heist.as_deref()?),
-            ])
+            let heist = m.heist.as_deref()?;
+            Some([(m.deposit_tx, heist), (m.withdrawal_tx?, heist)])
         })
         .flatten()
         .collect();

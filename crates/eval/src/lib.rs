@@ -6,15 +6,21 @@
 //! those through the real importers, load the day-one TagPack, derive links and attributions
 //! from the chains (`chaintrail-links`), trace every heist under every policy, and compare with
 //! where the simulator says every stolen unit ended. The ground truth is read for scoring only:
-//! nothing it holds reaches the tracer.
+//! nothing it holds reaches the tracer. [`screening`] measures the screening rules the same way:
+//! how many innocent users a rule table rates High or Severe, and how many laundering addresses
+//! it still catches (`chaintrail eval screening`). The same path, traced once per heist, is the demo
+//! ([`demo::build_demo`]). For the synthetic worlds of `chaintrail bench store`, [`hubs`] labels
+//! the popular addresses as services and illicit actors.
 
+pub mod demo;
 pub mod derived;
+pub mod hubs;
 pub mod score;
+pub mod screening;
 
-use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use chaintrail_core::{BitcoinNetwork, Chain, Peg};
+use chaintrail_core::{BitcoinNetwork, Peg};
 use chaintrail_ingest::{ImportOptions, Importer};
 use chaintrail_labels::LabelStore;
 use chaintrail_links::LinkSet;
@@ -40,6 +46,17 @@ pub enum EvalError {
     Links(#[from] chaintrail_links::LinkError),
     #[error(transparent)]
     Trace(#[from] chaintrail_trace::TraceError),
+    #[error(transparent)]
+    Screen(#[from] chaintrail_screen::ScreenError),
+    /// The world cannot be screened as the evaluation needs (its dates, a worker thread).
+    #[error("screening evaluation: {0}")]
+    Setup(String),
+    #[error("cannot {action} {}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        action: &'static str,
+        source: std::io::Error,
+    },
 }
 
 /// The tracer with the day-one labels only: it stops where a bridge or mixer starts.
@@ -126,10 +143,7 @@ pub fn evaluate(
     let day_one = LabelStore::open(store.dir())?;
     let built = chaintrail_links::refresh(&store)?;
     let derived_labels = LabelStore::open(store.dir())?;
-    let mut readers: BTreeMap<Chain, ChainReader> = BTreeMap::new();
-    for chain in store.chains()? {
-        readers.insert(chain, store.reader(chain)?);
-    }
+    let readers = store.readers()?;
     let transfers = readers.values().map(ChainReader::transfer_count).sum();
     let prices = world_prices(&truth);
     let no_links = LinkSet::default();

@@ -8,7 +8,7 @@
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use chaintrail_evm::client::{Call, ClientConfig};
+use chaintrail_evm::{Call, RpcAuth, RpcOptions};
 use chaintrail_evm::{RpcClient, RpcConfig, ingest_rpc_with};
 use chaintrail_ingest::ImportOptions;
 use chaintrail_store::Store;
@@ -50,23 +50,21 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 fn run(url: &str, blocks: u64, per_block: usize) -> Result<(), Box<dyn std::error::Error>> {
     let client = RpcClient::new(
         url,
-        ClientConfig {
+        RpcAuth::None,
+        RpcOptions {
             retries: 0,
-            ..ClientConfig::default()
+            ..RpcOptions::default()
         },
     )?;
     let deadline = Instant::now() + Duration::from_secs(30);
-    while client
-        .call(Call::new("eth_chainId", json!([]), None))
-        .is_err()
-    {
+    while client.call("eth_chainId", json!([])).is_err() {
         if Instant::now() > deadline {
             return Err("anvil did not start".into());
         }
         std::thread::sleep(Duration::from_millis(100));
     }
     let accounts: Vec<Value> = client
-        .call(Call::new("eth_accounts", json!([]), None))?
+        .call("eth_accounts", json!([]))?
         .as_array()
         .cloned()
         .unwrap_or_default();
@@ -79,14 +77,13 @@ fn run(url: &str, blocks: u64, per_block: usize) -> Result<(), Box<dyn std::erro
                 Call::new(
                     "eth_sendTransaction",
                     json!([{"from": from, "to": to, "value": format!("{:#x}", 1_000_000_000u64 * (i as u64 + 1)), "gas": "0x5208"}]),
-                    None,
                 )
             })
             .collect();
         for answer in client.batch(&calls)? {
             answer.map_err(|e| format!("eth_sendTransaction: {e}"))?;
         }
-        client.call(Call::new("evm_mine", json!([]), None))?;
+        client.call("evm_mine", json!([]))?;
     }
     println!(
         "mined {blocks} blocks × {per_block} transfers in {:.1?}",

@@ -15,10 +15,13 @@
 
 use std::borrow::Cow;
 use std::collections::HashMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use alloy_primitives::{Address as EvmAddress, B256, Bytes, U256};
 use alloy_sol_types::SolEvent;
+use chaintrail_core::ethereum_etl::{
+    blocks, logs, receipts, token_transfers, tokens, traces, transactions,
+};
 use chaintrail_core::{Address, Asset, Chain};
 use chaintrail_ingest::ordered::{BlockOrder, RowReader, total_bytes};
 use chaintrail_ingest::{ImportError, ImportOptions, ImportReport, Importer};
@@ -29,6 +32,7 @@ use serde_json::value::RawValue;
 use crate::etl_files::find_export;
 use crate::events::{EVENTS_CURSOR, EventBatch, EventFiles, Transfer, events_dir};
 use crate::flows::{FlowRules, block_flows};
+use crate::head::ParentCheck;
 use crate::model::{
     BlockBundle, EvmBlock, EvmLog, EvmReceipt, EvmTrace, EvmTransaction, TraceType, Withdrawal,
     propagate_trace_status,
@@ -38,13 +42,21 @@ use crate::tokens::{SourceMetadata, TokenNamer};
 
 /// An ethereum-etl table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum EtlTable {
+    /// `blocks`.
     Blocks,
+    /// `transactions`.
     Transactions,
+    /// `receipts`.
     Receipts,
+    /// `logs`.
     Logs,
+    /// `token_transfers`.
     TokenTransfers,
+    /// `traces`.
     Traces,
+    /// `tokens`.
     Tokens,
 }
 
@@ -66,8 +78,13 @@ impl EtlTable {
     /// The column naming a row's block.
     pub(crate) fn block_column(self) -> &'static str {
         match self {
-            EtlTable::Blocks => "number",
-            _ => "block_number",
+            EtlTable::Blocks => blocks::NUMBER,
+            EtlTable::Transactions => transactions::BLOCK_NUMBER,
+            EtlTable::Receipts => receipts::BLOCK_NUMBER,
+            EtlTable::Logs => logs::BLOCK_NUMBER,
+            EtlTable::TokenTransfers => token_transfers::BLOCK_NUMBER,
+            EtlTable::Traces => traces::BLOCK_NUMBER,
+            EtlTable::Tokens => tokens::BLOCK_NUMBER,
         }
     }
 
@@ -87,13 +104,13 @@ impl EtlTable {
 
     fn name(self) -> &'static str {
         match self {
-            EtlTable::Blocks => "blocks",
-            EtlTable::Transactions => "transactions",
-            EtlTable::Receipts => "receipts",
-            EtlTable::Logs => "logs",
-            EtlTable::TokenTransfers => "token_transfers",
-            EtlTable::Traces => "traces",
-            EtlTable::Tokens => "tokens",
+            EtlTable::Blocks => blocks::TABLE,
+            EtlTable::Transactions => transactions::TABLE,
+            EtlTable::Receipts => receipts::TABLE,
+            EtlTable::Logs => logs::TABLE,
+            EtlTable::TokenTransfers => token_transfers::TABLE,
+            EtlTable::Traces => traces::TABLE,
+            EtlTable::Tokens => tokens::TABLE,
         }
     }
 
@@ -116,17 +133,27 @@ impl EtlTable {
 
 /// One parsed row of an ethereum-etl table.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum EtlRecord {
+    /// A `blocks` row.
     Block(EvmBlock),
     /// A transaction, with its receipt when the table has ethereum-etl's `receipt_*` columns.
     Transaction(Box<EvmTransaction>, Option<Box<EvmReceipt>>),
+    /// A `receipts` row.
     Receipt(EvmReceipt),
+    /// A `logs` row.
     Log(EvmLog),
+    /// A `token_transfers` row.
     TokenTransfer(crate::events::TokenTransfer),
+    /// A `traces` row.
     Trace(EvmTrace),
+    /// A `tokens` row.
     Token {
+        /// The token contract.
         address: EvmAddress,
+        /// Its symbol (empty when the export has none).
         symbol: String,
+        /// Its decimals, when the export has them.
         decimals: Option<u8>,
     },
 }
@@ -275,7 +302,7 @@ fn withdrawals_of(row: &dyn Row) -> Result<Vec<Withdrawal>, String> {
         address: String,
         amount: serde_json::Value,
     }
-    let Some(text) = row.text("withdrawals") else {
+    let Some(text) = row.text(blocks::WITHDRAWALS) else {
         return Ok(Vec::new());
     };
     let text = text.trim();
@@ -311,128 +338,158 @@ fn withdrawals_of(row: &dyn Row) -> Result<Vec<Withdrawal>, String> {
 pub(crate) fn parse_row(table: EtlTable, row: &dyn Row) -> Result<EtlRecord, String> {
     Ok(match table {
         EtlTable::Blocks => EtlRecord::Block(EvmBlock {
-            number: u64_of(row, "number")?,
-            hash: b256_of(row, "hash")?,
-            timestamp: u64_of(row, "timestamp")?,
-            miner: address_of(row, "miner")?,
-            base_fee_per_gas: opt_u256(row, "base_fee_per_gas")?,
+            number: u64_of(row, blocks::NUMBER)?,
+            hash: Some(b256_of(row, blocks::HASH)?),
+            parent_hash: opt_b256(row, blocks::PARENT_HASH)?,
+            timestamp: u64_of(row, blocks::TIMESTAMP)?,
+            miner: address_of(row, blocks::MINER)?,
+            base_fee_per_gas: opt_u256(row, blocks::BASE_FEE_PER_GAS)?,
             transactions: Vec::new(),
             withdrawals: withdrawals_of(row)?,
         }),
         EtlTable::Transactions => {
             let tx = EvmTransaction {
-                hash: b256_of(row, "hash")?,
-                nonce: u64_of(row, "nonce")?,
-                block_number: u64_of(row, "block_number")?,
-                transaction_index: u64_of(row, "transaction_index")?,
-                from: address_of(row, "from_address")?,
-                to: opt_address(row, "to_address")?,
-                value: u256_of(row, "value")?,
-                gas: u64_of(row, "gas")?,
-                gas_price: opt_u256(row, "gas_price")?,
-                input: bytes_of(row, "input")?,
-                max_fee_per_gas: opt_u256(row, "max_fee_per_gas")?,
-                max_priority_fee_per_gas: opt_u256(row, "max_priority_fee_per_gas")?,
-                transaction_type: opt_u64(row, "transaction_type")?,
+                hash: b256_of(row, transactions::HASH)?,
+                nonce: u64_of(row, transactions::NONCE)?,
+                block_number: u64_of(row, transactions::BLOCK_NUMBER)?,
+                transaction_index: u64_of(row, transactions::TRANSACTION_INDEX)?,
+                from: address_of(row, transactions::FROM_ADDRESS)?,
+                to: opt_address(row, transactions::TO_ADDRESS)?,
+                value: u256_of(row, transactions::VALUE)?,
+                gas: u64_of(row, transactions::GAS)?,
+                gas_price: opt_u256(row, transactions::GAS_PRICE)?,
+                input: bytes_of(row, transactions::INPUT)?,
+                max_fee_per_gas: opt_u256(row, transactions::MAX_FEE_PER_GAS)?,
+                max_priority_fee_per_gas: opt_u256(row, transactions::MAX_PRIORITY_FEE_PER_GAS)?,
+                transaction_type: opt_u64(row, transactions::TRANSACTION_TYPE)?,
             };
-            let receipt = match opt_u64(row, "receipt_gas_used")? {
+            let receipt = match opt_u64(row, transactions::RECEIPT_GAS_USED)? {
                 None => None,
                 Some(gas_used) => Some(EvmReceipt {
                     transaction_hash: tx.hash,
                     transaction_index: tx.transaction_index,
                     block_number: tx.block_number,
-                    cumulative_gas_used: opt_u64(row, "receipt_cumulative_gas_used")?.unwrap_or(0),
+                    cumulative_gas_used: opt_u64(row, transactions::RECEIPT_CUMULATIVE_GAS_USED)?
+                        .unwrap_or(0),
                     gas_used,
-                    contract_address: opt_address(row, "receipt_contract_address")?,
-                    root: opt_b256(row, "receipt_root")?,
-                    status: opt_u64(row, "receipt_status")?,
-                    effective_gas_price: opt_u256(row, "receipt_effective_gas_price")?,
-                    blob_gas_used: opt_u64(row, "receipt_blob_gas_used")?,
-                    blob_gas_price: opt_u256(row, "receipt_blob_gas_price")?,
+                    contract_address: opt_address(row, transactions::RECEIPT_CONTRACT_ADDRESS)?,
+                    root: opt_b256(row, transactions::RECEIPT_ROOT)?,
+                    status: opt_u64(row, transactions::RECEIPT_STATUS)?,
+                    effective_gas_price: opt_u256(row, transactions::RECEIPT_EFFECTIVE_GAS_PRICE)?,
+                    blob_gas_used: opt_u64(row, transactions::RECEIPT_BLOB_GAS_USED)?,
+                    blob_gas_price: opt_u256(row, transactions::RECEIPT_BLOB_GAS_PRICE)?,
                     logs: Vec::new(),
                 }),
             };
             EtlRecord::Transaction(Box::new(tx), receipt.map(Box::new))
         }
         EtlTable::Receipts => EtlRecord::Receipt(EvmReceipt {
-            transaction_hash: b256_of(row, "transaction_hash")?,
-            transaction_index: u64_of(row, "transaction_index")?,
-            block_number: u64_of(row, "block_number")?,
-            cumulative_gas_used: opt_u64(row, "cumulative_gas_used")?.unwrap_or(0),
-            gas_used: u64_of(row, "gas_used")?,
-            contract_address: opt_address(row, "contract_address")?,
-            root: opt_b256(row, "root")?,
-            status: opt_u64(row, "status")?,
-            effective_gas_price: opt_u256(row, "effective_gas_price")?,
-            blob_gas_used: opt_u64(row, "blob_gas_used")?,
-            blob_gas_price: opt_u256(row, "blob_gas_price")?,
+            transaction_hash: b256_of(row, receipts::TRANSACTION_HASH)?,
+            transaction_index: u64_of(row, receipts::TRANSACTION_INDEX)?,
+            block_number: u64_of(row, receipts::BLOCK_NUMBER)?,
+            cumulative_gas_used: opt_u64(row, receipts::CUMULATIVE_GAS_USED)?.unwrap_or(0),
+            gas_used: u64_of(row, receipts::GAS_USED)?,
+            contract_address: opt_address(row, receipts::CONTRACT_ADDRESS)?,
+            root: opt_b256(row, receipts::ROOT)?,
+            status: opt_u64(row, receipts::STATUS)?,
+            effective_gas_price: opt_u256(row, receipts::EFFECTIVE_GAS_PRICE)?,
+            blob_gas_used: opt_u64(row, receipts::BLOB_GAS_USED)?,
+            blob_gas_price: opt_u256(row, receipts::BLOB_GAS_PRICE)?,
             logs: Vec::new(),
         }),
         EtlTable::Logs => EtlRecord::Log(EvmLog {
-            log_index: u64_of(row, "log_index")?,
-            transaction_hash: b256_of(row, "transaction_hash")?,
-            transaction_index: u64_of(row, "transaction_index")?,
-            block_number: u64_of(row, "block_number")?,
-            address: address_of(row, "address")?,
-            data: bytes_of(row, "data")?,
+            log_index: u64_of(row, logs::LOG_INDEX)?,
+            transaction_hash: b256_of(row, logs::TRANSACTION_HASH)?,
+            transaction_index: u64_of(row, logs::TRANSACTION_INDEX)?,
+            block_number: u64_of(row, logs::BLOCK_NUMBER)?,
+            address: address_of(row, logs::ADDRESS)?,
+            data: bytes_of(row, logs::DATA)?,
             topics: row
-                .list("topics")?
+                .list(logs::TOPICS)?
                 .iter()
                 .filter(|t| !t.is_empty())
-                .map(|t| ctx("topics", b256_text(t)))
+                .map(|t| ctx(logs::TOPICS, b256_text(t)))
                 .collect::<Result<_, _>>()?,
         }),
         EtlTable::TokenTransfers => EtlRecord::TokenTransfer(crate::events::TokenTransfer {
-            token_address: address_of(row, "token_address")?,
-            from: address_of(row, "from_address")?,
-            to: address_of(row, "to_address")?,
-            value: u256_of(row, "value")?,
-            transaction_hash: b256_of(row, "transaction_hash")?,
-            log_index: u64_of(row, "log_index")?,
-            block_number: u64_of(row, "block_number")?,
+            token_address: address_of(row, token_transfers::TOKEN_ADDRESS)?,
+            from: address_of(row, token_transfers::FROM_ADDRESS)?,
+            to: address_of(row, token_transfers::TO_ADDRESS)?,
+            value: u256_of(row, token_transfers::VALUE)?,
+            transaction_hash: b256_of(row, token_transfers::TRANSACTION_HASH)?,
+            log_index: u64_of(row, token_transfers::LOG_INDEX)?,
+            block_number: u64_of(row, token_transfers::BLOCK_NUMBER)?,
         }),
         EtlTable::Traces => {
-            let kind = req(row, "trace_type")?;
-            let trace_type = TraceType::parse(&kind)
-                .ok_or_else(|| format!("column `trace_type`: unknown trace type `{kind}`"))?;
+            let kind = req(row, traces::TRACE_TYPE)?;
+            let trace_type = TraceType::parse(&kind).ok_or_else(|| {
+                format!(
+                    "column `{}`: unknown trace type `{kind}`",
+                    traces::TRACE_TYPE
+                )
+            })?;
             EtlRecord::Trace(EvmTrace {
-                block_number: u64_of(row, "block_number")?,
-                transaction_hash: opt_b256(row, "transaction_hash")?,
-                transaction_index: opt_u64(row, "transaction_index")?,
-                from: opt_address(row, "from_address")?,
-                to: opt_address(row, "to_address")?,
-                value: opt_u256(row, "value")?.unwrap_or(U256::ZERO),
+                block_number: u64_of(row, traces::BLOCK_NUMBER)?,
+                transaction_hash: opt_b256(row, traces::TRANSACTION_HASH)?,
+                transaction_index: opt_u64(row, traces::TRANSACTION_INDEX)?,
+                from: opt_address(row, traces::FROM_ADDRESS)?,
+                to: opt_address(row, traces::TO_ADDRESS)?,
+                value: opt_u256(row, traces::VALUE)?.unwrap_or(U256::ZERO),
                 trace_type,
-                call_type: row.text("call_type").map(Cow::into_owned),
-                reward_type: row.text("reward_type").map(Cow::into_owned),
-                subtraces: opt_u64(row, "subtraces")?.unwrap_or(0),
+                call_type: row.text(traces::CALL_TYPE).map(Cow::into_owned),
+                reward_type: row.text(traces::REWARD_TYPE).map(Cow::into_owned),
+                subtraces: opt_u64(row, traces::SUBTRACES)?.unwrap_or(0),
                 trace_address: row
-                    .list("trace_address")?
+                    .list(traces::TRACE_ADDRESS)?
                     .iter()
                     .filter(|t| !t.is_empty())
                     .map(|t| {
-                        t.parse::<u64>()
-                            .map_err(|_| format!("column `trace_address`: `{t}` is not a position"))
+                        t.parse::<u64>().map_err(|_| {
+                            format!(
+                                "column `{}`: `{t}` is not a position",
+                                traces::TRACE_ADDRESS
+                            )
+                        })
                     })
                     .collect::<Result<_, _>>()?,
-                error: row.text("error").map(Cow::into_owned),
+                error: row.text(traces::ERROR).map(Cow::into_owned),
                 status: true,
             })
         }
         EtlTable::Tokens => EtlRecord::Token {
-            address: address_of(row, "address")?,
-            symbol: row.text("symbol").map(Cow::into_owned).unwrap_or_default(),
-            decimals: opt_u64(row, "decimals")?.and_then(|d| u8::try_from(d).ok()),
+            address: address_of(row, tokens::ADDRESS)?,
+            symbol: row
+                .text(tokens::SYMBOL)
+                .map(Cow::into_owned)
+                .unwrap_or_default(),
+            decimals: opt_u64(row, tokens::DECIMALS)?.and_then(|d| u8::try_from(d).ok()),
         },
     })
 }
 
+/// A row of an ethereum-etl table that does not parse: its 1-based line and what was wrong
+/// (naming the column).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("line {line}: {message}")]
+pub struct BadRow {
+    /// The 1-based line of the row.
+    pub line: u64,
+    /// What was wrong, naming the column.
+    pub message: String,
+}
+
+impl BadRow {
+    fn new(line: u64, message: String) -> BadRow {
+        BadRow { line, message }
+    }
+}
+
 /// Parse an ethereum-etl CSV table. Errors carry the 1-based line number.
-pub fn parse_etl_csv(table: EtlTable, data: &[u8]) -> Result<Vec<EtlRecord>, (u64, String)> {
+pub fn parse_etl_csv(table: EtlTable, data: &[u8]) -> Result<Vec<EtlRecord>, BadRow> {
     let mut reader = csv::ReaderBuilder::new().flexible(false).from_reader(data);
     let headers = reader
         .headers()
-        .map_err(|e| (1, format!("not a CSV header: {e}")))?;
+        .map_err(|e| BadRow::new(1, format!("not a CSV header: {e}")))?;
     let columns: HashMap<String, usize> = headers
         .iter()
         .enumerate()
@@ -445,29 +502,30 @@ pub fn parse_etl_csv(table: EtlTable, data: &[u8]) -> Result<Vec<EtlRecord>, (u6
         match reader.read_record(&mut record) {
             Ok(false) => break,
             Ok(true) => {}
-            Err(e) => return Err((line, format!("not a CSV row: {e}"))),
+            Err(e) => return Err(BadRow::new(line, format!("not a CSV row: {e}"))),
         }
         let row = CsvRow {
             columns: &columns,
             record: &record,
         };
-        out.push(parse_row(table, &row).map_err(|e| (line, e))?);
+        out.push(parse_row(table, &row).map_err(|e| BadRow::new(line, e))?);
     }
     Ok(out)
 }
 
 /// Parse an ethereum-etl JSON-lines table (one object per line).
-pub fn parse_etl_json(table: EtlTable, data: &[u8]) -> Result<Vec<EtlRecord>, (u64, String)> {
+pub fn parse_etl_json(table: EtlTable, data: &[u8]) -> Result<Vec<EtlRecord>, BadRow> {
     let mut out = Vec::new();
     for (i, line) in data.split(|&b| b == b'\n').enumerate() {
         let line_no = i as u64 + 1;
-        let text = std::str::from_utf8(line).map_err(|e| (line_no, format!("not UTF-8: {e}")))?;
+        let text = std::str::from_utf8(line)
+            .map_err(|e| BadRow::new(line_no, format!("not UTF-8: {e}")))?;
         if text.trim().is_empty() {
             continue;
         }
-        let fields: HashMap<String, &RawValue> =
-            serde_json::from_str(text).map_err(|e| (line_no, format!("not a JSON object: {e}")))?;
-        out.push(parse_row(table, &JsonRow(fields)).map_err(|e| (line_no, e))?);
+        let fields: HashMap<String, &RawValue> = serde_json::from_str(text)
+            .map_err(|e| BadRow::new(line_no, format!("not a JSON object: {e}")))?;
+        out.push(parse_row(table, &JsonRow(fields)).map_err(|e| BadRow::new(line_no, e))?);
     }
     Ok(out)
 }
@@ -584,7 +642,15 @@ fn import(
         source,
     })?;
     let key = format!("ethereum-etl:{}", canonical.display());
-    let mut sink = BlockSink::open(store, writer, key, source_bytes, blocks_total, options)?;
+    let mut sink = BlockSink::open(
+        store,
+        writer,
+        path,
+        key,
+        source_bytes,
+        blocks_total,
+        options,
+    )?;
     for file in order.files().iter().filter(|f| f.has_tokens()) {
         let mut tokens = file.tokens()?;
         while let Some((_, _, record)) = tokens.next_row()? {
@@ -621,10 +687,10 @@ fn import(
         let bundle =
             assemble(parts, with_traces).map_err(|message| block_err(path, number, message))?;
         let flows =
-            block_flows(&rules, &bundle).map_err(|message| block_err(path, number, message))?;
-        sink.append_block(number, flows.txs.iter().zip(flows.events))?;
+            block_flows(&rules, &bundle).map_err(|e| block_err(path, number, e.to_string()))?;
+        sink.append_block(&bundle.block, flows.txs.iter().zip(flows.events))?;
     }
-    sink.finish("ethereum-etl".to_string(), path)
+    sink.finish("ethereum-etl".to_string())
 }
 
 /// Appends an export's blocks to a chain with their protocol events, checkpointing every
@@ -632,6 +698,8 @@ fn import(
 /// file importers (ethereum-etl, cryo) that does not depend on the format.
 pub(crate) struct BlockSink<'a> {
     writer: chaintrail_store::ChainWriter,
+    source: PathBuf,
+    parents: ParentCheck,
     tokens: TokenNamer,
     events: EventFiles,
     batch: EventBatch,
@@ -654,12 +722,14 @@ impl<'a> BlockSink<'a> {
     pub(crate) fn open(
         store: &Store,
         writer: chaintrail_store::ChainWriter,
+        source: &Path,
         key: String,
         source_bytes: u64,
         total: u64,
         options: &'a ImportOptions<'a>,
     ) -> Result<BlockSink<'a>, ImportError> {
         let chain = writer.chain();
+        let parents = ParentCheck::load(&writer);
         let events = EventFiles::open(events_dir(store, chain), writer.cursor(EVENTS_CURSOR))
             .map_err(ImportError::from)?;
         let saved = writer
@@ -669,6 +739,8 @@ impl<'a> BlockSink<'a> {
         let start = saved.map_or(0, |c| c.next_block);
         Ok(BlockSink {
             writer,
+            source: source.to_path_buf(),
+            parents,
             tokens: TokenNamer::default(),
             events,
             batch: EventBatch::default(),
@@ -701,11 +773,21 @@ impl<'a> BlockSink<'a> {
         Ok(self.tokens.name(&mut self.writer, contract, metadata)?)
     }
 
+    /// Append `block`'s transactions with their events, unless the block is not on the stored
+    /// chain ([`ParentCheck`]): then what came before it is committed and the block refused.
     pub(crate) fn append_block<'t>(
         &mut self,
-        number: u64,
+        block: &EvmBlock,
         txs: impl Iterator<Item = (&'t chaintrail_core::AccountTx, EventBatch)>,
     ) -> Result<(), ImportError> {
+        if let Err(fork) = self.parents.accept(block) {
+            self.checkpoint()?;
+            return Err(ImportError::Source(format!(
+                "{}: {fork}",
+                self.source.display()
+            )));
+        }
+        let number = block.number;
         let txs: Vec<_> = txs.collect();
         for contract in self
             .tokens
@@ -731,39 +813,38 @@ impl<'a> BlockSink<'a> {
         Ok(())
     }
 
-    /// Events first, then the block cursor: a crash between them re-imports the block, whose
-    /// transactions are skipped by hash and whose events the event files cut back.
+    /// Events first, then the chain head, then the block cursor: a crash between them
+    /// re-imports blocks, whose transactions are skipped by hash, whose events the event files
+    /// cut back, and which are at or below the stored head.
     fn checkpoint(&mut self) -> Result<(), ImportError> {
         let committed = self.events.append(&self.batch)?;
         self.batch = EventBatch::default();
         self.writer.commit(EVENTS_CURSOR, committed)?;
+        self.parents.commit(&mut self.writer)?;
         self.writer
             .commit(&self.key, cursor_value(self.next_block, self.source_bytes))?;
         Ok(())
     }
 
-    pub(crate) fn finish(
-        mut self,
-        format: String,
-        source: &Path,
-    ) -> Result<ImportReport, ImportError> {
+    pub(crate) fn finish(mut self, format: String) -> Result<ImportReport, ImportError> {
         self.checkpoint()?;
         let chain = self.writer.chain();
         let naming = self.tokens.naming;
+        let source = self.source.display().to_string();
         tracing::info!(
             from_export = naming.from_source,
             from_registry = naming.from_registry,
             unknown = naming.unknown,
             "token metadata of {source}",
-            source = source.display()
         );
+        self.parents.log(&source);
         let cursor = cursor_value(self.next_block, self.source_bytes);
         let totals = self.writer.finish(&self.key, cursor)?;
         (self.options.on_progress)(self.total, self.total);
         Ok(ImportReport {
             chain,
             format,
-            source: source.to_path_buf(),
+            source: self.source,
             txs_read: self.txs_read,
             resumed: self.resumed,
             totals,

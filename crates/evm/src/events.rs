@@ -146,16 +146,25 @@ pub const KEPT_TOPICS: &[(B256, &str)] = &[
 /// transaction context the decoders need (who sent it, to which contract).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KeptLog {
+    /// The chain.
     pub chain: Chain,
+    /// The transaction.
     pub tx: TxHash,
+    /// The block that holds it.
     pub block: BlockRef,
+    /// The transaction's index in its block (`None` when the source lacks it).
     pub tx_index: Option<u64>,
+    /// The log's index in its block.
     pub log_index: u64,
+    /// The transaction's sender.
     pub tx_from: Address,
+    /// The transaction's recipient (`None` for a contract creation).
     pub tx_to: Option<Address>,
     /// The contract that emitted the log.
     pub address: Address,
+    /// The log's topics, the event signature first.
     pub topics: Vec<B256>,
+    /// The log's data.
     pub data: Bytes,
 }
 
@@ -188,12 +197,19 @@ pub(crate) fn kept_log(
 /// `token_transfers` table has it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TokenTransfer {
+    /// The token contract.
     pub token_address: EvmAddress,
+    /// The sender.
     pub from: EvmAddress,
+    /// The receiver.
     pub to: EvmAddress,
+    /// The amount, in the token's base units.
     pub value: U256,
+    /// The transaction's hash.
     pub transaction_hash: B256,
+    /// The log's index in its block.
     pub log_index: u64,
+    /// The block's number.
     pub block_number: u64,
 }
 
@@ -239,8 +255,11 @@ pub(crate) fn decode_wrap(log: &EvmLog) -> Option<(bool, EvmAddress, U256)> {
 /// Which DEX design emitted a swap.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
 pub enum SwapProtocol {
+    /// Uniswap V2 and its forks (`Swap(address,uint256,uint256,uint256,uint256,address)`).
     UniswapV2,
+    /// Uniswap V3 and its forks (`Swap(address,address,int256,int256,uint160,uint128,int24)`).
     UniswapV3,
 }
 
@@ -248,11 +267,17 @@ pub enum SwapProtocol {
 /// tokens themselves are the ERC-20 transfers of the same transaction into and out of `pool`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SwapEvent {
+    /// The chain.
     pub chain: Chain,
+    /// The transaction.
     pub tx: TxHash,
+    /// The block that holds it.
     pub block: BlockRef,
+    /// The log's index in its block.
     pub log_index: u64,
+    /// Which pool contract emitted it.
     pub protocol: SwapProtocol,
+    /// The pool.
     pub pool: Address,
     /// `msg.sender` of the swap (often a router).
     pub sender: Address,
@@ -260,9 +285,13 @@ pub struct SwapEvent {
     pub recipient: Address,
     /// The transaction's sender (the user behind a router).
     pub tx_from: Address,
+    /// Token0 that came into the pool.
     pub amount0_in: Amount,
+    /// Token1 that came into the pool.
     pub amount1_in: Amount,
+    /// Token0 that went out of the pool.
     pub amount0_out: Amount,
+    /// Token1 that went out of the pool.
     pub amount1_out: Amount,
 }
 
@@ -270,10 +299,15 @@ pub struct SwapEvent {
 /// real Tornado pool is for attribution (the Tornado contract list) to say.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MixerEvent {
+    /// The chain.
     pub chain: Chain,
+    /// The transaction.
     pub tx: TxHash,
+    /// The block that holds it.
     pub block: BlockRef,
+    /// The log's index in its block.
     pub log_index: u64,
+    /// The mixer pool that emitted it.
     pub pool: Address,
     /// The transaction's sender: the depositor (also when going through Tornado's proxy), or
     /// who submitted a withdrawal (a relayer, or the user when self-relayed).
@@ -282,6 +316,7 @@ pub struct MixerEvent {
     /// they were kept).
     #[serde(default, skip_serializing_if = "FeeSettings::is_empty")]
     pub fee_settings: FeeSettings,
+    /// Deposit or withdrawal, with its fields.
     #[serde(flatten)]
     pub kind: MixerEventKind,
 }
@@ -290,15 +325,19 @@ pub struct MixerEvent {
 /// price, or the EIP-1559 maximum fee and priority fee per gas.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct FeeSettings {
+    /// The legacy gas price.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gas_price: Option<Amount>,
+    /// The EIP-1559 maximum fee per gas.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_fee_per_gas: Option<Amount>,
+    /// The EIP-1559 maximum priority fee per gas.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_priority_fee_per_gas: Option<Amount>,
 }
 
 impl FeeSettings {
+    /// Whether nothing is known (stores written before fee settings were kept).
     pub fn is_empty(&self) -> bool {
         self.gas_price.is_none()
             && self.max_fee_per_gas.is_none()
@@ -322,18 +361,28 @@ impl FeeSettings {
     }
 }
 
+/// What a mixer event did.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum MixerEventKind {
+    /// Money went in: a note's commitment joined the pool's tree.
     Deposit {
+        /// The note's commitment.
         commitment: B256,
+        /// Its leaf in the pool's Merkle tree.
         leaf_index: u32,
+        /// The block time the contract logged.
         timestamp: u64,
     },
+    /// Money went out to `to`, for a note's nullifier.
     Withdrawal {
+        /// Who received the withdrawal.
         to: Address,
+        /// The nullifier hash (spends one note).
         nullifier_hash: B256,
+        /// The relayer paid `fee` (the zero address when self-relayed).
         relayer: Address,
+        /// The relayer's fee, out of the pool's denomination.
         fee: Amount,
     },
 }
@@ -341,23 +390,33 @@ pub enum MixerEventKind {
 /// A contract created by a successful transaction or internal call.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ContractCreation {
+    /// The chain.
     pub chain: Chain,
+    /// The transaction.
     pub tx: TxHash,
+    /// The block that holds it.
     pub block: BlockRef,
+    /// The created contract.
     pub address: Address,
+    /// Who created it (the transaction's sender, or the creating contract).
     pub creator: Address,
 }
 
 /// Events decoded from the transactions of one batch of blocks.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct EventBatch {
+    /// Uniswap-style swaps.
     pub swaps: Vec<SwapEvent>,
+    /// Tornado-style deposits and withdrawals.
     pub mixers: Vec<MixerEvent>,
+    /// Contract creations.
     pub contracts: Vec<ContractCreation>,
+    /// Raw logs of the kept topics.
     pub logs: Vec<KeptLog>,
 }
 
 impl EventBatch {
+    /// Add `other`'s events after these.
     pub fn append(&mut self, other: EventBatch) {
         self.swaps.extend(other.swaps);
         self.mixers.extend(other.mixers);

@@ -9,6 +9,7 @@ use chaintrail_core::{
     AccountTransfer, AccountTx, AssetKind, BlockRef, Chain, TransferKind, TxHash,
 };
 
+use crate::MalformedData;
 use crate::events::{
     ContractCreation, EventBatch, decode_protocol_event, decode_token_transfer, decode_wrap, evm,
     kept_log,
@@ -90,7 +91,7 @@ fn transfer(
 }
 
 /// Turn a block into flows. Receipts must be one per transaction, in order.
-pub fn block_flows(rules: &FlowRules, bundle: &BlockBundle) -> Result<BlockFlows, String> {
+pub fn block_flows(rules: &FlowRules, bundle: &BlockBundle) -> Result<BlockFlows, MalformedData> {
     let block = &bundle.block;
     let at = BlockRef {
         height: block.number,
@@ -101,7 +102,8 @@ pub fn block_flows(rules: &FlowRules, bundle: &BlockBundle) -> Result<BlockFlows
             "{} transactions but {} receipts",
             block.transactions.len(),
             bundle.receipts.len()
-        ));
+        )
+        .into());
     }
     let mut flows = BlockFlows {
         txs: Vec::with_capacity(block.transactions.len() + 1),
@@ -121,7 +123,8 @@ pub fn block_flows(rules: &FlowRules, bundle: &BlockBundle) -> Result<BlockFlows
             return Err(format!(
                 "receipt {} belongs to transaction {}, expected {}",
                 receipt.transaction_index, receipt.transaction_hash, tx.hash
-            ));
+            )
+            .into());
         }
         let tx_traces = traces.map(|_| by_tx.remove(&tx.hash).unwrap_or_default());
         let (account_tx, events) = tx_flows(
@@ -151,9 +154,9 @@ pub fn block_flows(rules: &FlowRules, bundle: &BlockBundle) -> Result<BlockFlows
     }
     // Traces of transactions the block does not list would be silently lost: refuse them.
     if let Some(hash) = by_tx.keys().next() {
-        return Err(format!(
-            "traces name transaction {hash}, which the block does not contain"
-        ));
+        return Err(
+            format!("traces name transaction {hash}, which the block does not contain").into(),
+        );
     }
     if !credits.is_empty() {
         flows.txs.push(AccountTx {

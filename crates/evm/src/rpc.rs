@@ -11,17 +11,20 @@ use chaintrail_store::Store;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use crate::EvmError;
-use crate::client::{Call, ClientConfig, RpcClient};
+use chaintrail_rpc::{Call, RpcAuth, RpcClient, RpcOptions};
+
 use crate::events::{EVENTS_CURSOR, EventBatch, EventFiles, events_dir};
 use crate::flows::{FlowRules, block_flows};
+use crate::head::ParentCheck;
 use crate::model::{BlockBundle, EvmBlock, EvmReceipt, EvmTrace};
 use crate::rpcjson::{decode_block, decode_geth_traces, decode_parity_traces, decode_receipt};
 use crate::tokens::{TokenNamer, TokenNaming, fetch_metadata};
+use crate::{EvmError, at_block};
 
 /// Where receipts came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum ReceiptSource {
     /// `eth_getBlockReceipts`, one call per block.
     BlockReceipts,
@@ -32,6 +35,7 @@ pub enum ReceiptSource {
 /// Where internal transfers came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum TraceSource {
     /// Parity-style `trace_block` (Erigon, Reth, Nethermind, OpenEthereum, anvil).
     TraceBlock,
@@ -43,6 +47,7 @@ pub enum TraceSource {
 }
 
 impl TraceSource {
+    /// The JSON-RPC method (`none` without traces).
     pub fn method(self) -> &'static str {
         match self {
             TraceSource::TraceBlock => "trace_block",
@@ -55,7 +60,10 @@ impl TraceSource {
 /// How `ingest_rpc_with` talks to the node.
 #[derive(Debug, Clone)]
 pub struct RpcConfig {
-    pub client: ClientConfig,
+    /// Timeouts and retries of the JSON-RPC client.
+    pub options: RpcOptions,
+    /// Credentials for the node (also taken from `user:password@` in the URL).
+    pub auth: RpcAuth,
     /// Blocks per JSON-RPC batch.
     pub blocks_per_batch: usize,
     /// Batches in flight at once.
@@ -67,7 +75,8 @@ pub struct RpcConfig {
 impl Default for RpcConfig {
     fn default() -> Self {
         RpcConfig {
-            client: ClientConfig::default(),
+            options: RpcOptions::default(),
+            auth: RpcAuth::None,
             blocks_per_batch: 10,
             concurrency: 4,
             wrapped_native: Vec::new(),
@@ -78,7 +87,9 @@ impl Default for RpcConfig {
 /// Fetches complete blocks (block, receipts, traces) from a node.
 pub struct Fetcher {
     client: RpcClient,
+    /// Where receipts come from.
     pub receipts: ReceiptSource,
+    /// Where internal transfers come from.
     pub traces: TraceSource,
 }
 
@@ -90,11 +101,11 @@ fn geth_params(n: u64) -> Value {
     json!([hex(n), {"tracer": "callTracer"}])
 }
 
-fn decode_err(method: &str, block: u64) -> impl Fn(String) -> EvmError + '_ {
+fn decode_err<E: ToString>(method: &str, block: u64) -> impl Fn(E) -> EvmError + '_ {
     move |message| EvmError::Decode {
         method: method.to_string(),
         block: Some(block),
-        message,
+        message: message.to_string(),
     }
 }
 
@@ -108,15 +119,14 @@ impl Fetcher {
         }
     }
 
+    /// The JSON-RPC client.
     pub fn client(&self) -> &RpcClient {
         &self.client
     }
 
     /// The node's EIP-155 chain id (`eth_chainId`).
     pub fn chain_id(&self) -> Result<u64, EvmError> {
-        let value = self
-            .client
-            .call(Call::new("eth_chainId", json!([]), None))?;
+        let value = self.client.call("eth_chainId", json!([]))?;
         crate::rpcjson::Fields::of(&json!({ "chainId": value }), "")
             .and_then(|f| f.u64("chainId"))
             .map_err(|message| EvmError::Decode {
@@ -128,9 +138,7 @@ impl Fetcher {
 
     /// The node's head (`eth_blockNumber`).
     pub fn head(&self) -> Result<u64, EvmError> {
-        let value = self
-            .client
-            .call(Call::new("eth_blockNumber", json!([]), None))?;
+        let value = self.client.call("eth_blockNumber", json!([]))?;
         crate::rpcjson::Fields::of(&json!({ "number": value }), "")
             .and_then(|f| f.u64("number"))
             .map_err(|message| EvmError::Decode {
@@ -143,15 +151,11 @@ impl Fetcher {
     /// Probe which receipt and trace methods the node answers, on block `sample`.
     pub fn detect(&mut self, sample: u64) -> Result<(), EvmError> {
         let probes = [
-            Call::new("eth_getBlockReceipts", json!([hex(sample)]), Some(sample)),
-            Call::new("trace_block", json!([hex(sample)]), Some(sample)),
-            Call::new(
-                "debug_traceBlockByNumber",
-                geth_params(sample),
-                Some(sample),
-            ),
+            Call::new("eth_getBlockReceipts", json!([hex(sample)])),
+            Call::new("trace_block", json!([hex(sample)])),
+            Call::new("debug_traceBlockByNumber", geth_params(sample)),
         ];
-        let answers = self.client.batch(&probes)?;
+        let answers = self.client.batch(&probes).map_err(at_block(sample))?;
         let ok = |i: usize| matches!(answers.get(i), Some(Ok(v)) if !v.is_null());
         self.receipts = if ok(0) {
             ReceiptSource::BlockReceipts
@@ -176,17 +180,13 @@ impl Fetcher {
     /// Blocks `from..=to` with full transactions.
     pub fn blocks(&self, from: u64, to: u64) -> Result<Vec<EvmBlock>, EvmError> {
         let calls: Vec<Call> = (from..=to)
-            .map(|n| Call::new("eth_getBlockByNumber", json!([hex(n), true]), Some(n)))
+            .map(|n| Call::new("eth_getBlockByNumber", json!([hex(n), true])))
             .collect();
-        let answers = self.client.batch(&calls)?;
+        let answers = self.client.batch(&calls).map_err(at_block(from))?;
         let mut blocks = Vec::with_capacity(calls.len());
         for (n, answer) in (from..=to).zip(answers) {
             let method = "eth_getBlockByNumber";
-            let value = answer.map_err(|e| EvmError::Node {
-                method: method.to_string(),
-                block: Some(n),
-                message: e.to_string(),
-            })?;
+            let value = answer.map_err(at_block(n))?;
             if value.is_null() {
                 return Err(decode_err(method, n)(
                     "the node does not have this block (beyond its head, or pruned)".to_string(),
@@ -217,47 +217,36 @@ impl Fetcher {
                     calls.push(Call::new(
                         "eth_getBlockReceipts",
                         json!([hex(block.number)]),
-                        Some(block.number),
                     ));
                     owners.push(i);
                 }
                 ReceiptSource::PerTransaction => {
                     for tx in &block.transactions {
-                        calls.push(Call::new(
-                            "eth_getTransactionReceipt",
-                            json!([tx.hash]),
-                            Some(block.number),
-                        ));
+                        calls.push(Call::new("eth_getTransactionReceipt", json!([tx.hash])));
                         owners.push(i);
                     }
                 }
             }
         }
         let mut found: Vec<HashMap<B256, EvmReceipt>> = vec![HashMap::new(); blocks.len()];
-        for chunk in calls.chunks(500).zip(owners.chunks(500)) {
-            let (calls, owners) = chunk;
-            let answers = self.client.batch(calls)?;
-            for ((call, &owner), answer) in calls.iter().zip(owners).zip(answers) {
-                let n = blocks[owner].number;
-                let value = answer.map_err(|e| EvmError::Node {
-                    method: call.method.to_string(),
-                    block: Some(n),
-                    message: e.to_string(),
-                })?;
-                let items = match value {
-                    Value::Array(items) => items,
-                    Value::Null => {
-                        return Err(decode_err(call.method, n)(format!(
-                            "the node has no receipt for {}",
-                            call.params
-                        )));
-                    }
-                    single => vec![single],
-                };
-                for item in &items {
-                    let receipt = decode_receipt(item).map_err(decode_err(call.method, n))?;
-                    found[owner].insert(receipt.transaction_hash, receipt);
+        let first = blocks.first().map_or(0, |b| b.number);
+        let answers = self.client.batch(&calls).map_err(at_block(first))?;
+        for ((call, &owner), answer) in calls.iter().zip(&owners).zip(answers) {
+            let n = blocks[owner].number;
+            let value = answer.map_err(at_block(n))?;
+            let items = match value {
+                Value::Array(items) => items,
+                Value::Null => {
+                    return Err(decode_err(&call.method, n)(format!(
+                        "the node has no receipt for {}",
+                        call.params
+                    )));
                 }
+                single => vec![single],
+            };
+            for item in &items {
+                let receipt = decode_receipt(item).map_err(decode_err(&call.method, n))?;
+                found[owner].insert(receipt.transaction_hash, receipt);
             }
         }
         blocks
@@ -291,28 +280,19 @@ impl Fetcher {
             TraceSource::None => return Ok(None),
             TraceSource::TraceBlock => blocks
                 .iter()
-                .map(|b| Call::new("trace_block", json!([hex(b.number)]), Some(b.number)))
+                .map(|b| Call::new("trace_block", json!([hex(b.number)])))
                 .collect(),
             TraceSource::GethCallTracer => blocks
                 .iter()
-                .map(|b| {
-                    Call::new(
-                        "debug_traceBlockByNumber",
-                        geth_params(b.number),
-                        Some(b.number),
-                    )
-                })
+                .map(|b| Call::new("debug_traceBlockByNumber", geth_params(b.number)))
                 .collect(),
         };
-        let answers = self.client.batch(&calls)?;
+        let first = blocks.first().map_or(0, |b| b.number);
+        let answers = self.client.batch(&calls).map_err(at_block(first))?;
         let mut out = Vec::with_capacity(blocks.len());
         for (block, answer) in blocks.iter().zip(answers) {
             let n = block.number;
-            let value = answer.map_err(|e| EvmError::Node {
-                method: method.to_string(),
-                block: Some(n),
-                message: e.to_string(),
-            })?;
+            let value = answer.map_err(at_block(n))?;
             let traces = match self.traces {
                 TraceSource::GethCallTracer => {
                     let hashes: Vec<B256> = block.transactions.iter().map(|t| t.hash).collect();
@@ -346,12 +326,19 @@ impl Fetcher {
 /// What an RPC ingest did, beyond the common [`ImportReport`].
 #[derive(Debug, Clone, Serialize)]
 pub struct RpcIngestReport {
+    /// What every import reports.
     pub import: ImportReport,
+    /// Blocks fetched in this run.
     pub blocks: u64,
+    /// Where receipts came from.
     pub receipts: ReceiptSource,
+    /// Where internal transfers came from.
     pub traces: TraceSource,
+    /// Uniswap-style swaps stored.
     pub swaps: u64,
+    /// Mixer deposits and withdrawals stored.
     pub mixer_events: u64,
+    /// Contract creations stored.
     pub contracts: u64,
     /// Raw logs of bridge and mixer events kept for the link decoders (`KEPT_TOPICS`).
     pub kept_logs: u64,
@@ -387,7 +374,7 @@ pub fn ingest_rpc_with(
     if from > to {
         return Err(EvmError::Input(format!("--from {from} is after --to {to}")));
     }
-    let client = RpcClient::new(url, config.client.clone())?;
+    let client = RpcClient::new(url, config.auth.clone(), config.options)?;
     let mut fetcher = Fetcher::new(client, ReceiptSource::BlockReceipts, TraceSource::None);
     let chain_id = fetcher.chain_id()?;
     let head = fetcher.head()?;
@@ -411,48 +398,32 @@ pub fn ingest_rpc_with(
     let per_batch = config.blocks_per_batch.max(1) as u64;
     let window = per_batch * config.concurrency.max(1) as u64;
     let total_blocks = to - from + 1;
-    let (mut txs_read, mut swaps, mut mixers, mut contracts, mut kept_logs) =
-        (0u64, 0u64, 0u64, 0u64, 0u64);
+    let mut parents = ParentCheck::load(&writer);
+    let (mut txs_read, mut counts) = (0u64, EventCounts::default());
     let mut tokens = TokenNamer::default();
     let mut next = start;
     while next <= to {
         let end = next.saturating_add(window - 1).min(to);
-        let ranges: Vec<(u64, u64)> = (next..=end)
-            .step_by(per_batch as usize)
-            .map(|a| (a, a.saturating_add(per_batch - 1).min(end)))
-            .collect();
-        let fetched: Vec<Result<Vec<BlockBundle>, EvmError>> = std::thread::scope(|scope| {
-            let handles: Vec<_> = ranges
-                .iter()
-                .map(|&(a, b)| {
-                    let fetcher = &fetcher;
-                    scope.spawn(move || fetcher.bundles(a, b))
-                })
-                .collect();
-            handles
-                .into_iter()
-                .map(|h| {
-                    h.join().unwrap_or_else(|_| {
-                        Err(EvmError::Input("a fetch thread panicked".to_string()))
-                    })
-                })
-                .collect()
-        });
-        let mut window_flows = Vec::new();
-        for bundles in fetched {
-            for bundle in bundles? {
-                let n = bundle.block.number;
-                window_flows.push(block_flows(&rules, &bundle).map_err(|message| {
-                    EvmError::Decode {
-                        method: format!(
-                            "eth_getBlockByNumber + receipts + {}",
-                            fetcher.traces.method()
-                        ),
-                        block: Some(n),
-                        message,
-                    }
-                })?);
+        let bundles = fetch_window(&fetcher, next, end, per_batch)?;
+        // The window's blocks up to the first that is not on the stored chain.
+        let mut fork = None;
+        let mut window_flows = Vec::with_capacity(bundles.len());
+        for bundle in &bundles {
+            if let Err(forked) = parents.accept(&bundle.block) {
+                fork = Some(forked);
+                break;
             }
+            let n = bundle.block.number;
+            window_flows.push(
+                block_flows(&rules, bundle).map_err(|message| EvmError::Decode {
+                    method: format!(
+                        "eth_getBlockByNumber + receipts + {}",
+                        fetcher.traces.method()
+                    ),
+                    block: Some(n),
+                    message: message.to_string(),
+                })?,
+            );
         }
         // Tokens first seen in this window: their own symbol() and decimals(), else the registry.
         let fresh = tokens.first_seen(&writer, window_flows.iter().flat_map(|f| &f.txs));
@@ -465,20 +436,25 @@ pub fn ingest_rpc_with(
             for (tx, tx_events) in flows.txs.iter().zip(flows.events) {
                 if writer.append_account_tx(tx)? {
                     txs_read += 1;
-                    swaps += tx_events.swaps.len() as u64;
-                    mixers += tx_events.mixers.len() as u64;
-                    contracts += tx_events.contracts.len() as u64;
-                    kept_logs += tx_events.logs.len() as u64;
                     batch.append(tx_events);
                 }
             }
         }
+        counts.count(&batch);
         let committed = events.append(&batch)?;
         writer.commit(EVENTS_CURSOR, committed)?;
-        next = end + 1;
+        parents.commit(&mut writer)?;
+        next = match &fork {
+            Some(forked) => forked.number(),
+            None => end + 1,
+        };
         writer.commit(&key, cursor_value(next))?;
+        if let Some(forked) = fork {
+            return Err(EvmError::Fork(forked));
+        }
         (options.on_progress)(next - from, total_blocks);
     }
+    parents.log(url);
     let totals = writer.finish(&key, cursor_value(next))?;
     Ok(RpcIngestReport {
         import: ImportReport {
@@ -499,12 +475,62 @@ pub fn ingest_rpc_with(
         blocks: to + 1 - start,
         receipts: fetcher.receipts,
         traces: fetcher.traces,
-        swaps,
-        mixer_events: mixers,
-        contracts,
-        kept_logs,
+        swaps: counts.swaps,
+        mixer_events: counts.mixers,
+        contracts: counts.contracts,
+        kept_logs: counts.kept_logs,
         tokens: tokens.naming,
     })
+}
+
+/// Blocks `from..=to` with receipts and traces, fetched in parallel batches of `per_batch`
+/// blocks, in block order.
+fn fetch_window(
+    fetcher: &Fetcher,
+    from: u64,
+    to: u64,
+    per_batch: u64,
+) -> Result<Vec<BlockBundle>, EvmError> {
+    let ranges: Vec<(u64, u64)> = (from..=to)
+        .step_by(per_batch as usize)
+        .map(|a| (a, a.saturating_add(per_batch - 1).min(to)))
+        .collect();
+    let fetched: Vec<Result<Vec<BlockBundle>, EvmError>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = ranges
+            .iter()
+            .map(|&(a, b)| scope.spawn(move || fetcher.bundles(a, b)))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err(EvmError::Input("a fetch thread panicked".to_string())))
+            })
+            .collect()
+    });
+    let mut bundles = Vec::new();
+    for batch in fetched {
+        bundles.extend(batch?);
+    }
+    Ok(bundles)
+}
+
+/// How many protocol events an ingest stored.
+#[derive(Debug, Default)]
+struct EventCounts {
+    swaps: u64,
+    mixers: u64,
+    contracts: u64,
+    kept_logs: u64,
+}
+
+impl EventCounts {
+    fn count(&mut self, batch: &EventBatch) {
+        self.swaps += batch.swaps.len() as u64;
+        self.mixers += batch.mixers.len() as u64;
+        self.contracts += batch.contracts.len() as u64;
+        self.kept_logs += batch.logs.len() as u64;
+    }
 }
 
 fn cursor_value(next_block: u64) -> Value {

@@ -5,6 +5,7 @@
 use alloy_primitives::{Address, B256, Bytes, U256};
 use serde_json::{Map, Value};
 
+use crate::MalformedData;
 use crate::model::{
     EvmBlock, EvmLog, EvmReceipt, EvmTrace, EvmTransaction, TraceType, Withdrawal,
     propagate_trace_status,
@@ -159,7 +160,7 @@ pub(crate) fn short(value: &Value) -> String {
 }
 
 /// A block from `eth_getBlockByNumber(n, true)`.
-pub fn decode_block(value: &Value) -> Result<EvmBlock, String> {
+pub fn decode_block(value: &Value) -> Result<EvmBlock, MalformedData> {
     let f = Fields::of(value, "a block")?;
     let number = f.u64("number")?;
     let timestamp = f.u64("timestamp")?;
@@ -179,7 +180,8 @@ pub fn decode_block(value: &Value) -> Result<EvmBlock, String> {
     }
     Ok(EvmBlock {
         number,
-        hash: f.b256("hash")?,
+        hash: Some(f.b256("hash")?),
+        parent_hash: Some(f.b256("parentHash")?),
         timestamp,
         miner,
         base_fee_per_gas: f.opt_u256("baseFeePerGas")?,
@@ -225,7 +227,7 @@ fn decode_transaction(value: &Value, block_number: u64) -> Result<EvmTransaction
 }
 
 /// A receipt from `eth_getTransactionReceipt` or one element of `eth_getBlockReceipts`.
-pub fn decode_receipt(value: &Value) -> Result<EvmReceipt, String> {
+pub fn decode_receipt(value: &Value) -> Result<EvmReceipt, MalformedData> {
     let f = Fields::of(value, "a receipt")?;
     let mut logs = Vec::new();
     for (i, log) in f.array("logs")?.iter().enumerate() {
@@ -247,7 +249,8 @@ pub fn decode_receipt(value: &Value) -> Result<EvmReceipt, String> {
     })
 }
 
-pub fn decode_log(value: &Value) -> Result<EvmLog, String> {
+/// A log of an `eth_getTransactionReceipt` or `eth_getBlockReceipts` answer.
+pub fn decode_log(value: &Value) -> Result<EvmLog, MalformedData> {
     let f = Fields::of(value, "a log")?;
     let mut topics = Vec::new();
     for topic in f.array("topics")? {
@@ -269,7 +272,7 @@ pub fn decode_log(value: &Value) -> Result<EvmLog, String> {
 }
 
 /// The answer of Parity/OpenEthereum/Erigon/Reth/anvil `trace_block`.
-pub fn decode_parity_traces(value: &Value) -> Result<Vec<EvmTrace>, String> {
+pub fn decode_parity_traces(value: &Value) -> Result<Vec<EvmTrace>, MalformedData> {
     let items = value
         .as_array()
         .ok_or_else(|| format!("expected a list of traces, found {}", short(value)))?;
@@ -352,7 +355,7 @@ pub fn decode_geth_traces(
     value: &Value,
     block_number: u64,
     tx_hashes: &[B256],
-) -> Result<Vec<EvmTrace>, String> {
+) -> Result<Vec<EvmTrace>, MalformedData> {
     let items = value.as_array().ok_or_else(|| {
         format!(
             "expected a list of transaction traces, found {}",
@@ -363,7 +366,7 @@ pub fn decode_geth_traces(
     for (i, item) in items.iter().enumerate() {
         let f = Fields::of(item, "a transaction trace")?;
         if let Some(error) = f.opt_str("error") {
-            return Err(format!("transaction {i}: the tracer failed: {error}"));
+            return Err(format!("transaction {i}: the tracer failed: {error}").into());
         }
         let hash = match f.opt_b256("txHash")? {
             Some(hash) => Some(hash),

@@ -13,7 +13,7 @@ use chaintrail_store::{ChainWriter, StoreError};
 use serde::Serialize;
 use serde_json::json;
 
-use crate::client::{Call, RpcClient};
+use chaintrail_rpc::{Call, RpcClient};
 
 sol! {
     function symbol() returns (string);
@@ -150,7 +150,6 @@ pub(crate) fn fetch_metadata(client: &RpcClient, contracts: &[Address]) -> Vec<S
                 Call::new(
                     "eth_call",
                     json!([{"to": contract.to_string(), "data": format!("0x{}", hex::encode(input))}, "latest"]),
-                    None,
                 )
             })
         })

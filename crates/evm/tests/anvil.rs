@@ -14,13 +14,14 @@ use std::time::{Duration, Instant};
 use alloy_primitives::{Address as EvmAddress, B256, I256, U256};
 use alloy_sol_types::SolCall;
 use chaintrail_core::{Address, Amount, AssetKind, Chain, TransferKind};
-use chaintrail_evm::client::{Call, ClientConfig};
+use chaintrail_evm::TokenNaming;
 use chaintrail_evm::events::{
     KEPT_TOPICS, KeptLog, MixerEventKind, SwapProtocol, read_contract_creations, read_kept_logs,
     read_mixer_events, read_swaps,
 };
-use chaintrail_evm::tokens::TokenNaming;
-use chaintrail_evm::{RpcClient, RpcConfig, TraceSource, ingest_rpc_with};
+use chaintrail_evm::{
+    EvmError, ForkedBlock, RpcAuth, RpcClient, RpcConfig, RpcOptions, TraceSource, ingest_rpc_with,
+};
 use chaintrail_ingest::ImportOptions;
 use chaintrail_store::Store;
 use serde_json::{Value, json};
@@ -127,17 +128,15 @@ pub fn start_anvil() -> Option<Anvil> {
     };
     let client = RpcClient::new(
         &anvil.url,
-        ClientConfig {
+        RpcAuth::None,
+        RpcOptions {
             retries: 0,
-            ..ClientConfig::default()
+            ..RpcOptions::default()
         },
     )
     .expect("client");
     let deadline = Instant::now() + Duration::from_secs(30);
-    while client
-        .call(Call::new("eth_chainId", json!([]), None))
-        .is_err()
-    {
+    while client.call("eth_chainId", json!([])).is_err() {
         assert!(
             Instant::now() < deadline,
             "anvil did not start on {}",
@@ -155,9 +154,9 @@ pub struct Node {
 
 impl Node {
     pub fn new(url: &str) -> Node {
-        let client = RpcClient::new(url, ClientConfig::default()).expect("client");
+        let client = RpcClient::new(url, RpcAuth::None, RpcOptions::default()).expect("client");
         let accounts = client
-            .call(Call::new("eth_accounts", json!([]), None))
+            .call("eth_accounts", json!([]))
             .expect("accounts")
             .as_array()
             .expect("list")
@@ -169,7 +168,7 @@ impl Node {
 
     pub fn rpc(&self, method: &'static str, params: Value) -> Value {
         self.client
-            .call(Call::new(method, params, None))
+            .call(method, params)
             .unwrap_or_else(|e| panic!("{method}: {e}"))
     }
 
@@ -858,4 +857,90 @@ fn anvil_flows_and_balances() {
     assert_eq!(read_swaps(&store, chain).expect("swaps").len(), 2);
     assert_eq!(read_mixer_events(&store, chain).expect("mixers").len(), 2);
     assert_eq!(read_kept_logs(&store, chain).expect("kept logs"), kept);
+}
+
+/// Block `number`'s hash on the node.
+fn block_hash(node: &Node, number: u64) -> B256 {
+    let block = node.rpc(
+        "eth_getBlockByNumber",
+        json!([format!("{number:#x}"), false]),
+    );
+    serde_json::from_value(block["hash"].clone()).expect("hash")
+}
+
+#[test]
+fn anvil_blocks_of_another_fork_than_the_stored_chain_are_refused() {
+    let Some(anvil) = start_anvil() else { return };
+    let node = Node::new(&anvil.url);
+    let a = node.accounts.clone();
+    let start = node.head();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Store::init(dir.path()).expect("store");
+    let chain = Chain::Evm(31337);
+    let ingest = |from, to| {
+        ingest_rpc_with(
+            &store,
+            &anvil.url,
+            from,
+            to,
+            &RpcConfig::default(),
+            &ImportOptions::default(),
+        )
+    };
+    // Committed transactions (a refused ingest leaves the indexes for readers stale).
+    let stored_txs = || store.writer(chain).expect("writer").progress().txs;
+
+    // One payment per block; each ingest's first block is checked against the stored head.
+    for (i, to) in [a[1], a[2]].into_iter().enumerate() {
+        assert!(node.send(a[0], Some(to), ETH, Vec::new()).1);
+        let block = start + 1 + i as u64;
+        assert_eq!(ingest(block, block).expect("ingest").import.txs_read, 1);
+    }
+    let fork_point = node.rpc("evm_snapshot", json!([]));
+    assert!(node.send(a[0], Some(a[3]), ETH, Vec::new()).1);
+    let orphaned = start + 3;
+    assert_eq!(
+        ingest(orphaned, orphaned).expect("ingest").import.txs_read,
+        1
+    );
+    let orphaned_hash = block_hash(&node, orphaned);
+
+    // The node drops block `orphaned` and mines another chain on top of the fork point.
+    assert_eq!(node.rpc("evm_revert", json!([fork_point])), json!(true));
+    assert_eq!(node.head(), orphaned - 1);
+    assert!(node.send(a[0], Some(a[4]), 2 * ETH, Vec::new()).1);
+    assert!(node.send(a[0], Some(a[5]), 3 * ETH, Vec::new()).1);
+    let (replacement, next) = (block_hash(&node, orphaned), orphaned + 1);
+    assert_ne!(replacement, orphaned_hash);
+
+    match ingest(next, next) {
+        Err(EvmError::Fork(ForkedBlock::Parent {
+            number,
+            parent,
+            stored,
+        })) => assert_eq!((number, parent, stored), (next, replacement, orphaned_hash)),
+        other => panic!("expected a refused fork, got {other:?}"),
+    }
+    let message = ingest(next, next).expect_err("refused").to_string();
+    assert!(
+        message.contains(&format!(
+            "block {next} names parent {replacement}, but the stored block {orphaned} is \
+             {orphaned_hash}"
+        )),
+        "{message}"
+    );
+    assert!(message.contains("fresh store"), "{message}");
+    match ingest(orphaned, next) {
+        Err(EvmError::Fork(ForkedBlock::Sibling {
+            number,
+            hash,
+            stored,
+        })) => assert_eq!(
+            (number, hash, stored),
+            (orphaned, replacement, orphaned_hash)
+        ),
+        other => panic!("expected a refused sibling, got {other:?}"),
+    }
+    // Nothing of the other fork is stored.
+    assert_eq!(stored_txs(), 3);
 }

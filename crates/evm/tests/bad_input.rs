@@ -6,8 +6,7 @@ mod common;
 use std::time::Duration;
 
 use chaintrail_core::Chain;
-use chaintrail_evm::client::ClientConfig;
-use chaintrail_evm::{EvmError, RpcConfig, ingest_rpc, ingest_rpc_with};
+use chaintrail_evm::{EvmError, RpcConfig, RpcOptions, ingest_rpc, ingest_rpc_with};
 use chaintrail_ingest::ImportOptions;
 use chaintrail_store::Store;
 use common::{Mode, fixtures, serve};
@@ -21,7 +20,7 @@ fn block_483920_dirs() -> Vec<std::path::PathBuf> {
 
 fn quick(retries: u32) -> RpcConfig {
     RpcConfig {
-        client: ClientConfig {
+        options: RpcOptions {
             timeout: Duration::from_secs(1),
             retries,
             backoff: Duration::from_millis(10),
@@ -45,7 +44,7 @@ fn a_url_that_is_not_a_node_is_named_as_such() {
     let error =
         ingest_rpc(&store, &node.url, 0, 0, &ImportOptions::default()).expect_err("not a node");
     let text = error.to_string();
-    assert!(matches!(error, EvmError::Transport { .. }), "{error:?}");
+    assert!(matches!(error, EvmError::Rpc { .. }), "{error:?}");
     assert!(
         text.contains("eth_chainId") && text.contains("not JSON-RPC") && text.contains("nginx"),
         "{text}"

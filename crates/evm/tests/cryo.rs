@@ -12,9 +12,9 @@ use std::sync::Arc;
 
 use alloy_primitives::{Address, B256, U256, keccak256};
 use chaintrail_core::Chain;
-use chaintrail_evm::etl::{EtlRecord, EtlTable};
-use chaintrail_evm::flows::block_credits_hash;
+use chaintrail_evm::block_credits_hash;
 use chaintrail_evm::{Cryo, EthereumEtl, events, parse_etl_json};
+use chaintrail_evm::{EtlRecord, EtlTable};
 use chaintrail_ingest::{ImportError, ImportOptions, Importer};
 use chaintrail_store::Store;
 use parquet::basic::{ConvertedType, Repetition, Type as PhysicalType};
@@ -214,7 +214,16 @@ struct BlockRow {
     base_fee: Option<u64>,
 }
 
+/// The hash of block `number` in the test world.
+fn block_hash(number: u64) -> B256 {
+    keccak256(number.to_be_bytes())
+}
+
 fn write_blocks(path: &Path, rows: &[BlockRow]) {
+    write_blocks_with_parents(path, rows, |number| block_hash(number - 1));
+}
+
+fn write_blocks_with_parents(path: &Path, rows: &[BlockRow], parent: impl Fn(u64) -> B256) {
     write_parquet(
         path,
         vec![
@@ -222,7 +231,15 @@ fn write_blocks(path: &Path, rows: &[BlockRow]) {
                 "block_hash",
                 Col::Bin(
                     rows.iter()
-                        .map(|r| bin(keccak256(r.number.to_be_bytes()).as_slice()))
+                        .map(|r| bin(block_hash(r.number).as_slice()))
+                        .collect(),
+                ),
+            ),
+            (
+                "parent_hash",
+                Col::Bin(
+                    rows.iter()
+                        .map(|r| bin(parent(r.number).as_slice()))
                         .collect(),
                 ),
             ),
@@ -1319,6 +1336,35 @@ fn row_groups_out_of_block_order_are_merged() {
     let (_b, fresh, b) = import(ordered.path());
     assert_eq!(a.txs_read, b.txs_read);
     assert_eq!(flows(&shuffled, CHAIN), flows(&fresh, CHAIN));
+}
+
+#[test]
+fn a_block_naming_another_parent_is_refused_and_earlier_blocks_stay() {
+    let export = tempfile::tempdir().expect("tempdir");
+    write_world(export.path(), &["transactions", "logs", "traces"]);
+    let forked = B256::repeat_byte(0x11);
+    write_blocks_with_parents(&file(export.path(), "blocks"), &world().blocks, |number| {
+        if number == 101 {
+            forked
+        } else {
+            block_hash(number - 1)
+        }
+    });
+    let store_dir = tempfile::tempdir().expect("tempdir");
+    let store = Store::init(store_dir.path()).expect("store");
+    let error = Cryo
+        .import(&store, export.path(), &ImportOptions::default())
+        .expect_err("block 101 is on another fork")
+        .to_string();
+    assert!(
+        error.contains(&format!(
+            "block 101 names parent {forked}, but the stored block 100 is {}",
+            block_hash(100)
+        )),
+        "{error}"
+    );
+    // Block 100's three transactions are committed; nothing of block 101.
+    assert_eq!(store.writer(CHAIN).expect("writer").progress().txs, 3);
 }
 
 fn expect_error(dir: &Path) -> String {

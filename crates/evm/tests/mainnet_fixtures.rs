@@ -6,14 +6,13 @@ mod common;
 
 use std::path::Path;
 
-use alloy_primitives::B256;
 use chaintrail_core::{Address, Amount, AssetKind, Chain, TransferKind};
-use chaintrail_evm::client::ClientConfig;
-use chaintrail_evm::etl::{EtlRecord, EtlTable};
 use chaintrail_evm::events::decode_token_transfer;
-use chaintrail_evm::model::{EvmBlock, EvmTrace, propagate_trace_status};
+use chaintrail_evm::{EtlRecord, EtlTable};
+use chaintrail_evm::{EvmBlock, EvmTrace, propagate_trace_status};
 use chaintrail_evm::{
-    Fetcher, ReceiptSource, RpcClient, TraceSource, parse_etl_csv, parse_etl_json,
+    Fetcher, ReceiptSource, RpcAuth, RpcClient, RpcOptions, TraceSource, parse_etl_csv,
+    parse_etl_json,
 };
 use chaintrail_ingest::ImportOptions;
 use chaintrail_store::Store;
@@ -26,18 +25,19 @@ fn etl(path: &Path, table: EtlTable) -> Vec<EtlRecord> {
     } else {
         parse_etl_csv(table, &data)
     };
-    parsed.unwrap_or_else(|(line, e)| panic!("{}:{line}: {e}", path.display()))
+    parsed.unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
 fn fetcher(url: &str, receipts: ReceiptSource, traces: TraceSource) -> Fetcher {
-    let client = RpcClient::new(url, ClientConfig::default()).expect("client");
+    let client = RpcClient::new(url, RpcAuth::None, RpcOptions::default()).expect("client");
     Fetcher::new(client, receipts, traces)
 }
 
 fn stub_block(number: u64) -> EvmBlock {
     EvmBlock {
         number,
-        hash: B256::ZERO,
+        hash: None,
+        parent_hash: None,
         timestamp: 0,
         miner: Default::default(),
         base_fee_per_gas: None,

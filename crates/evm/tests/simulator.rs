@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 
 use chaintrail_core::Chain;
 use chaintrail_evm::EthereumEtl;
+use chaintrail_evm::block_credits_hash;
 use chaintrail_evm::events::{KEPT_TOPICS, read_kept_logs};
-use chaintrail_evm::flows::block_credits_hash;
 use chaintrail_ingest::{ImportOptions, Importer};
 use chaintrail_sim::{EVM_CHAIN, SimConfig, write_dir, write_store};
 use chaintrail_store::Store;
@@ -129,4 +129,21 @@ fn simulator_export_imports_to_the_simulators_own_flows() {
             .collect::<Vec<_>>()
             .join("\n")
     );
+}
+
+/// The simulator writes exactly the columns `chaintrail_core::ethereum_etl` defines (the one
+/// definition the importer reads them by), table by table and in order.
+#[test]
+fn the_simulator_writes_the_defined_ethereum_etl_columns() {
+    use chaintrail_core::ethereum_etl as etl;
+    assert_eq!(chaintrail_sim::BLOCKS_COLUMNS, etl::blocks::ALL);
+    assert_eq!(chaintrail_sim::TRANSACTIONS_COLUMNS, etl::transactions::ALL);
+    assert_eq!(chaintrail_sim::RECEIPTS_COLUMNS, etl::receipts::ALL);
+    assert_eq!(chaintrail_sim::LOGS_COLUMNS, etl::logs::ALL);
+    assert_eq!(
+        chaintrail_sim::TOKEN_TRANSFERS_COLUMNS,
+        etl::token_transfers::ALL
+    );
+    assert_eq!(chaintrail_sim::TRACES_COLUMNS, etl::traces::ALL);
+    assert_eq!(chaintrail_sim::TOKENS_COLUMNS, etl::tokens::ALL);
 }

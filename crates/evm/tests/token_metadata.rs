@@ -8,7 +8,7 @@ use std::path::Path;
 
 use chaintrail_core::{Address, Chain};
 use chaintrail_evm::EthereumEtl;
-use chaintrail_evm::tokens::{decode_decimals, decode_symbol};
+use chaintrail_evm::{decode_decimals, decode_symbol};
 use chaintrail_ingest::{ImportOptions, Importer};
 use chaintrail_store::Store;
 use common::fixtures;

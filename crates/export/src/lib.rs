@@ -10,10 +10,13 @@
 //! Files are written to a temp name and renamed into place, so an interrupted export leaves no
 //! half-written table behind.
 
+#![warn(missing_docs)]
+
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use chaintrail_core::ethereum_etl as etl;
 use chaintrail_core::{ChainModel, TxHash};
 use chaintrail_store::ChainReader;
 use parquet::basic::{Compression, LogicalType, Repetition, Type as PhysicalType};
@@ -24,16 +27,23 @@ use parquet::schema::types::Type;
 
 const ROW_GROUP: usize = 1 << 20;
 
+/// Why an export failed, naming the file.
 #[derive(Debug, thiserror::Error)]
 pub enum ExportError {
+    /// The file cannot be written.
     #[error("cannot write {}: {source}", path.display())]
     Io {
+        /// The file.
         path: PathBuf,
+        /// Why it failed.
         source: std::io::Error,
     },
+    /// The Parquet writer failed.
     #[error("parquet error writing {}: {source}", path.display())]
     Parquet {
+        /// The file.
         path: PathBuf,
+        /// Why it failed.
         source: parquet::errors::ParquetError,
     },
     /// A segment of the store read for the export is damaged; nothing of it is put in place.
@@ -44,9 +54,13 @@ pub enum ExportError {
 /// One exported table file.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct ExportedTable {
+    /// The table's name (`transfers`, `outputs`, …).
     pub table: String,
+    /// Where it was written.
     pub path: PathBuf,
+    /// Rows written.
     pub rows: u64,
+    /// Size of the file.
     pub bytes: u64,
 }
 
@@ -265,8 +279,11 @@ pub fn export_parquet(reader: &ChainReader, dir: &Path) -> Result<Vec<ExportedTa
 
     let mut blocks = TableWriter::create(
         dir,
-        "blocks",
-        vec![("number", Kind::Int64), ("timestamp", Kind::Int64)],
+        etl::blocks::TABLE,
+        vec![
+            (etl::blocks::NUMBER, Kind::Int64),
+            (etl::blocks::TIMESTAMP, Kind::Int64),
+        ],
     )?;
     for index in 0..reader.block_count() {
         let block = reader.block(index);
@@ -280,29 +297,30 @@ pub fn export_parquet(reader: &ChainReader, dir: &Path) -> Result<Vec<ExportedTa
         ChainModel::Account => {
             let mut txs = TableWriter::create(
                 dir,
-                "transactions",
+                etl::transactions::TABLE,
                 vec![
-                    ("hash", Kind::Utf8),
-                    ("block_number", Kind::Int64),
-                    ("block_timestamp", Kind::Int64),
+                    (etl::transactions::HASH, Kind::Utf8),
+                    (etl::transactions::BLOCK_NUMBER, Kind::Int64),
+                    (etl::transactions::BLOCK_TIMESTAMP, Kind::Int64),
                     ("transfer_count", Kind::Int64),
                 ],
             )?;
+            // ethereum-etl's token_transfers columns for what they name; the rest as cryo.
             let mut transfers = TableWriter::create(
                 dir,
                 "transfers",
                 vec![
                     ("chain_id", Kind::Int64),
-                    ("block_number", Kind::Int64),
-                    ("block_timestamp", Kind::Int64),
-                    ("transaction_hash", Kind::Utf8),
+                    (etl::token_transfers::BLOCK_NUMBER, Kind::Int64),
+                    (etl::transactions::BLOCK_TIMESTAMP, Kind::Int64),
+                    (etl::token_transfers::TRANSACTION_HASH, Kind::Utf8),
                     ("transfer_index", Kind::Int64),
                     ("kind", Kind::Utf8),
-                    ("from_address", Kind::OptUtf8),
-                    ("to_address", Kind::OptUtf8),
-                    ("token_address", Kind::OptUtf8),
-                    ("symbol", Kind::Utf8),
-                    ("value", Kind::Utf8),
+                    (etl::token_transfers::FROM_ADDRESS, Kind::OptUtf8),
+                    (etl::token_transfers::TO_ADDRESS, Kind::OptUtf8),
+                    (etl::token_transfers::TOKEN_ADDRESS, Kind::OptUtf8),
+                    (etl::tokens::SYMBOL, Kind::Utf8),
+                    (etl::token_transfers::VALUE, Kind::Utf8),
                     ("value_f64", Kind::Double),
                     ("success", Kind::Bool),
                 ],

@@ -14,10 +14,14 @@ use crate::{ImportError, ImportOptions, ImportReport};
 
 const MAGIC: &str = "flow-jsonl";
 
+/// The first line of a `flow-jsonl` file.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct FlowHeader {
+    /// Always `flow-jsonl`.
     pub chaintrail: String,
+    /// The format version.
     pub version: u32,
+    /// The chain of every record.
     pub chain: Chain,
 }
 
@@ -25,7 +29,9 @@ pub struct FlowHeader {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum FlowRecord {
+    /// An account-chain transaction.
     Account(AccountTx),
+    /// A UTXO transaction.
     Utxo(UtxoTx),
 }
 

@@ -6,7 +6,7 @@
 //!   resumes from that cursor when run again, so a killed import loses and duplicates nothing;
 //! - the native `flow-jsonl` format: a header line naming the chain, then one
 //!   [`chaintrail_core::AccountTx`] or [`chaintrail_core::UtxoTx`] per line (see docs/schema.md);
-//! - [`lines`]: lines of outside files read with a bound ([`MAX_LINE`]), for every line-based
+//! - [`LineReader`]: lines of outside files read with a bound ([`MAX_LINE`]), for every line-based
 //!   format;
 //! - [`ordered`]: reading an export of any size block by block with bounded memory (runs of
 //!   block-ordered rows, merged across tables and files), which the file importers build on, with
@@ -17,8 +17,10 @@
 //! Formats added by the ingestion issues (ethereum-etl, cryo, bitcoin-etl, node RPC, blk files)
 //! plug in here next to `flow-jsonl`.
 
+#![warn(missing_docs)]
+
 mod jsonl;
-pub mod lines;
+mod lines;
 pub mod ordered;
 pub mod synthetic;
 pub mod text;
@@ -31,23 +33,38 @@ use chaintrail_store::{Progress, Store, StoreError};
 pub use jsonl::{FlowHeader, FlowRecord, write_flow_jsonl};
 pub use lines::{Line, LineReader, MAX_LINE};
 
+/// Why an import failed; each variant names the file (and line) or says what to do.
 #[derive(Debug, thiserror::Error)]
 pub enum ImportError {
+    /// Reading or writing the store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// A source file cannot be read.
     #[error("cannot read {}: {source}", path.display())]
     Read {
+        /// The file.
         path: PathBuf,
+        /// Why it cannot be read.
         source: std::io::Error,
     },
+    /// A row of a source file does not parse.
     #[error("{}:{line}: {message}", path.display())]
     Parse {
+        /// The file.
         path: PathBuf,
+        /// The 1-based line.
         line: u64,
+        /// What was wrong, naming the field.
         message: String,
     },
+    /// No format of that name.
     #[error("unknown import format `{name}`: available formats are {known}")]
-    UnknownFormat { name: String, known: String },
+    UnknownFormat {
+        /// The name asked for.
+        name: String,
+        /// The formats there are.
+        known: String,
+    },
     /// A format-specific failure, already phrased for the user (what, where, what to do).
     #[error("{0}")]
     Source(String),
@@ -61,6 +78,7 @@ pub trait Importer: Sync {
     fn name(&self) -> &'static str;
     /// One line for `--help` and error messages.
     fn describe(&self) -> &'static str;
+    /// Import the source at `path` into `store`, resuming from the cursor a previous run left.
     fn import(
         &self,
         store: &Store,
@@ -130,8 +148,11 @@ impl Default for ImportOptions<'_> {
 /// What an import did.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct ImportReport {
+    /// The chain the source was imported into.
     pub chain: Chain,
+    /// The format, with what it could derive.
     pub format: String,
+    /// The source imported.
     pub source: PathBuf,
     /// Transactions read from the source in this run (after the resume point).
     pub txs_read: u64,

@@ -25,8 +25,11 @@ pub struct LineReader<R> {
 /// One line: its text (without `\n` or `\r\n`), its number and the bytes it took in the file.
 #[derive(Debug, PartialEq, Eq)]
 pub struct Line<'a> {
+    /// The text, without the line end.
     pub text: &'a str,
+    /// The 1-based line number.
     pub number: u64,
+    /// Bytes the line took in the file, line end included.
     pub bytes: usize,
 }
 

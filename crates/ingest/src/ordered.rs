@@ -49,7 +49,9 @@ pub const MARK_EVERY: u64 = 1 << 20;
 /// in a Parquet file. Only the file that reported it interprets it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub struct Position {
+    /// Byte offset (text), or row group (Parquet).
     pub offset: u64,
+    /// 1-based line (text) or row (Parquet).
     pub line: u64,
 }
 
@@ -60,8 +62,11 @@ impl Position {
 
 /// One file of an export, read by a format.
 pub trait RowFile {
+    /// What a row parses into.
     type Row;
+    /// Reads one table's rows.
     type Reader: RowReader<Row = Self::Row>;
+    /// The file, for messages.
     fn path(&self) -> &Path;
     /// Report every row of the file, in file order, as `(table, block, position)`. Called once
     /// before reading, and again for files whose runs were not kept; a format may remember
@@ -77,6 +82,7 @@ pub trait RowFile {
 
 /// Reads the rows of one table of a file, in file order.
 pub trait RowReader {
+    /// What a row parses into.
     type Row;
     /// The next row of the table: its block, where it starts, the row.
     fn next_row(&mut self) -> Result<Option<(u64, Position, Self::Row)>, ImportError>;
@@ -85,8 +91,11 @@ pub trait RowReader {
 /// Rows and block range of one table (over the files that hold it).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TableStats {
+    /// Rows over all files.
     pub rows: u64,
+    /// The lowest block.
     pub first_block: u64,
+    /// The highest block.
     pub last_block: u64,
 }
 
@@ -112,9 +121,13 @@ pub type BlockRows<R> = (u64, Vec<Placed<R>>);
 /// A row with the file, table and line it came from.
 #[derive(Debug)]
 pub struct Placed<R> {
+    /// Index of the file among the export's files.
     pub file: usize,
+    /// The table (the format's numbering).
     pub table: usize,
+    /// The row's 1-based line (or row) in its file.
     pub line: u64,
+    /// The parsed row.
     pub row: R,
 }
 
@@ -265,6 +278,7 @@ impl<F: RowFile> BlockOrder<F> {
         Ok(BlockOrder { files, index })
     }
 
+    /// The export's files, in the order they were given.
     pub fn files(&self) -> &[F] {
         &self.files
     }

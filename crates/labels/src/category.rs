@@ -11,11 +11,13 @@ use serde::{Deserialize, Serialize};
 /// riskiest first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum Category {
     /// On a sanctions list (OFAC SDN, or a secondary source that says so).
     Sanctioned,
     /// Hacks, exploits, heists and the addresses holding stolen funds.
     Hack,
+    /// Ransomware operators and payments.
     Ransomware,
     /// Terrorism, terrorism financing, violent extremism.
     Terrorism,
@@ -25,6 +27,7 @@ pub enum Category {
     Darknet,
     /// Scams: investment fraud, Ponzi and pyramid schemes, extortion, sextortion.
     Scam,
+    /// Phishing and drainer kits.
     Phishing,
     /// Money laundering and other financial crime not covered above.
     FinancialCrime,
@@ -32,6 +35,7 @@ pub enum Category {
     Mixer,
     /// Addresses blocked by a stablecoin issuer (USDT/USDC blacklists).
     Blocked,
+    /// Gambling sites.
     Gambling,
     /// Online marketplaces (legitimate or not, e.g. NFT markets; Hydra is also sanctioned).
     Market,
@@ -81,6 +85,7 @@ pub const ALL_CATEGORIES: &[Category] = &[
 ];
 
 impl Category {
+    /// The category's name (`sanctioned`, `exchange`, …).
     pub fn as_str(self) -> &'static str {
         match self {
             Category::Sanctioned => "sanctioned",

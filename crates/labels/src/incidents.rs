@@ -17,25 +17,33 @@ const INCIDENTS_FILE: &str = "incidents.jsonl";
 /// The actor name used for DPRK-attributed incidents.
 pub const DPRK: &str = "DPRK (Lazarus Group / TraderTraitor / APT38)";
 
+/// How exact an incident's date is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum DatePrecision {
+    /// The source gives the day.
     Day,
     /// The source gives only the year; `date` is then January 1st.
     Year,
 }
 
+/// An address an incident names.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LinkedAddress {
     /// `attacker`, `attack_contract` or `vulnerable_contract`.
     pub role: String,
+    /// Its chain, as the source writes it.
     pub chain: Option<String>,
+    /// The address, as written.
     pub address: String,
 }
 
+/// A transaction an incident names.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LinkedTx {
+    /// Its chain, as the source writes it.
     pub chain: Option<String>,
+    /// The transaction hash, as written.
     pub hash: String,
 }
 
@@ -44,48 +52,72 @@ pub struct LinkedTx {
 pub struct Incident {
     /// Stable id: `dprk-NNN` or `dhl-NNNN` (row number in its file).
     pub id: String,
+    /// The file the incident was read from.
     pub source_file: String,
+    /// Its line there.
     pub line: u64,
+    /// When it happened.
     pub date: Date,
+    /// How exact `date` is.
     pub date_precision: DatePrecision,
+    /// Who lost the funds.
     pub victim: String,
+    /// The chains involved, as the source names them.
     pub chains: Vec<String>,
     /// USD at the time, when known.
     pub amount_usd: Option<u64>,
     /// `true` when `amount_usd` was read from free text ("~$5.87M", "30,314.76 USDT") rather
     /// than from a USD column.
     pub amount_usd_from_text: bool,
+    /// The amount as the source writes it.
     pub amount_as_written: String,
+    /// Who the source attributes it to.
     pub attribution: Option<String>,
     /// How sure the attribution is, and on whose word.
     pub attribution_confidence: Option<String>,
+    /// How it was done (phishing, key compromise, …).
     pub vector: Option<String>,
+    /// The flaw exploited, when the source says.
     pub root_cause: Option<String>,
+    /// Addresses it names (attacker, attack contract, victim contract).
     pub addresses: Vec<LinkedAddress>,
+    /// Transactions it names.
     pub txs: Vec<LinkedTx>,
+    /// Where it is reported (URLs).
     pub references: Vec<String>,
+    /// Anything else the source says.
     pub note: Option<String>,
 }
 
 /// Row of `incidents list`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct IncidentSummary {
+    /// The incident's id.
     pub id: String,
+    /// When it happened.
     pub date: Date,
+    /// Who lost the funds.
     pub victim: String,
+    /// The chains involved, comma-separated.
     pub chains: String,
+    /// USD at the time, when known.
     pub amount_usd: Option<u64>,
+    /// Who it is attributed to.
     pub attribution: Option<String>,
+    /// How many addresses it names.
     pub addresses: usize,
+    /// How many transactions it names.
     pub txs: usize,
 }
 
 /// Filter for `incidents list`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct IncidentFilter {
+    /// Only incidents of this year.
     pub year: Option<u16>,
     /// Substring of the attribution (case-insensitive), or `unattributed`.
     pub actor: Option<String>,
+    /// Only incidents on this chain.
     pub chain: Option<String>,
     /// Substring of the victim (case-insensitive).
     pub victim: Option<String>,
@@ -94,42 +126,64 @@ pub struct IncidentFilter {
 /// One line of a tally.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Tally {
+    /// What is tallied (a year, an actor, a chain, a source file).
     pub key: String,
+    /// Incidents.
     pub incidents: u64,
+    /// Incidents with a USD amount.
     pub with_amount: u64,
+    /// Their USD total.
     pub usd: u64,
 }
 
 /// A total published by a third party, as quoted in `reference/methods.md` §5.3 and §8.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PublishedTotal {
+    /// Who published it.
     pub publisher: &'static str,
+    /// Their USD total.
     pub usd: u64,
+    /// Their incident count, when published.
     pub incidents: Option<u32>,
+    /// What they counted.
     pub scope: &'static str,
 }
 
 /// DPRK total of one year from the data, beside the published totals.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct DprkYear {
+    /// The year.
     pub year: u16,
+    /// DPRK-attributed incidents in the data.
     pub incidents: u64,
+    /// Those with a USD amount.
     pub with_amount: u64,
+    /// Their USD total.
     pub usd: u64,
+    /// Third-party totals for the year.
     pub published: Vec<PublishedTotal>,
+    /// Why the data's total differs from theirs.
     pub explanation: &'static str,
 }
 
 /// `incidents stats`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct IncidentStats {
+    /// Incidents in the ledger.
     pub incidents: u64,
+    /// Those with a USD amount.
     pub with_amount: u64,
+    /// Their USD total.
     pub usd: u64,
+    /// Per year.
     pub by_year: Vec<Tally>,
+    /// Per attributed actor.
     pub by_actor: Vec<Tally>,
+    /// Per chain.
     pub by_chain: Vec<Tally>,
+    /// Per source file.
     pub by_source: Vec<Tally>,
+    /// DPRK per year, beside the published totals.
     pub dprk_by_year: Vec<DprkYear>,
 }
 
@@ -379,6 +433,7 @@ fn hex_of(url: &str) -> Option<String> {
 }
 
 impl IncidentLedger {
+    /// An empty ledger that is never saved.
     pub fn in_memory() -> IncidentLedger {
         IncidentLedger::default()
     }
@@ -422,6 +477,7 @@ impl IncidentLedger {
         crate::store::write_atomic(&dir.join(INCIDENTS_FILE), &out)
     }
 
+    /// Every incident, in ledger order.
     pub fn incidents(&self) -> &[Incident] {
         &self.incidents
     }
@@ -877,6 +933,30 @@ pub fn dprk_comparison_markdown(stats: &IncidentStats) -> String {
     out.push_str(&format!("| 2017–2023 | {n} | {} | UN Panel of Experts: ≈$3,000,000,000 in 58 incidents | almost the same total; the list splits it into more, smaller incidents (DeFi key and fake-job thefts) than the UN's 58, and the UN also counts incidents it does not name publicly |\n", usd(total)));
     out.push_str(&format!("| 2017–2025 | {n_all} | {} | TRM Labs: >$5,000,000,000 since 2017 | 2024 is incomplete in the data (see above) |\n", usd(total_all)));
     out
+}
+
+/// Import incident CSVs into the ledger in `dir`, and the attacker addresses of each file into
+/// the label store there (replacing that file's `incident:<file>` dataset); both are saved.
+pub fn import_incidents(dir: &Path, files: &[PathBuf]) -> Result<ImportReport> {
+    let mut ledger = IncidentLedger::open(dir)?;
+    let mut report = ImportReport::new("incidents");
+    for file in files {
+        report.merge(ledger.import(file)?);
+    }
+    ledger.save()?;
+    let mut labels = crate::LabelStore::open(dir)?;
+    let attackers = ledger.attacker_labels();
+    for file in files {
+        let dataset = format!("incident:{}", display_name(file));
+        let own = attackers
+            .iter()
+            .filter(|l| l.dataset == dataset)
+            .cloned()
+            .collect();
+        labels.replace_labels(&dataset, own);
+    }
+    labels.save()?;
+    Ok(report)
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@
 //!   OFAC dates no address, so a listing is known from the first snapshot holding it and its
 //!   start is unknown ("listed before 2025-03-04 (date unknown)", [`OfacListing`]): at an
 //!   earlier date the address is neither sanctioned nor clean but [`SanctionStatus::Unknown`] —
-//!   unless a dated address list ([`ofac_dates`]) gives the address's designation date;
+//!   unless a dated address list ([`DesignationDate`]) gives the address's designation date;
 //! - GraphSense TagPack and ActorPack import, validation (file, line, field) and export
 //!   ([`tagpack`]), with a small line-aware YAML reader ([`yaml`]);
 //! - the Etherscan-family label clouds, Forta's labelled datasets and Tornado Cash's contract
@@ -30,14 +30,16 @@
 //! silently: importers return an [`ImportReport`] with rows read, imported and rejected (with
 //! file, line, field and reason).
 
-pub mod category;
+#![warn(missing_docs)]
+
+mod category;
 mod error;
 pub mod evm;
 pub mod incidents;
 mod label;
 mod listing;
 pub mod ofac;
-pub mod ofac_dates;
+mod ofac_dates;
 mod report;
 mod resolve;
 mod store;
@@ -48,9 +50,10 @@ pub use category::Category;
 /// The calendar day of label validity: chaintrail's one date type, kept here for existing users.
 pub use chaintrail_core::{Date, DateError};
 pub use error::{LabelError, Result};
-pub use incidents::{Incident, IncidentLedger};
+pub use incidents::{Incident, IncidentLedger, import_incidents};
 pub use label::{Label, Source, UnknownStart, Validity, currency_chain, normalize_key, validity};
 pub use listing::{OfacListing, SanctionStatus, unknown_start_text};
+pub use ofac_dates::DesignationDate;
 pub use report::{ImportReport, Issue};
 pub use resolve::{FlagClaim, Resolved, RoleClaim};
 pub use store::{AddressReport, LabelStats, LabelStore, LabelView, LookupBench};

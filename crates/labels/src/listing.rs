@@ -19,7 +19,10 @@ pub enum SanctionStatus {
     /// OFAC lists the address from `listed_from` (the first stored snapshot holding it) and its
     /// designation date is unknown: on the date asked, before that, it may or may not have
     /// been listed.
-    Unknown { listed_from: Date },
+    Unknown {
+        /// The first stored snapshot listing the address.
+        listed_from: Date,
+    },
     /// No sanction claim holds at the date, and none may have.
     NotSanctioned,
 }
@@ -68,6 +71,7 @@ pub fn unknown_start_text(first_evidence: Date, start: UnknownStart) -> String {
 pub struct OfacListing {
     /// The SDN party's primary name.
     pub name: String,
+    /// The SDN party's id.
     pub sdn_uid: String,
     /// OFAC's ticker (ETH, XBT, USDT, …).
     pub asset: String,

@@ -19,18 +19,23 @@ use chaintrail_core::Date;
 /// One (address, asset, party) row of an SDN snapshot.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OfacEntry {
+    /// The address, as OFAC writes it.
     pub address: String,
     /// OFAC's ticker from "Digital Currency Address - XXX" (XBT, ETH, USDT, TRX, …).
     pub asset: String,
     /// SDN profile id (`DistinctParty/@FixedRef`, the legacy `ent_num`).
     pub sdn_uid: String,
+    /// The party's primary name.
     pub name: String,
+    /// Individual, entity, vessel or aircraft.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub party_type: Option<String>,
+    /// The sanctions programs (`CYBER2`, `DPRK3`, …).
     pub programs: Vec<String>,
     /// Earliest entry date of the party (not of this address).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub entry_date: Option<Date>,
+    /// The party's other names.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub aka: Vec<String>,
     /// Line of the address in the snapshot file (XML `VersionDetail`, CSV row).
@@ -41,8 +46,11 @@ pub struct OfacEntry {
 /// The digital-currency addresses of one SDN list issue.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OfacSnapshot {
+    /// The list's issue date.
     pub date: Date,
+    /// The file it was read from.
     pub file: String,
+    /// One entry per (address, asset, party).
     pub entries: Vec<OfacEntry>,
 }
 
@@ -830,6 +838,7 @@ pub fn derive_labels(snapshots: &[OfacSnapshot], designations: &[DesignationDate
 /// The OFAC labels derived from the stored snapshots and designation dates.
 #[derive(Debug, Default)]
 pub struct Derived {
+    /// The labels, one per listing interval of an address.
     pub labels: Vec<Label>,
     /// Addresses kept as raw strings (they do not parse for the chain their ticker implies).
     pub address_warnings: Vec<String>,

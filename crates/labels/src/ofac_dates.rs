@@ -15,9 +15,13 @@ use crate::report::ImportReport;
 /// One address's designation date, with where it was read.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DesignationDate {
+    /// The address.
     pub address: String,
+    /// Its designation date.
     pub date: Date,
+    /// The file that says so.
     pub file: String,
+    /// Its line there.
     pub line: u64,
 }
 

@@ -3,11 +3,13 @@ use serde::Serialize;
 /// One problem found while importing: where it is and what was wrong.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Issue {
+    /// The file.
     pub file: String,
     /// 1-based line, 0 when the format has no line for it.
     pub line: u64,
     /// The field (column, YAML key, XML element) at fault, if one is.
     pub field: Option<String>,
+    /// What was wrong.
     pub message: String,
 }
 
@@ -25,17 +27,24 @@ impl std::fmt::Display for Issue {
 /// (rows kept, but with something the user should know, e.g. an address kept as a raw string).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct ImportReport {
+    /// What was imported (a source name or path).
     pub source: String,
+    /// The files read.
     pub files: Vec<String>,
+    /// Rows (or entries) read.
     pub rows_read: u64,
+    /// Labels imported.
     pub imported: u64,
+    /// Rows rejected, each with its reason.
     pub rejected: Vec<Issue>,
+    /// Rows kept with something the user should know.
     pub warnings: Vec<Issue>,
     /// Files that could not be read at all (the rest of the import went on).
     pub failed_files: Vec<Issue>,
 }
 
 impl ImportReport {
+    /// An empty report of `source`.
     pub fn new(source: &str) -> ImportReport {
         ImportReport {
             source: source.to_string(),

@@ -32,10 +32,15 @@ pub struct Resolved {
 /// One source's claim of what an address does.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct RoleClaim {
+    /// The role claimed.
     pub role: Category,
+    /// The name the source gives.
     pub name: String,
+    /// The source.
     pub source: Source,
+    /// The dataset the label came in.
     pub dataset: String,
+    /// Confidence 0..=100.
     pub confidence: u8,
     /// Why chaintrail believes it (labels it derived from chain data carry their evidence).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -48,10 +53,15 @@ pub struct RoleClaim {
 /// One source's claim of what an address is marked as, with when it holds.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct FlagClaim {
+    /// The flag claimed.
     pub flag: Category,
+    /// The source.
     pub source: Source,
+    /// The dataset the label came in.
     pub dataset: String,
+    /// The name the source gives.
     pub name: String,
+    /// First day the flag holds, when known.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub valid_from: Option<Date>,
     /// First day the flag no longer holds (exclusive): e.g. OFAC's delisting snapshot.
@@ -60,6 +70,7 @@ pub struct FlagClaim {
     /// Set when the flag's start is unknown: `valid_from` is its first evidence.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub unknown_start: Option<UnknownStart>,
+    /// Confidence 0..=100.
     pub confidence: u8,
     /// Index of the label in [`LabelStore::labels`] (its full details and file:line).
     #[serde(skip)]

@@ -44,6 +44,7 @@ pub struct LabelStore {
 /// One label as `labels show` prints it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct LabelView {
+    /// The label.
     #[serde(flatten)]
     pub label: Label,
     /// `active`, `delisted since YYYY-MM-DD`, `not valid until YYYY-MM-DD`, `expired YYYY-MM-DD`,
@@ -61,6 +62,7 @@ pub struct LabelView {
 /// What the store knows about one address (`labels show`).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct AddressReport {
+    /// The address asked for, as given.
     pub query: String,
     /// The date the answer is for (`None`: now, i.e. the latest state).
     pub at: Option<Date>,
@@ -74,6 +76,7 @@ pub struct AddressReport {
     /// Every OFAC listing of the address (any date), with what is known of its dates.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub listings: Vec<OfacListing>,
+    /// Every category of the labels holding at `at`.
     pub categories: Vec<Category>,
     /// What the address is at `at` (now when `None`): its role and flags with provenance
     /// ([`LabelStore::resolve`], for the chain the query's format names).
@@ -95,28 +98,44 @@ pub struct OfacSnapshotStats {
 /// `labels stats`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct LabelStats {
+    /// Labels stored.
     pub labels: usize,
+    /// Distinct addresses labelled.
     pub distinct_addresses: usize,
+    /// Labels per source.
     pub by_source: BTreeMap<String, usize>,
+    /// Labels per category.
     pub by_category: BTreeMap<String, usize>,
     /// Chain name, or `raw:<currency>` for addresses on chains core does not model.
     pub by_chain: BTreeMap<String, usize>,
+    /// Datasets stored.
     pub datasets: usize,
+    /// Actors known.
     pub actors: usize,
+    /// The OFAC snapshots stored.
     pub ofac_snapshots: Vec<OfacSnapshotStats>,
+    /// OFAC labels listed in the latest snapshot.
     pub ofac_active_labels: usize,
+    /// OFAC labels no longer listed.
     pub ofac_delisted_labels: usize,
 }
 
 /// Result of [`LabelStore::bench_lookups`]; latencies in nanoseconds.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct LookupBench {
+    /// Addresses looked up per round.
     pub queries: usize,
+    /// Rounds run.
     pub rounds: usize,
+    /// Lookups that found a label.
     pub hits: usize,
+    /// Median latency.
     pub median_ns: u64,
+    /// 90th percentile latency.
     pub p90_ns: u64,
+    /// 99th percentile latency.
     pub p99_ns: u64,
+    /// Mean latency.
     pub mean_ns: u64,
 }
 
@@ -240,14 +259,17 @@ impl LabelStore {
         Ok(())
     }
 
+    /// Every label, in store order.
     pub fn labels(&self) -> &[Label] {
         &self.labels
     }
 
+    /// The OFAC snapshots stored, oldest first.
     pub fn ofac_snapshots(&self) -> &[OfacSnapshot] {
         &self.ofac
     }
 
+    /// The actor of `id` (a TagPack actor), if known.
     pub fn actor(&self, id: &str) -> Option<&Actor> {
         self.actors.get(id)
     }

@@ -18,9 +18,11 @@ use chaintrail_core::Date;
 /// Compiled in from `schema/` (see its PROVENANCE.md).
 #[derive(Debug, Clone)]
 pub struct Taxonomy {
+    /// GraphSense concept ids (`exchange`, `mixer`, …).
     pub concepts: BTreeSet<String>,
     /// confidence id → numeric level 0..=100
     pub confidence: BTreeMap<String, u8>,
+    /// Tag types (`actor`, `event`, …).
     pub tag_types: BTreeSet<String>,
 }
 
@@ -98,20 +100,35 @@ impl Taxonomy {
 /// for every tag.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TagFields {
+    /// The tagged address.
     pub address: Option<String>,
+    /// The tagged transaction.
     pub tx_hash: Option<String>,
+    /// The tag's label (a name).
     pub label: Option<String>,
+    /// Where the tag comes from (a URL).
     pub source: Option<String>,
+    /// The currency (`BTC`, `ETH`, …), older packs' chain field.
     pub currency: Option<String>,
+    /// The network (`bitcoin`, `ethereum`, …).
     pub network: Option<String>,
+    /// Free-text context.
     pub context: Option<String>,
+    /// Confidence id of the taxonomy.
     pub confidence: Option<String>,
+    /// Whether the address defines its cluster.
     pub is_cluster_definer: Option<bool>,
+    /// Last modified.
     pub lastmod: Option<String>,
+    /// GraphSense category (older packs).
     pub category: Option<String>,
+    /// Abuse type, if any.
     pub abuse: Option<String>,
+    /// The actor id.
     pub actor: Option<String>,
+    /// GraphSense concepts.
     pub concepts: Option<Vec<String>>,
+    /// The tag type.
     pub tag_type: Option<String>,
 }
 
@@ -271,26 +288,37 @@ impl TagFields {
 /// A TagPack header: its own fields and the tag-field defaults.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TagPackHeader {
+    /// The pack's title.
     pub title: String,
+    /// Who made it.
     pub creator: String,
+    /// What it is.
     pub description: Option<String>,
+    /// Who owns it.
     pub owner: Option<String>,
+    /// Whether it may be shared.
     pub is_public: Option<bool>,
+    /// Fields every tag inherits.
     pub defaults: TagFields,
 }
 
 /// One tag as written (its own fields only) and its line.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TagEntry {
+    /// The tag's 1-based line in the file.
     pub line: usize,
+    /// Its own fields.
     pub fields: TagFields,
 }
 
 /// A parsed, validated TagPack. Invalid tags are not in `tags`; they are in the report.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TagPack {
+    /// The file it was read from.
     pub file: String,
+    /// Its header.
     pub header: TagPackHeader,
+    /// Its tags, in file order.
     pub tags: Vec<TagEntry>,
 }
 
@@ -618,12 +646,19 @@ impl TagPack {
 /// One actor of an ActorPack.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Actor {
+    /// The actor's id.
     pub id: String,
+    /// Its display label.
     pub label: String,
+    /// Its home page.
     pub uri: String,
+    /// Last modified.
     pub lastmod: Option<String>,
+    /// GraphSense concepts.
     pub categories: Vec<String>,
+    /// Jurisdictions (ISO country codes).
     pub jurisdictions: Vec<String>,
+    /// Other names.
     pub aliases: Vec<String>,
     /// Free-form context (refs, coingecko ids, twitter handle, …) as JSON.
     pub context: Option<serde_json::Value>,
@@ -632,11 +667,17 @@ pub struct Actor {
 /// A GraphSense ActorPack.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ActorPack {
+    /// The file it was read from.
     pub file: String,
+    /// The pack's title.
     pub title: String,
+    /// Who made it.
     pub creator: String,
+    /// What it is.
     pub description: Option<String>,
+    /// Last modified.
     pub lastmod: Option<String>,
+    /// Its actors, in file order.
     pub actors: Vec<Actor>,
 }
 

@@ -9,18 +9,25 @@ use crate::error::LabelError;
 /// A YAML node and the 1-based line where it starts.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Node {
+    /// The 1-based line.
     pub line: usize,
+    /// The value.
     pub value: Value,
 }
 
+/// A YAML value of the subset TagPacks use.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value {
+    /// `null`, `~` or nothing.
     Null,
     /// A scalar: its text and whether it was written plain (unquoted; so `true` is a bool).
     Scalar {
+        /// The text.
         text: String,
+        /// Whether it was unquoted.
         plain: bool,
     },
+    /// A sequence.
     Seq(Vec<Node>),
     /// Entries in document order: (key, line of the key, value).
     Map(Vec<(String, usize, Node)>),

@@ -17,6 +17,7 @@ pub struct LabelServices<'a> {
 }
 
 impl<'a> LabelServices<'a> {
+    /// The services of `labels`.
     pub fn new(labels: &'a LabelStore) -> LabelServices<'a> {
         LabelServices { labels }
     }

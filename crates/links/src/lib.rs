@@ -6,9 +6,9 @@
 //!   payloads, EVM logs of bridge contracts) and join a bridge's inbound to its payouts:
 //!   THORChain in both directions ([`thorchain`]: router `Deposit`/`TransferOut` events, vault
 //!   memos, `OUT:`/`REFUND:` exact joins, pending inbounds), the Avalanche Bridge
-//!   ([`avalanche`]: `Mint` events naming their Bitcoin origin) and Multichain between EVM
-//!   chains ([`multichain`]: `LogAnySwapIn` naming its source transaction);
-//! - detection of service addresses the labels do not name ([`deposits`]): exchange deposit
+//!   (`avalanche.rs`: `Mint` events naming their Bitcoin origin) and Multichain between EVM
+//!   chains (`multichain.rs`: `LogAnySwapIn` naming its source transaction);
+//! - detection of service addresses the labels do not name (`deposits/`): exchange deposit
 //!   addresses on account chains (sweeps to the hot wallet) and on UTXO chains (consolidations),
 //!   and the co-spent wallet addresses of labelled services; DEX and mixer pools by the events
 //!   they emit;
@@ -17,13 +17,16 @@
 //! - persistence under `<store dir>/links/` ([`store`]): versioned, fingerprinted, rebuilt by
 //!   [`build`] after every import.
 
-pub mod avalanche;
-pub mod deposits;
+#![warn(missing_docs)]
+
+mod avalanche;
+mod deposits;
 mod labels;
 mod model;
-pub mod multichain;
+mod multichain;
 mod protocols;
 mod set;
+mod show;
 pub mod store;
 pub mod thorchain;
 pub mod tornado;
@@ -38,21 +41,30 @@ use chaintrail_store::{ChainReader, Store};
 pub use labels::{LabelServices, apply_derived, derived_labels};
 pub use model::{Attribution, Findings, Link, Pending};
 pub use set::{Incoming, LinkSet, rule};
+pub use show::{Derived, derived_about};
 pub use store::{DecoderStats, Manifest};
 
+/// Why building or reading links failed.
 #[derive(Debug, thiserror::Error)]
 pub enum LinkError {
+    /// Reading the store failed.
     #[error(transparent)]
     Store(#[from] chaintrail_store::StoreError),
+    /// Reading the EVM events kept for the decoders failed.
     #[error(transparent)]
     Evm(#[from] chaintrail_evm::EvmError),
+    /// Reading the labels failed.
     #[error(transparent)]
     Labels(#[from] chaintrail_labels::LabelError),
+    /// A links file cannot be read or written.
     #[error("cannot access {path}: {source}")]
     Io {
+        /// The file.
         path: PathBuf,
+        /// Why it failed.
         source: std::io::Error,
     },
+    /// A links file that does not parse (naming file and line).
     #[error("{0}")]
     Corrupt(String),
 }
@@ -69,8 +81,11 @@ pub trait Services {
 
 /// The result of [`build`].
 pub struct Build {
+    /// The links and pending inbounds.
     pub set: LinkSet,
+    /// Addresses attributed from chain data.
     pub attributions: Vec<Attribution>,
+    /// What the build wrote, per decoder.
     pub manifest: Manifest,
 }
 

@@ -17,10 +17,15 @@ pub struct Link {
     /// in a file by the investigator.
     #[serde(default = "user_decoder")]
     pub decoder: String,
+    /// The chain of the inbound transaction.
     pub from_chain: Chain,
+    /// The inbound transaction (value into the converter).
     pub from_tx: TxHash,
+    /// The chain of the payout.
     pub to_chain: Chain,
+    /// The payout transaction (value out of the converter).
     pub to_tx: TxHash,
+    /// Who the payout went to, when the decoder knows.
     pub to_address: Option<String>,
     /// 1 for exact keys (a memo or event naming the inbound transaction), lower for heuristics.
     pub confidence: f64,
@@ -40,11 +45,15 @@ fn user_decoder() -> String {
 /// when, never lost.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Pending {
+    /// What is pending (`bridge`, `swap`, …).
     pub kind: String,
+    /// The converter's name.
     pub via: String,
+    /// Which decoder found it.
     pub decoder: String,
     /// The inbound transaction.
     pub chain: Chain,
+    /// The inbound transaction.
     pub tx: TxHash,
     /// Its block time (seconds since the epoch).
     pub time: u64,
@@ -61,8 +70,11 @@ pub struct Pending {
 /// exchange's deposit address), with a confidence and the transactions that show it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Attribution {
+    /// The chain.
     pub chain: Chain,
+    /// The address, canonical.
     pub address: String,
+    /// The role it plays.
     pub role: Category,
     /// The entity it belongs to: the exchange's or the bridge's name.
     pub name: String,
@@ -70,21 +82,27 @@ pub struct Attribution {
     pub detector: String,
     /// 0..=1.
     pub confidence: f64,
+    /// The transactions that show it, in words.
     pub evidence: String,
 }
 
 /// Everything one decoder found, before the link set is assembled.
 #[derive(Debug, Clone, Default)]
 pub struct Findings {
+    /// Links found.
     pub links: Vec<Link>,
+    /// Inbounds without a payout in the store.
     pub pending: Vec<Pending>,
+    /// Addresses attributed.
     pub attributions: Vec<Attribution>,
     /// Records decoded (events, memos) and records that could not be joined, for `links stats`.
     pub decoded: u64,
+    /// Records that could not be joined.
     pub unmatched: u64,
 }
 
 impl Findings {
+    /// Add `other`'s findings to these.
     pub fn extend(&mut self, other: Findings) {
         self.links.extend(other.links);
         self.pending.extend(other.pending);

@@ -22,6 +22,8 @@ fn pools(swaps: &[SwapEvent], mixers: &[MixerEvent]) -> Emitters {
         let (name, evidence) = match swap.protocol {
             SwapProtocol::UniswapV2 => ("Uniswap V2-style pool", "emits Uniswap V2 Swap events"),
             SwapProtocol::UniswapV3 => ("Uniswap V3-style pool", "emits Uniswap V3 Swap events"),
+            // A protocol decoded later is a DEX pool all the same.
+            _ => ("DEX pool", "emits swap events"),
         };
         found
             .entry((swap.chain, swap.pool.clone()))

@@ -10,7 +10,9 @@ use crate::model::{Link, Pending};
 /// A link as a backward walk reads it: the link and its parsed recipient.
 #[derive(Debug, Clone)]
 pub struct Incoming {
+    /// The link.
     pub link: Link,
+    /// Who the payout went to, parsed for the payout's chain.
     pub to_address: Option<Address>,
 }
 
@@ -126,10 +128,12 @@ impl LinkSet {
             .map(|&i| &self.pending[i])
     }
 
+    /// Every link, in set order.
     pub fn links(&self) -> &[Link] {
         &self.links
     }
 
+    /// Every pending inbound.
     pub fn pending_inbounds(&self) -> &[Pending] {
         &self.pending
     }
@@ -139,10 +143,12 @@ impl LinkSet {
         self.fingerprint
     }
 
+    /// How many links.
     pub fn len(&self) -> usize {
         self.links.len()
     }
 
+    /// Whether there are no links.
     pub fn is_empty(&self) -> bool {
         self.links.is_empty() && self.pending.is_empty()
     }

@@ -19,6 +19,7 @@ use crate::LinkError;
 use crate::model::{Attribution, Link, Pending};
 use crate::set::LinkSet;
 
+/// The directory under the store that holds the links.
 pub const LINKS_DIR: &str = "links";
 const FORMAT: &str = "chaintrail-links/1";
 const MANIFEST: &str = "manifest.json";
@@ -31,7 +32,9 @@ const ATTRIBUTIONS: &str = "attributions.jsonl";
 pub struct DecoderStats {
     /// Events or memos decoded.
     pub decoded: u64,
+    /// Links found.
     pub links: u64,
+    /// Inbounds left pending.
     pub pending: u64,
     /// Addresses attributed (vaults, deposit addresses, co-spent wallet addresses).
     pub attributions: u64,
@@ -40,8 +43,10 @@ pub struct DecoderStats {
     pub unmatched: u64,
 }
 
+/// The links directory's manifest: what the last build found and when.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Manifest {
+    /// The file format's name and version.
     pub format: String,
     /// Bumped by every build that changed the links, pending inbounds or attributions.
     pub version: u64,
@@ -49,10 +54,12 @@ pub struct Manifest {
     pub fingerprint: String,
     /// Seconds since the epoch.
     pub built_at: u64,
+    /// What each decoder found.
     pub decoders: BTreeMap<String, DecoderStats>,
     /// Co-spends refused because they would have joined two labelled services.
     #[serde(default)]
     pub refused_merges: u64,
+    /// CoinJoin transactions recognised (their co-spends are not merged).
     #[serde(default)]
     pub coinjoins: u64,
 }

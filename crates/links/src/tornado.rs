@@ -44,15 +44,22 @@ const PRIVATE_DEGREE: usize = 50;
 
 /// A heuristic of this module.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum Heuristic {
+    /// The withdrawal pays (or is sent by) the depositor.
     AddressMatch,
+    /// Deposit and self-relayed withdrawal share fee settings no other deposit has.
     UniqueFee,
+    /// Depositor and recipient transacted directly.
     LinkedAddresses,
+    /// A portfolio of notes deposited and withdrawn the same way.
     MultiDenomination,
+    /// Bulk depositors matched to fresh bulk recipients, first in, first out.
     BulkMovers,
 }
 
 impl Heuristic {
+    /// Every heuristic.
     pub const ALL: [Heuristic; 5] = [
         Heuristic::AddressMatch,
         Heuristic::UniqueFee,
@@ -61,6 +68,7 @@ impl Heuristic {
         Heuristic::BulkMovers,
     ];
 
+    /// The heuristic's name (`address match`, …).
     pub fn as_str(self) -> &'static str {
         match self {
             Heuristic::AddressMatch => "address match",
@@ -98,11 +106,17 @@ struct Withdrawal {
 /// One heuristic's proposal that withdrawal `withdrawal` withdrew deposit `deposit`.
 #[derive(Debug, Clone)]
 pub struct Candidate {
+    /// The chain.
     pub chain: Chain,
+    /// The deposit transaction.
     pub deposit: TxHash,
+    /// The withdrawal transaction.
     pub withdrawal: TxHash,
+    /// Which heuristic proposes it.
     pub heuristic: Heuristic,
+    /// 0..=1.
     pub confidence: f64,
+    /// Why, in one line.
     pub reason: String,
 }
 

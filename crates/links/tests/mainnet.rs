@@ -139,7 +139,7 @@ fn bitcoin_tx(name: &str) -> (chaintrail_core::UtxoTx, Value) {
     };
     let txid = tx.compute_txid();
     (
-        chaintrail_bitcoin::convert::utxo_tx(&tx, txid, block, BitcoinNetwork::Mainnet),
+        chaintrail_bitcoin::utxo_tx(&tx, txid, block, BitcoinNetwork::Mainnet),
         fixture,
     )
 }

@@ -160,6 +160,17 @@ fn with_the_source_chain_the_swap_joins_exactly_and_a_trace_crosses_it() {
         (Chain::ETHEREUM, SWAP_IN_TX.to_string())
     );
     assert_eq!(link.to_address.as_deref(), Some(RECIPIENT));
+    // `links show` finds it by either transaction and by the recipient.
+    for what in [SOURCE_TX, SWAP_IN_TX, RECIPIENT] {
+        let about = chaintrail_links::derived_about(store.dir(), what).expect("show");
+        assert_eq!(about.links, vec![link.clone()], "{what}");
+        assert!(about.pending.is_empty(), "{what}");
+    }
+    assert!(
+        chaintrail_links::derived_about(store.dir(), FUNDING_TX)
+            .expect("show")
+            .is_empty()
+    );
     // The anyETH burnt on Cronos is followed to Ethereum and minted to the recipient, who
     // burns it in the same transaction to withdraw ETH — a withdrawal the export cannot show
     // (no traces), so the trail ends burnt there.

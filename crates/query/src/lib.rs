@@ -2,8 +2,13 @@
 //! sees for an address (balances per asset, activity, first/last seen, top counterparties) and
 //! for a transaction (transfers, or inputs and outputs with the fee).
 //!
-//! Both views work on either chain model; amounts are exact ([`Amount`]) and come with the
+//! [`find_address`] and [`find_tx`] look an address or a transaction up across the store's chains when the chain is not
+//! given. Both views work on either chain model; amounts are exact ([`Amount`]) and come with the
 //! asset's symbol and decimals for display.
+
+#![warn(missing_docs)]
+
+mod find;
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -11,85 +16,135 @@ use chaintrail_core::{Address, Amount, BlockRef, Chain, ChainModel, TransferKind
 use chaintrail_store::ChainReader;
 use serde::Serialize;
 
+pub use find::{QueryError, address_chains, find_address, find_tx};
+
 /// An amount of one asset, exact, with what is needed to show it.
 #[derive(Debug, Clone, Serialize)]
 pub struct AssetAmount {
+    /// Its symbol (empty when unknown).
     pub asset: String,
+    /// The token contract (`None` for the native coin).
     pub contract: Option<String>,
+    /// Decimal places of one unit.
     pub decimals: u8,
+    /// The amount in base units.
     pub amount: Amount,
     /// `amount` in whole units, exact decimal text.
     pub units: String,
 }
 
+/// What an address received and sent of one asset.
 #[derive(Debug, Clone, Serialize)]
 pub struct AssetBalance {
+    /// Its symbol (empty when unknown).
     pub asset: String,
+    /// The token contract (`None` for the native coin).
     pub contract: Option<String>,
+    /// Decimal places of one unit.
     pub decimals: u8,
+    /// Received in successful transfers, base units.
     pub received: Amount,
+    /// Sent in successful transfers, base units.
     pub sent: Amount,
     /// received − sent in whole units; negative only when the store lacks earlier history.
     pub balance_units: String,
 }
 
+/// An address the summarised one exchanged with.
 #[derive(Debug, Clone, Serialize)]
 pub struct Counterparty {
+    /// The address.
     pub address: String,
+    /// Transfers it sent to the summarised address.
     pub transfers_in: u64,
+    /// Transfers it received from the summarised address.
     pub transfers_out: u64,
 }
 
+/// What an investigator sees for an address.
 #[derive(Debug, Clone, Serialize)]
 pub struct AddressSummary {
+    /// The chain.
     pub chain: Chain,
+    /// The address, canonical.
     pub address: String,
+    /// Its kind (`evm`, `p2wpkh`, `p2pk`, …).
     pub address_type: &'static str,
     /// Successful incoming transfers (account) or outputs received (UTXO).
     pub incoming: u64,
     /// Successful outgoing transfers (account) or outputs spent (UTXO).
     pub outgoing: u64,
+    /// The first block it appears in.
     pub first_seen: Option<BlockRef>,
+    /// The last block it appears in.
     pub last_seen: Option<BlockRef>,
+    /// What it received and sent, per asset.
     pub balances: Vec<AssetBalance>,
+    /// Whom it exchanged with most.
     pub top_counterparties: Vec<Counterparty>,
 }
 
+/// One transfer of an account-chain transaction.
 #[derive(Debug, Clone, Serialize)]
 pub struct TransferLine {
+    /// Its position in the transaction.
     pub position: u32,
+    /// What kind of movement.
     pub kind: TransferKind,
+    /// The sender (`None` for value created).
     pub from: Option<String>,
+    /// The receiver (`None` for value destroyed).
     pub to: Option<String>,
+    /// What moved.
     pub value: AssetAmount,
+    /// Whether it took effect.
     pub success: bool,
 }
 
+/// One input of a UTXO transaction.
 #[derive(Debug, Clone, Serialize)]
 pub struct InputLine {
+    /// Its position in the transaction.
     pub index: u32,
+    /// Whether it is a coinbase input.
     pub coinbase: bool,
+    /// The output it spends, `txid:vout`.
     pub prevout: Option<String>,
+    /// The spent output's address, when known.
     pub address: Option<String>,
+    /// The spent output's value in satoshi, when known.
     pub value: Option<u64>,
 }
 
+/// One output of a UTXO transaction.
 #[derive(Debug, Clone, Serialize)]
 pub struct OutputLine {
+    /// Its index in the transaction.
     pub vout: u32,
+    /// Its holder.
     pub address: String,
+    /// The holder's kind (`p2wpkh`, `nulldata`, …).
     pub address_type: &'static str,
+    /// Value in satoshi.
     pub value: u64,
+    /// The transaction that spent it, if stored.
     pub spent_by: Option<String>,
 }
 
+/// What an investigator sees for a transaction.
 #[derive(Debug, Clone, Serialize)]
 pub struct TxSummary {
+    /// The chain.
     pub chain: Chain,
+    /// The transaction hash.
     pub hash: String,
+    /// The block that confirmed it.
     pub block: BlockRef,
+    /// Its transfers (account chains; empty on UTXO chains).
     pub transfers: Vec<TransferLine>,
+    /// Its inputs (UTXO chains; empty on account chains).
     pub inputs: Vec<InputLine>,
+    /// Its outputs (UTXO chains; empty on account chains).
     pub outputs: Vec<OutputLine>,
     /// Satoshi for UTXO chains (Σ in − Σ out); for account chains, the sum of `fee` and `burn`
     /// transfers in wei.

@@ -1,9 +1,10 @@
 //! Which stored exposures an import can change, so that an index update recomputes only those.
 //!
 //! An update is possible when the chains only grew by appended blocks and nothing else the
-//! walk reads changed: labels, links, pegs and parameters have the fingerprints of the index,
-//! the new date is not before the index's and no label starts or ends in between, and the index
-//! saw its chains whole. Then, for a chain that grew (docs/exposure.md, *Exposure index*):
+//! walk reads changed: labels, links, pegs, parameters and risk rules have the fingerprints of
+//! the index, the new date is not before the index's and no label starts or ends in between,
+//! and the index saw its chains whole. Then, for a chain that grew (docs/exposure.md,
+//! *Exposure index*):
 //!
 //! - **incoming** exposure walks backward from an address's inflows to earlier records only, so
 //!   only the recipients of new records change;
@@ -83,6 +84,10 @@ pub(crate) fn plan(job: &BuildJob<'_>, previous: &ExposureIndex) -> Result<Dirty
     if meta.params != *job.params {
         return Err("the walk parameters differ".to_string());
     }
+    // Stored exposures carry their rating (level, rule, alert): none can be kept under others.
+    if meta.rules_fingerprint != job.rules_fingerprint {
+        return Err("the risk rules differ".to_string());
+    }
     if meta.last_block_time > end_of_day(meta.at) {
         return Err(format!(
             "the index was built for {}, before the last block it saw",
@@ -132,7 +137,7 @@ pub(crate) fn plan(job: &BuildJob<'_>, previous: &ExposureIndex) -> Result<Dirty
             link.to_chain, link.kind, link.via
         ));
     }
-    if last_block_time(job.readers) > end_of_day(job.at) {
+    if last_block_time(job.readers).is_some_and(|last| last > end_of_day(job.at)) {
         return Err(format!("the chains hold blocks after {}", job.at));
     }
     Ok(Dirty { chains })

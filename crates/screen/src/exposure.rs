@@ -35,7 +35,7 @@ use crate::model::{
     ChainExposure, Direction, ExcludedDust, Exposure, ExposurePath, ExposureType, HopValue,
     NativeValue, PathStep, Volume,
 };
-use crate::rules::{self, HOP_DISCOUNT};
+use crate::rules::{self, RuleTable};
 
 /// Knobs of the walk. The defaults are documented in docs/exposure.md.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -189,6 +189,8 @@ struct Hit {
     /// The role and the flags in force (or of unknown status) on the day of the transfer that
     /// reached the entity.
     categories: DayCategories,
+    /// That day.
+    day: Date,
     hops: u32,
     share: f64,
     path: Vec<StepRef>,
@@ -202,9 +204,20 @@ struct Agg {
     min_hops: u32,
     paths: Vec<ExposurePath>,
     listing_unknown: bool,
+    /// Some of it reached the entity under a flag that still holds at the screening date.
+    in_force: bool,
+    days: Option<(Date, Date)>,
 }
 
 type Key = (Category, String, Direction, ExposureType);
+
+/// An attributed address as a transfer on `day` found it: the entity and what it counts as
+/// that day.
+struct Attributed {
+    entity: Arc<Entity>,
+    categories: DayCategories,
+    day: Date,
+}
 
 /// The walk for one address. It starts on the address's chain (`home`) and moves to another
 /// chain only across a known link; `reader`/`chain` are the chain it is on.
@@ -249,13 +262,17 @@ impl<'a> Walk<'a> {
         &mut self,
         id: u32,
         time: impl FnOnce(&ChainReader) -> Option<u64>,
-    ) -> Option<(Arc<Entity>, DayCategories)> {
+    ) -> Option<Attributed> {
         let entity = self.entity(id)?;
         let day = time(self.reader)
             .and_then(Date::from_unix_seconds)
             .unwrap_or(self.attr.at);
         let categories = entity.categories_on(day);
-        (!categories.all.is_empty()).then_some((entity, categories))
+        (!categories.all.is_empty()).then_some(Attributed {
+            entity,
+            categories,
+            day,
+        })
     }
 
     fn is_subject(&self, id: u32) -> bool {
@@ -276,15 +293,16 @@ impl<'a> Walk<'a> {
         true
     }
 
-    fn record(&mut self, entity: Arc<Entity>, categories: DayCategories, hops: u32, share: f64) {
+    fn record(&mut self, found: Attributed, hops: u32, share: f64) {
         let path = if self.params.max_paths > 0 {
             self.stack.clone()
         } else {
             Vec::new()
         };
         self.hits.push(Hit {
-            entity,
-            categories,
+            entity: found.entity,
+            categories: found.categories,
+            day: found.day,
             hops,
             share,
             path,
@@ -318,9 +336,9 @@ impl<'a> Walk<'a> {
     /// `before_row`; where did `node`'s `asset` come from?
     fn back_account(&mut self, node: u32, before_row: u64, asset: u32, share: f64, hop: u32) {
         let sent_at = |r: &ChainReader| r.transfer(before_row).map(|t| t.block.timestamp);
-        if let Some((entity, categories)) = self.attributed(node, sent_at) {
-            let crosses = self.crosses(&entity, hop);
-            self.record(entity, categories, hop, share);
+        if let Some(found) = self.attributed(node, sent_at) {
+            let crosses = self.crosses(&found.entity, hop);
+            self.record(found, hop, share);
             if crosses {
                 let columns = self.reader.transfer_columns();
                 let via = columns.to.at(before_row);
@@ -368,9 +386,9 @@ impl<'a> Walk<'a> {
     /// Account chain, forward: `node` received `share` in row `after_row`; where did it go?
     fn fwd_account(&mut self, node: u32, after_row: u64, asset: u32, share: f64, hop: u32) {
         let received_at = |r: &ChainReader| r.transfer(after_row).map(|t| t.block.timestamp);
-        if let Some((entity, categories)) = self.attributed(node, received_at) {
-            let crosses = self.crosses(&entity, hop);
-            self.record(entity, categories, hop, share);
+        if let Some(found) = self.attributed(node, received_at) {
+            let crosses = self.crosses(&found.entity, hop);
+            self.record(found, hop, share);
             if crosses {
                 self.cross_forward(Flow::Transfer(after_row), share, hop);
             }
@@ -463,11 +481,11 @@ impl<'a> Walk<'a> {
             }
             self.stack.push(self.step(tx, Some(address), via, child));
             let spent_at = |r: &ChainReader| Some(r.tx_block(tx).timestamp);
-            if let Some((entity, categories)) = self.attributed(address, spent_at) {
-                if self.crosses(&entity, hop) {
+            if let Some(found) = self.attributed(address, spent_at) {
+                if self.crosses(&found.entity, hop) {
                     converted.get_or_insert((0.0, address)).0 += child;
                 }
-                self.record(entity, categories, hop, child);
+                self.record(found, hop, child);
             } else if hop < self.params.max_hops
                 && let Some(output) = spent.and_then(|row| self.reader.output(row))
             {
@@ -516,9 +534,9 @@ impl<'a> Walk<'a> {
     /// UTXO chain, forward: output `row` paying `address` carries `share` at `hop`.
     fn fwd_output(&mut self, row: u64, address: u32, spent_by: Option<TxId>, share: f64, hop: u32) {
         let paid_at = |r: &ChainReader| r.output(row).map(|o| r.tx_block(o.tx).timestamp);
-        if let Some((entity, categories)) = self.attributed(address, paid_at) {
-            let crosses = self.crosses(&entity, hop);
-            self.record(entity, categories, hop, share);
+        if let Some(found) = self.attributed(address, paid_at) {
+            let crosses = self.crosses(&found.entity, hop);
+            self.record(found, hop, share);
             if crosses {
                 self.cross_forward(Flow::Output(row), share, hop);
             }
@@ -724,14 +742,17 @@ struct Base {
 }
 
 /// Accumulates the hits of each base transfer into exposures.
-struct Collector {
+struct Collector<'a> {
     chain: Chain,
+    /// The screening date: a flag of a hit that no longer holds then is historical.
+    at: Date,
+    rules: &'a RuleTable,
     main: HashMap<Key, Agg>,
     volume: Volume,
     dust: Vec<ExcludedDust>,
 }
 
-impl Collector {
+impl Collector<'_> {
     fn add(&mut self, walk: &mut Walk<'_>, base: &Base, max_paths: usize) {
         let hits = std::mem::take(&mut walk.hits);
         if base.dust {
@@ -772,10 +793,15 @@ impl Collector {
             };
             let value_usd = hit.share * usd;
             let steps = (max_paths > 0).then(|| walk.materialise(&hit.path));
+            let now = hit.entity.categories_on(self.at);
             for &category in &hit.categories.all {
                 let key = (category, hit.entity.name.clone(), base.direction, kind);
                 let agg = self.main.entry(key).or_default();
                 agg.listing_unknown |= hit.categories.unknown.contains(&category);
+                agg.in_force |= now.all.contains(&category);
+                agg.days = Some(agg.days.map_or((hit.day, hit.day), |(first, last)| {
+                    (first.min(hit.day), last.max(hit.day))
+                }));
                 agg.usd += value_usd;
                 *agg.units.entry(base.symbol.clone()).or_default() += hit.share * base.units;
                 *agg.by_hop.entry(hit.hops).or_default() += value_usd;
@@ -801,8 +827,7 @@ impl Collector {
     }
 
     fn finish(self, truncated: bool) -> ChainExposure {
-        let chain = self.chain;
-        let volume = self.volume;
+        let (chain, volume, rules) = (self.chain, self.volume, self.rules);
         let mut exposures: Vec<Exposure> = self
             .main
             .into_iter()
@@ -811,29 +836,12 @@ impl Collector {
                     Direction::Incoming => volume.incoming_usd,
                     Direction::Outgoing => volume.outgoing_usd,
                 };
-                let discounted: f64 = agg
-                    .by_hop
-                    .iter()
-                    .map(|(h, usd)| usd * HOP_DISCOUNT.powi(*h as i32 - 1))
-                    .sum();
                 let share = if direction_volume > 0.0 {
                     agg.usd / direction_volume
                 } else {
                     0.0
                 };
-                let scored_share = if direction_volume > 0.0 {
-                    discounted / direction_volume
-                } else {
-                    0.0
-                };
-                let level = rules::exposure_level(
-                    category,
-                    exposure_type == ExposureType::Direct,
-                    agg.min_hops,
-                    discounted,
-                    scored_share,
-                );
-                Exposure {
+                let mut exposure = Exposure {
                     category,
                     entity,
                     direction,
@@ -855,10 +863,20 @@ impl Collector {
                         .map(|(hops, usd)| HopValue { hops, usd })
                         .collect(),
                     share,
-                    level,
+                    level: rules::RiskLevel::Low,
+                    rule: None,
+                    alert: false,
                     listing_unknown: agg.listing_unknown,
+                    lapsed: !agg.in_force,
+                    first_day: agg.days.map(|(first, _)| first),
+                    last_day: agg.days.map(|(_, last)| last),
                     paths: agg.paths,
-                }
+                };
+                let verdict = rules.judge_exposure(&exposure);
+                exposure.level = verdict.level;
+                exposure.rule = verdict.rule;
+                exposure.alert = verdict.alert;
+                exposure
             })
             .collect();
         exposures.sort_by(|a, b| {
@@ -889,6 +907,8 @@ pub struct Context<'a> {
     pub attr: Attributor<'a>,
     pub prices: &'a Prices,
     pub params: &'a Params,
+    /// The rule table that rates each exposure.
+    pub rules: &'a RuleTable,
     /// Raised by the caller to stop the walk early (it then ends as if its budget ran out).
     pub cancel: &'a Cancel,
     /// Only transfers of the address up to this time (seconds since the epoch) count: those in
@@ -923,6 +943,8 @@ pub fn chain_exposure(ctx: &Context<'_>, chain: Chain, subject: u32) -> ChainExp
     };
     let mut collector = Collector {
         chain,
+        at: attr.at,
+        rules: ctx.rules,
         main: HashMap::new(),
         volume: Volume::default(),
         dust: Vec::new(),

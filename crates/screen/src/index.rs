@@ -1,16 +1,16 @@
 //! The precomputed exposure index: the exposures of every address of the store at one date,
-//! in one memory-mapped binary file, `<store>/screen/exposure.idx` ([`crate::index_file`]), so
+//! in one memory-mapped binary file, `<store>/screen/exposure.idx` (`index_file.rs`), so
 //! that screening is a lookup and opening the index reads nothing but its metadata.
 //!
 //! An index answers for a date only when nothing it depends on differs at that date: the chain
-//! contents (checksums), the labels and the known links (fingerprints), the walk parameters,
-//! and the date lies in the window over which no label starts or ends and no later transfer
-//! exists.
+//! contents (checksums), the labels, the known links and the risk rules (fingerprints), the walk
+//! parameters, and the date lies in the window over which no label starts or ends and no later
+//! transfer exists.
 //!
-//! After an import that only appended blocks, [`crate::Screener::update_index`] recomputes only
-//! the addresses whose exposure the new records can change ([`crate::dirty`]) and copies every
-//! other stored value as it is; anything else (other labels, links, pegs, parameters, a date
-//! across a label boundary) needs a full build.
+//! After an import that only appended blocks, [`crate::Screener::build_index`] recomputes only
+//! the addresses whose exposure the new records can change (`dirty.rs`) and copies every
+//! other stored value as it is; anything else (other labels, links, pegs, rules, parameters, a
+//! date across a label boundary) needs a full build.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
@@ -30,7 +30,8 @@ use crate::index_file::{ChainSection, IndexWriter, MappedIndex, section_of};
 use crate::links::KnownLinks;
 use crate::model::ChainExposure;
 
-pub const INDEX_FORMAT: &str = "chaintrail-exposure-index/2";
+/// The format of the metadata; `/3` added the rules fingerprint (`/1` was the JSON index).
+pub const INDEX_FORMAT: &str = "chaintrail-exposure-index/3";
 pub const INDEX_FILE: &str = "exposure.idx";
 /// The JSON index of earlier versions; a store that still has one is told to rebuild.
 pub const LEGACY_INDEX_FILE: &str = "index.json";
@@ -65,6 +66,9 @@ pub struct IndexFile {
     pub links_fingerprint: u32,
     /// [`pegs_fingerprint`] of the registered pegs USD values used (0: none).
     pub pegs_fingerprint: u32,
+    /// [`crate::RuleTable::fingerprint`] of the rules that rated the exposures: the screener
+    /// finds an index rated by other rules stale, and an update of it builds in full.
+    pub rules_fingerprint: u32,
     /// The latest effective block time of the chains at the build: an index whose chains had
     /// blocks after the end of its date saw only part of them and cannot be updated.
     pub last_block_time: u64,
@@ -147,15 +151,7 @@ pub fn validity_window(
     readers: &[&ChainReader],
     at: Date,
 ) -> (Date, Option<Date>) {
-    let last_block = readers
-        .iter()
-        .filter_map(|r| {
-            r.block_count()
-                .checked_sub(1)
-                .map(|i| r.block_effective_time(i))
-        })
-        .max()
-        .and_then(Date::from_unix_seconds);
+    let last_block = last_block_time(readers).and_then(Date::from_unix_seconds);
     if last_block.is_some_and(|last| last > at) {
         return (at, at.next_day());
     }
@@ -334,6 +330,7 @@ pub(crate) struct BuildJob<'a> {
     pub prices: &'a Prices,
     pub at: Date,
     pub params: &'a Params,
+    pub rules_fingerprint: u32,
     pub threads: usize,
 }
 
@@ -396,6 +393,7 @@ fn write(
         prices,
         at,
         params,
+        rules_fingerprint,
         threads,
     } = *job;
     let started = Instant::now();
@@ -481,7 +479,8 @@ fn write(
         labels_fingerprint: labels_fingerprint(labels),
         links_fingerprint: links.fingerprint(),
         pegs_fingerprint: pegs_fingerprint(prices),
-        last_block_time: last_block_time(readers),
+        rules_fingerprint,
+        last_block_time: last_block_time(readers).unwrap_or(0),
         chains,
         with_exposure,
         truncated,
@@ -617,8 +616,8 @@ fn compute_batch(
     Ok(values)
 }
 
-/// The latest effective block time over the chains (0 without blocks).
-pub(crate) fn last_block_time(readers: &[&ChainReader]) -> u64 {
+/// The latest effective block time over the chains (`None` without blocks).
+pub(crate) fn last_block_time(readers: &[&ChainReader]) -> Option<u64> {
     readers
         .iter()
         .filter_map(|r| {
@@ -627,7 +626,6 @@ pub(crate) fn last_block_time(readers: &[&ChainReader]) -> u64 {
                 .map(|i| r.block_effective_time(i))
         })
         .max()
-        .unwrap_or(0)
 }
 
 #[cfg(test)]
@@ -675,8 +673,9 @@ mod tests {
         }
     }
 
-    #[test]
-    fn a_panicking_worker_fails_the_build_and_leaves_the_index_alone() {
+    /// Run `test` with a build job over [`store`] in a fresh directory, rated by rules of
+    /// fingerprint `rules_fingerprint`.
+    fn with_job(rules_fingerprint: u32, test: impl FnOnce(&BuildJob<'_>)) {
         let dir = tempfile::tempdir().expect("tempdir");
         let store = store(dir.path());
         let reader = store.reader(ETH).expect("reader");
@@ -685,7 +684,7 @@ mod tests {
         let links = KnownLinks::default();
         let prices = Prices::bundled();
         let params = Params::default();
-        let job = BuildJob {
+        test(&BuildJob {
             store_dir: dir.path(),
             readers: &readers,
             labels: &labels,
@@ -693,32 +692,148 @@ mod tests {
             prices: &prices,
             at: "2022-04-15".parse().expect("date"),
             params: &params,
+            rules_fingerprint,
             threads: 2,
-        };
-        let report = build(&job, &|_, _| some_exposure(), &|_, _| {}).expect("first build");
-        assert_eq!((report.addresses, report.with_exposure), (3, 3));
-        let path = ExposureIndex::path(dir.path());
-        let before = std::fs::read(&path).expect("index written");
+        });
+    }
 
-        let second = Address::Evm([2; 20]);
-        let panics_on_second = |reader: &ChainReader, id: u32| {
-            if reader.address(id).as_ref() == Some(&second) {
-                panic!("boom at the second address");
-            }
-            some_exposure()
-        };
-        let err = build(&job, &panics_on_second, &|_, _| {}).expect_err("a panic must fail");
-        let text = err.to_string();
-        assert!(
-            text.contains(&format!("address {second} (id 2) panicked"))
-                && text.contains("boom at the second address")
-                && text.contains("nothing written"),
-            "{text}"
-        );
-        assert_eq!(std::fs::read(&path).expect("index kept"), before);
+    /// An exposure with every field set, and the same with every optional field at its default
+    /// (which the JSON of a value leaves out).
+    fn rated_exposure() -> ChainExposure {
+        use chaintrail_labels::Category;
 
-        std::fs::remove_file(&path).expect("remove");
-        build(&job, &panics_on_second, &|_, _| {}).expect_err("a panic must fail");
-        assert!(!path.exists(), "no index may be written by a failed build");
+        use crate::model::{Direction, ExcludedDust, Exposure, ExposureType, HopValue};
+        use crate::model::{NativeValue, Volume};
+        use crate::rules::RiskLevel;
+
+        let day = |text: &str| text.parse::<Date>().expect("date");
+        let rated = Exposure {
+            category: Category::Sanctioned,
+            entity: "Tornado Cash".to_string(),
+            direction: Direction::Incoming,
+            exposure_type: ExposureType::Indirect,
+            min_hops: 2,
+            usd: 1234.5,
+            values: vec![NativeValue {
+                chain: ETH,
+                asset: "ETH".to_string(),
+                units: 0.75,
+            }],
+            by_hop: vec![HopValue {
+                hops: 2,
+                usd: 1234.5,
+            }],
+            share: 0.25,
+            level: RiskLevel::Severe,
+            rule: Some("prohibited-indirect-incoming-near".to_string()),
+            alert: true,
+            listing_unknown: true,
+            lapsed: true,
+            first_day: Some(day("2022-04-01")),
+            last_day: Some(day("2022-04-14")),
+            paths: Vec::new(),
+        };
+        let mut plain = rated.clone();
+        plain.direction = Direction::Outgoing;
+        (plain.rule, plain.alert) = (None, false);
+        (plain.listing_unknown, plain.lapsed) = (false, false);
+        (plain.first_day, plain.last_day) = (None, None);
+        ChainExposure {
+            exposures: vec![rated, plain],
+            volume: Volume {
+                incoming_usd: 4938.0,
+                outgoing_usd: 20.0,
+            },
+            excluded_dust: vec![ExcludedDust {
+                chain: ETH,
+                tx: format!("0x{}", "07".repeat(32)),
+                counterparty: Some(Address::Evm([1; 20]).to_string()),
+                asset: "ETH".to_string(),
+                units: 0.000001,
+                usd: Some(0.5),
+                categories: vec![Category::Sanctioned],
+                reason: "unsolicited dust".to_string(),
+            }],
+            truncated: false,
+        }
+    }
+
+    #[test]
+    fn exposures_and_their_ratings_come_back_from_the_file_exactly() {
+        with_job(0xC0FF_EE01, |job| {
+            let second = Address::Evm([2; 20]);
+            let compute = |reader: &ChainReader, id: u32| {
+                if reader.address(id).as_ref() == Some(&second) {
+                    rated_exposure()
+                } else {
+                    ChainExposure::default()
+                }
+            };
+            let report = build(job, &compute, &|_, _| {}).expect("build");
+            assert_eq!((report.addresses, report.with_exposure), (3, 1));
+
+            let index = ExposureIndex::load(job.store_dir)
+                .expect("load")
+                .expect("built");
+            assert_eq!(index.file_meta.format, INDEX_FORMAT);
+            assert_eq!(index.file_meta.rules_fingerprint, 0xC0FF_EE01);
+            let reader = job.readers[0];
+            let id = |byte: u8| reader.address_id(&Address::Evm([byte; 20])).expect("id");
+            assert_eq!(index.get(ETH, id(2)).expect("read"), Some(rated_exposure()));
+            assert_eq!(
+                index.get(ETH, id(1)).expect("read"),
+                Some(ChainExposure::default())
+            );
+            assert_eq!(index.get(ETH, 4).expect("read"), None, "not covered");
+
+            let path = ExposureIndex::path(job.store_dir);
+            let mut bytes = std::fs::read(&path).expect("read file");
+            assert_eq!(&bytes[..12], b"CTEXPIDX\x02\0\0\0");
+            // A file of version 1 (no rules fingerprint) is refused, with the way out.
+            bytes[8] = 1;
+            std::fs::write(&path, &bytes).expect("write");
+            let err = ExposureIndex::load(job.store_dir)
+                .err()
+                .expect("version 1 refused");
+            assert_eq!(
+                err.to_string(),
+                format!(
+                    "exposure index {}: format version 1, expected 2; rebuild it with \
+                     `chaintrail screen build-index`",
+                    path.display()
+                )
+            );
+        });
+    }
+
+    #[test]
+    fn a_panicking_worker_fails_the_build_and_leaves_the_index_alone() {
+        with_job(0, |job| {
+            let report = build(job, &|_, _| some_exposure(), &|_, _| {}).expect("first build");
+            assert_eq!((report.addresses, report.with_exposure), (3, 3));
+            let path = ExposureIndex::path(job.store_dir);
+            let before = std::fs::read(&path).expect("index written");
+
+            let second = Address::Evm([2; 20]);
+            let panics_on_second = |reader: &ChainReader, id: u32| {
+                if reader.address(id).as_ref() == Some(&second) {
+                    panic!("boom at the second address");
+                }
+                some_exposure()
+            };
+            let err = build(job, &panics_on_second, &|_, _| {}).expect_err("a panic must fail");
+            let text = err.to_string();
+            assert!(
+                text.contains(&format!("address {second} (id 2) panicked"))
+                    && text.contains("boom at the second address")
+                    && text.contains("nothing written"),
+                "{text}"
+            );
+            assert_eq!(std::fs::read(&path).expect("index kept"), before);
+
+            std::fs::remove_file(&path).expect("remove");
+            build(job, &panics_on_second, &|_, _| {}).expect_err("a panic must fail");
+            assert!(!path.exists(), "no index may be written by a failed build");
+        });
     }
 }

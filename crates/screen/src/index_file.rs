@@ -2,7 +2,7 @@
 //! without reading its entries and queried in place.
 //!
 //! ```text
-//! magic "CTEXPIDX" | version u32 | metadata length u32 | metadata (JSON) | zero padding to 8
+//! magic "CTEXPIDX" | version u32 (2) | metadata length u32 | metadata (JSON) | zero padding to 8
 //! body: per chain, offsets (u64 × (addresses + 1), relative to the chain's values; the top
 //!                  bit of `offsets[id + 1]` is set when id's walk was cut by the budget)
 //!                  values (the exposures of ids 0..addresses back to back: JSON, each
@@ -11,10 +11,12 @@
 //!
 //! An address id's exposure is `values[offsets[id]..offsets[id + 1]]`: empty for an address
 //! with none (clean), so a lookup is two reads of the offsets and one parse of a few hundred
-//! bytes, whatever the size of the index. The metadata carries what staleness is judged by
-//! (docs/exposure.md) and the body's checksums per segment ([`chaintrail_store::segments`]):
-//! a segment is verified the first time a lookup reads from it, and [`MappedIndex::verify`]
-//! checks them all.
+//! bytes, whatever the size of the index. A value is the whole [`ChainExposure`]: every
+//! exposure with its rating (level, rule, alert), its lapsed and listing-unknown marks and its
+//! first and last day. The metadata carries what staleness is judged by (docs/exposure.md),
+//! the rules fingerprint among it, and the body's checksums per segment
+//! ([`chaintrail_store::SegmentChecks`]): a segment is verified the first time a lookup reads
+//! from it, and [`MappedIndex::verify`] checks them all.
 
 use std::io::Write;
 use std::ops::Range;
@@ -22,7 +24,7 @@ use std::path::{Path, PathBuf};
 
 use chaintrail_core::Chain;
 use chaintrail_store::FileState;
-use chaintrail_store::segments::{SegmentChecks, SegmentHasher};
+use chaintrail_store::{SegmentChecks, SegmentHasher};
 use memmap2::Mmap;
 
 use crate::ScreenError;
@@ -30,7 +32,9 @@ use crate::index::IndexFile;
 use crate::model::ChainExposure;
 
 const MAGIC: &[u8; 8] = b"CTEXPIDX";
-const VERSION: u32 = 1;
+/// Version 2: the metadata holds the fingerprint of the rule table that rated the values, and
+/// the values the rating of each exposure. Version 1 files are refused with a hint to rebuild.
+const VERSION: u32 = 2;
 /// The top bit of an end offset: the value's walk was truncated.
 const TRUNCATED: u64 = 1 << 63;
 /// Segment size of the body's checksums.
@@ -220,7 +224,8 @@ impl MappedIndex {
                     start as u64 + meta.body.bytes
                 ))
             })?;
-        let checks = SegmentChecks::new(&meta.body, SEGMENT_BYTES).map_err(bad)?;
+        let checks =
+            SegmentChecks::new(&meta.body, SEGMENT_BYTES).map_err(|e| bad(e.to_string()))?;
         let index = MappedIndex {
             path: path.to_path_buf(),
             map,

@@ -9,7 +9,11 @@
 //!   entity (an entity counts under its role and under each flag in force on the day of the
 //!   transfer), by direction, in native units and USD, with the paths behind it on request, and
 //!   the unsolicited-dust rule;
-//! - the risk rule table ([`rules`]): Severe / High / Medium / Low (TRM scores 15/10/5/1);
+//! - the risk rule table ([`rules`]): rules per category or severity class, direction,
+//!   exposure type, hop range, USD and share thresholds and lapsed flags, mapping to Severe /
+//!   High / Medium / Low (TRM scores 15/10/5/1) and an alert yes/no, first match wins; the
+//!   built-in table or a user's TOML file (`--rules FILE`); and the overall verdict of a
+//!   screening ([`assess`]: risk, the reason naming the rule, the alerts);
 //! - the known converter links ([`links`]: `<store>/links.jsonl`), which the walk crosses at
 //!   bridges and mixers, possibly onto another chain;
 //! - the precomputed exposure index ([`index`]), persisted atomically under `<store>/screen/`;
@@ -18,6 +22,8 @@
 //!
 //! It performs no network I/O and prints nothing.
 
+pub mod assess;
+mod batch;
 mod dirty;
 pub mod exposure;
 pub mod index;
@@ -36,6 +42,8 @@ use chaintrail_labels::{
 use chaintrail_store::{ChainReader, Store, StoreError};
 use chaintrail_trace::{Cancel, Prices};
 
+pub use assess::{Assessment, rescore};
+pub use batch::read_batch;
 pub use exposure::{Attributor, Context, Params, chain_exposure, end_of_day};
 pub use index::{BuildReport, ExposureIndex, IndexFile, IndexedChain};
 pub use links::{KnownLinks, load_links};
@@ -43,7 +51,7 @@ pub use model::{
     ChainExposure, Direction, ExcludedDust, Exposure, ExposurePath, ExposureType, HopValue,
     NativeValue, Origin, Ownership, PathStep, Screening, Volume,
 };
-pub use rules::{RULES, RiskLevel, Severity};
+pub use rules::{RiskLevel, RuleTable, RulesError, Severity, Verdict};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ScreenError {
@@ -67,6 +75,21 @@ pub enum ScreenError {
         path: PathBuf,
         source: std::io::Error,
     },
+    #[error("cannot read {}: {source}", path.display())]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    /// A row of a batch file that cannot be screened.
+    #[error("{}, line {line}: {message}", path.display())]
+    Batch {
+        path: PathBuf,
+        line: usize,
+        message: String,
+    },
+    /// A rules file that cannot be used (file, line, field).
+    #[error(transparent)]
+    Rules(#[from] RulesError),
     /// The caller raised the screening's [`Cancel`] flag.
     #[error("the screening was cancelled")]
     Cancelled,
@@ -96,6 +119,7 @@ pub struct Screener {
     links: KnownLinks,
     prices: Prices,
     params: Params,
+    rules: RuleTable,
     index: Option<ExposureIndex>,
     index_status: String,
 }
@@ -152,13 +176,10 @@ impl Screener {
     /// (`<dir>/links/`), registered pegs (`pegs.jsonl`, when present) and exposure index, if any.
     pub fn open(dir: &Path) -> Result<Screener, ScreenError> {
         let store = Store::open(dir)?;
-        let mut readers = BTreeMap::new();
-        for chain in store.chains()? {
-            readers.insert(chain, store.reader(chain)?);
-        }
+        let readers = store.readers()?;
         let labels = LabelStore::open(dir)?;
         let links = load_links(dir, None)?;
-        let prices = Prices::for_store(dir).map_err(ScreenError::Prices)?;
+        let prices = Prices::for_store(dir).map_err(|e| ScreenError::Prices(e.to_string()))?;
         let mut screener = Screener {
             dir: dir.to_path_buf(),
             readers,
@@ -166,6 +187,7 @@ impl Screener {
             links,
             prices,
             params: Params::default(),
+            rules: RuleTable::builtin(),
             index: None,
             index_status: "not built (run `chaintrail screen build-index`)".to_string(),
         };
@@ -187,11 +209,27 @@ impl Screener {
         Ok(self)
     }
 
+    /// Rate with this rule table instead of the built-in one (the index answers only when it
+    /// was built with the same rules).
+    pub fn with_rules(mut self, rules: RuleTable) -> Result<Screener, ScreenError> {
+        self.rules = rules;
+        self.load_index()?;
+        Ok(self)
+    }
+
     fn load_index(&mut self) -> Result<(), ScreenError> {
         self.index = None;
         if let Some(index) = ExposureIndex::load(&self.dir)? {
             let readers: Vec<&ChainReader> = self.readers.values().collect();
-            match index.staleness(&readers, &self.labels, &self.links, &self.prices) {
+            let stale = if index.file_meta.rules_fingerprint != self.rules.fingerprint() {
+                Some(format!(
+                    "the risk rules ({}) differ from those the index was built with",
+                    self.rules.source_text()
+                ))
+            } else {
+                index.staleness(&readers, &self.labels, &self.links, &self.prices)
+            };
+            match stale {
                 Some(why) => {
                     self.index_status = format!("stale: {why}; rebuild it");
                 }
@@ -233,6 +271,11 @@ impl Screener {
         &self.params
     }
 
+    /// The rule table that rates identifications and exposures.
+    pub fn rules(&self) -> &RuleTable {
+        &self.rules
+    }
+
     /// A sentence on the state of the exposure index.
     pub fn index_status(&self) -> &str {
         &self.index_status
@@ -259,6 +302,7 @@ impl Screener {
             },
             prices: &self.prices,
             params: &self.params,
+            rules: &self.rules,
             cancel: &never,
             cutoff: end_of_day(at),
         };
@@ -272,6 +316,7 @@ impl Screener {
             prices: &self.prices,
             at,
             params: &self.params,
+            rules_fingerprint: self.rules.fingerprint(),
             threads,
         };
         let previous = if full {
@@ -360,6 +405,7 @@ impl Screener {
         let mut unknown: Vec<Ownership> = Vec::new();
         let identification = |label: &Label, category: Category, name: &str| {
             let (description, url) = describe(label, category);
+            let verdict = self.rules.judge_ownership(category);
             Ownership {
                 category,
                 name: name.to_string(),
@@ -369,7 +415,9 @@ impl Screener {
                 valid_from: label.valid_from,
                 valid_to: label.valid_to,
                 unknown_start: label.unknown_start,
-                level: rules::ownership_level(category),
+                level: verdict.level,
+                rule: verdict.rule,
+                alert: verdict.alert,
             }
         };
         for resolved in &resolutions {
@@ -447,6 +495,7 @@ impl Screener {
             },
             prices: &self.prices,
             params: &params,
+            rules: &self.rules,
             cancel,
             cutoff,
         };
@@ -481,14 +530,8 @@ impl Screener {
         if cancel.is_cancelled() {
             return Err(ScreenError::Cancelled);
         }
-        merged.exposures.sort_by(|a, b| {
-            b.level.cmp(&a.level).then(
-                b.usd
-                    .partial_cmp(&a.usd)
-                    .unwrap_or(std::cmp::Ordering::Equal),
-            )
-        });
-        let (risk, risk_reason) = risk_of(&ownership, &merged.exposures);
+        assess::sort_exposures(&mut merged.exposures);
+        let verdict = assess::assess(&ownership, &merged.exposures, at);
         let sanctioned = ownership.iter().any(|o| o.category == Category::Sanctioned);
         let sanctions = SanctionStatus::from_claims(
             sanctioned,
@@ -501,8 +544,10 @@ impl Screener {
             address,
             chains: chains.iter().map(|(c, _)| *c).collect(),
             at,
-            risk,
-            risk_reason,
+            risk: verdict.risk,
+            risk_reason: verdict.reason,
+            risk_rule: verdict.rule,
+            alerts: verdict.alerts,
             sanctions,
             ownership,
             ownership_unknown,
@@ -513,57 +558,4 @@ impl Screener {
             origin,
         })
     }
-}
-
-/// The overall level (max over ownership and exposures) and a sentence naming what drives it.
-fn risk_of(ownership: &[Ownership], exposures: &[Exposure]) -> (RiskLevel, Option<String>) {
-    let own = ownership.iter().max_by_key(|o| o.level);
-    let exp = exposures.iter().max_by(|a, b| {
-        a.level.cmp(&b.level).then(
-            a.usd
-                .partial_cmp(&b.usd)
-                .unwrap_or(std::cmp::Ordering::Equal),
-        )
-    });
-    let own_level = own.map_or(RiskLevel::Low, |o| o.level);
-    let exp_level = exp.map_or(RiskLevel::Low, |e| e.level);
-    if own.is_some() && own_level >= exp_level && own_level > RiskLevel::Low {
-        let o = own.map(|o| format!("Identified as {} ({})", o.name, o.category));
-        return (own_level, o);
-    }
-    match exp {
-        Some(e) if e.level > RiskLevel::Low => {
-            let kind = match e.exposure_type {
-                ExposureType::Direct => "direct",
-                ExposureType::Indirect => "indirect",
-            };
-            let direction = match e.direction {
-                Direction::Incoming => "incoming",
-                Direction::Outgoing => "outgoing",
-            };
-            let hops = if e.min_hops > 1 {
-                format!(" from {} hops", e.min_hops)
-            } else {
-                String::new()
-            };
-            (
-                e.level,
-                Some(format!(
-                    "{} {direction} exposure to {} ({}): ${:.2}{hops}",
-                    capitalise(kind),
-                    e.entity,
-                    e.category,
-                    e.usd
-                )),
-            )
-        }
-        _ => (RiskLevel::Low, None),
-    }
-}
-
-fn capitalise(text: &str) -> String {
-    let mut chars = text.chars();
-    chars
-        .next()
-        .map_or_else(String::new, |c| c.to_uppercase().chain(chars).collect())
 }

@@ -40,6 +40,12 @@ pub struct Ownership {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unknown_start: Option<UnknownStart>,
     pub level: RiskLevel,
+    /// The rule of the table that set `level` (`None`: no rule matched, Low).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rule: Option<String>,
+    /// Does the rule raise an alert for review?
+    #[serde(default)]
+    pub alert: bool,
 }
 
 /// An amount of one asset, in whole units (exact decimal text of the share, rounded to the
@@ -99,11 +105,28 @@ pub struct Exposure {
     /// `usd` over the address's USD volume in this direction.
     pub share: f64,
     pub level: RiskLevel,
+    /// The rule of the table that set `level` (`None`: no rule matched, Low).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rule: Option<String>,
+    /// Does the rule raise an alert for review?
+    #[serde(default)]
+    pub alert: bool,
     /// Some of it reached the entity on days when its flag `category` is of unknown status (a
     /// sanction before the first OFAC snapshot listing the address, its designation date
     /// unknown): counted, out of caution, though the transfers may predate the listing.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub listing_unknown: bool,
+    /// The flag `category` held on the days of the transfers but no longer holds for the entity
+    /// at the screening date (a delisted sanction): historical exposure.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub lapsed: bool,
+    /// The first and last day on which the value reached the entity (the days its role and
+    /// flags were judged on: "sent to a then-sanctioned party on 2025-06-01"). `None` only in
+    /// results stored before the days were kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_day: Option<Date>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_day: Option<Date>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub paths: Vec<ExposurePath>,
 }
@@ -161,8 +184,15 @@ pub struct Screening {
     pub chains: Vec<Chain>,
     pub at: Date,
     pub risk: RiskLevel,
-    /// One sentence naming what drives `risk`; `None` when nothing does.
+    /// One sentence naming what drives `risk` and the rule that rated it; `None` when nothing
+    /// does.
     pub risk_reason: Option<String>,
+    /// The rule of the table behind `risk` (`None` when nothing raises it above Low).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub risk_rule: Option<String>,
+    /// The rules that raised an alert for this address, most severe first, each once.
+    #[serde(default)]
+    pub alerts: Vec<String>,
     /// Is the address sanctioned at `at`: `sanctioned`, `not_sanctioned`, or `unknown` with
     /// `listed_from` when OFAC lists it from a later snapshot and its designation date is
     /// unknown.

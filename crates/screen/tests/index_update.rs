@@ -7,33 +7,22 @@ use std::path::Path;
 use chaintrail_core::{Address, BitcoinNetwork, Chain};
 use chaintrail_ingest::synthetic;
 use chaintrail_labels::{Category, Date, Label, LabelStore, Source};
-use chaintrail_screen::{ChainExposure, ExposureIndex, Screener};
+use chaintrail_screen::{BuildReport, ChainExposure, ExposureIndex, Screener};
 use chaintrail_store::Store;
 
 const ETH: Chain = Chain::Evm(31337);
 const BTC: Chain = Chain::Bitcoin(BitcoinNetwork::Regtest);
 
 fn label(chain: Chain, address: &Address, name: &str, category: Category) -> Label {
-    Label {
-        address: address.to_string(),
-        chain: Some(chain),
-        currency: chain.native_symbol().to_string(),
-        name: name.to_string(),
-        category,
-        categories: vec![category],
-        role: None,
-        flags: Vec::new(),
-        source: Source::Graphsense,
-        dataset: "test:update".to_string(),
-        file: "index_update.rs".to_string(),
-        line: 0,
-        confidence: 100,
-        confidence_level: None,
-        valid_from: None,
-        valid_to: None,
-        unknown_start: None,
-        details: BTreeMap::new(),
-    }
+    let address = address.to_string();
+    Label::new(
+        Source::Graphsense,
+        "test:update",
+        chain,
+        &address,
+        name,
+        vec![category],
+    )
 }
 
 /// Some of the generator's popular addresses (hubs) are services and illicit actors.
@@ -98,35 +87,51 @@ fn contents(dir: &Path) -> BTreeMap<(Chain, u32), ChainExposure> {
     all
 }
 
-#[test]
-fn an_update_after_appended_blocks_equals_a_full_build() {
+/// A store in a new directory holding `account` and `utxo`, its hubs labelled ([`labels`]).
+fn labelled_store(
+    account: &[chaintrail_core::AccountTx],
+    utxo: &[chaintrail_core::UtxoTx],
+) -> (tempfile::TempDir, Store) {
     let dir = tempfile::tempdir().expect("tmp");
     let store = Store::init(dir.path()).expect("init");
+    append(&store, account, utxo);
+    labels(dir.path());
+    (dir, store)
+}
+
+/// Open the screener of `dir` and update its index (or build it in full, with `full`) for
+/// 2023-12-01 (the generator's blocks are from 2023-11-14 on).
+fn build(dir: &Path, full: bool) -> (Screener, BuildReport) {
+    let mut screener = Screener::open(dir).expect("screener");
+    let at: Date = "2023-12-01".parse().expect("date");
+    let report = screener
+        .build_index(Some(at), 2, full, &|_, _| {})
+        .expect("build");
+    (screener, report)
+}
+
+#[test]
+fn an_update_after_appended_blocks_equals_a_full_build() {
     let account: Vec<_> = synthetic::account_txs(7, 4_500).collect();
     let utxo: Vec<_> = synthetic::utxo_txs(7, 4_000).collect();
     let (account_split, utxo_split) = (account.len() * 9 / 10, utxo.len() * 9 / 10);
-    append(&store, &account[..account_split], &utxo[..utxo_split]);
-    labels(dir.path());
-    // The generator's blocks are from 2023-11-14 on.
-    let at: Date = "2023-12-01".parse().expect("date");
+    let (dir, store) = labelled_store(&account[..account_split], &utxo[..utxo_split]);
 
-    let mut screener = Screener::open(dir.path()).expect("screener");
-    let first = screener
-        .build_index(Some(at), 2, false, &|_, _| {})
-        .expect("first build");
+    let (_, first) = build(dir.path(), false);
     assert_eq!(
         first.computed, first.addresses,
         "a first build computes everything"
     );
     assert!(first.with_exposure > 100, "{first:?}");
-    drop(screener);
 
     append(&store, &account[account_split..], &utxo[utxo_split..]);
-    let mut screener = Screener::open(dir.path()).expect("screener");
-    assert!(screener.index_status().starts_with("stale"));
-    let updated = screener
-        .build_index(Some(at), 2, false, &|_, _| {})
-        .expect("update");
+    assert!(
+        Screener::open(dir.path())
+            .expect("screener")
+            .index_status()
+            .starts_with("stale")
+    );
+    let (screener, updated) = build(dir.path(), false);
     assert!(
         updated.computed < updated.addresses && updated.computed > 0,
         "an update computes only what the new blocks change: {updated:?}"
@@ -136,11 +141,10 @@ fn an_update_after_appended_blocks_equals_a_full_build() {
         "{}",
         screener.index_status()
     );
+    drop(screener);
     let after_update = contents(dir.path());
 
-    let full = screener
-        .build_index(Some(at), 2, true, &|_, _| {})
-        .expect("full build");
+    let (_, full) = build(dir.path(), true);
     assert_eq!(full.computed, full.addresses);
     assert_eq!(
         (full.with_exposure, full.truncated),
@@ -155,18 +159,10 @@ fn an_update_after_appended_blocks_equals_a_full_build() {
 
 #[test]
 fn other_labels_or_a_later_label_boundary_build_in_full() {
-    let dir = tempfile::tempdir().expect("tmp");
-    let store = Store::init(dir.path()).expect("init");
     let account: Vec<_> = synthetic::account_txs(3, 900).collect();
     let utxo: Vec<_> = synthetic::utxo_txs(3, 900).collect();
-    append(&store, &account, &utxo);
-    labels(dir.path());
-    let at: Date = "2023-12-01".parse().expect("date");
-    let mut screener = Screener::open(dir.path()).expect("screener");
-    screener
-        .build_index(Some(at), 2, false, &|_, _| {})
-        .expect("build");
-    drop(screener);
+    let (dir, _store) = labelled_store(&account, &utxo);
+    build(dir.path(), false);
     let mut labels = LabelStore::open(dir.path()).expect("labels");
     labels.replace_labels(
         "test:more",
@@ -178,10 +174,7 @@ fn other_labels_or_a_later_label_boundary_build_in_full() {
         )],
     );
     labels.save().expect("save");
-    let mut screener = Screener::open(dir.path()).expect("screener");
-    let report = screener
-        .build_index(Some(at), 2, false, &|_, _| {})
-        .expect("build");
+    let (_, report) = build(dir.path(), false);
     assert_eq!(
         report.computed, report.addresses,
         "labels changed: a full build"
@@ -190,17 +183,9 @@ fn other_labels_or_a_later_label_boundary_build_in_full() {
 
 #[test]
 fn a_damaged_index_is_named_when_read_and_by_verify() {
-    let dir = tempfile::tempdir().expect("tmp");
-    let store = Store::init(dir.path()).expect("init");
     let account: Vec<_> = synthetic::account_txs(5, 600).collect();
-    append(&store, &account, &[]);
-    labels(dir.path());
-    let at: Date = "2023-12-01".parse().expect("date");
-    let mut screener = Screener::open(dir.path()).expect("screener");
-    screener
-        .build_index(Some(at), 2, false, &|_, _| {})
-        .expect("build");
-    drop(screener);
+    let (dir, _store) = labelled_store(&account, &[]);
+    build(dir.path(), false);
     let path = ExposureIndex::path(dir.path());
     let mut bytes = std::fs::read(&path).expect("read");
     let last = bytes.len() - 3;

@@ -14,7 +14,7 @@ use axum::routing::{get, post};
 use chaintrail_core::{Chain, TxHash};
 use chaintrail_labels::incidents::IncidentFilter;
 use chaintrail_labels::{Category, Date, unknown_start_text};
-use chaintrail_screen::{Direction, ExposureType, Ownership, Query, RULES, RiskLevel, Screening};
+use chaintrail_screen::{Direction, ExposureType, Ownership, Query, RiskLevel, Screening};
 use chaintrail_trace::{Cancel, Policy, Seed, TraceError, TraceRequest};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -163,6 +163,8 @@ fn chainalysis_category(category: Category) -> &'static str {
         Category::WalletService => "hosted wallet",
         Category::Service => "merchant services",
         Category::Other => "other",
+        // Categories added to chaintrail-labels later map to the vendor's catch-all.
+        _ => "other",
     }
 }
 
@@ -191,6 +193,8 @@ fn trm_category(category: Category) -> &'static str {
         Category::WalletService => "Hosted Wallet",
         Category::Service => "Service",
         Category::Other => "Other",
+        // Categories added to chaintrail-labels later map to the vendor's catch-all.
+        _ => "Other",
     }
 }
 
@@ -244,6 +248,41 @@ async fn screening(state: &Arc<AppState>, query: Query) -> Result<Screening, Api
     .await
 }
 
+/// Chainalysis' triggers: the exposures whose rule raised an alert, with the rule.
+fn triggers(s: &Screening) -> Vec<Value> {
+    s.exposures
+        .iter()
+        .filter(|e| e.alert)
+        .map(|e| {
+            let (kind, direction) = kind_and_direction(e.exposure_type, e.direction);
+            json!({
+                "category": chainalysis_category(e.category),
+                "percentage": e.share,
+                "message": format!("{} exposure to {} ({}): ${:.2}", kind, e.entity, e.category, e.usd),
+                "ruleTriggered": {
+                    "name": e.rule,
+                    "risk": e.level.as_str(),
+                    "exposureType": kind,
+                    "direction": direction,
+                },
+            })
+        })
+        .collect()
+}
+
+/// Chainalysis' words for an exposure's type and direction.
+fn kind_and_direction(t: ExposureType, d: Direction) -> (&'static str, &'static str) {
+    let kind = match t {
+        ExposureType::Direct => "direct",
+        ExposureType::Indirect => "indirect",
+    };
+    let direction = match d {
+        Direction::Incoming => "received",
+        Direction::Outgoing => "sent",
+    };
+    (kind, direction)
+}
+
 async fn entity_risk(
     State(state): Shared,
     Path(address): Path<String>,
@@ -253,14 +292,7 @@ async fn entity_risk(
     let s = screening(&state, query).await?;
     let mut exposures: BTreeMap<(&str, &str, &str), f64> = BTreeMap::new();
     for e in &s.exposures {
-        let kind = match e.exposure_type {
-            ExposureType::Direct => "direct",
-            ExposureType::Indirect => "indirect",
-        };
-        let direction = match e.direction {
-            Direction::Incoming => "received",
-            Direction::Outgoing => "sent",
-        };
+        let (kind, direction) = kind_and_direction(e.exposure_type, e.direction);
         *exposures
             .entry((chainalysis_category(e.category), kind, direction))
             .or_default() += e.usd;
@@ -282,7 +314,7 @@ async fn entity_risk(
             "exposureType": kind,
             "direction": direction,
         })).collect::<Vec<_>>(),
-        "triggers": [],
+        "triggers": triggers(&s),
         "status": "COMPLETE",
     })))
 }
@@ -625,8 +657,14 @@ async fn incident(State(state): Shared, Path(id): Path<String>) -> Result<Json<V
         .ok_or_else(|| ApiError::not_found(format!("no incident `{id}`")))
 }
 
-async fn rules() -> Json<Value> {
-    Json(json!({ "rules": RULES, "hop_discount": chaintrail_screen::rules::HOP_DISCOUNT }))
+async fn rules(State(state): Shared) -> Json<Value> {
+    let table = state.screener.rules();
+    Json(json!({
+        "rules": table.rules,
+        "hop_discount": table.hop_discount,
+        "fingerprint": table.fingerprint(),
+        "source": table.source.as_ref().map_or("built-in", |_| "file"),
+    }))
 }
 
 async fn health(State(state): Shared) -> Json<Value> {

@@ -24,6 +24,7 @@ pub mod openapi;
 
 use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -73,8 +74,33 @@ impl Default for Config {
     }
 }
 
+/// The accepted API keys: those `given` and those in `file` (one per line, `#` comments), trimmed,
+/// empty ones dropped.
+pub fn api_keys(given: &[String], file: Option<&Path>) -> Result<Vec<String>, ServerError> {
+    let mut keys: Vec<String> = given.iter().map(|k| k.trim().to_string()).collect();
+    if let Some(path) = file {
+        let text = std::fs::read_to_string(path).map_err(|source| ServerError::KeyFile {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        keys.extend(
+            text.lines()
+                .map(str::trim)
+                .filter(|l| !l.starts_with('#'))
+                .map(ToString::to_string),
+        );
+    }
+    keys.retain(|k| !k.is_empty());
+    Ok(keys)
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum ServerError {
+    #[error("cannot read the API key file {}: {source}", path.display())]
+    KeyFile {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error(
         "no API key configured: give --api-key, --api-key-file or CHAINTRAIL_API_KEYS, or serve \
          without keys with --open"

@@ -110,7 +110,7 @@ pub fn document() -> Value {
                 ]), obj(), None)},
             "/v1/incidents/{id}": {"get": op(
                 "One incident", "native", json!([path_param("id", "Incident id")]), obj(), None)},
-            "/v1/rules": {"get": op("The risk rule table", "native", json!([]), obj(), None)},
+            "/v1/rules": {"get": op("The risk rule table in force (built-in or `--rules FILE`): rules in order, first match wins", "native", json!([]), obj(), None)},
             "/v1/health": {"get": {
                 "summary": "Liveness and what is loaded (no key needed)", "tags": ["native"], "security": [],
                 "responses": {"200": {"description": "OK", "content": {"application/json": {"schema": obj()}}}}}},
@@ -168,11 +168,13 @@ pub fn document() -> Value {
                         "category": {"type": "string"}, "categoryId": {"type": "string"}, "entity": {"type": "string"},
                         "riskScoreLevel": {"type": "integer"}, "riskScoreLevelLabel": {"type": "string"},
                         "trmAppUrl": {"type": "string", "nullable": true}, "trmUrn": {"type": "string"}}}}}},
-                "Screening": {"type": "object", "required": ["address", "chains", "at", "risk", "sanctions", "ownership", "exposures", "volume", "excluded_dust", "truncated", "origin"], "properties": {
+                "Screening": {"type": "object", "required": ["address", "chains", "at", "risk", "alerts", "sanctions", "ownership", "exposures", "volume", "excluded_dust", "truncated", "origin"], "properties": {
                     "address": {"type": "string"}, "chains": {"type": "array", "items": {"type": "string"}},
                     "at": {"type": "string", "format": "date"},
                     "risk": {"type": "string", "enum": ["Low", "Medium", "High", "Severe"]},
                     "risk_reason": {"type": "string", "nullable": true},
+                    "risk_rule": {"type": "string", "description": "The rule of the risk rule table (GET /v1/rules) that set `risk`; absent when nothing raises it above Low."},
+                    "alerts": {"type": "array", "items": {"type": "string"}, "description": "The rules that raised an alert, most severe first."},
                     "sanctions": {"$ref": "#/components/schemas/SanctionStatus"},
                     "ownership": {"type": "array", "items": {"type": "object"}},
                     "ownership_unknown": {"type": "array", "items": {"type": "object"}, "description": "Labels whose status at the date is unknown (an OFAC listing before the first snapshot holding the address, its designation date unknown): not in ownership, not scored."},

@@ -123,6 +123,14 @@ pub(crate) struct Btc {
 
 pub(crate) const NETWORK: BitcoinNetwork = BitcoinNetwork::Regtest;
 
+/// The address of an OP_RETURN output (none): also what a wallet address is before setup.
+pub(crate) fn null_data() -> Address {
+    Address::Bitcoin {
+        network: NETWORK,
+        kind: BitcoinAddress::NullData,
+    }
+}
+
 fn derived(seed: u64, domain: &str, counter: u64) -> [u8; 32] {
     let mut buf = Vec::with_capacity(16 + domain.len());
     buf.extend_from_slice(&seed.to_le_bytes());
@@ -252,10 +260,7 @@ impl Btc {
         if let Some(payload) = op_return {
             flow_outputs.push(UtxoOutput {
                 value: 0,
-                address: Address::Bitcoin {
-                    network: NETWORK,
-                    kind: BitcoinAddress::NullData,
-                },
+                address: null_data(),
                 data: Some(payload),
             });
         }
@@ -387,6 +392,35 @@ impl Btc {
         }))
     }
 
+    /// A custodial wallet's payment (an exchange's or a custodial mixer's hot wallet): its
+    /// largest coin at one of its `initial` addresses plus up to `extra` of its oldest other
+    /// coins, change back to that initial address, so multi-input clustering ties every later
+    /// address it spends to a known one. `None` when the wallet cannot pay.
+    pub(crate) fn pay_from_float(
+        &mut self,
+        w: usize,
+        initial: &[Address],
+        extra: usize,
+        outputs: Vec<(usize, Address, u64)>,
+    ) -> Result<Option<Paid>, SimError> {
+        let utxos = &self.wallets[w].utxos;
+        let Some(anchor) = (0..utxos.len())
+            .filter(|&i| initial.contains(&utxos[i].addr))
+            .max_by_key(|&i| (utxos[i].value, std::cmp::Reverse(i)))
+        else {
+            return Ok(None);
+        };
+        let mut picked = vec![anchor];
+        picked.extend(
+            (0..utxos.len())
+                .filter(|&i| !initial.contains(&utxos[i].addr))
+                .take(extra),
+        );
+        let change = utxos[anchor].addr.clone();
+        let inputs = take_indices(&mut self.wallets[w].utxos, &picked);
+        self.pay_from(w, inputs, outputs, None, Change::To(change))
+    }
+
     /// Spend every coin of wallet `w` to one output, the fee taken from the amount.
     pub(crate) fn sweep(
         &mut self,
@@ -463,4 +497,19 @@ impl Btc {
         self.block.timestamp = timestamp;
         self.block.hash = derived(self.seed, "btc-block", 0);
     }
+}
+
+/// Remove the coins at `indices` (the first one first) from `utxos`, keeping the others' order.
+fn take_indices(utxos: &mut Vec<Utxo>, indices: &[usize]) -> Vec<Utxo> {
+    let mut taken: Vec<Option<Utxo>> = Vec::with_capacity(indices.len());
+    taken.resize_with(indices.len(), || None);
+    let mut kept = Vec::with_capacity(utxos.len());
+    for (i, u) in std::mem::take(utxos).into_iter().enumerate() {
+        match indices.iter().position(|&j| j == i) {
+            Some(slot) => taken[slot] = Some(u),
+            None => kept.push(u),
+        }
+    }
+    *utxos = kept;
+    taken.into_iter().flatten().collect()
 }

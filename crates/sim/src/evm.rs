@@ -10,6 +10,7 @@ use chaintrail_core::{
 };
 
 use crate::SimError;
+use crate::fees::FeeStyle;
 use alloy_sol_types::SolCall;
 
 use crate::abi::{
@@ -44,6 +45,8 @@ pub(crate) struct Account {
     pub addr: [u8; 20],
     pub bal: [u128; ASSETS],
     pub nonce: u64,
+    /// How the account's wallet sets its fees.
+    pub fees: FeeStyle,
 }
 
 #[derive(Debug, Clone)]
@@ -62,7 +65,6 @@ pub(crate) struct Note {
     pub pool: usize,
     pub nullifier_hash: [u8; 32],
     pub deposit_tx: TxHash,
-    pub depositor: u32,
 }
 
 #[derive(Debug, Clone)]
@@ -79,7 +81,6 @@ pub(crate) struct TxBuild {
     value: u128,
     input: Vec<u8>,
     gas_used: u64,
-    priority: u64,
     transfers: Vec<AccountTransfer>,
     logs: Vec<EvmLog>,
     traces: Vec<EvmTrace>,
@@ -140,8 +141,8 @@ impl Evm {
         }
     }
 
-    /// A fresh account with a deterministic address.
-    pub(crate) fn new_account(&mut self) -> u32 {
+    /// A fresh account with a deterministic address whose wallet sets fees as `fees` does.
+    pub(crate) fn new_account(&mut self, fees: FeeStyle) -> u32 {
         let id = self.accts.len() as u32;
         let h = derived(self.seed, "evm-account", u64::from(id));
         let mut addr = [0u8; 20];
@@ -150,6 +151,7 @@ impl Evm {
             addr,
             bal: [0; ASSETS],
             nonce: 0,
+            fees,
         });
         id
     }
@@ -202,14 +204,26 @@ impl Evm {
         std::mem::replace(&mut self.block, next)
     }
 
-    /// Fee (wei) a transaction of `gas_used` pays at `priority` tip in the current block.
-    pub(crate) fn fee(&self, gas_used: u64, priority: u64) -> u128 {
-        u128::from(gas_used) * u128::from(self.block.base_fee_per_gas + priority)
+    /// Whether `acct` has appeared on chain: it has sent a transaction or holds something.
+    pub(crate) fn appears(&self, acct: u32) -> bool {
+        let a = &self.accts[acct as usize];
+        a.nonce > 0 || a.bal.iter().any(|&v| v > 0)
+    }
+
+    /// The fee settings of `acct`'s wallet.
+    pub(crate) fn fees(&self, acct: u32) -> FeeStyle {
+        self.accts[acct as usize].fees
+    }
+
+    /// Fee (wei) a transaction of `gas_used` sent by `from` pays in the current block.
+    pub(crate) fn fee(&self, from: u32, gas_used: u64) -> u128 {
+        let price = self.fees(from).effective_price(self.block.base_fee_per_gas);
+        u128::from(gas_used) * u128::from(price)
     }
 
     /// Whether `from` can pay `value` plus gas.
-    pub(crate) fn can_pay(&self, from: u32, value: u128, gas_used: u64, priority: u64) -> bool {
-        self.bal(from, ETH) >= value + self.fee(gas_used, priority)
+    pub(crate) fn can_pay(&self, from: u32, value: u128, gas_used: u64) -> bool {
+        self.bal(from, ETH) >= value + self.fee(from, gas_used)
     }
 
     /// Genesis allocation (block 0): mint `amount` of the native coin to `to`.
@@ -241,9 +255,8 @@ impl Evm {
         value: u128,
         input: Vec<u8>,
         gas_used: u64,
-        priority: u64,
     ) -> Result<TxBuild, SimError> {
-        if !self.can_pay(from, value, gas_used, priority) {
+        if !self.can_pay(from, value, gas_used) {
             return Err(SimError::Invariant(format!(
                 "account {from} cannot pay {value} wei plus gas"
             )));
@@ -254,7 +267,6 @@ impl Evm {
             value,
             input,
             gas_used,
-            priority,
             transfers: Vec::new(),
             logs: Vec::new(),
             traces: Vec::new(),
@@ -376,7 +388,9 @@ impl Evm {
     /// Charge gas, record the transaction in the current block and return its hash.
     pub(crate) fn commit(&mut self, mut b: TxBuild) -> Result<TxHash, SimError> {
         let base = self.block.base_fee_per_gas;
-        let tip_total = u128::from(b.gas_used) * u128::from(b.priority);
+        let fees = self.fees(b.from);
+        let price = fees.effective_price(base);
+        let tip_total = u128::from(b.gas_used) * u128::from(price - base);
         let burnt = u128::from(b.gas_used) * u128::from(base);
         self.debit(b.from, ETH, tip_total + burnt)?;
         let miner_addr = self.block.miner;
@@ -441,9 +455,9 @@ impl Evm {
             input: b.input,
             gas_limit,
             gas_used: b.gas_used,
-            max_fee_per_gas: base * 2 + b.priority,
-            max_priority_fee_per_gas: b.priority,
-            effective_gas_price: base + b.priority,
+            max_fee_per_gas: fees.max_fee(base),
+            max_priority_fee_per_gas: fees.tip(),
+            effective_gas_price: price,
             logs: b.logs,
             traces,
             flow: AccountTx {
@@ -463,9 +477,8 @@ impl Evm {
         from: u32,
         to: u32,
         amount: u128,
-        priority: u64,
     ) -> Result<TxHash, SimError> {
-        let b = self.begin(from, to, amount, Vec::new(), GAS_TRANSFER, priority)?;
+        let b = self.begin(from, to, amount, Vec::new(), GAS_TRANSFER)?;
         self.commit(b)
     }
 
@@ -475,14 +488,13 @@ impl Evm {
         from: u32,
         to: u32,
         amount: u128,
-        priority: u64,
     ) -> Result<TxHash, SimError> {
         let input = erc20::transferCall {
             to: abi_addr(self.addr(to)),
             amount: uint(amount),
         }
         .abi_encode();
-        let mut b = self.begin(from, self.chain_token[asset], 0, input, GAS_TOKEN, priority)?;
+        let mut b = self.begin(from, self.chain_token[asset], 0, input, GAS_TOKEN)?;
         self.token_move(&mut b, asset, from, to, amount)?;
         self.commit(b)
     }
@@ -493,7 +505,6 @@ impl Evm {
         asset: usize,
         to: u32,
         amount: u128,
-        priority: u64,
     ) -> Result<TxHash, SimError> {
         let owner = self.token_owner;
         let input = erc20::mintCall {
@@ -501,14 +512,7 @@ impl Evm {
             amount: uint(amount),
         }
         .abi_encode();
-        let mut b = self.begin(
-            owner,
-            self.chain_token[asset],
-            0,
-            input,
-            GAS_TOKEN,
-            priority,
-        )?;
+        let mut b = self.begin(owner, self.chain_token[asset], 0, input, GAS_TOKEN)?;
         self.mint_to(&mut b, asset, to, amount);
         self.commit(b)
     }
@@ -533,12 +537,12 @@ impl Evm {
     }
 
     /// The stablecoin issuer freezes an address (`Blacklisted(address)`).
-    pub(crate) fn freeze(&mut self, target: u32, priority: u64) -> Result<TxHash, SimError> {
+    pub(crate) fn freeze(&mut self, target: u32) -> Result<TxHash, SimError> {
         let owner = self.token_owner;
         let token = self.chain_token[USDC];
         let account = abi_addr(self.addr(target));
         let input = erc20::blacklistCall { account }.abi_encode();
-        let mut b = self.begin(owner, token, 0, input, GAS_ADMIN, priority)?;
+        let mut b = self.begin(owner, token, 0, input, GAS_ADMIN)?;
         self.log(&mut b, token, &erc20::Blacklisted { account });
         self.frozen.push(target);
         self.commit(b)
@@ -624,7 +628,6 @@ impl Evm {
         token: usize,
         amount_in: u128,
         deadline: u64,
-        priority: u64,
     ) -> Result<(TxHash, u128), SimError> {
         let pi = self.pair_for(token)?;
         let out = Self::amount_out(
@@ -643,7 +646,7 @@ impl Evm {
             deadline: uint(u128::from(deadline)),
         }
         .abi_encode();
-        let mut b = self.begin(user, router, 0, input, GAS_SWAP, priority)?;
+        let mut b = self.begin(user, router, 0, input, GAS_SWAP)?;
         let transfer_from = erc20::transferFromCall {
             from: abi_addr(self.addr(user)),
             to: abi_addr(self.addr(pair_acct)),
@@ -700,7 +703,6 @@ impl Evm {
         token: usize,
         eth_in: u128,
         deadline: u64,
-        priority: u64,
     ) -> Result<(TxHash, u128), SimError> {
         let pi = self.pair_for(token)?;
         let out = Self::amount_out(
@@ -718,7 +720,7 @@ impl Evm {
             deadline: uint(u128::from(deadline)),
         }
         .abi_encode();
-        let mut b = self.begin(user, router, eth_in, input, GAS_SWAP, priority)?;
+        let mut b = self.begin(user, router, eth_in, input, GAS_SWAP)?;
         self.trace(
             &mut b,
             router,
@@ -771,12 +773,7 @@ impl Evm {
     }
 
     /// Deposit into a fixed-denomination pool (`deposit(bytes32)` on the instance).
-    pub(crate) fn tornado_deposit(
-        &mut self,
-        user: u32,
-        pool: usize,
-        priority: u64,
-    ) -> Result<Note, SimError> {
+    pub(crate) fn tornado_deposit(&mut self, user: u32, pool: usize) -> Result<Note, SimError> {
         let (acct, denom) = (self.pools[pool].acct, self.pools[pool].denomination);
         let n = self.tx_counter;
         let commitment = derived(self.seed, "tornado-commitment", n);
@@ -785,7 +782,7 @@ impl Evm {
             commitment: word(commitment),
         }
         .abi_encode();
-        let mut b = self.begin(user, acct, denom, input, GAS_TORNADO_DEPOSIT, priority)?;
+        let mut b = self.begin(user, acct, denom, input, GAS_TORNADO_DEPOSIT)?;
         let leaf = self.pools[pool].next_leaf;
         self.pools[pool].next_leaf += 1;
         let event = tornado::Deposit {
@@ -799,7 +796,6 @@ impl Evm {
             pool,
             nullifier_hash,
             deposit_tx,
-            depositor: user,
         })
     }
 
@@ -811,7 +807,6 @@ impl Evm {
         sender: u32,
         recipient: u32,
         relayer: Option<(u32, u128)>,
-        priority: u64,
     ) -> Result<TxHash, SimError> {
         let (acct, denom) = (
             self.pools[note.pool].acct,
@@ -836,7 +831,7 @@ impl Evm {
         }
         .abi_encode();
         let from = relayer_acct.unwrap_or(sender);
-        let mut b = self.begin(from, acct, 0, input, GAS_TORNADO_WITHDRAW, priority)?;
+        let mut b = self.begin(from, acct, 0, input, GAS_TORNADO_WITHDRAW)?;
         self.trace(
             &mut b,
             acct,
@@ -883,7 +878,6 @@ impl Evm {
         amount: u128,
         memo: &str,
         expiry: u64,
-        priority: u64,
     ) -> Result<(TxHash, u64), SimError> {
         let input = thorchain::depositWithExpiryCall {
             vault: abi_addr(self.addr(vault)),
@@ -893,7 +887,7 @@ impl Evm {
             expiration: uint(u128::from(expiry)),
         }
         .abi_encode();
-        let mut b = self.begin(user, router, amount, input, GAS_BRIDGE, priority)?;
+        let mut b = self.begin(user, router, amount, input, GAS_BRIDGE)?;
         self.trace(&mut b, router, vault, amount, Vec::new(), 2_300, vec![0]);
         self.xfer(&mut b, ETH, router, vault, amount, TransferKind::Internal)?;
         let event = thorchain::Deposit {
@@ -916,7 +910,6 @@ impl Evm {
         to: u32,
         amount: u128,
         memo: &str,
-        priority: u64,
     ) -> Result<(TxHash, u64), SimError> {
         let input = thorchain::transferOutCall {
             to: abi_addr(self.addr(to)),
@@ -925,7 +918,7 @@ impl Evm {
             memo: memo.to_string(),
         }
         .abi_encode();
-        let mut b = self.begin(vault, router, amount, input, GAS_TRANSFER_OUT, priority)?;
+        let mut b = self.begin(vault, router, amount, input, GAS_TRANSFER_OUT)?;
         self.trace(&mut b, router, to, amount, Vec::new(), 2_300, vec![0]);
         self.xfer(&mut b, ETH, router, to, amount, TransferKind::Internal)?;
         let event = thorchain::TransferOut {
@@ -948,7 +941,6 @@ impl Evm {
         (old, new): (u32, u32),
         amount: u128,
         memo: &str,
-        priority: u64,
     ) -> Result<TxHash, SimError> {
         let input = thorchain::returnVaultAssetsCall {
             router: abi_addr(self.addr(router)),
@@ -957,7 +949,7 @@ impl Evm {
             memo: memo.to_string(),
         }
         .abi_encode();
-        let mut b = self.begin(old, router, amount, input, GAS_TRANSFER_OUT, priority)?;
+        let mut b = self.begin(old, router, amount, input, GAS_TRANSFER_OUT)?;
         self.trace(&mut b, router, new, amount, Vec::new(), 2_300, vec![0]);
         self.xfer(&mut b, ETH, router, new, amount, TransferKind::Internal)?;
         let event = thorchain::VaultTransfer {
@@ -979,7 +971,6 @@ impl Evm {
         to: u32,
         (amount, fee): (u128, u128),
         (origin_txid, origin_vout): ([u8; 32], u32),
-        priority: u64,
     ) -> Result<(TxHash, u64), SimError> {
         let token = self.chain_token[BTCB];
         let input = btcb::mintCall {
@@ -991,7 +982,7 @@ impl Evm {
             originOutputIndex: uint(u128::from(origin_vout)),
         }
         .abi_encode();
-        let mut b = self.begin(warden, token, 0, input, GAS_BTCB_MINT, priority)?;
+        let mut b = self.begin(warden, token, 0, input, GAS_BTCB_MINT)?;
         for (recipient, units) in [(to, amount), (fee_to, fee)] {
             self.mint_to(&mut b, BTCB, recipient, units);
         }

@@ -5,12 +5,14 @@
 //! - the world generator ([`simulate`]): an EVM chain (`anvil`, chain id 31337) with users,
 //!   ERC-20 tokens (a freezable USD stablecoin with 6 decimals, a staking token, WETH), a
 //!   Uniswap-V2-style router and pairs, exchanges with per-customer deposit addresses swept to
-//!   hot wallets, a Tornado-style mixer (0.1/1/10/100 ETH pools, relayers), a THORChain bridge
-//!   (router v4) in both directions with the memos, refunds, streaming payouts and vault churn
-//!   of the real protocol, an Avalanche-style BTC.b bridge, OTC brokers; and a Bitcoin regtest
-//!   chain with coinbases, users with change of mixed script types, exchanges whose hot wallets
-//!   clustering can follow, Whirlpool and Wasabi 1.x CoinJoins, a custodial mixer and peel
-//!   chains; plus three heists that follow the DPRK playbook (Ronin-, Harmony- and Bybit-like);
+//!   hot wallets, a Tornado-style mixer (0.1/1/10/100 ETH pools, relayers; innocent users whose
+//!   behaviours trip the linking heuristics rightly and wrongly), a THORChain bridge (router v4)
+//!   in both directions with the memos, refunds, streaming payouts and vault churn of the real
+//!   protocol, an Avalanche-style BTC.b bridge, OTC brokers, and a fee fingerprint for every
+//!   wallet; and a Bitcoin regtest chain with coinbases, users with change of mixed script
+//!   types, exchanges and a custodial mixer whose hot wallets clustering can follow, Whirlpool
+//!   and Wasabi 1.x CoinJoins and peel chains; plus three heists that follow the DPRK playbook
+//!   (Ronin-, Harmony- and Bybit-like);
 //! - the [`GroundTruth`] of that world, for scoring only: where every stolen unit ended,
 //!   laundering addresses, mixer and bridge links, every entity address with its role;
 //! - its outputs: value-flow records streamed block by block to a [`WorldSink`], the
@@ -26,6 +28,7 @@ mod btc;
 mod error;
 mod etl;
 mod evm;
+mod fees;
 mod memo;
 mod model;
 mod output;

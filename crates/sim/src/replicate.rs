@@ -3,8 +3,9 @@
 //! of every hash xor the copy's number, wherever the hash appears, so spends and logs still
 //! point at their own copy's transactions). Addresses are the same in every copy, so a store's
 //! address dictionary stays the size of one world while its rows grow — what a test of an
-//! importer's memory, or a benchmark of a multi-GB export, needs. The ground truth and TagPack
-//! describe the first copy only.
+//! importer's memory, or a benchmark of a multi-GB export, needs. The first EVM block of each
+//! copy names the last block of the copy before as its parent, so the copies form one chain (EVM
+//! imports check parent hashes). The ground truth and TagPack describe the first copy only.
 //!
 //! Works on the one-file-per-table layout ([`crate::EtlLayout::Single`]), row by row.
 
@@ -135,10 +136,47 @@ fn rewrite(
     std::fs::rename(&temp, path).map_err(|e| io_err("rename", &temp, e))
 }
 
-fn replicate_csv(path: &Path, copies: u64, shift: Shift) -> Result<(), SimError> {
+/// Where one copy of an EVM world meets the next: the first block of copy k names the last
+/// block of copy k − 1 as its parent, so that the copies form one chain.
+struct Seam {
+    first_height: String,
+    last_hash: String,
+}
+
+/// The seam of the ethereum-etl `blocks` table at `blocks`.
+fn csv_seam(blocks: &Path) -> Result<Option<Seam>, SimError> {
+    let mut reader = csv::Reader::from_path(blocks).map_err(csv_err(blocks))?;
+    let header = reader.headers().map_err(csv_err(blocks))?.clone();
+    let at = |name: &str| header.iter().position(|h| h == name);
+    let (Some(number), Some(hash)) = (at("number"), at("hash")) else {
+        return Ok(None);
+    };
+    let (mut first, mut last): (Option<u64>, Option<(u64, String)>) = (None, None);
+    for row in reader.records() {
+        let row = row.map_err(csv_err(blocks))?;
+        let height = parse_number(&row[number])?;
+        first = Some(first.map_or(height, |f| f.min(height)));
+        if last.as_ref().is_none_or(|(h, _)| height > *h) {
+            last = Some((height, row[hash].to_string()));
+        }
+    }
+    Ok(first.zip(last).map(|(first, (_, last_hash))| Seam {
+        first_height: first.to_string(),
+        last_hash,
+    }))
+}
+
+fn replicate_csv(
+    path: &Path,
+    copies: u64,
+    shift: Shift,
+    seam: Option<&Seam>,
+) -> Result<(), SimError> {
     rewrite(path, copies, |copy, out| {
         let mut reader = csv::Reader::from_path(path).map_err(csv_err(path))?;
         let header = reader.headers().map_err(csv_err(path))?.clone();
+        let at = |name: &str| header.iter().position(|h| h == name);
+        let seam_columns = seam.zip(at("number")).zip(at("parent_hash"));
         let mut writer = csv::WriterBuilder::new()
             .has_headers(false)
             .from_writer(out);
@@ -151,6 +189,12 @@ fn replicate_csv(path: &Path, copies: u64, shift: Shift) -> Result<(), SimError>
             fields.clear();
             for (column, value) in header.iter().zip(row.iter()) {
                 fields.push(shifted(column, value, copy, shift)?);
+            }
+            if let Some(((seam, number), parent)) = seam_columns
+                && copy > 0
+                && row[number] == seam.first_height
+            {
+                fields[parent] = shifted("hash", &seam.last_hash, copy - 1, shift)?;
             }
             writer.write_record(&fields).map_err(csv_err(path))?;
         }
@@ -219,6 +263,7 @@ pub fn replicate_export(dir: &Path, copies: u64) -> Result<(), SimError> {
     }
     let eth = dir.join("ethereum");
     let shift = csv_span(&eth.join("blocks.csv"))?;
+    let seam = csv_seam(&eth.join("blocks.csv"))?;
     for table in [
         "blocks",
         "transactions",
@@ -227,7 +272,8 @@ pub fn replicate_export(dir: &Path, copies: u64) -> Result<(), SimError> {
         "token_transfers",
         "traces",
     ] {
-        replicate_csv(&eth.join(format!("{table}.csv")), copies, shift)?;
+        let seam = seam.as_ref().filter(|_| table == "blocks");
+        replicate_csv(&eth.join(format!("{table}.csv")), copies, shift, seam)?;
     }
     let btc = dir.join("bitcoin");
     let shift = json_span(&btc.join("blocks.json"))?;

@@ -202,17 +202,26 @@ pub struct CleanInflow {
     pub kind: &'static str,
 }
 
-/// A Tornado-style deposit and the withdrawal that spent its note.
+/// A Tornado-style deposit and the withdrawal that spent its note (none while the note is still
+/// in the pool at the world's end).
 #[derive(Debug, Clone, Serialize)]
 pub struct MixerLink {
     pub pool: String,
     pub denomination: Amount,
     pub deposit_tx: TxHash,
     pub depositor: String,
-    pub withdrawal_tx: TxHash,
-    pub recipient: String,
+    /// `withdrawn`, or `in_pool`: not withdrawn by the world's end (the withdrawal fields are
+    /// null).
+    pub status: &'static str,
+    pub withdrawal_tx: Option<TxHash>,
+    pub recipient: Option<String>,
+    /// Who sent the withdrawal: the relayer, or the user's own address (self-relayed).
+    pub sender: Option<String>,
     pub relayer: Option<String>,
-    pub fee: Amount,
+    pub fee: Option<Amount>,
+    /// What the note's owner did (docs/sim.md lists the behaviours and the linking heuristics
+    /// each one triggers, rightly or wrongly): `heist` for the heists' notes.
+    pub behaviour: &'static str,
     pub heist: Option<String>,
 }
 
@@ -223,9 +232,15 @@ pub struct BtcMixerLink {
     pub deposit_tx: TxHash,
     pub deposit_address: String,
     pub deposited: u64,
+    /// The mixer's cut (1–3% of the deposit).
+    pub fee: u64,
+    /// The payouts made, in order; a batched payout transaction may pay other deposits too.
     pub payout_txs: Vec<TxHash>,
     pub payout_addresses: Vec<String>,
     pub paid_out: u64,
+    /// Sats still owed at the world's end (parts due after it): `deposited = fee + paid_out +
+    /// pending`.
+    pub pending: u64,
     pub heist: Option<String>,
 }
 

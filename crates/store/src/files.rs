@@ -13,7 +13,7 @@ use crate::error::{StoreError, io_err};
 use crate::segments::{SegmentChecks, SegmentHasher};
 
 /// What the manifest knows about one file: its committed length, the CRC-32 of those bytes, and
-/// the CRC-32 of each segment when the file spans more than one (see [`crate::segments`]).
+/// the CRC-32 of each segment when the file spans more than one (see [`crate::SegmentChecks`]).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FileState {
     pub bytes: u64,
@@ -168,7 +168,8 @@ impl MappedFile {
             file: path.to_path_buf(),
             reason,
         };
-        let checks = SegmentChecks::new(committed, segment_bytes).map_err(corrupt)?;
+        let checks =
+            SegmentChecks::new(committed, segment_bytes).map_err(|e| corrupt(e.to_string()))?;
         if committed.bytes == 0 {
             return Ok(MappedFile {
                 path: path.to_path_buf(),
@@ -233,7 +234,7 @@ impl MappedFile {
     }
 
     /// Verify segment `segment` (for `verify-store`, which reports every damaged segment).
-    pub fn verify_segment(&self, segment: usize) -> Result<(), crate::segments::Damage> {
+    pub fn verify_segment(&self, segment: usize) -> Result<(), crate::SegmentDamage> {
         self.checks.verify_segment(self.bytes(), segment)
     }
 

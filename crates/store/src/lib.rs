@@ -19,6 +19,7 @@
 //! The layout is documented in docs/schema.md. Importers (crate `chaintrail-ingest`) feed
 //! [`ChainWriter`]; tracing, screening and export read through [`ChainReader`].
 
+pub mod bench;
 mod column;
 mod error;
 mod files;
@@ -28,10 +29,11 @@ mod manifest;
 mod outpoints;
 mod reader;
 pub mod schema;
-pub mod segments;
+mod segments;
 mod verify;
 mod writer;
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use chaintrail_core::Chain;
@@ -44,7 +46,9 @@ pub use reader::{
     TransferView, UtxoColumns,
 };
 pub use schema::TxId;
-pub use segments::DEFAULT_SEGMENT_BYTES;
+pub use segments::{
+    DEFAULT_SEGMENT_BYTES, SegmentChecks, SegmentDamage, SegmentHasher, SegmentLayoutError,
+};
 pub use verify::{ChainVerification, Problem};
 pub use writer::{ChainWriter, Progress, TxLookupMemory};
 
@@ -128,6 +132,14 @@ impl Store {
         }
         chains.sort();
         Ok(chains)
+    }
+
+    /// Open every chain for reading, keyed by chain.
+    pub fn readers(&self) -> Result<BTreeMap<Chain, ChainReader>, StoreError> {
+        self.chains()?
+            .into_iter()
+            .map(|chain| Ok((chain, self.reader(chain)?)))
+            .collect()
     }
 
     /// Open a chain for appending; creates it on first use. Only one writer per chain at a time.

@@ -14,19 +14,11 @@ use std::path::Path;
 use crate::column::Column;
 use crate::error::StoreError;
 use crate::files::{BuildFile, FileState};
+use crate::outpoints::mix;
 
 /// Slots per entry: the table is at most 70% full.
 fn slots_for(entries: u64) -> u64 {
     (entries * 10 / 7).max(1) + 1
-}
-
-/// MurmurHash3's 64-bit finalizer.
-fn mix(mut k: u64) -> u64 {
-    k ^= k >> 33;
-    k = k.wrapping_mul(0xff51_afd7_ed55_8ccd);
-    k ^= k >> 33;
-    k = k.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
-    k ^ (k >> 33)
 }
 
 /// The hash of an address key (FNV-1a, then mixed).

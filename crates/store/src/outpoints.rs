@@ -50,7 +50,7 @@ fn prefix_mask() -> u64 {
 }
 
 /// MurmurHash3's 64-bit finalizer: a bijection that spreads structured prefixes.
-fn mix(mut k: u64) -> u64 {
+pub(crate) fn mix(mut k: u64) -> u64 {
     k ^= k >> 33;
     k = k.wrapping_mul(0xff51_afd7_ed55_8ccd);
     k ^= k >> 33;

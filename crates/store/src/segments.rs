@@ -30,6 +30,7 @@ pub struct SegmentHasher {
 }
 
 impl SegmentHasher {
+    /// A hasher for a new file, in segments of `segment_bytes`.
     pub fn new(segment_bytes: u64) -> SegmentHasher {
         SegmentHasher {
             segment_bytes,
@@ -65,6 +66,7 @@ impl SegmentHasher {
         })
     }
 
+    /// Hash `bytes`, appended to the file.
     pub fn update(&mut self, mut bytes: &[u8]) {
         self.whole.update(bytes);
         self.bytes += bytes.len() as u64;
@@ -122,15 +124,20 @@ const BAD: u8 = 2;
 
 /// A damaged segment: where it is and what was found.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Damage {
+pub struct SegmentDamage {
+    /// The damaged segment, from 0.
     pub segment: usize,
+    /// Segments of the file.
     pub segments: usize,
+    /// The bytes the segment covers.
     pub bytes: Range<u64>,
+    /// The CRC-32 of those bytes on disk.
     pub found: u32,
+    /// The CRC-32 committed for them.
     pub committed: u32,
 }
 
-impl std::fmt::Display for Damage {
+impl std::fmt::Display for SegmentDamage {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
@@ -146,6 +153,30 @@ impl std::fmt::Display for Damage {
     }
 }
 
+/// Why the checksums a manifest lists for a file cannot check it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SegmentLayoutError {
+    /// Another number of segment checksums than the file's length needs.
+    #[error(
+        "the manifest lists {listed} segment checksums for {bytes} bytes in segments of \
+         {segment_bytes}; {expected} expected"
+    )]
+    Count {
+        /// Checksums listed.
+        listed: usize,
+        /// The file's committed length.
+        bytes: u64,
+        /// The segment size.
+        segment_bytes: u64,
+        /// Checksums that length needs.
+        expected: u64,
+    },
+    /// A segment larger than this machine's address space.
+    #[error("segments of {0} bytes are beyond this machine's address space")]
+    TooLarge(u64),
+}
+
 /// Which segments of a mapped file were verified, and the checksums to verify the others by.
 /// Shared by the threads of one reader; two threads may verify a segment at the same time and
 /// come to the same verdict.
@@ -157,23 +188,22 @@ pub struct SegmentChecks {
 
 impl SegmentChecks {
     /// Checks for a committed file of `state.bytes` bytes; `Err` names what is inconsistent.
-    pub fn new(state: &FileState, segment_bytes: u64) -> Result<SegmentChecks, String> {
+    pub fn new(state: &FileState, segment_bytes: u64) -> Result<SegmentChecks, SegmentLayoutError> {
         let (size, crcs): (u64, Box<[u32]>) = if state.segments.is_empty() {
             (state.bytes.max(1), Box::new([state.crc32]))
         } else {
             let expected = segment_count(state.bytes, segment_bytes);
             if state.segments.len() as u64 != expected {
-                return Err(format!(
-                    "the manifest lists {} segment checksums for {} bytes in segments of {}; \
-                     {expected} expected",
-                    state.segments.len(),
-                    state.bytes,
-                    segment_bytes
-                ));
+                return Err(SegmentLayoutError::Count {
+                    listed: state.segments.len(),
+                    bytes: state.bytes,
+                    segment_bytes,
+                    expected,
+                });
             }
             (segment_bytes, state.segments.clone().into_boxed_slice())
         };
-        let size = usize::try_from(size).map_err(|_| "segment size beyond the address space")?;
+        let size = usize::try_from(size).map_err(|_| SegmentLayoutError::TooLarge(size))?;
         let verdicts = crcs.iter().map(|_| AtomicU8::new(UNCHECKED)).collect();
         Ok(SegmentChecks {
             size,
@@ -182,6 +212,7 @@ impl SegmentChecks {
         })
     }
 
+    /// How many segments the file has.
     pub fn segments(&self) -> usize {
         self.crcs.len()
     }
@@ -197,20 +228,20 @@ impl SegmentChecks {
 
     /// Verify the segments of `bytes` (the file's committed bytes) that `range` touches and were
     /// not verified yet. A segment found bad stays bad.
-    pub fn verify(&self, bytes: &[u8], range: Range<usize>) -> Result<(), Damage> {
+    pub fn verify(&self, bytes: &[u8], range: Range<usize>) -> Result<(), SegmentDamage> {
         for segment in self.covering(&range, bytes.len()) {
             self.verify_segment(bytes, segment)?;
         }
         Ok(())
     }
 
-    pub fn verify_segment(&self, bytes: &[u8], segment: usize) -> Result<(), Damage> {
+    pub fn verify_segment(&self, bytes: &[u8], segment: usize) -> Result<(), SegmentDamage> {
         let Some(verdict) = self.verdicts.get(segment) else {
             return Ok(());
         };
         let start = segment * self.size;
         let end = (start + self.size).min(bytes.len());
-        let damage = |found| Damage {
+        let damage = |found| SegmentDamage {
             segment,
             segments: self.segments(),
             bytes: start as u64..end as u64,

@@ -12,6 +12,7 @@ use serde::Serialize;
 /// which a trace reports but never acts on.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Entity {
+    /// The entity's name.
     pub name: String,
     /// The role (shown as the endpoint's category and grouped on in `by_entity`); `None` for an
     /// address with flags only (a thief's wallet, a sanctioned actor's own wallet).
@@ -45,6 +46,7 @@ impl Entity {
 /// What a trace does when taint reaches an address of this category.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum Role {
     /// Follow the funds on (users, thieves, unknown, sanctioned actors' own wallets).
     Continue,
@@ -74,6 +76,7 @@ pub fn role(category: Category) -> Role {
 
 /// A source of entity names for addresses.
 pub trait Attribution {
+    /// The entity holding `address` on `chain`, if known.
     fn entity(&self, chain: Chain, address: &Address) -> Option<Entity>;
 }
 
@@ -119,6 +122,7 @@ pub struct StaticAttribution {
 }
 
 impl StaticAttribution {
+    /// Name the entity holding `address` on `chain`.
     pub fn insert(&mut self, chain: Chain, address: Address, entity: Entity) {
         self.entities.insert((chain, address), entity);
     }

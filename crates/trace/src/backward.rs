@@ -247,7 +247,7 @@ impl<'a> Backward<'a> {
         let mut sources: Vec<(u64, u128)> = Vec::new();
         let mut explained = 0;
         for (tag, part) in composition.by_tag() {
-            let share = crate::proportional(&[part, amount - part], units)[0];
+            let share = crate::seeding::proportional(&[part, amount - part], units)[0];
             if let Some(&inflow) = replay.tags.get(tag as usize - 1) {
                 sources.push((inflow, share));
                 explained += share;
@@ -336,7 +336,7 @@ impl<'a> Backward<'a> {
         let mut explained = 0;
         let rule = self.policy.to_string();
         for (tag, part) in composition.by_tag() {
-            let share = crate::proportional(&[part, value - part.min(value)], units)[0];
+            let share = crate::seeding::proportional(&[part, value - part.min(value)], units)[0];
             let Some(input) = inputs.get(tag as usize - 1) else {
                 continue;
             };

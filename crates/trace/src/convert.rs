@@ -26,9 +26,13 @@ pub enum Flow {
 /// Taint leaving a converter.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Conversion {
+    /// The chain the value leaves on.
     pub chain: Chain,
+    /// The transfer or output it leaves through.
     pub flow: Flow,
+    /// The taint it carries, in the asset's base units.
     pub taint: u128,
+    /// How sure the converter is (1 for exact joins).
     pub confidence: f64,
     /// What a user reads in the path: which converter, which rule.
     pub rule: String,
@@ -36,6 +40,7 @@ pub struct Conversion {
 
 /// The chains a converter may look into.
 pub struct Chains<'a> {
+    /// A reader per chain of the store.
     pub readers: &'a BTreeMap<Chain, ChainReader>,
 }
 
@@ -45,7 +50,10 @@ pub struct Chains<'a> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TooLarge;
 
+/// Something value enters and leaves in another form (a DEX, a bridge, a mixer): where does
+/// taint that entered leave?
 pub trait Converter {
+    /// The converter's name, for the rules of paths.
     fn name(&self) -> &'static str;
     /// Taint `taint` entered a converter on `chain` through `flow`; where does it leave?
     /// An empty answer means this converter does not apply.

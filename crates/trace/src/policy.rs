@@ -26,17 +26,25 @@ use std::str::FromStr;
 use alloy_primitives::U256;
 use serde::{Deserialize, Serialize};
 
+/// How taint is assigned when tainted and clean value mix in one holder (methods.md §2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[non_exhaustive]
 pub enum Policy {
+    /// Everything a tainted holder sends is tainted (an upper bound on reach).
     Poison,
+    /// Each outflow carries the holder's tainted share.
     Haircut,
+    /// First in, first out.
     Fifo,
+    /// Last in, first out.
     Lifo,
+    /// Taint in, highest out: tainted units first; UTXO outputs filled largest first.
     Tiho,
 }
 
 impl Policy {
+    /// Every policy.
     pub const ALL: [Policy; 5] = [
         Policy::Poison,
         Policy::Haircut,
@@ -50,6 +58,7 @@ impl Policy {
         self != Policy::Poison
     }
 
+    /// The policy's name (`fifo`, …).
     pub fn as_str(self) -> &'static str {
         match self {
             Policy::Poison => "poison",
@@ -76,6 +85,7 @@ impl fmt::Display for Policy {
     }
 }
 
+/// A text that names no policy.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("unknown taint policy `{0}`: use poison, haircut, fifo, lifo or tiho")]
 pub struct UnknownPolicy(pub String);
@@ -100,11 +110,14 @@ pub const TAINT: u32 = 1;
 /// A run of units with one tag.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Lot {
+    /// Units in the run.
     pub amount: u128,
+    /// Its tag: clean, tainted, or a seed's.
     pub tag: u32,
 }
 
 impl Lot {
+    /// Whether the run is tainted.
     pub fn tainted(&self) -> bool {
         self.tag != CLEAN
     }
@@ -115,14 +128,17 @@ impl Lot {
 pub struct Lots(pub Vec<Lot>);
 
 impl Lots {
+    /// `amount` clean units.
     pub fn clean(amount: u128) -> Lots {
         Lots::tagged(amount, CLEAN)
     }
 
+    /// `amount` tainted units.
     pub fn tainted(amount: u128) -> Lots {
         Lots::tagged(amount, TAINT)
     }
 
+    /// `amount` units of `tag`.
     pub fn tagged(amount: u128, tag: u32) -> Lots {
         let mut lots = Lots::default();
         lots.push(amount, tag);
@@ -138,6 +154,7 @@ impl Lots {
         lots
     }
 
+    /// Append `amount` units of `tag`, merged with the last run if it has that tag.
     pub fn push(&mut self, amount: u128, tag: u32) {
         if amount == 0 {
             return;
@@ -148,10 +165,12 @@ impl Lots {
         }
     }
 
+    /// Units in all runs.
     pub fn total(&self) -> u128 {
         self.0.iter().map(|l| l.amount).sum()
     }
 
+    /// Tainted units in all runs.
     pub fn taint(&self) -> u128 {
         self.0
             .iter()
@@ -183,6 +202,7 @@ pub struct Holder {
 }
 
 impl Holder {
+    /// An empty holder under `policy`.
     pub fn new(policy: Policy) -> Holder {
         Holder {
             policy,
@@ -193,6 +213,7 @@ impl Holder {
         }
     }
 
+    /// Its policy.
     pub fn policy(&self) -> Policy {
         self.policy
     }
@@ -211,6 +232,7 @@ impl Holder {
         }
     }
 
+    /// Receive `lots`.
     pub fn inflow(&mut self, lots: &Lots) {
         for lot in &lots.0 {
             // Callers keep balances within 128 bits: the engine reports a holder whose balance

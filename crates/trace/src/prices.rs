@@ -12,7 +12,7 @@
 //! the server load it.
 
 use std::collections::{BTreeMap, HashMap};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use chaintrail_core::{Address, Asset, AssetKind, Chain, Date, Peg, known_token};
 use serde::{Deserialize, Serialize};
@@ -31,6 +31,7 @@ struct PegLine {
 const BTC_DAILY: &str = include_str!("../../../data/prices/btc_usd_daily.csv");
 const ETH_DAILY: &str = include_str!("../../../data/prices/eth_usd_daily.csv");
 
+/// USD prices of the pegged assets by day: bundled daily closes, and pegs per token.
 #[derive(Debug, Clone, Default)]
 pub struct Prices {
     /// Peg → day → close in USD.
@@ -55,6 +56,32 @@ fn daily_closes(text: &str) -> BTreeMap<Date, f64> {
     series
 }
 
+/// A [`PEGS_FILE`] that cannot be read or holds a line that is not a peg.
+#[derive(Debug, thiserror::Error)]
+pub enum PegsError {
+    /// The file exists but cannot be read.
+    #[error("cannot read pegs file {}: {source}", path.display())]
+    Read {
+        /// The pegs file.
+        path: PathBuf,
+        /// Why it cannot be read.
+        source: std::io::Error,
+    },
+    /// A line is not `{"chain", "contract", "peg"}`.
+    #[error(
+        "{}:{line}: not a peg ({{\"chain\", \"contract\", \"peg\": usd|eth|btc}}): {source}",
+        path.display()
+    )]
+    Line {
+        /// The pegs file.
+        path: PathBuf,
+        /// The 1-based line.
+        line: usize,
+        /// What is wrong with it.
+        source: serde_json::Error,
+    },
+}
+
 impl Prices {
     /// The bundled BTC and ETH daily closes.
     pub fn bundled() -> Prices {
@@ -65,7 +92,7 @@ impl Prices {
     }
 
     /// The bundled prices with the pegs kept in the store at `dir` ([`PEGS_FILE`], if any).
-    pub fn for_store(dir: &Path) -> Result<Prices, String> {
+    pub fn for_store(dir: &Path) -> Result<Prices, PegsError> {
         let mut prices = Prices::bundled();
         prices.load_pegs(&dir.join(PEGS_FILE))?;
         Ok(prices)
@@ -89,22 +116,25 @@ impl Prices {
     }
 
     /// Register the pegs of a [`PEGS_FILE`]; a missing file registers nothing.
-    pub fn load_pegs(&mut self, path: &Path) -> Result<(), String> {
+    pub fn load_pegs(&mut self, path: &Path) -> Result<(), PegsError> {
         let text = match std::fs::read_to_string(path) {
             Ok(text) => text,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
-            Err(e) => return Err(format!("cannot read pegs file {}: {e}", path.display())),
+            Err(source) => {
+                return Err(PegsError::Read {
+                    path: path.to_path_buf(),
+                    source,
+                });
+            }
         };
         for (i, line) in text.lines().enumerate() {
             if line.trim().is_empty() {
                 continue;
             }
-            let entry: PegLine = serde_json::from_str(line).map_err(|e| {
-                format!(
-                    "{}:{}: not a peg ({{\"chain\", \"contract\", \"peg\": usd|eth|btc}}): {e}",
-                    path.display(),
-                    i + 1
-                )
+            let entry: PegLine = serde_json::from_str(line).map_err(|source| PegsError::Line {
+                path: path.to_path_buf(),
+                line: i + 1,
+                source,
             })?;
             self.peg(entry.chain, entry.contract, entry.peg);
         }
@@ -292,7 +322,10 @@ mod tests {
             "{\"chain\":\"anvil\",\"contract\":\"0x33\",\"peg\":\"eth\"}\n",
         )
         .expect("write");
-        let err = loaded.load_pegs(&path).expect_err("bad contract");
+        let err = loaded
+            .load_pegs(&path)
+            .expect_err("bad contract")
+            .to_string();
         assert!(err.contains("pegs.jsonl:1"), "{err}");
     }
 }

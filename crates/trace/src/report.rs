@@ -9,11 +9,13 @@ use crate::policy::Policy;
 /// An amount of one asset on one chain, exact, with display units and USD where priced.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct Value {
+    /// The chain.
     pub chain: Chain,
     /// The asset's symbol (its contract when the token has none).
     pub asset: String,
     /// The token's contract, which identifies it (symbols do not); `None` for the native coin.
     pub contract: Option<Address>,
+    /// Decimal places of one unit.
     pub decimals: u8,
     /// Base units, exact decimal string.
     pub amount: String,
@@ -26,6 +28,7 @@ pub struct Value {
 /// Why the trace stopped at an endpoint.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum EndpointKind {
     /// Reached a service that can freeze funds (exchange, custodian, OTC desk, …); backward:
     /// came out of one.
@@ -81,11 +84,17 @@ impl EndpointKind {
 /// One step of a path.
 #[derive(Debug, Clone, Serialize)]
 pub struct PathStep {
+    /// Hops from the seed.
     pub hop: u32,
+    /// The chain of the step.
     pub chain: Chain,
+    /// The transaction.
     pub tx: String,
+    /// Its time (seconds since the epoch).
     pub time: u64,
+    /// The sender.
     pub from: Option<String>,
+    /// The receiver.
     pub to: Option<String>,
     /// Tainted amount carried by this step.
     pub value: Value,
@@ -97,6 +106,7 @@ pub struct PathStep {
 /// Where some traced value ended.
 #[derive(Debug, Clone, Serialize)]
 pub struct Endpoint {
+    /// Why the value stopped here.
     pub kind: EndpointKind,
     /// The entity, when attributed.
     pub entity: Option<String>,
@@ -105,13 +115,17 @@ pub struct Endpoint {
     /// The entity's flags in force (sanctioned, hack, …), riskiest first; empty when it has
     /// none or there is no entity.
     pub flags: Vec<String>,
+    /// The chain.
     pub chain: Chain,
     /// The address the value reached (for services: the deposit address).
     pub address: Option<String>,
+    /// How much ended here.
     pub value: Value,
     /// The transaction that delivered it (the first, when several did).
     pub tx: String,
+    /// When it arrived (seconds since the epoch).
     pub time: u64,
+    /// Hops from the seed.
     pub hops: u32,
     /// Product of the converter confidences along the representative path (1 without converters).
     pub confidence: f64,
@@ -127,29 +141,45 @@ pub struct Endpoint {
 /// Totals per entity (or per kind, for unattributed endpoints).
 #[derive(Debug, Clone, Serialize)]
 pub struct EntityTotal {
+    /// The entity's name (or the kind, unattributed).
     pub entity: String,
+    /// Its role.
     pub category: String,
+    /// Why the value stopped there.
     pub kind: EndpointKind,
+    /// What ended there, per asset.
     pub values: Vec<Value>,
+    /// Its USD value, where priced.
     pub usd: Option<f64>,
 }
 
+/// How much work the trace did.
 #[derive(Debug, Clone, Serialize)]
 pub struct TraceStats {
+    /// Events processed.
     pub events: u64,
+    /// Holders touched.
     pub holders: u64,
+    /// Edges recorded.
     pub edges: u64,
+    /// Wall time.
     pub elapsed_ms: u64,
     /// True when the work budget stopped the trace; `unexplored` endpoints say what was left.
     pub budget_exhausted: bool,
 }
 
+/// A trace's result: what was seeded, where it went, by entity, with the work it took.
 #[derive(Debug, Clone, Serialize)]
 pub struct TraceReport {
+    /// `forward` or `backward`.
     pub direction: &'static str,
+    /// The policy used.
     pub policy: Policy,
+    /// The hop limit.
     pub max_hops: u32,
+    /// The dust threshold, in whole units.
     pub min_value: String,
+    /// Flows after this time were not followed.
     pub until: Option<u64>,
     /// What was seeded, per asset.
     pub seeded: Vec<Value>,
@@ -157,5 +187,6 @@ pub struct TraceReport {
     pub endpoints: Vec<Endpoint>,
     /// The same, summed per entity and kind.
     pub by_entity: Vec<EntityTotal>,
+    /// The work it took.
     pub stats: TraceStats,
 }

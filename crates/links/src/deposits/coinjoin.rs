@@ -18,6 +18,7 @@ const DUST: u64 = 2_730;
 
 /// The kind of CoinJoin a transaction is, if it is one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum CoinJoin {
     Whirlpool,
     Wasabi1,

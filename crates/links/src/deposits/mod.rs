@@ -1,11 +1,11 @@
 //! Addresses of labelled services that the labels do not name: exchange deposit addresses on
-//! account chains ([`account`]), and on UTXO chains the service's co-spent wallet addresses and
-//! the deposit addresses its consolidations sweep ([`utxo`]). A freeze request needs the deposit
+//! account chains (`account.rs`), and on UTXO chains the service's co-spent wallet addresses and
+//! the deposit addresses its consolidations sweep (`utxo.rs`). A freeze request needs the deposit
 //! address, not the hot wallet it was swept to.
 
-pub mod account;
-pub mod coinjoin;
-pub mod utxo;
+pub(crate) mod account;
+mod coinjoin;
+pub(crate) mod utxo;
 
 use std::collections::BTreeMap;
 

@@ -16,6 +16,7 @@ pub struct MemoAsset {
     pub chain: String,
     /// Upper-case symbol, with the token contract when given (`USDC-0XA0B8…`).
     pub symbol: String,
+    /// Layer 1, synth, trade or secured.
     pub kind: AssetKind,
 }
 
@@ -120,47 +121,77 @@ impl fmt::Display for MemoAsset {
 /// THORChain blocks) and the number of sub-swaps.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Limit {
+    /// The minimum output, in THORChain's 1e8 units.
     pub minimum: String,
+    /// Blocks between sub-swaps of a streaming swap.
     pub interval: Option<String>,
+    /// Sub-swaps of a streaming swap.
     pub quantity: Option<String>,
 }
 
 /// What a memo asks for, as far as following value is concerned.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Memo {
     /// `SWAP` / `s` / `=`: the inbound's value leaves THORChain as `asset` to `destination`.
     Swap {
+        /// The asset paid out.
         asset: MemoAsset,
+        /// Where it is paid out, as the memo writes the address.
         destination: String,
         /// Where a failed swap is refunded (`DEST/REFUND`), when given.
         refund: Option<String>,
+        /// The swap's price protection, when given.
         limit: Option<Limit>,
+        /// Affiliates taking a fee, as written.
         affiliates: Vec<String>,
     },
     /// `LOAN+` / `$+`: collateral in, the loan paid out as `asset` to `destination`.
     LoanOpen {
+        /// The asset lent.
         asset: MemoAsset,
+        /// Where it is paid out, as the memo writes the address.
         destination: String,
     },
     /// `LOAN-` / `$-`: repayment in, collateral paid back as `asset` to `destination`.
     LoanClose {
+        /// The collateral asset returned.
         asset: MemoAsset,
+        /// Where it is paid out, as the memo writes the address.
         destination: String,
     },
     /// `ADD` / `a` / `+`: liquidity added to `pool`; the value stays with THORChain.
-    AddLiquidity { pool: MemoAsset },
+    AddLiquidity {
+        /// The pool.
+        pool: MemoAsset,
+    },
     /// `WITHDRAW` / `wd` / `-`: asks THORChain to pay out a liquidity position.
-    Withdraw { pool: MemoAsset },
+    Withdraw {
+        /// The pool.
+        pool: MemoAsset,
+    },
     /// `OUT:<hash>`: pays out (part of) the inbound `hash`.
-    Out { inbound: [u8; 32] },
+    Out {
+        /// The inbound transaction, in display byte order.
+        inbound: [u8; 32],
+    },
     /// `REFUND:<hash>`: returns the inbound `hash` to its sender.
-    Refund { inbound: [u8; 32] },
+    Refund {
+        /// The inbound transaction, in display byte order.
+        inbound: [u8; 32],
+    },
     /// Vault housekeeping (`MIGRATE`, `CONSOLIDATE`, `RAGNAROK`): moves between THORChain's own
     /// vaults, never user value leaving.
-    VaultInternal { function: String },
+    VaultInternal {
+        /// The memo's function name, as written.
+        function: String,
+    },
     /// Another function THORChain accepts (bond, donate, trade accounts, names, …): the value
     /// stays with THORChain.
-    Other { function: String },
+    Other {
+        /// The memo's function name, as written.
+        function: String,
+    },
 }
 
 /// Why a memo is not one THORChain would act on.

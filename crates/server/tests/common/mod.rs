@@ -38,7 +38,11 @@ pub fn config() -> Config {
 }
 
 pub fn start(dir: &Path, config: Config) -> Server {
-    let screener = Screener::open(dir).expect("open the store");
+    start_with(Screener::open(dir).expect("open the store"), dir, config)
+}
+
+/// Serve `screener` (opened on the store at `dir`, perhaps with other rules or links).
+pub fn start_with(screener: Screener, dir: &Path, config: Config) -> Server {
     let incidents = IncidentLedger::open(dir).expect("open the incidents");
     let state = AppState::new(screener, incidents, config).expect("state");
     let (addr_tx, addr_rx) = std::sync::mpsc::channel::<SocketAddr>();

@@ -9,7 +9,8 @@
 use chaintrail_core::{Address, Amount, TxHash};
 use rand::Rng;
 
-use super::{EVM_BLOCKS_PER_BTC, Task, World};
+use super::tasks::Task;
+use super::{EVM_BLOCKS_PER_BTC, World};
 use crate::btc::{Change, Paid, Script, Select};
 use crate::evm::{BTCB, ETHER, evm_address};
 use crate::truth::*;
@@ -43,10 +44,7 @@ impl Btcb {
             warden: 0,
             fee_to: 0,
             deposit_w: 0,
-            deposit: Address::Bitcoin {
-                network: crate::btc::NETWORK,
-                kind: chaintrail_core::BitcoinAddress::NullData,
-            },
+            deposit: crate::btc::null_data(),
         }
     }
 }
@@ -133,7 +131,7 @@ impl World<'_> {
     }
 
     /// The warden mints deposit `d`.
-    pub(super) fn btcb_mint(&mut self, d: usize, p: u64) -> Result<(), SimError> {
+    pub(super) fn btcb_mint(&mut self, d: usize) -> Result<(), SimError> {
         let dep = &self.btcb_deposits[d];
         let (in_tx, vout, sats, to, heist) = (dep.in_tx, dep.vout, dep.sats, dep.to, dep.heist);
         let fee = bridge_fee(sats);
@@ -143,7 +141,6 @@ impl World<'_> {
             to,
             (u128::from(minted), u128::from(fee)),
             (in_tx.0, vout),
-            p,
         )?;
         self.btcb_deposits[d].minted = true;
         let link = self.btcb_link(d, Some((tx, index, minted)));

@@ -11,8 +11,21 @@ use chaintrail_core::Address;
 
 use super::World;
 use crate::SimError;
-use crate::btc::{Change, Paid, Utxo};
+use crate::btc::Paid;
 use crate::evm::{BTCB, ETH, ETHER, GAS_TOKEN, GAS_TRANSFER, USDC};
+
+/// An exchange: its EVM hot wallet and deposit addresses waiting for a sweep, its Bitcoin hot
+/// and deposit wallets.
+pub(super) struct Exchange {
+    pub entity: u32,
+    pub hot: u32,
+    pub unswept: Vec<u32>,
+    pub btc_hot: usize,
+    /// The hot wallet's first addresses (the ones an investigator knows on day one); its
+    /// withdrawals spend from them and send their change back to them.
+    pub btc_initial: Vec<Address>,
+    pub btc_deposits: usize,
+}
 
 /// Later hot-wallet coins a withdrawal spends along with the big one (consolidated deposits are
 /// spent soon, as a hot wallet's float).
@@ -36,26 +49,25 @@ impl World<'_> {
         let hot = self.exchanges[x].hot;
         let pending = std::mem::take(&mut self.exchanges[x].unswept);
         for d in pending {
-            let p = self.prio();
             let mut swept = false;
             for token in [USDC, BTCB] {
                 let units = self.evm.bal(d, token);
                 if units == 0 || (token == USDC && self.evm.is_frozen(d)) {
                     continue;
                 }
-                let gas = self.evm.fee(GAS_TOKEN, p);
-                if self.evm.bal(d, ETH) < gas && self.evm.can_pay(hot, gas, GAS_TRANSFER, p) {
-                    self.evm.eth_transfer(hot, d, gas, p)?;
+                let gas = self.evm.fee(d, GAS_TOKEN);
+                if self.evm.bal(d, ETH) < gas && self.evm.can_pay(hot, gas, GAS_TRANSFER) {
+                    self.evm.eth_transfer(hot, d, gas)?;
                 }
-                if self.evm.can_pay(d, 0, GAS_TOKEN, p) {
-                    self.evm.token_transfer(token, d, hot, units, p)?;
+                if self.evm.can_pay(d, 0, GAS_TOKEN) {
+                    self.evm.token_transfer(token, d, hot, units)?;
                     swept = true;
                 }
             }
-            let fee = self.evm.fee(GAS_TRANSFER, p);
+            let fee = self.evm.fee(d, GAS_TRANSFER);
             let eth = self.evm.bal(d, ETH);
             if eth > fee + ETHER / 1_000 {
-                self.evm.eth_transfer(d, hot, eth - fee, p)?;
+                self.evm.eth_transfer(d, hot, eth - fee)?;
                 swept = true;
             }
             if !swept {
@@ -95,39 +107,8 @@ impl World<'_> {
         x: usize,
         outputs: Vec<(usize, Address, u64)>,
     ) -> Result<Option<Paid>, SimError> {
-        let hot = self.exchanges[x].btc_hot;
-        let initial = &self.exchanges[x].btc_initial;
-        let utxos = &self.btc.wallets[hot].utxos;
-        let Some(anchor) = (0..utxos.len())
-            .filter(|&i| initial.contains(&utxos[i].addr))
-            .max_by_key(|&i| (utxos[i].value, std::cmp::Reverse(i)))
-        else {
-            return Ok(None);
-        };
-        let mut picked = vec![anchor];
-        picked.extend(
-            (0..utxos.len())
-                .filter(|&i| !initial.contains(&utxos[i].addr))
-                .take(WITHDRAWAL_EXTRA_INPUTS),
-        );
-        let change = utxos[anchor].addr.clone();
-        let inputs = take_indices(&mut self.btc.wallets[hot].utxos, &picked);
+        let (hot, initial) = (self.exchanges[x].btc_hot, &self.exchanges[x].btc_initial);
         self.btc
-            .pay_from(hot, inputs, outputs, None, Change::To(change))
+            .pay_from_float(hot, initial, WITHDRAWAL_EXTRA_INPUTS, outputs)
     }
-}
-
-/// Remove the coins at `indices` (the first one first) from `utxos`, keeping the others' order.
-fn take_indices(utxos: &mut Vec<Utxo>, indices: &[usize]) -> Vec<Utxo> {
-    let mut taken: Vec<Option<Utxo>> = Vec::with_capacity(indices.len());
-    taken.resize_with(indices.len(), || None);
-    let mut kept = Vec::with_capacity(utxos.len());
-    for (i, u) in std::mem::take(utxos).into_iter().enumerate() {
-        match indices.iter().position(|&j| j == i) {
-            Some(slot) => taken[slot] = Some(u),
-            None => kept.push(u),
-        }
-    }
-    *utxos = kept;
-    taken.into_iter().flatten().collect()
 }

@@ -83,11 +83,7 @@ impl World<'_> {
             ),
             Place::BtcMixer => (
                 BTC_CHAIN,
-                self.btc_members[self.mixer_entity as usize]
-                    .iter()
-                    .find(|(_, role)| *role == Role::Pool)
-                    .map(|(a, _)| a.to_string())
-                    .unwrap_or_default(),
+                self.blendery.initial.to_string(),
                 (BTC_MIXER_NAME.to_string(), Category::Mixer),
                 "in_mixer",
             ),
@@ -112,11 +108,18 @@ impl World<'_> {
         let mut heists = Vec::new();
         for h in &self.heists {
             let ts = START_TIMESTAMP + h.start_block * EVM_BLOCK_SECS;
+            // The thieves' addresses that appear on chain.
             let mut laundering: Vec<ChainAddress> = h
                 .evm_accts
                 .iter()
+                .filter(|&&a| self.evm.appears(a))
                 .map(|&a| ChainAddress::new(EVM_CHAIN, &evm_address(self.evm.addr(a))))
-                .chain(h.btc_addrs.iter().map(|a| ChainAddress::new(BTC_CHAIN, a)))
+                .chain(
+                    h.btc_addrs
+                        .iter()
+                        .filter(|a| self.thief_btc_seen.contains(*a))
+                        .map(|a| ChainAddress::new(BTC_CHAIN, a)),
+                )
                 .collect();
             laundering.sort();
             laundering.dedup();
@@ -228,7 +231,7 @@ impl World<'_> {
             )
         };
         Ok(GroundTruth {
-            format: "chaintrail-sim-truth/3",
+            format: "chaintrail-sim-truth/4",
             merge_rule: "fifo",
             seed: self.cfg.seed,
             scale: self.cfg.scale,

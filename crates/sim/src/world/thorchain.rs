@@ -16,7 +16,8 @@
 use chaintrail_core::{Address, Amount, TxHash};
 use rand::Rng;
 
-use super::{BTask, EVM_BLOCKS_PER_BTC, Onward, Task, World};
+use super::tasks::{BTask, Onward, Task};
+use super::{EVM_BLOCKS_PER_BTC, World};
 use crate::btc::{Change, MAX_OP_RETURN, Paid, Script, Select};
 use crate::evm::{ETH, ETHER, GAS_TRANSFER_OUT, evm_address};
 use crate::memo::{MemoPlan, SwapMemo, Target, migrate_memo, out_memo, refund_memo};
@@ -240,27 +241,20 @@ impl World<'_> {
         self.thor_memo(Target::Eth, dest, None, expected, (refunded, streaming))
     }
 
-    /// A user swaps ETH for BTC to a Bitcoin user (sometimes refunded, sometimes streaming,
-    /// sometimes with a refund address of their own).
+    /// A user swaps ETH for BTC to a Bitcoin user (sometimes refunded unless `swap_only`,
+    /// sometimes streaming, sometimes with a refund address of their own).
     pub(super) fn thor_user_eth_inbound(
         &mut self,
         u: u32,
         wei: u128,
-        p: u64,
+        swap_only: bool,
     ) -> Result<(), SimError> {
         let w = self.pick_user_w();
         let a = self.bfresh(w);
-        let refunded = self.rng.random_bool(REFUNDED_SHARE);
+        let refunded = !swap_only && self.rng.random_bool(REFUNDED_SHARE);
         let streaming = !refunded && self.rng.random_bool(STREAMING_SHARE);
         let refund_to = self.rng.random_bool(0.15).then(|| self.pick_user());
-        self.thor_swap_eth(
-            u,
-            wei,
-            Party::Btc(w, a),
-            (refunded, streaming),
-            refund_to,
-            p,
-        )?;
+        self.thor_swap_eth(u, wei, Party::Btc(w, a), (refunded, streaming), refund_to)?;
         Ok(())
     }
 
@@ -271,9 +265,8 @@ impl World<'_> {
         from: u32,
         wei: u128,
         to: Party,
-        p: u64,
     ) -> Result<usize, SimError> {
-        let s = self.thor_swap_eth(from, wei, to, (false, false), None, p)?;
+        let s = self.thor_swap_eth(from, wei, to, (false, false), None)?;
         let swap = &self.thor_swaps[s];
         if swap.refund || swap.parts.len() != 1 {
             return Err(SimError::Invariant(format!(
@@ -291,7 +284,6 @@ impl World<'_> {
         to: Party,
         style: (bool, bool),
         refund_to: Option<u32>,
-        p: u64,
     ) -> Result<usize, SimError> {
         let dest = self.party_text(&to);
         let refund = refund_to.map(|r| evm_text(self, r));
@@ -299,9 +291,9 @@ impl World<'_> {
         let text = memo.render();
         let (router, vault) = (self.thor.router, self.thor.evm_vault());
         let expiry = self.evm.block.timestamp + 3_600;
-        let (in_tx, in_index) =
-            self.evm
-                .thor_deposit(from, (router, vault), wei, &text, expiry, p)?;
+        let (in_tx, in_index) = self
+            .evm
+            .thor_deposit(from, (router, vault), wei, &text, expiry)?;
         let (refund, parts) = settle(false, wei, &memo, &mut self.rng);
         let s = self.thor_swaps.len();
         let b = self.evm.block.number;
@@ -342,13 +334,19 @@ impl World<'_> {
         Ok(s)
     }
 
-    /// A Bitcoin user swaps `sats` for ETH to an EVM user.
-    pub(super) fn thor_user_btc_inbound(&mut self, u: usize, sats: u64) -> Result<(), SimError> {
+    /// A Bitcoin user swaps `sats` for ETH to an EVM user (sometimes refunded unless
+    /// `swap_only`).
+    pub(super) fn thor_user_btc_inbound(
+        &mut self,
+        u: usize,
+        sats: u64,
+        swap_only: bool,
+    ) -> Result<(), SimError> {
         if sats < 200_000 {
             return Ok(());
         }
         let to = self.pick_user();
-        let refunded = self.rng.random_bool(REFUNDED_SHARE);
+        let refunded = !swap_only && self.rng.random_bool(REFUNDED_SHARE);
         let streaming = !refunded && self.rng.random_bool(STREAMING_SHARE);
         let memo = self.thor_memo_to_evm(to, u128::from(sats), refunded, streaming);
         let (vw, vault) = self.thor.btc_vault();
@@ -519,7 +517,7 @@ impl World<'_> {
 
     /// The active EVM vault pays part `part` of swap `s` through the router (a Bitcoin
     /// inbound's ETH, or an EVM inbound's refund).
-    pub(super) fn thor_pay_evm(&mut self, s: usize, part: usize, p: u64) -> Result<(), SimError> {
+    pub(super) fn thor_pay_evm(&mut self, s: usize, part: usize) -> Result<(), SimError> {
         let (router, vault) = (self.thor.router, self.thor.evm_vault());
         let sw = &self.thor_swaps[s];
         let Party::Evm(to) = sw.pay_to else {
@@ -529,12 +527,12 @@ impl World<'_> {
         };
         let amount = sw.parts[part];
         let memo = sw.payout_memo();
-        if !self.evm.can_pay(vault, amount, GAS_TRANSFER_OUT, p) {
+        if !self.evm.can_pay(vault, amount, GAS_TRANSFER_OUT) {
             return Err(SimError::Invariant("THORChain vault out of ETH".into()));
         }
         let (tx, index) = self
             .evm
-            .thor_transfer_out((router, vault), to, amount, &memo, p)?;
+            .thor_transfer_out((router, vault), to, amount, &memo)?;
         self.thor_swaps[s].paid += 1;
         let link = self.thor_link(s, Some((tx, index, amount)));
         self.bridge_links.push(link);
@@ -563,16 +561,16 @@ impl World<'_> {
 
     /// The churn: new vaults on both chains; the EVM vault hands over its ETH now, the Bitcoin
     /// vault its coins in the next Bitcoin block.
-    pub(super) fn thor_rotate(&mut self, p: u64) -> Result<(), SimError> {
+    pub(super) fn thor_rotate(&mut self) -> Result<(), SimError> {
         let e = self.thor.entity;
         let (router, old) = (self.thor.router, self.thor.evm_vault());
         let new = self.member(e, Role::Vault);
         let memo = migrate_memo(thorchain_height(self.evm.block.timestamp));
-        let gas = self.evm.fee(GAS_TRANSFER_OUT, p);
+        let gas = self.evm.fee(old, GAS_TRANSFER_OUT);
         let amount = self.evm.bal(old, ETH).saturating_sub(gas);
         let tx = self
             .evm
-            .thor_return_vault_assets(router, (old, new), amount, &memo, p)?;
+            .thor_return_vault_assets(router, (old, new), amount, &memo)?;
         self.thor.evm_vaults.push(new);
         self.thor.evm_active = self.thor.evm_vaults.len() - 1;
         self.vault_migrations.push(VaultMigration {

@@ -7,10 +7,17 @@ use std::collections::HashMap;
 use chaintrail_core::{AccountTx, TxHash};
 use chaintrail_sim::*;
 
-/// An EVM transaction as the tests look at it: its sender and its logs with their block-wide
-/// indexes (ethereum-etl's `log_index`).
+/// An EVM transaction as the tests look at it: its sender and recipient, its block and the
+/// block's base fee, its fee fields, and its logs with their block-wide indexes
+/// (ethereum-etl's `log_index`).
 pub struct EvmTxView {
     pub from: [u8; 20],
+    pub to: [u8; 20],
+    pub block: u64,
+    pub base_fee: u64,
+    pub max_fee_per_gas: u64,
+    pub max_priority_fee_per_gas: u64,
+    pub effective_gas_price: u64,
     pub logs: Vec<(u64, EvmLog)>,
 }
 
@@ -41,6 +48,12 @@ impl WorldSink for Collect {
                 tx.flow.hash,
                 EvmTxView {
                     from: tx.from,
+                    to: tx.to,
+                    block: block.number,
+                    base_fee: block.base_fee_per_gas,
+                    max_fee_per_gas: tx.max_fee_per_gas,
+                    max_priority_fee_per_gas: tx.max_priority_fee_per_gas,
+                    effective_gas_price: tx.effective_gas_price,
                     logs,
                 },
             );

@@ -19,8 +19,9 @@ use parquet::record::Field;
 use parquet::record::reader::RowIter;
 use parquet::schema::types::Type;
 
-use crate::cryo::{CryoDataset, CryoRecord, RowView, bool_of, describe_column, int_of, kind_of};
-use crate::cryo::{parse_row, specs};
+use super::columns::{CryoDataset, specs};
+use super::fields::{RowView, bool_of, describe_column, int_of, kind_of};
+use super::records::{CryoRecord, parse_row};
 
 /// What the rows of a file carry that decides what the import can derive (summed over files).
 #[derive(Debug, Clone, Default)]
