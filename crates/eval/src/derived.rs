@@ -93,7 +93,15 @@ pub fn score_links(truth: &GroundTruth, set: &LinkSet) -> Vec<Detection> {
         );
     }
     let mut derived_links: BTreeMap<&str, BTreeMap<LinkKey, String>> = BTreeMap::new();
+    // Bulk movers' pieces claim a batch, not a pair: scored as batches by `score_demixing`.
+    let bulk = format!(
+        "heuristic {}",
+        chaintrail_links::tornado::Heuristic::BulkMovers.as_str()
+    );
     for l in set.links() {
+        if l.decoder == "tornado" && l.evidence.starts_with(&bulk) {
+            continue;
+        }
         derived_links.entry(l.decoder.as_str()).or_default().insert(
             (l.from_chain, l.from_tx, l.to_chain, l.to_tx),
             l.to_address

@@ -809,6 +809,21 @@ impl<'a> Engine<'a> {
         if self.until.is_some_and(|until| time > until) {
             return self.arrive(EndpointKind::Unspent, chain, Some(address), 0, taint, edge);
         }
+        // Several converter payouts may land in one output (shares of one payout): their
+        // taint adds up, within the output's value, and the larger one's path stands for them.
+        let (lots, edge) = match self.utxo_tainted.remove(&(chain, row)) {
+            Some((earlier, earlier_edge)) => {
+                let value = earlier.total().max(lots.total());
+                let edge = if earlier.taint() >= taint {
+                    earlier_edge
+                } else {
+                    edge
+                };
+                let sum = earlier.taint().saturating_add(taint);
+                (Lots::split(value, sum), edge)
+            }
+            None => (lots, edge),
+        };
         self.utxo_tainted.insert((chain, row), (lots, edge));
         if self.utxo_scheduled.insert((chain, spender)) {
             self.push(

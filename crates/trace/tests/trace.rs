@@ -606,6 +606,18 @@ fn known_links_carry_taint_across_a_bridge_to_bitcoin() {
         units(&drawn, EndpointKind::Service, "BTC", Some("BTC Exchange")),
         "0.125"
     );
+    // Two halves landing in the same payout add up to the whole.
+    let mut halves = links.links().to_vec();
+    halves[0].share = 0.5;
+    halves.push(halves[0].clone());
+    halves[1].evidence = "memo OUT:test (second half)".into();
+    let halves = LinkSet::new(halves, Vec::new());
+    let both = trace_with(&readers, &attribution, &prices, &[&halves], &request).unwrap();
+    assert_eq!(units(&both, EndpointKind::Entered, "ETH", None), "0");
+    assert_eq!(
+        units(&both, EndpointKind::Service, "BTC", Some("BTC Exchange")),
+        "0.49995"
+    );
     // Before the payout is in the store, the inbound is pending: the value is at the bridge,
     // with what it asked for, not merely "entered".
     let pending = LinkSet::new(
