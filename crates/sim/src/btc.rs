@@ -2,7 +2,6 @@
 //! mixed script types, fee estimation by virtual size, and the transaction builder that keeps
 //! Σ inputs − Σ outputs = fee ≥ 0 for every transaction.
 
-use alloy_primitives::keccak256;
 use chaintrail_core::{
     Address, BitcoinAddress, BitcoinNetwork, BlockRef, OutPoint, TxHash, UtxoInput, UtxoOutput,
     UtxoTx,
@@ -12,6 +11,7 @@ use rand_chacha::ChaCha8Rng;
 
 use crate::SimError;
 use crate::model::{BtcBlock, BtcTx};
+use crate::seeded::derived;
 
 pub(crate) const COIN: u64 = 100_000_000;
 pub(crate) const DUST: u64 = 546;
@@ -154,14 +154,6 @@ pub(crate) fn null_data() -> Address {
         network: NETWORK,
         kind: BitcoinAddress::NullData,
     }
-}
-
-fn derived(seed: u64, domain: &str, counter: u64) -> [u8; 32] {
-    let mut buf = Vec::with_capacity(16 + domain.len());
-    buf.extend_from_slice(&seed.to_le_bytes());
-    buf.extend_from_slice(domain.as_bytes());
-    buf.extend_from_slice(&counter.to_le_bytes());
-    keccak256(&buf).0
 }
 
 impl Btc {

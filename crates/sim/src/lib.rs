@@ -33,6 +33,7 @@ mod memo;
 mod model;
 mod output;
 mod replicate;
+mod seeded;
 mod tagpack;
 mod truth;
 mod world;

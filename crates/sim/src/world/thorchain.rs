@@ -639,18 +639,8 @@ impl World<'_> {
             }
         }
         let paid = paid.ok_or_else(|| SimError::Invariant("THORChain vault out of BTC".into()))?;
-        self.thor.btc_outbounds.paid(amount)?;
-        self.thor_swaps[s].paid += 1;
-        let link = self.thor_link(s, Some((paid.txid, 0, amount)));
-        self.bridge_links.push(link);
-        if let Some((h, stolen, onward)) = self.thor_swaps[s].heist {
-            let (in_tx, wei) = (self.thor_swaps[s].in_tx, self.thor_swaps[s].amount);
-            self.heists[h].ledger.bridge_payout(
-                BridgeProtocol::Thorchain,
-                (SimAsset::Eth, wei, stolen),
-                (Place::Btc(addr.clone()), SimAsset::Btc, amount),
-                (in_tx, paid.txid),
-            )?;
+        self.thor_paid(s, (paid.txid, 0, amount), Place::Btc(addr.clone()))?;
+        if let Some((h, _, onward)) = self.thor_swaps[s].heist {
             self.heist_btc_receipt(h, w, addr, onward)?;
         }
         Ok(())
@@ -674,29 +664,40 @@ impl World<'_> {
         let (tx, index) = self
             .evm
             .thor_transfer_out((router, vault), to, amount, &memo)?;
-        self.thor.evm_outbounds.paid(amount)?;
-        self.thor_swaps[s].paid += 1;
-        let link = self.thor_link(s, Some((tx, index, amount)));
+        self.thor_paid(s, (tx, index, amount), Place::Evm(to))?;
+        if let Some((h, _, _)) = self.thor_swaps[s].heist
+            && self.evm_owner.get(&to) == Some(&self.heists[h].thief_entity)
+        {
+            // Paid to a thief's own account: on to an exchange deposit address.
+            let due = self.evm.block.number + self.rng.random_range(20..200);
+            self.send_to_mule(due, h, to, ETH);
+        }
+        Ok(())
+    }
+
+    /// Book a payout of swap `s` (its transaction, index and amount) to `to`: off the chain's
+    /// outbounds, into the truth's bridge links and, for a heist's swap, into its ledger.
+    fn thor_paid(&mut self, s: usize, out: (TxHash, u64, u128), to: Place) -> Result<(), SimError> {
+        let (tx, _, amount) = out;
+        let sw = &mut self.thor_swaps[s];
+        sw.paid += 1;
+        let outbounds = if sw.pays_on_evm() {
+            &mut self.thor.evm_outbounds
+        } else {
+            &mut self.thor.btc_outbounds
+        };
+        outbounds.paid(amount)?;
+        let link = self.thor_link(s, Some(out));
         self.bridge_links.push(link);
-        if let Some((h, stolen, _)) = self.thor_swaps[s].heist {
-            let (in_tx, sats) = (self.thor_swaps[s].in_tx, self.thor_swaps[s].amount);
+        let sw = &self.thor_swaps[s];
+        if let Some((h, stolen, _)) = sw.heist {
+            let asset = |on_btc: bool| if on_btc { SimAsset::Btc } else { SimAsset::Eth };
             self.heists[h].ledger.bridge_payout(
                 BridgeProtocol::Thorchain,
-                (SimAsset::Btc, sats, stolen),
-                (Place::Evm(to), SimAsset::Eth, amount),
-                (in_tx, tx),
+                (asset(sw.from_btc), sw.amount, stolen),
+                (to, asset(!sw.pays_on_evm()), amount),
+                (sw.in_tx, tx),
             )?;
-            // Paid to a thief's own account: on to an exchange deposit address.
-            if self.evm_owner.get(&to) == Some(&self.heists[h].thief_entity) {
-                let due = self.evm.block.number + self.rng.random_range(20..200);
-                let deposit = self.mule_deposit();
-                self.tasks.entry(due).or_default().push(Task::Send {
-                    h,
-                    acct: to,
-                    to: deposit,
-                    asset: ETH,
-                });
-            }
         }
         Ok(())
     }
