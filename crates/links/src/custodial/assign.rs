@@ -3,7 +3,9 @@
 //! deposit back, so its confidence is multiplied, for every other deposit, by the chance that
 //! none of that deposit's fits takes them. The best fit is assigned, the fits that used its
 //! payouts or its deposit are dropped, the confidences that may have risen are weighed anew, and
-//! so on down to the floor.
+//! so on down to the floor. Dropping fits makes the others likelier only if the assignment that
+//! dropped them was right, so a link keeps the lower of its confidence when assigned and before
+//! any assignment: the order of assignment uses what remains, the confidence stays honest.
 
 use std::collections::{BTreeSet, BinaryHeap};
 
@@ -151,9 +153,11 @@ impl State<'_> {
                 heap.push(Entry(confidence, f));
                 continue;
             }
+            // What earlier assignments eliminated made this fit likelier only if they were
+            // right, which they need not be: it keeps the confidence it had before any.
             assigned.push(Assigned {
                 fit: f,
-                confidence,
+                confidence: confidence.min(self.fits[f].initial),
                 rivals,
             });
             // The deposit is paid back and its payouts are spent: every fit using either goes.

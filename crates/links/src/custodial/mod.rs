@@ -128,7 +128,7 @@ pub struct Candidate {
     pub fits: usize,
     /// Its confidence before any assignment.
     pub confidence: f64,
-    /// Its confidence when assigned (it is then linked if that is at least the floor).
+    /// Its confidence when assigned (it is linked if that is at least the floor).
     pub assigned: Option<f64>,
 }
 
@@ -303,7 +303,13 @@ fn demix(
         (false, true) => "window estimated from the chain",
         (false, false) => "neither estimated from the chain",
     };
-    for a in &found.assigned {
+    let mut linked = 0;
+    for a in found
+        .assigned
+        .iter()
+        .filter(|a| a.confidence >= settings.min_confidence)
+    {
+        linked += 1;
         let fit = &found.fits[a.fit];
         let d = &deposits[fit.deposit];
         let ambiguity = &found.ambiguity[fit.deposit];
@@ -345,5 +351,5 @@ fn demix(
             });
         }
     }
-    out.findings.unmatched += (deposits.len() - found.assigned.len()) as u64;
+    out.findings.unmatched += (deposits.len() - linked) as u64;
 }

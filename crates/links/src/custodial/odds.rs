@@ -71,11 +71,13 @@ pub(crate) fn chance_rates(deposits: &[Deposit], ambiguity: &mut [Ambiguity], li
 
 /// `P_k`. A custodial mixer pays its deposits back ([`PAID_BACK`]); how many paybacks come in
 /// one unit is the mean excess of one-unit fits over chance, over the deposits with control
-/// windows — zero unless it stands out from the noise by two standard errors. Fits of more units
-/// cannot be counted that way: a combination that keeps some of a payback's units and fills the
-/// rest with other payouts fits far more often than chance, so the rest is shared evenly among
-/// the other numbers of units.
-pub(crate) fn priors(ambiguity: &[Ambiguity], max_parts: usize) -> Vec<f64> {
+/// windows — when there are enough of them to tell (two standard errors below an even share);
+/// with fewer, every number of units gets an even share. Fits of more units cannot be counted
+/// that way: a combination that keeps some of a payback's units and fills the rest with other
+/// payouts fits far more often than chance, so the rest is shared evenly among the other numbers
+/// of units.
+pub(crate) fn priors(ambiguity: &[Ambiguity], max_units: usize) -> Vec<f64> {
+    let even = PAID_BACK / max_units.max(1) as f64;
     let (mut excess, mut variance, mut n) = (0.0, 0.0, 0.0);
     for a in ambiguity {
         let count = &a.counts[0];
@@ -86,15 +88,15 @@ pub(crate) fn priors(ambiguity: &[Ambiguity], max_parts: usize) -> Vec<f64> {
             n += 1.0;
         }
     }
-    let single = if n == 0.0 || excess <= 2.0 * variance.sqrt() {
-        0.0
+    let single = if n > 0.0 && 2.0 * variance.sqrt() / n < even {
+        (excess / n).clamp(0.0, PAID_BACK)
     } else {
-        (excess / n).min(PAID_BACK)
+        even
     };
     let mut prior = vec![single; 1];
-    let rest = (PAID_BACK - single) / (max_parts.saturating_sub(1)).max(1) as f64;
-    prior.resize(max_parts, rest);
-    prior.truncate(max_parts);
+    let rest = (PAID_BACK - single) / (max_units.saturating_sub(1)).max(1) as f64;
+    prior.resize(max_units, rest);
+    prior.truncate(max_units);
     prior
 }
 
