@@ -186,8 +186,16 @@ pub fn evaluate(
             ));
         }
     }
+    let mut custodial = Vec::new();
+    if let Some(reader) = readers.get(&truth.btc_chain) {
+        let mixers =
+            chaintrail_links::custodial::mixers_on(&services, truth.btc_chain, &built.attributions);
+        let settings = chaintrail_links::custodial::Settings::default();
+        custodial = chaintrail_links::custodial::decode(reader, &mixers, &settings).candidates;
+    }
     let mut links = derived::score_links(&truth, &built.set);
     links.extend(derived::score_demixing(&truth, &built.set, &candidates));
+    links.extend(derived::score_custodial(&truth, &built.set, &custodial));
     let evaluation = Evaluation {
         seed,
         scale,
@@ -284,8 +292,10 @@ pub fn accuracy_markdown(evaluation: &Evaluation, command: &str) -> String {
          that entered a mixer is reported as such.\n\
          * **derived from chain data** — plus demixing: Tornado-style deposit → withdrawal links \
          (address match, unique fee settings, linked addresses, multi-denomination; bulk movers \
-         paired first in, first out as a batch, confidence 0.6), crossed at confidence 0.5 or \
-         more (`--min-confidence`). See docs/links.md.\n\n\
+         paired first in, first out as a batch, confidence 0.6) and custodial Bitcoin mixer \
+         deposit → payout links (amount less a fee band within a delay window, both estimated \
+         from the chain; several payouts, and payouts later spent together, as one payback), \
+         crossed at confidence 0.5 or more (`--min-confidence`). See docs/links.md.\n\n\
          The thieves' wallets also receive clean value (gas top-ups, unsolicited dust, merges \
          with clean funds), so the policies assign units differently. The ground truth keeps \
          stolen and clean units with the thieves' own accounting rule, FIFO (`merge_rule`), so \
