@@ -210,6 +210,14 @@ fn write_chain(store: &Store) -> Story {
     }
 }
 
+/// A store holding the story (in a directory removed when the first value is dropped).
+fn story_store() -> (tempfile::TempDir, Store, Story) {
+    let dir = tempfile::tempdir().expect("tmp");
+    let store = Store::init(dir.path()).expect("store");
+    let story = write_chain(&store);
+    (dir, store, story)
+}
+
 fn mixer() -> Mixer {
     Mixer {
         name: "Blender".to_string(),
@@ -248,9 +256,7 @@ fn row(deposit: u32, payout: u32, to: u8, confidence: f64) -> Row {
 
 #[test]
 fn paybacks_are_linked_by_amount_and_time_with_their_ambiguity() {
-    let dir = tempfile::tempdir().expect("tmp");
-    let store = Store::init(dir.path()).expect("store");
-    let story = write_chain(&store);
+    let (_dir, store, story) = story_store();
     let reader = store.reader(BTC).expect("reader");
     let found = decode(&reader, &[mixer()], &settings());
     assert_eq!(found.findings.decoded, 7, "seven deposits");
@@ -352,9 +358,7 @@ fn paybacks_are_linked_by_amount_and_time_with_their_ambiguity() {
 
 #[test]
 fn a_higher_floor_leaves_the_ambiguous_deposits_unlinked() {
-    let dir = tempfile::tempdir().expect("tmp");
-    let store = Store::init(dir.path()).expect("store");
-    let story = write_chain(&store);
+    let (_dir, store, story) = story_store();
     let reader = store.reader(BTC).expect("reader");
     let strict = Settings {
         min_confidence: 0.5,
@@ -376,9 +380,7 @@ fn a_higher_floor_leaves_the_ambiguous_deposits_unlinked() {
 
 #[test]
 fn without_the_mixer_addresses_nothing_is_a_deposit_or_a_payout() {
-    let dir = tempfile::tempdir().expect("tmp");
-    let store = Store::init(dir.path()).expect("store");
-    write_chain(&store);
+    let (_dir, store, _) = story_store();
     let reader = store.reader(BTC).expect("reader");
     let only_the_pool = Mixer {
         name: "Blender".to_string(),
@@ -393,9 +395,7 @@ fn without_the_mixer_addresses_nothing_is_a_deposit_or_a_payout() {
 
 #[test]
 fn a_trace_crosses_the_mixer_by_its_links_or_stops_in_it() {
-    let dir = tempfile::tempdir().expect("tmp");
-    let store = Store::init(dir.path()).expect("store");
-    let story = write_chain(&store);
+    let (_dir, store, story) = story_store();
     let readers = store.readers().expect("readers");
     let found = decode(&readers[&BTC], &[mixer()], &settings());
     let set = LinkSet::new(found.findings.links, Vec::new());

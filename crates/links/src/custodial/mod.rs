@@ -89,7 +89,7 @@ impl Default for Settings {
 const MAX_STEPS: u64 = 20_000;
 
 /// How one mixer was found to pay back.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Calibration {
     /// The mixer.
     pub mixer: String,
@@ -111,6 +111,18 @@ pub struct Calibration {
     /// The estimated probability that a deposit's payback is in the store, per number of units
     /// (index 0: one unit).
     pub prior: Vec<f64>,
+}
+
+impl Calibration {
+    /// Whether the band and the window were estimated from the chain, in words.
+    pub fn provenance(&self) -> &'static str {
+        match (self.fee_from_data, self.window_from_data) {
+            (true, true) => "both estimated from the chain",
+            (true, false) => "band estimated from the chain",
+            (false, true) => "window estimated from the chain",
+            (false, false) => "neither estimated from the chain",
+        }
+    }
 }
 
 /// One fitting payback of a deposit, before assignment (for scoring the fit alone).
@@ -262,7 +274,7 @@ fn demix(
         floor: settings.min_confidence,
     };
     let found = assign::assign(deposits, payouts, plan);
-    out.calibrations.push(Calibration {
+    let calibration = Calibration {
         mixer: mixer.name.clone(),
         deposits: deposits.len(),
         payouts: payouts.len(),
@@ -272,7 +284,7 @@ fn demix(
         window_from_data,
         significance: estimate.significance,
         prior: found.prior.clone(),
-    });
+    };
     let address = |id: u32| {
         reader
             .address(id)
@@ -297,12 +309,7 @@ fn demix(
             assigned,
         });
     }
-    let estimated = match (fee_from_data, window_from_data) {
-        (true, true) => "both estimated from the chain",
-        (true, false) => "band estimated from the chain",
-        (false, true) => "window estimated from the chain",
-        (false, false) => "neither estimated from the chain",
-    };
+    let estimated = calibration.provenance();
     let mut linked = 0;
     for a in found
         .assigned
@@ -352,4 +359,5 @@ fn demix(
         }
     }
     out.findings.unmatched += (deposits.len() - linked) as u64;
+    out.calibrations.push(calibration);
 }
