@@ -14,8 +14,8 @@ use std::time::Duration;
 
 use bitcoin::Txid;
 use bitcoin::hashes::Hash;
-use chaintrail_bitcoin::genesis_hashes;
 use chaintrail_bitcoin::BlockFormat;
+use chaintrail_bitcoin::genesis_hashes;
 use chaintrail_bitcoin::{BitcoinRpc, RpcAuth, RpcClient, RpcOptions};
 use chaintrail_core::BitcoinNetwork;
 use libfuzzer_sys::fuzz_target;

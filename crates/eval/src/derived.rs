@@ -104,7 +104,15 @@ pub fn score_links(truth: &GroundTruth, set: &LinkSet) -> Vec<Detection> {
         }
     }
     let mut derived_links: BTreeMap<&str, BTreeMap<LinkKey, String>> = BTreeMap::new();
+    // Bulk movers' pieces claim a batch, not a pair: scored as batches by `score_demixing`.
+    let bulk = format!(
+        "heuristic {}",
+        chaintrail_links::tornado::Heuristic::BulkMovers.as_str()
+    );
     for l in set.links() {
+        if l.decoder == "tornado" && l.evidence.starts_with(&bulk) {
+            continue;
+        }
         derived_links.entry(l.decoder.as_str()).or_default().insert(
             (l.from_chain, l.from_tx, l.to_chain, l.to_tx),
             l.to_address
@@ -231,8 +239,8 @@ pub fn score_demixing(
             &true_pairs,
         ));
     }
-    // Bulk movers claim a batch, not a pair: right when deposit and withdrawal are the same
-    // heist's.
+    // Bulk movers claim a batch, not a pair: a withdrawal's share of a note is right when the
+    // note and the withdrawal are the same heist's. Counted in notes (shares summed), per heist.
     let heist_of: BTreeMap<TxHash, &str> = truth
         .mixer_links
         .iter()
@@ -242,32 +250,57 @@ pub fn score_demixing(
         })
         .flatten()
         .collect();
-    let bulk: Vec<&chaintrail_links::tornado::Candidate> = candidates
+    let mut heists: BTreeMap<&str, (f64, f64, u64)> = BTreeMap::new();
+    for m in &truth.mixer_links {
+        if let (Some(heist), Some(_)) = (m.heist.as_deref(), m.withdrawal_tx) {
+            heists.entry(heist).or_default().2 += 1;
+        }
+    }
+    let mut all = (0.0, 0.0, heists.values().map(|h| h.2).sum::<u64>());
+    for c in candidates
         .iter()
         .filter(|c| c.heuristic == chaintrail_links::tornado::Heuristic::BulkMovers)
-        .collect();
-    let same_heist = bulk
-        .iter()
-        .filter(|c| {
-            heist_of
-                .get(&c.deposit)
-                .is_some_and(|h| heist_of.get(&c.withdrawal) == Some(h))
-        })
-        .count() as u64;
-    let heist_withdrawals = truth
-        .mixer_links
-        .iter()
-        .filter(|m| m.heist.is_some())
-        .count() as u64;
-    out.push(Detection {
-        name: "tornado: bulk movers, batch right (same heist)".to_string(),
-        derived: bulk.len() as u64,
-        truth: heist_withdrawals,
-        correct: same_heist,
-        precision: ratio(same_heist, bulk.len() as u64),
-        recall: ratio(same_heist, heist_withdrawals),
-        right_target: same_heist,
-    });
+    {
+        let right = heist_of
+            .get(&c.deposit)
+            .filter(|h| heist_of.get(&c.withdrawal) == Some(h));
+        all.0 += c.share;
+        if let Some(heist) = heist_of.get(&c.deposit) {
+            let slot = heists.entry(heist).or_default();
+            slot.0 += c.share;
+            if right.is_some() {
+                slot.1 += c.share;
+                all.1 += c.share;
+            }
+        }
+    }
+    let batch = |name: String, (derived, correct, truth): (f64, f64, u64)| Detection {
+        name,
+        derived: derived.round() as u64,
+        truth,
+        correct: correct.round() as u64,
+        precision: if derived > 0.0 {
+            correct / derived
+        } else {
+            0.0
+        },
+        recall: if truth > 0 {
+            correct / truth as f64
+        } else {
+            0.0
+        },
+        right_target: correct.round() as u64,
+    };
+    out.push(batch(
+        "tornado: bulk movers, batch right (same heist; notes)".to_string(),
+        all,
+    ));
+    for (heist, counts) in heists {
+        out.push(batch(
+            format!("tornado: bulk movers, batch right: notes of {heist}"),
+            counts,
+        ));
+    }
     let confident: BTreeMap<(TxHash, TxHash), String> = set
         .links()
         .iter()

@@ -317,11 +317,12 @@ pub fn accuracy_markdown(evaluation: &Evaluation, command: &str) -> String {
          their sweeps and the exchanges' co-spent wallet addresses. No mixer is crossed, so value \
          that entered a mixer is reported as such.\n\
          * **derived from chain data** — plus demixing: Tornado-style deposit → withdrawal links \
-         (address match, unique fee settings, linked addresses, multi-denomination; bulk movers \
-         paired first in, first out as a batch, confidence 0.6) and custodial Bitcoin mixer \
-         deposit → payout links (amount less a fee band within a delay window, both estimated \
-         from the chain; several payouts, and payouts later spent together, as one payback), \
-         crossed at confidence 0.5 or more (`--min-confidence`). See docs/links.md.\n\n\
+         (address match, unique fee settings, linked addresses, multi-denomination; bulk movers: \
+         commonly funded campaigns' notes shared among fresh bulk recipients' withdrawals, \
+         confidence 0.6) and custodial Bitcoin mixer deposit → payout links (amount less a fee \
+         band within a delay window, both estimated from the chain; several payouts, and payouts \
+         later spent together, as one payback), crossed at confidence 0.5 or more \
+         (`--min-confidence`). See docs/links.md.\n\n\
          The thieves' wallets also receive clean value (gas top-ups, unsolicited dust, merges \
          with clean funds), so the policies assign units differently. The ground truth keeps \
          stolen and clean units with the thieves' own accounting rule, FIFO (`merge_rule`), so \

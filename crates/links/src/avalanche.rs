@@ -161,6 +161,7 @@ pub fn decode(
         };
         linked.insert((origin_chain, origin_tx));
         findings.links.push(Link {
+            share: 1.0,
             kind: "bridge".to_string(),
             via: via.clone(),
             decoder: DECODER.to_string(),

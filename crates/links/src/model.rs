@@ -31,6 +31,15 @@ pub struct Link {
     pub confidence: f64,
     /// What on chain says so: `memo OUT:<hash> …`, `Mint originTxId …`.
     pub evidence: String,
+    /// The fraction of the inbound's value this payout carries: 1, unless the decoder knows
+    /// only that a batch of inbounds funds a batch of payouts and splits each inbound among
+    /// them (bulk mixer deposits).
+    #[serde(default = "everything", skip_serializing_if = "is_everything")]
+    pub share: f64,
+}
+
+fn is_everything(share: &f64) -> bool {
+    *share == 1.0
 }
 
 fn everything() -> f64 {

@@ -151,6 +151,7 @@ pub fn decode(
         };
         answered.insert(swap.source);
         findings.links.push(Link {
+            share: 1.0,
             kind: "bridge".to_string(),
             via: via.clone(),
             decoder: DECODER.to_string(),

@@ -30,8 +30,13 @@ pub struct LinkSet {
 
 /// The text a path step shows for a link.
 pub fn rule(link: &Link) -> String {
+    let share = if link.share < 1.0 {
+        format!(", {:.1}% of the inbound", link.share * 100.0)
+    } else {
+        String::new()
+    };
     format!(
-        "{} {} ({}, confidence {})",
+        "{} {} ({}, confidence {}{share})",
         link.kind, link.via, link.evidence, link.confidence
     )
 }

@@ -185,6 +185,23 @@ fn proposed(steps: &[Step], heuristic: Heuristic) -> BTreeSet<(usize, usize)> {
         .collect()
 }
 
+/// The bulk movers' (deposit step, withdrawal step, share in thousandths) proposals.
+fn shares(steps: &[Step]) -> BTreeSet<(usize, usize, u32)> {
+    let (_dir, store, hashes) = store_of(steps);
+    let events =
+        chaintrail_evm::events::read_mixer_events(&store, Chain::ETHEREUM).expect("events");
+    let reader = store.reader(Chain::ETHEREUM).expect("reader");
+    let index = |tx: &TxHash| hashes.iter().position(|h| h == tx).expect("known tx");
+    candidates(&reader, &events, &NoServices)
+        .iter()
+        .filter(|c| c.heuristic == Heuristic::BulkMovers)
+        .map(|c| {
+            let thousandths = (c.share * 1000.0).round() as u32;
+            (index(&c.deposit), index(&c.withdrawal), thousandths)
+        })
+        .collect()
+}
+
 const COMMON: (u64, u64) = (30_000_000_000, 1_000_000_000);
 
 #[test]
@@ -438,5 +455,88 @@ fn bulk_movers_pair_a_bulk_depositor_with_fresh_bulk_recipients_only() {
     assert_eq!(
         proposed(&steps, Heuristic::BulkMovers),
         BTreeSet::from([(1, 5), (2, 7)])
+    );
+}
+
+#[test]
+fn bulk_campaigns_by_common_funding_share_the_withdrawals_they_overlap() {
+    let deposit = |from| Step::Deposit {
+        from,
+        pool: POOL_A,
+        fee: COMMON,
+    };
+    let withdraw = || Step::Withdraw {
+        pool: POOL_A,
+        to: 4,
+        relayer: RELAYER,
+        sender: RELAYER,
+        fee: COMMON,
+    };
+    let steps = [
+        // Wallet 0x30 funds depositors 1 and 2: one campaign of six notes (steps 2–7).
+        Step::Pay { from: 0x30, to: 1 },
+        Step::Pay { from: 0x30, to: 2 },
+        deposit(1),
+        deposit(1),
+        deposit(1),
+        deposit(2),
+        deposit(2),
+        deposit(2),
+        // Depositor 3, funded by nobody here: a campaign of its own (steps 8–10).
+        deposit(3),
+        deposit(3),
+        deposit(3),
+        withdraw(),
+        withdraw(),
+    ];
+    // Each withdrawal is one note's worth, two thirds from the six-note campaign and one third
+    // from the three-note one, oldest notes first (the second takes what the first left).
+    assert_eq!(
+        shares(&steps),
+        BTreeSet::from([
+            (2, 11, 667),
+            (8, 11, 333),
+            (2, 12, 333),
+            (3, 12, 333),
+            (8, 12, 333),
+        ])
+    );
+}
+
+#[test]
+fn bulk_depositors_without_common_funding_are_separate_campaigns() {
+    let deposit = |from| Step::Deposit {
+        from,
+        pool: POOL_A,
+        fee: COMMON,
+    };
+    let steps = [
+        // 1 and 2 are funded by different wallets: two campaigns of three notes each.
+        Step::Pay { from: 0x30, to: 1 },
+        Step::Pay { from: 0x31, to: 2 },
+        deposit(1),
+        deposit(1),
+        deposit(1),
+        deposit(2),
+        deposit(2),
+        deposit(2),
+        Step::Withdraw {
+            pool: POOL_A,
+            to: 4,
+            relayer: RELAYER,
+            sender: RELAYER,
+            fee: COMMON,
+        },
+        Step::Withdraw {
+            pool: POOL_A,
+            to: 4,
+            relayer: RELAYER,
+            sender: RELAYER,
+            fee: COMMON,
+        },
+    ];
+    assert_eq!(
+        shares(&steps),
+        BTreeSet::from([(2, 8, 500), (5, 8, 500), (2, 9, 500), (5, 9, 500)])
     );
 }

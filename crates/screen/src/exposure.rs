@@ -581,8 +581,10 @@ impl<'a> Walk<'a> {
         if total <= 0.0 {
             return;
         }
+        // What no payout draws (part of a bulk mixer note) stays in the converter.
+        let drawn = 1.0 - self.links.converter().undrawn(&chains, self.chain, flow);
         for c in conversions {
-            let child = share * (c.taint as f64 / total) * c.confidence;
+            let child = share * drawn * (c.taint as f64 / total) * c.confidence;
             if child < self.params.min_share || self.truncated {
                 continue;
             }
@@ -619,7 +621,7 @@ impl<'a> Walk<'a> {
     /// Backward through a converter: `share` left it on the current chain in transaction `tx`
     /// (to `via`, when known) at `hop`; the known links say which input transaction it pays
     /// out, and the walk goes on from that transaction's senders with the link's confidence
-    /// (several links into `tx` share it equally).
+    /// (several links into `tx` share it by the share of its inbound each carries).
     fn cross_backward(&mut self, tx: u32, via: Option<u32>, share: f64, hop: u32) {
         let hash = self.reader.tx_hash(tx);
         let via_address = via.and_then(|id| self.reader.address(id));
@@ -636,10 +638,12 @@ impl<'a> Walk<'a> {
         if applicable.is_empty() || !self.spend() {
             return;
         }
-        let n = applicable.len() as f64;
+        // Links into one payout share it by what each carries of its inbound (a bulk mixer
+        // withdrawal drawn from several notes); whole links equally.
+        let weights: f64 = applicable.iter().map(|l| l.link.share).sum();
         for incoming in applicable {
             let link = &incoming.link;
-            let part = share / n * link.confidence;
+            let part = share * (link.share / weights) * link.confidence;
             if part < self.params.min_share || self.truncated {
                 continue;
             }

@@ -77,6 +77,13 @@ pub trait Converter {
     fn pending(&self, _chains: &Chains<'_>, _chain: Chain, _flow: Flow) -> Option<(String, f64)> {
         None
     }
+
+    /// How much of the value that entered through `flow` its payouts do not draw (0..=1): a
+    /// bulk mixer note the batch's withdrawals drew only in part. That part stays in the
+    /// converter.
+    fn undrawn(&self, _chains: &Chains<'_>, _chain: Chain, _flow: Flow) -> f64 {
+        0.0
+    }
 }
 
 /// ⌊a · b / c⌋, at most `cap`, exactly (512-bit product); `Err` when that does not fit 128 bits.
@@ -178,6 +185,17 @@ fn outputs_of(reader: &ChainReader, tx: u32, to: Option<&Address>) -> Vec<(Flow,
     }
 }
 
+/// `share` (0..=1, a link's fraction of its inbound) of `value`, in parts per billion.
+fn share_of(value: u128, share: f64) -> u128 {
+    const PARTS: u128 = 1_000_000_000;
+    if share >= 1.0 {
+        return value;
+    }
+    let parts = (share.max(0.0) * PARTS as f64).round() as u128;
+    let quotient = U512::from(value) * U512::from(parts) / U512::from(PARTS);
+    u128::try_from(quotient).unwrap_or(value)
+}
+
 /// The transaction of a converter input record.
 fn flow_tx(reader: &ChainReader, flow: Flow) -> Option<(u32, U256)> {
     match flow {
@@ -203,6 +221,24 @@ impl Converter for LinkSet {
             format!("{} {}: {}", pending.kind, pending.via, pending.evidence),
             pending.remaining.clamp(0.0, 1.0),
         ))
+    }
+
+    fn undrawn(&self, chains: &Chains<'_>, chain: Chain, flow: Flow) -> f64 {
+        let Some(reader) = chains.readers.get(&chain) else {
+            return 0.0;
+        };
+        let Some((tx, _)) = flow_tx(reader, flow) else {
+            return 0.0;
+        };
+        let drawn: f64 = self
+            .from_tx(chain, &reader.tx_hash(tx))
+            .map(|link| link.share)
+            .sum();
+        if drawn > 0.0 {
+            (1.0 - drawn).clamp(0.0, 1.0)
+        } else {
+            0.0
+        }
     }
 
     fn convert(
@@ -244,8 +280,11 @@ impl Converter for LinkSet {
         // payouts) passes no more taint than came in.
         let mut carried: Vec<u128> = targets
             .iter()
-            .map(|(_, _, value)| mul_div(*value, taint, amount_in.max(U256::from(1)), *value))
-            .collect::<Result<_, _>>()?;
+            .map(|(link, _, value)| {
+                let whole = mul_div(*value, taint, amount_in.max(U256::from(1)), *value)?;
+                Ok(share_of(whole, link.share))
+            })
+            .collect::<Result<_, TooLarge>>()?;
         // In 256 bits: many payouts of up to 2^128 units each.
         let same_chain_total: U256 = targets
             .iter()
@@ -305,5 +344,9 @@ impl Converter for AtLeast<'_> {
 
     fn pending(&self, chains: &Chains<'_>, chain: Chain, flow: Flow) -> Option<(String, f64)> {
         self.inner.pending(chains, chain, flow)
+    }
+
+    fn undrawn(&self, chains: &Chains<'_>, chain: Chain, flow: Flow) -> f64 {
+        self.inner.undrawn(chains, chain, flow)
     }
 }

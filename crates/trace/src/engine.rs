@@ -120,6 +120,8 @@ pub(crate) struct Engine<'a> {
     cancel: &'a Cancel,
     queue: BinaryHeap<Reverse<(u64, usize, u64, EventKind)>>,
     inflows: Vec<Option<(AccountKey, u64, Lots, usize)>>,
+    /// The inflow of each (chain, transfer row) delivered so far.
+    inflow_of: HashMap<(usize, u64), usize>,
     accounts: HashMap<AccountKey, AccountHolder>,
     utxo_tainted: HashMap<(usize, u64), (Lots, usize)>,
     utxo_scheduled: HashSet<(usize, u32)>,
@@ -154,6 +156,7 @@ impl<'a> Engine<'a> {
             cancel: config.cancel,
             queue: BinaryHeap::new(),
             inflows: Vec::new(),
+            inflow_of: HashMap::new(),
             accounts: HashMap::new(),
             utxo_tainted: HashMap::new(),
             utxo_scheduled: HashSet::new(),
@@ -380,9 +383,23 @@ impl<'a> Engine<'a> {
             address: to,
             asset,
         };
+        // Several converter payouts may land in one transfer (the shares of a bulk mixer
+        // withdrawal): while it waits, they add up and the larger one's path stands for them.
+        if let Some(&index) = self.inflow_of.get(&(chain, row))
+            && let Some((_, _, waiting, waiting_edge)) = &mut self.inflows[index]
+        {
+            if lots.taint() > waiting.taint() {
+                *waiting_edge = edge;
+            }
+            for lot in lots.0 {
+                waiting.push(lot.amount, lot.tag);
+            }
+            return;
+        }
         let time = self.transfer_time(chain, row);
         self.inflows.push(Some((key, row, lots, edge)));
         let index = self.inflows.len() - 1;
+        self.inflow_of.insert((chain, row), index);
         self.push(time, chain, row, EventKind::Inflow(index));
     }
 
@@ -415,8 +432,18 @@ impl<'a> Engine<'a> {
                     (Some((_, share)), false) => (taint as f64 * share).round() as u128,
                     (None, false) => 0,
                 };
+                // A share of a mixer note no withdrawal draws stays in the mixer.
+                let undrawn = if pending.is_none() {
+                    self.undrawn(chain, flow)
+                } else {
+                    0.0
+                };
                 for conversion in conversions {
                     self.follow_conversion(edge, conversion);
+                }
+                if undrawn > 0.0 {
+                    let left = (taint as f64 * undrawn).round() as u128;
+                    self.entered(chain, address, asset, left.min(taint), edge);
                 }
                 if let Some((note, _)) = pending {
                     self.arrive_noted(
@@ -531,6 +558,18 @@ impl<'a> Engine<'a> {
         self.converters
             .iter()
             .find_map(|c| c.pending(&chains, self.chains[chain].0, flow))
+    }
+
+    /// How much of value entering a converter through `flow` no payout draws.
+    fn undrawn(&self, chain: usize, flow: Flow) -> f64 {
+        let chains = Chains {
+            readers: self.readers,
+        };
+        self.converters
+            .iter()
+            .map(|c| c.undrawn(&chains, self.chains[chain].0, flow))
+            .find(|share| *share > 0.0)
+            .unwrap_or(0.0)
     }
 
     fn follow_conversion(&mut self, parent: usize, conversion: Conversion) {
@@ -770,6 +809,21 @@ impl<'a> Engine<'a> {
         if self.until.is_some_and(|until| time > until) {
             return self.arrive(EndpointKind::Unspent, chain, Some(address), 0, taint, edge);
         }
+        // Several converter payouts may land in one output (shares of one payout): their
+        // taint adds up, within the output's value, and the larger one's path stands for them.
+        let (lots, edge) = match self.utxo_tainted.remove(&(chain, row)) {
+            Some((earlier, earlier_edge)) => {
+                let value = earlier.total().max(lots.total());
+                let edge = if earlier.taint() >= taint {
+                    earlier_edge
+                } else {
+                    edge
+                };
+                let sum = earlier.taint().saturating_add(taint);
+                (Lots::split(value, sum), edge)
+            }
+            None => (lots, edge),
+        };
         self.utxo_tainted.insert((chain, row), (lots, edge));
         if self.utxo_scheduled.insert((chain, spender)) {
             self.push(

@@ -553,6 +553,7 @@ fn known_links_carry_taint_across_a_bridge_to_bitcoin() {
             to_address: Some(btc(21).to_string()),
             confidence: 1.0,
             evidence: "memo OUT:test".into(),
+            share: 1.0,
         }],
         Vec::new(),
     );
@@ -593,6 +594,30 @@ fn known_links_carry_taint_across_a_bridge_to_bitcoin() {
             .any(|s| s.rule.contains("bridge Bridge (memo OUT:test"))
     );
     assert_eq!(endpoint.path.last().unwrap().chain, BTC);
+    // A link that draws a quarter of its inbound (a bulk mixer note shared among withdrawals)
+    // carries a quarter (12,500,000 of the 50,000,000 sat payout; FIFO spends it first in the
+    // forward, whose fee takes clean value); the rest stays in the converter.
+    let mut quarter = links.links().to_vec();
+    quarter[0].share = 0.25;
+    let quarter = LinkSet::new(quarter, Vec::new());
+    let drawn = trace_with(&readers, &attribution, &prices, &[&quarter], &request).unwrap();
+    assert_eq!(units(&drawn, EndpointKind::Entered, "ETH", None), "15");
+    assert_eq!(
+        units(&drawn, EndpointKind::Service, "BTC", Some("BTC Exchange")),
+        "0.125"
+    );
+    // Two halves landing in the same payout add up to the whole.
+    let mut halves = links.links().to_vec();
+    halves[0].share = 0.5;
+    halves.push(halves[0].clone());
+    halves[1].evidence = "memo OUT:test (second half)".into();
+    let halves = LinkSet::new(halves, Vec::new());
+    let both = trace_with(&readers, &attribution, &prices, &[&halves], &request).unwrap();
+    assert_eq!(units(&both, EndpointKind::Entered, "ETH", None), "0");
+    assert_eq!(
+        units(&both, EndpointKind::Service, "BTC", Some("BTC Exchange")),
+        "0.49995"
+    );
     // Before the payout is in the store, the inbound is pending: the value is at the bridge,
     // with what it asked for, not merely "entered".
     let pending = LinkSet::new(

@@ -355,6 +355,8 @@ fn demix(
                 to_address: Some(address(payouts[p].address)),
                 confidence,
                 evidence: evidence.clone(),
+                // The payout carries its own value's worth of the deposit.
+                share: 1.0,
             });
         }
     }

@@ -151,6 +151,7 @@ fn join(
                     router_confidence(outbound.chain, outbound.router.as_ref(), services),
                 );
             findings.links.push(Link {
+                share: 1.0,
                 kind: if outbound.refund {
                     "bridge refund".to_string()
                 } else {

@@ -12,18 +12,20 @@
 //!   outside the pool;
 //! - **multi-denomination**: an address that deposited a portfolio of notes across pools within
 //!   a day, and a recipient that withdrew exactly that portfolio within a day after;
-//! - **bulk movers** (the laundering class, e.g. DPRK's Ronin and Harmony deposits): addresses
-//!   that deposit many notes into a pool, and fresh addresses whose first activity is receiving
-//!   several withdrawals from it, are matched note for note in time order (first in, first out).
-//!   No single pair is certain — any bulk note may fund any bulk withdrawal — so these links
-//!   carry a low confidence; what they establish is that the bulk withdrawals are funded by the
-//!   bulk deposits as a batch.
+//! - **bulk movers** (the laundering class, e.g. DPRK's Ronin and Harmony deposits): campaigns
+//!   of commonly funded addresses that deposit many notes into a pool fund the withdrawals to
+//!   fresh addresses whose first activity is receiving several withdrawals from it, as a batch:
+//!   each withdrawal draws its note from the campaigns holding notes then, in proportion
+//!   (`bulk.rs`). These links carry a low confidence and a share of their note.
 //!
 //! Pairs of the same (deposit, withdrawal) combine as independent evidence (1 − Π(1 − c)).
 //! A note is withdrawn once: the pairs are assigned greedily by confidence, each deposit and
-//! each withdrawal at most once, a deposit always before its withdrawal, in the same pool.
+//! each withdrawal at most once, a deposit always before its withdrawal, in the same pool; the
+//! bulk batches' pieces keep what the pairs left.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+
+mod bulk;
 
 use chaintrail_core::{Address, Chain, TransferKind, TxHash};
 use chaintrail_evm::events::{FeeSettings, MixerEvent, MixerEventKind};
@@ -116,6 +118,8 @@ pub struct Candidate {
     pub heuristic: Heuristic,
     /// 0..=1.
     pub confidence: f64,
+    /// The fraction of the deposit's note the withdrawal carries: 1, less for a batch's pairs.
+    pub share: f64,
     /// Why, in one line.
     pub reason: String,
 }
@@ -191,6 +195,7 @@ fn address_match(p: &Pools, out: &mut Vec<Candidate>) {
                     withdrawal: w.tx,
                     heuristic: Heuristic::AddressMatch,
                     confidence: 0.95 / earlier.len() as f64,
+                    share: 1.0,
                     reason: format!("withdrawn to {address}, which made the deposit"),
                 });
             }
@@ -220,6 +225,7 @@ fn unique_fee(p: &Pools, out: &mut Vec<Candidate>) {
                 withdrawal: w.tx,
                 heuristic: Heuristic::UniqueFee,
                 confidence: 0.9,
+                share: 1.0,
                 reason: "self-relayed with the fee settings of that deposit alone".to_string(),
             });
         }
@@ -313,6 +319,7 @@ fn linked_addresses(
                 withdrawal: w.tx,
                 heuristic: Heuristic::LinkedAddresses,
                 confidence: base / earlier.len() as f64,
+                share: 1.0,
                 reason: format!(
                     "the recipient and the depositor {} made {count} transfers between them outside the pool",
                     d.depositor
@@ -395,6 +402,7 @@ fn multi_denomination(p: &Pools, out: &mut Vec<Candidate>) {
                         withdrawal: *w,
                         heuristic: Heuristic::MultiDenomination,
                         confidence,
+                        share: 1.0,
                         reason: format!(
                             "the same portfolio of {} notes across {} pools deposited and withdrawn within a day each",
                             portfolio.values().sum::<usize>(),
@@ -403,71 +411,6 @@ fn multi_denomination(p: &Pools, out: &mut Vec<Candidate>) {
                     });
                 }
             }
-        }
-    }
-}
-
-/// Deposits a bulk depositor makes, and withdrawals a bulk recipient receives, at least.
-const BULK_DEPOSITS: usize = 3;
-const BULK_WITHDRAWALS: usize = 2;
-const BULK_CONFIDENCE: f64 = 0.6;
-
-fn bulk_movers(p: &Pools, reader: &ChainReader, out: &mut Vec<Candidate>) {
-    let pools: BTreeSet<&Address> = p.deposits.iter().map(|d| &d.pool).collect();
-    for pool in pools {
-        let mut per_depositor: HashMap<&Address, usize> = HashMap::new();
-        for d in p.deposits.iter().filter(|d| &d.pool == pool) {
-            *per_depositor.entry(&d.depositor).or_default() += 1;
-        }
-        let mut per_recipient: HashMap<&Address, Vec<&Withdrawal>> = HashMap::new();
-        for w in p.withdrawals.iter().filter(|w| &w.pool == pool) {
-            per_recipient.entry(&w.recipient).or_default().push(w);
-        }
-        let mut deposits: Vec<&Deposit> = p
-            .deposits
-            .iter()
-            .filter(|d| &d.pool == pool && per_depositor[&d.depositor] >= BULK_DEPOSITS)
-            .collect();
-        // A fresh recipient: nothing moved to or from it before its first withdrawal.
-        let fresh = |recipient: &Address, first: &Withdrawal| {
-            reader.address_id(recipient).is_none_or(|id| {
-                !reader
-                    .incoming(id)
-                    .chain(reader.outgoing(id))
-                    .filter_map(|row| reader.transfer(row))
-                    .any(|t| t.success && t.block.timestamp < first.time)
-            })
-        };
-        let mut withdrawals: Vec<&Withdrawal> = per_recipient
-            .iter()
-            .filter(|(recipient, ws)| {
-                ws.len() >= BULK_WITHDRAWALS
-                    && ws
-                        .iter()
-                        .min_by_key(|w| (w.time, w.tx))
-                        .is_some_and(|first| fresh(recipient, first))
-            })
-            .flat_map(|(_, ws)| ws.iter().copied())
-            .collect();
-        deposits.sort_by_key(|d| (d.time, d.tx));
-        withdrawals.sort_by_key(|w| (w.time, w.tx));
-        let mut next = 0;
-        for w in withdrawals {
-            let Some(d) = deposits.get(next).filter(|d| d.time < w.time) else {
-                continue;
-            };
-            next += 1;
-            out.push(Candidate {
-                chain: p.chain,
-                deposit: d.tx,
-                withdrawal: w.tx,
-                heuristic: Heuristic::BulkMovers,
-                confidence: BULK_CONFIDENCE,
-                reason: format!(
-                    "a bulk depositor's note ({} or more notes per depositor) paired first in, first out with a withdrawal to a fresh bulk recipient ({} or more withdrawals)",
-                    BULK_DEPOSITS, BULK_WITHDRAWALS
-                ),
-            });
         }
     }
 }
@@ -484,7 +427,7 @@ pub fn candidates(
     unique_fee(&pools, &mut out);
     linked_addresses(&pools, reader, services, &mut out);
     multi_denomination(&pools, &mut out);
-    bulk_movers(&pools, reader, &mut out);
+    bulk::bulk_movers(&pools, reader, services, &mut out);
     out
 }
 
@@ -492,10 +435,14 @@ pub fn candidates(
 /// heuristics, their reasons.
 type Evidence = (f64, BTreeSet<Heuristic>, Vec<String>);
 
-/// Combined, conflict-free links of one chain's pools.
+/// Combined, conflict-free links of one chain's pools: pairs first (a note is withdrawn once,
+/// assigned greedily by confidence), then the bulk batches' shares of what the pairs left.
 pub fn decode(reader: &ChainReader, events: &[MixerEvent], services: &dyn Services) -> Findings {
     let pools = pools_of(reader.chain(), events, services);
-    let proposals = candidates(reader, events, services);
+    let (batches, proposals): (Vec<Candidate>, Vec<Candidate>) =
+        candidates(reader, events, services)
+            .into_iter()
+            .partition(|c| c.heuristic == Heuristic::BulkMovers);
     let mut findings = Findings {
         decoded: events.len() as u64,
         ..Findings::default()
@@ -516,6 +463,20 @@ pub fn decode(reader: &ChainReader, events: &[MixerEvent], services: &dyn Servic
     ranked.sort_by(|a, b| b.1.0.total_cmp(&a.1.0).then(a.0.cmp(&b.0)));
     let withdrawals: HashMap<TxHash, &Withdrawal> =
         pools.withdrawals.iter().map(|w| (w.tx, w)).collect();
+    let link =
+        |deposit: TxHash, w: &Withdrawal, confidence: f64, evidence: String, share: f64| Link {
+            kind: "mixer".to_string(),
+            via: pools.names.get(&w.pool).cloned().unwrap_or_default(),
+            decoder: DECODER.to_string(),
+            from_chain: pools.chain,
+            from_tx: deposit,
+            to_chain: pools.chain,
+            to_tx: w.tx,
+            to_address: Some(w.recipient.to_string()),
+            confidence: (confidence * 100.0).round() / 100.0,
+            evidence,
+            share,
+        };
     let (mut used_deposits, mut used_withdrawals) = (HashSet::new(), HashSet::new());
     for ((deposit, withdrawal), (confidence, _, reasons)) in ranked {
         if used_deposits.contains(&deposit) || used_withdrawals.contains(&withdrawal) {
@@ -527,19 +488,23 @@ pub fn decode(reader: &ChainReader, events: &[MixerEvent], services: &dyn Servic
         };
         used_deposits.insert(deposit);
         used_withdrawals.insert(withdrawal);
-        let confidence = (confidence * 100.0).round() / 100.0;
-        findings.links.push(Link {
-            kind: "mixer".to_string(),
-            via: pools.names.get(&w.pool).cloned().unwrap_or_default(),
-            decoder: DECODER.to_string(),
-            from_chain: pools.chain,
-            from_tx: deposit,
-            to_chain: pools.chain,
-            to_tx: withdrawal,
-            to_address: Some(w.recipient.to_string()),
-            confidence,
-            evidence: format!("heuristic {}", reasons.join("; ")),
-        });
+        let evidence = format!("heuristic {}", reasons.join("; "));
+        findings
+            .links
+            .push(link(deposit, w, confidence, evidence, 1.0));
+    }
+    for c in batches {
+        if used_deposits.contains(&c.deposit) || used_withdrawals.contains(&c.withdrawal) {
+            findings.unmatched += 1;
+            continue;
+        }
+        let Some(w) = withdrawals.get(&c.withdrawal) else {
+            continue;
+        };
+        let evidence = format!("heuristic {}: {}", c.heuristic.as_str(), c.reason);
+        findings
+            .links
+            .push(link(c.deposit, w, c.confidence, evidence, c.share));
     }
     findings
 }
