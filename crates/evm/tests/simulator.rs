@@ -130,20 +130,3 @@ fn simulator_export_imports_to_the_simulators_own_flows() {
             .join("\n")
     );
 }
-
-/// The simulator writes exactly the columns `chaintrail_core::ethereum_etl` defines (the one
-/// definition the importer reads them by), table by table and in order.
-#[test]
-fn the_simulator_writes_the_defined_ethereum_etl_columns() {
-    use chaintrail_core::ethereum_etl as etl;
-    assert_eq!(chaintrail_sim::BLOCKS_COLUMNS, etl::blocks::ALL);
-    assert_eq!(chaintrail_sim::TRANSACTIONS_COLUMNS, etl::transactions::ALL);
-    assert_eq!(chaintrail_sim::RECEIPTS_COLUMNS, etl::receipts::ALL);
-    assert_eq!(chaintrail_sim::LOGS_COLUMNS, etl::logs::ALL);
-    assert_eq!(
-        chaintrail_sim::TOKEN_TRANSFERS_COLUMNS,
-        etl::token_transfers::ALL
-    );
-    assert_eq!(chaintrail_sim::TRACES_COLUMNS, etl::traces::ALL);
-    assert_eq!(chaintrail_sim::TOKENS_COLUMNS, etl::tokens::ALL);
-}

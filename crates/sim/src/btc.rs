@@ -2,7 +2,6 @@
 //! mixed script types, fee estimation by virtual size, and the transaction builder that keeps
 //! Σ inputs − Σ outputs = fee ≥ 0 for every transaction.
 
-use alloy_primitives::keccak256;
 use chaintrail_core::{
     Address, BitcoinAddress, BitcoinNetwork, BlockRef, OutPoint, TxHash, UtxoInput, UtxoOutput,
     UtxoTx,
@@ -12,12 +11,17 @@ use rand_chacha::ChaCha8Rng;
 
 use crate::SimError;
 use crate::model::{BtcBlock, BtcTx};
+use crate::seeded::derived;
 
 pub(crate) const COIN: u64 = 100_000_000;
 pub(crate) const DUST: u64 = 546;
 pub(crate) const SUBSIDY: u64 = 312_500_000;
 /// Bitcoin Core's standard limit on OP_RETURN data (THORChain memos on Bitcoin must fit it).
 pub(crate) const MAX_OP_RETURN: usize = 80;
+/// The highest fee rate of the simulated mempool (sat/vB); each block draws one from 2 up to it.
+pub(crate) const MAX_FEERATE: u64 = 25;
+/// The most coins one payment spends.
+const MAX_COINS_PER_PAYMENT: usize = 60;
 
 /// The script type a wallet receives on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,11 +43,29 @@ impl Script {
     }
 }
 
+/// The costliest input (P2PKH) and output (P2TR) in virtual bytes.
+const P2PKH_INPUT_VBYTES: u64 = 148;
+const P2TR_OUTPUT_VBYTES: u64 = 43;
+
+/// The most a payment to one address with change and `op_return` bytes of data can cost in
+/// fees: the most coins a payment spends, each of the costliest input type, at the highest fee
+/// rate.
+pub(crate) fn max_payment_fee(op_return: usize) -> u64 {
+    let data = if op_return > 0 {
+        11 + op_return as u64
+    } else {
+        0
+    };
+    let vbytes =
+        11 + MAX_COINS_PER_PAYMENT as u64 * P2PKH_INPUT_VBYTES + 2 * P2TR_OUTPUT_VBYTES + data;
+    vbytes * MAX_FEERATE
+}
+
 /// Virtual bytes one input of an address of this kind costs (P2SH assumed P2SH-P2WPKH).
 pub(crate) fn input_vbytes(address: &Address) -> u64 {
     match address {
         Address::Bitcoin { kind, .. } => match kind {
-            BitcoinAddress::P2pkh(_) => 148,
+            BitcoinAddress::P2pkh(_) => P2PKH_INPUT_VBYTES,
             BitcoinAddress::P2sh(_) => 91,
             BitcoinAddress::P2tr(_) => 58,
             _ => 68,
@@ -57,7 +79,7 @@ pub(crate) fn output_vbytes(address: &Address) -> u64 {
         Address::Bitcoin { kind, .. } => match kind {
             BitcoinAddress::P2pkh(_) => 34,
             BitcoinAddress::P2sh(_) => 32,
-            BitcoinAddress::P2tr(_) => 43,
+            BitcoinAddress::P2tr(_) => P2TR_OUTPUT_VBYTES,
             _ => 31,
         },
         Address::Evm(_) => 31,
@@ -97,6 +119,9 @@ pub(crate) enum Change {
 pub(crate) enum Select {
     /// Random coins of the wallet until the amount and fee are covered.
     Random,
+    /// The wallet's largest coins until the amount and fee are covered (what a vault falls back
+    /// to when random coins do not cover a payout).
+    Largest,
     /// Every coin of the wallet.
     All,
 }
@@ -129,14 +154,6 @@ pub(crate) fn null_data() -> Address {
         network: NETWORK,
         kind: BitcoinAddress::NullData,
     }
-}
-
-fn derived(seed: u64, domain: &str, counter: u64) -> [u8; 32] {
-    let mut buf = Vec::with_capacity(16 + domain.len());
-    buf.extend_from_slice(&seed.to_le_bytes());
-    buf.extend_from_slice(domain.as_bytes());
-    buf.extend_from_slice(&counter.to_le_bytes());
-    keccak256(&buf).0
 }
 
 impl Btc {
@@ -292,6 +309,9 @@ impl Btc {
         outputs: &[&Address],
         op_return: usize,
     ) -> Option<Vec<Utxo>> {
+        let feerate = self.feerate;
+        // Enough for `amount` and the fee of a transaction spending `coins` coins.
+        let covers = |sum: u64, coins: usize| sum >= amount + (coins as u64 * 150 + 200) * feerate;
         let wallet = &mut self.wallets[w];
         if wallet.utxos.is_empty() {
             return None;
@@ -301,19 +321,32 @@ impl Btc {
             Select::All => taken = std::mem::take(&mut wallet.utxos),
             Select::Random => {
                 let mut sum = 0u64;
-                while !wallet.utxos.is_empty() && taken.len() < 60 {
+                while !wallet.utxos.is_empty() && taken.len() < MAX_COINS_PER_PAYMENT {
                     let i = rng.random_range(0..wallet.utxos.len());
                     let u = wallet.utxos.swap_remove(i);
                     sum += u.value;
                     taken.push(u);
-                    if sum >= amount + (taken.len() as u64 * 150 + 200) * self.feerate {
+                    if covers(sum, taken.len()) {
                         break;
                     }
                 }
             }
+            Select::Largest => {
+                let mut by_value: Vec<usize> = (0..wallet.utxos.len()).collect();
+                by_value.sort_by_key(|&i| std::cmp::Reverse(wallet.utxos[i].value));
+                let (mut sum, mut picked) = (0u64, Vec::new());
+                for i in by_value.into_iter().take(MAX_COINS_PER_PAYMENT) {
+                    sum += wallet.utxos[i].value;
+                    picked.push(i);
+                    if covers(sum, picked.len()) {
+                        break;
+                    }
+                }
+                taken = take_indices(&mut wallet.utxos, &picked);
+            }
         }
         let addrs: Vec<&Address> = taken.iter().map(|u| &u.addr).collect();
-        let fee = self.fee_for(&addrs, outputs, op_return) + 43 * self.feerate;
+        let fee = self.fee_for(&addrs, outputs, op_return) + P2TR_OUTPUT_VBYTES * self.feerate;
         let sum: u64 = taken.iter().map(|u| u.value).sum();
         if sum < amount + fee {
             self.wallets[w].utxos.extend(taken);
@@ -359,8 +392,12 @@ impl Btc {
         let spent: u64 = inputs.iter().map(|u| u.value).sum();
         let in_addrs: Vec<&Address> = inputs.iter().map(|u| &u.addr).collect();
         let out_addrs: Vec<&Address> = outputs.iter().map(|o| &o.1).collect();
-        // A change output costs at most 43 vbytes (P2TR): with this much the fee is covered.
-        if spent < amount + self.fee_for(&in_addrs, &out_addrs, op_len) + 43 * self.feerate {
+        // A change output costs at most a P2TR output: with this much the fee is covered.
+        if spent
+            < amount
+                + self.fee_for(&in_addrs, &out_addrs, op_len)
+                + P2TR_OUTPUT_VBYTES * self.feerate
+        {
             self.wallets[w].utxos.extend(inputs);
             return Ok(None);
         }
@@ -512,4 +549,91 @@ fn take_indices(utxos: &mut Vec<Utxo>, indices: &[usize]) -> Vec<Utxo> {
     }
     *utxos = kept;
     taken.into_iter().flatten().collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use rand::SeedableRng;
+
+    use super::*;
+
+    /// A wallet of `script` holding coins of these values.
+    fn wallet_with(btc: &mut Btc, script: Script, values: &[u64]) -> usize {
+        let w = btc.new_wallet(script);
+        for (i, &value) in values.iter().enumerate() {
+            let addr = btc.fresh(w);
+            btc.wallets[w].utxos.push(Utxo {
+                outpoint: OutPoint {
+                    tx: TxHash([i as u8; 32]),
+                    vout: 0,
+                },
+                value,
+                addr,
+            });
+        }
+        w
+    }
+
+    #[test]
+    fn the_largest_coins_pay_with_as_few_coins_as_cover_it() {
+        let mut btc = Btc::new(1);
+        let mut values = vec![COIN; 100];
+        values.extend([500 * COIN, 300 * COIN]);
+        let w = wallet_with(&mut btc, Script::P2wpkh, &values);
+        let to = btc.new_wallet(Script::P2wpkh);
+        let dest = btc.fresh(to);
+        let mut rng = ChaCha8Rng::seed_from_u64(1);
+        let paid = btc
+            .pay(
+                &mut rng,
+                w,
+                Select::Largest,
+                vec![(to, dest.clone(), 600 * COIN)],
+                None,
+                Change::Fresh,
+            )
+            .expect("valid payment")
+            .expect("the two largest coins cover it");
+        // Two P2WPKH inputs, two P2WPKH outputs: 209 vbytes at 5 sat/vB.
+        assert_eq!((paid.spent, paid.fee), (800 * COIN, 1_045));
+        assert_eq!(paid.change.map(|c| c.1), Some(200 * COIN - 1_045));
+        assert_eq!(btc.wallets[w].utxos.len(), 101);
+        // At most 60 coins: the change and 59 coins of 1 BTC do not make 300 BTC.
+        let unpaid = btc
+            .pay(
+                &mut rng,
+                w,
+                Select::Largest,
+                vec![(to, dest, 300 * COIN)],
+                None,
+                Change::Fresh,
+            )
+            .expect("valid payment");
+        assert!(unpaid.is_none());
+        assert_eq!(btc.wallets[w].utxos.len(), 101);
+    }
+
+    #[test]
+    fn the_fee_bound_covers_the_costliest_payment() {
+        let mut btc = Btc::new(1);
+        btc.feerate = MAX_FEERATE;
+        let w = wallet_with(&mut btc, Script::P2pkh, &[COIN; MAX_COINS_PER_PAYMENT]);
+        let coins = std::mem::take(&mut btc.wallets[w].utxos);
+        let to = btc.new_wallet(Script::P2tr);
+        let dest = btc.fresh(to);
+        let memo = vec![b'x'; MAX_OP_RETURN];
+        let paid = btc
+            .pay_from(
+                w,
+                coins,
+                vec![(to, dest, 50 * COIN)],
+                Some(memo),
+                Change::Fresh,
+            )
+            .expect("valid payment")
+            .expect("60 BTC cover 50");
+        // 11 + 60 × 148 + 43 + 34 + 11 + 80 vbytes at 25 sat/vB, against the bound's 43 for change.
+        assert_eq!(paid.fee, 226_475);
+        assert_eq!(max_payment_fee(MAX_OP_RETURN), 226_700);
+    }
 }

@@ -1,5 +1,7 @@
 //! ethereum-etl CSV and bitcoin-etl JSON-lines exports of a simulated world, with exactly the
-//! column sets and key orders those tools write (checked against their own test fixtures).
+//! column sets and key orders those tools write (checked against their own test fixtures). The
+//! ethereum-etl tables and columns are `chaintrail_core::ethereum_etl`'s; each row lists its
+//! values in the order of its table's `ALL`.
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
@@ -8,6 +10,9 @@ use std::path::{Path, PathBuf};
 use alloy_primitives::keccak256;
 use bitcoin::hashes::{Hash, sha256};
 
+use chaintrail_core::ethereum_etl::{
+    blocks, logs, receipts, token_transfers, tokens, traces, transactions,
+};
 use chaintrail_core::{Address, BitcoinAddress};
 use serde::Serialize;
 
@@ -15,109 +20,6 @@ use crate::error::io_err;
 use crate::model::{BtcBlock, BtcTx, EvmBlock, WorldSink};
 use crate::{GroundTruth, SimError};
 
-pub const BLOCKS_COLUMNS: [&str; 21] = [
-    "number",
-    "hash",
-    "parent_hash",
-    "nonce",
-    "sha3_uncles",
-    "logs_bloom",
-    "transactions_root",
-    "state_root",
-    "receipts_root",
-    "miner",
-    "difficulty",
-    "total_difficulty",
-    "size",
-    "extra_data",
-    "gas_limit",
-    "gas_used",
-    "timestamp",
-    "transaction_count",
-    "base_fee_per_gas",
-    "withdrawals_root",
-    "withdrawals",
-];
-pub const TRANSACTIONS_COLUMNS: [&str; 15] = [
-    "hash",
-    "nonce",
-    "block_hash",
-    "block_number",
-    "transaction_index",
-    "from_address",
-    "to_address",
-    "value",
-    "gas",
-    "gas_price",
-    "input",
-    "block_timestamp",
-    "max_fee_per_gas",
-    "max_priority_fee_per_gas",
-    "transaction_type",
-];
-pub const RECEIPTS_COLUMNS: [&str; 14] = [
-    "transaction_hash",
-    "transaction_index",
-    "block_hash",
-    "block_number",
-    "cumulative_gas_used",
-    "gas_used",
-    "contract_address",
-    "root",
-    "status",
-    "effective_gas_price",
-    "l1_fee",
-    "l1_gas_used",
-    "l1_gas_price",
-    "l1_fee_scalar",
-];
-pub const LOGS_COLUMNS: [&str; 8] = [
-    "log_index",
-    "transaction_hash",
-    "transaction_index",
-    "block_hash",
-    "block_number",
-    "address",
-    "data",
-    "topics",
-];
-pub const TOKEN_TRANSFERS_COLUMNS: [&str; 7] = [
-    "token_address",
-    "from_address",
-    "to_address",
-    "value",
-    "transaction_hash",
-    "log_index",
-    "block_number",
-];
-pub const TRACES_COLUMNS: [&str; 18] = [
-    "block_number",
-    "transaction_hash",
-    "transaction_index",
-    "from_address",
-    "to_address",
-    "value",
-    "input",
-    "output",
-    "trace_type",
-    "call_type",
-    "reward_type",
-    "gas",
-    "gas_used",
-    "subtraces",
-    "trace_address",
-    "error",
-    "status",
-    "trace_id",
-];
-pub const TOKENS_COLUMNS: [&str; 6] = [
-    "address",
-    "symbol",
-    "name",
-    "decimals",
-    "total_supply",
-    "block_number",
-];
 pub const BITCOIN_BLOCK_KEYS: [&str; 12] = [
     "hash",
     "size",
@@ -291,18 +193,18 @@ impl EvmTables {
     fn create(layout: EtlLayout, eth: &Path, start: u64) -> Result<EvmTables, SimError> {
         Ok(EvmTables {
             start,
-            blocks: csv_table(layout, eth, "blocks", start, &BLOCKS_COLUMNS)?,
-            txs: csv_table(layout, eth, "transactions", start, &TRANSACTIONS_COLUMNS)?,
-            receipts: csv_table(layout, eth, "receipts", start, &RECEIPTS_COLUMNS)?,
-            logs: csv_table(layout, eth, "logs", start, &LOGS_COLUMNS)?,
+            blocks: csv_table(layout, eth, blocks::TABLE, start, &blocks::ALL)?,
+            txs: csv_table(layout, eth, transactions::TABLE, start, &transactions::ALL)?,
+            receipts: csv_table(layout, eth, receipts::TABLE, start, &receipts::ALL)?,
+            logs: csv_table(layout, eth, logs::TABLE, start, &logs::ALL)?,
             transfers: csv_table(
                 layout,
                 eth,
-                "token_transfers",
+                token_transfers::TABLE,
                 start,
-                &TOKEN_TRANSFERS_COLUMNS,
+                &token_transfers::ALL,
             )?,
-            traces: csv_table(layout, eth, "traces", start, &TRACES_COLUMNS)?,
+            traces: csv_table(layout, eth, traces::TABLE, start, &traces::ALL)?,
         })
     }
 
@@ -396,16 +298,16 @@ impl EtlWriter {
     /// Flush everything and write the `tokens` table (in the first range) for the world's tokens.
     pub fn finish(mut self, truth: &GroundTruth) -> Result<(), SimError> {
         let eth = self.dir.join("ethereum");
-        let mut tokens = csv_table(self.layout, &eth, "tokens", 0, &TOKENS_COLUMNS)?;
+        let mut token_rows = csv_table(self.layout, &eth, tokens::TABLE, 0, &tokens::ALL)?;
         for asset in &truth.assets {
             if let (chaintrail_core::AssetKind::Token(Address::Evm(raw)), true) =
                 (&asset.kind, asset.chain == truth.evm_chain)
             {
                 let decimals = asset.decimals.to_string();
-                tokens.row(&[&h(raw), &asset.symbol, &asset.symbol, &decimals, "", ""])?;
+                token_rows.row(&[&h(raw), &asset.symbol, &asset.symbol, &decimals, "", ""])?;
             }
         }
-        tokens.flush()?;
+        token_rows.flush()?;
         self.evm.flush()?;
         self.btc.flush()?;
         // ethereum-etl exports do not name their chain; importers read it from this file.

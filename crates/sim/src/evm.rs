@@ -4,7 +4,7 @@
 //! and pairs, Tornado-style fixed-denomination pools, a THORChain router (v4) with its vaults, and
 //! the Avalanche-Bridge-style BTC.b token minted against Bitcoin deposits.
 
-use alloy_primitives::{U256, keccak256};
+use alloy_primitives::U256;
 use chaintrail_core::{
     AccountTransfer, AccountTx, Address, Amount, AssetKind, BlockRef, TransferKind, TxHash,
 };
@@ -17,6 +17,7 @@ use crate::abi::{
     self, addr as abi_addr, btcb, erc20, thorchain, tornado, uint, uniswap_v2, weth, word,
 };
 use crate::model::{EvmBlock, EvmLog, EvmTrace, EvmTx};
+use crate::seeded::derived;
 
 pub(crate) const ETH: usize = 0;
 pub(crate) const USDC: usize = 1;
@@ -59,6 +60,19 @@ pub(crate) struct Pair {
     pub reserve_token: u128,
 }
 
+/// What a router swap through a pair gives: the pair (index and account), the token's contract,
+/// the output, the least output the user accepts (1% slippage), the router's path, and the
+/// pair's `amount0Out`/`amount1Out`.
+struct Quote {
+    pair: usize,
+    pair_acct: u32,
+    token_acct: u32,
+    out: u128,
+    min_out: u128,
+    path: Vec<alloy_primitives::Address>,
+    amounts_out: (u128, u128),
+}
+
 /// A Tornado-style deposit note, kept by whoever deposited until it is withdrawn.
 #[derive(Debug, Clone)]
 pub(crate) struct Note {
@@ -99,14 +113,6 @@ pub(crate) struct Evm {
     tx_counter: u64,
     pub block: EvmBlock,
     pub block_transfers: u64,
-}
-
-fn derived(seed: u64, domain: &str, counter: u64) -> [u8; 32] {
-    let mut buf = Vec::with_capacity(16 + domain.len());
-    buf.extend_from_slice(&seed.to_le_bytes());
-    buf.extend_from_slice(domain.as_bytes());
-    buf.extend_from_slice(&counter.to_le_bytes());
-    keccak256(&buf).0
 }
 
 pub(crate) fn evm_address(raw: [u8; 20]) -> Address {
@@ -519,6 +525,18 @@ impl Evm {
 
     /// New token units for `to`: a `Mint` in the value flow, a `Transfer` from the zero address.
     fn mint_to(&mut self, b: &mut TxBuild, asset: usize, to: u32, amount: u128) {
+        self.mint_units(b, asset, to, amount);
+        let event = erc20::Transfer {
+            from: abi_addr([0; 20]),
+            to: abi_addr(self.addr(to)),
+            value: uint(amount),
+        };
+        self.log(b, self.chain_token[asset], &event);
+    }
+
+    /// New units of token `asset` for `to`, as a `Mint` in the value flow (the caller emits the
+    /// token's own event).
+    fn mint_units(&mut self, b: &mut TxBuild, asset: usize, to: u32, amount: u128) {
         self.accts[to as usize].bal[asset] += amount;
         b.transfers.push(AccountTransfer {
             from: None,
@@ -528,12 +546,6 @@ impl Evm {
             kind: TransferKind::Mint,
             success: true,
         });
-        let event = erc20::Transfer {
-            from: abi_addr([0; 20]),
-            to: abi_addr(self.addr(to)),
-            value: uint(amount),
-        };
-        self.log(b, self.chain_token[asset], &event);
     }
 
     /// The stablecoin issuer freezes an address (`Blacklisted(address)`).
@@ -565,6 +577,30 @@ impl Evm {
         let num = a * U256::from(reserve_out);
         let den = U256::from(reserve_in) * U256::from(1000u32) + a;
         (num / den).to::<u128>()
+    }
+
+    /// A router swap of `amount_in` through `token`'s pair, ETH in (`eth_in`) or out.
+    fn quote(&self, token: usize, amount_in: u128, eth_in: bool) -> Result<Quote, SimError> {
+        let pair = self.pair_for(token)?;
+        let p = &self.pairs[pair];
+        let (weth, token_acct) = (self.chain_token[WETH], self.chain_token[token]);
+        let (reserves, path) = if eth_in {
+            ((p.reserve_weth, p.reserve_token), [weth, token_acct])
+        } else {
+            ((p.reserve_token, p.reserve_weth), [token_acct, weth])
+        };
+        let out = Self::amount_out(amount_in, reserves.0, reserves.1);
+        // The output is `amount0Out` when token0 is what goes out: WETH unless ETH comes in.
+        let token0_goes_out = p.weth_is_token0 != eth_in;
+        Ok(Quote {
+            pair,
+            pair_acct: p.acct,
+            token_acct,
+            out,
+            min_out: out - out / 100,
+            path: path.iter().map(|&a| abi_addr(self.addr(a))).collect(),
+            amounts_out: if token0_goes_out { (out, 0) } else { (0, out) },
+        })
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -629,19 +665,12 @@ impl Evm {
         amount_in: u128,
         deadline: u64,
     ) -> Result<(TxHash, u128), SimError> {
-        let pi = self.pair_for(token)?;
-        let out = Self::amount_out(
-            amount_in,
-            self.pairs[pi].reserve_token,
-            self.pairs[pi].reserve_weth,
-        );
-        let (router, weth, pair_acct) = (self.router, self.chain_token[WETH], self.pairs[pi].acct);
-        let token_acct = self.chain_token[token];
-        let path = vec![abi_addr(self.addr(token_acct)), abi_addr(self.addr(weth))];
+        let q = self.quote(token, amount_in, false)?;
+        let (router, weth) = (self.router, self.chain_token[WETH]);
         let input = uniswap_v2::swapExactTokensForETHCall {
             amountIn: uint(amount_in),
-            amountOutMin: uint(out - out / 100),
-            path,
+            amountOutMin: uint(q.min_out),
+            path: q.path,
             to: abi_addr(self.addr(user)),
             deadline: uint(u128::from(deadline)),
         }
@@ -649,50 +678,53 @@ impl Evm {
         let mut b = self.begin(user, router, 0, input, GAS_SWAP)?;
         let transfer_from = erc20::transferFromCall {
             from: abi_addr(self.addr(user)),
-            to: abi_addr(self.addr(pair_acct)),
+            to: abi_addr(self.addr(q.pair_acct)),
             amount: uint(amount_in),
         }
         .abi_encode();
         self.trace(
             &mut b,
             router,
-            token_acct,
+            q.token_acct,
             0,
             transfer_from,
             40_000,
             vec![0],
         );
-        self.token_move(&mut b, token, user, pair_acct, amount_in)?;
-        let (o0, o1) = if self.pairs[pi].weth_is_token0 {
-            (out, 0)
-        } else {
-            (0, out)
-        };
-        self.pair_pays_out(&mut b, pair_acct, (o0, o1), (WETH, weth), router, out, 1)?;
-        self.pairs[pi].reserve_token += amount_in;
-        self.pairs[pi].reserve_weth -= out;
-        self.pair_logs(&mut b, pi, 0, amount_in, out, 0, router, router)?;
-        let withdraw = weth::withdrawCall { wad: uint(out) }.abi_encode();
+        self.token_move(&mut b, token, user, q.pair_acct, amount_in)?;
+        self.pair_pays_out(
+            &mut b,
+            q.pair_acct,
+            q.amounts_out,
+            (WETH, weth),
+            router,
+            q.out,
+            1,
+        )?;
+        self.pairs[q.pair].reserve_token += amount_in;
+        self.pairs[q.pair].reserve_weth -= q.out;
+        self.pair_logs(&mut b, q.pair, 0, amount_in, q.out, 0, router, router)?;
+        let withdraw = weth::withdrawCall { wad: uint(q.out) }.abi_encode();
         self.trace(&mut b, router, weth, 0, withdraw, 20_000, vec![2]);
-        self.debit(router, WETH, out)?;
+        self.debit(router, WETH, q.out)?;
         b.transfers.push(AccountTransfer {
             from: Some(evm_address(self.addr(router))),
             to: None,
             asset: self.asset_kind(WETH),
-            amount: Amount::from_u128(out),
+            amount: Amount::from_u128(q.out),
             kind: TransferKind::Burn,
             success: true,
         });
         let event = weth::Withdrawal {
             src: abi_addr(self.addr(router)),
-            wad: uint(out),
+            wad: uint(q.out),
         };
         self.log(&mut b, weth, &event);
-        self.trace(&mut b, weth, router, out, Vec::new(), 2_300, vec![2, 0]);
-        self.xfer(&mut b, ETH, weth, router, out, TransferKind::Internal)?;
-        self.trace(&mut b, router, user, out, Vec::new(), 2_300, vec![3]);
-        self.xfer(&mut b, ETH, router, user, out, TransferKind::Internal)?;
-        Ok((self.commit(b)?, out))
+        self.trace(&mut b, weth, router, q.out, Vec::new(), 2_300, vec![2, 0]);
+        self.xfer(&mut b, ETH, weth, router, q.out, TransferKind::Internal)?;
+        self.trace(&mut b, router, user, q.out, Vec::new(), 2_300, vec![3]);
+        self.xfer(&mut b, ETH, router, user, q.out, TransferKind::Internal)?;
+        Ok((self.commit(b)?, q.out))
     }
 
     /// Router `swapExactETHForTokens`: ETH wrapped to WETH, WETH to the pair, token out to the
@@ -704,18 +736,11 @@ impl Evm {
         eth_in: u128,
         deadline: u64,
     ) -> Result<(TxHash, u128), SimError> {
-        let pi = self.pair_for(token)?;
-        let out = Self::amount_out(
-            eth_in,
-            self.pairs[pi].reserve_weth,
-            self.pairs[pi].reserve_token,
-        );
-        let (router, weth, pair_acct) = (self.router, self.chain_token[WETH], self.pairs[pi].acct);
-        let token_acct = self.chain_token[token];
-        let path = vec![abi_addr(self.addr(weth)), abi_addr(self.addr(token_acct))];
+        let q = self.quote(token, eth_in, true)?;
+        let (router, weth) = (self.router, self.chain_token[WETH]);
         let input = uniswap_v2::swapExactETHForTokensCall {
-            amountOutMin: uint(out - out / 100),
-            path,
+            amountOutMin: uint(q.min_out),
+            path: q.path,
             to: abi_addr(self.addr(user)),
             deadline: uint(u128::from(deadline)),
         }
@@ -731,45 +756,32 @@ impl Evm {
             vec![0],
         );
         self.xfer(&mut b, ETH, router, weth, eth_in, TransferKind::Internal)?;
-        self.accts[router as usize].bal[WETH] += eth_in;
-        b.transfers.push(AccountTransfer {
-            from: None,
-            to: Some(evm_address(self.addr(router))),
-            asset: self.asset_kind(WETH),
-            amount: Amount::from_u128(eth_in),
-            kind: TransferKind::Mint,
-            success: true,
-        });
+        self.mint_units(&mut b, WETH, router, eth_in);
         let event = weth::Deposit {
             dst: abi_addr(self.addr(router)),
             wad: uint(eth_in),
         };
         self.log(&mut b, weth, &event);
         let weth_transfer = erc20::transferCall {
-            to: abi_addr(self.addr(pair_acct)),
+            to: abi_addr(self.addr(q.pair_acct)),
             amount: uint(eth_in),
         }
         .abi_encode();
         self.trace(&mut b, router, weth, 0, weth_transfer, 30_000, vec![1]);
-        self.token_move(&mut b, WETH, router, pair_acct, eth_in)?;
-        let (o0, o1) = if self.pairs[pi].weth_is_token0 {
-            (0, out)
-        } else {
-            (out, 0)
-        };
+        self.token_move(&mut b, WETH, router, q.pair_acct, eth_in)?;
         self.pair_pays_out(
             &mut b,
-            pair_acct,
-            (o0, o1),
-            (token, token_acct),
+            q.pair_acct,
+            q.amounts_out,
+            (token, q.token_acct),
             user,
-            out,
+            q.out,
             2,
         )?;
-        self.pairs[pi].reserve_weth += eth_in;
-        self.pairs[pi].reserve_token -= out;
-        self.pair_logs(&mut b, pi, eth_in, 0, 0, out, router, user)?;
-        Ok((self.commit(b)?, out))
+        self.pairs[q.pair].reserve_weth += eth_in;
+        self.pairs[q.pair].reserve_token -= q.out;
+        self.pair_logs(&mut b, q.pair, eth_in, 0, 0, q.out, router, user)?;
+        Ok((self.commit(b)?, q.out))
     }
 
     /// Deposit into a fixed-denomination pool (`deposit(bytes32)` on the instance).
@@ -887,18 +899,13 @@ impl Evm {
             expiration: uint(u128::from(expiry)),
         }
         .abi_encode();
-        let mut b = self.begin(user, router, amount, input, GAS_BRIDGE)?;
-        self.trace(&mut b, router, vault, amount, Vec::new(), 2_300, vec![0]);
-        self.xfer(&mut b, ETH, router, vault, amount, TransferKind::Internal)?;
         let event = thorchain::Deposit {
             to: abi_addr(self.addr(vault)),
             asset: abi_addr([0; 20]),
             amount: uint(amount),
             memo: memo.to_string(),
         };
-        self.log(&mut b, router, &event);
-        let index = self.next_log_index();
-        Ok((self.commit(b)?, index))
+        self.thor_router_call((user, router, vault), amount, (input, GAS_BRIDGE), &event)
     }
 
     /// A THORChain vault pays out through the router: `transferOut(to, ETH, amount, memo)` with the
@@ -918,9 +925,6 @@ impl Evm {
             memo: memo.to_string(),
         }
         .abi_encode();
-        let mut b = self.begin(vault, router, amount, input, GAS_TRANSFER_OUT)?;
-        self.trace(&mut b, router, to, amount, Vec::new(), 2_300, vec![0]);
-        self.xfer(&mut b, ETH, router, to, amount, TransferKind::Internal)?;
         let event = thorchain::TransferOut {
             vault: abi_addr(self.addr(vault)),
             to: abi_addr(self.addr(to)),
@@ -928,9 +932,12 @@ impl Evm {
             amount: uint(amount),
             memo: memo.to_string(),
         };
-        self.log(&mut b, router, &event);
-        let index = self.next_log_index();
-        Ok((self.commit(b)?, index))
+        self.thor_router_call(
+            (vault, router, to),
+            amount,
+            (input, GAS_TRANSFER_OUT),
+            &event,
+        )
     }
 
     /// A retiring THORChain vault hands its ETH to its successor:
@@ -949,17 +956,36 @@ impl Evm {
             memo: memo.to_string(),
         }
         .abi_encode();
-        let mut b = self.begin(old, router, amount, input, GAS_TRANSFER_OUT)?;
-        self.trace(&mut b, router, new, amount, Vec::new(), 2_300, vec![0]);
-        self.xfer(&mut b, ETH, router, new, amount, TransferKind::Internal)?;
         let event = thorchain::VaultTransfer {
             oldVault: abi_addr(self.addr(old)),
             newVault: abi_addr(self.addr(new)),
             coins: Vec::new(),
             memo: memo.to_string(),
         };
-        self.log(&mut b, router, &event);
-        self.commit(b)
+        let (hash, _) = self.thor_router_call(
+            (old, router, new),
+            amount,
+            (input, GAS_TRANSFER_OUT),
+            &event,
+        )?;
+        Ok(hash)
+    }
+
+    /// A call from `from` to the THORChain router that forwards `amount` of ETH on to `dest` (an
+    /// `Internal` router → dest) and emits `event`. Returns the hash and the event's index.
+    fn thor_router_call<E: alloy_sol_types::SolEvent>(
+        &mut self,
+        (from, router, dest): (u32, u32, u32),
+        amount: u128,
+        (input, gas): (Vec<u8>, u64),
+        event: &E,
+    ) -> Result<(TxHash, u64), SimError> {
+        let mut b = self.begin(from, router, amount, input, gas)?;
+        self.trace(&mut b, router, dest, amount, Vec::new(), 2_300, vec![0]);
+        self.xfer(&mut b, ETH, router, dest, amount, TransferKind::Internal)?;
+        self.log(&mut b, router, event);
+        let index = self.next_log_index();
+        Ok((self.commit(b)?, index))
     }
 
     /// The bridge's warden mints BTC.b against a Bitcoin deposit: `amount` to `to` and `fee` to

@@ -33,6 +33,7 @@ mod memo;
 mod model;
 mod output;
 mod replicate;
+mod seeded;
 mod tagpack;
 mod truth;
 mod world;
@@ -40,11 +41,7 @@ mod world;
 use chaintrail_core::{BitcoinNetwork, Chain};
 
 pub use error::SimError;
-pub use etl::{
-    BITCOIN_BLOCK_KEYS, BITCOIN_TRANSACTION_KEYS, BLOCKS_COLUMNS, EtlLayout, EtlWriter,
-    LOGS_COLUMNS, RECEIPTS_COLUMNS, TOKEN_TRANSFERS_COLUMNS, TOKENS_COLUMNS, TRACES_COLUMNS,
-    TRANSACTIONS_COLUMNS,
-};
+pub use etl::{BITCOIN_BLOCK_KEYS, BITCOIN_TRANSACTION_KEYS, EtlLayout, EtlWriter};
 pub use model::{BtcBlock, BtcTx, EvmBlock, EvmLog, EvmTrace, EvmTx, WorldSink};
 pub use output::{SimSummary, StoreSink, write_dir, write_dir_as, write_store};
 pub use replicate::replicate_export;

@@ -13,6 +13,10 @@ use std::fs::File;
 use std::io::{BufRead, BufReader, BufWriter, Write};
 use std::path::Path;
 
+use chaintrail_core::ethereum_etl::{
+    blocks, logs, receipts, token_transfers, traces, transactions,
+};
+
 use crate::SimError;
 use crate::error::io_err;
 
@@ -76,7 +80,7 @@ fn csv_span(blocks: &Path) -> Result<Shift, SimError> {
     let mut reader = csv::Reader::from_path(blocks).map_err(csv_err(blocks))?;
     let header = reader.headers().map_err(csv_err(blocks))?.clone();
     let at = |name: &str| header.iter().position(|h| h == name);
-    let (Some(number), Some(time)) = (at("number"), at("timestamp")) else {
+    let (Some(number), Some(time)) = (at(blocks::NUMBER), at(blocks::TIMESTAMP)) else {
         return Err(SimError::Invariant(format!(
             "{} has no number and timestamp columns",
             blocks.display()
@@ -148,7 +152,7 @@ fn csv_seam(blocks: &Path) -> Result<Option<Seam>, SimError> {
     let mut reader = csv::Reader::from_path(blocks).map_err(csv_err(blocks))?;
     let header = reader.headers().map_err(csv_err(blocks))?.clone();
     let at = |name: &str| header.iter().position(|h| h == name);
-    let (Some(number), Some(hash)) = (at("number"), at("hash")) else {
+    let (Some(number), Some(hash)) = (at(blocks::NUMBER), at(blocks::HASH)) else {
         return Ok(None);
     };
     let (mut first, mut last): (Option<u64>, Option<(u64, String)>) = (None, None);
@@ -176,7 +180,7 @@ fn replicate_csv(
         let mut reader = csv::Reader::from_path(path).map_err(csv_err(path))?;
         let header = reader.headers().map_err(csv_err(path))?.clone();
         let at = |name: &str| header.iter().position(|h| h == name);
-        let seam_columns = seam.zip(at("number")).zip(at("parent_hash"));
+        let seam_columns = seam.zip(at(blocks::NUMBER)).zip(at(blocks::PARENT_HASH));
         let mut writer = csv::WriterBuilder::new()
             .has_headers(false)
             .from_writer(out);
@@ -194,7 +198,7 @@ fn replicate_csv(
                 && copy > 0
                 && row[number] == seam.first_height
             {
-                fields[parent] = shifted("hash", &seam.last_hash, copy - 1, shift)?;
+                fields[parent] = shifted(blocks::HASH, &seam.last_hash, copy - 1, shift)?;
             }
             writer.write_record(&fields).map_err(csv_err(path))?;
         }
@@ -262,17 +266,18 @@ pub fn replicate_export(dir: &Path, copies: u64) -> Result<(), SimError> {
         )));
     }
     let eth = dir.join("ethereum");
-    let shift = csv_span(&eth.join("blocks.csv"))?;
-    let seam = csv_seam(&eth.join("blocks.csv"))?;
+    let blocks_csv = eth.join(format!("{}.csv", blocks::TABLE));
+    let shift = csv_span(&blocks_csv)?;
+    let seam = csv_seam(&blocks_csv)?;
     for table in [
-        "blocks",
-        "transactions",
-        "receipts",
-        "logs",
-        "token_transfers",
-        "traces",
+        blocks::TABLE,
+        transactions::TABLE,
+        receipts::TABLE,
+        logs::TABLE,
+        token_transfers::TABLE,
+        traces::TABLE,
     ] {
-        let seam = seam.as_ref().filter(|_| table == "blocks");
+        let seam = seam.as_ref().filter(|_| table == blocks::TABLE);
         replicate_csv(&eth.join(format!("{table}.csv")), copies, shift, seam)?;
     }
     let btc = dir.join("bitcoin");

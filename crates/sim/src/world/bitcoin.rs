@@ -6,11 +6,11 @@ use rand::Rng;
 
 use super::{EVM_BLOCKS_PER_BTC, World};
 use crate::SimError;
-use crate::btc::{Change, SUBSIDY, Select};
+use crate::btc::{Change, MAX_FEERATE, SUBSIDY, Select};
 
 impl World<'_> {
     pub(super) fn btc_block(&mut self, height: u64, ts: u64) -> Result<(), SimError> {
-        self.btc.feerate = self.rng.random_range(2..=25);
+        self.btc.feerate = self.rng.random_range(2..=MAX_FEERATE);
         if let Some(tasks) = self.btasks.remove(&height) {
             for t in tasks {
                 self.run_btask(height, t)?;

@@ -167,13 +167,7 @@ impl World<'_> {
             amount: GAS_MONEY,
         });
         let send_at = fund_at + self.rng.random_range(10..150);
-        let deposit = self.mule_deposit();
-        self.tasks.entry(send_at).or_default().push(Task::Send {
-            h,
-            acct: to,
-            to: deposit,
-            asset: BTCB,
-        });
+        self.send_to_mule(send_at, h, to, BTCB);
         Ok(())
     }
 

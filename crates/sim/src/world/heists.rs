@@ -171,6 +171,16 @@ impl World<'_> {
         d
     }
 
+    /// At block `due`, heist `h`'s account `acct` sends its `asset` on to a mule's exchange
+    /// deposit address.
+    pub(super) fn send_to_mule(&mut self, due: u64, h: usize, acct: u32, asset: usize) {
+        let to = self.mule_deposit();
+        self.tasks
+            .entry(due)
+            .or_default()
+            .push(Task::Send { h, acct, to, asset });
+    }
+
     /// The exploit: the victim's ETH and tokens go to the thief's first address.
     pub(super) fn exploit(
         &mut self,

@@ -6,6 +6,7 @@ use rand::Rng;
 
 use super::blendery::Blendery;
 use super::exchanges::Exchange;
+use super::thorchain::pool_depth;
 use super::{BTC_MIXER_NAME, EXCHANGES, MIXER_NAME, OTCS, START_TIMESTAMP, World};
 use crate::SimError;
 use crate::btc::{COIN, Change, Script, Select};
@@ -162,7 +163,7 @@ impl World<'_> {
         let alloc: Vec<(u32, u128)> = [
             (self.evm.token_owner, 1_000 * ETHER),
             (self.evm.chain_token[WETH], weth_backing),
-            (self.thor.evm_vaults[0], 300_000 * ETHER),
+            (self.thor.evm_vaults[0], pool_depth(self.cfg.scale).wei),
             (self.btcb.warden, 100 * ETHER),
         ]
         .into_iter()
@@ -252,10 +253,7 @@ impl World<'_> {
         let pool = self.bfresh_labelled(pool_w);
         outs.push((pool_w, pool.clone(), 5_000 * COIN));
         self.blendery = Blendery::new(deposits, pool_w, pool);
-        let (vault_w, vault) = self.setup_thor_btc();
-        for _ in 0..4 + self.cfg.scale / 1_000_000 {
-            outs.push((vault_w, vault.clone(), 20_000 * COIN));
-        }
+        outs.extend(self.setup_thor_btc());
         self.setup_btcb_btc();
         let whirl = self.entity("Whirlpool coordinator", Category::Mixer);
         self.whirl_coord = self.wallet(Script::P2wpkh, Some((whirl, Role::Coordinator)));

@@ -11,15 +11,19 @@
 //!   streaming swaps are paid in two or three outbounds with the same `OUT:` memo; large
 //!   outbounds wait longer; payouts that would fall after the world's end stay pending;
 //! - a churn halfway through: new vaults on both chains, the old ones hand everything over with
-//!   `MIGRATE:<THORChain height>` (`returnVaultAssets` on the EVM chain, an OP_RETURN on Bitcoin).
+//!   `MIGRATE:<THORChain height>` (`returnVaultAssets` on the EVM chain, an OP_RETURN on Bitcoin);
+//! - the pools deepen with the world ([`pool_depth`]), and the vaults stay solvent as the real
+//!   ones do: a swap whose payout the outbound chain's vault cannot fund after its pending
+//!   payouts and their gas reservations is refunded ([`Outbounds`]).
 
 use chaintrail_core::{Address, Amount, TxHash};
 use rand::Rng;
 
 use super::tasks::{BTask, Onward, Task};
 use super::{EVM_BLOCKS_PER_BTC, World};
-use crate::btc::{Change, MAX_OP_RETURN, Paid, Script, Select};
+use crate::btc::{COIN, Change, MAX_OP_RETURN, Paid, Script, Select, max_payment_fee};
 use crate::evm::{ETH, ETHER, GAS_TRANSFER_OUT, evm_address};
+use crate::fees::MAX_BASE_FEE;
 use crate::memo::{MemoPlan, SwapMemo, Target, migrate_memo, out_memo, refund_memo};
 use crate::truth::*;
 use crate::{BTC_CHAIN, EVM_CHAIN, START_TIMESTAMP, SimError};
@@ -39,6 +43,73 @@ const REFUNDED_SHARE: f64 = 0.05;
 const STREAMING_SHARE: f64 = 0.12;
 /// When the churn happens, as a share of the world's blocks.
 const CHURN_AT_PERCENT: u64 = 55;
+/// The Bitcoin vault's starting coins are this large.
+const VAULT_COIN: u64 = 20_000 * COIN;
+
+/// The pools' depth at the start: what each chain's first vault holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct PoolDepth {
+    pub wei: u128,
+    /// Coins of [`VAULT_COIN`] sats.
+    pub btc_coins: u64,
+}
+
+/// The pools of a world of `scale`: a base that carries the heists' swaps (300,000 ETH and four
+/// coins of 20,000 BTC), and for every full million of scale another 20,000 BTC and its worth
+/// in ETH at the pools' price. Users' swaps grow with the world, and their BTC → ETH payouts
+/// outrun their ETH → BTC inbounds (about a quarter of an ETH per unit of scale, docs/sim.md):
+/// a fixed ETH pool ran dry in worlds of a few million.
+pub(super) fn pool_depth(scale: u64) -> PoolDepth {
+    let millions = scale / 1_000_000;
+    let eth_per_coin = u128::from(VAULT_COIN) * ETHER / SATS_PER_ETH;
+    PoolDepth {
+        wei: 300_000 * ETHER + u128::from(millions) * eth_per_coin,
+        btc_coins: 4 + millions,
+    }
+}
+
+/// One chain's queue of payouts as its vaults' solvency sees it: what they owe in payouts
+/// scheduled and not yet made, each with a gas reservation (the most its network fee can cost).
+/// THORChain refunds a swap whose outbound the vaults cannot fund after their pending outbounds
+/// and gas reservations ("insufficient funds for outbound request"); the obligations carry over
+/// to the new vault at the churn.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Outbounds {
+    /// Wei or sats.
+    owed: u128,
+    gas_per_payout: u128,
+}
+
+impl Outbounds {
+    fn new(gas_per_payout: u128) -> Outbounds {
+        Outbounds {
+            owed: 0,
+            gas_per_payout,
+        }
+    }
+
+    fn cost(&self, parts: &[u128]) -> u128 {
+        parts.iter().sum::<u128>() + self.gas_per_payout * parts.len() as u128
+    }
+
+    /// Whether a vault holding `balance` can fund `parts` besides what it owes.
+    fn can_fund(&self, balance: u128, parts: &[u128]) -> bool {
+        self.owed + self.cost(parts) <= balance
+    }
+
+    fn book(&mut self, parts: &[u128]) {
+        self.owed += self.cost(parts);
+    }
+
+    /// A booked payout of `amount` was made.
+    fn paid(&mut self, amount: u128) -> Result<(), SimError> {
+        self.owed = self
+            .owed
+            .checked_sub(self.cost(&[amount]))
+            .ok_or_else(|| SimError::Invariant(format!("THORChain paid {amount} it never owed")))?;
+        Ok(())
+    }
+}
 
 /// The bridge's contracts and vaults; the last vault of each chain is the active one once its
 /// chain's migration has happened.
@@ -50,6 +121,8 @@ pub(super) struct Thor {
     pub btc_vaults: Vec<(usize, Address)>,
     evm_active: usize,
     btc_active: usize,
+    evm_outbounds: Outbounds,
+    btc_outbounds: Outbounds,
 }
 
 impl Thor {
@@ -90,6 +163,12 @@ pub(super) struct ThorSwap {
 }
 
 impl ThorSwap {
+    /// Whether the payouts are made on the EVM chain (a Bitcoin inbound's ETH, an EVM inbound's
+    /// refund).
+    fn pays_on_evm(&self) -> bool {
+        self.from_btc != self.refund
+    }
+
     /// What the protocol writes on its payouts: `OUT:<hash>` or `REFUND:<hash>`.
     fn payout_memo(&self) -> String {
         if self.refund {
@@ -126,13 +205,32 @@ fn btc_to_eth(sats: u128, bps: u32) -> u128 {
     out / WEI_PER_UNIT * WEI_PER_UNIT
 }
 
-/// The protocol's verdict on an inbound: refund (and how much) or the payout in parts.
+/// What a refund of `amount` pays back: the inbound less the outbound fee.
+fn refund_amount(from_btc: bool, amount: u128) -> u128 {
+    if from_btc {
+        amount.saturating_sub(BTC_OUTBOUND_FEE)
+    } else {
+        amount.saturating_sub(ETH_OUTBOUND_FEE) / WEI_PER_UNIT * WEI_PER_UNIT
+    }
+}
+
+/// The vault that would pay a swap out: its balance (wei or sats) and its chain's outbounds.
+#[derive(Debug, Clone, Copy)]
+struct Payer {
+    balance: u128,
+    outbounds: Outbounds,
+}
+
+/// The protocol's verdict on an inbound: refund (and how much) or the payout in parts. A limit
+/// above what the pools give, or a payout `payer` cannot fund, is refunded.
 fn settle(
     from_btc: bool,
     amount: u128,
     memo: &SwapMemo,
+    payer: Payer,
     rng: &mut rand_chacha::ChaCha8Rng,
 ) -> (bool, Vec<u128>) {
+    let refund = (true, vec![refund_amount(from_btc, amount)]);
     let bps = memo.affiliate_bps();
     let (out, units) = if from_btc {
         let wei = btc_to_eth(amount, bps);
@@ -142,21 +240,21 @@ fn settle(
         (sats, sats)
     };
     if out == 0 || units < memo.limit_value() {
-        let back = if from_btc {
-            amount.saturating_sub(BTC_OUTBOUND_FEE)
-        } else {
-            amount.saturating_sub(ETH_OUTBOUND_FEE) / WEI_PER_UNIT * WEI_PER_UNIT
-        };
-        return (true, vec![back]);
+        return refund;
     }
-    if memo.stream.is_none() {
-        return (false, vec![out]);
+    let parts = if memo.stream.is_none() {
+        vec![out]
+    } else {
+        let n: u128 = rng.random_range(2..=3);
+        let grain = if from_btc { WEI_PER_UNIT } else { 1 };
+        let share = out / n / grain * grain;
+        let mut parts = vec![share; n as usize - 1];
+        parts.push(out - share * (n - 1));
+        parts
+    };
+    if !payer.outbounds.can_fund(payer.balance, &parts) {
+        return refund;
     }
-    let n: u128 = rng.random_range(2..=3);
-    let grain = if from_btc { WEI_PER_UNIT } else { 1 };
-    let share = out / n / grain * grain;
-    let mut parts = vec![share; n as usize - 1];
-    parts.push(out - share * (n - 1));
     (false, parts)
 }
 
@@ -176,6 +274,14 @@ impl World<'_> {
         self.thor.router = self.labelled_member(e, Role::Router);
         let vault = self.member(e, Role::Vault);
         self.thor.evm_vaults.push(vault);
+        // Every vault of the bridge shares its wallet's fee setting: the base fee never exceeds
+        // MAX_BASE_FEE.
+        let gas_price = self.evm.fees(vault).effective_price(MAX_BASE_FEE);
+        self.thor.evm_outbounds =
+            Outbounds::new(u128::from(GAS_TRANSFER_OUT) * u128::from(gas_price));
+        self.thor.btc_outbounds = Outbounds::new(u128::from(max_payment_fee(
+            refund_memo(&TxHash([0; 32])).len(),
+        )));
         let churn = self.n_blocks * CHURN_AT_PERCENT / 100;
         self.tasks
             .entry(churn)
@@ -183,12 +289,39 @@ impl World<'_> {
             .push(Task::RotateVaults);
     }
 
-    /// The first Bitcoin vault (its wallet and its one address).
-    pub(super) fn setup_thor_btc(&mut self) -> (usize, Address) {
+    /// The first Bitcoin vault (its wallet and its one address) and its premine outputs.
+    pub(super) fn setup_thor_btc(&mut self) -> Vec<(usize, Address, u64)> {
         let w = self.wallet(Script::P2wpkh, Some((self.thor.entity, Role::Vault)));
         let a = self.bfresh(w);
         self.thor.btc_vaults.push((w, a.clone()));
-        (w, a)
+        let coins = pool_depth(self.cfg.scale).btc_coins;
+        (0..coins).map(|_| (w, a.clone(), VAULT_COIN)).collect()
+    }
+
+    /// What the vault paying a swap out holds and owes: the EVM vault for a Bitcoin inbound,
+    /// the Bitcoin vault for an EVM inbound.
+    fn thor_payer(&self, from_btc: bool) -> Payer {
+        if from_btc {
+            Payer {
+                balance: self.evm.bal(self.thor.evm_vault(), ETH),
+                outbounds: self.thor.evm_outbounds,
+            }
+        } else {
+            Payer {
+                balance: u128::from(self.btc.balance(self.thor.btc_vault().0)),
+                outbounds: self.thor.btc_outbounds,
+            }
+        }
+    }
+
+    /// Record a swap and book its payouts on the chain that makes them.
+    fn thor_book(&mut self, swap: ThorSwap) {
+        if swap.pays_on_evm() {
+            self.thor.evm_outbounds.book(&swap.parts);
+        } else {
+            self.thor.btc_outbounds.book(&swap.parts);
+        }
+        self.thor_swaps.push(swap);
     }
 
     fn party_text(&self, party: &Party) -> String {
@@ -294,7 +427,8 @@ impl World<'_> {
         let (in_tx, in_index) = self
             .evm
             .thor_deposit(from, (router, vault), wei, &text, expiry)?;
-        let (refund, parts) = settle(false, wei, &memo, &mut self.rng);
+        let btc_vault = self.thor_payer(false);
+        let (refund, parts) = settle(false, wei, &memo, btc_vault, &mut self.rng);
         let s = self.thor_swaps.len();
         let b = self.evm.block.number;
         if refund {
@@ -313,7 +447,7 @@ impl World<'_> {
                     .push(BTask::ThorOut { swap: s, part });
             }
         }
-        self.thor_swaps.push(ThorSwap {
+        self.thor_book(ThorSwap {
             from_btc: false,
             in_tx,
             in_index,
@@ -386,7 +520,8 @@ impl World<'_> {
             memo,
             to,
         } = inbound;
-        let (refund, parts) = settle(true, sats, memo, &mut self.rng);
+        let evm_vault = self.thor_payer(true);
+        let (refund, parts) = settle(true, sats, memo, evm_vault, &mut self.rng);
         if heist.is_some() && (refund || parts.len() != 1) {
             return Err(SimError::Invariant(format!(
                 "heist swap {} would be refunded or split",
@@ -413,7 +548,7 @@ impl World<'_> {
             }
         }
         let vault = self.thor.btc_vault().1.to_string();
-        self.thor_swaps.push(ThorSwap {
+        self.thor_book(ThorSwap {
             from_btc: true,
             in_tx: paid.txid,
             in_index: 0,
@@ -487,29 +622,25 @@ impl World<'_> {
         let amount = sw.parts[part];
         let sats = u64::try_from(amount)
             .map_err(|_| SimError::Invariant(format!("BTC payout of {amount} sats")))?;
-        let memo = sw.payout_memo();
-        let paid = self
-            .btc
-            .pay(
+        let memo = sw.payout_memo().into_bytes();
+        let mut paid = None;
+        // Random coins first; when they fall short, the vault's largest.
+        for select in [Select::Random, Select::Largest] {
+            paid = self.btc.pay(
                 &mut self.rng,
                 vw,
-                Select::Random,
+                select,
                 vec![(w, addr.clone(), sats)],
-                Some(memo.into_bytes()),
-                Change::To(vault),
-            )?
-            .ok_or_else(|| SimError::Invariant("THORChain vault out of BTC".into()))?;
-        self.thor_swaps[s].paid += 1;
-        let link = self.thor_link(s, Some((paid.txid, 0, amount)));
-        self.bridge_links.push(link);
-        if let Some((h, stolen, onward)) = self.thor_swaps[s].heist {
-            let (in_tx, wei) = (self.thor_swaps[s].in_tx, self.thor_swaps[s].amount);
-            self.heists[h].ledger.bridge_payout(
-                BridgeProtocol::Thorchain,
-                (SimAsset::Eth, wei, stolen),
-                (Place::Btc(addr.clone()), SimAsset::Btc, amount),
-                (in_tx, paid.txid),
+                Some(memo.clone()),
+                Change::To(vault.clone()),
             )?;
+            if paid.is_some() {
+                break;
+            }
+        }
+        let paid = paid.ok_or_else(|| SimError::Invariant("THORChain vault out of BTC".into()))?;
+        self.thor_paid(s, (paid.txid, 0, amount), Place::Btc(addr.clone()))?;
+        if let Some((h, _, onward)) = self.thor_swaps[s].heist {
             self.heist_btc_receipt(h, w, addr, onward)?;
         }
         Ok(())
@@ -533,28 +664,40 @@ impl World<'_> {
         let (tx, index) = self
             .evm
             .thor_transfer_out((router, vault), to, amount, &memo)?;
-        self.thor_swaps[s].paid += 1;
-        let link = self.thor_link(s, Some((tx, index, amount)));
+        self.thor_paid(s, (tx, index, amount), Place::Evm(to))?;
+        if let Some((h, _, _)) = self.thor_swaps[s].heist
+            && self.evm_owner.get(&to) == Some(&self.heists[h].thief_entity)
+        {
+            // Paid to a thief's own account: on to an exchange deposit address.
+            let due = self.evm.block.number + self.rng.random_range(20..200);
+            self.send_to_mule(due, h, to, ETH);
+        }
+        Ok(())
+    }
+
+    /// Book a payout of swap `s` (its transaction, index and amount) to `to`: off the chain's
+    /// outbounds, into the truth's bridge links and, for a heist's swap, into its ledger.
+    fn thor_paid(&mut self, s: usize, out: (TxHash, u64, u128), to: Place) -> Result<(), SimError> {
+        let (tx, _, amount) = out;
+        let sw = &mut self.thor_swaps[s];
+        sw.paid += 1;
+        let outbounds = if sw.pays_on_evm() {
+            &mut self.thor.evm_outbounds
+        } else {
+            &mut self.thor.btc_outbounds
+        };
+        outbounds.paid(amount)?;
+        let link = self.thor_link(s, Some(out));
         self.bridge_links.push(link);
-        if let Some((h, stolen, _)) = self.thor_swaps[s].heist {
-            let (in_tx, sats) = (self.thor_swaps[s].in_tx, self.thor_swaps[s].amount);
+        let sw = &self.thor_swaps[s];
+        if let Some((h, stolen, _)) = sw.heist {
+            let asset = |on_btc: bool| if on_btc { SimAsset::Btc } else { SimAsset::Eth };
             self.heists[h].ledger.bridge_payout(
                 BridgeProtocol::Thorchain,
-                (SimAsset::Btc, sats, stolen),
-                (Place::Evm(to), SimAsset::Eth, amount),
-                (in_tx, tx),
+                (asset(sw.from_btc), sw.amount, stolen),
+                (to, asset(!sw.pays_on_evm()), amount),
+                (sw.in_tx, tx),
             )?;
-            // Paid to a thief's own account: on to an exchange deposit address.
-            if self.evm_owner.get(&to) == Some(&self.heists[h].thief_entity) {
-                let due = self.evm.block.number + self.rng.random_range(20..200);
-                let deposit = self.mule_deposit();
-                self.tasks.entry(due).or_default().push(Task::Send {
-                    h,
-                    acct: to,
-                    to: deposit,
-                    asset: ETH,
-                });
-            }
         }
         Ok(())
     }
@@ -630,5 +773,166 @@ impl World<'_> {
             .filter(|&s| self.thor_swaps[s].paid < self.thor_swaps[s].parts.len())
             .map(|s| self.thor_link(s, None))
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use rand::SeedableRng;
+    use rand_chacha::ChaCha8Rng;
+
+    use super::*;
+    use crate::SimConfig;
+    use crate::fees::MAX_BASE_FEE;
+    use crate::model::{BtcBlock, EvmBlock, WorldSink};
+
+    struct Discard;
+
+    impl WorldSink for Discard {
+        fn evm_block(&mut self, _: &EvmBlock) -> Result<(), SimError> {
+            Ok(())
+        }
+        fn btc_block(&mut self, _: &BtcBlock) -> Result<(), SimError> {
+            Ok(())
+        }
+    }
+
+    /// `=:ETH.ETH:<dest>`: no limit, no streaming, no affiliate.
+    fn plain_memo_to_eth(dest: String) -> SwapMemo {
+        SwapMemo {
+            function: "=",
+            asset: "ETH.ETH",
+            dest,
+            refund: None,
+            limit: None,
+            stream: None,
+            affiliate: None,
+        }
+    }
+
+    #[test]
+    fn pools_deepen_with_every_million_of_scale() {
+        let base = PoolDepth {
+            wei: 300_000 * ETHER,
+            btc_coins: 4,
+        };
+        assert_eq!(pool_depth(200_000), base);
+        assert_eq!(pool_depth(999_999), base);
+        // Each million adds 20,000 BTC and 666,666.666… ETH (0.03 BTC per ETH).
+        assert_eq!(
+            pool_depth(3_000_000),
+            PoolDepth {
+                wei: 2_299_999_999_999_999_999_999_998,
+                btc_coins: 7,
+            }
+        );
+    }
+
+    #[test]
+    fn outbounds_owe_each_payout_and_its_gas_until_it_is_made() {
+        let mut book = Outbounds::new(10);
+        assert!(book.can_fund(1_020, &[500, 500]));
+        assert!(!book.can_fund(1_019, &[500, 500]));
+        book.book(&[500, 500]);
+        assert_eq!(book.owed, 1_020);
+        assert!(!book.can_fund(1_050, &[21]));
+        assert!(book.can_fund(1_051, &[21]));
+        book.paid(500).expect("booked");
+        assert_eq!(book.owed, 510);
+        book.paid(500).expect("booked");
+        assert_eq!(book.owed, 0);
+        assert!(matches!(book.paid(1), Err(SimError::Invariant(_))));
+    }
+
+    #[test]
+    fn a_swap_its_payer_cannot_fund_is_refunded() {
+        let memo = plain_memo_to_eth("0x00000000000000000000000000000000000000aa".into());
+        let mut rng = ChaCha8Rng::seed_from_u64(1);
+        let sats = 3 * u128::from(COIN);
+        // 100 ETH less the 0.2% liquidity fee and the 0.0024 ETH outbound fee.
+        let payout = 99_797_600_000_000_000_000;
+        let gas = 1_000;
+        let payer = |balance| Payer {
+            balance,
+            outbounds: Outbounds::new(gas),
+        };
+        assert_eq!(
+            settle(true, sats, &memo, payer(payout + gas), &mut rng),
+            (false, vec![payout])
+        );
+        assert_eq!(
+            settle(true, sats, &memo, payer(payout + gas - 1), &mut rng),
+            (true, vec![sats - BTC_OUTBOUND_FEE])
+        );
+    }
+
+    /// Two Bitcoin inbounds each worth 60% of the EVM vault's ETH: the second would leave the
+    /// vault unable to pay the first, so it is refunded on Bitcoin (before, both were booked
+    /// and the second payout failed with "THORChain vault out of ETH").
+    #[test]
+    fn the_evm_vault_refunds_what_its_pending_payouts_leave_it_unable_to_pay() {
+        let mut sink = Discard;
+        let config = SimConfig {
+            seed: 3,
+            scale: 30_000,
+            days: 1,
+        };
+        let mut world = World::new(config, &mut sink);
+        world.setup_evm().expect("EVM setup");
+        world.btc.open_genesis(START_TIMESTAMP);
+        world.setup_btc().expect("Bitcoin setup");
+        let vault = world.thor.evm_vault();
+        assert_eq!(world.evm.bal(vault, ETH), 300_000 * ETHER);
+        let (to, payer) = (world.users[0], world.b_users[0]);
+        let sats = 5_400 * u128::from(COIN);
+        let memo = plain_memo_to_eth(evm_text(&world, to));
+        let mut swaps = Vec::new();
+        for txid in [1, 2] {
+            let paid = Paid {
+                txid: TxHash([txid; 32]),
+                vin0: world.btc.fresh(payer),
+                fee: 0,
+                change: None,
+                spent: 5_400 * COIN,
+            };
+            let inbound = BtcInbound {
+                paid: &paid,
+                payer,
+                sats,
+                memo: &memo,
+                to,
+            };
+            swaps.push(
+                world
+                    .thor_record_btc_inbound(inbound, None)
+                    .expect("booked"),
+            );
+        }
+        // 180,000 ETH less the 0.2% liquidity fee and the 0.0024 ETH outbound fee.
+        let payout = 179_639_997_600_000_000_000_000;
+        let (first, second) = (&world.thor_swaps[swaps[0]], &world.thor_swaps[swaps[1]]);
+        assert_eq!((first.refund, first.parts.clone()), (false, vec![payout]));
+        assert_eq!(
+            (second.refund, second.parts.clone()),
+            (true, vec![sats - BTC_OUTBOUND_FEE])
+        );
+        let gas_reserved = world.thor.evm_outbounds.gas_per_payout;
+        assert_eq!(world.thor.evm_outbounds.owed, payout + gas_reserved);
+        let refund_fee = world.thor.btc_outbounds.gas_per_payout;
+        assert_eq!(
+            world.thor.btc_outbounds.owed,
+            sats - BTC_OUTBOUND_FEE + refund_fee
+        );
+
+        // The vault pays what it owes, at the highest base fee, within its gas reservation.
+        world
+            .evm
+            .start_block(1, START_TIMESTAMP + 12, world.builders[0], MAX_BASE_FEE);
+        let before = (world.evm.bal(vault, ETH), world.evm.bal(to, ETH));
+        world.thor_pay_evm(swaps[0], 0).expect("the vault can pay");
+        assert_eq!(world.evm.bal(to, ETH) - before.1, payout);
+        let gas_paid = before.0 - world.evm.bal(vault, ETH) - payout;
+        assert!(0 < gas_paid && gas_paid <= gas_reserved, "{gas_paid} wei");
+        assert_eq!(world.thor.evm_outbounds.owed, 0);
     }
 }
