@@ -256,10 +256,14 @@ pub fn eval(global: &Global, args: EvalArgs) -> anyhow::Result<()> {
             d.right_target.to_string(),
         ]);
     }
+    let mut mixers = Table::new(&["custodial mixer"]).titled("How custodial mixers pay back");
+    for c in &evaluation.custodial_mixers {
+        mixers.row(vec![chaintrail_eval::calibration_line(c)]);
+    }
     emit(
         global.format.or(args.format).unwrap_or(Format::Table),
         &evaluation,
-        &[derived, table],
+        &[derived, mixers, table],
     )
 }
 

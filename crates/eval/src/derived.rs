@@ -1,5 +1,5 @@
 //! How good the links and attributions derived from chain data are, against the simulator's
-//! ground truth: precision and recall per decoder and detector.
+//! ground truth: precision and recall per decoder and detector, and per demixing heuristic.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -91,6 +91,17 @@ pub fn score_links(truth: &GroundTruth, set: &LinkSet) -> Vec<Detection> {
             (truth.evm_chain, m.deposit_tx, truth.evm_chain, withdrawal),
             canonical(truth.evm_chain, recipient),
         );
+    }
+    for m in &truth.btc_mixer_links {
+        for (payout, address) in m.payout_txs.iter().zip(&m.payout_addresses) {
+            true_links
+                .entry(chaintrail_links::custodial::DECODER)
+                .or_default()
+                .insert(
+                    (truth.btc_chain, m.deposit_tx, truth.btc_chain, *payout),
+                    canonical(truth.btc_chain, address),
+                );
+        }
     }
     let mut derived_links: BTreeMap<&str, BTreeMap<LinkKey, String>> = BTreeMap::new();
     // Bulk movers' pieces claim a batch, not a pair: scored as batches by `score_demixing`.
@@ -301,5 +312,100 @@ pub fn score_demixing(
         &confident,
         &true_pairs,
     ));
+    out
+}
+
+/// A part of a custodial mixer's payback: deposit transaction, payout transaction, payout
+/// address.
+type PartKey = (TxHash, TxHash, String);
+
+/// Custodial mixer demixing against the mixer's true paybacks, part by part (deposit, payout
+/// transaction, payout address): every fit of each heuristic alone (before assignment), the
+/// links at confidence 0.8 and 0.5 or more, and the deposits whose whole payback is linked
+/// exactly (against the deposits paid back in full within the world).
+pub fn score_custodial(
+    truth: &GroundTruth,
+    set: &LinkSet,
+    candidates: &[chaintrail_links::custodial::Candidate],
+) -> Vec<Detection> {
+    let chain = truth.btc_chain;
+    let mut true_parts: BTreeMap<PartKey, String> = BTreeMap::new();
+    let mut paybacks: BTreeMap<TxHash, BTreeSet<(TxHash, String)>> = BTreeMap::new();
+    for m in &truth.btc_mixer_links {
+        for (payout, address) in m.payout_txs.iter().zip(&m.payout_addresses) {
+            let address = canonical(chain, address);
+            true_parts.insert((m.deposit_tx, *payout, address.clone()), String::new());
+            if m.pending == 0 {
+                paybacks
+                    .entry(m.deposit_tx)
+                    .or_default()
+                    .insert((*payout, address));
+            }
+        }
+    }
+    let mut heuristics: BTreeMap<&str, BTreeMap<PartKey, String>> = BTreeMap::new();
+    for c in candidates {
+        let proposed = heuristics.entry(c.heuristic).or_default();
+        for (payout, address) in &c.payouts {
+            proposed.insert(
+                (c.deposit, *payout, canonical(chain, address)),
+                String::new(),
+            );
+        }
+    }
+    let mut out: Vec<Detection> = heuristics
+        .iter()
+        .map(|(heuristic, proposed)| {
+            detection(
+                &format!("custodial-mixer: {heuristic} (alone)"),
+                proposed,
+                &true_parts,
+            )
+        })
+        .collect();
+    let links: Vec<&chaintrail_links::Link> = set
+        .links()
+        .iter()
+        .filter(|l| l.decoder == chaintrail_links::custodial::DECODER)
+        .collect();
+    for floor in [0.8, 0.5] {
+        let linked: BTreeMap<PartKey, String> = links
+            .iter()
+            .filter(|l| l.confidence >= floor)
+            .map(|l| {
+                let address = l.to_address.as_deref().unwrap_or_default();
+                (
+                    (l.from_tx, l.to_tx, canonical(chain, address)),
+                    String::new(),
+                )
+            })
+            .collect();
+        out.push(detection(
+            &format!("custodial-mixer links with confidence >= {floor}"),
+            &linked,
+            &true_parts,
+        ));
+    }
+    let mut linked_paybacks: BTreeMap<TxHash, BTreeSet<(TxHash, String)>> = BTreeMap::new();
+    for l in &links {
+        let address = canonical(chain, l.to_address.as_deref().unwrap_or_default());
+        linked_paybacks
+            .entry(l.from_tx)
+            .or_default()
+            .insert((l.to_tx, address));
+    }
+    let exact = linked_paybacks
+        .iter()
+        .filter(|(deposit, parts)| paybacks.get(*deposit) == Some(*parts))
+        .count() as u64;
+    out.push(Detection {
+        name: "custodial-mixer deposits linked to their whole payback".to_string(),
+        derived: linked_paybacks.len() as u64,
+        truth: paybacks.len() as u64,
+        correct: exact,
+        precision: ratio(exact, linked_paybacks.len() as u64),
+        recall: ratio(exact, paybacks.len() as u64),
+        right_target: exact,
+    });
     out
 }

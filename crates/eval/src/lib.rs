@@ -78,6 +78,8 @@ pub struct Evaluation {
     pub mixer_free: Vec<String>,
     pub links: Vec<Detection>,
     pub attributions: Vec<Detection>,
+    /// How each custodial mixer was found to pay back: fee band and window, estimated or not.
+    pub custodial_mixers: Vec<chaintrail_links::custodial::Calibration>,
 }
 
 /// The simulator's world is priced like the real market on its days: its USDC is a dollar, its
@@ -188,8 +190,20 @@ pub fn evaluate(
             ));
         }
     }
+    let mut custodial = chaintrail_links::custodial::Demixed::default();
+    if let Some(reader) = readers.get(&truth.btc_chain) {
+        let mixers =
+            chaintrail_links::custodial::mixers_on(&services, truth.btc_chain, &built.attributions);
+        let settings = chaintrail_links::custodial::Settings::default();
+        custodial = chaintrail_links::custodial::decode(reader, &mixers, &settings);
+    }
     let mut links = derived::score_links(&truth, &built.set);
     links.extend(derived::score_demixing(&truth, &built.set, &candidates));
+    links.extend(derived::score_custodial(
+        &truth,
+        &built.set,
+        &custodial.candidates,
+    ));
     let evaluation = Evaluation {
         seed,
         scale,
@@ -203,8 +217,25 @@ pub fn evaluate(
             .collect(),
         links,
         attributions: derived::score_attributions(&truth, &built.attributions),
+        custodial_mixers: custodial.calibrations,
     };
     Ok((evaluation, truth))
+}
+
+/// How a custodial mixer was found to pay back, in one sentence.
+pub fn calibration_line(c: &chaintrail_links::custodial::Calibration) -> String {
+    format!(
+        "Custodial mixer {}: {} deposits, {} payouts; fee band {:.2}–{:.2} % and window {:.2} h \
+         ({}; paybacks stand out from chance by {:.1} standard deviations).",
+        c.mixer,
+        c.deposits,
+        c.payouts,
+        100.0 * c.fee.0,
+        100.0 * c.fee.1,
+        c.window as f64 / 3_600.0,
+        c.provenance(),
+        c.significance
+    )
 }
 
 fn percent(x: f64) -> String {
@@ -243,6 +274,9 @@ pub fn accuracy_markdown(evaluation: &Evaluation, command: &str) -> String {
             percent(d.recall),
             d.right_target
         ));
+    }
+    for c in &evaluation.custodial_mixers {
+        out.push_str(&format!("\n{}\n", calibration_line(c)));
     }
     out.push_str(&format!(
         "\n## Value traced to the right place\n\n\
@@ -287,8 +321,10 @@ pub fn accuracy_markdown(evaluation: &Evaluation, command: &str) -> String {
          * **derived from chain data** — plus demixing: Tornado-style deposit → withdrawal links \
          (address match, unique fee settings, linked addresses, multi-denomination; bulk movers: \
          commonly funded campaigns' notes shared among fresh bulk recipients' withdrawals, \
-         confidence 0.6), crossed at confidence 0.5 or \
-         more (`--min-confidence`). See docs/links.md.\n\n\
+         confidence 0.6) and custodial Bitcoin mixer deposit → payout links (amount less a fee \
+         band within a delay window, both estimated from the chain; several payouts, and payouts \
+         later spent together, as one payback), crossed at confidence 0.5 or more \
+         (`--min-confidence`). See docs/links.md.\n\n\
          The thieves' wallets also receive clean value (gas top-ups, unsolicited dust, merges \
          with clean funds), so the policies assign units differently. The ground truth keeps \
          stolen and clean units with the thieves' own accounting rule, FIFO (`merge_rule`), so \

@@ -8,6 +8,9 @@
 //!   memos, `OUT:`/`REFUND:` exact joins, pending inbounds), the Avalanche Bridge
 //!   (`avalanche.rs`: `Mint` events naming their Bitcoin origin) and Multichain between EVM
 //!   chains (`multichain.rs`: `LogAnySwapIn` naming its source transaction);
+//! - demixing: Tornado-Cash-style pools ([`tornado`]: deposit ↔ withdrawal by the heuristics of
+//!   Tutela and Wang et al.) and custodial Bitcoin mixers ([`custodial`]: deposit ↔ payouts by
+//!   amount less a fee band and a delay window, both estimated from the chain);
 //! - detection of service addresses the labels do not name (`deposits/`): exchange deposit
 //!   addresses on account chains (sweeps to the hot wallet) and on UTXO chains (consolidations),
 //!   and the co-spent wallet addresses of labelled services; DEX and mixer pools by the events
@@ -20,6 +23,7 @@
 #![warn(missing_docs)]
 
 mod avalanche;
+pub mod custodial;
 mod deposits;
 mod labels;
 mod model;
@@ -185,6 +189,17 @@ pub fn build(store: &Store, services: &dyn Services) -> Result<Build, LinkError>
         decoders.insert(name.to_string(), stats(&findings));
         all.extend(findings);
     }
+    // Custodial mixers are matched over the addresses just derived for them.
+    let mut custodial = Findings::default();
+    for (&chain, reader) in &readers {
+        if reader.model() == ChainModel::Utxo {
+            let mixers = custodial::mixers_on(services, chain, &all.attributions);
+            let settings = custodial::Settings::default();
+            custodial.extend(custodial::decode(reader, &mixers, &settings).findings);
+        }
+    }
+    decoders.insert(custodial::DECODER.to_string(), stats(&custodial));
+    all.extend(custodial);
     // Reads from a damaged store segment return nothing: save no links derived from them.
     for reader in readers.values() {
         reader.ensure_intact()?;

@@ -540,3 +540,49 @@ fn bulk_depositors_without_common_funding_are_separate_campaigns() {
         BTreeSet::from([(2, 8, 500), (5, 8, 500), (2, 9, 500), (5, 9, 500)])
     );
 }
+
+#[test]
+fn a_recipient_withdrawing_exactly_one_campaigns_notes_takes_them_whole() {
+    let deposit = |from| Step::Deposit {
+        from,
+        pool: POOL_A,
+        fee: COMMON,
+    };
+    let withdraw = |to| Step::Withdraw {
+        pool: POOL_A,
+        to,
+        relayer: RELAYER,
+        sender: RELAYER,
+        fee: COMMON,
+    };
+    let steps = [
+        Step::Pay { from: 0x30, to: 1 },
+        Step::Pay { from: 0x31, to: 2 },
+        // Campaign A: three notes (steps 2–4); campaign B: four (steps 5–8).
+        deposit(1),
+        deposit(1),
+        deposit(1),
+        deposit(2),
+        deposit(2),
+        deposit(2),
+        deposit(2),
+        // Recipient 4 withdraws three notes: only A has three, so A's notes go to it whole
+        // rather than being shared with B's.
+        withdraw(4),
+        withdraw(4),
+        withdraw(4),
+        // Recipient 5 withdraws two: B alone holds notes now.
+        withdraw(5),
+        withdraw(5),
+    ];
+    assert_eq!(
+        shares(&steps),
+        BTreeSet::from([
+            (2, 9, 1000),
+            (3, 10, 1000),
+            (4, 11, 1000),
+            (5, 12, 1000),
+            (6, 13, 1000),
+        ])
+    );
+}

@@ -37,6 +37,11 @@ use crate::model::{
 };
 use crate::rules::{self, RuleTable};
 
+/// Links below this confidence are not crossed: a bulk mixer batch (confidence 0.6) says which
+/// campaigns fund a withdrawal as a whole, evidence for an investigation but not enough to rate
+/// the addresses downstream of every withdrawal it shares (the pool's own exposure is reported).
+const LINK_MIN_CONFIDENCE: f64 = 0.7;
+
 /// Knobs of the walk. The defaults are documented in docs/exposure.md.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Params {
@@ -579,6 +584,10 @@ impl<'a> Walk<'a> {
                 return;
             }
         };
+        let conversions: Vec<_> = conversions
+            .into_iter()
+            .filter(|c| c.confidence >= LINK_MIN_CONFIDENCE)
+            .collect();
         if conversions.is_empty() || !self.spend() {
             return;
         }
@@ -634,6 +643,7 @@ impl<'a> Walk<'a> {
         let applicable: Vec<&links::Incoming> = links
             .paying_out(self.chain, &hash)
             .iter()
+            .filter(|l| l.link.confidence >= LINK_MIN_CONFIDENCE)
             .filter(|l| {
                 l.link.to_address.is_none()
                     || via_address.is_none()

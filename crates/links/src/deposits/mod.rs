@@ -4,7 +4,7 @@
 //! address, not the hot wallet it was swept to.
 
 pub(crate) mod account;
-mod coinjoin;
+pub(crate) mod coinjoin;
 pub(crate) mod utxo;
 
 use std::collections::BTreeMap;

@@ -17,7 +17,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use chaintrail_core::{Address, BitcoinAddress};
-use chaintrail_store::{ChainReader, TxId};
+use chaintrail_store::{ChainReader, OutputView, TxId};
 
 use super::Service;
 use super::coinjoin;
@@ -71,18 +71,43 @@ impl Clusters {
     }
 }
 
+/// The id of the chain's OP_RETURN pseudo-address, if the store has one: its outputs carry no
+/// value anyone can spend.
+pub(crate) fn null_data_id(reader: &ChainReader) -> Option<u32> {
+    reader.address_id(&Address::Bitcoin {
+        network: match reader.chain() {
+            chaintrail_core::Chain::Bitcoin(network) => network,
+            _ => chaintrail_core::BitcoinNetwork::Mainnet,
+        },
+        kind: BitcoinAddress::NullData,
+    })
+}
+
+/// The value-carrying outputs of a transaction (OP_RETURN and zero-value outputs left out).
+pub(crate) fn value_outputs(
+    reader: &ChainReader,
+    tx: TxId,
+    null_data: Option<u32>,
+) -> impl Iterator<Item = OutputView> + '_ {
+    reader
+        .tx_outputs(tx)
+        .filter_map(|row| reader.output(row))
+        .filter(move |o| Some(o.address) != null_data && o.value > 0)
+}
+
 /// Address ids of a transaction's inputs (one per input whose address is known) and its
 /// value-carrying outputs.
-fn tx_sides(reader: &ChainReader, tx: TxId, null_data: Option<u32>) -> (Vec<u32>, Vec<(u32, u64)>) {
+pub(crate) fn tx_sides(
+    reader: &ChainReader,
+    tx: TxId,
+    null_data: Option<u32>,
+) -> (Vec<u32>, Vec<(u32, u64)>) {
     let inputs = reader
         .tx_inputs(tx)
         .filter_map(|row| reader.input(row))
         .filter_map(|input| input.address)
         .collect();
-    let outputs = reader
-        .tx_outputs(tx)
-        .filter_map(|row| reader.output(row))
-        .filter(|o| Some(o.address) != null_data && o.value > 0)
+    let outputs = value_outputs(reader, tx, null_data)
         .map(|o| (o.address, o.value))
         .collect();
     (inputs, outputs)
@@ -115,13 +140,7 @@ pub fn detect(reader: &ChainReader, services: &[Service]) -> UtxoServices {
             }
         }
     }
-    let null_data = reader.address_id(&Address::Bitcoin {
-        network: match reader.chain() {
-            chaintrail_core::Chain::Bitcoin(network) => network,
-            _ => chaintrail_core::BitcoinNetwork::Mainnet,
-        },
-        kind: BitcoinAddress::NullData,
-    });
+    let null_data = null_data_id(reader);
     let (mut conflicts, mut coinjoins) = (0u64, 0u64);
     let mut first_cospend: HashMap<u32, TxId> = HashMap::new();
     let tx_count = reader.tx_count();

@@ -24,8 +24,10 @@ use crate::Services;
 /// Deposits a bulk depositor makes, and withdrawals a bulk recipient receives, at least.
 const BULK_DEPOSITS: usize = 3;
 const BULK_WITHDRAWALS: usize = 2;
-/// A pair's confidence when its recipient's campaign is the only one that can fund it.
+/// A batch piece's confidence: the campaigns holding notes fund the withdrawal.
 const BULK_CONFIDENCE: f64 = 0.6;
+/// A pair's confidence when a recipient withdraws exactly one campaign's notes.
+const WHOLE_CAMPAIGN_CONFIDENCE: f64 = 0.7;
 /// How many hops back a depositor's funding is followed.
 const FUNDING_HOPS: usize = 2;
 
@@ -191,7 +193,7 @@ pub(super) fn bulk_movers(
         for w in p.withdrawals.iter().filter(|w| &w.pool == pool) {
             per_recipient.entry(&w.recipient).or_default().push(w);
         }
-        let mut withdrawals: Vec<&Withdrawal> = per_recipient
+        let mut recipients: Vec<Vec<&Withdrawal>> = per_recipient
             .into_iter()
             .filter(|(recipient, ws)| {
                 ws.len() >= BULK_WITHDRAWALS
@@ -201,7 +203,56 @@ pub(super) fn bulk_movers(
                         .min()
                         .is_some_and(|first| fresh(reader, recipient, first))
             })
-            .flat_map(|(_, ws)| ws)
+            .map(|(_, mut ws)| {
+                ws.sort_by_key(|w| (w.time, w.tx));
+                ws
+            })
+            .collect();
+        recipients.sort_by_key(|ws| (ws[0].time, ws[0].tx));
+
+        // A recipient that withdraws exactly as many notes as one campaign deposited, all before
+        // it started, when no other campaign of that size could be it: one owner moving its
+        // notes through the pool, matched whole and kept out of the shared draw.
+        let mut whole: Vec<bool> = vec![false; campaigns.len()];
+        let mut withdrawals: Vec<&Withdrawal> = Vec::new();
+        for ws in recipients {
+            let fits: Vec<usize> = campaigns
+                .iter()
+                .enumerate()
+                .filter(|(i, c)| {
+                    !whole[*i]
+                        && c.notes.len() == ws.len()
+                        && c.notes.iter().all(|d| d.time < ws[0].time)
+                })
+                .map(|(i, _)| i)
+                .collect();
+            let [only] = fits.as_slice() else {
+                withdrawals.extend(ws);
+                continue;
+            };
+            whole[*only] = true;
+            let c = &campaigns[*only];
+            for (d, w) in c.notes.iter().zip(&ws) {
+                out.push(Candidate {
+                    chain: p.chain,
+                    deposit: d.tx,
+                    withdrawal: w.tx,
+                    heuristic: Heuristic::BulkMovers,
+                    confidence: WHOLE_CAMPAIGN_CONFIDENCE,
+                    share: 1.0,
+                    reason: format!(
+                        "a fresh recipient withdrew {} notes, as many as a campaign of {} commonly funded addresses deposited before it started, and no other campaign of that size could be it",
+                        ws.len(),
+                        c.depositors,
+                    ),
+                });
+            }
+        }
+        let mut campaigns: Vec<Campaign> = campaigns
+            .into_iter()
+            .zip(whole)
+            .filter(|(_, whole)| !whole)
+            .map(|(c, _)| c)
             .collect();
         withdrawals.sort_by_key(|w| (w.time, w.tx));
 
