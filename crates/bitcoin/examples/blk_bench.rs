@@ -167,8 +167,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let before = live();
     let mut tx_ids: HashMap<[u8; 32], u32> = HashMap::new();
     let mut first_output: Vec<u64> = Vec::new();
-    for tx in 0..tx_count as u32 {
-        tx_ids.insert(reader.tx_hash(tx).0, tx);
+    for tx in 0..tx_count {
+        tx_ids.insert(reader.tx_hash(tx).0, tx as u32);
         first_output.push(reader.tx_outputs(tx).start);
     }
     let writer_bytes = live() - before;
@@ -179,11 +179,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // here with one entry per transaction, i.e. as if every one still had an unspent output.
     let before = live();
     let mut compact: HashMap<u64, u32> = HashMap::new();
-    for tx in 0..tx_count as u32 {
+    for tx in 0..tx_count {
         let hash = reader.tx_hash(tx).0;
         let mut prefix = [0u8; 8];
         prefix.copy_from_slice(&hash[..8]);
-        compact.insert(u64::from_le_bytes(prefix), tx);
+        compact.insert(u64::from_le_bytes(prefix), tx as u32);
     }
     let compact_bytes = live() - before;
     drop(compact);

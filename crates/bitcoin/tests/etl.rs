@@ -107,7 +107,7 @@ fn import_matches_bitcoin_etl_and_the_rpc_path() {
     }
     let rpc = rpc_store.reader(Chain::BITCOIN).expect("reader");
     assert_eq!(rpc.tx_count(), reader.tx_count());
-    for tx in 0..reader.tx_count() as u32 {
+    for tx in 0..reader.tx_count() {
         let hash = reader.tx_hash(tx);
         let other = rpc.tx_id(&hash).expect("same transactions");
         assert_eq!(reader.tx_block(tx), rpc.tx_block(other));

@@ -37,7 +37,7 @@ fn simulated_export_imports_to_the_simulated_flows() {
     assert_eq!(b.tx_count(), a.tx_count());
     assert_eq!(b.block_count(), a.block_count());
     let mut fees = 0u64;
-    for tx in 0..a.tx_count() as u32 {
+    for tx in 0..a.tx_count() {
         let hash = a.tx_hash(tx);
         let other = b
             .tx_id(&hash)

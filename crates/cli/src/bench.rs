@@ -54,6 +54,16 @@ enum BenchWhat {
         #[arg(long, value_enum)]
         format: Option<Format>,
     },
+    /// Label the popular addresses (hubs) of a `bench store` world as exchanges, mixers,
+    /// sanctioned and hacked parties, for trace and screening measurements.
+    LabelHubs {
+        /// The --transfers given to `bench store`.
+        #[arg(long, default_value_t = 10_000_000)]
+        transfers: u64,
+        /// The --utxo-records given to `bench store`.
+        #[arg(long, default_value_t = 10_000_000)]
+        utxo_records: u64,
+    },
 }
 
 pub fn run(global: &Global, args: BenchArgs) -> anyhow::Result<()> {
@@ -73,6 +83,10 @@ pub fn run(global: &Global, args: BenchArgs) -> anyhow::Result<()> {
             seeds_out,
             format,
         } => bench_trace(global, chain, seeds, max_hops, &policy, seeds_out, format),
+        BenchWhat::LabelHubs {
+            transfers,
+            utxo_records,
+        } => crate::bench_world::label_hubs(global, transfers, utxo_records),
     }
 }
 

@@ -2,6 +2,7 @@
 //! arguments, calls one library function and renders the result; no forensics logic lives here.
 
 mod bench;
+mod bench_world;
 mod commands;
 mod demo;
 mod html;
@@ -11,6 +12,7 @@ mod links;
 mod output;
 mod screen;
 mod trace;
+mod verify;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -82,6 +84,8 @@ enum Command {
     Links(links::LinksArgs),
     /// Measure the store: append and scan throughput, bytes per record.
     Bench(bench::BenchArgs),
+    /// Check every byte of the store against its checksums and name what is damaged.
+    VerifyStore(verify::VerifyArgs),
 }
 
 fn init_logging(verbose: u8) {
@@ -124,6 +128,7 @@ fn main() -> ExitCode {
         Command::Incidents(args) => labels::incidents(&global.data_dir, global.format, args),
         Command::Links(args) => links::run(&global, args),
         Command::Bench(args) => bench::run(&global, args),
+        Command::VerifyStore(args) => verify::run(&global, args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

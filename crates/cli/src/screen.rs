@@ -46,7 +46,8 @@ pub struct ScreenArgs {
 
 #[derive(Subcommand)]
 enum ScreenCommand {
-    /// Precompute every address's exposure into <data-dir>/screen/index.json.
+    /// Precompute every address's exposure into <data-dir>/screen/exposure.idx; after imports
+    /// that only appended blocks, only the addresses they can change are computed again.
     BuildIndex {
         /// The date to build for (YYYY-MM-DD); default today.
         #[arg(long)]
@@ -54,6 +55,9 @@ enum ScreenCommand {
         /// Worker threads; default all cores.
         #[arg(long)]
         threads: Option<usize>,
+        /// Compute every address, even where an update of the existing index would do.
+        #[arg(long)]
+        full: bool,
     },
 }
 
@@ -128,10 +132,15 @@ fn open_screener(
 
 pub fn screen(global: &Global, args: ScreenArgs) -> anyhow::Result<()> {
     let mut screener = open_screener(global, args.links.as_deref(), args.rules.as_deref())?;
-    if let Some(ScreenCommand::BuildIndex { date, threads }) = args.command {
+    if let Some(ScreenCommand::BuildIndex {
+        date,
+        threads,
+        full,
+    }) = args.command
+    {
         let bar = indicatif::ProgressBar::new(0);
         let report =
-            screener.build_index(date, threads.unwrap_or_else(cores), &|done, total| {
+            screener.build_index(date, threads.unwrap_or_else(cores), full, &|done, total| {
                 bar.set_length(total);
                 bar.set_position(done);
             })?;
@@ -143,6 +152,7 @@ pub fn screen(global: &Global, args: ScreenArgs) -> anyhow::Result<()> {
             "until",
             "addresses",
             "with exposure",
+            "computed",
             "truncated",
             "links",
             "seconds",
@@ -156,6 +166,7 @@ pub fn screen(global: &Global, args: ScreenArgs) -> anyhow::Result<()> {
                 .map_or_else(|| "-".to_string(), |d| d.to_string()),
             report.addresses.to_string(),
             report.with_exposure.to_string(),
+            report.computed.to_string(),
             report.truncated.to_string(),
             report.links.to_string(),
             format!("{:.1}", report.seconds),

@@ -506,3 +506,45 @@ fn killed_partitioned_import_resumes_with_nothing_lost_or_duplicated() {
     assert_eq!(again.content_checksum(), a.content_checksum());
     assert_eq!(anvil_events(&reference), anvil_events(&killed));
 }
+
+#[test]
+fn verify_store_names_the_damaged_file_and_fails() {
+    let work = tempfile::tempdir().unwrap();
+    let data = work.path().join("data");
+    let eth = account_file(work.path(), 2_000);
+    let output = import(&data, &eth, &["--skip-links"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let output = chaintrail(&data, &["verify-store", "--format", "json"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let report: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
+    assert_eq!(report["chains"][0]["chain"], "anvil");
+    assert_eq!(report["chains"][0]["problems"], serde_json::json!([]));
+
+    let column = data.join("chains/anvil/transfers.to");
+    let mut bytes = std::fs::read(&column).unwrap();
+    bytes[100] ^= 1;
+    std::fs::write(&column, &bytes).unwrap();
+    let output = chaintrail(&data, &["verify-store"]);
+    assert!(!output.status.success());
+    let out = stdout(&output);
+    assert!(
+        out.contains("transfers.to") && out.contains("checksum mismatch in bytes 0.."),
+        "{out}"
+    );
+    assert!(
+        stderr(&output).contains("1 damaged or missing part"),
+        "{}",
+        stderr(&output)
+    );
+    // Reading through the damaged segment fails the command, naming the file.
+    let output = chaintrail(
+        &data,
+        &["export", "--out", work.path().join("x").to_str().unwrap()],
+    );
+    assert!(!output.status.success());
+    assert!(
+        stderr(&output).contains("transfers.to"),
+        "{}",
+        stderr(&output)
+    );
+}

@@ -9,10 +9,12 @@
 //! nothing it holds reaches the tracer. [`screening`] measures the screening rules the same way:
 //! how many innocent users a rule table rates High or Severe, and how many laundering addresses
 //! it still catches (`chaintrail eval screening`). The same path, traced once per heist, is the demo
-//! ([`demo::build_demo`]).
+//! ([`demo::build_demo`]). For the synthetic worlds of `chaintrail bench store`, [`hubs`] labels
+//! the popular addresses as services and illicit actors.
 
 pub mod demo;
 pub mod derived;
+pub mod hubs;
 pub mod score;
 pub mod screening;
 

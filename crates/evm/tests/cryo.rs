@@ -951,7 +951,7 @@ fn name(a: Option<chaintrail_core::Address>) -> String {
 fn flows(store: &Store, chain: Chain) -> BTreeMap<B256, Vec<String>> {
     let reader = store.reader(chain).expect("reader");
     let mut out = BTreeMap::new();
-    for tx in 0..reader.tx_count() as u32 {
+    for tx in 0..reader.tx_count() {
         let transfers = reader
             .tx_transfers(tx)
             .map(|row| {

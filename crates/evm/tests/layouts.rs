@@ -16,7 +16,7 @@ use chaintrail_sim::{EVM_CHAIN, EtlLayout, SimConfig, write_dir, write_dir_as};
 use chaintrail_store::Store;
 
 /// What an import stored: the store's content digest and the events files, byte for byte.
-fn stored(source: &Path, chain: Chain) -> (u32, usize, BTreeMap<String, Vec<u8>>) {
+fn stored(source: &Path, chain: Chain) -> (u32, u64, BTreeMap<String, Vec<u8>>) {
     let dir = tempfile::tempdir().expect("tempdir");
     let store = Store::init(dir.path()).expect("store");
     EthereumEtl

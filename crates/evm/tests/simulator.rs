@@ -15,7 +15,7 @@ use chaintrail_store::Store;
 fn flows(store: &Store, chain: Chain) -> BTreeMap<String, Vec<String>> {
     let reader = store.reader(chain).expect("reader");
     let mut out = BTreeMap::new();
-    for tx in 0..reader.tx_count() as u32 {
+    for tx in 0..reader.tx_count() {
         let transfers = reader
             .tx_transfers(tx)
             .map(|row| {

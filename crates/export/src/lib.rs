@@ -46,6 +46,9 @@ pub enum ExportError {
         /// Why it failed.
         source: parquet::errors::ParquetError,
     },
+    /// A segment of the store read for the export is damaged; nothing of it is put in place.
+    #[error(transparent)]
+    Store(#[from] chaintrail_store::StoreError),
 }
 
 /// One exported table file.
@@ -286,6 +289,8 @@ pub fn export_parquet(reader: &ChainReader, dir: &Path) -> Result<Vec<ExportedTa
         let block = reader.block(index);
         blocks.push(vec![int(block.height), int(block.timestamp)])?;
     }
+    // A table is put in place only when nothing it was made of came from a damaged segment.
+    reader.ensure_intact()?;
     tables.push(blocks.finish()?);
 
     match reader.model() {
@@ -320,7 +325,7 @@ pub fn export_parquet(reader: &ChainReader, dir: &Path) -> Result<Vec<ExportedTa
                     ("success", Kind::Bool),
                 ],
             )?;
-            for tx in 0..reader.tx_count() as u32 {
+            for tx in 0..reader.tx_count() {
                 let hash = hash_text(reader.tx_hash(tx));
                 let block = reader.tx_block(tx);
                 let rows = reader.tx_transfers(tx);
@@ -353,6 +358,7 @@ pub fn export_parquet(reader: &ChainReader, dir: &Path) -> Result<Vec<ExportedTa
                     ])?;
                 }
             }
+            reader.ensure_intact()?;
             tables.push(txs.finish()?);
             tables.push(transfers.finish()?);
         }
@@ -396,7 +402,7 @@ pub fn export_parquet(reader: &ChainReader, dir: &Path) -> Result<Vec<ExportedTa
                     ("spent_by_transaction_hash", Kind::OptUtf8),
                 ],
             )?;
-            for tx in 0..reader.tx_count() as u32 {
+            for tx in 0..reader.tx_count() {
                 let hash = hash_text(reader.tx_hash(tx));
                 let block = reader.tx_block(tx);
                 let (in_rows, out_rows) = (reader.tx_inputs(tx), reader.tx_outputs(tx));
@@ -446,6 +452,7 @@ pub fn export_parquet(reader: &ChainReader, dir: &Path) -> Result<Vec<ExportedTa
                     int(reader.tx_fee(tx).unwrap_or(0)),
                 ])?;
             }
+            reader.ensure_intact()?;
             tables.push(txs.finish()?);
             tables.push(inputs.finish()?);
             tables.push(outputs.finish()?);

@@ -2,7 +2,9 @@
 //! store and importers. Addresses follow a skewed popularity (a few hubs, a long tail), amounts
 //! span dust to whale sizes (some beyond 2^64 wei), and every account transaction carries its gas
 //! fee and base-fee burn like a real EVM transaction. It models no actors or laundering; that is
-//! the scenario simulator's job.
+//! the scenario simulator's job. The popular addresses (the first 0.1% of each population,
+//! [`HUB_SHARE`]) play the part of services: benchmarks label them ([`account_address`],
+//! [`utxo_address`]) so that walks stop at them as they stop at exchanges.
 
 use chaintrail_core::{
     AccountTransfer, AccountTx, Address, Amount, AssetKind, BitcoinAddress, BitcoinNetwork,
@@ -15,7 +17,26 @@ const TXS_PER_BLOCK: u64 = 150;
 const BLOCK_SECONDS: u64 = 12;
 const GENESIS_TIME: u64 = 1_700_000_000;
 
-fn evm_address(index: u64) -> Address {
+/// The share of picks that go to the first 0.1% of the population (the hubs).
+pub const HUB_SHARE: f64 = 0.3;
+
+/// The number of hubs among `population` addresses.
+pub fn hubs(population: u64) -> u64 {
+    (population / 1000).max(1)
+}
+
+/// Addresses of the account generator for `transfers` transfers.
+pub fn account_population(transfers: u64) -> u64 {
+    (transfers / 6).max(16)
+}
+
+/// Addresses of the UTXO generator for `records` inputs + outputs.
+pub fn utxo_population(records: u64) -> u64 {
+    (records / 5).max(16)
+}
+
+/// The account generator's address number `index` (hubs are `0..hubs(population)`).
+pub fn account_address(index: u64) -> Address {
     let mut raw = [0u8; 20];
     raw[..8].copy_from_slice(&index.to_be_bytes());
     raw[8..12].copy_from_slice(b"synt");
@@ -25,17 +46,18 @@ fn evm_address(index: u64) -> Address {
 fn tx_hash(chain_tag: u8, index: u64) -> TxHash {
     let mut raw = [0u8; 32];
     raw[0] = chain_tag;
-    raw[1..9].copy_from_slice(&index.to_be_bytes());
-    // Spread the bytes so hash maps see realistic keys.
+    // Spread bytes first, as in real hashes: tables keyed by a hash prefix (the store's txid
+    // table) must not see runs of equal prefixes that real data never has.
     let mix = index.wrapping_mul(0x9e37_79b9_7f4a_7c15);
-    raw[9..17].copy_from_slice(&mix.to_le_bytes());
+    raw[1..9].copy_from_slice(&mix.to_le_bytes());
+    raw[9..17].copy_from_slice(&index.to_be_bytes());
     TxHash(raw)
 }
 
 /// Skewed choice of an address index in `0..population`: 30% of picks go to the first 0.1%.
 fn pick(rng: &mut ChaCha8Rng, population: u64) -> u64 {
-    let hubs = (population / 1000).max(1);
-    if rng.random_bool(0.3) {
+    let hubs = hubs(population);
+    if rng.random_bool(HUB_SHARE) {
         rng.random_range(0..hubs)
     } else {
         rng.random_range(0..population)
@@ -45,9 +67,11 @@ fn pick(rng: &mut ChaCha8Rng, population: u64) -> u64 {
 /// Account-chain transactions totalling at least `transfers` transfers.
 pub fn account_txs(seed: u64, transfers: u64) -> impl Iterator<Item = AccountTx> {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let population = (transfers / 6).max(16);
-    let tokens: Vec<Address> = (0..8).map(|i| evm_address(u64::MAX - i)).collect();
-    let fee_recipients: Vec<Address> = (0..4).map(|i| evm_address(u64::MAX - 100 - i)).collect();
+    let population = account_population(transfers);
+    let tokens: Vec<Address> = (0..8).map(|i| account_address(u64::MAX - i)).collect();
+    let fee_recipients: Vec<Address> = (0..4)
+        .map(|i| account_address(u64::MAX - 100 - i))
+        .collect();
     let mut emitted = 0u64;
     let mut index = 0u64;
     std::iter::from_fn(move || {
@@ -55,8 +79,8 @@ pub fn account_txs(seed: u64, transfers: u64) -> impl Iterator<Item = AccountTx>
             return None;
         }
         let block = index / TXS_PER_BLOCK;
-        let from = evm_address(pick(&mut rng, population));
-        let to = evm_address(pick(&mut rng, population));
+        let from = account_address(pick(&mut rng, population));
+        let to = account_address(pick(&mut rng, population));
         let fee_recipient = fee_recipients[(block % 4) as usize].clone();
         let gas = u64::from(rng.random_range(21_000u32..200_000));
         let base_fee = u64::from(rng.random_range(5u32..60)) * 1_000_000_000;
@@ -117,7 +141,8 @@ pub fn account_txs(seed: u64, transfers: u64) -> impl Iterator<Item = AccountTx>
     })
 }
 
-fn btc_address(index: u64) -> Address {
+/// The UTXO generator's address number `index` (hubs are `0..hubs(population)`).
+pub fn utxo_address(index: u64) -> Address {
     let mut h = [0u8; 20];
     h[..8].copy_from_slice(&index.to_be_bytes());
     let kind = match index % 4 {
@@ -135,7 +160,7 @@ fn btc_address(index: u64) -> Address {
 /// coinbase; payments spend 1–3 earlier outputs into a payment and a change output.
 pub fn utxo_txs(seed: u64, records: u64) -> impl Iterator<Item = UtxoTx> {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let population = (records / 5).max(16);
+    let population = utxo_population(records);
     // Unspent outputs: (tx hash, vout, value).
     let mut unspent: Vec<(TxHash, u32, u64)> = Vec::new();
     let mut emitted = 0u64;
@@ -161,7 +186,7 @@ pub fn utxo_txs(seed: u64, records: u64) -> impl Iterator<Item = UtxoTx> {
                 }],
                 outputs: vec![UtxoOutput {
                     value: 50_0000_0000,
-                    address: btc_address(pick(&mut rng, population)),
+                    address: utxo_address(pick(&mut rng, population)),
                     data: None,
                 }],
             }
@@ -188,12 +213,12 @@ pub fn utxo_txs(seed: u64, records: u64) -> impl Iterator<Item = UtxoTx> {
                 outputs: vec![
                     UtxoOutput {
                         value: pay,
-                        address: btc_address(pick(&mut rng, population)),
+                        address: utxo_address(pick(&mut rng, population)),
                         data: None,
                     },
                     UtxoOutput {
                         value: total - fee - pay,
-                        address: btc_address(pick(&mut rng, population)),
+                        address: utxo_address(pick(&mut rng, population)),
                         data: None,
                     },
                 ],

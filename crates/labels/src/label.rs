@@ -185,6 +185,42 @@ impl Label {
         self.source == Source::Ofac && self.valid_to.is_none()
     }
 
+    /// A label from `source` saying that `address` on `chain` is `name`, of `categories`
+    /// (roles and flags alike; at least one, else `other`), with full confidence, no dates and
+    /// no details, stored under `dataset`: for labels made by code rather than read from a file.
+    pub fn new(
+        source: Source,
+        dataset: &str,
+        chain: Chain,
+        address: &str,
+        name: &str,
+        categories: Vec<Category>,
+    ) -> Label {
+        let categories = category::normalise(categories);
+        let mut label = Label {
+            address: address.trim().to_string(),
+            chain: Some(chain),
+            currency: chain.native_symbol().to_string(),
+            name: name.trim().to_string(),
+            category: categories[0],
+            categories,
+            role: None,
+            flags: Vec::new(),
+            source,
+            dataset: dataset.to_string(),
+            file: String::new(),
+            line: 0,
+            confidence: 100,
+            confidence_level: None,
+            valid_from: None,
+            valid_to: None,
+            unknown_start: None,
+            details: BTreeMap::new(),
+        };
+        label.normalise_kinds();
+        label
+    }
+
     /// A role label chaintrail inferred from chain data (`Source::Derived`): `address` on
     /// `chain` does `role` (e.g. an exchange deposit address), named `name`, with the evidence
     /// (e.g. "swept to Exchange One's hot wallet 0x… in 12 txs") in `details["evidence"]`.
@@ -198,30 +234,11 @@ impl Label {
         confidence: u8,
         evidence: &str,
     ) -> Label {
-        let address = address.trim();
-        let categories = category::normalise(vec![role]);
-        let mut label = Label {
-            address: address.to_string(),
-            chain: Some(chain),
-            currency: chain.native_symbol().to_string(),
-            name: name.trim().to_string(),
-            category: categories[0],
-            categories,
-            role: None,
-            flags: Vec::new(),
-            source: Source::Derived,
-            dataset: dataset.to_string(),
-            file: String::new(),
-            line: 0,
+        Label {
             confidence: confidence.min(100),
-            confidence_level: None,
-            valid_from: None,
-            valid_to: None,
-            unknown_start: None,
             details: BTreeMap::from([("evidence".to_string(), evidence.to_string())]),
-        };
-        label.normalise_kinds();
-        label
+            ..Label::new(Source::Derived, dataset, chain, address, name, vec![role])
+        }
     }
 
     /// Make `role`/`flags` and `categories`/`category` agree: labels of older stores (no role

@@ -13,7 +13,7 @@ use alloy_sol_types::{SolEvent, sol};
 use chaintrail_core::{Address, Chain, ChainModel, TxHash};
 use chaintrail_evm::events::KeptLog;
 use chaintrail_labels::Category;
-use chaintrail_store::ChainReader;
+use chaintrail_store::{ChainReader, TxId};
 
 use crate::Services;
 use crate::model::{Attribution, Findings, Link, Pending};
@@ -82,7 +82,7 @@ fn decode_mint(log: &KeptLog) -> Option<MintRecord> {
 
 /// The output of a UTXO origin that paid the bridge: the one holding exactly what was minted
 /// plus the fee, else the one the event's index names.
-fn deposit_output(reader: &ChainReader, tx: u32, mint: &MintRecord) -> Option<(u32, u64)> {
+fn deposit_output(reader: &ChainReader, tx: TxId, mint: &MintRecord) -> Option<(u32, u64)> {
     let outputs: Vec<_> = reader
         .tx_outputs(tx)
         .filter_map(|row| reader.output(row))
@@ -99,7 +99,7 @@ fn deposit_output(reader: &ChainReader, tx: u32, mint: &MintRecord) -> Option<(u
 fn find_origin(
     readers: &BTreeMap<Chain, ChainReader>,
     origin: [u8; 32],
-) -> Option<(Chain, u32, TxHash)> {
+) -> Option<(Chain, TxId, TxHash)> {
     let mut reversed = origin;
     reversed.reverse();
     for reader in readers.values() {

@@ -200,6 +200,10 @@ pub fn build(store: &Store, services: &dyn Services) -> Result<Build, LinkError>
     }
     decoders.insert(custodial::DECODER.to_string(), stats(&custodial));
     all.extend(custodial);
+    // Reads from a damaged store segment return nothing: save no links derived from them.
+    for reader in readers.values() {
+        reader.ensure_intact()?;
+    }
     let set = LinkSet::new(all.links.clone(), all.pending.clone());
     let manifest = store::save(
         store.dir(),

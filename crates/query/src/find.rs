@@ -73,9 +73,11 @@ pub fn find_address(
 ) -> Result<Vec<AddressSummary>, QueryError> {
     let mut summaries = Vec::new();
     for (chain, address) in address_chains(store, text, only)? {
-        if let Some(summary) = address_summary(&store.reader(chain)?, &address, top) {
-            summaries.push(summary);
-        }
+        let reader = store.reader(chain)?;
+        let summary = address_summary(&reader, &address, top);
+        // A summary read from a damaged store segment is refused, not shown.
+        reader.ensure_intact()?;
+        summaries.extend(summary);
     }
     Ok(summaries)
 }
@@ -91,8 +93,11 @@ pub fn find_tx(
         None => store.chains()?,
     };
     for chain in chains {
-        if let Some(summary) = tx_summary(&store.reader(chain)?, hash) {
-            return Ok(Some(summary));
+        let reader = store.reader(chain)?;
+        let summary = tx_summary(&reader, hash);
+        reader.ensure_intact()?;
+        if summary.is_some() {
+            return Ok(summary);
         }
     }
     Ok(None)

@@ -23,8 +23,8 @@ use std::sync::Arc;
 
 use chaintrail_core::{Amount, Asset, Chain, ChainModel, TransferKind};
 use chaintrail_labels::{Category, Date, LabelStore, UnknownStart, Validity, validity};
-use chaintrail_store::ChainReader;
 use chaintrail_store::schema::unpack_meta;
+use chaintrail_store::{ChainReader, TxId};
 use chaintrail_trace::convert::Chains;
 use chaintrail_trace::{Cancel, Converter, Flow, Prices, Role};
 use serde::{Deserialize, Serialize};
@@ -181,7 +181,7 @@ fn amount_f64(amount: Amount) -> f64 {
 #[derive(Debug, Clone)]
 struct StepRef {
     chain: Chain,
-    tx: u32,
+    tx: TxId,
     from: Option<u32>,
     to: Option<u32>,
     share: f64,
@@ -326,7 +326,7 @@ impl<'a> Walk<'a> {
         (self.reader, self.chain) = saved;
     }
 
-    fn step(&self, tx: u32, from: Option<u32>, to: Option<u32>, share: f64) -> StepRef {
+    fn step(&self, tx: TxId, from: Option<u32>, to: Option<u32>, share: f64) -> StepRef {
         StepRef {
             chain: self.chain,
             tx,
@@ -346,7 +346,7 @@ impl<'a> Walk<'a> {
             self.record(found, hop, share);
             if crosses {
                 let columns = self.reader.transfer_columns();
-                let via = columns.to[before_row as usize];
+                let via = columns.to.at(before_row);
                 let tx = self.reader.transfer(before_row).map(|t| t.tx);
                 if let Some(tx) = tx {
                     self.cross_backward(tx, Some(via), share, hop);
@@ -365,8 +365,8 @@ impl<'a> Walk<'a> {
                 break;
             }
             let i = row as usize;
-            let (a, kind, success) = unpack_meta(columns.meta[i]);
-            let from = columns.from[i];
+            let (a, kind, success) = unpack_meta(columns.meta.at(i as u64));
+            let from = columns.from.at(i as u64);
             if a != asset || !success || from == node || matches!(kind, TransferKind::Fee) {
                 continue;
             }
@@ -413,8 +413,8 @@ impl<'a> Walk<'a> {
                 break;
             }
             let i = row as usize;
-            let (a, kind, success) = unpack_meta(columns.meta[i]);
-            let to = columns.to[i];
+            let (a, kind, success) = unpack_meta(columns.meta.at(i as u64));
+            let to = columns.to.at(i as u64);
             if a != asset
                 || !success
                 || to == node
@@ -445,12 +445,17 @@ impl<'a> Walk<'a> {
         let columns = self.reader.transfer_columns();
         let i = row as usize;
         let tx = self.reader.transfer(row).map_or(0, |t| t.tx);
-        self.step(tx, Some(columns.from[i]), Some(columns.to[i]), share)
+        self.step(
+            tx,
+            Some(columns.from.at(i as u64)),
+            Some(columns.to.at(i as u64)),
+            share,
+        )
     }
 
     /// UTXO chain, backward: `share` of the address's output is funded by `tx`'s inputs; `via`
     /// is the recipient of the output the walk arrived by.
-    fn back_utxo(&mut self, tx: u32, via: Option<u32>, share: f64, hop: u32) {
+    fn back_utxo(&mut self, tx: TxId, via: Option<u32>, share: f64, hop: u32) {
         let mut inputs = Vec::new();
         let mut total = 0.0;
         for row in self.reader.tx_inputs(tx) {
@@ -501,7 +506,7 @@ impl<'a> Walk<'a> {
     }
 
     /// UTXO chain, forward: `share` of the address's spend enters `tx`; which outputs got it?
-    fn fwd_utxo(&mut self, tx: u32, share: f64, hop: u32) {
+    fn fwd_utxo(&mut self, tx: TxId, share: f64, hop: u32) {
         let mut outputs = Vec::new();
         let mut total = 0.0;
         for row in self.reader.tx_outputs(tx) {
@@ -532,7 +537,7 @@ impl<'a> Walk<'a> {
     }
 
     /// UTXO chain, forward: output `row` paying `address` carries `share` at `hop`.
-    fn fwd_output(&mut self, row: u64, address: u32, spent_by: Option<u32>, share: f64, hop: u32) {
+    fn fwd_output(&mut self, row: u64, address: u32, spent_by: Option<TxId>, share: f64, hop: u32) {
         let paid_at = |r: &ChainReader| r.output(row).map(|o| r.tx_block(o.tx).timestamp);
         if let Some(found) = self.attributed(address, paid_at) {
             let crosses = self.crosses(&found.entity, hop);
@@ -631,7 +636,7 @@ impl<'a> Walk<'a> {
     /// (to `via`, when known) at `hop`; the known links say which input transaction it pays
     /// out, and the walk goes on from that transaction's senders with the link's confidence
     /// (several links into `tx` share it by the share of its inbound each carries).
-    fn cross_backward(&mut self, tx: u32, via: Option<u32>, share: f64, hop: u32) {
+    fn cross_backward(&mut self, tx: TxId, via: Option<u32>, share: f64, hop: u32) {
         let hash = self.reader.tx_hash(tx);
         let via_address = via.and_then(|id| self.reader.address(id));
         let links: &'a KnownLinks = self.links;
@@ -679,7 +684,7 @@ impl<'a> Walk<'a> {
     /// Account chain, backward from a converter's input transaction `tx`: its value-carrying
     /// transfers into a converter from outside it (all of them when there are none) share `share`
     /// in proportion to amounts; each sender is reached at `hop + 1`.
-    fn back_deposit(&mut self, tx: u32, share: f64, hop: u32, rule: Arc<str>) {
+    fn back_deposit(&mut self, tx: TxId, share: f64, hop: u32, rule: Arc<str>) {
         let mut deposits: Vec<(u64, u32, u32, u32, f64, bool)> = Vec::new();
         for row in self.reader.tx_transfers(tx) {
             let Some(t) = self.reader.transfer(row) else {
@@ -742,7 +747,7 @@ impl<'a> Walk<'a> {
 /// One transfer of the address, as the walk starts from it.
 struct Base {
     direction: Direction,
-    tx: u32,
+    tx: TxId,
     counterparty: Option<u32>,
     symbol: String,
     units: f64,
@@ -969,7 +974,7 @@ pub fn chain_exposure(ctx: &Context<'_>, chain: Chain, subject: u32) -> ChainExp
             let answered: HashSet<u32> = reader
                 .outgoing(subject)
                 .take(params.budget as usize)
-                .map(|row| columns.to[row as usize])
+                .map(|row| columns.to.at(row))
                 .collect();
             let rows: Vec<u64> = reader.incoming(subject).collect();
             for row in rows {
@@ -1040,7 +1045,7 @@ pub fn chain_exposure(ctx: &Context<'_>, chain: Chain, subject: u32) -> ChainExp
         ChainModel::Utxo => {
             let native = Asset::native(chain);
             let (symbol, decimals) = (native.symbol.clone(), native.decimals);
-            let mut spends: BTreeMap<u32, u64> = BTreeMap::new();
+            let mut spends: BTreeMap<TxId, u64> = BTreeMap::new();
             let rows: Vec<u64> = reader.incoming(subject).collect();
             for row in rows {
                 let Some(output) = reader.output(row) else {

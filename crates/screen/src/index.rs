@@ -1,13 +1,17 @@
 //! The precomputed exposure index: the exposures of every address of the store at one date,
-//! persisted atomically as `<store>/screen/index.json`, so that screening is a lookup.
+//! in one memory-mapped binary file, `<store>/screen/exposure.idx` (`index_file.rs`), so
+//! that screening is a lookup and opening the index reads nothing but its metadata.
 //!
 //! An index answers for a date only when nothing it depends on differs at that date: the chain
-//! contents (checksums), the labels and the known links (fingerprints), the walk parameters,
-//! and the date lies in the
-//! window over which no label starts or ends and no later transfer exists.
+//! contents (checksums), the labels, the known links and the risk rules (fingerprints), the walk
+//! parameters, and the date lies in the window over which no label starts or ends and no later
+//! transfer exists.
+//!
+//! After an import that only appended blocks, [`crate::Screener::build_index`] recomputes only
+//! the addresses whose exposure the new records can change (`dirty.rs`) and copies every
+//! other stored value as it is; anything else (other labels, links, pegs, rules, parameters, a
+//! date across a label boundary) needs a full build.
 
-use std::collections::HashMap;
-use std::io::Write;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -15,36 +19,38 @@ use std::time::Instant;
 
 use chaintrail_core::Chain;
 use chaintrail_labels::{Date, LabelStore};
-use chaintrail_store::ChainReader;
+use chaintrail_store::{ChainReader, FileState};
 use chaintrail_trace::{PEGS_FILE, Prices};
 use serde::{Deserialize, Serialize};
 
 use crate::ScreenError;
+use crate::dirty::Dirty;
 use crate::exposure::Params;
+use crate::index_file::{ChainSection, IndexWriter, MappedIndex, section_of};
 use crate::links::KnownLinks;
 use crate::model::ChainExposure;
 
-pub const INDEX_FORMAT: &str = "chaintrail-exposure-index/1";
-pub const INDEX_FILE: &str = "index.json";
+/// The format of the metadata; `/3` added the rules fingerprint (`/1` was the JSON index).
+pub const INDEX_FORMAT: &str = "chaintrail-exposure-index/3";
+pub const INDEX_FILE: &str = "exposure.idx";
+/// The JSON index of earlier versions; a store that still has one is told to rebuild.
+pub const LEGACY_INDEX_FILE: &str = "index.json";
 
 /// A chain as the index saw it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct IndexedChain {
     pub chain: Chain,
     pub checksum: u32,
-    /// Address ids `1..addresses` are covered; an absent id has no exposure.
+    /// Address ids `0..addresses` are covered; a covered id without a stored value is clean.
     pub addresses: u32,
+    /// Records (transfers, or inputs + outputs) and transactions the chain held, and the hash
+    /// of its last transaction: an update checks that the chain only grew since.
+    pub records: u64,
+    pub txs: u64,
+    pub last_tx: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct IndexEntry {
-    pub chain: Chain,
-    pub id: u32,
-    pub address: String,
-    pub exposure: ChainExposure,
-}
-
-/// The index file.
+/// The index's metadata: everything but the stored exposures.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct IndexFile {
     pub format: String,
@@ -56,23 +62,26 @@ pub struct IndexFile {
     pub valid_until: Option<Date>,
     pub params: Params,
     pub labels_fingerprint: u32,
-    /// [`KnownLinks::fingerprint`] of the links the walk crossed (0: none; absent in indexes
-    /// built before links were crossed, which had none).
-    #[serde(default)]
+    /// [`KnownLinks::fingerprint`] of the links the walk crossed (0: none).
     pub links_fingerprint: u32,
-    /// [`pegs_fingerprint`] of the registered pegs USD values used (0 in indexes built before
-    /// pegs could be registered, which had none).
-    #[serde(default)]
+    /// [`pegs_fingerprint`] of the registered pegs USD values used (0: none).
     pub pegs_fingerprint: u32,
-    /// [`crate::RuleTable::fingerprint`] of the rules that rated the exposures (0 in indexes
-    /// built before rule tables, which the screener then finds stale).
-    #[serde(default)]
+    /// [`crate::RuleTable::fingerprint`] of the rules that rated the exposures: the screener
+    /// finds an index rated by other rules stale, and an update of it builds in full.
     pub rules_fingerprint: u32,
+    /// The latest effective block time of the chains at the build: an index whose chains had
+    /// blocks after the end of its date saw only part of them and cannot be updated.
+    pub last_block_time: u64,
     pub chains: Vec<IndexedChain>,
-    pub entries: Vec<IndexEntry>,
+    /// Addresses with a stored exposure, and how many of them were cut by the work budget.
+    pub with_exposure: u64,
+    pub truncated: u64,
+    /// Where each chain's values are in the file, and the checksums of the body.
+    pub sections: Vec<ChainSection>,
+    pub body: FileState,
 }
 
-/// What `build` did.
+/// What `build` or `update` did.
 #[derive(Debug, Clone, Serialize)]
 pub struct BuildReport {
     pub path: PathBuf,
@@ -82,15 +91,18 @@ pub struct BuildReport {
     pub addresses: u64,
     pub with_exposure: u64,
     pub truncated: u64,
+    /// Addresses whose exposure was computed (all of them in a full build).
+    pub computed: u64,
     /// Known converter links the walk crossed where they applied.
     pub links: usize,
     pub seconds: f64,
 }
 
-/// A loaded index, ready for lookups.
+/// An opened index, ready for lookups: only its metadata is read; each lookup reads one
+/// address's value from the mapped file.
 pub struct ExposureIndex {
     pub file_meta: IndexFile,
-    entries: HashMap<(Chain, u32), ChainExposure>,
+    file: MappedIndex,
 }
 
 /// A digest of every label's key, name, category, role, flags, confidence, source and validity
@@ -139,15 +151,7 @@ pub fn validity_window(
     readers: &[&ChainReader],
     at: Date,
 ) -> (Date, Option<Date>) {
-    let last_block = readers
-        .iter()
-        .filter_map(|r| {
-            r.block_count()
-                .checked_sub(1)
-                .map(|i| r.block_effective_time(i))
-        })
-        .max()
-        .and_then(Date::from_unix_seconds);
+    let last_block = last_block_time(readers).and_then(Date::from_unix_seconds);
     if last_block.is_some_and(|last| last > at) {
         return (at, at.next_day());
     }
@@ -173,62 +177,40 @@ pub fn validity_window(
     (from.min(at), until)
 }
 
-pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), ScreenError> {
-    let io = |source: std::io::Error| ScreenError::Io {
-        path: path.to_path_buf(),
-        source,
-    };
-    let dir = path.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir).map_err(io)?;
-    let tmp = dir.join(format!(".{INDEX_FILE}.tmp-{}", std::process::id()));
-    let result = (|| {
-        let mut file = std::fs::File::create(&tmp)?;
-        file.write_all(bytes)?;
-        file.sync_all()?;
-        std::fs::rename(&tmp, path)?;
-        std::fs::File::open(dir)?.sync_all()
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result.map_err(io)
-}
-
 impl ExposureIndex {
     pub fn path(store_dir: &Path) -> PathBuf {
         store_dir.join("screen").join(INDEX_FILE)
     }
 
-    /// Load the index of a store; `Ok(None)` when none was built.
+    /// Open the index of a store; `Ok(None)` when none was built. Reads the metadata only.
     pub fn load(store_dir: &Path) -> Result<Option<ExposureIndex>, ScreenError> {
         let path = Self::path(store_dir);
-        let bytes = match std::fs::read(&path) {
-            Ok(bytes) => bytes,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(source) => return Err(ScreenError::Io { path, source }),
+        let Some((meta, file)) = MappedIndex::open(&path)? else {
+            let legacy = store_dir.join("screen").join(LEGACY_INDEX_FILE);
+            if legacy.exists() {
+                return Err(ScreenError::Index {
+                    path: legacy,
+                    message: "this exposure index is in the JSON format of an earlier \
+                              chaintrail; rebuild it with `chaintrail screen build-index` (and \
+                              delete index.json)"
+                        .to_string(),
+                });
+            }
+            return Ok(None);
         };
-        let mut file: IndexFile =
-            serde_json::from_slice(&bytes).map_err(|e| ScreenError::Index {
-                path: path.clone(),
-                message: format!("{e}; rebuild it with `chaintrail screen build-index`"),
-            })?;
-        if file.format != INDEX_FORMAT {
+        if meta.format != INDEX_FORMAT {
             return Err(ScreenError::Index {
                 path,
                 message: format!(
                     "format `{}`, expected `{INDEX_FORMAT}`; rebuild it with `chaintrail screen \
                      build-index`",
-                    file.format
+                    meta.format
                 ),
             });
         }
-        let entries = std::mem::take(&mut file.entries)
-            .into_iter()
-            .map(|e| ((e.chain, e.id), e.exposure))
-            .collect();
         Ok(Some(ExposureIndex {
-            file_meta: file,
-            entries,
+            file_meta: meta,
+            file,
         }))
     }
 
@@ -240,20 +222,8 @@ impl ExposureIndex {
         links: &KnownLinks,
         prices: &Prices,
     ) -> Option<String> {
-        if labels_fingerprint(labels) != self.file_meta.labels_fingerprint {
-            return Some("the labels changed since the index was built".to_string());
-        }
-        if pegs_fingerprint(prices) != self.file_meta.pegs_fingerprint {
-            return Some(format!(
-                "the registered pegs ({} now, {PEGS_FILE}) changed since the index was built",
-                prices.pegs().len()
-            ));
-        }
-        if links.fingerprint() != self.file_meta.links_fingerprint {
-            return Some(format!(
-                "the known links ({} now) changed since the index was built",
-                links.len()
-            ));
+        if let Some(why) = self.inputs_changed(labels, links, prices) {
+            return Some(why);
         }
         for reader in readers {
             let indexed = self
@@ -275,6 +245,31 @@ impl ExposureIndex {
         None
     }
 
+    /// Why labels, links or pegs differ from the index's, or `None`.
+    fn inputs_changed(
+        &self,
+        labels: &LabelStore,
+        links: &KnownLinks,
+        prices: &Prices,
+    ) -> Option<String> {
+        if labels_fingerprint(labels) != self.file_meta.labels_fingerprint {
+            return Some("the labels changed since the index was built".to_string());
+        }
+        if pegs_fingerprint(prices) != self.file_meta.pegs_fingerprint {
+            return Some(format!(
+                "the registered pegs ({} now, {PEGS_FILE}) changed since the index was built",
+                prices.pegs().len()
+            ));
+        }
+        if links.fingerprint() != self.file_meta.links_fingerprint {
+            return Some(format!(
+                "the known links ({} now) changed since the index was built",
+                links.len()
+            ));
+        }
+        None
+    }
+
     /// Does the index answer for `at` with `params`?
     pub fn covers(&self, at: Date, params: &Params) -> bool {
         let meta = &self.file_meta;
@@ -284,25 +279,45 @@ impl ExposureIndex {
     }
 
     /// The stored exposure of an address id: `Some(empty)` when covered and clean, `None` when
-    /// the id is not covered.
-    pub fn get(&self, chain: Chain, id: u32) -> Option<ChainExposure> {
-        if let Some(found) = self.entries.get(&(chain, id)) {
-            return Some(found.clone());
+    /// the id is not covered. `Err` when the entry cannot be read (a damaged index).
+    pub fn get(&self, chain: Chain, id: u32) -> Result<Option<ChainExposure>, ScreenError> {
+        let Some((i, section)) = section_of(&self.file_meta, chain) else {
+            return Ok(None);
+        };
+        if id >= self.file_meta.chains[i].addresses {
+            return Ok(None);
         }
-        let covered = self
-            .file_meta
-            .chains
-            .iter()
-            .any(|c| c.chain == chain && id < c.addresses);
-        covered.then(ChainExposure::default)
+        let (bytes, _) = self.file.value(section, id)?;
+        self.file.exposure(bytes).map(Some)
     }
 
+    /// The stored bytes of an id and its truncation flag (for updates, which copy what did not
+    /// change).
+    fn raw(&self, chain: Chain, id: u32) -> Result<(&[u8], bool), ScreenError> {
+        match section_of(&self.file_meta, chain) {
+            Some((i, section)) if id < self.file_meta.chains[i].addresses => {
+                self.file.value(section, id)
+            }
+            _ => Ok((&[], false)),
+        }
+    }
+
+    /// Addresses with a stored exposure.
     pub fn len(&self) -> usize {
-        self.entries.len()
+        self.file_meta.with_exposure as usize
     }
 
     pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+        self.file_meta.with_exposure == 0
+    }
+
+    /// Verify every checksummed segment of the stored exposures; the damaged ones, as text.
+    pub fn verify(&self) -> Vec<String> {
+        self.file.verify()
+    }
+
+    pub fn file_path(&self) -> &Path {
+        self.file.path()
     }
 }
 
@@ -328,11 +343,45 @@ fn panic_text(panic: &(dyn std::any::Any + Send)) -> &str {
         .unwrap_or("(no message)")
 }
 
+/// An encoded exposure (empty: none) and whether its walk was truncated.
+type Stored = (Vec<u8>, bool);
+
+/// Addresses computed per batch: the encoded exposures of one batch are held in memory before
+/// they are written in id order.
+const BATCH: u32 = 1 << 16;
+
 /// Compute every address's exposure with `compute` on `job.threads` threads, and write the index.
 /// When `compute` panics for any address the build fails naming it and writes nothing: an
 /// address missing from the index would read as clean.
 pub(crate) fn build(
     job: &BuildJob<'_>,
+    compute: &(dyn Fn(&ChainReader, u32) -> ChainExposure + Sync),
+    progress: &(dyn Fn(u64, u64) + Sync),
+) -> Result<BuildReport, ScreenError> {
+    write(job, None, compute, progress)
+}
+
+/// [`build`] that recomputes only the addresses `previous` cannot answer for after the chains
+/// grew by appended blocks, and copies the rest from it. `Ok(None)` when `previous` cannot be
+/// updated (the caller builds in full); the reason is logged.
+pub(crate) fn update(
+    job: &BuildJob<'_>,
+    previous: &ExposureIndex,
+    compute: &(dyn Fn(&ChainReader, u32) -> ChainExposure + Sync),
+    progress: &(dyn Fn(u64, u64) + Sync),
+) -> Result<Option<BuildReport>, ScreenError> {
+    match crate::dirty::plan(job, previous) {
+        Ok(dirty) => write(job, Some((previous, &dirty)), compute, progress).map(Some),
+        Err(why) => {
+            tracing::info!(%why, "the exposure index is rebuilt in full");
+            Ok(None)
+        }
+    }
+}
+
+fn write(
+    job: &BuildJob<'_>,
+    previous: Option<(&ExposureIndex, &Dirty)>,
     compute: &(dyn Fn(&ChainReader, u32) -> ChainExposure + Sync),
     progress: &(dyn Fn(u64, u64) + Sync),
 ) -> Result<BuildReport, ScreenError> {
@@ -349,29 +398,165 @@ pub(crate) fn build(
     } = *job;
     let started = Instant::now();
     let (valid_from, valid_until) = validity_window(labels, readers, at);
-    let jobs: Vec<(usize, u32)> = readers
+    let path = ExposureIndex::path(store_dir);
+    let failed = |why: String| ScreenError::Index {
+        path: path.clone(),
+        message: format!(
+            "build failed, nothing written (a previous index, if any, is unchanged): {why}"
+        ),
+    };
+    let needs = |chain_index: usize, id: u32| match previous {
+        None => true,
+        Some((_, dirty)) => dirty.contains(chain_index, id),
+    };
+    let total: u64 = readers
         .iter()
         .enumerate()
-        .flat_map(|(i, r)| (1..r.address_count() as u32).map(move |id| (i, id)))
-        .collect();
-    let total = jobs.len() as u64;
+        .map(|(i, r)| {
+            (1..r.address_count() as u32)
+                .filter(|&id| needs(i, id))
+                .count() as u64
+        })
+        .sum();
     let done = AtomicU64::new(0);
+    let (mut with_exposure, mut truncated) = (0u64, 0u64);
+    let mut writer = IndexWriter::create(&path)?;
+    let mut chains = Vec::with_capacity(readers.len());
+    for (chain_index, reader) in readers.iter().enumerate() {
+        let addresses = u32::try_from(reader.address_count())
+            .map_err(|_| failed(format!("{} has more than 2^32 addresses", reader.chain())))?;
+        let mut batch: Vec<Stored> = Vec::new();
+        let mut batch_start = 0u32;
+        writer.chain(addresses, |id| {
+            if id == 0 || id >= batch_start + batch.len() as u32 {
+                batch_start = id;
+                let end = addresses.min(id.saturating_add(BATCH));
+                let ids: Vec<u32> = (id..end).collect();
+                batch = compute_batch(
+                    reader,
+                    chain_index,
+                    &ids,
+                    previous,
+                    &needs,
+                    compute,
+                    threads,
+                    &done,
+                    total,
+                    progress,
+                )
+                .map_err(&failed)?;
+            }
+            let value = std::mem::take(&mut batch[(id - batch_start) as usize]);
+            with_exposure += u64::from(!value.0.is_empty());
+            truncated += u64::from(value.1);
+            Ok(value)
+        })?;
+        chains.push(IndexedChain {
+            chain: reader.chain(),
+            checksum: reader.content_checksum(),
+            addresses,
+            records: reader.transfer_count() + reader.input_count() + reader.output_count(),
+            txs: reader.tx_count(),
+            last_tx: reader
+                .tx_count()
+                .checked_sub(1)
+                .map(|last| reader.tx_hash(last).to_hex()),
+        });
+    }
+    // Reads from a damaged store segment return nothing: write no index computed from them.
+    for reader in readers {
+        reader.ensure_intact()?;
+    }
+    let mut meta = IndexFile {
+        format: INDEX_FORMAT.to_string(),
+        built_at: std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs()),
+        at,
+        valid_from,
+        valid_until,
+        params: params.clone(),
+        labels_fingerprint: labels_fingerprint(labels),
+        links_fingerprint: links.fingerprint(),
+        pegs_fingerprint: pegs_fingerprint(prices),
+        rules_fingerprint,
+        last_block_time: last_block_time(readers).unwrap_or(0),
+        chains,
+        with_exposure,
+        truncated,
+        sections: Vec::new(),
+        body: crate::index_file::empty_body(),
+    };
+    writer.finish(&mut meta)?;
+    Ok(BuildReport {
+        path,
+        at,
+        valid_from,
+        valid_until,
+        addresses: readers
+            .iter()
+            .map(|r| r.address_count().saturating_sub(1) as u64)
+            .sum(),
+        with_exposure,
+        truncated,
+        computed: total,
+        links: links.len(),
+        seconds: started.elapsed().as_secs_f64(),
+    })
+}
+
+/// The encoded values of `ids`: computed on `threads` threads where `needs` says so, copied
+/// from the previous index otherwise. Empty for an address without exposure.
+#[allow(clippy::too_many_arguments)]
+fn compute_batch(
+    reader: &ChainReader,
+    chain_index: usize,
+    ids: &[u32],
+    previous: Option<(&ExposureIndex, &Dirty)>,
+    needs: &(dyn Fn(usize, u32) -> bool + Sync),
+    compute: &(dyn Fn(&ChainReader, u32) -> ChainExposure + Sync),
+    threads: usize,
+    done: &AtomicU64,
+    total: u64,
+    progress: &(dyn Fn(u64, u64) + Sync),
+) -> Result<Vec<Stored>, String> {
     // Set by the first worker that fails, so that the others stop early.
     let failed = AtomicBool::new(false);
     let threads = threads.max(1);
-    let chunks: Vec<&[(usize, u32)]> = jobs.chunks(jobs.len().div_ceil(threads).max(1)).collect();
-    let results: Vec<Result<Vec<IndexEntry>, String>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = chunks
-            .into_iter()
+    let chunk = ids.len().div_ceil(threads).max(1);
+    let results: Vec<Result<Vec<Stored>, String>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = ids
+            .chunks(chunk)
             .map(|chunk| {
-                let (done, failed) = (&done, &failed);
+                let failed = &failed;
                 scope.spawn(move || {
-                    let mut out = Vec::new();
-                    for &(i, id) in chunk {
+                    let mut out = Vec::with_capacity(chunk.len());
+                    for &id in chunk {
                         if failed.load(Ordering::Relaxed) {
                             break;
                         }
-                        let reader = readers[i];
+                        if id == 0 {
+                            out.push((Vec::new(), false));
+                            continue;
+                        }
+                        if !needs(chain_index, id) {
+                            let kept = previous
+                                .map(|(index, _)| {
+                                    index
+                                        .raw(reader.chain(), id)
+                                        .map(|(bytes, truncated)| (bytes.to_vec(), truncated))
+                                })
+                                .unwrap_or(Ok((Vec::new(), false)))
+                                .map_err(|e| e.to_string());
+                            match kept {
+                                Ok(value) => out.push(value),
+                                Err(why) => {
+                                    failed.store(true, Ordering::Relaxed);
+                                    return Err(why);
+                                }
+                            }
+                            continue;
+                        }
                         // A panic must not leave the address out: absent ids read as clean.
                         let exposure = match catch_unwind(AssertUnwindSafe(|| compute(reader, id)))
                         {
@@ -397,16 +582,16 @@ pub(crate) fn build(
                             && exposure.excluded_dust.is_empty()
                             && !exposure.truncated
                         {
+                            out.push((Vec::new(), false));
                             continue;
                         }
-                        out.push(IndexEntry {
-                            chain: reader.chain(),
-                            id,
-                            address: reader
-                                .address(id)
-                                .map_or_else(String::new, |a| a.to_string()),
-                            exposure,
-                        });
+                        match crate::index_file::encode(&exposure) {
+                            Ok(bytes) => out.push((bytes, exposure.truncated)),
+                            Err(why) => {
+                                failed.store(true, Ordering::Relaxed);
+                                return Err(why);
+                            }
+                        }
                     }
                     Ok(out)
                 })
@@ -424,57 +609,23 @@ pub(crate) fn build(
             })
             .collect()
     });
-    let path = ExposureIndex::path(store_dir);
-    let mut chunks = Vec::with_capacity(results.len());
+    let mut values = Vec::with_capacity(ids.len());
     for result in results {
-        chunks.push(result.map_err(|why| ScreenError::Index {
-            path: path.clone(),
-            message: format!(
-                "build failed, nothing written (a previous index, if any, is unchanged): {why}"
-            ),
-        })?);
+        values.extend(result?);
     }
-    let entries: Vec<IndexEntry> = chunks.into_iter().flatten().collect();
-    let truncated = entries.iter().filter(|e| e.exposure.truncated).count() as u64;
-    let file = IndexFile {
-        format: INDEX_FORMAT.to_string(),
-        built_at: std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs()),
-        at,
-        valid_from,
-        valid_until,
-        params: params.clone(),
-        labels_fingerprint: labels_fingerprint(labels),
-        links_fingerprint: links.fingerprint(),
-        pegs_fingerprint: pegs_fingerprint(prices),
-        rules_fingerprint,
-        chains: readers
-            .iter()
-            .map(|r| IndexedChain {
-                chain: r.chain(),
-                checksum: r.content_checksum(),
-                addresses: r.address_count() as u32,
-            })
-            .collect(),
-        entries,
-    };
-    let bytes = serde_json::to_vec(&file).map_err(|e| ScreenError::Index {
-        path: path.clone(),
-        message: format!("cannot serialise: {e}"),
-    })?;
-    write_atomic(&path, &bytes)?;
-    Ok(BuildReport {
-        path,
-        at,
-        valid_from,
-        valid_until,
-        addresses: total,
-        with_exposure: file.entries.len() as u64,
-        truncated,
-        links: links.len(),
-        seconds: started.elapsed().as_secs_f64(),
-    })
+    Ok(values)
+}
+
+/// The latest effective block time over the chains (`None` without blocks).
+pub(crate) fn last_block_time(readers: &[&ChainReader]) -> Option<u64> {
+    readers
+        .iter()
+        .filter_map(|r| {
+            r.block_count()
+                .checked_sub(1)
+                .map(|i| r.block_effective_time(i))
+        })
+        .max()
 }
 
 #[cfg(test)]
@@ -522,8 +673,9 @@ mod tests {
         }
     }
 
-    #[test]
-    fn a_panicking_worker_fails_the_build_and_leaves_the_index_alone() {
+    /// Run `test` with a build job over [`store`] in a fresh directory, rated by rules of
+    /// fingerprint `rules_fingerprint`.
+    fn with_job(rules_fingerprint: u32, test: impl FnOnce(&BuildJob<'_>)) {
         let dir = tempfile::tempdir().expect("tempdir");
         let store = store(dir.path());
         let reader = store.reader(ETH).expect("reader");
@@ -532,7 +684,7 @@ mod tests {
         let links = KnownLinks::default();
         let prices = Prices::bundled();
         let params = Params::default();
-        let job = BuildJob {
+        test(&BuildJob {
             store_dir: dir.path(),
             readers: &readers,
             labels: &labels,
@@ -540,33 +692,148 @@ mod tests {
             prices: &prices,
             at: "2022-04-15".parse().expect("date"),
             params: &params,
-            rules_fingerprint: 0,
+            rules_fingerprint,
             threads: 2,
-        };
-        let report = build(&job, &|_, _| some_exposure(), &|_, _| {}).expect("first build");
-        assert_eq!((report.addresses, report.with_exposure), (3, 3));
-        let path = ExposureIndex::path(dir.path());
-        let before = std::fs::read(&path).expect("index written");
+        });
+    }
 
-        let second = Address::Evm([2; 20]);
-        let panics_on_second = |reader: &ChainReader, id: u32| {
-            if reader.address(id).as_ref() == Some(&second) {
-                panic!("boom at the second address");
-            }
-            some_exposure()
-        };
-        let err = build(&job, &panics_on_second, &|_, _| {}).expect_err("a panic must fail");
-        let text = err.to_string();
-        assert!(
-            text.contains(&format!("address {second} (id 2) panicked"))
-                && text.contains("boom at the second address")
-                && text.contains("nothing written"),
-            "{text}"
-        );
-        assert_eq!(std::fs::read(&path).expect("index kept"), before);
+    /// An exposure with every field set, and the same with every optional field at its default
+    /// (which the JSON of a value leaves out).
+    fn rated_exposure() -> ChainExposure {
+        use chaintrail_labels::Category;
 
-        std::fs::remove_file(&path).expect("remove");
-        build(&job, &panics_on_second, &|_, _| {}).expect_err("a panic must fail");
-        assert!(!path.exists(), "no index may be written by a failed build");
+        use crate::model::{Direction, ExcludedDust, Exposure, ExposureType, HopValue};
+        use crate::model::{NativeValue, Volume};
+        use crate::rules::RiskLevel;
+
+        let day = |text: &str| text.parse::<Date>().expect("date");
+        let rated = Exposure {
+            category: Category::Sanctioned,
+            entity: "Tornado Cash".to_string(),
+            direction: Direction::Incoming,
+            exposure_type: ExposureType::Indirect,
+            min_hops: 2,
+            usd: 1234.5,
+            values: vec![NativeValue {
+                chain: ETH,
+                asset: "ETH".to_string(),
+                units: 0.75,
+            }],
+            by_hop: vec![HopValue {
+                hops: 2,
+                usd: 1234.5,
+            }],
+            share: 0.25,
+            level: RiskLevel::Severe,
+            rule: Some("prohibited-indirect-incoming-near".to_string()),
+            alert: true,
+            listing_unknown: true,
+            lapsed: true,
+            first_day: Some(day("2022-04-01")),
+            last_day: Some(day("2022-04-14")),
+            paths: Vec::new(),
+        };
+        let mut plain = rated.clone();
+        plain.direction = Direction::Outgoing;
+        (plain.rule, plain.alert) = (None, false);
+        (plain.listing_unknown, plain.lapsed) = (false, false);
+        (plain.first_day, plain.last_day) = (None, None);
+        ChainExposure {
+            exposures: vec![rated, plain],
+            volume: Volume {
+                incoming_usd: 4938.0,
+                outgoing_usd: 20.0,
+            },
+            excluded_dust: vec![ExcludedDust {
+                chain: ETH,
+                tx: format!("0x{}", "07".repeat(32)),
+                counterparty: Some(Address::Evm([1; 20]).to_string()),
+                asset: "ETH".to_string(),
+                units: 0.000001,
+                usd: Some(0.5),
+                categories: vec![Category::Sanctioned],
+                reason: "unsolicited dust".to_string(),
+            }],
+            truncated: false,
+        }
+    }
+
+    #[test]
+    fn exposures_and_their_ratings_come_back_from_the_file_exactly() {
+        with_job(0xC0FF_EE01, |job| {
+            let second = Address::Evm([2; 20]);
+            let compute = |reader: &ChainReader, id: u32| {
+                if reader.address(id).as_ref() == Some(&second) {
+                    rated_exposure()
+                } else {
+                    ChainExposure::default()
+                }
+            };
+            let report = build(job, &compute, &|_, _| {}).expect("build");
+            assert_eq!((report.addresses, report.with_exposure), (3, 1));
+
+            let index = ExposureIndex::load(job.store_dir)
+                .expect("load")
+                .expect("built");
+            assert_eq!(index.file_meta.format, INDEX_FORMAT);
+            assert_eq!(index.file_meta.rules_fingerprint, 0xC0FF_EE01);
+            let reader = job.readers[0];
+            let id = |byte: u8| reader.address_id(&Address::Evm([byte; 20])).expect("id");
+            assert_eq!(index.get(ETH, id(2)).expect("read"), Some(rated_exposure()));
+            assert_eq!(
+                index.get(ETH, id(1)).expect("read"),
+                Some(ChainExposure::default())
+            );
+            assert_eq!(index.get(ETH, 4).expect("read"), None, "not covered");
+
+            let path = ExposureIndex::path(job.store_dir);
+            let mut bytes = std::fs::read(&path).expect("read file");
+            assert_eq!(&bytes[..12], b"CTEXPIDX\x02\0\0\0");
+            // A file of version 1 (no rules fingerprint) is refused, with the way out.
+            bytes[8] = 1;
+            std::fs::write(&path, &bytes).expect("write");
+            let err = ExposureIndex::load(job.store_dir)
+                .err()
+                .expect("version 1 refused");
+            assert_eq!(
+                err.to_string(),
+                format!(
+                    "exposure index {}: format version 1, expected 2; rebuild it with \
+                     `chaintrail screen build-index`",
+                    path.display()
+                )
+            );
+        });
+    }
+
+    #[test]
+    fn a_panicking_worker_fails_the_build_and_leaves_the_index_alone() {
+        with_job(0, |job| {
+            let report = build(job, &|_, _| some_exposure(), &|_, _| {}).expect("first build");
+            assert_eq!((report.addresses, report.with_exposure), (3, 3));
+            let path = ExposureIndex::path(job.store_dir);
+            let before = std::fs::read(&path).expect("index written");
+
+            let second = Address::Evm([2; 20]);
+            let panics_on_second = |reader: &ChainReader, id: u32| {
+                if reader.address(id).as_ref() == Some(&second) {
+                    panic!("boom at the second address");
+                }
+                some_exposure()
+            };
+            let err = build(job, &panics_on_second, &|_, _| {}).expect_err("a panic must fail");
+            let text = err.to_string();
+            assert!(
+                text.contains(&format!("address {second} (id 2) panicked"))
+                    && text.contains("boom at the second address")
+                    && text.contains("nothing written"),
+                "{text}"
+            );
+            assert_eq!(std::fs::read(&path).expect("index kept"), before);
+
+            std::fs::remove_file(&path).expect("remove");
+            build(job, &panics_on_second, &|_, _| {}).expect_err("a panic must fail");
+            assert!(!path.exists(), "no index may be written by a failed build");
+        });
     }
 }

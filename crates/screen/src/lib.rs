@@ -24,8 +24,10 @@
 
 pub mod assess;
 mod batch;
+mod dirty;
 pub mod exposure;
 pub mod index;
+mod index_file;
 pub mod links;
 pub mod model;
 pub mod rules;
@@ -43,7 +45,7 @@ use chaintrail_trace::{Cancel, Prices};
 pub use assess::{Assessment, rescore};
 pub use batch::read_batch;
 pub use exposure::{Attributor, Context, Params, chain_exposure, end_of_day};
-pub use index::{BuildReport, ExposureIndex};
+pub use index::{BuildReport, ExposureIndex, IndexFile, IndexedChain};
 pub use links::{KnownLinks, load_links};
 pub use model::{
     ChainExposure, Direction, ExcludedDust, Exposure, ExposurePath, ExposureType, HopValue,
@@ -279,11 +281,14 @@ impl Screener {
         &self.index_status
     }
 
-    /// Build the exposure index for `at` (default today) and start using it.
+    /// Build the exposure index for `at` (default today) and start using it. With `full`
+    /// false, an index whose chains only grew since is updated: only the addresses the new
+    /// records can change are computed again (see [`index`]); else it is built in full.
     pub fn build_index(
         &mut self,
         at: Option<Date>,
         threads: usize,
+        full: bool,
         progress: &(dyn Fn(u64, u64) + Sync),
     ) -> Result<BuildReport, ScreenError> {
         let at = at.unwrap_or_else(Date::today);
@@ -314,7 +319,23 @@ impl Screener {
             rules_fingerprint: self.rules.fingerprint(),
             threads,
         };
-        let report = index::build(&job, &compute, progress)?;
+        let previous = if full {
+            None
+        } else {
+            // The index in use may have been set aside as stale: look at the file itself.
+            ExposureIndex::load(&self.dir).ok().flatten()
+        };
+        let updated = match &previous {
+            Some(previous) => index::update(&job, previous, &compute, progress)?,
+            None => None,
+        };
+        drop(previous);
+        let report = match updated {
+            Some(report) => report,
+            None => index::build(&job, &compute, progress)?,
+        };
+        // Stop using the old file before anything else reads it (it was replaced by rename).
+        self.index = None;
         self.load_index()?;
         Ok(report)
     }
@@ -482,11 +503,14 @@ impl Screener {
             let (Some(id), true) = (id, self.readers.contains_key(&chain)) else {
                 continue;
             };
-            let from_index = self
+            let from_index = match self
                 .index
                 .as_ref()
                 .filter(|i| !query.paths && i.covers(at, &self.params))
-                .and_then(|i| i.get(chain, id));
+            {
+                Some(index) => index.get(chain, id)?,
+                None => None,
+            };
             let exposure = match from_index {
                 Some(found) => {
                     origin = Origin::Index;

@@ -2,7 +2,6 @@
 //! sanctioned or hack-labelled address that the recipient never answers does not make it risky;
 //! answering it, or receiving more than dust, does.
 
-use std::collections::BTreeMap;
 use std::path::Path;
 
 use chaintrail_core::{
@@ -79,26 +78,15 @@ fn send(n: u32, from: u8, to: u8, amount: &str) -> AccountTx {
 }
 
 fn label(chain: Chain, address: &Address, name: &str, category: Category) -> Label {
-    Label {
-        address: address.to_string(),
-        chain: Some(chain),
-        currency: chain.native_symbol().to_string(),
-        name: name.to_string(),
-        category,
-        categories: vec![category],
-        role: None,
-        flags: Vec::new(),
-        source: Source::Graphsense,
-        dataset: "test:dust".to_string(),
-        file: "dust.rs".to_string(),
-        line: 0,
-        confidence: 100,
-        confidence_level: None,
-        valid_from: None,
-        valid_to: None,
-        unknown_start: None,
-        details: BTreeMap::new(),
-    }
+    let address = address.to_string();
+    Label::new(
+        Source::Graphsense,
+        "test:dust",
+        chain,
+        &address,
+        name,
+        vec![category],
+    )
 }
 
 fn label_store(dir: &Path) {

@@ -251,7 +251,7 @@ fn index_answers_like_the_computation_and_paths_explain_it() {
     assert_eq!(screener.links().len(), w.bridge_links.len());
     assert_eq!(screener.links().source(), None);
     let report = screener
-        .build_index(Some(at()), 2, &|_, _| {})
+        .build_index(Some(at()), 2, true, &|_, _| {})
         .expect("build");
     assert!(report.path.exists());
     assert!(report.with_exposure > 0);

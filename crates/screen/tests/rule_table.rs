@@ -300,17 +300,19 @@ fn the_index_goes_stale_when_the_rules_change() {
     store(dir.path());
     let mut screener = Screener::open(dir.path()).expect("open");
     screener
-        .build_index(Some(d("2023-07-31")), 1, &|_, _| {})
+        .build_index(Some(d("2023-07-31")), 1, false, &|_, _| {})
         .expect("build");
     let indexed = Screener::open(dir.path()).expect("reopen");
     assert_eq!(screen(&indexed, PAYEE, "2023-07-31").origin, Origin::Index);
     let rules_file = dir.path().join("mine.toml");
     std::fs::write(
         &rules_file,
-        RuleTable::builtin_text().replace("min_usd = 100.0\n", "min_usd = 250.0\n"),
+        RuleTable::builtin_text()
+            .replace("min_usd = 100.0\n", "min_usd = 250.0\n")
+            .replace("\"prohibited-direct\"", "\"my-prohibited-direct\""),
     )
     .expect("write rules");
-    let other = Screener::open(dir.path())
+    let mut other = Screener::open(dir.path())
         .expect("reopen")
         .with_rules(RuleTable::load(&rules_file).expect("rules"))
         .expect("rules");
@@ -322,12 +324,27 @@ fn the_index_goes_stale_when_the_rules_change() {
         "{}",
         other.index_status()
     );
-    assert_eq!(screen(&other, PAYEE, "2023-07-31").origin, Origin::Computed);
+    let computed = screen(&other, PAYEE, "2023-07-31");
+    assert_eq!(computed.origin, Origin::Computed);
     // The same rules read from a file are the same table: the index answers.
     std::fs::write(&rules_file, RuleTable::builtin_text()).expect("write rules");
     let same = Screener::open(dir.path())
         .expect("reopen")
         .with_rules(RuleTable::load(&rules_file).expect("rules"))
         .expect("rules");
-    assert_eq!(screen(&same, PAYEE, "2023-07-31").origin, Origin::Index);
+    let builtin = screen(&same, PAYEE, "2023-07-31");
+    assert_eq!(builtin.origin, Origin::Index);
+    let rule = |s: &Screening| s.exposures.first().and_then(|e| e.rule.clone());
+    assert_eq!(rule(&builtin).as_deref(), Some("prohibited-direct"));
+    assert_eq!(rule(&computed).as_deref(), Some("my-prohibited-direct"));
+
+    // Stored exposures carry their rating: an update under other rules keeps none of them.
+    let report = other
+        .build_index(Some(d("2023-07-31")), 1, false, &|_, _| {})
+        .expect("rebuild");
+    assert_eq!(report.computed, report.addresses);
+    let indexed = screen(&other, PAYEE, "2023-07-31");
+    assert_eq!(indexed.origin, Origin::Index);
+    assert_eq!(indexed.exposures, computed.exposures);
+    assert_eq!(indexed.risk, computed.risk);
 }

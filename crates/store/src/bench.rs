@@ -46,13 +46,7 @@ pub fn bench_account_chain(
         ChainWriter::append_account_tx,
         on_progress,
     )?;
-    Ok(measure(
-        &store.reader(chain)?,
-        append,
-        index,
-        scans,
-        scan_account,
-    ))
+    measure(&store.reader(chain)?, append, index, scans, scan_account)
 }
 
 /// [`bench_account_chain`] for a UTXO chain: inputs and outputs are its records.
@@ -71,13 +65,7 @@ pub fn bench_utxo_chain(
         ChainWriter::append_utxo_tx,
         on_progress,
     )?;
-    Ok(measure(
-        &store.reader(chain)?,
-        append,
-        index,
-        scans,
-        scan_utxo,
-    ))
+    measure(&store.reader(chain)?, append, index, scans, scan_utxo)
 }
 
 /// Seconds to append (and commit) `txs`, and seconds to index them.
@@ -118,19 +106,19 @@ fn measure(
     append_seconds: f64,
     index_seconds: f64,
     scans: usize,
-    scan: fn(&ChainReader) -> u128,
-) -> ChainBench {
+    scan: fn(&ChainReader) -> Result<u128, StoreError>,
+) -> Result<ChainBench, StoreError> {
     let stats = reader.stats();
     let mut times = Vec::new();
     let mut checksum = 0;
     for _ in 0..scans.max(1) {
         let started = Instant::now();
-        checksum = std::hint::black_box(scan(reader));
+        checksum = std::hint::black_box(scan(reader)?);
         times.push(started.elapsed().as_secs_f64());
     }
     times.sort_by(f64::total_cmp);
     let median = times[times.len() / 2];
-    ChainBench {
+    Ok(ChainBench {
         chain: reader.chain(),
         records: stats.records,
         append_seconds,
@@ -143,34 +131,45 @@ fn measure(
         tx_hash_bytes_per_record: stats.tx_hash_bytes_per_record,
         address_dictionary_bytes_per_address: stats.address_dictionary_bytes_per_address,
         scan_checksum: checksum.to_string(),
-    }
+    })
 }
 
 /// One pass over every transfer: sum of successful native value moved between two accounts and
 /// per-address activity folded into a checksum, so no column can be skipped.
-pub fn scan_account(reader: &ChainReader) -> u128 {
+pub fn scan_account(reader: &ChainReader) -> Result<u128, StoreError> {
     let columns = reader.transfer_columns();
+    let (from, to, meta, amount) = (
+        columns.from.all()?,
+        columns.to.all()?,
+        columns.meta.all()?,
+        columns.amount.all()?,
+    );
     let mut total: u128 = 0;
-    for i in 0..columns.amount.len() {
-        let (asset, kind, success) = schema::unpack_meta(columns.meta[i]);
+    for i in 0..amount.len() {
+        let (asset, kind, success) = schema::unpack_meta(meta[i]);
         if success && asset == 0 && kind == TransferKind::Native {
-            total = total.wrapping_add(u128::from(columns.amount[i]));
+            total = total.wrapping_add(u128::from(amount[i]));
         }
-        total = total.wrapping_add(u128::from(columns.from[i] ^ columns.to[i]));
+        total = total.wrapping_add(u128::from(from[i] ^ to[i]));
     }
-    total
+    Ok(total)
 }
 
 /// One pass over every output and input: total output value and a fold of address ids and spent
 /// links.
-pub fn scan_utxo(reader: &ChainReader) -> u128 {
+pub fn scan_utxo(reader: &ChainReader) -> Result<u128, StoreError> {
     let columns = reader.utxo_columns();
     let mut total: u128 = 0;
-    for (value, address) in columns.output_value.iter().zip(columns.output_address) {
+    for (value, address) in columns
+        .output_value
+        .all()?
+        .iter()
+        .zip(columns.output_address.all()?)
+    {
         total = total.wrapping_add(u128::from(*value) ^ u128::from(*address));
     }
-    for &spent in columns.input_spent {
+    for &spent in columns.input_spent.all()? {
         total = total.wrapping_add(u128::from(spent));
     }
-    total
+    Ok(total)
 }

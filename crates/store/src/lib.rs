@@ -9,22 +9,28 @@
 //!   [`ChainReader::null_data`] and [`ChainReader::output_data`];
 //! - derived traversal indexes: adjacency per address in time order, both directions, and the
 //!   spent-by link of every output;
-//! - a manifest per chain that lists the committed length and CRC-32 of every file. Appends are
-//!   checkpointed: [`ChainWriter::commit`] fsyncs the columns and then atomically replaces the
-//!   manifest together with the importer's resume cursor, so a killed import resumes with nothing
-//!   lost and nothing duplicated. Readers verify every file against the manifest.
+//! - a manifest per chain that lists the committed length and the CRC-32 of every file and of each
+//!   64 MiB segment of it. Appends are checkpointed: [`ChainWriter::commit`] fsyncs the columns
+//!   and then atomically replaces the manifest together with the importer's resume cursor, so a
+//!   killed import resumes with nothing lost and nothing duplicated. Readers verify each segment
+//!   the first time they read from it ([`ChainReader::ensure_intact`] reports damage met);
+//!   [`Store::verify`] checks everything on demand.
 //!
 //! The layout is documented in docs/schema.md. Importers (crate `chaintrail-ingest`) feed
 //! [`ChainWriter`]; tracing, screening and export read through [`ChainReader`].
 
 pub mod bench;
+mod column;
 mod error;
 mod files;
 mod index;
+mod lookup;
 mod manifest;
 mod outpoints;
 mod reader;
 pub mod schema;
+mod segments;
+mod verify;
 mod writer;
 
 use std::collections::BTreeMap;
@@ -32,12 +38,18 @@ use std::path::{Path, PathBuf};
 
 use chaintrail_core::Chain;
 
+pub use column::{Column, DamageLatch};
 pub use error::StoreError;
 pub use files::FileState;
 pub use reader::{
     ChainReader, ChainStats, FileStats, GroupBytes, InputView, OutputView, TransferColumns,
     TransferView, UtxoColumns,
 };
+pub use schema::TxId;
+pub use segments::{
+    DEFAULT_SEGMENT_BYTES, SegmentChecks, SegmentDamage, SegmentHasher, SegmentLayoutError,
+};
+pub use verify::{ChainVerification, Problem};
 pub use writer::{ChainWriter, Progress, TxLookupMemory};
 
 use crate::error::io_err;
@@ -132,11 +144,39 @@ impl Store {
 
     /// Open a chain for appending; creates it on first use. Only one writer per chain at a time.
     pub fn writer(&self, chain: Chain) -> Result<ChainWriter, StoreError> {
-        ChainWriter::open(self.chain_dir(chain), chain)
+        ChainWriter::open(self.chain_dir(chain), chain, DEFAULT_SEGMENT_BYTES)
     }
 
-    /// Open a chain for reading, verifying every file against its manifest.
+    /// [`Store::writer`] that creates a new chain with checksum segments of `segment_bytes`
+    /// (at least 64) instead of 64 MiB: for tests of segment verification.
+    #[doc(hidden)]
+    pub fn writer_with_segment_bytes(
+        &self,
+        chain: Chain,
+        segment_bytes: u64,
+    ) -> Result<ChainWriter, StoreError> {
+        ChainWriter::open(self.chain_dir(chain), chain, segment_bytes)
+    }
+
+    /// Open a chain for reading. Files are mapped and their lengths checked; each segment is
+    /// verified against its checksum when first read (see [`ChainReader::ensure_intact`]).
     pub fn reader(&self, chain: Chain) -> Result<ChainReader, StoreError> {
+        let dir = self.existing_chain_dir(chain)?;
+        ChainReader::open(&dir)
+    }
+
+    /// Check every byte of a chain against its manifest and the invariants readers rely on,
+    /// naming every problem found. `progress(done, total)` gets the bytes verified so far.
+    pub fn verify(
+        &self,
+        chain: Chain,
+        progress: &mut dyn FnMut(u64, u64),
+    ) -> Result<ChainVerification, StoreError> {
+        let dir = self.existing_chain_dir(chain)?;
+        verify::verify_chain(&dir, progress)
+    }
+
+    fn existing_chain_dir(&self, chain: Chain) -> Result<PathBuf, StoreError> {
         let dir = self.chain_dir(chain);
         if !dir.join(CHAIN_MANIFEST).exists() {
             let present = self
@@ -154,6 +194,6 @@ impl Store {
                 },
             });
         }
-        ChainReader::open(&dir)
+        Ok(dir)
     }
 }

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{StoreError, io_err};
 use crate::files::{FileState, write_atomic};
+use crate::segments::DEFAULT_SEGMENT_BYTES;
 
 pub const FORMAT: u32 = 1;
 pub const ROOT_MANIFEST: &str = "chaintrail.json";
@@ -26,7 +27,11 @@ pub struct ChainManifest {
     pub format: u32,
     pub chain: Chain,
     pub model: ChainModel,
-    /// Append-only files: committed length and checksum.
+    /// The size of the segments that files are checksummed by (docs/schema.md). Manifests
+    /// written before segments existed have none and list no segment checksums.
+    #[serde(default = "default_segment_bytes")]
+    pub segment_bytes: u64,
+    /// Append-only files: committed length and checksums.
     pub files: BTreeMap<String, FileState>,
     /// Derived index files (rewritten whole) and the number of records they cover.
     pub indexes: BTreeMap<String, FileState>,
@@ -43,6 +48,7 @@ impl ChainManifest {
             format: FORMAT,
             chain,
             model: chain.model(),
+            segment_bytes: DEFAULT_SEGMENT_BYTES,
             files: BTreeMap::new(),
             indexes: BTreeMap::new(),
             indexed_records: 0,
@@ -52,12 +58,27 @@ impl ChainManifest {
     }
 
     pub fn file(&self, name: &str) -> FileState {
-        self.files.get(name).copied().unwrap_or_default()
+        self.files.get(name).cloned().unwrap_or_default()
     }
 
     pub fn index(&self, name: &str) -> FileState {
-        self.indexes.get(name).copied().unwrap_or_default()
+        self.indexes.get(name).cloned().unwrap_or_default()
     }
+
+    /// Records of the chain's value-flow tables: transfers, or inputs + outputs.
+    pub fn records(&self) -> u64 {
+        match self.model {
+            ChainModel::Account => self.file(crate::schema::col::TRANSFER_FROM).bytes / 4,
+            ChainModel::Utxo => {
+                self.file(crate::schema::col::INPUT_SPENT).bytes / 8
+                    + self.file(crate::schema::col::OUTPUT_VALUE).bytes / 8
+            }
+        }
+    }
+}
+
+fn default_segment_bytes() -> u64 {
+    DEFAULT_SEGMENT_BYTES
 }
 
 pub fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<T, StoreError> {
@@ -73,5 +94,5 @@ pub fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<(), StoreError
         file: path.to_path_buf(),
         reason: format!("cannot serialize manifest: {e}"),
     })?;
-    write_atomic(path, &bytes).map(|_| ())
+    write_atomic(path, &bytes)
 }

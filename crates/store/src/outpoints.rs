@@ -7,9 +7,13 @@
 //! - Account chains keep every transaction, with the count fixed at 1, for hash dedup.
 //!
 //! Layout: open addressing with linear probing and Robin Hood displacement (backward-shift
-//! deletion, no tombstones), struct of arrays. One slot is 12 bytes: a `u64` word holding 48 bits
-//! of a hash of the txid's first 8 bytes and a 16-bit count, and the `u32` tx id. Counts of
-//! 65,535 and more go to a side map (a few transactions with huge fan-out). The table grows by
+//! deletion, no tombstones), struct of arrays. One slot is 12 bytes: a `u64` word holding 40 bits
+//! of a hash of the txid's first 8 bytes, the top 8 bits of the 40-bit tx id and a 16-bit count,
+//! and the low 32 bits of the tx id in a `u32`. Tx ids thus reach 2^40 − 1
+//! ([`crate::schema::MAX_TX_ID`], 250× Ethereum's transaction count) at the memory of 32-bit
+//! ids; 40 key bits keep a false match within a probe run below one in 10^11 (and every match is
+//! confirmed anyway). Counts of 65,535 and more go to a side map (a few transactions with huge
+//! fan-out). The table grows by
 //! 1.25× at 90% load and shrinks at 30%, so it stays between 72% and 90% full while growing:
 //! 13.3–16.7 bytes per entry.
 //!
@@ -18,8 +22,14 @@
 
 use std::collections::HashMap;
 
-/// Tag of a slot whose count lives in the side map.
+use crate::schema::{MAX_TX_ID, TxId};
+
+/// The count bits of a slot word; all set: the count lives in the side map.
 const BIG: u64 = 0xFFFF;
+/// The key bits of a slot word.
+const KEY: u64 = !0 << 24;
+/// Where the top 8 bits of the 40-bit tx id sit in a slot word.
+const ID_HIGH_SHIFT: u32 = 16;
 const MIN_SLOTS: usize = 16;
 
 #[cfg(test)]
@@ -40,7 +50,7 @@ fn prefix_mask() -> u64 {
 }
 
 /// MurmurHash3's 64-bit finalizer: a bijection that spreads structured prefixes.
-fn mix(mut k: u64) -> u64 {
+pub(crate) fn mix(mut k: u64) -> u64 {
     k ^= k >> 33;
     k = k.wrapping_mul(0xff51_afd7_ed55_8ccd);
     k ^= k >> 33;
@@ -49,11 +59,13 @@ fn mix(mut k: u64) -> u64 {
 }
 
 pub(crate) struct TxTable {
-    /// 0: empty. Otherwise `key48 << 16 | count` with count in `1..=0xFFFE`, or `BIG`.
+    /// 0: empty. Otherwise `key40 << 24 | id_high8 << 16 | count` with count in `1..=0xFFFE`,
+    /// or `BIG`.
     words: Vec<u64>,
+    /// The low 32 bits of each slot's tx id.
     ids: Vec<u32>,
     len: usize,
-    big: HashMap<u32, u32>,
+    big: HashMap<TxId, u32>,
     mask: u64,
 }
 
@@ -78,7 +90,12 @@ impl TxTable {
 
     /// Heap bytes held (slot arrays at capacity plus the side map, estimated).
     pub(crate) fn heap_bytes(&self) -> usize {
-        self.words.capacity() * 8 + self.ids.capacity() * 4 + self.big.capacity() * 9
+        self.words.capacity() * 8 + self.ids.capacity() * 4 + self.big.capacity() * 13
+    }
+
+    /// The tx id held in `slot`.
+    fn id_at(&self, slot: usize) -> TxId {
+        u64::from(self.ids[slot]) | ((self.words[slot] >> ID_HIGH_SHIFT) & 0xFF) << 32
     }
 
     /// The key bits of a slot word for this txid (the count bits are zero).
@@ -86,11 +103,11 @@ impl TxTable {
         let mut prefix = [0u8; 8];
         prefix.copy_from_slice(&txid[..8]);
         let hash = mix(u64::from_le_bytes(prefix) & self.mask);
-        hash & !BIG
+        hash & KEY
     }
 
     fn home(&self, word: u64) -> usize {
-        (((word & !BIG) as u128 * self.words.len() as u128) >> 64) as usize
+        (((word & KEY) as u128 * self.words.len() as u128) >> 64) as usize
     }
 
     fn distance(&self, slot: usize, word: u64) -> usize {
@@ -111,7 +128,7 @@ impl TxTable {
     }
 
     /// The slot of the entry with this txid's key for which `is_it(id)` holds.
-    fn slot(&self, txid: &[u8; 32], mut is_it: impl FnMut(u32) -> bool) -> Option<usize> {
+    fn slot(&self, txid: &[u8; 32], mut is_it: impl FnMut(TxId) -> bool) -> Option<usize> {
         let key = self.key(txid);
         let mut slot = self.home(key);
         let mut dist = 0;
@@ -120,7 +137,7 @@ impl TxTable {
             if word == 0 || self.distance(slot, word) < dist {
                 return None;
             }
-            if word & !BIG == key && is_it(self.ids[slot]) {
+            if word & KEY == key && is_it(self.id_at(slot)) {
                 return Some(slot);
             }
             slot = self.next(slot);
@@ -129,39 +146,40 @@ impl TxTable {
     }
 
     /// The tx id stored for `txid`; `same(id)` must confirm that tx `id` has exactly this txid.
-    pub(crate) fn find(&self, txid: &[u8; 32], same: impl FnMut(u32) -> bool) -> Option<u32> {
-        self.slot(txid, same).map(|slot| self.ids[slot])
+    pub(crate) fn find(&self, txid: &[u8; 32], same: impl FnMut(TxId) -> bool) -> Option<TxId> {
+        self.slot(txid, same).map(|slot| self.id_at(slot))
     }
 
     /// The count of the entry of tx `id` (whose txid is `txid`), if present.
     #[cfg(test)]
-    pub(crate) fn count(&self, txid: &[u8; 32], id: u32) -> Option<u32> {
+    pub(crate) fn count(&self, txid: &[u8; 32], id: TxId) -> Option<u32> {
         self.slot(txid, |found| found == id)
             .map(|slot| self.count_at(slot))
     }
 
     fn count_at(&self, slot: usize) -> u32 {
         match self.words[slot] & BIG {
-            BIG => self.big.get(&self.ids[slot]).copied().unwrap_or(u32::MAX),
+            BIG => self.big.get(&self.id_at(slot)).copied().unwrap_or(u32::MAX),
             small => small as u32,
         }
     }
 
-    /// Add an entry. The caller has checked that no entry has this txid; `count` ≥ 1.
-    pub(crate) fn insert(&mut self, txid: &[u8; 32], id: u32, count: u32) {
-        debug_assert!(count >= 1);
+    /// Add an entry. The caller has checked that no entry has this txid, that `count` ≥ 1 and
+    /// that `id` ≤ [`MAX_TX_ID`].
+    pub(crate) fn insert(&mut self, txid: &[u8; 32], id: TxId, count: u32) {
+        debug_assert!(count >= 1 && id <= MAX_TX_ID);
         if (self.len + 1) * 10 > self.words.len() * 9 {
             let grown = (self.words.len() + self.words.len() / 4).max(MIN_SLOTS);
             self.resize(grown);
         }
-        let mut word = self.key(txid);
+        let mut word = self.key(txid) | ((id >> 32) & 0xFF) << ID_HIGH_SHIFT;
         if u64::from(count) >= BIG {
             word |= BIG;
             self.big.insert(id, count);
         } else {
             word |= u64::from(count);
         }
-        self.place(word, id);
+        self.place(word, id as u32);
         self.len += 1;
     }
 
@@ -198,7 +216,7 @@ impl TxTable {
 
     /// One output of tx `id` was spent: decrement its count, removing the entry at zero.
     /// Returns `false` when there is no entry for it.
-    pub(crate) fn spend(&mut self, txid: &[u8; 32], id: u32) -> bool {
+    pub(crate) fn spend(&mut self, txid: &[u8; 32], id: TxId) -> bool {
         let Some(slot) = self.slot(txid, |found| found == id) else {
             return false;
         };
@@ -219,7 +237,8 @@ impl TxTable {
 
     fn remove_at(&mut self, mut slot: usize) {
         if self.words[slot] & BIG == BIG {
-            self.big.remove(&self.ids[slot]);
+            let id = self.id_at(slot);
+            self.big.remove(&id);
         }
         loop {
             let next = self.next(slot);
@@ -251,10 +270,10 @@ impl TxTable {
 
     /// Every entry as (tx id, count), sorted by id: the table's logical content.
     #[cfg(test)]
-    pub(crate) fn entries(&self) -> Vec<(u32, u32)> {
-        let mut all: Vec<(u32, u32)> = (0..self.words.len())
+    pub(crate) fn entries(&self) -> Vec<(TxId, u32)> {
+        let mut all: Vec<(TxId, u32)> = (0..self.words.len())
             .filter(|&slot| self.words[slot] != 0)
-            .map(|slot| (self.ids[slot], self.count_at(slot)))
+            .map(|slot| (self.id_at(slot), self.count_at(slot)))
             .collect();
         all.sort_unstable();
         all
@@ -292,6 +311,10 @@ mod tests {
         proptest::collection::vec(op, 0..600)
     }
 
+    /// Tx ids start here, so that they run across a change of their top 8 bits (kept in the
+    /// slot word).
+    const FIRST_ID: TxId = (1 << 36) - 300;
+
     /// Drive the table as the writer does, against a reference map of live txid → (id, count).
     fn run(ops: &[Op], mask: u64) {
         PREFIX_MASK.with(|m| m.set(mask));
@@ -299,15 +322,16 @@ mod tests {
         PREFIX_MASK.with(|m| m.set(u64::MAX));
         // The full txid of every tx id, as the txs.hash column would hold it.
         let mut hashes: Vec<[u8; 32]> = Vec::new();
-        let mut live: HashMap<[u8; 32], (u32, u32)> = HashMap::new();
+        let mut live: HashMap<[u8; 32], (TxId, u32)> = HashMap::new();
+        let hash_of = |hashes: &[[u8; 32]], id: TxId| hashes[(id - FIRST_ID) as usize];
         for op in ops {
             match *op {
                 Op::Append(t, count) => {
                     let hash = txid(t);
-                    let found = table.find(&hash, |id| hashes[id as usize] == hash);
+                    let found = table.find(&hash, |id| hash_of(&hashes, id) == hash);
                     assert_eq!(found, live.get(&hash).map(|e| e.0), "{op:?}");
                     if found.is_none() {
-                        let id = hashes.len() as u32;
+                        let id = FIRST_ID + hashes.len() as TxId;
                         hashes.push(hash);
                         table.insert(&hash, id, count);
                         live.insert(hash, (id, count));
@@ -330,7 +354,7 @@ mod tests {
                 }
                 Op::SpendTxid(t) => {
                     let hash = txid(t);
-                    let found = table.find(&hash, |id| hashes[id as usize] == hash);
+                    let found = table.find(&hash, |id| hash_of(&hashes, id) == hash);
                     assert_eq!(found, live.get(&hash).map(|e| e.0));
                     if let Some(id) = found {
                         let (_, count) = live[&hash];
@@ -344,7 +368,7 @@ mod tests {
                         // Spending a dead tx finds nothing to decrement.
                         let dead = hashes.iter().position(|h| *h == hash);
                         if let Some(id) = dead {
-                            assert!(!table.spend(&hash, id as u32));
+                            assert!(!table.spend(&hash, FIRST_ID + id as TxId));
                         }
                     }
                 }
@@ -352,12 +376,12 @@ mod tests {
             assert_eq!(table.len(), live.len());
             assert!(table.len() < table.slots());
         }
-        let mut expected: Vec<(u32, u32)> = live.values().copied().collect();
+        let mut expected: Vec<(TxId, u32)> = live.values().copied().collect();
         expected.sort_unstable();
         assert_eq!(table.entries(), expected);
         for t in 0..400 {
             let hash = txid(t);
-            let found = table.find(&hash, |id| hashes[id as usize] == hash);
+            let found = table.find(&hash, |id| hash_of(&hashes, id) == hash);
             assert_eq!(found, live.get(&hash).map(|e| e.0));
             if let Some((id, count)) = live.get(&hash) {
                 assert_eq!(table.count(&hash, *id), Some(*count));
@@ -414,21 +438,47 @@ mod tests {
     }
 
     #[test]
+    fn the_largest_tx_id_round_trips() {
+        let mut table = TxTable::new();
+        for (n, id) in [MAX_TX_ID, MAX_TX_ID - 1, 1 << 32, (1 << 32) - 1, 0]
+            .into_iter()
+            .enumerate()
+        {
+            table.insert(&txid(n as u32), id, 3);
+        }
+        assert_eq!(table.find(&txid(0), |id| id == MAX_TX_ID), Some(MAX_TX_ID));
+        assert_eq!(table.find(&txid(2), |id| id == 1 << 32), Some(1 << 32));
+        assert!(table.spend(&txid(0), MAX_TX_ID));
+        assert_eq!(table.count(&txid(0), MAX_TX_ID), Some(2));
+        assert_eq!(
+            table.entries(),
+            vec![
+                (0, 3),
+                ((1 << 32) - 1, 3),
+                (1 << 32, 3),
+                (MAX_TX_ID - 1, 3),
+                (MAX_TX_ID, 2)
+            ]
+        );
+    }
+
+    #[test]
     fn grows_and_shrinks_between_load_bounds() {
         let mut table = TxTable::new();
         for n in 0..100_000u32 {
-            table.insert(&txid(n), n, 1);
+            table.insert(&txid(n), TxId::from(n), 1);
             assert!(table.len() * 10 <= table.slots() * 9);
         }
         let load = table.len() as f64 / table.slots() as f64;
         assert!((0.72..=0.9).contains(&load), "{load}");
         for n in 0..99_000u32 {
-            assert!(table.spend(&txid(n), n));
+            assert!(table.spend(&txid(n), TxId::from(n)));
         }
         assert_eq!(table.len(), 1_000);
         assert!(table.slots() < 4_000, "{}", table.slots());
         for n in 99_000..100_000u32 {
-            assert_eq!(table.find(&txid(n), |id| id == n), Some(n));
+            let n = TxId::from(n);
+            assert_eq!(table.find(&txid(n as u32), |id| id == n), Some(n));
         }
     }
 }

@@ -7,23 +7,30 @@ use chaintrail_core::{
 };
 use serde::Serialize;
 
+use crate::column::{Column, DamageLatch};
 use crate::error::StoreError;
 use crate::files::MappedFile;
+use crate::lookup;
 use crate::manifest::{CHAIN_MANIFEST, ChainManifest, read_json};
 use crate::schema::{
     self, AssetEntry, DeltaList, FileGroup, Framing, NO_ADDRESS, NullDataEntry, OverflowAmount,
-    UnlinkedInput, WideAmount, col,
+    TxId, UnlinkedInput, WideAmount, col,
 };
 
-/// Read access to one chain. Every file is verified against the manifest's checksum when the
-/// reader opens; lookups by address or hash build their hash maps on first use.
+/// Read access to one chain. Opening maps the files and checks their lengths; each segment of a
+/// file is verified against the manifest's checksum the first time something is read from it
+/// (docs/schema.md, *Manifest, checksums, checkpoints*). A read from a damaged segment returns
+/// nothing and is remembered: [`ChainReader::ensure_intact`] then fails naming the file and the
+/// byte range, and every operation over the store calls it before it answers. Lookups by
+/// address or hash build their hash maps on first use.
 pub struct ChainReader {
     dir: PathBuf,
     manifest: ChainManifest,
     files: HashMap<&'static str, MappedFile>,
+    damage: DamageLatch,
     assets: Vec<Asset>,
     address_ids: OnceLock<HashMap<Box<[u8]>, u32>>,
-    tx_ids: OnceLock<HashMap<[u8; 32], u32>>,
+    tx_ids: OnceLock<HashMap<[u8; 32], TxId>>,
     /// Effective block times ([`ChainReader::block_effective_time`]), kept only when the chain's
     /// timestamps are not already in order (`None` then: each block's own time is its effective
     /// time).
@@ -34,7 +41,7 @@ pub struct ChainReader {
 #[derive(Debug, Clone, Serialize)]
 pub struct TransferView {
     pub row: u64,
-    pub tx: u32,
+    pub tx: TxId,
     pub position: u32,
     pub block: BlockRef,
     pub from: u32,
@@ -49,18 +56,18 @@ pub struct TransferView {
 #[derive(Debug, Clone, Serialize)]
 pub struct OutputView {
     pub row: u64,
-    pub tx: u32,
+    pub tx: TxId,
     pub vout: u32,
     pub value: u64,
     pub address: u32,
-    pub spent_by: Option<u32>,
+    pub spent_by: Option<TxId>,
 }
 
 /// One UTXO input: the output it spends when linked, or what the source said when not.
 #[derive(Debug, Clone, Serialize)]
 pub struct InputView {
     pub row: u64,
-    pub tx: u32,
+    pub tx: TxId,
     pub coinbase: bool,
     pub spent_output: Option<u64>,
     pub prevout: Option<OutPoint>,
@@ -68,20 +75,23 @@ pub struct InputView {
     pub address: Option<u32>,
 }
 
-/// The raw transfer columns, for scans.
+/// The transfer columns, read row by row (each segment verified on first read) or, for scans,
+/// whole with [`Column::all`].
+#[derive(Clone, Copy)]
 pub struct TransferColumns<'a> {
-    pub from: &'a [u32],
-    pub to: &'a [u32],
-    pub meta: &'a [u32],
-    pub amount: &'a [u64],
+    pub from: Column<'a, u32>,
+    pub to: Column<'a, u32>,
+    pub meta: Column<'a, u32>,
+    pub amount: Column<'a, u64>,
 }
 
-/// The raw UTXO columns, for scans. `input_spent` holds output rows or the
-/// [`schema::INPUT_COINBASE`] / [`schema::INPUT_UNLINKED`] markers.
+/// The UTXO columns. `input_spent` holds output rows or the [`schema::INPUT_COINBASE`] /
+/// [`schema::INPUT_UNLINKED`] markers.
+#[derive(Clone, Copy)]
 pub struct UtxoColumns<'a> {
-    pub output_value: &'a [u64],
-    pub output_address: &'a [u32],
-    pub input_spent: &'a [u64],
+    pub output_value: Column<'a, u64>,
+    pub output_address: Column<'a, u32>,
+    pub input_spent: Column<'a, u64>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -96,6 +106,8 @@ pub struct GroupBytes {
     pub records: u64,
     /// Adjacency and spent-by indexes.
     pub adjacency: u64,
+    /// Hash lookups of addresses and transactions.
+    pub lookups: u64,
     pub address_dictionary: u64,
     pub tx_hashes: u64,
     pub assets: u64,
@@ -132,45 +144,32 @@ pub struct ChainStats {
 impl ChainReader {
     pub(crate) fn open(dir: &Path) -> Result<ChainReader, StoreError> {
         let manifest: ChainManifest = read_json(&dir.join(CHAIN_MANIFEST))?;
-        let records = match manifest.model {
-            ChainModel::Account => manifest.file(col::TRANSFER_FROM).bytes / 4,
-            ChainModel::Utxo => {
-                manifest.file(col::INPUT_SPENT).bytes / 8
-                    + manifest.file(col::OUTPUT_VALUE).bytes / 8
-            }
-        };
-        if manifest.indexed_records != records || manifest.indexes.is_empty() {
+        if manifest.indexed_records != manifest.records() || manifest.indexes.is_empty() {
             return Err(StoreError::StaleIndex {
                 chain: manifest.chain,
             });
         }
+        let segment_bytes = manifest.segment_bytes;
         let mut files = HashMap::new();
         for &name in schema::columns(manifest.model) {
             files.insert(
                 name,
-                MappedFile::open(&dir.join(name), manifest.file(name))?,
+                MappedFile::open(&dir.join(name), &manifest.file(name), segment_bytes)?,
             );
         }
         for name in manifest.indexes.keys() {
-            let Some(&known) = [
-                col::IDX_IN_ADJ,
-                col::IDX_IN_OFFSETS,
-                col::IDX_OUT_ADJ,
-                col::IDX_OUT_OFFSETS,
-                col::IDX_SPENT_BY,
-            ]
-            .iter()
-            .find(|k| **k == name) else {
+            let Some(&known) = col::INDEXES.iter().find(|k| **k == name) else {
                 continue;
             };
             files.insert(
                 known,
-                MappedFile::open(&dir.join(known), manifest.index(known))?,
+                MappedFile::open(&dir.join(known), &manifest.index(known), segment_bytes)?,
             );
         }
-        check_null_data(dir, &files, manifest.file(col::OUTPUT_VALUE).bytes / 8)?;
+        check_null_data_end(dir, &files)?;
         let mut assets: BTreeMap<u32, Asset> = BTreeMap::new();
         let assets_file = &files[col::ASSETS];
+        assets_file.verify_all()?;
         for (line_no, line) in assets_file.bytes().split(|&b| b == b'\n').enumerate() {
             if line.is_empty() {
                 continue;
@@ -186,6 +185,7 @@ impl ChainReader {
             dir: dir.to_path_buf(),
             manifest,
             files,
+            damage: DamageLatch::default(),
             assets: assets.into_values().collect(),
             address_ids: OnceLock::new(),
             tx_ids: OnceLock::new(),
@@ -205,27 +205,43 @@ impl ChainReader {
         &self.dir
     }
 
-    fn col<T: bytemuck::Pod>(&self, name: &str) -> &[T] {
-        self.files.get(name).map_or(&[], |f| f.as_slice::<T>())
+    /// `Ok` while every segment read so far was intact; else the damage met first, naming the
+    /// file and its byte range. Reads from a damaged segment return nothing, so every operation
+    /// over the store checks this before it answers.
+    pub fn ensure_intact(&self) -> Result<(), StoreError> {
+        self.damage.check()
+    }
+
+    /// A column, verified as it is read.
+    fn column<T: bytemuck::Pod>(&self, name: &str) -> Column<'_, T> {
+        Column::new(self.files.get(name), &self.damage)
+    }
+
+    /// Values in a column, without reading it.
+    fn count<T: bytemuck::Pod>(&self, name: &str) -> usize {
+        self.files.get(name).map_or(0, |f| f.as_slice::<T>().len())
+    }
+
+    /// A whole column that is small (per block), verified.
+    fn small<T: bytemuck::Pod>(&self, name: &str) -> &[T] {
+        self.column(name).range(0..usize::MAX)
     }
 
     // ---- blocks and transactions ----
 
     pub fn block_count(&self) -> usize {
-        self.col::<u64>(col::BLOCK_HEIGHT).len()
+        self.count::<u64>(col::BLOCK_HEIGHT)
     }
 
     pub fn block(&self, index: usize) -> BlockRef {
         BlockRef {
             height: self
-                .col::<u64>(col::BLOCK_HEIGHT)
+                .column::<u64>(col::BLOCK_HEIGHT)
                 .get(index)
-                .copied()
                 .unwrap_or(0),
             timestamp: self
-                .col::<u64>(col::BLOCK_TIMESTAMP)
+                .column::<u64>(col::BLOCK_TIMESTAMP)
                 .get(index)
-                .copied()
                 .unwrap_or(0),
         }
     }
@@ -237,7 +253,7 @@ impl ChainReader {
     /// cutoff (`effective time <= until`) is a prefix of the chain. `0` for an index out of
     /// range.
     pub fn block_effective_time(&self, index: usize) -> u64 {
-        let times = self.col::<u64>(col::BLOCK_TIMESTAMP);
+        let times = self.small::<u64>(col::BLOCK_TIMESTAMP);
         let table = self.effective_times.get_or_init(|| {
             // Chains whose timestamps already increase (every EVM chain) keep no table.
             if times.is_sorted() {
@@ -261,7 +277,7 @@ impl ChainReader {
     }
 
     /// [`Self::block_effective_time`] of the block holding transaction `tx`.
-    pub fn tx_effective_time(&self, tx: u32) -> u64 {
+    pub fn tx_effective_time(&self, tx: TxId) -> u64 {
         self.block_effective_time(self.tx_block_index(tx))
     }
 
@@ -271,26 +287,36 @@ impl ChainReader {
         self.block_effective_time(framing.block_of_tx(framing.tx_of_row(row)))
     }
 
-    pub fn tx_count(&self) -> usize {
-        self.col::<[u8; 32]>(col::TX_HASH).len()
+    pub fn tx_count(&self) -> u64 {
+        self.count::<[u8; 32]>(col::TX_HASH) as u64
     }
 
-    pub fn tx_hash(&self, tx: u32) -> TxHash {
+    pub fn tx_hash(&self, tx: TxId) -> TxHash {
         TxHash(
-            self.col::<[u8; 32]>(col::TX_HASH)
-                .get(tx as usize)
-                .copied()
+            usize::try_from(tx)
+                .ok()
+                .and_then(|tx| self.column::<[u8; 32]>(col::TX_HASH).get(tx))
                 .unwrap_or_default(),
         )
     }
 
-    pub fn tx_id(&self, hash: &TxHash) -> Option<u32> {
+    /// The id of the transaction with this hash (the first, should several share it).
+    pub fn tx_id(&self, hash: &TxHash) -> Option<TxId> {
+        let same = |id: TxId| self.tx_hash(id) == *hash;
+        let at = lookup::tx_hash_hash(&hash.0);
+        if self.files.contains_key(col::IDX_TX_LOOKUP) {
+            return lookup::find::<u32>(self.column(col::IDX_TX_LOOKUP), at, same);
+        }
+        if self.files.contains_key(col::IDX_TX_LOOKUP_WIDE) {
+            return lookup::find::<u64>(self.column(col::IDX_TX_LOOKUP_WIDE), at, same);
+        }
+        // A store indexed before the lookups existed: a map of every hash, built once.
         self.tx_ids
             .get_or_init(|| {
-                let hashes = self.col::<[u8; 32]>(col::TX_HASH);
+                let hashes = self.column::<[u8; 32]>(col::TX_HASH).range(0..usize::MAX);
                 let mut ids = HashMap::with_capacity(hashes.len());
                 for (id, hash) in hashes.iter().enumerate() {
-                    ids.entry(*hash).or_insert(id as u32);
+                    ids.entry(*hash).or_insert(id as TxId);
                 }
                 ids
             })
@@ -300,9 +326,9 @@ impl ChainReader {
 
     fn framing(&self, first: &'static str, offset: &'static str, records: u64) -> Framing<'_> {
         Framing {
-            block_first_tx: self.col(col::BLOCK_FIRST_TX),
-            block_first_record: self.col(first),
-            tx_offset: self.col(offset),
+            block_first_tx: self.small(col::BLOCK_FIRST_TX),
+            block_first_record: self.small(first),
+            tx_offset: self.column(offset),
             records,
         }
     }
@@ -331,14 +357,14 @@ impl ChainReader {
         )
     }
 
-    pub fn tx_block(&self, tx: u32) -> BlockRef {
+    pub fn tx_block(&self, tx: TxId) -> BlockRef {
         self.block(self.tx_block_index(tx))
     }
 
     /// The index (into the blocks table) of the block holding transaction `tx`.
-    fn tx_block_index(&self, tx: u32) -> usize {
-        self.col::<u64>(col::BLOCK_FIRST_TX)
-            .partition_point(|&f| f <= u64::from(tx))
+    fn tx_block_index(&self, tx: TxId) -> usize {
+        self.small::<u64>(col::BLOCK_FIRST_TX)
+            .partition_point(|&f| f <= tx)
             .saturating_sub(1)
     }
 
@@ -346,7 +372,7 @@ impl ChainReader {
 
     /// Number of address ids, including the reserved id 0.
     pub fn address_count(&self) -> usize {
-        self.col::<u64>(col::ADDRESS_ENDS).len()
+        self.count::<u64>(col::ADDRESS_ENDS)
     }
 
     /// The address with this id; `None` for the reserved id 0 and for ids out of range.
@@ -354,18 +380,39 @@ impl ChainReader {
         if id == NO_ADDRESS {
             return None;
         }
-        let ends = self.col::<u64>(col::ADDRESS_ENDS);
-        let end = *ends.get(id as usize)? as usize;
-        let start = ends.get(id as usize - 1).map_or(0, |&s| s as usize);
-        let key = self.files[col::ADDRESS_KEYS].bytes().get(start..end)?;
-        Address::from_key(self.chain(), key).ok()
+        Address::from_key(self.chain(), self.address_key(id)?).ok()
+    }
+
+    /// The key of address `id` in the dictionary (`None` when damaged or out of range).
+    fn address_key(&self, id: u32) -> Option<&[u8]> {
+        let id = id as usize;
+        let ends = self.column::<u64>(col::ADDRESS_ENDS);
+        let end = usize::try_from(ends.get(id)?).ok()?;
+        let start = match id.checked_sub(1) {
+            Some(prev) => usize::try_from(ends.get(prev)?).ok()?,
+            None => 0,
+        };
+        let key = self.column::<u8>(col::ADDRESS_KEYS).range(start..end);
+        (start <= end && key.len() == end - start).then_some(key)
     }
 
     pub fn address_id(&self, address: &Address) -> Option<u32> {
+        let key = address.to_key();
+        if self.files.contains_key(col::IDX_ADDRESS_LOOKUP) {
+            let same = |id: u64| self.address_key(id as u32) == Some(key.as_slice());
+            return lookup::find::<u32>(
+                self.column(col::IDX_ADDRESS_LOOKUP),
+                lookup::key_hash(&key),
+                same,
+            )
+            .map(|id| id as u32)
+            .filter(|&id| id != NO_ADDRESS);
+        }
+        // A store indexed before the lookups existed: a map of every key, built once.
         self.address_ids
             .get_or_init(|| {
-                let ends = self.col::<u64>(col::ADDRESS_ENDS);
-                let keys = self.files[col::ADDRESS_KEYS].bytes();
+                let ends = self.column::<u64>(col::ADDRESS_ENDS).range(0..usize::MAX);
+                let keys = self.column::<u8>(col::ADDRESS_KEYS).range(0..usize::MAX);
                 let mut ids = HashMap::with_capacity(ends.len());
                 let mut start = 0usize;
                 for (id, &end) in ends.iter().enumerate() {
@@ -377,7 +424,7 @@ impl ChainReader {
                 }
                 ids
             })
-            .get(address.to_key().as_slice())
+            .get(key.as_slice())
             .copied()
             .filter(|&id| id != NO_ADDRESS)
     }
@@ -393,40 +440,34 @@ impl ChainReader {
     // ---- account chains ----
 
     pub fn transfer_count(&self) -> u64 {
-        self.col::<u32>(col::TRANSFER_FROM).len() as u64
+        self.count::<u32>(col::TRANSFER_FROM) as u64
     }
 
     pub fn transfer_columns(&self) -> TransferColumns<'_> {
         TransferColumns {
-            from: self.col(col::TRANSFER_FROM),
-            to: self.col(col::TRANSFER_TO),
-            meta: self.col(col::TRANSFER_META),
-            amount: self.col(col::TRANSFER_AMOUNT),
+            from: self.column(col::TRANSFER_FROM),
+            to: self.column(col::TRANSFER_TO),
+            meta: self.column(col::TRANSFER_META),
+            amount: self.column(col::TRANSFER_AMOUNT),
         }
     }
 
     /// The amount of transfer `row`, resolving amounts that overflow the u64 column.
     pub fn transfer_amount(&self, row: u64) -> Amount {
-        let small = self
-            .col::<u64>(col::TRANSFER_AMOUNT)
-            .get(row as usize)
-            .copied()
-            .unwrap_or(0);
+        let small = self.column::<u64>(col::TRANSFER_AMOUNT).at(row);
         match small {
             schema::AMOUNT_OVERFLOW => {
-                let table = self.col::<OverflowAmount>(col::AMOUNT_OVERFLOW);
-                let at = table.partition_point(|o| o.row < row);
-                match table.get(at) {
-                    Some(o) if o.row == row => Amount::from_u128(u128::from_le_bytes(o.value_le)),
-                    _ => Amount::from_u64(small),
+                let table = self.column::<OverflowAmount>(col::AMOUNT_OVERFLOW);
+                match find_by_row(table, row, |o| o.row) {
+                    Some(o) => Amount::from_u128(u128::from_le_bytes(o.value_le)),
+                    None => Amount::from_u64(small),
                 }
             }
             schema::AMOUNT_WIDE => {
-                let table = self.col::<WideAmount>(col::AMOUNT_WIDE);
-                let at = table.partition_point(|o| o.row < row);
-                match table.get(at) {
-                    Some(o) if o.row == row => Amount::from_be_bytes(o.value_be),
-                    _ => Amount::from_u64(small),
+                let table = self.column::<WideAmount>(col::AMOUNT_WIDE);
+                match find_by_row(table, row, |o| o.row) {
+                    Some(o) => Amount::from_be_bytes(o.value_be),
+                    None => Amount::from_u64(small),
                 }
             }
             _ => Amount::from_u64(small),
@@ -436,16 +477,16 @@ impl ChainReader {
     pub fn transfer(&self, row: u64) -> Option<TransferView> {
         let columns = self.transfer_columns();
         let i = usize::try_from(row).ok()?;
-        let (asset, kind, success) = schema::unpack_meta(*columns.meta.get(i)?);
+        let (asset, kind, success) = schema::unpack_meta(columns.meta.get(i)?);
         let framing = self.transfer_framing();
         let tx = framing.tx_of_row(row);
         Some(TransferView {
             row,
-            tx: tx as u32,
-            position: (row - framing.start(tx)) as u32,
+            tx,
+            position: (row.saturating_sub(framing.start(tx))) as u32,
             block: self.block(framing.block_of_tx(tx)),
-            from: columns.from[i],
-            to: columns.to[i],
+            from: columns.from.get(i)?,
+            to: columns.to.get(i)?,
             asset,
             amount: self.transfer_amount(row),
             kind,
@@ -454,16 +495,24 @@ impl ChainReader {
     }
 
     /// Rows of the transfers of transaction `tx`, in order.
-    pub fn tx_transfers(&self, tx: u32) -> std::ops::Range<u64> {
-        self.transfer_framing().range(tx as usize)
+    pub fn tx_transfers(&self, tx: TxId) -> std::ops::Range<u64> {
+        self.transfer_framing().range(tx)
     }
 
     fn adjacency(&self, offsets: &str, adj: &str, node: u32) -> DeltaList<'_> {
-        let offsets = self.col::<u64>(offsets);
-        let bytes = self.files.get(adj).map_or(&[][..], |f| f.bytes());
-        let start = offsets.get(node as usize).copied().unwrap_or(0) as usize;
-        let end = offsets.get(node as usize + 1).copied().unwrap_or(0) as usize;
-        DeltaList::new(bytes.get(start..end).unwrap_or(&[]))
+        let node = node as usize;
+        let bounds = self.column::<u64>(offsets).range(node..node + 2);
+        let list = match bounds {
+            [start, end] => match (usize::try_from(*start), usize::try_from(*end)) {
+                (Ok(start), Ok(end)) if start <= end => {
+                    let list = self.column::<u8>(adj).range(start..end);
+                    if list.len() == end - start { list } else { &[] }
+                }
+                _ => &[],
+            },
+            _ => &[],
+        };
+        DeltaList::new(list)
     }
 
     /// Transfer rows sent by an address, in time order (account chains).
@@ -480,58 +529,75 @@ impl ChainReader {
     // ---- UTXO chains ----
 
     pub fn input_count(&self) -> u64 {
-        self.col::<u64>(col::INPUT_SPENT).len() as u64
+        self.count::<u64>(col::INPUT_SPENT) as u64
     }
 
     pub fn output_count(&self) -> u64 {
-        self.col::<u64>(col::OUTPUT_VALUE).len() as u64
+        self.count::<u64>(col::OUTPUT_VALUE) as u64
     }
 
-    pub fn output_values(&self) -> &[u64] {
-        self.col(col::OUTPUT_VALUE)
+    /// The value of output `row` (satoshi); `None` out of range or damaged.
+    pub fn output_value(&self, row: u64) -> Option<u64> {
+        self.column::<u64>(col::OUTPUT_VALUE)
+            .get(usize::try_from(row).ok()?)
     }
 
-    /// The raw input and output columns, for scans.
+    /// Every output value, verified: for scans and totals.
+    pub fn output_values(&self) -> Result<&[u64], StoreError> {
+        self.column::<u64>(col::OUTPUT_VALUE).all()
+    }
+
+    /// The input and output columns.
     pub fn utxo_columns(&self) -> UtxoColumns<'_> {
         UtxoColumns {
-            output_value: self.col(col::OUTPUT_VALUE),
-            output_address: self.col(col::OUTPUT_ADDRESS),
-            input_spent: self.col(col::INPUT_SPENT),
+            output_value: self.column(col::OUTPUT_VALUE),
+            output_address: self.column(col::OUTPUT_ADDRESS),
+            input_spent: self.column(col::INPUT_SPENT),
         }
     }
 
-    pub fn tx_inputs(&self, tx: u32) -> std::ops::Range<u64> {
-        self.input_framing().range(tx as usize)
+    pub fn tx_inputs(&self, tx: TxId) -> std::ops::Range<u64> {
+        self.input_framing().range(tx)
     }
 
-    pub fn tx_outputs(&self, tx: u32) -> std::ops::Range<u64> {
-        self.output_framing().range(tx as usize)
+    pub fn tx_outputs(&self, tx: TxId) -> std::ops::Range<u64> {
+        self.output_framing().range(tx)
+    }
+
+    /// The transaction spending output `row`, from whichever spent-by index the chain has.
+    fn spent_by(&self, row: usize) -> Option<TxId> {
+        if self.files.contains_key(col::IDX_SPENT_BY_WIDE) {
+            self.column::<u64>(col::IDX_SPENT_BY_WIDE)
+                .get(row)
+                .filter(|&t| t != schema::UNSPENT_WIDE)
+        } else {
+            self.column::<u32>(col::IDX_SPENT_BY)
+                .get(row)
+                .filter(|&t| t != schema::UNSPENT)
+                .map(TxId::from)
+        }
     }
 
     pub fn output(&self, row: u64) -> Option<OutputView> {
         let i = usize::try_from(row).ok()?;
-        let value = *self.col::<u64>(col::OUTPUT_VALUE).get(i)?;
+        let value = self.column::<u64>(col::OUTPUT_VALUE).get(i)?;
+        let address = self.column::<u32>(col::OUTPUT_ADDRESS).get(i)?;
         let framing = self.output_framing();
         let tx = framing.tx_of_row(row);
-        let spent_by = self
-            .col::<u32>(col::IDX_SPENT_BY)
-            .get(i)
-            .copied()
-            .filter(|&t| t != schema::UNSPENT);
         Some(OutputView {
             row,
-            tx: tx as u32,
-            vout: (row - framing.start(tx)) as u32,
+            tx,
+            vout: row.saturating_sub(framing.start(tx)) as u32,
             value,
-            address: self.col::<u32>(col::OUTPUT_ADDRESS)[i],
-            spent_by,
+            address,
+            spent_by: self.spent_by(i),
         })
     }
 
     pub fn input(&self, row: u64) -> Option<InputView> {
         let i = usize::try_from(row).ok()?;
-        let spent = *self.col::<u64>(col::INPUT_SPENT).get(i)?;
-        let tx = self.input_framing().tx_of_row(row) as u32;
+        let spent = self.column::<u64>(col::INPUT_SPENT).get(i)?;
+        let tx = self.input_framing().tx_of_row(row);
         let mut view = InputView {
             row,
             tx,
@@ -544,9 +610,8 @@ impl ChainReader {
         match spent {
             schema::INPUT_COINBASE => {}
             schema::INPUT_UNLINKED => {
-                let unlinked = self.col::<UnlinkedInput>(col::INPUT_UNLINKED);
-                let at = unlinked.partition_point(|u| u.row < row);
-                if let Some(u) = unlinked.get(at).filter(|u| u.row == row) {
+                let unlinked = self.column::<UnlinkedInput>(col::INPUT_UNLINKED);
+                if let Some(u) = find_by_row(unlinked, row, |u| u.row) {
                     view.prevout = Some(OutPoint {
                         tx: TxHash(u.prev_tx),
                         vout: u.vout,
@@ -572,14 +637,17 @@ impl ChainReader {
     /// The payloads of OP_RETURN outputs as (output row, payload), in row order. A store written
     /// before payloads were kept has none.
     pub fn null_data(&self) -> impl Iterator<Item = (u64, &[u8])> + '_ {
-        let entries = self.col::<NullDataEntry>(col::NULL_DATA_ROWS);
-        (0..entries.len()).map(move |i| (entries[i].row, self.null_data_at(i)))
+        let entries = self.column::<NullDataEntry>(col::NULL_DATA_ROWS);
+        (0..entries.len()).filter_map(move |i| {
+            let entry = entries.get(i)?;
+            Some((entry.row, self.null_data_at(i)))
+        })
     }
 
     /// The payload of output `row` when it is an OP_RETURN output with one stored.
     pub fn output_data(&self, row: u64) -> Option<&[u8]> {
-        let entries = self.col::<NullDataEntry>(col::NULL_DATA_ROWS);
-        let at = entries.partition_point(|e| e.row < row);
+        let entries = self.column::<NullDataEntry>(col::NULL_DATA_ROWS);
+        let at = partition_by_row(entries, row, |e| e.row);
         entries
             .get(at)
             .filter(|e| e.row == row)
@@ -588,25 +656,27 @@ impl ChainReader {
 
     /// Payload `i` of `null_data.bytes`: from the previous entry's end to its own.
     fn null_data_at(&self, i: usize) -> &[u8] {
-        let entries = self.col::<NullDataEntry>(col::NULL_DATA_ROWS);
+        let entries = self.column::<NullDataEntry>(col::NULL_DATA_ROWS);
         let end = entries.get(i).map_or(0, |e| e.end);
         let start = i
             .checked_sub(1)
             .and_then(|prev| entries.get(prev))
             .map_or(0, |e| e.end);
-        let bytes = self
-            .files
-            .get(col::NULL_DATA_BYTES)
-            .map_or(&[][..], MappedFile::bytes);
-        usize::try_from(start)
-            .ok()
-            .zip(usize::try_from(end).ok())
-            .and_then(|(start, end)| bytes.get(start..end))
-            .unwrap_or(&[])
+        match (usize::try_from(start), usize::try_from(end)) {
+            (Ok(start), Ok(end)) if start <= end => {
+                let bytes = self.column::<u8>(col::NULL_DATA_BYTES).range(start..end);
+                if bytes.len() == end - start {
+                    bytes
+                } else {
+                    &[]
+                }
+            }
+            _ => &[],
+        }
     }
 
     /// Σ inputs − Σ outputs; `None` for coinbase transactions and when an input's value is unknown.
-    pub fn tx_fee(&self, tx: u32) -> Option<u64> {
+    pub fn tx_fee(&self, tx: TxId) -> Option<u64> {
         let mut total_in: u64 = 0;
         for row in self.tx_inputs(tx) {
             let input = self.input(row)?;
@@ -615,10 +685,10 @@ impl ChainReader {
             }
             total_in = total_in.checked_add(input.value?)?;
         }
-        let total_out: u64 = self
-            .tx_outputs(tx)
-            .map(|row| self.output_values()[row as usize])
-            .try_fold(0u64, |acc, v| acc.checked_add(v))?;
+        let mut total_out: u64 = 0;
+        for row in self.tx_outputs(tx) {
+            total_out = total_out.checked_add(self.output_value(row)?)?;
+        }
         total_in.checked_sub(total_out)
     }
 
@@ -648,6 +718,7 @@ impl ChainReader {
             let slot = match schema::group_of(name) {
                 FileGroup::Records => &mut bytes.records,
                 FileGroup::Adjacency => &mut bytes.adjacency,
+                FileGroup::Lookups => &mut bytes.lookups,
                 FileGroup::AddressDictionary => &mut bytes.address_dictionary,
                 FileGroup::TxHashes => &mut bytes.tx_hashes,
                 FileGroup::Assets => &mut bytes.assets,
@@ -671,17 +742,16 @@ impl ChainReader {
             chain: self.chain(),
             model: self.model(),
             blocks: self.block_count() as u64,
-            txs: self.tx_count() as u64,
+            txs: self.tx_count(),
             records,
             transfers,
             inputs,
             outputs,
             addresses,
             assets: self.assets.len() as u64,
-            overflow_amounts: (self.col::<OverflowAmount>(col::AMOUNT_OVERFLOW).len()
-                + self.col::<WideAmount>(col::AMOUNT_WIDE).len())
-                as u64,
-            unlinked_inputs: self.col::<UnlinkedInput>(col::INPUT_UNLINKED).len() as u64,
+            overflow_amounts: (self.count::<OverflowAmount>(col::AMOUNT_OVERFLOW)
+                + self.count::<WideAmount>(col::AMOUNT_WIDE)) as u64,
+            unlinked_inputs: self.count::<UnlinkedInput>(col::INPUT_UNLINKED) as u64,
             duplicate_txs_skipped: self.manifest.duplicate_txs_skipped,
             bytes_per_record: per(bytes.records, records),
             adjacency_bytes_per_record: per(bytes.adjacency, records),
@@ -693,12 +763,42 @@ impl ChainReader {
     }
 }
 
-/// The payload index must name ascending output rows that exist and ascending ends within
-/// `null_data.bytes`, ending at its length, so that every lookup slices in bounds.
-fn check_null_data(
+/// The position of the first entry of a row-sorted table whose row is at least `row`, reading
+/// only the entries the binary search probes.
+fn partition_by_row<T: bytemuck::Pod>(
+    table: Column<'_, T>,
+    row: u64,
+    row_of: impl Fn(&T) -> u64,
+) -> usize {
+    let (mut low, mut high) = (0, table.len());
+    while low < high {
+        let mid = low + (high - low) / 2;
+        match table.get(mid) {
+            Some(entry) if row_of(&entry) < row => low = mid + 1,
+            Some(_) => high = mid,
+            // Damaged: recorded in the latch; stop searching.
+            None => return table.len(),
+        }
+    }
+    low
+}
+
+/// The entry of a row-sorted table for `row`, if any.
+fn find_by_row<T: bytemuck::Pod>(
+    table: Column<'_, T>,
+    row: u64,
+    row_of: impl Fn(&T) -> u64,
+) -> Option<T> {
+    table
+        .get(partition_by_row(table, row, &row_of))
+        .filter(|entry| row_of(entry) == row)
+}
+
+/// The payload index must end where `null_data.bytes` ends (checked at open, from its last
+/// entry); the rest of its invariants are checked by [`crate::verify`].
+fn check_null_data_end(
     dir: &Path,
     files: &HashMap<&'static str, MappedFile>,
-    outputs: u64,
 ) -> Result<(), StoreError> {
     let (Some(entries), Some(bytes)) = (
         files.get(col::NULL_DATA_ROWS),
@@ -706,29 +806,15 @@ fn check_null_data(
     ) else {
         return Ok(());
     };
-    let entries = entries.as_slice::<NullDataEntry>();
-    let corrupt = |reason: String| StoreError::Corrupt {
-        file: dir.join(col::NULL_DATA_ROWS),
-        reason,
-    };
-    let (mut last_row, mut last_end) = (None, 0u64);
-    for (i, entry) in entries.iter().enumerate() {
-        if entry.row >= outputs || last_row.is_some_and(|row| entry.row <= row) {
-            return Err(corrupt(format!(
-                "entry {i} names output {} (of {outputs}) out of order",
-                entry.row
-            )));
-        }
-        if entry.end < last_end {
-            return Err(corrupt(format!("entry {i} ends before the one before it")));
-        }
-        (last_row, last_end) = (Some(entry.row), entry.end);
-    }
+    let count = entries.as_slice::<NullDataEntry>().len();
+    let last = entries.checked::<NullDataEntry>(count.saturating_sub(1)..count)?;
+    let last_end = last.first().map_or(0, |e| e.end);
     let stored = bytes.bytes().len() as u64;
     if last_end != stored {
-        return Err(corrupt(format!(
-            "payloads end at byte {last_end}, but null_data.bytes holds {stored}"
-        )));
+        return Err(StoreError::Corrupt {
+            file: dir.join(col::NULL_DATA_ROWS),
+            reason: format!("payloads end at byte {last_end}, but null_data.bytes holds {stored}"),
+        });
     }
     Ok(())
 }

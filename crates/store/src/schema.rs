@@ -4,6 +4,17 @@
 use bytemuck::{Pod, Zeroable};
 use chaintrail_core::{ChainModel, TransferKind};
 
+use crate::column::Column;
+
+/// A transaction id: its position in the chain's `txs.*` columns (append order = time order).
+/// Ids are `u64` in every interface; the store holds them only where a 32-bit id would not do
+/// (docs/schema.md, *Ids*).
+pub type TxId = u64;
+
+/// The largest transaction id a chain can hold: 2^40 − 1 (the writer's outpoint map keeps 40
+/// bits of each id).
+pub const MAX_TX_ID: TxId = (1 << 40) - 1;
+
 /// Account id 0 stands for "no account": the source of minted value and the sink of burnt value.
 pub const NO_ADDRESS: u32 = 0;
 
@@ -20,6 +31,8 @@ pub const INPUT_UNLINKED: u64 = u64::MAX - 1;
 
 /// `index.spent_by` value of an unspent output.
 pub const UNSPENT: u32 = u32::MAX;
+/// `index.spent_by_wide` value of an unspent output.
+pub const UNSPENT_WIDE: u64 = u64::MAX;
 
 pub mod col {
     pub const BLOCK_HEIGHT: &str = "blocks.height";
@@ -53,6 +66,28 @@ pub mod col {
     pub const IDX_IN_OFFSETS: &str = "index.in.offsets";
     pub const IDX_IN_ADJ: &str = "index.in.adj";
     pub const IDX_SPENT_BY: &str = "index.spent_by";
+    /// Spent-by with 64-bit transaction ids, written instead of `index.spent_by` once a chain
+    /// holds 2^32 − 1 transactions or more.
+    pub const IDX_SPENT_BY_WIDE: &str = "index.spent_by_wide";
+    /// Address key → id, a hash table of `u32` ids (see `lookup.rs`).
+    pub const IDX_ADDRESS_LOOKUP: &str = "index.address_lookup";
+    /// Transaction hash → tx id, a hash table of `u32` ids, or of `u64` ids in the wide file
+    /// once a chain holds 2^32 − 1 transactions or more.
+    pub const IDX_TX_LOOKUP: &str = "index.tx_lookup";
+    pub const IDX_TX_LOOKUP_WIDE: &str = "index.tx_lookup_wide";
+
+    /// Every derived index file a reader may map.
+    pub const INDEXES: &[&str] = &[
+        IDX_IN_ADJ,
+        IDX_IN_OFFSETS,
+        IDX_OUT_ADJ,
+        IDX_OUT_OFFSETS,
+        IDX_SPENT_BY,
+        IDX_SPENT_BY_WIDE,
+        IDX_ADDRESS_LOOKUP,
+        IDX_TX_LOOKUP,
+        IDX_TX_LOOKUP_WIDE,
+    ];
 }
 
 /// The append-only columns of a chain of the given model.
@@ -105,6 +140,8 @@ pub enum FileGroup {
     Records,
     /// Derived traversal indexes (adjacency, spent-by).
     Adjacency,
+    /// Derived hash lookups: address key → id, tx hash → id.
+    Lookups,
     /// The address dictionary.
     AddressDictionary,
     /// Transaction hashes (the tx dictionary).
@@ -117,7 +154,9 @@ pub enum FileGroup {
 }
 
 pub fn group_of(name: &str) -> FileGroup {
-    if name.starts_with("index.") {
+    if name.starts_with(col::IDX_ADDRESS_LOOKUP) || name.starts_with(col::IDX_TX_LOOKUP) {
+        FileGroup::Lookups
+    } else if name.starts_with("index.") {
         FileGroup::Adjacency
     } else if name.starts_with("addresses.") {
         FileGroup::AddressDictionary
@@ -193,35 +232,40 @@ pub fn unpack_meta(meta: u32) -> (u32, TransferKind, bool) {
 }
 
 /// How a record table (transfers, inputs or outputs) is framed into transactions and blocks:
-/// each block knows its first tx and first record, each tx its first record relative to its block.
+/// each block knows its first tx and first record, each tx its first record relative to its block
+/// (a `u32`: a block holds far fewer than 2^32 records).
 pub struct Framing<'a> {
     pub block_first_tx: &'a [u64],
     pub block_first_record: &'a [u64],
-    pub tx_offset: &'a [u32],
+    pub tx_offset: Column<'a, u32>,
     pub records: u64,
 }
 
 impl Framing<'_> {
-    pub fn tx_count(&self) -> usize {
-        self.tx_offset.len()
+    pub fn tx_count(&self) -> u64 {
+        self.tx_offset.len() as u64
     }
 
     /// The block (index into the blocks table) holding transaction `tx`.
-    pub fn block_of_tx(&self, tx: usize) -> usize {
+    pub fn block_of_tx(&self, tx: TxId) -> usize {
         self.block_first_tx
-            .partition_point(|&first| first <= tx as u64)
+            .partition_point(|&first| first <= tx)
             .saturating_sub(1)
     }
 
     /// Row of the first record of transaction `tx`.
-    pub fn start(&self, tx: usize) -> u64 {
+    pub fn start(&self, tx: TxId) -> u64 {
         let block = self.block_of_tx(tx);
         let base = self.block_first_record.get(block).copied().unwrap_or(0);
-        base + self.tx_offset.get(tx).map_or(0, |&o| u64::from(o))
+        let offset = usize::try_from(tx)
+            .ok()
+            .and_then(|tx| self.tx_offset.get(tx))
+            .unwrap_or(0);
+        base + u64::from(offset)
     }
 
     /// Rows of the records of transaction `tx`.
-    pub fn range(&self, tx: usize) -> std::ops::Range<u64> {
+    pub fn range(&self, tx: TxId) -> std::ops::Range<u64> {
         let end = if tx + 1 < self.tx_count() {
             self.start(tx + 1)
         } else {
@@ -231,25 +275,29 @@ impl Framing<'_> {
     }
 
     /// The transaction a record row belongs to (the last tx starting at or before it).
-    pub fn tx_of_row(&self, row: u64) -> usize {
+    pub fn tx_of_row(&self, row: u64) -> TxId {
         let block = self
             .block_first_record
             .partition_point(|&first| first <= row)
             .saturating_sub(1);
         // Blocks with no records share their first-record value with the next block; the
         // partition point lands on the last of them, whose txs start at that row.
-        let first_tx = self.block_first_tx.get(block).copied().unwrap_or(0) as usize;
+        let first_tx = self.block_first_tx.get(block).copied().unwrap_or(0);
         let end_tx = self
             .block_first_tx
             .get(block + 1)
-            .map_or(self.tx_count(), |&t| t as usize);
+            .map_or(self.tx_count(), |&t| t);
         let base = self.block_first_record.get(block).copied().unwrap_or(0);
-        let within = &self.tx_offset[first_tx.min(end_tx)..end_tx];
-        let rel = row - base;
-        first_tx
-            + within
+        let (first, end) = (
+            usize::try_from(first_tx.min(end_tx)).unwrap_or(usize::MAX),
+            usize::try_from(end_tx).unwrap_or(usize::MAX),
+        );
+        let within = self.tx_offset.range(first..end);
+        let rel = row.saturating_sub(base);
+        first_tx.min(end_tx)
+            + (within
                 .partition_point(|&o| u64::from(o) <= rel)
-                .saturating_sub(1)
+                .saturating_sub(1) as u64)
     }
 }
 

@@ -12,6 +12,7 @@ use crate::files::{AppendFile, ColumnView, FileState, MappedFile};
 use crate::index::build_indexes;
 use crate::manifest::{CHAIN_MANIFEST, ChainManifest, FORMAT, read_json, write_json};
 use crate::outpoints::TxTable;
+use crate::segments::MIN_SEGMENT_BYTES;
 
 /// Appended transactions kept in memory before `txs.*` are flushed and mapped again (tests
 /// spill often, so that lookups go through both the map and the tail).
@@ -49,8 +50,8 @@ pub struct TxLookupMemory {
     pub other_bytes: usize,
 }
 use crate::schema::{
-    self, AssetEntry, FileGroup, NO_ADDRESS, NullDataEntry, OverflowAmount, UnlinkedInput,
-    WideAmount, col,
+    self, AssetEntry, FileGroup, MAX_TX_ID, NO_ADDRESS, NullDataEntry, OverflowAmount, TxId,
+    UnlinkedInput, WideAmount, col,
 };
 
 /// Counts of what a writer has appended so far (committed or not).
@@ -91,7 +92,18 @@ pub struct ChainWriter {
 }
 
 impl ChainWriter {
-    pub(crate) fn open(dir: PathBuf, chain: Chain) -> Result<ChainWriter, StoreError> {
+    /// Open a chain for appending. `segment_bytes` sets the checksum segment size of a chain
+    /// created now (an existing chain keeps the one in its manifest).
+    pub(crate) fn open(
+        dir: PathBuf,
+        chain: Chain,
+        segment_bytes: u64,
+    ) -> Result<ChainWriter, StoreError> {
+        if segment_bytes < MIN_SEGMENT_BYTES {
+            return Err(StoreError::Input(format!(
+                "segments of {segment_bytes} bytes are too small: at least {MIN_SEGMENT_BYTES}"
+            )));
+        }
         std::fs::create_dir_all(&dir).map_err(|e| io_err(&dir, "create", e))?;
         let lock_path = dir.join("LOCK");
         let lock = File::create(&lock_path).map_err(|e| io_err(&lock_path, "create", e))?;
@@ -101,7 +113,10 @@ impl ChainWriter {
         let manifest: ChainManifest = if manifest_path.exists() {
             read_json(&manifest_path)?
         } else {
-            ChainManifest::new(chain)
+            ChainManifest {
+                segment_bytes,
+                ..ChainManifest::new(chain)
+            }
         };
         if manifest.format != FORMAT || manifest.chain != chain {
             return Err(StoreError::Corrupt {
@@ -116,7 +131,11 @@ impl ChainWriter {
         for &name in schema::columns(chain.model()) {
             files.insert(
                 name,
-                AppendFile::open(&dir.join(name), manifest.file(name))?,
+                AppendFile::open(
+                    &dir.join(name),
+                    &manifest.file(name),
+                    manifest.segment_bytes,
+                )?,
             );
         }
         let tx_hashes = ColumnView::open(&dir.join(col::TX_HASH), 0)?;
@@ -145,7 +164,14 @@ impl ChainWriter {
     /// Rebuild the in-memory dictionaries and counters from the committed files.
     fn load_committed(&mut self) -> Result<(), StoreError> {
         let (dir, manifest) = (self.dir.clone(), self.manifest.clone());
-        let map = |name: &str| MappedFile::open(&dir.join(name), manifest.file(name));
+        // The writer reads each of these whole, so it verifies them whole.
+        let map = |name: &str| {
+            MappedFile::open_verified(
+                &dir.join(name),
+                &manifest.file(name),
+                manifest.segment_bytes,
+            )
+        };
         let keys = map(col::ADDRESS_KEYS)?;
         let ends = map(col::ADDRESS_ENDS)?;
         let mut start = 0usize;
@@ -210,7 +236,7 @@ impl ChainWriter {
                 // Every stored hash, for dedup.
                 self.txs.reserve(tx_count);
                 for (id, hash) in hashes.as_slice::<[u8; 32]>().iter().enumerate() {
-                    self.txs.insert(hash, id as u32, 1);
+                    self.txs.insert(hash, id as TxId, 1);
                 }
             }
             ChainModel::Utxo => {
@@ -323,7 +349,7 @@ impl ChainWriter {
             }
             if spendable > spent {
                 live.push((
-                    tx as u32,
+                    tx as TxId,
                     u32::try_from(spendable - spent).unwrap_or(u32::MAX),
                 ));
             }
@@ -351,15 +377,15 @@ impl ChainWriter {
     }
 
     /// The tx id of a transaction in the table (live, on UTXO chains), confirmed by full txid.
-    fn find_tx(&self, hash: &[u8; 32]) -> Option<u32> {
+    fn find_tx(&self, hash: &[u8; 32]) -> Option<TxId> {
         let hashes = &self.tx_hashes;
         self.txs
             .find(hash, |id| hashes.get(id as usize).as_ref() == Some(hash))
     }
 
     /// The output rows of stored tx `id` (UTXO chains), from the offset columns.
-    fn tx_outputs(&self, id: u32) -> Result<std::ops::Range<u64>, StoreError> {
-        let tx = u64::from(id);
+    fn tx_outputs(&self, id: TxId) -> Result<std::ops::Range<u64>, StoreError> {
+        let tx = id;
         let range = self.block_of(tx).and_then(|block| {
             let start = self.output_start(block, tx)?;
             let end = if tx + 1 >= self.progress.txs {
@@ -552,11 +578,14 @@ impl ChainWriter {
         Ok(false)
     }
 
-    fn next_tx_id(&self) -> Result<u32, StoreError> {
-        u32::try_from(self.progress.txs).map_err(|_| StoreError::Full {
-            what: "the number of transactions",
-            limit: u64::from(u32::MAX),
-        })
+    fn next_tx_id(&self) -> Result<TxId, StoreError> {
+        if self.progress.txs > MAX_TX_ID {
+            return Err(StoreError::Full {
+                what: "the number of transactions",
+                limit: MAX_TX_ID + 1,
+            });
+        }
+        Ok(self.progress.txs)
     }
 
     fn append_tx_hash(&mut self, hash: &TxHash) -> Result<(), StoreError> {
@@ -823,9 +852,17 @@ impl ChainWriter {
         };
         if self.manifest.indexed_records != records || self.manifest.indexes.is_empty() {
             let indexes = build_indexes(&self.dir, &self.manifest)?;
-            self.manifest.indexes = indexes;
+            let replaced = std::mem::replace(&mut self.manifest.indexes, indexes);
             self.manifest.indexed_records = records;
             write_json(&self.dir.join(CHAIN_MANIFEST), &self.manifest)?;
+            // An index the new manifest no longer lists (spent-by written wide once the chain
+            // outgrew 32-bit ids) is garbage now.
+            for name in replaced.keys() {
+                if !self.manifest.indexes.contains_key(name) {
+                    let path = self.dir.join(name);
+                    std::fs::remove_file(&path).map_err(|e| io_err(&path, "remove", e))?;
+                }
+            }
         }
         Ok(self.progress)
     }
@@ -919,9 +956,9 @@ mod tests {
     /// row, outputs, unspent count).
     #[derive(Default)]
     struct Model {
-        live: HashMap<[u8; 32], (u32, u64, u64, u32)>,
+        live: HashMap<[u8; 32], (TxId, u64, u64, u32)>,
         unspent: Vec<(TxHash, u32)>,
-        txs: u32,
+        txs: TxId,
         outputs: u64,
         links: Vec<u64>,
         duplicates: u64,
@@ -1084,7 +1121,7 @@ mod tests {
                 Outcome::Duplicate => assert!(!result.expect("append"), "{tx:?}"),
                 Outcome::BadInput => assert!(result.is_err(), "{tx:?}"),
             }
-            let mut expected: Vec<(u32, u32)> = check.live.values().map(|e| (e.0, e.3)).collect();
+            let mut expected: Vec<(TxId, u32)> = check.live.values().map(|e| (e.0, e.3)).collect();
             expected.sort_unstable();
             assert_eq!(writer.txs.entries(), expected);
         }

@@ -73,7 +73,7 @@ fn the_account_scan_folds_every_transfer_and_the_figures_count_them() {
         .filter_map(|row| reader.transfer(row))
         .map(|t| u128::from(t.from ^ t.to))
         .sum();
-    assert_eq!(scan_account(&reader), 1_000 + ids);
+    assert_eq!(scan_account(&reader).expect("scan"), 1_000 + ids);
     assert_eq!(bench.scan_checksum, (1_000 + ids).to_string());
 
     let err = bench_account_chain(&store, ETH, account_txs(), 1, &|_| {}).expect_err("twice");

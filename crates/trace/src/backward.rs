@@ -326,7 +326,7 @@ impl<'a> Backward<'a> {
             .collect();
         let values: Vec<u128> = reader
             .tx_outputs(output.tx)
-            .map(|r| u128::from(reader.output_values()[r as usize]))
+            .map(|r| u128::from(reader.output_value(r).unwrap_or(0)))
             .collect();
         let (filled, _fee) = spend_utxo(self.policy, &tagged, &values);
         let Some(composition) = filled.get(output.vout as usize) else {
@@ -413,7 +413,7 @@ fn replay_account(
 ) -> Option<Replay> {
     let columns = reader.transfer_columns();
     let keep = |row: u64| {
-        let (a, _, success) = schema::unpack_meta(columns.meta[row as usize]);
+        let (a, _, success) = schema::unpack_meta(columns.meta.at(row));
         success && a == asset && row <= upto
     };
     let incoming: Vec<u64> = reader.incoming(address).filter(|&r| keep(r)).collect();

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::time::Instant;
 
 use chaintrail_core::{Chain, TransferKind};
-use chaintrail_store::ChainReader;
+use chaintrail_store::{ChainReader, TxId};
 use serde::Serialize;
 
 use crate::{Attribution, Policy, Prices, Seed, SeedSpec, TraceError, TraceRequest, trace};
@@ -63,7 +63,7 @@ pub fn trace_latency(
     max_hops: u32,
 ) -> Result<TraceBench, TraceError> {
     let reader = readers.get(&chain).ok_or(TraceError::UnknownChain(chain))?;
-    let txs = reader.tx_count() as u64;
+    let txs = reader.tx_count();
     if txs == 0 {
         return Err(TraceError::Options(format!("{chain} has no transactions")));
     }
@@ -72,7 +72,7 @@ pub fn trace_latency(
     let step = (txs / seeds.max(1)).max(1);
     let mut tx = step / 2;
     while tx < txs && (timings.len() as u64) < seeds {
-        let id = tx as u32;
+        let id = tx;
         tx += step;
         if !moved_value(reader, id) {
             continue;
@@ -120,7 +120,7 @@ pub fn trace_latency(
 }
 
 /// A seed worth tracing: a successful non-fee transfer of a non-zero amount.
-fn moved_value(reader: &ChainReader, tx: u32) -> bool {
+fn moved_value(reader: &ChainReader, tx: TxId) -> bool {
     reader
         .tx_transfers(tx)
         .filter_map(|row| reader.transfer(row))

@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use alloy_primitives::{U256, U512};
 use chaintrail_core::{Address, Chain, ChainModel, TransferKind};
 use chaintrail_links::LinkSet;
-use chaintrail_store::{ChainReader, schema};
+use chaintrail_store::{ChainReader, TxId, schema};
 
 /// A record value enters or leaves a converter by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -131,8 +131,8 @@ impl Converter for DexSwap {
         let mut outs: Vec<(u64, U256, bool)> = Vec::new();
         for out_row in reader.tx_transfers(inflow.tx) {
             let i = out_row as usize;
-            let (asset, kind, success) = schema::unpack_meta(columns.meta[i]);
-            if columns.from[i] != pool
+            let (asset, kind, success) = schema::unpack_meta(columns.meta.at(i as u64));
+            if columns.from.at(i as u64) != pool
                 || asset == inflow.asset
                 || !success
                 || matches!(kind, TransferKind::Fee | TransferKind::Burn)
@@ -140,7 +140,7 @@ impl Converter for DexSwap {
                 continue;
             }
             let amount = reader.transfer_amount(out_row).as_u256();
-            outs.push((out_row, amount, columns.to[i] == inflow.from));
+            outs.push((out_row, amount, columns.to.at(i as u64) == inflow.from));
         }
         let to_sender = outs.iter().any(|(_, _, to_sender)| *to_sender);
         if to_sender {
@@ -162,7 +162,7 @@ impl Converter for DexSwap {
 }
 
 /// The value-carrying records of `tx` on `chain` paying `to` (or all of them), with values.
-fn outputs_of(reader: &ChainReader, tx: u32, to: Option<&Address>) -> Vec<(Flow, U256)> {
+fn outputs_of(reader: &ChainReader, tx: TxId, to: Option<&Address>) -> Vec<(Flow, U256)> {
     let to_id = to.and_then(|a| reader.address_id(a));
     if to.is_some() && to_id.is_none() {
         return Vec::new();
@@ -197,7 +197,7 @@ fn share_of(value: u128, share: f64) -> u128 {
 }
 
 /// The transaction of a converter input record.
-fn flow_tx(reader: &ChainReader, flow: Flow) -> Option<(u32, U256)> {
+fn flow_tx(reader: &ChainReader, flow: Flow) -> Option<(TxId, U256)> {
     match flow {
         Flow::Transfer(row) => reader.transfer(row).map(|t| (t.tx, t.amount.as_u256())),
         Flow::Output(row) => reader.output(row).map(|o| (o.tx, U256::from(o.value))),

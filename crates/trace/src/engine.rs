@@ -16,7 +16,7 @@ use std::collections::{BTreeMap, BinaryHeap, HashMap, HashSet};
 use std::time::Instant;
 
 use chaintrail_core::{Address, Chain, TransferKind};
-use chaintrail_store::{ChainReader, schema};
+use chaintrail_store::{ChainReader, TxId, schema};
 
 use crate::TraceError;
 use crate::attribution::{Attribution, Entities, Entity, Role};
@@ -49,7 +49,7 @@ pub(crate) enum Record {
     /// An output row of a UTXO chain.
     Output(u64),
     /// The fee of a UTXO transaction.
-    Fee(u32),
+    Fee(TxId),
 }
 
 /// Where tainted value ended, before aggregation.
@@ -103,7 +103,7 @@ enum EventKind {
     /// The next outflow of a tainted account.
     Outflow(AccountKey),
     /// A UTXO transaction spending at least one tainted output.
-    UtxoTx { chain: usize, tx: u32 },
+    UtxoTx { chain: usize, tx: TxId },
 }
 
 /// The whole trace state.
@@ -124,7 +124,7 @@ pub(crate) struct Engine<'a> {
     inflow_of: HashMap<(usize, u64), usize>,
     accounts: HashMap<AccountKey, AccountHolder>,
     utxo_tainted: HashMap<(usize, u64), (Lots, usize)>,
-    utxo_scheduled: HashSet<(usize, u32)>,
+    utxo_scheduled: HashSet<(usize, TxId)>,
     entities: Entities<'a>,
     pub edges: Vec<Edge>,
     pub arrivals: Vec<Arrival>,
@@ -322,7 +322,7 @@ impl<'a> Engine<'a> {
         let reader = self.reader(key.chain);
         let columns = reader.transfer_columns();
         let keep = |row: u64| {
-            let (asset, _, success) = schema::unpack_meta(columns.meta[row as usize]);
+            let (asset, _, success) = schema::unpack_meta(columns.meta.at(row));
             success && asset == key.asset
         };
         let incoming: Vec<u64> = reader.incoming(key.address).filter(|&r| keep(r)).collect();
@@ -358,8 +358,8 @@ impl<'a> Engine<'a> {
         let reader = self.reader(chain);
         let columns = reader.transfer_columns();
         let i = row as usize;
-        let (asset, kind, _) = schema::unpack_meta(columns.meta[i]);
-        let to = columns.to[i];
+        let (asset, kind, _) = schema::unpack_meta(columns.meta.at(i as u64));
+        let to = columns.to.at(i as u64);
         let taint = lots.taint();
         if kind == TransferKind::Fee {
             return self.arrive(EndpointKind::Fee, chain, Some(to), asset, taint, edge);
@@ -708,7 +708,7 @@ impl<'a> Engine<'a> {
                         confidence: holder.confidence,
                     });
                     if (self.is_dust)(self.chains[key.chain].0, key.asset, taint) {
-                        let to = reader.transfer_columns().to[row as usize];
+                        let to = reader.transfer_columns().to.at(row);
                         self.arrive(
                             EndpointKind::Dust,
                             key.chain,
@@ -781,7 +781,7 @@ impl<'a> Engine<'a> {
         chain: usize,
         row: u64,
         address: u32,
-        spent_by: Option<u32>,
+        spent_by: Option<TxId>,
         lots: Lots,
         edge: usize,
     ) {
@@ -829,13 +829,13 @@ impl<'a> Engine<'a> {
             self.push(
                 time,
                 chain,
-                u64::from(spender),
+                spender,
                 EventKind::UtxoTx { chain, tx: spender },
             );
         }
     }
 
-    fn on_utxo_tx(&mut self, chain: usize, tx: u32) {
+    fn on_utxo_tx(&mut self, chain: usize, tx: TxId) {
         let reader = self.reader(chain);
         let mut inputs = Vec::new();
         let mut parent: Option<(usize, u128)> = None;

@@ -75,6 +75,9 @@ pub enum TraceError {
         /// Events processed before it stopped.
         events: u64,
     },
+    /// The trace read a damaged segment of the store.
+    #[error(transparent)]
+    Store(#[from] chaintrail_store::StoreError),
 }
 
 /// What to start from.
@@ -231,6 +234,21 @@ pub fn trace(
 
 /// [`trace`] with more converters tried before the built-in ones (known bridge and mixer links).
 pub fn trace_with(
+    readers: &BTreeMap<Chain, ChainReader>,
+    attribution: &dyn Attribution,
+    prices: &Prices,
+    extra: &[&dyn Converter],
+    request: &TraceRequest,
+) -> Result<TraceReport, TraceError> {
+    let report = trace_over(readers, attribution, prices, extra, request)?;
+    // Reads from a damaged store segment return nothing: no report is built on them.
+    for reader in readers.values() {
+        reader.ensure_intact()?;
+    }
+    Ok(report)
+}
+
+fn trace_over(
     readers: &BTreeMap<Chain, ChainReader>,
     attribution: &dyn Attribution,
     prices: &Prices,

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use alloy_primitives::U256;
 use chaintrail_core::{Address, Amount, Chain, ChainModel};
-use chaintrail_store::ChainReader;
+use chaintrail_store::{ChainReader, TxId};
 
 use crate::engine::{Arrival, Edge, Record};
 use crate::{
@@ -54,7 +54,7 @@ fn edge_step(
     let edge = &edges[index];
     let reader = &readers[&edge.chain];
     let name = |id: u32| reader.address(id).map(|a| a.to_string());
-    let hash_text = |tx: u32| match edge.chain.model() {
+    let hash_text = |tx: TxId| match edge.chain.model() {
         ChainModel::Account => reader.tx_hash(tx).to_hex_prefixed(),
         ChainModel::Utxo => reader.tx_hash(tx).to_hex(),
     };

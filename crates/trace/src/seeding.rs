@@ -205,7 +205,7 @@ pub(crate) fn plant(
             let outputs = utxo_seed_outputs(reader, seed, spec)?;
             let values: Vec<u128> = outputs
                 .iter()
-                .map(|&row| u128::from(reader.output_values()[row as usize]))
+                .map(|&row| u128::from(reader.output_value(row).unwrap_or(0)))
                 .collect();
             let total = seed_amount(seed, values.iter().sum(), "the seed outputs hold")?;
             for ((row, value), taint) in outputs
@@ -299,7 +299,7 @@ pub(crate) fn plant_backward(
             let outputs = utxo_seed_outputs(reader, seed, spec)?;
             let values: Vec<u128> = outputs
                 .iter()
-                .map(|&row| u128::from(reader.output_values()[row as usize]))
+                .map(|&row| u128::from(reader.output_value(row).unwrap_or(0)))
                 .collect();
             let total = seed_amount(seed, values.iter().sum(), "the seed outputs hold")?;
             for (row, units) in outputs.iter().zip(proportional(&values, total)) {

@@ -4,6 +4,8 @@
 
 use std::collections::HashMap;
 
+use chaintrail_store::TxId;
+
 use super::flows::Payout;
 
 /// The payouts of one mixer grouped by the transaction that later spent them together.
@@ -17,7 +19,7 @@ impl Bundles {
     /// Group `payouts`: those spent by the same transaction form a bundle; the others stand
     /// alone.
     pub fn new(payouts: &[Payout]) -> Bundles {
-        let mut by_spender: HashMap<u32, usize> = HashMap::new();
+        let mut by_spender: HashMap<TxId, usize> = HashMap::new();
         let mut members: Vec<Vec<usize>> = Vec::new();
         let mut of = Vec::with_capacity(payouts.len());
         for (i, p) in payouts.iter().enumerate() {
@@ -66,13 +68,13 @@ impl Bundles {
 mod tests {
     use super::*;
 
-    fn payout(tx: u32, spent_by: Option<u32>) -> Payout {
+    fn payout(tx: TxId, spent_by: Option<TxId>) -> Payout {
         Payout {
-            row: u64::from(tx),
+            row: tx,
             tx,
-            time: u64::from(tx),
+            time: tx,
             value: 1,
-            address: tx,
+            address: u32::try_from(tx).expect("a small id"),
             mixer: 0,
             spent_by,
         }

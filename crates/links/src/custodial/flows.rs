@@ -12,7 +12,7 @@
 use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, HashMap};
 
-use chaintrail_store::ChainReader;
+use chaintrail_store::{ChainReader, TxId};
 
 use super::Mixer;
 use crate::deposits::coinjoin;
@@ -21,7 +21,7 @@ use crate::deposits::utxo::{null_data_id, tx_sides, value_outputs};
 /// Value paid into a mixer by one transaction.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Deposit {
-    pub tx: u32,
+    pub tx: TxId,
     pub time: u64,
     pub amount: u64,
     pub mixer: usize,
@@ -31,13 +31,13 @@ pub(crate) struct Deposit {
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Payout {
     pub row: u64,
-    pub tx: u32,
+    pub tx: TxId,
     pub time: u64,
     pub value: u64,
     pub address: u32,
     pub mixer: usize,
     /// The transaction that spent the output, if any.
-    pub spent_by: Option<u32>,
+    pub spent_by: Option<TxId>,
 }
 
 /// The deposits and payouts of every mixer, each in chain order.
@@ -64,7 +64,7 @@ pub(crate) fn read(reader: &ChainReader, mixers: &[Mixer]) -> Flows {
     if owner.is_empty() {
         return flows;
     }
-    for tx in 0..reader.tx_count() as u32 {
+    for tx in 0..reader.tx_count() {
         let (inputs, outputs) = tx_sides(reader, tx, null_data);
         if inputs.is_empty() {
             continue;

@@ -11,7 +11,7 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chaintrail_core::{Chain, TransferKind};
-use chaintrail_store::ChainReader;
+use chaintrail_store::{ChainReader, TxId};
 
 use super::Service;
 use crate::model::Attribution;
@@ -22,7 +22,7 @@ pub const MAX_DELAY_BLOCKS: u64 = 10_000;
 const NATIVE_TOLERANCE: u128 = 10_000_000_000_000_000;
 
 struct Sweep {
-    tx: u32,
+    tx: TxId,
     block: u64,
     delay: u64,
     /// The service wallet it swept to.

@@ -17,7 +17,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use chaintrail_core::{Address, BitcoinAddress};
-use chaintrail_store::{ChainReader, OutputView};
+use chaintrail_store::{ChainReader, OutputView, TxId};
 
 use super::Service;
 use super::coinjoin;
@@ -86,7 +86,7 @@ pub(crate) fn null_data_id(reader: &ChainReader) -> Option<u32> {
 /// The value-carrying outputs of a transaction (OP_RETURN and zero-value outputs left out).
 pub(crate) fn value_outputs(
     reader: &ChainReader,
-    tx: u32,
+    tx: TxId,
     null_data: Option<u32>,
 ) -> impl Iterator<Item = OutputView> + '_ {
     reader
@@ -99,7 +99,7 @@ pub(crate) fn value_outputs(
 /// value-carrying outputs.
 pub(crate) fn tx_sides(
     reader: &ChainReader,
-    tx: u32,
+    tx: TxId,
     null_data: Option<u32>,
 ) -> (Vec<u32>, Vec<(u32, u64)>) {
     let inputs = reader
@@ -115,8 +115,8 @@ pub(crate) fn tx_sides(
 
 /// Where a co-spend or sweep attribution comes from, per address.
 enum Evidence {
-    CoSpent { tx: u32 },
-    Swept { tx: u32, inputs: usize },
+    CoSpent { tx: TxId },
+    Swept { tx: TxId, inputs: usize },
 }
 
 pub struct UtxoServices {
@@ -142,8 +142,8 @@ pub fn detect(reader: &ChainReader, services: &[Service]) -> UtxoServices {
     }
     let null_data = null_data_id(reader);
     let (mut conflicts, mut coinjoins) = (0u64, 0u64);
-    let mut first_cospend: HashMap<u32, u32> = HashMap::new();
-    let tx_count = reader.tx_count() as u32;
+    let mut first_cospend: HashMap<u32, TxId> = HashMap::new();
+    let tx_count = reader.tx_count();
     for tx in 0..tx_count {
         let (inputs, outputs) = tx_sides(reader, tx, null_data);
         if inputs.len() < 2 {

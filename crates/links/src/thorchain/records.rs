@@ -7,7 +7,7 @@ use alloy_primitives::{Log, U256};
 use alloy_sol_types::{SolEvent, sol};
 use chaintrail_core::{Address, Chain, TxHash};
 use chaintrail_evm::events::KeptLog;
-use chaintrail_store::ChainReader;
+use chaintrail_store::{ChainReader, TxId};
 
 use super::memo::{self, Memo};
 
@@ -181,8 +181,8 @@ impl Records {
     /// they reveal pick out the vault output of each inbound.
     pub fn read_utxo_chain(&mut self, reader: &ChainReader) {
         let chain = reader.chain();
-        let mut inbound_txs: Vec<(u32, String, Memo)> = Vec::new();
-        let mut seen: BTreeSet<u32> = BTreeSet::new();
+        let mut inbound_txs: Vec<(TxId, String, Memo)> = Vec::new();
+        let mut seen: BTreeSet<TxId> = BTreeSet::new();
         for (row, payload) in reader.null_data() {
             let Some(output) = reader.output(row) else {
                 continue;
@@ -259,7 +259,7 @@ impl Records {
 }
 
 /// The addresses a UTXO transaction spends from.
-pub(super) fn input_addresses(reader: &ChainReader, tx: u32) -> BTreeSet<Address> {
+pub(super) fn input_addresses(reader: &ChainReader, tx: TxId) -> BTreeSet<Address> {
     reader
         .tx_inputs(tx)
         .filter_map(|row| reader.input(row))
@@ -269,7 +269,7 @@ pub(super) fn input_addresses(reader: &ChainReader, tx: u32) -> BTreeSet<Address
 }
 
 /// The value-carrying outputs of a UTXO transaction: (address, value), in output order.
-pub(super) fn payees(reader: &ChainReader, tx: u32) -> Vec<(Address, u64)> {
+pub(super) fn payees(reader: &ChainReader, tx: TxId) -> Vec<(Address, u64)> {
     reader
         .tx_outputs(tx)
         .filter_map(|row| reader.output(row))

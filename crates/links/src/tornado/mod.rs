@@ -30,7 +30,7 @@ mod bulk;
 use chaintrail_core::{Address, Chain, TransferKind, TxHash};
 use chaintrail_evm::events::{FeeSettings, MixerEvent, MixerEventKind};
 use chaintrail_labels::Category;
-use chaintrail_store::ChainReader;
+use chaintrail_store::{ChainReader, TxId};
 
 use crate::Services;
 use crate::model::{Findings, Link};
@@ -236,7 +236,7 @@ fn unique_fee(p: &Pools, out: &mut Vec<Candidate>) {
 fn counterparties(
     reader: &ChainReader,
     address: u32,
-    skip: &HashSet<u32>,
+    skip: &HashSet<TxId>,
 ) -> Option<BTreeMap<u32, u32>> {
     let mut seen: BTreeMap<u32, u32> = BTreeMap::new();
     let rows = reader.outgoing(address).chain(reader.incoming(address));
@@ -265,7 +265,7 @@ fn linked_addresses(
     services: &dyn Services,
     out: &mut Vec<Candidate>,
 ) {
-    let mixer_txs: HashSet<u32> = p
+    let mixer_txs: HashSet<TxId> = p
         .deposits
         .iter()
         .map(|d| d.tx)

@@ -1,0 +1,362 @@
+//! The exposure index on disk: one memory-mapped file, `<store>/screen/exposure.idx`, opened
+//! without reading its entries and queried in place.
+//!
+//! ```text
+//! magic "CTEXPIDX" | version u32 (2) | metadata length u32 | metadata (JSON) | zero padding to 8
+//! body: per chain, offsets (u64 × (addresses + 1), relative to the chain's values; the top
+//!                  bit of `offsets[id + 1]` is set when id's walk was cut by the budget)
+//!                  values (the exposures of ids 0..addresses back to back: JSON, each
+//!                  compressed with Snappy, ≈ 5× smaller)
+//! ```
+//!
+//! An address id's exposure is `values[offsets[id]..offsets[id + 1]]`: empty for an address
+//! with none (clean), so a lookup is two reads of the offsets and one parse of a few hundred
+//! bytes, whatever the size of the index. A value is the whole [`ChainExposure`]: every
+//! exposure with its rating (level, rule, alert), its lapsed and listing-unknown marks and its
+//! first and last day. The metadata carries what staleness is judged by (docs/exposure.md),
+//! the rules fingerprint among it, and the body's checksums per segment
+//! ([`chaintrail_store::SegmentChecks`]): a segment is verified the first time a lookup reads
+//! from it, and [`MappedIndex::verify`] checks them all.
+
+use std::io::Write;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use chaintrail_core::Chain;
+use chaintrail_store::FileState;
+use chaintrail_store::{SegmentChecks, SegmentHasher};
+use memmap2::Mmap;
+
+use crate::ScreenError;
+use crate::index::IndexFile;
+use crate::model::ChainExposure;
+
+const MAGIC: &[u8; 8] = b"CTEXPIDX";
+/// Version 2: the metadata holds the fingerprint of the rule table that rated the values, and
+/// the values the rating of each exposure. Version 1 files are refused with a hint to rebuild.
+const VERSION: u32 = 2;
+/// The top bit of an end offset: the value's walk was truncated.
+const TRUNCATED: u64 = 1 << 63;
+/// Segment size of the body's checksums.
+pub(crate) const SEGMENT_BYTES: u64 = 64 << 20;
+
+/// Where one chain's offsets and values are in the body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ChainSection {
+    pub offsets_at: u64,
+    pub values_at: u64,
+    pub values_len: u64,
+}
+
+/// Writes the body chain by chain, address by address, streaming to a temporary file.
+pub(crate) struct IndexWriter {
+    path: PathBuf,
+    tmp: PathBuf,
+    body: std::io::BufWriter<std::fs::File>,
+    hasher: SegmentHasher,
+    sections: Vec<ChainSection>,
+}
+
+impl IndexWriter {
+    pub(crate) fn create(path: &Path) -> Result<IndexWriter, ScreenError> {
+        let dir = path.parent().unwrap_or(Path::new("."));
+        std::fs::create_dir_all(dir).map_err(|e| io(dir, e))?;
+        let tmp = dir.join(format!(".exposure.body.tmp-{}", std::process::id()));
+        let file = std::fs::File::create(&tmp).map_err(|e| io(&tmp, e))?;
+        Ok(IndexWriter {
+            path: path.to_path_buf(),
+            tmp,
+            body: std::io::BufWriter::with_capacity(1 << 20, file),
+            hasher: SegmentHasher::new(SEGMENT_BYTES),
+            sections: Vec::new(),
+        })
+    }
+
+    fn put(&mut self, bytes: &[u8]) -> Result<(), ScreenError> {
+        self.body.write_all(bytes).map_err(|e| io(&self.tmp, e))?;
+        self.hasher.update(bytes);
+        Ok(())
+    }
+
+    /// Append one chain: `value(id)` gives the encoded exposure of each id in `0..addresses`
+    /// (empty for none) and whether its walk was truncated. Values are written to a side file
+    /// first so that the offsets, which come first, need no second pass over the exposures.
+    pub(crate) fn chain(
+        &mut self,
+        addresses: u32,
+        mut value: impl FnMut(u32) -> Result<(Vec<u8>, bool), ScreenError>,
+    ) -> Result<(), ScreenError> {
+        let side = values_path(&self.tmp);
+        let mut values =
+            std::io::BufWriter::new(std::fs::File::create(&side).map_err(|e| io(&side, e))?);
+        let offsets_at = self.hasher.bytes();
+        let mut end = 0u64;
+        self.put(&end.to_le_bytes())?;
+        for id in 0..addresses {
+            let (bytes, truncated) = value(id)?;
+            values.write_all(&bytes).map_err(|e| io(&side, e))?;
+            end += bytes.len() as u64;
+            let flag = if truncated { TRUNCATED } else { 0 };
+            self.put(&(end | flag).to_le_bytes())?;
+        }
+        values.flush().map_err(|e| io(&side, e))?;
+        drop(values);
+        let values_at = self.hasher.bytes();
+        let mut reader = std::fs::File::open(&side).map_err(|e| io(&side, e))?;
+        let mut buffer = vec![0u8; 1 << 20];
+        loop {
+            let n = std::io::Read::read(&mut reader, &mut buffer).map_err(|e| io(&side, e))?;
+            if n == 0 {
+                break;
+            }
+            self.put(&buffer[..n])?;
+        }
+        std::fs::remove_file(&side).map_err(|e| io(&side, e))?;
+        self.sections.push(ChainSection {
+            offsets_at,
+            values_at,
+            values_len: end,
+        });
+        Ok(())
+    }
+
+    /// Write header and metadata, then the body, fsync and rename into place. `meta` gets the
+    /// sections and the body's checksums.
+    pub(crate) fn finish(mut self, meta: &mut IndexFile) -> Result<(), ScreenError> {
+        self.body.flush().map_err(|e| io(&self.tmp, e))?;
+        meta.sections = self.sections.clone();
+        meta.body = self.hasher.state();
+        let meta_bytes = serde_json::to_vec(meta).map_err(|e| ScreenError::Index {
+            path: self.path.clone(),
+            message: format!("cannot serialise: {e}"),
+        })?;
+        let dir = self.path.parent().unwrap_or(Path::new("."));
+        let out = dir.join(format!(".exposure.idx.tmp-{}", std::process::id()));
+        let result = (|| -> std::io::Result<()> {
+            let mut file = std::io::BufWriter::new(std::fs::File::create(&out)?);
+            file.write_all(MAGIC)?;
+            file.write_all(&VERSION.to_le_bytes())?;
+            let len = u32::try_from(meta_bytes.len()).map_err(std::io::Error::other)?;
+            file.write_all(&len.to_le_bytes())?;
+            file.write_all(&meta_bytes)?;
+            let header = MAGIC.len() + 8 + meta_bytes.len();
+            file.write_all(&vec![0u8; header.next_multiple_of(8) - header])?;
+            std::io::copy(&mut std::fs::File::open(&self.tmp)?, &mut file)?;
+            let file = file.into_inner().map_err(|e| e.into_error())?;
+            file.sync_all()?;
+            std::fs::rename(&out, &self.path)?;
+            std::fs::File::open(dir)?.sync_all()
+        })();
+        let _ = std::fs::remove_file(&self.tmp);
+        if result.is_err() {
+            let _ = std::fs::remove_file(&out);
+        }
+        result.map_err(|e| io(&self.path, e))
+    }
+}
+
+impl Drop for IndexWriter {
+    fn drop(&mut self) {
+        // A build that failed leaves nothing behind (after `finish` the file is gone already).
+        let _ = std::fs::remove_file(&self.tmp);
+        let _ = std::fs::remove_file(values_path(&self.tmp));
+    }
+}
+
+/// The side file a chain's values are gathered in while its offsets are written.
+fn values_path(tmp: &Path) -> PathBuf {
+    let mut name = tmp.file_name().unwrap_or_default().to_os_string();
+    name.push(".values");
+    tmp.with_file_name(name)
+}
+
+fn io(path: &Path, source: std::io::Error) -> ScreenError {
+    ScreenError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// A mapped index: its metadata parsed, its body read in place.
+pub(crate) struct MappedIndex {
+    path: PathBuf,
+    map: Mmap,
+    body: Range<usize>,
+    checks: SegmentChecks,
+}
+
+impl MappedIndex {
+    /// Map the file and parse its metadata; `Ok(None)` when there is none.
+    pub(crate) fn open(path: &Path) -> Result<Option<(IndexFile, MappedIndex)>, ScreenError> {
+        let file = match std::fs::File::open(path) {
+            Ok(file) => file,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(io(path, e)),
+        };
+        let bad = |message: String| ScreenError::Index {
+            path: path.to_path_buf(),
+            message: format!("{message}; rebuild it with `chaintrail screen build-index`"),
+        };
+        // SAFETY: the index is only ever replaced by rename, never written in place.
+        let map = unsafe { Mmap::map(&file) }.map_err(|e| io(path, e))?;
+        if map.len() < 16 || &map[..8] != MAGIC {
+            return Err(bad("not an exposure index".to_string()));
+        }
+        let version = u32::from_le_bytes([map[8], map[9], map[10], map[11]]);
+        if version != VERSION {
+            return Err(bad(format!("format version {version}, expected {VERSION}")));
+        }
+        let meta_len = u32::from_le_bytes([map[12], map[13], map[14], map[15]]) as usize;
+        let meta_bytes = map
+            .get(16..16 + meta_len)
+            .ok_or_else(|| bad("the metadata is cut short".to_string()))?;
+        let meta: IndexFile =
+            serde_json::from_slice(meta_bytes).map_err(|e| bad(format!("metadata: {e}")))?;
+        let start = (16 + meta_len).next_multiple_of(8);
+        let end = usize::try_from(meta.body.bytes)
+            .ok()
+            .and_then(|len| start.checked_add(len))
+            .filter(|&end| end <= map.len())
+            .ok_or_else(|| {
+                bad(format!(
+                    "the file holds {} bytes, its metadata promises {}",
+                    map.len(),
+                    start as u64 + meta.body.bytes
+                ))
+            })?;
+        let checks =
+            SegmentChecks::new(&meta.body, SEGMENT_BYTES).map_err(|e| bad(e.to_string()))?;
+        let index = MappedIndex {
+            path: path.to_path_buf(),
+            map,
+            body: start..end,
+            checks,
+        };
+        index.check_sections(&meta).map_err(bad)?;
+        Ok(Some((meta, index)))
+    }
+
+    fn body(&self) -> &[u8] {
+        &self.map[self.body.clone()]
+    }
+
+    /// Every chain's sections must lie in the body, in order, so that lookups slice in bounds.
+    fn check_sections(&self, meta: &IndexFile) -> Result<(), String> {
+        if meta.sections.len() != meta.chains.len() {
+            return Err(format!(
+                "{} sections for {} chains",
+                meta.sections.len(),
+                meta.chains.len()
+            ));
+        }
+        for (chain, section) in meta.chains.iter().zip(&meta.sections) {
+            let offsets_end = section.offsets_at + (u64::from(chain.addresses) + 1) * 8;
+            if offsets_end != section.values_at
+                || section.values_at + section.values_len > self.body().len() as u64
+            {
+                return Err(format!("the section of {} is out of bounds", chain.chain));
+            }
+        }
+        Ok(())
+    }
+
+    /// Bytes `range` of the body, their segments verified.
+    fn read(&self, range: Range<u64>) -> Result<&[u8], ScreenError> {
+        let (start, end) = (range.start as usize, range.end as usize);
+        let bytes = self
+            .body()
+            .get(start..end)
+            .ok_or_else(|| ScreenError::Index {
+                path: self.path.clone(),
+                message: format!("bytes {start}..{end} lie outside the index; rebuild it"),
+            })?;
+        self.checks
+            .verify(self.body(), start..end)
+            .map_err(|damage| ScreenError::Index {
+                path: self.path.clone(),
+                message: format!(
+                    "damaged: {damage}; rebuild it with `chaintrail screen build-index`"
+                ),
+            })?;
+        Ok(bytes)
+    }
+
+    /// The stored value of `id` in `section` (empty: no exposure), and whether its walk was
+    /// truncated.
+    pub(crate) fn value(
+        &self,
+        section: &ChainSection,
+        id: u32,
+    ) -> Result<(&[u8], bool), ScreenError> {
+        let at = section.offsets_at + u64::from(id) * 8;
+        let bounds = self.read(at..at + 16)?;
+        let word = |i: usize| {
+            let mut raw = [0u8; 8];
+            raw.copy_from_slice(&bounds[i..i + 8]);
+            u64::from_le_bytes(raw)
+        };
+        let (start, end) = (word(0) & !TRUNCATED, word(8) & !TRUNCATED);
+        let truncated = word(8) & TRUNCATED != 0;
+        if start > end || end > section.values_len {
+            return Err(ScreenError::Index {
+                path: self.path.clone(),
+                message: format!("the offsets of address id {id} are out of order; rebuild it"),
+            });
+        }
+        let bytes = self.read(section.values_at + start..section.values_at + end)?;
+        Ok((bytes, truncated))
+    }
+
+    /// Decode a stored value.
+    pub(crate) fn exposure(&self, bytes: &[u8]) -> Result<ChainExposure, ScreenError> {
+        if bytes.is_empty() {
+            return Ok(ChainExposure::default());
+        }
+        let bad = |e: String| ScreenError::Index {
+            path: self.path.clone(),
+            message: format!("an entry does not decode ({e}); rebuild it"),
+        };
+        let json = snap::raw::Decoder::new()
+            .decompress_vec(bytes)
+            .map_err(|e| bad(e.to_string()))?;
+        serde_json::from_slice(&json).map_err(|e| bad(e.to_string()))
+    }
+
+    /// Verify every segment of the body; the damaged ones, as text.
+    pub(crate) fn verify(&self) -> Vec<String> {
+        (0..self.checks.segments())
+            .filter_map(|segment| {
+                self.checks
+                    .verify_segment(self.body(), segment)
+                    .err()
+                    .map(|d| d.to_string())
+            })
+            .collect()
+    }
+
+    pub(crate) fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+/// The stored form of an exposure: its JSON, compressed.
+pub(crate) fn encode(exposure: &ChainExposure) -> Result<Vec<u8>, String> {
+    let json =
+        serde_json::to_vec(exposure).map_err(|e| format!("cannot encode an exposure: {e}"))?;
+    snap::raw::Encoder::new()
+        .compress_vec(&json)
+        .map_err(|e| format!("cannot compress an exposure: {e}"))
+}
+
+/// The section of `chain` in an index's metadata.
+pub(crate) fn section_of(meta: &IndexFile, chain: Chain) -> Option<(usize, &ChainSection)> {
+    meta.chains
+        .iter()
+        .position(|c| c.chain == chain)
+        .and_then(|i| meta.sections.get(i).map(|s| (i, s)))
+}
+
+/// The body state of an index with no body yet (before [`IndexWriter::finish`] fills it).
+pub(crate) fn empty_body() -> FileState {
+    FileState::default()
+}

@@ -1,0 +1,211 @@
+//! The exposure index after an import that appended blocks: updating it recomputes only the
+//! addresses the new records can change, and answers exactly as a full build does.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use chaintrail_core::{Address, BitcoinNetwork, Chain};
+use chaintrail_ingest::synthetic;
+use chaintrail_labels::{Category, Date, Label, LabelStore, Source};
+use chaintrail_screen::{BuildReport, ChainExposure, ExposureIndex, Screener};
+use chaintrail_store::Store;
+
+const ETH: Chain = Chain::Evm(31337);
+const BTC: Chain = Chain::Bitcoin(BitcoinNetwork::Regtest);
+
+fn label(chain: Chain, address: &Address, name: &str, category: Category) -> Label {
+    let address = address.to_string();
+    Label::new(
+        Source::Graphsense,
+        "test:update",
+        chain,
+        &address,
+        name,
+        vec![category],
+    )
+}
+
+/// Some of the generator's popular addresses (hubs) are services and illicit actors.
+fn labels(dir: &Path) {
+    let mut labels = LabelStore::open(dir).expect("labels");
+    let categories = [
+        Category::Exchange,
+        Category::Hack,
+        Category::Sanctioned,
+        Category::Mixer,
+    ];
+    let mut all = Vec::new();
+    for (i, category) in categories.into_iter().enumerate() {
+        let name = format!("Entity {i}");
+        all.push(label(
+            ETH,
+            &synthetic::account_address(i as u64 * 3),
+            &name,
+            category,
+        ));
+        all.push(label(
+            BTC,
+            &synthetic::utxo_address(i as u64 * 2),
+            &name,
+            category,
+        ));
+    }
+    labels.replace_labels("test:update", all);
+    labels.save().expect("save labels");
+}
+
+/// Append the transactions of the two generators from `from` (in transactions) to `to`.
+fn append(store: &Store, account: &[chaintrail_core::AccountTx], utxo: &[chaintrail_core::UtxoTx]) {
+    let mut writer = store.writer(ETH).expect("writer");
+    for tx in account {
+        writer.append_account_tx(tx).expect("append");
+    }
+    writer.finish("test", serde_json::json!(0)).expect("finish");
+    let mut writer = store.writer(BTC).expect("writer");
+    for tx in utxo {
+        writer.append_utxo_tx(tx).expect("append");
+    }
+    writer.finish("test", serde_json::json!(0)).expect("finish");
+}
+
+/// Every stored exposure of the index, by chain and id.
+fn contents(dir: &Path) -> BTreeMap<(Chain, u32), ChainExposure> {
+    let index = ExposureIndex::load(dir).expect("load").expect("an index");
+    let mut all = BTreeMap::new();
+    for chain in &index.file_meta.chains {
+        for id in 1..chain.addresses {
+            let mut exposure = index
+                .get(chain.chain, id)
+                .expect("readable")
+                .expect("covered");
+            // Exposures of equal level and value come in no particular order.
+            exposure.exposures.sort_by_key(|e| format!("{e:?}"));
+            all.insert((chain.chain, id), exposure);
+        }
+    }
+    assert!(index.verify().is_empty());
+    all
+}
+
+/// A store in a new directory holding `account` and `utxo`, its hubs labelled ([`labels`]).
+fn labelled_store(
+    account: &[chaintrail_core::AccountTx],
+    utxo: &[chaintrail_core::UtxoTx],
+) -> (tempfile::TempDir, Store) {
+    let dir = tempfile::tempdir().expect("tmp");
+    let store = Store::init(dir.path()).expect("init");
+    append(&store, account, utxo);
+    labels(dir.path());
+    (dir, store)
+}
+
+/// Open the screener of `dir` and update its index (or build it in full, with `full`) for
+/// 2023-12-01 (the generator's blocks are from 2023-11-14 on).
+fn build(dir: &Path, full: bool) -> (Screener, BuildReport) {
+    let mut screener = Screener::open(dir).expect("screener");
+    let at: Date = "2023-12-01".parse().expect("date");
+    let report = screener
+        .build_index(Some(at), 2, full, &|_, _| {})
+        .expect("build");
+    (screener, report)
+}
+
+#[test]
+fn an_update_after_appended_blocks_equals_a_full_build() {
+    let account: Vec<_> = synthetic::account_txs(7, 4_500).collect();
+    let utxo: Vec<_> = synthetic::utxo_txs(7, 4_000).collect();
+    let (account_split, utxo_split) = (account.len() * 9 / 10, utxo.len() * 9 / 10);
+    let (dir, store) = labelled_store(&account[..account_split], &utxo[..utxo_split]);
+
+    let (_, first) = build(dir.path(), false);
+    assert_eq!(
+        first.computed, first.addresses,
+        "a first build computes everything"
+    );
+    assert!(first.with_exposure > 100, "{first:?}");
+
+    append(&store, &account[account_split..], &utxo[utxo_split..]);
+    assert!(
+        Screener::open(dir.path())
+            .expect("screener")
+            .index_status()
+            .starts_with("stale")
+    );
+    let (screener, updated) = build(dir.path(), false);
+    assert!(
+        updated.computed < updated.addresses && updated.computed > 0,
+        "an update computes only what the new blocks change: {updated:?}"
+    );
+    assert!(
+        screener.index_status().starts_with("built"),
+        "{}",
+        screener.index_status()
+    );
+    drop(screener);
+    let after_update = contents(dir.path());
+
+    let (_, full) = build(dir.path(), true);
+    assert_eq!(full.computed, full.addresses);
+    assert_eq!(
+        (full.with_exposure, full.truncated),
+        (updated.with_exposure, updated.truncated)
+    );
+    let after_full = contents(dir.path());
+    assert_eq!(after_update.len(), after_full.len());
+    for (key, exposure) in &after_full {
+        assert_eq!(after_update.get(key), Some(exposure), "{key:?}");
+    }
+}
+
+#[test]
+fn other_labels_or_a_later_label_boundary_build_in_full() {
+    let account: Vec<_> = synthetic::account_txs(3, 900).collect();
+    let utxo: Vec<_> = synthetic::utxo_txs(3, 900).collect();
+    let (dir, _store) = labelled_store(&account, &utxo);
+    build(dir.path(), false);
+    let mut labels = LabelStore::open(dir.path()).expect("labels");
+    labels.replace_labels(
+        "test:more",
+        vec![label(
+            ETH,
+            &synthetic::account_address(1),
+            "Late Exchange",
+            Category::Exchange,
+        )],
+    );
+    labels.save().expect("save");
+    let (_, report) = build(dir.path(), false);
+    assert_eq!(
+        report.computed, report.addresses,
+        "labels changed: a full build"
+    );
+}
+
+#[test]
+fn a_damaged_index_is_named_when_read_and_by_verify() {
+    let account: Vec<_> = synthetic::account_txs(5, 600).collect();
+    let (dir, _store) = labelled_store(&account, &[]);
+    build(dir.path(), false);
+    let path = ExposureIndex::path(dir.path());
+    let mut bytes = std::fs::read(&path).expect("read");
+    let last = bytes.len() - 3;
+    bytes[last] ^= 0x20;
+    std::fs::write(&path, &bytes).expect("write");
+    let index = ExposureIndex::load(dir.path())
+        .expect("opens: nothing read")
+        .expect("index");
+    let damage = index.verify();
+    assert_eq!(damage.len(), 1, "{damage:?}");
+    assert!(damage[0].contains("segment 1 of 1"), "{damage:?}");
+    let chain = index
+        .file_meta
+        .chains
+        .iter()
+        .find(|c| c.chain == ETH)
+        .expect("eth")
+        .clone();
+    let err = (1..chain.addresses)
+        .find_map(|id| index.get(chain.chain, id).err())
+        .expect("a read of the damaged segment fails");
+    assert!(err.to_string().contains("damaged"), "{err}");
+}
