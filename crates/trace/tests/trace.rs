@@ -457,6 +457,96 @@ fn utxo_policies_follow_outputs_and_fees() {
     );
 }
 
+/// A CoinJoin of five equal 1,000-sat inputs, the first stolen, into five equal 980-sat outputs
+/// (fee 100): no link and no special case, each policy does inside the transaction what it
+/// does everywhere.
+#[test]
+fn an_equal_output_coinjoin_passes_taint_by_the_policy() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::init(dir.path()).unwrap();
+    let mut writer = store.writer(BTC).unwrap();
+    let block = |height| BlockRef {
+        height,
+        timestamp: 1_650_000_000 + height * 600,
+    };
+    let out = |value, n| UtxoOutput {
+        value,
+        address: btc(n),
+        data: None,
+    };
+    let mut txs: Vec<UtxoTx> = (1..=5u8)
+        .map(|n| UtxoTx {
+            hash: hash(u32::from(n)),
+            block: block(u64::from(n)),
+            inputs: vec![UtxoInput {
+                prevout: None,
+                value: None,
+                address: None,
+            }],
+            outputs: vec![out(1_000, n)],
+        })
+        .collect();
+    txs.push(UtxoTx {
+        hash: hash(6),
+        block: block(6),
+        inputs: (1..=5u32)
+            .map(|n| UtxoInput {
+                prevout: Some(OutPoint {
+                    tx: hash(n),
+                    vout: 0,
+                }),
+                value: None,
+                address: None,
+            })
+            .collect(),
+        outputs: (11..=15u8).map(|n| out(980, n)).collect(),
+    });
+    for t in &txs {
+        writer.append_utxo_tx(t).unwrap();
+    }
+    writer.finish("t", serde_json::json!(null)).unwrap();
+    let seed = format!("bitcoin-regtest:{}:0", hash(1).to_hex());
+    let labels = StaticAttribution::default();
+    let unspent_at = |report: &TraceReport| -> Vec<(String, String)> {
+        let mut found: Vec<(String, String)> = report
+            .endpoints
+            .iter()
+            .filter(|e| e.kind == EndpointKind::Unspent)
+            .map(|e| {
+                (
+                    e.address.clone().unwrap_or_default(),
+                    e.value.amount.clone(),
+                )
+            })
+            .collect();
+        found.sort();
+        found
+    };
+    // FIFO: the stolen 1,000 come first, so the first output takes 980 and the second 20.
+    let fifo = run(&store, BTC, &seed, Policy::Fifo, 10, &labels);
+    let mut expected = vec![
+        (btc(11).to_string(), "980".to_string()),
+        (btc(12).to_string(), "20".to_string()),
+    ];
+    expected.sort();
+    assert_eq!(unspent_at(&fifo), expected);
+    assert_eq!(units(&fifo, EndpointKind::Fee, "BTC", None), "0");
+    // Haircut: a fifth of everything: 196 in each output, 20 of the fee.
+    let haircut = run(&store, BTC, &seed, Policy::Haircut, 10, &labels);
+    let mut expected: Vec<(String, String)> = (11..=15u8)
+        .map(|n| (btc(n).to_string(), "196".to_string()))
+        .collect();
+    expected.sort();
+    assert_eq!(unspent_at(&haircut), expected);
+    assert_eq!(units(&haircut, EndpointKind::Fee, "BTC", None), "0.0000002");
+    // Poison: every output is tainted whole.
+    let poison = run(&store, BTC, &seed, Policy::Poison, 10, &labels);
+    assert_eq!(
+        units(&poison, EndpointKind::Unspent, "BTC", None),
+        "0.000049"
+    );
+}
+
 #[test]
 fn known_links_carry_taint_across_a_bridge_to_bitcoin() {
     let dir = tempfile::tempdir().unwrap();
