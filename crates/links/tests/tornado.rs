@@ -204,6 +204,26 @@ fn shares(steps: &[Step]) -> BTreeSet<(usize, usize, u32)> {
 
 const COMMON: (u64, u64) = (30_000_000_000, 1_000_000_000);
 
+/// A note of pool A deposited by `from` with the common fee settings.
+fn deposit(from: u8) -> Step {
+    Step::Deposit {
+        from,
+        pool: POOL_A,
+        fee: COMMON,
+    }
+}
+
+/// A note of pool A withdrawn to `to` through the relayer.
+fn withdraw(to: u8) -> Step {
+    Step::Withdraw {
+        pool: POOL_A,
+        to,
+        relayer: RELAYER,
+        sender: RELAYER,
+        fee: COMMON,
+    }
+}
+
 #[test]
 fn address_match_links_a_withdrawal_to_its_depositor_only() {
     let steps = [
@@ -460,18 +480,6 @@ fn bulk_movers_pair_a_bulk_depositor_with_fresh_bulk_recipients_only() {
 
 #[test]
 fn bulk_campaigns_by_common_funding_share_the_withdrawals_they_overlap() {
-    let deposit = |from| Step::Deposit {
-        from,
-        pool: POOL_A,
-        fee: COMMON,
-    };
-    let withdraw = || Step::Withdraw {
-        pool: POOL_A,
-        to: 4,
-        relayer: RELAYER,
-        sender: RELAYER,
-        fee: COMMON,
-    };
     let steps = [
         // Wallet 0x30 funds depositors 1 and 2: one campaign of six notes (steps 2–7).
         Step::Pay { from: 0x30, to: 1 },
@@ -486,8 +494,8 @@ fn bulk_campaigns_by_common_funding_share_the_withdrawals_they_overlap() {
         deposit(3),
         deposit(3),
         deposit(3),
-        withdraw(),
-        withdraw(),
+        withdraw(4),
+        withdraw(4),
     ];
     // Each withdrawal is one note's worth, two thirds from the six-note campaign and one third
     // from the three-note one, oldest notes first (the second takes what the first left).
@@ -505,11 +513,6 @@ fn bulk_campaigns_by_common_funding_share_the_withdrawals_they_overlap() {
 
 #[test]
 fn bulk_depositors_without_common_funding_are_separate_campaigns() {
-    let deposit = |from| Step::Deposit {
-        from,
-        pool: POOL_A,
-        fee: COMMON,
-    };
     let steps = [
         // 1 and 2 are funded by different wallets: two campaigns of three notes each.
         Step::Pay { from: 0x30, to: 1 },
@@ -520,20 +523,8 @@ fn bulk_depositors_without_common_funding_are_separate_campaigns() {
         deposit(2),
         deposit(2),
         deposit(2),
-        Step::Withdraw {
-            pool: POOL_A,
-            to: 4,
-            relayer: RELAYER,
-            sender: RELAYER,
-            fee: COMMON,
-        },
-        Step::Withdraw {
-            pool: POOL_A,
-            to: 4,
-            relayer: RELAYER,
-            sender: RELAYER,
-            fee: COMMON,
-        },
+        withdraw(4),
+        withdraw(4),
     ];
     assert_eq!(
         shares(&steps),
@@ -543,18 +534,6 @@ fn bulk_depositors_without_common_funding_are_separate_campaigns() {
 
 #[test]
 fn a_recipient_withdrawing_exactly_one_campaigns_notes_takes_them_whole() {
-    let deposit = |from| Step::Deposit {
-        from,
-        pool: POOL_A,
-        fee: COMMON,
-    };
-    let withdraw = |to| Step::Withdraw {
-        pool: POOL_A,
-        to,
-        relayer: RELAYER,
-        sender: RELAYER,
-        fee: COMMON,
-    };
     let steps = [
         Step::Pay { from: 0x30, to: 1 },
         Step::Pay { from: 0x31, to: 2 },

@@ -369,20 +369,28 @@ fn btc(n: u8) -> Address {
     }
 }
 
+/// A Bitcoin block at `height`, ten minutes apart.
+fn block(height: u64) -> BlockRef {
+    BlockRef {
+        height,
+        timestamp: 1_650_000_000 + height * 600,
+    }
+}
+
+/// `value` sat to `btc(n)`.
+fn out(value: u64, n: u8) -> UtxoOutput {
+    UtxoOutput {
+        value,
+        address: btc(n),
+        data: None,
+    }
+}
+
 #[test]
 fn utxo_policies_follow_outputs_and_fees() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::init(dir.path()).unwrap();
     let mut writer = store.writer(BTC).unwrap();
-    let block = |height| BlockRef {
-        height,
-        timestamp: 1_650_000_000 + height * 600,
-    };
-    let out = |value, n| UtxoOutput {
-        value,
-        address: btc(n),
-        data: None,
-    };
     let spend = |tx: u32, vout| UtxoInput {
         prevout: Some(OutPoint { tx: hash(tx), vout }),
         value: None,
@@ -465,15 +473,6 @@ fn an_equal_output_coinjoin_passes_taint_by_the_policy() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::init(dir.path()).unwrap();
     let mut writer = store.writer(BTC).unwrap();
-    let block = |height| BlockRef {
-        height,
-        timestamp: 1_650_000_000 + height * 600,
-    };
-    let out = |value, n| UtxoOutput {
-        value,
-        address: btc(n),
-        data: None,
-    };
     let mut txs: Vec<UtxoTx> = (1..=5u8)
         .map(|n| UtxoTx {
             hash: hash(u32::from(n)),
