@@ -28,18 +28,35 @@ pub struct Link {
     /// Who the payout went to, when the decoder knows.
     pub to_address: Option<String>,
     /// 1 for exact keys (a memo or event naming the inbound transaction), lower for heuristics.
+    #[serde(deserialize_with = "fraction")]
     pub confidence: f64,
     /// What on chain says so: `memo OUT:<hash> …`, `Mint originTxId …`.
     pub evidence: String,
     /// The fraction of the inbound's value this payout carries: 1, unless the decoder knows
     /// only that a batch of inbounds funds a batch of payouts and splits each inbound among
     /// them (bulk mixer deposits).
-    #[serde(default = "everything", skip_serializing_if = "is_everything")]
+    #[serde(
+        default = "everything",
+        skip_serializing_if = "is_everything",
+        deserialize_with = "fraction"
+    )]
     pub share: f64,
 }
 
 fn is_everything(share: &f64) -> bool {
     *share == 1.0
+}
+
+/// A confidence or share read from a links file: a number from 0 to 1, or the line is refused.
+fn fraction<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<f64, D::Error> {
+    let value = f64::deserialize(deserializer)?;
+    if (0.0..=1.0).contains(&value) {
+        Ok(value)
+    } else {
+        Err(serde::de::Error::custom(format!(
+            "{value} is not a fraction from 0 to 1 (confidence and share are)"
+        )))
+    }
 }
 
 fn everything() -> f64 {
@@ -118,5 +135,35 @@ impl Findings {
         self.attributions.extend(other.attributions);
         self.decoded += other.decoded;
         self.unmatched += other.unmatched;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Link;
+
+    const LINE: &str = r#"{"kind":"mixer","via":"Pool","from_chain":"anvil","from_tx":"0x0000000000000000000000000000000000000000000000000000000000000001","to_chain":"anvil","to_tx":"0x0000000000000000000000000000000000000000000000000000000000000002","to_address":null,"confidence":0.6,"evidence":"test"SHARE}"#;
+
+    #[test]
+    fn shares_and_confidences_outside_zero_to_one_are_refused() {
+        let whole: Link = serde_json::from_str(&LINE.replace("SHARE", "")).unwrap();
+        assert_eq!((whole.share, whole.confidence), (1.0, 0.6));
+        let part: Link = serde_json::from_str(&LINE.replace("SHARE", r#","share":0.25"#)).unwrap();
+        assert_eq!(part.share, 0.25);
+        let error = serde_json::from_str::<Link>(&LINE.replace("SHARE", r#","share":2.5"#))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("2.5 is not a fraction from 0 to 1"),
+            "{error}"
+        );
+        let error = serde_json::from_str::<Link>(
+            &LINE
+                .replace("SHARE", "")
+                .replace("\"confidence\":0.6", "\"confidence\":-1"),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(error.contains("-1 is not a fraction"), "{error}");
     }
 }
