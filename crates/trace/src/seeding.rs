@@ -195,19 +195,9 @@ pub(crate) fn plant(
             let total = seed_amount(seed, seed_total(seed, &received)?, "the address received")?;
             engine.seed_account(chain, id, asset, total);
         }
-        (SeedSpec::Outpoint(..), ChainModel::Account) => {
-            return Err(TraceError::BadSeed(format!(
-                "seed {seed}: {} is an account chain; outpoints exist only on UTXO chains",
-                seed.chain
-            )));
-        }
+        (SeedSpec::Outpoint(..), ChainModel::Account) => return Err(outpoint_on_account(seed)),
         (spec, ChainModel::Utxo) => {
-            let outputs = utxo_seed_outputs(reader, seed, spec)?;
-            let values: Vec<u128> = outputs
-                .iter()
-                .map(|&row| u128::from(reader.output_value(row).unwrap_or(0)))
-                .collect();
-            let total = seed_amount(seed, values.iter().sum(), "the seed outputs hold")?;
+            let (outputs, values, total) = utxo_seed_values(reader, seed, spec)?;
             for ((row, value), taint) in outputs
                 .iter()
                 .zip(&values)
@@ -289,19 +279,9 @@ pub(crate) fn plant_backward(
                 backward.seed_transfer(seed.chain, *row, *asset, units);
             }
         }
-        (SeedSpec::Outpoint(..), ChainModel::Account) => {
-            return Err(TraceError::BadSeed(format!(
-                "seed {seed}: {} is an account chain; outpoints exist only on UTXO chains",
-                seed.chain
-            )));
-        }
+        (SeedSpec::Outpoint(..), ChainModel::Account) => return Err(outpoint_on_account(seed)),
         (spec, ChainModel::Utxo) => {
-            let outputs = utxo_seed_outputs(reader, seed, spec)?;
-            let values: Vec<u128> = outputs
-                .iter()
-                .map(|&row| u128::from(reader.output_value(row).unwrap_or(0)))
-                .collect();
-            let total = seed_amount(seed, values.iter().sum(), "the seed outputs hold")?;
+            let (outputs, values, total) = utxo_seed_values(reader, seed, spec)?;
             for (row, units) in outputs.iter().zip(proportional(&values, total)) {
                 backward.seed_output(seed.chain, *row, units);
             }
@@ -311,6 +291,28 @@ pub(crate) fn plant_backward(
 }
 
 /// The outputs a UTXO seed names: a transaction's, one outpoint, or an address's.
+fn outpoint_on_account(seed: &Seed) -> TraceError {
+    TraceError::BadSeed(format!(
+        "seed {seed}: {} is an account chain; outpoints exist only on UTXO chains",
+        seed.chain
+    ))
+}
+
+/// The seed's outputs, their values, and how much of them the seed takes.
+fn utxo_seed_values(
+    reader: &ChainReader,
+    seed: &Seed,
+    spec: &SeedSpec,
+) -> Result<(Vec<u64>, Vec<u128>, u128), TraceError> {
+    let outputs = utxo_seed_outputs(reader, seed, spec)?;
+    let values: Vec<u128> = outputs
+        .iter()
+        .map(|&row| u128::from(reader.output_value(row).unwrap_or(0)))
+        .collect();
+    let total = seed_amount(seed, values.iter().sum(), "the seed outputs hold")?;
+    Ok((outputs, values, total))
+}
+
 fn utxo_seed_outputs(
     reader: &ChainReader,
     seed: &Seed,
