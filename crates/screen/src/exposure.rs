@@ -37,11 +37,6 @@ use crate::model::{
 };
 use crate::rules::{self, RuleTable};
 
-/// Links below this confidence are not crossed: a bulk mixer batch (confidence 0.6) says which
-/// campaigns fund a withdrawal as a whole, evidence for an investigation but not enough to rate
-/// the addresses downstream of every withdrawal it shares (the pool's own exposure is reported).
-const LINK_MIN_CONFIDENCE: f64 = 0.7;
-
 /// Knobs of the walk. The defaults are documented in docs/exposure.md.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Params {
@@ -55,6 +50,16 @@ pub struct Params {
     pub budget: u64,
     /// Paths kept per exposure (0 = none).
     pub max_paths: usize,
+    /// Derived links below this confidence are not crossed. The default, 0.7, leaves out bulk
+    /// mixer batches (0.6): they say which campaigns fund a withdrawal as a whole, evidence for
+    /// an investigation but not enough to rate the addresses downstream of every withdrawal the
+    /// batch shares (the pool's own exposure is reported).
+    #[serde(default = "default_min_link_confidence")]
+    pub min_link_confidence: f64,
+}
+
+fn default_min_link_confidence() -> f64 {
+    0.7
 }
 
 impl Default for Params {
@@ -65,6 +70,7 @@ impl Default for Params {
             dust_usd: 50.0,
             budget: 50_000,
             max_paths: 0,
+            min_link_confidence: default_min_link_confidence(),
         }
     }
 }
@@ -586,7 +592,7 @@ impl<'a> Walk<'a> {
         };
         let conversions: Vec<_> = conversions
             .into_iter()
-            .filter(|c| c.confidence >= LINK_MIN_CONFIDENCE)
+            .filter(|c| c.confidence >= self.params.min_link_confidence)
             .collect();
         if conversions.is_empty() || !self.spend() {
             return;
@@ -643,7 +649,7 @@ impl<'a> Walk<'a> {
         let applicable: Vec<&links::Incoming> = links
             .paying_out(self.chain, &hash)
             .iter()
-            .filter(|l| l.link.confidence >= LINK_MIN_CONFIDENCE)
+            .filter(|l| l.link.confidence >= self.params.min_link_confidence)
             .filter(|l| {
                 l.link.to_address.is_none()
                     || via_address.is_none()

@@ -532,6 +532,57 @@ fn bitcoin_laundering_after_the_bridge_shows_the_heist_through_the_known_links()
 }
 
 #[test]
+fn links_below_the_confidence_floor_are_not_crossed_unless_the_floor_is_lowered() {
+    let w = world();
+    let btc = w.truth["btc_chain"].as_str().expect("btc chain");
+    let weak: Vec<Link> = w
+        .bridge_links
+        .iter()
+        .cloned()
+        .map(|mut link| {
+            link.confidence = 0.6;
+            link
+        })
+        .collect();
+    let by_default = Screener::open(w.dir.path())
+        .expect("open")
+        .with_links(KnownLinks::new(weak.clone()))
+        .expect("links");
+    assert_eq!(by_default.params().min_link_confidence, 0.7);
+    let lowered = Screener::open(w.dir.path())
+        .expect("open")
+        .with_links(KnownLinks::new(weak))
+        .expect("links")
+        .with_params(chaintrail_screen::Params {
+            min_link_confidence: 0.5,
+            ..chaintrail_screen::Params::default()
+        });
+    let (mut crossed_by_default, mut crossed_lowered) = (0, 0);
+    for (thief, address) in bitcoin_laundering(w) {
+        let q = query(&address, btc);
+        crossed_by_default += usize::from(indirect_incoming_to(
+            &by_default.screen(&q).expect("screen"),
+            &thief,
+        ));
+        let s = lowered.screen(&q).expect("screen");
+        if let Some(e) = s
+            .exposures
+            .iter()
+            .find(|e| e.entity == thief && e.exposure_type == ExposureType::Indirect)
+        {
+            crossed_lowered += 1;
+            // The link's confidence scales what crosses it: at most 0.6 of the payout.
+            assert!(e.share <= 0.6 + 1e-9, "{address}: share {}", e.share);
+        }
+    }
+    assert_eq!(
+        crossed_by_default, 0,
+        "a 0.6 link was crossed under a 0.7 floor"
+    );
+    assert!(crossed_lowered > 0, "no 0.6 link crossed under a 0.5 floor");
+}
+
+#[test]
 fn a_deposit_address_found_from_its_sweeps_is_screened_as_its_exchange() {
     let w = world();
     let attributions =

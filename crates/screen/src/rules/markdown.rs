@@ -128,7 +128,7 @@ mod tests {
         ));
         assert!(text.contains(
             "| 8 | `prohibited-indirect-incoming-near` | prohibited | indirect | incoming | ≤ 2 | \
-             ≥ $1,000 or ≥ 1% | count | Severe | yes |"
+             ≥ $5,000 or ≥ 10% | count | Severe | yes |"
         ));
     }
 }

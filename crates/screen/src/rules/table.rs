@@ -313,12 +313,18 @@ mod tests {
     #[test]
     fn incoming_indirect_is_scored_by_distance_and_amount() {
         use Direction::Incoming;
-        // $5,000 at 2 hops counts $2,500 after the discount, $100,000 at 4 hops $12,500.
+        // $10,000 at 2 hops counts $5,000 after the discount, $200,000 at 4 hops $25,000.
         let cases = [
-            (2, 5_000.0, Severe, "prohibited-indirect-incoming-near"),
+            (2, 10_000.0, Severe, "prohibited-indirect-incoming-near"),
+            (
+                2,
+                9_999.0,
+                Medium,
+                "prohibited-indirect-incoming-near-small",
+            ),
             (2, 5.0, Medium, "prohibited-indirect-incoming-near-small"),
-            (4, 100_000.0, High, "prohibited-indirect-incoming"),
-            (4, 50_000.0, Medium, "prohibited-indirect-incoming-small"),
+            (4, 200_000.0, High, "prohibited-indirect-incoming"),
+            (4, 199_000.0, Medium, "prohibited-indirect-incoming-small"),
         ];
         for (hops, usd, want, rule) in cases {
             assert_eq!(
