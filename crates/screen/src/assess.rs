@@ -9,9 +9,14 @@ use crate::rules::{RiskLevel, RuleTable};
 /// The overall verdict of a screening.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Assessment {
+    /// The highest level of the ownership and the exposures; Low when there are none.
     pub risk: RiskLevel,
+    /// One sentence naming what drives `risk` (the identification, or the exposure with the most
+    /// USD at that level) and its rule; `None` when the risk is Low.
     pub reason: Option<String>,
+    /// The rule that rated what drives `risk`; `None` when the risk is Low.
     pub rule: Option<String>,
+    /// The names of the rules that raised an alert, most severe first, each once.
     pub alerts: Vec<String>,
 }
 

@@ -79,8 +79,12 @@ impl Default for Params {
 /// the days they hold.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Entity {
+    /// The entity's name, as the labels give it (the key exposures are grouped by).
     pub name: String,
+    /// What the entity is at the screening date (exchange, mixer, …); `None` when no role holds
+    /// then (it has flags only).
     pub role: Option<Category>,
+    /// Its flags (sanctioned, …) with the days each holds, judged per transfer day.
     pub flags: Vec<DatedFlag>,
 }
 
@@ -88,9 +92,14 @@ pub struct Entity {
 /// when its start is unknown).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DatedFlag {
+    /// The flag's category.
     pub flag: Category,
+    /// First day the flag holds, if known.
     pub valid_from: Option<Date>,
+    /// First day it no longer holds (exclusive); `None` while it still holds.
     pub valid_to: Option<Date>,
+    /// Set when the start is unknown: `valid_from` is then the first evidence (the first OFAC
+    /// snapshot listing the address) and the days before it are of unknown status.
     pub unknown_start: Option<UnknownStart>,
 }
 
@@ -138,7 +147,9 @@ impl Entity {
 
 /// The labels as the walk sees them: roles at the screening date, flags over time.
 pub struct Attributor<'a> {
+    /// The label store entities are resolved from.
     pub labels: &'a LabelStore,
+    /// The screening date: roles are taken as they stand on it.
     pub at: Date,
 }
 
@@ -922,10 +933,15 @@ impl Collector<'_> {
 /// What an exposure walk needs besides the address: the chains (a link may lead to another),
 /// the known links, the labels at the screening date, prices, parameters and the cutoff.
 pub struct Context<'a> {
+    /// A reader of every chain of the store: a link may lead the walk onto another chain.
     pub readers: &'a BTreeMap<Chain, ChainReader>,
+    /// The converter links the walk crosses at bridges and mixers.
     pub links: &'a KnownLinks,
+    /// Who the addresses met belong to.
     pub attr: Attributor<'a>,
+    /// USD prices at the time of each transfer (unpriced assets count 0 USD).
     pub prices: &'a Prices,
+    /// Hop limit, share floor, dust threshold, work budget, path count, link confidence floor.
     pub params: &'a Params,
     /// The rule table that rates each exposure.
     pub rules: &'a RuleTable,

@@ -32,6 +32,7 @@ use crate::model::ChainExposure;
 
 /// The format of the metadata; `/3` added the rules fingerprint (`/1` was the JSON index).
 pub const INDEX_FORMAT: &str = "chaintrail-exposure-index/3";
+/// The exposure index's file name, under `<store>/screen/` (see [`ExposureIndex::path`]).
 pub const INDEX_FILE: &str = "exposure.idx";
 /// The JSON index of earlier versions; a store that still has one is told to rebuild.
 pub const LEGACY_INDEX_FILE: &str = "index.json";
@@ -39,28 +40,38 @@ pub const LEGACY_INDEX_FILE: &str = "index.json";
 /// A chain as the index saw it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct IndexedChain {
+    /// Which chain of the store this entry describes.
     pub chain: Chain,
+    /// [`ChainReader::content_checksum`] of the chain at the build: any change of its committed
+    /// content makes the index stale.
     pub checksum: u32,
     /// Address ids `0..addresses` are covered; a covered id without a stored value is clean.
     pub addresses: u32,
     /// Records (transfers, or inputs + outputs) and transactions the chain held, and the hash
     /// of its last transaction: an update checks that the chain only grew since.
     pub records: u64,
+    /// Transactions the chain held.
     pub txs: u64,
+    /// Hash (hex) of the chain's last transaction at the build; `None` for a chain without any.
     pub last_tx: Option<String>,
 }
 
 /// The index's metadata: everything but the stored exposures.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct IndexFile {
+    /// [`INDEX_FORMAT`] of the build; another value is refused at open.
     pub format: String,
     /// Unix seconds of the build.
     pub built_at: u64,
+    /// The date the exposures were computed at (labels and flags as they stand on it).
     pub at: Date,
+    /// First date the index answers for (see [`validity_window`]).
     pub valid_from: Date,
     /// First date the index no longer answers for (`None`: open-ended).
     pub valid_until: Option<Date>,
+    /// The walk parameters of the build; a query with other parameters is computed instead.
     pub params: Params,
+    /// [`labels_fingerprint`] of the label store at the build.
     pub labels_fingerprint: u32,
     /// [`KnownLinks::fingerprint`] of the links the walk crossed (0: none).
     pub links_fingerprint: u32,
@@ -72,35 +83,47 @@ pub struct IndexFile {
     /// The latest effective block time of the chains at the build: an index whose chains had
     /// blocks after the end of its date saw only part of them and cannot be updated.
     pub last_block_time: u64,
+    /// The chains indexed, with what an update checks them against.
     pub chains: Vec<IndexedChain>,
     /// Addresses with a stored exposure, and how many of them were cut by the work budget.
     pub with_exposure: u64,
+    /// How many of them had their walk cut short by the work budget (their exposures are a lower bound).
     pub truncated: u64,
     /// Where each chain's values are in the file, and the checksums of the body.
     pub sections: Vec<ChainSection>,
+    /// Length and checksums (whole and per segment) of the file's body, the stored exposures.
     pub body: FileState,
 }
 
 /// What `build` or `update` did.
 #[derive(Debug, Clone, Serialize)]
 pub struct BuildReport {
+    /// The index file written.
     pub path: PathBuf,
+    /// The date the exposures were computed at.
     pub at: Date,
+    /// First date the index answers for.
     pub valid_from: Date,
+    /// First date it no longer answers for (`None`: open-ended).
     pub valid_until: Option<Date>,
+    /// Addresses covered, over all chains (the reserved id 0 not counted).
     pub addresses: u64,
+    /// How many of them have a stored exposure.
     pub with_exposure: u64,
+    /// How many of them had their walk cut short by the work budget.
     pub truncated: u64,
     /// Addresses whose exposure was computed (all of them in a full build).
     pub computed: u64,
     /// Known converter links the walk crossed where they applied.
     pub links: usize,
+    /// Wall-clock seconds the build or update took.
     pub seconds: f64,
 }
 
 /// An opened index, ready for lookups: only its metadata is read; each lookup reads one
 /// address's value from the mapped file.
 pub struct ExposureIndex {
+    /// The index's metadata, read at open.
     pub file_meta: IndexFile,
     file: MappedIndex,
 }
@@ -178,6 +201,7 @@ pub fn validity_window(
 }
 
 impl ExposureIndex {
+    /// Where the index of the store in `store_dir` lives: `<store>/screen/exposure.idx`.
     pub fn path(store_dir: &Path) -> PathBuf {
         store_dir.join("screen").join(INDEX_FILE)
     }
@@ -307,6 +331,7 @@ impl ExposureIndex {
         self.file_meta.with_exposure as usize
     }
 
+    /// `true` when no address has a stored exposure.
     pub fn is_empty(&self) -> bool {
         self.file_meta.with_exposure == 0
     }
@@ -316,6 +341,7 @@ impl ExposureIndex {
         self.file.verify()
     }
 
+    /// The path of the opened index file.
     pub fn file_path(&self) -> &Path {
         self.file.path()
     }

@@ -22,6 +22,8 @@
 //!
 //! It performs no network I/O and prints nothing.
 
+#![warn(missing_docs)]
+
 pub mod assess;
 mod batch;
 mod dirty;
@@ -53,13 +55,17 @@ pub use model::{
 };
 pub use rules::{RiskLevel, RuleTable, RulesError, Severity, Verdict};
 
+/// Everything that can go wrong in screening. Each message says what was wrong and, where the
+/// user can act, what to do.
 #[derive(Debug, thiserror::Error)]
 pub enum ScreenError {
     /// The text is not a valid address (bad checksum, unknown format, wrong network).
     #[error("{0}")]
     BadAddress(String),
+    /// The store cannot be opened or read (missing, locked, damaged, indexes behind the data).
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The label store cannot be read.
     #[error(transparent)]
     Labels(#[from] LabelError),
     /// A links file that cannot be read as links.
@@ -68,23 +74,40 @@ pub enum ScreenError {
     /// A pegs file that cannot be read as pegs.
     #[error("{0}")]
     Prices(String),
+    /// The exposure index cannot be used or written: a legacy or other-format index, a damaged
+    /// segment, a build that failed. The message says what to do (usually: rebuild it with
+    /// `chaintrail screen build-index`).
     #[error("exposure index {path}: {message}")]
-    Index { path: PathBuf, message: String },
+    Index {
+        /// The index file (or the legacy `index.json`).
+        path: PathBuf,
+        /// What is wrong with it and what to do.
+        message: String,
+    },
+    /// Writing the exposure index failed (disk full, permissions); the previous index stays.
     #[error("cannot write {path}: {source}")]
     Io {
+        /// The file being written.
         path: PathBuf,
+        /// The operating system's error.
         source: std::io::Error,
     },
+    /// A file the screening reads (a batch file) cannot be read.
     #[error("cannot read {}: {source}", path.display())]
     Read {
+        /// The file being read.
         path: PathBuf,
+        /// The operating system's error.
         source: std::io::Error,
     },
     /// A row of a batch file that cannot be screened.
     #[error("{}, line {line}: {message}", path.display())]
     Batch {
+        /// The batch file.
         path: PathBuf,
+        /// The 1-based line number of the row.
         line: usize,
+        /// The row's address and what is wrong with it (an unknown chain name, …).
         message: String,
     },
     /// A rules file that cannot be used (file, line, field).
@@ -98,6 +121,8 @@ pub enum ScreenError {
 /// What to screen.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Query {
+    /// The address as given, in any format chaintrail parses (EVM hex, Bitcoin base58 or
+    /// bech32); it is canonicalised before lookup.
     pub address: String,
     /// The chain, when the caller knows it; else inferred from the address format (EVM
     /// addresses: every EVM chain of the store that knows the address).
@@ -250,6 +275,7 @@ impl Screener {
         Ok(())
     }
 
+    /// The labels the screener resolves ownership and attributions from.
     pub fn labels(&self) -> &LabelStore {
         &self.labels
     }
@@ -259,14 +285,17 @@ impl Screener {
         &self.links
     }
 
+    /// A reader of every chain of the store, keyed by chain.
     pub fn readers(&self) -> &BTreeMap<Chain, ChainReader> {
         &self.readers
     }
 
+    /// The USD prices (with the store's registered pegs) that value transfers.
     pub fn prices(&self) -> &Prices {
         &self.prices
     }
 
+    /// The walk parameters used for computing exposures (and required of the index).
     pub fn params(&self) -> &Params {
         &self.params
     }

@@ -57,10 +57,12 @@ impl KnownLinks {
         self.set.fingerprint()
     }
 
+    /// The number of links, derived and from the file together.
     pub fn len(&self) -> usize {
         self.set.len()
     }
 
+    /// `true` when there is no link: the walk then stops at every converter.
     pub fn is_empty(&self) -> bool {
         self.set.is_empty()
     }

@@ -11,16 +11,28 @@ use crate::{ChainReader, ChainWriter, Store, StoreError, schema};
 /// What one chain measured.
 #[derive(Debug, Clone, Serialize)]
 pub struct ChainBench {
+    /// The chain built and measured.
     pub chain: Chain,
+    /// Records stored: transfers (account chains) or inputs + outputs (UTXO chains).
     pub records: u64,
+    /// Wall-clock seconds from opening the writer to the first commit, indexes not built yet
+    /// (includes producing the transactions when `txs` is lazy).
     pub append_seconds: f64,
+    /// `records` / `append_seconds`.
     pub append_records_per_second: f64,
+    /// Wall-clock seconds of [`ChainWriter::finish`]: building and writing the derived indexes.
     pub index_seconds: f64,
+    /// The median wall-clock seconds of one full scan ([`scan_account`] or [`scan_utxo`]).
     pub scan_median_seconds: f64,
+    /// `records` / `scan_median_seconds`: the scan runs on one thread.
     pub scan_records_per_core_second: f64,
+    /// Records-group bytes per record, as [`ChainStats::bytes_per_record`](crate::ChainStats::bytes_per_record).
     pub bytes_per_record: f64,
+    /// Adjacency-index bytes per record.
     pub adjacency_bytes_per_record: f64,
+    /// Transaction-hash bytes per record (not per transaction).
     pub tx_hash_bytes_per_record: f64,
+    /// Address-dictionary bytes per address.
     pub address_dictionary_bytes_per_address: f64,
     /// The scan's fold of every record, so that no column can be skipped.
     pub scan_checksum: String,

@@ -67,10 +67,12 @@ impl<'a, T: bytemuck::Pod> Column<'a, T> {
         }
     }
 
+    /// The number of values; reads (and so verifies) none of them.
     pub fn len(&self) -> usize {
         self.values.len()
     }
 
+    /// `true` when the column holds no value (also when the chain has no such file).
     pub fn is_empty(&self) -> bool {
         self.values.is_empty()
     }

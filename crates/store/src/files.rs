@@ -16,8 +16,12 @@ use crate::segments::{SegmentChecks, SegmentHasher};
 /// the CRC-32 of each segment when the file spans more than one (see [`crate::SegmentChecks`]).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FileState {
+    /// Committed length in bytes; anything past it was left by a killed writer.
     pub bytes: u64,
+    /// CRC-32 of the committed bytes.
     pub crc32: u32,
+    /// CRC-32 of each segment of the chain's `segment_bytes`, in order, when the file spans more
+    /// than one; empty for a one-segment file and in stores written before segment checksums.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub segments: Vec<u32>,
 }

@@ -19,6 +19,8 @@
 //! The layout is documented in docs/schema.md. Importers (crate `chaintrail-ingest`) feed
 //! [`ChainWriter`]; tracing, screening and export read through [`ChainReader`].
 
+#![warn(missing_docs)]
+
 pub mod bench;
 mod column;
 mod error;
@@ -100,6 +102,7 @@ impl Store {
         })
     }
 
+    /// The store's directory (`--data-dir`), holding `chaintrail.json` and `chains/`.
     pub fn dir(&self) -> &Path {
         &self.dir
     }

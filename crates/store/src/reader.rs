@@ -40,38 +40,66 @@ pub struct ChainReader {
 /// One account transfer with everything resolved.
 #[derive(Debug, Clone, Serialize)]
 pub struct TransferView {
+    /// Its row in the `transfers.*` columns.
     pub row: u64,
+    /// Id of the transaction it belongs to.
     pub tx: TxId,
+    /// Its index among that transaction's transfers (0 = first).
     pub position: u32,
+    /// Height and header timestamp of its block (not the effective time).
     pub block: BlockRef,
+    /// Address id of the sender ([`NO_ADDRESS`](crate::schema::NO_ADDRESS) for minted value);
+    /// [`ChainReader::address`] gives the address.
     pub from: u32,
+    /// Address id of the recipient ([`NO_ADDRESS`](crate::schema::NO_ADDRESS) for burnt value).
     pub to: u32,
+    /// Per-chain asset id (0 = the native coin); [`ChainReader::asset`] gives its metadata.
     pub asset: u32,
+    /// The exact amount in the asset's base units (wei for ether), large amounts resolved.
     pub amount: Amount,
+    /// What moved the value: a native or internal transfer, a token transfer, a fee, a burn, a mint.
     pub kind: TransferKind,
+    /// `false` for a transfer of a reverted call: it is stored but moved nothing.
     pub success: bool,
 }
 
 /// One UTXO output.
 #[derive(Debug, Clone, Serialize)]
 pub struct OutputView {
+    /// Its row in the `outputs.*` columns.
     pub row: u64,
+    /// Id of the transaction that created it.
     pub tx: TxId,
+    /// Its index among that transaction's outputs.
     pub vout: u32,
+    /// Its value in satoshi.
     pub value: u64,
+    /// Address id of what it pays (a typed script identity when the script has no address);
+    /// [`ChainReader::address`] gives the address.
     pub address: u32,
+    /// Id of the transaction spending it; `None` while unspent.
     pub spent_by: Option<TxId>,
 }
 
 /// One UTXO input: the output it spends when linked, or what the source said when not.
 #[derive(Debug, Clone, Serialize)]
 pub struct InputView {
+    /// Its row in the `inputs.*` columns.
     pub row: u64,
+    /// Id of the transaction it belongs to (the spender).
     pub tx: TxId,
+    /// `true` for a coinbase input; every other field is then `None`.
     pub coinbase: bool,
+    /// Row of the output it spends when the store holds it; `None` for coinbase and unlinked inputs.
     pub spent_output: Option<u64>,
+    /// The (txid, vout) it spends: the linked output's, or what the source said for an unlinked
+    /// input (all-zero txid when it named none). `None` for coinbase inputs.
     pub prevout: Option<OutPoint>,
+    /// The value it spends, in satoshi: the linked output's, or the source's for an unlinked
+    /// input (`None` when the source did not say).
     pub value: Option<u64>,
+    /// Address id of the output it spends: the linked output's, or the source's for an unlinked
+    /// input (`None` when the source did not say).
     pub address: Option<u32>,
 }
 
@@ -79,9 +107,14 @@ pub struct InputView {
 /// whole with [`Column::all`].
 #[derive(Clone, Copy)]
 pub struct TransferColumns<'a> {
+    /// `transfers.from`: sender address ids.
     pub from: Column<'a, u32>,
+    /// `transfers.to`: recipient address ids.
     pub to: Column<'a, u32>,
+    /// `transfers.meta`: asset, kind and success, unpacked by [`schema::unpack_meta`].
     pub meta: Column<'a, u32>,
+    /// `transfers.amount`: base units, or a marker resolved by
+    /// [`ChainReader::transfer_amount`].
     pub amount: Column<'a, u64>,
 }
 
@@ -89,17 +122,24 @@ pub struct TransferColumns<'a> {
 /// [`schema::INPUT_UNLINKED`] markers.
 #[derive(Clone, Copy)]
 pub struct UtxoColumns<'a> {
+    /// `outputs.value`: satoshi per output row.
     pub output_value: Column<'a, u64>,
+    /// `outputs.address`: address id per output row.
     pub output_address: Column<'a, u32>,
+    /// `inputs.spent`: the spent output row (or a marker) per input row.
     pub input_spent: Column<'a, u64>,
 }
 
+/// One file of a chain directory with its committed size, as `chaintrail stats` lists it.
 #[derive(Debug, Clone, Serialize)]
 pub struct FileStats {
+    /// The file name within the chain directory (`transfers.amount`, `index.in.adj`, …).
     pub name: String,
+    /// Its committed length in bytes, as the manifest records it.
     pub bytes: u64,
 }
 
+/// Committed bytes of a chain's files, per [`FileGroup`].
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct GroupBytes {
     /// Value-flow records with their block/tx framing (what the density target counts).
@@ -108,8 +148,11 @@ pub struct GroupBytes {
     pub adjacency: u64,
     /// Hash lookups of addresses and transactions.
     pub lookups: u64,
+    /// The address dictionary (`addresses.keys`, `addresses.ends`).
     pub address_dictionary: u64,
+    /// Transaction hashes (`txs.hash`, 32 bytes per transaction).
     pub tx_hashes: u64,
+    /// Asset metadata (`assets.jsonl`).
     pub assets: u64,
     /// OP_RETURN payloads and their row index (UTXO chains).
     pub null_data: u64,
@@ -118,26 +161,45 @@ pub struct GroupBytes {
 /// What `chaintrail stats` reports for a chain.
 #[derive(Debug, Clone, Serialize)]
 pub struct ChainStats {
+    /// The chain reported on.
     pub chain: Chain,
+    /// Its value-flow model: account or UTXO.
     pub model: ChainModel,
+    /// Blocks stored.
     pub blocks: u64,
+    /// Transactions stored (not counting skipped duplicates).
     pub txs: u64,
     /// Transfers (account chains) or inputs + outputs (UTXO chains).
     pub records: u64,
+    /// Transfers stored (0 on UTXO chains).
     pub transfers: u64,
+    /// Inputs stored, coinbase and unlinked ones included (0 on account chains).
     pub inputs: u64,
+    /// Outputs stored, OP_RETURN ones included (0 on account chains).
     pub outputs: u64,
     /// Addresses, not counting the reserved id 0 ("no address").
     pub addresses: u64,
+    /// Assets with an id, the native coin (id 0) included.
     pub assets: u64,
+    /// Transfers whose amount does not fit the `u64` column (`amounts.overflow` + `amounts.wide`).
     pub overflow_amounts: u64,
+    /// Inputs whose spent output the store does not hold (partial imports).
     pub unlinked_inputs: u64,
+    /// Transactions the writers skipped over the chain's life because the hash was already
+    /// stored (re-imports; BIP30's rule on UTXO chains).
     pub duplicate_txs_skipped: u64,
+    /// Committed bytes per group.
     pub bytes: GroupBytes,
+    /// Records-group bytes per record: the figure the density target (≤ 24 B per transfer, ≤ 16 B
+    /// per input or output) is judged by; 0 when there are no records.
     pub bytes_per_record: f64,
+    /// Adjacency-group bytes per record; 0 when there are no records.
     pub adjacency_bytes_per_record: f64,
+    /// Address-dictionary bytes per address (id 0 not counted); 0 when there are none.
     pub address_dictionary_bytes_per_address: f64,
+    /// Transaction-hash bytes per record (not per transaction); 0 when there are no records.
     pub tx_hash_bytes_per_record: f64,
+    /// Every file the manifest lists, data files then indexes, each in name order.
     pub files: Vec<FileStats>,
 }
 
@@ -193,14 +255,17 @@ impl ChainReader {
         })
     }
 
+    /// The chain this reader reads.
     pub fn chain(&self) -> Chain {
         self.manifest.chain
     }
 
+    /// The chain's value-flow model: which record tables it has.
     pub fn model(&self) -> ChainModel {
         self.manifest.model
     }
 
+    /// The chain's directory, `<store>/chains/<chain>`.
     pub fn dir(&self) -> &Path {
         &self.dir
     }
@@ -229,10 +294,13 @@ impl ChainReader {
 
     // ---- blocks and transactions ----
 
+    /// The number of blocks stored; block indexes (not heights) run `0..block_count()`.
     pub fn block_count(&self) -> usize {
         self.count::<u64>(col::BLOCK_HEIGHT)
     }
 
+    /// Height and header timestamp of block `index` (an index into the blocks table, not a height);
+    /// zeros out of range or when damaged.
     pub fn block(&self, index: usize) -> BlockRef {
         BlockRef {
             height: self
@@ -287,10 +355,12 @@ impl ChainReader {
         self.block_effective_time(framing.block_of_tx(framing.tx_of_row(row)))
     }
 
+    /// The number of transactions stored: tx ids run `0..tx_count()`.
     pub fn tx_count(&self) -> u64 {
         self.count::<[u8; 32]>(col::TX_HASH) as u64
     }
 
+    /// The hash of transaction `tx`; all zeros out of range or when damaged.
     pub fn tx_hash(&self, tx: TxId) -> TxHash {
         TxHash(
             usize::try_from(tx)
@@ -357,6 +427,8 @@ impl ChainReader {
         )
     }
 
+    /// Height and header timestamp of the block holding transaction `tx` (for an id past the end,
+    /// the last block).
     pub fn tx_block(&self, tx: TxId) -> BlockRef {
         self.block(self.tx_block_index(tx))
     }
@@ -396,6 +468,9 @@ impl ChainReader {
         (start <= end && key.len() == end - start).then_some(key)
     }
 
+    /// The id of `address` on this chain; `None` when the chain never saw it. Through
+    /// `index.address_lookup`, or, for a store indexed before that existed, a map of every key
+    /// built on the first call.
     pub fn address_id(&self, address: &Address) -> Option<u32> {
         let key = address.to_key();
         if self.files.contains_key(col::IDX_ADDRESS_LOOKUP) {
@@ -429,20 +504,24 @@ impl ChainReader {
             .filter(|&id| id != NO_ADDRESS)
     }
 
+    /// Every asset of the chain as last registered, in id order (the position is the id).
     pub fn assets(&self) -> &[Asset] {
         &self.assets
     }
 
+    /// Metadata of asset `id` (0 = the native coin); `None` when there is no such id.
     pub fn asset(&self, id: u32) -> Option<&Asset> {
         self.assets.get(id as usize)
     }
 
     // ---- account chains ----
 
+    /// The number of transfers (0 on UTXO chains): rows run `0..transfer_count()`.
     pub fn transfer_count(&self) -> u64 {
         self.count::<u32>(col::TRANSFER_FROM) as u64
     }
 
+    /// The transfer columns, for row-by-row reads or whole-column scans.
     pub fn transfer_columns(&self) -> TransferColumns<'_> {
         TransferColumns {
             from: self.column(col::TRANSFER_FROM),
@@ -474,6 +553,8 @@ impl ChainReader {
         }
     }
 
+    /// Transfer `row` with its transaction, position, block, asset and amount resolved; `None` out
+    /// of range or when damaged.
     pub fn transfer(&self, row: u64) -> Option<TransferView> {
         let columns = self.transfer_columns();
         let i = usize::try_from(row).ok()?;
@@ -528,10 +609,12 @@ impl ChainReader {
 
     // ---- UTXO chains ----
 
+    /// The number of inputs (0 on account chains): rows run `0..input_count()`.
     pub fn input_count(&self) -> u64 {
         self.count::<u64>(col::INPUT_SPENT) as u64
     }
 
+    /// The number of outputs (0 on account chains): rows run `0..output_count()`.
     pub fn output_count(&self) -> u64 {
         self.count::<u64>(col::OUTPUT_VALUE) as u64
     }
@@ -556,10 +639,12 @@ impl ChainReader {
         }
     }
 
+    /// Rows of the inputs of transaction `tx`, in order (UTXO chains).
     pub fn tx_inputs(&self, tx: TxId) -> std::ops::Range<u64> {
         self.input_framing().range(tx)
     }
 
+    /// Rows of the outputs of transaction `tx`, in vout order (UTXO chains).
     pub fn tx_outputs(&self, tx: TxId) -> std::ops::Range<u64> {
         self.output_framing().range(tx)
     }
@@ -578,6 +663,7 @@ impl ChainReader {
         }
     }
 
+    /// Output `row` with its transaction, vout and spender; `None` out of range or when damaged.
     pub fn output(&self, row: u64) -> Option<OutputView> {
         let i = usize::try_from(row).ok()?;
         let value = self.column::<u64>(col::OUTPUT_VALUE).get(i)?;
@@ -594,6 +680,8 @@ impl ChainReader {
         })
     }
 
+    /// Input `row` with the output it spends resolved; `None` out of range or when damaged
+    /// (its own row or the linked output's).
     pub fn input(&self, row: u64) -> Option<InputView> {
         let i = usize::try_from(row).ok()?;
         let spent = self.column::<u64>(col::INPUT_SPENT).get(i)?;
@@ -706,6 +794,8 @@ impl ChainReader {
         hasher.finalize()
     }
 
+    /// Counts and committed bytes per file and group, from the manifest and the column lengths:
+    /// reads no record.
     pub fn stats(&self) -> ChainStats {
         let mut bytes = GroupBytes::default();
         let mut files = Vec::new();

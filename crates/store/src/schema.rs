@@ -25,8 +25,10 @@ pub const AMOUNT_OVERFLOW: u64 = u64::MAX;
 /// `amounts.wide`" (spam tokens with absurd supplies).
 pub const AMOUNT_WIDE: u64 = u64::MAX - 1;
 
-/// `inputs.spent` values that are not output rows.
+/// `inputs.spent` value of a coinbase input: it spends no output (newly minted coins).
 pub const INPUT_COINBASE: u64 = u64::MAX;
+/// `inputs.spent` value of an input whose spent output the store does not hold (partial
+/// imports); what the source said about it is in `inputs.unlinked` ([`UnlinkedInput`]).
 pub const INPUT_UNLINKED: u64 = u64::MAX - 1;
 
 /// `index.spent_by` value of an unspent output.
@@ -34,37 +36,85 @@ pub const UNSPENT: u32 = u32::MAX;
 /// `index.spent_by_wide` value of an unspent output.
 pub const UNSPENT_WIDE: u64 = u64::MAX;
 
+/// File names of the columns and derived indexes in a chain directory (docs/schema.md gives each
+/// its element type). Index files start with `index.`: [`group_of`] relies on it.
 pub mod col {
+    /// `u64` per block: its height (block number).
     pub const BLOCK_HEIGHT: &str = "blocks.height";
+    /// `u64` per block: seconds since the epoch, as the block header says (not necessarily
+    /// increasing on Bitcoin; see [`crate::ChainReader::block_effective_time`]).
     pub const BLOCK_TIMESTAMP: &str = "blocks.timestamp";
+    /// `u64` per block: id of its first transaction.
     pub const BLOCK_FIRST_TX: &str = "blocks.first_tx";
+    /// `u64` per block (account chains): row of its first transfer.
     pub const BLOCK_FIRST_TRANSFER: &str = "blocks.first_transfer";
+    /// `u64` per block (UTXO chains): row of its first input.
     pub const BLOCK_FIRST_INPUT: &str = "blocks.first_input";
+    /// `u64` per block (UTXO chains): row of its first output.
     pub const BLOCK_FIRST_OUTPUT: &str = "blocks.first_output";
+    /// `[u8; 32]` per transaction, in tx id order: its hash (UTXO chains: the txid in display
+    /// byte order, as Bitcoin Core prints it). The transaction dictionary.
     pub const TX_HASH: &str = "txs.hash";
+    /// `u32` per transaction (account chains): its first transfer row minus its block's
+    /// `blocks.first_transfer`.
     pub const TX_TRANSFER_OFFSET: &str = "txs.transfer_offset";
+    /// `u32` per transaction (UTXO chains): its first input row minus its block's `blocks.first_input`.
     pub const TX_INPUT_OFFSET: &str = "txs.input_offset";
+    /// `u32` per transaction (UTXO chains): its first output row minus its block's
+    /// `blocks.first_output`.
     pub const TX_OUTPUT_OFFSET: &str = "txs.output_offset";
+    /// `u32` per transfer: address id of the sender ([`super::NO_ADDRESS`] for minted value).
     pub const TRANSFER_FROM: &str = "transfers.from";
+    /// `u32` per transfer: address id of the recipient ([`super::NO_ADDRESS`] for burnt value).
     pub const TRANSFER_TO: &str = "transfers.to";
+    /// `u32` per transfer: asset id, kind and success, packed by [`super::pack_meta`].
     pub const TRANSFER_META: &str = "transfers.meta";
+    /// `u64` per transfer: the amount in the asset's base units (wei for ether), or the marker
+    /// [`super::AMOUNT_OVERFLOW`] / [`super::AMOUNT_WIDE`] when it does not fit.
     pub const TRANSFER_AMOUNT: &str = "transfers.amount";
+    /// [`super::OverflowAmount`] records sorted by transfer row: exact amounts from 2^64 − 2 to
+    /// 2^128 − 1.
     pub const AMOUNT_OVERFLOW: &str = "amounts.overflow";
+    /// [`super::WideAmount`] records sorted by transfer row: exact amounts of 2^128 or more.
     pub const AMOUNT_WIDE: &str = "amounts.wide";
+    /// `u64` per output: its value in satoshi.
     pub const OUTPUT_VALUE: &str = "outputs.value";
+    /// `u32` per output: address id of what it pays (a typed script identity for outputs without
+    /// an address; all OP_RETURN outputs share one).
     pub const OUTPUT_ADDRESS: &str = "outputs.address";
+    /// `u64` per input: row of the output it spends, or [`super::INPUT_COINBASE`] /
+    /// [`super::INPUT_UNLINKED`].
     pub const INPUT_SPENT: &str = "inputs.spent";
+    /// [`super::UnlinkedInput`] records sorted by input row: what the source said about spent
+    /// outputs the store does not hold.
     pub const INPUT_UNLINKED: &str = "inputs.unlinked";
+    /// The address dictionary: every address key (docs/schema.md, *Address keys*) back to back, in
+    /// id order; id 0's key is empty.
     pub const ADDRESS_KEYS: &str = "addresses.keys";
+    /// `u64` per address id, id 0 included: where its key ends in `addresses.keys` (it starts
+    /// where the previous id's ends).
     pub const ADDRESS_ENDS: &str = "addresses.ends";
+    /// [`super::AssetEntry`] JSON lines; the last line of an id wins.
     pub const ASSETS: &str = "assets.jsonl";
+    /// [`super::NullDataEntry`] records sorted by output row: where each OP_RETURN output's payload
+    /// ends in `null_data.bytes` (UTXO chains).
     pub const NULL_DATA_ROWS: &str = "null_data.rows";
+    /// The payloads of OP_RETURN outputs back to back, in output row order.
     pub const NULL_DATA_BYTES: &str = "null_data.bytes";
 
+    /// `u64` per address id, plus one (account chains): where each address's list in
+    /// `index.out.adj` starts; the next entry is where it ends.
     pub const IDX_OUT_OFFSETS: &str = "index.out.offsets";
+    /// Per address, the rows of the transfers it sent, ascending, delta-coded with
+    /// [`super::put_varint`] (read with [`super::DeltaList`]).
     pub const IDX_OUT_ADJ: &str = "index.out.adj";
+    /// `u64` per address id, plus one: where each address's list in `index.in.adj` starts.
     pub const IDX_IN_OFFSETS: &str = "index.in.offsets";
+    /// Per address, ascending and delta-coded: the rows of the transfers it received (account
+    /// chains) or of the outputs paying it (UTXO chains).
     pub const IDX_IN_ADJ: &str = "index.in.adj";
+    /// `u32` per output (UTXO chains): id of the transaction spending it, [`super::UNSPENT`]
+    /// while unspent.
     pub const IDX_SPENT_BY: &str = "index.spent_by";
     /// Spent-by with 64-bit transaction ids, written instead of `index.spent_by` once a chain
     /// holds 2^32 − 1 transactions or more.
@@ -74,6 +124,8 @@ pub mod col {
     /// Transaction hash → tx id, a hash table of `u32` ids, or of `u64` ids in the wide file
     /// once a chain holds 2^32 − 1 transactions or more.
     pub const IDX_TX_LOOKUP: &str = "index.tx_lookup";
+    /// [`IDX_TX_LOOKUP`] with `u64` slots, written instead of it once a chain holds 2^32 − 1
+    /// transactions or more.
     pub const IDX_TX_LOOKUP_WIDE: &str = "index.tx_lookup_wide";
 
     /// Every derived index file a reader may map.
@@ -153,6 +205,8 @@ pub enum FileGroup {
     NullData,
 }
 
+/// The group the bytes of the chain file `name` count under in
+/// [`ChainStats`](crate::ChainStats); files it does not recognise count as records.
 pub fn group_of(name: &str) -> FileGroup {
     if name.starts_with(col::IDX_ADDRESS_LOOKUP) || name.starts_with(col::IDX_TX_LOOKUP) {
         FileGroup::Lookups
@@ -175,7 +229,9 @@ pub fn group_of(name: &str) -> FileGroup {
 #[derive(Debug, Clone, Copy, Pod, Zeroable)]
 #[repr(C)]
 pub struct OverflowAmount {
+    /// The row of the transfer whose `transfers.amount` holds [`AMOUNT_OVERFLOW`].
     pub row: u64,
+    /// The exact amount in the asset's base units: a `u128`, little-endian.
     pub value_le: [u8; 16],
 }
 
@@ -183,7 +239,9 @@ pub struct OverflowAmount {
 #[derive(Debug, Clone, Copy, Pod, Zeroable)]
 #[repr(C)]
 pub struct WideAmount {
+    /// The row of the transfer whose `transfers.amount` holds [`AMOUNT_WIDE`].
     pub row: u64,
+    /// The exact amount in the asset's base units: 256 bits, big-endian.
     pub value_be: [u8; 32],
 }
 
@@ -191,14 +249,20 @@ pub struct WideAmount {
 #[derive(Debug, Clone, Copy, Pod, Zeroable)]
 #[repr(C)]
 pub struct UnlinkedInput {
+    /// The row of the input whose `inputs.spent` holds [`INPUT_UNLINKED`].
     pub row: u64,
+    /// Hash of the transaction whose output it spends, in the byte order of `txs.hash`; all zeros
+    /// when the source named no previous output.
     pub prev_tx: [u8; 32],
+    /// The spent output's value in satoshi as the source gave it; 0 when `has_value` is 0.
     pub value: u64,
+    /// Index of the spent output within that transaction (0 when the source named none).
     pub vout: u32,
     /// Address id of the spent output, or [`NO_ADDRESS`] when the source did not say.
     pub address: u32,
     /// 1 when `value` was given by the source.
     pub has_value: u32,
+    /// Always 0: pads the record to 64 bytes.
     pub pad: u32,
 }
 
@@ -207,24 +271,33 @@ pub struct UnlinkedInput {
 #[derive(Debug, Clone, Copy, Pod, Zeroable)]
 #[repr(C)]
 pub struct NullDataEntry {
+    /// The OP_RETURN output's row in `outputs.*`.
     pub row: u64,
+    /// Offset in `null_data.bytes` just past the payload's last byte.
     pub end: u64,
 }
 
 /// One line of `assets.jsonl`. The last line of an id wins (metadata updates are appends).
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct AssetEntry {
+    /// The per-chain asset id (0 = the native coin).
     pub id: u32,
+    /// The asset's metadata (contract, symbol, decimals) from this line on.
     pub asset: chaintrail_core::Asset,
 }
 
 /// `transfers.meta`: asset id (27 bits) | kind (3 bits) | success (1 bit).
 pub const MAX_ASSET_ID: u32 = (1 << 27) - 1;
 
+/// The `transfers.meta` value of a transfer of asset id `asset` (at most [`MAX_ASSET_ID`]: more
+/// would spill into the kind bits; the writer refuses more assets with
+/// [`StoreError::Full`](crate::StoreError::Full)).
 pub fn pack_meta(asset: u32, kind: TransferKind, success: bool) -> u32 {
     asset | (u32::from(kind as u8) << 27) | (u32::from(success) << 30)
 }
 
+/// (asset id, kind, success) of a `transfers.meta` value, the inverse of [`pack_meta`]. An
+/// unknown kind code (only in a damaged column) reads as [`TransferKind::Native`].
 pub fn unpack_meta(meta: u32) -> (u32, TransferKind, bool) {
     let kind =
         TransferKind::from_code(((meta >> 27) & 0b111) as u8).unwrap_or(TransferKind::Native);
@@ -235,13 +308,18 @@ pub fn unpack_meta(meta: u32) -> (u32, TransferKind, bool) {
 /// each block knows its first tx and first record, each tx its first record relative to its block
 /// (a `u32`: a block holds far fewer than 2^32 records).
 pub struct Framing<'a> {
+    /// Per block, ascending: id of its first transaction (`blocks.first_tx`).
     pub block_first_tx: &'a [u64],
+    /// Per block, ascending: row of its first record (`blocks.first_transfer` / `_input` / `_output`).
     pub block_first_record: &'a [u64],
+    /// Per transaction: its first record row minus its block's first record row (`txs.*_offset`).
     pub tx_offset: Column<'a, u32>,
+    /// Rows in the record table: where the last transaction's records end.
     pub records: u64,
 }
 
 impl Framing<'_> {
+    /// The number of transactions framed (the length of `tx_offset`).
     pub fn tx_count(&self) -> u64 {
         self.tx_offset.len() as u64
     }
@@ -310,6 +388,7 @@ pub fn put_varint(out: &mut Vec<u8>, mut value: u64) {
     out.push(value as u8);
 }
 
+/// The number of bytes [`put_varint`] writes for `value` (1 to 10).
 pub fn varint_len(mut value: u64) -> u64 {
     let mut len = 1;
     while value >= 0x80 {
@@ -328,6 +407,7 @@ pub struct DeltaList<'a> {
 }
 
 impl<'a> DeltaList<'a> {
+    /// Decodes `bytes`: deltas from 0 upward, each written with [`put_varint`].
     pub fn new(bytes: &'a [u8]) -> DeltaList<'a> {
         DeltaList {
             bytes,

@@ -235,6 +235,8 @@ impl SegmentChecks {
         Ok(())
     }
 
+    /// Verify segment `segment` of `bytes` (the file's committed bytes) unless already verified;
+    /// the verdict is kept, so a bad segment stays bad. `Ok` for a segment number past the end.
     pub fn verify_segment(&self, bytes: &[u8], segment: usize) -> Result<(), SegmentDamage> {
         let Some(verdict) = self.verdicts.get(segment) else {
             return Ok(());

@@ -15,21 +15,29 @@ use crate::schema::{NullDataEntry, col};
 /// What verifying one chain found.
 #[derive(Debug, Clone, Serialize)]
 pub struct ChainVerification {
+    /// The chain verified.
     pub chain: Chain,
+    /// Files checked: every file the manifest lists, data and indexes.
     pub files: u64,
+    /// Committed bytes of those files, damaged ones included.
     pub bytes: u64,
+    /// Checksum segments verified (files that failed to open not counted).
     pub segments: u64,
     /// Everything wrong, each naming its file; empty when the chain is intact.
     pub problems: Vec<Problem>,
 }
 
+/// One thing found wrong with a chain: a damaged segment, a missing or short file, a broken invariant.
 #[derive(Debug, Clone, Serialize)]
 pub struct Problem {
+    /// The file at fault (or the manifest, for indexes behind the data).
     pub file: PathBuf,
+    /// What is wrong, naming the byte range and segment where there is one.
     pub what: String,
 }
 
 impl ChainVerification {
+    /// `true` when no problem was found.
     pub fn is_intact(&self) -> bool {
         self.problems.is_empty()
     }

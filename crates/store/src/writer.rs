@@ -57,12 +57,20 @@ use crate::schema::{
 /// Counts of what a writer has appended so far (committed or not).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
 pub struct Progress {
+    /// Blocks stored.
     pub blocks: u64,
+    /// Transactions stored: the next transaction gets this id. Skipped duplicates not counted.
     pub txs: u64,
+    /// Transfers stored (account chains).
     pub transfers: u64,
+    /// Inputs stored (UTXO chains).
     pub inputs: u64,
+    /// Outputs stored (UTXO chains).
     pub outputs: u64,
+    /// Address ids assigned, the reserved id 0 included (unlike
+    /// [`ChainStats::addresses`](crate::ChainStats::addresses)).
     pub addresses: u64,
+    /// Transactions skipped because their hash was already stored, over the chain's life.
     pub duplicate_txs_skipped: u64,
 }
 
@@ -433,10 +441,12 @@ impl ChainWriter {
         Ok(())
     }
 
+    /// The chain this writer appends to.
     pub fn chain(&self) -> Chain {
         self.chain
     }
 
+    /// What is stored so far, committed or not.
     pub fn progress(&self) -> Progress {
         self.progress
     }
@@ -867,6 +877,7 @@ impl ChainWriter {
         Ok(self.progress)
     }
 
+    /// The chain's directory, `<store>/chains/<chain>`.
     pub fn dir(&self) -> &Path {
         &self.dir
     }

@@ -13,10 +13,13 @@ use super::table::{ExposureKind, Rule, RuleTable, Way};
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("rules file {}, line {line}{}: {message}", path.display(), field_text(.field))]
 pub struct RulesError {
+    /// The rules file.
     pub path: PathBuf,
     /// 1-based line of the offending value or rule (1 when the file as a whole is wrong).
     pub line: usize,
+    /// The field at fault (`min_usd`, `level`, …); `None` when the problem is not one field's.
     pub field: Option<String>,
+    /// What is wrong with the value or the rule.
     pub message: String,
 }
 

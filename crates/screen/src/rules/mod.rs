@@ -23,12 +23,16 @@ pub use table::{ExposureKind, Rule, RuleTable, Subject, Verdict, Way};
 /// A risk level, ordered from least to most severe.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum RiskLevel {
+    /// TRM score 1; also what no rule matches.
     #[serde(alias = "low")]
     Low,
+    /// TRM score 5.
     #[serde(alias = "medium")]
     Medium,
+    /// TRM score 10.
     #[serde(alias = "high")]
     High,
+    /// TRM score 15: the most severe level.
     #[serde(alias = "severe")]
     Severe,
 }
@@ -44,6 +48,7 @@ impl RiskLevel {
         }
     }
 
+    /// The level's name as reports print it and rule files give it (`"Severe"`, …).
     pub fn as_str(self) -> &'static str {
         match self {
             RiskLevel::Low => "Low",
@@ -70,6 +75,7 @@ pub enum Severity {
 }
 
 impl Severity {
+    /// The class's name as rule files give it (`severity = "illicit"`).
     pub fn as_str(self) -> &'static str {
         match self {
             Severity::Service => "service",

@@ -12,12 +12,16 @@ use crate::model::{Direction, Exposure, ExposureType};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ExposureKind {
+    /// The address's own labels.
     Ownership,
+    /// Counterparties at hop 1.
     Direct,
+    /// Entities reached beyond hop 1, through unattributed intermediaries.
     Indirect,
 }
 
 impl ExposureKind {
+    /// The kind's name as rule files give it (`exposure = "direct"`).
     pub fn as_str(self) -> &'static str {
         match self {
             ExposureKind::Ownership => "ownership",
@@ -40,13 +44,17 @@ impl From<ExposureType> for ExposureKind {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Way {
+    /// Only value the address received (sources of funds).
     Incoming,
+    /// Only value the address sent (destinations of funds).
     Outgoing,
+    /// Either direction (and ownership, which has none): the default.
     #[default]
     Any,
 }
 
 impl Way {
+    /// The direction's name as rule files give it (`direction = "incoming"`).
     pub fn as_str(self) -> &'static str {
         match self {
             Way::Incoming => "incoming",
@@ -80,7 +88,9 @@ pub struct Rule {
     /// The severity class the rule applies to (or give `categories`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub severity: Option<Severity>,
+    /// What the rule judges: ownership, direct or indirect exposure.
     pub exposure: ExposureKind,
+    /// The direction the rule applies to; any when absent.
     #[serde(default)]
     pub direction: Way,
     /// Indirect only: the fewest hops at which the entity was reached must be at least this.
@@ -89,6 +99,7 @@ pub struct Rule {
     /// Indirect only: … and at most this.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_hops: Option<u32>,
+    /// A USD amount (hop-discounted for indirect exposure); see the thresholds above.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub min_usd: Option<f64>,
     /// A fraction, 0 to 1.
@@ -99,6 +110,7 @@ pub struct Rule {
     /// sanction); absent: both.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub historical: Option<bool>,
+    /// The level a match sets.
     pub level: RiskLevel,
     /// Does a match raise an alert for review?
     pub alert: bool,
@@ -107,7 +119,9 @@ pub struct Rule {
 /// What the table judges: an ownership identification or an exposure, in scoring terms.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Subject {
+    /// The category judged: the label's, or the one the entity counts under.
     pub category: Category,
+    /// Ownership, direct or indirect exposure.
     pub kind: ExposureKind,
     /// `None` for ownership.
     pub direction: Option<Direction>,
@@ -125,8 +139,11 @@ pub struct Subject {
 /// whether it raises an alert.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Verdict {
+    /// The level set: the matching rule's, or Low when none matched.
     pub level: RiskLevel,
+    /// The name of the matching rule; `None` when none matched.
     pub rule: Option<String>,
+    /// Whether the matching rule raises an alert (`false` when none matched).
     pub alert: bool,
 }
 
@@ -159,6 +176,7 @@ pub struct RuleTable {
     /// Indirect USD and shares are multiplied by `hop_discount^(hops-1)` before they are
     /// compared with thresholds (reports show undiscounted amounts).
     pub hop_discount: f64,
+    /// The rules, in the order they are tried: the first match wins.
     pub rules: Vec<Rule>,
     /// The file the table was read from (`None`: the built-in table).
     pub source: Option<PathBuf>,
