@@ -539,18 +539,32 @@ impl ChainReader {
                 let table = self.column::<OverflowAmount>(col::AMOUNT_OVERFLOW);
                 match find_by_row(table, row, |o| o.row) {
                     Some(o) => Amount::from_u128(u128::from_le_bytes(o.value_le)),
-                    None => Amount::from_u64(small),
+                    None => self.missing_amount(col::AMOUNT_OVERFLOW, row),
                 }
             }
             schema::AMOUNT_WIDE => {
                 let table = self.column::<WideAmount>(col::AMOUNT_WIDE);
                 match find_by_row(table, row, |o| o.row) {
                     Some(o) => Amount::from_be_bytes(o.value_be),
-                    None => Amount::from_u64(small),
+                    None => self.missing_amount(col::AMOUNT_WIDE, row),
                 }
             }
             _ => Amount::from_u64(small),
         }
+    }
+
+    /// A transfer marked as holding its amount in `table` that has no entry there: the marker is
+    /// not an amount, so the read counts as damage (reported by [`ChainReader::ensure_intact`])
+    /// and reads zero rather than 2^64 − 1 wei.
+    fn missing_amount(&self, table: &str, row: u64) -> Amount {
+        self.damage.record(StoreError::Corrupt {
+            file: self.dir.join(table),
+            reason: format!(
+                "transfer row {row} is marked as holding its amount in {table}, which has no \
+                 entry for it; run `chaintrail verify-store` and re-import the affected range"
+            ),
+        });
+        Amount::ZERO
     }
 
     /// Transfer `row` with its transaction, position, block, asset and amount resolved; `None` out
