@@ -337,6 +337,37 @@ fn percent(x: f64) -> String {
     format!("{:.1}%", 100.0 * x)
 }
 
+/// The *Clustering* section of docs/accuracy.md: how partitions are scored.
+pub const METHOD_MARKDOWN: &str = "\
+## Clustering
+
+Address clusters are scored against the simulator's wallet truth (`wallets.csv`, docs/sim.md): \
+the owner of every address on either chain, an entity (all of a service's or a thief's \
+wallets) or a private wallet (a Bitcoin key store; on the EVM chain all EOAs of one user). The \
+simulated wallets reuse addresses, consolidate and pay themselves, CoinJoin (Whirlpool, \
+Wasabi 1.x and 2.0) and, on the EVM chain, pay one exchange deposit address from two EOAs.
+
+* **Pairwise precision and recall**, per chain: over all pairs of the truth's addresses, \
+precision = pairs in one predicted cluster that have one owner / pairs in one predicted \
+cluster; recall = the same / pairs with one owner. An address the partition does not list is \
+a cluster of its own; an address the truth does not know is left out (and counted). Pairs \
+are counted from contingency counts (addresses per cluster and owner), not one by one. Large \
+owners weigh most: an exchange's thousands of deposit addresses make most true pairs.
+* **Per heuristic**: every address carries the heuristic of the merge that brought it into \
+its cluster; a heuristic's precision is that of the pairs its addresses form with the rest \
+of their clusters. Recall per heuristic comes from partitions built with that heuristic \
+alone (one row per setting).
+* **Collapsed clusters**: predicted clusters holding two or more service entities \
+(exchanges, mixers, bridges, DEXes, OTC desks, miners), or addresses of more than 50 owners.
+* **CoinJoin detection**: precision and recall of the transactions called CoinJoins against \
+the truth's `coinjoins[]`, with recall per kind.
+
+`chaintrail_eval::clustering::{score_partition, score_coinjoins, clustering_markdown}`; the \
+truth's own partition scores 100% / 100%, and merging every CoinJoin's inputs on top of it \
+(what the multi-input heuristic does without CoinJoin detection) costs precision and collapses \
+clusters (`crates/eval/tests/clustering.rs`). Figures come with the clustering crate.
+";
+
 /// The *Clustering* tables of docs/accuracy.md: one row per (setting, chain) — a setting names
 /// the heuristics that made the partition — then the precision of each heuristic's pairs, then
 /// CoinJoin detection.

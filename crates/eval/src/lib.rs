@@ -335,5 +335,7 @@ pub fn accuracy_markdown(evaluation: &Evaluation, command: &str) -> String {
          stolen and clean units with the thieves' own accounting rule, FIFO (`merge_rule`), so \
          FIFO has a home advantage: it is the one policy that can match the truth exactly.\n",
     );
+    out.push('\n');
+    out.push_str(clustering::METHOD_MARKDOWN);
     out
 }
