@@ -436,6 +436,9 @@ fn heists_mix_in_bursts_through_favoured_relayers() {
     assert!(heists_in_pool >= 1);
 }
 
+/// A private wallet (by its id), or a service account (by its address).
+type WalletKey = (Option<u32>, [u8; 20]);
+
 #[test]
 fn every_wallet_has_a_fee_fingerprint_the_chain_charges() {
     let (c, truth) = world();
@@ -465,7 +468,7 @@ fn every_wallet_has_a_fee_fingerprint_the_chain_charges() {
     };
     // One setting per sender: a fixed pair, 2 × base fee + tip, or base fee + 2 × tip; counted
     // by the wallets that use it.
-    let mut settings: HashMap<String, HashSet<(Option<u32>, [u8; 20])>> = HashMap::new();
+    let mut settings: HashMap<String, HashSet<WalletKey>> = HashMap::new();
     for (from, txs) in &by_sender {
         let tip = txs[0].max_priority_fee_per_gas;
         assert!(txs.iter().all(|v| v.max_priority_fee_per_gas == tip));

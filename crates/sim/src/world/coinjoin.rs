@@ -210,8 +210,8 @@ impl World<'_> {
             return Ok(());
         }
         let mut inputs: Vec<_> = inputs.into_iter().map(|(_, coin)| coin).collect();
-        inputs.sort_by(|a, b| b.value.cmp(&a.value));
-        outs.sort_by(|a, b| b.2.cmp(&a.2));
+        inputs.sort_by_key(|c| std::cmp::Reverse(c.value));
+        outs.sort_by_key(|o| std::cmp::Reverse(o.2));
         let mut counts: std::collections::BTreeMap<u64, usize> = Default::default();
         for o in &outs {
             *counts.entry(o.2).or_default() += 1;
