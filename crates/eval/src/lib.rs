@@ -9,9 +9,11 @@
 //! nothing it holds reaches the tracer. [`screening`] measures the screening rules the same way:
 //! how many innocent users a rule table rates High or Severe, and how many laundering addresses
 //! it still catches (`chaintrail eval screening`). The same path, traced once per heist, is the demo
-//! ([`demo::build_demo`]). For the synthetic worlds of `chaintrail bench store`, [`hubs`] labels
+//! ([`demo::build_demo`]). [`clustering`] scores an address partition and a CoinJoin detector
+//! against the simulator's wallet truth. For the synthetic worlds of `chaintrail bench store`, [`hubs`] labels
 //! the popular addresses as services and illicit actors.
 
+pub mod clustering;
 pub mod demo;
 pub mod derived;
 pub mod hubs;
@@ -51,6 +53,9 @@ pub enum EvalError {
     /// The world cannot be screened as the evaluation needs (its dates, a worker thread).
     #[error("screening evaluation: {0}")]
     Setup(String),
+    /// A predicted address partition that cannot be scored as given.
+    #[error("clustering partition: {0}")]
+    Partition(String),
     #[error("cannot {action} {}: {source}", path.display())]
     Io {
         path: PathBuf,
@@ -330,5 +335,7 @@ pub fn accuracy_markdown(evaluation: &Evaluation, command: &str) -> String {
          stolen and clean units with the thieves' own accounting rule, FIFO (`merge_rule`), so \
          FIFO has a home advantage: it is the one policy that can match the truth exactly.\n",
     );
+    out.push('\n');
+    out.push_str(clustering::METHOD_MARKDOWN);
     out
 }

@@ -51,13 +51,14 @@ fn the_mixer_is_calibrated_from_the_chain_and_its_confident_links_are_mostly_rig
     // Measured: 151 deposits linked, 63 to exactly their payback, of 333 paid back in full.
     let whole = score("custodial-mixer deposits linked to their whole payback");
     assert!(whole.correct >= 50 && whole.precision >= 0.35, "{whole:?}");
-    // Alone, a fit is right far less often than once weighed and assigned.
+    // Alone, a fit is right far less often than once weighed and assigned (measured on the
+    // world with wallet habits: 160 single-payout fits alone, the fewest of the three).
     for heuristic in ["one payout", "payouts spent together", "several payouts"] {
         let alone = score(&format!(
             "custodial-mixer: amount and time, {heuristic} (alone)"
         ));
         assert!(alone.precision < crossed.precision, "{alone:?}");
-        assert!(alone.derived > 200, "{alone:?}");
+        assert!(alone.derived > 120, "{alone:?}");
     }
     // The links by transaction pair, scored like every decoder's.
     let links = score("custodial-mixer links");

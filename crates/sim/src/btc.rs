@@ -2,6 +2,8 @@
 //! mixed script types, fee estimation by virtual size, and the transaction builder that keeps
 //! Σ inputs − Σ outputs = fee ≥ 0 for every transaction.
 
+use std::collections::HashMap;
+
 use chaintrail_core::{
     Address, BitcoinAddress, BitcoinNetwork, BlockRef, OutPoint, TxHash, UtxoInput, UtxoOutput,
     UtxoTx,
@@ -138,6 +140,9 @@ pub(crate) struct Paid {
 
 pub(crate) struct Btc {
     pub wallets: Vec<Wallet>,
+    /// The wallet that controls each address generated (for the wallet truth): the wallet that
+    /// made it, unless [`Btc::assign`] handed it to the user whose coin it holds.
+    pub owners: HashMap<Address, usize>,
     pub block: BtcBlock,
     pub feerate: u64,
     block_fees: u64,
@@ -160,6 +165,7 @@ impl Btc {
     pub(crate) fn new(seed: u64) -> Btc {
         Btc {
             wallets: Vec::new(),
+            owners: HashMap::new(),
             block: BtcBlock {
                 height: 0,
                 timestamp: 0,
@@ -183,7 +189,7 @@ impl Btc {
         self.wallets.len() - 1
     }
 
-    pub(crate) fn new_address(&mut self, script: Script) -> Address {
+    fn new_address(&mut self, script: Script) -> Address {
         let h = derived(self.seed, "btc-address", self.addr_counter);
         self.addr_counter += 1;
         let mut h20 = [0u8; 20];
@@ -203,7 +209,20 @@ impl Btc {
     /// A fresh receiving address of wallet `w`.
     pub(crate) fn fresh(&mut self, w: usize) -> Address {
         let script = self.wallets[w].script;
-        self.new_address(script)
+        let a = self.new_address(script);
+        self.owners.insert(a.clone(), w);
+        a
+    }
+
+    /// Record that `address`, made by a shared wallet (Whirlpool's premix and postmix), holds
+    /// a coin of wallet `owner`.
+    pub(crate) fn assign(&mut self, address: &Address, owner: usize) {
+        self.owners.insert(address.clone(), owner);
+    }
+
+    /// The wallet controlling `address` (one the simulator generated).
+    pub(crate) fn owner(&self, address: &Address) -> Option<usize> {
+        self.owners.get(address).copied()
     }
 
     pub(crate) fn balance(&self, w: usize) -> u64 {

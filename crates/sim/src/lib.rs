@@ -36,6 +36,7 @@ mod replicate;
 mod seeded;
 mod tagpack;
 mod truth;
+mod wallets;
 mod world;
 
 use chaintrail_core::{BitcoinNetwork, Chain};
@@ -47,6 +48,7 @@ pub use output::{SimSummary, StoreSink, write_dir, write_dir_as, write_store};
 pub use replicate::replicate_export;
 pub use tagpack::tagpack_yaml;
 pub use truth::*;
+pub use wallets::{AddressOwner, TrueOwner, WalletTruth};
 pub use world::START_TIMESTAMP;
 pub(crate) use world::date_of as world_date;
 

@@ -9,8 +9,8 @@ use serde::Serialize;
 use crate::error::io_err;
 use crate::model::{BtcBlock, EvmBlock, WorldSink};
 use crate::{
-    BTC_CHAIN, EVM_CHAIN, EtlLayout, EtlWriter, GroundTruth, SimConfig, SimError, simulate,
-    tagpack_yaml,
+    BTC_CHAIN, EVM_CHAIN, EtlLayout, EtlWriter, GroundTruth, SimConfig, SimError, WalletTruth,
+    simulate, tagpack_yaml,
 };
 
 /// What was written.
@@ -31,6 +31,7 @@ fn write_side_files(dir: &Path, truth: &GroundTruth) -> Result<Vec<String>, SimE
         source,
     })?;
     write_file(&dir.join("ground_truth.json"), &json)?;
+    write_file(&dir.join(WalletTruth::FILE), &truth.wallets.to_csv()?)?;
     let tags = dir.join("tagpacks");
     std::fs::create_dir_all(&tags).map_err(|e| io_err("create", &tags, e))?;
     write_file(
@@ -39,12 +40,14 @@ fn write_side_files(dir: &Path, truth: &GroundTruth) -> Result<Vec<String>, SimE
     )?;
     Ok(vec![
         "ground_truth.json".into(),
+        WalletTruth::FILE.into(),
         "tagpacks/chaintrail-sim.yaml".into(),
     ])
 }
 
 /// `chaintrail sim`: simulate and write `ethereum/*.csv` (ethereum-etl), `bitcoin/*.json`
-/// (bitcoin-etl), `ground_truth.json` and `tagpacks/chaintrail-sim.yaml` under `dir`.
+/// (bitcoin-etl), `ground_truth.json`, `wallets.csv` and `tagpacks/chaintrail-sim.yaml` under
+/// `dir`.
 pub fn write_dir(config: &SimConfig, dir: &Path) -> Result<SimSummary, SimError> {
     write_dir_as(config, dir, EtlLayout::Single)
 }

@@ -8,6 +8,7 @@ use chaintrail_core::{Address, Amount, AssetKind, Chain, Date, TxHash};
 use serde::Serialize;
 
 use crate::SimError;
+use crate::wallets::WalletTruth;
 
 /// An asset of the simulated world.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -300,9 +301,11 @@ pub struct VaultMigration {
 #[derive(Debug, Clone, Serialize)]
 pub struct CoinJoinTruth {
     pub txid: TxHash,
-    /// whirlpool or wasabi1.
+    /// whirlpool, wasabi1 or wasabi2.
     pub kind: &'static str,
+    /// The equal outputs' value (wasabi2: the most frequent output value).
     pub denomination: u64,
+    /// How many outputs have that value.
     pub equal_outputs: usize,
 }
 
@@ -344,6 +347,10 @@ pub struct GroundTruth {
     pub coinjoins: Vec<CoinJoinTruth>,
     pub peel_chains: Vec<PeelChainTruth>,
     pub stats: WorldStats,
+    /// Who controls every address on chain: written beside this file as
+    /// [`WalletTruth::FILE`], not into it.
+    #[serde(skip)]
+    pub wallets: WalletTruth,
 }
 
 /// Where a heist's value sits.

@@ -361,6 +361,7 @@ fn innocent_behaviours_leave_the_traces_they_should() {
 #[test]
 fn heists_mix_in_bursts_through_favoured_relayers() {
     let (c, truth) = world();
+    let mut heists_in_pool = 0;
     for h in truth.heists.iter().filter(|h| h.variant != "bybit") {
         let notes: Vec<&MixerLink> = truth
             .mixer_links
@@ -423,18 +424,24 @@ fn heists_mix_in_bursts_through_favoured_relayers() {
             .filter(|e| e.status == "in_mixer" && e.chain == EVM_CHAIN)
             .map(|e| wei(&e.amount))
             .sum();
-        assert!(in_pool > 0);
+        heists_in_pool += usize::from(in_pool > 0);
         assert!(
             in_mixer <= in_pool && in_mixer * 100 >= in_pool * 99,
             "{}",
             h.name
         );
     }
+    // Sessions that would fall after the world's end leave notes in the pool (each heist
+    // plans 8% of them there: one of the two leaves some in a world this short).
+    assert!(heists_in_pool >= 1);
 }
+
+/// A private wallet (by its id), or a service account (by its address).
+type WalletKey = (Option<u32>, [u8; 20]);
 
 #[test]
 fn every_wallet_has_a_fee_fingerprint_the_chain_charges() {
-    let (c, _) = world();
+    let (c, truth) = world();
     let mut by_sender: HashMap<[u8; 20], Vec<&common::EvmTxView>> = HashMap::new();
     for v in c.evm_txs.values() {
         assert!(v.max_fee_per_gas >= v.base_fee);
@@ -445,9 +452,24 @@ fn every_wallet_has_a_fee_fingerprint_the_chain_charges() {
         );
         by_sender.entry(v.from).or_default().push(v);
     }
-    // One setting per wallet: a fixed pair, 2 × base fee + tip, or base fee + 2 × tip.
-    let mut settings: HashMap<String, usize> = HashMap::new();
-    for txs in by_sender.values() {
+    // A private user's EOAs are one wallet (the truth says which); a service's accounts are
+    // told apart (each relayer runs its own software).
+    let private_wallet: HashMap<String, u32> = truth
+        .wallets
+        .addresses
+        .iter()
+        .filter(|r| r.chain == EVM_CHAIN && r.entity.is_none())
+        .map(|r| (r.address.to_ascii_lowercase(), r.wallet))
+        .collect();
+    let wallet_of = |from: &[u8; 20]| match private_wallet.get(&format!("0x{}", hex::encode(from)))
+    {
+        Some(&w) => (Some(w), [0; 20]),
+        None => (None, *from),
+    };
+    // One setting per sender: a fixed pair, 2 × base fee + tip, or base fee + 2 × tip; counted
+    // by the wallets that use it.
+    let mut settings: HashMap<String, HashSet<WalletKey>> = HashMap::new();
+    for (from, txs) in &by_sender {
         let tip = txs[0].max_priority_fee_per_gas;
         assert!(txs.iter().all(|v| v.max_priority_fee_per_gas == tip));
         let setting = if txs
@@ -465,15 +487,19 @@ fn every_wallet_has_a_fee_fingerprint_the_chain_charges() {
             assert!(txs.iter().all(|v| v.max_fee_per_gas == max_fee));
             format!("{max_fee}/{tip}")
         };
-        *settings.entry(setting).or_default() += 1;
+        settings.entry(setting).or_default().insert(wallet_of(from));
     }
-    let wallets = by_sender.len();
-    let mut common: Vec<usize> = settings.values().copied().collect();
+    let wallets = by_sender
+        .keys()
+        .map(wallet_of)
+        .collect::<HashSet<_>>()
+        .len();
+    let mut common: Vec<usize> = settings.values().map(HashSet::len).collect();
     common.sort_unstable_by(|a, b| b.cmp(a));
     let top_six: usize = common.iter().take(6).sum();
     assert!(top_six * 100 >= wallets * 75, "{top_six} of {wallets}");
-    assert!(settings[&format!("2 × base + {}", 3 * GWEI / 2)] * 100 >= wallets * 30);
-    let unique = settings.values().filter(|&&n| n == 1).count();
+    assert!(settings[&format!("2 × base + {}", 3 * GWEI / 2)].len() * 100 >= wallets * 30);
+    let unique = settings.values().filter(|w| w.len() == 1).count();
     assert!(unique * 100 >= wallets * 5, "{unique} of {wallets}");
 }
 

@@ -52,7 +52,7 @@ fn same_seed_same_bytes_different_seed_different_bytes() {
     write_dir(&cfg, b.path()).expect("write b");
     write_dir(&SimConfig { seed: 4, ..cfg }, c.path()).expect("write c");
     let (ha, hb, hc) = (hash_dir(a.path()), hash_dir(b.path()), hash_dir(c.path()));
-    assert_eq!(ha.len(), 12, "{ha:?}");
+    assert_eq!(ha.len(), 13, "{ha:?}");
     assert_eq!(ha, hb);
     // Everything but the chain id file, which names the world's chain, depends on the seed.
     for (file, h) in ha.iter().filter(|(file, _)| !file.ends_with("chain_id")) {
@@ -339,9 +339,14 @@ fn ground_truth_accounts_for_every_stolen_unit() {
                     (5, 5, 5)
                 );
             }
-            _ => {
+            "wasabi1" => {
                 assert!(equal >= 5 && tx.flow.inputs.len() >= 5);
                 assert!((8_000_000..12_000_000).contains(&cj.denomination));
+            }
+            kind => {
+                assert_eq!(kind, "wasabi2");
+                assert_eq!(equal, cj.equal_outputs);
+                assert!(tx.flow.inputs.len() >= 10 && tx.flow.outputs.len() >= 10);
             }
         }
     }

@@ -68,6 +68,9 @@ impl World<'_> {
         let roll = self.rng.random_range(0..100);
         let u = self.pick_user_w();
         let bal = self.btc.balance(u);
+        if self.pays_itself() && bal >= 200_000 {
+            return self.self_payment(u);
+        }
         if bal < 200_000 || (55..60).contains(&roll) {
             // A user short of coins buys some, or withdraws what they hold at an exchange: a
             // batched exchange withdrawal.
@@ -76,7 +79,7 @@ impl World<'_> {
             let mut outs = Vec::new();
             for i in 0..n {
                 let w = if i == 0 { u } else { self.pick_user_w() };
-                let a = self.bfresh(w);
+                let a = self.breceive(w);
                 let v = self.rng.random_range(1..100u64) * 1_000_000;
                 outs.push((w, a, v));
             }
@@ -89,7 +92,7 @@ impl World<'_> {
             52..55 => self.btcb_user_deposit(u, amount)?,
             0..49 => {
                 let v = self.pick_user_w();
-                let a = self.bfresh(v);
+                let a = self.breceive(v);
                 let change = if self.rng.random_bool(0.2) {
                     let reuse = self.btc.wallets[u].utxos[0].addr.clone();
                     Change::To(reuse)
@@ -142,7 +145,7 @@ impl World<'_> {
             84..90 => {
                 // Postmix coins leave Whirlpool to a user.
                 if let Some(utxo) = self.btc.wallets[self.postmix].utxos.pop() {
-                    let a = self.bfresh(u);
+                    let a = self.breceive(u);
                     let fee = self.btc.fee_for(&[&utxo.addr], &[&a], 0);
                     let v = utxo.value - fee;
                     self.btc.emit(vec![utxo], vec![(u, a, v)], None)?;
@@ -155,7 +158,7 @@ impl World<'_> {
                 let mut outs = Vec::new();
                 for _ in 0..n {
                     let w = self.pick_user_w();
-                    let a = self.bfresh(w);
+                    let a = self.breceive(w);
                     outs.push((w, a, self.rng.random_range(100_000..5_000_000)));
                 }
                 let change = self.bfresh(m);
@@ -177,6 +180,10 @@ impl World<'_> {
             self.consolidate_deposits(x)?;
         }
         self.blendery_sweep()?;
-        self.wasabi_round()
+        self.wasabi_round()?;
+        if self.habits.random_bool(super::habits::WASABI2_CHANCE) {
+            self.wasabi2_round()?;
+        }
+        Ok(())
     }
 }

@@ -32,8 +32,10 @@ pub(super) struct Exchange {
 const WITHDRAWAL_EXTRA_INPUTS: usize = 8;
 
 impl World<'_> {
-    /// Exchange `x`'s deposit address for `user` (created on first use).
+    /// Exchange `x`'s deposit address for `user` (created on first use; all EOAs of a user
+    /// share it).
     pub(super) fn deposit_account(&mut self, user: u32, x: usize) -> u32 {
+        let user = self.deposit_owner(user);
         if let Some(&d) = self.deposit_addr.get(&(user, x)) {
             return d;
         }

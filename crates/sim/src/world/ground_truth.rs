@@ -7,6 +7,7 @@ use chaintrail_core::{Amount, AssetKind};
 use super::{BTC_MIXER_NAME, EVM_BLOCK_SECS, MIXER_NAME, World, btcb, date_of, thorchain};
 use crate::evm::{BTCB, STK, USDC, WETH, evm_address};
 use crate::truth::*;
+use crate::wallets::{AddressOwner, WalletTruth};
 use crate::{BTC_CHAIN, EVM_CHAIN, START_TIMESTAMP, SimError};
 
 impl World<'_> {
@@ -101,7 +102,43 @@ impl World<'_> {
         }
     }
 
+    /// Who controls every address that appears on either chain.
+    fn wallet_truth(&self) -> Result<WalletTruth, SimError> {
+        if self.evm_wallet.len() != self.evm.accts.len() {
+            return Err(SimError::Invariant(format!(
+                "{} EVM accounts but {} with a wallet",
+                self.evm.accts.len(),
+                self.evm_wallet.len()
+            )));
+        }
+        let mut addresses = Vec::with_capacity(self.evm_seen.len() + self.btc_seen.len());
+        for (acct, &wallet) in (0u32..).zip(&self.evm_wallet) {
+            if self.evm_seen.contains(&self.evm.addr(acct)) {
+                addresses.push(AddressOwner {
+                    chain: EVM_CHAIN,
+                    address: evm_address(self.evm.addr(acct)).to_string(),
+                    wallet,
+                    entity: self.evm_owner.get(&acct).copied(),
+                });
+            }
+        }
+        for address in &self.btc_seen {
+            let wallet = self.btc.owner(address).ok_or_else(|| {
+                SimError::Invariant(format!("{address} appears on chain but no wallet made it"))
+            })?;
+            addresses.push(AddressOwner {
+                chain: BTC_CHAIN,
+                address: address.to_string(),
+                wallet: wallet as u32,
+                entity: self.wallet_entity[wallet].map(|(e, _)| e),
+            });
+        }
+        addresses.sort_by(|a, b| (a.chain, &a.address).cmp(&(b.chain, &b.address)));
+        Ok(WalletTruth { addresses })
+    }
+
     pub(super) fn truth(mut self) -> Result<GroundTruth, SimError> {
+        let wallets = self.wallet_truth()?;
         let mut pending = self.thor_pending_links();
         pending.extend(self.btcb_pending_links());
         self.bridge_links.extend(pending);
@@ -252,6 +289,7 @@ impl World<'_> {
             btc_mixer_links: self.btc_mixer_links,
             bridge_links: self.bridge_links,
             vault_migrations: self.vault_migrations,
+            wallets,
             coinjoins: self.coinjoins,
             peel_chains: self.peel_chains,
             stats: self.stats,

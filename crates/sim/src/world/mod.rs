@@ -15,6 +15,7 @@ mod coinjoin;
 mod ethereum;
 mod exchanges;
 mod ground_truth;
+mod habits;
 mod heist_btc;
 mod heist_vortex;
 mod heists;
@@ -91,6 +92,23 @@ pub(crate) struct World<'s> {
     btc_owner: HashMap<Address, u32>,
     /// Thief addresses that have received an output.
     thief_btc_seen: HashSet<Address>,
+    /// Every Bitcoin address that has received an output and every EVM address that has sent
+    /// or received a transaction or transfer (the wallet truth lists these).
+    btc_seen: HashSet<Address>,
+    evm_seen: HashSet<[u8; 20]>,
+    /// The wallet of each EVM account (by account index; see [`crate::WalletTruth`]).
+    evm_wallet: Vec<u32>,
+    /// How many EVM wallets there are.
+    evm_wallets: u32,
+    /// Each entity's one EVM wallet, made with its first account.
+    entity_evm_wallet: HashMap<u32, u32>,
+    /// The user habits of [`habits`]: a generator of their own, so that the rest of the world
+    /// draws what it drew before they existed.
+    habits: ChaCha8Rng,
+    /// Bitcoin users who receive every payment at one address, and that address once made.
+    btc_home: HashMap<usize, Option<Address>>,
+    /// A user's second EOA and the first one, whose exchange deposit addresses it pays into.
+    evm_primary: HashMap<u32, u32>,
     /// The entity and role of each Bitcoin wallet's addresses.
     wallet_entity: Vec<Option<(u32, Role)>>,
     /// What the day-one TagPack labels (see docs/sim.md).
@@ -153,6 +171,14 @@ impl<'s> World<'s> {
             evm_owner: HashMap::new(),
             btc_owner: HashMap::new(),
             thief_btc_seen: HashSet::new(),
+            btc_seen: HashSet::new(),
+            evm_seen: HashSet::new(),
+            evm_wallet: Vec::new(),
+            evm_wallets: 0,
+            entity_evm_wallet: HashMap::new(),
+            habits: ChaCha8Rng::from_seed(crate::seeded::derived(cfg.seed, "wallet-habits", 0)),
+            btc_home: HashMap::new(),
+            evm_primary: HashMap::new(),
             wallet_entity: Vec::new(),
             labelled_evm: HashSet::new(),
             labelled_btc: HashSet::new(),
@@ -217,6 +243,7 @@ impl<'s> World<'s> {
             }
             if b == 1 {
                 self.setup_tokens()?;
+                self.add_second_eoas();
             }
             if b.is_multiple_of(EVM_BLOCKS_PER_BTC) {
                 self.btc_block(b / EVM_BLOCKS_PER_BTC, ts)?;
@@ -237,6 +264,17 @@ impl<'s> World<'s> {
     }
 
     fn emit_evm(&mut self, block: crate::model::EvmBlock) -> Result<(), SimError> {
+        for tx in &block.txs {
+            self.evm_seen.insert(tx.from);
+            self.evm_seen.insert(tx.to);
+        }
+        for t in block.account_txs().flat_map(|t| &t.transfers) {
+            for a in t.from.iter().chain(&t.to) {
+                if let Address::Evm(raw) = a {
+                    self.evm_seen.insert(*raw);
+                }
+            }
+        }
         self.stats.evm_blocks += 1;
         self.stats.evm_txs += block.txs.len() as u64;
         self.stats.evm_transfers += block
@@ -260,6 +298,9 @@ impl<'s> World<'s> {
         // Thief addresses that appear on chain (a thief's address paid after the world's end
         // never does).
         for o in block.txs.iter().flat_map(|t| &t.flow.outputs) {
+            if o.data.is_none() && !self.btc_seen.contains(&o.address) {
+                self.btc_seen.insert(o.address.clone());
+            }
             if let Some(&e) = self.btc_owner.get(&o.address)
                 && self.entities[e as usize].1 == Category::Thief
             {

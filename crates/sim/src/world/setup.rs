@@ -38,6 +38,15 @@ impl World<'_> {
     /// A new account of entity `e` in role `role` whose wallet sets fees its own way.
     pub(super) fn member_with_fees(&mut self, e: u32, role: Role, fees: FeeStyle) -> u32 {
         let a = self.evm.new_account(fees);
+        let wallet = match self.entity_evm_wallet.get(&e) {
+            Some(&w) => w,
+            None => {
+                let w = self.new_evm_wallet();
+                self.entity_evm_wallet.insert(e, w);
+                w
+            }
+        };
+        self.evm_wallet.push(wallet);
         self.evm_owner.insert(a, e);
         self.evm_members[e as usize].push((a, role));
         a
@@ -46,13 +55,21 @@ impl World<'_> {
     /// A new account of an unattributed user, with a wallet of its own.
     pub(super) fn user_acct(&mut self) -> u32 {
         let fees = FeeStyle::for_user(&mut self.rng);
+        let wallet = self.new_evm_wallet();
+        self.evm_wallet.push(wallet);
         self.evm.new_account(fees)
     }
 
     /// Another account of the user who owns `acct`: same wallet, same fee settings.
     pub(super) fn own_acct(&mut self, acct: u32) -> u32 {
         let fees = self.evm.fees(acct);
+        self.evm_wallet.push(self.evm_wallet[acct as usize]);
         self.evm.new_account(fees)
+    }
+
+    fn new_evm_wallet(&mut self) -> u32 {
+        self.evm_wallets += 1;
+        self.evm_wallets - 1
     }
 
     /// A new account of entity `e` that the day-one TagPack labels.
@@ -267,12 +284,13 @@ impl World<'_> {
             let w = self.wallet(s, None);
             self.b_users.push(w);
         }
+        self.choose_address_reusers();
         // Premine: block 0's coinbase pays the genesis wallet, block 1 distributes it.
         for i in 0..self.b_users.len() {
             let u = self.b_users[i];
             for _ in 0..self.rng.random_range(1..=3) {
                 let v = 10u64.pow(self.rng.random_range(5..=9)) * self.rng.random_range(1..10);
-                let a = self.bfresh(u);
+                let a = self.breceive(u);
                 outs.push((u, a, v));
             }
         }

@@ -482,6 +482,11 @@ impl World<'_> {
         chosen.unwrap_or_else(|| {
             let fresh = self.user_acct();
             self.users.push(fresh);
+            // A fresh address of the depositor's own (its fees are a new wallet's: the user
+            // keeps them apart on purpose).
+            if let Some(depositor) = depositor {
+                self.evm_wallet[fresh as usize] = self.evm_wallet[depositor as usize];
+            }
             fresh
         })
     }
