@@ -23,11 +23,23 @@ const FILES: &[(&str, &str, &[u8])] = &[
     ("api.js", JS, include_bytes!("../ui/api.js")),
     ("format.js", JS, include_bytes!("../ui/format.js")),
     ("dom.js", JS, include_bytes!("../ui/dom.js")),
-    ("pages/search.js", JS, include_bytes!("../ui/pages/search.js")),
-    ("pages/address.js", JS, include_bytes!("../ui/pages/address.js")),
+    (
+        "pages/search.js",
+        JS,
+        include_bytes!("../ui/pages/search.js"),
+    ),
+    (
+        "pages/address.js",
+        JS,
+        include_bytes!("../ui/pages/address.js"),
+    ),
     ("pages/tx.js", JS, include_bytes!("../ui/pages/tx.js")),
     ("pages/trace.js", JS, include_bytes!("../ui/pages/trace.js")),
-    ("pages/screen.js", JS, include_bytes!("../ui/pages/screen.js")),
+    (
+        "pages/screen.js",
+        JS,
+        include_bytes!("../ui/pages/screen.js"),
+    ),
     ("graph.js", JS, include_bytes!("../ui/graph.js")),
     (
         "vendor/cytoscape/cytoscape.esm.min.js",
@@ -57,7 +69,10 @@ pub fn routes<S: Clone + Send + Sync + 'static>() -> Router<S> {
         .route("/", get(|| async { Redirect::to(PREFIX) }))
         .route("/ui", get(|| async { Redirect::to(PREFIX) }))
         .route("/ui/", get(|| async { file("index.html") }))
-        .route("/ui/{*path}", get(|Path(path): Path<String>| async move { file(&path) }))
+        .route(
+            "/ui/{*path}",
+            get(|Path(path): Path<String>| async move { file(&path) }),
+        )
 }
 
 fn file(path: &str) -> Response {

@@ -48,4 +48,5 @@ done <"$PINS"
 if [ "$missing" = 1 ]; then
   "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r "$PINS"
 fi
-/usr/bin/chromium --version
+# (Debian's wrapper script prints a shell warning of its own on stderr.)
+/usr/bin/chromium --version 2>/dev/null
