@@ -2,6 +2,7 @@
 //! sees for an address (balances per asset, activity, first/last seen, top counterparties) and
 //! for a transaction (transfers, or inputs and outputs with the fee).
 //!
+//! [`search`] says what a typed text is (address or transaction, on which chains).
 //! [`find_address`] and [`find_tx`] look an address or a transaction up across the store's chains when the chain is not
 //! given. Both views work on either chain model; amounts are exact ([`Amount`]) and come with the
 //! asset's symbol and decimals for display.
@@ -9,6 +10,7 @@
 #![warn(missing_docs)]
 
 mod find;
+mod search;
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -17,6 +19,7 @@ use chaintrail_store::ChainReader;
 use serde::Serialize;
 
 pub use find::{QueryError, address_chains, find_address, find_tx};
+pub use search::{HitKind, SearchHit, search};
 
 /// An amount of one asset, exact, with what is needed to show it.
 #[derive(Debug, Clone, Serialize)]

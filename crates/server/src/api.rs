@@ -31,6 +31,7 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/public/v2/screening/addresses", post(trm_screening))
         .route("/v1/screen/{address}", get(screen))
         .route("/v1/address/{chain}/{address}", get(address))
+        .route("/v1/search/{text}", get(search))
         .route("/v1/tx/{chain}/{hash}", get(tx))
         .route("/v1/trace", post(trace))
         .route("/v1/labels/{address}", get(labels))
@@ -524,6 +525,11 @@ async fn address(
     let summary = chaintrail_query::address_summary(reader, &parsed, 10)
         .ok_or_else(|| ApiError::not_found(format!("{parsed} never appears on {chain}")))?;
     Ok(Json(json!(summary)))
+}
+
+async fn search(State(state): Shared, Path(text): Path<String>) -> Json<Value> {
+    let hits = chaintrail_query::search(state.screener.readers(), &text);
+    Json(json!({ "query": text.trim(), "hits": hits }))
 }
 
 async fn tx(

@@ -13,14 +13,20 @@
 //!   batch size and time limits (a request that runs out of time cancels its work), JSON errors
 //!   for every failure (including panics and the framework's own rejections), CORS off unless
 //!   origins are given;
+//! - the investigation web UI under `/ui/` ([`ui`]): static files compiled into the binary,
+//!   served without a key, calling the guarded API with the key the user types (docs/ui.md);
 //! - logs through `tracing`: one line per request (info; 5xx at error) and every panic (error).
 //!
 //! No forensics logic lives here. docs/api.md describes the API for users.
+
+// The OpenAPI document is one `json!` literal, deeper than the default macro recursion allows.
+#![recursion_limit = "256"]
 
 mod api;
 pub mod error;
 mod metrics;
 pub mod openapi;
+mod ui;
 
 use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
@@ -211,7 +217,7 @@ impl AppState {
 
 /// Paths answered without a key.
 fn is_public(path: &str) -> bool {
-    matches!(path, "/v1/health" | "/openapi.json")
+    matches!(path, "/v1/health" | "/openapi.json" | "/" | "/ui") || path.starts_with(ui::PREFIX)
 }
 
 async fn guard(State(state): State<Arc<AppState>>, request: Request, next: Next) -> Response {
@@ -346,6 +352,7 @@ fn panic_response(panic: Box<dyn std::any::Any + Send + 'static>) -> Response<Bo
 /// The application: routes and layers.
 pub fn router(state: Arc<AppState>) -> Result<Router, ServerError> {
     let mut app = api::routes()
+        .merge(ui::routes())
         .fallback(|| async { ApiError::not_found("no such endpoint; see /openapi.json") })
         .layer(axum::middleware::from_fn_with_state(state.clone(), guard))
         .layer(axum::extract::DefaultBodyLimit::max(state.config.max_body))

@@ -90,6 +90,10 @@ pub fn document() -> Value {
             "/v1/address/{chain}/{address}": {"get": op(
                 "Address summary: balances, activity, top counterparties", "native",
                 json!([path_param("chain", "Chain name"), path_param("address", "Address")]), obj(), None)},
+            "/v1/search/{text}": {"get": op(
+                "What a typed text is in the store: the address or transaction it names, on each chain that has it", "native",
+                json!([path_param("text", "An address or a transaction hash, as typed")]),
+                json!({"$ref": "#/components/schemas/SearchResult"}), None)},
             "/v1/tx/{chain}/{hash}": {"get": op(
                 "Transaction summary", "native",
                 json!([path_param("chain", "Chain name"), path_param("hash", "Transaction hash (64 hex digits)")]), obj(), None)},
@@ -136,6 +140,12 @@ pub fn document() -> Value {
                 "Identification": {"type": "object", "required": ["category", "name", "description", "url"], "properties": {
                     "category": {"type": "string"}, "name": {"type": "string"},
                     "description": {"type": "string"}, "url": {"type": "string", "nullable": true}}},
+                "SearchResult": {"type": "object", "required": ["query", "hits"], "properties": {
+                    "query": {"type": "string"},
+                    "hits": {"type": "array", "items": {"type": "object", "required": ["kind", "chain", "id"], "properties": {
+                        "kind": {"type": "string", "enum": ["address", "transaction"]},
+                        "chain": {"type": "string"},
+                        "id": {"type": "string"}}}}}},
                 "Identifications": {"type": "object", "required": ["identifications"], "properties": {
                     "identifications": {"type": "array", "items": {"$ref": "#/components/schemas/Identification"}}}},
                 "EntityRisk": {"type": "object", "required": ["address", "risk", "riskReason", "cluster", "addressIdentifications", "exposures"], "properties": {

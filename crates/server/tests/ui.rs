@@ -1,0 +1,171 @@
+//! The web UI in a real browser: Debian's Chromium driven by Playwright (both installed by
+//! tests/setup-ui.sh) against the real server on 127.0.0.1, serving a small store with real
+//! labels (tests/ui_world). The browser script (tests/ui/drive.py) reports what the pages show;
+//! this test asserts it.
+
+mod common;
+mod ui_world;
+
+use std::path::Path;
+use std::process::Command;
+
+use common::{KEY, config, start};
+use serde_json::{Value, json};
+use ui_world::{HOLDER, THIEF};
+
+fn strings(value: &Value) -> Vec<String> {
+    value
+        .as_array()
+        .unwrap_or_else(|| panic!("expected a list, got {value}"))
+        .iter()
+        .map(|v| v.as_str().unwrap_or_default().to_string())
+        .collect()
+}
+
+#[test]
+fn an_investigator_searches_traces_compares_and_screens_in_the_browser() {
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let setup = Command::new("bash")
+        .arg(manifest.join("tests/setup-ui.sh"))
+        .status()
+        .expect("run setup-ui.sh");
+    assert!(setup.success(), "installing chromium and playwright failed");
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    ui_world::build(dir.path());
+    let server = start(dir.path(), config());
+    let seed = ui_world::hash(2).to_hex_prefixed();
+    let output = Command::new(manifest.join("../../.tools/venv-ui/bin/python"))
+        .arg(manifest.join("tests/ui/drive.py"))
+        .args([&server.base, KEY, THIEF, HOLDER, &seed])
+        .output()
+        .expect("run the browser script");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "browser script failed:\n{stderr}");
+    let seen: Value = serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
+        panic!(
+            "browser script printed no JSON ({e}):\n{}\n{stderr}",
+            String::from_utf8_lossy(&output.stdout)
+        )
+    });
+
+    // Keys: refused without one and with a wrong one, with the server's own words.
+    let without = seen["without_key"].as_str().expect("text");
+    assert!(
+        without.starts_with("no API key: send it as `X-API-Key: <key>`")
+            && without.contains("(missing_api_key)")
+            && without.contains("Type the API key"),
+        "{without}"
+    );
+    assert_eq!(
+        seen["wrong_key"],
+        "the API key is not one this server accepts (invalid_api_key). Type the API key at the \
+         top right and press \"Use key\"."
+    );
+    assert_eq!(seen["key_in_session"], KEY);
+
+    // Search → address page: its exact labels and risk.
+    assert_eq!(seen["address_hash"], format!("#/address/ethereum/{THIEF}"));
+    assert_eq!(seen["risk"], "Severe");
+    assert_eq!(
+        seen["risk_reason"],
+        "Identified as Ronin bridge exploiter (hack) — rule `illicit-ownership`"
+    );
+    assert_eq!(
+        strings(&seen["label_names"]),
+        ["Lazarus Group", "Ronin bridge exploiter"]
+    );
+    assert_eq!(
+        strings(&seen["exposure_rows"]),
+        [
+            "binance reserve wallets BNB\texchange\toutgoing\tdirect, 1 hop\t60 ETH\t$152,300\t40.0%\tLow"
+        ]
+    );
+
+    // An address on two chains asks which; a hash opens its transaction.
+    assert_eq!(
+        strings(&seen["holder_choices"]),
+        ["address on ethereum", "address on anvil"]
+    );
+    assert_eq!(seen["tx_hash"], format!("#/tx/ethereum/{seed}"));
+    assert_eq!(
+        strings(&seen["tx_rows"]),
+        [format!(
+            "0\tnative\t0x1111111111111111111111111111111111111111\t{THIEF}\t100 ETH"
+        )]
+    );
+
+    // The trace: victim, thief, Binance, holder; three movements.
+    assert_eq!(seen["graph_nodes"], 4);
+    assert_eq!(seen["graph_edges"], 3);
+    let binance_row = |policy: &str| -> String {
+        strings(&seen[format!("endpoints_{policy}")])
+            .into_iter()
+            .find(|row| row.starts_with("service"))
+            .unwrap_or_else(|| panic!("no service row under {policy}: {seen}"))
+    };
+    assert!(
+        binance_row("fifo").starts_with(
+            "service\tbinance reserve wallets BNB\t0xBE0eB5…4d33E8\t10 ETH\t$25,383\t1\t100.0%"
+        ),
+        "{}",
+        binance_row("fifo")
+    );
+    assert!(
+        binance_row("haircut").starts_with(
+            "service\tbinance reserve wallets BNB\t0xBE0eB5…4d33E8\t40 ETH\t$101,533\t1\t100.0%"
+        ),
+        "{}",
+        binance_row("haircut")
+    );
+    assert_eq!(
+        strings(&seen["compare"]),
+        [
+            "Between $25,383 under FIFO and $101,533 under haircut reached binance reserve wallets BNB."
+        ]
+    );
+
+    // Clicking the thief shows its labels; collapsing hides Binance and the holder.
+    assert_eq!(
+        strings(&seen["node_labels"]),
+        [
+            "Lazarus Group — sanctioned, ofac, confidence 100",
+            "Ronin bridge exploiter — hack, graphsense:ronin_bridge.yaml, confidence 50"
+        ]
+    );
+    assert_eq!(seen["visible_after_collapse"], 2);
+    assert_eq!(seen["visible_after_expand"], 4);
+    assert_eq!(seen["visible_after_hide"], 1);
+    assert_eq!(seen["visible_after_show_all"], 4);
+    let binance_node = strings(&seen["binance_node"]);
+    assert_eq!(binance_node.len(), 1, "{binance_node:?}");
+    assert!(
+        binance_node[0]
+            .starts_with("service at binance reserve wallets BNB (exchange): 10 ETH $25,383"),
+        "{binance_node:?}"
+    );
+
+    // Screening many addresses, one of them malformed.
+    let rows = strings(&seen["screen_rows"]);
+    assert_eq!(rows.len(), 3, "{rows:?}");
+    assert!(
+        rows[0].starts_with(&format!(
+            "{THIEF}\tSevere\tIdentified as Ronin bridge exploiter"
+        )),
+        "{rows:?}"
+    );
+    assert!(
+        rows[1].starts_with(&format!(
+            "{HOLDER}\tSevere\tDirect incoming exposure to Lazarus Group (sanctioned): $228449.71"
+        )),
+        "{rows:?}"
+    );
+    assert!(
+        rows[2].starts_with("0xnot-an-address\t") && rows[2].contains("(bad_address)"),
+        "{rows:?}"
+    );
+
+    // Nothing but this server was asked for anything; no script failed.
+    assert_eq!(seen["outside_requests"], json!([]));
+    assert_eq!(seen["page_errors"], json!([]));
+}
