@@ -59,7 +59,7 @@ impl CoinJoin {
 /// Is `value` a decimal round amount (1, 2 or 5 · 10ⁿ sat)?
 fn decimal_denomination(value: u64) -> bool {
     let mut v = value;
-    while v >= 10 && v % 10 == 0 {
+    while v >= 10 && v.is_multiple_of(10) {
         v /= 10;
     }
     matches!(v, 1 | 2 | 5)
@@ -69,12 +69,12 @@ fn decimal_denomination(value: u64) -> bool {
 fn power_of(value: u64, base: u64, doubled: bool) -> bool {
     let mut v = value;
     if doubled {
-        if v % 2 != 0 {
+        if !v.is_multiple_of(2) {
             return false;
         }
         v /= 2;
     }
-    while v > 1 && v % base == 0 {
+    while v > 1 && v.is_multiple_of(base) {
         v /= base;
     }
     v == 1
@@ -181,10 +181,7 @@ mod tests {
         // Three equal outputs, three changes and a coordinator fee: a generic equal-output mix.
         let mut generic = join.clone();
         generic.extend([(15, 9), (16, 31_000)]);
-        assert_eq!(
-            classify(&[1, 2, 3], &generic),
-            Some(CoinJoin::EqualOutput)
-        );
+        assert_eq!(classify(&[1, 2, 3], &generic), Some(CoinJoin::EqualOutput));
     }
 
     #[test]
@@ -192,9 +189,11 @@ mod tests {
         let inputs: Vec<u32> = (1..=12).collect();
         // 2^17, 2·3^10 and 10^6 sat, each repeated, and three odd change amounts.
         let mut outputs: Vec<(u32, u64)> = Vec::new();
-        for (i, value) in [131_072, 131_072, 131_072, 118_098, 118_098, 1_000_000, 1_000_000]
-            .into_iter()
-            .enumerate()
+        for (i, value) in [
+            131_072, 131_072, 131_072, 118_098, 118_098, 1_000_000, 1_000_000,
+        ]
+        .into_iter()
+        .enumerate()
         {
             outputs.push((100 + i as u32, value));
         }
