@@ -181,13 +181,14 @@ mod tests {
 
     #[test]
     fn agreeing_heuristics_combine_and_disagreeing_ones_abstain() {
-        let ins = [input(1, 5_000_000, "p2wpkh")];
+        let ins = [input(1, 2_500_000, "p2wpkh"), input(4, 2_600_000, "p2wpkh")];
         let outs = [
             output(2, 3_000_000, "p2pkh", false),
             output(3, 1_990_000, "p2wpkh", true),
         ];
         let g = guess(&ChangeSettings::default(), &ins, &outs).unwrap();
-        // type 0.6, round 0.55, fresh 0.7, optimal 0.65 (1.99 < 5): 1 − 0.4·0.45·0.3·0.35.
+        // type 0.6, round 0.55, fresh 0.7, optimal 0.65 (only 0.0199 < 0.025 BTC):
+        // 1 − 0.4·0.45·0.3·0.35 = 0.9811.
         assert_eq!((g.output, g.detail, g.confidence), (1, 15, 0.98));
         // Fresh points at the payment while type points at the other: no guess.
         let outs = [
