@@ -113,7 +113,9 @@ pub fn report_table(reports: &[ChainReport]) -> Table {
         table.row(vec![
             r.chain.to_string(),
             r.txs.to_string(),
-            r.rebuilt.clone().unwrap_or_else(|| "no (incremental)".to_string()),
+            r.rebuilt
+                .clone()
+                .unwrap_or_else(|| "no (incremental)".to_string()),
             m.clusters.to_string(),
             m.clustered_addresses.to_string(),
             m.largest.1.to_string(),
@@ -142,7 +144,12 @@ fn merge_row(m: &Merge) -> Vec<String> {
         m.tx.clone(),
         heuristic,
         m.confidence.to_string(),
-        if m.applied { "yes" } else { "no (evidence only)" }.to_string(),
+        if m.applied {
+            "yes"
+        } else {
+            "no (evidence only)"
+        }
+        .to_string(),
         m.a.clone(),
         m.b.clone(),
     ]
@@ -158,7 +165,11 @@ pub fn describe(info: &ClusterInfo) -> String {
         ));
     }
     if let Some(j) = &info.joined_by {
-        text.push_str(&format!(", joined by {} in tx {}", j.heuristic.name(), j.tx));
+        text.push_str(&format!(
+            ", joined by {} in tx {}",
+            j.heuristic.name(),
+            j.tx
+        ));
     }
     if info.not_yet_clustered {
         text.push_str(" (not clustered yet: run `chaintrail cluster build`)");
@@ -171,16 +182,27 @@ fn info_table(info: &ClusterInfo) -> Table {
         .titled(format!("Cluster of {} on {}", info.address, info.chain));
     let time = |t: Option<u64>| t.map_or("-".to_string(), |t| format!("t={t}"));
     let label = info.label.as_ref().map_or("-".to_string(), |l| {
-        format!("{} ({}), labelled address {}", l.name, l.role, l.labelled_address)
+        format!(
+            "{} ({}), labelled address {}",
+            l.name, l.role, l.labelled_address
+        )
     });
-    let joined = info
-        .joined_by
-        .as_ref()
-        .map_or("- (alone, or only by later merges of others)".to_string(), |j| {
-            format!("{} in tx {} (confidence {})", j.heuristic.name(), j.tx, j.confidence)
-        });
+    let joined = info.joined_by.as_ref().map_or(
+        "- (alone, or only by later merges of others)".to_string(),
+        |j| {
+            format!(
+                "{} in tx {} (confidence {})",
+                j.heuristic.name(),
+                j.tx,
+                j.confidence
+            )
+        },
+    );
     for (k, v) in [
-        ("cluster", format!("#{} ({})", info.cluster, info.cluster_address)),
+        (
+            "cluster",
+            format!("#{} ({})", info.cluster, info.cluster_address),
+        ),
         ("size", info.size.to_string()),
         ("first seen", time(info.first_seen)),
         ("last seen", time(info.last_seen)),
@@ -267,7 +289,10 @@ pub fn run(global: &Global, args: ClusterArgs) -> anyhow::Result<()> {
                     ("addresses", m.addresses.saturating_sub(1).to_string()),
                     ("clusters (≥2 addresses)", m.clusters.to_string()),
                     ("addresses in them", m.clustered_addresses.to_string()),
-                    ("largest", format!("#{} ({} addresses)", m.largest.0, m.largest.1)),
+                    (
+                        "largest",
+                        format!("#{} ({} addresses)", m.largest.0, m.largest.1),
+                    ),
                     ("evidence records", m.evidence_records.to_string()),
                 ] {
                     table.row(vec![m.chain.to_string(), k.to_string(), v]);
@@ -278,14 +303,30 @@ pub fn run(global: &Global, args: ClusterArgs) -> anyhow::Result<()> {
             }
             let mut tables = vec![table];
             for m in &manifests {
-                let mut conflicts = Table::new(&["tx", "heuristic", "address", "label", "with", "label"])
-                    .titled(format!("Refused merges on {}", m.chain));
+                let mut conflicts =
+                    Table::new(&["tx", "heuristic", "address", "label", "with", "label"])
+                        .titled(format!("Refused merges on {}", m.chain));
                 for c in clusters.conflicts(&store, m.chain)? {
-                    conflicts.row(vec![c.tx, c.heuristic.name().to_string(), c.a, c.label_a, c.b, c.label_b]);
+                    conflicts.row(vec![
+                        c.tx,
+                        c.heuristic.name().to_string(),
+                        c.a,
+                        c.label_a,
+                        c.b,
+                        c.label_b,
+                    ]);
                 }
                 tables.push(conflicts);
-                let mut collapses = Table::new(&["tx", "heuristic", "address", "with", "sizes before", "size", "threshold"])
-                    .titled(format!("Collapse reports on {}", m.chain));
+                let mut collapses = Table::new(&[
+                    "tx",
+                    "heuristic",
+                    "address",
+                    "with",
+                    "sizes before",
+                    "size",
+                    "threshold",
+                ])
+                .titled(format!("Collapse reports on {}", m.chain));
                 for c in clusters.collapses(&store, m.chain)? {
                     collapses.row(vec![
                         c.tx,
