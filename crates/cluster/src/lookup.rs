@@ -239,6 +239,29 @@ impl Clusters {
         Ok(Clusters { chains })
     }
 
+    /// A digest of which clusters carry a service label and how large they are: it changes when
+    /// a service's cluster gains an address (what screening's exposure index depends on), not
+    /// with every merge of unlabelled addresses. 0 without clusters.
+    pub fn labelled_fingerprint(&self) -> u32 {
+        if self.chains.is_empty() {
+            return 0;
+        }
+        let mut hasher = crc32fast::Hasher::new();
+        for (chain, c) in &self.chains {
+            hasher.update(chain.name().as_bytes());
+            for &(cluster, label, _) in &c.labels.clusters {
+                let size = c
+                    .table
+                    .binary_search_by_key(&cluster, |r| r.id)
+                    .map_or(1, |i| c.table[i].size);
+                hasher.update(&cluster.to_le_bytes());
+                hasher.update(&label.to_le_bytes());
+                hasher.update(&size.to_le_bytes());
+            }
+        }
+        hasher.finalize()
+    }
+
     /// No chain has clusters.
     pub fn is_empty(&self) -> bool {
         self.chains.is_empty()
