@@ -189,12 +189,31 @@ pub fn update_chain(
         (None, _) => Some("first build".to_string()),
         (Some(m), Mode::Incremental) => stale(m, &reader, &settings, &labels_fingerprint),
     };
-    let (mut state, previous) = match (&rebuilt, &saved) {
-        (None, Some(m)) => (layout::load(&dir, m)?, Some(m)),
-        _ => (State::new(reader.address_count(), labels, seeds), None),
+    let previous = match (&rebuilt, &saved) {
+        (None, Some(m)) => Some(m),
+        _ => None,
     };
     let from = previous.map_or(0, |m| m.next_tx);
     let to = reader.tx_count();
+    if let Some(m) = previous
+        && from == to
+        && (reader.address_count() as u64) == m.addresses
+    {
+        // Nothing appended since the checkpoint: the saved clusters stand.
+        return Ok(ChainReport {
+            chain,
+            rebuilt: None,
+            txs: 0,
+            seconds: started.elapsed().as_secs_f64(),
+            manifest: m.clone(),
+            new_conflicts: Vec::new(),
+            new_collapses: Vec::new(),
+        });
+    }
+    let mut state = match previous {
+        Some(m) => layout::load(&dir, m)?,
+        None => State::new(reader.address_count(), labels, seeds),
+    };
     Pass::new(&reader, &settings, &mut state).run(from, to, &services);
     // Reads from a damaged store segment return nothing: save no clusters derived from them.
     reader.ensure_intact()?;
