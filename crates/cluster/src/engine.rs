@@ -398,14 +398,19 @@ impl<'a> Pass<'a> {
 
     fn account_range(&mut self, from: TxId, to: TxId, services: &[Service]) {
         let reader = self.reader;
+        let columns = reader.transfer_columns();
         for tx in from..to {
+            let time = reader.tx_block(tx).timestamp;
             for row in reader.tx_transfers(tx) {
-                let Some(t) = reader.transfer(row) else {
+                let Ok(row) = usize::try_from(row) else {
                     continue;
                 };
-                for a in [t.from, t.to] {
+                for a in [columns.from.get(row), columns.to.get(row)]
+                    .into_iter()
+                    .flatten()
+                {
                     self.state.next_fresh = self.state.next_fresh.max(a.saturating_add(1));
-                    self.touch(a, t.block.timestamp);
+                    self.touch(a, time);
                 }
             }
         }

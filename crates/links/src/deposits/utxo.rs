@@ -17,7 +17,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use chaintrail_core::{Address, BitcoinAddress};
-use chaintrail_store::{ChainReader, OutputView, TxId};
+use chaintrail_store::{ChainReader, OutputView, TxId, schema};
 
 use super::Service;
 use super::coinjoin::{self, CoinJoin};
@@ -81,19 +81,34 @@ pub fn value_outputs(
 }
 
 /// Address ids of a transaction's inputs (one per input whose address is known) and its
-/// value-carrying outputs.
+/// value-carrying outputs. Read from the columns directly: every co-spend pass calls it for
+/// every transaction.
 pub fn tx_sides(
     reader: &ChainReader,
     tx: TxId,
     null_data: Option<u32>,
 ) -> (Vec<u32>, Vec<(u32, u64)>) {
+    let columns = reader.utxo_columns();
     let inputs = reader
         .tx_inputs(tx)
-        .filter_map(|row| reader.input(row))
-        .filter_map(|input| input.address)
+        .filter_map(
+            |row| match columns.input_spent.get(usize::try_from(row).ok()?)? {
+                schema::INPUT_COINBASE => None,
+                // The source named the spent output's address, or did not.
+                schema::INPUT_UNLINKED => reader.input(row)?.address,
+                spent => columns.output_address.get(usize::try_from(spent).ok()?),
+            },
+        )
+        .filter(|&address| address != schema::NO_ADDRESS)
         .collect();
-    let outputs = value_outputs(reader, tx, null_data)
-        .map(|o| (o.address, o.value))
+    let outputs = reader
+        .tx_outputs(tx)
+        .filter_map(|row| {
+            let row = usize::try_from(row).ok()?;
+            let value = columns.output_value.get(row)?;
+            let address = columns.output_address.get(row)?;
+            (Some(address) != null_data && value > 0).then_some((address, value))
+        })
         .collect();
     (inputs, outputs)
 }
