@@ -177,7 +177,31 @@ pub fn describe(info: &ClusterInfo) -> String {
     text
 }
 
-fn info_table(info: &ClusterInfo) -> Table {
+/// Where the labels of the address carrying a cluster's label come from: "source dataset
+/// (file:line)" per label with a role.
+fn label_provenance(labels: &chaintrail_labels::LabelStore, address: &str) -> String {
+    let sources: Vec<String> = labels
+        .lookup(address)
+        .into_iter()
+        .filter(|l| l.role.is_some())
+        .map(|l| {
+            format!(
+                "{} {} ({}:{})",
+                format!("{:?}", l.source).to_lowercase(),
+                l.dataset,
+                l.file,
+                l.line
+            )
+        })
+        .collect();
+    if sources.is_empty() {
+        "-".to_string()
+    } else {
+        sources.join("; ")
+    }
+}
+
+fn info_table(info: &ClusterInfo, labels: &chaintrail_labels::LabelStore) -> Table {
     let mut table = Table::new(&["field", "value"])
         .titled(format!("Cluster of {} on {}", info.address, info.chain));
     let time = |t: Option<u64>| t.map_or("-".to_string(), |t| format!("t={t}"));
@@ -207,6 +231,12 @@ fn info_table(info: &ClusterInfo) -> Table {
         ("first seen", time(info.first_seen)),
         ("last seen", time(info.last_seen)),
         ("service", label),
+        (
+            "label provenance",
+            info.label.as_ref().map_or("-".to_string(), |l| {
+                label_provenance(labels, &l.labelled_address)
+            }),
+        ),
         ("joined by", joined),
     ] {
         table.row(vec![k.to_string(), v]);
@@ -239,6 +269,7 @@ pub fn run(global: &Global, args: ClusterArgs) -> anyhow::Result<()> {
             evidence,
         } => {
             let clusters = open(&store)?;
+            let labels = chaintrail_labels::LabelStore::open(store.dir())?;
             let found = clusters.find(&address, chain);
             if found.is_empty() {
                 bail!("{address} is not in a clustered chain of the store");
@@ -246,7 +277,7 @@ pub fn run(global: &Global, args: ClusterArgs) -> anyhow::Result<()> {
             let mut tables = Vec::new();
             let mut shown = Vec::new();
             for info in found {
-                tables.push(info_table(&info));
+                tables.push(info_table(&info, &labels));
                 let (mut merges, mut members) = (None, None);
                 if evidence {
                     let list = clusters.evidence(info.chain, info.cluster);
