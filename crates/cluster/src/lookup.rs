@@ -2,7 +2,7 @@
 //! it, a cluster's members and evidence, and whole partitions — what the CLI, the server, trace
 //! and screen ask.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
 use chaintrail_core::{Address, Chain};
@@ -79,6 +79,8 @@ struct ChainClusters {
     evidence: Vec<u8>,
     table: Vec<TableRecord>,
     labels: LabelsFile,
+    /// Labelled clusters: cluster id → (label id, the labelled address carrying it).
+    labelled: HashMap<u32, (u32, u32)>,
 }
 
 fn map_checked(dir: &Path, m: &Manifest, stem: &str) -> Result<memmap2::Mmap, ClusterError> {
@@ -127,8 +129,13 @@ impl ChainClusters {
             )));
         }
         evidence.truncate(committed);
-        let labels = serde_json::from_slice(&layout::read_checked(&dir, &m, "labels")?)
+        let labels: LabelsFile = serde_json::from_slice(&layout::read_checked(&dir, &m, "labels")?)
             .map_err(|e| ClusterError::Corrupt(format!("{}: {e}", dir.display())))?;
+        let labelled = labels
+            .clusters
+            .iter()
+            .map(|&(cluster, label, seed)| (cluster, (label, seed)))
+            .collect();
         Ok(ChainClusters {
             reader: store.reader(chain)?,
             column: map_checked(&dir, &m, "cluster")?,
@@ -136,6 +143,7 @@ impl ChainClusters {
             table: layout::table(&layout::read_checked(&dir, &m, "table")?),
             evidence,
             labels,
+            labelled,
             manifest: m,
         })
     }
@@ -171,7 +179,7 @@ impl ChainClusters {
     }
 
     fn label(&self, cluster: u32) -> Option<ClusterLabel> {
-        let &(_, label, seed) = self.labels.clusters.iter().find(|c| c.0 == cluster)?;
+        let &(label, seed) = self.labelled.get(&cluster)?;
         let l = self.labels.labels.get(label as usize)?;
         Some(ClusterLabel {
             name: l.name.clone(),
