@@ -442,10 +442,7 @@ impl<'a> Pass<'a> {
                 let Some(t) = reader.transfer(row) else {
                     continue;
                 };
-                if !t.success
-                    || matches!(t.kind, TransferKind::Fee | TransferKind::Burn)
-                    || owned.contains(&t.from)
-                {
+                if !t.success || owned.contains(&t.from) || !sent_by_signer(reader, &t) {
                     continue;
                 }
                 let Some(first) = anchor else {
@@ -466,6 +463,22 @@ impl<'a> Pass<'a> {
                 }
             }
         }
+    }
+}
+
+/// Was `t` sent by its transaction's signer — an EOA, a customer — rather than by a contract
+/// the transaction called (a router or aggregator paying many people's deposit addresses would
+/// merge them all)? A top-level value transfer is the signer's; a token transfer is when its
+/// sender paid the transaction's gas.
+fn sent_by_signer(reader: &ChainReader, t: &chaintrail_store::TransferView) -> bool {
+    match t.kind {
+        TransferKind::Native => true,
+        TransferKind::Token => reader.tx_transfers(t.tx).any(|row| {
+            reader
+                .transfer(row)
+                .is_some_and(|f| f.kind == TransferKind::Fee && f.from == t.from)
+        }),
+        _ => false,
     }
 }
 

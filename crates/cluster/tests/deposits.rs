@@ -41,6 +41,41 @@ impl Services for Exchanges {
     }
 }
 
+const ROUTER: u8 = 0xC0;
+const TOKEN: u8 = 0x70;
+const MINER: u8 = 0xEE;
+
+/// Transaction `n` in block `n` with these transfers.
+fn tx(n: u32, transfers: Vec<AccountTransfer>) -> AccountTx {
+    let mut hash = [0u8; 32];
+    hash[28..].copy_from_slice(&n.to_be_bytes());
+    AccountTx {
+        hash: TxHash(hash),
+        block: BlockRef {
+            height: u64::from(n),
+            timestamp: 1_700_000_000 + u64::from(n) * 12,
+        },
+        transfers,
+    }
+}
+
+fn transfer(
+    from: u8,
+    to: u8,
+    kind: TransferKind,
+    asset: AssetKind,
+    units: &str,
+) -> AccountTransfer {
+    AccountTransfer {
+        from: Some(evm(from)),
+        to: Some(evm(to)),
+        asset,
+        amount: Amount::from_units(units, 18).unwrap(),
+        kind,
+        success: true,
+    }
+}
+
 /// Transaction `n` in block `n`: one native transfer (`from` `None`: a mint) of `eth` ether.
 fn send(n: u32, from: Option<u8>, to: u8, eth: &str) -> AccountTx {
     let mut hash = [0u8; 32];
@@ -144,12 +179,55 @@ fn senders_of_one_deposit_address_are_one_user_and_deposits_are_the_exchanges() 
             send(12, None, 4, "10"),
             send(13, Some(4), DEPOSIT_2, "5"),
             send(14, Some(DEPOSIT_2), HOT, "5"),
+            // A contract the transaction called pays the deposit address (internal value):
+            // not a customer of its own.
+            send(15, None, ROUTER, "10"),
+            tx(
+                16,
+                vec![transfer(
+                    ROUTER,
+                    DEPOSIT,
+                    TransferKind::Internal,
+                    AssetKind::Native,
+                    "1",
+                )],
+            ),
+            send(17, Some(DEPOSIT), HOT, "1"),
+            // A customer's token deposit, signed (and its gas paid) by the customer.
+            send(18, None, 5, "10"),
+            tx(
+                19,
+                vec![
+                    transfer(5, MINER, TransferKind::Fee, AssetKind::Native, "0.001"),
+                    transfer(
+                        5,
+                        DEPOSIT_2,
+                        TransferKind::Token,
+                        AssetKind::Token(evm(TOKEN)),
+                        "7",
+                    ),
+                ],
+            ),
+            tx(
+                20,
+                vec![transfer(
+                    DEPOSIT_2,
+                    HOT,
+                    TransferKind::Token,
+                    AssetKind::Token(evm(TOKEN)),
+                    "7",
+                )],
+            ),
         ],
     );
     let reports = update(&store, &Exchanges, None, Mode::Incremental).unwrap();
-    assert_eq!((reports[0].rebuilt.clone(), reports[0].txs), (None, 6));
+    assert_eq!((reports[0].rebuilt.clone(), reports[0].txs), (None, 12));
     let clusters = Clusters::open(&store).unwrap();
-    let expected = BTreeSet::from([set(&[1, 2, 3]), set(&[HOT, DEPOSIT, DEPOSIT_2])]);
+    let expected = BTreeSet::from([
+        set(&[1, 2, 3]),
+        set(&[4, 5]),
+        set(&[HOT, DEPOSIT, DEPOSIT_2]),
+    ]);
     assert_eq!(groups(&clusters), expected);
     let incremental: Vec<(String, u32)> = clusters.partition(ETH).collect();
     drop(clusters);
