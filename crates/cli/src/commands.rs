@@ -94,6 +94,10 @@ pub struct ImportArgs {
     /// `chaintrail links build` once after the last).
     #[arg(long)]
     skip_links: bool,
+    /// Do not update the address clusters after the import (`chaintrail cluster build` does it
+    /// later; updates are incremental, so running them after each import costs little).
+    #[arg(long)]
+    skip_clusters: bool,
 }
 
 pub fn import(global: &Global, args: ImportArgs) -> anyhow::Result<()> {
@@ -126,6 +130,10 @@ pub fn import(global: &Global, args: ImportArgs) -> anyhow::Result<()> {
     if !args.skip_links {
         let links = crate::links::refresh_after_import(&store)?;
         tables.push(crate::links::stats_table(&links.manifest));
+    }
+    if !args.skip_clusters {
+        let clusters = crate::cluster::update_after_import(&store)?;
+        tables.push(crate::cluster::report_table(&clusters));
     }
     emit(global.format(None), &report, &tables)
 }
@@ -250,10 +258,15 @@ pub fn address(global: &Global, args: AddressArgs) -> anyhow::Result<()> {
         bail!("{} does not appear in the store", args.address);
     }
     let labels = chaintrail_labels::LabelStore::open(store.dir())?;
+    let clusters = chaintrail_cluster::Clusters::open(&store)?;
     let views: Vec<AddressView> = summaries
         .into_iter()
         .map(|summary| AddressView {
             labels: labels.show(&summary.address, None),
+            cluster: clusters
+                .find(&summary.address, Some(summary.chain))
+                .into_iter()
+                .next(),
             summary,
         })
         .collect();
@@ -291,6 +304,13 @@ pub fn address(global: &Global, args: AddressArgs) -> anyhow::Result<()> {
             ("outgoing", s.outgoing.to_string()),
             ("first seen", seen(s.first_seen)),
             ("last seen", seen(s.last_seen)),
+            (
+                "cluster",
+                view.cluster.as_ref().map_or_else(
+                    || "- (no clusters built: `chaintrail cluster build`)".to_string(),
+                    crate::cluster::describe,
+                ),
+            ),
         ] {
             overview.row(vec![k.to_string(), v]);
         }
@@ -356,6 +376,7 @@ struct AddressView {
     #[serde(flatten)]
     summary: chaintrail_query::AddressSummary,
     labels: chaintrail_labels::AddressReport,
+    cluster: Option<chaintrail_cluster::ClusterInfo>,
 }
 
 // ---- tx ----

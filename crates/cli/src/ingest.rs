@@ -197,12 +197,14 @@ pub fn run(global: &Global, args: IngestArgs) -> anyhow::Result<()> {
     };
     bar.finish_and_clear();
     let links = crate::links::refresh_after_import(&store)?;
+    let clusters = crate::cluster::update_after_import(&store)?;
     emit(
         global.format.unwrap_or(Format::Table),
         &report,
         &[
             import_table(&report),
             crate::links::stats_table(&links.manifest),
+            crate::cluster::report_table(&clusters),
         ],
     )
 }

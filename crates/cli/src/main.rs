@@ -3,6 +3,7 @@
 
 mod bench;
 mod bench_world;
+mod cluster;
 mod commands;
 mod demo;
 mod html;
@@ -82,6 +83,9 @@ enum Command {
     /// Converter links derived from chain data (bridge memos and events, pending inbounds,
     /// exchange deposit addresses): build, stats, show.
     Links(links::LinksArgs),
+    /// Address clusters (entities): build, show an address's cluster with its evidence, stats,
+    /// export a partition.
+    Cluster(cluster::ClusterArgs),
     /// Measure the store: append and scan throughput, bytes per record.
     Bench(bench::BenchArgs),
     /// Check every byte of the store against its checksums and name what is damaged.
@@ -127,6 +131,7 @@ fn main() -> ExitCode {
         Command::Labels(args) => labels::labels(&global.data_dir, global.format, args),
         Command::Incidents(args) => labels::incidents(&global.data_dir, global.format, args),
         Command::Links(args) => links::run(&global, args),
+        Command::Cluster(args) => cluster::run(&global, args),
         Command::Bench(args) => bench::run(&global, args),
         Command::VerifyStore(args) => verify::run(&global, args),
     };

@@ -287,7 +287,9 @@ pub fn serve(global: &Global, args: ServeArgs) -> anyhow::Result<()> {
         timeout: Duration::from_secs(args.timeout.max(1)),
         cors_origins: args.cors_origins,
     };
-    let state = AppState::new(screener, incidents, config)?;
+    let clusters =
+        chaintrail_cluster::Clusters::open(&chaintrail_store::Store::open(&global.data_dir)?)?;
+    let state = AppState::new(screener, incidents, config)?.with_clusters(clusters);
     chaintrail_server::serve_blocking(
         &args.listen,
         state,

@@ -113,7 +113,13 @@ pub fn run(global: &Global, args: TraceArgs) -> anyhow::Result<()> {
     let labels = LabelStore::open(store.dir())?;
     let links = load_links(store.dir(), args.links.as_deref())?;
     let prices = Prices::for_store(store.dir()).map_err(anyhow::Error::msg)?;
-    let report = chaintrail_trace::trace_with(&readers, &labels, &prices, &[&links], &request)?;
+    let clusters = chaintrail_cluster::Clusters::open(&store)?;
+    let attribution = chaintrail_trace::WithClusters {
+        labels: &labels,
+        clusters: &clusters,
+    };
+    let report =
+        chaintrail_trace::trace_with(&readers, &attribution, &prices, &[&links], &request)?;
     let format = match (args.format, global.format) {
         (Some(f), _) => f,
         (None, Some(Format::Json)) => TraceFormat::Json,

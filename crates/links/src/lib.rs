@@ -24,7 +24,7 @@
 
 mod avalanche;
 pub mod custodial;
-mod deposits;
+pub mod deposits;
 mod labels;
 mod model;
 mod multichain;
@@ -34,6 +34,7 @@ mod show;
 pub mod store;
 pub mod thorchain;
 pub mod tornado;
+pub mod unionfind;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;

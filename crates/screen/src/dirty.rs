@@ -78,7 +78,13 @@ impl Bits {
 /// What to recompute to bring `previous` to the job's chains and date, or why it cannot be.
 pub(crate) fn plan(job: &BuildJob<'_>, previous: &ExposureIndex) -> Result<Dirty, String> {
     let meta = &previous.file_meta;
-    if let Some(why) = previous.staleness(&[], job.labels, job.links, job.prices) {
+    if let Some(why) = previous.staleness(
+        &[],
+        job.labels,
+        job.clusters_fingerprint,
+        job.links,
+        job.prices,
+    ) {
         return Err(why);
     }
     if meta.params != *job.params {

@@ -86,6 +86,8 @@ pub struct Entity {
     pub role: Option<Category>,
     /// Its flags (sanctioned, …) with the days each holds, judged per transfer day.
     pub flags: Vec<DatedFlag>,
+    /// Set when the role comes from the address's cluster, not its labels: why.
+    pub via_cluster: Option<String>,
 }
 
 /// A flag and the days it holds (`valid_from <= day < valid_to`; before `valid_from`, unknown
@@ -149,6 +151,9 @@ impl Entity {
 pub struct Attributor<'a> {
     /// The label store entities are resolved from.
     pub labels: &'a LabelStore,
+    /// The store's clusters: an address without a role label whose cluster is a service's
+    /// counts as that service.
+    pub clusters: Option<&'a chaintrail_cluster::Clusters>,
     /// The screening date: roles are taken as they stand on it.
     pub at: Date,
 }
@@ -157,7 +162,53 @@ impl Attributor<'_> {
     /// The resolved entity of `text` on `chain` ([`LabelStore::resolve_over_time`]): its role at
     /// the screening date and every flag with its validity. `None` when it has neither.
     pub fn entity(&self, chain: Chain, text: &str) -> Option<Entity> {
-        let resolved = self.labels.resolve_over_time(chain, text, Some(self.at))?;
+        let resolved = self.labels.resolve_over_time(chain, text, Some(self.at));
+        if resolved
+            .as_ref()
+            .is_none_or(|r| r.role_category().is_none())
+            && let Some(entity) = self.cluster_entity(chain, text, resolved.as_ref())
+        {
+            return Some(entity);
+        }
+        let resolved = resolved?;
+        let flags = Self::flags(&resolved);
+        let role = resolved.role_category();
+        if role.is_none() && flags.is_empty() {
+            return None;
+        }
+        Some(Entity {
+            name: resolved.name,
+            role,
+            flags,
+            via_cluster: None,
+        })
+    }
+
+    /// The service of `text`'s cluster, when it has one, with the flags its own labels carry.
+    fn cluster_entity(
+        &self,
+        chain: Chain,
+        text: &str,
+        resolved: Option<&chaintrail_labels::Resolved>,
+    ) -> Option<Entity> {
+        let address = chaintrail_core::Address::parse(chain, text).ok()?;
+        let info = self.clusters?.cluster_of(chain, &address)?;
+        let label = info.label?;
+        let how = info.joined_by.map_or_else(String::new, |j| {
+            format!(" via {} in tx {}", j.heuristic.name(), j.tx)
+        });
+        Some(Entity {
+            via_cluster: Some(format!(
+                "cluster of {} (labelled address {}){how}",
+                label.name, label.labelled_address
+            )),
+            name: label.name,
+            role: Some(label.role),
+            flags: resolved.map(Self::flags).unwrap_or_default(),
+        })
+    }
+
+    fn flags(resolved: &chaintrail_labels::Resolved) -> Vec<DatedFlag> {
         let mut flags: Vec<DatedFlag> = Vec::with_capacity(resolved.flags.len());
         for claim in &resolved.flags {
             let flag = DatedFlag {
@@ -170,15 +221,7 @@ impl Attributor<'_> {
                 flags.push(flag);
             }
         }
-        let role = resolved.role_category();
-        if role.is_none() && flags.is_empty() {
-            return None;
-        }
-        Some(Entity {
-            name: resolved.name,
-            role,
-            flags,
-        })
+        flags
     }
 }
 
@@ -226,6 +269,8 @@ struct Agg {
     min_hops: u32,
     paths: Vec<ExposurePath>,
     listing_unknown: bool,
+    /// Why unlabelled addresses counted as the entity (the first cluster membership met).
+    via_cluster: Option<String>,
     /// Some of it reached the entity under a flag that still holds at the screening date.
     in_force: bool,
     days: Option<(Date, Date)>,
@@ -829,6 +874,9 @@ impl Collector<'_> {
                 let key = (category, hit.entity.name.clone(), base.direction, kind);
                 let agg = self.main.entry(key).or_default();
                 agg.listing_unknown |= hit.categories.unknown.contains(&category);
+                if agg.via_cluster.is_none() {
+                    agg.via_cluster.clone_from(&hit.entity.via_cluster);
+                }
                 agg.in_force |= now.all.contains(&category);
                 agg.days = Some(agg.days.map_or((hit.day, hit.day), |(first, last)| {
                     (first.min(hit.day), last.max(hit.day))
@@ -902,6 +950,7 @@ impl Collector<'_> {
                     first_day: agg.days.map(|(first, _)| first),
                     last_day: agg.days.map(|(_, last)| last),
                     paths: agg.paths,
+                    via_cluster: agg.via_cluster,
                 };
                 let verdict = rules.judge_exposure(&exposure);
                 exposure.level = verdict.level;

@@ -80,6 +80,10 @@ pub struct IndexFile {
     /// [`crate::RuleTable::fingerprint`] of the rules that rated the exposures: the screener
     /// finds an index rated by other rules stale, and an update of it builds in full.
     pub rules_fingerprint: u32,
+    /// [`chaintrail_cluster::Clusters::labelled_fingerprint`] of the clusters the walk
+    /// attributed with (0: none).
+    #[serde(default)]
+    pub clusters_fingerprint: u32,
     /// The latest effective block time of the chains at the build: an index whose chains had
     /// blocks after the end of its date saw only part of them and cannot be updated.
     pub last_block_time: u64,
@@ -243,11 +247,17 @@ impl ExposureIndex {
         &self,
         readers: &[&ChainReader],
         labels: &LabelStore,
+        clusters_fingerprint: u32,
         links: &KnownLinks,
         prices: &Prices,
     ) -> Option<String> {
         if let Some(why) = self.inputs_changed(labels, links, prices) {
             return Some(why);
+        }
+        if clusters_fingerprint != self.file_meta.clusters_fingerprint {
+            return Some(
+                "the services' address clusters changed since the index was built".to_string(),
+            );
         }
         for reader in readers {
             let indexed = self
@@ -357,6 +367,7 @@ pub(crate) struct BuildJob<'a> {
     pub at: Date,
     pub params: &'a Params,
     pub rules_fingerprint: u32,
+    pub clusters_fingerprint: u32,
     pub threads: usize,
 }
 
@@ -420,6 +431,7 @@ fn write(
         at,
         params,
         rules_fingerprint,
+        clusters_fingerprint: _,
         threads,
     } = *job;
     let started = Instant::now();
@@ -506,6 +518,7 @@ fn write(
         links_fingerprint: links.fingerprint(),
         pegs_fingerprint: pegs_fingerprint(prices),
         rules_fingerprint,
+        clusters_fingerprint: job.clusters_fingerprint,
         last_block_time: last_block_time(readers).unwrap_or(0),
         chains,
         with_exposure,
@@ -719,6 +732,7 @@ mod tests {
             at: "2022-04-15".parse().expect("date"),
             params: &params,
             rules_fingerprint,
+            clusters_fingerprint: 0,
             threads: 2,
         });
     }
@@ -758,12 +772,17 @@ mod tests {
             first_day: Some(day("2022-04-01")),
             last_day: Some(day("2022-04-14")),
             paths: Vec::new(),
+            via_cluster: Some(
+                "cluster of Tornado Cash (labelled address 0x…) via multi-input in tx 0x…"
+                    .to_string(),
+            ),
         };
         let mut plain = rated.clone();
         plain.direction = Direction::Outgoing;
         (plain.rule, plain.alert) = (None, false);
         (plain.listing_unknown, plain.lapsed) = (false, false);
         (plain.first_day, plain.last_day) = (None, None);
+        plain.via_cluster = None;
         ChainExposure {
             exposures: vec![rated, plain],
             volume: Volume {

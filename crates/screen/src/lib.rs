@@ -71,6 +71,9 @@ pub enum ScreenError {
     /// A links file that cannot be read as links.
     #[error("{0}")]
     Links(String),
+    /// The store's clusters cannot be read.
+    #[error("{0}")]
+    Clusters(String),
     /// A pegs file that cannot be read as pegs.
     #[error("{0}")]
     Prices(String),
@@ -141,6 +144,8 @@ pub struct Screener {
     dir: PathBuf,
     readers: BTreeMap<Chain, ChainReader>,
     labels: LabelStore,
+    /// The store's address clusters, when built (`<dir>/clusters/`).
+    clusters: Option<chaintrail_cluster::Clusters>,
     links: KnownLinks,
     prices: Prices,
     params: Params,
@@ -203,12 +208,16 @@ impl Screener {
         let store = Store::open(dir)?;
         let readers = store.readers()?;
         let labels = LabelStore::open(dir)?;
+        let clusters = chaintrail_cluster::Clusters::open(&store)
+            .map_err(|e| ScreenError::Clusters(e.to_string()))?;
+        let clusters = (!clusters.is_empty()).then_some(clusters);
         let links = load_links(dir, None)?;
         let prices = Prices::for_store(dir).map_err(|e| ScreenError::Prices(e.to_string()))?;
         let mut screener = Screener {
             dir: dir.to_path_buf(),
             readers,
             labels,
+            clusters,
             links,
             prices,
             params: Params::default(),
@@ -252,7 +261,13 @@ impl Screener {
                     self.rules.source_text()
                 ))
             } else {
-                index.staleness(&readers, &self.labels, &self.links, &self.prices)
+                index.staleness(
+                    &readers,
+                    &self.labels,
+                    self.clusters_fingerprint(),
+                    &self.links,
+                    &self.prices,
+                )
             };
             match stale {
                 Some(why) => {
@@ -278,6 +293,18 @@ impl Screener {
     /// The labels the screener resolves ownership and attributions from.
     pub fn labels(&self) -> &LabelStore {
         &self.labels
+    }
+
+    /// The store's address clusters, when built.
+    pub fn clusters(&self) -> Option<&chaintrail_cluster::Clusters> {
+        self.clusters.as_ref()
+    }
+
+    /// [`chaintrail_cluster::Clusters::labelled_fingerprint`] of the clusters in use (0: none).
+    fn clusters_fingerprint(&self) -> u32 {
+        self.clusters
+            .as_ref()
+            .map_or(0, chaintrail_cluster::Clusters::labelled_fingerprint)
     }
 
     /// The known converter links the exposure walk crosses.
@@ -327,6 +354,7 @@ impl Screener {
             links: &self.links,
             attr: Attributor {
                 labels: &self.labels,
+                clusters: self.clusters.as_ref(),
                 at,
             },
             prices: &self.prices,
@@ -346,6 +374,7 @@ impl Screener {
             at,
             params: &self.params,
             rules_fingerprint: self.rules.fingerprint(),
+            clusters_fingerprint: self.clusters_fingerprint(),
             threads,
         };
         let previous = if full {
@@ -520,6 +549,7 @@ impl Screener {
             links: &self.links,
             attr: Attributor {
                 labels: &self.labels,
+                clusters: self.clusters.as_ref(),
                 at,
             },
             prices: &self.prices,

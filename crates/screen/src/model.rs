@@ -167,6 +167,11 @@ pub struct Exposure {
     /// unless paths were asked for.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub paths: Vec<ExposurePath>,
+    /// When value reached addresses the labels do not name but the entity's cluster holds: the
+    /// first such cluster membership met, with the merge that shows it ("cluster of E
+    /// (labelled address L) via multi-input in tx T", docs/clustering.md).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub via_cluster: Option<String>,
 }
 
 /// An inbound transfer set aside by the dust rule: reported, never scored.

@@ -35,6 +35,7 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/v1/tx/{chain}/{hash}", get(tx))
         .route("/v1/trace", post(trace))
         .route("/v1/labels/{address}", get(labels))
+        .route("/v1/cluster/{address}", get(cluster))
         .route("/v1/incidents", get(incidents))
         .route("/v1/incidents/{id}", get(incident))
         .route("/v1/rules", get(rules))
@@ -608,11 +609,32 @@ async fn trace(State(state): Shared, body: Bytes) -> Result<Json<Value>, ApiErro
         };
         let s = &worker.screener;
         let links = s.links().converter();
-        chaintrail_trace::trace_with(s.readers(), s.labels(), s.prices(), &[links], &request)
-            .map_err(|e| match e {
-                TraceError::Cancelled { .. } => ApiError::cancelled(e.to_string()),
-                e => ApiError::bad_request("bad_trace", e.to_string()),
-            })
+        let report = match &worker.clusters {
+            Some(clusters) => {
+                let attribution = chaintrail_trace::WithClusters {
+                    labels: s.labels(),
+                    clusters,
+                };
+                chaintrail_trace::trace_with(
+                    s.readers(),
+                    &attribution,
+                    s.prices(),
+                    &[links],
+                    &request,
+                )
+            }
+            None => chaintrail_trace::trace_with(
+                s.readers(),
+                s.labels(),
+                s.prices(),
+                &[links],
+                &request,
+            ),
+        };
+        report.map_err(|e| match e {
+            TraceError::Cancelled { .. } => ApiError::cancelled(e.to_string()),
+            e => ApiError::bad_request("bad_trace", e.to_string()),
+        })
     })
     .await?;
     Ok(Json(json!(report)))
@@ -631,6 +653,36 @@ async fn labels(
     let p: LabelParams = params(raw)?;
     let at = parse_date(p.date.as_deref())?;
     Ok(Json(json!(state.screener.labels().show(&address, at))))
+}
+
+async fn cluster(
+    State(state): Shared,
+    Path(address): Path<String>,
+    RawQuery(raw): RawQuery,
+) -> Result<Json<Value>, ApiError> {
+    #[derive(Debug, Default, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct ClusterParams {
+        chain: Option<String>,
+    }
+    let p: ClusterParams = params(raw)?;
+    let chain = p
+        .chain
+        .map(|c| {
+            c.parse::<Chain>()
+                .map_err(|e| ApiError::bad_request("unknown_chain", e.to_string()))
+        })
+        .transpose()?;
+    let clusters = state.clusters.as_ref().ok_or_else(|| {
+        ApiError::not_found("no clusters were built for this store: run `chaintrail cluster build`")
+    })?;
+    let found = clusters.find(&address, chain);
+    if found.is_empty() {
+        return Err(ApiError::not_found(format!(
+            "{address} is not in a clustered chain of the store"
+        )));
+    }
+    Ok(Json(json!(found)))
 }
 
 async fn incidents(State(state): Shared, RawQuery(raw): RawQuery) -> Result<Json<Value>, ApiError> {

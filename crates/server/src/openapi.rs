@@ -104,6 +104,10 @@ pub fn document() -> Value {
             "/v1/labels/{address}": {"get": op(
                 "Labels of an address, optionally those valid at a date", "native",
                 json!([path_param("address", "Address as written"), date_param()]), obj(), None)},
+            "/v1/cluster/{address}": {"get": op(
+                "The address's cluster on each clustered chain (or `chain`): id, size, first/last seen, the service it is with the labelled address that says so, and the merge that joined the address", "native",
+                json!([path_param("address", "Address as written"),
+                       query_param("chain", "Chain name", json!({"type": "string"}))]), obj(), None)},
             "/v1/incidents": {"get": op(
                 "Incident ledger with tallies", "native",
                 json!([

@@ -42,7 +42,7 @@ use chaintrail_core::Chain;
 
 pub use column::{Column, DamageLatch};
 pub use error::StoreError;
-pub use files::FileState;
+pub use files::{FileState, write_atomic};
 pub use reader::{
     ChainReader, ChainStats, FileStats, GroupBytes, InputView, OutputView, TransferColumns,
     TransferView, UtxoColumns,

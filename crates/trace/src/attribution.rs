@@ -134,6 +134,46 @@ impl Attribution for StaticAttribution {
     }
 }
 
+/// Labels, then clusters: an address without a role label whose cluster carries a service label
+/// is that service's (docs/clustering.md), so a trace stops at any address of an exchange's
+/// cluster — its unlabelled wallet and deposit addresses — and says which merge put it there.
+pub struct WithClusters<'a> {
+    /// The labels asked first.
+    pub labels: &'a dyn Attribution,
+    /// The store's clusters.
+    pub clusters: &'a chaintrail_cluster::Clusters,
+}
+
+impl Attribution for WithClusters<'_> {
+    fn entity(&self, chain: Chain, address: &Address) -> Option<Entity> {
+        let direct = self.labels.entity(chain, address);
+        if direct.as_ref().is_some_and(|e| e.category.is_some()) {
+            return direct;
+        }
+        let Some(info) = self.clusters.cluster_of(chain, address) else {
+            return direct;
+        };
+        let Some(label) = info.label else {
+            return direct;
+        };
+        let how = info.joined_by.as_ref().map_or_else(String::new, |j| {
+            format!(" via {} in tx {}", j.heuristic.name(), j.tx)
+        });
+        Some(Entity {
+            name: label.name.clone(),
+            category: Some(label.role),
+            flags: direct.map(|d| d.flags).unwrap_or_default(),
+            evidence: Some(format!(
+                "cluster of {} (labelled address {}){how}",
+                label.name, label.labelled_address
+            )),
+            confidence: info
+                .joined_by
+                .map_or(100, |j| (j.confidence * 100.0).round() as u8),
+        })
+    }
+}
+
 /// Entities of store addresses, looked up once per address.
 pub(crate) struct Entities<'a> {
     attribution: &'a dyn Attribution,

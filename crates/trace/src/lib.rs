@@ -41,7 +41,9 @@ use alloy_primitives::U256;
 use chaintrail_core::{Address, Amount, Chain, TxHash};
 use chaintrail_store::ChainReader;
 
-pub use attribution::{Attribution, Entity, NoAttribution, Role, StaticAttribution, role};
+pub use attribution::{
+    Attribution, Entity, NoAttribution, Role, StaticAttribution, WithClusters, role,
+};
 pub use cancel::{Cancel, CancelOnDrop};
 pub use chaintrail_links::{Link, LinkSet, Pending};
 pub use convert::{Conversion, Converter, DexSwap, Flow, TooLarge};

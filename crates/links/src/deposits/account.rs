@@ -118,9 +118,28 @@ fn confidence(sweeps: &[Sweep]) -> f64 {
     ((base - penalty) * 100.0).round() / 100.0
 }
 
-/// Deposit addresses of the custodial services among `services` on one account chain.
-pub fn detect(reader: &ChainReader, services: &[Service]) -> Vec<Attribution> {
-    let chain: Chain = reader.chain();
+/// A deposit address found on an account chain.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DepositAddress {
+    /// Its address id.
+    pub address: u32,
+    /// The service (an index into the services searched) it belongs to.
+    pub service: usize,
+    /// The service wallet its first sweep paid.
+    pub swept_to: u32,
+    /// Its first sweep.
+    pub first_sweep: TxId,
+    /// The block of the first sweep.
+    pub first_sweep_block: u64,
+    /// How many sweeps fit the pattern.
+    pub sweeps: usize,
+    /// 0..=1: grows with the sweeps that fit, shrinks with the delay.
+    pub confidence: f64,
+}
+
+/// Deposit addresses of the custodial services among `services` on one account chain, by
+/// address id, in the order found.
+pub fn deposit_addresses(reader: &ChainReader, services: &[Service]) -> Vec<DepositAddress> {
     let mut owner: HashMap<u32, usize> = HashMap::new();
     let mut wallets: BTreeMap<usize, Vec<u32>> = BTreeMap::new();
     for (i, service) in services.iter().enumerate() {
@@ -148,30 +167,48 @@ pub fn detect(reader: &ChainReader, services: &[Service]) -> Vec<Attribution> {
                 let Some(sweeps) = evaluate(reader, t.from, &owner, service) else {
                     continue;
                 };
-                let Some(address) = reader.address(t.from) else {
-                    continue;
-                };
                 let first = &sweeps[0];
-                found.push(Attribution {
-                    chain,
-                    address: address.to_string(),
-                    role: services[service].role,
-                    name: services[service].name.clone(),
-                    detector: "deposit-account".to_string(),
+                found.push(DepositAddress {
+                    address: t.from,
+                    service,
+                    swept_to: first.to,
+                    first_sweep: first.tx,
+                    first_sweep_block: first.block,
+                    sweeps: sweeps.len(),
                     confidence: confidence(&sweeps),
-                    evidence: format!(
-                        "deposit address of {}: swept its whole balance to {} in {} sweep(s), first in tx {} (block {})",
-                        services[service].name,
-                        reader
-                            .address(first.to)
-                            .map_or_else(String::new, |a| a.to_string()),
-                        sweeps.len(),
-                        reader.tx_hash(first.tx).to_hex_prefixed(),
-                        first.block
-                    ),
                 });
             }
         }
     }
     found
+}
+
+/// [`deposit_addresses`] as attributions with their evidence in words.
+pub(crate) fn detect(reader: &ChainReader, services: &[Service]) -> Vec<Attribution> {
+    let chain: Chain = reader.chain();
+    deposit_addresses(reader, services)
+        .into_iter()
+        .filter_map(|d| {
+            let address = reader.address(d.address)?;
+            let service = &services[d.service];
+            Some(Attribution {
+                chain,
+                address: address.to_string(),
+                role: service.role,
+                name: service.name.clone(),
+                detector: "deposit-account".to_string(),
+                confidence: d.confidence,
+                evidence: format!(
+                    "deposit address of {}: swept its whole balance to {} in {} sweep(s), first in tx {} (block {})",
+                    service.name,
+                    reader
+                        .address(d.swept_to)
+                        .map_or_else(String::new, |a| a.to_string()),
+                    d.sweeps,
+                    reader.tx_hash(d.first_sweep).to_hex_prefixed(),
+                    d.first_sweep_block
+                ),
+            })
+        })
+        .collect()
 }

@@ -3,9 +3,9 @@
 //! the deposit addresses its consolidations sweep (`utxo.rs`). A freeze request needs the deposit
 //! address, not the hot wallet it was swept to.
 
-pub(crate) mod account;
-pub(crate) mod coinjoin;
-pub(crate) mod utxo;
+pub mod account;
+pub mod coinjoin;
+pub mod utxo;
 
 use std::collections::BTreeMap;
 
@@ -17,11 +17,14 @@ use crate::Services;
 /// A labelled service on one chain: its name, role and the addresses the labels give it.
 #[derive(Debug, Clone)]
 pub struct Service {
+    /// The entity's name.
     pub name: String,
+    /// Its role.
     pub role: Category,
     /// Holds customers' funds behind per-customer deposit addresses (exchanges, custodial
     /// wallets, OTC desks, gambling sites, markets, custodial mixers).
     pub custodial: bool,
+    /// Its labelled addresses.
     pub addresses: Vec<Address>,
 }
 

@@ -17,63 +17,48 @@
 use std::collections::{BTreeMap, HashMap};
 
 use chaintrail_core::{Address, BitcoinAddress};
-use chaintrail_store::{ChainReader, OutputView, TxId};
+use chaintrail_store::{ChainReader, OutputView, TxId, schema};
 
 use super::Service;
-use super::coinjoin;
+use super::coinjoin::{self, CoinJoin};
 use crate::model::Attribution;
+use crate::unionfind::{Union, UnionFind};
 
-/// Union-find over address ids with union by size and path halving.
-struct Clusters {
-    parent: Vec<u32>,
-    size: Vec<u32>,
-    /// The labelled service of each root, if any.
-    service: Vec<Option<u32>>,
+/// Who owns a transaction's inputs, by the multi-input heuristic.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CoSpend {
+    /// Fewer than two inputs with a known address: nothing to merge.
+    Single,
+    /// A CoinJoin: its inputs belong to many people and must not be merged.
+    CoinJoin(CoinJoin),
+    /// One owner holds these input addresses (distinct, first input's address first).
+    Owner(Vec<u32>),
 }
 
-impl Clusters {
-    fn new(n: usize) -> Clusters {
-        Clusters {
-            parent: (0..n as u32).collect(),
-            size: vec![1; n],
-            service: vec![None; n],
+/// The multi-input heuristic on one transaction's sides (see [`tx_sides`]): the one place that
+/// decides whether inputs are co-spent.
+pub fn co_spend(inputs: &[u32], outputs: &[(u32, u64)]) -> CoSpend {
+    if inputs.len() < 2 {
+        return CoSpend::Single;
+    }
+    if let Some(kind) = coinjoin::classify(inputs, outputs) {
+        return CoSpend::CoinJoin(kind);
+    }
+    let mut owner = Vec::with_capacity(inputs.len());
+    for &address in inputs {
+        if !owner.contains(&address) {
+            owner.push(address);
         }
     }
-
-    fn find(&mut self, mut x: u32) -> u32 {
-        while self.parent[x as usize] != x {
-            let grand = self.parent[self.parent[x as usize] as usize];
-            self.parent[x as usize] = grand;
-            x = grand;
-        }
-        x
+    if owner.len() < 2 {
+        return CoSpend::Single;
     }
-
-    /// Merge the clusters of `a` and `b`; refused (false) when both carry different services.
-    fn union(&mut self, a: u32, b: u32) -> bool {
-        let (mut a, mut b) = (self.find(a), self.find(b));
-        if a == b {
-            return true;
-        }
-        let (sa, sb) = (self.service[a as usize], self.service[b as usize]);
-        if let (Some(x), Some(y)) = (sa, sb)
-            && x != y
-        {
-            return false;
-        }
-        if self.size[a as usize] < self.size[b as usize] {
-            std::mem::swap(&mut a, &mut b);
-        }
-        self.parent[b as usize] = a;
-        self.size[a as usize] += self.size[b as usize];
-        self.service[a as usize] = sa.or(sb);
-        true
-    }
+    CoSpend::Owner(owner)
 }
 
 /// The id of the chain's OP_RETURN pseudo-address, if the store has one: its outputs carry no
 /// value anyone can spend.
-pub(crate) fn null_data_id(reader: &ChainReader) -> Option<u32> {
+pub fn null_data_id(reader: &ChainReader) -> Option<u32> {
     reader.address_id(&Address::Bitcoin {
         network: match reader.chain() {
             chaintrail_core::Chain::Bitcoin(network) => network,
@@ -84,7 +69,7 @@ pub(crate) fn null_data_id(reader: &ChainReader) -> Option<u32> {
 }
 
 /// The value-carrying outputs of a transaction (OP_RETURN and zero-value outputs left out).
-pub(crate) fn value_outputs(
+pub fn value_outputs(
     reader: &ChainReader,
     tx: TxId,
     null_data: Option<u32>,
@@ -96,19 +81,34 @@ pub(crate) fn value_outputs(
 }
 
 /// Address ids of a transaction's inputs (one per input whose address is known) and its
-/// value-carrying outputs.
-pub(crate) fn tx_sides(
+/// value-carrying outputs. Read from the columns directly: every co-spend pass calls it for
+/// every transaction.
+pub fn tx_sides(
     reader: &ChainReader,
     tx: TxId,
     null_data: Option<u32>,
 ) -> (Vec<u32>, Vec<(u32, u64)>) {
+    let columns = reader.utxo_columns();
     let inputs = reader
         .tx_inputs(tx)
-        .filter_map(|row| reader.input(row))
-        .filter_map(|input| input.address)
+        .filter_map(
+            |row| match columns.input_spent.get(usize::try_from(row).ok()?)? {
+                schema::INPUT_COINBASE => None,
+                // The source named the spent output's address, or did not.
+                schema::INPUT_UNLINKED => reader.input(row)?.address,
+                spent => columns.output_address.get(usize::try_from(spent).ok()?),
+            },
+        )
+        .filter(|&address| address != schema::NO_ADDRESS)
         .collect();
-    let outputs = value_outputs(reader, tx, null_data)
-        .map(|o| (o.address, o.value))
+    let outputs = reader
+        .tx_outputs(tx)
+        .filter_map(|row| {
+            let row = usize::try_from(row).ok()?;
+            let value = columns.output_value.get(row)?;
+            let address = columns.output_address.get(row)?;
+            (Some(address) != null_data && value > 0).then_some((address, value))
+        })
         .collect();
     (inputs, outputs)
 }
@@ -119,7 +119,7 @@ enum Evidence {
     Swept { tx: TxId, inputs: usize },
 }
 
-pub struct UtxoServices {
+pub(crate) struct UtxoServices {
     pub attributions: Vec<Attribution>,
     /// Co-spends refused because they would have merged two labelled services.
     pub conflicts: u64,
@@ -127,15 +127,15 @@ pub struct UtxoServices {
 }
 
 /// Co-spend members and deposit addresses of `services` on one UTXO chain.
-pub fn detect(reader: &ChainReader, services: &[Service]) -> UtxoServices {
+pub(crate) fn detect(reader: &ChainReader, services: &[Service]) -> UtxoServices {
     let n = reader.address_count();
-    let mut clusters = Clusters::new(n);
+    let mut clusters = UnionFind::new(n);
     let mut labelled = vec![false; n];
     for (i, service) in services.iter().enumerate() {
         for address in &service.addresses {
             if let Some(id) = reader.address_id(address) {
-                let root = clusters.find(id);
-                clusters.service[root as usize] = Some(i as u32);
+                // Two labels on one address: the first service keeps it.
+                let _ = clusters.set_label(id, i as u32);
                 labelled[id as usize] = true;
             }
         }
@@ -146,23 +146,23 @@ pub fn detect(reader: &ChainReader, services: &[Service]) -> UtxoServices {
     let tx_count = reader.tx_count();
     for tx in 0..tx_count {
         let (inputs, outputs) = tx_sides(reader, tx, null_data);
-        if inputs.len() < 2 {
-            continue;
-        }
-        if coinjoin::classify(&inputs, &outputs).is_some() {
-            coinjoins += 1;
-            continue;
-        }
-        let first = inputs[0];
-        for &other in &inputs[1..] {
-            if clusters.find(first) == clusters.find(other) {
+        let owner = match co_spend(&inputs, &outputs) {
+            CoSpend::Single => continue,
+            CoSpend::CoinJoin(_) => {
+                coinjoins += 1;
                 continue;
             }
-            if clusters.union(first, other) {
-                first_cospend.entry(first).or_insert(tx);
-                first_cospend.entry(other).or_insert(tx);
-            } else {
-                conflicts += 1;
+            CoSpend::Owner(owner) => owner,
+        };
+        let first = owner[0];
+        for &other in &owner[1..] {
+            match clusters.union(first, other) {
+                Union::Same(_) => {}
+                Union::Merged { .. } => {
+                    first_cospend.entry(first).or_insert(tx);
+                    first_cospend.entry(other).or_insert(tx);
+                }
+                Union::Refused(..) => conflicts += 1,
             }
         }
     }
@@ -173,20 +173,14 @@ pub fn detect(reader: &ChainReader, services: &[Service]) -> UtxoServices {
         if inputs.is_empty() || outputs.is_empty() {
             continue;
         }
-        let mut payees = outputs.iter().map(|(a, _)| {
-            let root = clusters.find(*a);
-            clusters.service[root as usize]
-        });
+        let mut payees = outputs.iter().map(|(a, _)| clusters.label(*a));
         let Some(Some(service)) = payees.next() else {
             continue;
         };
         if !payees.all(|s| s == Some(service)) || !services[service as usize].custodial {
             continue;
         }
-        let spenders_unowned = inputs.iter().all(|&a| {
-            let root = clusters.find(a);
-            clusters.service[root as usize].is_none()
-        });
+        let spenders_unowned = inputs.iter().all(|&a| clusters.label(a).is_none());
         if !spenders_unowned {
             continue;
         }
@@ -247,8 +241,7 @@ pub fn detect(reader: &ChainReader, services: &[Service]) -> UtxoServices {
         if labelled[id as usize] {
             continue;
         }
-        let root = clusters.find(id);
-        if let Some(service) = clusters.service[root as usize] {
+        if let Some(service) = clusters.label(id) {
             push(id, service, Evidence::CoSpent { tx });
         }
     }

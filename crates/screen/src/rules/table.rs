@@ -304,6 +304,7 @@ mod tests {
             first_day: None,
             last_day: None,
             paths: Vec::new(),
+            via_cluster: None,
         }
     }
 

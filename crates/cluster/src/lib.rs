@@ -1,0 +1,283 @@
+//! Address clustering: which addresses one entity controls, with the evidence of every merge.
+//!
+//! This crate owns
+//! - the heuristics: the Bitcoin multi-input (common-input-ownership) heuristic, never across a
+//!   CoinJoin (the structural detector and the co-spend decision are `chaintrail-links`'s, shared
+//!   with its service detection); the change-address heuristics ([`change`]); Ethereum
+//!   deposit-address reuse (Victor, FC 2020) over the deposit addresses `chaintrail-links`
+//!   detects;
+//! - the persistent union-find under `<store dir>/clusters/<chain>/` ([`layout`]): a mapped
+//!   column of cluster id per address id, a cluster table (size, first/last seen), the labels
+//!   clusters carry and the merge-evidence log ([`evidence`]); updated incrementally from the
+//!   last checkpoint after every import ([`update`]), rebuilt on demand;
+//! - the guards: a merge of two differently labelled services is refused and recorded as a
+//!   conflict; a component passing the collapse threshold is reported with the merge that did it;
+//! - label propagation and lookups ([`Clusters::cluster_of`], [`Clusters::partition`]).
+//!
+//! Algorithms, confidences, layout and limitations: docs/clustering.md.
+
+#![warn(missing_docs)]
+
+pub mod change;
+mod engine;
+pub mod evidence;
+pub mod layout;
+mod lookup;
+mod settings;
+
+use std::path::PathBuf;
+
+use chaintrail_core::{Chain, ChainModel};
+use chaintrail_links::Services;
+use chaintrail_links::deposits::{Service, services_on};
+use chaintrail_store::{ChainReader, Store};
+use serde::Serialize;
+
+pub use engine::{Collapse, Conflict, Seen, ServiceLabel, State};
+pub use evidence::{Heuristic, Record};
+pub use layout::Manifest;
+pub use lookup::{ClusterInfo, ClusterLabel, Clusters, Merge};
+pub use settings::{ChangeSettings, Settings};
+
+use engine::Pass;
+use layout::Checkpoint;
+
+/// Why clustering failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ClusterError {
+    /// Reading the store failed.
+    #[error(transparent)]
+    Store(#[from] chaintrail_store::StoreError),
+    /// Reading the labels failed.
+    #[error(transparent)]
+    Labels(#[from] chaintrail_labels::LabelError),
+    /// A cluster file cannot be read or written.
+    #[error("cannot access {path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// Why it failed.
+        source: std::io::Error,
+    },
+    /// A cluster file that does not hold what its manifest says.
+    #[error("{0}")]
+    Corrupt(String),
+    /// Settings that make no sense.
+    #[error("{0}")]
+    Settings(String),
+}
+
+/// Whether an update extends the saved clusters or rebuilds them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Process only the transactions appended since the checkpoint (a full build when nothing
+    /// usable is saved).
+    Incremental,
+    /// Rebuild from the first transaction.
+    Rebuild,
+}
+
+/// What an update did on one chain.
+#[derive(Debug, Clone, Serialize)]
+pub struct ChainReport {
+    /// The chain.
+    pub chain: Chain,
+    /// Why it was rebuilt from scratch, if it was.
+    pub rebuilt: Option<String>,
+    /// The transactions processed.
+    pub txs: u64,
+    /// Seconds it took.
+    pub seconds: f64,
+    /// The manifest saved.
+    pub manifest: Manifest,
+    /// Conflicts found by this update.
+    pub new_conflicts: Vec<Conflict>,
+    /// Collapses found by this update.
+    pub new_collapses: Vec<Collapse>,
+}
+
+/// The labels of one chain as clusters carry them: one label per entity name, and the
+/// labelled addresses present on the chain.
+fn chain_labels(
+    reader: &ChainReader,
+    services: &[Service],
+) -> (Vec<ServiceLabel>, Vec<(u32, u32)>) {
+    let mut labels: Vec<ServiceLabel> = Vec::new();
+    let mut seeds = Vec::new();
+    for service in services {
+        let label = match labels.iter().position(|l| l.name == service.name) {
+            Some(i) => i,
+            None => {
+                labels.push(ServiceLabel {
+                    name: service.name.clone(),
+                    role: service.role,
+                });
+                labels.len() - 1
+            }
+        } as u32;
+        for address in &service.addresses {
+            if let Some(id) = reader.address_id(address) {
+                seeds.push((id, label));
+            }
+        }
+    }
+    seeds.sort_unstable();
+    seeds.dedup_by_key(|s| s.0);
+    (labels, seeds)
+}
+
+fn fingerprint(labels: &[ServiceLabel], seeds: &[(u32, u32)]) -> String {
+    let mut hasher = crc32fast::Hasher::new();
+    for &(address, label) in seeds {
+        hasher.update(&address.to_le_bytes());
+        if let Some(l) = labels.get(label as usize) {
+            hasher.update(l.name.as_bytes());
+            hasher.update(&[0]);
+        }
+    }
+    format!("{:08x}", hasher.finalize())
+}
+
+/// Why a saved clustering cannot be extended, if it cannot.
+fn stale(
+    manifest: &Manifest,
+    reader: &ChainReader,
+    settings: &Settings,
+    labels_fingerprint: &str,
+) -> Option<String> {
+    if &manifest.settings != settings {
+        return Some("the settings changed".to_string());
+    }
+    if manifest.labels_fingerprint != labels_fingerprint {
+        return Some("the labelled service addresses changed".to_string());
+    }
+    if reader.tx_count() < manifest.next_tx || (reader.address_count() as u64) < manifest.addresses
+    {
+        return Some("the store holds less than was clustered".to_string());
+    }
+    None
+}
+
+/// Cluster one chain: extend its saved clustering with the transactions appended since the
+/// checkpoint, or rebuild it. `settings` `None` keeps the saved settings (the defaults for a
+/// first build).
+pub fn update_chain(
+    store: &Store,
+    chain: Chain,
+    services: &dyn Services,
+    settings: Option<&Settings>,
+    mode: Mode,
+) -> Result<ChainReport, ClusterError> {
+    let started = std::time::Instant::now();
+    let reader = store.reader(chain)?;
+    let dir = layout::chain_dir(store.dir(), chain);
+    let saved = layout::manifest(&dir)?;
+    let settings = settings
+        .cloned()
+        .or_else(|| saved.as_ref().map(|m| m.settings.clone()))
+        .unwrap_or_default();
+    settings.check().map_err(ClusterError::Settings)?;
+    let services = services_on(services, chain);
+    let (labels, seeds) = if settings.label_guard {
+        chain_labels(&reader, &services)
+    } else {
+        (Vec::new(), Vec::new())
+    };
+    let labels_fingerprint = fingerprint(&labels, &seeds);
+    let rebuilt = match (&saved, mode) {
+        (_, Mode::Rebuild) => Some("asked for".to_string()),
+        (None, _) => Some("first build".to_string()),
+        (Some(m), Mode::Incremental) => stale(m, &reader, &settings, &labels_fingerprint),
+    };
+    let previous = match (&rebuilt, &saved) {
+        (None, Some(m)) => Some(m),
+        _ => None,
+    };
+    let from = previous.map_or(0, |m| m.next_tx);
+    let to = reader.tx_count();
+    if let Some(m) = previous
+        && from == to
+        && (reader.address_count() as u64) == m.addresses
+    {
+        // Nothing appended since the checkpoint: the saved clusters stand.
+        return Ok(ChainReport {
+            chain,
+            rebuilt: None,
+            txs: 0,
+            seconds: started.elapsed().as_secs_f64(),
+            manifest: m.clone(),
+            new_conflicts: Vec::new(),
+            new_collapses: Vec::new(),
+        });
+    }
+    let mut state = match previous {
+        Some(m) => layout::load(&dir, m)?,
+        None => State::new(reader.address_count(), labels, seeds),
+    };
+    Pass::new(&reader, &settings, &mut state).run(from, to, &services);
+    // Reads from a damaged store segment return nothing: save no clusters derived from them.
+    reader.ensure_intact()?;
+    let (new_conflicts, new_collapses) = (state.conflicts.clone(), state.collapses.clone());
+    let manifest = layout::save(
+        &dir,
+        &mut state,
+        Checkpoint {
+            chain,
+            next_tx: to,
+            settings: &settings,
+            labels_fingerprint,
+            previous,
+        },
+    )?;
+    Ok(ChainReport {
+        chain,
+        rebuilt,
+        txs: to - from,
+        seconds: started.elapsed().as_secs_f64(),
+        manifest,
+        new_conflicts,
+        new_collapses,
+    })
+}
+
+/// [`update_chain`] for every chain of the store.
+pub fn update(
+    store: &Store,
+    services: &dyn Services,
+    settings: Option<&Settings>,
+    mode: Mode,
+) -> Result<Vec<ChainReport>, ClusterError> {
+    store
+        .chains()?
+        .into_iter()
+        .map(|chain| update_chain(store, chain, services, settings, mode))
+        .collect()
+}
+
+/// Update every chain's clusters with the labels an investigator imported into the store: what
+/// `chaintrail cluster build` and every import run.
+pub fn refresh(
+    store: &Store,
+    settings: Option<&Settings>,
+    mode: Mode,
+) -> Result<Vec<ChainReport>, ClusterError> {
+    let labels = chaintrail_labels::LabelStore::open(store.dir())?;
+    update(
+        store,
+        &chaintrail_links::LabelServices::new(&labels),
+        settings,
+        mode,
+    )
+}
+
+/// The plain multi-input partition of a UTXO chain (CoinJoins excluded; no labels, change or
+/// deposit merges), in memory: per address id, the smallest address id of its cluster — what
+/// GraphSense's and BlockSci's clusterings compute. Nothing is saved.
+pub fn multi_input_partition(reader: &ChainReader) -> Vec<u32> {
+    let settings = Settings::multi_input_only();
+    let mut state = State::new(reader.address_count(), Vec::new(), Vec::new());
+    if reader.model() == ChainModel::Utxo {
+        Pass::new(reader, &settings, &mut state).run(0, reader.tx_count(), &[]);
+    }
+    state.sets.canonical()
+}

@@ -1,0 +1,107 @@
+//! A Bitcoin regtest chain written through the store's real writer, and the labels an
+//! investigator supplies, for the clustering tests.
+
+#![allow(dead_code)]
+
+use chaintrail_core::{
+    Address, BitcoinAddress, BitcoinNetwork, BlockRef, Chain, OutPoint, TxHash, UtxoInput,
+    UtxoOutput, UtxoTx,
+};
+use chaintrail_labels::Category;
+use chaintrail_links::Services;
+use chaintrail_store::Store;
+
+pub const BTC: Chain = Chain::Bitcoin(BitcoinNetwork::Regtest);
+pub const T0: u64 = 1_650_000_000;
+
+/// Address `n` (P2WPKH), or P2PKH for n ≥ 200.
+pub fn addr(n: u8) -> Address {
+    Address::Bitcoin {
+        network: BitcoinNetwork::Regtest,
+        kind: if n >= 200 {
+            BitcoinAddress::P2pkh([n; 20])
+        } else {
+            BitcoinAddress::P2wpkh([n; 20])
+        },
+    }
+}
+
+pub fn hash(n: u32) -> TxHash {
+    let mut raw = [0u8; 32];
+    raw[28..].copy_from_slice(&n.to_be_bytes());
+    TxHash(raw)
+}
+
+/// Transactions numbered from 1, one block each.
+#[derive(Default, Clone)]
+pub struct Chainbuilder {
+    pub txs: Vec<UtxoTx>,
+}
+
+impl Chainbuilder {
+    /// A transaction spending outputs (tx number, vout) and paying (address, sats); its number.
+    pub fn tx(&mut self, spends: &[(u32, u32)], outputs: &[(u8, u64)]) -> u32 {
+        let n = self.txs.len() as u32 + 1;
+        let inputs = if spends.is_empty() {
+            vec![UtxoInput {
+                prevout: None,
+                value: None,
+                address: None,
+            }]
+        } else {
+            spends
+                .iter()
+                .map(|&(tx, vout)| UtxoInput {
+                    prevout: Some(OutPoint { tx: hash(tx), vout }),
+                    value: None,
+                    address: None,
+                })
+                .collect()
+        };
+        self.txs.push(UtxoTx {
+            hash: hash(n),
+            block: BlockRef {
+                height: u64::from(n),
+                timestamp: T0 + u64::from(n) * 600,
+            },
+            inputs,
+            outputs: outputs
+                .iter()
+                .map(|&(a, value)| UtxoOutput {
+                    value,
+                    address: addr(a),
+                    data: None,
+                })
+                .collect(),
+        });
+        n
+    }
+}
+
+/// Append `txs` to the store's Bitcoin chain and finish (indexes rebuilt), as an import does.
+pub fn import(store: &Store, txs: &[UtxoTx]) {
+    let mut writer = store.writer(BTC).unwrap();
+    for tx in txs {
+        writer.append_utxo_tx(tx).unwrap();
+    }
+    writer.finish("test", serde_json::json!(txs.len())).unwrap();
+}
+
+/// Labelled services: (address number, entity name, role).
+pub struct Labels(pub Vec<(u8, &'static str, Category)>);
+
+impl Services for Labels {
+    fn service(&self, _chain: Chain, address: &Address) -> Option<(Category, String)> {
+        self.0
+            .iter()
+            .find(|(n, _, _)| addr(*n) == *address)
+            .map(|(_, name, role)| (*role, name.to_string()))
+    }
+
+    fn addresses(&self, _chain: Chain) -> Vec<(Address, Category, String)> {
+        self.0
+            .iter()
+            .map(|(n, name, role)| (addr(*n), *role, name.to_string()))
+            .collect()
+    }
+}

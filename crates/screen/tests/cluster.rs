@@ -1,0 +1,129 @@
+//! Screening counts exposure to an unlabelled address of a labelled exchange's cluster (found by
+//! a co-spend), saying which merge put it there; without clusters the same transfer reaches no
+//! entity.
+
+use chaintrail_core::{
+    Address, BitcoinAddress, BitcoinNetwork, BlockRef, Chain, OutPoint, TxHash, UtxoInput,
+    UtxoOutput, UtxoTx,
+};
+use chaintrail_labels::{Category, Date, LabelStore};
+use chaintrail_screen::{Direction, ExposureType, Query, Screener};
+use chaintrail_store::Store;
+
+const BTC: Chain = Chain::Bitcoin(BitcoinNetwork::Regtest);
+const LABELLED: u8 = 30;
+const WALLET: u8 = 31;
+const CUSTOMER: u8 = 1;
+
+fn addr(n: u8) -> Address {
+    Address::Bitcoin {
+        network: BitcoinNetwork::Regtest,
+        kind: BitcoinAddress::P2wpkh([n; 20]),
+    }
+}
+
+fn tx(n: u8, spends: &[(u8, u32)], outputs: &[(u8, u64)]) -> UtxoTx {
+    let hash = |n: u8| TxHash([n; 32]);
+    UtxoTx {
+        hash: hash(n),
+        block: BlockRef {
+            height: u64::from(n),
+            timestamp: 1_700_000_000 + u64::from(n) * 600,
+        },
+        inputs: if spends.is_empty() {
+            vec![UtxoInput {
+                prevout: None,
+                value: None,
+                address: None,
+            }]
+        } else {
+            spends
+                .iter()
+                .map(|&(s, vout)| UtxoInput {
+                    prevout: Some(OutPoint { tx: hash(s), vout }),
+                    value: None,
+                    address: None,
+                })
+                .collect()
+        },
+        outputs: outputs
+            .iter()
+            .map(|&(a, value)| UtxoOutput {
+                value,
+                address: addr(a),
+                data: None,
+            })
+            .collect(),
+    }
+}
+
+fn screen(dir: &std::path::Path) -> chaintrail_screen::Screening {
+    Screener::open(dir)
+        .expect("screener")
+        .screen(&Query {
+            address: addr(CUSTOMER).to_string(),
+            chain: Some(BTC),
+            at: Some("2026-11-23".parse::<Date>().expect("date")),
+            paths: false,
+        })
+        .expect("screen")
+}
+
+#[test]
+fn exposure_to_an_unlabelled_member_of_an_exchanges_cluster() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Store::init(dir.path()).expect("init");
+    let mut writer = store.writer(BTC).expect("writer");
+    for t in [
+        tx(1, &[], &[(CUSTOMER, 500_000_000)]),
+        tx(2, &[], &[(LABELLED, 100_000_000)]),
+        tx(3, &[], &[(WALLET, 100_000_000)]),
+        // The exchange co-spends its labelled address with another of its own.
+        tx(4, &[(2, 0), (3, 0)], &[(LABELLED, 199_990_000)]),
+        // The customer pays the exchange's unlabelled address.
+        tx(5, &[(1, 0)], &[(WALLET, 499_990_000)]),
+    ] {
+        writer.append_utxo_tx(&t).expect("append");
+    }
+    writer.finish("test", serde_json::json!(5)).expect("finish");
+    let pack = format!(
+        "title: test\ncreator: test\nis_public: true\nconfidence: service_data\nsource: test\nlastmod: 2026-01-05\ntags:\n- address: '{}'\n  label: 'ExA'\n  category: exchange\n  currency: BTC\n",
+        addr(LABELLED)
+    );
+    let file = dir.path().join("exchange.yaml");
+    std::fs::write(&file, pack).expect("write pack");
+    let mut labels = LabelStore::open(dir.path()).expect("labels");
+    labels.import_tagpacks(&file).expect("pack");
+    labels.save().expect("save labels");
+
+    // Without clusters the customer's payment reaches no entity.
+    assert!(screen(dir.path()).exposures.is_empty());
+
+    chaintrail_cluster::refresh(&store, None, chaintrail_cluster::Mode::Incremental)
+        .expect("cluster");
+    let screening = screen(dir.path());
+    assert_eq!(screening.exposures.len(), 1, "{:?}", screening.exposures);
+    let e = &screening.exposures[0];
+    assert_eq!(
+        (e.category, e.entity.as_str(), e.direction, e.exposure_type),
+        (
+            Category::Exchange,
+            "ExA",
+            Direction::Outgoing,
+            ExposureType::Direct
+        )
+    );
+    // The 5 BTC the customer spent in that transaction (the screening model counts what left).
+    assert_eq!(e.values[0].units, 5.0);
+    assert_eq!(
+        e.via_cluster.as_deref(),
+        Some(
+            format!(
+                "cluster of ExA (labelled address {}) via multi-input in tx {}",
+                addr(LABELLED),
+                TxHash([4; 32]).to_hex()
+            )
+            .as_str()
+        )
+    );
+}
