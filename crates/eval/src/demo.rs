@@ -61,7 +61,14 @@ pub fn build_demo(
     // alone (the simulator's ground truth is for scoring only).
     step("deriving links from the chains");
     let links = chaintrail_links::refresh(&store)?.set;
+    step("clustering addresses");
+    chaintrail_cluster::refresh(&store, None, chaintrail_cluster::Mode::Incremental)?;
+    let clusters = chaintrail_cluster::Clusters::open(&store)?;
     let labels = LabelStore::open(store.dir())?;
+    let attribution = chaintrail_trace::WithClusters {
+        labels: &labels,
+        clusters: &clusters,
+    };
     step("tracing the heists");
     let readers = store.readers()?;
     // The simulator's tokens are not in the registry: their pegs are kept with the store, so
@@ -80,7 +87,8 @@ pub fn build_demo(
             policy,
             ..TraceRequest::default()
         };
-        let report = chaintrail_trace::trace_with(&readers, &labels, &prices, &[&links], &request)?;
+        let report =
+            chaintrail_trace::trace_with(&readers, &attribution, &prices, &[&links], &request)?;
         heists.push(HeistOutcome {
             name: heist.name.clone(),
             victim: heist.victim.clone(),

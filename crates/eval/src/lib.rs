@@ -16,6 +16,7 @@
 pub mod clustering;
 pub mod demo;
 pub mod derived;
+pub mod entities;
 pub mod hubs;
 pub mod score;
 pub mod screening;
@@ -47,6 +48,8 @@ pub enum EvalError {
     #[error(transparent)]
     Links(#[from] chaintrail_links::LinkError),
     #[error(transparent)]
+    Cluster(#[from] chaintrail_cluster::ClusterError),
+    #[error(transparent)]
     Trace(#[from] chaintrail_trace::TraceError),
     #[error(transparent)]
     Screen(#[from] chaintrail_screen::ScreenError),
@@ -71,6 +74,8 @@ pub const DAY_ONE: &str = "day-one labels";
 pub const NO_DEMIXING: &str = "derived, without demixing";
 /// Plus demixing (mixer deposit → withdrawal links with their confidence).
 pub const DERIVED: &str = "derived from chain data";
+/// Plus address clusters: an address in a labelled service's cluster is that service's.
+pub const CLUSTERED: &str = "derived + clusters";
 
 /// The evaluation of a whole world.
 #[derive(Debug, Clone, Serialize)]
@@ -85,6 +90,8 @@ pub struct Evaluation {
     pub attributions: Vec<Detection>,
     /// How each custodial mixer was found to pay back: fee band and window, estimated or not.
     pub custodial_mixers: Vec<chaintrail_links::custodial::Calibration>,
+    /// The world's address clusters against the wallet truth.
+    pub clustering: entities::EntityScores,
 }
 
 /// The simulator's world is priced like the real market on its days: its USDC is a dollar, its
@@ -150,6 +157,12 @@ pub fn evaluate(
     let day_one = LabelStore::open(store.dir())?;
     let built = chaintrail_links::refresh(&store)?;
     let derived_labels = LabelStore::open(store.dir())?;
+    let clustering = entities::score_clusters(&store, &truth)?;
+    let clusters = chaintrail_cluster::Clusters::open(&store)?;
+    let clustered = chaintrail_trace::WithClusters {
+        labels: &derived_labels,
+        clusters: &clusters,
+    };
     let readers = store.readers()?;
     let transfers = readers.values().map(ChainReader::transfer_count).sum();
     let prices = world_prices(&truth);
@@ -164,10 +177,11 @@ pub fn evaluate(
             .collect(),
         built.set.pending_inbounds().to_vec(),
     );
-    let settings: [(&'static str, &LabelStore, &LinkSet); 3] = [
+    let settings: [(&'static str, &dyn chaintrail_trace::Attribution, &LinkSet); 4] = [
         (DAY_ONE, &day_one, &no_links),
         (NO_DEMIXING, &derived_labels, &without_demixing),
         (DERIVED, &derived_labels, &built.set),
+        (CLUSTERED, &clustered, &built.set),
     ];
     let mut scores = Vec::new();
     for (setting, labels, links) in settings {
@@ -223,6 +237,7 @@ pub fn evaluate(
         links,
         attributions: derived::score_attributions(&truth, &built.attributions),
         custodial_mixers: custodial.calibrations,
+        clustering,
     };
     Ok((evaluation, truth))
 }
@@ -329,7 +344,11 @@ pub fn accuracy_markdown(evaluation: &Evaluation, command: &str) -> String {
          confidence 0.6) and custodial Bitcoin mixer deposit → payout links (amount less a fee \
          band within a delay window, both estimated from the chain; several payouts, and payouts \
          later spent together, as one payback), crossed at confidence 0.5 or more \
-         (`--min-confidence`). See docs/links.md.\n\n\
+         (`--min-confidence`). See docs/links.md.\n\
+         * **derived + clusters** — plus the store's address clusters (built-in settings, \
+         docs/clustering.md): an address in the cluster of a labelled service is that service's \
+         endpoint, so value reaching an exchange's unlabelled wallet or deposit address ends \
+         there.\n\n\
          The thieves' wallets also receive clean value (gas top-ups, unsolicited dust, merges \
          with clean funds), so the policies assign units differently. The ground truth keeps \
          stolen and clean units with the thieves' own accounting rule, FIFO (`merge_rule`), so \
@@ -337,5 +356,18 @@ pub fn accuracy_markdown(evaluation: &Evaluation, command: &str) -> String {
     );
     out.push('\n');
     out.push_str(clustering::METHOD_MARKDOWN);
+    out.push_str(&format!(
+        "\nMeasured on this world: the store clustered as `chaintrail cluster build` does, once \
+         per setting ({}).\n\n",
+        entities::settings()
+            .iter()
+            .map(|(name, _)| *name)
+            .collect::<Vec<_>>()
+            .join("; ")
+    ));
+    out.push_str(&clustering::clustering_markdown(
+        &evaluation.clustering.rows,
+        &evaluation.clustering.coinjoins,
+    ));
     out
 }

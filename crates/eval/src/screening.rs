@@ -3,7 +3,8 @@
 //! High or above (recall), on a simulated world.
 //!
 //! The world goes the user's way: simulated, exported, imported through the real importers,
-//! given its day-one TagPack and what `chaintrail_links::refresh` derives from the chains, then
+//! given its day-one TagPack, what `chaintrail_links::refresh` derives from the chains and the
+//! address clusters (`chaintrail_cluster::refresh`, as every import builds them), then
 //! every address of both chains is screened the day after the world ends. Three label
 //! situations ([`Scenario`]): the day-one labels; plus the world's mixer pools tagged
 //! sanctioned by a TagPack without dates (`abuse: sanction`); plus an OFAC-like dated listing
@@ -436,6 +437,7 @@ pub fn evaluate_screening(
     labels.import_tagpacks(&side.join("tagpacks"))?;
     labels.save()?;
     chaintrail_links::refresh(&store)?;
+    chaintrail_cluster::refresh(&store, None, chaintrail_cluster::Mode::Incremental)?;
     let pegs = work_dir.join(chaintrail_trace::PEGS_FILE);
     world_prices(&truth)
         .save_pegs(&pegs)
