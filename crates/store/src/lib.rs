@@ -21,6 +21,7 @@
 
 pub mod bench;
 mod column;
+mod dictionary;
 mod error;
 mod files;
 mod index;
