@@ -27,11 +27,12 @@ function setup(thread)
   threads[#threads + 1] = thread
 end
 
-local next_index = 0
-local not_ok = 0
+-- Globals of each thread's own Lua state (`thread:get` reads globals only).
+next_index = 0
+not_ok = 0
 
 function init(args)
-  next_index = offset
+  next_index = offset or 0
 end
 
 function request()
@@ -51,9 +52,11 @@ function response(status, headers, body)
 end
 
 function done(summary, latency, requests)
+  local total = 0
   for _, thread in ipairs(threads) do
-    io.write(string.format("thread answers other than 200: %d\n", thread:get("not_ok")))
+    total = total + (thread:get("not_ok") or 0)
   end
+  io.write(string.format("answers other than 200: %d\n", total))
   for _, p in ipairs({ 50, 90, 99, 99.9 }) do
     io.write(string.format("p%g: %.2f ms\n", p, latency:percentile(p) / 1000))
   end

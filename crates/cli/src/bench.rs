@@ -138,6 +138,8 @@ fn bench_trace(
         "p90 ms",
         "p99 ms",
         "max ms",
+        "cpu p50 ms",
+        "cpu p99 ms",
         "cold p50 ms",
         "cold p99 ms",
         "events/trace",
@@ -152,6 +154,8 @@ fn bench_trace(
         format!("{:.2}", result.p90_ms),
         format!("{:.2}", result.p99_ms),
         format!("{:.2}", result.max_ms),
+        format!("{:.2}", result.cpu_p50_ms),
+        format!("{:.2}", result.cpu_p99_ms),
         format!("{:.2}", result.cold_p50_ms),
         format!("{:.2}", result.cold_p99_ms),
         format!("{:.0}", result.mean_events),
@@ -182,6 +186,8 @@ fn bench_exposure(
         "p50 ms",
         "p99 ms",
         "max ms",
+        "cpu mean ms",
+        "cpu p99 ms",
         "full build core-s",
         "cold pass s",
     ]);
@@ -196,6 +202,9 @@ fn bench_exposure(
             format!("{:.3}", r.p50_ms),
             format!("{:.3}", r.p99_ms),
             format!("{:.3}", r.max_ms),
+            r.cpu_mean_ms
+                .map_or_else(|| "-".to_string(), |ms| format!("{ms:.3}")),
+            format!("{:.3}", r.cpu_p99_ms),
             format!("{:.0}", r.full_build_core_seconds),
             format!("{:.2}", r.cold_seconds),
         ]);

@@ -82,8 +82,9 @@ struct Timing {
 }
 
 /// The CPU time this thread has used, from `/proc/thread-self/schedstat` (Linux; `None`
-/// elsewhere).
-fn thread_cpu_seconds() -> Option<f64> {
+/// elsewhere). On a shared machine a stretch of work's wall time counts the time other
+/// processes held the cores; its CPU time does not.
+pub fn thread_cpu_seconds() -> Option<f64> {
     let text = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
     let nanos: u64 = text.split_whitespace().next()?.parse().ok()?;
     Some(nanos as f64 / 1e9)

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::time::Instant;
 
 use chaintrail_core::{Chain, ChainModel, TransferKind};
+use chaintrail_store::bench::thread_cpu_seconds;
 use chaintrail_store::{ChainReader, TxId};
 use serde::Serialize;
 
@@ -31,6 +32,11 @@ pub struct TraceBench {
     pub p99_ms: f64,
     /// Slowest seed.
     pub max_ms: f64,
+    /// The warm pass's median CPU time per seed (0 where the system does not tell): on a
+    /// shared machine the wall-clock percentiles count the time other processes held the cores.
+    pub cpu_p50_ms: f64,
+    /// The warm pass's 99th percentile CPU time.
+    pub cpu_p99_ms: f64,
     /// The cold pass's median.
     pub cold_p50_ms: f64,
     /// The cold pass's 99th percentile.
@@ -104,17 +110,22 @@ pub fn trace_latency(
         edges += report.stats.edges;
     }
     let mut timings = Vec::with_capacity(ids.len());
+    let mut cpu = Vec::with_capacity(ids.len());
     for &id in &ids {
         let request = request(id);
-        let started = Instant::now();
+        let (started, cpu_started) = (Instant::now(), thread_cpu_seconds());
         std::hint::black_box(trace(readers, attribution, prices, &request)?);
         timings.push(SeedTiming {
             tx: reader.tx_hash(id).to_hex_prefixed(),
             block: reader.tx_block(id).height,
             ms: started.elapsed().as_secs_f64() * 1e3,
         });
+        if let Some((end, start)) = thread_cpu_seconds().zip(cpu_started) {
+            cpu.push((end - start) * 1e3);
+        }
     }
     cold.sort_by(f64::total_cmp);
+    cpu.sort_by(f64::total_cmp);
     let mut sorted: Vec<f64> = timings.iter().map(|t| t.ms).collect();
     sorted.sort_by(f64::total_cmp);
     let n = sorted.len().max(1) as f64;
@@ -131,6 +142,8 @@ pub fn trace_latency(
         p90_ms: percentile(&sorted, 0.9),
         p99_ms: percentile(&sorted, 0.99),
         max_ms: sorted.last().copied().unwrap_or(0.0),
+        cpu_p50_ms: percentile(&cpu, 0.5),
+        cpu_p99_ms: percentile(&cpu, 0.99),
         cold_p50_ms: percentile(&cold, 0.5),
         cold_p99_ms: percentile(&cold, 0.99),
         cold_total_ms: cold.iter().sum(),
