@@ -81,13 +81,17 @@ struct Timing {
     cpu: Option<f64>,
 }
 
-/// The CPU time this thread has used, from `/proc/thread-self/schedstat` (Linux; `None`
-/// elsewhere). On a shared machine a stretch of work's wall time counts the time other
-/// processes held the cores; its CPU time does not.
+/// The CPU time this thread has used (`CLOCK_THREAD_CPUTIME_ID`, nanosecond resolution; `None`
+/// where the clock is unavailable). On a shared machine a stretch of work's wall time counts
+/// the time other processes held the cores; its CPU time does not.
 pub fn thread_cpu_seconds() -> Option<f64> {
-    let text = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
-    let nanos: u64 = text.split_whitespace().next()?.parse().ok()?;
-    Some(nanos as f64 / 1e9)
+    let mut now = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `now` is a valid, writable timespec for the duration of the call.
+    let status = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut now) };
+    (status == 0).then(|| now.tv_sec as f64 + now.tv_nsec as f64 / 1e9)
 }
 
 /// Time `work` in wall and thread CPU seconds.
