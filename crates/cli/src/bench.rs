@@ -1,9 +1,11 @@
-//! `chaintrail bench store` and `bench trace`: arguments and tables over the measurements of
-//! `chaintrail_store::bench` and `chaintrail_trace::bench`. Figures go to docs/benchmarks.md by
+//! `chaintrail bench store`, `bench trace` and `bench exposure`: arguments and tables over the
+//! measurements of `chaintrail_store::bench`, `chaintrail_trace::bench` and
+//! `chaintrail_screen::bench`. Figures go to docs/benchmarks.md by
 //! hand, with the command that made them.
 
 use anyhow::Context;
 use chaintrail_core::{BitcoinNetwork, Chain};
+use chaintrail_screen::bench::exposure_cost;
 use chaintrail_store::Store;
 use chaintrail_store::bench::{bench_account_chain, bench_utxo_chain};
 use chaintrail_trace::bench::trace_latency;
@@ -54,6 +56,18 @@ enum BenchWhat {
         #[arg(long, value_enum)]
         format: Option<Format>,
     },
+    /// Exposure-index cost on the store in --data-dir: the exposure walk of a sample of
+    /// addresses of each chain, timed one by one, and the full build's time at that rate.
+    Exposure {
+        /// Addresses to sample per chain (spread evenly over the address ids).
+        #[arg(long, default_value_t = 1000)]
+        sample: u64,
+        /// The date to compute for (YYYY-MM-DD); default today.
+        #[arg(long)]
+        date: Option<chaintrail_labels::Date>,
+        #[arg(long, value_enum)]
+        format: Option<Format>,
+    },
     /// Label the popular addresses (hubs) of a `bench store` world as exchanges, mixers,
     /// sanctioned and hacked parties, for trace and screening measurements.
     LabelHubs {
@@ -83,6 +97,11 @@ pub fn run(global: &Global, args: BenchArgs) -> anyhow::Result<()> {
             seeds_out,
             format,
         } => bench_trace(global, chain, seeds, max_hops, &policy, seeds_out, format),
+        BenchWhat::Exposure {
+            sample,
+            date,
+            format,
+        } => bench_exposure(global, sample, date, format),
         BenchWhat::LabelHubs {
             transfers,
             utxo_records,
@@ -119,6 +138,10 @@ fn bench_trace(
         "p90 ms",
         "p99 ms",
         "max ms",
+        "cpu p50 ms",
+        "cpu p99 ms",
+        "cold p50 ms",
+        "cold p99 ms",
         "events/trace",
     ]);
     table.row(vec![
@@ -131,11 +154,64 @@ fn bench_trace(
         format!("{:.2}", result.p90_ms),
         format!("{:.2}", result.p99_ms),
         format!("{:.2}", result.max_ms),
+        format!("{:.2}", result.cpu_p50_ms),
+        format!("{:.2}", result.cpu_p99_ms),
+        format!("{:.2}", result.cold_p50_ms),
+        format!("{:.2}", result.cold_p99_ms),
         format!("{:.0}", result.mean_events),
     ]);
     emit(
         global.format.or(format).unwrap_or(Format::Table),
         &result,
+        &[table],
+    )
+}
+
+fn bench_exposure(
+    global: &Global,
+    sample: u64,
+    date: Option<chaintrail_labels::Date>,
+    format: Option<Format>,
+) -> anyhow::Result<()> {
+    let screener = chaintrail_screen::Screener::open(&global.data_dir)?;
+    let at = date.unwrap_or_else(chaintrail_labels::Date::today);
+    let results = exposure_cost(&screener, sample, at)?;
+    let mut table = Table::new(&[
+        "chain",
+        "addresses",
+        "sampled",
+        "with exposure",
+        "truncated",
+        "mean ms",
+        "p50 ms",
+        "p99 ms",
+        "max ms",
+        "cpu mean ms",
+        "cpu p99 ms",
+        "full build core-s",
+        "cold pass s",
+    ]);
+    for r in &results {
+        table.row(vec![
+            r.chain.to_string(),
+            r.addresses.to_string(),
+            r.sampled.to_string(),
+            r.with_exposure.to_string(),
+            r.truncated.to_string(),
+            format!("{:.3}", r.mean_ms),
+            format!("{:.3}", r.p50_ms),
+            format!("{:.3}", r.p99_ms),
+            format!("{:.3}", r.max_ms),
+            r.cpu_mean_ms
+                .map_or_else(|| "-".to_string(), |ms| format!("{ms:.3}")),
+            format!("{:.3}", r.cpu_p99_ms),
+            format!("{:.0}", r.full_build_core_seconds),
+            format!("{:.2}", r.cold_seconds),
+        ]);
+    }
+    emit(
+        global.format.or(format).unwrap_or(Format::Table),
+        &results,
         &[table],
     )
 }
@@ -172,7 +248,9 @@ fn bench_store(
         "chain",
         "records",
         "append rec/s",
+        "append cpu s",
         "index s",
+        "index cpu s",
         "scan rec/core-s",
         "B/record",
         "adjacency B/rec",
@@ -184,7 +262,9 @@ fn bench_store(
             r.chain.to_string(),
             r.records.to_string(),
             format!("{:.0}", r.append_records_per_second),
+            cpu_seconds(r.append_cpu_seconds),
             format!("{:.2}", r.index_seconds),
+            cpu_seconds(r.index_cpu_seconds),
             format!("{:.0}", r.scan_records_per_core_second),
             format!("{:.2}", r.bytes_per_record),
             format!("{:.2}", r.adjacency_bytes_per_record),
@@ -197,4 +277,9 @@ fn bench_store(
         &results,
         &[table],
     )
+}
+
+/// A CPU time for a table cell ("-" where the system does not report it).
+fn cpu_seconds(seconds: Option<f64>) -> String {
+    seconds.map_or_else(|| "-".to_string(), |s| format!("{s:.2}"))
 }

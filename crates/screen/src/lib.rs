@@ -17,6 +17,7 @@
 //! - the known converter links ([`links`]: `<store>/links.jsonl`), which the walk crosses at
 //!   bridges and mixers, possibly onto another chain;
 //! - the precomputed exposure index ([`index`]), persisted atomically under `<store>/screen/`;
+//! - what the index costs to build ([`bench`], behind `chaintrail bench exposure`);
 //! - the [`Screener`], which answers a [`Query`] from the index when it covers the date and by
 //!   computation otherwise. The CLI (`chaintrail screen`) and the server call only this.
 //!
@@ -26,6 +27,7 @@
 
 pub mod assess;
 mod batch;
+pub mod bench;
 mod dirty;
 pub mod exposure;
 pub mod index;
@@ -337,6 +339,25 @@ impl Screener {
         &self.index_status
     }
 
+    /// What the exposure walk of an index build for `at` works with: the store's parameters,
+    /// transfers up to the end of `at`.
+    pub(crate) fn index_context<'a>(&'a self, at: Date, cancel: &'a Cancel) -> Context<'a> {
+        Context {
+            readers: &self.readers,
+            links: &self.links,
+            attr: Attributor {
+                labels: &self.labels,
+                clusters: self.clusters.as_ref(),
+                at,
+            },
+            prices: &self.prices,
+            params: &self.params,
+            rules: &self.rules,
+            cancel,
+            cutoff: end_of_day(at),
+        }
+    }
+
     /// Build the exposure index for `at` (default today) and start using it. With `full`
     /// false, an index whose chains only grew since is updated: only the addresses the new
     /// records can change are computed again (see [`index`]); else it is built in full.
@@ -349,20 +370,7 @@ impl Screener {
     ) -> Result<BuildReport, ScreenError> {
         let at = at.unwrap_or_else(Date::today);
         let never = Cancel::new();
-        let ctx = Context {
-            readers: &self.readers,
-            links: &self.links,
-            attr: Attributor {
-                labels: &self.labels,
-                clusters: self.clusters.as_ref(),
-                at,
-            },
-            prices: &self.prices,
-            params: &self.params,
-            rules: &self.rules,
-            cancel: &never,
-            cutoff: end_of_day(at),
-        };
+        let ctx = self.index_context(at, &never);
         let readers: Vec<&ChainReader> = self.readers.values().collect();
         let compute = |reader: &ChainReader, id: u32| chain_exposure(&ctx, reader.chain(), id);
         let job = index::BuildJob {

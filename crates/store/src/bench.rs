@@ -20,11 +20,17 @@ pub struct ChainBench {
     pub append_seconds: f64,
     /// `records` / `append_seconds`.
     pub append_records_per_second: f64,
+    /// CPU time of the appending thread (`None` where the system does not tell): wall time
+    /// over CPU time is the share of a core the run got on a shared machine.
+    pub append_cpu_seconds: Option<f64>,
     /// Wall-clock seconds of [`ChainWriter::finish`]: building and writing the derived indexes.
     pub index_seconds: f64,
+    /// CPU time of the index build (`None` where the system does not tell).
+    pub index_cpu_seconds: Option<f64>,
     /// The median wall-clock seconds of one full scan ([`scan_account`] or [`scan_utxo`]).
     pub scan_median_seconds: f64,
-    /// `records` / `scan_median_seconds`: the scan runs on one thread.
+    /// Records per second of the median scan's CPU time (its wall time where the system does
+    /// not tell); the scan runs on one thread.
     pub scan_records_per_core_second: f64,
     /// Records-group bytes per record, as [`ChainStats::bytes_per_record`](crate::ChainStats::bytes_per_record).
     pub bytes_per_record: f64,
@@ -50,7 +56,7 @@ pub fn bench_account_chain(
     scans: usize,
     on_progress: &dyn Fn(u64),
 ) -> Result<ChainBench, StoreError> {
-    let (append, index) = timed_append(
+    let timings = timed_append(
         store,
         chain,
         txs,
@@ -58,7 +64,7 @@ pub fn bench_account_chain(
         ChainWriter::append_account_tx,
         on_progress,
     )?;
-    measure(&store.reader(chain)?, append, index, scans, scan_account)
+    measure(&store.reader(chain)?, timings, scans, scan_account)
 }
 
 /// [`bench_account_chain`] for a UTXO chain: inputs and outputs are its records.
@@ -69,7 +75,7 @@ pub fn bench_utxo_chain(
     scans: usize,
     on_progress: &dyn Fn(u64),
 ) -> Result<ChainBench, StoreError> {
-    let (append, index) = timed_append(
+    let timings = timed_append(
         store,
         chain,
         txs,
@@ -77,10 +83,47 @@ pub fn bench_utxo_chain(
         ChainWriter::append_utxo_tx,
         on_progress,
     )?;
-    measure(&store.reader(chain)?, append, index, scans, scan_utxo)
+    measure(&store.reader(chain)?, timings, scans, scan_utxo)
 }
 
-/// Seconds to append (and commit) `txs`, and seconds to index them.
+/// Wall and CPU seconds of a stretch of work on this thread.
+#[derive(Debug, Clone, Copy)]
+struct Timing {
+    wall: f64,
+    cpu: Option<f64>,
+}
+
+/// The CPU time this thread has used (`CLOCK_THREAD_CPUTIME_ID`, nanosecond resolution; `None`
+/// where the clock is unavailable). On a shared machine a stretch of work's wall time counts
+/// the time other processes held the cores; its CPU time does not.
+pub fn thread_cpu_seconds() -> Option<f64> {
+    let mut now = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `now` is a valid, writable timespec for the duration of the call.
+    let status = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut now) };
+    (status == 0).then(|| now.tv_sec as f64 + now.tv_nsec as f64 / 1e9)
+}
+
+/// Time `work` in wall and thread CPU seconds.
+fn timed<R>(work: impl FnOnce() -> R) -> (R, Timing) {
+    let (started, cpu_started) = (Instant::now(), thread_cpu_seconds());
+    let result = work();
+    let cpu = thread_cpu_seconds()
+        .zip(cpu_started)
+        .map(|(end, start)| end - start);
+    let wall = started.elapsed().as_secs_f64();
+    (result, Timing { wall, cpu })
+}
+
+/// How long appending (with the commit) and indexing took.
+struct AppendTimings {
+    append: Timing,
+    index: Timing,
+}
+
+/// Append (and commit) `txs`, then index them, timing both.
 fn timed_append<T>(
     store: &Store,
     chain: Chain,
@@ -88,35 +131,39 @@ fn timed_append<T>(
     records_of: impl Fn(&T) -> u64,
     append: impl Fn(&mut ChainWriter, &T) -> Result<bool, StoreError>,
     on_progress: &dyn Fn(u64),
-) -> Result<(f64, f64), StoreError> {
+) -> Result<AppendTimings, StoreError> {
     if store.chains()?.contains(&chain) {
         return Err(StoreError::Input(format!(
             "{} already holds {chain}: benchmark into an empty --data-dir",
             store.dir().display()
         )));
     }
-    let started = Instant::now();
-    let mut writer = store.writer(chain)?;
-    let (mut done, mut next_report) = (0u64, 0u64);
-    for tx in txs {
-        done += records_of(&tx);
-        append(&mut writer, &tx)?;
-        if done >= next_report {
-            on_progress(done);
-            next_report = done + PROGRESS_EVERY;
+    let (appended, append_timing) = timed(|| -> Result<_, StoreError> {
+        let mut writer = store.writer(chain)?;
+        let (mut done, mut next_report) = (0u64, 0u64);
+        for tx in txs {
+            done += records_of(&tx);
+            append(&mut writer, &tx)?;
+            if done >= next_report {
+                on_progress(done);
+                next_report = done + PROGRESS_EVERY;
+            }
         }
-    }
-    writer.commit("bench", serde_json::json!(done))?;
-    let append_seconds = started.elapsed().as_secs_f64();
-    let indexing = Instant::now();
-    writer.finish("bench", serde_json::json!(done))?;
-    Ok((append_seconds, indexing.elapsed().as_secs_f64()))
+        writer.commit("bench", serde_json::json!(done))?;
+        Ok((writer, done))
+    });
+    let (writer, done) = appended?;
+    let (finished, index_timing) = timed(|| writer.finish("bench", serde_json::json!(done)));
+    finished?;
+    Ok(AppendTimings {
+        append: append_timing,
+        index: index_timing,
+    })
 }
 
 fn measure(
     reader: &ChainReader,
-    append_seconds: f64,
-    index_seconds: f64,
+    timings: AppendTimings,
     scans: usize,
     scan: fn(&ChainReader) -> Result<u128, StoreError>,
 ) -> Result<ChainBench, StoreError> {
@@ -124,20 +171,23 @@ fn measure(
     let mut times = Vec::new();
     let mut checksum = 0;
     for _ in 0..scans.max(1) {
-        let started = Instant::now();
-        checksum = std::hint::black_box(scan(reader)?);
-        times.push(started.elapsed().as_secs_f64());
+        let (scanned, timing) = timed(|| scan(reader));
+        checksum = std::hint::black_box(scanned?);
+        times.push(timing);
     }
-    times.sort_by(f64::total_cmp);
+    times.sort_by(|a, b| a.wall.total_cmp(&b.wall));
     let median = times[times.len() / 2];
+    let AppendTimings { append, index } = timings;
     Ok(ChainBench {
         chain: reader.chain(),
         records: stats.records,
-        append_seconds,
-        append_records_per_second: stats.records as f64 / append_seconds,
-        index_seconds,
-        scan_median_seconds: median,
-        scan_records_per_core_second: stats.records as f64 / median,
+        append_seconds: append.wall,
+        append_records_per_second: stats.records as f64 / append.wall,
+        append_cpu_seconds: append.cpu,
+        index_seconds: index.wall,
+        index_cpu_seconds: index.cpu,
+        scan_median_seconds: median.wall,
+        scan_records_per_core_second: stats.records as f64 / median.cpu.unwrap_or(median.wall),
         bytes_per_record: stats.bytes_per_record,
         adjacency_bytes_per_record: stats.adjacency_bytes_per_record,
         tx_hash_bytes_per_record: stats.tx_hash_bytes_per_record,

@@ -10,7 +10,7 @@
 //! - derived traversal indexes: adjacency per address in time order, both directions, and the
 //!   spent-by link of every output;
 //! - a manifest per chain that lists the committed length and the CRC-32 of every file and of each
-//!   64 MiB segment of it. Appends are checkpointed: [`ChainWriter::commit`] fsyncs the columns
+//!   8 MiB segment of it. Appends are checkpointed: [`ChainWriter::commit`] fsyncs the columns
 //!   and then atomically replaces the manifest together with the importer's resume cursor, so a
 //!   killed import resumes with nothing lost and nothing duplicated. Readers verify each segment
 //!   the first time they read from it ([`ChainReader::ensure_intact`] reports damage met);
@@ -23,6 +23,7 @@
 
 pub mod bench;
 mod column;
+mod dictionary;
 mod error;
 mod files;
 mod index;
@@ -151,7 +152,7 @@ impl Store {
     }
 
     /// [`Store::writer`] that creates a new chain with checksum segments of `segment_bytes`
-    /// (at least 64) instead of 64 MiB: for tests of segment verification.
+    /// (at least 64) instead of [`DEFAULT_SEGMENT_BYTES`]: for tests of segment verification.
     #[doc(hidden)]
     pub fn writer_with_segment_bytes(
         &self,

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{StoreError, io_err};
 use crate::files::{FileState, write_atomic};
-use crate::segments::DEFAULT_SEGMENT_BYTES;
+use crate::segments::{DEFAULT_SEGMENT_BYTES, LEGACY_SEGMENT_BYTES};
 
 pub const FORMAT: u32 = 1;
 pub const ROOT_MANIFEST: &str = "chaintrail.json";
@@ -78,7 +78,7 @@ impl ChainManifest {
 }
 
 fn default_segment_bytes() -> u64 {
-    DEFAULT_SEGMENT_BYTES
+    LEGACY_SEGMENT_BYTES
 }
 
 pub fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<T, StoreError> {

@@ -1,5 +1,5 @@
-//! Checksums per segment. Every file is cut into segments of a fixed size (64 MiB unless the
-//! chain's manifest says otherwise) and the manifest keeps the CRC-32 of each one beside the
+//! Checksums per segment. Every file is cut into segments of a fixed size (8 MiB for chains
+//! created now; the chain's manifest says which) and the manifest keeps the CRC-32 of each one beside the
 //! CRC-32 of the whole file. A reader then verifies a segment the first time it reads from it,
 //! not every byte at open, and `verify-store` can name the damaged byte range.
 //!
@@ -12,8 +12,13 @@ use std::sync::atomic::{AtomicU8, Ordering};
 
 use crate::files::FileState;
 
-/// The segment size of new chains.
-pub const DEFAULT_SEGMENT_BYTES: u64 = 64 << 20;
+/// The segment size of new chains. A reader's first touch of a segment reads and checks all of
+/// it, so a one-off query on a cold store reads a segment per file it touches: on a store of 50M
+/// transfers a one-seed trace read 864 MB with 64 MiB segments and 149 MB with 8 MiB
+/// (docs/benchmarks.md, *Cost curves to 300M records*). The manifest keeps 4 bytes per segment.
+pub const DEFAULT_SEGMENT_BYTES: u64 = 8 << 20;
+/// The segment size of chains whose manifest does not say (written with 64 MiB segments).
+pub const LEGACY_SEGMENT_BYTES: u64 = 64 << 20;
 /// The smallest segment size a chain may use (tests use small segments).
 pub const MIN_SEGMENT_BYTES: u64 = 64;
 

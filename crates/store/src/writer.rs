@@ -7,6 +7,7 @@ use chaintrail_core::{
     ChainModel, TxHash, UtxoTx,
 };
 
+use crate::dictionary::AddressDictionary;
 use crate::error::{StoreError, io_err};
 use crate::files::{AppendFile, ColumnView, FileState, MappedFile};
 use crate::index::build_indexes;
@@ -81,7 +82,7 @@ pub struct ChainWriter {
     chain: Chain,
     manifest: ChainManifest,
     files: BTreeMap<&'static str, AppendFile>,
-    address_ids: HashMap<Box<[u8]>, u32>,
+    address_ids: AddressDictionary,
     /// Txid → tx id: live transactions (with an unspent output) on UTXO chains, all on account
     /// chains. Keys are txid prefixes; matches are confirmed against `tx_hashes`.
     txs: TxTable,
@@ -153,7 +154,7 @@ impl ChainWriter {
             chain,
             manifest,
             files,
-            address_ids: HashMap::new(),
+            address_ids: AddressDictionary::default(),
             txs: TxTable::new(),
             tx_hashes,
             tx_output_offsets,
@@ -192,7 +193,7 @@ impl ChainWriter {
                     file: self.dir.join(col::ADDRESS_ENDS),
                     reason: format!("address {id} ends past the key file"),
                 })?;
-            self.address_ids.insert(key.into(), id as u32);
+            self.address_ids.push(key);
             start = end;
         }
         self.progress.addresses = self.address_ids.len() as u64;
@@ -318,7 +319,7 @@ impl ChainWriter {
                 linked[word] |= 1 << bit;
             }
         }
-        let null = self.address_ids.get(&null_data_key()[..]).copied();
+        let null = self.address_ids.get(&null_data_key());
         let mut block = 0usize;
         let mut start_of = |tx: usize| -> Option<u64> {
             while block + 1 < self.block_first_tx.len()
@@ -471,7 +472,7 @@ impl ChainWriter {
     }
 
     fn intern_key(&mut self, key: &[u8]) -> Result<u32, StoreError> {
-        if let Some(&id) = self.address_ids.get(key) {
+        if let Some(id) = self.address_ids.get(key) {
             return Ok(id);
         }
         let id = u32::try_from(self.address_ids.len()).map_err(|_| StoreError::Full {
@@ -481,7 +482,7 @@ impl ChainWriter {
         self.file(col::ADDRESS_KEYS).append(key)?;
         let end = self.files[col::ADDRESS_KEYS].len();
         self.put_u64(col::ADDRESS_ENDS, end)?;
-        self.address_ids.insert(key.into(), id);
+        self.address_ids.push(key);
         self.progress.addresses += 1;
         Ok(id)
     }

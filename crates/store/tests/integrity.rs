@@ -219,6 +219,17 @@ fn a_store_without_segment_checksums_opens_and_gets_them_with_its_next_commit() 
 }
 
 #[test]
+fn new_chains_get_8_mib_segments() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let store = Store::init(dir.path()).expect("init");
+    let mut writer = store.writer(ETH).expect("writer");
+    assert!(writer.append_account_tx(&tx(0)).expect("append"));
+    writer.finish("test", serde_json::json!(1)).expect("finish");
+    assert_eq!(manifest(dir.path())["segment_bytes"], 8 << 20);
+}
+
+/// A manifest written before segment sizes were recorded was written with 64 MiB segments.
+#[test]
 fn a_manifest_without_a_segment_size_uses_the_default() {
     let dir = tempfile::tempdir().expect("tmp");
     let store = chain(dir.path(), 40);
