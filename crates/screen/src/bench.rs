@@ -19,6 +19,7 @@ use crate::{ScreenError, Screener, chain_exposure};
 /// What the sample of one chain measured.
 #[derive(Debug, Clone, Serialize)]
 pub struct ExposureBench {
+    /// The chain sampled.
     pub chain: Chain,
     /// Addresses of the chain (the index computes one exposure each).
     pub addresses: u64,
@@ -28,12 +29,17 @@ pub struct ExposureBench {
     pub with_exposure: usize,
     /// Sampled addresses whose walk ran out of budget (their exposures are a lower bound).
     pub truncated: usize,
+    /// Mean wall-clock milliseconds of one address's exposure walk (warm pass).
     pub mean_ms: f64,
+    /// Median wall-clock milliseconds per address.
     pub p50_ms: f64,
+    /// 99th percentile wall-clock milliseconds per address.
     pub p99_ms: f64,
+    /// The slowest address, in wall-clock milliseconds.
     pub max_ms: f64,
     /// Mean CPU time per address (`None` where the system does not tell).
     pub cpu_mean_ms: Option<f64>,
+    /// 99th percentile CPU milliseconds per address (wall time where CPU time is unknown).
     pub cpu_p99_ms: f64,
     /// `addresses` × the mean CPU time (wall time where it is unknown): one core's time for a
     /// full build of this chain's part of the index (the build spreads it over its threads).
