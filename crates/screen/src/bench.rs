@@ -39,7 +39,7 @@ pub struct ExposureBench {
     pub max_ms: f64,
     /// Mean CPU time per address (`None` where the system does not tell).
     pub cpu_mean_ms: Option<f64>,
-    /// 99th percentile CPU milliseconds per address (wall time where CPU time is unknown).
+    /// 99th percentile CPU milliseconds per address (0 where the system does not tell).
     pub cpu_p99_ms: f64,
     /// `addresses` × the mean CPU time (wall time where it is unknown): one core's time for a
     /// full build of this chain's part of the index (the build spreads it over its threads).
