@@ -300,3 +300,19 @@ impl InputSets {
         sets.canonical()
     }
 }
+
+/// The clusters of two or more addresses in a partition column (cluster id = smallest member).
+pub fn multi_address_clusters(partition: &[u32]) -> usize {
+    let mut roots_joined = vec![false; partition.len()];
+    let mut count = 0;
+    for (address, &cluster) in partition.iter().enumerate() {
+        if cluster as usize != address
+            && let Some(joined) = roots_joined.get_mut(cluster as usize)
+            && !*joined
+        {
+            *joined = true;
+            count += 1;
+        }
+    }
+    count
+}
