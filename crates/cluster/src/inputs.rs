@@ -26,11 +26,11 @@ use std::path::{Path, PathBuf};
 
 use chaintrail_core::ChainModel;
 use chaintrail_links::deposits::utxo::{CoSpend, co_spend, null_data_id, tx_sides};
-use chaintrail_links::unionfind::UnionFind;
 use chaintrail_store::ChainReader;
 use memmap2::Mmap;
 
 use crate::ClusterError;
+use crate::plain::MinRootSets;
 
 const MAGIC: &[u8; 8] = b"CTINSET1";
 const HEADER: usize = 32;
@@ -63,15 +63,6 @@ pub fn for_each_input_set(reader: &ChainReader, mut visit: impl FnMut(&[u32])) {
                     visit(std::slice::from_ref(first));
                 }
             }
-        }
-    }
-}
-
-/// Merge every address of `set` into one cluster.
-pub fn join(sets: &mut UnionFind, set: &[u32]) {
-    if let Some((&first, rest)) = set.split_first() {
-        for &other in rest {
-            sets.union(first, other);
         }
     }
 }
@@ -191,21 +182,20 @@ fn write_sections(
     })
 }
 
-/// An input-set file, mapped and checked.
+/// An input-set file, read and checked.
 pub struct InputSets {
-    map: Mmap,
     counts: InputSetCounts,
-    /// Where the offsets section starts.
-    offsets_at: usize,
+    ids: Vec<u32>,
+    offsets: Vec<u64>,
 }
 
 impl InputSets {
-    /// Map `path` and check it whole: its header, its size, offsets ascending to the id count,
+    /// Read `path` and check it whole: its header, its size, offsets ascending to the id count,
     /// every id below the address count.
     pub fn open(path: &Path) -> Result<InputSets, ClusterError> {
         let file = File::open(path).map_err(io(path))?;
-        // SAFETY: the file is only read; one written by `write_input_sets` is never modified in
-        // place (it is replaced by a rename).
+        // SAFETY: the file is only read, and only while this function runs; one written by
+        // `write_input_sets` is never modified in place (it is replaced by a rename).
         let map = unsafe { Mmap::map(&file) }.map_err(io(path))?;
         let bad = |what: String| {
             ClusterError::Corrupt(format!(
@@ -236,32 +226,34 @@ impl InputSets {
                 map.len()
             )));
         }
-        let sets_file = InputSets {
-            map,
+        let id_values: Vec<u32> = map[HEADER..HEADER + 4 * ids as usize]
+            .chunks_exact(4)
+            .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+            .collect();
+        if let Some(id) = id_values.iter().find(|&&id| id >= address_count) {
+            return Err(bad(format!(
+                "address id {id} is not below the address count {address_count}"
+            )));
+        }
+        let offsets: Vec<u64> = map[offsets_at..]
+            .chunks_exact(8)
+            .map(|b| u64::from_le_bytes(b.try_into().unwrap_or([0; 8])))
+            .collect();
+        if offsets.first() != Some(&0) || offsets.last() != Some(&ids) {
+            return Err(bad(format!("the offsets do not run from 0 to {ids}")));
+        }
+        if let Some(i) = offsets.windows(2).position(|w| w[0] > w[1]) {
+            return Err(bad(format!("offset {} is below offset {i}", i + 1)));
+        }
+        Ok(InputSets {
             counts: InputSetCounts {
                 address_count,
                 sets,
                 ids,
             },
-            offsets_at,
-        };
-        let mut previous = 0;
-        for i in 0..=sets as usize {
-            let offset = sets_file.offset(i);
-            if offset < previous || offset > ids || (i == 0 && offset != 0) {
-                return Err(bad(format!("offset {i} ({offset}) out of order")));
-            }
-            previous = offset;
-        }
-        if previous != ids {
-            return Err(bad(format!("the last offset is {previous}, not {ids}")));
-        }
-        if let Some(id) = sets_file.ids().find(|&id| id >= address_count) {
-            return Err(bad(format!(
-                "address id {id} is not below the address count {address_count}"
-            )));
-        }
-        Ok(sets_file)
+            ids: id_values,
+            offsets,
+        })
     }
 
     /// What the file holds.
@@ -269,35 +261,20 @@ impl InputSets {
         self.counts
     }
 
-    fn offset(&self, i: usize) -> u64 {
-        let at = self.offsets_at + 8 * i;
-        u64::from_le_bytes(self.map[at..at + 8].try_into().unwrap_or([0; 8]))
-    }
-
-    fn ids(&self) -> impl Iterator<Item = u32> + '_ {
-        self.map[HEADER..HEADER + 4 * self.counts.ids as usize]
-            .chunks_exact(4)
-            .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-    }
-
     /// Calls `visit` with every set, in file order.
     pub fn for_each(&self, mut visit: impl FnMut(&[u32])) {
-        let mut ids = self.ids();
-        let mut set = Vec::new();
-        for i in 0..self.counts.sets as usize {
-            let len = (self.offset(i + 1) - self.offset(i)) as usize;
-            set.clear();
-            set.extend(ids.by_ref().take(len));
-            visit(&set);
+        for w in self.offsets.windows(2) {
+            // Checked ascending and within the ids when read.
+            visit(&self.ids[w[0] as usize..w[1] as usize]);
         }
     }
 
     /// The partition the sets make: per address id below the address count, the smallest
     /// address id of its cluster (as [`crate::multi_input_partition`] gives it).
     pub fn partition(&self) -> Vec<u32> {
-        let mut sets = UnionFind::new(self.counts.address_count as usize);
-        self.for_each(|set| join(&mut sets, set));
-        sets.canonical()
+        let mut sets = MinRootSets::new(self.counts.address_count as usize);
+        self.for_each(|set| sets.join(set));
+        sets.into_column()
     }
 }
 

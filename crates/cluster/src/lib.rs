@@ -24,6 +24,7 @@ pub mod evidence;
 pub mod inputs;
 pub mod layout;
 mod lookup;
+mod plain;
 mod settings;
 
 use std::path::PathBuf;
@@ -276,7 +277,7 @@ pub fn refresh(
 /// GraphSense's and BlockSci's clusterings compute. The union of [`inputs::for_each_input_set`],
 /// the sets `chaintrail cluster export-inputs` writes. Nothing is saved.
 pub fn multi_input_partition(reader: &ChainReader) -> Vec<u32> {
-    let mut sets = chaintrail_links::unionfind::UnionFind::new(reader.address_count());
-    inputs::for_each_input_set(reader, |set| inputs::join(&mut sets, set));
-    sets.canonical()
+    let mut sets = plain::MinRootSets::new(reader.address_count());
+    inputs::for_each_input_set(reader, |set| sets.join(set));
+    sets.into_column()
 }
