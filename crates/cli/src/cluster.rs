@@ -1,5 +1,6 @@
-//! `chaintrail cluster build|show|stats|export`: address clusters (entities) with the evidence of
-//! every merge.
+//! `chaintrail cluster build|show|stats|export|export-inputs|partition-inputs`: address clusters
+//! (entities) with the evidence of every merge, and the multi-input heuristic's input sets for
+//! comparing with other clusterings.
 
 use anyhow::{Context, bail};
 use chaintrail_cluster::{ChainReport, ClusterInfo, Clusters, Merge, Mode, Settings};
@@ -41,6 +42,33 @@ enum ClusterCommand {
         #[arg(long)]
         chain: Chain,
     },
+    /// Write the multi-input heuristic's input of a UTXO chain to a file: per transaction that
+    /// is not a coinbase or a CoinJoin, its distinct input address ids (format:
+    /// crates/cluster/src/inputs.rs). GraphSense's clustering reads the same file
+    /// (docs/benchmarks.md).
+    ExportInputs {
+        /// The chain.
+        #[arg(long)]
+        chain: Chain,
+        /// The file to write.
+        #[arg(long)]
+        out: std::path::PathBuf,
+    },
+    /// Cluster an input-set file with this crate's union-find, in memory, and print the counts
+    /// and the seconds reading and clustering took (JSON). Needs no store.
+    PartitionInputs {
+        /// A file of `cluster export-inputs`.
+        file: std::path::PathBuf,
+    },
+}
+
+#[derive(serde::Serialize)]
+struct InputPartition {
+    #[serde(flatten)]
+    counts: chaintrail_cluster::inputs::InputSetCounts,
+    multi_address_clusters: usize,
+    read_seconds: f64,
+    cluster_seconds: f64,
 }
 
 #[derive(Args)]
@@ -255,10 +283,11 @@ struct Shown {
 }
 
 pub fn run(global: &Global, args: ClusterArgs) -> anyhow::Result<()> {
-    let store = Store::open(&global.data_dir)?;
+    let open_store = || Store::open(&global.data_dir);
     let format = global.format.unwrap_or(Format::Table);
     match args.command {
         ClusterCommand::Build(build) => {
+            let store = open_store()?;
             let settings = build.settings()?;
             let reports = chaintrail_cluster::refresh(&store, Some(&settings), Mode::Rebuild)?;
             emit(format, &reports, &[report_table(&reports)])
@@ -268,6 +297,7 @@ pub fn run(global: &Global, args: ClusterArgs) -> anyhow::Result<()> {
             chain,
             evidence,
         } => {
+            let store = open_store()?;
             let clusters = open(&store)?;
             let labels = chaintrail_labels::LabelStore::open(store.dir())?;
             let found = clusters.find(&address, chain);
@@ -311,6 +341,7 @@ pub fn run(global: &Global, args: ClusterArgs) -> anyhow::Result<()> {
             emit(format, &shown, &tables)
         }
         ClusterCommand::Stats => {
+            let store = open_store()?;
             let clusters = open(&store)?;
             let manifests = clusters.manifests();
             let mut table = Table::new(&["chain", "counter", "value"]).titled("Clusters");
@@ -373,7 +404,22 @@ pub fn run(global: &Global, args: ClusterArgs) -> anyhow::Result<()> {
             }
             emit(format, &manifests, &tables)
         }
+        ClusterCommand::ExportInputs { chain, out } => {
+            let store = open_store()?;
+            let counts = chaintrail_cluster::inputs::write_input_sets(&store.reader(chain)?, &out)?;
+            let mut table =
+                Table::new(&["file", "address count", "sets", "ids"]).titled("Input sets");
+            table.row(vec![
+                out.display().to_string(),
+                counts.address_count.to_string(),
+                counts.sets.to_string(),
+                counts.ids.to_string(),
+            ]);
+            emit(format, &counts, &[table])
+        }
+        ClusterCommand::PartitionInputs { file } => partition_inputs(&file),
         ClusterCommand::Export { chain } => {
+            let store = open_store()?;
             let clusters = open(&store)?;
             if !clusters.manifests().iter().any(|m| m.chain == chain) {
                 bail!("{chain} has no clusters: run `chaintrail cluster build`");
@@ -389,6 +435,24 @@ pub fn run(global: &Global, args: ClusterArgs) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+/// `cluster partition-inputs`: needs no store.
+fn partition_inputs(file: &std::path::Path) -> anyhow::Result<()> {
+    let started = std::time::Instant::now();
+    let sets = chaintrail_cluster::inputs::InputSets::open(file)?;
+    let read_seconds = started.elapsed().as_secs_f64();
+    let started = std::time::Instant::now();
+    let partition = sets.partition();
+    let cluster_seconds = started.elapsed().as_secs_f64();
+    let report = InputPartition {
+        counts: sets.counts(),
+        multi_address_clusters: chaintrail_cluster::inputs::multi_address_clusters(&partition),
+        read_seconds,
+        cluster_seconds,
+    };
+    println!("{}", serde_json::to_string(&report)?);
+    Ok(())
 }
 
 fn open(store: &Store) -> anyhow::Result<Clusters> {

@@ -1,6 +1,7 @@
 //! `chaintrail import` updates the clusters, and `cluster export|show|stats` and `address` read
 //! them: the exported partition equals the library's plain multi-input partition of the same
-//! store (no labels, so nothing is refused; change guesses stay evidence).
+//! store (no labels, so nothing is refused; change guesses stay evidence), and so does the
+//! partition of the input sets `cluster export-inputs` writes.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -65,6 +66,46 @@ fn import_clusters_and_the_commands_read_them() {
         merged += usize::from(column[id as usize] != id);
     }
     assert!(merged > 0, "the synthetic chain has co-spends");
+
+    // The multi-input heuristic's input sets, written and clustered again from the file: the
+    // same partition (`partition-inputs` needs no store).
+    let sets = work.path().join("inputs.bin");
+    chaintrail(
+        &data,
+        &[
+            "cluster",
+            "export-inputs",
+            "--chain",
+            "bitcoin-regtest",
+            "--out",
+            sets.to_str().unwrap(),
+        ],
+    );
+    let report = chaintrail(
+        &work.path().join("no-store"),
+        &["cluster", "partition-inputs", sets.to_str().unwrap()],
+    );
+    let report: serde_json::Value = serde_json::from_slice(&report.stdout).unwrap();
+    assert_eq!(
+        report["multi_address_clusters"].as_u64(),
+        Some(chaintrail_cluster::inputs::multi_address_clusters(&column) as u64)
+    );
+    assert_eq!(
+        report["address_count"].as_u64(),
+        Some(reader.address_count() as u64)
+    );
+    let garbage = work.path().join("garbage.bin");
+    std::fs::write(&garbage, b"address,cluster_id\n").unwrap();
+    let refused = Command::new(env!("CARGO_BIN_EXE_chaintrail"))
+        .args(["cluster", "partition-inputs", garbage.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(!refused.status.success());
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("is not an input-set file of chaintrail"),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
 
     // The largest cluster, shown with its evidence, and in `address`.
     let mut sizes: HashMap<u32, usize> = HashMap::new();

@@ -21,13 +21,15 @@
 pub mod change;
 mod engine;
 pub mod evidence;
+pub mod inputs;
 pub mod layout;
 mod lookup;
+mod plain;
 mod settings;
 
 use std::path::PathBuf;
 
-use chaintrail_core::{Chain, ChainModel};
+use chaintrail_core::Chain;
 use chaintrail_links::Services;
 use chaintrail_links::deposits::{Service, services_on};
 use chaintrail_store::{ChainReader, Store};
@@ -272,12 +274,10 @@ pub fn refresh(
 
 /// The plain multi-input partition of a UTXO chain (CoinJoins excluded; no labels, change or
 /// deposit merges), in memory: per address id, the smallest address id of its cluster — what
-/// GraphSense's and BlockSci's clusterings compute. Nothing is saved.
+/// GraphSense's and BlockSci's clusterings compute. The union of [`inputs::for_each_input_set`],
+/// the sets `chaintrail cluster export-inputs` writes. Nothing is saved.
 pub fn multi_input_partition(reader: &ChainReader) -> Vec<u32> {
-    let settings = Settings::multi_input_only();
-    let mut state = State::new(reader.address_count(), Vec::new(), Vec::new());
-    if reader.model() == ChainModel::Utxo {
-        Pass::new(reader, &settings, &mut state).run(0, reader.tx_count(), &[]);
-    }
-    state.sets.canonical()
+    let mut sets = plain::MinRootSets::new(reader.address_count());
+    inputs::for_each_input_set(reader, |set| sets.join(set));
+    sets.into_column()
 }
