@@ -15,33 +15,6 @@ set -euo pipefail
 cd "$(dirname "$0")/../../.."
 VENV=.tools/venv-graphsense
 PINS=crates/cluster/tests/graphsense-requirements.txt
-PYTHON=${CHAINTRAIL_PYTHON:-python3}
 
-wanted_version=$("$PYTHON" -c 'import sys; print(sys.version.split()[0])')
-if [ -x "$VENV/bin/python" ]; then
-  have_version=$("$VENV/bin/python" -c 'import sys; print(sys.version.split()[0])' 2>/dev/null || true)
-  if [ "$have_version" != "$wanted_version" ]; then
-    echo "setup-graphsense: $VENV has Python ${have_version:-?}, $PYTHON is $wanted_version: making it again"
-    rm -rf "$VENV"
-  fi
-fi
-if [ ! -x "$VENV/bin/python" ]; then
-  "$PYTHON" -m venv "$VENV"
-fi
-
-# Every pin must be installed exactly (pip freeze spells names as the requirements file does).
-installed=$("$VENV/bin/python" -m pip freeze --disable-pip-version-check 2>/dev/null | tr 'A-Z_' 'a-z-')
-missing=0
-while IFS= read -r pin; do
-  [ -z "$pin" ] && continue
-  case "$pin" in \#*) continue ;; esac
-  normal=$(printf '%s' "$pin" | tr 'A-Z_' 'a-z-')
-  if ! grep -qxF "$normal" <<<"$installed"; then
-    missing=1
-    break
-  fi
-done <"$PINS"
-if [ "$missing" = 1 ]; then
-  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r "$PINS"
-fi
+bash scripts/pinned-venv "$VENV" "$PINS"
 "$VENV/bin/python" -c 'import gs_clustering; print("gs_clustering", gs_clustering.version())'
