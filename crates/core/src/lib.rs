@@ -27,6 +27,8 @@ mod date;
 pub mod ethereum_etl;
 mod flow;
 mod hash;
+#[cfg(any(test, feature = "test-support"))]
+pub mod testing;
 mod token;
 
 pub use address::{Address, AddressError, BitcoinAddress};

@@ -5,9 +5,9 @@
 
 use std::collections::BTreeSet;
 
+use chaintrail_core::testing::utxo_tx;
 use chaintrail_core::{
-    Address, BitcoinAddress, BitcoinNetwork, BlockRef, Chain, OutPoint, TxHash, UtxoInput,
-    UtxoOutput, UtxoTx,
+    Address, BitcoinAddress, BitcoinNetwork, BlockRef, Chain, OutPoint, TxHash, UtxoTx,
 };
 use chaintrail_labels::Category;
 use chaintrail_links::LinkSet;
@@ -64,38 +64,16 @@ impl Blocks {
     /// (address, sats); its number.
     fn tx(&mut self, height: u64, spends: &[(u32, u32)], outputs: &[(u8, u64)]) -> u32 {
         let n = self.txs.len() as u32 + 1;
-        let inputs = if spends.is_empty() {
-            vec![UtxoInput {
-                prevout: None,
-                value: None,
-                address: None,
-            }]
-        } else {
-            spends
-                .iter()
-                .map(|&(tx, vout)| UtxoInput {
-                    prevout: Some(OutPoint { tx: hash(tx), vout }),
-                    value: None,
-                    address: None,
-                })
-                .collect()
+        let spends: Vec<OutPoint> = spends
+            .iter()
+            .map(|&(tx, vout)| OutPoint { tx: hash(tx), vout })
+            .collect();
+        let outputs: Vec<(Address, u64)> = outputs.iter().map(|&(a, v)| (btc(a), v)).collect();
+        let block = BlockRef {
+            height,
+            timestamp: T0 + height * BLOCK,
         };
-        self.txs.push(UtxoTx {
-            hash: hash(n),
-            block: BlockRef {
-                height,
-                timestamp: T0 + height * BLOCK,
-            },
-            inputs,
-            outputs: outputs
-                .iter()
-                .map(|&(a, value)| UtxoOutput {
-                    value,
-                    address: btc(a),
-                    data: None,
-                })
-                .collect(),
-        });
+        self.txs.push(utxo_tx(hash(n), block, &spends, &outputs));
         n
     }
 }

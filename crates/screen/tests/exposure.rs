@@ -589,10 +589,11 @@ fn a_deposit_address_found_from_its_sweeps_is_screened_as_its_exchange() {
         chaintrail_links::store::load_attributions(w.dir.path()).expect("attributions");
     let screener = Screener::open(w.dir.path()).expect("open");
     for detector in ["deposit-account", "deposit-utxo"] {
+        // An exchange's deposit address (the custodial mixer's are found the same way).
         let deposit = attributions
             .iter()
-            .find(|a| a.detector == detector)
-            .unwrap_or_else(|| panic!("no {detector} attribution in the world"));
+            .find(|a| a.detector == detector && a.role == Category::Exchange)
+            .unwrap_or_else(|| panic!("no {detector} exchange attribution in the world"));
         let screened = screener
             .screen(&query(&deposit.address, &deposit.chain.to_string()))
             .expect("screen");

@@ -3,56 +3,12 @@
 
 mod common;
 
-use chaintrail_core::{
-    Address, BitcoinAddress, BitcoinNetwork, BlockRef, Chain, OutPoint, TxHash, UtxoInput,
-    UtxoOutput, UtxoTx,
-};
+use chaintrail_core::testing::{numbered_tx as tx, regtest_address as addr};
+use chaintrail_core::{BitcoinNetwork, Chain, TxHash};
 use chaintrail_store::Store;
 use common::{KEY, config, get, start};
 
 const BTC: Chain = Chain::Bitcoin(BitcoinNetwork::Regtest);
-
-fn addr(n: u8) -> Address {
-    Address::Bitcoin {
-        network: BitcoinNetwork::Regtest,
-        kind: BitcoinAddress::P2wpkh([n; 20]),
-    }
-}
-
-fn tx(n: u8, spends: &[u8], to: u8, value: u64) -> UtxoTx {
-    let hash = |n: u8| TxHash([n; 32]);
-    UtxoTx {
-        hash: hash(n),
-        block: BlockRef {
-            height: u64::from(n),
-            timestamp: 1_700_000_000 + u64::from(n) * 600,
-        },
-        inputs: if spends.is_empty() {
-            vec![UtxoInput {
-                prevout: None,
-                value: None,
-                address: None,
-            }]
-        } else {
-            spends
-                .iter()
-                .map(|&s| UtxoInput {
-                    prevout: Some(OutPoint {
-                        tx: hash(s),
-                        vout: 0,
-                    }),
-                    value: None,
-                    address: None,
-                })
-                .collect()
-        },
-        outputs: vec![UtxoOutput {
-            value,
-            address: addr(to),
-            data: None,
-        }],
-    }
-}
 
 #[test]
 fn the_cluster_of_an_address_with_the_merge_that_joined_it() {
@@ -60,9 +16,9 @@ fn the_cluster_of_an_address_with_the_merge_that_joined_it() {
     let store = Store::init(dir.path()).unwrap();
     let mut writer = store.writer(BTC).unwrap();
     for t in [
-        tx(1, &[], 1, 50_000),
-        tx(2, &[], 2, 70_000),
-        tx(3, &[1, 2], 3, 119_000),
+        tx(1, &[], &[(1, 50_000)]),
+        tx(2, &[], &[(2, 70_000)]),
+        tx(3, &[(1, 0), (2, 0)], &[(3, 119_000)]),
     ] {
         writer.append_utxo_tx(&t).unwrap();
     }

@@ -1,10 +1,8 @@
 //! A trace stops at an unlabelled address of a labelled exchange's cluster (found by a
 //! co-spend), naming the exchange and the merge; without the clusters it runs on past it.
 
-use chaintrail_core::{
-    Address, BitcoinAddress, BitcoinNetwork, BlockRef, Chain, OutPoint, TxHash, UtxoInput,
-    UtxoOutput, UtxoTx,
-};
+use chaintrail_core::testing::{numbered_tx as tx, regtest_address as addr};
+use chaintrail_core::{Address, BitcoinNetwork, Chain, TxHash};
 use chaintrail_labels::Category;
 use chaintrail_links::Services;
 use chaintrail_store::Store;
@@ -15,48 +13,6 @@ use chaintrail_trace::{
 const BTC: Chain = Chain::Bitcoin(BitcoinNetwork::Regtest);
 const EXCHANGE_LABELLED: u8 = 30;
 const EXCHANGE_WALLET: u8 = 31;
-
-fn addr(n: u8) -> Address {
-    Address::Bitcoin {
-        network: BitcoinNetwork::Regtest,
-        kind: BitcoinAddress::P2wpkh([n; 20]),
-    }
-}
-
-fn tx(n: u8, spends: &[(u8, u32)], outputs: &[(u8, u64)]) -> UtxoTx {
-    let hash = |n: u8| TxHash([n; 32]);
-    UtxoTx {
-        hash: hash(n),
-        block: BlockRef {
-            height: u64::from(n),
-            timestamp: 1_700_000_000 + u64::from(n) * 600,
-        },
-        inputs: if spends.is_empty() {
-            vec![UtxoInput {
-                prevout: None,
-                value: None,
-                address: None,
-            }]
-        } else {
-            spends
-                .iter()
-                .map(|&(s, vout)| UtxoInput {
-                    prevout: Some(OutPoint { tx: hash(s), vout }),
-                    value: None,
-                    address: None,
-                })
-                .collect()
-        },
-        outputs: outputs
-            .iter()
-            .map(|&(a, value)| UtxoOutput {
-                value,
-                address: addr(a),
-                data: None,
-            })
-            .collect(),
-    }
-}
 
 struct Exchange;
 

@@ -3,9 +3,9 @@
 
 #![allow(dead_code)]
 
+use chaintrail_core::testing::utxo_tx;
 use chaintrail_core::{
-    Address, BitcoinAddress, BitcoinNetwork, BlockRef, Chain, OutPoint, TxHash, UtxoInput,
-    UtxoOutput, UtxoTx,
+    Address, BitcoinAddress, BitcoinNetwork, BlockRef, Chain, OutPoint, TxHash, UtxoTx,
 };
 use chaintrail_labels::Category;
 use chaintrail_links::Services;
@@ -42,38 +42,16 @@ impl Chainbuilder {
     /// A transaction spending outputs (tx number, vout) and paying (address, sats); its number.
     pub fn tx(&mut self, spends: &[(u32, u32)], outputs: &[(u8, u64)]) -> u32 {
         let n = self.txs.len() as u32 + 1;
-        let inputs = if spends.is_empty() {
-            vec![UtxoInput {
-                prevout: None,
-                value: None,
-                address: None,
-            }]
-        } else {
-            spends
-                .iter()
-                .map(|&(tx, vout)| UtxoInput {
-                    prevout: Some(OutPoint { tx: hash(tx), vout }),
-                    value: None,
-                    address: None,
-                })
-                .collect()
+        let spends: Vec<OutPoint> = spends
+            .iter()
+            .map(|&(tx, vout)| OutPoint { tx: hash(tx), vout })
+            .collect();
+        let outputs: Vec<(Address, u64)> = outputs.iter().map(|&(a, v)| (addr(a), v)).collect();
+        let block = BlockRef {
+            height: u64::from(n),
+            timestamp: T0 + u64::from(n) * 600,
         };
-        self.txs.push(UtxoTx {
-            hash: hash(n),
-            block: BlockRef {
-                height: u64::from(n),
-                timestamp: T0 + u64::from(n) * 600,
-            },
-            inputs,
-            outputs: outputs
-                .iter()
-                .map(|&(a, value)| UtxoOutput {
-                    value,
-                    address: addr(a),
-                    data: None,
-                })
-                .collect(),
-        });
+        self.txs.push(utxo_tx(hash(n), block, &spends, &outputs));
         n
     }
 }
