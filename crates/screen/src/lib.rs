@@ -342,6 +342,12 @@ impl Screener {
     /// What the exposure walk of an index build for `at` works with: the store's parameters,
     /// transfers up to the end of `at`.
     pub(crate) fn index_context<'a>(&'a self, at: Date, cancel: &'a Cancel) -> Context<'a> {
+        self.context(at, cancel, &self.params)
+    }
+
+    /// What the exposure walk for `at` works with under `params`: labels, clusters, links,
+    /// prices and rules of this screener, transfers up to the end of `at`.
+    fn context<'a>(&'a self, at: Date, cancel: &'a Cancel, params: &'a Params) -> Context<'a> {
         Context {
             readers: &self.readers,
             links: &self.links,
@@ -351,7 +357,7 @@ impl Screener {
                 at,
             },
             prices: &self.prices,
-            params: &self.params,
+            params,
             rules: &self.rules,
             cancel,
             cutoff: end_of_day(at),
@@ -547,25 +553,11 @@ impl Screener {
         let (ownership, ownership_unknown) = self.ownership(&address, &chains, at);
         let mut merged = ChainExposure::default();
         let mut origin = Origin::LabelsOnly;
-        let cutoff = end_of_day(at);
         let params = Params {
             max_paths: if query.paths { 3 } else { 0 },
             ..self.params.clone()
         };
-        let ctx = Context {
-            readers: &self.readers,
-            links: &self.links,
-            attr: Attributor {
-                labels: &self.labels,
-                clusters: self.clusters.as_ref(),
-                at,
-            },
-            prices: &self.prices,
-            params: &params,
-            rules: &self.rules,
-            cancel,
-            cutoff,
-        };
+        let ctx = self.context(at, cancel, &params);
         for &(chain, id) in &chains {
             let (Some(id), true) = (id, self.readers.contains_key(&chain)) else {
                 continue;

@@ -3,7 +3,7 @@
 //! entity.
 
 use chaintrail_core::testing::{numbered_tx as tx, regtest_address as addr};
-use chaintrail_core::{Address, BitcoinNetwork, Chain, TxHash};
+use chaintrail_core::{BitcoinNetwork, Chain, TxHash};
 use chaintrail_labels::{Category, Date, LabelStore};
 use chaintrail_screen::{Direction, ExposureType, Query, Screener};
 use chaintrail_store::Store;
