@@ -287,9 +287,7 @@ pub fn serve(global: &Global, args: ServeArgs) -> anyhow::Result<()> {
         timeout: Duration::from_secs(args.timeout.max(1)),
         cors_origins: args.cors_origins,
     };
-    let clusters =
-        chaintrail_cluster::Clusters::open(&chaintrail_store::Store::open(&global.data_dir)?)?;
-    let state = AppState::new(screener, incidents, config)?.with_clusters(clusters);
+    let state = AppState::new(screener, incidents, config)?;
     chaintrail_server::serve_blocking(
         &args.listen,
         state,

@@ -609,7 +609,7 @@ async fn trace(State(state): Shared, body: Bytes) -> Result<Json<Value>, ApiErro
         };
         let s = &worker.screener;
         let links = s.links().converter();
-        let report = match &worker.clusters {
+        let report = match s.clusters() {
             Some(clusters) => {
                 let attribution = chaintrail_trace::WithClusters {
                     labels: s.labels(),
@@ -673,7 +673,7 @@ async fn cluster(
                 .map_err(|e| ApiError::bad_request("unknown_chain", e.to_string()))
         })
         .transpose()?;
-    let clusters = state.clusters.as_ref().ok_or_else(|| {
+    let clusters = state.screener.clusters().ok_or_else(|| {
         ApiError::not_found("no clusters were built for this store: run `chaintrail cluster build`")
     })?;
     let found = clusters.find(&address, chain);

@@ -133,8 +133,6 @@ pub struct AppState {
     pub screener: Screener,
     pub incidents: IncidentLedger,
     pub config: Config,
-    /// The store's address clusters, when built (`GET /v1/cluster/{address}`).
-    pub clusters: Option<chaintrail_cluster::Clusters>,
     keys: HashSet<String>,
     buckets: Mutex<HashMap<String, Bucket>>,
     metrics: metrics::Metrics,
@@ -154,19 +152,12 @@ impl AppState {
             incidents,
             keys: config.keys.iter().cloned().collect(),
             config,
-            clusters: None,
             buckets: Mutex::new(HashMap::new()),
             metrics: metrics::Metrics::default(),
         })
     }
 
     /// The API key a request carries, from any of the headers the vendors use.
-    /// Serve these clusters at `GET /v1/cluster/{address}`.
-    pub fn with_clusters(mut self, clusters: chaintrail_cluster::Clusters) -> AppState {
-        self.clusters = Some(clusters);
-        self
-    }
-
     fn key_of(headers: &HeaderMap) -> Option<String> {
         let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
         if let Some(key) = text("x-api-key").or_else(|| text("token")) {

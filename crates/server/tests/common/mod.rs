@@ -44,11 +44,7 @@ pub fn start(dir: &Path, config: Config) -> Server {
 /// Serve `screener` (opened on the store at `dir`, perhaps with other rules or links).
 pub fn start_with(screener: Screener, dir: &Path, config: Config) -> Server {
     let incidents = IncidentLedger::open(dir).expect("open the incidents");
-    let store = chaintrail_store::Store::open(dir).expect("open the store");
-    let clusters = chaintrail_cluster::Clusters::open(&store).expect("open the clusters");
-    let state = AppState::new(screener, incidents, config)
-        .expect("state")
-        .with_clusters(clusters);
+    let state = AppState::new(screener, incidents, config).expect("state");
     let (addr_tx, addr_rx) = std::sync::mpsc::channel::<SocketAddr>();
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let thread = std::thread::spawn(move || {
