@@ -434,6 +434,16 @@ impl ChainReader {
     }
 
     /// The index (into the blocks table) of the block holding transaction `tx`.
+    /// Ids of the transactions of block `index` (an index into the blocks table), in order;
+    /// empty out of range.
+    pub fn block_txs(&self, index: usize) -> std::ops::Range<TxId> {
+        let firsts = self.small::<u64>(col::BLOCK_FIRST_TX);
+        let end_of_chain = self.tx_count();
+        let start = firsts.get(index).copied().unwrap_or(end_of_chain);
+        let end = firsts.get(index + 1).copied().unwrap_or(end_of_chain);
+        start..end.max(start)
+    }
+
     fn tx_block_index(&self, tx: TxId) -> usize {
         self.small::<u64>(col::BLOCK_FIRST_TX)
             .partition_point(|&f| f <= tx)
