@@ -8,11 +8,11 @@ use chaintrail_labels::LabelStore;
 use chaintrail_store::Store;
 use chaintrail_trace::{Prices, WithClusters};
 
+use crate::AlertError;
 use crate::outbox::Outbox;
 use crate::rules::{Context, evaluate};
 use crate::sink::{RetryPolicy, SinkConfig};
 use crate::watchlist::Watchlist;
-use crate::AlertError;
 
 /// Where alerts go and how hard delivery tries.
 #[derive(Debug, Clone, Default)]
@@ -131,7 +131,9 @@ impl AlertEngine {
 
     /// Deliver what is queued (after a restart: what the previous run left unacknowledged).
     pub fn deliver(&mut self) -> Result<DeliveryReport, AlertError> {
-        let mut report = self.outbox.deliver(&self.config.sinks, &self.config.retry)?;
+        let mut report = self
+            .outbox
+            .deliver(&self.config.sinks, &self.config.retry)?;
         report.pending = self.outbox.pending();
         self.last = report.clone();
         Ok(report)

@@ -34,15 +34,12 @@ mod watchlist;
 use std::path::PathBuf;
 
 pub use alert::{
-    Alert, AlertBlock, AlertKind, AlertWatch, EventKey, Party, Rule, Side, alert_id,
-    retraction_id,
+    Alert, AlertBlock, AlertKind, AlertWatch, EventKey, Party, Rule, Side, alert_id, retraction_id,
 };
 pub use engine::{AlertConfig, AlertEngine, DeliveryReport};
 pub use outbox::{DEAD_LETTER_FILE, OUTBOX_FILE};
 pub use sink::{RetryPolicy, SIGNATURE_HEADER, SinkConfig, sign};
-pub use watchlist::{
-    ALERTS_DIR, CaseTrace, WATCHLIST_FILE, WatchEntry, WatchTarget, Watchlist,
-};
+pub use watchlist::{ALERTS_DIR, CaseTrace, WATCHLIST_FILE, WatchEntry, WatchTarget, Watchlist};
 
 /// Why watching or alerting failed.
 #[derive(Debug, thiserror::Error)]

@@ -193,12 +193,11 @@ impl Outbox {
         let by_name: BTreeMap<String, &SinkConfig> = sinks.iter().map(|s| (s.name(), s)).collect();
         let mut index = 0;
         while index < self.queue.len() {
-            let body = serde_json::to_vec(&self.queue[index].alert).map_err(|e| {
-                AlertError::Corrupt {
+            let body =
+                serde_json::to_vec(&self.queue[index].alert).map_err(|e| AlertError::Corrupt {
                     path: self.path.clone(),
                     reason: format!("cannot encode alert: {e}"),
-                }
-            })?;
+                })?;
             let names: Vec<String> = self.queue[index].pending.keys().cloned().collect();
             for name in names {
                 let Some(sink) = by_name.get(&name) else {

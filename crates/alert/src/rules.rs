@@ -14,9 +14,9 @@ use chaintrail_trace::{
     TaintedMoves, TraceError, TraceRequest, Value, trace_moves,
 };
 
+use crate::AlertError;
 use crate::alert::{Alert, AlertBlock, AlertKind, AlertWatch, Party, Rule, Side};
 use crate::watchlist::{CaseTrace, WatchEntry, WatchTarget};
-use crate::AlertError;
 
 /// What the rules read besides the store.
 pub(crate) struct Context<'a> {
@@ -149,10 +149,7 @@ impl<'w> Watched<'w> {
         };
         for entry in entries {
             match &entry.target {
-                WatchTarget::Address {
-                    chain: of,
-                    address,
-                } if *of == chain => {
+                WatchTarget::Address { chain: of, address } if *of == chain => {
                     if let Some(id) = address_id(address) {
                         watched.addresses.entry(id).or_default().push(entry);
                     }
@@ -160,10 +157,7 @@ impl<'w> Watched<'w> {
                 WatchTarget::Entity { name } => {
                     watched.entities.push((name.to_lowercase(), entry));
                 }
-                WatchTarget::Cluster {
-                    chain: of,
-                    address,
-                } if *of == chain => {
+                WatchTarget::Cluster { chain: of, address } if *of == chain => {
                     let cluster = Address::parse(chain, address)
                         .ok()
                         .and_then(|a| context.clusters.cluster_of(chain, &a));

@@ -290,7 +290,10 @@ mod tests {
     #[test]
     fn bad_entries_say_what_is_wrong() {
         let err = WatchTarget::address(Chain::ETHEREUM, "0x1234").unwrap_err();
-        assert!(err.to_string().contains("not an address of ethereum"), "{err}");
+        assert!(
+            err.to_string().contains("not an address of ethereum"),
+            "{err}"
+        );
         let err = WatchTarget::case(CaseTrace {
             seeds: vec!["narnia:0x00".into()],
             policy: "haircut".into(),

@@ -433,7 +433,6 @@ impl ChainReader {
         self.block(self.tx_block_index(tx))
     }
 
-    /// The index (into the blocks table) of the block holding transaction `tx`.
     /// Ids of the transactions of block `index` (an index into the blocks table), in order;
     /// empty out of range.
     pub fn block_txs(&self, index: usize) -> std::ops::Range<TxId> {
@@ -444,6 +443,7 @@ impl ChainReader {
         start..end.max(start)
     }
 
+    /// The index (into the blocks table) of the block holding transaction `tx`.
     fn tx_block_index(&self, tx: TxId) -> usize {
         self.small::<u64>(col::BLOCK_FIRST_TX)
             .partition_point(|&f| f <= tx)

@@ -71,32 +71,35 @@ impl TaintedMoves {
     /// movements to an address and are left out).
     pub fn iter(&self) -> impl Iterator<Item = TaintedMove> + '_ {
         let policy_rule = self.policy.as_str();
-        self.edges.iter().enumerate().filter_map(move |(index, edge)| {
-            let record = match edge.record {
-                Record::Transfer(row) => MovedRecord::Transfer(row),
-                Record::Output(row) => MovedRecord::Output(row),
-                Record::Seed | Record::Fee(_) => return None,
-            };
-            // Edges name their rule: "seed", the policy's name, or the converter's rule.
-            let cause = if edge.rule == "seed" {
-                MoveCause::Seed
-            } else if edge.rule == policy_rule {
-                MoveCause::Holder
-            } else {
-                MoveCause::Converter
-            };
-            Some(TaintedMove {
-                index,
-                chain: edge.chain,
-                record,
-                asset: edge.asset,
-                taint: Amount::from_u128(edge.taint),
-                hop: edge.hop,
-                confidence: edge.confidence,
-                cause,
-                parent: edge.parent,
+        self.edges
+            .iter()
+            .enumerate()
+            .filter_map(move |(index, edge)| {
+                let record = match edge.record {
+                    Record::Transfer(row) => MovedRecord::Transfer(row),
+                    Record::Output(row) => MovedRecord::Output(row),
+                    Record::Seed | Record::Fee(_) => return None,
+                };
+                // Edges name their rule: "seed", the policy's name, or the converter's rule.
+                let cause = if edge.rule == "seed" {
+                    MoveCause::Seed
+                } else if edge.rule == policy_rule {
+                    MoveCause::Holder
+                } else {
+                    MoveCause::Converter
+                };
+                Some(TaintedMove {
+                    index,
+                    chain: edge.chain,
+                    record,
+                    asset: edge.asset,
+                    taint: Amount::from_u128(edge.taint),
+                    hop: edge.hop,
+                    confidence: edge.confidence,
+                    cause,
+                    parent: edge.parent,
+                })
             })
-        })
     }
 
     /// The transaction of movement `index` and its block index in the chain's store.
