@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use chaintrail_core::{Address, Chain};
-use chaintrail_trace::{Policy, Seed};
+use chaintrail_trace::{Policy, Seed, SeedSpec};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -74,6 +74,18 @@ impl WatchTarget {
         })
     }
 
+    /// An address entry from `<chain>:<address>` (as trace seeds name addresses).
+    pub fn parse_address(spec: &str) -> Result<WatchTarget, AlertError> {
+        let (chain, address) = chain_address(spec)?;
+        Ok(WatchTarget::Address { chain, address })
+    }
+
+    /// A cluster entry from `<chain>:<address>` of one of its addresses.
+    pub fn parse_cluster(spec: &str) -> Result<WatchTarget, AlertError> {
+        let (chain, address) = chain_address(spec)?;
+        Ok(WatchTarget::Cluster { chain, address })
+    }
+
     /// An entity entry; the name must not be blank.
     pub fn entity(name: &str) -> Result<WatchTarget, AlertError> {
         let name = name.trim();
@@ -134,6 +146,21 @@ impl WatchTarget {
         let json = serde_json::to_vec(self).unwrap_or_default();
         let digest = Sha256::digest(&json);
         format!("w{}", hex::encode(&digest[..8]))
+    }
+}
+
+/// `<chain>:<address>`, the address canonical for its chain.
+fn chain_address(spec: &str) -> Result<(Chain, String), AlertError> {
+    let seed: Seed = spec
+        .trim()
+        .parse()
+        .map_err(|e| AlertError::BadWatch(format!("{e}")))?;
+    match seed.spec {
+        SeedSpec::Address(address) => Ok((seed.chain, address.to_string())),
+        _ => Err(AlertError::BadWatch(format!(
+            "`{spec}` names a transaction, not an address: give <chain>:<address>, e.g. \
+             ethereum:0x… or bitcoin:bc1q… (watch a theft's transaction as a case: --seed)"
+        ))),
     }
 }
 
@@ -303,5 +330,18 @@ mod tests {
         .unwrap_err();
         assert!(err.to_string().contains("unknown chain"), "{err}");
         assert!(WatchTarget::entity("  ").is_err());
+        let target =
+            WatchTarget::parse_address("ethereum:0x5aaeb6053f3e94c9b9a09f33669435e7ef1beaed")
+                .unwrap();
+        assert_eq!(
+            target,
+            WatchTarget::Address {
+                chain: Chain::ETHEREUM,
+                address: "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed".to_string()
+            }
+        );
+        let tx = format!("ethereum:0x{}", "ab".repeat(32));
+        let err = WatchTarget::parse_cluster(&tx).unwrap_err();
+        assert!(err.to_string().contains("names a transaction"), "{err}");
     }
 }
