@@ -39,7 +39,9 @@ pub use alert::{
 pub use engine::{AlertConfig, AlertEngine, DeliveryReport};
 pub use outbox::{DEAD_LETTER_FILE, OUTBOX_FILE};
 pub use sink::{RetryPolicy, SIGNATURE_HEADER, SinkConfig, sign};
-pub use watchlist::{ALERTS_DIR, CaseTrace, WATCHLIST_FILE, WatchEntry, WatchTarget, Watchlist};
+pub use watchlist::{
+    ALERTS_DIR, CaseTrace, WATCHLIST_FILE, WatchEntry, WatchRequest, WatchTarget, Watchlist,
+};
 
 /// Why watching or alerting failed.
 #[derive(Debug, thiserror::Error)]
@@ -47,6 +49,14 @@ pub enum AlertError {
     /// A watch entry that does not parse or names nothing, phrased for the user.
     #[error("{0}")]
     BadWatch(String),
+    /// The target is watched already.
+    #[error("{describes} is already watched as {id}")]
+    AlreadyWatched {
+        /// What the target is, in words.
+        describes: String,
+        /// The entry watching it.
+        id: String,
+    },
     /// No watch entry has this id.
     #[error("no watch entry has id `{0}`; `chaintrail watch list` shows the ids")]
     UnknownWatch(String),

@@ -170,6 +170,61 @@ fn canonical(chain: Chain, text: &str) -> Result<String, AlertError> {
         .map_err(|e| AlertError::BadWatch(format!("`{text}` is not an address of {chain}: {e}")))
 }
 
+/// A watch entry as an API request gives it: `kind` (address, entity, cluster, case) and the
+/// fields of that kind, all as text, checked by [`WatchRequest::target`].
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WatchRequest {
+    /// address, entity, cluster or case.
+    pub kind: String,
+    /// The chain (address, cluster).
+    pub chain: Option<String>,
+    /// The address (address, cluster).
+    pub address: Option<String>,
+    /// The entity's name (entity).
+    pub name: Option<String>,
+    /// The case's seeds (case).
+    pub seeds: Option<Vec<String>>,
+    /// The case's policy; default haircut.
+    pub policy: Option<String>,
+    /// The case's hop limit; default 20.
+    pub max_hops: Option<u32>,
+    /// The case's dust threshold; default 0.
+    pub min_value: Option<String>,
+    /// The investigator's note.
+    pub note: Option<String>,
+}
+
+impl WatchRequest {
+    /// The target the request names, or what is missing or wrong.
+    pub fn target(&self) -> Result<WatchTarget, AlertError> {
+        let needs = |field: &Option<String>, name: &str| {
+            field.clone().ok_or_else(|| {
+                AlertError::BadWatch(format!("a `{}` entry needs `{name}`", self.kind))
+            })
+        };
+        let chain = || -> Result<Chain, AlertError> {
+            needs(&self.chain, "chain")?
+                .parse()
+                .map_err(|e| AlertError::BadWatch(format!("chain: {e}")))
+        };
+        match self.kind.as_str() {
+            "address" => WatchTarget::address(chain()?, &needs(&self.address, "address")?),
+            "cluster" => WatchTarget::cluster(chain()?, &needs(&self.address, "address")?),
+            "entity" => WatchTarget::entity(&needs(&self.name, "name")?),
+            "case" => WatchTarget::case(CaseTrace {
+                seeds: self.seeds.clone().unwrap_or_default(),
+                policy: self.policy.clone().unwrap_or_else(|| "haircut".to_string()),
+                max_hops: self.max_hops.unwrap_or(20),
+                min_value: self.min_value.clone().unwrap_or_else(|| "0".to_string()),
+            }),
+            other => Err(AlertError::BadWatch(format!(
+                "unknown watch kind `{other}`: use address, entity, cluster or case"
+            ))),
+        }
+    }
+}
+
 /// One watch entry.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WatchEntry {
@@ -242,10 +297,10 @@ impl Watchlist {
     ) -> Result<WatchEntry, AlertError> {
         let id = target.id();
         if self.entries.iter().any(|e| e.id == id) {
-            return Err(AlertError::BadWatch(format!(
-                "{} is already watched as {id}",
-                target.describe()
-            )));
+            return Err(AlertError::AlreadyWatched {
+                describes: target.describe(),
+                id,
+            });
         }
         let entry = WatchEntry { id, target, note };
         self.entries.push(entry.clone());
