@@ -14,6 +14,7 @@ mod output;
 mod screen;
 mod trace;
 mod verify;
+mod watch;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -78,6 +79,8 @@ enum Command {
     /// Attribution: import OFAC SDN snapshots, TagPacks, explorer/Forta/Tornado label sets;
     /// show an address's labels; export TagPacks.
     Labels(labels::LabelsArgs),
+    /// Watchlists for alerts: addresses, entities, clusters and trace cases (`watch add|list|rm`).
+    Watch(watch::WatchArgs),
     /// The incident ledger: import, list, show, tallies (DPRK per year vs published totals).
     Incidents(labels::IncidentsArgs),
     /// Converter links derived from chain data (bridge memos and events, pending inbounds,
@@ -129,6 +132,7 @@ fn main() -> ExitCode {
         Command::Serve(args) => screen::serve(&global, args),
         Command::Eval(args) => demo::eval(&global, args),
         Command::Labels(args) => labels::labels(&global.data_dir, global.format, args),
+        Command::Watch(args) => watch::run(&global, args),
         Command::Incidents(args) => labels::incidents(&global.data_dir, global.format, args),
         Command::Links(args) => links::run(&global, args),
         Command::Cluster(args) => cluster::run(&global, args),

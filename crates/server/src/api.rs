@@ -10,7 +10,8 @@ use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
+use chaintrail_alert::{AlertError, WatchRequest, Watchlist};
 use chaintrail_core::{Chain, TxHash};
 use chaintrail_labels::incidents::IncidentFilter;
 use chaintrail_labels::{Category, Date, unknown_start_text};
@@ -38,6 +39,8 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/v1/cluster/{address}", get(cluster))
         .route("/v1/incidents", get(incidents))
         .route("/v1/incidents/{id}", get(incident))
+        .route("/v1/watchlists", get(watchlists).post(watch_add))
+        .route("/v1/watchlists/{id}", delete(watch_remove))
         .route("/v1/rules", get(rules))
         .route("/v1/health", get(health))
         .route("/v1/metrics", get(metrics))
@@ -713,6 +716,50 @@ async fn incident(State(state): Shared, Path(id): Path<String>) -> Result<Json<V
         .get(&id)
         .map(|i| Json(json!(i)))
         .ok_or_else(|| ApiError::not_found(format!("no incident `{id}`")))
+}
+
+fn watch_error(err: AlertError) -> ApiError {
+    match err {
+        AlertError::AlreadyWatched { .. } => {
+            ApiError::new(StatusCode::CONFLICT, "already_watched", err.to_string())
+        }
+        AlertError::BadWatch(message) => ApiError::bad_request("bad_watch", message),
+        AlertError::UnknownWatch(_) => ApiError::not_found(err.to_string()),
+        other => ApiError::internal(other.to_string()),
+    }
+}
+
+async fn watchlists(State(state): Shared) -> Result<Json<Value>, ApiError> {
+    let list = Watchlist::open(state.screener.dir()).map_err(watch_error)?;
+    Ok(Json(json!({"entries": list.entries()})))
+}
+
+async fn watch_add(State(state): Shared, body: Bytes) -> Result<Json<Value>, ApiError> {
+    let request: WatchRequest = serde_json::from_slice(&body).map_err(|e| {
+        ApiError::bad_request(
+            "bad_body",
+            format!(
+                "body: {e}; expected {{\"kind\": \"address\", \"chain\": …, \"address\": …}} \
+                 (kinds: address, entity, cluster, case)"
+            ),
+        )
+    })?;
+    let target = request.target().map_err(watch_error)?;
+    // One edit of the file at a time: concurrent requests would lose each other's entries.
+    let _edit = state.watch_edits.lock().await;
+    let mut list = Watchlist::open(state.screener.dir()).map_err(watch_error)?;
+    let entry = list.add(target, request.note).map_err(watch_error)?;
+    Ok(Json(json!(entry)))
+}
+
+async fn watch_remove(
+    State(state): Shared,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let _edit = state.watch_edits.lock().await;
+    let mut list = Watchlist::open(state.screener.dir()).map_err(watch_error)?;
+    let removed = list.remove(&id).map_err(watch_error)?;
+    Ok(Json(json!(removed)))
 }
 
 async fn rules(State(state): Shared) -> Json<Value> {

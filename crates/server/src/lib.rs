@@ -136,6 +136,8 @@ pub struct AppState {
     keys: HashSet<String>,
     buckets: Mutex<HashMap<String, Bucket>>,
     metrics: metrics::Metrics,
+    /// Held while a request edits the watchlist file.
+    watch_edits: tokio::sync::Mutex<()>,
 }
 
 impl AppState {
@@ -154,6 +156,7 @@ impl AppState {
             config,
             buckets: Mutex::new(HashMap::new()),
             metrics: metrics::Metrics::default(),
+            watch_edits: tokio::sync::Mutex::new(()),
         })
     }
 

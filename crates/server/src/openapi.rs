@@ -28,6 +28,12 @@ fn op(summary: &str, tag: &str, params: Value, ok: Value, body: Option<Value>) -
     op
 }
 
+/// An operation that also answers 409 (a conflict with what exists).
+fn with_conflict(mut op: Value) -> Value {
+    op["responses"]["409"] = json!({"description": "error", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}});
+    op
+}
+
 fn path_param(name: &str, description: &str) -> Value {
     json!({"name": name, "in": "path", "required": true, "description": description, "schema": {"type": "string"}})
 }
@@ -118,6 +124,18 @@ pub fn document() -> Value {
                 ]), obj(), None)},
             "/v1/incidents/{id}": {"get": op(
                 "One incident", "native", json!([path_param("id", "Incident id")]), obj(), None)},
+            "/v1/watchlists": {
+                "get": op("The watchlist alerts are raised for (docs/alerts.md)", "native", json!([]),
+                    json!({"type": "object", "required": ["entries"], "properties": {
+                        "entries": {"type": "array", "items": {"$ref": "#/components/schemas/WatchEntry"}}}}), None),
+                "post": with_conflict(op(
+                    "Watch an address, an entity, a cluster or a trace case; answers the entry with its id (409 when the target is watched already)", "native",
+                    json!([]), json!({"$ref": "#/components/schemas/WatchEntry"}),
+                    Some(json!({"$ref": "#/components/schemas/WatchRequest"}))))},
+            "/v1/watchlists/{id}": {"delete": op(
+                "Stop watching entry `id`; answers the removed entry", "native",
+                json!([path_param("id", "Watch entry id (GET /v1/watchlists)")]),
+                json!({"$ref": "#/components/schemas/WatchEntry"}), None)},
             "/v1/rules": {"get": op("The risk rule table in force (built-in or `--rules FILE`): rules in order, first match wins", "native", json!([]), obj(), None)},
             "/v1/health": {"get": {
                 "summary": "Liveness and what is loaded (no key needed)", "tags": ["native"], "security": [],
@@ -200,6 +218,23 @@ pub fn document() -> Value {
                 "SanctionStatus": {"type": "object", "required": ["status"], "properties": {
                     "status": {"type": "string", "enum": ["sanctioned", "unknown", "not_sanctioned"]},
                     "listed_from": {"type": "string", "format": "date", "description": "With `unknown`: the first OFAC snapshot listing the address; before it, whether it was listed is unknown."}}},
+                "WatchRequest": {"type": "object", "required": ["kind"], "additionalProperties": false, "properties": {
+                    "kind": {"type": "string", "enum": ["address", "entity", "cluster", "case"]},
+                    "chain": {"type": "string", "description": "address, cluster: the chain (ethereum, bitcoin, anvil, evm:<id>, …)"},
+                    "address": {"type": "string", "description": "address, cluster: the address (of the cluster)"},
+                    "name": {"type": "string", "description": "entity: the entity's name as the labels give it"},
+                    "seeds": {"type": "array", "items": {"type": "string"}, "description": "case: <chain>:<tx hash | address | txid:vout>"},
+                    "policy": {"type": "string", "enum": ["poison", "haircut", "fifo", "lifo", "tiho"]},
+                    "max_hops": {"type": "integer", "minimum": 1, "maximum": 4294967295u64},
+                    "min_value": {"type": "string"},
+                    "note": {"type": "string"}}},
+                "WatchEntry": {"type": "object", "required": ["id", "kind"], "properties": {
+                    "id": {"type": "string"},
+                    "kind": {"type": "string", "enum": ["address", "entity", "cluster", "case"]},
+                    "chain": {"type": "string"}, "address": {"type": "string"}, "name": {"type": "string"},
+                    "seeds": {"type": "array", "items": {"type": "string"}},
+                    "policy": {"type": "string"}, "max_hops": {"type": "integer"}, "min_value": {"type": "string"},
+                    "note": {"type": "string"}}},
                 "TraceRequest": {"type": "object", "required": ["seeds"], "additionalProperties": false, "properties": {
                     "seeds": {"type": "array", "items": {"type": "string"}, "description": "<chain>:<tx hash | address | txid:vout>"},
                     "policy": {"type": "string", "enum": ["poison", "haircut", "fifo", "lifo", "tiho"]},

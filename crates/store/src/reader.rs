@@ -433,6 +433,16 @@ impl ChainReader {
         self.block(self.tx_block_index(tx))
     }
 
+    /// Ids of the transactions of block `index` (an index into the blocks table), in order;
+    /// empty out of range.
+    pub fn block_txs(&self, index: usize) -> std::ops::Range<TxId> {
+        let firsts = self.small::<u64>(col::BLOCK_FIRST_TX);
+        let end_of_chain = self.tx_count();
+        let start = firsts.get(index).copied().unwrap_or(end_of_chain);
+        let end = firsts.get(index + 1).copied().unwrap_or(end_of_chain);
+        start..end.max(start)
+    }
+
     /// The index (into the blocks table) of the block holding transaction `tx`.
     fn tx_block_index(&self, tx: TxId) -> usize {
         self.small::<u64>(col::BLOCK_FIRST_TX)

@@ -27,6 +27,7 @@ mod cancel;
 pub mod convert;
 mod engine;
 pub mod graph;
+mod moves;
 mod policy;
 mod prices;
 mod report;
@@ -47,12 +48,13 @@ pub use attribution::{
 pub use cancel::{Cancel, CancelOnDrop};
 pub use chaintrail_links::{Link, LinkSet, Pending};
 pub use convert::{Conversion, Converter, DexSwap, Flow, TooLarge};
+pub use moves::{MoveCause, MovedRecord, TaintedMove, TaintedMoves};
 pub use policy::{Holder, Lot, Lots, Policy, UnknownPolicy};
 pub use prices::{PEGS_FILE, PegsError, Prices};
 pub use report::{Endpoint, EndpointKind, EntityTotal, PathStep, TraceReport, TraceStats, Value};
 pub use seeding::amount_in_units;
 
-use crate::engine::{Engine, EngineConfig};
+use crate::engine::{Arrival, Edge, Engine, EngineConfig};
 use crate::reporting::build_report;
 use crate::seeding::{plant, plant_backward};
 
@@ -242,7 +244,13 @@ pub fn trace_with(
     extra: &[&dyn Converter],
     request: &TraceRequest,
 ) -> Result<TraceReport, TraceError> {
-    let report = trace_over(readers, attribution, prices, extra, request)?;
+    let report = trace_over(
+        readers,
+        attribution,
+        extra,
+        request,
+        |edges, arrivals, stats| build_report(edges, arrivals, readers, prices, request, stats),
+    )?;
     // Reads from a damaged store segment return nothing: no report is built on them.
     for reader in readers.values() {
         reader.ensure_intact()?;
@@ -250,13 +258,37 @@ pub fn trace_with(
     Ok(report)
 }
 
-fn trace_over(
+/// Every tainted movement of a forward trace (what [`trace_with`] aggregates into endpoints),
+/// one by one with its parent, for callers that act on single movements: alerting on the
+/// movements of new blocks. Backward requests are refused.
+pub fn trace_moves(
     readers: &BTreeMap<Chain, ChainReader>,
     attribution: &dyn Attribution,
-    prices: &Prices,
     extra: &[&dyn Converter],
     request: &TraceRequest,
-) -> Result<TraceReport, TraceError> {
+) -> Result<TaintedMoves, TraceError> {
+    if request.backward {
+        return Err(TraceError::Options(
+            "tainted movements are read from forward traces only".to_string(),
+        ));
+    }
+    let moves = trace_over(readers, attribution, extra, request, |edges, _, _| {
+        TaintedMoves::new(edges.to_vec(), request.policy)
+    })?;
+    for reader in readers.values() {
+        reader.ensure_intact()?;
+    }
+    Ok(moves)
+}
+
+/// Run the request and hand the engine's edges and arrivals to `finish`.
+fn trace_over<T>(
+    readers: &BTreeMap<Chain, ChainReader>,
+    attribution: &dyn Attribution,
+    extra: &[&dyn Converter],
+    request: &TraceRequest,
+    finish: impl FnOnce(&[Edge], &[Arrival], TraceStats) -> T,
+) -> Result<T, TraceError> {
     if request.backward && request.policy == Policy::Poison {
         return Err(TraceError::Options(
             "poison has no provenance (every ancestor would be fully tainted): trace backward \
@@ -315,14 +347,7 @@ fn trace_over(
                 events: stats.events,
             });
         }
-        return Ok(build_report(
-            &backward.edges,
-            &backward.arrivals,
-            readers,
-            prices,
-            request,
-            stats,
-        ));
+        return Ok(finish(&backward.edges, &backward.arrivals, stats));
     }
     let dex = DexSwap;
     let confident: Vec<convert::AtLeast<'_>> = extra
@@ -357,14 +382,7 @@ fn trace_over(
             events: stats.events,
         });
     }
-    Ok(build_report(
-        &engine.edges,
-        &engine.arrivals,
-        readers,
-        prices,
-        request,
-        stats,
-    ))
+    Ok(finish(&engine.edges, &engine.arrivals, stats))
 }
 
 #[cfg(test)]

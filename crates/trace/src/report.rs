@@ -2,12 +2,12 @@
 //! Its JSON schema is documented in docs/trace.md; field names are part of the interface.
 
 use chaintrail_core::{Address, Chain};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::policy::Policy;
 
 /// An amount of one asset on one chain, exact, with display units and USD where priced.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Value {
     /// The chain.
     pub chain: Chain,
@@ -82,7 +82,7 @@ impl EndpointKind {
 }
 
 /// One step of a path.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct PathStep {
     /// Hops from the seed.
     pub hop: u32,

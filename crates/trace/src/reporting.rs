@@ -96,7 +96,7 @@ fn edge_step(
 
 /// The path from the seed to edge `index`, in time order: seed first when tracing forward,
 /// origin first when tracing backward (there the parent of an edge is the later movement).
-fn path(
+pub(crate) fn path(
     edges: &[Edge],
     readers: &BTreeMap<Chain, ChainReader>,
     prices: &Prices,
@@ -313,4 +313,19 @@ fn entity_totals(endpoints: &[(U256, Endpoint)]) -> Vec<EntityTotal> {
         .collect();
     by_entity.sort_by(|a, b| b.usd.unwrap_or(0.0).total_cmp(&a.usd.unwrap_or(0.0)));
     by_entity
+}
+
+impl Value {
+    /// `exact` base units of `asset` on `chain` as a report value: symbol, decimals, whole units
+    /// and USD at `time` where priced.
+    pub fn of(
+        readers: &BTreeMap<Chain, ChainReader>,
+        prices: &Prices,
+        chain: Chain,
+        asset: u32,
+        exact: Amount,
+        time: u64,
+    ) -> Value {
+        value(readers, prices, chain, asset, exact, time)
+    }
 }

@@ -122,3 +122,11 @@ fn reply(response: minreq::Response) -> Reply {
         json,
     }
 }
+
+pub fn delete(server: &Server, path: &str, key: Option<&str>) -> Reply {
+    let mut request = minreq::delete(format!("{}{path}", server.base)).with_timeout(60);
+    if let Some(key) = key {
+        request = request.with_header("X-API-Key", key);
+    }
+    reply(request.send().expect("DELETE"))
+}
