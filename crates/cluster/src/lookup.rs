@@ -286,6 +286,13 @@ impl Clusters {
         self.chains.get(&chain)?.info(address)
     }
 
+    /// The cluster id of address id `id` on `chain`: `None` when the chain has no clusters or
+    /// the address came after the last clustering.
+    pub fn cluster_id(&self, chain: Chain, id: u32) -> Option<u32> {
+        let c = self.chains.get(&chain)?;
+        (id != 0 && u64::from(id) < c.manifest.addresses).then(|| c.cluster(id))
+    }
+
     /// The clusters of an address given as text, on every chain (or `chain`) where it parses
     /// and appears.
     pub fn find(&self, text: &str, chain: Option<Chain>) -> Vec<ClusterInfo> {

@@ -48,7 +48,7 @@ use chaintrail_trace::{Cancel, Prices};
 
 pub use assess::{Assessment, rescore};
 pub use batch::read_batch;
-pub use exposure::{Attributor, Context, Params, chain_exposure, end_of_day};
+pub use exposure::{Attributor, Context, Entity, Params, chain_exposure, end_of_day};
 pub use index::{BuildReport, ExposureIndex, IndexFile, IndexedChain};
 pub use links::{KnownLinks, load_links};
 pub use model::{
@@ -229,6 +229,12 @@ impl Screener {
         };
         screener.load_index()?;
         Ok(screener)
+    }
+
+    /// The exposure index, when one is built and answers for this screener's labels, links,
+    /// rules and parameters.
+    pub fn index(&self) -> Option<&ExposureIndex> {
+        self.index.as_ref()
     }
 
     /// Use other walk parameters (the index answers only for the parameters it was built with).
