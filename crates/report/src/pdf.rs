@@ -1,0 +1,112 @@
+//! PDF by headless Chromium's print-to-PDF, from the same HTML as the HTML report.
+//!
+//! Chromium is found as `$CHAINTRAIL_CHROMIUM` when set, else `chromium`, `chromium-browser`
+//! or `google-chrome` on `PATH` (Debian: `apt-get install chromium`).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::{ReportError, write_atomic};
+
+/// The environment variable naming the Chromium binary.
+pub const CHROMIUM_ENV: &str = "CHAINTRAIL_CHROMIUM";
+
+const ON_PATH: &[&str] = &["chromium", "chromium-browser", "google-chrome"];
+
+/// The Chromium to print with, or an error saying how to get one.
+pub fn find_chromium() -> Result<PathBuf, ReportError> {
+    if let Some(named) = std::env::var_os(CHROMIUM_ENV) {
+        let path = PathBuf::from(named);
+        return if path.is_file() {
+            Ok(path)
+        } else {
+            Err(ReportError::Invalid(format!(
+                "${CHROMIUM_ENV} names {}, which is not a file: point it at a Chromium binary \
+                 or unset it",
+                path.display()
+            )))
+        };
+    }
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    for dir in std::env::split_paths(&path) {
+        for name in ON_PATH {
+            let candidate = dir.join(name);
+            if candidate.is_file() {
+                return Ok(candidate);
+            }
+        }
+    }
+    Err(ReportError::Invalid(format!(
+        "PDF needs Chromium and none was found (${CHROMIUM_ENV} is unset and none of {} is on \
+         PATH): install it (Debian/Ubuntu: apt-get install chromium) or set ${CHROMIUM_ENV}, \
+         or write --format html and print that",
+        ON_PATH.join(", ")
+    )))
+}
+
+/// Print `html` to a PDF at `path` (atomically) with headless Chromium.
+pub fn write_pdf(html: &str, path: &Path) -> Result<(), ReportError> {
+    let chromium = find_chromium()?;
+    let work = tempdir(path)?;
+    let page = work.join("report.html");
+    let pdf = work.join("report.pdf");
+    let outcome = (|| {
+        std::fs::write(&page, html).map_err(|source| ReportError::Io {
+            action: "write",
+            path: page.clone(),
+            source,
+        })?;
+        let output = Command::new(&chromium)
+            .args([
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--no-pdf-header-footer",
+                "--user-data-dir",
+            ])
+            .arg(work.join("profile"))
+            .arg(format!("--print-to-pdf={}", pdf.display()))
+            .arg(format!("file://{}", page.display()))
+            .output()
+            .map_err(|source| ReportError::Io {
+                action: "run",
+                path: chromium.clone(),
+                source,
+            })?;
+        let bytes = std::fs::read(&pdf).ok().filter(|b| b.starts_with(b"%PDF"));
+        match bytes {
+            Some(bytes) if output.status.success() => write_atomic(path, &bytes),
+            _ => Err(ReportError::Invalid(format!(
+                "{} did not print a PDF ({}): {}",
+                chromium.display(),
+                output.status,
+                String::from_utf8_lossy(&output.stderr)
+                    .lines()
+                    .last()
+                    .unwrap_or_default()
+            ))),
+        }
+    })();
+    let _ = std::fs::remove_dir_all(&work);
+    outcome
+}
+
+/// A private working folder beside `path`.
+fn tempdir(path: &Path) -> Result<PathBuf, ReportError> {
+    let parent = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let dir = parent.join(format!(".chaintrail-pdf-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).map_err(|source| ReportError::Io {
+        action: "create",
+        path: dir.clone(),
+        source,
+    })?;
+    // Chromium needs an absolute file:// URL.
+    std::fs::canonicalize(&dir).map_err(|source| ReportError::Io {
+        action: "resolve",
+        path: dir,
+        source,
+    })
+}
