@@ -3,6 +3,7 @@
 //! Chromium is found as `$CHAINTRAIL_CHROMIUM` when set, else `chromium`, `chromium-browser`
 //! or `google-chrome` on `PATH` (Debian: `apt-get install chromium`).
 
+use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -15,19 +16,26 @@ const ON_PATH: &[&str] = &["chromium", "chromium-browser", "google-chrome"];
 
 /// The Chromium to print with, or an error saying how to get one.
 pub fn find_chromium() -> Result<PathBuf, ReportError> {
-    if let Some(named) = std::env::var_os(CHROMIUM_ENV) {
-        let path = PathBuf::from(named);
-        return if path.is_file() {
-            Ok(path)
+    locate(
+        std::env::var_os(CHROMIUM_ENV),
+        std::env::var_os("PATH").unwrap_or_default(),
+    )
+}
+
+/// [`find_chromium`] for a given `$CHAINTRAIL_CHROMIUM` and `$PATH`.
+fn locate(named: Option<OsString>, path: OsString) -> Result<PathBuf, ReportError> {
+    if let Some(named) = named {
+        let named = PathBuf::from(named);
+        return if named.is_file() {
+            Ok(named)
         } else {
             Err(ReportError::Invalid(format!(
                 "${CHROMIUM_ENV} names {}, which is not a file: point it at a Chromium binary \
                  or unset it",
-                path.display()
+                named.display()
             )))
         };
     }
-    let path = std::env::var_os("PATH").unwrap_or_default();
     for dir in std::env::split_paths(&path) {
         for name in ON_PATH {
             let candidate = dir.join(name);
@@ -62,9 +70,11 @@ pub fn write_pdf(html: &str, path: &Path) -> Result<(), ReportError> {
                 "--no-sandbox",
                 "--disable-gpu",
                 "--no-pdf-header-footer",
-                "--user-data-dir",
             ])
-            .arg(work.join("profile"))
+            .arg(format!(
+                "--user-data-dir={}",
+                work.join("profile").display()
+            ))
             .arg(format!("--print-to-pdf={}", pdf.display()))
             .arg(format!("file://{}", page.display()))
             .output()
@@ -109,4 +119,41 @@ fn tempdir(path: &Path) -> Result<PathBuf, ReportError> {
         path: dir,
         source,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_environment_comes_before_path() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let on_path = dir.path().join("chromium");
+        std::fs::write(&on_path, b"").expect("write");
+        let found = locate(None, dir.path().as_os_str().to_owned()).expect("found");
+        assert_eq!(found, on_path);
+        let named = dir.path().join("my-chrome");
+        std::fs::write(&named, b"").expect("write");
+        let found = locate(
+            Some(named.clone().into()),
+            dir.path().as_os_str().to_owned(),
+        );
+        assert_eq!(found.expect("found"), named);
+    }
+
+    #[test]
+    fn missing_chromium_says_how_to_get_it() {
+        let err = locate(Some("/nonexistent/chromium".into()), OsString::new()).unwrap_err();
+        let text = err.to_string();
+        assert!(
+            text.contains("/nonexistent/chromium") && text.contains(CHROMIUM_ENV),
+            "{text}"
+        );
+        let empty = tempfile::tempdir().expect("tempdir");
+        let err = locate(None, empty.path().as_os_str().to_owned()).unwrap_err();
+        assert!(
+            err.to_string().contains("apt-get install chromium"),
+            "{err}"
+        );
+    }
 }
