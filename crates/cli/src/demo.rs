@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use chaintrail_eval::demo::{HeistOutcome, build_demo};
 use chaintrail_labels::LabelStore;
-use chaintrail_report::{Investigation, Page, ReportRequest};
+use chaintrail_report::{OpenedStore, Page, ReportRequest};
 use chaintrail_sim::{EtlLayout, SimConfig};
 use chaintrail_store::Store;
 use chaintrail_trace::Policy;
@@ -162,7 +162,8 @@ pub fn demo(global: &Global, args: DemoArgs) -> anyhow::Result<()> {
     bar.set_message("tracing under every policy and writing the report");
     let html_path = dir.join("report.html");
     let stats = collect_stats(&built.store, None)?;
-    let investigation = Investigation::open(&built.store, None)?;
+    let opened = OpenedStore::open(&built.store, None)?;
+    let investigation = opened.investigation();
     let mut reports = Vec::new();
     for heist in &built.heists {
         let request = ReportRequest {

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use chaintrail_report::{
-    Annotation, CaseStore, Investigation, NewCase, Nodes, Page, Report, ReportRequest,
+    Annotation, CaseStore, NewCase, Nodes, OpenedStore, Page, Report, ReportRequest,
 };
 use chaintrail_store::Store;
 use chaintrail_trace::{Policy, TraceRequest};
@@ -87,13 +87,13 @@ fn build(global: &Global, subject: &Subject) -> anyhow::Result<Report> {
         .iter()
         .map(|p| p.parse::<Policy>())
         .collect::<Result<Vec<_>, _>>()?;
-    let investigation = Investigation::open(&store, None)?;
+    let opened = OpenedStore::open(&store, None)?;
     let request = ReportRequest {
         title: subject.title.clone().unwrap_or(title),
         trace,
         compare,
     };
-    let mut report = chaintrail_report::build_report(&investigation, &request)?;
+    let mut report = chaintrail_report::build_report(&opened.investigation(), &request)?;
     if !subject.rpc.is_empty() {
         let nodes = Nodes::connect(&subject.rpc)?;
         chaintrail_report::anchor(&mut report.citations, &nodes)?;

@@ -44,7 +44,7 @@ pub struct Report {
 /// Trace `request` under its policy and each compared one, and assemble the report. A compared
 /// policy that cannot run (poison backward) is shown with its reason, not an error.
 pub fn build_report(
-    investigation: &Investigation,
+    investigation: &Investigation<'_>,
     request: &ReportRequest,
 ) -> Result<Report, ReportError> {
     let trace = investigation.trace(&request.trace)?;
@@ -54,7 +54,7 @@ pub fn build_report(
 /// [`build_report`] around a trace already run for `request` (the demo's), tracing only the
 /// compared policies.
 pub fn build_report_from(
-    investigation: &Investigation,
+    investigation: &Investigation<'_>,
     request: &ReportRequest,
     trace: TraceReport,
 ) -> Result<Report, ReportError> {
@@ -87,7 +87,7 @@ fn assemble(
     request: &ReportRequest,
     trace: TraceReport,
     others: Vec<(Policy, Result<TraceReport, String>)>,
-    investigation: &Investigation,
+    investigation: &Investigation<'_>,
     generated_at: String,
 ) -> Report {
     let mut runs: Vec<(Policy, Result<&TraceReport, String>)> = vec![(trace.policy, Ok(&trace))];
@@ -97,7 +97,7 @@ fn assemble(
             .map(|(p, r)| (*p, r.as_ref().map_err(Clone::clone))),
     );
     let comparison = Comparison::new(runs);
-    let method = Method::new(&trace, &request.trace, &investigation.labels);
+    let method = Method::new(&trace, &request.trace, investigation.labels);
     let (citations, _) = citation::collect(&trace);
     Report {
         title: request.title.clone(),

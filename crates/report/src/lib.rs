@@ -1,8 +1,8 @@
 //! Reports of chaintrail: what an investigator hands to an exchange, a court or a newsroom.
 //!
 //! This crate owns
-//! - [`Investigation`]: a store opened with everything a trace needs (labels, clusters, links,
-//!   prices), shared by the CLI, the demo and the server;
+//! - [`Investigation`]: what a trace needs (chains, labels, clusters, links, prices), opened
+//!   by the CLI and the demo ([`OpenedStore`]) and lent by the server's screener;
 //! - [`Report`] ([`build_report`]): one trace under the chosen policy, the same seeds traced under
 //!   the other policies side by side ([`Comparison`]), the method (policy, labels and links used,
 //!   with their sources and dates) and a [`Citation`] for every transaction the paths cite;
@@ -44,11 +44,11 @@ pub use citation::Citation;
 pub use compare::{Comparison, ComparisonRow, PolicyTotal};
 pub use freeze::{Deposit, FreezePack, freeze_packs, write_freeze_packs};
 pub use html::{Page, amounts, kind_name, render_html};
-pub use investigation::Investigation;
+pub use investigation::{Investigation, OpenedStore};
 pub use json::{to_json_lines, write_json};
 pub use method::{LabelUsed, LinkUsed, Method};
 pub use node::Nodes;
-pub use pdf::{CHROMIUM_ENV, find_chromium, write_pdf};
+pub use pdf::{CHROMIUM_ENV, find_chromium, print_pdf, write_pdf};
 pub use verify::{Finding, Verification, verify, verify_file};
 
 /// Why a report could not be built, written or verified.

@@ -54,8 +54,19 @@ fn locate(named: Option<OsString>, path: OsString) -> Result<PathBuf, ReportErro
 
 /// Print `html` to a PDF at `path` (atomically) with headless Chromium.
 pub fn write_pdf(html: &str, path: &Path) -> Result<(), ReportError> {
+    let parent = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let bytes = print_pdf(html, parent)?;
+    write_atomic(path, &bytes)
+}
+
+/// Print `html` to PDF bytes with headless Chromium, working in a private folder under `work`
+/// that is removed afterwards.
+pub fn print_pdf(html: &str, work: &Path) -> Result<Vec<u8>, ReportError> {
     let chromium = find_chromium()?;
-    let work = tempdir(path)?;
+    let work = tempdir(work)?;
     let page = work.join("report.html");
     let pdf = work.join("report.pdf");
     let outcome = (|| {
@@ -83,9 +94,8 @@ pub fn write_pdf(html: &str, path: &Path) -> Result<(), ReportError> {
                 path: chromium.clone(),
                 source,
             })?;
-        let bytes = std::fs::read(&pdf).ok().filter(|b| b.starts_with(b"%PDF"));
-        match bytes {
-            Some(bytes) if output.status.success() => write_atomic(path, &bytes),
+        match std::fs::read(&pdf).ok().filter(|b| b.starts_with(b"%PDF")) {
+            Some(bytes) if output.status.success() => Ok(bytes),
             _ => Err(ReportError::Invalid(format!(
                 "{} did not print a PDF ({}): {}",
                 chromium.display(),
@@ -101,13 +111,11 @@ pub fn write_pdf(html: &str, path: &Path) -> Result<(), ReportError> {
     outcome
 }
 
-/// A private working folder beside `path`.
-fn tempdir(path: &Path) -> Result<PathBuf, ReportError> {
-    let parent = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let dir = parent.join(format!(".chaintrail-pdf-{}", std::process::id()));
+/// A private working folder under `parent`, unique to this process and call.
+fn tempdir(parent: &Path) -> Result<PathBuf, ReportError> {
+    static CALLS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let call = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let dir = parent.join(format!(".chaintrail-pdf-{}-{call}", std::process::id()));
     std::fs::create_dir_all(&dir).map_err(|source| ReportError::Io {
         action: "create",
         path: dir.clone(),

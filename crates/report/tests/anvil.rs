@@ -14,7 +14,7 @@ use chaintrail_evm::{RpcAuth, RpcClient, RpcConfig, RpcOptions, ingest_rpc_with}
 use chaintrail_ingest::ImportOptions;
 use chaintrail_labels::{Category, Label, LabelStore, Source};
 use chaintrail_report::{
-    Investigation, Nodes, ReportRequest, anchor, build_report, verify, verify_file,
+    Nodes, OpenedStore, ReportRequest, anchor, build_report, verify, verify_file,
     write_freeze_packs, write_json,
 };
 use chaintrail_store::Store;
@@ -159,7 +159,7 @@ fn a_report_anchored_to_anvil_verifies_and_a_tampered_one_names_its_line() {
     );
     labels.save().expect("save labels");
 
-    let investigation = Investigation::open(&store, None).expect("investigation");
+    let opened = OpenedStore::open(&store, None).expect("open");
     let request = ReportRequest {
         title: "anvil theft".to_string(),
         trace: TraceRequest {
@@ -172,7 +172,7 @@ fn a_report_anchored_to_anvil_verifies_and_a_tampered_one_names_its_line() {
         },
         compare: vec![Policy::Haircut, Policy::Poison],
     };
-    let mut report = build_report(&investigation, &request).expect("report");
+    let mut report = build_report(&opened.investigation(), &request).expect("report");
     let nodes = Nodes::connect(std::slice::from_ref(&anvil.url)).expect("nodes");
     assert_eq!(nodes.chains(), vec![Chain::Evm(31337)]);
     let anchored = anchor(&mut report.citations, &nodes).expect("anchor");

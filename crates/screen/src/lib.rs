@@ -292,6 +292,11 @@ impl Screener {
         Ok(())
     }
 
+    /// The store's folder (the data dir).
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
     /// The labels the screener resolves ownership and attributions from.
     pub fn labels(&self) -> &LabelStore {
         &self.labels
