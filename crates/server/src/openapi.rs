@@ -61,7 +61,11 @@ fn report_op() -> Value {
         "cases",
         json!([
             path_param("id", "Case id"),
-            query_param("format", "json (exact, default), html (rounded, with a flow chart) or pdf", json!({"type": "string", "enum": ["json", "html", "pdf"]}))
+            query_param(
+                "format",
+                "json (exact, default), html (rounded, with a flow chart) or pdf",
+                json!({"type": "string", "enum": ["json", "html", "pdf"]})
+            )
         ]),
         obj(),
         None,

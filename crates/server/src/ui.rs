@@ -34,6 +34,7 @@ const FILES: &[(&str, &str, &[u8])] = &[
         include_bytes!("../ui/pages/address.js"),
     ),
     ("pages/tx.js", JS, include_bytes!("../ui/pages/tx.js")),
+    ("pages/cases.js", JS, include_bytes!("../ui/pages/cases.js")),
     ("pages/trace.js", JS, include_bytes!("../ui/pages/trace.js")),
     (
         "pages/screen.js",
