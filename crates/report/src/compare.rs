@@ -65,8 +65,10 @@ impl Comparison {
     /// Compare `runs` (each policy with its trace, or why it could not run).
     pub fn new(runs: Vec<(Policy, Result<&TraceReport, String>)>) -> Comparison {
         type Key = (String, String, EndpointKind);
+        /// USD and exact amounts per policy.
+        type PerPolicy = (Vec<Option<f64>>, Vec<Vec<Value>>);
         let count = runs.len();
-        let mut rows: BTreeMap<Key, (Vec<Option<f64>>, Vec<Vec<Value>>)> = BTreeMap::new();
+        let mut rows: BTreeMap<Key, PerPolicy> = BTreeMap::new();
         for (i, (_, run)) in runs.iter().enumerate() {
             let Ok(trace) = run else { continue };
             for total in trace.by_entity.iter().filter(|t| reached(t.kind)) {

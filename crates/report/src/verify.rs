@@ -102,11 +102,11 @@ pub fn verify(text: &str, nodes: &Nodes) -> Result<Verification, ReportError> {
             ));
             continue;
         };
-        if !blocks.contains_key(&(citation.chain, citation.block_number)) {
-            let block = nodes.block(citation.chain, citation.block_number)?;
-            blocks.insert((citation.chain, citation.block_number), block);
+        let key = (citation.chain, citation.block_number);
+        if let std::collections::hash_map::Entry::Vacant(slot) = blocks.entry(key) {
+            slot.insert(nodes.block(citation.chain, citation.block_number)?);
         }
-        let Some(block) = &blocks[&(citation.chain, citation.block_number)] else {
+        let Some(block) = &blocks[&key] else {
             outcome.mismatches.push(finding(
                 "block_number",
                 citation.block_number.to_string(),
