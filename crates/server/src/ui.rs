@@ -42,6 +42,7 @@ const FILES: &[(&str, &str, &[u8])] = &[
         include_bytes!("../ui/pages/screen.js"),
     ),
     ("graph.js", JS, include_bytes!("../ui/graph.js")),
+    ("charts.js", JS, include_bytes!("../ui/charts.js")),
     (
         "vendor/cytoscape/cytoscape.esm.min.js",
         JS,

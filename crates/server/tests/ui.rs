@@ -125,6 +125,12 @@ fn an_investigator_searches_traces_compares_saves_a_case_and_screens_in_the_brow
         ]
     );
 
+    // The charts: a dot per endpoint on the timeline, a column per hop with a bar per kind.
+    let fifo_rows = strings(&seen["endpoints_fifo"]);
+    assert_eq!(seen["timeline_dots"], fifo_rows.len(), "{fifo_rows:?}");
+    assert_eq!(seen["per_hop_columns"], 1, "{fifo_rows:?}");
+    assert_eq!(seen["per_hop_bars"], 2, "{fifo_rows:?}");
+
     // Clicking the thief shows its labels; collapsing hides Binance and the holder.
     assert_eq!(
         strings(&seen["node_labels"]),

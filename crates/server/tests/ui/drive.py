@@ -81,6 +81,9 @@ def main():
         seen['graph_nodes'] = int(graph.get_attribute('data-nodes'))
         seen['graph_edges'] = int(graph.get_attribute('data-edges'))
         seen['compare'] = texts(page, '[data-testid=compare-line]')
+        seen['per_hop_columns'] = int(page.get_attribute('[data-testid=per-hop]', 'data-columns'))
+        seen['per_hop_bars'] = page.locator('[data-testid=per-hop] rect').count()
+        seen['timeline_dots'] = page.locator('[data-testid=timeline] circle').count()
         for policy in ['fifo', 'haircut']:
             seen[f'endpoints_{policy}'] = texts(page, f'[data-testid=endpoint-table-{policy}] tbody tr')
 

@@ -5,6 +5,7 @@ import { api, seg } from '../api.js';
 import { h, show, table, errorBox, link } from '../dom.js';
 import { amount, usd, percent, time, short } from '../format.js';
 import { draw } from '../graph.js';
+import { perHop, timeline } from '../charts.js';
 
 const POLICIES = ['fifo', 'haircut', 'lifo'];
 const NAMES = { fifo: 'FIFO', haircut: 'haircut', lifo: 'LIFO' };
@@ -63,6 +64,9 @@ async function run(query, result) {
       h('section', {},
         h('h2', {}, `Flow under ${NAMES[first]}`),
         h('div', { class: 'graph-wrap' }, canvas, side)),
+      h('section', { class: 'columns' },
+        h('div', {}, h('h2', {}, 'Value per hop'), perHop(reports[0])),
+        h('div', {}, h('h2', {}, 'Timeline'), timeline(reports[0]))),
       h('div', { class: reports.length === 2 ? 'columns' : '' },
         reports.map((r, i) => endpoints(policies[i], r))),
       saveForm(query, first, reports[0]));
