@@ -73,7 +73,11 @@ pub fn flow_chart(trace: &TraceReport) -> String {
         *nodes = kept;
         if !folded.is_empty() {
             nodes.push(Node {
-                label: format!("{} others", folded.len()),
+                label: format!(
+                    "{} other{}",
+                    folded.len(),
+                    if folded.len() == 1 { "" } else { "s" }
+                ),
                 usd: folded.iter().map(|n| n.usd).sum(),
                 color,
             });
