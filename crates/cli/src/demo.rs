@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use chaintrail_eval::demo::{HeistOutcome, build_demo};
 use chaintrail_labels::LabelStore;
+use chaintrail_report::{OpenedStore, Page, ReportRequest};
 use chaintrail_sim::{EtlLayout, SimConfig};
 use chaintrail_store::Store;
 use chaintrail_trace::Policy;
@@ -106,6 +107,39 @@ pub fn sim(global: &Global, args: SimArgs) -> anyhow::Result<()> {
     )
 }
 
+/// Per heist: what was stolen and where it went, by entity, rounded for people.
+fn heist_tables(heists: &[HeistOutcome]) -> Vec<Table> {
+    heists
+        .iter()
+        .map(|h| {
+            let mut table = Table::new(&["where", "category", "status", "amount", "usd", "share"])
+                .titled(format!(
+                    "{} — victim {}, {}: stolen {} ({})",
+                    h.name,
+                    h.victim,
+                    h.date,
+                    chaintrail_report::amounts(&h.report.seeded),
+                    chaintrail_report::round::usd(Some(h.stolen_usd))
+                ));
+            for t in &h.report.by_entity {
+                let share = match (t.usd, h.stolen_usd) {
+                    (Some(v), total) if total > 0.0 => format!("{:.1}%", 100.0 * v / total),
+                    _ => "-".to_string(),
+                };
+                table.row(vec![
+                    t.entity.clone(),
+                    t.category.clone(),
+                    chaintrail_report::kind_name(t.kind).to_string(),
+                    chaintrail_report::amounts(&t.values),
+                    chaintrail_report::round::usd(t.usd),
+                    share,
+                ]);
+            }
+            table
+        })
+        .collect()
+}
+
 #[derive(Serialize)]
 struct DemoOutput {
     data_dir: PathBuf,
@@ -125,10 +159,33 @@ pub fn demo(global: &Global, args: DemoArgs) -> anyhow::Result<()> {
         policy,
         &|step| bar.set_message(step.to_string()),
     )?;
-    bar.set_message("writing the report");
+    bar.set_message("tracing under every policy and writing the report");
     let html_path = dir.join("report.html");
     let stats = collect_stats(&built.store, None)?;
-    crate::html::write_report(&html_path, &built.heists, &stats)?;
+    let opened = OpenedStore::open(&built.store, None)?;
+    let investigation = opened.investigation();
+    let mut reports = Vec::new();
+    for heist in &built.heists {
+        let request = ReportRequest {
+            title: format!("{} — victim {}, {}", heist.name, heist.victim, heist.date),
+            trace: heist.request.clone(),
+            compare: Policy::ALL.to_vec(),
+        };
+        reports.push(chaintrail_report::build_report_from(
+            &investigation,
+            &request,
+            heist.report.clone(),
+        )?);
+    }
+    let html = chaintrail_report::render_html(&Page {
+        title: "chaintrail — where did the stolen funds go?",
+        intro: "A simulated world with heists that follow the DPRK laundering playbook, traced \
+                with an explicit taint policy and compared under every other. Every amount comes \
+                with the path that explains it and a citation of each transaction.",
+        stats: &stats,
+        reports: &reports,
+    });
+    chaintrail_report::write_atomic(&html_path, html.as_bytes())?;
     bar.finish_and_clear();
     let output = DemoOutput {
         data_dir: dir.clone(),
@@ -137,7 +194,7 @@ pub fn demo(global: &Global, args: DemoArgs) -> anyhow::Result<()> {
         heists: built.heists,
     };
     let mut tables = stats_tables(&stats)[..1].to_vec();
-    tables.extend(crate::html::heist_tables(&output.heists));
+    tables.extend(heist_tables(&output.heists));
     let mut done = Table::new(&["report", "seconds"]).titled("Done");
     done.row(vec![
         output.report_html.display().to_string(),

@@ -6,11 +6,11 @@ mod bench_world;
 mod cluster;
 mod commands;
 mod demo;
-mod html;
 mod ingest;
 mod labels;
 mod links;
 mod output;
+mod report;
 mod screen;
 mod trace;
 mod verify;
@@ -93,6 +93,17 @@ enum Command {
     Bench(bench::BenchArgs),
     /// Check every byte of the store against its checksums and name what is damaged.
     VerifyStore(verify::VerifyArgs),
+    /// A report on a case or seeds: flow chart, where the value went, every policy side by
+    /// side, the method, and a citation for every transaction (HTML, PDF or JSON).
+    Report(report::ReportArgs),
+    /// Freeze-request packs: per exchange reached, its deposits (CSV, JSON), the paths to them
+    /// and a letter.
+    FreezePack(report::FreezePackArgs),
+    /// Re-check every citation of a JSON report or freeze pack against a node; names the line
+    /// and field of each mismatch.
+    VerifyReport(report::VerifyReportArgs),
+    /// Saved traces with notes: new, list, show (export as JSON).
+    Case(report::CaseArgs),
 }
 
 fn init_logging(verbose: u8) {
@@ -138,6 +149,10 @@ fn main() -> ExitCode {
         Command::Cluster(args) => cluster::run(&global, args),
         Command::Bench(args) => bench::run(&global, args),
         Command::VerifyStore(args) => verify::run(&global, args),
+        Command::Report(args) => report::report(&global, args),
+        Command::FreezePack(args) => report::freeze_pack(&global, args),
+        Command::VerifyReport(args) => report::verify_report(&global, args),
+        Command::Case(args) => report::case(&global, args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -23,6 +23,9 @@ pub struct HeistOutcome {
     pub stolen: Vec<String>,
     pub stolen_usd: f64,
     pub report: TraceReport,
+    /// The trace behind `report`, to trace it again under other policies.
+    #[serde(skip)]
+    pub request: TraceRequest,
 }
 
 /// The demo store and what tracing found.
@@ -100,6 +103,7 @@ pub fn build_demo(
                 .collect(),
             stolen_usd: report.seeded.iter().filter_map(|v| v.usd).sum(),
             report,
+            request,
         });
     }
     Ok(Demo { store, heists })

@@ -104,7 +104,7 @@ fn screen_query(address: String, raw: Option<String>) -> Result<Query, ApiError>
 /// Run blocking library work off the async workers. The work gets a [`Cancel`] flag that is
 /// raised when the request stops waiting for it (the time limit drops this future, or the client
 /// goes away), so that it stops instead of holding a CPU for an answer nobody reads.
-async fn blocking<T: Send + 'static>(
+pub(crate) async fn blocking<T: Send + 'static>(
     state: &Arc<AppState>,
     work: impl FnOnce(&Cancel) -> Result<T, ApiError> + Send + 'static,
 ) -> Result<T, ApiError> {
@@ -566,7 +566,7 @@ struct TraceBody {
 }
 
 /// The most work one HTTP trace may do.
-const MAX_TRACE_BUDGET: u64 = 5_000_000;
+pub(crate) const MAX_TRACE_BUDGET: u64 = 5_000_000;
 
 async fn trace(State(state): Shared, body: Bytes) -> Result<Json<Value>, ApiError> {
     let body: TraceBody = serde_json::from_slice(&body).map_err(|e| {

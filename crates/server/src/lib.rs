@@ -5,8 +5,8 @@
 //!   (`GET /api/v1/address/{address}`), Chainalysis' entity-risk API
 //!   (`GET /api/risk/v2/entities/{address}`) and TRM's wallet screening
 //!   (`POST /public/v2/screening/addresses`), all answered by `chaintrail-screen`;
-//! - the native API under `/v1/` (screening with paths, address and tx views, trace, labels,
-//!   incidents, rules, health, metrics) and its OpenAPI 3 document ([`openapi::document`], served
+//! - the native API under `/v1/` (screening with paths, address and tx views, trace, cases with
+//!   their reports and freeze packs, labels, incidents, rules, health, metrics) and its OpenAPI 3 document ([`openapi::document`], served
 //!   at `/openapi.json` and kept in the repository as docs/openapi.json);
 //! - the guards: API keys (`X-API-Key`, `Token`, `Authorization: Basic|Bearer`; compared in
 //!   constant time; open mode only when asked for), per-key token-bucket rate limits, body size,
@@ -23,6 +23,7 @@
 #![recursion_limit = "256"]
 
 mod api;
+mod cases;
 pub mod error;
 mod metrics;
 pub mod openapi;
@@ -355,6 +356,7 @@ fn panic_response(panic: Box<dyn std::any::Any + Send + 'static>) -> Response<Bo
 /// The application: routes and layers.
 pub fn router(state: Arc<AppState>) -> Result<Router, ServerError> {
     let mut app = api::routes()
+        .merge(cases::routes())
         .merge(ui::routes())
         .fallback(|| async { ApiError::not_found("no such endpoint; see /openapi.json") })
         .layer(axum::middleware::from_fn_with_state(state.clone(), guard))

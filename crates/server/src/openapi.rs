@@ -50,6 +50,40 @@ fn date_param() -> Value {
     )
 }
 
+/// `op` answering 201 Created instead of 200.
+fn created(mut op: Value) -> Value {
+    if let Some(responses) = op["responses"].as_object_mut()
+        && let Some(ok) = responses.remove("200")
+    {
+        responses.insert("201".to_string(), ok);
+    }
+    op
+}
+
+/// A case's report in three formats.
+fn report_op() -> Value {
+    let mut op = op(
+        "The case's report: its trace under its policy and every other side by side, flow chart (HTML/PDF), method and a citation for every transaction. PDF needs Chromium on the server (503 without it)",
+        "cases",
+        json!([
+            path_param("id", "Case id"),
+            query_param(
+                "format",
+                "json (exact, default), html (rounded, with a flow chart) or pdf",
+                json!({"type": "string", "enum": ["json", "html", "pdf"]})
+            )
+        ]),
+        obj(),
+        None,
+    );
+    op["responses"]["200"]["content"] = json!({
+        "application/json": {"schema": obj()},
+        "text/html": {"schema": {"type": "string"}},
+        "application/pdf": {"schema": {"type": "string", "format": "binary"}}
+    });
+    op
+}
+
 fn chain_param() -> Value {
     query_param(
         "chain",
@@ -107,6 +141,20 @@ pub fn document() -> Value {
                 "Trace funds forward (the same report as `chaintrail trace --format json`)", "native",
                 json!([]), obj(),
                 Some(json!({"$ref": "#/components/schemas/TraceRequest"})))},
+            "/v1/cases": {
+                "get": op("Saved cases, newest first", "cases", json!([]),
+                    json!({"type": "object", "required": ["cases"], "properties": {"cases": {"type": "array", "items": {"$ref": "#/components/schemas/Case"}}}}), None),
+                "post": created(op("Save a case: seeds, policy and limits, notes, annotations and the trace as seen (kept in the data dir)", "cases",
+                    json!([]), json!({"$ref": "#/components/schemas/Case"}),
+                    Some(json!({"$ref": "#/components/schemas/NewCase"}))))},
+            "/v1/cases/{id}": {"get": op(
+                "One case, as saved (its JSON export)", "cases",
+                json!([path_param("id", "Case id")]), json!({"$ref": "#/components/schemas/Case"}), None)},
+            "/v1/cases/{id}/report": {"get": report_op()},
+            "/v1/cases/{id}/freeze-pack": {"get": op(
+                "Freeze-request packs of the case: per exchange reached, its deposits (address, stolen amount, transaction, block number and hash, time), the path to each and the citations", "cases",
+                json!([path_param("id", "Case id")]),
+                json!({"type": "object", "required": ["packs"], "properties": {"packs": {"type": "array", "items": obj()}}}), None)},
             "/v1/labels/{address}": {"get": op(
                 "Labels of an address, optionally those valid at a date", "native",
                 json!([path_param("address", "Address as written"), date_param()]), obj(), None)},
@@ -235,6 +283,22 @@ pub fn document() -> Value {
                     "seeds": {"type": "array", "items": {"type": "string"}},
                     "policy": {"type": "string"}, "max_hops": {"type": "integer"}, "min_value": {"type": "string"},
                     "note": {"type": "string"}}},
+                "NewCase": {"type": "object", "required": ["name", "seeds"], "additionalProperties": false, "properties": {
+                    "name": {"type": "string"},
+                    "seeds": {"type": "array", "items": {"type": "string"}, "description": "<chain>:<tx hash | address | txid:vout>"},
+                    "policy": {"type": "string", "enum": ["poison", "haircut", "fifo", "lifo", "tiho"]},
+                    "max_hops": {"type": "integer", "minimum": 1, "maximum": 4294967295u64},
+                    "min_value": {"type": "string"},
+                    "notes": {"type": "string"},
+                    "annotations": {"type": "array", "items": {"type": "object", "required": ["target", "note"], "properties": {
+                        "target": {"type": "string"}, "note": {"type": "string"}}}},
+                    "trace": {"type": "object", "nullable": true, "description": "The trace as the investigator saw it (a /v1/trace answer), kept as it was"}}},
+                "Case": {"type": "object", "required": ["id", "created_at", "name", "seeds", "policy", "max_hops", "min_value", "notes", "annotations"], "properties": {
+                    "id": {"type": "string"}, "created_at": {"type": "string"}, "name": {"type": "string"},
+                    "seeds": {"type": "array", "items": {"type": "string"}},
+                    "policy": {"type": "string"}, "max_hops": {"type": "integer"}, "min_value": {"type": "string"},
+                    "notes": {"type": "string"}, "annotations": {"type": "array", "items": obj()},
+                    "trace": {"type": "object", "nullable": true}}},
                 "TraceRequest": {"type": "object", "required": ["seeds"], "additionalProperties": false, "properties": {
                     "seeds": {"type": "array", "items": {"type": "string"}, "description": "<chain>:<tx hash | address | txid:vout>"},
                     "policy": {"type": "string", "enum": ["poison", "haircut", "fifo", "lifo", "tiho"]},

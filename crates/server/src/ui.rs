@@ -34,6 +34,7 @@ const FILES: &[(&str, &str, &[u8])] = &[
         include_bytes!("../ui/pages/address.js"),
     ),
     ("pages/tx.js", JS, include_bytes!("../ui/pages/tx.js")),
+    ("pages/cases.js", JS, include_bytes!("../ui/pages/cases.js")),
     ("pages/trace.js", JS, include_bytes!("../ui/pages/trace.js")),
     (
         "pages/screen.js",
@@ -41,6 +42,7 @@ const FILES: &[(&str, &str, &[u8])] = &[
         include_bytes!("../ui/pages/screen.js"),
     ),
     ("graph.js", JS, include_bytes!("../ui/graph.js")),
+    ("charts.js", JS, include_bytes!("../ui/charts.js")),
     (
         "vendor/cytoscape/cytoscape.esm.min.js",
         JS,

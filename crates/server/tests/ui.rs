@@ -23,7 +23,7 @@ fn strings(value: &Value) -> Vec<String> {
 }
 
 #[test]
-fn an_investigator_searches_traces_compares_and_screens_in_the_browser() {
+fn an_investigator_searches_traces_compares_saves_a_case_and_screens_in_the_browser() {
     let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
     let setup = Command::new("bash")
         .arg(manifest.join("tests/setup-ui.sh"))
@@ -125,6 +125,12 @@ fn an_investigator_searches_traces_compares_and_screens_in_the_browser() {
         ]
     );
 
+    // The charts: a dot per endpoint on the timeline, a column per hop with a bar per kind.
+    let fifo_rows = strings(&seen["endpoints_fifo"]);
+    assert_eq!(seen["timeline_dots"], fifo_rows.len(), "{fifo_rows:?}");
+    assert_eq!(seen["per_hop_columns"], 1, "{fifo_rows:?}");
+    assert_eq!(seen["per_hop_bars"], 2, "{fifo_rows:?}");
+
     // Clicking the thief shows its labels; collapsing hides Binance and the holder.
     assert_eq!(
         strings(&seen["node_labels"]),
@@ -144,6 +150,39 @@ fn an_investigator_searches_traces_compares_and_screens_in_the_browser() {
             .starts_with("service at binance reserve wallets BNB (exchange): 10 ETH $25,383"),
         "{binance_node:?}"
     );
+
+    // The trace saved as a case, reloaded, its freeze pack exported: Binance's deposit with the
+    // 10 ETH FIFO puts there, exact in the file, rounded on the page.
+    assert_eq!(seen["case_hash"], "#/case/ronin-exploiter-day-one-1");
+    assert_eq!(seen["case_name"], "Ronin exploiter, day one");
+    assert_eq!(seen["case_notes"], "Binance reached within the hour");
+    let case_rows = strings(&seen["case_endpoints"]);
+    assert!(
+        case_rows.iter().any(|r| r.starts_with(
+            "service\tbinance reserve wallets BNB\t0xBE0eB53F46cd790Cd13851d5EFf43D12404d33E8\t10 ETH"
+        )),
+        "{case_rows:?}"
+    );
+    assert_eq!(
+        seen["freeze_pack_file"],
+        "ronin-exploiter-day-one-1-freeze-packs.json"
+    );
+    assert_eq!(
+        seen["freeze_pack_deposits"],
+        json!([[
+            "binance reserve wallets BNB",
+            ui_world::BINANCE,
+            "10000000000000000000",
+            3
+        ]])
+    );
+    let pack_rows = strings(&seen["freeze_pack_rows"]);
+    assert_eq!(pack_rows.len(), 1, "{pack_rows:?}");
+    assert!(
+        pack_rows[0].starts_with(&format!("{}\t10 ETH\t$25,383\t", ui_world::BINANCE)),
+        "{pack_rows:?}"
+    );
+    assert_eq!(strings(&seen["case_list"]), ["Ronin exploiter, day one"]);
 
     // Screening many addresses, one of them malformed.
     let rows = strings(&seen["screen_rows"]);

@@ -48,5 +48,37 @@ export async function api(path, body) {
   return json;
 }
 
+/** GET `path` as a Blob (a report in HTML or PDF), throwing an ApiFailure like `api`. */
+export async function apiBlob(path) {
+  const headers = {};
+  const key = apiKey();
+  if (key) headers['X-API-Key'] = key;
+  let response;
+  try {
+    response = await fetch(path, { headers });
+  } catch (e) {
+    throw new ApiFailure(0, 'network', `cannot reach the server: ${e.message}`);
+  }
+  if (!response.ok) {
+    const json = await response.json().catch(() => null);
+    const error = (json && json.error) || {};
+    throw new ApiFailure(response.status, error.code || 'http_error',
+      error.message || `the server answered ${response.status}`);
+  }
+  return response.blob();
+}
+
+/** Offer `blob` as a download named `name` (a blob: URL of this page's own origin). */
+export function download(blob, name) {
+  const url = URL.createObjectURL(blob);
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = name;
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10000);
+}
+
 /** Percent-encode one path segment. */
 export const seg = encodeURIComponent;

@@ -7,8 +7,9 @@ import * as address from './pages/address.js';
 import * as tx from './pages/tx.js';
 import * as trace from './pages/trace.js';
 import * as screen from './pages/screen.js';
+import * as cases from './pages/cases.js';
 
-const PAGES = { search, address, tx, trace, screen };
+const PAGES = { search, address, tx, trace, screen, cases, case: cases };
 
 function route() {
   const hash = location.hash.replace(/^#\/?/, '') || 'search';

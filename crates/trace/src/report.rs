@@ -90,6 +90,14 @@ pub struct PathStep {
     pub chain: Chain,
     /// The transaction.
     pub tx: String,
+    /// The height of its block: with `tx`, `vout` and `position` what a citation of this step
+    /// names (docs/report.md).
+    pub block: u64,
+    /// The output carrying the value (UTXO chains); `None` on account chains and for fees.
+    pub vout: Option<u32>,
+    /// The transfer's position among its transaction's transfers as stored (account chains;
+    /// 0 = first); `None` on UTXO chains and for fees.
+    pub position: Option<u32>,
     /// Its time (seconds since the epoch).
     pub time: u64,
     /// The sender.

@@ -58,27 +58,55 @@ fn edge_step(
         ChainModel::Account => reader.tx_hash(tx).to_hex_prefixed(),
         ChainModel::Utxo => reader.tx_hash(tx).to_hex(),
     };
-    let (tx, time, from, to) = match edge.record {
+    let (tx, block, time, from, to, vout, position) = match edge.record {
         Record::Transfer(row) => match reader.transfer(row) {
-            Some(t) => (hash_text(t.tx), t.block.timestamp, name(t.from), name(t.to)),
-            None => (String::new(), 0, None, None),
+            Some(t) => (
+                hash_text(t.tx),
+                t.block.height,
+                t.block.timestamp,
+                name(t.from),
+                name(t.to),
+                None,
+                Some(t.position),
+            ),
+            None => (String::new(), 0, 0, None, None, None, None),
         },
         Record::Output(row) => match reader.output(row) {
-            Some(o) => (
-                hash_text(o.tx),
-                reader.tx_block(o.tx).timestamp,
-                None,
-                name(o.address),
-            ),
-            None => (String::new(), 0, None, None),
+            Some(o) => {
+                let block = reader.tx_block(o.tx);
+                (
+                    hash_text(o.tx),
+                    block.height,
+                    block.timestamp,
+                    None,
+                    name(o.address),
+                    Some(o.vout),
+                    None,
+                )
+            }
+            None => (String::new(), 0, 0, None, None, None, None),
         },
-        Record::Fee(tx) => (hash_text(tx), reader.tx_block(tx).timestamp, None, None),
-        Record::Seed => (String::new(), 0, None, None),
+        Record::Fee(tx) => {
+            let block = reader.tx_block(tx);
+            (
+                hash_text(tx),
+                block.height,
+                block.timestamp,
+                None,
+                None,
+                None,
+                None,
+            )
+        }
+        Record::Seed => (String::new(), 0, 0, None, None, None, None),
     };
     PathStep {
         hop: edge.hop,
         chain: edge.chain,
         tx,
+        block,
+        vout,
+        position,
         time,
         from,
         to,

@@ -28,7 +28,9 @@ def main():
         page = browser.new_page(viewport={'width': 1300, 'height': 1000})
         page.set_default_timeout(TIMEOUT_MS)
         outside = []
-        page.on('request', lambda r: None if r.url.startswith(base) else outside.append(r.url))
+        # Downloads the page makes itself are blob: URLs of its own origin: nothing leaves.
+        page.on('request', lambda r: None if r.url.startswith((base, f'blob:{base}'))
+                else outside.append(r.url))
         errors = []
         page.on('pageerror', lambda e: errors.append(str(e)))
 
@@ -79,6 +81,9 @@ def main():
         seen['graph_nodes'] = int(graph.get_attribute('data-nodes'))
         seen['graph_edges'] = int(graph.get_attribute('data-edges'))
         seen['compare'] = texts(page, '[data-testid=compare-line]')
+        seen['per_hop_columns'] = int(page.get_attribute('[data-testid=per-hop]', 'data-columns'))
+        seen['per_hop_bars'] = page.locator('[data-testid=per-hop] rect').count()
+        seen['timeline_dots'] = page.locator('[data-testid=timeline] circle').count()
         for policy in ['fifo', 'haircut']:
             seen[f'endpoints_{policy}'] = texts(page, f'[data-testid=endpoint-table-{policy}] tbody tr')
 
@@ -100,6 +105,31 @@ def main():
         page.evaluate(TAP, binance[0])
         page.wait_for_selector('[data-testid=node-endpoint]')
         seen['binance_node'] = texts(page, '[data-testid=node-endpoint]')
+
+        # Save the trace as a case, reload the case page, export the case's freeze packs.
+        page.fill('[data-testid=case-name-input]', 'Ronin exploiter, day one')
+        page.fill('[data-testid=case-notes-input]', 'Binance reached within the hour')
+        page.click('[data-testid=case-save]')
+        page.wait_for_selector('[data-testid=case-name]')
+        seen['case_hash'] = page.evaluate('location.hash')
+        page.reload()
+        page.wait_for_selector('[data-testid=case-endpoints]')
+        seen['case_name'] = page.locator('[data-testid=case-name]').inner_text()
+        seen['case_notes'] = page.locator('[data-testid=case-notes]').inner_text()
+        seen['case_endpoints'] = texts(page, '[data-testid=case-endpoints] tbody tr')
+        with page.expect_download() as download:
+            page.click('[data-testid=freeze-pack]')
+        seen['freeze_pack_file'] = download.value.suggested_filename
+        with open(download.value.path(), encoding='utf-8') as f:
+            packs = json.load(f)['packs']
+        seen['freeze_pack_deposits'] = [
+            [p['exchange'], d['address'], d['amount'], d['block_number']]
+            for p in packs for d in p['deposits']]
+        page.wait_for_selector('[data-testid=freeze-pack-deposits]')
+        seen['freeze_pack_rows'] = texts(page, '[data-testid=freeze-pack-deposits] tbody tr')
+        page.goto(f'{base}/ui/#/cases')
+        page.wait_for_selector('[data-testid=case-list]')
+        seen['case_list'] = texts(page, '[data-testid=case-list] tbody tr td:first-child')
 
         # Screening many addresses.
         page.goto(f'{base}/ui/#/screen')

@@ -5,6 +5,7 @@ import { api, seg } from '../api.js';
 import { h, show, table, errorBox, link } from '../dom.js';
 import { amount, usd, percent, time, short } from '../format.js';
 import { draw } from '../graph.js';
+import { perHop, timeline } from '../charts.js';
 
 const POLICIES = ['fifo', 'haircut', 'lifo'];
 const NAMES = { fifo: 'FIFO', haircut: 'haircut', lifo: 'LIFO' };
@@ -63,8 +64,12 @@ async function run(query, result) {
       h('section', {},
         h('h2', {}, `Flow under ${NAMES[first]}`),
         h('div', { class: 'graph-wrap' }, canvas, side)),
+      h('section', { class: 'columns' },
+        h('div', {}, h('h2', {}, 'Value per hop'), perHop(reports[0])),
+        h('div', {}, h('h2', {}, 'Timeline'), timeline(reports[0]))),
       h('div', { class: reports.length === 2 ? 'columns' : '' },
-        reports.map((r, i) => endpoints(policies[i], r))));
+        reports.map((r, i) => endpoints(policies[i], r))),
+      saveForm(query, first, reports[0]));
     const graph = draw(canvas, reports[0], (node) => details(side, node, graph));
     // For tests and the curious: the graph as drawn.
     window.chaintrailGraph = graph;
@@ -73,6 +78,32 @@ async function run(query, result) {
   } catch (e) {
     show(result, errorBox(e));
   }
+}
+
+/** Save the trace as a case (seeds, policy, limits, notes, and the trace as shown). */
+function saveForm(query, policy, report) {
+  const name = h('input', { name: 'case-name', 'data-testid': 'case-name-input', size: 30, required: true, placeholder: 'e.g. Ronin exploit, day one' });
+  const notes = h('textarea', { name: 'case-notes', rows: 2, 'data-testid': 'case-notes-input' });
+  const status = h('span', { role: 'status' });
+  return h('section', {},
+    h('h2', {}, 'Save as case'),
+    h('form', {
+      onsubmit: async (event) => {
+        event.preventDefault();
+        const request = { ...body(query, policy), name: name.value.trim(), notes: notes.value, trace: report };
+        try {
+          const saved = await api('/v1/cases', request);
+          location.hash = `#/case/${seg(saved.id)}`;
+        } catch (e) {
+          show(status, errorBox(e));
+        }
+      },
+    },
+    h('div', { class: 'inline' },
+      h('label', {}, 'Name', name),
+      h('label', {}, 'Notes', notes),
+      h('button', { type: 'submit', 'data-testid': 'case-save' }, 'Save as case')),
+    status));
 }
 
 /** Where the policies disagree, per entity reached: the low and the high figure. */
