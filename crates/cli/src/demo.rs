@@ -13,7 +13,7 @@ use clap::{Args, Subcommand};
 use indicatif::ProgressBar;
 use serde::Serialize;
 
-use crate::commands::{Global, collect_stats, stats_tables};
+use crate::commands::{Global, stats_tables};
 use crate::output::{Format, Table, emit};
 
 #[derive(Args)]
@@ -127,7 +127,7 @@ pub fn demo(global: &Global, args: DemoArgs) -> anyhow::Result<()> {
     )?;
     bar.set_message("writing the report");
     let html_path = dir.join("report.html");
-    let stats = collect_stats(&built.store, None)?;
+    let stats = built.store.stats(None)?;
     crate::html::write_report(&html_path, &built.heists, &stats)?;
     bar.finish_and_clear();
     let output = DemoOutput {
