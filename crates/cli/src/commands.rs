@@ -357,10 +357,8 @@ pub fn tx(global: &Global, args: TxArgs) -> anyhow::Result<()> {
     let store = global.store()?;
     let labels = chaintrail_labels::LabelStore::open(store.dir())?;
     let hash: TxHash = args.hash.parse()?;
-    let found = chaintrail_query::find_tx(&store, &hash, args.chain)?;
-    let Some(summary) = found else {
-        bail!("transaction {} is not in the store", args.hash);
-    };
+    let summary = chaintrail_query::find_tx(&store, &hash, args.chain)?
+        .ok_or_else(|| chaintrail_query::QueryError::TxNotInStore(args.hash.clone()))?;
     let title = format!(
         "{} on {} in block {}{}",
         summary.hash,

@@ -15,7 +15,7 @@ pub struct TransferRecord {
     pub chain: Chain,
     /// The block that confirmed it (header time).
     pub block: BlockRef,
-    /// The transaction hash.
+    /// The transaction hash, 0x-prefixed as account chains write it.
     pub tx: String,
     /// Its position among the transaction's transfers.
     pub position: u32,
@@ -115,7 +115,7 @@ impl TransferScan {
             batch.push(TransferRecord {
                 chain: self.chain,
                 block: t.block,
-                tx: reader.tx_hash(t.tx).to_string(),
+                tx: reader.tx_hash(t.tx).to_hex_prefixed(),
                 position: t.position,
                 from: name(reader, t.from),
                 to: name(reader, t.to),
