@@ -328,16 +328,15 @@ struct TransferStream {
 impl TransferStream {
     /// The next batch as columns (name → list), or `None` when every chain is read.
     fn next_batch<'py>(&mut self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyDict>>> {
-        let rows = py.detach(|| {
+        let rows = py.detach(|| -> Result<_, StoreError> {
             while let Some(scan) = self.scans.last_mut() {
                 let Some(reader) = self.screener.readers().get(&scan.chain()) else {
                     self.scans.pop();
                     continue;
                 };
                 let rows = scan.next_batch(reader, self.batch_rows);
-                if let Err(e) = reader.ensure_intact() {
-                    return Err(e);
-                }
+                // A batch read from a damaged segment is refused, not returned.
+                reader.ensure_intact()?;
                 if rows.is_empty() {
                     self.scans.pop();
                     continue;
