@@ -29,19 +29,8 @@ impl Global {
 }
 
 /// A hint for errors the user can fix, printed under the error line.
-pub fn hint_for(err: &anyhow::Error) -> Option<String> {
-    if let Some(store) = err.downcast_ref::<StoreError>() {
-        return match store {
-            StoreError::NotInitialized(_) => {
-                Some("`chaintrail demo` builds a demonstration store in one step".to_string())
-            }
-            StoreError::Locked(_) => {
-                Some("only one import per chain can run at a time".to_string())
-            }
-            _ => None,
-        };
-    }
-    None
+pub fn hint_for(err: &anyhow::Error) -> Option<&'static str> {
+    err.downcast_ref::<StoreError>().and_then(StoreError::hint)
 }
 
 pub fn progress_bar(total: u64, what: &str) -> ProgressBar {
@@ -212,20 +201,9 @@ pub fn stats_tables(stats: &[ChainStats]) -> Vec<Table> {
     vec![summary, files]
 }
 
-pub fn collect_stats(store: &Store, only: Option<Chain>) -> anyhow::Result<Vec<ChainStats>> {
-    let chains = match only {
-        Some(chain) => vec![chain],
-        None => store.chains()?,
-    };
-    chains
-        .into_iter()
-        .map(|chain| Ok(store.reader(chain)?.stats()))
-        .collect()
-}
-
 pub fn stats(global: &Global, args: StatsArgs) -> anyhow::Result<()> {
     let store = global.store()?;
-    let stats = collect_stats(&store, args.chain)?;
+    let stats = store.stats(args.chain)?;
     if stats.is_empty() {
         bail!(
             "the store at {} is empty: import data with `chaintrail import` or run `chaintrail demo`",
@@ -253,23 +231,16 @@ pub struct AddressArgs {
 
 pub fn address(global: &Global, args: AddressArgs) -> anyhow::Result<()> {
     let store = global.store()?;
-    let summaries = chaintrail_query::find_address(&store, &args.address, args.chain, args.top)?;
-    if summaries.is_empty() {
-        bail!("{} does not appear in the store", args.address);
-    }
     let labels = chaintrail_labels::LabelStore::open(store.dir())?;
     let clusters = chaintrail_cluster::Clusters::open(&store)?;
-    let views: Vec<AddressView> = summaries
-        .into_iter()
-        .map(|summary| AddressView {
-            labels: labels.show(&summary.address, None),
-            cluster: clusters
-                .find(&summary.address, Some(summary.chain))
-                .into_iter()
-                .next(),
-            summary,
-        })
-        .collect();
+    let views = chaintrail_query::address_views(
+        &store,
+        &labels,
+        Some(&clusters),
+        &args.address,
+        args.chain,
+        args.top,
+    )?;
     let mut tables = Vec::new();
     for view in &views {
         let s = &view.summary;
@@ -370,15 +341,6 @@ fn named(labels: &chaintrail_labels::LabelStore, address: &str) -> String {
     }
 }
 
-/// An address as `chaintrail address` shows it: activity from the store, names from the labels.
-#[derive(serde::Serialize)]
-struct AddressView {
-    #[serde(flatten)]
-    summary: chaintrail_query::AddressSummary,
-    labels: chaintrail_labels::AddressReport,
-    cluster: Option<chaintrail_cluster::ClusterInfo>,
-}
-
 // ---- tx ----
 
 #[derive(Args)]
@@ -395,10 +357,8 @@ pub fn tx(global: &Global, args: TxArgs) -> anyhow::Result<()> {
     let store = global.store()?;
     let labels = chaintrail_labels::LabelStore::open(store.dir())?;
     let hash: TxHash = args.hash.parse()?;
-    let found = chaintrail_query::find_tx(&store, &hash, args.chain)?;
-    let Some(summary) = found else {
-        bail!("transaction {} is not in the store", args.hash);
-    };
+    let summary = chaintrail_query::find_tx(&store, &hash, args.chain)?
+        .ok_or_else(|| chaintrail_query::QueryError::TxNotInStore(args.hash.clone()))?;
     let title = format!(
         "{} on {} in block {}{}",
         summary.hash,

@@ -14,7 +14,7 @@ use clap::{Args, Subcommand};
 use indicatif::ProgressBar;
 use serde::Serialize;
 
-use crate::commands::{Global, collect_stats, stats_tables};
+use crate::commands::{Global, stats_tables};
 use crate::output::{Format, Table, emit};
 
 #[derive(Args)]
@@ -161,7 +161,7 @@ pub fn demo(global: &Global, args: DemoArgs) -> anyhow::Result<()> {
     )?;
     bar.set_message("tracing under every policy and writing the report");
     let html_path = dir.join("report.html");
-    let stats = collect_stats(&built.store, None)?;
+    let stats = built.store.stats(None)?;
     let opened = OpenedStore::open(&built.store, None)?;
     let investigation = opened.investigation();
     let mut reports = Vec::new();

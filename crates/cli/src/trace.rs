@@ -1,7 +1,6 @@
 //! `chaintrail trace`: follow funds with an explicit taint policy.
 
 use anyhow::Context;
-use chaintrail_core::Date;
 use chaintrail_labels::LabelStore;
 use chaintrail_store::Store;
 use chaintrail_trace::{EndpointKind, Policy, Prices, Seed, TraceReport, TraceRequest};
@@ -41,7 +40,7 @@ pub struct TraceArgs {
     #[arg(long, default_value = "0")]
     min_value: String,
     /// Follow no flows after this date (YYYY-MM-DD, UTC end of day) or Unix time.
-    #[arg(long, value_parser = parse_until)]
+    #[arg(long, value_parser = chaintrail_trace::parse_until)]
     until: Option<u64>,
     /// Trace provenance (where funds came from) instead of destination.
     #[arg(long)]
@@ -59,16 +58,6 @@ pub struct TraceArgs {
     budget: u64,
     #[arg(long, value_enum)]
     format: Option<TraceFormat>,
-}
-
-/// `--until`: Unix seconds, or a day (its last second, UTC).
-fn parse_until(text: &str) -> Result<u64, String> {
-    if let Ok(seconds) = text.parse::<u64>() {
-        return Ok(seconds);
-    }
-    let day: Date = text.parse().map_err(|e| format!("{e} (or Unix seconds)"))?;
-    u64::try_from(day.end_unix_seconds())
-        .map_err(|_| format!("{day} is before 1970: no block is that old"))
 }
 
 /// The store's derived links plus the file named by `--links`.

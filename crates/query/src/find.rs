@@ -15,6 +15,12 @@ pub enum QueryError {
     /// The text is not an address of the chain asked for.
     #[error(transparent)]
     Address(#[from] AddressError),
+    /// The address is valid but appears in no transaction of the store.
+    #[error("{0} does not appear in the store")]
+    NotInStore(String),
+    /// No chain of the store has the transaction (the hash as given).
+    #[error("transaction {0} is not in the store")]
+    TxNotInStore(String),
     /// The address's chain family has no data in the store.
     #[error(
         "{text} is a {family} address, but the store has no data for that chain (chains: {present})"

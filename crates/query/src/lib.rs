@@ -5,12 +5,16 @@
 //! [`search`] says what a typed text is (address or transaction, on which chains).
 //! [`find_address`] and [`find_tx`] look an address or a transaction up across the store's chains when the chain is not
 //! given. Both views work on either chain model; amounts are exact ([`Amount`]) and come with the
-//! asset's symbol and decimals for display.
+//! asset's symbol and decimals for display. [`address_views`] adds an address's labels and
+//! cluster to its summaries; [`TransferScan`] reads an account chain's transfers in batches,
+//! optionally of one address and within a time range.
 
 #![warn(missing_docs)]
 
 mod find;
 mod search;
+mod transfers;
+mod view;
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -20,6 +24,8 @@ use serde::Serialize;
 
 pub use find::{QueryError, address_chains, find_address, find_tx};
 pub use search::{HitKind, SearchHit, search};
+pub use transfers::{TransferRecord, TransferScan};
+pub use view::{AddressView, address_views};
 
 /// An amount of one asset, exact, with what is needed to show it.
 #[derive(Debug, Clone, Serialize)]

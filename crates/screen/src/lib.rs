@@ -551,6 +551,37 @@ impl Screener {
         Ok((address, ownership))
     }
 
+    /// Trace funds over this store with its labels, clusters (when built), known links and
+    /// prices: the one composition behind `POST /v1/trace` and the Python package's `trace`.
+    pub fn trace(
+        &self,
+        request: &chaintrail_trace::TraceRequest,
+    ) -> Result<chaintrail_trace::TraceReport, chaintrail_trace::TraceError> {
+        let links = [self.links.converter() as &dyn chaintrail_trace::Converter];
+        match &self.clusters {
+            Some(clusters) => {
+                let attribution = chaintrail_trace::WithClusters {
+                    labels: &self.labels,
+                    clusters,
+                };
+                chaintrail_trace::trace_with(
+                    &self.readers,
+                    &attribution,
+                    &self.prices,
+                    &links,
+                    request,
+                )
+            }
+            None => chaintrail_trace::trace_with(
+                &self.readers,
+                &self.labels,
+                &self.prices,
+                &links,
+                request,
+            ),
+        }
+    }
+
     /// Screen one address.
     pub fn screen(&self, query: &Query) -> Result<Screening, ScreenError> {
         self.screen_with(query, &Cancel::new())

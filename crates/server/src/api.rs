@@ -610,30 +610,7 @@ async fn trace(State(state): Shared, body: Bytes) -> Result<Json<Value>, ApiErro
             cancel: cancel.clone(),
             ..request
         };
-        let s = &worker.screener;
-        let links = s.links().converter();
-        let report = match s.clusters() {
-            Some(clusters) => {
-                let attribution = chaintrail_trace::WithClusters {
-                    labels: s.labels(),
-                    clusters,
-                };
-                chaintrail_trace::trace_with(
-                    s.readers(),
-                    &attribution,
-                    s.prices(),
-                    &[links],
-                    &request,
-                )
-            }
-            None => chaintrail_trace::trace_with(
-                s.readers(),
-                s.labels(),
-                s.prices(),
-                &[links],
-                &request,
-            ),
-        };
+        let report = worker.screener.trace(&request);
         report.map_err(|e| match e {
             TraceError::Cancelled { .. } => ApiError::cancelled(e.to_string()),
             e => ApiError::bad_request("bad_trace", e.to_string()),

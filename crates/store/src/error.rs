@@ -89,6 +89,20 @@ pub enum StoreError {
     },
 }
 
+impl StoreError {
+    /// A hint for errors the user can fix, shown under the error line (by the CLI and as the
+    /// Python exception's `hint`).
+    pub fn hint(&self) -> Option<&'static str> {
+        match self {
+            StoreError::NotInitialized(_) => {
+                Some("`chaintrail demo` builds a demonstration store in one step")
+            }
+            StoreError::Locked(_) => Some("only one import per chain can run at a time"),
+            _ => None,
+        }
+    }
+}
+
 pub(crate) fn io_err(path: &Path, action: &'static str, source: std::io::Error) -> StoreError {
     StoreError::Io {
         path: path.to_path_buf(),

@@ -146,6 +146,19 @@ impl Store {
             .collect()
     }
 
+    /// What `chaintrail stats` shows: rows, bytes per record and ids of every chain (only
+    /// `only` when given), in [`Store::chains`] order.
+    pub fn stats(&self, only: Option<Chain>) -> Result<Vec<ChainStats>, StoreError> {
+        let chains = match only {
+            Some(chain) => vec![chain],
+            None => self.chains()?,
+        };
+        chains
+            .into_iter()
+            .map(|chain| Ok(self.reader(chain)?.stats()))
+            .collect()
+    }
+
     /// Open a chain for appending; creates it on first use. Only one writer per chain at a time.
     pub fn writer(&self, chain: Chain) -> Result<ChainWriter, StoreError> {
         ChainWriter::open(self.chain_dir(chain), chain, DEFAULT_SEGMENT_BYTES)

@@ -236,6 +236,17 @@ pub fn trace(
     trace_with(readers, attribution, prices, &[], request)
 }
 
+/// A trace's `until` as people write it: Unix seconds, or a day `YYYY-MM-DD` (its last second,
+/// UTC).
+pub fn parse_until(text: &str) -> Result<u64, String> {
+    if let Ok(seconds) = text.parse::<u64>() {
+        return Ok(seconds);
+    }
+    let day: chaintrail_core::Date = text.parse().map_err(|e| format!("{e} (or Unix seconds)"))?;
+    u64::try_from(day.end_unix_seconds())
+        .map_err(|_| format!("{day} is before 1970: no block is that old"))
+}
+
 /// [`trace`] with more converters tried before the built-in ones (known bridge and mixer links).
 pub fn trace_with(
     readers: &BTreeMap<Chain, ChainReader>,
