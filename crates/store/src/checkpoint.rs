@@ -159,6 +159,58 @@ mod tests {
     use crate::files::FileState;
     use crate::segments::state_of;
 
+    /// A process killed after the rolled-back manifest was written, before the chain was
+    /// reopened: the files are still long and the indexes stale. Readers refuse the chain until
+    /// the next writer rebuilds the indexes, which leaves the rolled-back chain.
+    #[test]
+    fn a_rollback_killed_after_its_manifest_is_finished_by_the_next_writer() {
+        use chaintrail_core::{AccountTx, BlockRef, Chain, TxHash};
+
+        let dir = tempfile::tempdir().expect("tmp");
+        let store = crate::Store::init(dir.path()).expect("store");
+        let chain = Chain::Evm(1);
+        let mut writer = store.writer(chain).expect("writer");
+        let mut one_block = 0;
+        for height in 1..=3u64 {
+            let tx = AccountTx {
+                hash: TxHash([height as u8; 32]),
+                block: BlockRef {
+                    height,
+                    timestamp: height,
+                },
+                transfers: vec![],
+            };
+            writer.append_account_tx(&tx).expect("append");
+            writer
+                .commit("t", serde_json::json!(height))
+                .expect("commit");
+            if height == 1 {
+                writer.update_indexes().expect("indexes");
+                one_block = store.reader(chain).expect("reader").content_checksum();
+            }
+        }
+        writer.update_indexes().expect("indexes");
+        let chain_dir = store.chain_dir(chain);
+        let manifest = crate::manifest::read_json::<ChainManifest>(
+            &chain_dir.join(crate::manifest::CHAIN_MANIFEST),
+        )
+        .expect("manifest");
+        let restored = rolled_back(&chain_dir, &manifest, 0, &[]).expect("rolled back");
+        crate::manifest::write_json(&chain_dir.join(crate::manifest::CHAIN_MANIFEST), &restored)
+            .expect("write");
+        drop(writer);
+        assert!(matches!(
+            store.reader(chain),
+            Err(StoreError::StaleIndex { .. })
+        ));
+        let mut writer = store.writer(chain).expect("writer");
+        writer.update_indexes().expect("indexes");
+        let reader = store.reader(chain).expect("reader");
+        assert_eq!(reader.tx_count(), 1);
+        assert_eq!(reader.content_checksum(), one_block);
+        assert_eq!(writer.cursor("t"), Some(&serde_json::json!(1)));
+    }
+
     #[test]
     fn a_prefix_state_equals_the_state_of_the_prefix_at_every_cut() {
         let bytes: Vec<u8> = (0..1000u32).map(|i| (i * 7 + i / 13) as u8).collect();
