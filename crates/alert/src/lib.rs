@@ -25,6 +25,7 @@
 
 mod alert;
 mod engine;
+mod observer;
 mod outbox;
 mod persist;
 mod rules;

@@ -19,7 +19,7 @@ pub struct Global {
 }
 
 impl Global {
-    fn format(&self, local: Option<Format>) -> Format {
+    pub(crate) fn format(&self, local: Option<Format>) -> Format {
         local.or(self.format).unwrap_or(Format::Table)
     }
 

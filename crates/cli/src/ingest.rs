@@ -36,7 +36,7 @@ impl From<Network> for BitcoinNetwork {
 
 /// How to authenticate to a node; at most one way.
 #[derive(Args)]
-struct RpcAuthArgs {
+pub(crate) struct RpcAuthArgs {
     /// User for HTTP basic authentication (Core's -rpcuser), with --rpc-password.
     #[arg(long, requires = "rpc_password")]
     rpc_user: Option<String>,
@@ -57,7 +57,7 @@ struct RpcAuthArgs {
 }
 
 impl RpcAuthArgs {
-    fn auth(self) -> RpcAuth {
+    pub(crate) fn auth(self) -> RpcAuth {
         match self {
             RpcAuthArgs {
                 rpc_user: Some(user),

@@ -6,6 +6,7 @@ mod bench_world;
 mod cluster;
 mod commands;
 mod demo;
+mod follow;
 mod ingest;
 mod labels;
 mod links;
@@ -60,6 +61,8 @@ enum Command {
     Ingest(ingest::IngestArgs),
     /// Import data from files into the store; resumes where an interrupted import stopped.
     Import(commands::ImportArgs),
+    /// Follow a chain's head into the store, rolling back reorgs (Bitcoin Core JSON-RPC).
+    Follow(follow::FollowArgs),
     /// Rows per table, bytes per record and id counts, per chain.
     Stats(commands::StatsArgs),
     /// Balances, activity and top counterparties of an address.
@@ -134,6 +137,7 @@ fn main() -> ExitCode {
         Command::Init => commands::init(&global),
         Command::Ingest(args) => ingest::run(&global, args),
         Command::Import(args) => commands::import(&global, args),
+        Command::Follow(args) => follow::run(&global, args),
         Command::Stats(args) => commands::stats(&global, args),
         Command::Address(args) => commands::address(&global, args),
         Command::Tx(args) => commands::tx(&global, args),

@@ -10,9 +10,10 @@
 //! - derived traversal indexes: adjacency per address in time order, both directions, and the
 //!   spent-by link of every output;
 //! - a manifest per chain that lists the committed length and the CRC-32 of every file and of each
-//!   8 MiB segment of it. Appends are checkpointed: [`ChainWriter::commit`] fsyncs the columns
-//!   and then atomically replaces the manifest together with the importer's resume cursor, so a
-//!   killed import resumes with nothing lost and nothing duplicated. Readers verify each segment
+//!   8 MiB segment of it, and the states of the last commits, which a chain can be rolled back to
+//!   atomically ([`ChainWriter::roll_back`], the reorg window of live following). Appends are
+//!   checkpointed: [`ChainWriter::commit`] fsyncs the columns and then atomically replaces the
+//!   manifest together with the importer's resume cursor, so a killed import resumes with nothing lost and nothing duplicated. Readers verify each segment
 //!   the first time they read from it ([`ChainReader::ensure_intact`] reports damage met);
 //!   [`Store::verify`] checks everything on demand.
 //!
@@ -22,6 +23,7 @@
 #![warn(missing_docs)]
 
 pub mod bench;
+mod checkpoint;
 mod column;
 mod dictionary;
 mod error;
@@ -41,6 +43,7 @@ use std::path::{Path, PathBuf};
 
 use chaintrail_core::Chain;
 
+pub use checkpoint::{CHECKPOINTS_KEPT, Checkpoint};
 pub use column::{Column, DamageLatch};
 pub use error::StoreError;
 pub use files::{FileState, write_atomic};

@@ -1,12 +1,13 @@
 //! Manifests: the only source of truth for what is committed. A manifest is replaced atomically
 //! (temp file + rename), so a reader sees either the state before a checkpoint or after it.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::path::Path;
 
 use chaintrail_core::{Chain, ChainModel};
 use serde::{Deserialize, Serialize};
 
+use crate::checkpoint::Checkpoint;
 use crate::error::{StoreError, io_err};
 use crate::files::{FileState, write_atomic};
 use crate::segments::{DEFAULT_SEGMENT_BYTES, LEGACY_SEGMENT_BYTES};
@@ -40,6 +41,10 @@ pub struct ChainManifest {
     pub cursors: BTreeMap<String, serde_json::Value>,
     /// Transactions skipped because their hash was already stored (re-imports, duplicates).
     pub duplicate_txs_skipped: u64,
+    /// The last commits, oldest first, that the chain can be rolled back to (the reorg window;
+    /// see [`crate::Checkpoint`]). Manifests written before rollbacks existed have none.
+    #[serde(default, skip_serializing_if = "VecDeque::is_empty")]
+    pub checkpoints: VecDeque<Checkpoint>,
 }
 
 impl ChainManifest {
@@ -54,6 +59,7 @@ impl ChainManifest {
             indexed_records: 0,
             cursors: BTreeMap::new(),
             duplicate_txs_skipped: 0,
+            checkpoints: VecDeque::new(),
         }
     }
 

@@ -110,6 +110,46 @@ impl SegmentHasher {
             segments,
         }
     }
+    /// A hasher at the start of segment `index` of a file whose committed state is `state`,
+    /// built from the checksums of the segments before it without reading them. `None` when the
+    /// state lacks those checksums (a manifest written before segments existed).
+    fn at_segment(state: &FileState, segment_bytes: u64, index: u64) -> Option<SegmentHasher> {
+        if index == 0 {
+            return Some(SegmentHasher::new(segment_bytes));
+        }
+        if state.segments.len() as u64 != segment_count(state.bytes, segment_bytes) {
+            return None;
+        }
+        let done = state.segments.get(..usize::try_from(index).ok()?)?.to_vec();
+        let mut whole = crc32fast::Hasher::new();
+        for &crc in &done {
+            whole.combine(&crc32fast::Hasher::new_with_initial_len(crc, segment_bytes));
+        }
+        Some(SegmentHasher {
+            segment_bytes,
+            bytes: index * segment_bytes,
+            whole,
+            done,
+            current: crc32fast::Hasher::new(),
+            current_len: 0,
+        })
+    }
+}
+
+/// The state the first `cut` bytes of a file would have had if it had ended there: the segments
+/// before the one holding the cut are taken from `state`, the rest (at most one segment) is read
+/// through `read(from)`, which returns the bytes `from..cut`.
+pub fn prefix_state<E>(
+    state: &FileState,
+    segment_bytes: u64,
+    cut: u64,
+    read: impl FnOnce(u64) -> Result<Vec<u8>, E>,
+) -> Result<FileState, E> {
+    let index = segment_count(cut, segment_bytes).saturating_sub(1);
+    let mut hasher = SegmentHasher::at_segment(state, segment_bytes, index)
+        .unwrap_or_else(|| SegmentHasher::new(segment_bytes));
+    hasher.update(&read(hasher.bytes)?);
+    Ok(hasher.state())
 }
 
 /// The state of `bytes` as one file: whole and per-segment checksums.

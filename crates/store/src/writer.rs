@@ -7,6 +7,7 @@ use chaintrail_core::{
     ChainModel, TxHash, UtxoTx,
 };
 
+use crate::checkpoint::{self, Checkpoint};
 use crate::dictionary::AddressDictionary;
 use crate::error::{StoreError, io_err};
 use crate::files::{AppendFile, ColumnView, FileState, MappedFile};
@@ -847,6 +848,10 @@ impl ChainWriter {
             self.tx_output_offsets.remap()?;
         }
         self.manifest.cursors.insert(cursor_key.to_string(), cursor);
+        checkpoint::record(
+            &mut self.manifest,
+            self.last_block.map(|(height, _)| height),
+        );
         write_json(&self.dir.join(CHAIN_MANIFEST), &self.manifest)
     }
 
@@ -857,6 +862,13 @@ impl ChainWriter {
         cursor: serde_json::Value,
     ) -> Result<Progress, StoreError> {
         self.commit(cursor_key, cursor)?;
+        self.update_indexes()?;
+        Ok(self.progress)
+    }
+
+    /// Rebuild the traversal indexes over everything committed, if they are behind, so that
+    /// readers see the committed records (readers refuse a chain whose indexes are behind).
+    pub fn update_indexes(&mut self) -> Result<(), StoreError> {
         let records = match self.chain.model() {
             ChainModel::Account => self.progress.transfers,
             ChainModel::Utxo => self.progress.inputs + self.progress.outputs,
@@ -875,7 +887,37 @@ impl ChainWriter {
                 }
             }
         }
-        Ok(self.progress)
+        Ok(())
+    }
+
+    /// The commits this chain can be rolled back to, oldest first (the last
+    /// [`CHECKPOINTS_KEPT`](crate::CHECKPOINTS_KEPT)).
+    pub fn checkpoints(&self) -> impl DoubleEndedIterator<Item = &Checkpoint> + ExactSizeIterator {
+        self.manifest.checkpoints.iter()
+    }
+
+    /// Return the chain to checkpoint `index` of [`ChainWriter::checkpoints`]: every record,
+    /// transaction, address, asset, payload and cursor committed after it is dropped, outputs
+    /// spent only by dropped inputs are unspent again, and the checkpoint's cursors come back,
+    /// with `cursors` set over them. Whatever was appended and not committed is dropped too.
+    ///
+    /// One atomic manifest replace is the rollback: a process killed during it leaves the
+    /// chain as it was or rolled back (with its indexes behind, which the next writer's
+    /// [`ChainWriter::update_indexes`] or [`ChainWriter::finish`] rebuilds). Returns the writer
+    /// of the rolled-back chain, its indexes rebuilt.
+    pub fn roll_back(
+        self,
+        index: usize,
+        cursors: &[(&str, serde_json::Value)],
+    ) -> Result<ChainWriter, StoreError> {
+        let restored = checkpoint::rolled_back(&self.dir, &self.manifest, index, cursors)?;
+        write_json(&self.dir.join(CHAIN_MANIFEST), &restored)?;
+        let (dir, chain, segment_bytes) = (self.dir.clone(), self.chain, restored.segment_bytes);
+        // The lock goes with the old writer; the new one takes it again.
+        drop(self);
+        let mut writer = ChainWriter::open(dir, chain, segment_bytes)?;
+        writer.update_indexes()?;
+        Ok(writer)
     }
 
     /// The chain's directory, `<store>/chains/<chain>`.

@@ -1,0 +1,69 @@
+//! Live following of a chain's head: chaintrail-follow owns the loop that polls a node, appends
+//! each new block to the store with one commit per block, finds the fork point when the node
+//! switched branches, rolls the store back to it ([`chaintrail_store::ChainWriter::roll_back`])
+//! and applies the new branch, and tells [`BlockObserver`]s what was applied and what was
+//! removed.
+//!
+//! The node is reached through a [`ChainSource`]; [`BitcoinSource`] speaks Bitcoin Core's
+//! JSON-RPC. The model (fork-point search over the store's checkpoints, the reorg window, what a
+//! rollback touches, crash safety) is documented in docs/follow.md.
+
+#![warn(missing_docs)]
+
+mod bitcoin_source;
+mod cursor;
+mod follower;
+
+pub use bitcoin_source::BitcoinSource;
+pub use cursor::{FOLLOW_CURSOR, FollowCursor};
+pub use follower::{FollowConfig, FollowReport, follow};
+
+use chaintrail_core::Chain;
+use chaintrail_store::{ChainWriter, Store};
+
+/// Receives block events after they are committed (the alert engine implements it).
+pub trait BlockObserver {
+    /// Blocks `from..=to` of `chain` were committed to the store.
+    fn blocks_applied(
+        &mut self,
+        store: &Store,
+        chain: Chain,
+        from: u64,
+        to: u64,
+    ) -> anyhow::Result<()>;
+    /// Every block above `fork_point` of `chain` was removed from the store (a reorg).
+    fn rolled_back(&mut self, store: &Store, chain: Chain, fork_point: u64) -> anyhow::Result<()>;
+}
+
+/// A block as the node has it: where it is in the chain, and its transactions.
+pub struct NodeBlock<T> {
+    /// Its height.
+    pub height: u64,
+    /// Its hash.
+    pub hash: [u8; 32],
+    /// Its parent's hash.
+    pub parent: [u8; 32],
+    /// Its transactions, ready for [`ChainSource::append`].
+    pub txs: T,
+}
+
+/// A node that a chain is followed from. Every error of these calls is taken for a node that is
+/// down or restarting: the follower logs it and retries with backoff.
+pub trait ChainSource {
+    /// The block's transactions as fetched.
+    type Txs;
+    /// The chain the node serves.
+    fn chain(&self) -> Chain;
+    /// The height of the node's best block.
+    fn head(&self) -> anyhow::Result<u64>;
+    /// The hash of the node's block at `height` on its best chain.
+    fn hash_at(&self, height: u64) -> anyhow::Result<[u8; 32]>;
+    /// The node's block at `height` on its best chain.
+    fn block(&self, height: u64) -> anyhow::Result<NodeBlock<Self::Txs>>;
+    /// Append a fetched block's transactions to the store (the follower commits).
+    fn append(
+        &mut self,
+        writer: &mut ChainWriter,
+        txs: &Self::Txs,
+    ) -> Result<(), chaintrail_store::StoreError>;
+}
