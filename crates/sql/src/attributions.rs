@@ -6,13 +6,13 @@
 use std::ops::Range;
 use std::sync::Arc;
 
-use chaintrail_core::Chain;
 use chaintrail_screen::Attributor;
 use datafusion::arrow::array::{ArrayRef, Date32Array, RecordBatch};
 use datafusion::arrow::datatypes::{DataType, Schema, SchemaRef};
 use datafusion::error::Result;
 
 use crate::World;
+use crate::chain_tables::{ChainSource, table};
 use crate::columns::{field, record_batch, text, text_all};
 use crate::provider::{RowSource, StoreTable};
 
@@ -27,24 +27,10 @@ pub(crate) fn attributions(world: &Arc<World>) -> StoreTable {
         field("valid_to", DataType::Date32, true),
         field("via_cluster", DataType::Utf8, true),
     ]);
-    let sources = world
-        .screener
-        .readers()
-        .keys()
-        .map(|&chain| {
-            Arc::new(Attributions {
-                world: world.clone(),
-                chain,
-            }) as Arc<dyn RowSource>
-        })
-        .collect();
-    StoreTable::new(Arc::new(schema), sources)
+    table(world, None, schema, Attributions)
 }
 
-struct Attributions {
-    world: Arc<World>,
-    chain: Chain,
-}
+struct Attributions(ChainSource);
 
 /// One category an entity counts under: a role (any day) or a flag (on the days it holds;
 /// from the start when its start is unknown, as screening counts it out of caution).
@@ -64,7 +50,7 @@ fn days(date: Option<chaintrail_labels::Date>) -> Option<i32> {
 
 impl RowSource for Attributions {
     fn units(&self) -> u64 {
-        self.world.screener.readers()[&self.chain].address_count() as u64
+        self.0.reader().address_count() as u64
     }
 
     fn batch(
@@ -73,11 +59,11 @@ impl RowSource for Attributions {
         projection: &[usize],
         schema: &SchemaRef,
     ) -> Result<RecordBatch> {
-        let reader = &self.world.screener.readers()[&self.chain];
+        let reader = self.0.reader();
         let attributor = Attributor {
-            labels: self.world.screener.labels(),
-            clusters: self.world.screener.clusters(),
-            at: self.world.at,
+            labels: self.0.world.screener.labels(),
+            clusters: self.0.world.screener.clusters(),
+            at: self.0.world.at,
         };
         let mut rows = Vec::new();
         for id in units
@@ -87,7 +73,7 @@ impl RowSource for Attributions {
             let Some(address) = reader.address(id).map(|a| a.to_string()) else {
                 continue;
             };
-            let Some(entity) = attributor.entity(self.chain, &address) else {
+            let Some(entity) = attributor.entity(self.0.chain, &address) else {
                 continue;
             };
             if let Some(role) = entity.role {
@@ -124,7 +110,7 @@ impl RowSource for Attributions {
         let columns = projection
             .iter()
             .map(|&c| match c {
-                0 => text_all(std::iter::repeat_n(self.chain.to_string(), rows.len())),
+                0 => self.0.chain_column(rows.len()),
                 1 => text_all(rows.iter().map(|r| r.address.as_str())),
                 2 => text_all(rows.iter().map(|r| r.entity.as_str())),
                 3 => text_all(rows.iter().map(|r| r.category)),

@@ -44,20 +44,20 @@ fn address_text(reader: &ChainReader, id: u32) -> Option<String> {
         .map(|a| a.to_string())
 }
 
-/// One chain of the store, as the sources of its tables see it.
+/// One chain of the store, as the sources of every table see it.
 #[derive(Clone)]
-struct ChainSource {
-    world: Arc<World>,
-    chain: Chain,
+pub(crate) struct ChainSource {
+    pub(crate) world: Arc<World>,
+    pub(crate) chain: Chain,
 }
 
 impl ChainSource {
-    fn reader(&self) -> &ChainReader {
+    pub(crate) fn reader(&self) -> &ChainReader {
         // Sources are only made for chains the world's readers hold.
         &self.world.screener.readers()[&self.chain]
     }
 
-    fn chain_column(&self, rows: usize) -> ArrayRef {
+    pub(crate) fn chain_column(&self, rows: usize) -> ArrayRef {
         text_all(std::iter::repeat_n(self.chain.to_string(), rows))
     }
 }
@@ -75,7 +75,8 @@ fn sources(world: &Arc<World>, model: Option<ChainModel>) -> Vec<ChainSource> {
         .collect()
 }
 
-fn table<S: RowSource>(
+/// A table with one source per chain of the store (of `model`, when given).
+pub(crate) fn table<S: RowSource>(
     world: &Arc<World>,
     model: Option<ChainModel>,
     schema: Schema,

@@ -8,13 +8,13 @@ use std::sync::Arc;
 use chaintrail_core::Chain;
 use chaintrail_labels::Date;
 use chaintrail_screen::{Direction, ExposureType};
-use chaintrail_store::ChainReader;
 use datafusion::arrow::array::{ArrayRef, Date32Array, RecordBatch};
 use datafusion::arrow::datatypes::{DataType, Schema, SchemaRef};
 use datafusion::datasource::MemTable;
 use datafusion::error::{DataFusionError, Result};
 
 use crate::World;
+use crate::chain_tables::{ChainSource, table};
 use crate::columns::{boolean, field, float, opt_float, record_batch, text, text_all, uint32};
 use crate::provider::{RowSource, StoreTable};
 
@@ -110,22 +110,6 @@ pub(crate) fn links(world: &World) -> Result<MemTable> {
     )
 }
 
-fn chain_sources<S: RowSource>(
-    world: &Arc<World>,
-    make: impl Fn(Arc<World>, Chain) -> S,
-) -> Vec<Arc<dyn RowSource>> {
-    world
-        .screener
-        .readers()
-        .keys()
-        .map(|&chain| Arc::new(make(world.clone(), chain)) as Arc<dyn RowSource>)
-        .collect()
-}
-
-fn reader(world: &World, chain: Chain) -> &ChainReader {
-    &world.screener.readers()[&chain]
-}
-
 /// The cluster id of every clustered address: the smallest address id of its cluster, so two
 /// addresses of a chain are one entity when their `cluster` is equal.
 pub(crate) fn clusters(world: &Arc<World>) -> StoreTable {
@@ -134,14 +118,14 @@ pub(crate) fn clusters(world: &Arc<World>) -> StoreTable {
         field("address", DataType::Utf8, false),
         field("cluster", DataType::UInt32, false),
     ]);
-    StoreTable::new(Arc::new(schema), chain_sources(world, Clusters))
+    table(world, None, schema, Clusters)
 }
 
-struct Clusters(Arc<World>, Chain);
+struct Clusters(ChainSource);
 
 impl RowSource for Clusters {
     fn units(&self) -> u64 {
-        reader(&self.0, self.1).address_count() as u64
+        self.0.reader().address_count() as u64
     }
 
     fn batch(
@@ -150,21 +134,21 @@ impl RowSource for Clusters {
         projection: &[usize],
         schema: &SchemaRef,
     ) -> Result<RecordBatch> {
-        let Some(clusters) = self.0.screener.clusters() else {
+        let Some(clusters) = self.0.world.screener.clusters() else {
             return Ok(RecordBatch::new_empty(schema.clone()));
         };
-        let reader = reader(&self.0, self.1);
+        let reader = self.0.reader();
         let rows: Vec<(String, u32)> = units
             .filter_map(|id| u32::try_from(id).ok())
             .filter_map(|id| {
-                let cluster = clusters.cluster_id(self.1, id)?;
+                let cluster = clusters.cluster_id(self.0.chain, id)?;
                 Some((reader.address(id)?.to_string(), cluster))
             })
             .collect();
         let columns = projection
             .iter()
             .map(|&c| match c {
-                0 => text_all(std::iter::repeat_n(self.1.to_string(), rows.len())),
+                0 => self.0.chain_column(rows.len()),
                 1 => text_all(rows.iter().map(|(a, _)| a.as_str())),
                 _ => uint32(rows.iter().map(|&(_, c)| c)),
             })
@@ -194,15 +178,15 @@ pub(crate) fn exposure(world: &Arc<World>) -> StoreTable {
         field("via_cluster", DataType::Utf8, true),
         field("truncated", DataType::Boolean, false),
     ]);
-    StoreTable::new(Arc::new(schema), chain_sources(world, Exposures))
+    table(world, None, schema, Exposures)
 }
 
-struct Exposures(Arc<World>, Chain);
+struct Exposures(ChainSource);
 
 impl RowSource for Exposures {
     fn units(&self) -> u64 {
-        match self.0.screener.index() {
-            Some(_) => reader(&self.0, self.1).address_count() as u64,
+        match self.0.world.screener.index() {
+            Some(_) => self.0.reader().address_count() as u64,
             None => 0,
         }
     }
@@ -213,14 +197,14 @@ impl RowSource for Exposures {
         projection: &[usize],
         schema: &SchemaRef,
     ) -> Result<RecordBatch> {
-        let Some(index) = self.0.screener.index() else {
+        let Some(index) = self.0.world.screener.index() else {
             return Ok(RecordBatch::new_empty(schema.clone()));
         };
-        let reader = reader(&self.0, self.1);
+        let reader = self.0.reader();
         let mut rows = Vec::new();
         for id in units.filter_map(|id| u32::try_from(id).ok()) {
             let found = index
-                .get(self.1, id)
+                .get(self.0.chain, id)
                 .map_err(|e| DataFusionError::External(Box::new(e)))?;
             let (Some(found), Some(address)) = (found, reader.address(id)) else {
                 continue;
@@ -235,7 +219,7 @@ impl RowSource for Exposures {
         let columns = projection
             .iter()
             .map(|&c| match c {
-                0 => text_all(std::iter::repeat_n(self.1.to_string(), rows.len())),
+                0 => self.0.chain_column(rows.len()),
                 1 => text_all(rows.iter().map(|(a, _, _)| a.as_str())),
                 2 => text_all(rows.iter().map(|(_, e, _)| e.category.as_str())),
                 3 => text_all(rows.iter().map(|(_, e, _)| e.entity.as_str())),
