@@ -1,5 +1,6 @@
-//! Change-address heuristics (methods.md §2.2; BlockSci's `change_address.cpp`, Meiklejohn et
-//! al. 2013): which output of a Bitcoin transaction returns to the spender. Each heuristic
+//! Change-address heuristics (methods.md §2.2–2.3; BlockSci's `change_address.cpp`, Meiklejohn
+//! et al. 2013, Kappos et al. 2022): which output of a Bitcoin transaction returns to the
+//! spender. Each heuristic
 //! names at most one output and abstains when ambiguous; when several fire they must agree, or
 //! the transaction gets no guess. Their confidences combine as independent votes,
 //! 1 − Π(1 − cᵢ).
@@ -15,8 +16,33 @@ pub const ROUND_AMOUNT: f64 = 0.55;
 pub const FRESH_ADDRESS: f64 = 0.7;
 /// Confidence of the optimal-change heuristic alone.
 pub const OPTIMAL_CHANGE: f64 = 0.65;
+/// Confidence of the peel-chain heuristic alone: the transaction continues a peel chain.
+pub const PEEL_CHAIN: f64 = 0.8;
 /// A payment of a multiple of this (0.01 BTC, six trailing zeros in satoshi) is round.
 const ROUND: u64 = 1_000_000;
+/// In a peel step the remainder is at least this many times the peel (Kappos et al.'s k ≈ 10).
+const PEEL_RATIO: u64 = 10;
+/// A peel step spends one or two inputs.
+const PEEL_MAX_INPUTS: usize = 2;
+
+/// The index of the large leg (the remainder) when a transaction with `inputs` inputs and these
+/// value-carrying outputs has the shape of a peel step: few inputs, exactly two outputs, one at
+/// least ten times the other.
+pub fn peel_leg(inputs: usize, values: &[u64]) -> Option<usize> {
+    let &[a, b] = values else {
+        return None;
+    };
+    if inputs == 0 || inputs > PEEL_MAX_INPUTS {
+        return None;
+    }
+    if a >= b.saturating_mul(PEEL_RATIO) && b > 0 {
+        Some(0)
+    } else if b >= a.saturating_mul(PEEL_RATIO) && a > 0 {
+        Some(1)
+    } else {
+        None
+    }
+}
 
 /// An input as the heuristics see it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -69,8 +95,16 @@ fn only(outputs: &[Output], pick: impl Fn(&Output) -> bool) -> Option<usize> {
 
 /// The change output of a non-coinbase, non-CoinJoin transaction with its value-carrying
 /// outputs, or `None` when the heuristics abstain or disagree. A transaction paying an input
-/// address back (self-change) gets no guess: its change is already known.
-pub fn guess(settings: &ChangeSettings, inputs: &[Input], outputs: &[Output]) -> Option<Guess> {
+/// address back (self-change) gets no guess: its change is already known. `continues_peel`
+/// says that the transaction spends the large leg of a parent that was itself a peel step
+/// ([`peel_leg`]); the engine finds it, looking only backwards, so that a guess never changes
+/// when later blocks arrive.
+pub fn guess(
+    settings: &ChangeSettings,
+    inputs: &[Input],
+    outputs: &[Output],
+    continues_peel: bool,
+) -> Option<Guess> {
     if inputs.is_empty() || outputs.len() < 2 {
         return None;
     }
@@ -106,6 +140,16 @@ pub fn guess(settings: &ChangeSettings, inputs: &[Input], outputs: &[Output]) ->
         && let Some(i) = only(outputs, |o| o.value < smallest)
     {
         votes.push((i, change_bits::OPTIMAL_CHANGE, OPTIMAL_CHANGE));
+    }
+    if settings.peel_chain
+        && continues_peel
+        && let Some(i) = peel_leg(
+            inputs.len(),
+            &outputs.iter().map(|o| o.value).collect::<Vec<u64>>(),
+        )
+        && outputs[i].fresh
+    {
+        votes.push((i, change_bits::PEEL_CHAIN, PEEL_CHAIN));
     }
     let (output, _, _) = *votes.first()?;
     if votes.iter().any(|v| v.0 != output) {
@@ -147,6 +191,7 @@ mod tests {
             round_amount: bit == change_bits::ROUND_AMOUNT,
             fresh_address: bit == change_bits::FRESH_ADDRESS,
             optimal_change: bit == change_bits::OPTIMAL_CHANGE,
+            peel_chain: bit == change_bits::PEEL_CHAIN,
             apply_at: None,
         };
         // Address type: the one p2wpkh output among a p2pkh payment.
@@ -155,17 +200,23 @@ mod tests {
             output(2, 3_000_000, "p2pkh", false),
             output(3, 1_990_000, "p2wpkh", false),
         ];
-        let g = guess(&only_one(change_bits::ADDRESS_TYPE), &ins, &outs).unwrap();
+        let g = guess(&only_one(change_bits::ADDRESS_TYPE), &ins, &outs, false).unwrap();
         assert_eq!((g.output, g.detail, g.confidence), (1, 1, 0.6));
         // Round amount: 0.03 BTC is the payment, so 0.0199 BTC is change.
-        let g = guess(&only_one(change_bits::ROUND_AMOUNT), &ins, &outs).unwrap();
+        let g = guess(&only_one(change_bits::ROUND_AMOUNT), &ins, &outs, false).unwrap();
         assert_eq!((g.output, g.confidence), (1, 0.55));
         // Fresh address: the only output address never seen before.
         let outs_fresh = [
             output(2, 3_000_000, "p2pkh", false),
             output(3, 1_990_000, "p2pkh", true),
         ];
-        let g = guess(&only_one(change_bits::FRESH_ADDRESS), &ins, &outs_fresh).unwrap();
+        let g = guess(
+            &only_one(change_bits::FRESH_ADDRESS),
+            &ins,
+            &outs_fresh,
+            false,
+        )
+        .unwrap();
         assert_eq!((g.output, g.confidence), (1, 0.7));
         // Optimal change: only 0.4 BTC is below the smallest input (0.5 BTC).
         let ins2 = [input(1, 50_000_000, "p2pkh"), input(4, 80_000_000, "p2pkh")];
@@ -173,10 +224,10 @@ mod tests {
             output(2, 89_990_000, "p2pkh", false),
             output(3, 40_000_000, "p2pkh", false),
         ];
-        let g = guess(&only_one(change_bits::OPTIMAL_CHANGE), &ins2, &outs2).unwrap();
+        let g = guess(&only_one(change_bits::OPTIMAL_CHANGE), &ins2, &outs2, false).unwrap();
         assert_eq!((g.output, g.confidence), (1, 0.65));
         // Switched off, nothing fires.
-        assert_eq!(guess(&ChangeSettings::off(), &ins, &outs), None);
+        assert_eq!(guess(&ChangeSettings::off(), &ins, &outs, false), None);
     }
 
     #[test]
@@ -186,7 +237,7 @@ mod tests {
             output(2, 3_000_000, "p2pkh", false),
             output(3, 1_990_000, "p2wpkh", true),
         ];
-        let g = guess(&ChangeSettings::default(), &ins, &outs).unwrap();
+        let g = guess(&ChangeSettings::default(), &ins, &outs, false).unwrap();
         // type 0.6, round 0.55, fresh 0.7, optimal 0.65 (only 0.0199 < 0.025 BTC):
         // 1 − 0.4·0.45·0.3·0.35 = 0.9811.
         assert_eq!((g.output, g.detail, g.confidence), (1, 15, 0.98));
@@ -195,12 +246,49 @@ mod tests {
             output(2, 3_000_000, "p2pkh", true),
             output(3, 1_990_000, "p2wpkh", false),
         ];
-        assert_eq!(guess(&ChangeSettings::default(), &ins, &outs), None);
+        assert_eq!(guess(&ChangeSettings::default(), &ins, &outs, false), None);
         // Self-change: an input address paid back.
         let outs = [
             output(1, 3_000_000, "p2wpkh", false),
             output(3, 1_990_000, "p2wpkh", true),
         ];
-        assert_eq!(guess(&ChangeSettings::default(), &ins, &outs), None);
+        assert_eq!(guess(&ChangeSettings::default(), &ins, &outs, false), None);
+    }
+
+    #[test]
+    fn a_peel_step_after_a_peel_step_keeps_its_large_fresh_leg() {
+        let peel = ChangeSettings {
+            peel_chain: true,
+            ..ChangeSettings::off()
+        };
+        let ins = [input(1, 500_000_000, "p2wpkh")];
+        // 4.9 BTC remainder to a fresh address, 0.1 BTC peeled off to a known one.
+        let outs = [
+            output(2, 10_000_000, "p2wpkh", false),
+            output(3, 489_990_000, "p2wpkh", true),
+        ];
+        let g = guess(&peel, &ins, &outs, true).unwrap();
+        assert_eq!((g.output, g.detail, g.confidence), (1, 16, 0.8));
+        // Not after a peel step, or a remainder paid to a known address: no vote.
+        assert_eq!(guess(&peel, &ins, &outs, false), None);
+        let known = [
+            outs[0],
+            Output {
+                fresh: false,
+                ..outs[1]
+            },
+        ];
+        assert_eq!(guess(&peel, &ins, &known, true), None);
+        // Outputs of 1 : 5 are not a peel.
+        let even = [
+            output(2, 80_000_000, "p2wpkh", false),
+            output(3, 400_000_000, "p2wpkh", true),
+        ];
+        assert_eq!(guess(&peel, &ins, &even, true), None);
+        // Three inputs are not a peel step; neither are three outputs.
+        assert_eq!(peel_leg(3, &[10, 1_000]), None);
+        assert_eq!(peel_leg(1, &[10, 1_000, 5]), None);
+        assert_eq!(peel_leg(2, &[1_000, 100]), Some(0));
+        assert_eq!(peel_leg(1, &[0, 100]), None);
     }
 }

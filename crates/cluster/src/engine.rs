@@ -7,9 +7,9 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use chaintrail_core::{ChainModel, TransferKind};
 use chaintrail_links::deposits::Service;
 use chaintrail_links::deposits::account::deposit_addresses;
-use chaintrail_links::deposits::utxo::{CoSpend, co_spend, null_data_id, tx_sides};
+use chaintrail_links::deposits::utxo::{CoSpend, co_spend, null_data_id, tx_sides, value_outputs};
 use chaintrail_links::unionfind::{Union, UnionFind};
-use chaintrail_store::{ChainReader, TxId};
+use chaintrail_store::{ChainReader, OutputView, TxId};
 use serde::{Deserialize, Serialize};
 
 use crate::change;
@@ -382,7 +382,8 @@ impl<'a> Pass<'a> {
                 fresh: address >= fresh_from,
             })
             .collect();
-        if let Some(guess) = change::guess(change, &ins, &outs) {
+        let continues_peel = change.peel_chain && continues_peel(reader, tx, null_data);
+        if let Some(guess) = change::guess(change, &ins, &outs, continues_peel) {
             self.state.count("change-guesses");
             let apply = change.apply_at.is_some_and(|t| guess.confidence >= t);
             self.merge(proposal(
@@ -480,6 +481,27 @@ fn sent_by_signer(reader: &ChainReader, t: &chaintrail_store::TransferView) -> b
         }),
         _ => false,
     }
+}
+
+/// Does `tx` spend the large leg (the remainder) of a parent transaction shaped like a peel
+/// step? Only parents are looked at, so the answer is the same whenever the chain is clustered.
+fn continues_peel(reader: &ChainReader, tx: TxId, null_data: Option<u32>) -> bool {
+    reader.tx_inputs(tx).any(|row| {
+        let Some(spent) = reader.input(row).and_then(|i| i.spent_output) else {
+            return false;
+        };
+        let Some(output) = reader.output(spent) else {
+            return false;
+        };
+        let parent: Vec<OutputView> = value_outputs(reader, output.tx, null_data).collect();
+        let values: Vec<u64> = parent.iter().map(|o| o.value).collect();
+        // A coinbase counts as no input: mining pays out, it does not peel.
+        let parent_inputs = reader
+            .tx_inputs(output.tx)
+            .filter(|&r| reader.input(r).is_some_and(|i| !i.coinbase))
+            .count();
+        change::peel_leg(parent_inputs, &values).is_some_and(|leg| parent[leg].row == spent)
+    })
 }
 
 /// The script type of an address id.

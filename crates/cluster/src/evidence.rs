@@ -73,6 +73,8 @@ pub mod change_bits {
     pub const FRESH_ADDRESS: u8 = 4;
     /// The output is smaller than the smallest input.
     pub const OPTIMAL_CHANGE: u8 = 8;
+    /// The transaction continues a peel chain and the output is its remainder.
+    pub const PEEL_CHAIN: u8 = 16;
 }
 
 /// The names of the change heuristics set in `detail`.
@@ -82,6 +84,7 @@ pub fn change_names(detail: u8) -> Vec<&'static str> {
         (change_bits::ROUND_AMOUNT, "round-amount"),
         (change_bits::FRESH_ADDRESS, "fresh-address"),
         (change_bits::OPTIMAL_CHANGE, "optimal-change"),
+        (change_bits::PEEL_CHAIN, "peel-chain"),
     ]
     .into_iter()
     .filter(|(bit, _)| detail & bit != 0)

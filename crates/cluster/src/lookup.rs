@@ -328,6 +328,18 @@ impl Clusters {
             .collect()
     }
 
+    /// Every record of `heuristic` on `chain` in log order, applied or not — for change, every
+    /// guess the heuristics made.
+    pub fn merges(&self, chain: Chain, heuristic: Heuristic) -> impl Iterator<Item = Merge> + '_ {
+        self.chains.get(&chain).into_iter().flat_map(move |c| {
+            c.evidence
+                .chunks_exact(RECORD_BYTES)
+                .filter_map(Record::decode)
+                .filter(move |r| r.heuristic == heuristic)
+                .map(move |r| c.merge(r))
+        })
+    }
+
     /// The partition of `chain`: (address, cluster id) for every clustered address.
     pub fn partition(&self, chain: Chain) -> impl Iterator<Item = (String, u32)> + '_ {
         let c = self.chains.get(&chain);

@@ -32,6 +32,10 @@ pub struct ChangeSettings {
     pub fresh_address: bool,
     /// The one output smaller than the smallest input is change.
     pub optimal_change: bool,
+    /// In a peel step spending the remainder of a peel step, the large fresh leg is change
+    /// (Kappos et al. 2022). Absent in settings saved before it existed: off there.
+    #[serde(default)]
+    pub peel_chain: bool,
     /// Change merges at or above this confidence join the partition; `None` (the default)
     /// records them as evidence only.
     pub apply_at: Option<f64>,
@@ -44,6 +48,7 @@ impl Default for ChangeSettings {
             round_amount: true,
             fresh_address: true,
             optimal_change: true,
+            peel_chain: true,
             apply_at: None,
         }
     }
@@ -57,13 +62,18 @@ impl ChangeSettings {
             round_amount: false,
             fresh_address: false,
             optimal_change: false,
+            peel_chain: false,
             apply_at: None,
         }
     }
 
     /// Does any change heuristic run?
     pub fn any(&self) -> bool {
-        self.address_type || self.round_amount || self.fresh_address || self.optimal_change
+        self.address_type
+            || self.round_amount
+            || self.fresh_address
+            || self.optimal_change
+            || self.peel_chain
     }
 }
 

@@ -288,6 +288,78 @@ pub fn truth_partition(truth: &WalletTruth) -> Vec<Assignment> {
         .collect()
 }
 
+/// One change guess of the evidence log: the spender's address, the output named change, and
+/// the change heuristics that voted for it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChangeGuess {
+    pub chain: Chain,
+    pub input: String,
+    pub change: String,
+    pub heuristics: Vec<String>,
+}
+
+/// How often the guesses a change heuristic voted for were right (the output's owner is the
+/// spender's), whether or not the guess entered the partition.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct GuessScore {
+    /// A change heuristic's name, or `any` for every guess.
+    pub heuristic: String,
+    pub guesses: u64,
+    pub correct: u64,
+    /// Guesses with an address the truth does not know (left out of both counts).
+    pub unknown: u64,
+}
+
+impl GuessScore {
+    pub fn precision(&self) -> f64 {
+        ratio(u128::from(self.correct), u128::from(self.guesses))
+    }
+}
+
+/// Score change guesses against the wallet truth, per heuristic that voted (a guess two
+/// heuristics agreed on counts for both) and for `any`.
+pub fn score_change_guesses(
+    truth: &WalletTruth,
+    guesses: impl IntoIterator<Item = ChangeGuess>,
+) -> Vec<GuessScore> {
+    let owner_of: HashMap<(Chain, String), TrueOwner> = truth
+        .addresses
+        .iter()
+        .map(|row| {
+            (
+                (row.chain, address_key(row.chain, &row.address)),
+                row.owner(),
+            )
+        })
+        .collect();
+    let mut scores: BTreeMap<String, GuessScore> = BTreeMap::new();
+    for g in guesses {
+        let owner = |a: &str| owner_of.get(&(g.chain, address_key(g.chain, a)));
+        let verdict = match (owner(&g.input), owner(&g.change)) {
+            (Some(a), Some(b)) => Some(a == b),
+            _ => None,
+        };
+        for name in g.heuristics.iter().map(String::as_str).chain(["any"]) {
+            let score = scores
+                .entry(name.to_string())
+                .or_insert_with(|| GuessScore {
+                    heuristic: name.to_string(),
+                    guesses: 0,
+                    correct: 0,
+                    unknown: 0,
+                });
+            match verdict {
+                Some(right) => {
+                    score.guesses += 1;
+                    score.correct += u64::from(right);
+                }
+                None => score.unknown += 1,
+            }
+        }
+    }
+    scores.into_values().collect()
+}
+
 /// CoinJoin detection against the truth's CoinJoins.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct CoinJoinScore {
@@ -371,7 +443,11 @@ clusters (`crates/eval/tests/clustering.rs`). Figures come with the clustering c
 /// The *Clustering* tables of docs/accuracy.md: one row per (setting, chain) — a setting names
 /// the heuristics that made the partition — then the precision of each heuristic's pairs, then
 /// CoinJoin detection.
-pub fn clustering_markdown(rows: &[(String, ChainScore)], coinjoins: &CoinJoinScore) -> String {
+pub fn clustering_markdown(
+    rows: &[(String, ChainScore)],
+    change: &[GuessScore],
+    coinjoins: &CoinJoinScore,
+) -> String {
     let mut out = String::from(
         "| setting | chain | addresses | clusters | precision | recall | predicted pairs | true pairs | collapsed |\n\
          |---|---|---:|---:|---:|---:|---:|---:|---:|\n",
@@ -404,6 +480,21 @@ pub fn clustering_markdown(rows: &[(String, ChainScore)], coinjoins: &CoinJoinSc
                 percent(h.precision())
             ));
         }
+    }
+    out.push_str(
+        "\nChange guesses of the built-in build (the evidence log: every guess, in the partition \
+         or not), per heuristic that voted for the guess:\n\n\
+         | heuristic | guesses | right | precision | unknown to the truth |\n|---|---:|---:|---:|---:|\n",
+    );
+    for g in change {
+        out.push_str(&format!(
+            "| {} | {} | {} | {} | {} |\n",
+            g.heuristic,
+            g.guesses,
+            g.correct,
+            percent(g.precision()),
+            g.unknown
+        ));
     }
     out.push_str(&format!(
         "\nCoinJoin detection: {} detected, {} true, {} correct — precision {}, recall {}.\n\n\
@@ -658,8 +749,35 @@ mod tests {
                 ("whirlpool".to_string(), 1, 1)
             ]
         );
-        let md = clustering_markdown(&[], &s);
+        let md = clustering_markdown(&[], &[], &s);
         assert!(md.contains("precision 66.7%, recall 66.7%"), "{md}");
         assert!(md.contains("| wasabi2 | 1 | 2 |"), "{md}");
+    }
+
+    #[test]
+    fn change_guesses_count_for_every_heuristic_that_voted() {
+        let t = abc_d();
+        let guess = |input: &str, change: &str, hs: &[&str]| ChangeGuess {
+            chain: BTC,
+            input: input.into(),
+            change: change.into(),
+            heuristics: hs.iter().map(|h| h.to_string()).collect(),
+        };
+        let scores = score_change_guesses(
+            &t,
+            [
+                guess("a", "b", &["fresh-address", "peel-chain"]),
+                guess("a", "d", &["fresh-address"]),
+                guess("c", "x", &["peel-chain"]),
+            ],
+        );
+        let row = |h: &str| {
+            let s = scores.iter().find(|s| s.heuristic == h).expect(h);
+            (s.guesses, s.correct, s.unknown)
+        };
+        assert_eq!(row("any"), (2, 1, 1));
+        assert_eq!(row("fresh-address"), (2, 1, 0));
+        assert_eq!(row("peel-chain"), (1, 1, 1));
+        assert_eq!(scores.len(), 3);
     }
 }

@@ -4,7 +4,7 @@
 //! co-spend decision the product uses. The last setting built is the built-in one, which the
 //! store keeps for tracing and screening.
 
-use chaintrail_cluster::{Clusters, Mode, Settings};
+use chaintrail_cluster::{Clusters, Heuristic, Mode, Settings};
 use chaintrail_core::ChainModel;
 use chaintrail_links::deposits::utxo::{CoSpend, co_spend, null_data_id, tx_sides};
 use chaintrail_sim::GroundTruth;
@@ -12,8 +12,8 @@ use chaintrail_store::Store;
 
 use crate::EvalError;
 use crate::clustering::{
-    Assignment, ChainScore, CoinJoinScore, CollapseRule, score_coinjoins, score_partition,
-    service_entities,
+    Assignment, ChainScore, ChangeGuess, CoinJoinScore, CollapseRule, GuessScore,
+    score_change_guesses, score_coinjoins, score_partition, service_entities,
 };
 
 /// The partitions scored, in build order: (name, settings). The built-in settings come last.
@@ -32,6 +32,8 @@ pub fn settings() -> Vec<(&'static str, Settings)> {
 pub struct EntityScores {
     /// (setting, chain score), per setting and chain.
     pub rows: Vec<(String, ChainScore)>,
+    /// The built-in build's change guesses, per heuristic.
+    pub change_guesses: Vec<GuessScore>,
     pub coinjoins: CoinJoinScore,
 }
 
@@ -40,9 +42,24 @@ pub struct EntityScores {
 pub fn score_clusters(store: &Store, truth: &GroundTruth) -> Result<EntityScores, EvalError> {
     let service_ids = service_entities(truth);
     let mut rows = Vec::new();
+    let mut guesses = Vec::new();
     for (name, settings) in settings() {
         chaintrail_cluster::refresh(store, Some(&settings), Mode::Rebuild)?;
         let clusters = Clusters::open(store)?;
+        // The built-in build comes last: its guesses are the ones kept.
+        guesses.clear();
+        for chain in store.chains()? {
+            guesses.extend(
+                clusters
+                    .merges(chain, Heuristic::Change)
+                    .map(|m| ChangeGuess {
+                        chain,
+                        input: m.a,
+                        change: m.b,
+                        heuristics: m.detail.iter().map(|d| d.to_string()).collect(),
+                    }),
+            );
+        }
         let mut partition = Vec::new();
         for chain in store.chains()? {
             for (address, cluster) in clusters.partition(chain) {
@@ -82,6 +99,7 @@ pub fn score_clusters(store: &Store, truth: &GroundTruth) -> Result<EntityScores
     }
     Ok(EntityScores {
         rows,
+        change_guesses: score_change_guesses(&truth.wallets, guesses),
         coinjoins: score_coinjoins(&truth.coinjoins, detected),
     })
 }

@@ -367,6 +367,7 @@ pub fn accuracy_markdown(evaluation: &Evaluation, command: &str) -> String {
     ));
     out.push_str(&clustering::clustering_markdown(
         &evaluation.clustering.rows,
+        &evaluation.clustering.change_guesses,
         &evaluation.clustering.coinjoins,
     ));
     out

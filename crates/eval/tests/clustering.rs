@@ -196,6 +196,7 @@ fn the_truth_scores_perfectly_and_merged_coinjoin_inputs_cost_precision() {
 
     let md = clustering_markdown(
         &[("multi-input, CoinJoins merged".into(), btc.clone())],
+        &[],
         &all,
     );
     assert!(

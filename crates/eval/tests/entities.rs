@@ -28,7 +28,11 @@ fn the_worlds_clusters_against_its_wallet_truth() {
     let scores = score_clusters(&store, &truth).expect("score");
     eprintln!(
         "{}",
-        chaintrail_eval::clustering::clustering_markdown(&scores.rows, &scores.coinjoins)
+        chaintrail_eval::clustering::clustering_markdown(
+            &scores.rows,
+            &scores.change_guesses,
+            &scores.coinjoins
+        )
     );
     let row = |setting: &str, chain| {
         scores
@@ -67,6 +71,18 @@ fn the_worlds_clusters_against_its_wallet_truth() {
             .any(|h| h.heuristic == "deposit-reuse" && h.addresses > 0)
     );
     assert_eq!(row("multi-input only", evm).predicted_pairs, 0);
+    // Every change guess, applied or not, against the wallets that made it.
+    let guess = |name: &str| {
+        scores
+            .change_guesses
+            .iter()
+            .find(|g| g.heuristic == name)
+            .unwrap_or_else(|| panic!("no change guesses by {name}"))
+    };
+    assert!(guess("any").precision() > 0.9, "{:?}", scores.change_guesses);
+    let peel = guess("peel-chain");
+    assert!(peel.guesses > 10, "{peel:?}");
+    assert!(peel.precision() > 0.95, "{peel:?}");
     let cj = &scores.coinjoins;
     assert!(cj.true_coinjoins > 10, "{} CoinJoins", cj.true_coinjoins);
     assert_eq!(cj.correct, cj.true_coinjoins, "{:?}", cj.by_kind);
