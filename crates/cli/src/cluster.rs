@@ -84,6 +84,15 @@ struct BuildArgs {
     /// Do not merge the senders of Ethereum deposit addresses.
     #[arg(long)]
     no_deposit_reuse: bool,
+    /// Do not look for airdrop farms (account chains).
+    #[arg(long, conflicts_with = "airdrop_apply")]
+    no_airdrop: bool,
+    /// Let airdrop-farm merges into the partition (by default they are evidence only).
+    #[arg(long)]
+    airdrop_apply: bool,
+    /// An airdrop pays the same amount of a token to at least this many addresses.
+    #[arg(long, default_value_t = 1_000)]
+    airdrop_min_recipients: u32,
     /// The plain multi-input partition: no labels, change or deposit merges (what GraphSense
     /// and BlockSci compute).
     #[arg(long)]
@@ -105,6 +114,9 @@ impl BuildArgs {
         };
         settings.change.apply_at = self.change_threshold;
         settings.deposit_reuse &= !self.no_deposit_reuse;
+        settings.airdrop.detect &= !self.no_airdrop;
+        settings.airdrop.apply = self.airdrop_apply;
+        settings.airdrop.min_recipients = self.airdrop_min_recipients;
         settings.collapse_addresses = self.collapse_addresses;
         settings.collapse_share = self.collapse_share;
         for name in &self.no_change {

@@ -12,6 +12,7 @@ use chaintrail_links::unionfind::{Union, UnionFind};
 use chaintrail_store::{ChainReader, OutputView, TxId};
 use serde::{Deserialize, Serialize};
 
+use crate::airdrop::{self, AIRDROP_CONFIDENCE, Farm};
 use crate::change;
 use crate::evidence::{
     DEPOSIT_REUSE_CONFIDENCE, Heuristic, MULTI_INPUT_CONFIDENCE, Record, percent,
@@ -415,7 +416,7 @@ impl<'a> Pass<'a> {
                 }
             }
         }
-        if !self.settings.deposit_reuse {
+        if !self.settings.deposit_reuse && !self.settings.airdrop.detect {
             return;
         }
         let mut deposits = deposit_addresses(reader, services);
@@ -423,6 +424,12 @@ impl<'a> Pass<'a> {
         let mut owned: HashSet<u32> = deposits.iter().map(|d| d.address).collect();
         owned.extend(self.state.seeds.iter().map(|s| s.0));
         owned.insert(0);
+        if self.settings.airdrop.detect {
+            self.airdrop_farms(from, to, &owned);
+        }
+        if !self.settings.deposit_reuse {
+            return;
+        }
         let time_of = |tx: TxId| reader.tx_block(tx).timestamp;
         for d in deposits {
             let new = self.state.deposits.insert(d.address);
@@ -462,6 +469,36 @@ impl<'a> Pass<'a> {
                         time: t.block.timestamp,
                     });
                 }
+            }
+        }
+    }
+
+    /// Merge each airdrop recipient with the farm it forwarded to: every forward of a farm
+    /// found only now, the appended forwards of a farm known before `from`.
+    fn airdrop_farms(&mut self, from: TxId, to: TxId, owned: &HashSet<u32>) {
+        let settings = &self.settings.airdrop;
+        let known: HashSet<(u32, u32, u32)> = if from == 0 {
+            HashSet::new()
+        } else {
+            airdrop::farms(self.reader, settings, owned, from)
+                .iter()
+                .map(Farm::key)
+                .collect()
+        };
+        let apply = settings.apply;
+        for farm in airdrop::farms(self.reader, settings, owned, to) {
+            let new = !known.contains(&farm.key());
+            for forward in farm.forwards.iter().filter(|f| new || f.tx >= from) {
+                self.merge(Proposal {
+                    tx: forward.tx,
+                    a: farm.aggregator,
+                    b: forward.recipient,
+                    heuristic: Heuristic::Airdrop,
+                    detail: 0,
+                    confidence: AIRDROP_CONFIDENCE,
+                    apply,
+                    time: forward.time,
+                });
             }
         }
     }

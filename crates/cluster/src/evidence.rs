@@ -21,15 +21,18 @@ pub enum Heuristic {
     DepositReuse,
     /// Account chains: a deposit address belongs to the service it sweeps to.
     DepositOfService,
+    /// Account chains: an airdrop recipient forwarded the token to the farm's aggregator.
+    Airdrop,
 }
 
 impl Heuristic {
     /// Every heuristic, in code order.
-    pub const ALL: [Heuristic; 4] = [
+    pub const ALL: [Heuristic; 5] = [
         Heuristic::MultiInput,
         Heuristic::Change,
         Heuristic::DepositReuse,
         Heuristic::DepositOfService,
+        Heuristic::Airdrop,
     ];
 
     fn code(self) -> u8 {
@@ -38,6 +41,7 @@ impl Heuristic {
             Heuristic::Change => 2,
             Heuristic::DepositReuse => 3,
             Heuristic::DepositOfService => 4,
+            Heuristic::Airdrop => 5,
         }
     }
 
@@ -52,6 +56,7 @@ impl Heuristic {
             Heuristic::Change => "change",
             Heuristic::DepositReuse => "deposit-reuse",
             Heuristic::DepositOfService => "deposit-of-service",
+            Heuristic::Airdrop => "airdrop",
         }
     }
 }

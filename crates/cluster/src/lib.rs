@@ -5,7 +5,7 @@
 //!   CoinJoin (the structural detector and the co-spend decision are `chaintrail-links`'s, shared
 //!   with its service detection); the change-address heuristics ([`change`]); Ethereum
 //!   deposit-address reuse (Victor, FC 2020) over the deposit addresses `chaintrail-links`
-//!   detects;
+//!   detects; airdrop multi-participation ([`airdrop`]);
 //! - the persistent union-find under `<store dir>/clusters/<chain>/` ([`layout`]): a mapped
 //!   column of cluster id per address id, a cluster table (size, first/last seen), the labels
 //!   clusters carry and the merge-evidence log ([`evidence`]); updated incrementally from the
@@ -18,6 +18,7 @@
 
 #![warn(missing_docs)]
 
+pub mod airdrop;
 pub mod change;
 mod engine;
 pub mod evidence;
@@ -39,7 +40,7 @@ pub use engine::{Collapse, Conflict, Seen, ServiceLabel, State};
 pub use evidence::{Heuristic, Record};
 pub use layout::Manifest;
 pub use lookup::{ClusterInfo, ClusterLabel, Clusters, Merge};
-pub use settings::{ChangeSettings, Settings};
+pub use settings::{AirdropSettings, ChangeSettings, Settings};
 
 use engine::Pass;
 use layout::Checkpoint;

@@ -14,6 +14,10 @@ pub struct Settings {
     pub change: ChangeSettings,
     /// Merge the EOAs paying into one exchange deposit address (account chains).
     pub deposit_reuse: bool,
+    /// Airdrop multi-participation (account chains). Absent in settings saved before it
+    /// existed: the defaults.
+    #[serde(default)]
+    pub airdrop: AirdropSettings,
     /// A component passing this many addresses is reported as a possible collapse…
     pub collapse_addresses: u32,
     /// …or this share of the addresses seen so far (never below 1,000 addresses).
@@ -83,8 +87,33 @@ impl Default for Settings {
             label_guard: true,
             change: ChangeSettings::default(),
             deposit_reuse: true,
+            airdrop: AirdropSettings::default(),
             collapse_addresses: 10_000,
             collapse_share: 0.01,
+        }
+    }
+}
+
+/// Airdrop detection settings.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AirdropSettings {
+    /// Look for farms at all (account chains).
+    pub detect: bool,
+    /// A distributor pays at least this many distinct recipients the same amount.
+    pub min_recipients: u32,
+    /// The median gap between consecutive payments of a drop, in blocks.
+    pub max_median_gap: u64,
+    /// Farm merges enter the partition; otherwise they are evidence only.
+    pub apply: bool,
+}
+
+impl Default for AirdropSettings {
+    fn default() -> AirdropSettings {
+        AirdropSettings {
+            detect: true,
+            min_recipients: 1_000,
+            max_median_gap: 2,
+            apply: false,
         }
     }
 }
@@ -100,6 +129,10 @@ impl Settings {
             label_guard: false,
             change: ChangeSettings::off(),
             deposit_reuse: false,
+            airdrop: AirdropSettings {
+                detect: false,
+                ..AirdropSettings::default()
+            },
             ..Settings::default()
         }
     }
@@ -117,6 +150,12 @@ impl Settings {
         {
             return Err(format!(
                 "change confidence threshold {t} is not a fraction from 0 to 1"
+            ));
+        }
+        if self.airdrop.min_recipients < 2 {
+            return Err(format!(
+                "an airdrop pays at least 2 recipients, not {}",
+                self.airdrop.min_recipients
             ));
         }
         if !(0.0..=1.0).contains(&self.collapse_share) {

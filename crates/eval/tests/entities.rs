@@ -79,7 +79,11 @@ fn the_worlds_clusters_against_its_wallet_truth() {
             .find(|g| g.heuristic == name)
             .unwrap_or_else(|| panic!("no change guesses by {name}"))
     };
-    assert!(guess("any").precision() > 0.9, "{:?}", scores.change_guesses);
+    assert!(
+        guess("any").precision() > 0.9,
+        "{:?}",
+        scores.change_guesses
+    );
     let peel = guess("peel-chain");
     assert!(peel.guesses > 10, "{peel:?}");
     assert!(peel.precision() > 0.95, "{peel:?}");
