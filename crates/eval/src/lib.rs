@@ -69,6 +69,9 @@ pub enum EvalError {
 
 /// The tracer with the day-one labels only: it stops where a bridge or mixer starts.
 pub const DAY_ONE: &str = "day-one labels";
+/// The day-one labels extended by the address clusters, no derived link: what clustering alone
+/// adds to the investigator's labels.
+pub const DAY_ONE_CLUSTERED: &str = "day-one labels + clusters";
 /// Plus everything derived from the chains but demixing: bridge joins, pending inbounds,
 /// deposit addresses, service wallets, bridge vaults.
 pub const NO_DEMIXING: &str = "derived, without demixing";
@@ -163,6 +166,10 @@ pub fn evaluate(
         labels: &derived_labels,
         clusters: &clusters,
     };
+    let day_one_clustered = chaintrail_trace::WithClusters {
+        labels: &day_one,
+        clusters: &clusters,
+    };
     let readers = store.readers()?;
     let transfers = readers.values().map(ChainReader::transfer_count).sum();
     let prices = world_prices(&truth);
@@ -177,8 +184,9 @@ pub fn evaluate(
             .collect(),
         built.set.pending_inbounds().to_vec(),
     );
-    let settings: [(&'static str, &dyn chaintrail_trace::Attribution, &LinkSet); 4] = [
+    let settings: [(&'static str, &dyn chaintrail_trace::Attribution, &LinkSet); 5] = [
         (DAY_ONE, &day_one, &no_links),
+        (DAY_ONE_CLUSTERED, &day_one_clustered, &no_links),
         (NO_DEMIXING, &derived_labels, &without_demixing),
         (DERIVED, &derived_labels, &built.set),
         (CLUSTERED, &clustered, &built.set),
@@ -334,6 +342,10 @@ pub fn accuracy_markdown(evaluation: &Evaluation, command: &str) -> String {
          the theft. It follows every heist up to the first bridge or mixer and reports what \
          entered them (*entered*); exchange deposit addresses are unknown, so value swept into \
          a labelled hot wallet is found there, one hop late.\n\
+         * **day-one labels + clusters** — the same, with the store's address clusters: an \
+         address in the cluster of a labelled service is that service's (Bitcoin co-spends with a \
+         labelled wallet; on account chains the deposit addresses that sweep to a labelled hot \
+         wallet). What clustering alone adds to the investigator's labels, without any link.\n\
          * **derived, without demixing** — plus the bridge joins decoded from THORChain memos and \
          Avalanche-Bridge-style mints, the inbounds still pending, the deposit addresses found by \
          their sweeps and the exchanges' co-spent wallet addresses. No mixer is crossed, so value \
