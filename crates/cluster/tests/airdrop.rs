@@ -4,15 +4,17 @@
 //! payer are not; an incremental update equals a rebuild; merges enter the partition only when
 //! asked.
 
+mod common;
+
 use std::collections::BTreeSet;
 
 use chaintrail_cluster::{Clusters, Heuristic, Mode, Settings, update};
 use chaintrail_core::{
-    AccountTransfer, AccountTx, Address, Amount, AssetKind, BlockRef, Chain, TransferKind, TxHash,
+    AccountTransfer, AccountTx, Amount, AssetKind, BlockRef, Chain, TransferKind, TxHash,
 };
 use chaintrail_labels::Category;
-use chaintrail_links::Services;
 use chaintrail_store::Store;
+use common::{Labels, evm, import_account};
 
 const ETH: Chain = Chain::ETHEREUM;
 const TOKEN: u8 = 0x70;
@@ -24,23 +26,8 @@ const POOL: u8 = 0x60;
 const EXCHANGE: u8 = 0xE0;
 const MINER: u8 = 0xEE;
 
-fn evm(n: u8) -> Address {
-    Address::Evm([n; 20])
-}
-
-struct Exchange;
-
-impl Services for Exchange {
-    fn service(&self, chain: Chain, address: &Address) -> Option<(Category, String)> {
-        self.addresses(chain)
-            .into_iter()
-            .find(|(a, _, _)| a == address)
-            .map(|(_, role, name)| (role, name))
-    }
-
-    fn addresses(&self, _: Chain) -> Vec<(Address, Category, String)> {
-        vec![(evm(EXCHANGE), Category::Exchange, "ExA".to_string())]
-    }
+fn exchange() -> Labels {
+    Labels::evm(&[(EXCHANGE, "ExA", Category::Exchange)])
 }
 
 fn transfer(from: u8, to: u8, kind: TransferKind, units: &str) -> AccountTransfer {
@@ -120,16 +107,6 @@ fn first_part(txs: &mut Txs) {
     }
 }
 
-fn import(store: &Store, txs: &[AccountTx]) {
-    let mut writer = store.writer(ETH).expect("writer");
-    for tx in txs {
-        writer.append_account_tx(tx).expect("append");
-    }
-    writer
-        .finish("test", serde_json::json!(txs.len()))
-        .expect("finish");
-}
-
 fn settings(apply: bool) -> Settings {
     let mut s = Settings::default();
     s.airdrop.min_recipients = 5;
@@ -159,8 +136,8 @@ fn recipients_gathering_an_airdrop_at_one_address_are_its_farm() {
     let mut txs = Txs::default();
     first_part(&mut txs);
     let first = txs.0.len();
-    import(&store, &txs.0);
-    update(&store, &Exchange, Some(&settings(false)), Mode::Rebuild).expect("clusters");
+    import_account(&store, &txs.0);
+    update(&store, &exchange(), Some(&settings(false)), Mode::Rebuild).expect("clusters");
     let farm = evm(FARM).to_string();
     // Transactions 14 and 15 are the first two forwards.
     let expected = vec![
@@ -184,17 +161,17 @@ fn recipients_gathering_an_airdrop_at_one_address_are_its_farm() {
             transfer(0x12, FARM, TransferKind::Token, "10"),
         ],
     );
-    import(&store, &txs.0[first..]);
-    update(&store, &Exchange, None, Mode::Incremental).expect("update");
+    import_account(&store, &txs.0[first..]);
+    update(&store, &exchange(), None, Mode::Incremental).expect("update");
     let mut all = expected.clone();
     all.push((farm.clone(), evm(0x13).to_string(), tx_hex(25), false));
     all.push((farm.clone(), evm(0x12).to_string(), tx_hex(26), false));
     assert_eq!(records(&store), all);
-    update(&store, &Exchange, None, Mode::Rebuild).expect("rebuild");
+    update(&store, &exchange(), None, Mode::Rebuild).expect("rebuild");
     assert_eq!(records(&store), all);
 
     // Applied, the farm is one cluster; nothing else merged.
-    update(&store, &Exchange, Some(&settings(true)), Mode::Rebuild).expect("applied");
+    update(&store, &exchange(), Some(&settings(true)), Mode::Rebuild).expect("applied");
     let clusters = Clusters::open(&store).expect("open");
     let of = |n: u8| {
         clusters

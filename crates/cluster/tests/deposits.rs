@@ -3,15 +3,17 @@
 //! exchange's cluster, another exchange withdrawing into a deposit address is not taken for the
 //! customer, and an incremental update after a second import equals a rebuild.
 
+mod common;
+
 use std::collections::{BTreeMap, BTreeSet};
 
 use chaintrail_cluster::{Clusters, Heuristic, Mode, update};
 use chaintrail_core::{
-    AccountTransfer, AccountTx, Address, Amount, AssetKind, BlockRef, Chain, TransferKind, TxHash,
+    AccountTransfer, AccountTx, Amount, AssetKind, BlockRef, Chain, TransferKind, TxHash,
 };
 use chaintrail_labels::Category;
-use chaintrail_links::Services;
 use chaintrail_store::Store;
+use common::{Labels, evm, import_account};
 
 const ETH: Chain = Chain::ETHEREUM;
 const HOT: u8 = 0xA0;
@@ -19,26 +21,11 @@ const OTHER_EXCHANGE: u8 = 0xB0;
 const DEPOSIT: u8 = 0xD1;
 const DEPOSIT_2: u8 = 0xD2;
 
-fn evm(n: u8) -> Address {
-    Address::Evm([n; 20])
-}
-
-struct Exchanges;
-
-impl Services for Exchanges {
-    fn service(&self, chain: Chain, address: &Address) -> Option<(Category, String)> {
-        self.addresses(chain)
-            .into_iter()
-            .find(|(a, _, _)| a == address)
-            .map(|(_, role, name)| (role, name))
-    }
-
-    fn addresses(&self, _: Chain) -> Vec<(Address, Category, String)> {
-        vec![
-            (evm(HOT), Category::Exchange, "ExA".to_string()),
-            (evm(OTHER_EXCHANGE), Category::Exchange, "ExB".to_string()),
-        ]
-    }
+fn exchanges() -> Labels {
+    Labels::evm(&[
+        (HOT, "ExA", Category::Exchange),
+        (OTHER_EXCHANGE, "ExB", Category::Exchange),
+    ])
 }
 
 const ROUTER: u8 = 0xC0;
@@ -101,14 +88,6 @@ fn send(n: u32, from: Option<u8>, to: u8, eth: &str) -> AccountTx {
     }
 }
 
-fn import(store: &Store, txs: &[AccountTx]) {
-    let mut writer = store.writer(ETH).unwrap();
-    for tx in txs {
-        writer.append_account_tx(tx).unwrap();
-    }
-    writer.finish("test", serde_json::json!(txs.len())).unwrap();
-}
-
 fn groups(clusters: &Clusters) -> BTreeSet<BTreeSet<String>> {
     let mut by_id: BTreeMap<u32, BTreeSet<String>> = BTreeMap::new();
     for (address, cluster) in clusters.partition(ETH) {
@@ -125,7 +104,7 @@ fn set(numbers: &[u8]) -> BTreeSet<String> {
 fn senders_of_one_deposit_address_are_one_user_and_deposits_are_the_exchanges() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::init(dir.path()).unwrap();
-    import(
+    import_account(
         &store,
         &[
             send(1, None, 1, "10"),
@@ -139,7 +118,7 @@ fn senders_of_one_deposit_address_are_one_user_and_deposits_are_the_exchanges() 
             send(8, Some(DEPOSIT), HOT, "1"),
         ],
     );
-    let reports = update(&store, &Exchanges, None, Mode::Incremental).unwrap();
+    let reports = update(&store, &exchanges(), None, Mode::Incremental).unwrap();
     let counts = &reports[0].manifest.counts;
     assert_eq!(
         (counts["deposit-reuse"], counts["deposit-of-service"]),
@@ -170,7 +149,7 @@ fn senders_of_one_deposit_address_are_one_user_and_deposits_are_the_exchanges() 
     );
     drop(clusters);
 
-    import(
+    import_account(
         &store,
         &[
             send(9, None, 3, "10"),
@@ -220,7 +199,7 @@ fn senders_of_one_deposit_address_are_one_user_and_deposits_are_the_exchanges() 
             ),
         ],
     );
-    let reports = update(&store, &Exchanges, None, Mode::Incremental).unwrap();
+    let reports = update(&store, &exchanges(), None, Mode::Incremental).unwrap();
     assert_eq!((reports[0].rebuilt.clone(), reports[0].txs), (None, 12));
     let clusters = Clusters::open(&store).unwrap();
     let expected = BTreeSet::from([
@@ -231,7 +210,7 @@ fn senders_of_one_deposit_address_are_one_user_and_deposits_are_the_exchanges() 
     assert_eq!(groups(&clusters), expected);
     let incremental: Vec<(String, u32)> = clusters.partition(ETH).collect();
     drop(clusters);
-    update(&store, &Exchanges, None, Mode::Rebuild).unwrap();
+    update(&store, &exchanges(), None, Mode::Rebuild).unwrap();
     let clusters = Clusters::open(&store).unwrap();
     assert_eq!(clusters.partition(ETH).collect::<Vec<_>>(), incremental);
 }

@@ -59,7 +59,7 @@ fn random_chain(seed: u64, len: usize) -> Chainbuilder {
 }
 
 fn labels() -> Labels {
-    Labels(vec![
+    Labels::bitcoin(&[
         (1, "ExA", Category::Exchange),
         (2, "ExB", Category::Exchange),
     ])

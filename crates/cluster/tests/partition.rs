@@ -16,7 +16,7 @@ use common::{BTC, Chainbuilder, Labels, addr, hash, import};
 const COIN: u64 = 100_000_000;
 
 fn labels() -> Labels {
-    Labels(vec![
+    Labels::bitcoin(&[
         (30, "ExA", Category::Exchange),
         (40, "ExB", Category::Exchange),
     ])

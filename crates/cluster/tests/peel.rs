@@ -29,7 +29,7 @@ fn build(settings: &Settings) -> (tempfile::TempDir, Store) {
     let dir = tempfile::tempdir().expect("temp dir");
     let store = Store::init(dir.path()).expect("store");
     import(&store, &peel_chain().txs);
-    update(&store, &Labels(Vec::new()), Some(settings), Mode::Rebuild).expect("clusters");
+    update(&store, &Labels::bitcoin(&[]), Some(settings), Mode::Rebuild).expect("clusters");
     (dir, store)
 }
 

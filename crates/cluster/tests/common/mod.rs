@@ -5,7 +5,7 @@
 
 use chaintrail_core::testing::utxo_tx;
 use chaintrail_core::{
-    Address, BitcoinAddress, BitcoinNetwork, BlockRef, Chain, OutPoint, TxHash, UtxoTx,
+    AccountTx, Address, BitcoinAddress, BitcoinNetwork, BlockRef, Chain, OutPoint, TxHash, UtxoTx,
 };
 use chaintrail_labels::Category;
 use chaintrail_links::Services;
@@ -65,21 +65,59 @@ pub fn import(store: &Store, txs: &[UtxoTx]) {
     writer.finish("test", serde_json::json!(txs.len())).unwrap();
 }
 
-/// Labelled services: (address number, entity name, role).
-pub struct Labels(pub Vec<(u8, &'static str, Category)>);
+/// Labelled services: (address, entity name, role).
+pub struct Labels(pub Vec<(Address, &'static str, Category)>);
+
+impl Labels {
+    /// Services at Bitcoin addresses [`addr`]`(n)`.
+    pub fn bitcoin(services: &[(u8, &'static str, Category)]) -> Labels {
+        Labels(
+            services
+                .iter()
+                .map(|&(n, name, role)| (addr(n), name, role))
+                .collect(),
+        )
+    }
+
+    /// Services at EVM addresses [`evm`]`(n)`.
+    pub fn evm(services: &[(u8, &'static str, Category)]) -> Labels {
+        Labels(
+            services
+                .iter()
+                .map(|&(n, name, role)| (evm(n), name, role))
+                .collect(),
+        )
+    }
+}
 
 impl Services for Labels {
     fn service(&self, _chain: Chain, address: &Address) -> Option<(Category, String)> {
         self.0
             .iter()
-            .find(|(n, _, _)| addr(*n) == *address)
+            .find(|(a, _, _)| a == address)
             .map(|(_, name, role)| (*role, name.to_string()))
     }
 
     fn addresses(&self, _chain: Chain) -> Vec<(Address, Category, String)> {
         self.0
             .iter()
-            .map(|(n, name, role)| (addr(*n), *role, name.to_string()))
+            .map(|(a, name, role)| (a.clone(), *role, name.to_string()))
             .collect()
     }
+}
+
+/// EVM address `n`.
+pub fn evm(n: u8) -> Address {
+    Address::Evm([n; 20])
+}
+
+/// Append account transactions to the store's Ethereum chain and finish, as an import does.
+pub fn import_account(store: &Store, txs: &[AccountTx]) {
+    let mut writer = store.writer(Chain::ETHEREUM).expect("writer");
+    for tx in txs {
+        writer.append_account_tx(tx).expect("append");
+    }
+    writer
+        .finish("test", serde_json::json!(txs.len()))
+        .expect("finish");
 }
