@@ -624,7 +624,7 @@ fn compute_batch(
                             out.push((Vec::new(), false));
                             continue;
                         }
-                        match crate::index_file::encode(&exposure) {
+                        match crate::codec::encode(&exposure) {
                             Ok(bytes) => out.push((bytes, exposure.truncated)),
                             Err(why) => {
                                 failed.store(true, Ordering::Relaxed);
@@ -833,17 +833,17 @@ mod tests {
 
             let path = ExposureIndex::path(job.store_dir);
             let mut bytes = std::fs::read(&path).expect("read file");
-            assert_eq!(&bytes[..12], b"CTEXPIDX\x02\0\0\0");
-            // A file of version 1 (no rules fingerprint) is refused, with the way out.
-            bytes[8] = 1;
+            assert_eq!(&bytes[..12], b"CTEXPIDX\x03\0\0\0");
+            // A file of version 2 (JSON values) is refused, with the way out.
+            bytes[8] = 2;
             std::fs::write(&path, &bytes).expect("write");
             let err = ExposureIndex::load(job.store_dir)
                 .err()
-                .expect("version 1 refused");
+                .expect("version 2 refused");
             assert_eq!(
                 err.to_string(),
                 format!(
-                    "exposure index {}: format version 1, expected 2; rebuild it with \
+                    "exposure index {}: format version 2, expected 3; rebuild it with \
                      `chaintrail screen build-index`",
                     path.display()
                 )

@@ -5,8 +5,8 @@
 //! magic "CTEXPIDX" | version u32 (2) | metadata length u32 | metadata (JSON) | zero padding to 8
 //! body: per chain, offsets (u64 × (addresses + 1), relative to the chain's values; the top
 //!                  bit of `offsets[id + 1]` is set when id's walk was cut by the budget)
-//!                  values (the exposures of ids 0..addresses back to back: JSON, each
-//!                  compressed with Snappy, ≈ 5× smaller)
+//!                  values (the exposures of ids 0..addresses back to back, each in the
+//!                  binary form of [`crate::codec`], compressed with Snappy)
 //! ```
 //!
 //! An address id's exposure is `values[offsets[id]..offsets[id + 1]]`: empty for an address
@@ -32,9 +32,10 @@ use crate::index::IndexFile;
 use crate::model::ChainExposure;
 
 const MAGIC: &[u8; 8] = b"CTEXPIDX";
-/// Version 2: the metadata holds the fingerprint of the rule table that rated the values, and
-/// the values the rating of each exposure. Version 1 files are refused with a hint to rebuild.
-const VERSION: u32 = 2;
+/// Version 3: values in the binary form of [`crate::codec`] (version 2 stored them as JSON; it
+/// added the rules fingerprint and each exposure's rating to version 1). Older files are
+/// refused with a hint to rebuild.
+const VERSION: u32 = 3;
 /// The top bit of an end offset: the value's walk was truncated.
 const TRUNCATED: u64 = 1 << 63;
 /// Segment size of the body's checksums.
@@ -312,14 +313,10 @@ impl MappedIndex {
         if bytes.is_empty() {
             return Ok(ChainExposure::default());
         }
-        let bad = |e: String| ScreenError::Index {
+        crate::codec::decode(bytes).map_err(|e| ScreenError::Index {
             path: self.path.clone(),
             message: format!("an entry does not decode ({e}); rebuild it"),
-        };
-        let json = snap::raw::Decoder::new()
-            .decompress_vec(bytes)
-            .map_err(|e| bad(e.to_string()))?;
-        serde_json::from_slice(&json).map_err(|e| bad(e.to_string()))
+        })
     }
 
     /// Verify every segment of the body; the damaged ones, as text.
@@ -337,15 +334,6 @@ impl MappedIndex {
     pub(crate) fn path(&self) -> &Path {
         &self.path
     }
-}
-
-/// The stored form of an exposure: its JSON, compressed.
-pub(crate) fn encode(exposure: &ChainExposure) -> Result<Vec<u8>, String> {
-    let json =
-        serde_json::to_vec(exposure).map_err(|e| format!("cannot encode an exposure: {e}"))?;
-    snap::raw::Encoder::new()
-        .compress_vec(&json)
-        .map_err(|e| format!("cannot compress an exposure: {e}"))
 }
 
 /// The section of `chain` in an index's metadata.

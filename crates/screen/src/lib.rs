@@ -28,6 +28,7 @@
 pub mod assess;
 mod batch;
 pub mod bench;
+mod codec;
 mod dirty;
 pub mod exposure;
 pub mod index;
