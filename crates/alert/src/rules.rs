@@ -8,7 +8,7 @@ use std::ops::RangeInclusive;
 use chaintrail_cluster::Clusters;
 use chaintrail_core::{Address, Amount, Chain, ChainModel, TransferKind};
 use chaintrail_labels::Category;
-use chaintrail_store::{ChainReader, TxId};
+use chaintrail_store::{ChainReader, TransferView, TxId};
 use chaintrail_trace::{
     Attribution, Entity, LinkSet, MoveCause, MovedRecord, PathStep, Policy, Prices, Role, Seed,
     TaintedMoves, TraceError, TraceRequest, Value, trace_moves,
@@ -407,7 +407,7 @@ impl<'w> Rules<'_, 'w> {
             }
             let place = match tainted.record {
                 MovedRecord::Transfer(row) => match reader.transfer(row) {
-                    Some(t) if t.kind == TransferKind::Fee => continue,
+                    Some(t) if is_gas(&t) => continue,
                     Some(t) => Place {
                         tx,
                         side: Side::Transfer,
@@ -460,7 +460,7 @@ impl<'w> Rules<'_, 'w> {
             let Some(t) = self.reader.transfer(row) else {
                 continue;
             };
-            if !t.success || t.kind == TransferKind::Fee || t.amount.is_zero() {
+            if !t.success || is_gas(&t) || t.amount.is_zero() {
                 continue;
             }
             let place = Place {
@@ -592,4 +592,15 @@ impl<'w> Rules<'_, 'w> {
             }
         }
     }
+}
+
+/// The store's asset id of a chain's native coin.
+const NATIVE_COIN: u32 = 0;
+
+/// Gas paid is no movement of funds: the priority fee to the block's fee recipient, and the
+/// base and blob fees burnt (a burn of the native coin is always gas on an account chain; token
+/// burns stay movements).
+fn is_gas(transfer: &TransferView) -> bool {
+    transfer.kind == TransferKind::Fee
+        || (transfer.kind == TransferKind::Burn && transfer.asset == NATIVE_COIN)
 }

@@ -17,7 +17,7 @@
 //! follow`; until then the way out of a fork is a fresh store.
 
 use alloy_primitives::B256;
-use chaintrail_store::{ChainWriter, StoreError};
+use chaintrail_store::ChainWriter;
 use serde::{Deserialize, Serialize};
 
 use crate::model::EvmBlock;
@@ -165,14 +165,13 @@ impl ParentCheck {
         Ok(())
     }
 
-    /// Store the head in the manifest (with the files appended so far).
-    pub(crate) fn commit(&self, writer: &mut ChainWriter) -> Result<(), StoreError> {
-        match self.head {
-            Some(head) => writer.commit(
+    /// Stage the head in the manifest: the writer's next commit stores it with the blocks.
+    pub(crate) fn stage(&self, writer: &mut ChainWriter) {
+        if let Some(head) = self.head {
+            writer.stage_cursor(
                 HEAD_CURSOR,
                 serde_json::to_value(head).unwrap_or(serde_json::Value::Null),
-            ),
-            None => Ok(()),
+            );
         }
     }
 

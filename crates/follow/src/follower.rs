@@ -137,7 +137,7 @@ fn step<S: ChainSource>(
                 // The node switched branches between the calls: the next poll rolls back.
                 return Ok(false);
             }
-            fatal(source.append(&mut writer, &block.txs))?;
+            fatal(source.append(store, &mut writer, &block.txs))?;
             let cursor = FollowCursor {
                 height: block.height,
                 hash: hex::encode(block.hash),
