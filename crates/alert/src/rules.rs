@@ -7,6 +7,7 @@ use std::ops::RangeInclusive;
 
 use chaintrail_cluster::Clusters;
 use chaintrail_core::{Address, Amount, Chain, ChainModel, TransferKind};
+use chaintrail_follow::{FOLLOW_CURSOR, FollowCursor};
 use chaintrail_labels::Category;
 use chaintrail_store::{ChainReader, TransferView, TxId};
 use chaintrail_trace::{
@@ -48,6 +49,7 @@ pub(crate) fn evaluate(
         context,
         chain,
         reader,
+        block_hashes: followed_block_hashes(reader, chain),
         entities: HashMap::new(),
         watched: Watched::new(context, chain, reader, entries),
         alerts: Vec::new(),
@@ -71,6 +73,27 @@ pub(crate) fn evaluate(
     // alerts in trace order, then the others in store order).
     alerts.sort_by_key(|a| a.block.number);
     Ok(alerts)
+}
+
+/// The hashes of the blocks a follower applied, as the store's checkpoints keep them with the
+/// follow cursor (the last `CHECKPOINTS_KEPT` blocks; a rollback drops those of orphaned
+/// blocks), written as the chain writes them: `0x…` on EVM chains, Bitcoin's reversed hex.
+fn followed_block_hashes(reader: &ChainReader, chain: Chain) -> HashMap<u64, String> {
+    let mut hashes = HashMap::new();
+    for checkpoint in reader.checkpoints() {
+        let cursor = FollowCursor::from_value(checkpoint.cursor(FOLLOW_CURSOR));
+        if let Some((height, mut hash)) = cursor.and_then(|c| Some((c.height, c.hash_bytes()?))) {
+            let text = match chain.model() {
+                ChainModel::Account => format!("0x{}", hex::encode(hash)),
+                ChainModel::Utxo => {
+                    hash.reverse();
+                    hex::encode(hash)
+                }
+            };
+            hashes.insert(height, text);
+        }
+    }
+    hashes
 }
 
 /// Indexes of the stored blocks with a height in `heights` (heights ascend in the store).
@@ -182,6 +205,8 @@ struct Rules<'c, 'w> {
     context: &'c Context<'c>,
     chain: Chain,
     reader: &'c ChainReader,
+    /// The hash of each block a follower applied within the store's reorg window.
+    block_hashes: HashMap<u64, String>,
     /// The entity of each address met, looked up once.
     entities: HashMap<u32, Option<Entity>>,
     watched: Watched<'w>,
@@ -303,7 +328,7 @@ impl<'w> Rules<'_, 'w> {
             chain: self.chain,
             block: AlertBlock {
                 number: block.height,
-                hash: None,
+                hash: self.block_hashes.get(&block.height).cloned(),
                 timestamp: block.timestamp,
             },
             tx,

@@ -40,7 +40,10 @@ fn ok(output: Output) -> String {
 }
 
 fn run(data_dir: &Path, args: &[&str]) -> String {
-    ok(chaintrail(data_dir).args(args).output().expect("chaintrail runs"))
+    ok(chaintrail(data_dir)
+        .args(args)
+        .output()
+        .expect("chaintrail runs"))
 }
 
 /// The anvil node, driven over JSON-RPC.
@@ -211,7 +214,16 @@ fn clean_import(dir: &Path, url: &str, to: u64) -> (u32, u64) {
     let clean = dir.join("clean");
     run(
         &clean,
-        &["ingest", "evm", "--rpc", url, "--from", "0", "--to", &to.to_string()],
+        &[
+            "ingest",
+            "evm",
+            "--rpc",
+            url,
+            "--from",
+            "0",
+            "--to",
+            &to.to_string(),
+        ],
     );
     content(&clean)
 }
@@ -268,10 +280,21 @@ fn anvil_follow_alerts_on_the_thief_and_the_deposit_and_a_reorg_retracts_them() 
     node.token_transfer(&token, &victim, &thief, 5_000);
     assert_eq!(node.head(), 3);
     label_exchange(&data, &deposit);
-    run(&data, &["watch", "add", "address", &format!("anvil:{thief}")]);
     run(
         &data,
-        &["watch", "add", "case", "--seed", &format!("anvil:{theft}"), "--policy", "fifo"],
+        &["watch", "add", "address", &format!("anvil:{thief}")],
+    );
+    run(
+        &data,
+        &[
+            "watch",
+            "add",
+            "case",
+            "--seed",
+            &format!("anvil:{theft}"),
+            "--policy",
+            "fifo",
+        ],
     );
     let (thief_watch, case_watch) = (watch_id(&data, &thief), watch_id(&data, &theft));
 
@@ -298,7 +321,13 @@ fn anvil_follow_alerts_on_the_thief_and_the_deposit_and_a_reorg_retracts_them() 
     ]
     .into_iter()
     .map(|(rule, block, tx, watch)| {
-        ("raised".to_string(), rule.to_string(), block, tx.clone(), watch.clone())
+        (
+            "raised".to_string(),
+            rule.to_string(),
+            block,
+            tx.clone(),
+            watch.clone(),
+        )
     })
     .collect();
     assert_eq!(raised_set, expected, "{raised:?}");
@@ -309,7 +338,12 @@ fn anvil_follow_alerts_on_the_thief_and_the_deposit_and_a_reorg_retracts_them() 
         .find(|r| r.body["rule"] == "tainted_reaches_service")
         .expect("deposit alert")
         .body;
-    assert_eq!(deposit_alert["counterparty"]["address"].as_str().map(str::to_ascii_lowercase), Some(deposit.clone()));
+    assert_eq!(
+        deposit_alert["counterparty"]["address"]
+            .as_str()
+            .map(str::to_ascii_lowercase),
+        Some(deposit.clone())
+    );
     assert_eq!(deposit_alert["counterparty"]["entity"], "TestEx");
     assert_eq!(deposit_alert["amount"]["amount"], (4 * ETH).to_string());
     assert_eq!(deposit_alert["block"]["hash"], node.block_hash(4));
@@ -387,7 +421,10 @@ fn kill_9_of_the_follower_loses_and_duplicates_no_block_and_no_alert() {
     assert_eq!(head, SENDS);
     let tmp = tempfile::tempdir().expect("tmp");
     let data = tmp.path().join("data");
-    run(&data, &["watch", "add", "address", &format!("anvil:{thief}")]);
+    run(
+        &data,
+        &["watch", "add", "address", &format!("anvil:{thief}")],
+    );
     let hook = Receiver::start(SECRET, Behaviour::HangAfter(8));
 
     // Killed while delivering the 9th alert: eight were acknowledged, the 9th never will be.
@@ -416,7 +453,10 @@ fn kill_9_of_the_follower_loses_and_duplicates_no_block_and_no_alert() {
         *per_id.entry(id).or_default() += 1;
     }
     assert_eq!(per_id.len() as u64, SENDS, "{:?}", received(&hook));
-    assert!(per_id.values().all(|&n| n == 1), "an alert acknowledged twice: {per_id:?}");
+    assert!(
+        per_id.values().all(|&n| n == 1),
+        "an alert acknowledged twice: {per_id:?}"
+    );
     let alerted: BTreeSet<String> = received(&hook).into_iter().map(|r| r.3).collect();
     assert_eq!(alerted, sends.into_iter().collect::<BTreeSet<_>>());
 

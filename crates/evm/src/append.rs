@@ -11,13 +11,13 @@ use alloy_primitives::Address as EvmAddress;
 use chaintrail_core::{Asset, Chain};
 use chaintrail_store::{ChainWriter, Store};
 
+use crate::EvmError;
 use crate::events::{EVENTS_CURSOR, EventBatch, EventFiles, events_dir};
 use crate::flows::{FlowRules, block_flows};
 use crate::head::{ForkedBlock, ParentCheck};
 use crate::model::BlockBundle;
 use crate::rpc::Fetcher;
 use crate::tokens::{TokenNamer, TokenNaming, fetch_metadata};
-use crate::EvmError;
 
 /// How many protocol events were stored.
 #[derive(Debug, Default, Clone, Copy)]

@@ -40,8 +40,8 @@ mod tokens;
 
 use std::path::PathBuf;
 
-pub use chaintrail_rpc::{Call, RpcAuth, RpcClient, RpcError, RpcOptions};
 pub use append::BlockAppender;
+pub use chaintrail_rpc::{Call, RpcAuth, RpcClient, RpcError, RpcOptions};
 pub use cryo::{Cryo, CryoDataset};
 pub use etl::{BadRow, EthereumEtl, EtlRecord, EtlTable, parse_etl_csv, parse_etl_json};
 pub use flows::{block_credits_hash, known_wrapped_native};

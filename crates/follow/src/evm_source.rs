@@ -91,8 +91,7 @@ impl ChainSource for EvmSource {
     ) -> anyhow::Result<()> {
         // Opened per block: after a rollback the events files must be cut back to the restored
         // cursor, which opening does.
-        let mut appender =
-            BlockAppender::open(store, writer, self.chain_id, &self.wrapped_native)?;
+        let mut appender = BlockAppender::open(store, writer, self.chain_id, &self.wrapped_native)?;
         match appender.append(writer, &self.fetcher, std::slice::from_ref(bundle))? {
             None => Ok(()),
             Some(forked) => Err(EvmError::Fork(forked).into()),
