@@ -136,7 +136,7 @@ impl BlockAppender {
 
     /// How the tokens first seen got their symbol and decimals.
     pub fn token_naming(&self) -> TokenNaming {
-        self.tokens.naming.clone()
+        self.tokens.naming
     }
 
     pub(crate) fn counts(&self) -> EventCounts {
