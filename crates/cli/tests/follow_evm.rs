@@ -413,12 +413,6 @@ fn kill_9_of_the_follower_loses_and_duplicates_no_block_and_no_alert() {
     let node = Node::new(&anvil.url);
     let (thief, mule) = (node.accounts[1].clone(), node.accounts[4].clone());
     const SENDS: u64 = 30;
-    let mut sends = Vec::new();
-    for i in 0..SENDS {
-        sends.push(node.pay(&thief, &mule, ETH + u128::from(i)));
-    }
-    let head = node.head();
-    assert_eq!(head, SENDS);
     let tmp = tempfile::tempdir().expect("tmp");
     let data = tmp.path().join("data");
     run(
@@ -427,8 +421,18 @@ fn kill_9_of_the_follower_loses_and_duplicates_no_block_and_no_alert() {
     );
     let hook = Receiver::start(SECRET, Behaviour::HangAfter(8));
 
-    // Killed while delivering the 9th alert: eight were acknowledged, the 9th never will be.
+    // The follower runs while the node mines one payment of the thief per block. It is killed
+    // while delivering the 9th alert: eight were acknowledged, the 9th never will be.
+    let mut sends = Vec::new();
+    let pay = |i: u64| node.pay(&thief, &mule, ETH + u128::from(i));
+    sends.extend((0..5).map(pay));
     let mut follower = spawn_follow(&data, &anvil.url, &hook.url);
+    for i in 5..SENDS {
+        sends.push(pay(i));
+        std::thread::sleep(Duration::from_millis(30));
+    }
+    let head = node.head();
+    assert_eq!(head, SENDS);
     wait_for("the 9th alert", Duration::from_secs(60), || {
         hook.requests().len() >= 9
     });
