@@ -7,7 +7,9 @@ use std::time::Duration;
 use chaintrail_bitcoin::BitcoinRpc;
 use chaintrail_bitcoin::testing::RegtestNode;
 use chaintrail_core::{BitcoinNetwork, Chain};
-use chaintrail_follow::{BitcoinSource, BlockObserver, FollowConfig, follow};
+use chaintrail_follow::{
+    BitcoinSource, BlockObserver, ChainSource, FOLLOW_CURSOR, FollowConfig, FollowCursor, follow,
+};
 use chaintrail_store::Store;
 use serde_json::json;
 
@@ -93,14 +95,39 @@ fn a_reorg_of_depth_three_is_rolled_back_and_the_winning_branch_applied() {
     assert_eq!(followed.stats().blocks, 107);
     assert_eq!(followed.tx_count(), clean.tx_count());
     // Catching up, observers hear of batches of at most 64 blocks; at the head, of each block.
-    let events = events.lock().expect("lock").clone();
     assert_eq!(
-        events,
+        *events.lock().expect("lock"),
         vec![
             "bitcoin-regtest applied 0..=63",
             "bitcoin-regtest applied 64..=105",
             "bitcoin-regtest rolled back to 102",
             "bitcoin-regtest applied 103..=106",
         ]
+    );
+
+    // Killed between a block's commit and the index rebuild: readers refuse the chain until
+    // the restarted follower rebuilds the indexes, then tells the observers of the block.
+    rpc.call("generate", json!([1])).expect("generate");
+    let block = source.block(107).expect("block 107");
+    let mut writer = store.writer(REGTEST).expect("writer");
+    source
+        .append(&store, &mut writer, &block.txs)
+        .expect("append");
+    let cursor = FollowCursor {
+        height: 107,
+        hash: hex::encode(block.hash),
+        told_below: 107,
+    };
+    writer
+        .commit(FOLLOW_CURSOR, cursor.to_value())
+        .expect("commit");
+    drop(writer);
+    assert!(store.reader(REGTEST).is_err(), "stale indexes are refused");
+    let report = follow(&store, &mut source, &until(107), &mut observers).expect("restart");
+    assert_eq!((report.blocks_applied, report.height), (0, Some(107)));
+    assert_eq!(store.reader(REGTEST).expect("reader").stats().blocks, 108);
+    assert_eq!(
+        events.lock().expect("lock").last().map(String::as_str),
+        Some("bitcoin-regtest applied 107..=107")
     );
 }
