@@ -298,6 +298,27 @@ fn anvil_follow_alerts_on_the_thief_and_the_deposit_and_a_reorg_retracts_them() 
     );
     let (thief_watch, case_watch) = (watch_id(&data, &thief), watch_id(&data, &theft));
 
+    // The node's chain id must be the chain asked for.
+    let wrong = chaintrail(&data)
+        .args([
+            "follow",
+            "--chain",
+            "ethereum",
+            "--rpc",
+            &anvil.url,
+            "--until-block",
+            "3",
+        ])
+        .output()
+        .expect("chaintrail runs");
+    assert!(!wrong.status.success());
+    let message = String::from_utf8_lossy(&wrong.stderr);
+    assert!(
+        message
+            .contains("the node serves anvil (chain id 31337), not ethereum: pass --chain anvil"),
+        "{message}"
+    );
+
     let report = follow_until(&data, &anvil.url, &hook.url, 3);
     assert_eq!(report["blocks_applied"], 4);
     assert_eq!(report["height"], 3);
