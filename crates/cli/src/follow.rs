@@ -7,7 +7,7 @@ use chaintrail_alert::{AlertConfig, AlertEngine, RetryPolicy, SinkConfig};
 
 use chaintrail_bitcoin::{RpcClient, RpcOptions};
 use chaintrail_core::Chain;
-use chaintrail_follow::{BitcoinSource, BlockObserver, FollowConfig};
+use chaintrail_follow::{BitcoinSource, BlockObserver, EvmSource, FollowConfig};
 use chaintrail_store::Store;
 use clap::Args;
 
@@ -17,10 +17,11 @@ use crate::output::{Table, emit};
 
 #[derive(Args)]
 pub struct FollowArgs {
-    /// The chain to follow: bitcoin, bitcoin-testnet, bitcoin-regtest.
+    /// The chain to follow: bitcoin, bitcoin-testnet, bitcoin-regtest, or an EVM chain
+    /// (ethereum, arbitrum, optimism, base, sepolia, anvil, …, evm:<chain id>).
     #[arg(long)]
     chain: Chain,
-    /// The node's JSON-RPC URL, e.g. http://127.0.0.1:8332.
+    /// The node's JSON-RPC URL, e.g. http://127.0.0.1:8332 (Bitcoin Core), http://127.0.0.1:8545.
     #[arg(long)]
     rpc: String,
     #[command(flatten)]
@@ -123,16 +124,16 @@ pub fn run(global: &Global, args: FollowArgs) -> anyhow::Result<()> {
         ..FollowConfig::default()
     };
     let mut observers = args.alerts.observers(&store)?;
+    let client = RpcClient::new(&args.rpc, args.auth.auth(), RpcOptions::default())?;
     let report = match args.chain {
         Chain::Bitcoin(network) => {
-            let client = RpcClient::new(&args.rpc, args.auth.auth(), RpcOptions::default())?;
             let mut source = BitcoinSource::new(client, network);
             chaintrail_follow::follow(&store, &mut source, &config, &mut observers)?
         }
-        other => anyhow::bail!(
-            "following {other} is not supported yet (only Bitcoin networks): use `chaintrail \
-             ingest evm` for ranges"
-        ),
+        Chain::Evm(_) => {
+            let mut source = EvmSource::connect(client, args.chain, Vec::new())?;
+            chaintrail_follow::follow(&store, &mut source, &config, &mut observers)?
+        }
     };
     let mut table = Table::new(&["chain", "blocks applied", "rollbacks to", "height"]);
     table.row(vec![

@@ -813,14 +813,14 @@ impl<'a> BlockSink<'a> {
         Ok(())
     }
 
-    /// Events first, then the chain head, then the block cursor: a crash between them
-    /// re-imports blocks, whose transactions are skipped by hash, whose events the event files
-    /// cut back, and which are at or below the stored head.
+    /// Events first (fsynced), then one commit of the records with the events' lengths, the
+    /// chain head and the block cursor: a crash before it re-imports blocks, whose events the
+    /// event files cut back.
     fn checkpoint(&mut self) -> Result<(), ImportError> {
         let committed = self.events.append(&self.batch)?;
         self.batch = EventBatch::default();
-        self.writer.commit(EVENTS_CURSOR, committed)?;
-        self.parents.commit(&mut self.writer)?;
+        self.writer.stage_cursor(EVENTS_CURSOR, committed);
+        self.parents.stage(&mut self.writer);
         self.writer
             .commit(&self.key, cursor_value(self.next_block, self.source_bytes))?;
         Ok(())

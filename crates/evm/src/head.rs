@@ -13,11 +13,11 @@
 //! sources without block or parent hashes (cryo exports without `block_hash`/`parent_hash`). The
 //! import logs how many blocks were checked and why the others were not.
 //!
-//! Live reorg handling (rolling back the orphaned blocks) belongs to a future `chaintrail
-//! follow`; until then the way out of a fork is a fresh store.
+//! Imports refuse such a block; `chaintrail follow` (crate chaintrail-follow) checks parents
+//! itself and rolls the store back to the fork point instead (docs/follow.md).
 
 use alloy_primitives::B256;
-use chaintrail_store::{ChainWriter, StoreError};
+use chaintrail_store::ChainWriter;
 use serde::{Deserialize, Serialize};
 
 use crate::model::EvmBlock;
@@ -25,9 +25,9 @@ use crate::model::EvmBlock;
 /// The chain-manifest cursor holding the stored head.
 pub(crate) const HEAD_CURSOR: &str = "evm-head";
 
-const REORG_HINT: &str = "the source is on another fork than the store (a reorg). chaintrail \
-    does not roll back stored blocks (live reorg handling belongs to a future `chaintrail \
-    follow`): import the chain from below the fork point into a fresh store (another \
+const REORG_HINT: &str = "the source is on another fork than the store (a reorg). Imports do \
+    not roll back stored blocks: follow the node with `chaintrail follow`, which rolls back to \
+    the fork point, or import the chain from below the fork point into a fresh store (another \
     --data-dir)";
 
 /// A block refused because it is not on the stored chain.
@@ -165,14 +165,13 @@ impl ParentCheck {
         Ok(())
     }
 
-    /// Store the head in the manifest (with the files appended so far).
-    pub(crate) fn commit(&self, writer: &mut ChainWriter) -> Result<(), StoreError> {
-        match self.head {
-            Some(head) => writer.commit(
+    /// Stage the head in the manifest: the writer's next commit stores it with the blocks.
+    pub(crate) fn stage(&self, writer: &mut ChainWriter) {
+        if let Some(head) = self.head {
+            writer.stage_cursor(
                 HEAD_CURSOR,
                 serde_json::to_value(head).unwrap_or(serde_json::Value::Null),
-            ),
-            None => Ok(()),
+            );
         }
     }
 

@@ -26,6 +26,7 @@
 
 #![warn(missing_docs)]
 
+mod append;
 mod cryo;
 mod etl;
 mod etl_files;
@@ -39,10 +40,11 @@ mod tokens;
 
 use std::path::PathBuf;
 
+pub use append::BlockAppender;
 pub use chaintrail_rpc::{Call, RpcAuth, RpcClient, RpcError, RpcOptions};
 pub use cryo::{Cryo, CryoDataset};
 pub use etl::{BadRow, EthereumEtl, EtlRecord, EtlTable, parse_etl_csv, parse_etl_json};
-pub use flows::block_credits_hash;
+pub use flows::{block_credits_hash, known_wrapped_native};
 pub use head::ForkedBlock;
 pub use model::{
     BlockBundle, EvmBlock, EvmLog, EvmReceipt, EvmTrace, EvmTransaction, TraceType, Withdrawal,

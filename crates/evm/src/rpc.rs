@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 
 use alloy_primitives::{Address as EvmAddress, B256};
-use chaintrail_core::{Asset, Chain};
+use chaintrail_core::Chain;
 use chaintrail_ingest::{ImportOptions, ImportReport};
 use chaintrail_store::Store;
 use serde::{Deserialize, Serialize};
@@ -13,12 +13,10 @@ use serde_json::{Value, json};
 
 use chaintrail_rpc::{Call, RpcAuth, RpcClient, RpcOptions};
 
-use crate::events::{EVENTS_CURSOR, EventBatch, EventFiles, events_dir};
-use crate::flows::{FlowRules, block_flows};
-use crate::head::ParentCheck;
+use crate::append::BlockAppender;
 use crate::model::{BlockBundle, EvmBlock, EvmReceipt, EvmTrace};
 use crate::rpcjson::{decode_block, decode_geth_traces, decode_parity_traces, decode_receipt};
-use crate::tokens::{TokenNamer, TokenNaming, fetch_metadata};
+use crate::tokens::TokenNaming;
 use crate::{EvmError, at_block};
 
 /// Where receipts came from.
@@ -146,6 +144,24 @@ impl Fetcher {
                 block: None,
                 message,
             })
+    }
+
+    /// The hash of the node's block `number` on its best chain (`eth_getBlockByNumber` without
+    /// transactions).
+    pub fn block_hash(&self, number: u64) -> Result<B256, EvmError> {
+        let method = "eth_getBlockByNumber";
+        let value = self
+            .client
+            .call(method, json!([hex(number), false]))
+            .map_err(at_block(number))?;
+        if value.is_null() {
+            return Err(decode_err(method, number)(
+                "the node does not have this block (beyond its head, or pruned)".to_string(),
+            ));
+        }
+        crate::rpcjson::Fields::of(&value, "a block")
+            .and_then(|f| f.b256("hash"))
+            .map_err(decode_err(method, number))
     }
 
     /// Probe which receipt and trace methods the node answers, on block `sample`.
@@ -383,11 +399,9 @@ pub fn ingest_rpc_with(
             "block {to} is beyond the node's head {head}: ingest up to {head} or wait"
         )));
     }
-    let rules = FlowRules::new(chain_id, &config.wrapped_native);
     let chain = Chain::Evm(chain_id);
     let mut writer = store.writer(chain)?;
-    writer.register_asset(&Asset::native(chain))?;
-    let mut events = EventFiles::open(events_dir(store, chain), writer.cursor(EVENTS_CURSOR))?;
+    let mut appender = BlockAppender::open(store, &mut writer, chain_id, &config.wrapped_native)?;
     let key = format!("evm-rpc:{from}-{to}");
     let saved = writer
         .cursor(&key)
@@ -398,52 +412,11 @@ pub fn ingest_rpc_with(
     let per_batch = config.blocks_per_batch.max(1) as u64;
     let window = per_batch * config.concurrency.max(1) as u64;
     let total_blocks = to - from + 1;
-    let mut parents = ParentCheck::load(&writer);
-    let (mut txs_read, mut counts) = (0u64, EventCounts::default());
-    let mut tokens = TokenNamer::default();
     let mut next = start;
     while next <= to {
         let end = next.saturating_add(window - 1).min(to);
         let bundles = fetch_window(&fetcher, next, end, per_batch)?;
-        // The window's blocks up to the first that is not on the stored chain.
-        let mut fork = None;
-        let mut window_flows = Vec::with_capacity(bundles.len());
-        for bundle in &bundles {
-            if let Err(forked) = parents.accept(&bundle.block) {
-                fork = Some(forked);
-                break;
-            }
-            let n = bundle.block.number;
-            window_flows.push(
-                block_flows(&rules, bundle).map_err(|message| EvmError::Decode {
-                    method: format!(
-                        "eth_getBlockByNumber + receipts + {}",
-                        fetcher.traces.method()
-                    ),
-                    block: Some(n),
-                    message: message.to_string(),
-                })?,
-            );
-        }
-        // Tokens first seen in this window: their own symbol() and decimals(), else the registry.
-        let fresh = tokens.first_seen(&writer, window_flows.iter().flat_map(|f| &f.txs));
-        let answers = fetch_metadata(fetcher.client(), &fresh);
-        for (contract, metadata) in fresh.iter().zip(answers) {
-            tokens.name(&mut writer, contract, metadata)?;
-        }
-        let mut batch = EventBatch::default();
-        for flows in window_flows {
-            for (tx, tx_events) in flows.txs.iter().zip(flows.events) {
-                if writer.append_account_tx(tx)? {
-                    txs_read += 1;
-                    batch.append(tx_events);
-                }
-            }
-        }
-        counts.count(&batch);
-        let committed = events.append(&batch)?;
-        writer.commit(EVENTS_CURSOR, committed)?;
-        parents.commit(&mut writer)?;
+        let fork = appender.append(&mut writer, &fetcher, &bundles)?;
         next = match &fork {
             Some(forked) => forked.number(),
             None => end + 1,
@@ -454,8 +427,9 @@ pub fn ingest_rpc_with(
         }
         (options.on_progress)(next - from, total_blocks);
     }
-    parents.log(url);
+    appender.log_parent_checks(url);
     let totals = writer.finish(&key, cursor_value(next))?;
+    let counts = appender.counts();
     Ok(RpcIngestReport {
         import: ImportReport {
             chain,
@@ -468,7 +442,7 @@ pub fn ingest_rpc_with(
                 fetcher.traces.method()
             ),
             source: PathBuf::from(url),
-            txs_read,
+            txs_read: appender.txs_read(),
             resumed,
             totals,
         },
@@ -479,7 +453,7 @@ pub fn ingest_rpc_with(
         mixer_events: counts.mixers,
         contracts: counts.contracts,
         kept_logs: counts.kept_logs,
-        tokens: tokens.naming,
+        tokens: appender.token_naming(),
     })
 }
 
@@ -513,24 +487,6 @@ fn fetch_window(
         bundles.extend(batch?);
     }
     Ok(bundles)
-}
-
-/// How many protocol events an ingest stored.
-#[derive(Debug, Default)]
-struct EventCounts {
-    swaps: u64,
-    mixers: u64,
-    contracts: u64,
-    kept_logs: u64,
-}
-
-impl EventCounts {
-    fn count(&mut self, batch: &EventBatch) {
-        self.swaps += batch.swaps.len() as u64;
-        self.mixers += batch.mixers.len() as u64;
-        self.contracts += batch.contracts.len() as u64;
-        self.kept_logs += batch.logs.len() as u64;
-    }
 }
 
 fn cursor_value(next_block: u64) -> Value {

@@ -3,7 +3,7 @@
 use bitcoin::hashes::Hash;
 use chaintrail_bitcoin::{BitcoinRpc, BlockFormat, RpcClient, block_txs};
 use chaintrail_core::{BitcoinNetwork, Chain, UtxoTx};
-use chaintrail_store::{ChainWriter, StoreError};
+use chaintrail_store::{ChainWriter, Store};
 
 use crate::{ChainSource, NodeBlock};
 
@@ -58,7 +58,12 @@ impl ChainSource for BitcoinSource {
         })
     }
 
-    fn append(&mut self, writer: &mut ChainWriter, txs: &Vec<UtxoTx>) -> Result<(), StoreError> {
+    fn append(
+        &mut self,
+        _store: &Store,
+        writer: &mut ChainWriter,
+        txs: &Vec<UtxoTx>,
+    ) -> anyhow::Result<()> {
         for tx in txs {
             writer.append_utxo_tx(tx)?;
         }

@@ -44,9 +44,13 @@ pub struct FollowReport {
     pub blocks_applied: u64,
     /// Rollbacks made, and the fork point of each.
     pub rollbacks: Vec<u64>,
-    /// The last applied height at the end.
+    /// The last applied height at the end (the store's, when this run applied nothing).
     pub height: Option<u64>,
 }
+
+/// While catching up, the observers are told (and the indexes rebuilt) at least once per this
+/// many blocks.
+const NOTIFY_BATCH: u64 = 64;
 
 /// Why one step stopped: the node switched branches (roll back), the node failed (retried) or
 /// anything else (fatal).
@@ -81,7 +85,13 @@ pub fn follow<S: ChainSource>(
         let (next, outcome) = step(store, source, config, observers, current, &mut report);
         writer = next;
         match outcome {
-            Ok(true) => return Ok(report),
+            Ok(true) => {
+                report.height = writer
+                    .as_ref()
+                    .and_then(|w| FollowCursor::from_value(w.cursor(FOLLOW_CURSOR)))
+                    .map(|cursor| cursor.height);
+                return Ok(report);
+            }
             Ok(false) => {
                 backoff = Duration::from_millis(250);
                 std::thread::sleep(config.poll_interval);
@@ -137,19 +147,25 @@ fn step<S: ChainSource>(
                 // The node switched branches between the calls: the next poll rolls back.
                 return Ok(false);
             }
-            fatal(source.append(&mut writer, &block.txs))?;
+            fatal(source.append(store, &mut writer, &block.txs))?;
             let cursor = FollowCursor {
                 height: block.height,
                 hash: hex::encode(block.hash),
                 told_below: tip.map_or(block.height, |t| t.told_below),
             };
             fatal(writer.commit(FOLLOW_CURSOR, cursor.to_value()))?;
-            fatal(writer.update_indexes())?;
             report.blocks_applied += 1;
             report.height = Some(block.height);
             tracing::info!("{chain}: applied block {}", block.height);
-            notify(store, &mut writer, observers)?;
+            // Catching up, the indexes are rebuilt and the observers told once per batch of
+            // blocks rather than per block: a rebuild reads the whole chain.
+            if block.height >= target
+                || (block.height + 1).saturating_sub(cursor.told_below) >= NOTIFY_BATCH
+            {
+                notify(store, &mut writer, observers)?;
+            }
         }
+        notify(store, &mut writer, observers)?;
         Ok(config.until_block.is_some_and(|until| {
             FollowCursor::from_value(writer.cursor(FOLLOW_CURSOR))
                 .is_some_and(|t| t.height >= until)
@@ -219,14 +235,17 @@ fn roll_back<S: ChainSource>(
     Ok(writer)
 }
 
-/// Tell the observers what they have not been told: a rollback below what they saw, or the
-/// blocks applied since. Then record that they were told, so a restart tells them only what
-/// is left (at least once: an observer must accept hearing of a block again after a crash).
+/// Bring the indexes up to the committed blocks (readers refuse stale ones: after a kill
+/// between a block's commit and the rebuild, this is where they catch up), then tell the
+/// observers what they have not been told: a rollback below what they saw, or the blocks
+/// applied since. Then record that they were told, so a restart tells them only what is left
+/// (at least once: an observer must accept hearing of a block again after a crash).
 fn notify(
     store: &Store,
     writer: &mut ChainWriter,
     observers: &mut [Box<dyn BlockObserver>],
 ) -> Result<(), Stop> {
+    fatal(writer.update_indexes())?;
     let Some(mut cursor) = FollowCursor::from_value(writer.cursor(FOLLOW_CURSOR)) else {
         return Ok(());
     };

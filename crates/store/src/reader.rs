@@ -7,6 +7,7 @@ use chaintrail_core::{
 };
 use serde::Serialize;
 
+use crate::checkpoint::Checkpoint;
 use crate::column::{Column, DamageLatch};
 use crate::error::StoreError;
 use crate::files::MappedFile;
@@ -517,6 +518,12 @@ impl ChainReader {
     /// Every asset of the chain as last registered, in id order (the position is the id).
     pub fn assets(&self) -> &[Asset] {
         &self.assets
+    }
+
+    /// The commits this chain can be rolled back to, oldest first, with the cursors each
+    /// committed (a follower's cursor holds the hash of the block it applied).
+    pub fn checkpoints(&self) -> impl DoubleEndedIterator<Item = &Checkpoint> + ExactSizeIterator {
+        self.manifest.checkpoints.iter()
     }
 
     /// Metadata of asset `id` (0 = the native coin); `None` when there is no such id.

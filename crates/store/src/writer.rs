@@ -453,9 +453,17 @@ impl ChainWriter {
         self.progress
     }
 
-    /// The resume position an importer stored with its last commit.
+    /// The resume position an importer stored with its last commit (or staged since).
     pub fn cursor(&self, key: &str) -> Option<&serde_json::Value> {
         self.manifest.cursors.get(key)
+    }
+
+    /// Set a cursor without committing: the next [`ChainWriter::commit`] makes it durable
+    /// together with its own cursor and the records appended so far, so that the cursors of
+    /// several parts of one import (events, stored head, resume position) land in one
+    /// checkpoint and a crash cannot separate them.
+    pub fn stage_cursor(&mut self, key: &str, cursor: serde_json::Value) {
+        self.manifest.cursors.insert(key.to_string(), cursor);
     }
 
     fn file(&mut self, name: &'static str) -> &mut AppendFile {

@@ -1,5 +1,9 @@
 //! A real webhook receiver on 127.0.0.1 for the tests: one HTTP/1.1 request per connection,
 //! the signature checked with its own HMAC-SHA256 (not the crate's), every request recorded.
+//! Shared by this crate's tests and the CLI's follow tests (included by path), which use
+//! different behaviours.
+
+#![allow(dead_code)]
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
