@@ -7,7 +7,7 @@ use chaintrail_alert::{AlertConfig, AlertEngine, RetryPolicy, SinkConfig};
 
 use chaintrail_bitcoin::{RpcClient, RpcOptions};
 use chaintrail_core::Chain;
-use chaintrail_follow::{BitcoinSource, BlockObserver, EvmSource, FollowConfig};
+use chaintrail_follow::{BitcoinSource, BlockObserver, DerivedData, EvmSource, FollowConfig};
 use chaintrail_store::Store;
 use clap::Args;
 
@@ -38,6 +38,12 @@ pub struct FollowArgs {
     /// The first block to apply when the store has not followed this chain yet.
     #[arg(long, default_value_t = 0)]
     from: u64,
+    /// Do not derive the links after each block (`chaintrail links build` later).
+    #[arg(long)]
+    skip_links: bool,
+    /// Do not update the address clusters after each block (`chaintrail cluster build` later).
+    #[arg(long)]
+    skip_clusters: bool,
     #[command(flatten)]
     alerts: AlertArgs,
 }
@@ -123,7 +129,12 @@ pub fn run(global: &Global, args: FollowArgs) -> anyhow::Result<()> {
         start: args.from,
         ..FollowConfig::default()
     };
-    let mut observers = args.alerts.observers(&store)?;
+    // Derived data first: the alert rules read the links and clusters.
+    let mut observers: Vec<Box<dyn BlockObserver>> = vec![Box::new(DerivedData {
+        skip_links: args.skip_links,
+        skip_clusters: args.skip_clusters,
+    })];
+    observers.extend(args.alerts.observers(&store)?);
     let client = RpcClient::new(&args.rpc, args.auth.auth(), RpcOptions::default())?;
     let report = match args.chain {
         Chain::Bitcoin(network) => {

@@ -54,6 +54,11 @@ pub struct Manifest {
     pub evidence_records: u64,
     /// The checkpoint: transactions before this id are clustered.
     pub next_tx: u64,
+    /// The hash of the last clustered transaction (id `next_tx - 1`): a store rolled back past
+    /// it (a reorg) no longer holds it there, and the clusters are rebuilt. Absent in manifests
+    /// written before it was kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_tx: Option<String>,
     /// Address ids covered by the cluster column.
     pub addresses: u64,
     /// Address ids from here on had not appeared in a clustered transaction.
@@ -273,6 +278,8 @@ pub struct Checkpoint<'a> {
     pub chain: Chain,
     /// Transactions before this id are clustered.
     pub next_tx: u64,
+    /// The hash of transaction `next_tx - 1`.
+    pub last_tx: Option<String>,
     /// The settings used.
     pub settings: &'a Settings,
     /// The label fingerprint.
@@ -406,6 +413,7 @@ pub fn save(dir: &Path, state: &mut State, at: Checkpoint<'_>) -> Result<Manifes
         evidence_file,
         evidence_records,
         next_tx: at.next_tx,
+        last_tx: at.last_tx,
         addresses: column.len() as u64,
         next_fresh: state.next_fresh,
         settings: at.settings.clone(),

@@ -158,7 +158,17 @@ fn stale(
     {
         return Some("the store holds less than was clustered".to_string());
     }
+    if let Some(last) = &manifest.last_tx
+        && last_tx(reader, manifest.next_tx).as_ref() != Some(last)
+    {
+        return Some("the chain was rolled back past the clustered transactions".to_string());
+    }
     None
+}
+
+/// The hash of the transaction before `next_tx`, as the checkpoint keeps it.
+fn last_tx(reader: &ChainReader, next_tx: u64) -> Option<String> {
+    next_tx.checked_sub(1).map(|tx| reader.tx_hash(tx).to_hex())
 }
 
 /// Cluster one chain: extend its saved clustering with the transactions appended since the
@@ -227,6 +237,7 @@ pub fn update_chain(
         Checkpoint {
             chain,
             next_tx: to,
+            last_tx: last_tx(&reader, to),
             settings: &settings,
             labels_fingerprint,
             previous,

@@ -2,7 +2,7 @@
 //! each new block to the store with one commit per block, finds the fork point when the node
 //! switched branches, rolls the store back to it ([`chaintrail_store::ChainWriter::roll_back`])
 //! and applies the new branch, and tells [`BlockObserver`]s what was applied and what was
-//! removed.
+//! removed; [`DerivedData`] keeps the store's links and clusters in step.
 //!
 //! The node is reached through a [`ChainSource`]; [`BitcoinSource`] speaks Bitcoin Core's
 //! JSON-RPC, [`EvmSource`] an EVM node's (stored through the EVM RPC importer's own append path). The model (fork-point search over the store's checkpoints, the reorg window, what a
@@ -12,11 +12,13 @@
 
 mod bitcoin_source;
 mod cursor;
+mod derived;
 mod evm_source;
 mod follower;
 
 pub use bitcoin_source::BitcoinSource;
 pub use cursor::{FOLLOW_CURSOR, FollowCursor};
+pub use derived::DerivedData;
 pub use evm_source::EvmSource;
 pub use follower::{FollowConfig, FollowReport, follow};
 

@@ -1,14 +1,17 @@
 //! Following a real regtest node (`chaintrail_bitcoin::testing::RegtestNode`) through
 //! a reorg of depth 3: the store ends equal to a clean follow of the winning branch, and the
-//! observers hear of the applied blocks, the rollback and the new branch.
+//! observers hear of the applied blocks, the rollback and the new branch, and the links and
+//! clusters derived along the way equal those of the clean follow.
 
 use std::time::Duration;
 
 use chaintrail_bitcoin::BitcoinRpc;
 use chaintrail_bitcoin::testing::RegtestNode;
+use chaintrail_cluster::Clusters;
 use chaintrail_core::{BitcoinNetwork, Chain};
 use chaintrail_follow::{
-    BitcoinSource, BlockObserver, ChainSource, FOLLOW_CURSOR, FollowConfig, FollowCursor, follow,
+    BitcoinSource, BlockObserver, ChainSource, DerivedData, FOLLOW_CURSOR, FollowConfig,
+    FollowCursor, follow,
 };
 use chaintrail_store::Store;
 use serde_json::json;
@@ -64,7 +67,10 @@ fn a_reorg_of_depth_three_is_rolled_back_and_the_winning_branch_applied() {
 
     let store = Store::init(&tmp.path().join("store")).expect("store");
     let events = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-    let mut observers: Vec<Box<dyn BlockObserver>> = vec![Box::new(Recorder(events.clone()))];
+    let mut observers: Vec<Box<dyn BlockObserver>> = vec![
+        Box::new(DerivedData::default()),
+        Box::new(Recorder(events.clone())),
+    ];
     let mut source = BitcoinSource::new(node.client(), BitcoinNetwork::Regtest);
     let report = follow(&store, &mut source, &until(105), &mut observers).expect("follow");
     assert_eq!(report.blocks_applied, 106);
@@ -84,13 +90,28 @@ fn a_reorg_of_depth_three_is_rolled_back_and_the_winning_branch_applied() {
     assert_eq!(report.rollbacks, vec![102]);
     assert_eq!(report.blocks_applied, 4);
 
-    let clean = Store::init(&tmp.path().join("clean")).expect("store");
+    let clean_store = Store::init(&tmp.path().join("clean")).expect("store");
     let mut fresh = BitcoinSource::new(node.client(), BitcoinNetwork::Regtest);
-    follow(&clean, &mut fresh, &until(106), &mut []).expect("clean follow");
+    let mut derived: Vec<Box<dyn BlockObserver>> = vec![Box::new(DerivedData::default())];
+    follow(&clean_store, &mut fresh, &until(106), &mut derived).expect("clean follow");
     let (followed, clean) = (
         store.reader(REGTEST).expect("reader"),
-        clean.reader(REGTEST).expect("reader"),
+        clean_store.reader(REGTEST).expect("reader"),
     );
+    // Links and clusters were derived again after the rollback: the same as the clean follow's,
+    // checkpointed at the winning branch's last transaction.
+    let checkpoint = |s: &Store| {
+        let clusters = Clusters::open(s).expect("clusters");
+        let m = clusters.manifests()[0].clone();
+        (m.next_tx, m.last_tx, m.clustered_addresses, m.counts)
+    };
+    let last = followed.tx_hash(followed.tx_count() - 1).to_hex();
+    assert_eq!(checkpoint(&store).1, Some(last));
+    assert_eq!(checkpoint(&store), checkpoint(&clean_store));
+    for file in ["links.jsonl", "pending.jsonl", "attributions.jsonl"] {
+        let read = |s: &Store| std::fs::read(s.dir().join("links").join(file)).expect(file);
+        assert_eq!(read(&store), read(&clean_store), "{file}");
+    }
     assert_eq!(followed.content_checksum(), clean.content_checksum());
     assert_eq!(followed.stats().blocks, 107);
     assert_eq!(followed.tx_count(), clean.tx_count());
