@@ -565,3 +565,119 @@ fn a_recipient_withdrawing_exactly_one_campaigns_notes_takes_them_whole() {
         ])
     );
 }
+
+/// Every proposal of a heuristic: (deposit step, withdrawal step, confidence in hundredths).
+fn confidences(steps: &[Step], heuristic: Heuristic) -> BTreeSet<(usize, usize, u32)> {
+    let (_dir, store, hashes) = store_of(steps);
+    let events =
+        chaintrail_evm::events::read_mixer_events(&store, Chain::ETHEREUM).expect("events");
+    let reader = store.reader(Chain::ETHEREUM).expect("reader");
+    let index = |tx: &TxHash| hashes.iter().position(|h| h == tx).expect("known tx");
+    candidates(&reader, &events, &NoServices)
+        .iter()
+        .filter(|c| c.heuristic == heuristic)
+        .map(|c| {
+            let hundredths = (c.confidence * 100.0).round() as u32;
+            (index(&c.deposit), index(&c.withdrawal), hundredths)
+        })
+        .collect()
+}
+
+fn deposit_into(from: u8, pool: u8) -> Step {
+    Step::Deposit {
+        from,
+        pool,
+        fee: COMMON,
+    }
+}
+
+#[test]
+fn address_match_is_worth_what_chance_leaves_of_it() {
+    // Depositors 1, 3, 4 use pool A; 2, 5, 6 pool B: half the depositors used A, so a
+    // withdrawal from A paid to a B-only depositor predicts one same-pool match by chance.
+    // Paid to depositors through a relayer: one to 1 (same pool), one to 2 (B only) — the
+    // class is all chance. Self-relayed by depositor 3: no such coincidence — worth 0.95.
+    let steps = [
+        deposit_into(1, POOL_A),
+        deposit_into(2, POOL_B),
+        deposit_into(3, POOL_A),
+        deposit_into(4, POOL_A),
+        deposit_into(5, POOL_B),
+        deposit_into(6, POOL_B),
+        withdraw(1),
+        withdraw(2),
+        Step::Withdraw {
+            pool: POOL_A,
+            to: 3,
+            relayer: NO_RELAYER,
+            sender: 3,
+            fee: COMMON,
+        },
+    ];
+    assert_eq!(
+        confidences(&steps, Heuristic::AddressMatch),
+        BTreeSet::from([(0, 6, 0), (2, 8, 95)])
+    );
+}
+
+/// `n` payments between bystanders: a stretch of quiet in the pools, 12 s each.
+fn quiet(n: usize) -> impl Iterator<Item = Step> {
+    (0..n).map(|_| Step::Pay {
+        from: 0x31,
+        to: 0x32,
+    })
+}
+
+#[test]
+fn timing_pairs_a_quick_withdrawal_with_the_notes_just_before_it() {
+    // Withdrawn 12 s after the deposit; the other withdrawal has no deposit within ten
+    // minutes on either side: one quick withdrawal beyond chance of two measured (0.5).
+    let steps: Vec<Step> = [deposit(1), withdraw(7)]
+        .into_iter()
+        .chain(quiet(60))
+        .chain([withdraw(8)])
+        .chain(quiet(60))
+        .chain([deposit(2)])
+        .collect();
+    assert_eq!(
+        confidences(&steps, Heuristic::Timing),
+        BTreeSet::from([(0, 1, 50)])
+    );
+}
+
+#[test]
+fn timing_says_nothing_where_deposits_follow_withdrawals_as_often() {
+    let steps = [deposit(1), withdraw(7), deposit(2)];
+    assert_eq!(proposed(&steps, Heuristic::Timing), BTreeSet::new());
+}
+
+/// Depositor 1 pays recipient 7 twice (linked addresses ties its first note to 7's first
+/// withdrawal), deposits a second note, and 7 withdraws again through `relayer`.
+fn returning_user(relayer: u8) -> Vec<Step> {
+    vec![
+        deposit(1),
+        Step::Pay { from: 1, to: 7 },
+        Step::Pay { from: 1, to: 7 },
+        withdraw(7),
+        deposit(1),
+        Step::Withdraw {
+            pool: POOL_A,
+            to: 7,
+            relayer,
+            sender: relayer,
+            fee: COMMON,
+        },
+    ]
+}
+
+#[test]
+fn relayer_behaviour_follows_a_recipient_back_to_its_relayer() {
+    assert_eq!(
+        proposed(&returning_user(RELAYER), Heuristic::RelayerBehaviour),
+        BTreeSet::from([(4, 5)])
+    );
+    assert_eq!(
+        proposed(&returning_user(0xED), Heuristic::RelayerBehaviour),
+        BTreeSet::new()
+    );
+}

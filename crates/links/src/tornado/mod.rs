@@ -12,11 +12,20 @@
 //!   outside the pool;
 //! - **multi-denomination**: an address that deposited a portfolio of notes across pools within
 //!   a day, and a recipient that withdrew exactly that portfolio within a day after;
+//! - **timing (anonymity set)**: a withdrawal minutes after deposits into its pool, paired with
+//!   each at one over their number, times the share of the pool's withdrawals that are that
+//!   quick beyond chance (`timing.rs`);
+//! - **relayer behaviour**: a recipient's withdrawals through the relayer its withdrawals of a
+//!   depositor's other notes used (`relayer.rs`);
 //! - **bulk movers** (the laundering class, e.g. DPRK's Ronin and Harmony deposits): campaigns
 //!   of commonly funded addresses that deposit many notes into a pool fund the withdrawals to
 //!   fresh addresses whose first activity is receiving several withdrawals from it, as a batch:
 //!   each withdrawal draws its note from the campaigns holding notes then, in proportion
 //!   (`bulk.rs`). These links carry a low confidence and a share of their note.
+//!
+//! Address match, unique fee settings, linked addresses and relayer behaviour are worth what
+//! they are on the store at hand: each evidence class's confidence is its precision measured
+//! against chance (`chance.rs`), capped by what the heuristic is worth where chance is nil.
 //!
 //! Pairs of the same (deposit, withdrawal) combine as independent evidence (1 − Π(1 − c)).
 //! A note is withdrawn once: the pairs are assigned greedily by confidence, each deposit and
@@ -28,6 +37,8 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 mod bulk;
 mod chance;
 mod portfolio;
+mod relayer;
+mod timing;
 
 use chaintrail_core::{Address, Chain, TransferKind, TxHash};
 use chaintrail_evm::events::{FeeSettings, MixerEvent, MixerEventKind};
@@ -64,17 +75,31 @@ pub enum Heuristic {
     MultiDenomination,
     /// Bulk depositors matched to fresh bulk recipients, first in, first out.
     BulkMovers,
+    /// A withdrawal minutes after deposits, among as few notes as were deposited then.
+    Timing,
+    /// A recipient's withdrawals through the same relayer as its others, which withdrew a
+    /// depositor's notes.
+    RelayerBehaviour,
 }
 
 impl Heuristic {
     /// Every heuristic.
-    pub const ALL: [Heuristic; 5] = [
+    pub const ALL: [Heuristic; 7] = [
         Heuristic::AddressMatch,
         Heuristic::UniqueFee,
         Heuristic::LinkedAddresses,
         Heuristic::MultiDenomination,
+        Heuristic::Timing,
+        Heuristic::RelayerBehaviour,
         Heuristic::BulkMovers,
     ];
+
+    /// Whether the heuristic only corroborates others: it links no pair alone. Timing pairs a
+    /// quick withdrawal with every note of its anonymity set, so alone it would hand notes to
+    /// withdrawals at a few per cent each and keep them from the batches.
+    pub fn corroborates_only(self) -> bool {
+        self == Heuristic::Timing
+    }
 
     /// The heuristic's name (`address match`, …).
     pub fn as_str(self) -> &'static str {
@@ -84,6 +109,8 @@ impl Heuristic {
             Heuristic::LinkedAddresses => "linked addresses",
             Heuristic::MultiDenomination => "multi-denomination",
             Heuristic::BulkMovers => "bulk movers",
+            Heuristic::Timing => "timing (anonymity set)",
+            Heuristic::RelayerBehaviour => "relayer behaviour",
         }
     }
 }
@@ -107,6 +134,8 @@ struct Withdrawal {
     recipient: Address,
     /// Who sent the transaction: the recipient's own wallet when self-relayed.
     sender: Address,
+    /// The relayer the event names (the zero address when self-relayed).
+    relayer: Address,
     self_relayed: bool,
     fee: FeeSettings,
 }
@@ -167,6 +196,7 @@ fn pools_of(chain: Chain, events: &[MixerEvent], services: &dyn Services) -> Poo
                     time: e.block.timestamp,
                     recipient: to.clone(),
                     sender: e.tx_from.clone(),
+                    relayer: relayer.clone(),
                     self_relayed,
                     fee: e.fee_settings.clone(),
                 })
@@ -414,6 +444,9 @@ pub fn candidates(
     unique_fee(&pools, &shares, &mut out);
     linked_addresses(&pools, reader, services, &shares, &mut out);
     portfolio::multi_denomination(&pools, &mut out);
+    timing::timing(&pools, &mut out);
+    let by_relayer = relayer::relayer_behaviour(&pools, &shares, &out);
+    out.extend(by_relayer);
     bulk::bulk_movers(&pools, reader, services, &mut out);
     out
 }
@@ -465,7 +498,10 @@ pub fn decode(reader: &ChainReader, events: &[MixerEvent], services: &dyn Servic
             share,
         };
     let (mut used_deposits, mut used_withdrawals) = (HashSet::new(), HashSet::new());
-    for ((deposit, withdrawal), (confidence, _, reasons)) in ranked {
+    for ((deposit, withdrawal), (confidence, heuristics, reasons)) in ranked {
+        if confidence <= 0.0 || heuristics.iter().all(|h| h.corroborates_only()) {
+            continue;
+        }
         if used_deposits.contains(&deposit) || used_withdrawals.contains(&withdrawal) {
             findings.unmatched += 1;
             continue;
