@@ -210,8 +210,11 @@ pub fn evaluate(
         if reader.model() == chaintrail_core::ChainModel::Account {
             let events = chaintrail_evm::events::read_mixer_events(&store, *chain)
                 .map_err(chaintrail_links::LinkError::from)?;
+            let logs = chaintrail_evm::events::read_kept_logs(&store, *chain)
+                .map_err(chaintrail_links::LinkError::from)?;
+            let claims = chaintrail_links::tornado::mining::claims(&logs);
             candidates.extend(chaintrail_links::tornado::candidates(
-                reader, &events, &services,
+                reader, &events, &claims, &services,
             ));
         }
     }

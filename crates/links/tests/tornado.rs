@@ -18,6 +18,8 @@ use serde_json::{Value, json};
 sol! {
     event Deposit(bytes32 indexed commitment, uint32 leafIndex, uint256 timestamp);
     event Withdrawal(address to, bytes32 nullifierHash, address indexed relayer, uint256 fee);
+    // Tornado Cash's RewardSwap (anonymity mining).
+    event Swap(address indexed recipient, uint256 pTORN, uint256 TORN);
 }
 
 struct NoServices;
@@ -31,8 +33,16 @@ impl Services for NoServices {
     }
 }
 
+/// Mainnet's 0.1 ETH pool and RewardSwap (../shared/data/tornado_cash), by their step codes.
+const ETH_POINT_ONE: u8 = 0xC1;
+const REWARD_SWAP: u8 = 0xC2;
+
 fn raw(n: u8) -> Raw {
-    Raw::repeat_byte(n)
+    match n {
+        ETH_POINT_ONE => alloy_primitives::address!("0x12D66f87A04A9E220743712cE6d9bB1B5616B8Fc"),
+        REWARD_SWAP => alloy_primitives::address!("0x5cab7692d4e94096462119ab7bf57319726eed2a"),
+        _ => Raw::repeat_byte(n),
+    }
 }
 
 const POOL_A: u8 = 0xA0;
@@ -57,6 +67,12 @@ enum Step {
     Pay {
         from: u8,
         to: u8,
+    },
+    /// `recipient` swaps `points` anonymity points for TORN at `contract`.
+    Claim {
+        contract: u8,
+        recipient: u8,
+        points: u64,
     },
 }
 
@@ -130,6 +146,32 @@ fn store_of(steps: &[Step]) -> (tempfile::TempDir, Store, Vec<TxHash>) {
                     ),
                 )
             }
+            Step::Claim {
+                contract,
+                recipient,
+                points,
+            } => {
+                let event = Swap {
+                    recipient: raw(*recipient),
+                    pTORN: U256::from(*points),
+                    TORN: U256::from(*points) * U256::from(1_000u64),
+                };
+                let data = event.encode_data();
+                let topics: Vec<String> = event
+                    .encode_topics()
+                    .iter()
+                    .map(|t| format!("{}", B256::from(t.0)))
+                    .collect();
+                (
+                    *recipient,
+                    *contract,
+                    0,
+                    COMMON,
+                    Some(
+                        json!({"address": format!("{}", raw(*contract)), "topics": topics, "data": format!("0x{}", hex::encode(data))}),
+                    ),
+                )
+            }
             Step::Pay { from, to } => (
                 *from,
                 *to,
@@ -178,7 +220,9 @@ fn proposed(steps: &[Step], heuristic: Heuristic) -> BTreeSet<(usize, usize)> {
         chaintrail_evm::events::read_mixer_events(&store, Chain::ETHEREUM).expect("events");
     let reader = store.reader(Chain::ETHEREUM).expect("reader");
     let index = |tx: &TxHash| hashes.iter().position(|h| h == tx).expect("known tx");
-    candidates(&reader, &events, &NoServices)
+    let logs = chaintrail_evm::events::read_kept_logs(&store, Chain::ETHEREUM).expect("logs");
+    let claims = chaintrail_links::tornado::mining::claims(&logs);
+    candidates(&reader, &events, &claims, &NoServices)
         .iter()
         .filter(|c| c.heuristic == heuristic)
         .map(|c| (index(&c.deposit), index(&c.withdrawal)))
@@ -192,7 +236,7 @@ fn shares(steps: &[Step]) -> BTreeSet<(usize, usize, u32)> {
         chaintrail_evm::events::read_mixer_events(&store, Chain::ETHEREUM).expect("events");
     let reader = store.reader(Chain::ETHEREUM).expect("reader");
     let index = |tx: &TxHash| hashes.iter().position(|h| h == tx).expect("known tx");
-    candidates(&reader, &events, &NoServices)
+    candidates(&reader, &events, &[], &NoServices)
         .iter()
         .filter(|c| c.heuristic == Heuristic::BulkMovers)
         .map(|c| {
@@ -573,7 +617,7 @@ fn confidences(steps: &[Step], heuristic: Heuristic) -> BTreeSet<(usize, usize, 
         chaintrail_evm::events::read_mixer_events(&store, Chain::ETHEREUM).expect("events");
     let reader = store.reader(Chain::ETHEREUM).expect("reader");
     let index = |tx: &TxHash| hashes.iter().position(|h| h == tx).expect("known tx");
-    candidates(&reader, &events, &NoServices)
+    candidates(&reader, &events, &[], &NoServices)
         .iter()
         .filter(|c| c.heuristic == heuristic)
         .map(|c| {
@@ -678,6 +722,77 @@ fn relayer_behaviour_follows_a_recipient_back_to_its_relayer() {
     );
     assert_eq!(
         proposed(&returning_user(0xED), Heuristic::RelayerBehaviour),
+        BTreeSet::new()
+    );
+}
+
+/// Deposits into mainnet's 0.1 ETH pool (4 anonymity points a block) at steps 0 and 1,
+/// withdrawals at steps 3 and 5 (one block per step), then `claim`.
+fn mined(claim: Step) -> Vec<Step> {
+    let into_pool = |from| Step::Deposit {
+        from,
+        pool: ETH_POINT_ONE,
+        fee: COMMON,
+    };
+    let out_of_pool = |to| Step::Withdraw {
+        pool: ETH_POINT_ONE,
+        to,
+        relayer: RELAYER,
+        sender: RELAYER,
+        fee: COMMON,
+    };
+    vec![
+        into_pool(1),
+        into_pool(2),
+        Step::Pay {
+            from: 0x31,
+            to: 0x32,
+        },
+        out_of_pool(7),
+        Step::Pay {
+            from: 0x31,
+            to: 0x32,
+        },
+        out_of_pool(8),
+        claim,
+    ]
+}
+
+#[test]
+fn torn_mining_links_the_one_note_that_stayed_as_long_as_the_points_say() {
+    // 12 points at 4 a block: three blocks, deposit 0 to withdrawal 3 alone (the other gaps are
+    // 2, 4 and 5 blocks).
+    let claim = Step::Claim {
+        contract: REWARD_SWAP,
+        recipient: 0x40,
+        points: 12,
+    };
+    assert_eq!(
+        proposed(&mined(claim), Heuristic::TornMining),
+        BTreeSet::from([(0, 3)])
+    );
+}
+
+#[test]
+fn torn_mining_needs_a_fitting_gap_and_the_reward_swap_itself() {
+    // 28 points: seven blocks, which no pair is apart.
+    let no_gap = Step::Claim {
+        contract: REWARD_SWAP,
+        recipient: 0x40,
+        points: 28,
+    };
+    assert_eq!(
+        proposed(&mined(no_gap), Heuristic::TornMining),
+        BTreeSet::new()
+    );
+    // The same event from another contract is no claim.
+    let elsewhere = Step::Claim {
+        contract: 0x41,
+        recipient: 0x40,
+        points: 12,
+    };
+    assert_eq!(
+        proposed(&mined(elsewhere), Heuristic::TornMining),
         BTreeSet::new()
     );
 }

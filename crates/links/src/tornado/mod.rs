@@ -15,6 +15,8 @@
 //! - **timing (anonymity set)**: a withdrawal minutes after deposits into its pool, paired with
 //!   each at one over their number, times the share of the pool's withdrawals that are that
 //!   quick beyond chance (`timing.rs`);
+//! - **TORN mining**: anonymity points swapped for TORN, the pool's rate times the blocks a
+//!   note stayed, paired with the notes that stayed exactly that long (`mining.rs`);
 //! - **relayer behaviour**: a recipient's withdrawals through the relayer its withdrawals of a
 //!   depositor's other notes used (`relayer.rs`);
 //! - **bulk movers** (the laundering class, e.g. DPRK's Ronin and Harmony deposits): campaigns
@@ -36,6 +38,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 mod bulk;
 mod chance;
+pub mod mining;
 mod portfolio;
 mod relayer;
 mod timing;
@@ -48,6 +51,7 @@ use chaintrail_store::{ChainReader, TxId};
 use crate::Services;
 use crate::model::{Findings, Link};
 use chance::{Control, PoolShares};
+use mining::MiningClaim;
 
 const DECODER: &str = "tornado";
 /// Addresses with more counterparties than this are hubs (exchanges, routers): a transfer with
@@ -80,17 +84,20 @@ pub enum Heuristic {
     /// A recipient's withdrawals through the same relayer as its others, which withdrew a
     /// depositor's notes.
     RelayerBehaviour,
+    /// Anonymity points swapped for TORN: the pool's rate times the blocks a note stayed.
+    TornMining,
 }
 
 impl Heuristic {
     /// Every heuristic.
-    pub const ALL: [Heuristic; 7] = [
+    pub const ALL: [Heuristic; 8] = [
         Heuristic::AddressMatch,
         Heuristic::UniqueFee,
         Heuristic::LinkedAddresses,
         Heuristic::MultiDenomination,
         Heuristic::Timing,
         Heuristic::RelayerBehaviour,
+        Heuristic::TornMining,
         Heuristic::BulkMovers,
     ];
 
@@ -111,6 +118,7 @@ impl Heuristic {
             Heuristic::BulkMovers => "bulk movers",
             Heuristic::Timing => "timing (anonymity set)",
             Heuristic::RelayerBehaviour => "relayer behaviour",
+            Heuristic::TornMining => "TORN mining",
         }
     }
 }
@@ -120,6 +128,7 @@ impl Heuristic {
 struct Deposit {
     pool: Address,
     tx: TxHash,
+    block: u64,
     time: u64,
     depositor: Address,
     fee: FeeSettings,
@@ -130,6 +139,7 @@ struct Deposit {
 struct Withdrawal {
     pool: Address,
     tx: TxHash,
+    block: u64,
     time: u64,
     recipient: Address,
     /// Who sent the transaction: the recipient's own wallet when self-relayed.
@@ -184,6 +194,7 @@ fn pools_of(chain: Chain, events: &[MixerEvent], services: &dyn Services) -> Poo
             MixerEventKind::Deposit { .. } => pools.deposits.push(Deposit {
                 pool: e.pool.clone(),
                 tx: e.tx,
+                block: e.block.height,
                 time: e.block.timestamp,
                 depositor: e.tx_from.clone(),
                 fee: e.fee_settings.clone(),
@@ -193,6 +204,7 @@ fn pools_of(chain: Chain, events: &[MixerEvent], services: &dyn Services) -> Poo
                 pools.withdrawals.push(Withdrawal {
                     pool: e.pool.clone(),
                     tx: e.tx,
+                    block: e.block.height,
                     time: e.block.timestamp,
                     recipient: to.clone(),
                     sender: e.tx_from.clone(),
@@ -435,6 +447,7 @@ fn linked_addresses(
 pub fn candidates(
     reader: &ChainReader,
     events: &[MixerEvent],
+    claims: &[MiningClaim],
     services: &dyn Services,
 ) -> Vec<Candidate> {
     let pools = pools_of(reader.chain(), events, services);
@@ -445,6 +458,7 @@ pub fn candidates(
     linked_addresses(&pools, reader, services, &shares, &mut out);
     portfolio::multi_denomination(&pools, &mut out);
     timing::timing(&pools, &mut out);
+    mining::torn_mining(&pools, claims, &mut out);
     let by_relayer = relayer::relayer_behaviour(&pools, &shares, &out);
     out.extend(by_relayer);
     bulk::bulk_movers(&pools, reader, services, &mut out);
@@ -457,10 +471,15 @@ type Evidence = (f64, BTreeSet<Heuristic>, Vec<String>);
 
 /// Combined, conflict-free links of one chain's pools: pairs first (a note is withdrawn once,
 /// assigned greedily by confidence), then the bulk batches' shares of what the pairs left.
-pub fn decode(reader: &ChainReader, events: &[MixerEvent], services: &dyn Services) -> Findings {
+pub fn decode(
+    reader: &ChainReader,
+    events: &[MixerEvent],
+    claims: &[MiningClaim],
+    services: &dyn Services,
+) -> Findings {
     let pools = pools_of(reader.chain(), events, services);
     let (batches, proposals): (Vec<Candidate>, Vec<Candidate>) =
-        candidates(reader, events, services)
+        candidates(reader, events, claims, services)
             .into_iter()
             .partition(|c| c.heuristic == Heuristic::BulkMovers);
     let mut findings = Findings {
