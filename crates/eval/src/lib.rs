@@ -182,7 +182,13 @@ pub fn evaluate(
             .filter(|l| l.kind != "mixer")
             .cloned()
             .collect(),
-        built.set.pending_inbounds().to_vec(),
+        built
+            .set
+            .pending_inbounds()
+            .iter()
+            .filter(|p| p.kind != "mixer")
+            .cloned()
+            .collect(),
     );
     let settings: [(&'static str, &dyn chaintrail_trace::Attribution, &LinkSet); 5] = [
         (DAY_ONE, &day_one, &no_links),
@@ -212,8 +218,11 @@ pub fn evaluate(
         if reader.model() == chaintrail_core::ChainModel::Account {
             let events = chaintrail_evm::events::read_mixer_events(&store, *chain)
                 .map_err(chaintrail_links::LinkError::from)?;
+            let logs = chaintrail_evm::events::read_kept_logs(&store, *chain)
+                .map_err(chaintrail_links::LinkError::from)?;
+            let claims = chaintrail_links::tornado::mining::claims(&logs);
             candidates.extend(chaintrail_links::tornado::candidates(
-                reader, &events, &services,
+                reader, &events, &claims, &services,
             ));
         }
     }
@@ -351,12 +360,14 @@ pub fn accuracy_markdown(evaluation: &Evaluation, command: &str) -> String {
          their sweeps and the exchanges' co-spent wallet addresses. No mixer is crossed, so value \
          that entered a mixer is reported as such.\n\
          * **derived from chain data** — plus demixing: Tornado-style deposit → withdrawal links \
-         (address match, unique fee settings, linked addresses, multi-denomination; bulk movers: \
-         commonly funded campaigns' notes shared among fresh bulk recipients' withdrawals, \
-         confidence 0.6) and custodial Bitcoin mixer deposit → payout links (amount less a fee \
-         band within a delay window, both estimated from the chain; several payouts, and payouts \
-         later spent together, as one payback), crossed at confidence 0.5 or more \
-         (`--min-confidence`). See docs/links.md.\n\
+         (address match, unique fee settings, linked addresses and relayer behaviour, each worth \
+         its precision measured against chance on the store; multi-denomination; timing with the \
+         minimum anonymity set, as corroboration only; bulk movers: commonly funded campaigns' \
+         notes shared among fresh bulk recipients' withdrawals, confidence 0.6) and custodial \
+         Bitcoin mixer deposit → payout links (amount less a fee band within a delay window, both \
+         estimated from the chain; several payouts, and payouts later spent together, as one \
+         payback; a deposit with none stays in the mixer as a pending record), crossed at \
+         confidence 0.5 or more (`--min-confidence`). See docs/links.md.\n\
          * **derived + clusters** — plus the store's address clusters (built-in settings, \
          docs/clustering.md): an address in the cluster of a labelled service is that service's \
          endpoint, so value reaching an exchange's unlabelled wallet or deposit address ends \

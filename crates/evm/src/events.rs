@@ -140,6 +140,12 @@ pub const KEPT_TOPICS: &[(B256, &str)] = &[
         b256!("fa28df43db3553771f7209dcef046f3bdfea15870ab625dcda30ac58b82b4008"),
         "EncryptedNote(address,bytes)",
     ),
+    // Tornado Cash anonymity mining: the RewardSwap contract swapping anonymity points for TORN
+    // (`Swap(address indexed recipient, uint256 pTORN, uint256 TORN)`).
+    (
+        b256!("77f92a1b6a1a11de8ca49515ad4c1fad45632dd3442167d74b90b304a3c7a758"),
+        "Swap(address,uint256,uint256)",
+    ),
 ];
 
 /// A raw log of one of the [`KEPT_TOPICS`] events, from a successful transaction, with the
@@ -734,7 +740,7 @@ mod tests {
         for (topic, signature) in KEPT_TOPICS {
             assert_eq!(keccak256(signature.as_bytes()), *topic, "{signature}");
         }
-        assert_eq!(KEPT_TOPICS.len(), 16);
+        assert_eq!(KEPT_TOPICS.len(), 17);
         // The Tornado events decoded into mixers.jsonl are kept raw too.
         let kept = |hash: B256| KEPT_TOPICS.iter().any(|(t, _)| *t == hash);
         assert!(kept(tornado::Deposit::SIGNATURE_HASH));

@@ -147,7 +147,11 @@ pub fn build(store: &Store, services: &dyn Services) -> Result<Build, LinkError>
             .filter(|e| tornado::is_mixer(services, *chain, &e.pool))
             .cloned()
             .collect();
-        demixed.extend(tornado::decode(&readers[chain], &pooled, services));
+        let claims = evm_logs
+            .get(chain)
+            .map(|logs| tornado::mining::claims(logs))
+            .unwrap_or_default();
+        demixed.extend(tornado::decode(&readers[chain], &pooled, &claims, services));
     }
     decoders.insert("tornado".to_string(), stats(&demixed));
     all.extend(demixed);

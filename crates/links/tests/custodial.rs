@@ -460,3 +460,79 @@ fn a_trace_crosses_the_mixer_by_its_links_or_stops_in_it() {
         )]
     );
 }
+
+#[test]
+fn a_deposit_without_a_payback_stays_in_the_mixer_as_a_pending_record() {
+    let (_dir, store, story) = story_store();
+    let readers = store.readers().expect("readers");
+    let found = decode(&readers[&BTC], &[mixer()], &settings());
+    let pending: Vec<(TxHash, &str, &str)> = found
+        .findings
+        .pending
+        .iter()
+        .map(|p| (p.tx, p.kind.as_str(), p.via.as_str()))
+        .collect();
+    assert_eq!(
+        pending,
+        vec![(hash(story.never_paid), "mixer", "Blender")],
+        "{:?}",
+        found.findings.pending
+    );
+    let evidence = &found.findings.pending[0].evidence;
+    assert!(
+        evidence.starts_with(
+            "a 3 BTC deposit stays in the mixer as far as the chain shows: no payback in the \
+             store fits it"
+        ),
+        "{evidence}"
+    );
+    // A trace of the deposit ends in the mixer, at the deposit address, saying why: not a
+    // bridge's pending inbound.
+    let set = LinkSet::new(found.findings.links, found.findings.pending);
+    let mut attribution = StaticAttribution::default();
+    for address in mixer().addresses {
+        attribution.insert(BTC, address, Entity::with_role("Blender", Category::Mixer));
+    }
+    let request = TraceRequest {
+        seeds: vec![
+            format!("{BTC}:{}:0", hash(story.never_paid))
+                .parse()
+                .expect("seed"),
+        ],
+        policy: Policy::Fifo,
+        ..TraceRequest::default()
+    };
+    let report = trace_with(
+        &readers,
+        &attribution,
+        &Prices::bundled(),
+        &[&set],
+        &request,
+    )
+    .expect("trace");
+    let ends: Vec<(EndpointKind, Option<String>, String, bool)> = report
+        .endpoints
+        .iter()
+        .map(|e| {
+            (
+                e.kind,
+                e.address.clone(),
+                e.value.units.clone(),
+                e.evidence
+                    .as_deref()
+                    .is_some_and(|n| n.starts_with("mixer Blender: a 3 BTC deposit stays")),
+            )
+        })
+        .collect();
+    assert_eq!(
+        ends,
+        vec![(
+            EndpointKind::Entered,
+            Some(btc(DEPOSITS[4]).to_string()),
+            "3".to_string(),
+            true
+        )],
+        "{:?}",
+        report.endpoints
+    );
+}

@@ -18,6 +18,8 @@ use serde_json::{Value, json};
 sol! {
     event Deposit(bytes32 indexed commitment, uint32 leafIndex, uint256 timestamp);
     event Withdrawal(address to, bytes32 nullifierHash, address indexed relayer, uint256 fee);
+    // Tornado Cash's RewardSwap (anonymity mining).
+    event Swap(address indexed recipient, uint256 pTORN, uint256 TORN);
 }
 
 struct NoServices;
@@ -31,8 +33,16 @@ impl Services for NoServices {
     }
 }
 
+/// Mainnet's 0.1 ETH pool and RewardSwap (../shared/data/tornado_cash), by their step codes.
+const ETH_POINT_ONE: u8 = 0xC1;
+const REWARD_SWAP: u8 = 0xC2;
+
 fn raw(n: u8) -> Raw {
-    Raw::repeat_byte(n)
+    match n {
+        ETH_POINT_ONE => alloy_primitives::address!("0x12D66f87A04A9E220743712cE6d9bB1B5616B8Fc"),
+        REWARD_SWAP => alloy_primitives::address!("0x5cab7692d4e94096462119ab7bf57319726eed2a"),
+        _ => Raw::repeat_byte(n),
+    }
 }
 
 const POOL_A: u8 = 0xA0;
@@ -57,6 +67,12 @@ enum Step {
     Pay {
         from: u8,
         to: u8,
+    },
+    /// `recipient` swaps `points` anonymity points for TORN at `contract`.
+    Claim {
+        contract: u8,
+        recipient: u8,
+        points: u64,
     },
 }
 
@@ -130,6 +146,32 @@ fn store_of(steps: &[Step]) -> (tempfile::TempDir, Store, Vec<TxHash>) {
                     ),
                 )
             }
+            Step::Claim {
+                contract,
+                recipient,
+                points,
+            } => {
+                let event = Swap {
+                    recipient: raw(*recipient),
+                    pTORN: U256::from(*points),
+                    TORN: U256::from(*points) * U256::from(1_000u64),
+                };
+                let data = event.encode_data();
+                let topics: Vec<String> = event
+                    .encode_topics()
+                    .iter()
+                    .map(|t| format!("{}", B256::from(t.0)))
+                    .collect();
+                (
+                    *recipient,
+                    *contract,
+                    0,
+                    COMMON,
+                    Some(
+                        json!({"address": format!("{}", raw(*contract)), "topics": topics, "data": format!("0x{}", hex::encode(data))}),
+                    ),
+                )
+            }
             Step::Pay { from, to } => (
                 *from,
                 *to,
@@ -178,7 +220,9 @@ fn proposed(steps: &[Step], heuristic: Heuristic) -> BTreeSet<(usize, usize)> {
         chaintrail_evm::events::read_mixer_events(&store, Chain::ETHEREUM).expect("events");
     let reader = store.reader(Chain::ETHEREUM).expect("reader");
     let index = |tx: &TxHash| hashes.iter().position(|h| h == tx).expect("known tx");
-    candidates(&reader, &events, &NoServices)
+    let logs = chaintrail_evm::events::read_kept_logs(&store, Chain::ETHEREUM).expect("logs");
+    let claims = chaintrail_links::tornado::mining::claims(&logs);
+    candidates(&reader, &events, &claims, &NoServices)
         .iter()
         .filter(|c| c.heuristic == heuristic)
         .map(|c| (index(&c.deposit), index(&c.withdrawal)))
@@ -192,7 +236,7 @@ fn shares(steps: &[Step]) -> BTreeSet<(usize, usize, u32)> {
         chaintrail_evm::events::read_mixer_events(&store, Chain::ETHEREUM).expect("events");
     let reader = store.reader(Chain::ETHEREUM).expect("reader");
     let index = |tx: &TxHash| hashes.iter().position(|h| h == tx).expect("known tx");
-    candidates(&reader, &events, &NoServices)
+    candidates(&reader, &events, &[], &NoServices)
         .iter()
         .filter(|c| c.heuristic == Heuristic::BulkMovers)
         .map(|c| {
@@ -563,5 +607,192 @@ fn a_recipient_withdrawing_exactly_one_campaigns_notes_takes_them_whole() {
             (5, 12, 1000),
             (6, 13, 1000),
         ])
+    );
+}
+
+/// Every proposal of a heuristic: (deposit step, withdrawal step, confidence in hundredths).
+fn confidences(steps: &[Step], heuristic: Heuristic) -> BTreeSet<(usize, usize, u32)> {
+    let (_dir, store, hashes) = store_of(steps);
+    let events =
+        chaintrail_evm::events::read_mixer_events(&store, Chain::ETHEREUM).expect("events");
+    let reader = store.reader(Chain::ETHEREUM).expect("reader");
+    let index = |tx: &TxHash| hashes.iter().position(|h| h == tx).expect("known tx");
+    candidates(&reader, &events, &[], &NoServices)
+        .iter()
+        .filter(|c| c.heuristic == heuristic)
+        .map(|c| {
+            let hundredths = (c.confidence * 100.0).round() as u32;
+            (index(&c.deposit), index(&c.withdrawal), hundredths)
+        })
+        .collect()
+}
+
+fn deposit_into(from: u8, pool: u8) -> Step {
+    Step::Deposit {
+        from,
+        pool,
+        fee: COMMON,
+    }
+}
+
+#[test]
+fn address_match_is_worth_what_chance_leaves_of_it() {
+    // Depositors 1, 3, 4 use pool A; 2, 5, 6 pool B: half the depositors used A, so a
+    // withdrawal from A paid to a B-only depositor predicts one same-pool match by chance.
+    // Paid to depositors through a relayer: one to 1 (same pool), one to 2 (B only) — the
+    // class is all chance. Self-relayed by depositor 3: no such coincidence — worth 0.95.
+    let steps = [
+        deposit_into(1, POOL_A),
+        deposit_into(2, POOL_B),
+        deposit_into(3, POOL_A),
+        deposit_into(4, POOL_A),
+        deposit_into(5, POOL_B),
+        deposit_into(6, POOL_B),
+        withdraw(1),
+        withdraw(2),
+        Step::Withdraw {
+            pool: POOL_A,
+            to: 3,
+            relayer: NO_RELAYER,
+            sender: 3,
+            fee: COMMON,
+        },
+    ];
+    assert_eq!(
+        confidences(&steps, Heuristic::AddressMatch),
+        BTreeSet::from([(0, 6, 0), (2, 8, 95)])
+    );
+}
+
+/// `n` payments between bystanders: a stretch of quiet in the pools, 12 s each.
+fn quiet(n: usize) -> impl Iterator<Item = Step> {
+    (0..n).map(|_| Step::Pay {
+        from: 0x31,
+        to: 0x32,
+    })
+}
+
+#[test]
+fn timing_pairs_a_quick_withdrawal_with_the_notes_just_before_it() {
+    // Withdrawn 12 s after the deposit; the other withdrawal has no deposit within ten
+    // minutes on either side: one quick withdrawal beyond chance of two measured (0.5).
+    let steps: Vec<Step> = [deposit(1), withdraw(7)]
+        .into_iter()
+        .chain(quiet(60))
+        .chain([withdraw(8)])
+        .chain(quiet(60))
+        .chain([deposit(2)])
+        .collect();
+    assert_eq!(
+        confidences(&steps, Heuristic::Timing),
+        BTreeSet::from([(0, 1, 50)])
+    );
+}
+
+#[test]
+fn timing_says_nothing_where_deposits_follow_withdrawals_as_often() {
+    let steps = [deposit(1), withdraw(7), deposit(2)];
+    assert_eq!(proposed(&steps, Heuristic::Timing), BTreeSet::new());
+}
+
+/// Depositor 1 pays recipient 7 twice (linked addresses ties its first note to 7's first
+/// withdrawal), deposits a second note, and 7 withdraws again through `relayer`.
+fn returning_user(relayer: u8) -> Vec<Step> {
+    vec![
+        deposit(1),
+        Step::Pay { from: 1, to: 7 },
+        Step::Pay { from: 1, to: 7 },
+        withdraw(7),
+        deposit(1),
+        Step::Withdraw {
+            pool: POOL_A,
+            to: 7,
+            relayer,
+            sender: relayer,
+            fee: COMMON,
+        },
+    ]
+}
+
+#[test]
+fn relayer_behaviour_follows_a_recipient_back_to_its_relayer() {
+    assert_eq!(
+        proposed(&returning_user(RELAYER), Heuristic::RelayerBehaviour),
+        BTreeSet::from([(4, 5)])
+    );
+    assert_eq!(
+        proposed(&returning_user(0xED), Heuristic::RelayerBehaviour),
+        BTreeSet::new()
+    );
+}
+
+/// Deposits into mainnet's 0.1 ETH pool (4 anonymity points a block) at steps 0 and 1,
+/// withdrawals at steps 3 and 5 (one block per step), then `claim`.
+fn mined(claim: Step) -> Vec<Step> {
+    let into_pool = |from| Step::Deposit {
+        from,
+        pool: ETH_POINT_ONE,
+        fee: COMMON,
+    };
+    let out_of_pool = |to| Step::Withdraw {
+        pool: ETH_POINT_ONE,
+        to,
+        relayer: RELAYER,
+        sender: RELAYER,
+        fee: COMMON,
+    };
+    vec![
+        into_pool(1),
+        into_pool(2),
+        Step::Pay {
+            from: 0x31,
+            to: 0x32,
+        },
+        out_of_pool(7),
+        Step::Pay {
+            from: 0x31,
+            to: 0x32,
+        },
+        out_of_pool(8),
+        claim,
+    ]
+}
+
+#[test]
+fn torn_mining_links_the_one_note_that_stayed_as_long_as_the_points_say() {
+    // 12 points at 4 a block: three blocks, deposit 0 to withdrawal 3 alone (the other gaps are
+    // 2, 4 and 5 blocks).
+    let claim = Step::Claim {
+        contract: REWARD_SWAP,
+        recipient: 0x40,
+        points: 12,
+    };
+    assert_eq!(
+        proposed(&mined(claim), Heuristic::TornMining),
+        BTreeSet::from([(0, 3)])
+    );
+}
+
+#[test]
+fn torn_mining_needs_a_fitting_gap_and_the_reward_swap_itself() {
+    // 28 points: seven blocks, which no pair is apart.
+    let no_gap = Step::Claim {
+        contract: REWARD_SWAP,
+        recipient: 0x40,
+        points: 28,
+    };
+    assert_eq!(
+        proposed(&mined(no_gap), Heuristic::TornMining),
+        BTreeSet::new()
+    );
+    // The same event from another contract is no claim.
+    let elsewhere = Step::Claim {
+        contract: 0x41,
+        recipient: 0x40,
+        points: 12,
+    };
+    assert_eq!(
+        proposed(&mined(elsewhere), Heuristic::TornMining),
+        BTreeSet::new()
     );
 }

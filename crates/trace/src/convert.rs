@@ -14,6 +14,8 @@ use chaintrail_core::{Address, Chain, ChainModel, TransferKind};
 use chaintrail_links::LinkSet;
 use chaintrail_store::{ChainReader, TxId, schema};
 
+use crate::report::EndpointKind;
+
 /// A record value enters or leaves a converter by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Flow {
@@ -21,6 +23,19 @@ pub enum Flow {
     Transfer(u64),
     /// An output row of a UTXO chain.
     Output(u64),
+}
+
+/// Value that entered a converter and is known to wait there: for a payout (a bridge inbound
+/// not, or not fully, settled in the store), or in a custodial mixer that paid nothing back
+/// that fits.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Waiting {
+    /// What the inbound asked for, or why no payout matched.
+    pub note: String,
+    /// The share of the inbound still outstanding (0..=1).
+    pub share: f64,
+    /// The endpoint it makes: `BridgePending`, or `Entered` for value staying in a mixer.
+    pub kind: EndpointKind,
 }
 
 /// Taint leaving a converter.
@@ -72,9 +87,8 @@ pub trait Converter {
     }
 
     /// Is value that entered through `flow` known to wait, in full or in part, for a payout (a
-    /// bridge inbound not, or not fully, settled in the store)? The text says what the inbound
-    /// asked for; the share is how much of it is outstanding (0..=1).
-    fn pending(&self, _chains: &Chains<'_>, _chain: Chain, _flow: Flow) -> Option<(String, f64)> {
+    /// bridge inbound not, or not fully, settled in the store), or to stay in a mixer?
+    fn pending(&self, _chains: &Chains<'_>, _chain: Chain, _flow: Flow) -> Option<Waiting> {
         None
     }
 
@@ -213,14 +227,19 @@ impl Converter for LinkSet {
         true
     }
 
-    fn pending(&self, chains: &Chains<'_>, chain: Chain, flow: Flow) -> Option<(String, f64)> {
+    fn pending(&self, chains: &Chains<'_>, chain: Chain, flow: Flow) -> Option<Waiting> {
         let reader = chains.readers.get(&chain)?;
         let (tx, _) = flow_tx(reader, flow)?;
         let pending = LinkSet::pending(self, chain, &reader.tx_hash(tx))?;
-        Some((
-            format!("{} {}: {}", pending.kind, pending.via, pending.evidence),
-            pending.remaining.clamp(0.0, 1.0),
-        ))
+        Some(Waiting {
+            note: format!("{} {}: {}", pending.kind, pending.via, pending.evidence),
+            share: pending.remaining.clamp(0.0, 1.0),
+            kind: if pending.kind == "mixer" {
+                EndpointKind::Entered
+            } else {
+                EndpointKind::BridgePending
+            },
+        })
     }
 
     fn undrawn(&self, chains: &Chains<'_>, chain: Chain, flow: Flow) -> f64 {
@@ -342,7 +361,7 @@ impl Converter for AtLeast<'_> {
         self.inner.sees_burns()
     }
 
-    fn pending(&self, chains: &Chains<'_>, chain: Chain, flow: Flow) -> Option<(String, f64)> {
+    fn pending(&self, chains: &Chains<'_>, chain: Chain, flow: Flow) -> Option<Waiting> {
         self.inner.pending(chains, chain, flow)
     }
 

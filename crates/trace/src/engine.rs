@@ -21,7 +21,7 @@ use chaintrail_store::{ChainReader, TxId, schema};
 use crate::TraceError;
 use crate::attribution::{Attribution, Entities, Entity, Role};
 use crate::cancel::Cancel;
-use crate::convert::{Chains, Conversion, Converter, Flow, TooLarge};
+use crate::convert::{Chains, Conversion, Converter, Flow, TooLarge, Waiting};
 use crate::policy::{Holder, Lots, Policy, spend_utxo};
 use crate::report::{EndpointKind, TraceStats};
 
@@ -429,7 +429,7 @@ impl<'a> Engine<'a> {
                 // What the payouts settle goes on; the rest waits at the bridge.
                 let waiting = match (&pending, conversions.is_empty()) {
                     (_, true) => taint,
-                    (Some((_, share)), false) => (taint as f64 * share).round() as u128,
+                    (Some(w), false) => (taint as f64 * w.share).round() as u128,
                     (None, false) => 0,
                 };
                 // A share of a mixer note no withdrawal draws stays in the mixer.
@@ -445,15 +445,15 @@ impl<'a> Engine<'a> {
                     let left = (taint as f64 * undrawn).round() as u128;
                     self.entered(chain, address, asset, left.min(taint), edge);
                 }
-                if let Some((note, _)) = pending {
+                if let Some(w) = pending {
                     self.arrive_noted(
-                        EndpointKind::BridgePending,
+                        w.kind,
                         chain,
                         Some(address),
                         asset,
                         waiting.min(taint),
                         edge,
-                        Some(note),
+                        Some(w.note),
                     );
                 }
                 return true;
@@ -551,7 +551,7 @@ impl<'a> Engine<'a> {
     }
 
     /// Is value entering a converter through `flow` known to wait for a payout?
-    fn pending(&self, chain: usize, flow: Flow) -> Option<(String, f64)> {
+    fn pending(&self, chain: usize, flow: Flow) -> Option<Waiting> {
         let chains = Chains {
             readers: self.readers,
         };

@@ -47,7 +47,7 @@ pub use attribution::{
 };
 pub use cancel::{Cancel, CancelOnDrop};
 pub use chaintrail_links::{Link, LinkSet, Pending};
-pub use convert::{Conversion, Converter, DexSwap, Flow, TooLarge};
+pub use convert::{Conversion, Converter, DexSwap, Flow, TooLarge, Waiting};
 pub use moves::{MoveCause, MovedRecord, TaintedMove, TaintedMoves};
 pub use policy::{Holder, Lot, Lots, Policy, UnknownPolicy};
 pub use prices::{PEGS_FILE, PegsError, Prices};

@@ -23,7 +23,10 @@
 //!   deposit transaction.
 //!
 //! Each payout of an assigned payback becomes a link (decoder `custodial-mixer`, kind `mixer`)
-//! from the deposit transaction to the payout transaction and address.
+//! from the deposit transaction to the payout transaction and address. A deposit left without
+//! one is a pending record (kind `mixer`): value that stays in the mixer as far as the chain
+//! shows, with its deposit transaction and why nothing was linked — a trace ends there, an
+//! `entered` endpoint at the mixer that says so.
 
 mod assign;
 mod bundles;
@@ -40,7 +43,7 @@ use chaintrail_labels::Category;
 use chaintrail_store::ChainReader;
 
 use crate::Services;
-use crate::model::{Attribution, Findings, Link};
+use crate::model::{Attribution, Findings, Link, Pending};
 
 /// The decoder's name in links and statistics.
 pub const DECODER: &str = "custodial-mixer";
@@ -361,5 +364,45 @@ fn demix(
         }
     }
     out.findings.unmatched += (deposits.len() - linked) as u64;
+    let mut paid_back = vec![false; deposits.len()];
+    for a in found
+        .assigned
+        .iter()
+        .filter(|a| a.confidence >= settings.min_confidence)
+    {
+        paid_back[found.fits[a.fit].deposit] = true;
+    }
+    for (i, d) in deposits.iter().enumerate().filter(|(i, _)| !paid_back[*i]) {
+        let (fits, complete) = found.ambiguity[i].fits();
+        let why = match fits {
+            0 if d.time + estimate.window > span.1 => {
+                "no payback in the store fits it (its window runs past the store's last block)"
+                    .to_string()
+            }
+            0 => "no payback in the store fits it".to_string(),
+            _ => format!(
+                "{}{fits} fitting combination(s), none linked at confidence {} or more",
+                if complete { "" } else { "more than " },
+                settings.min_confidence
+            ),
+        };
+        out.findings.pending.push(Pending {
+            kind: "mixer".to_string(),
+            via: mixer.name.clone(),
+            decoder: DECODER.to_string(),
+            chain: reader.chain(),
+            tx: reader.tx_hash(d.tx),
+            time: d.time,
+            remaining: 1.0,
+            evidence: format!(
+                "a {} BTC deposit stays in the mixer as far as the chain shows: {why}; fee band \
+                 {:.2}–{:.2} % and window {} ({estimated})",
+                btc(d.amount),
+                100.0 * estimate.fee.0,
+                100.0 * estimate.fee.1,
+                hours(estimate.window),
+            ),
+        });
+    }
     out.calibrations.push(calibration);
 }

@@ -12,11 +12,22 @@
 //!   outside the pool;
 //! - **multi-denomination**: an address that deposited a portfolio of notes across pools within
 //!   a day, and a recipient that withdrew exactly that portfolio within a day after;
+//! - **timing (anonymity set)**: a withdrawal minutes after deposits into its pool, paired with
+//!   each at one over their number, times the share of the pool's withdrawals that are that
+//!   quick beyond chance (`timing.rs`);
+//! - **TORN mining**: anonymity points swapped for TORN, the pool's rate times the blocks a
+//!   note stayed, paired with the notes that stayed exactly that long (`mining.rs`);
+//! - **relayer behaviour**: a recipient's withdrawals through the relayer its withdrawals of a
+//!   depositor's other notes used (`relayer.rs`);
 //! - **bulk movers** (the laundering class, e.g. DPRK's Ronin and Harmony deposits): campaigns
 //!   of commonly funded addresses that deposit many notes into a pool fund the withdrawals to
 //!   fresh addresses whose first activity is receiving several withdrawals from it, as a batch:
 //!   each withdrawal draws its note from the campaigns holding notes then, in proportion
 //!   (`bulk.rs`). These links carry a low confidence and a share of their note.
+//!
+//! Address match, unique fee settings, linked addresses and relayer behaviour are worth what
+//! they are on the store at hand: each evidence class's confidence is its precision measured
+//! against chance (`chance.rs`), capped by what the heuristic is worth where chance is nil.
 //!
 //! Pairs of the same (deposit, withdrawal) combine as independent evidence (1 − Π(1 − c)).
 //! A note is withdrawn once: the pairs are assigned greedily by confidence, each deposit and
@@ -26,6 +37,11 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 mod bulk;
+mod chance;
+pub mod mining;
+mod portfolio;
+mod relayer;
+mod timing;
 
 use chaintrail_core::{Address, Chain, TransferKind, TxHash};
 use chaintrail_evm::events::{FeeSettings, MixerEvent, MixerEventKind};
@@ -34,15 +50,20 @@ use chaintrail_store::{ChainReader, TxId};
 
 use crate::Services;
 use crate::model::{Findings, Link};
+use chance::{Control, PoolShares};
+use mining::MiningClaim;
 
 const DECODER: &str = "tornado";
-/// How long a multi-denomination portfolio takes to deposit, and to withdraw.
-const PORTFOLIO_WINDOW: u64 = 86_400;
 /// Addresses with more counterparties than this are hubs (exchanges, routers): a transfer with
 /// one says nothing about who owns a pool's notes.
 const HUB_DEGREE: usize = 1_000;
 /// A recipient with at most this many counterparties is a private wallet.
 const PRIVATE_DEGREE: usize = 50;
+/// What an address match is worth where chance is nil (a user may reuse an address for a
+/// later note, a wallet may be shared).
+const ADDRESS_MATCH_PRIOR: f64 = 0.95;
+/// What unique fee settings are worth where chance is nil.
+const UNIQUE_FEE_PRIOR: f64 = 0.9;
 
 /// A heuristic of this module.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -58,17 +79,34 @@ pub enum Heuristic {
     MultiDenomination,
     /// Bulk depositors matched to fresh bulk recipients, first in, first out.
     BulkMovers,
+    /// A withdrawal minutes after deposits, among as few notes as were deposited then.
+    Timing,
+    /// A recipient's withdrawals through the same relayer as its others, which withdrew a
+    /// depositor's notes.
+    RelayerBehaviour,
+    /// Anonymity points swapped for TORN: the pool's rate times the blocks a note stayed.
+    TornMining,
 }
 
 impl Heuristic {
     /// Every heuristic.
-    pub const ALL: [Heuristic; 5] = [
+    pub const ALL: [Heuristic; 8] = [
         Heuristic::AddressMatch,
         Heuristic::UniqueFee,
         Heuristic::LinkedAddresses,
         Heuristic::MultiDenomination,
+        Heuristic::Timing,
+        Heuristic::RelayerBehaviour,
+        Heuristic::TornMining,
         Heuristic::BulkMovers,
     ];
+
+    /// Whether the heuristic only corroborates others: it links no pair alone. Timing pairs a
+    /// quick withdrawal with every note of its anonymity set, so alone it would hand notes to
+    /// withdrawals at a few per cent each and keep them from the batches.
+    pub fn corroborates_only(self) -> bool {
+        self == Heuristic::Timing
+    }
 
     /// The heuristic's name (`address match`, …).
     pub fn as_str(self) -> &'static str {
@@ -78,6 +116,9 @@ impl Heuristic {
             Heuristic::LinkedAddresses => "linked addresses",
             Heuristic::MultiDenomination => "multi-denomination",
             Heuristic::BulkMovers => "bulk movers",
+            Heuristic::Timing => "timing (anonymity set)",
+            Heuristic::RelayerBehaviour => "relayer behaviour",
+            Heuristic::TornMining => "TORN mining",
         }
     }
 }
@@ -87,6 +128,7 @@ impl Heuristic {
 struct Deposit {
     pool: Address,
     tx: TxHash,
+    block: u64,
     time: u64,
     depositor: Address,
     fee: FeeSettings,
@@ -97,10 +139,13 @@ struct Deposit {
 struct Withdrawal {
     pool: Address,
     tx: TxHash,
+    block: u64,
     time: u64,
     recipient: Address,
     /// Who sent the transaction: the recipient's own wallet when self-relayed.
     sender: Address,
+    /// The relayer the event names (the zero address when self-relayed).
+    relayer: Address,
     self_relayed: bool,
     fee: FeeSettings,
 }
@@ -149,6 +194,7 @@ fn pools_of(chain: Chain, events: &[MixerEvent], services: &dyn Services) -> Poo
             MixerEventKind::Deposit { .. } => pools.deposits.push(Deposit {
                 pool: e.pool.clone(),
                 tx: e.tx,
+                block: e.block.height,
                 time: e.block.timestamp,
                 depositor: e.tx_from.clone(),
                 fee: e.fee_settings.clone(),
@@ -158,9 +204,11 @@ fn pools_of(chain: Chain, events: &[MixerEvent], services: &dyn Services) -> Poo
                 pools.withdrawals.push(Withdrawal {
                     pool: e.pool.clone(),
                     tx: e.tx,
+                    block: e.block.height,
                     time: e.block.timestamp,
                     recipient: to.clone(),
                     sender: e.tx_from.clone(),
+                    relayer: relayer.clone(),
                     self_relayed,
                     fee: e.fee_settings.clone(),
                 })
@@ -170,40 +218,83 @@ fn pools_of(chain: Chain, events: &[MixerEvent], services: &dyn Services) -> Poo
     pools
 }
 
-fn address_match(p: &Pools, out: &mut Vec<Candidate>) {
-    let mut by_depositor: HashMap<(&Address, &Address), Vec<&Deposit>> = HashMap::new();
+/// Earlier deposits of `address`: into `pool`, and whether it deposited elsewhere before.
+fn earlier_deposits<'a>(
+    by_depositor: &HashMap<&Address, Vec<&'a Deposit>>,
+    address: &Address,
+    pool: &Address,
+    before: u64,
+) -> (Vec<&'a Deposit>, bool) {
+    let Some(deposits) = by_depositor.get(address) else {
+        return (Vec::new(), false);
+    };
+    let earlier = deposits.iter().filter(|d| d.time < before);
+    let (here, elsewhere): (Vec<&Deposit>, Vec<&Deposit>) = earlier.partition(|d| d.pool == *pool);
+    (here, !elsewhere.is_empty())
+}
+
+fn deposits_by_depositor(p: &Pools) -> HashMap<&Address, Vec<&Deposit>> {
+    let mut by_depositor: HashMap<&Address, Vec<&Deposit>> = HashMap::new();
     for d in &p.deposits {
-        by_depositor
-            .entry((&d.pool, &d.depositor))
-            .or_default()
-            .push(d);
+        by_depositor.entry(&d.depositor).or_default().push(d);
     }
+    by_depositor
+}
+
+/// Address match, in two classes: a withdrawal self-relayed *by* the depositor's address (its
+/// key signed the withdrawal, so whoever withdrew holds it) and one paid *to* it through a
+/// relayer (anyone can pay a depositor). Each class's confidence is its precision measured
+/// against chance (`chance.rs`), at most 0.95, shared among the address's earlier deposits.
+fn address_match(p: &Pools, shares: &PoolShares, out: &mut Vec<Candidate>) {
+    let by_depositor = deposits_by_depositor(p);
+    let mut found: Vec<(&Withdrawal, &Address, bool, Vec<&Deposit>)> = Vec::new();
+    let mut controls = [Control::default(); 2];
     for w in &p.withdrawals {
-        let mut who = vec![&w.recipient];
-        if w.self_relayed && w.sender != w.recipient {
-            who.push(&w.sender);
+        let signed_by = w.self_relayed.then_some(&w.sender);
+        let mut who = vec![(&w.recipient, signed_by == Some(&w.recipient))];
+        if let Some(sender) = signed_by.filter(|s| **s != w.recipient) {
+            who.push((sender, true));
         }
-        for address in who {
-            let Some(deposits) = by_depositor.get(&(&w.pool, address)) else {
+        for (address, signed) in who {
+            let (here, elsewhere) = earlier_deposits(&by_depositor, address, &w.pool, w.time);
+            if here.is_empty() && !elsewhere {
                 continue;
-            };
-            let earlier: Vec<&&Deposit> = deposits.iter().filter(|d| d.time < w.time).collect();
-            for d in &earlier {
-                out.push(Candidate {
-                    chain: p.chain,
-                    deposit: d.tx,
-                    withdrawal: w.tx,
-                    heuristic: Heuristic::AddressMatch,
-                    confidence: 0.95 / earlier.len() as f64,
-                    share: 1.0,
-                    reason: format!("withdrawn to {address}, which made the deposit"),
-                });
             }
+            controls[usize::from(signed)].observe(shares, &w.pool, !here.is_empty());
+            if !here.is_empty() {
+                found.push((w, address, signed, here));
+            }
+        }
+    }
+    for (w, address, signed, earlier) in found {
+        let control = &controls[usize::from(signed)];
+        let confidence = control.confidence(ADDRESS_MATCH_PRIOR) / earlier.len() as f64;
+        let how = if signed {
+            "self-relayed by"
+        } else {
+            "withdrawn to"
+        };
+        for d in &earlier {
+            out.push(Candidate {
+                chain: p.chain,
+                deposit: d.tx,
+                withdrawal: w.tx,
+                heuristic: Heuristic::AddressMatch,
+                confidence,
+                share: 1.0,
+                reason: format!(
+                    "{how} {address}, which made the deposit ({})",
+                    control.describe()
+                ),
+            });
         }
     }
 }
 
-fn unique_fee(p: &Pools, out: &mut Vec<Candidate>) {
+/// Unique fee settings: a self-relayed withdrawal with the fee settings of one deposit alone,
+/// the same wallet. Calibrated against chance like address match: a withdrawal whose settings
+/// are those of a deposit into another pool only is a coincidence of wallets.
+fn unique_fee(p: &Pools, shares: &PoolShares, out: &mut Vec<Candidate>) {
     let mut counts: HashMap<&FeeSettings, usize> = HashMap::new();
     for d in &p.deposits {
         *counts.entry(&d.fee).or_default() += 1;
@@ -214,21 +305,31 @@ fn unique_fee(p: &Pools, out: &mut Vec<Candidate>) {
         .filter(|d| !d.fee.is_empty() && counts[&d.fee] == 1)
         .map(|d| (&d.fee, d))
         .collect();
+    let mut control = Control::default();
+    let mut found = Vec::new();
     for w in p.withdrawals.iter().filter(|w| w.self_relayed) {
         if let Some(d) = unique.get(&w.fee)
-            && d.pool == w.pool
             && d.time < w.time
         {
-            out.push(Candidate {
-                chain: p.chain,
-                deposit: d.tx,
-                withdrawal: w.tx,
-                heuristic: Heuristic::UniqueFee,
-                confidence: 0.9,
-                share: 1.0,
-                reason: "self-relayed with the fee settings of that deposit alone".to_string(),
-            });
+            control.observe(shares, &w.pool, d.pool == w.pool);
+            if d.pool == w.pool {
+                found.push((*d, w));
+            }
         }
+    }
+    for (d, w) in found {
+        out.push(Candidate {
+            chain: p.chain,
+            deposit: d.tx,
+            withdrawal: w.tx,
+            heuristic: Heuristic::UniqueFee,
+            confidence: control.confidence(UNIQUE_FEE_PRIOR),
+            share: 1.0,
+            reason: format!(
+                "self-relayed with the fee settings of that deposit alone ({})",
+                control.describe()
+            ),
+        });
     }
 }
 
@@ -259,10 +360,14 @@ fn counterparties(
     Some(seen)
 }
 
+/// Linked addresses: the recipient is a private wallet that made repeated direct transfers,
+/// outside the pools, with exactly one depositor of the withdrawal's pool. Two classes (two
+/// transfers, three or more), each calibrated against chance like address match.
 fn linked_addresses(
     p: &Pools,
     reader: &ChainReader,
     services: &dyn Services,
+    shares: &PoolShares,
     out: &mut Vec<Candidate>,
 ) {
     let mixer_txs: HashSet<TxId> = p
@@ -272,13 +377,14 @@ fn linked_addresses(
         .chain(p.withdrawals.iter().map(|w| w.tx))
         .filter_map(|tx| reader.tx_id(&tx))
         .collect();
-    let mut by_depositor: HashMap<(u32, &Address), Vec<&Deposit>> = HashMap::new();
-    for d in &p.deposits {
-        if let Some(id) = reader.address_id(&d.depositor) {
-            by_depositor.entry((id, &d.pool)).or_default().push(d);
-        }
-    }
+    let by_depositor = deposits_by_depositor(p);
+    let depositor_ids: HashMap<u32, &Address> = by_depositor
+        .keys()
+        .filter_map(|a| Some((reader.address_id(a)?, *a)))
+        .collect();
     let mut cache: HashMap<u32, Option<BTreeMap<u32, u32>>> = HashMap::new();
+    let mut found: Vec<(&Withdrawal, &Address, bool, u32, Vec<&Deposit>)> = Vec::new();
+    let mut controls = [Control::default(); 2];
     for w in &p.withdrawals {
         let Some(recipient) = reader.address_id(&w.recipient) else {
             continue;
@@ -290,127 +396,49 @@ fn linked_addresses(
             .entry(recipient)
             .or_insert_with(|| counterparties(reader, recipient, &mixer_txs));
         let Some(known) = known else { continue };
-        // The recipient is a private wallet that transacted repeatedly with exactly one
-        // depositor of this pool: chance meetings in a busy economy are single transfers.
+        // A private wallet: chance meetings in a busy economy are single transfers.
         if known.len() > PRIVATE_DEGREE {
             continue;
         }
-        let linked: Vec<(u32, u32)> = known
-            .iter()
-            .filter(|(other, count)| {
-                **other != recipient
-                    && **count >= 2
-                    && by_depositor.contains_key(&(**other, &w.pool))
-            })
-            .map(|(other, count)| (*other, *count))
-            .collect();
-        let [(other, count)] = linked.as_slice() else {
-            continue;
-        };
-        let earlier: Vec<&&Deposit> = by_depositor[&(*other, &w.pool)]
-            .iter()
-            .filter(|d| d.time < w.time)
-            .collect();
-        let base = if *count >= 3 { 0.85 } else { 0.75 };
+        let mut linked_here = Vec::new();
+        for (other, count) in known {
+            let Some(depositor) = depositor_ids.get(other) else {
+                continue;
+            };
+            if *other == recipient || *count < 2 {
+                continue;
+            }
+            let (here, elsewhere) = earlier_deposits(&by_depositor, depositor, &w.pool, w.time);
+            if here.is_empty() && !elsewhere {
+                continue;
+            }
+            let repeated = *count >= 3;
+            controls[usize::from(repeated)].observe(shares, &w.pool, !here.is_empty());
+            if !here.is_empty() {
+                linked_here.push((*depositor, repeated, *count, here));
+            }
+        }
+        if let [(depositor, repeated, count, here)] = linked_here.as_slice() {
+            found.push((w, depositor, *repeated, *count, here.clone()));
+        }
+    }
+    for (w, depositor, repeated, count, earlier) in found {
+        let control = &controls[usize::from(repeated)];
+        let prior = if repeated { 0.85 } else { 0.75 };
+        let confidence = control.confidence(prior) / earlier.len() as f64;
         for d in &earlier {
             out.push(Candidate {
                 chain: p.chain,
                 deposit: d.tx,
                 withdrawal: w.tx,
                 heuristic: Heuristic::LinkedAddresses,
-                confidence: base / earlier.len() as f64,
+                confidence,
                 share: 1.0,
                 reason: format!(
-                    "the recipient and the depositor {} made {count} transfers between them outside the pool",
-                    d.depositor
+                    "the recipient and the depositor {depositor} made {count} transfers between them outside the pool ({})",
+                    control.describe()
                 ),
             });
-        }
-    }
-}
-
-/// The pools' multisets of deposits per depositor within a day, matched to the same multiset of
-/// withdrawals per recipient within a day after.
-fn multi_denomination(p: &Pools, out: &mut Vec<Candidate>) {
-    type Portfolio = BTreeMap<Address, usize>;
-    let portfolios = |items: Vec<(&Address, u64, &Address, TxHash)>| {
-        let mut by_owner: BTreeMap<&Address, Vec<(u64, &Address, TxHash)>> = BTreeMap::new();
-        for (owner, time, pool, tx) in items {
-            by_owner.entry(owner).or_default().push((time, pool, tx));
-        }
-        let mut found: Vec<(Portfolio, u64, u64, Vec<TxHash>)> = Vec::new();
-        for (_, mut events) in by_owner {
-            events.sort();
-            let (first, last) = (events[0].0, events[events.len() - 1].0);
-            if events.len() < 3 || last - first > PORTFOLIO_WINDOW {
-                continue;
-            }
-            let mut portfolio = Portfolio::new();
-            for (_, pool, _) in &events {
-                *portfolio.entry((*pool).clone()).or_default() += 1;
-            }
-            if portfolio.len() < 2 {
-                continue;
-            }
-            found.push((portfolio, first, last, events.iter().map(|e| e.2).collect()));
-        }
-        found
-    };
-    let deposits = portfolios(
-        p.deposits
-            .iter()
-            .map(|d| (&d.depositor, d.time, &d.pool, d.tx))
-            .collect(),
-    );
-    let withdrawals = portfolios(
-        p.withdrawals
-            .iter()
-            .map(|w| (&w.recipient, w.time, &w.pool, w.tx))
-            .collect(),
-    );
-    let pool_of: HashMap<TxHash, &Address> = p
-        .deposits
-        .iter()
-        .map(|d| (d.tx, &d.pool))
-        .chain(p.withdrawals.iter().map(|w| (w.tx, &w.pool)))
-        .collect();
-    for (portfolio, first, _, w_txs) in &withdrawals {
-        let sources: Vec<&(Portfolio, u64, u64, Vec<TxHash>)> = deposits
-            .iter()
-            .filter(|(d_portfolio, _, d_last, _)| d_portfolio == portfolio && d_last < first)
-            .collect();
-        let confidence = 0.9 / sources.len().max(1) as f64;
-        if sources.is_empty() || confidence < 0.2 {
-            continue;
-        }
-        for (_, _, _, d_txs) in sources {
-            // Within the portfolio, notes of one pool are interchangeable: pair them in order.
-            let mut d_by_pool: BTreeMap<&Address, Vec<TxHash>> = BTreeMap::new();
-            for tx in d_txs {
-                d_by_pool.entry(pool_of[tx]).or_default().push(*tx);
-            }
-            let mut w_by_pool: BTreeMap<&Address, Vec<TxHash>> = BTreeMap::new();
-            for tx in w_txs {
-                w_by_pool.entry(pool_of[tx]).or_default().push(*tx);
-            }
-            for (pool, ws) in &w_by_pool {
-                let ds = d_by_pool.get(pool).map_or(&[][..], |v| v.as_slice());
-                for (d, w) in ds.iter().zip(ws) {
-                    out.push(Candidate {
-                        chain: p.chain,
-                        deposit: *d,
-                        withdrawal: *w,
-                        heuristic: Heuristic::MultiDenomination,
-                        confidence,
-                        share: 1.0,
-                        reason: format!(
-                            "the same portfolio of {} notes across {} pools deposited and withdrawn within a day each",
-                            portfolio.values().sum::<usize>(),
-                            portfolio.len()
-                        ),
-                    });
-                }
-            }
         }
     }
 }
@@ -419,14 +447,20 @@ fn multi_denomination(p: &Pools, out: &mut Vec<Candidate>) {
 pub fn candidates(
     reader: &ChainReader,
     events: &[MixerEvent],
+    claims: &[MiningClaim],
     services: &dyn Services,
 ) -> Vec<Candidate> {
     let pools = pools_of(reader.chain(), events, services);
     let mut out = Vec::new();
-    address_match(&pools, &mut out);
-    unique_fee(&pools, &mut out);
-    linked_addresses(&pools, reader, services, &mut out);
-    multi_denomination(&pools, &mut out);
+    let shares = PoolShares::of(&pools);
+    address_match(&pools, &shares, &mut out);
+    unique_fee(&pools, &shares, &mut out);
+    linked_addresses(&pools, reader, services, &shares, &mut out);
+    portfolio::multi_denomination(&pools, &mut out);
+    timing::timing(&pools, &mut out);
+    mining::torn_mining(&pools, claims, &mut out);
+    let by_relayer = relayer::relayer_behaviour(&pools, &shares, &out);
+    out.extend(by_relayer);
     bulk::bulk_movers(&pools, reader, services, &mut out);
     out
 }
@@ -437,10 +471,15 @@ type Evidence = (f64, BTreeSet<Heuristic>, Vec<String>);
 
 /// Combined, conflict-free links of one chain's pools: pairs first (a note is withdrawn once,
 /// assigned greedily by confidence), then the bulk batches' shares of what the pairs left.
-pub fn decode(reader: &ChainReader, events: &[MixerEvent], services: &dyn Services) -> Findings {
+pub fn decode(
+    reader: &ChainReader,
+    events: &[MixerEvent],
+    claims: &[MiningClaim],
+    services: &dyn Services,
+) -> Findings {
     let pools = pools_of(reader.chain(), events, services);
     let (batches, proposals): (Vec<Candidate>, Vec<Candidate>) =
-        candidates(reader, events, services)
+        candidates(reader, events, claims, services)
             .into_iter()
             .partition(|c| c.heuristic == Heuristic::BulkMovers);
     let mut findings = Findings {
@@ -478,7 +517,10 @@ pub fn decode(reader: &ChainReader, events: &[MixerEvent], services: &dyn Servic
             share,
         };
     let (mut used_deposits, mut used_withdrawals) = (HashSet::new(), HashSet::new());
-    for ((deposit, withdrawal), (confidence, _, reasons)) in ranked {
+    for ((deposit, withdrawal), (confidence, heuristics, reasons)) in ranked {
+        if confidence <= 0.0 || heuristics.iter().all(|h| h.corroborates_only()) {
+            continue;
+        }
         if used_deposits.contains(&deposit) || used_withdrawals.contains(&withdrawal) {
             findings.unmatched += 1;
             continue;
