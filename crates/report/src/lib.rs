@@ -12,7 +12,8 @@
 //! - citations anchored to a node ([`anchor`]: block hash, transaction index, log index) and
 //!   re-checked against a node ([`verify`]), naming the line and field of any mismatch;
 //! - freeze-request packs per exchange ([`write_freeze_packs`]);
-//! - cases: saved traces with notes in the data dir ([`CaseStore`]).
+//! - cases: saved traces with notes in the data dir, edited and deleted ([`CaseStore`],
+//!   [`CaseEdit`]).
 //!
 //! Amounts are rounded for people in HTML and text ([`round`]) and exact in JSON. docs/report.md
 //! describes the formats.
@@ -39,7 +40,7 @@ mod verify;
 pub use anchor::anchor;
 pub use atomic::{write_atomic, write_dir_atomic};
 pub use build::{Report, ReportRequest, build_report, build_report_from};
-pub use case::{Annotation, Case, CaseStore, NewCase};
+pub use case::{Annotation, Case, CaseEdit, CaseStore, NewCase};
 pub use citation::Citation;
 pub use compare::{Comparison, ComparisonRow, PolicyTotal};
 pub use freeze::{Deposit, FreezePack, freeze_packs, write_freeze_packs};
@@ -82,6 +83,9 @@ pub enum ReportError {
         /// The cause.
         source: std::io::Error,
     },
+    /// There is no case with that id (the message names it and where to find the ids).
+    #[error("{0}")]
+    NoCase(String),
     /// Input that does not fit, phrased for the user (what was wrong and what to do).
     #[error("{0}")]
     Invalid(String),

@@ -147,9 +147,17 @@ pub fn document() -> Value {
                 "post": created(op("Save a case: seeds, policy and limits, notes, annotations and the trace as seen (kept in the data dir)", "cases",
                     json!([]), json!({"$ref": "#/components/schemas/Case"}),
                     Some(json!({"$ref": "#/components/schemas/NewCase"}))))},
-            "/v1/cases/{id}": {"get": op(
-                "One case, as saved (its JSON export)", "cases",
-                json!([path_param("id", "Case id")]), json!({"$ref": "#/components/schemas/Case"}), None)},
+            "/v1/cases/{id}": {
+                "get": op(
+                    "One case, as saved (its JSON export)", "cases",
+                    json!([path_param("id", "Case id")]), json!({"$ref": "#/components/schemas/Case"}), None),
+                "patch": op(
+                    "Edit a case's name, notes or annotations (each field given changes it; seeds, policy, limits and the saved trace stay); answers the case as saved", "cases",
+                    json!([path_param("id", "Case id")]), json!({"$ref": "#/components/schemas/Case"}),
+                    Some(json!({"$ref": "#/components/schemas/CaseEdit"}))),
+                "delete": op(
+                    "Delete a case; answers it as it was", "cases",
+                    json!([path_param("id", "Case id")]), json!({"$ref": "#/components/schemas/Case"}), None)},
             "/v1/cases/{id}/report": {"get": report_op()},
             "/v1/cases/{id}/freeze-pack": {"get": op(
                 "Freeze-request packs of the case: per exchange reached, its deposits (address, stolen amount, transaction, block number and hash, time), the path to each and the citations", "cases",
@@ -293,8 +301,18 @@ pub fn document() -> Value {
                     "annotations": {"type": "array", "items": {"type": "object", "required": ["target", "note"], "properties": {
                         "target": {"type": "string"}, "note": {"type": "string"}}}},
                     "trace": {"type": "object", "nullable": true, "description": "The trace as the investigator saw it (a /v1/trace answer), kept as it was"}}},
+                "CaseEdit": {"type": "object", "additionalProperties": false, "properties": {
+                    "name": {"type": "string", "description": "Not blank (400 when it is)"},
+                    "notes": {"type": "string"},
+                    "annotations": {"type": "array", "description": "Replaces all the case's annotations", "items": {"$ref": "#/components/schemas/Annotation"}},
+                    "annotate": {"type": "array", "description": "Added, each replacing an earlier one on the same target", "items": {"$ref": "#/components/schemas/Annotation"}},
+                    "unannotate": {"type": "array", "description": "Targets whose annotation goes (400 when the case has none on one)", "items": {"type": "string"}}}},
+                "Annotation": {"type": "object", "required": ["target", "note"], "properties": {
+                    "target": {"type": "string"}, "note": {"type": "string"}}},
                 "Case": {"type": "object", "required": ["id", "created_at", "name", "seeds", "policy", "max_hops", "min_value", "notes", "annotations"], "properties": {
-                    "id": {"type": "string"}, "created_at": {"type": "string"}, "name": {"type": "string"},
+                    "id": {"type": "string"}, "created_at": {"type": "string"},
+                    "updated_at": {"type": "string", "description": "When it was last edited; absent until then"},
+                    "name": {"type": "string"},
                     "seeds": {"type": "array", "items": {"type": "string"}},
                     "policy": {"type": "string"}, "max_hops": {"type": "integer"}, "min_value": {"type": "string"},
                     "notes": {"type": "string"}, "annotations": {"type": "array", "items": obj()},
