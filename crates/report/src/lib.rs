@@ -6,7 +6,8 @@
 //! - [`Report`] ([`build_report`]): one trace under the chosen policy, the same seeds traced under
 //!   the other policies side by side ([`Comparison`]), the method (policy, labels and links used,
 //!   with their sources and dates) and a [`Citation`] for every transaction the paths cite;
-//! - the renderings: HTML with an inline SVG flow chart ([`render_html`]), PDF from that HTML by
+//! - the renderings: HTML with an inline SVG flow chart and a Sankey of the value per hop
+//!   ([`sankeys`]) ([`render_html`]), PDF from that HTML by
 //!   headless Chromium ([`write_pdf`]), JSON exact to the base unit with one citation per line
 //!   ([`write_json`]);
 //! - citations anchored to a node ([`anchor`]: block hash, transaction index, log index) and
@@ -35,6 +36,7 @@ mod method;
 mod node;
 mod pdf;
 pub mod round;
+mod sankey;
 mod verify;
 
 pub use anchor::anchor;
@@ -50,6 +52,10 @@ pub use json::{to_json_lines, write_json};
 pub use method::{LabelUsed, LinkUsed, Method};
 pub use node::Nodes;
 pub use pdf::{CHROMIUM_ENV, find_chromium, print_pdf, write_pdf};
+pub use sankey::{
+    MAX_SANKEY_HOPS, Sankey, SankeyEndpoint, SankeyInput, SankeyLink, SankeyNode, SankeyValue,
+    sankeys, sankeys_of,
+};
 pub use verify::{Finding, Verification, verify, verify_file};
 
 /// Why a report could not be built, written or verified.

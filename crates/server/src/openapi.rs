@@ -141,6 +141,20 @@ pub fn document() -> Value {
                 "Trace funds forward (the same report as `chaintrail trace --format json`)", "native",
                 json!([]), obj(),
                 Some(json!({"$ref": "#/components/schemas/TraceRequest"})))},
+            "/v1/sankey": {"post": op(
+                "The Sankey of a trace report (a /v1/trace answer posted back as it is): the value per hop and where it ended, one per asset, exact amounts (base units and whole units), the layout and an SVG drawing with rounded tooltips. Nothing is traced again", "native",
+                json!([]),
+                json!({"type": "object", "required": ["sankeys"], "properties": {"sankeys": {"type": "array", "items": {"$ref": "#/components/schemas/Sankey"}}}}),
+                Some(json!({"type": "object", "required": ["endpoints"], "properties": {"endpoints": {"type": "array", "items": {
+                    "type": "object", "required": ["kind", "hops", "chain", "value"], "properties": {
+                        "kind": {"type": "string", "enum": ["service", "entered", "bridge_pending", "unspent", "fee", "burnt", "hop_limit", "dust", "unexplored", "too_large", "minted", "untracked"]},
+                        "category": {"type": "string", "nullable": true},
+                        "hops": {"type": "integer", "minimum": 0, "maximum": 500},
+                        "chain": {"type": "string"},
+                        "value": {"type": "object", "required": ["asset", "decimals", "amount"], "properties": {
+                            "asset": {"type": "string"}, "decimals": {"type": "integer", "minimum": 0, "maximum": 255},
+                            "amount": {"type": "string", "description": "base units, a whole number"},
+                            "usd": {"type": "number", "nullable": true}}}}}}}})))},
             "/v1/cases": {
                 "get": op("Saved cases, newest first", "cases", json!([]),
                     json!({"type": "object", "required": ["cases"], "properties": {"cases": {"type": "array", "items": {"$ref": "#/components/schemas/Case"}}}}), None),
@@ -301,6 +315,17 @@ pub fn document() -> Value {
                     "annotations": {"type": "array", "items": {"type": "object", "required": ["target", "note"], "properties": {
                         "target": {"type": "string"}, "note": {"type": "string"}}}},
                     "trace": {"type": "object", "nullable": true, "description": "The trace as the investigator saw it (a /v1/trace answer), kept as it was"}}},
+                "Sankey": {"type": "object", "required": ["chain", "asset", "decimals", "nodes", "links", "svg"], "properties": {
+                    "chain": {"type": "string"}, "asset": {"type": "string"}, "decimals": {"type": "integer"},
+                    "nodes": {"type": "array", "items": {"type": "object", "required": ["id", "label", "column", "amount", "units", "x", "y", "height"], "properties": {
+                        "id": {"type": "string"}, "label": {"type": "string"}, "column": {"type": "integer"},
+                        "amount": {"type": "string", "description": "base units, exact"}, "units": {"type": "string", "description": "whole units, exact"},
+                        "usd": {"type": "number", "nullable": true},
+                        "x": {"type": "number"}, "y": {"type": "number"}, "height": {"type": "number"}}}},
+                    "links": {"type": "array", "items": {"type": "object", "required": ["source", "target", "amount", "units"], "properties": {
+                        "source": {"type": "string"}, "target": {"type": "string"},
+                        "amount": {"type": "string"}, "units": {"type": "string"}, "usd": {"type": "number", "nullable": true}}}},
+                    "svg": {"type": "string"}}},
                 "CaseEdit": {"type": "object", "additionalProperties": false, "properties": {
                     "name": {"type": "string", "description": "Not blank (400 when it is)"},
                     "notes": {"type": "string"},
