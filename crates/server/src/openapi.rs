@@ -194,6 +194,24 @@ pub fn document() -> Value {
                 ]), obj(), None)},
             "/v1/incidents/{id}": {"get": op(
                 "One incident", "native", json!([path_param("id", "Incident id")]), obj(), None)},
+            "/v1/dashboard/dprk": {"get": op(
+                "The incident dashboard: DPRK-attributed stolen value per year from the store's incident ledger (series `ledger`) beside the yearly totals others published (one series per publisher; each point with its scope, publication date, whether the reference verified it, and its citation), totals over several years beside the ledger's sum over the same years (`spans`), why they differ (`explanations`), and the ledger's DPRK incidents with their trace seeds", "native",
+                json!([]),
+                json!({"type": "object", "required": ["series", "spans", "explanations", "incidents"], "properties": {
+                    "series": {"type": "array", "items": {"type": "object", "required": ["id", "what", "points"], "properties": {
+                        "id": {"type": "string"}, "what": {"type": "string"},
+                        "points": {"type": "array", "items": {"$ref": "#/components/schemas/DashboardPoint"}}}}},
+                    "spans": {"type": "array", "items": {"type": "object", "required": ["publisher", "since", "until", "published", "ledger_usd", "ledger_incidents"], "properties": {
+                        "publisher": {"type": "string"}, "since": {"type": "integer"}, "until": {"type": "integer"},
+                        "published": {"$ref": "#/components/schemas/DashboardPoint"},
+                        "ledger_usd": {"type": "integer"}, "ledger_incidents": {"type": "integer"}}}},
+                    "explanations": {"type": "array", "items": {"type": "array"}},
+                    "incidents": {"type": "array", "items": {"type": "object", "required": ["id", "date", "victim", "chains", "seeds"], "properties": {
+                        "id": {"type": "string"}, "date": {"type": "string"}, "date_precision": {"type": "string", "enum": ["day", "year"]},
+                        "victim": {"type": "string"}, "chains": {"type": "array", "items": {"type": "string"}},
+                        "amount_usd": {"type": "integer", "nullable": true}, "amount_as_written": {"type": "string"},
+                        "seeds": {"type": "array", "items": {"type": "string"}, "description": "<chain>:<tx hash>, for POST /v1/trace"}}}}}}),
+                None)},
             "/v1/watchlists": {
                 "get": op("The watchlist alerts are raised for (docs/alerts.md)", "native", json!([]),
                     json!({"type": "object", "required": ["entries"], "properties": {
@@ -326,6 +344,11 @@ pub fn document() -> Value {
                         "source": {"type": "string"}, "target": {"type": "string"},
                         "amount": {"type": "string"}, "units": {"type": "string"}, "usd": {"type": "number", "nullable": true}}}},
                     "svg": {"type": "string"}}},
+                "DashboardPoint": {"type": "object", "required": ["year", "usd", "scope", "verified", "citation"], "properties": {
+                    "year": {"type": "integer"}, "usd": {"type": "integer"}, "incidents": {"type": "integer", "nullable": true},
+                    "scope": {"type": "string"}, "published": {"type": "string", "nullable": true},
+                    "verified": {"type": "boolean", "description": "false: the reference did not check the figure; show it labelled unverified"},
+                    "citation": {"type": "string"}}},
                 "CaseEdit": {"type": "object", "additionalProperties": false, "properties": {
                     "name": {"type": "string", "description": "Not blank (400 when it is)"},
                     "notes": {"type": "string"},
