@@ -262,7 +262,7 @@ fn one(
                 color,
             })
             .collect();
-        drafts.sort_by(|a, b| b.sum.units.cmp(&a.sum.units));
+        drafts.sort_by_key(|d| std::cmp::Reverse(d.sum.units));
         let on = moved_on[column as usize];
         if on.parts > 0 {
             drafts.push(Draft {
