@@ -22,6 +22,8 @@ export async function render(main) {
   };
   show(main,
     h('h1', {}, 'Incidents: DPRK-attributed thefts'),
+    board.incidents.length === 0 ? h('p', { class: 'error', 'data-testid': 'dashboard-empty' },
+      'The store\'s incident ledger holds no DPRK-attributed incident, so its bars are empty: import the DPRK list with `chaintrail incidents import dprk_attributed_incidents.csv` and restart the server.') : '',
     h('section', {},
       h('h2', {}, 'Stolen per year: the ledger beside published totals'),
       yearlyChart(board.series),
