@@ -557,7 +557,10 @@ pub fn incidents(
                     y.usd.to_string(),
                     y.published
                         .iter()
-                        .map(|p| format!("{} {} ({})", p.publisher, p.usd, p.scope))
+                        .map(|p| {
+                            let status = if p.verified { "" } else { "; unverified" };
+                            format!("{} {} ({}{status})", p.publisher, p.usd, p.scope)
+                        })
                         .collect::<Vec<_>>()
                         .join("; "),
                 ]);

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use chaintrail_report::{
-    Annotation, CaseStore, NewCase, Nodes, OpenedStore, Page, Report, ReportRequest,
+    Annotation, CaseEdit, CaseStore, NewCase, Nodes, OpenedStore, Page, Report, ReportRequest,
 };
 use chaintrail_store::Store;
 use chaintrail_trace::{Policy, TraceRequest};
@@ -264,6 +264,25 @@ enum CaseCommand {
     List,
     /// One case as JSON (its export).
     Show { id: String },
+    /// Change a case's name, notes or annotations; what it traces and its saved trace stay.
+    Edit {
+        id: String,
+        /// A new name (the id stays).
+        #[arg(long)]
+        name: Option<String>,
+        /// New notes, replacing the old.
+        #[arg(long)]
+        notes: Option<String>,
+        /// Add a note on an address or transaction: TARGET=NOTE, replacing an earlier one on
+        /// TARGET. Repeatable.
+        #[arg(long)]
+        annotate: Vec<String>,
+        /// Remove the note on TARGET. Repeatable.
+        #[arg(long, value_name = "TARGET")]
+        unannotate: Vec<String>,
+    },
+    /// Delete a case.
+    Rm { id: String },
 }
 
 pub fn case(global: &Global, args: CaseArgs) -> anyhow::Result<()> {
@@ -281,15 +300,8 @@ pub fn case(global: &Global, args: CaseArgs) -> anyhow::Result<()> {
         } => {
             let annotations = annotate
                 .iter()
-                .map(|a| {
-                    a.split_once('=')
-                        .map(|(target, note)| Annotation {
-                            target: target.to_string(),
-                            note: note.to_string(),
-                        })
-                        .with_context(|| format!("--annotate `{a}`: expected TARGET=NOTE"))
-                })
-                .collect::<anyhow::Result<Vec<_>>>()?;
+                .map(|a| a.parse::<Annotation>())
+                .collect::<Result<Vec<_>, _>>()?;
             let saved = cases.create(NewCase {
                 name,
                 seeds: seed,
@@ -331,6 +343,42 @@ pub fn case(global: &Global, args: CaseArgs) -> anyhow::Result<()> {
                 .get(&id)?
                 .with_context(|| format!("no case `{id}`: `chaintrail case list` shows them"))?;
             emit(Format::Json, &case, &[])
+        }
+        CaseCommand::Edit {
+            id,
+            name,
+            notes,
+            annotate,
+            unannotate,
+        } => {
+            let annotate = annotate
+                .iter()
+                .map(|a| a.parse::<Annotation>())
+                .collect::<Result<Vec<_>, _>>()?;
+            let saved = cases.edit(
+                &id,
+                CaseEdit {
+                    name,
+                    notes,
+                    annotations: None,
+                    annotate,
+                    unannotate,
+                },
+            )?;
+            let mut table = Table::new(&["id", "name", "annotations", "updated"]).titled("Saved");
+            table.row(vec![
+                saved.id.clone(),
+                saved.case.name.clone(),
+                saved.case.annotations.len().to_string(),
+                saved.updated_at.clone().unwrap_or_default(),
+            ]);
+            emit(format, &saved, &[table])
+        }
+        CaseCommand::Rm { id } => {
+            let removed = cases.delete(&id)?;
+            let mut table = Table::new(&["id", "name"]).titled("Deleted");
+            table.row(vec![removed.id.clone(), removed.case.name.clone()]);
+            emit(format, &removed, &[table])
         }
     }
 }

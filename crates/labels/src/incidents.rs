@@ -145,8 +145,19 @@ pub struct PublishedTotal {
     pub usd: u64,
     /// Their incident count, when published.
     pub incidents: Option<u32>,
+    /// The first year of a total over several years (listed under its last); `None` for a
+    /// year's total.
+    pub since: Option<u16>,
     /// What they counted.
     pub scope: &'static str,
+    /// When it was published, as far as the reference says ("not dated in the reference"
+    /// otherwise).
+    pub published: &'static str,
+    /// Whether the reference checked the figure against its source ([V]); `false` for one it
+    /// only recalled or that anchors.md marks as not verified: show it labelled as such.
+    pub verified: bool,
+    /// Where the figure is quoted (shared/reference/…), with its evidence mark.
+    pub citation: &'static str,
 }
 
 /// DPRK total of one year from the data, beside the published totals.
@@ -196,7 +207,11 @@ pub const PUBLISHED_DPRK: &[(u16, PublishedTotal)] = &[
             publisher: "Chainalysis",
             usd: 400_000_000,
             incidents: Some(7),
+            since: None,
             scope: "2021",
+            published: "Chainalysis 2022 report (early 2022)",
+            verified: true,
+            citation: "reference/methods.md §5.3 and §8 (row \"2021 (total)\", [V])",
         },
     ),
     (
@@ -205,7 +220,11 @@ pub const PUBLISHED_DPRK: &[(u16, PublishedTotal)] = &[
             publisher: "Chainalysis",
             usd: 1_700_000_000,
             incidents: None,
-            scope: "2022 (≈, recalled [R] in the dossier)",
+            since: None,
+            scope: "2022 (≈)",
+            published: "not dated in the reference",
+            verified: false,
+            citation: "reference/anchors.md §6 (\"$1.7 B in 2022\": not verified in the stored corpora); reference/methods.md §5.3 ([R], recalled)",
         },
     ),
     (
@@ -214,7 +233,11 @@ pub const PUBLISHED_DPRK: &[(u16, PublishedTotal)] = &[
             publisher: "Chainalysis",
             usd: 660_500_000,
             incidents: Some(20),
+            since: None,
             scope: "2023",
+            published: "not dated in the reference",
+            verified: true,
+            citation: "reference/methods.md §5.3 and §8 (row \"2023 (total)\", [V])",
         },
     ),
     (
@@ -223,7 +246,11 @@ pub const PUBLISHED_DPRK: &[(u16, PublishedTotal)] = &[
             publisher: "UN Panel of Experts (S/2024/215)",
             usd: 3_000_000_000,
             incidents: Some(58),
+            since: Some(2017),
             scope: "2017–2023, all years together (≈)",
+            published: "2024 (UN document S/2024/215)",
+            verified: false,
+            citation: "reference/anchors.md §6 (\"~$3 B over 58 incidents 2017–2023\": not verified in the stored corpora); reference/methods.md §5.3 and §8",
         },
     ),
     (
@@ -232,7 +259,11 @@ pub const PUBLISHED_DPRK: &[(u16, PublishedTotal)] = &[
             publisher: "Chainalysis",
             usd: 1_340_000_000,
             incidents: Some(47),
+            since: None,
             scope: "2024",
+            published: "not dated in the reference",
+            verified: true,
+            citation: "reference/methods.md §5.3 and §8 (row \"2024 (total)\", [V])",
         },
     ),
     (
@@ -241,7 +272,11 @@ pub const PUBLISHED_DPRK: &[(u16, PublishedTotal)] = &[
             publisher: "MSMT (Oct 2025)",
             usd: 1_190_000_000,
             incidents: None,
+            since: None,
             scope: "2024 (≈)",
+            published: "October 2025",
+            verified: true,
+            citation: "reference/methods.md §5.3 and §8 (row \"2024 (total)\", [V])",
         },
     ),
     (
@@ -250,7 +285,11 @@ pub const PUBLISHED_DPRK: &[(u16, PublishedTotal)] = &[
             publisher: "UN Panel of Experts (final report)",
             usd: 3_600_000_000,
             incidents: Some(97),
+            since: Some(2017),
             scope: "2017–Apr 2024, all years together (≈)",
+            published: "2024 (final report)",
+            verified: false,
+            citation: "reference/methods.md §5.3 and §8 (no evidence mark: not checked against the report)",
         },
     ),
     (
@@ -259,7 +298,11 @@ pub const PUBLISHED_DPRK: &[(u16, PublishedTotal)] = &[
             publisher: "MSMT (Oct 2025)",
             usd: 1_650_000_000,
             incidents: None,
+            since: None,
             scope: "Jan–Sep 2025",
+            published: "October 2025",
+            verified: true,
+            citation: "reference/methods.md §5.3 and §8 (row \"2025 Jan–Sep\", [V])",
         },
     ),
 ];
@@ -303,6 +346,49 @@ pub const DPRK_EXPLANATIONS: &[(u16, &str)] = &[
         "Only Bybit ($1.5B) is in the data; MSMT's $1.65B for Jan–Sep 2025 includes Phemex and others.",
     ),
 ];
+
+/// The columns of explorer links (or bare hex) an incident file may have, and the role of the
+/// addresses in each (`tx`: transaction hashes).
+const LINK_COLUMNS: [(&str, &str); 4] = [
+    ("attacker_urls", "attacker"),
+    ("attack_contract_urls", "attack_contract"),
+    ("vulnerable_contract_urls", "vulnerable_contract"),
+    ("attack_tx_urls", "tx"),
+];
+
+/// The addresses and transactions a row's link columns name (`get` reads a column, "" when the
+/// file has none); `warn(column, message)` hears of a link that names neither.
+fn linked<'a>(
+    get: &impl Fn(&str) -> &'a str,
+    chain: Option<&str>,
+    mut warn: impl FnMut(&str, String),
+) -> (Vec<LinkedAddress>, Vec<LinkedTx>) {
+    let mut addresses = Vec::new();
+    let mut txs = Vec::new();
+    for (column, role) in LINK_COLUMNS {
+        for url in get(column).split_whitespace() {
+            let link_chain = chain_of_url(url)
+                .map(str::to_string)
+                .or_else(|| chain.map(str::to_string));
+            match hex_of(url) {
+                Some(hex) if hex.len() == 42 && role != "tx" => addresses.push(LinkedAddress {
+                    role: role.into(),
+                    chain: link_chain,
+                    address: hex,
+                }),
+                Some(hex) if hex.len() == 66 => txs.push(LinkedTx {
+                    chain: link_chain,
+                    hash: hex,
+                }),
+                _ => warn(
+                    column,
+                    format!("link `{url}` has no address or transaction hash: kept as a reference"),
+                ),
+            }
+        }
+    }
+    (addresses, txs)
+}
 
 /// The incident ledger, persisted as `<store dir>/labels/incidents.jsonl` (atomic writes).
 #[derive(Debug, Default)]
@@ -598,6 +684,12 @@ impl IncidentLedger {
                     "" => None,
                     other => Some(other.to_string()),
                 };
+                // A curated copy of the list may name the chain and the attack's transactions
+                // and addresses, in the DeFiHackLabs columns: they become the incident's seeds.
+                let chain = Some(get("chain").to_string()).filter(|c| !c.is_empty());
+                let (addresses, txs) = linked(&get, chain.as_deref(), |column, message| {
+                    report.warn(&file, line, Some(column), message)
+                });
                 Incident {
                     id: format!("dprk-{:03}", n + 1),
                     source_file: file.clone(),
@@ -605,7 +697,7 @@ impl IncidentLedger {
                     date,
                     date_precision: precision,
                     victim: victim.to_string(),
-                    chains: Vec::new(),
+                    chains: chain.into_iter().collect(),
                     amount_usd,
                     amount_usd_from_text: false,
                     amount_as_written: get("amount_as_written").to_string(),
@@ -613,8 +705,8 @@ impl IncidentLedger {
                     attribution_confidence: Some("attributed in T. Monahan's public research notes (analyst list; official for some rows)".into()),
                     vector,
                     root_cause: None,
-                    addresses: Vec::new(),
-                    txs: Vec::new(),
+                    addresses,
+                    txs,
                     references: vec![format!("tayvano/lazarus-bluenoroff-research:{}", get("source_path"))],
                     note: Some(get("note").to_string()).filter(|s| !s.is_empty()),
                 }
@@ -625,25 +717,9 @@ impl IncidentLedger {
                     continue;
                 }
                 let chain = Some(get("chain").to_string()).filter(|c| !c.is_empty());
-                let mut addresses = Vec::new();
-                let mut txs = Vec::new();
-                for (column, role) in [
-                    ("attacker_urls", "attacker"),
-                    ("attack_contract_urls", "attack_contract"),
-                    ("vulnerable_contract_urls", "vulnerable_contract"),
-                    ("attack_tx_urls", "tx"),
-                ] {
-                    for url in get(column).split_whitespace() {
-                        let link_chain = chain_of_url(url)
-                            .map(str::to_string)
-                            .or_else(|| chain.clone());
-                        match hex_of(url) {
-                            Some(hex) if hex.len() == 42 && role != "tx" => addresses.push(LinkedAddress { role: role.into(), chain: link_chain, address: hex }),
-                            Some(hex) if hex.len() == 66 => txs.push(LinkedTx { chain: link_chain, hash: hex }),
-                            _ => report.warn(&file, line, Some(column), format!("link `{url}` has no address or transaction hash: kept as a reference")),
-                        }
-                    }
-                }
+                let (addresses, txs) = linked(&get, chain.as_deref(), |column, message| {
+                    report.warn(&file, line, Some(column), message)
+                });
                 let lost = get("lost");
                 let keyinfo = get("total_lost_keyinfo");
                 let amount_usd = usd_from_text(lost).or_else(|| usd_from_text(keyinfo));
@@ -652,16 +728,11 @@ impl IncidentLedger {
                     .map(str::to_string)
                     .collect();
                 references.extend(
-                    [
-                        "attacker_urls",
-                        "attack_contract_urls",
-                        "vulnerable_contract_urls",
-                        "attack_tx_urls",
-                    ]
-                    .iter()
-                    .flat_map(|c| get(c).split_whitespace())
-                    .filter(|u| hex_of(u).is_none())
-                    .map(str::to_string),
+                    LINK_COLUMNS
+                        .iter()
+                        .flat_map(|(c, _)| get(c).split_whitespace())
+                        .filter(|u| hex_of(u).is_none())
+                        .map(str::to_string),
                 );
                 Incident {
                     id: format!("dhl-{:04}", n + 1),
@@ -900,12 +971,13 @@ pub fn dprk_comparison_markdown(stats: &IncidentStats) -> String {
                 .iter()
                 .map(|p| {
                     format!(
-                        "{}: {}{} ({})",
+                        "{}: {}{} ({}{})",
                         p.publisher,
                         usd(p.usd),
                         p.incidents
                             .map_or(String::new(), |n| format!(" in {n} incidents")),
-                        p.scope
+                        p.scope,
+                        if p.verified { "" } else { "; unverified" }
                     )
                 })
                 .collect::<Vec<_>>()

@@ -23,7 +23,10 @@
 //!   persisted under `<store dir>/labels/` with atomic writes, indexed in memory for lookups in
 //!   microseconds, strongest label first, optionally at a date;
 //! - the incident ledger ([`IncidentLedger`]): DPRK-attributed thefts and DeFi exploits with
-//!   tallies by year, actor and chain, and the comparison with published DPRK totals.
+//!   tallies by year, actor and chain, and the comparison with published DPRK totals;
+//! - the DPRK incident dashboard ([`dashboard::dprk_dashboard`]): the ledger's stolen value per
+//!   year beside the published totals, each series saying what it is, and the incidents with
+//!   their trace seeds.
 //!
 //! Everything the CLI prints (`labels show|stats`, `incidents list|show|stats`) is a
 //! serde-serialisable struct returned from here. Bad input never panics and is never dropped
@@ -33,6 +36,7 @@
 #![warn(missing_docs)]
 
 mod category;
+pub mod dashboard;
 mod error;
 pub mod evm;
 pub mod incidents;

@@ -4,6 +4,8 @@
 //! the case and the case can be exported as it is.
 
 use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::sync::Mutex;
 
 use chaintrail_trace::{Policy, Seed, TraceRequest};
 use serde::{Deserialize, Serialize};
@@ -17,6 +19,24 @@ pub struct Annotation {
     pub target: String,
     /// The note.
     pub note: String,
+}
+
+impl FromStr for Annotation {
+    type Err = ReportError;
+
+    /// `TARGET=NOTE`, as `--annotate` takes it.
+    fn from_str(text: &str) -> Result<Annotation, ReportError> {
+        match text.split_once('=') {
+            Some((target, note)) if !target.trim().is_empty() => Ok(Annotation {
+                target: target.trim().to_string(),
+                note: note.to_string(),
+            }),
+            _ => Err(ReportError::Invalid(format!(
+                "annotation `{text}`: expected TARGET=NOTE (an address or transaction, `=`, the \
+                 note)"
+            ))),
+        }
+    }
 }
 
 /// What a new case holds (the API's and the CLI's input).
@@ -66,10 +86,74 @@ pub struct Case {
     pub id: String,
     /// When it was created (RFC 3339, UTC).
     pub created_at: String,
+    /// When it was last edited (RFC 3339, UTC); absent until then.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub updated_at: Option<String>,
     /// What it holds.
     #[serde(flatten)]
     pub case: NewCase,
 }
+
+/// Changes to a saved case (`PATCH /v1/cases/{id}`, `chaintrail case edit`). Each field given
+/// changes the case; what it traces (seeds, policy, limits) and the trace as saved stay, so its
+/// reports and freeze packs still come from what was saved. Its id stays too, even when it is
+/// renamed.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CaseEdit {
+    /// A new name.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// New notes, replacing the old.
+    #[serde(default)]
+    pub notes: Option<String>,
+    /// The annotations, replacing all the old ones.
+    #[serde(default)]
+    pub annotations: Option<Vec<Annotation>>,
+    /// Annotations to add, each replacing an earlier one on the same target.
+    #[serde(default)]
+    pub annotate: Vec<Annotation>,
+    /// Targets whose annotation goes.
+    #[serde(default)]
+    pub unannotate: Vec<String>,
+}
+
+impl CaseEdit {
+    fn apply(self, case: &mut NewCase) -> Result<(), ReportError> {
+        if let Some(name) = self.name {
+            if name.trim().is_empty() {
+                return Err(ReportError::Invalid(
+                    "a case needs a name: `name` cannot be empty".to_string(),
+                ));
+            }
+            case.name = name;
+        }
+        if let Some(notes) = self.notes {
+            case.notes = notes;
+        }
+        if let Some(annotations) = self.annotations {
+            case.annotations = annotations;
+        }
+        for added in self.annotate {
+            case.annotations.retain(|a| a.target != added.target);
+            case.annotations.push(added);
+        }
+        for target in self.unannotate {
+            let before = case.annotations.len();
+            case.annotations.retain(|a| a.target != target);
+            if case.annotations.len() == before {
+                return Err(ReportError::Invalid(format!(
+                    "the case has no annotation on `{target}` to remove"
+                )));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Edits and deletes of this process read, change and replace a case file one at a time, so
+/// two at once neither lose a change nor bring a deleted case back.
+static CHANGES: Mutex<()> = Mutex::new(());
 
 impl Case {
     /// The trace request the case describes.
@@ -117,6 +201,12 @@ fn slug(name: &str) -> String {
     } else {
         slug
     }
+}
+
+fn no_case(id: &str) -> ReportError {
+    ReportError::NoCase(format!(
+        "no case `{id}`: `chaintrail case list` (GET /v1/cases) shows them"
+    ))
 }
 
 /// Ids are slugs with a number: nothing that could leave the folder.
@@ -175,6 +265,7 @@ impl CaseStore {
                     let saved = Case {
                         id,
                         created_at: jiff::Timestamp::now().to_string(),
+                        updated_at: None,
                         case,
                     };
                     self.save(&saved)?;
@@ -206,6 +297,33 @@ impl CaseStore {
         let json = serde_json::to_vec_pretty(case)
             .map_err(|e| ReportError::Invalid(format!("cannot write case {}: {e}", case.id)))?;
         write_atomic(&self.path(&case.id), &json)
+    }
+
+    /// Apply `edit` to case `id` and save it atomically; answers the case as saved.
+    pub fn edit(&self, id: &str, edit: CaseEdit) -> Result<Case, ReportError> {
+        let _one_at_a_time = CHANGES
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut case = self.get(id)?.ok_or_else(|| no_case(id))?;
+        edit.apply(&mut case.case)?;
+        case.updated_at = Some(jiff::Timestamp::now().to_string());
+        self.save(&case)?;
+        Ok(case)
+    }
+
+    /// Delete case `id`; answers it as it was.
+    pub fn delete(&self, id: &str) -> Result<Case, ReportError> {
+        let _one_at_a_time = CHANGES
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let case = self.get(id)?.ok_or_else(|| no_case(id))?;
+        let path = self.path(id);
+        std::fs::remove_file(&path).map_err(|source| ReportError::Io {
+            action: "delete",
+            path,
+            source,
+        })?;
+        Ok(case)
     }
 
     /// The case with this id; `None` when there is none.

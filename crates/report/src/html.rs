@@ -145,12 +145,41 @@ fn section(html: &mut String, report: &Report) {
     );
     html.push_str("<h3>Flow</h3>");
     html.push_str(&flow_chart(trace));
+    sankey(html, trace);
     comparison(html, report);
     by_entity(html, trace, seeded_usd);
     endpoints(html, trace, &cites);
     paths(html, trace, &cites);
     method(html, report);
     citations(html, report);
+}
+
+/// Value per hop and where it ended, one Sankey per asset.
+fn sankey(html: &mut String, trace: &chaintrail_trace::TraceReport) {
+    html.push_str("<h3>Per hop</h3>");
+    match crate::sankey::sankeys(trace) {
+        Ok(sankeys) if sankeys.is_empty() => {
+            html.push_str("<p class=\"note\">Nothing ended anywhere: no Sankey to draw.</p>");
+        }
+        Ok(sankeys) => {
+            for s in sankeys {
+                let _ = write!(
+                    html,
+                    "<h4>{} on {}</h4>{}",
+                    escape(&s.asset),
+                    escape(&s.chain),
+                    s.svg
+                );
+            }
+        }
+        Err(e) => {
+            let _ = write!(
+                html,
+                "<p class=\"note\">No Sankey: {}</p>",
+                escape(&e.to_string())
+            );
+        }
+    }
 }
 
 fn comparison(html: &mut String, report: &Report) {

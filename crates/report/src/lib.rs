@@ -6,13 +6,15 @@
 //! - [`Report`] ([`build_report`]): one trace under the chosen policy, the same seeds traced under
 //!   the other policies side by side ([`Comparison`]), the method (policy, labels and links used,
 //!   with their sources and dates) and a [`Citation`] for every transaction the paths cite;
-//! - the renderings: HTML with an inline SVG flow chart ([`render_html`]), PDF from that HTML by
+//! - the renderings: HTML with an inline SVG flow chart and a Sankey of the value per hop
+//!   ([`sankeys`]) ([`render_html`]), PDF from that HTML by
 //!   headless Chromium ([`write_pdf`]), JSON exact to the base unit with one citation per line
 //!   ([`write_json`]);
 //! - citations anchored to a node ([`anchor`]: block hash, transaction index, log index) and
 //!   re-checked against a node ([`verify`]), naming the line and field of any mismatch;
 //! - freeze-request packs per exchange ([`write_freeze_packs`]);
-//! - cases: saved traces with notes in the data dir ([`CaseStore`]).
+//! - cases: saved traces with notes in the data dir, edited and deleted ([`CaseStore`],
+//!   [`CaseEdit`]).
 //!
 //! Amounts are rounded for people in HTML and text ([`round`]) and exact in JSON. docs/report.md
 //! describes the formats.
@@ -34,12 +36,13 @@ mod method;
 mod node;
 mod pdf;
 pub mod round;
+mod sankey;
 mod verify;
 
 pub use anchor::anchor;
 pub use atomic::{write_atomic, write_dir_atomic};
 pub use build::{Report, ReportRequest, build_report, build_report_from};
-pub use case::{Annotation, Case, CaseStore, NewCase};
+pub use case::{Annotation, Case, CaseEdit, CaseStore, NewCase};
 pub use citation::Citation;
 pub use compare::{Comparison, ComparisonRow, PolicyTotal};
 pub use freeze::{Deposit, FreezePack, freeze_packs, write_freeze_packs};
@@ -49,6 +52,10 @@ pub use json::{to_json_lines, write_json};
 pub use method::{LabelUsed, LinkUsed, Method};
 pub use node::Nodes;
 pub use pdf::{CHROMIUM_ENV, find_chromium, print_pdf, write_pdf};
+pub use sankey::{
+    MAX_SANKEY_HOPS, Sankey, SankeyEndpoint, SankeyInput, SankeyLink, SankeyNode, SankeyValue,
+    sankeys, sankeys_of,
+};
 pub use verify::{Finding, Verification, verify, verify_file};
 
 /// Why a report could not be built, written or verified.
@@ -82,6 +89,9 @@ pub enum ReportError {
         /// The cause.
         source: std::io::Error,
     },
+    /// There is no case with that id (the message names it and where to find the ids).
+    #[error("{0}")]
+    NoCase(String),
     /// Input that does not fit, phrased for the user (what was wrong and what to do).
     #[error("{0}")]
     Invalid(String),

@@ -39,6 +39,7 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/v1/cluster/{address}", get(cluster))
         .route("/v1/incidents", get(incidents))
         .route("/v1/incidents/{id}", get(incident))
+        .route("/v1/dashboard/dprk", get(dprk_dashboard))
         .route("/v1/watchlists", get(watchlists).post(watch_add))
         .route("/v1/watchlists/{id}", delete(watch_remove))
         .route("/v1/rules", get(rules))
@@ -693,6 +694,13 @@ async fn incident(State(state): Shared, Path(id): Path<String>) -> Result<Json<V
         .get(&id)
         .map(|i| Json(json!(i)))
         .ok_or_else(|| ApiError::not_found(format!("no incident `{id}`")))
+}
+
+/// The incident dashboard: the ledger's DPRK thefts per year beside the published totals.
+async fn dprk_dashboard(State(state): Shared) -> Json<chaintrail_labels::dashboard::DprkDashboard> {
+    Json(chaintrail_labels::dashboard::dprk_dashboard(
+        &state.incidents,
+    ))
 }
 
 fn watch_error(err: AlertError) -> ApiError {

@@ -1,4 +1,4 @@
-//! Cases over HTTP: save a trace with notes, list and export cases, and build a case's report
+//! Cases over HTTP: save a trace with notes, list, export, edit and delete cases, and build a case's report
 //! (JSON, HTML or PDF) and freeze packs. The work is chaintrail-report's; these handlers shape it.
 
 use std::sync::Arc;
@@ -11,7 +11,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use chaintrail_report::{
-    Case, CaseStore, Investigation, NewCase, Page, Report, ReportError, ReportRequest,
+    Case, CaseEdit, CaseStore, Investigation, NewCase, Page, Report, ReportError, ReportRequest,
 };
 use chaintrail_trace::{Cancel, Policy, TraceError};
 use serde::Deserialize;
@@ -25,7 +25,7 @@ type Shared = State<Arc<AppState>>;
 pub fn routes() -> Router<Arc<AppState>> {
     Router::new()
         .route("/v1/cases", get(list).post(create))
-        .route("/v1/cases/{id}", get(show))
+        .route("/v1/cases/{id}", get(show).patch(edit).delete(remove))
         .route("/v1/cases/{id}/report", get(report))
         .route("/v1/cases/{id}/freeze-pack", get(freeze_pack))
 }
@@ -33,6 +33,7 @@ pub fn routes() -> Router<Arc<AppState>> {
 fn api_error(err: ReportError) -> ApiError {
     match err {
         ReportError::Invalid(message) => ApiError::bad_request("bad_case", message),
+        ReportError::NoCase(message) => ApiError::not_found(message),
         ReportError::Trace(TraceError::Cancelled { .. }) => ApiError::cancelled(err.to_string()),
         ReportError::Trace(
             e @ (TraceError::BadSeed(_) | TraceError::Options(_) | TraceError::UnknownChain(_)),
@@ -79,6 +80,38 @@ fn find(state: &AppState, id: &str) -> Result<Case, ApiError> {
 async fn show(State(state): Shared, Path(id): Path<String>) -> Result<Json<Case>, ApiError> {
     let worker = state.clone();
     Ok(Json(blocking(&state, move |_| find(&worker, &id)).await?))
+}
+
+async fn edit(
+    State(state): Shared,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Json<Case>, ApiError> {
+    let edit: CaseEdit = serde_json::from_slice(&body).map_err(|e| {
+        ApiError::bad_request(
+            "bad_body",
+            format!(
+                "body: {e}; expected any of {{\"name\": \"…\", \"notes\": \"…\", \
+                 \"annotations\": [{{\"target\": \"…\", \"note\": \"…\"}}], \"annotate\": […], \
+                 \"unannotate\": [\"<target>\"]}}"
+            ),
+        )
+    })?;
+    let worker = state.clone();
+    let saved = blocking(&state, move |_| {
+        cases(&worker).edit(&id, edit).map_err(api_error)
+    })
+    .await?;
+    Ok(Json(saved))
+}
+
+async fn remove(State(state): Shared, Path(id): Path<String>) -> Result<Json<Case>, ApiError> {
+    let worker = state.clone();
+    let removed = blocking(&state, move |_| {
+        cases(&worker).delete(&id).map_err(api_error)
+    })
+    .await?;
+    Ok(Json(removed))
 }
 
 /// The case's report: its trace again under its policy and every other, within the server's

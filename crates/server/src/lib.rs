@@ -27,6 +27,7 @@ mod cases;
 pub mod error;
 mod metrics;
 pub mod openapi;
+mod sankey;
 mod ui;
 
 use std::collections::{HashMap, HashSet};
@@ -357,6 +358,7 @@ fn panic_response(panic: Box<dyn std::any::Any + Send + 'static>) -> Response<Bo
 pub fn router(state: Arc<AppState>) -> Result<Router, ServerError> {
     let mut app = api::routes()
         .merge(cases::routes())
+        .merge(sankey::routes())
         .merge(ui::routes())
         .fallback(|| async { ApiError::not_found("no such endpoint; see /openapi.json") })
         .layer(axum::middleware::from_fn_with_state(state.clone(), guard))

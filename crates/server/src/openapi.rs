@@ -141,15 +141,37 @@ pub fn document() -> Value {
                 "Trace funds forward (the same report as `chaintrail trace --format json`)", "native",
                 json!([]), obj(),
                 Some(json!({"$ref": "#/components/schemas/TraceRequest"})))},
+            "/v1/sankey": {"post": op(
+                "The Sankey of a trace report (a /v1/trace answer posted back as it is): the value per hop and where it ended, one per asset, exact amounts (base units and whole units), the layout and an SVG drawing with rounded tooltips. Nothing is traced again", "native",
+                json!([]),
+                json!({"type": "object", "required": ["sankeys"], "properties": {"sankeys": {"type": "array", "items": {"$ref": "#/components/schemas/Sankey"}}}}),
+                Some(json!({"type": "object", "required": ["endpoints"], "properties": {"endpoints": {"type": "array", "items": {
+                    "type": "object", "required": ["kind", "hops", "chain", "value"], "properties": {
+                        "kind": {"type": "string", "enum": ["service", "entered", "bridge_pending", "unspent", "fee", "burnt", "hop_limit", "dust", "unexplored", "too_large", "minted", "untracked"]},
+                        "category": {"type": "string", "nullable": true},
+                        "hops": {"type": "integer", "minimum": 0, "maximum": 500},
+                        "chain": {"type": "string"},
+                        "value": {"type": "object", "required": ["asset", "decimals", "amount"], "properties": {
+                            "asset": {"type": "string"}, "decimals": {"type": "integer", "minimum": 0, "maximum": 255},
+                            "amount": {"type": "string", "description": "base units, a whole number"},
+                            "usd": {"type": "number", "nullable": true}}}}}}}})))},
             "/v1/cases": {
                 "get": op("Saved cases, newest first", "cases", json!([]),
                     json!({"type": "object", "required": ["cases"], "properties": {"cases": {"type": "array", "items": {"$ref": "#/components/schemas/Case"}}}}), None),
                 "post": created(op("Save a case: seeds, policy and limits, notes, annotations and the trace as seen (kept in the data dir)", "cases",
                     json!([]), json!({"$ref": "#/components/schemas/Case"}),
                     Some(json!({"$ref": "#/components/schemas/NewCase"}))))},
-            "/v1/cases/{id}": {"get": op(
-                "One case, as saved (its JSON export)", "cases",
-                json!([path_param("id", "Case id")]), json!({"$ref": "#/components/schemas/Case"}), None)},
+            "/v1/cases/{id}": {
+                "get": op(
+                    "One case, as saved (its JSON export)", "cases",
+                    json!([path_param("id", "Case id")]), json!({"$ref": "#/components/schemas/Case"}), None),
+                "patch": op(
+                    "Edit a case's name, notes or annotations (each field given changes it; seeds, policy, limits and the saved trace stay); answers the case as saved", "cases",
+                    json!([path_param("id", "Case id")]), json!({"$ref": "#/components/schemas/Case"}),
+                    Some(json!({"$ref": "#/components/schemas/CaseEdit"}))),
+                "delete": op(
+                    "Delete a case; answers it as it was", "cases",
+                    json!([path_param("id", "Case id")]), json!({"$ref": "#/components/schemas/Case"}), None)},
             "/v1/cases/{id}/report": {"get": report_op()},
             "/v1/cases/{id}/freeze-pack": {"get": op(
                 "Freeze-request packs of the case: per exchange reached, its deposits (address, stolen amount, transaction, block number and hash, time), the path to each and the citations", "cases",
@@ -172,6 +194,24 @@ pub fn document() -> Value {
                 ]), obj(), None)},
             "/v1/incidents/{id}": {"get": op(
                 "One incident", "native", json!([path_param("id", "Incident id")]), obj(), None)},
+            "/v1/dashboard/dprk": {"get": op(
+                "The incident dashboard: DPRK-attributed stolen value per year from the store's incident ledger (series `ledger`) beside the yearly totals others published (one series per publisher; each point with its scope, publication date, whether the reference verified it, and its citation), totals over several years beside the ledger's sum over the same years (`spans`), why they differ (`explanations`), and the ledger's DPRK incidents with their trace seeds", "native",
+                json!([]),
+                json!({"type": "object", "required": ["series", "spans", "explanations", "incidents"], "properties": {
+                    "series": {"type": "array", "items": {"type": "object", "required": ["id", "what", "points"], "properties": {
+                        "id": {"type": "string"}, "what": {"type": "string"},
+                        "points": {"type": "array", "items": {"$ref": "#/components/schemas/DashboardPoint"}}}}},
+                    "spans": {"type": "array", "items": {"type": "object", "required": ["publisher", "since", "until", "published", "ledger_usd", "ledger_incidents"], "properties": {
+                        "publisher": {"type": "string"}, "since": {"type": "integer"}, "until": {"type": "integer"},
+                        "published": {"$ref": "#/components/schemas/DashboardPoint"},
+                        "ledger_usd": {"type": "integer"}, "ledger_incidents": {"type": "integer"}}}},
+                    "explanations": {"type": "array", "items": {"type": "array"}},
+                    "incidents": {"type": "array", "items": {"type": "object", "required": ["id", "date", "victim", "chains", "seeds"], "properties": {
+                        "id": {"type": "string"}, "date": {"type": "string"}, "date_precision": {"type": "string", "enum": ["day", "year"]},
+                        "victim": {"type": "string"}, "chains": {"type": "array", "items": {"type": "string"}},
+                        "amount_usd": {"type": "integer", "nullable": true}, "amount_as_written": {"type": "string"},
+                        "seeds": {"type": "array", "items": {"type": "string"}, "description": "<chain>:<tx hash>, for POST /v1/trace"}}}}}}),
+                None)},
             "/v1/watchlists": {
                 "get": op("The watchlist alerts are raised for (docs/alerts.md)", "native", json!([]),
                     json!({"type": "object", "required": ["entries"], "properties": {
@@ -293,8 +333,34 @@ pub fn document() -> Value {
                     "annotations": {"type": "array", "items": {"type": "object", "required": ["target", "note"], "properties": {
                         "target": {"type": "string"}, "note": {"type": "string"}}}},
                     "trace": {"type": "object", "nullable": true, "description": "The trace as the investigator saw it (a /v1/trace answer), kept as it was"}}},
+                "Sankey": {"type": "object", "required": ["chain", "asset", "decimals", "nodes", "links", "svg"], "properties": {
+                    "chain": {"type": "string"}, "asset": {"type": "string"}, "decimals": {"type": "integer"},
+                    "nodes": {"type": "array", "items": {"type": "object", "required": ["id", "label", "column", "amount", "units", "x", "y", "height"], "properties": {
+                        "id": {"type": "string"}, "label": {"type": "string"}, "column": {"type": "integer"},
+                        "amount": {"type": "string", "description": "base units, exact"}, "units": {"type": "string", "description": "whole units, exact"},
+                        "usd": {"type": "number", "nullable": true},
+                        "x": {"type": "number"}, "y": {"type": "number"}, "height": {"type": "number"}}}},
+                    "links": {"type": "array", "items": {"type": "object", "required": ["source", "target", "amount", "units"], "properties": {
+                        "source": {"type": "string"}, "target": {"type": "string"},
+                        "amount": {"type": "string"}, "units": {"type": "string"}, "usd": {"type": "number", "nullable": true}}}},
+                    "svg": {"type": "string"}}},
+                "DashboardPoint": {"type": "object", "required": ["year", "usd", "scope", "verified", "citation"], "properties": {
+                    "year": {"type": "integer"}, "usd": {"type": "integer"}, "incidents": {"type": "integer", "nullable": true},
+                    "scope": {"type": "string"}, "published": {"type": "string", "nullable": true},
+                    "verified": {"type": "boolean", "description": "false: the reference did not check the figure; show it labelled unverified"},
+                    "citation": {"type": "string"}}},
+                "CaseEdit": {"type": "object", "additionalProperties": false, "properties": {
+                    "name": {"type": "string", "description": "Not blank (400 when it is)"},
+                    "notes": {"type": "string"},
+                    "annotations": {"type": "array", "description": "Replaces all the case's annotations", "items": {"$ref": "#/components/schemas/Annotation"}},
+                    "annotate": {"type": "array", "description": "Added, each replacing an earlier one on the same target", "items": {"$ref": "#/components/schemas/Annotation"}},
+                    "unannotate": {"type": "array", "description": "Targets whose annotation goes (400 when the case has none on one)", "items": {"type": "string"}}}},
+                "Annotation": {"type": "object", "required": ["target", "note"], "properties": {
+                    "target": {"type": "string"}, "note": {"type": "string"}}},
                 "Case": {"type": "object", "required": ["id", "created_at", "name", "seeds", "policy", "max_hops", "min_value", "notes", "annotations"], "properties": {
-                    "id": {"type": "string"}, "created_at": {"type": "string"}, "name": {"type": "string"},
+                    "id": {"type": "string"}, "created_at": {"type": "string"},
+                    "updated_at": {"type": "string", "description": "When it was last edited; absent until then"},
+                    "name": {"type": "string"},
                     "seeds": {"type": "array", "items": {"type": "string"}},
                     "policy": {"type": "string"}, "max_hops": {"type": "integer"}, "min_value": {"type": "string"},
                     "notes": {"type": "string"}, "annotations": {"type": "array", "items": obj()},

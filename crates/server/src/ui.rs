@@ -41,7 +41,13 @@ const FILES: &[(&str, &str, &[u8])] = &[
         JS,
         include_bytes!("../ui/pages/screen.js"),
     ),
+    (
+        "pages/incidents.js",
+        JS,
+        include_bytes!("../ui/pages/incidents.js"),
+    ),
     ("graph.js", JS, include_bytes!("../ui/graph.js")),
+    ("yearly.js", JS, include_bytes!("../ui/yearly.js")),
     ("charts.js", JS, include_bytes!("../ui/charts.js")),
     (
         "vendor/cytoscape/cytoscape.esm.min.js",

@@ -4,7 +4,8 @@
 mod common;
 mod ui_world;
 
-use common::{KEY, config, get, post, start};
+use common::{KEY, config, delete, get, patch, post, start};
+use serde_json::json;
 
 const ETH: u128 = 1_000_000_000_000_000_000;
 
@@ -154,4 +155,81 @@ fn cases_say_what_was_wrong() {
     let format = get(&server, "/v1/cases/x-1/report?format=docx", Some(KEY));
     assert_eq!(format.status, 400);
     assert_eq!(format.json["error"]["code"], "bad_format");
+}
+
+#[test]
+fn a_case_is_edited_and_deleted_over_http() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    ui_world::build(dir.path());
+    let server = start(dir.path(), config());
+    let seed = format!("ethereum:{}", ui_world::hash(2).to_hex_prefixed());
+    let created = post(
+        &server,
+        "/v1/cases",
+        &format!(r#"{{"name":"Ronin","seeds":["{seed}"],"policy":"fifo","notes":"first"}}"#),
+        Some(KEY),
+    );
+    assert_eq!(created.status, 201, "{}", created.json);
+    let id = created.json["id"].as_str().expect("id").to_string();
+
+    let unkeyed = patch(
+        &server,
+        &format!("/v1/cases/{id}"),
+        r#"{"notes":"x"}"#,
+        None,
+    );
+    assert_eq!(unkeyed.status, 401);
+    let edited = patch(
+        &server,
+        &format!("/v1/cases/{id}"),
+        r#"{"name":"Ronin, day two","notes":"Binance froze it","annotations":[{"target":"0xabc","note":"exploiter"}]}"#,
+        Some(KEY),
+    );
+    assert_eq!(edited.status, 200, "{}", edited.json);
+    assert_eq!(edited.json["id"], id.as_str());
+    assert_eq!(edited.json["name"], "Ronin, day two");
+    assert_eq!(edited.json["notes"], "Binance froze it");
+    assert_eq!(
+        edited.json["annotations"],
+        json!([{"target": "0xabc", "note": "exploiter"}])
+    );
+    assert_eq!(edited.json["seeds"], json!([seed]));
+    assert_eq!(edited.json["policy"], "fifo");
+    assert!(edited.json["updated_at"].is_string());
+    let shown = get(&server, &format!("/v1/cases/{id}"), Some(KEY));
+    assert_eq!(shown.json, edited.json);
+
+    let blank = patch(
+        &server,
+        &format!("/v1/cases/{id}"),
+        r#"{"name":" "}"#,
+        Some(KEY),
+    );
+    assert_eq!(blank.status, 400, "{}", blank.json);
+    let seeds = patch(
+        &server,
+        &format!("/v1/cases/{id}"),
+        r#"{"seeds":["ethereum:0x00"]}"#,
+        Some(KEY),
+    );
+    assert_eq!(seeds.status, 400, "seeds cannot be edited: {}", seeds.json);
+    assert_eq!(seeds.json["error"]["code"], "bad_body");
+    let none = patch(&server, "/v1/cases/nope-1", r#"{"notes":"x"}"#, Some(KEY));
+    assert_eq!(none.status, 404, "{}", none.json);
+
+    let removed = delete(&server, &format!("/v1/cases/{id}"), Some(KEY));
+    assert_eq!(removed.status, 200, "{}", removed.json);
+    assert_eq!(removed.json["name"], "Ronin, day two");
+    assert_eq!(
+        get(&server, &format!("/v1/cases/{id}"), Some(KEY)).status,
+        404
+    );
+    assert_eq!(
+        delete(&server, &format!("/v1/cases/{id}"), Some(KEY)).status,
+        404
+    );
+    assert_eq!(
+        get(&server, "/v1/cases", Some(KEY)).json["cases"],
+        json!([])
+    );
 }

@@ -35,9 +35,13 @@ fn an_investigator_searches_traces_compares_saves_a_case_and_screens_in_the_brow
     ui_world::build(dir.path());
     let server = start(dir.path(), config());
     let seed = ui_world::hash(2).to_hex_prefixed();
+    // Screenshots of the pages go to the test's output folder.
+    let shots = Path::new(env!("CARGO_TARGET_TMPDIR")).join("ui-screenshots");
+    std::fs::create_dir_all(&shots).expect("screenshot folder");
     let output = Command::new(manifest.join("../../.tools/venv-ui/bin/python"))
         .arg(manifest.join("tests/ui/drive.py"))
-        .args([&server.base, KEY, THIEF, HOLDER, &seed])
+        .args([&server.base, KEY, THIEF, HOLDER, &seed, ui_world::BINANCE])
+        .arg(&shots)
         .output()
         .expect("run the browser script");
     let stderr = String::from_utf8_lossy(&output.stderr);
@@ -125,11 +129,29 @@ fn an_investigator_searches_traces_compares_saves_a_case_and_screens_in_the_brow
         ]
     );
 
-    // The charts: a dot per endpoint on the timeline, a column per hop with a bar per kind.
+    // The charts: a dot per endpoint on the timeline; the Sankey: the seeded 100 ETH, of which
+    // FIFO ends 90 unspent at the holder and 10 at Binance after one hop — exact in its JSON,
+    // rounded in its tooltips.
     let fifo_rows = strings(&seen["endpoints_fifo"]);
     assert_eq!(seen["timeline_dots"], fifo_rows.len(), "{fifo_rows:?}");
-    assert_eq!(seen["per_hop_columns"], 1, "{fifo_rows:?}");
-    assert_eq!(seen["per_hop_bars"], 2, "{fifo_rows:?}");
+    assert_eq!(seen["sankey_nodes"], 3);
+    assert_eq!(seen["sankey_node_rects"], 3);
+    assert_eq!(seen["sankey_links"], 2);
+    assert_eq!(
+        seen["sankey_json"],
+        json!([{"asset": "ETH", "nodes": [
+            ["seed", "100000000000000000000", "100"],
+            ["end-1-unspent", "90000000000000000000", "90"],
+            ["end-1-exchange", "10000000000000000000", "10"]
+        ]}])
+    );
+    assert_eq!(
+        strings(&seen["sankey_tooltips"]),
+        [
+            "seeded → unspent (hop 1 or none): 90.00 ETH ($228k)",
+            "seeded → exchange (hop 1 or none): 10.00 ETH ($25.4k)"
+        ]
+    );
 
     // Clicking the thief shows its labels; collapsing hides Binance and the holder.
     assert_eq!(
@@ -183,6 +205,97 @@ fn an_investigator_searches_traces_compares_saves_a_case_and_screens_in_the_brow
         "{pack_rows:?}"
     );
     assert_eq!(strings(&seen["case_list"]), ["Ronin exploiter, day one"]);
+
+    // The case edited (its id stays), then deleted after a confirmation.
+    assert_eq!(seen["edited_hash"], "#/case/ronin-exploiter-day-one-1");
+    assert_eq!(seen["edited_name"], "Ronin exploiter, day two");
+    assert_eq!(seen["edited_notes"], "Binance froze the 10 ETH");
+    assert_eq!(
+        strings(&seen["edited_annotations"]),
+        [format!("{}: Binance reserve wallet", ui_world::BINANCE)]
+    );
+    assert_eq!(seen["after_delete_hash"], "#/cases");
+    assert!(
+        seen["after_delete"]
+            .as_str()
+            .expect("text")
+            .contains("No case yet"),
+        "{}",
+        seen["after_delete"]
+    );
+    assert!(
+        seen["deleted_case"]
+            .as_str()
+            .expect("text")
+            .starts_with("no case `ronin-exploiter-day-one-1`"),
+        "{}",
+        seen["deleted_case"]
+    );
+
+    // The incident dashboard: the ledger's years beside Chainalysis and the MSMT, the
+    // unverified figures hatched and saying so, the UN Panel's multi-year totals in a table.
+    let bars: Vec<(String, u64, u64, bool)> = seen["dashboard_bars"]
+        .as_array()
+        .expect("bars")
+        .iter()
+        .map(|b| {
+            (
+                b[0].as_str().expect("series").to_string(),
+                b[1].as_u64().expect("year"),
+                b[2].as_u64().expect("usd"),
+                b[3].as_bool().expect("verified"),
+            )
+        })
+        .collect();
+    let bar = |series: &str, year: u64| {
+        bars.iter()
+            .find(|b| b.0 == series && b.1 == year)
+            .map(|b| (b.2, b.3))
+            .unwrap_or_else(|| panic!("no {series} bar for {year}: {bars:?}"))
+    };
+    assert_eq!(bars.len(), 9 + 4 + 2, "{bars:?}");
+    // 2022: the DPRK list's $767,638,000 and the curated Ronin row's $625M.
+    assert_eq!(bar("ledger", 2022), (1_392_638_000, true));
+    assert_eq!(bar("ledger", 2025), (1_500_000_000, true));
+    assert_eq!(bar("Chainalysis", 2022), (1_700_000_000, false));
+    assert_eq!(bar("Chainalysis", 2023), (660_500_000, true));
+    assert_eq!(bar("MSMT (Oct 2025)", 2025), (1_650_000_000, true));
+    let unverified = strings(&seen["dashboard_unverified_titles"]);
+    assert_eq!(unverified.len(), 1, "{unverified:?}");
+    assert!(
+        unverified[0].starts_with("Chainalysis, 2022 (≈): $1.7B — UNVERIFIED; published not dated in the reference; reference/anchors.md §6"),
+        "{unverified:?}"
+    );
+    let legend = strings(&seen["dashboard_legend"]);
+    assert_eq!(legend.len(), 3, "{legend:?}");
+    assert!(
+        legend[0].starts_with("ledger: The store's incident ledger"),
+        "{legend:?}"
+    );
+    assert!(
+        legend[1].contains("Hatched, unverified: 2022 ($1.7B) — reference/anchors.md §6"),
+        "{legend:?}"
+    );
+    let spans = strings(&seen["dashboard_spans"]);
+    assert_eq!(spans.len(), 2, "{spans:?}");
+    assert!(
+        spans[0].starts_with(
+            "UN Panel of Experts (S/2024/215)\t2017–2023 (2017–2023, all years together (≈))\t$3B in 58 incidents\tunverified\t$3.56B in 83 incidents"
+        ),
+        "{spans:?}"
+    );
+    assert_eq!(seen["dashboard_incident_count"], 87);
+    assert_eq!(
+        strings(&seen["dashboard_curated_row"]),
+        ["2022-03-23\tRonin exploiter (curated)\tethereum\t$625M\tTrace its seed"]
+    );
+    // Its link opens the trace of its seed: the same four-node graph.
+    assert_eq!(seen["dashboard_trace_seeds"], format!("ethereum:{seed}"));
+    assert_eq!(seen["dashboard_trace_nodes"], 4);
+    for page in ["trace.png", "incidents.png"] {
+        let size = std::fs::metadata(shots.join(page)).map_or(0, |m| m.len());
+        assert!(size > 10_000, "{page}: {size} bytes");
+    }
 
     // Screening many addresses, one of them malformed.
     let rows = strings(&seen["screen_rows"]);

@@ -22,14 +22,14 @@ export class ApiFailure extends Error {
   }
 }
 
-/** GET (or POST with `body`) `path`, answering the parsed JSON or throwing an ApiFailure. */
-export async function api(path, body) {
+/** GET (or POST with `body`, or `method`: PATCH, DELETE) `path`, answering the parsed JSON or
+ * throwing an ApiFailure. */
+export async function api(path, body, method) {
   const headers = { Accept: 'application/json' };
   const key = apiKey();
   if (key) headers['X-API-Key'] = key;
-  const init = { headers };
+  const init = { headers, method: method || (body === undefined ? 'GET' : 'POST') };
   if (body !== undefined) {
-    init.method = 'POST';
     headers['Content-Type'] = 'application/json';
     init.body = JSON.stringify(body);
   }

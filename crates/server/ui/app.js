@@ -8,8 +8,9 @@ import * as tx from './pages/tx.js';
 import * as trace from './pages/trace.js';
 import * as screen from './pages/screen.js';
 import * as cases from './pages/cases.js';
+import * as incidents from './pages/incidents.js';
 
-const PAGES = { search, address, tx, trace, screen, cases, case: cases };
+const PAGES = { search, address, tx, trace, screen, cases, case: cases, incidents };
 
 function route() {
   const hash = location.hash.replace(/^#\/?/, '') || 'search';

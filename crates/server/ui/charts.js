@@ -1,8 +1,9 @@
-// Two static charts of a trace, drawn as SVG without a library: the value that ended at each
-// hop, stacked by what became of it, and a timeline of arrivals. USD where priced; without
-// prices, endpoints are counted instead (the caption says which).
+// Static charts of a trace, drawn as SVG without a library: a timeline of arrivals (USD where
+// priced; without prices, endpoints are counted instead, the caption says which), and the
+// Sankey of the value per hop, laid out and drawn by the server (POST /v1/sankey).
 
 import { usd, time } from './format.js';
+import { h } from './dom.js';
 
 const NS = 'http://www.w3.org/2000/svg';
 const COLORS = {
@@ -21,32 +22,6 @@ function svg(tag, attrs = {}, ...children) {
 function weigher(report) {
   const priced = report.endpoints.some((e) => e.value.usd > 0);
   return { priced, weight: (e) => (priced ? e.value.usd || 0 : 1) };
-}
-
-/** Value per hop: one stacked column per hop, a segment per endpoint kind. */
-export function perHop(report) {
-  const { priced, weight } = weigher(report);
-  const hops = new Map();
-  for (const e of report.endpoints) {
-    const column = hops.get(e.hops) || new Map();
-    column.set(e.kind, (column.get(e.kind) || 0) + weight(e));
-    hops.set(e.hops, column);
-  }
-  const order = [...hops.keys()].sort((a, b) => a - b);
-  const largest = Math.max(1e-9, ...order.map((h) => [...hops.get(h).values()].reduce((a, b) => a + b, 0)));
-  const width = Math.max(320, 60 * order.length + 60);
-  const chart = svg('svg', { viewBox: `0 0 ${width} 220`, width: '100%', role: 'img', 'aria-label': 'Value per hop', 'data-testid': 'per-hop', 'data-columns': String(order.length) });
-  order.forEach((hop, i) => {
-    let y = 190;
-    for (const [kind, value] of hops.get(hop)) {
-      const height = (170 * value) / largest;
-      y -= height;
-      chart.append(svg('rect', { x: 40 + 60 * i, y, width: 40, height: Math.max(height, 1), fill: color(kind) },
-        svg('title', {}, `hop ${hop}, ${kind}: ${priced ? usd(value) : `${value} endpoints`}`)));
-    }
-    chart.append(svg('text', { x: 60 + 60 * i, y: 208, 'text-anchor': 'middle', 'font-size': 11 }, `hop ${hop}`));
-  });
-  return [chart, caption(priced, 'Where the value ended, by hop from the seed')];
 }
 
 /** Arrivals in time: one dot per endpoint, its area proportional to the value. */
@@ -75,4 +50,17 @@ function caption(priced, what) {
   p.className = 'muted';
   p.textContent = `${what}; ${priced ? 'sized by USD' : 'nothing is priced: one unit per endpoint'}. Colours: blue service, orange mixer or bridge entered, purple pending at a bridge, green unspent, grey fees, red cut.`;
   return p;
+}
+
+/** The server's Sankeys of `report` (one per asset), each under its asset's name. The drawing
+ * is parsed as SVG, not HTML, and carries no script (the CSP would refuse one anyway). */
+export function sankeys(answer) {
+  const parser = new DOMParser();
+  return answer.sankeys.map((s) => {
+    const doc = parser.parseFromString(s.svg, 'image/svg+xml');
+    const drawing = document.importNode(doc.documentElement, true);
+    return h('figure', { 'data-testid': 'sankey', 'data-asset': s.asset },
+      drawing,
+      h('figcaption', { class: 'muted' }, `${s.asset} on ${s.chain}: from the seeds (left), hop by hop, to where it ended; band widths proportional to the amount. Hover a band for its amount.`));
+  });
 }

@@ -74,10 +74,20 @@ struct AccountKey {
     asset: u32,
 }
 
+/// How a transfer row touches the account whose events it is among.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Side {
+    In,
+    Out,
+    /// The account paid itself: the units leave and come straight back, so the row is one
+    /// event that neither adds to the balance nor sends taint anywhere else.
+    Own,
+}
+
 struct AccountHolder {
     holder: Holder,
-    /// (row, is_outflow) of this address in this asset, successful only, ascending.
-    events: Vec<(u64, bool)>,
+    /// The rows of this address in this asset, successful only, ascending.
+    events: Vec<(u64, Side)>,
     pos: usize,
     pending: HashMap<u64, (Lots, usize)>,
     /// The tainted inflow that contributed most: the parent of this holder's outflows.
@@ -288,7 +298,7 @@ impl<'a> Engine<'a> {
         let first_inflow = self.accounts[&key]
             .events
             .iter()
-            .find(|(_, out)| !out)
+            .find(|(_, side)| *side == Side::In)
             .map(|(row, _)| *row);
         if let Some(row) = first_inflow {
             self.advance(key, row);
@@ -330,12 +340,15 @@ impl<'a> Engine<'a> {
         let mut events = Vec::with_capacity(incoming.len() + outgoing.len());
         let (mut i, mut o) = (0, 0);
         while i < incoming.len() || o < outgoing.len() {
-            // At equal rows (a self-transfer) the inflow comes first.
-            if o >= outgoing.len() || (i < incoming.len() && incoming[i] <= outgoing[o]) {
-                events.push((incoming[i], false));
+            if i < incoming.len() && o < outgoing.len() && incoming[i] == outgoing[o] {
+                events.push((incoming[i], Side::Own));
+                i += 1;
+                o += 1;
+            } else if o >= outgoing.len() || (i < incoming.len() && incoming[i] < outgoing[o]) {
+                events.push((incoming[i], Side::In));
                 i += 1;
             } else {
-                events.push((outgoing[o], true));
+                events.push((outgoing[o], Side::Out));
                 o += 1;
             }
         }
@@ -649,7 +662,7 @@ impl<'a> Engine<'a> {
             return;
         };
         let reader = self.reader(key.chain);
-        while let Some(&(row, outgoing)) = holder.events.get(holder.pos) {
+        while let Some(&(row, side)) = holder.events.get(holder.pos) {
             if row > upto {
                 break;
             }
@@ -661,69 +674,95 @@ impl<'a> Engine<'a> {
                 continue;
             }
             let amount = reader.transfer_amount(row).to_u128();
-            if !outgoing {
-                let fits = amount.filter(|&a| holder.holder.balance().checked_add(a).is_some());
-                let Some(amount) = fits else {
-                    self.close_unmeasured(key, &mut holder, row);
-                    continue;
-                };
-                let lots = match holder.pending.remove(&row) {
-                    Some((lots, edge)) => {
-                        let taint = lots.taint();
-                        let e = &self.edges[edge];
-                        holder.hop = holder.hop.max(e.hop);
-                        if holder.parent.is_none_or(|(_, best)| taint > best) {
-                            holder.parent = Some((edge, taint));
-                            holder.confidence = e.confidence;
+            match side {
+                Side::Own => {
+                    let Some(amount) = amount else {
+                        self.close_unmeasured(key, &mut holder, row);
+                        continue;
+                    };
+                    // The units that leave come back: whatever taint they carried stays, and a
+                    // seed of this very transfer taints them as it would the recipient's.
+                    let left = holder.holder.outflow(amount);
+                    let back = match holder.pending.remove(&row) {
+                        Some((lots, edge)) => {
+                            self.adopt_parent(&mut holder, &lots, edge);
+                            Lots::split(amount, lots.taint().max(left.taint()))
                         }
-                        lots
-                    }
-                    None => match &mut holder.seed_budget {
-                        Some((left, edge)) if *left > 0 => {
-                            let taint = amount.min(*left);
-                            *left -= taint;
-                            holder.parent =
-                                Some((*edge, taint.max(holder.parent.map_or(0, |p| p.1))));
-                            Lots::split(amount, taint)
+                        None => left,
+                    };
+                    holder.holder.inflow(&back);
+                }
+                Side::In => {
+                    let fits = amount.filter(|&a| holder.holder.balance().checked_add(a).is_some());
+                    let Some(amount) = fits else {
+                        self.close_unmeasured(key, &mut holder, row);
+                        continue;
+                    };
+                    let lots = match holder.pending.remove(&row) {
+                        Some((lots, edge)) => {
+                            self.adopt_parent(&mut holder, &lots, edge);
+                            lots
                         }
-                        _ => Lots::clean(amount),
-                    },
-                };
-                holder.holder.inflow(&lots);
-            } else {
-                // More than 128 bits is more than the holder is known to hold: it takes it all.
-                let amount = amount.unwrap_or_else(|| holder.holder.balance());
-                let out = holder.holder.outflow(amount);
-                let taint = out.taint();
-                if taint > 0 {
-                    let (parent, _) = holder.parent.unwrap_or((0, 0));
-                    let edge = self.add_edge(Edge {
-                        chain: self.chains[key.chain].0,
-                        record: Record::Transfer(row),
-                        asset: key.asset,
-                        taint,
-                        hop: holder.hop + 1,
-                        parent: Some(parent),
-                        rule: self.policy.to_string(),
-                        confidence: holder.confidence,
-                    });
-                    if (self.is_dust)(self.chains[key.chain].0, key.asset, taint) {
-                        let to = reader.transfer_columns().to.at(row);
-                        self.arrive(
-                            EndpointKind::Dust,
-                            key.chain,
-                            Some(to),
-                            key.asset,
+                        None => match &mut holder.seed_budget {
+                            Some((left, edge)) if *left > 0 => {
+                                let taint = amount.min(*left);
+                                *left -= taint;
+                                holder.parent =
+                                    Some((*edge, taint.max(holder.parent.map_or(0, |p| p.1))));
+                                Lots::split(amount, taint)
+                            }
+                            _ => Lots::clean(amount),
+                        },
+                    };
+                    holder.holder.inflow(&lots);
+                }
+                Side::Out => {
+                    // More than 128 bits is more than the holder is known to hold: it takes it all.
+                    let amount = amount.unwrap_or_else(|| holder.holder.balance());
+                    let out = holder.holder.outflow(amount);
+                    let taint = out.taint();
+                    if taint > 0 {
+                        let (parent, _) = holder.parent.unwrap_or((0, 0));
+                        let edge = self.add_edge(Edge {
+                            chain: self.chains[key.chain].0,
+                            record: Record::Transfer(row),
+                            asset: key.asset,
                             taint,
-                            edge,
-                        );
-                    } else {
-                        self.deliver_transfer(key.chain, row, out, edge);
+                            hop: holder.hop + 1,
+                            parent: Some(parent),
+                            rule: self.policy.to_string(),
+                            confidence: holder.confidence,
+                        });
+                        if (self.is_dust)(self.chains[key.chain].0, key.asset, taint) {
+                            let to = reader.transfer_columns().to.at(row);
+                            self.arrive(
+                                EndpointKind::Dust,
+                                key.chain,
+                                Some(to),
+                                key.asset,
+                                taint,
+                                edge,
+                            );
+                        } else {
+                            self.deliver_transfer(key.chain, row, out, edge);
+                        }
                     }
                 }
             }
         }
         self.accounts.insert(key, holder);
+    }
+
+    /// A tainted inflow's edge becomes the parent of the holder's outflows when it brought the
+    /// most taint so far; the holder's hop count and confidence follow from it.
+    fn adopt_parent(&self, holder: &mut AccountHolder, lots: &Lots, edge: usize) {
+        let taint = lots.taint();
+        let e = &self.edges[edge];
+        holder.hop = holder.hop.max(e.hop);
+        if holder.parent.is_none_or(|(_, best)| taint > best) {
+            holder.parent = Some((edge, taint));
+            holder.confidence = e.confidence;
+        }
     }
 
     /// Inflow `row` makes the account's balance unmeasurable (its amount, or the balance with
@@ -756,7 +795,7 @@ impl<'a> Engine<'a> {
         }
         let next = holder.events[holder.pos..]
             .iter()
-            .find(|(_, out)| *out)
+            .find(|(_, side)| *side == Side::Out)
             .map(|(row, _)| *row);
         // A seeded address also needs its later inflows applied; they are consumed on the way.
         let Some(row) = next else { return };
@@ -990,7 +1029,7 @@ impl<'a> Engine<'a> {
             // Inflows after an account's last outflow still add to what it holds.
             let only_inflows_left = self.accounts[&key].events[self.accounts[&key].pos..]
                 .iter()
-                .all(|(_, out)| !out);
+                .all(|(_, side)| *side != Side::Out);
             if only_inflows_left && !budget_exhausted {
                 self.advance(key, self.until_row(key));
             }

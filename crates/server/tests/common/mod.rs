@@ -109,6 +109,17 @@ pub fn post(server: &Server, path: &str, body: &str, key: Option<&str>) -> Reply
     reply(request.send().expect("POST"))
 }
 
+pub fn patch(server: &Server, path: &str, body: &str, key: Option<&str>) -> Reply {
+    let mut request = minreq::patch(format!("{}{path}", server.base))
+        .with_timeout(60)
+        .with_header("Content-Type", "application/json")
+        .with_body(body.to_string());
+    if let Some(key) = key {
+        request = request.with_header("X-API-Key", key);
+    }
+    reply(request.send().expect("PATCH"))
+}
+
 fn reply(response: minreq::Response) -> Reply {
     let json = serde_json::from_slice(response.as_bytes()).unwrap_or_else(|e| {
         panic!(

@@ -1,7 +1,7 @@
 """Drives the chaintrail web UI in Debian's Chromium (Playwright) and prints what a person would
 see, as one JSON object on stdout, for tests/ui.rs to assert on.
 
-Usage: drive.py BASE_URL KEY THIEF HOLDER SEED_TX
+Usage: drive.py BASE_URL KEY THIEF HOLDER SEED_TX BINANCE SCREENSHOT_DIR
 """
 import json
 import sys
@@ -20,8 +20,13 @@ def texts(page, selector):
     return [t.strip() for t in page.locator(selector).all_inner_texts()]
 
 
+def svg_texts(page, selector):
+    # SVG elements have no innerText: their text content is what a tooltip shows.
+    return [t.strip() for t in page.locator(selector).all_text_contents()]
+
+
 def main():
-    base, key, thief, holder, seed = sys.argv[1:6]
+    base, key, thief, holder, seed, ui_binance, shots = sys.argv[1:8]
     seen = {}
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path='/usr/bin/chromium', args=ARGS)
@@ -81,8 +86,14 @@ def main():
         seen['graph_nodes'] = int(graph.get_attribute('data-nodes'))
         seen['graph_edges'] = int(graph.get_attribute('data-edges'))
         seen['compare'] = texts(page, '[data-testid=compare-line]')
-        seen['per_hop_columns'] = int(page.get_attribute('[data-testid=per-hop]', 'data-columns'))
-        seen['per_hop_bars'] = page.locator('[data-testid=per-hop] rect').count()
+        page.wait_for_selector('[data-testid=sankey] svg')
+        seen['sankey_nodes'] = int(page.get_attribute('[data-testid=sankey] svg', 'data-nodes'))
+        seen['sankey_node_rects'] = page.locator('[data-testid=sankey] rect.sankey-node').count()
+        seen['sankey_links'] = page.locator('[data-testid=sankey] path.sankey-link').count()
+        seen['sankey_tooltips'] = svg_texts(page, '[data-testid=sankey] path.sankey-link title')
+        seen['sankey_json'] = page.evaluate(
+            'window.chaintrailSankeys.map(s => ({asset: s.asset, '
+            'nodes: s.nodes.map(n => [n.id, n.amount, n.units])}))')
         seen['timeline_dots'] = page.locator('[data-testid=timeline] circle').count()
         for policy in ['fifo', 'haircut']:
             seen[f'endpoints_{policy}'] = texts(page, f'[data-testid=endpoint-table-{policy}] tbody tr')
@@ -130,6 +141,53 @@ def main():
         page.goto(f'{base}/ui/#/cases')
         page.wait_for_selector('[data-testid=case-list]')
         seen['case_list'] = texts(page, '[data-testid=case-list] tbody tr td:first-child')
+
+        # Edit the case: new name, notes and an annotation; the page and a reload show them.
+        page.click('[data-testid=case-list] a')
+        page.wait_for_selector('[data-testid=case-editor]')
+        page.fill('[data-testid=case-edit-name]', 'Ronin exploiter, day two')
+        page.fill('[data-testid=case-edit-notes]', 'Binance froze the 10 ETH')
+        page.fill('[data-testid=case-edit-annotations]', f'{ui_binance} = Binance reserve wallet')
+        page.click('[data-testid=case-edit-save]')
+        page.wait_for_selector('[data-testid=case-name]:has-text("day two")')
+        page.reload()
+        page.wait_for_selector('[data-testid=case-annotations]')
+        seen['edited_hash'] = page.evaluate('location.hash')
+        seen['edited_name'] = page.locator('[data-testid=case-name]').inner_text()
+        seen['edited_notes'] = page.locator('[data-testid=case-notes]').inner_text()
+        seen['edited_annotations'] = texts(page, '[data-testid=case-annotations] li')
+        # Delete it: a confirmation first, then back to the list, which is empty.
+        page.click('[data-testid=case-delete]')
+        page.click('[data-testid=case-delete-confirm]')
+        page.wait_for_selector('text=No case yet')
+        seen['after_delete_hash'] = page.evaluate('location.hash')
+        seen['after_delete'] = page.locator('#page').inner_text()
+        page.goto(f'{base}/ui/#/case/ronin-exploiter-day-one-1')
+        page.wait_for_selector('[data-testid=error]')
+        seen['deleted_case'] = page.locator('[data-testid=error]').inner_text()
+
+        # The incident dashboard: the ledger beside the published totals, and the incidents.
+        page.goto(f'{base}/ui/#/incidents')
+        page.wait_for_selector('[data-testid=dashboard-chart]')
+        seen['dashboard_bars'] = page.evaluate(
+            "[...document.querySelectorAll('[data-testid=dashboard-chart] rect[data-series]')]"
+            ".map(r => [r.dataset.series, Number(r.dataset.year), Number(r.dataset.usd), "
+            "r.dataset.verified === 'true'])")
+        seen['dashboard_unverified_titles'] = svg_texts(
+            page, '[data-testid=dashboard-chart] rect[data-verified=false] title')
+        seen['dashboard_legend'] = texts(page, '[data-testid=dashboard-legend] li')
+        seen['dashboard_spans'] = texts(page, '[data-testid=dashboard-spans] tbody tr')
+        seen['dashboard_incident_count'] = page.locator('[data-testid=dashboard-incidents] tbody tr').count()
+        curated = page.locator('[data-testid=dashboard-incidents] tbody tr', has_text='Ronin exploiter (curated)')
+        seen['dashboard_curated_row'] = [t.strip() for t in curated.all_inner_texts()]
+        curated.locator('a').click()
+        page.wait_for_selector('[data-testid=graph][data-nodes]')
+        seen['dashboard_trace_seeds'] = page.locator('[data-testid=trace-seeds]').input_value()
+        seen['dashboard_trace_nodes'] = int(page.get_attribute('[data-testid=graph]', 'data-nodes'))
+        page.screenshot(path=f'{shots}/trace.png', full_page=True)
+        page.goto(f'{base}/ui/#/incidents')
+        page.wait_for_selector('[data-testid=dashboard-chart]')
+        page.screenshot(path=f'{shots}/incidents.png', full_page=True)
 
         # Screening many addresses.
         page.goto(f'{base}/ui/#/screen')

@@ -3,14 +3,15 @@
 //! 50 clean ETH, steals 100 ETH (tx 2, the seed), then sends 60 ETH to a real Binance reserve
 //! wallet (GraphSense's pack) and 90 ETH to a fresh holder. Of the 60 ETH, FIFO taints 10 (the
 //! clean 50 left first) and haircut 40 (two thirds): the policies disagree on what reached
-//! Binance. The holder also got 1 ETH on a second EVM chain (anvil).
+//! Binance. The holder also got 1 ETH on a second EVM chain (anvil). The incident ledger holds
+//! the real DPRK list and a curated row whose seed is the theft (tx 2).
 
 use std::path::{Path, PathBuf};
 
 use chaintrail_core::{
     AccountTransfer, AccountTx, Address, Amount, AssetKind, BlockRef, Chain, TransferKind, TxHash,
 };
-use chaintrail_labels::LabelStore;
+use chaintrail_labels::{IncidentLedger, LabelStore};
 use chaintrail_store::Store;
 
 pub const THIEF: &str = "0x098B716B8Aaf21512996dC57EB0615e2383E2f96";
@@ -96,4 +97,23 @@ pub fn build(dir: &Path) {
             .expect(pack);
     }
     labels.save().expect("save");
+    // The incident ledger: the real DPRK list, and an investigator's curated row naming the
+    // seed transaction of this world (so the dashboard links to its trace).
+    let curated = dir.join("dprk_curated.csv");
+    std::fs::write(
+        &curated,
+        format!(
+            "date,victim,amount_usd,amount_as_written,vector_icon,source_path,note,chain,\
+             attack_tx_urls\n2022-03-23,Ronin exploiter (curated),625000000,\"$625,000,000\",,\
+             README.md,,ethereum,{}\n",
+            hash(2).to_hex_prefixed()
+        ),
+    )
+    .expect("curated incidents");
+    let mut ledger = IncidentLedger::open(dir).expect("ledger");
+    ledger
+        .import(&data("incidents/dprk_attributed_incidents.csv"))
+        .expect("dprk incidents");
+    ledger.import(&curated).expect("curated");
+    ledger.save().expect("save ledger");
 }

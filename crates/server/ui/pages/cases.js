@@ -1,6 +1,7 @@
 // Cases: traces saved with notes. `#/cases` lists them; `#/case/<id>` reloads one — its notes,
-// annotations and the trace as saved — and exports it: the case as JSON, its report (HTML or
-// PDF, every policy side by side) and its freeze packs per exchange.
+// annotations and the trace as saved — exports it (the case as JSON, its report in HTML or PDF
+// with every policy side by side, its freeze packs per exchange), edits its name, notes and
+// annotations, and deletes it.
 
 import { api, apiBlob, download, seg } from '../api.js';
 import { h, show, table, errorBox, link } from '../dom.js';
@@ -64,6 +65,7 @@ async function one(main, id) {
       }))),
     status,
     packs,
+    editor(item),
     trace && trace.endpoints ? h('section', {}, h('h2', {}, 'The trace as saved'),
       table([
         ['Kind', (e) => e.kind],
@@ -90,4 +92,57 @@ function showPacks(el, packs) {
       ['Block', (d) => d.block_number, 'num'],
       ['Arrived', (d) => d.time.replace('T', ' ').replace('Z', ' UTC')],
     ], p.deposits, 'freeze-pack-deposits'))));
+}
+
+/** Annotations as the editor shows them: one `TARGET = NOTE` a line. */
+const annotationLines = (annotations) => annotations.map((a) => `${a.target} = ${a.note}`).join('\n');
+
+function parseAnnotations(text) {
+  return text.split('\n').map((line) => line.trim()).filter(Boolean).map((line) => {
+    const at = line.indexOf('=');
+    if (at <= 0) throw new Error(`annotation "${line}": write it as TARGET = NOTE`);
+    return { target: line.slice(0, at).trim(), note: line.slice(at + 1).trim() };
+  });
+}
+
+/** Edit the name, notes and annotations (PATCH), or delete the case after a confirmation. */
+function editor(item) {
+  const path = `/v1/cases/${seg(item.id)}`;
+  const status = h('div', { role: 'status', 'data-testid': 'case-edit-status' });
+  const name = h('input', { id: 'case-edit-name', 'data-testid': 'case-edit-name', value: item.name, required: true });
+  const notes = h('textarea', { id: 'case-edit-notes', 'data-testid': 'case-edit-notes', rows: 3 });
+  notes.value = item.notes;
+  const annotations = h('textarea', { id: 'case-edit-annotations', 'data-testid': 'case-edit-annotations', rows: 3, placeholder: '0xADDRESS = what it is' });
+  annotations.value = annotationLines(item.annotations);
+  const save = async (event) => {
+    event.preventDefault();
+    try {
+      const body = { name: name.value, notes: notes.value, annotations: parseAnnotations(annotations.value) };
+      await api(path, body, 'PATCH');
+      window.dispatchEvent(new HashChangeEvent('hashchange'));
+    } catch (e) {
+      show(status, errorBox(e));
+    }
+  };
+  const confirmDelete = h('span', { 'data-testid': 'case-delete-confirm-box', hidden: true },
+    `Delete "${item.name}" for good? `,
+    h('button', {
+      type: 'button', 'data-testid': 'case-delete-confirm', onclick: async () => {
+        try {
+          await api(path, undefined, 'DELETE');
+          location.hash = '#/cases';
+        } catch (e) {
+          show(status, errorBox(e));
+        }
+      },
+    }, 'Yes, delete'));
+  return h('section', { 'data-testid': 'case-editor' }, h('h2', {}, 'Edit'),
+    h('form', { class: 'stacked', onsubmit: save },
+      h('label', { for: 'case-edit-name' }, 'Name'), name,
+      h('label', { for: 'case-edit-notes' }, 'Notes'), notes,
+      h('label', { for: 'case-edit-annotations' }, 'Annotations (one a line: TARGET = NOTE)'), annotations,
+      h('p', {}, h('button', { type: 'submit', 'data-testid': 'case-edit-save' }, 'Save changes'), ' ',
+        h('button', { type: 'button', 'data-testid': 'case-delete', onclick: () => { confirmDelete.hidden = false; } }, 'Delete case'), ' ',
+        confirmDelete)),
+    status);
 }
