@@ -62,6 +62,10 @@ enum Command {
         /// Directory for shuffle files.
         #[arg(long)]
         work_dir: Option<String>,
+        /// Memory for query operators in bytes, shared by the task slots (default: 70 % of
+        /// the machine's).
+        #[arg(long)]
+        memory_pool_bytes: Option<u64>,
     },
     /// Run one statement over an export on a Ballista scheduler, or on a scheduler and
     /// executors started in this process (`--local-executors`).
@@ -118,6 +122,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
             external_host,
             vcores,
             work_dir,
+            memory_pool_bytes,
         } => {
             let options = ExecutorOptions {
                 scheduler,
@@ -125,6 +130,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
                 external_host,
                 vcores,
                 work_dir,
+                memory_pool_bytes,
             };
             run_executor(&args.data_dir, options).await?;
         }

@@ -7,6 +7,7 @@ use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
 
+use ballista_core::config::TaskSchedulingPolicy;
 use ballista_executor::executor_process::{ExecutorProcessConfig, start_executor_process};
 use ballista_scheduler::cluster::BallistaCluster;
 use ballista_scheduler::config::SchedulerConfig;
@@ -29,6 +30,9 @@ pub async fn run_scheduler(
         bind_host: bind.ip().to_string(),
         external_host: external_host.to_string(),
         bind_port: bind.port(),
+        // Executors ask for tasks (as in-process clusters do): no connection from the
+        // scheduler to the executors is needed.
+        scheduling_policy: TaskSchedulingPolicy::PullStaged,
         ..SchedulerConfig::default()
     }
     .with_override_session_builder(Arc::new(move |config: SessionConfig| {
@@ -55,6 +59,9 @@ pub struct ExecutorOptions {
     pub vcores: usize,
     /// Where shuffle files go (a temporary directory when none).
     pub work_dir: Option<String>,
+    /// Bytes of memory for query operators, shared by the task slots; 70 % of the machine's
+    /// memory when none (Ballista's default).
+    pub memory_pool_bytes: Option<u64>,
 }
 
 /// Serve as an executor until the process is stopped, with the functions of the store at
@@ -88,6 +95,8 @@ pub async fn run_executor(
             options.vcores
         },
         work_dir: options.work_dir,
+        task_scheduling_policy: TaskSchedulingPolicy::PullStaged,
+        memory_pool_size: options.memory_pool_bytes,
         override_function_registry: Some(Arc::new((&state).into())),
         ..defaults
     };
