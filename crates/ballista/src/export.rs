@@ -14,6 +14,7 @@
 
 use std::path::{Path, PathBuf};
 
+use chaintrail_export::ExportedTable;
 use chaintrail_sql::Catalog;
 use chaintrail_sql::datafusion::arrow::array::{AsArray, RecordBatch};
 use chaintrail_sql::datafusion::arrow::datatypes::UInt64Type;
@@ -37,17 +38,6 @@ pub const SIDE_TABLES: [&str; 6] = [
     "exposure",
 ];
 
-/// One file of the export.
-#[derive(Debug, Clone)]
-pub struct ExportedFile {
-    /// The table it belongs to.
-    pub table: String,
-    /// Its path under the export's root.
-    pub path: PathBuf,
-    /// Rows written.
-    pub rows: u64,
-}
-
 /// Export the store at `store_dir` to the new directory `out`, chain tables in files of
 /// `blocks_per_file` blocks. The export is written beside `out` (`<out>.partial`) and renamed
 /// into place when whole, so `out` is either absent or complete. Blocks the calling thread
@@ -56,7 +46,7 @@ pub async fn export(
     store_dir: &Path,
     out: &Path,
     blocks_per_file: usize,
-) -> Result<Vec<ExportedFile>, DistributedError> {
+) -> Result<Vec<ExportedTable>, DistributedError> {
     if blocks_per_file == 0 {
         return Err(DistributedError::Usage(
             "blocks per file must be at least 1".into(),
@@ -99,7 +89,7 @@ fn chain_tables(
     store_dir: &Path,
     root: &Path,
     blocks_per_file: usize,
-) -> Result<Vec<ExportedFile>, DistributedError> {
+) -> Result<Vec<ExportedTable>, DistributedError> {
     let store = Store::open(store_dir)?;
     let mut files = Vec::new();
     for (chain, reader) in store.readers()? {
@@ -113,20 +103,21 @@ fn chain_tables(
                 reader.block(end - 1).height
             );
             let path_of = |table: &str| root.join(table).join(format!("chain={chain}")).join(&name);
-            for table in chaintrail_export::export_parquet_blocks(&reader, start..end, &path_of)? {
-                files.push(ExportedFile {
-                    table: table.table,
-                    path: table.path,
-                    rows: table.rows,
-                });
-            }
+            files.extend(chaintrail_export::export_parquet_blocks(
+                &reader,
+                start..end,
+                &path_of,
+            )?);
             start = end;
         }
     }
     Ok(files)
 }
 
-async fn side_tables(store_dir: &Path, root: &Path) -> Result<Vec<ExportedFile>, DistributedError> {
+async fn side_tables(
+    store_dir: &Path,
+    root: &Path,
+) -> Result<Vec<ExportedTable>, DistributedError> {
     let catalog = Catalog::open(store_dir)?;
     let mut files = Vec::new();
     for table in SIDE_TABLES {
@@ -136,20 +127,33 @@ async fn side_tables(store_dir: &Path, root: &Path) -> Result<Vec<ExportedFile>,
             source,
         })?;
         let path = dir.join(format!("{table}.parquet"));
+        let Some(url) = path.to_str() else {
+            return Err(DistributedError::Usage(format!(
+                "{}: export into a directory whose path is UTF-8",
+                path.display()
+            )));
+        };
         let written = catalog
             .session()
             .table(table)
             .await?
             .write_parquet(
-                &path.to_string_lossy(),
+                url,
                 DataFrameWriteOptions::new().with_single_file_output(true),
                 None,
             )
             .await?;
-        files.push(ExportedFile {
+        let bytes = std::fs::metadata(&path)
+            .map_err(|source| DistributedError::Io {
+                path: path.clone(),
+                source,
+            })?
+            .len();
+        files.push(ExportedTable {
             table: table.to_string(),
             path,
             rows: written_rows(&written),
+            bytes,
         });
     }
     Ok(files)

@@ -22,7 +22,7 @@ mod processes;
 mod tables;
 
 pub use cluster::{LocalCluster, functions_state, remote_session};
-pub use export::{DEFAULT_BLOCKS_PER_FILE, ExportedFile, SIDE_TABLES, export};
+pub use export::{DEFAULT_BLOCKS_PER_FILE, SIDE_TABLES, export};
 pub use processes::{ExecutorOptions, run_executor, run_scheduler};
 pub use tables::{FILES_SCHEMA, register_export};
 

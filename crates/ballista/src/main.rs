@@ -110,7 +110,12 @@ async fn run(args: Args) -> anyhow::Result<()> {
         } => {
             let files = chaintrail_ballista::export(&args.data_dir, &out, blocks_per_file).await?;
             let rows: u64 = files.iter().map(|f| f.rows).sum();
-            println!("{} files, {rows} rows in {}", files.len(), out.display());
+            let bytes: u64 = files.iter().map(|f| f.bytes).sum();
+            println!(
+                "{} files, {rows} rows, {bytes} bytes in {}",
+                files.len(),
+                out.display()
+            );
         }
         Command::Scheduler {
             bind,
