@@ -19,6 +19,7 @@ pub mod derived;
 pub mod entities;
 pub mod hubs;
 pub mod score;
+pub mod screened;
 pub mod screening;
 
 use std::path::{Path, PathBuf};
@@ -34,6 +35,7 @@ use serde::Serialize;
 
 pub use derived::Detection;
 pub use score::{Score, avoids_mixers, score};
+pub use screened::{IndexedDirect, build_screened_store, indexed_direct_exposures};
 
 #[derive(Debug, thiserror::Error)]
 pub enum EvalError {

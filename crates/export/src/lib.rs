@@ -13,6 +13,7 @@
 #![warn(missing_docs)]
 
 use std::fs::File;
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -64,17 +65,110 @@ pub struct ExportedTable {
     pub bytes: u64,
 }
 
-#[derive(Clone, Copy)]
-enum Kind {
+/// The Parquet type of an exported column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ColumnKind {
+    /// A 64-bit integer.
     Int64,
+    /// A 64-bit integer, null where the store does not know it.
+    OptInt64,
+    /// UTF-8 text.
     Utf8,
+    /// UTF-8 text or null.
     OptUtf8,
+    /// A boolean.
     Bool,
+    /// A 64-bit float.
     Double,
+}
+
+use ColumnKind as Kind;
+
+/// The columns of one exported table, in file order.
+pub type Columns = &'static [(&'static str, ColumnKind)];
+
+const BLOCKS: Columns = &[
+    (etl::blocks::NUMBER, Kind::Int64),
+    (etl::blocks::TIMESTAMP, Kind::Int64),
+];
+
+const ACCOUNT_TRANSACTIONS: Columns = &[
+    (etl::transactions::HASH, Kind::Utf8),
+    (etl::transactions::BLOCK_NUMBER, Kind::Int64),
+    (etl::transactions::BLOCK_TIMESTAMP, Kind::Int64),
+    ("transfer_count", Kind::Int64),
+];
+
+/// ethereum-etl's token_transfers columns for what they name; the rest as cryo.
+const TRANSFERS: Columns = &[
+    ("chain_id", Kind::Int64),
+    (etl::token_transfers::BLOCK_NUMBER, Kind::Int64),
+    (etl::transactions::BLOCK_TIMESTAMP, Kind::Int64),
+    (etl::token_transfers::TRANSACTION_HASH, Kind::Utf8),
+    ("transfer_index", Kind::Int64),
+    ("kind", Kind::Utf8),
+    (etl::token_transfers::FROM_ADDRESS, Kind::OptUtf8),
+    (etl::token_transfers::TO_ADDRESS, Kind::OptUtf8),
+    (etl::token_transfers::TOKEN_ADDRESS, Kind::OptUtf8),
+    (etl::tokens::SYMBOL, Kind::Utf8),
+    (etl::token_transfers::VALUE, Kind::Utf8),
+    ("value_f64", Kind::Double),
+    ("success", Kind::Bool),
+];
+
+const UTXO_TRANSACTIONS: Columns = &[
+    ("hash", Kind::Utf8),
+    ("block_number", Kind::Int64),
+    ("block_timestamp", Kind::Int64),
+    ("input_count", Kind::Int64),
+    ("output_count", Kind::Int64),
+    ("is_coinbase", Kind::Bool),
+    ("fee", Kind::OptInt64),
+];
+
+const INPUTS: Columns = &[
+    ("transaction_hash", Kind::Utf8),
+    ("block_number", Kind::Int64),
+    ("block_timestamp", Kind::Int64),
+    ("index", Kind::Int64),
+    ("spent_transaction_hash", Kind::OptUtf8),
+    ("spent_output_index", Kind::OptInt64),
+    ("address", Kind::OptUtf8),
+    ("value", Kind::OptInt64),
+    ("is_coinbase", Kind::Bool),
+];
+
+const OUTPUTS: Columns = &[
+    ("transaction_hash", Kind::Utf8),
+    ("block_number", Kind::Int64),
+    ("block_timestamp", Kind::Int64),
+    ("index", Kind::Int64),
+    ("address", Kind::OptUtf8),
+    ("type", Kind::Utf8),
+    ("value", Kind::Int64),
+    ("spent_by_transaction_hash", Kind::OptUtf8),
+];
+
+/// The tables exported for a chain of `model`, with their columns.
+pub fn tables(model: ChainModel) -> &'static [(&'static str, Columns)] {
+    match model {
+        ChainModel::Account => &[
+            (etl::blocks::TABLE, BLOCKS),
+            (etl::transactions::TABLE, ACCOUNT_TRANSACTIONS),
+            ("transfers", TRANSFERS),
+        ],
+        ChainModel::Utxo => &[
+            (etl::blocks::TABLE, BLOCKS),
+            ("transactions", UTXO_TRANSACTIONS),
+            ("inputs", INPUTS),
+            ("outputs", OUTPUTS),
+        ],
+    }
 }
 
 enum Values {
     Int64(Vec<i64>),
+    OptInt64(Vec<i64>, Vec<i16>),
     Utf8(Vec<ByteArray>),
     OptUtf8(Vec<ByteArray>, Vec<i16>),
     Bool(Vec<bool>),
@@ -86,7 +180,7 @@ struct TableWriter {
     name: &'static str,
     path: PathBuf,
     tmp: PathBuf,
-    columns: Vec<(&'static str, Kind)>,
+    columns: Columns,
     buffers: Vec<Values>,
     buffered: usize,
     rows: u64,
@@ -96,6 +190,7 @@ struct TableWriter {
 /// A cell of a row. Rows are pushed as slices of cells in column order.
 enum Cell {
     I(i64),
+    OI(Option<i64>),
     S(String),
     O(Option<String>),
     B(bool),
@@ -103,13 +198,21 @@ enum Cell {
 }
 
 impl TableWriter {
+    /// A writer of table `name` to the file `path` (its directory created if needed).
     fn create(
-        dir: &Path,
+        path: PathBuf,
         name: &'static str,
-        columns: Vec<(&'static str, Kind)>,
+        columns: Columns,
     ) -> Result<TableWriter, ExportError> {
-        let path = dir.join(format!("{name}.parquet"));
-        let tmp = dir.join(format!(".{name}.parquet.tmp"));
+        let dir = path.parent().unwrap_or(Path::new("."));
+        std::fs::create_dir_all(dir).map_err(|source| ExportError::Io {
+            path: dir.to_path_buf(),
+            source,
+        })?;
+        let file_name = path
+            .file_name()
+            .map_or_else(|| name.into(), |f| f.to_string_lossy());
+        let tmp = dir.join(format!(".{file_name}.tmp"));
         let parquet_err = |source| ExportError::Parquet {
             path: path.clone(),
             source,
@@ -119,6 +222,7 @@ impl TableWriter {
             .map(|(column, kind)| {
                 let (physical, logical, repetition) = match kind {
                     Kind::Int64 => (PhysicalType::INT64, None, Repetition::REQUIRED),
+                    Kind::OptInt64 => (PhysicalType::INT64, None, Repetition::OPTIONAL),
                     Kind::Utf8 => (
                         PhysicalType::BYTE_ARRAY,
                         Some(LogicalType::String),
@@ -170,6 +274,13 @@ impl TableWriter {
         for (buffer, cell) in self.buffers.iter_mut().zip(row) {
             match (buffer, cell) {
                 (Values::Int64(v), Cell::I(x)) => v.push(x),
+                (Values::OptInt64(v, defs), Cell::OI(x)) => match x {
+                    Some(x) => {
+                        v.push(x);
+                        defs.push(1);
+                    }
+                    None => defs.push(0),
+                },
                 (Values::Utf8(v), Cell::S(x)) => v.push(ByteArray::from(x.into_bytes())),
                 (Values::OptUtf8(v, defs), Cell::O(x)) => match x {
                     Some(x) => {
@@ -207,6 +318,9 @@ impl TableWriter {
             };
             match buffer {
                 Values::Int64(v) => column.typed::<Int64Type>().write_batch(v, None, None),
+                Values::OptInt64(v, defs) => {
+                    column.typed::<Int64Type>().write_batch(v, Some(defs), None)
+                }
                 Values::Utf8(v) => column.typed::<ByteArrayType>().write_batch(v, None, None),
                 Values::OptUtf8(v, defs) => {
                     column
@@ -249,6 +363,7 @@ impl TableWriter {
 fn empty(kind: Kind) -> Values {
     match kind {
         Kind::Int64 => Values::Int64(Vec::new()),
+        Kind::OptInt64 => Values::OptInt64(Vec::new(), Vec::new()),
         Kind::Utf8 => Values::Utf8(Vec::new()),
         Kind::OptUtf8 => Values::OptUtf8(Vec::new(), Vec::new()),
         Kind::Bool => Values::Bool(Vec::new()),
@@ -260,12 +375,34 @@ fn int(value: u64) -> Cell {
     Cell::I(i64::try_from(value).unwrap_or(i64::MAX))
 }
 
-/// Export every canonical table of one chain into `dir` (created if needed).
+fn opt_int(value: Option<u64>) -> Cell {
+    Cell::OI(value.map(|v| i64::try_from(v).unwrap_or(i64::MAX)))
+}
+
+/// Export every canonical table of one chain into `dir` (created if needed), one file per
+/// table: `dir/<table>.parquet`.
 pub fn export_parquet(reader: &ChainReader, dir: &Path) -> Result<Vec<ExportedTable>, ExportError> {
-    std::fs::create_dir_all(dir).map_err(|source| ExportError::Io {
-        path: dir.to_path_buf(),
-        source,
-    })?;
+    export_parquet_blocks(reader, 0..reader.block_count(), &|table| {
+        dir.join(format!("{table}.parquet"))
+    })
+}
+
+/// Export the rows of the blocks at indexes `blocks` (indexes into the chain's blocks table,
+/// not heights) of every canonical table of one chain, table `t` to the file `path_of(t)`
+/// (directories created as needed). A partitioned export calls this once per block range.
+pub fn export_parquet_blocks(
+    reader: &ChainReader,
+    blocks: Range<usize>,
+    path_of: &dyn Fn(&str) -> PathBuf,
+) -> Result<Vec<ExportedTable>, ExportError> {
+    let blocks = blocks.start.min(reader.block_count())..blocks.end.min(reader.block_count());
+    let txs = if blocks.is_empty() {
+        0..0
+    } else {
+        reader.block_txs(blocks.start).start..reader.block_txs(blocks.end - 1).end
+    };
+    let create =
+        |table: &'static str, columns: Columns| TableWriter::create(path_of(table), table, columns);
     let hash_text = |hash: TxHash| match reader.model() {
         ChainModel::Account => hash.to_hex_prefixed(),
         ChainModel::Utxo => hash.to_hex(),
@@ -277,59 +414,24 @@ pub fn export_parquet(reader: &ChainReader, dir: &Path) -> Result<Vec<ExportedTa
     };
     let mut tables = Vec::new();
 
-    let mut blocks = TableWriter::create(
-        dir,
-        etl::blocks::TABLE,
-        vec![
-            (etl::blocks::NUMBER, Kind::Int64),
-            (etl::blocks::TIMESTAMP, Kind::Int64),
-        ],
-    )?;
-    for index in 0..reader.block_count() {
+    let mut block_table = create(etl::blocks::TABLE, BLOCKS)?;
+    for index in blocks {
         let block = reader.block(index);
-        blocks.push(vec![int(block.height), int(block.timestamp)])?;
+        block_table.push(vec![int(block.height), int(block.timestamp)])?;
     }
     // A table is put in place only when nothing it was made of came from a damaged segment.
     reader.ensure_intact()?;
-    tables.push(blocks.finish()?);
+    tables.push(block_table.finish()?);
 
     match reader.model() {
         ChainModel::Account => {
-            let mut txs = TableWriter::create(
-                dir,
-                etl::transactions::TABLE,
-                vec![
-                    (etl::transactions::HASH, Kind::Utf8),
-                    (etl::transactions::BLOCK_NUMBER, Kind::Int64),
-                    (etl::transactions::BLOCK_TIMESTAMP, Kind::Int64),
-                    ("transfer_count", Kind::Int64),
-                ],
-            )?;
-            // ethereum-etl's token_transfers columns for what they name; the rest as cryo.
-            let mut transfers = TableWriter::create(
-                dir,
-                "transfers",
-                vec![
-                    ("chain_id", Kind::Int64),
-                    (etl::token_transfers::BLOCK_NUMBER, Kind::Int64),
-                    (etl::transactions::BLOCK_TIMESTAMP, Kind::Int64),
-                    (etl::token_transfers::TRANSACTION_HASH, Kind::Utf8),
-                    ("transfer_index", Kind::Int64),
-                    ("kind", Kind::Utf8),
-                    (etl::token_transfers::FROM_ADDRESS, Kind::OptUtf8),
-                    (etl::token_transfers::TO_ADDRESS, Kind::OptUtf8),
-                    (etl::token_transfers::TOKEN_ADDRESS, Kind::OptUtf8),
-                    (etl::tokens::SYMBOL, Kind::Utf8),
-                    (etl::token_transfers::VALUE, Kind::Utf8),
-                    ("value_f64", Kind::Double),
-                    ("success", Kind::Bool),
-                ],
-            )?;
-            for tx in 0..reader.tx_count() {
+            let mut tx_table = create(etl::transactions::TABLE, ACCOUNT_TRANSACTIONS)?;
+            let mut transfers = create("transfers", TRANSFERS)?;
+            for tx in txs.clone() {
                 let hash = hash_text(reader.tx_hash(tx));
                 let block = reader.tx_block(tx);
                 let rows = reader.tx_transfers(tx);
-                txs.push(vec![
+                tx_table.push(vec![
                     Cell::S(hash.clone()),
                     int(block.height),
                     int(block.timestamp),
@@ -359,50 +461,14 @@ pub fn export_parquet(reader: &ChainReader, dir: &Path) -> Result<Vec<ExportedTa
                 }
             }
             reader.ensure_intact()?;
-            tables.push(txs.finish()?);
+            tables.push(tx_table.finish()?);
             tables.push(transfers.finish()?);
         }
         ChainModel::Utxo => {
-            let mut txs = TableWriter::create(
-                dir,
-                "transactions",
-                vec![
-                    ("hash", Kind::Utf8),
-                    ("block_number", Kind::Int64),
-                    ("block_timestamp", Kind::Int64),
-                    ("input_count", Kind::Int64),
-                    ("output_count", Kind::Int64),
-                    ("is_coinbase", Kind::Bool),
-                    ("fee", Kind::Int64),
-                ],
-            )?;
-            let mut inputs = TableWriter::create(
-                dir,
-                "inputs",
-                vec![
-                    ("transaction_hash", Kind::Utf8),
-                    ("block_number", Kind::Int64),
-                    ("index", Kind::Int64),
-                    ("spent_transaction_hash", Kind::OptUtf8),
-                    ("spent_output_index", Kind::Int64),
-                    ("address", Kind::OptUtf8),
-                    ("value", Kind::Int64),
-                ],
-            )?;
-            let mut outputs = TableWriter::create(
-                dir,
-                "outputs",
-                vec![
-                    ("transaction_hash", Kind::Utf8),
-                    ("block_number", Kind::Int64),
-                    ("index", Kind::Int64),
-                    ("address", Kind::OptUtf8),
-                    ("type", Kind::Utf8),
-                    ("value", Kind::Int64),
-                    ("spent_by_transaction_hash", Kind::OptUtf8),
-                ],
-            )?;
-            for tx in 0..reader.tx_count() {
+            let mut tx_table = create("transactions", UTXO_TRANSACTIONS)?;
+            let mut inputs = create("inputs", INPUTS)?;
+            let mut outputs = create("outputs", OUTPUTS)?;
+            for tx in txs.clone() {
                 let hash = hash_text(reader.tx_hash(tx));
                 let block = reader.tx_block(tx);
                 let (in_rows, out_rows) = (reader.tx_inputs(tx), reader.tx_outputs(tx));
@@ -415,11 +481,13 @@ pub fn export_parquet(reader: &ChainReader, dir: &Path) -> Result<Vec<ExportedTa
                     inputs.push(vec![
                         Cell::S(hash.clone()),
                         int(block.height),
+                        int(block.timestamp),
                         int(index as u64),
                         Cell::O(input.prevout.map(|p| hash_text(p.tx))),
-                        int(input.prevout.map_or(0, |p| u64::from(p.vout))),
+                        opt_int(input.prevout.map(|p| u64::from(p.vout))),
                         Cell::O(input.address.and_then(address_text)),
-                        int(input.value.unwrap_or(0)),
+                        opt_int(input.value),
+                        Cell::B(input.coinbase),
                     ])?;
                 }
                 for row in out_rows.clone() {
@@ -430,6 +498,7 @@ pub fn export_parquet(reader: &ChainReader, dir: &Path) -> Result<Vec<ExportedTa
                     outputs.push(vec![
                         Cell::S(hash.clone()),
                         int(block.height),
+                        int(block.timestamp),
                         int(u64::from(output.vout)),
                         Cell::O(address.as_ref().map(ToString::to_string)),
                         Cell::S(
@@ -442,18 +511,18 @@ pub fn export_parquet(reader: &ChainReader, dir: &Path) -> Result<Vec<ExportedTa
                         Cell::O(output.spent_by.map(|t| hash_text(reader.tx_hash(t)))),
                     ])?;
                 }
-                txs.push(vec![
+                tx_table.push(vec![
                     Cell::S(hash),
                     int(block.height),
                     int(block.timestamp),
                     int(in_rows.end - in_rows.start),
                     int(out_rows.end - out_rows.start),
                     Cell::B(coinbase),
-                    int(reader.tx_fee(tx).unwrap_or(0)),
+                    opt_int(reader.tx_fee(tx)),
                 ])?;
             }
             reader.ensure_intact()?;
-            tables.push(txs.finish()?);
+            tables.push(tx_table.finish()?);
             tables.push(inputs.finish()?);
             tables.push(outputs.finish()?);
         }

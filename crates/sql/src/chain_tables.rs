@@ -183,7 +183,12 @@ impl RowSource for Transactions {
                     txs.iter()
                         .map(|&t| (!account).then(|| len(reader.tx_outputs(t)))),
                 ),
-                _ => opt_uint(txs.iter().map(|&t| reader.tx_fee(t))),
+                // Account chains have no inputs and outputs to take a fee from (their fees
+                // are `kind = 'fee'` transfers).
+                _ => opt_uint(
+                    txs.iter()
+                        .map(|&t| (!account).then(|| reader.tx_fee(t)).flatten()),
+                ),
             })
             .collect();
         record_batch(schema, columns, txs.len())

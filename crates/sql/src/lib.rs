@@ -32,6 +32,7 @@ use chaintrail_screen::Screener;
 use datafusion::arrow::array::RecordBatch;
 use datafusion::catalog::TableProvider;
 use datafusion::error::DataFusionError;
+use datafusion::logical_expr::ScalarUDF;
 use datafusion::prelude::{SessionConfig, SessionContext};
 
 pub use chain_tables::asset_key;
@@ -110,6 +111,13 @@ impl Catalog {
             session.register_udf(function);
         }
         Ok(Catalog { world, session })
+    }
+
+    /// The forensic functions (`label_of`, `category_of`, `usd`) bound to this store, for
+    /// another session to register: a Ballista executor opens the store's catalog from its path
+    /// and registers these, so the functions answer there as they do here.
+    pub fn functions(&self) -> Vec<ScalarUDF> {
+        udf::all(&self.world)
     }
 
     /// The DataFusion session, for the DataFrame API or registering more tables.

@@ -2,12 +2,12 @@
 //! exact counts and sums, the functions answer like the screener, and the direct-exposure job
 //! written in SQL equals the screener's exposure index on every address the index holds whole.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::sync::OnceLock;
 
 use chaintrail_core::Chain;
 use chaintrail_labels::{Date, LabelStore};
-use chaintrail_screen::{Attributor, ExposureType, Screener};
+use chaintrail_screen::{Attributor, Screener};
 use chaintrail_sim::SimConfig;
 use chaintrail_sql::Catalog;
 use chaintrail_sql::datafusion::arrow::array::{Array, AsArray, RecordBatch};
@@ -26,26 +26,8 @@ fn world() -> &'static World {
     static WORLD: OnceLock<World> = OnceLock::new();
     WORLD.get_or_init(|| {
         let dir = tempfile::tempdir().expect("tempdir");
-        let store = Store::init(dir.path()).expect("init");
-        let side = dir.path().join("sim");
-        let summary =
-            chaintrail_sim::write_dir(&SimConfig::new(1, 20_000), &side).expect("simulate");
-        chaintrail_eval::import_world(&store, &side).expect("import");
-        let mut labels = LabelStore::open(dir.path()).expect("labels");
-        labels
-            .import_tagpacks(&side.join("tagpacks"))
-            .expect("tagpacks");
-        labels.save().expect("save");
-        chaintrail_links::refresh(&store).expect("links");
-        chaintrail_cluster::refresh(&store, None, chaintrail_cluster::Mode::Incremental)
-            .expect("clusters");
-        chaintrail_eval::world_prices(&summary.truth)
-            .save_pegs(&dir.path().join(chaintrail_trace::PEGS_FILE))
-            .expect("pegs");
-        let mut screener = Screener::open(dir.path()).expect("screener");
-        screener
-            .build_index(Some(at()), 2, true, &|_, _| {})
-            .expect("index");
+        chaintrail_eval::build_screened_store(dir.path(), &SimConfig::new(1, 20_000), at(), 2)
+            .expect("screened store");
         World { dir }
     })
 }
@@ -230,85 +212,29 @@ fn direct_exposure_in_sql_equals_the_exposure_index() {
     let catalog = Catalog::open(w.dir.path()).expect("catalog");
     assert!(catalog.has_exposure_index());
     assert_eq!(catalog.at(), at());
-    let screener = Screener::open(w.dir.path()).expect("screener");
-    let index = screener.index().expect("index");
-    let store = Store::open(w.dir.path()).expect("open");
-    let readers = store.readers().expect("readers");
-
-    type Key = (String, String, String, String, String);
-    let mut from_index: BTreeMap<Key, f64> = BTreeMap::new();
-    let mut truncated: BTreeSet<(String, String)> = BTreeSet::new();
-    for (chain, reader) in &readers {
-        for id in 1..reader.address_count() as u32 {
-            let Some(found) = index.get(*chain, id).expect("index read") else {
-                continue;
-            };
-            let address = reader.address(id).expect("address").to_string();
-            if found.truncated {
-                truncated.insert((chain.to_string(), address));
-                continue;
-            }
-            for e in found
-                .exposures
-                .iter()
-                .filter(|e| e.exposure_type == ExposureType::Direct)
-            {
-                let direction = serde_json::to_value(e.direction).expect("json");
-                let key = (
-                    chain.to_string(),
-                    address.clone(),
-                    e.category.as_str().to_string(),
-                    e.entity.clone(),
-                    direction.as_str().expect("text").to_string(),
-                );
-                from_index.insert(key, e.usd);
-            }
-        }
-    }
-    let batches = run(&catalog, &catalog.direct_exposure_query());
-    let columns: Vec<Vec<Option<String>>> = (0..5).map(|c| texts(&batches, c)).collect();
-    let usd = floats(&batches, 5);
-    let mut from_sql: BTreeMap<Key, f64> = BTreeMap::new();
-    for (i, usd) in usd.iter().enumerate() {
-        let text = |c: usize| columns[c][i].clone().expect("not null");
-        if truncated.contains(&(text(0), text(1))) {
-            continue;
-        }
-        from_sql.insert(
-            (text(0), text(1), text(2), text(3), text(4)),
-            usd.expect("usd"),
-        );
-    }
-    let chains: BTreeSet<&str> = from_index.keys().map(|k| k.0.as_str()).collect();
+    let indexed = chaintrail_eval::indexed_direct_exposures(w.dir.path()).expect("index");
+    let chains: BTreeSet<&str> = indexed.exposures.keys().map(|k| k.0.as_str()).collect();
     assert_eq!(
         chains.len(),
         2,
         "both chain models have direct exposure: {chains:?}"
     );
     assert!(
-        from_index.len() > 1_000,
+        indexed.exposures.len() > 1_000,
         "{} direct exposures",
-        from_index.len()
+        indexed.exposures.len()
     );
-    let only_index: Vec<_> = from_index
-        .keys()
-        .filter(|k| !from_sql.contains_key(*k))
-        .take(5)
+    let batches = run(&catalog, &catalog.direct_exposure_query());
+    let columns: Vec<Vec<Option<String>>> = (0..5).map(|c| texts(&batches, c)).collect();
+    let rows: Vec<_> = floats(&batches, 5)
+        .into_iter()
+        .enumerate()
+        .map(|(i, usd)| {
+            let text = |c: usize| columns[c][i].clone().expect("not null");
+            let key = (text(0), text(1), text(2), text(3), text(4));
+            (key, usd.expect("usd"))
+        })
         .collect();
-    let only_sql: Vec<_> = from_sql
-        .keys()
-        .filter(|k| !from_index.contains_key(*k))
-        .take(5)
-        .collect();
-    assert!(
-        only_index.is_empty() && only_sql.is_empty(),
-        "index only: {only_index:?}\nSQL only: {only_sql:?}"
-    );
-    for (key, &expected) in &from_index {
-        let got = from_sql[key];
-        assert!(
-            (got - expected).abs() <= 1e-9 * expected.abs().max(1.0),
-            "{key:?}: SQL {got} vs index {expected}"
-        );
-    }
+    let differences = indexed.differences(&rows, 10);
+    assert!(differences.is_empty(), "{}", differences.join("\n"));
 }
