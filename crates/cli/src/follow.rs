@@ -44,6 +44,10 @@ pub struct FollowArgs {
     /// Do not update the address clusters after each block (`chaintrail cluster build` later).
     #[arg(long)]
     skip_clusters: bool,
+    /// Do not update the exposure index after each block, when the store has one (it is then
+    /// stale until `chaintrail screen build-index`).
+    #[arg(long)]
+    skip_index: bool,
     #[command(flatten)]
     alerts: AlertArgs,
 }
@@ -133,6 +137,7 @@ pub fn run(global: &Global, args: FollowArgs) -> anyhow::Result<()> {
     let mut observers: Vec<Box<dyn BlockObserver>> = vec![Box::new(DerivedData {
         skip_links: args.skip_links,
         skip_clusters: args.skip_clusters,
+        skip_index: args.skip_index,
     })];
     observers.extend(args.alerts.observers(&store)?);
     let client = RpcClient::new(&args.rpc, args.auth.auth(), RpcOptions::default())?;

@@ -270,6 +270,38 @@ impl Clusters {
         hasher.finalize()
     }
 
+    /// Every address id of `chain` whose cluster carries a service label, with a digest of what
+    /// screening reads about it (the label, the labelled address, the merge that joined it):
+    /// two of these, taken before and after a clustering update, tell which addresses'
+    /// attribution the update changed. Empty when the chain has no clusters.
+    pub fn labelled_members(&self, chain: Chain) -> HashMap<u32, u32> {
+        let Some(c) = self.chains.get(&chain) else {
+            return HashMap::new();
+        };
+        let mut members = HashMap::new();
+        if c.labelled.is_empty() {
+            return members;
+        }
+        for id in 1..c.manifest.addresses as u32 {
+            let Some(&(label, seed)) = c.labelled.get(&c.cluster(id)) else {
+                continue;
+            };
+            let mut hasher = crc32fast::Hasher::new();
+            if let Some(l) = c.labels.labels.get(label as usize) {
+                hasher.update(l.name.as_bytes());
+                hasher.update(l.role.as_str().as_bytes());
+            }
+            hasher.update(&seed.to_le_bytes());
+            let joined = at(&c.joined, id).filter(|&j| j != NOT_JOINED);
+            if let Some(record) = joined.and_then(|j| c.record(j)) {
+                hasher.update(&record.tx.to_le_bytes());
+                hasher.update(record.heuristic.name().as_bytes());
+            }
+            members.insert(id, hasher.finalize());
+        }
+        members
+    }
+
     /// No chain has clusters.
     pub fn is_empty(&self) -> bool {
         self.chains.is_empty()

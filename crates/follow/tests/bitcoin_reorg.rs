@@ -1,7 +1,8 @@
 //! Following a real regtest node (`chaintrail_bitcoin::testing::RegtestNode`) through
 //! a reorg of depth 3: the store ends equal to a clean follow of the winning branch, and the
-//! observers hear of the applied blocks, the rollback and the new branch, and the links and
-//! clusters derived along the way equal those of the clean follow.
+//! observers hear of the applied blocks, the rollback and the new branch, the links and
+//! clusters derived along the way equal those of the clean follow, and the exposure index
+//! answers for the winning branch.
 
 use std::time::Duration;
 
@@ -13,6 +14,7 @@ use chaintrail_follow::{
     BitcoinSource, BlockObserver, ChainSource, DerivedData, FOLLOW_CURSOR, FollowConfig,
     FollowCursor, follow,
 };
+use chaintrail_screen::{ExposureIndex, Screener};
 use chaintrail_store::Store;
 use serde_json::json;
 
@@ -75,6 +77,11 @@ fn a_reorg_of_depth_three_is_rolled_back_and_the_winning_branch_applied() {
     let report = follow(&store, &mut source, &until(105), &mut observers).expect("follow");
     assert_eq!(report.blocks_applied, 106);
     assert_eq!(store.reader(REGTEST).expect("reader").tx_count(), 106 + 1);
+    // An exposure index from here on is kept up to date by the follower.
+    Screener::open(store.dir())
+        .expect("screener")
+        .build_index(None, 1, false, &|_, _| {})
+        .expect("index");
 
     // Replace blocks 103..=105 (the payment, mined in 102, stays) by a longer branch of 4.
     let orphaned = rpc.call("getblockhash", json!([103])).expect("hash");
@@ -113,6 +120,22 @@ fn a_reorg_of_depth_three_is_rolled_back_and_the_winning_branch_applied() {
         assert_eq!(read(&store), read(&clean_store), "{file}");
     }
     assert_eq!(followed.content_checksum(), clean.content_checksum());
+    // The exposure index answers for the winning branch, not the orphaned one.
+    let screener = Screener::open(store.dir()).expect("screener");
+    assert!(
+        screener.index_status().starts_with("built"),
+        "{}",
+        screener.index_status()
+    );
+    let index = ExposureIndex::load(store.dir())
+        .expect("load")
+        .expect("index");
+    assert_eq!(
+        index.file_meta.chains[0].checksum,
+        followed.content_checksum()
+    );
+    assert_eq!(index.file_meta.chains[0].txs, followed.tx_count());
+    drop((screener, index));
     assert_eq!(followed.stats().blocks, 107);
     assert_eq!(followed.tx_count(), clean.tx_count());
     // Catching up, observers hear of batches of at most 64 blocks; at the head, of each block.

@@ -1,29 +1,34 @@
-//! Which stored exposures an import can change, so that an index update recomputes only those.
+//! Which stored exposures an import or a follower's block can change, so that an index update
+//! recomputes only those.
 //!
-//! An update is possible when the chains only grew by appended blocks and nothing else the
-//! walk reads changed: labels, links, pegs, parameters and risk rules have the fingerprints of
-//! the index, the new date is not before the index's and no label starts or ends in between,
-//! and the index saw its chains whole. Then, for a chain that grew (docs/exposure.md,
-//! *Exposure index*):
+//! An update is possible when the chains only grew by appended blocks, the walk parameters,
+//! pegs and risk rules have the index's fingerprints, the new date is not before the index's and
+//! no label starts or ends in between, and the index saw its chains whole; labels, links and the
+//! services' clusters either have the index's fingerprints too, or the caller names what changed
+//! in them since ([`InputChanges`], as the follower does). Then (docs/exposure.md, *Exposure
+//! index*):
 //!
 //! - **incoming** exposure walks backward from an address's inflows to earlier records only, so
-//!   only the recipients of new records change;
+//!   of the new records only their recipients change;
 //! - **outgoing** exposure walks forward through later records, so an address changes when its
 //!   walk reaches a node that has new outflows: the senders of new records (on UTXO chains, the
-//!   owners of outputs that new inputs spend) and, within `max_hops` steps back along earlier
-//!   records, everyone whose value reached them.
+//!   owners of outputs that new inputs spend) and, within `max_hops` steps back, everyone whose
+//!   value reached them;
+//! - an address whose attribution changed, or a link that appeared, vanished or changed, alters
+//!   the walks of everyone within `max_hops` steps of it, either way.
 //!
-//! The set is a superset of what changes: it ignores that walks stop at attributed addresses,
-//! at the share floor and at the work budget. Known links that lead onto a chain that grew
-//! make every walk that crosses them reach new records: the index is then built in full.
+//! The spreading ([`crate::reach`]) crosses the known links, so a chain reached through a link
+//! is covered too; the set is a superset of what changes.
 
-use std::collections::BTreeSet;
+use chaintrail_core::{Address, Chain, ChainModel};
+use chaintrail_store::ChainReader;
 
-use chaintrail_core::{Chain, ChainModel};
-use chaintrail_store::{ChainReader, TxId};
-
+use crate::changes::{Fingerprints, InputChanges};
 use crate::exposure::end_of_day;
-use crate::index::{BuildJob, ExposureIndex, IndexedChain, last_block_time};
+use crate::index::{
+    BuildJob, ExposureIndex, IndexedChain, labels_fingerprint, last_block_time, pegs_fingerprint,
+};
+use crate::reach::{Bits, Reach};
 
 /// Address ids to recompute, per chain of the build (in the order of its readers).
 pub(crate) struct Dirty {
@@ -49,43 +54,35 @@ impl Dirty {
     }
 }
 
-/// A bit per address id.
-struct Bits(Vec<u64>);
-
-impl Bits {
-    fn new(len: usize) -> Bits {
-        Bits(vec![0; len.div_ceil(64)])
-    }
-
-    fn get(&self, id: u32) -> bool {
-        self.0
-            .get(id as usize / 64)
-            .is_some_and(|word| word >> (id % 64) & 1 == 1)
-    }
-
-    /// Set the bit; `true` when it was clear.
-    fn set(&mut self, id: u32) -> bool {
-        match self.0.get_mut(id as usize / 64) {
-            Some(word) if *word >> (id % 64) & 1 == 0 => {
-                *word |= 1 << (id % 64);
-                true
-            }
-            _ => false,
-        }
-    }
-}
-
 /// What to recompute to bring `previous` to the job's chains and date, or why it cannot be.
 pub(crate) fn plan(job: &BuildJob<'_>, previous: &ExposureIndex) -> Result<Dirty, String> {
     let meta = &previous.file_meta;
-    if let Some(why) = previous.staleness(
-        &[],
-        job.labels,
-        job.clusters_fingerprint,
-        job.links,
-        job.prices,
-    ) {
+    let explained = job.changes.filter(|changes| {
+        let indexed = Fingerprints {
+            labels: meta.labels_fingerprint,
+            clusters: meta.clusters_fingerprint,
+            links: meta.links_fingerprint,
+        };
+        let now = Fingerprints {
+            labels: labels_fingerprint(job.labels),
+            clusters: job.clusters_fingerprint,
+            links: job.links.fingerprint(),
+        };
+        changes.before == indexed && changes.after == now
+    });
+    if explained.is_none()
+        && let Some(why) = previous.staleness(
+            &[],
+            job.labels,
+            job.clusters_fingerprint,
+            job.links,
+            job.prices,
+        )
+    {
         return Err(why);
+    }
+    if pegs_fingerprint(job.prices) != meta.pegs_fingerprint {
+        return Err("the registered pegs changed since the index was built".to_string());
     }
     if meta.params != *job.params {
         return Err("the walk parameters differ".to_string());
@@ -106,46 +103,40 @@ pub(crate) fn plan(job: &BuildJob<'_>, previous: &ExposureIndex) -> Result<Dirty
             meta.at, job.at
         ));
     }
-    let mut grown: BTreeSet<Chain> = BTreeSet::new();
-    let mut chains = Vec::with_capacity(job.readers.len());
-    for reader in job.readers {
+    let mut reach = Reach::new(job.readers);
+    let mut known = Vec::with_capacity(job.readers.len());
+    for (index, reader) in job.readers.iter().enumerate() {
         let indexed = meta.chains.iter().find(|c| c.chain == reader.chain());
-        let dirty = match indexed {
-            None => {
-                grown.insert(reader.chain());
-                ChainDirty::All
-            }
-            Some(c) if c.checksum == reader.content_checksum() => ChainDirty::Unchanged,
+        known.push(match indexed {
+            None => None,
             Some(c) => {
-                check_appended(reader, c)?;
-                grown.insert(reader.chain());
-                let ids = match reader.model() {
-                    ChainModel::Account => account(reader, c, job.params.max_hops),
-                    ChainModel::Utxo => utxo(reader, c, job.params.max_hops),
-                };
-                ChainDirty::Some {
-                    ids,
-                    known: c.addresses,
+                if c.checksum != reader.content_checksum() {
+                    check_appended(reader, c)?;
+                    appended(&mut reach, index, reader, c);
                 }
+                // Addresses first seen since the index are computed whatever else changed.
+                Some((c.addresses, reader.address_count() > c.addresses as usize))
             }
-        };
-        chains.push(dirty);
+        });
     }
-    if let Some(link) = job
-        .links
-        .converter()
-        .links()
-        .iter()
-        .find(|l| grown.contains(&l.to_chain))
-    {
-        return Err(format!(
-            "known links lead onto {}, which grew (a {} link of {})",
-            link.to_chain, link.kind, link.via
-        ));
+    if let Some(changes) = explained {
+        changed(&mut reach, job.readers, changes);
     }
     if last_block_time(job.readers).is_some_and(|last| last > end_of_day(job.at)) {
         return Err(format!("the chains hold blocks after {}", job.at));
     }
+    let chains = reach
+        .spread(job.links, job.params.max_hops)
+        .into_iter()
+        .zip(known)
+        .map(|(ids, known)| match known {
+            None => ChainDirty::All,
+            Some((known, new_addresses)) if new_addresses || ids.any() => {
+                ChainDirty::Some { ids, known }
+            }
+            Some(_) => ChainDirty::Unchanged,
+        })
+        .collect();
     Ok(Dirty { chains })
 }
 
@@ -166,80 +157,63 @@ fn check_appended(reader: &ChainReader, indexed: &IndexedChain) -> Result<(), St
     Ok(())
 }
 
-/// Account chain: recipients of new transfers; senders of new transfers and, `max_hops` steps
-/// back through earlier transfers, the senders into them.
-fn account(reader: &ChainReader, indexed: &IndexedChain, max_hops: u32) -> Bits {
-    let columns = reader.transfer_columns();
-    let mut dirty = Bits::new(reader.address_count());
-    let mut expanded = Bits::new(reader.address_count());
-    let mut frontier = Vec::new();
-    for row in indexed.records..reader.transfer_count() {
-        dirty.set(columns.to.at(row));
-        let from = columns.from.at(row);
-        dirty.set(from);
-        if expanded.set(from) {
-            frontier.push(from);
+/// The records appended since the index: their recipients' incoming exposure, and the outgoing
+/// exposure of their senders and of everyone upstream.
+fn appended(reach: &mut Reach<'_>, index: usize, reader: &ChainReader, indexed: &IndexedChain) {
+    match reader.model() {
+        ChainModel::Account => {
+            let to = reader.transfer_columns().to;
+            for row in indexed.records..reader.transfer_count() {
+                reach.mark(index, to.at(row));
+            }
         }
-    }
-    for _ in 0..max_hops {
-        let mut next = Vec::new();
-        for node in frontier {
-            for row in reader.incoming(node) {
-                if row >= indexed.records {
-                    break;
-                }
-                let sender = columns.from.at(row);
-                dirty.set(sender);
-                if expanded.set(sender) {
-                    next.push(sender);
+        ChainModel::Utxo => {
+            let first_new_output = reader.tx_outputs(indexed.txs).start;
+            for row in first_new_output..reader.output_count() {
+                if let Some(output) = reader.output(row) {
+                    reach.mark(index, output.address);
                 }
             }
         }
-        frontier = next;
     }
-    dirty
+    for tx in indexed.txs..reader.tx_count() {
+        reach.spent_in(index, tx);
+    }
 }
 
-/// UTXO chain: addresses paid by new outputs; owners of the outputs new inputs spend and,
-/// `max_hops` steps back through the transactions that made those outputs, the owners of what
-/// they spent.
-fn utxo(reader: &ChainReader, indexed: &IndexedChain, max_hops: u32) -> Bits {
-    let mut dirty = Bits::new(reader.address_count());
-    let first_new_output = reader.tx_outputs(indexed.txs).start;
-    let first_new_input = reader.tx_inputs(indexed.txs).start;
-    for row in first_new_output..reader.output_count() {
-        if let Some(output) = reader.output(row) {
-            dirty.set(output.address);
-        }
-    }
-    let mut seen: BTreeSet<TxId> = BTreeSet::new();
-    let mut frontier = Vec::new();
-    for row in first_new_input..reader.input_count() {
-        let spent = reader.input(row).and_then(|i| i.spent_output);
-        if let Some(output) = spent
-            .filter(|&o| o < first_new_output)
-            .and_then(|o| reader.output(o))
-        {
-            dirty.set(output.address);
-            if seen.insert(output.tx) {
-                frontier.push(output.tx);
+/// Labels, cluster memberships and links that changed since the index.
+fn changed(reach: &mut Reach<'_>, readers: &[&ChainReader], changes: &InputChanges) {
+    for (chain, text) in &changes.labels {
+        for (index, reader) in readers.iter().enumerate() {
+            if chain.is_some_and(|c| c != reader.chain()) {
+                continue;
+            }
+            let id = Address::parse(reader.chain(), text)
+                .ok()
+                .and_then(|address| reader.address_id(&address));
+            if let Some(id) = id {
+                reach.address_changed(index, id);
             }
         }
     }
-    for _ in 0..max_hops {
-        let mut next = Vec::new();
-        for tx in frontier {
-            for row in reader.tx_inputs(tx) {
-                let spent = reader.input(row).and_then(|i| i.spent_output);
-                if let Some(output) = spent.and_then(|o| reader.output(o)) {
-                    dirty.set(output.address);
-                    if seen.insert(output.tx) {
-                        next.push(output.tx);
-                    }
-                }
+    for (chain, ids) in &changes.clusters {
+        if let Some(index) = readers.iter().position(|r| r.chain() == *chain) {
+            let count = readers[index].address_count();
+            for &id in ids.iter().filter(|&&id| (id as usize) < count) {
+                reach.address_changed(index, id);
             }
         }
-        frontier = next;
     }
-    dirty
+    let find = |chain: Chain, hash| {
+        let index = readers.iter().position(|r| r.chain() == chain)?;
+        Some((index, readers[index].tx_id(hash)?))
+    };
+    for link in &changes.links {
+        if let Some((index, tx)) = find(link.from_chain, &link.from_tx) {
+            reach.spent_in(index, tx);
+        }
+        if let Some((index, tx)) = find(link.to_chain, &link.to_tx) {
+            reach.paid_in(index, tx);
+        }
+    }
 }

@@ -24,6 +24,7 @@ use chaintrail_trace::{PEGS_FILE, Prices};
 use serde::{Deserialize, Serialize};
 
 use crate::ScreenError;
+use crate::changes::InputChanges;
 use crate::dirty::Dirty;
 use crate::exposure::Params;
 use crate::index_file::{ChainSection, IndexWriter, MappedIndex, section_of};
@@ -369,6 +370,8 @@ pub(crate) struct BuildJob<'a> {
     pub rules_fingerprint: u32,
     pub clusters_fingerprint: u32,
     pub threads: usize,
+    /// What changed in labels, clusters and links since the index, when the caller knows.
+    pub changes: Option<&'a InputChanges>,
 }
 
 /// The message a panic carried, when it is text.
@@ -433,6 +436,7 @@ fn write(
         rules_fingerprint,
         clusters_fingerprint: _,
         threads,
+        changes: _,
     } = *job;
     let started = Instant::now();
     let (valid_from, valid_until) = validity_window(labels, readers, at);
@@ -734,6 +738,7 @@ mod tests {
             rules_fingerprint,
             clusters_fingerprint: 0,
             threads: 2,
+            changes: None,
         });
     }
 

@@ -28,6 +28,7 @@
 pub mod assess;
 mod batch;
 pub mod bench;
+mod changes;
 mod codec;
 mod dirty;
 pub mod exposure;
@@ -35,6 +36,7 @@ pub mod index;
 mod index_file;
 pub mod links;
 pub mod model;
+mod reach;
 pub mod rules;
 
 use std::collections::BTreeMap;
@@ -49,6 +51,7 @@ use chaintrail_trace::{Cancel, Prices};
 
 pub use assess::{Assessment, rescore};
 pub use batch::read_batch;
+pub use changes::{InputChanges, Inputs};
 pub use exposure::{Attributor, Context, Entity, Params, chain_exposure, end_of_day};
 pub use index::{BuildReport, ExposureIndex, IndexFile, IndexedChain};
 pub use links::{KnownLinks, load_links};
@@ -386,6 +389,31 @@ impl Screener {
         full: bool,
         progress: &(dyn Fn(u64, u64) + Sync),
     ) -> Result<BuildReport, ScreenError> {
+        self.write_index(at, threads, full, None, progress)
+    }
+
+    /// [`Screener::build_index`] after the labels, clusters or links changed as `changes` says
+    /// (a follower re-derives them after each block): when the index was built on the inputs
+    /// `changes` starts from, only the addresses the changes and the new records can reach are
+    /// computed again; else the index is built in full.
+    pub fn update_index(
+        &mut self,
+        changes: &InputChanges,
+        at: Option<Date>,
+        threads: usize,
+        progress: &(dyn Fn(u64, u64) + Sync),
+    ) -> Result<BuildReport, ScreenError> {
+        self.write_index(at, threads, false, Some(changes), progress)
+    }
+
+    fn write_index(
+        &mut self,
+        at: Option<Date>,
+        threads: usize,
+        full: bool,
+        changes: Option<&InputChanges>,
+        progress: &(dyn Fn(u64, u64) + Sync),
+    ) -> Result<BuildReport, ScreenError> {
         let at = at.unwrap_or_else(Date::today);
         let never = Cancel::new();
         let ctx = self.index_context(at, &never);
@@ -402,6 +430,7 @@ impl Screener {
             rules_fingerprint: self.rules.fingerprint(),
             clusters_fingerprint: self.clusters_fingerprint(),
             threads,
+            changes,
         };
         let previous = if full {
             None

@@ -1,5 +1,6 @@
-//! The exposure index after an import that appended blocks: updating it recomputes only the
-//! addresses the new records can change, and answers exactly as a full build does.
+//! The exposure index after an import that appended blocks, and after a follower's block that
+//! also changed labels and links: updating it recomputes only the addresses the new records and
+//! changes can reach, and answers exactly as a full build does.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -7,7 +8,10 @@ use std::path::Path;
 use chaintrail_core::{Address, BitcoinNetwork, Chain};
 use chaintrail_ingest::synthetic;
 use chaintrail_labels::{Category, Date, Label, LabelStore, Source};
-use chaintrail_screen::{BuildReport, ChainExposure, ExposureIndex, Screener};
+use chaintrail_links::Link;
+use chaintrail_screen::{
+    BuildReport, ChainExposure, ExposureIndex, InputChanges, Inputs, Screener,
+};
 use chaintrail_store::Store;
 
 const ETH: Chain = Chain::Evm(31337);
@@ -155,6 +159,197 @@ fn an_update_after_appended_blocks_equals_a_full_build() {
     for (key, exposure) in &after_full {
         assert_eq!(after_update.get(key), Some(exposure), "{key:?}");
     }
+}
+
+/// The store's derived links, as `chaintrail links build` leaves them.
+fn write_links(dir: &Path, links: &[Link]) {
+    let links_dir = chaintrail_links::store::links_dir(dir);
+    std::fs::create_dir_all(&links_dir).expect("links dir");
+    let mut lines = String::new();
+    for link in links {
+        lines.push_str(&serde_json::to_string(link).expect("json"));
+        lines.push('\n');
+    }
+    std::fs::write(links_dir.join("links.jsonl"), lines).expect("write links");
+}
+
+fn bridge(
+    from_chain: Chain,
+    from_tx: chaintrail_core::TxHash,
+    to_chain: Chain,
+    to_tx: chaintrail_core::TxHash,
+) -> Link {
+    Link {
+        kind: "bridge".to_string(),
+        via: "Test Bridge".to_string(),
+        decoder: "test".to_string(),
+        from_chain,
+        from_tx,
+        to_chain,
+        to_tx,
+        to_address: None,
+        confidence: 1.0,
+        evidence: "test".to_string(),
+        share: 1.0,
+    }
+}
+
+#[test]
+fn an_update_after_a_block_that_changed_labels_and_links_equals_a_full_build() {
+    let account: Vec<_> = synthetic::account_txs(11, 4_500).collect();
+    let utxo: Vec<_> = synthetic::utxo_txs(11, 4_000).collect();
+    let (account_split, utxo_split) = (account.len() - 3, utxo.len() - 3);
+    let (dir, store) = labelled_store(&account[..account_split], &utxo[..utxo_split]);
+    // A bridge from Ethereum to Bitcoin, and one back, in the indexed part.
+    let kept = bridge(ETH, account[100].hash, BTC, utxo[120].hash);
+    let dropped = bridge(BTC, utxo[200].hash, ETH, account[300].hash);
+    write_links(dir.path(), &[kept.clone(), dropped]);
+    // The walk crosses a link where value reaches a converter: the inbounds pay bridges.
+    let mut labels = LabelStore::open(dir.path()).expect("labels");
+    labels.replace_labels(
+        "test:bridge",
+        vec![
+            label(
+                ETH,
+                account[100].transfers[0].to.as_ref().expect("a recipient"),
+                "Bridge A",
+                Category::Bridge,
+            ),
+            label(
+                ETH,
+                account[500].transfers[0].to.as_ref().expect("a recipient"),
+                "Bridge B",
+                Category::Bridge,
+            ),
+            label(
+                BTC,
+                &utxo[200].outputs[0].address,
+                "Bridge C",
+                Category::Bridge,
+            ),
+        ],
+    );
+    labels.save().expect("save");
+    let (_, first) = build(dir.path(), false);
+    assert_eq!(first.links, 2);
+    let before = Inputs::read(&store).expect("inputs");
+
+    // The block: more transactions, a new label, one link gone and one that points into the
+    // new transactions (a payout that just arrived).
+    append(&store, &account[account_split..], &utxo[utxo_split..]);
+    let mut labels = LabelStore::open(dir.path()).expect("labels");
+    labels.replace_labels(
+        "test:block",
+        vec![label(
+            ETH,
+            account[10].transfers[0].to.as_ref().expect("a recipient"),
+            "Newly Seen Exchange",
+            Category::Exchange,
+        )],
+    );
+    labels.save().expect("save");
+    let arrived = bridge(ETH, account[500].hash, BTC, utxo[utxo.len() - 5].hash);
+    write_links(dir.path(), &[kept, arrived]);
+    let changes = InputChanges::between(&before, &Inputs::read(&store).expect("inputs"));
+    assert_eq!(changes.counts(), (1, 0, 2), "{changes:?}");
+
+    let mut screener = Screener::open(dir.path()).expect("screener");
+    let at: Date = "2023-12-01".parse().expect("date");
+    let updated = screener
+        .update_index(&changes, Some(at), 2, &|_, _| {})
+        .expect("update");
+    assert!(
+        updated.computed < updated.addresses && updated.computed > 0,
+        "an update computes only what the block changed: {updated:?}"
+    );
+    assert!(screener.index_status().starts_with("built"));
+    drop(screener);
+    let after_update = contents(dir.path());
+
+    let (_, full) = build(dir.path(), true);
+    assert_eq!(full.computed, full.addresses);
+    let after_full = contents(dir.path());
+    assert_eq!(after_update.len(), after_full.len());
+    let differing: Vec<_> = after_full
+        .iter()
+        .filter(|(key, exposure)| after_update.get(*key) != Some(*exposure))
+        .map(|(key, _)| *key)
+        .collect();
+    assert!(
+        differing.is_empty(),
+        "{} differ: {differing:?}",
+        differing.len()
+    );
+
+    // Changes that do not lead from the index's inputs to the current ones are not trusted:
+    // another label, and the block's changes passed again, build in full.
+    let mut labels = LabelStore::open(dir.path()).expect("labels");
+    labels.replace_labels(
+        "test:later",
+        vec![label(
+            ETH,
+            &synthetic::account_address(41),
+            "Later",
+            Category::Mixer,
+        )],
+    );
+    labels.save().expect("save");
+    let mut screener = Screener::open(dir.path()).expect("screener");
+    let report = screener
+        .update_index(&changes, Some(at), 2, &|_, _| {})
+        .expect("build");
+    assert_eq!(report.computed, report.addresses);
+}
+
+#[test]
+fn an_update_follows_known_links_back_from_the_chain_that_grew() {
+    let account: Vec<_> = synthetic::account_txs(13, 4_500).collect();
+    let utxo: Vec<_> = synthetic::utxo_txs(13, 4_000).collect();
+    let account_split = account.len() * 9 / 10;
+    let (dir, store) = labelled_store(&account[..account_split], &utxo);
+    // Bitcoin value bridged onto Ethereum: the outgoing walks of the Bitcoin addresses upstream
+    // of the inbound continue on Ethereum, into whatever it receives later.
+    let links: Vec<Link> = (0..20)
+        .map(|i| {
+            bridge(
+                BTC,
+                utxo[100 + 40 * i].hash,
+                ETH,
+                account[200 + 60 * i].hash,
+            )
+        })
+        .collect();
+    write_links(dir.path(), &links);
+    // The walk crosses a link where value reaches a converter: the inbounds pay a bridge.
+    let mut labels = LabelStore::open(dir.path()).expect("labels");
+    let bridges = (0..20)
+        .filter_map(|i| utxo[100 + 40 * i].outputs.first())
+        .map(|output| label(BTC, &output.address, "Test Bridge", Category::Bridge))
+        .collect();
+    labels.replace_labels("test:bridge", bridges);
+    labels.save().expect("save");
+    build(dir.path(), false);
+    // Only Ethereum grows.
+    append(&store, &account[account_split..], &[]);
+    let (_, updated) = build(dir.path(), false);
+    let btc_addresses = store.reader(BTC).expect("reader").address_count() as u64;
+    assert!(
+        updated.computed < updated.addresses && updated.computed > btc_addresses / 10,
+        "Bitcoin addresses upstream of the links are computed again: {updated:?}"
+    );
+    let after_update = contents(dir.path());
+    build(dir.path(), true);
+    let after_full = contents(dir.path());
+    let differing: Vec<_> = after_full
+        .iter()
+        .filter(|(key, exposure)| after_update.get(*key) != Some(*exposure))
+        .map(|(key, _)| *key)
+        .collect();
+    assert!(
+        differing.is_empty(),
+        "{} differ: {differing:?}",
+        differing.len()
+    );
 }
 
 #[test]
