@@ -18,6 +18,7 @@ pub mod demo;
 pub mod derived;
 pub mod entities;
 pub mod hubs;
+pub mod identified;
 pub mod score;
 pub mod screened;
 pub mod screening;
@@ -97,6 +98,8 @@ pub struct Evaluation {
     pub custodial_mixers: Vec<chaintrail_links::custodial::Calibration>,
     /// The world's address clusters against the wallet truth.
     pub clustering: entities::EntityScores,
+    /// The truth's service addresses named as their service, per attribution setting.
+    pub identification: Vec<identified::Identified>,
 }
 
 /// The simulator's world is priced like the real market on its days: its USDC is a dollar, its
@@ -199,6 +202,15 @@ pub fn evaluate(
         (DERIVED, &derived_labels, &built.set),
         (CLUSTERED, &clustered, &built.set),
     ];
+    let identification = identified::score_identification(
+        &truth,
+        &[
+            (DAY_ONE, &day_one),
+            (DAY_ONE_CLUSTERED, &day_one_clustered),
+            (DERIVED, &derived_labels),
+            (CLUSTERED, &clustered),
+        ],
+    );
     let mut scores = Vec::new();
     for (setting, labels, links) in settings {
         for heist in &truth.heists {
@@ -257,6 +269,7 @@ pub fn evaluate(
         attributions: derived::score_attributions(&truth, &built.attributions),
         custodial_mixers: custodial.calibrations,
         clustering,
+        identification,
     };
     Ok((evaluation, truth))
 }
@@ -394,6 +407,18 @@ pub fn accuracy_markdown(evaluation: &Evaluation, command: &str) -> String {
         &evaluation.clustering.rows,
         &evaluation.clustering.change_guesses,
         &evaluation.clustering.coinjoins,
+    ));
+    out.push_str(
+        "\n### Service addresses named (entity-level recall)\n\n\
+         Of the addresses the wallet truth gives to a service (exchange, mixer, bridge, DEX, OTC \
+         desk, miner), how many each attribution names as that very service: what a trace stops \
+         at and what screening counts as exposure to it (`chaintrail_eval::identified`). The \
+         day-one TagPack labels a service's hot wallets only; the links derive deposit \
+         addresses from sweeps and co-spends; the clusters add every address in a labelled \
+         service's cluster.\n\n",
+    );
+    out.push_str(&identified::identification_markdown(
+        &evaluation.identification,
     ));
     out
 }

@@ -1,10 +1,12 @@
 //! The product's address clusters on a simulated world, scored against its wallet truth: the
 //! multi-input partition (CoinJoins excluded) merges no two owners and collapses nothing, every
 //! CoinJoin of the world is detected, deposit reuse and the deposit addresses' services join the
-//! EVM users' and exchanges' addresses, and letting change guesses into the partition trades
-//! precision for recall.
+//! EVM users' and exchanges' addresses, letting change guesses into the partition trades
+//! precision for recall, and the clusters name an exchange's unlabelled addresses as the
+//! exchange (entity-level recall of attribution), never as another entity.
 
 use chaintrail_eval::entities::score_clusters;
+use chaintrail_eval::identified::{identification_markdown, score_identification};
 use chaintrail_eval::import_world;
 use chaintrail_labels::LabelStore;
 use chaintrail_sim::SimConfig;
@@ -24,8 +26,48 @@ fn the_worlds_clusters_against_its_wallet_truth() {
         .import_tagpacks(&side.join("tagpacks"))
         .expect("tagpacks");
     labels.save().expect("save");
+    let day_one = LabelStore::open(store.dir()).expect("labels");
     chaintrail_links::refresh(&store).expect("links");
+    let derived = LabelStore::open(store.dir()).expect("labels");
     let scores = score_clusters(&store, &truth).expect("score");
+    let clusters = chaintrail_cluster::Clusters::open(&store).expect("clusters");
+    let with_clusters = |labels| chaintrail_trace::WithClusters {
+        labels,
+        clusters: &clusters,
+    };
+    let (day_one_clustered, derived_clustered) = (with_clusters(&day_one), with_clusters(&derived));
+    let named = score_identification(
+        &truth,
+        &[
+            ("day-one", &day_one),
+            ("day-one + clusters", &day_one_clustered),
+            ("derived", &derived),
+            ("derived + clusters", &derived_clustered),
+        ],
+    );
+    eprintln!("{}", identification_markdown(&named));
+    let named_row = |setting: &str, chain, category: &str| {
+        named
+            .iter()
+            .find(|r| r.setting == setting && r.chain == chain && r.category == category)
+            .unwrap_or_else(|| panic!("no row {setting} / {chain} / {category}"))
+    };
+    // The day-one TagPack names an exchange's hot wallets only; its clusters take in the
+    // deposit addresses (EVM: deposit-of-service) and co-spent wallets (Bitcoin).
+    let (before, after) = (
+        named_row("day-one", truth.btc_chain, "exchange"),
+        named_row("day-one + clusters", truth.btc_chain, "exchange"),
+    );
+    assert!(after.right > 10 * before.right, "{before:?} → {after:?}");
+    let after = named_row("day-one + clusters", truth.evm_chain, "exchange");
+    assert!(after.recall() > 0.95, "{after:?}");
+    for setting in ["derived", "derived + clusters"] {
+        assert!(named_row(setting, truth.btc_chain, "exchange").recall() > 0.9);
+    }
+    assert!(
+        named.iter().all(|r| r.wrong == 0),
+        "a service address named as another"
+    );
     eprintln!(
         "{}",
         chaintrail_eval::clustering::clustering_markdown(
