@@ -31,7 +31,6 @@ fn label(chain: Chain, address: &Address, name: &str, category: Category) -> Lab
 
 /// Some of the generator's popular addresses (hubs) are services and illicit actors.
 fn labels(dir: &Path) {
-    let mut labels = LabelStore::open(dir).expect("labels");
     let categories = [
         Category::Exchange,
         Category::Hack,
@@ -54,8 +53,32 @@ fn labels(dir: &Path) {
             category,
         ));
     }
-    labels.replace_labels("test:update", all);
-    labels.save().expect("save labels");
+    add_labels(dir, "test:update", all);
+}
+
+/// Put `labels` in the store's label store as dataset `dataset`.
+fn add_labels(dir: &Path, dataset: &str, labels: Vec<Label>) {
+    let mut store = LabelStore::open(dir).expect("labels");
+    store.replace_labels(dataset, labels);
+    store.save().expect("save labels");
+}
+
+/// Every stored exposure of an update equals the full build's.
+fn assert_same(
+    updated: &BTreeMap<(Chain, u32), ChainExposure>,
+    full: &BTreeMap<(Chain, u32), ChainExposure>,
+) {
+    assert_eq!(updated.len(), full.len());
+    let differing: Vec<_> = full
+        .iter()
+        .filter(|(key, exposure)| updated.get(*key) != Some(*exposure))
+        .map(|(key, _)| *key)
+        .collect();
+    assert!(
+        differing.is_empty(),
+        "{} differ: {differing:?}",
+        differing.len()
+    );
 }
 
 /// Append the transactions of the two generators from `from` (in transactions) to `to`.
@@ -155,10 +178,7 @@ fn an_update_after_appended_blocks_equals_a_full_build() {
         (updated.with_exposure, updated.truncated)
     );
     let after_full = contents(dir.path());
-    assert_eq!(after_update.len(), after_full.len());
-    for (key, exposure) in &after_full {
-        assert_eq!(after_update.get(key), Some(exposure), "{key:?}");
-    }
+    assert_same(&after_update, &after_full);
 }
 
 /// The store's derived links, as `chaintrail links build` leaves them.
@@ -205,8 +225,8 @@ fn an_update_after_a_block_that_changed_labels_and_links_equals_a_full_build() {
     let dropped = bridge(BTC, utxo[200].hash, ETH, account[300].hash);
     write_links(dir.path(), &[kept.clone(), dropped]);
     // The walk crosses a link where value reaches a converter: the inbounds pay bridges.
-    let mut labels = LabelStore::open(dir.path()).expect("labels");
-    labels.replace_labels(
+    add_labels(
+        dir.path(),
         "test:bridge",
         vec![
             label(
@@ -229,7 +249,6 @@ fn an_update_after_a_block_that_changed_labels_and_links_equals_a_full_build() {
             ),
         ],
     );
-    labels.save().expect("save");
     let (_, first) = build(dir.path(), false);
     assert_eq!(first.links, 2);
     let before = Inputs::read(&store).expect("inputs");
@@ -237,8 +256,8 @@ fn an_update_after_a_block_that_changed_labels_and_links_equals_a_full_build() {
     // The block: more transactions, a new label, one link gone and one that points into the
     // new transactions (a payout that just arrived).
     append(&store, &account[account_split..], &utxo[utxo_split..]);
-    let mut labels = LabelStore::open(dir.path()).expect("labels");
-    labels.replace_labels(
+    add_labels(
+        dir.path(),
         "test:block",
         vec![label(
             ETH,
@@ -247,7 +266,6 @@ fn an_update_after_a_block_that_changed_labels_and_links_equals_a_full_build() {
             Category::Exchange,
         )],
     );
-    labels.save().expect("save");
     let arrived = bridge(ETH, account[500].hash, BTC, utxo[utxo.len() - 5].hash);
     write_links(dir.path(), &[kept, arrived]);
     let changes = InputChanges::between(&before, &Inputs::read(&store).expect("inputs"));
@@ -269,22 +287,12 @@ fn an_update_after_a_block_that_changed_labels_and_links_equals_a_full_build() {
     let (_, full) = build(dir.path(), true);
     assert_eq!(full.computed, full.addresses);
     let after_full = contents(dir.path());
-    assert_eq!(after_update.len(), after_full.len());
-    let differing: Vec<_> = after_full
-        .iter()
-        .filter(|(key, exposure)| after_update.get(*key) != Some(*exposure))
-        .map(|(key, _)| *key)
-        .collect();
-    assert!(
-        differing.is_empty(),
-        "{} differ: {differing:?}",
-        differing.len()
-    );
+    assert_same(&after_update, &after_full);
 
     // Changes that do not lead from the index's inputs to the current ones are not trusted:
     // another label, and the block's changes passed again, build in full.
-    let mut labels = LabelStore::open(dir.path()).expect("labels");
-    labels.replace_labels(
+    add_labels(
+        dir.path(),
         "test:later",
         vec![label(
             ETH,
@@ -293,7 +301,6 @@ fn an_update_after_a_block_that_changed_labels_and_links_equals_a_full_build() {
             Category::Mixer,
         )],
     );
-    labels.save().expect("save");
     let mut screener = Screener::open(dir.path()).expect("screener");
     let report = screener
         .update_index(&changes, Some(at), 2, &|_, _| {})
@@ -321,13 +328,11 @@ fn an_update_follows_known_links_back_from_the_chain_that_grew() {
         .collect();
     write_links(dir.path(), &links);
     // The walk crosses a link where value reaches a converter: the inbounds pay a bridge.
-    let mut labels = LabelStore::open(dir.path()).expect("labels");
     let bridges = (0..20)
         .filter_map(|i| utxo[100 + 40 * i].outputs.first())
         .map(|output| label(BTC, &output.address, "Test Bridge", Category::Bridge))
         .collect();
-    labels.replace_labels("test:bridge", bridges);
-    labels.save().expect("save");
+    add_labels(dir.path(), "test:bridge", bridges);
     build(dir.path(), false);
     // Only Ethereum grows.
     append(&store, &account[account_split..], &[]);
@@ -340,16 +345,7 @@ fn an_update_follows_known_links_back_from_the_chain_that_grew() {
     let after_update = contents(dir.path());
     build(dir.path(), true);
     let after_full = contents(dir.path());
-    let differing: Vec<_> = after_full
-        .iter()
-        .filter(|(key, exposure)| after_update.get(*key) != Some(*exposure))
-        .map(|(key, _)| *key)
-        .collect();
-    assert!(
-        differing.is_empty(),
-        "{} differ: {differing:?}",
-        differing.len()
-    );
+    assert_same(&after_update, &after_full);
 }
 
 #[test]
@@ -358,8 +354,8 @@ fn other_labels_or_a_later_label_boundary_build_in_full() {
     let utxo: Vec<_> = synthetic::utxo_txs(3, 900).collect();
     let (dir, _store) = labelled_store(&account, &utxo);
     build(dir.path(), false);
-    let mut labels = LabelStore::open(dir.path()).expect("labels");
-    labels.replace_labels(
+    add_labels(
+        dir.path(),
         "test:more",
         vec![label(
             ETH,
@@ -368,7 +364,6 @@ fn other_labels_or_a_later_label_boundary_build_in_full() {
             Category::Exchange,
         )],
     );
-    labels.save().expect("save");
     let (_, report) = build(dir.path(), false);
     assert_eq!(
         report.computed, report.addresses,
