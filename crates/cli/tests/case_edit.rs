@@ -1,19 +1,12 @@
 //! `chaintrail case edit` and `case rm`, run as a user runs them: the file changes whole, what
 //! the case traces stays, and a deleted case is gone with a clear error after.
 
-use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
 use serde_json::Value;
 
-fn chaintrail(data_dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_chaintrail"))
-        .arg("--data-dir")
-        .arg(data_dir)
-        .args(args)
-        .output()
-        .expect("the chaintrail binary runs")
-}
+mod common;
+use common::chaintrail;
 
 fn json(output: &Output) -> Value {
     assert!(

@@ -8,24 +8,10 @@ use chaintrail_core::{BitcoinNetwork, Chain};
 use chaintrail_ingest::{FlowRecord, synthetic, write_flow_jsonl};
 use chaintrail_store::Store;
 
+mod common;
+use common::{chaintrail, stderr, stdout};
+
 const ANVIL: Chain = Chain::Evm(31337);
-
-fn chaintrail(data_dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_chaintrail"))
-        .arg("--data-dir")
-        .arg(data_dir)
-        .args(args)
-        .output()
-        .expect("the chaintrail binary runs")
-}
-
-fn stdout(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
-}
 
 fn account_file(dir: &Path, transfers: u64) -> PathBuf {
     let path = dir.join("anvil.flow.jsonl");

@@ -4,29 +4,16 @@
 //! partition of the input sets `cluster export-inputs` writes.
 
 use std::collections::HashMap;
-use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Command;
 
 use chaintrail_core::{BitcoinNetwork, Chain};
 use chaintrail_ingest::{FlowRecord, synthetic, write_flow_jsonl};
 use chaintrail_store::Store;
 
-const BTC: Chain = Chain::Bitcoin(BitcoinNetwork::Regtest);
+mod common;
+use common::checked as chaintrail;
 
-fn chaintrail(data_dir: &Path, args: &[&str]) -> Output {
-    let output = Command::new(env!("CARGO_BIN_EXE_chaintrail"))
-        .arg("--data-dir")
-        .arg(data_dir)
-        .args(args)
-        .output()
-        .expect("the chaintrail binary runs");
-    assert!(
-        output.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    output
-}
+const BTC: Chain = Chain::Bitcoin(BitcoinNetwork::Regtest);
 
 #[test]
 fn import_clusters_and_the_commands_read_them() {

@@ -1,27 +1,14 @@
 //! `chaintrail case`, `report` and `freeze-pack`, run as a user runs them, on a small synthetic
 //! chain (no labels: the trace reaches no exchange).
 
-use std::path::Path;
-use std::process::{Command, Output};
-
 use chaintrail_core::Chain;
 use chaintrail_ingest::{FlowRecord, synthetic, write_flow_jsonl};
 use chaintrail_store::Store;
 
+mod common;
+use common::{chaintrail, stderr};
+
 const ANVIL: Chain = Chain::Evm(31337);
-
-fn chaintrail(data_dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_chaintrail"))
-        .arg("--data-dir")
-        .arg(data_dir)
-        .args(args)
-        .output()
-        .expect("the chaintrail binary runs")
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
-}
 
 #[test]
 fn a_case_gives_its_report_and_says_when_no_exchange_was_reached() {
