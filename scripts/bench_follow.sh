@@ -12,8 +12,9 @@
 # answering), and time from that answer to the alert's arrival at the receiver. Prints one JSON
 # object: p50, p90, p99, max, mean (ms), the load average before and after, and the cores.
 # POLL_INTERVAL defaults to 250ms. Uses $BIN (default target/release/chaintrail; build it with
-# `cargo build --release -p chaintrail`). Everything is written to a temporary directory that is
-# deleted at the end.
+# `cargo build --release -p chaintrail`). With INDEX=1 an exposure index is built once the
+# follower has caught up, so that every block also updates it (docs/follow.md). Everything is
+# written to a temporary directory that is deleted at the end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BLOCKS=${1:-120}
@@ -32,11 +33,11 @@ PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); p
 "$ANVIL" --host 127.0.0.1 --port "$PORT" --silent >/dev/null 2>&1 &
 ANVIL_PID=$!
 
-python3 - "$BIN" "http://127.0.0.1:$PORT" "$WORK/data" "$BLOCKS" "$POLL" <<'PYEOF'
+python3 - "$BIN" "http://127.0.0.1:$PORT" "$WORK/data" "$BLOCKS" "$POLL" "${INDEX:-0}" <<'PYEOF'
 import hashlib, hmac, http.server, json, os, random, re, statistics, subprocess, sys, threading
 import time, urllib.request
 
-bin_, rpc_url, data_dir, blocks, poll = sys.argv[1:]
+bin_, rpc_url, data_dir, blocks, poll, index = sys.argv[1:]
 blocks = int(blocks)
 unit = {"ms": 0.001, "s": 1.0, "m": 60.0}
 number, suffix = re.fullmatch(r"(\d+)(ms|s|m)?", poll).groups()
@@ -110,6 +111,9 @@ def wait_alert(tx):
 try:
     load_before = os.getloadavg()
     wait_alert(pay(1)[0])  # the follower has caught up with the node
+    if index == "1":
+        subprocess.run([bin_, "--data-dir", data_dir, "screen", "build-index"],
+                       check=True, capture_output=True)
     latencies = []
     for i in range(blocks):
         time.sleep(random.uniform(0, poll_seconds))
@@ -124,7 +128,7 @@ latencies.sort()
 def pct(p):
     return round(latencies[min(len(latencies) - 1, int(p / 100 * len(latencies)))], 1)
 print(json.dumps({
-    "blocks": len(latencies), "poll_interval": poll,
+    "blocks": len(latencies), "poll_interval": poll, "exposure_index": index == "1",
     "p50_ms": pct(50), "p90_ms": pct(90), "p99_ms": pct(99),
     "max_ms": round(latencies[-1], 1), "mean_ms": round(statistics.mean(latencies), 1),
     "bad_signatures": bad_signatures, "cores": os.cpu_count(),
