@@ -37,7 +37,8 @@ use chaintrail_ingest::ImportError;
 use chaintrail_store::StoreError;
 
 pub use blk::{
-    BestChain, BlkWriter, MAX_FILE_BYTES, XorKey, genesis_hashes, ingest_blocks_dir, scan_records,
+    BestChain, BlkWriter, MAX_FILE_BYTES, ScanEnd, XorKey, genesis_hashes, ingest_blocks_dir,
+    scan_records, scan_records_from,
 };
 pub use chaintrail_rpc::{RpcAuth, RpcClient, RpcError, RpcOptions};
 pub use convert::{
