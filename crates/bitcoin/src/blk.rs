@@ -12,7 +12,7 @@
 //! and then decodes that chain's blocks in height order, two threads deep (one decodes, one
 //! appends to the store).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fs::File;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -479,6 +479,11 @@ struct Indexed {
     work: Work,
     /// Position in file order: the earlier of two equal-work tips was seen first.
     seq: u32,
+    /// Cumulative work from the root of its tree, its depth below that root, and whether the
+    /// root is a genesis block: set when the best chain is chosen.
+    total: Work,
+    depth: u32,
+    rooted: bool,
 }
 
 /// The headers of every block in the files, extended as the files grow.
@@ -489,6 +494,13 @@ struct BlockIndex {
     blocks: HashMap<BlockHash, Indexed>,
     duplicates: u64,
     next_seq: u32,
+    /// Blocks indexed since the best chain was last chosen, in file order.
+    added: Vec<BlockHash>,
+    /// The parents that roots other than a genesis block are missing: should one arrive, the
+    /// work under it must be counted again.
+    missing_parents: HashSet<BlockHash>,
+    /// A duplicate replaced an entry, and with it its counted work.
+    recount: bool,
 }
 
 impl BlockIndex {
@@ -499,6 +511,9 @@ impl BlockIndex {
             blocks: HashMap::new(),
             duplicates: 0,
             next_seq: 0,
+            added: Vec::new(),
+            missing_parents: HashSet::new(),
+            recount: false,
         }
     }
 
@@ -592,11 +607,17 @@ impl BlockIndex {
                     len: record.len,
                     work: header.work(),
                     seq: self.next_seq,
+                    total: header.work(),
+                    depth: 0,
+                    rooted: false,
                 };
                 self.next_seq += 1;
                 indexed_to = record.offset + u64::from(record.len);
                 if self.blocks.insert(hash, entry).is_some() {
                     self.duplicates += 1;
+                    self.recount = true;
+                } else {
+                    self.added.push(hash);
                 }
             });
             self.framed_to[number] = indexed_to;
@@ -639,19 +660,105 @@ impl BlockIndex {
         self.blocks.len()
     }
 
-    /// The best chain, root first: among the trees rooted at the network's genesis block (or,
-    /// when the files do not hold it, rooted at any block whose parent is missing), the path to
-    /// the tip with the most cumulative work; the tip seen first wins a tie, as in Core.
-    fn best_chain(&self, network: BitcoinNetwork) -> Vec<BlockHash> {
+    /// Bring `chain`, the best chain (root first), up to the blocks indexed since the last
+    /// call. Blocks on top of counted ones — what a node appends — are counted one by one and
+    /// the chain is spliced at the fork, in place; a block that is the missing parent of
+    /// counted ones, a genesis block, a duplicate or an empty chain make it count every block
+    /// again. Returns the new chain instead when it may start at another root (and leaves
+    /// `chain` as it was).
+    fn update_chain(
+        &mut self,
+        network: BitcoinNetwork,
+        chain: &mut Vec<BlockHash>,
+    ) -> Option<Vec<BlockHash>> {
+        let added = std::mem::take(&mut self.added);
+        let genesis = genesis_hashes(network);
+        let mut recount = self.recount
+            || chain.is_empty()
+            || added
+                .iter()
+                .any(|h| genesis.contains(h) || self.missing_parents.contains(h));
+        for hash in &added {
+            if recount {
+                break;
+            }
+            let Some(entry) = self.blocks.get(hash).copied() else {
+                continue;
+            };
+            let counted = match self.blocks.get(&entry.prev) {
+                // Its parent came later in the files: not counted yet.
+                Some(parent) if parent.seq > entry.seq => {
+                    recount = true;
+                    continue;
+                }
+                Some(parent) => (parent.total + entry.work, parent.depth + 1, parent.rooted),
+                None => {
+                    self.missing_parents.insert(entry.prev);
+                    (entry.work, 0, false)
+                }
+            };
+            if let Some(entry) = self.blocks.get_mut(hash) {
+                (entry.total, entry.depth, entry.rooted) = counted;
+            }
+        }
+        if recount {
+            return Some(self.count_all(network));
+        }
+        let has_genesis = genesis.iter().any(|g| self.blocks.contains_key(g));
+        let Some(mut best) = chain
+            .last()
+            .and_then(|h| Some((*h, self.blocks.get(h)?.total)))
+        else {
+            return Some(self.count_all(network));
+        };
+        for hash in &added {
+            if let Some(entry) = self.blocks.get(hash)
+                && (entry.rooted || !has_genesis)
+                && entry.total > best.1
+            {
+                best = (*hash, entry.total);
+            }
+        }
+        if chain.last() == Some(&best.0) {
+            return None;
+        }
+        // Walk down from the new tip to the first block on the chain, and splice there.
+        let mut branch = Vec::new();
+        let mut at = best.0;
+        while let Some(entry) = self.blocks.get(&at) {
+            if chain.get(entry.depth as usize) == Some(&at) {
+                chain.truncate(entry.depth as usize + 1);
+                chain.extend(branch.into_iter().rev());
+                return None;
+            }
+            branch.push(at);
+            if entry.depth == 0 {
+                break;
+            }
+            at = entry.prev;
+        }
+        // Another tree.
+        branch.reverse();
+        Some(branch)
+    }
+
+    /// Count every block's cumulative work, and return the best chain, root first: among the
+    /// trees rooted at the network's genesis block (or, when the files do not hold it, rooted
+    /// at any block whose parent is missing), the path to the tip with the most cumulative
+    /// work; the tip seen first wins a tie, as in Core.
+    fn count_all(&mut self, network: BitcoinNetwork) -> Vec<BlockHash> {
+        self.recount = false;
+        self.missing_parents.clear();
         let genesis = genesis_hashes(network);
         let has_genesis = genesis.iter().any(|g| self.blocks.contains_key(g));
-        // hash -> (cumulative work from the root, rooted at genesis)
-        let mut total: HashMap<BlockHash, (Work, bool)> = HashMap::with_capacity(self.len());
-        let mut order: Vec<(&BlockHash, &Indexed)> = self.blocks.iter().collect();
-        order.sort_by_key(|(_, e)| e.seq);
+        // hash -> (cumulative work from the root, depth, rooted at genesis)
+        let mut total: HashMap<BlockHash, (Work, u32, bool)> = HashMap::with_capacity(self.len());
+        let mut order: Vec<(BlockHash, u32)> =
+            self.blocks.iter().map(|(h, e)| (*h, e.seq)).collect();
+        order.sort_by_key(|&(_, seq)| seq);
         let mut stack = Vec::new();
         for &(hash, _) in &order {
-            let mut at = *hash;
+            let mut at = hash;
             while !total.contains_key(&at) {
                 stack.push(at);
                 match self.blocks.get(&at) {
@@ -662,19 +769,30 @@ impl BlockIndex {
             while let Some(h) = stack.pop() {
                 let entry = &self.blocks[&h];
                 let value = match total.get(&entry.prev) {
-                    Some(&(work, rooted)) => (work + entry.work, rooted),
-                    None => (entry.work, genesis.contains(&h)),
+                    Some(&(work, depth, rooted)) => (work + entry.work, depth + 1, rooted),
+                    None => {
+                        if !genesis.contains(&h) {
+                            self.missing_parents.insert(entry.prev);
+                        }
+                        (entry.work, 0, genesis.contains(&h))
+                    }
                 };
                 total.insert(h, value);
             }
         }
-        let best = order
-            .iter()
-            .filter(|(h, _)| !has_genesis || total[*h].1)
-            .max_by(|a, b| total[a.0].0.cmp(&total[b.0].0).then(b.1.seq.cmp(&a.1.seq)))
-            .map(|(h, _)| **h);
+        let mut best: Option<(BlockHash, Work)> = None;
+        for &(hash, _) in &order {
+            let (work, depth, rooted) = total[&hash];
+            if let Some(entry) = self.blocks.get_mut(&hash) {
+                (entry.total, entry.depth, entry.rooted) = (work, depth, rooted);
+            }
+            // In file order, so that a later tip must have strictly more work to win.
+            if (rooted || !has_genesis) && best.is_none_or(|(_, most)| work > most) {
+                best = Some((hash, work));
+            }
+        }
         let mut chain = Vec::new();
-        let mut at = best;
+        let mut at = best.map(|(h, _)| h);
         while let Some(hash) = at {
             chain.push(hash);
             at = self
@@ -854,15 +972,18 @@ impl BestChain {
         let before = self.index.records();
         let extended = self.index.extend(files, &self.key, self.network, self.live);
         let read = self.index.records() - before;
-        if read > 0 {
+        if read > 0 || self.index.recount {
             self.choose()?;
         }
         extended.map(|()| read)
     }
 
-    /// Choose the chain with the most work among the indexed headers, and number it.
+    /// Choose the chain with the most work among the indexed headers, and number it. On an
+    /// error the chain stays as it was.
     fn choose(&mut self) -> Result<(), BitcoinError> {
-        let hashes = self.index.best_chain(self.network);
+        let Some(hashes) = self.index.update_chain(self.network, &mut self.hashes) else {
+            return Ok(());
+        };
         let Some(root) = hashes.first().copied() else {
             return Err(BitcoinError::Chain {
                 path: self.dir.clone(),
@@ -870,7 +991,11 @@ impl BestChain {
             });
         };
         if self.hashes.first() != Some(&root) {
-            self.root_height = self.height_of_root(&root)?;
+            self.root_height = self.height_of_root(&root).inspect_err(|_| {
+                // The index counted the new blocks, the chain did not take them: next time,
+                // count again.
+                self.index.recount = true;
+            })?;
         }
         self.hashes = hashes;
         Ok(())

@@ -308,3 +308,53 @@ proptest! {
         prop_assert_eq!(hashes(&chain), blocks.iter().map(Block::block_hash).collect::<Vec<_>>());
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// Blocks of a tree with forks arriving in any order (a node during its initial download
+    /// stores blocks out of order): after each one, the chain that `refresh` keeps up to date
+    /// step by step equals the one a fresh open counts from scratch.
+    #[test]
+    fn the_chain_kept_up_to_date_equals_one_counted_from_scratch(
+        order in Just((0..17usize).collect::<Vec<_>>()).prop_shuffle(),
+        per_file in 1usize..8,
+    ) {
+        let (_tmp, dir) = blocks_dir();
+        let genesis = genesis();
+        let main = branch(&genesis, 0, 8, 1);
+        let short_fork = branch(&main[2], 3, 3, 2);
+        let long_fork = branch(&main[4], 5, 5, 3);
+        let mut tree = vec![genesis];
+        tree.extend(main);
+        tree.extend(short_fork);
+        tree.extend(long_fork.iter().cloned());
+        let mut live: Option<BestChain> = None;
+        let mut file: Option<GrowingFile> = None;
+        for (written, &block) in order.iter().enumerate() {
+            if written % per_file == 0 {
+                file = Some(GrowingFile::create(&dir, (written / per_file) as u32, 0));
+            }
+            file.as_mut().expect("a file").write(&tree[block]);
+            // Until the genesis block is written the best root may be a block of height at
+            // most 16, whose BIP34 push (OP_N) does not number the chain: both must refuse it.
+            let fresh = BestChain::open_live(&dir, REGTEST);
+            let looked = match live.as_mut() {
+                Some(live) => live.refresh().map(|_| ()),
+                None => BestChain::open_live(&dir, REGTEST).map(|opened| live = Some(opened)),
+            };
+            match fresh {
+                Err(_) => prop_assert!(looked.is_err()),
+                Ok(fresh) => {
+                    prop_assert!(looked.is_ok(), "{:?}", looked);
+                    let live = live.as_ref().expect("opened");
+                    prop_assert_eq!(live.root_height, fresh.root_height);
+                    prop_assert_eq!(hashes(live), hashes(&fresh));
+                }
+            }
+        }
+        let live = live.expect("opened");
+        prop_assert_eq!(live.tip_height(), 10);
+        prop_assert_eq!(live.hash_at(10), Some(long_fork[4].block_hash()));
+    }
+}
