@@ -10,7 +10,9 @@
 //! [`ingest_blocks_dir`] therefore reads in two passes: it frames every record and indexes its
 //! header (88 bytes read per block), picks the chain of headers with the most cumulative work,
 //! and then decodes that chain's blocks in height order, two threads deep (one decodes, one
-//! appends to the store).
+//! appends to the store). The same index, kept open ([`BestChain::open_live`]), follows a running
+//! node: [`BestChain::refresh`] frames only what was appended since and updates the best chain in
+//! place.
 
 use std::collections::{HashMap, HashSet};
 use std::fs::File;

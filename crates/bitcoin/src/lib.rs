@@ -9,7 +9,8 @@
 //!   OP_RETURN output kept ([`null_data_payload`]);
 //! - Bitcoin Core's `blk*.dat` files read directly ([`BestChain`]) — the `xor.dat` obfuscation
 //!   key, per-network magic, blocks stored out of order, the best chain chosen by the most
-//!   cumulative work so that stale blocks are left out — and [`ingest_blocks_dir`];
+//!   cumulative work so that stale blocks are left out — and [`ingest_blocks_dir`]; a running
+//!   node's directory is read as it grows ([`BestChain::open_live`], [`BestChain::refresh`]);
 //! - Bitcoin Core's JSON-RPC methods ([`BitcoinRpc`]) on the workspace's one JSON-RPC
 //!   client (`chaintrail-rpc`, re-exported: [`RpcClient`] with cookie, user/password or bearer
 //!   auth, batches, retries with backoff) and [`ingest_rpc`];
