@@ -10,9 +10,11 @@
 //! [`ingest_blocks_dir`] therefore reads in two passes: it frames every record and indexes its
 //! header (88 bytes read per block), picks the chain of headers with the most cumulative work,
 //! and then decodes that chain's blocks in height order, two threads deep (one decodes, one
-//! appends to the store).
+//! appends to the store). The same index, kept open ([`BestChain::open_live`]), follows a running
+//! node: [`BestChain::refresh`] frames only what was appended since and updates the best chain in
+//! place.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fs::File;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -186,17 +188,53 @@ pub enum FramingError {
     Io { offset: u64, source: std::io::Error },
 }
 
+/// Where a scan of a block file stopped.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ScanEnd {
+    /// Every record is framed: the data ends at `offset` (end of file, or zero padding where
+    /// Core preallocated space, which a running node fills next).
+    Complete {
+        /// Where the next record will start.
+        offset: u64,
+    },
+    /// The file ends inside the record that starts at `offset`: a truncated file, or a record
+    /// a running node is still writing.
+    Partial {
+        /// Where the incomplete record starts.
+        offset: u64,
+        /// What is missing.
+        reason: String,
+    },
+}
+
 /// Frame the records of one block file and call `each` for every record in file order. Stops
-/// at the end of the data (end of file, or zero padding where a magic would be).
+/// at the end of the data (end of file, or zero padding where a magic would be); a record the
+/// file holds only in part is an error (a truncated file).
 pub fn scan_records<R: ReadAt + ?Sized>(
     src: &R,
     key: &XorKey,
     network: BitcoinNetwork,
-    mut each: impl FnMut(Record),
+    each: impl FnMut(Record),
 ) -> Result<(), FramingError> {
+    match scan_records_from(src, key, network, 0, each)? {
+        ScanEnd::Complete { .. } => Ok(()),
+        ScanEnd::Partial { offset, reason } => Err(FramingError::Bad { offset, reason }),
+    }
+}
+
+/// Frame the records of one block file from byte `start` (a record boundary: 0, or where an
+/// earlier scan ended) and call `each` for every record in file order. Says where it stopped:
+/// at the end of the data, or at a record the file holds only in part.
+pub fn scan_records_from<R: ReadAt + ?Sized>(
+    src: &R,
+    key: &XorKey,
+    network: BitcoinNetwork,
+    start: u64,
+    mut each: impl FnMut(Record),
+) -> Result<ScanEnd, FramingError> {
     let io = |offset| move |source| FramingError::Io { offset, source };
     let size = src.size().map_err(io(0))?;
-    let mut pos = 0u64;
+    let mut pos = start;
     while pos < size {
         let remaining = size - pos;
         let mut prefix = [0u8; 8];
@@ -205,10 +243,10 @@ pub fn scan_records<R: ReadAt + ?Sized>(
             .map_err(io(pos))?;
         if prefix[..take.min(4)].iter().all(|&b| b == 0) {
             // Preallocated space: Core fills it with zeros that were never XORed.
-            return Ok(());
+            return Ok(ScanEnd::Complete { offset: pos });
         }
         if remaining < 8 {
-            return Err(FramingError::Bad {
+            return Ok(ScanEnd::Partial {
                 offset: pos,
                 reason: format!(
                     "the file ends {remaining} bytes into a record prefix (truncated file)"
@@ -236,7 +274,7 @@ pub fn scan_records<R: ReadAt + ?Sized>(
         }
         let start = pos + 8;
         if u64::from(len) > size - start {
-            return Err(FramingError::Bad {
+            return Ok(ScanEnd::Partial {
                 offset: pos,
                 reason: format!(
                     "the record says its block has {len} bytes but the file ends after {} \
@@ -261,7 +299,7 @@ pub fn scan_records<R: ReadAt + ?Sized>(
         });
         pos = start + u64::from(len);
     }
-    Ok(())
+    Ok(ScanEnd::Complete { offset: pos })
 }
 
 fn bad_magic_reason(magic: [u8; 4], raw: [u8; 4], key: &XorKey, network: BitcoinNetwork) -> String {
@@ -443,95 +481,286 @@ struct Indexed {
     work: Work,
     /// Position in file order: the earlier of two equal-work tips was seen first.
     seq: u32,
+    /// Cumulative work from the root of its tree, its depth below that root, and whether the
+    /// root is a genesis block: set when the best chain is chosen.
+    total: Work,
+    depth: u32,
+    rooted: bool,
 }
 
-/// The headers of every block in the files.
+/// The headers of every block in the files, extended as the files grow.
 struct BlockIndex {
     files: Vec<PathBuf>,
+    /// Per file, where its next record starts: every record before it is indexed.
+    framed_to: Vec<u64>,
     blocks: HashMap<BlockHash, Indexed>,
     duplicates: u64,
+    next_seq: u32,
+    /// Blocks indexed since the best chain was last chosen, in file order.
+    added: Vec<BlockHash>,
+    /// The parents that roots other than a genesis block are missing: should one arrive, the
+    /// work under it must be counted again.
+    missing_parents: HashSet<BlockHash>,
+    /// A duplicate replaced an entry, and with it its counted work.
+    recount: bool,
 }
 
 impl BlockIndex {
-    /// Frame every file and index its headers. Checks each header's proof of work against its
-    /// own target, so that a corrupt header is caught here.
-    fn build(
+    fn new() -> BlockIndex {
+        BlockIndex {
+            files: Vec::new(),
+            framed_to: Vec::new(),
+            blocks: HashMap::new(),
+            duplicates: 0,
+            next_seq: 0,
+            added: Vec::new(),
+            missing_parents: HashSet::new(),
+            recount: false,
+        }
+    }
+
+    /// Index the records appended to `files` since the last call; `files` are the directory's
+    /// files now, which must begin with those indexed before. Checks each header's proof of
+    /// work against its own target, so that a corrupt header is caught here. With `live`, the
+    /// records of the last file are read whole and checked (decoding, merkle root) before they
+    /// are indexed, and one that is cut short, does not frame or fails the check (a record
+    /// half written, at the end of the file or inside preallocated zeros) is taken for one the
+    /// node is writing: it is left for the next call instead of refused. On an error the records before the bad one stay
+    /// indexed, and the next call starts at it.
+    fn extend(
+        &mut self,
         files: Vec<PathBuf>,
         key: &XorKey,
         network: BitcoinNetwork,
-    ) -> Result<BlockIndex, BitcoinError> {
-        let mut blocks = HashMap::new();
-        let mut duplicates = 0;
-        let mut seq = 0u32;
-        for (number, path) in files.iter().enumerate() {
+        live: bool,
+    ) -> Result<(), BitcoinError> {
+        if let Some((gone, _)) = self
+            .files
+            .iter()
+            .zip(files.iter().map(Some).chain(std::iter::repeat(None)))
+            .find(|(was, now)| Some(*was) != *now)
+        {
+            return Err(BitcoinError::Chain {
+                path: gone.clone(),
+                reason: "this block file was indexed and is gone now (a pruned node, or \
+                         another directory): follow from a directory that keeps its files"
+                    .to_string(),
+            });
+        }
+        self.framed_to.resize(files.len(), 0);
+        self.files = files;
+        let last = self.files.len().saturating_sub(1);
+        for number in 0..self.files.len() {
+            let path = &self.files[number];
+            let from = self.framed_to[number];
             let file = File::open(path).map_err(|source| BitcoinError::Io {
                 path: path.clone(),
                 source,
             })?;
-            let mut bad_pow = None;
-            scan_records(&file, key, network, |record| {
+            let size = file.metadata().map_err(|source| BitcoinError::Io {
+                path: path.clone(),
+                source,
+            })?;
+            if size.len() == from {
+                // Finished files (Core cuts their preallocation off) are read once.
+                continue;
+            }
+            if size.len() < from {
+                return Err(BitcoinError::Framing {
+                    path: path.clone(),
+                    offset: size.len(),
+                    reason: format!(
+                        "the file shrank below the {from} bytes already indexed: it was \
+                         replaced; index the directory again"
+                    ),
+                });
+            }
+            // In the file a node is writing, each record is read whole and checked before it
+            // is indexed: inside Core's preallocated zeros a half-written header could
+            // otherwise pass as a block (regtest's target is met by every other hash).
+            let check_whole = live && number == last;
+            let mut rejected: Option<(u64, String)> = None;
+            let mut indexed_to = from;
+            let framing_error = |offset, reason| BitcoinError::Framing {
+                path: path.clone(),
+                offset,
+                reason,
+            };
+            let scanned = scan_records_from(&file, key, network, from, |record| {
+                if rejected.is_some() {
+                    return;
+                }
                 let header = record.header;
                 let Ok(hash) = header.validate_pow(header.target()) else {
-                    bad_pow.get_or_insert(record.offset);
+                    rejected = Some((
+                        record.offset,
+                        "block header fails its own proof of work: corrupt header".to_string(),
+                    ));
                     return;
                 };
+                if check_whole && let Err(reason) = whole_block(&file, key, &record) {
+                    rejected = Some((record.offset, reason));
+                    return;
+                }
                 let entry = Indexed {
                     prev: header.prev_blockhash,
                     file: number as u32,
                     offset: record.offset,
                     len: record.len,
                     work: header.work(),
-                    seq,
+                    seq: self.next_seq,
+                    total: header.work(),
+                    depth: 0,
+                    rooted: false,
                 };
-                seq += 1;
-                if blocks.insert(hash, entry).is_some() {
-                    duplicates += 1;
+                self.next_seq += 1;
+                indexed_to = record.offset + u64::from(record.len);
+                if self.blocks.insert(hash, entry).is_some() {
+                    self.duplicates += 1;
+                    self.recount = true;
+                } else {
+                    self.added.push(hash);
                 }
-            })
-            .map_err(|e| match e {
-                FramingError::Bad { offset, reason } => BitcoinError::Framing {
-                    path: path.clone(),
+            });
+            self.framed_to[number] = indexed_to;
+            let stopped = match scanned {
+                Err(FramingError::Io { offset, source }) => {
+                    return Err(framing_error(offset, source.to_string()));
+                }
+                _ if rejected.is_some() => rejected,
+                Ok(ScanEnd::Complete { offset }) => {
+                    self.framed_to[number] = offset;
+                    None
+                }
+                Ok(ScanEnd::Partial { offset, reason }) => Some((offset, reason)),
+                Err(FramingError::Bad { offset, reason }) => Some((offset, reason)),
+            };
+            if let Some((offset, reason)) = stopped {
+                // In the file a node is writing, a record can be seen half written: cut short
+                // at the end of the file, or inside the zeros Core preallocated. Read it again
+                // next time; once a later file exists, it is damage.
+                if !live || number != last {
+                    return Err(framing_error(offset, reason));
+                }
+                tracing::debug!(
+                    file = %path.display(),
                     offset,
                     reason,
-                },
-                FramingError::Io { offset, source } => BitcoinError::Framing {
-                    path: path.clone(),
-                    offset,
-                    reason: source.to_string(),
-                },
-            })?;
-            if let Some(offset) = bad_pow {
-                return Err(BitcoinError::Framing {
-                    path: path.clone(),
-                    offset,
-                    reason: "block header fails its own proof of work: corrupt header".to_string(),
-                });
+                    "a record is not complete yet; reading it again next time"
+                );
             }
         }
-        Ok(BlockIndex {
-            files,
-            blocks,
-            duplicates,
-        })
+        Ok(())
+    }
+
+    /// Records indexed so far, duplicates included.
+    fn records(&self) -> u64 {
+        self.blocks.len() as u64 + self.duplicates
     }
 
     fn len(&self) -> usize {
         self.blocks.len()
     }
 
-    /// The best chain, root first: among the trees rooted at the network's genesis block (or,
-    /// when the files do not hold it, rooted at any block whose parent is missing), the path to
-    /// the tip with the most cumulative work; the tip seen first wins a tie, as in Core.
-    fn best_chain(&self, network: BitcoinNetwork) -> Vec<BlockHash> {
+    /// Bring `chain`, the best chain (root first), up to the blocks indexed since the last
+    /// call. Blocks on top of counted ones — what a node appends — are counted one by one and
+    /// the chain is spliced at the fork, in place; a block that is the missing parent of
+    /// counted ones, a genesis block, a duplicate or an empty chain make it count every block
+    /// again. Returns the new chain instead when it may start at another root (and leaves
+    /// `chain` as it was).
+    fn update_chain(
+        &mut self,
+        network: BitcoinNetwork,
+        chain: &mut Vec<BlockHash>,
+    ) -> Option<Vec<BlockHash>> {
+        let added = std::mem::take(&mut self.added);
+        let genesis = genesis_hashes(network);
+        let mut recount = self.recount
+            || chain.is_empty()
+            || added
+                .iter()
+                .any(|h| genesis.contains(h) || self.missing_parents.contains(h));
+        for hash in &added {
+            if recount {
+                break;
+            }
+            let Some(entry) = self.blocks.get(hash).copied() else {
+                continue;
+            };
+            let counted = match self.blocks.get(&entry.prev) {
+                // Its parent came later in the files: not counted yet.
+                Some(parent) if parent.seq > entry.seq => {
+                    recount = true;
+                    continue;
+                }
+                Some(parent) => (parent.total + entry.work, parent.depth + 1, parent.rooted),
+                None => {
+                    self.missing_parents.insert(entry.prev);
+                    (entry.work, 0, false)
+                }
+            };
+            if let Some(entry) = self.blocks.get_mut(hash) {
+                (entry.total, entry.depth, entry.rooted) = counted;
+            }
+        }
+        if recount {
+            return Some(self.count_all(network));
+        }
+        let has_genesis = genesis.iter().any(|g| self.blocks.contains_key(g));
+        let Some(mut best) = chain
+            .last()
+            .and_then(|h| Some((*h, self.blocks.get(h)?.total)))
+        else {
+            return Some(self.count_all(network));
+        };
+        for hash in &added {
+            if let Some(entry) = self.blocks.get(hash)
+                && (entry.rooted || !has_genesis)
+                && entry.total > best.1
+            {
+                best = (*hash, entry.total);
+            }
+        }
+        if chain.last() == Some(&best.0) {
+            return None;
+        }
+        // Walk down from the new tip to the first block on the chain, and splice there.
+        let mut branch = Vec::new();
+        let mut at = best.0;
+        while let Some(entry) = self.blocks.get(&at) {
+            if chain.get(entry.depth as usize) == Some(&at) {
+                chain.truncate(entry.depth as usize + 1);
+                chain.extend(branch.into_iter().rev());
+                return None;
+            }
+            branch.push(at);
+            if entry.depth == 0 {
+                break;
+            }
+            at = entry.prev;
+        }
+        // Another tree.
+        branch.reverse();
+        Some(branch)
+    }
+
+    /// Count every block's cumulative work, and return the best chain, root first: among the
+    /// trees rooted at the network's genesis block (or, when the files do not hold it, rooted
+    /// at any block whose parent is missing), the path to the tip with the most cumulative
+    /// work; the tip seen first wins a tie, as in Core.
+    fn count_all(&mut self, network: BitcoinNetwork) -> Vec<BlockHash> {
+        self.recount = false;
+        self.missing_parents.clear();
         let genesis = genesis_hashes(network);
         let has_genesis = genesis.iter().any(|g| self.blocks.contains_key(g));
-        // hash -> (cumulative work from the root, rooted at genesis)
-        let mut total: HashMap<BlockHash, (Work, bool)> = HashMap::with_capacity(self.len());
-        let mut order: Vec<(&BlockHash, &Indexed)> = self.blocks.iter().collect();
-        order.sort_by_key(|(_, e)| e.seq);
+        // hash -> (cumulative work from the root, depth, rooted at genesis)
+        let mut total: HashMap<BlockHash, (Work, u32, bool)> = HashMap::with_capacity(self.len());
+        let mut order: Vec<(BlockHash, u32)> =
+            self.blocks.iter().map(|(h, e)| (*h, e.seq)).collect();
+        order.sort_by_key(|&(_, seq)| seq);
         let mut stack = Vec::new();
         for &(hash, _) in &order {
-            let mut at = *hash;
+            let mut at = hash;
             while !total.contains_key(&at) {
                 stack.push(at);
                 match self.blocks.get(&at) {
@@ -542,19 +771,30 @@ impl BlockIndex {
             while let Some(h) = stack.pop() {
                 let entry = &self.blocks[&h];
                 let value = match total.get(&entry.prev) {
-                    Some(&(work, rooted)) => (work + entry.work, rooted),
-                    None => (entry.work, genesis.contains(&h)),
+                    Some(&(work, depth, rooted)) => (work + entry.work, depth + 1, rooted),
+                    None => {
+                        if !genesis.contains(&h) {
+                            self.missing_parents.insert(entry.prev);
+                        }
+                        (entry.work, 0, genesis.contains(&h))
+                    }
                 };
                 total.insert(h, value);
             }
         }
-        let best = order
-            .iter()
-            .filter(|(h, _)| !has_genesis || total[*h].1)
-            .max_by(|a, b| total[a.0].0.cmp(&total[b.0].0).then(b.1.seq.cmp(&a.1.seq)))
-            .map(|(h, _)| **h);
+        let mut best: Option<(BlockHash, Work)> = None;
+        for &(hash, _) in &order {
+            let (work, depth, rooted) = total[&hash];
+            if let Some(entry) = self.blocks.get_mut(&hash) {
+                (entry.total, entry.depth, entry.rooted) = (work, depth, rooted);
+            }
+            // In file order, so that a later tip must have strictly more work to win.
+            if (rooted || !has_genesis) && best.is_none_or(|(_, most)| work > most) {
+                best = Some((hash, work));
+            }
+        }
         let mut chain = Vec::new();
-        let mut at = best;
+        let mut at = best.map(|(h, _)| h);
         while let Some(hash) = at {
             chain.push(hash);
             at = self
@@ -569,6 +809,26 @@ impl BlockIndex {
 
     fn location(&self, hash: &BlockHash) -> Option<Indexed> {
         self.blocks.get(hash).copied()
+    }
+}
+
+/// Whether `record` of `file` holds a whole block: it decodes and its transactions hash to its
+/// header's merkle root.
+fn whole_block(file: &File, key: &XorKey, record: &Record) -> Result<(), String> {
+    let mut bytes = vec![0u8; record.len as usize];
+    file.read_exact_at(&mut bytes, record.offset)
+        .map_err(|e| format!("cannot read the block: {e}"))?;
+    key.apply(&mut bytes, record.offset);
+    let block: Block = bitcoin::consensus::deserialize(&bytes)
+        .map_err(|e| format!("the block does not decode (not completely written yet?): {e}"))?;
+    if block.check_merkle_root() {
+        Ok(())
+    } else {
+        Err(
+            "the block's transactions do not match its header's merkle root (not completely \
+             written yet?)"
+                .to_string(),
+        )
     }
 }
 
@@ -638,13 +898,15 @@ struct Decoded {
     txs: Vec<UtxoTx>,
 }
 
-/// The best chain of a blocks directory, numbered, ready to decode.
+/// The best chain of a blocks directory, numbered, ready to decode. [`BestChain::refresh`]
+/// reads what the node appended since, so that a running node can be followed.
 pub struct BestChain {
     /// The blocks directory actually read.
     pub dir: PathBuf,
     index: BlockIndex,
     key: XorKey,
     network: BitcoinNetwork,
+    live: bool,
     /// Root first.
     hashes: Vec<BlockHash>,
     /// Height of the root: 0 at genesis, else its BIP34 height.
@@ -652,62 +914,146 @@ pub struct BestChain {
 }
 
 impl BestChain {
-    /// Index `dir` (or a data directory holding `blocks/`) and choose its best chain.
+    /// Index `dir` (or a data directory holding `blocks/`) and choose its best chain. A record
+    /// that a file holds only in part is an error (a truncated file).
     pub fn open(dir: &Path, network: BitcoinNetwork) -> Result<BestChain, BitcoinError> {
+        BestChain::open_with(dir, network, false)
+    }
+
+    /// As [`BestChain::open`], for the directory of a running node: the records of the last
+    /// file are read whole and checked before they are indexed, and one that is not complete
+    /// yet is left for a later [`BestChain::refresh`].
+    pub fn open_live(dir: &Path, network: BitcoinNetwork) -> Result<BestChain, BitcoinError> {
+        BestChain::open_with(dir, network, true)
+    }
+
+    fn open_with(
+        dir: &Path,
+        network: BitcoinNetwork,
+        live: bool,
+    ) -> Result<BestChain, BitcoinError> {
         let (dir, files) = block_files(dir)?;
         let key = XorKey::read_from_dir(&dir)?;
-        let index = BlockIndex::build(files, &key, network)?;
-        let hashes = index.best_chain(network);
-        tracing::info!(
-            blocks = index.len(),
-            best_chain = hashes.len(),
-            stale = index.len() - hashes.len(),
-            duplicates = index.duplicates,
-            "indexed block files"
-        );
-        let stale = index.len() - hashes.len();
-        if stale > 100 && stale * 100 > index.len() {
-            tracing::warn!(
-                stale,
-                blocks = index.len(),
-                "many blocks are not on the best chain: are some blk*.dat files missing?"
-            );
-        }
-        let Some(root) = hashes.first().copied() else {
-            return Err(BitcoinError::Chain {
-                path: dir,
-                reason: "the block files hold no blocks".to_string(),
-            });
-        };
-        let root_height = if genesis_hashes(network).contains(&root) {
-            0
-        } else {
-            let mut reader = BlockReader {
-                index: &index,
-                key,
-                open: HashMap::new(),
-            };
-            let (block, entry) = reader.read(&root)?;
-            block
-                .bip34_block_height()
-                .map_err(|e| BitcoinError::CorruptBlock {
-                    path: index.files[entry.file as usize].clone(),
-                    offset: entry.offset,
-                    block: root.to_string(),
-                    reason: format!(
-                        "the files do not start at the genesis block, and this first block of \
-                         the best chain carries no BIP34 height to number the chain from ({e})"
-                    ),
-                })?
-        };
-        Ok(BestChain {
+        let mut index = BlockIndex::new();
+        index.extend(files, &key, network, live)?;
+        let mut best = BestChain {
             dir,
             index,
             key,
             network,
-            hashes,
-            root_height,
-        })
+            live,
+            hashes: Vec::new(),
+            root_height: 0,
+        };
+        best.choose()?;
+        let (blocks, chain) = (best.index.len(), best.hashes.len());
+        tracing::info!(
+            blocks,
+            best_chain = chain,
+            stale = blocks - chain,
+            duplicates = best.index.duplicates,
+            "indexed block files"
+        );
+        let stale = blocks - chain;
+        if stale > 100 && stale * 100 > blocks {
+            tracing::warn!(
+                stale,
+                blocks,
+                "many blocks are not on the best chain: are some blk*.dat files missing?"
+            );
+        }
+        Ok(best)
+    }
+
+    /// Index the records appended to the directory's files since the last look (and the
+    /// files that appeared), and choose the best chain again. Returns the number of records
+    /// read; reads only the files that grew, each from where the last look stopped. On an
+    /// error the records before the bad one are kept, and the next call starts at it.
+    pub fn refresh(&mut self) -> Result<u64, BitcoinError> {
+        let (_, files) = block_files(&self.dir)?;
+        let before = self.index.records();
+        let extended = self.index.extend(files, &self.key, self.network, self.live);
+        let read = self.index.records() - before;
+        if read > 0 || self.index.recount {
+            self.choose()?;
+        }
+        extended.map(|()| read)
+    }
+
+    /// Choose the chain with the most work among the indexed headers, and number it. On an
+    /// error the chain stays as it was.
+    fn choose(&mut self) -> Result<(), BitcoinError> {
+        let Some(hashes) = self.index.update_chain(self.network, &mut self.hashes) else {
+            return Ok(());
+        };
+        let Some(root) = hashes.first().copied() else {
+            return Err(BitcoinError::Chain {
+                path: self.dir.clone(),
+                reason: "the block files hold no blocks".to_string(),
+            });
+        };
+        if self.hashes.first() != Some(&root) {
+            self.root_height = self.height_of_root(&root).inspect_err(|_| {
+                // The index counted the new blocks, the chain did not take them: next time,
+                // count again.
+                self.index.recount = true;
+            })?;
+        }
+        self.hashes = hashes;
+        Ok(())
+    }
+
+    fn height_of_root(&self, root: &BlockHash) -> Result<u64, BitcoinError> {
+        if genesis_hashes(self.network).contains(root) {
+            return Ok(0);
+        }
+        let (block, entry) = self.reader().read(root)?;
+        block
+            .bip34_block_height()
+            .map_err(|e| BitcoinError::CorruptBlock {
+                path: self.index.files[entry.file as usize].clone(),
+                offset: entry.offset,
+                block: root.to_string(),
+                reason: format!(
+                    "the files do not start at the genesis block, and this first block of \
+                     the best chain carries no BIP34 height to number the chain from ({e})"
+                ),
+            })
+    }
+
+    fn reader(&self) -> BlockReader<'_> {
+        BlockReader {
+            index: &self.index,
+            key: self.key,
+            open: HashMap::new(),
+        }
+    }
+
+    /// The height of the best chain's tip.
+    pub fn tip_height(&self) -> u64 {
+        // `choose` refuses an empty chain.
+        self.root_height + (self.hashes.len() as u64).saturating_sub(1)
+    }
+
+    /// The hash of the best chain's block at `height`, if the chain has one there.
+    pub fn hash_at(&self, height: u64) -> Option<BlockHash> {
+        let at = usize::try_from(height.checked_sub(self.root_height)?).ok()?;
+        self.hashes.get(at).copied()
+    }
+
+    /// The best chain's block at `height`: its header and its transactions, decoded and
+    /// checked as an ingest decodes them.
+    pub fn block_at(&self, height: u64) -> Result<(Header, Vec<UtxoTx>), BitcoinError> {
+        let hash = self.hash_at(height).ok_or_else(|| BitcoinError::Chain {
+            path: self.dir.clone(),
+            reason: format!(
+                "the best chain has no block {height}: it spans {}..={}",
+                self.root_height,
+                self.tip_height()
+            ),
+        })?;
+        let (header, decoded) = self.decode(&mut self.reader(), &hash, height)?;
+        Ok((header, decoded.txs))
     }
 
     /// Blocks on the best chain.
@@ -734,6 +1080,31 @@ impl BestChain {
             .sum()
     }
 
+    /// Read block `hash` at `height` and convert its transactions.
+    fn decode(
+        &self,
+        reader: &mut BlockReader<'_>,
+        hash: &BlockHash,
+        height: u64,
+    ) -> Result<(Header, Decoded), BitcoinError> {
+        let (block, entry) = reader.read(hash)?;
+        let txs = block_txs(&block, height, self.network).map_err(|reason| {
+            BitcoinError::CorruptBlock {
+                path: self.index.files[entry.file as usize].clone(),
+                offset: entry.offset,
+                block: format!("{hash} (height {height})"),
+                reason: reason.to_string(),
+            }
+        })?;
+        let decoded = Decoded {
+            height,
+            hash: *hash,
+            bytes: u64::from(entry.len),
+            txs,
+        };
+        Ok((block.header, decoded))
+    }
+
     /// Decode the blocks from position `start` in height order, handing each to `sink` until
     /// it returns `false`. Stops after the first error, which it hands over too.
     fn decode_from(
@@ -741,30 +1112,13 @@ impl BestChain {
         start: usize,
         mut sink: impl FnMut(Result<Decoded, BitcoinError>) -> bool,
     ) {
-        let mut reader = BlockReader {
-            index: &self.index,
-            key: self.key,
-            open: HashMap::new(),
-        };
+        let mut reader = self.reader();
         let first_height = self.root_height + start as u64;
         for (i, hash) in self.hashes.iter().enumerate().skip(start) {
             let height = first_height + (i - start) as u64;
-            let decoded = reader.read(hash).and_then(|(block, entry)| {
-                let txs = block_txs(&block, height, self.network).map_err(|reason| {
-                    BitcoinError::CorruptBlock {
-                        path: self.index.files[entry.file as usize].clone(),
-                        offset: entry.offset,
-                        block: format!("{hash} (height {height})"),
-                        reason: reason.to_string(),
-                    }
-                })?;
-                Ok(Decoded {
-                    height,
-                    hash: *hash,
-                    bytes: u64::from(entry.len),
-                    txs,
-                })
-            });
+            let decoded = self
+                .decode(&mut reader, hash, height)
+                .map(|(_, decoded)| decoded);
             let failed = decoded.is_err();
             if !sink(decoded) || failed {
                 return;

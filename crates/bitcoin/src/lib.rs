@@ -9,7 +9,8 @@
 //!   OP_RETURN output kept ([`null_data_payload`]);
 //! - Bitcoin Core's `blk*.dat` files read directly ([`BestChain`]) — the `xor.dat` obfuscation
 //!   key, per-network magic, blocks stored out of order, the best chain chosen by the most
-//!   cumulative work so that stale blocks are left out — and [`ingest_blocks_dir`];
+//!   cumulative work so that stale blocks are left out — and [`ingest_blocks_dir`]; a running
+//!   node's directory is read as it grows ([`BestChain::open_live`], [`BestChain::refresh`]);
 //! - Bitcoin Core's JSON-RPC methods ([`BitcoinRpc`]) on the workspace's one JSON-RPC
 //!   client (`chaintrail-rpc`, re-exported: [`RpcClient`] with cookie, user/password or bearer
 //!   auth, batches, retries with backoff) and [`ingest_rpc`];
@@ -37,7 +38,8 @@ use chaintrail_ingest::ImportError;
 use chaintrail_store::StoreError;
 
 pub use blk::{
-    BestChain, BlkWriter, MAX_FILE_BYTES, XorKey, genesis_hashes, ingest_blocks_dir, scan_records,
+    BestChain, BlkWriter, MAX_FILE_BYTES, ScanEnd, XorKey, genesis_hashes, ingest_blocks_dir,
+    scan_records, scan_records_from,
 };
 pub use chaintrail_rpc::{RpcAuth, RpcClient, RpcError, RpcOptions};
 pub use convert::{

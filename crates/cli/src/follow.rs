@@ -7,15 +7,18 @@ use chaintrail_alert::{AlertConfig, AlertEngine, RetryPolicy, SinkConfig};
 
 use chaintrail_bitcoin::{RpcClient, RpcOptions};
 use chaintrail_core::Chain;
-use chaintrail_follow::{BitcoinSource, BlockObserver, DerivedData, EvmSource, FollowConfig};
+use chaintrail_follow::{
+    BitcoinSource, BlockObserver, BlocksDirSource, DerivedData, EvmSource, FollowConfig,
+};
 use chaintrail_store::Store;
-use clap::Args;
+use clap::{ArgGroup, Args};
 
 use crate::commands::Global;
 use crate::ingest::RpcAuthArgs;
 use crate::output::{Table, emit};
 
 #[derive(Args)]
+#[command(group(ArgGroup::new("node").required(true).args(["rpc", "blocks_dir"])))]
 pub struct FollowArgs {
     /// The chain to follow: bitcoin, bitcoin-testnet, bitcoin-regtest, or an EVM chain
     /// (ethereum, arbitrum, optimism, base, sepolia, anvil, …, evm:<chain id>).
@@ -23,7 +26,11 @@ pub struct FollowArgs {
     chain: Chain,
     /// The node's JSON-RPC URL, e.g. http://127.0.0.1:8332 (Bitcoin Core), http://127.0.0.1:8545.
     #[arg(long)]
-    rpc: String,
+    rpc: Option<String>,
+    /// Instead of RPC, read a Bitcoin Core node's block files as it writes them: its blocks
+    /// directory (e.g. ~/.bitcoin/blocks) or its data directory.
+    #[arg(long, value_name = "DIR")]
+    blocks_dir: Option<PathBuf>,
     #[command(flatten)]
     auth: RpcAuthArgs,
     /// Apply a block once it is this many blocks below the node's head.
@@ -140,16 +147,29 @@ pub fn run(global: &Global, args: FollowArgs) -> anyhow::Result<()> {
         skip_index: args.skip_index,
     })];
     observers.extend(args.alerts.observers(&store)?);
-    let client = RpcClient::new(&args.rpc, args.auth.auth(), RpcOptions::default())?;
-    let report = match args.chain {
-        Chain::Bitcoin(network) => {
-            let mut source = BitcoinSource::new(client, network);
+    let report = match (args.chain, &args.rpc, &args.blocks_dir) {
+        (Chain::Bitcoin(network), _, Some(dir)) => {
+            let mut source = BlocksDirSource::open(dir, network)?;
             chaintrail_follow::follow(&store, &mut source, &config, &mut observers)?
         }
-        Chain::Evm(_) => {
-            let mut source = EvmSource::connect(client, args.chain, Vec::new())?;
-            chaintrail_follow::follow(&store, &mut source, &config, &mut observers)?
+        (Chain::Evm(_), _, Some(_)) => anyhow::bail!(
+            "--blocks-dir reads Bitcoin Core's block files; follow {} with --rpc URL",
+            args.chain
+        ),
+        (chain, Some(url), None) => {
+            let client = RpcClient::new(url, args.auth.auth(), RpcOptions::default())?;
+            match chain {
+                Chain::Bitcoin(network) => {
+                    let mut source = BitcoinSource::new(client, network);
+                    chaintrail_follow::follow(&store, &mut source, &config, &mut observers)?
+                }
+                Chain::Evm(_) => {
+                    let mut source = EvmSource::connect(client, chain, Vec::new())?;
+                    chaintrail_follow::follow(&store, &mut source, &config, &mut observers)?
+                }
+            }
         }
+        (_, None, None) => anyhow::bail!("give the node: --rpc URL or --blocks-dir DIR"),
     };
     let mut table = Table::new(&["chain", "blocks applied", "rollbacks to", "height"]);
     table.row(vec![

@@ -61,7 +61,7 @@ enum Command {
     Ingest(ingest::IngestArgs),
     /// Import data from files into the store; resumes where an interrupted import stopped.
     Import(commands::ImportArgs),
-    /// Follow a chain's head into the store, rolling back reorgs (Bitcoin Core JSON-RPC).
+    /// Follow a chain's head into the store, rolling back reorgs (node RPC or Core's block files).
     Follow(follow::FollowArgs),
     /// Rows per table, bytes per record and id counts, per chain.
     Stats(commands::StatsArgs),

@@ -166,3 +166,90 @@ fn regtest_follow_alerts_on_a_watched_sender_and_invalidateblock_retracts_it() {
     assert_eq!(checksum(&data), checksum(&clean));
     assert_eq!(checksum(&data).1, 105 + 1);
 }
+
+/// `chaintrail follow --blocks-dir`: the node's block files, no RPC; the store equals
+/// `chaintrail ingest bitcoin --blocks-dir` of the same directory.
+#[test]
+fn regtest_follow_from_the_blocks_dir_equals_its_ingest() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    // Neither or both node flags: refused before anything is read.
+    let refused = |args: &[&str]| {
+        let output = Command::new(env!("CARGO_BIN_EXE_chaintrail"))
+            .arg("--data-dir")
+            .arg(tmp.path().join("refused"))
+            .args(["follow", "--chain"])
+            .args(args)
+            .output()
+            .expect("chaintrail runs");
+        assert!(!output.status.success());
+        String::from_utf8_lossy(&output.stderr).into_owned()
+    };
+    let neither = refused(&["bitcoin-regtest"]);
+    assert!(
+        neither.contains("--rpc") && neither.contains("--blocks-dir"),
+        "{neither}"
+    );
+    let both = refused(&[
+        "bitcoin-regtest",
+        "--rpc",
+        "127.0.0.1:1",
+        "--blocks-dir",
+        "x",
+    ]);
+    assert!(both.contains("cannot be used with"), "{both}");
+    let evm = refused(&["anvil", "--blocks-dir", "x"]);
+    assert!(evm.contains("--blocks-dir reads Bitcoin Core"), "{evm}");
+
+    let Some(node) = RegtestNode::start(&tmp.path().join("node")) else {
+        return;
+    };
+    let rpc = node.client();
+    rpc.call("generate", json!([101])).expect("generate");
+    let payee = rpc.call("getnewaddress", json!([])).expect("address");
+    rpc.call("sendtoaddress", json!([payee, 3.5]))
+        .expect("send");
+    rpc.call("generate", json!([2])).expect("generate");
+    let blocks = node.datadir.join("regtest/blocks");
+    let blocks = blocks.to_str().expect("utf-8 path");
+    let followed = tmp.path().join("followed");
+    let report = run(
+        &followed,
+        &[
+            "--format",
+            "json",
+            "follow",
+            "--chain",
+            "bitcoin-regtest",
+            "--blocks-dir",
+            blocks,
+            "--poll-interval",
+            "50ms",
+            "--until-block",
+            "103",
+        ],
+    );
+    let report: Value = serde_json::from_str(&report).expect("report");
+    assert_eq!(report["blocks_applied"], 104);
+    assert_eq!(report["height"], 103);
+    let ingested = tmp.path().join("ingested");
+    run(
+        &ingested,
+        &[
+            "ingest",
+            "bitcoin",
+            "--network",
+            "regtest",
+            "--blocks-dir",
+            blocks,
+        ],
+    );
+    let checksum = |dir: &Path| {
+        let reader = Store::open(dir)
+            .expect("store")
+            .reader(REGTEST)
+            .expect("reader");
+        (reader.content_checksum(), reader.tx_count())
+    };
+    assert_eq!(checksum(&followed), checksum(&ingested));
+    assert_eq!(checksum(&followed).1, 104 + 1);
+}

@@ -64,9 +64,14 @@ impl ChainSource for BitcoinSource {
         writer: &mut ChainWriter,
         txs: &Vec<UtxoTx>,
     ) -> anyhow::Result<()> {
-        for tx in txs {
-            writer.append_utxo_tx(tx)?;
-        }
-        Ok(())
+        append_utxo_txs(writer, txs)
     }
+}
+
+/// Append a Bitcoin block's transactions (the follower commits).
+pub(crate) fn append_utxo_txs(writer: &mut ChainWriter, txs: &[UtxoTx]) -> anyhow::Result<()> {
+    for tx in txs {
+        writer.append_utxo_tx(tx)?;
+    }
+    Ok(())
 }

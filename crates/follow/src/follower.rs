@@ -126,6 +126,7 @@ fn step<S: ChainSource>(
     let chain = source.chain();
     let result = (|| -> Result<bool, Stop> {
         notify(store, &mut writer, observers)?;
+        node(source.poll())?;
         let head = node(source.head())?;
         let target = head.saturating_sub(config.confirmations);
         let target = config.until_block.map_or(target, |until| target.min(until));

@@ -5,18 +5,22 @@
 //! removed; [`DerivedData`] keeps the store's links and clusters in step.
 //!
 //! The node is reached through a [`ChainSource`]; [`BitcoinSource`] speaks Bitcoin Core's
-//! JSON-RPC, [`EvmSource`] an EVM node's (stored through the EVM RPC importer's own append path). The model (fork-point search over the store's checkpoints, the reorg window, what a
+//! JSON-RPC, [`BlocksDirSource`] reads a Bitcoin Core node's block files as it writes them,
+//! [`EvmSource`] speaks an EVM node's JSON-RPC (stored through the EVM RPC importer's own append
+//! path). The model (fork-point search over the store's checkpoints, the reorg window, what a
 //! rollback touches, crash safety) is documented in docs/follow.md.
 
 #![warn(missing_docs)]
 
 mod bitcoin_source;
+mod blocks_dir_source;
 mod cursor;
 mod derived;
 mod evm_source;
 mod follower;
 
 pub use bitcoin_source::BitcoinSource;
+pub use blocks_dir_source::BlocksDirSource;
 pub use cursor::{FOLLOW_CURSOR, FollowCursor};
 pub use derived::DerivedData;
 pub use evm_source::EvmSource;
@@ -58,6 +62,11 @@ pub trait ChainSource {
     type Txs;
     /// The chain the node serves.
     fn chain(&self) -> Chain;
+    /// Look for news before each poll's calls, which then see one view of the node: a source
+    /// that reads the node's files reads what was appended here. Nothing by default.
+    fn poll(&mut self) -> anyhow::Result<()> {
+        Ok(())
+    }
     /// The height of the node's best block.
     fn head(&self) -> anyhow::Result<u64>;
     /// The hash of the node's block at `height` on its best chain.
