@@ -8,7 +8,7 @@ use chaintrail_alert::{AlertConfig, AlertEngine, RetryPolicy, SinkConfig};
 use chaintrail_bitcoin::{RpcClient, RpcOptions};
 use chaintrail_core::Chain;
 use chaintrail_follow::{
-    BitcoinSource, BlockObserver, BlocksDirSource, DerivedData, EvmSource, FollowConfig,
+    BitcoinSource, BlockObserver, BlocksDirSource, DerivedData, EvmSource, FollowConfig, Skip,
 };
 use chaintrail_store::Store;
 use clap::{ArgGroup, Args};
@@ -141,11 +141,11 @@ pub fn run(global: &Global, args: FollowArgs) -> anyhow::Result<()> {
         ..FollowConfig::default()
     };
     // Derived data first: the alert rules read the links and clusters.
-    let mut observers: Vec<Box<dyn BlockObserver>> = vec![Box::new(DerivedData {
-        skip_links: args.skip_links,
-        skip_clusters: args.skip_clusters,
-        skip_index: args.skip_index,
-    })];
+    let mut observers: Vec<Box<dyn BlockObserver>> = vec![Box::new(DerivedData::new(Skip {
+        links: args.skip_links,
+        clusters: args.skip_clusters,
+        index: args.skip_index,
+    }))];
     observers.extend(args.alerts.observers(&store)?);
     let report = match (args.chain, &args.rpc, &args.blocks_dir) {
         (Chain::Bitcoin(network), _, Some(dir)) => {

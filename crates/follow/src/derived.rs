@@ -18,34 +18,49 @@ use chaintrail_store::Store;
 
 use crate::BlockObserver;
 
+/// What [`DerivedData`] leaves alone.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Skip {
+    /// The links (as `--skip-links` does for an import).
+    pub links: bool,
+    /// The clusters (as `--skip-clusters` does).
+    pub clusters: bool,
+    /// The exposure index (it is then stale until `chaintrail screen build-index`).
+    pub index: bool,
+}
+
 /// Re-derives links, clusters and the exposure index after each block event. Put it before the
 /// observers that read them (the alert engine).
-#[derive(Debug, Default, Clone, Copy)]
+#[derive(Debug, Default)]
 pub struct DerivedData {
-    /// Skip the links (as `--skip-links` does for an import).
-    pub skip_links: bool,
-    /// Skip the clusters (as `--skip-clusters` does).
-    pub skip_clusters: bool,
-    /// Leave the exposure index alone (it is then stale until `chaintrail screen build-index`).
-    pub skip_index: bool,
+    skip: Skip,
+    /// The inputs as the last update left them: the next block's starting point, read again
+    /// only after a restart.
+    last: Option<Inputs>,
 }
 
 impl DerivedData {
-    fn refresh(&self, store: &Store) -> anyhow::Result<()> {
-        let index = !self.skip_index && ExposureIndex::path(store.dir()).exists();
-        let before = if index {
-            Some(Inputs::read(store)?)
-        } else {
-            None
+    /// Keep everything but what `skip` names in step.
+    pub fn new(skip: Skip) -> DerivedData {
+        DerivedData { skip, last: None }
+    }
+
+    fn refresh(&mut self, store: &Store) -> anyhow::Result<()> {
+        let index = !self.skip.index && ExposureIndex::path(store.dir()).exists();
+        let before = match self.last.take() {
+            Some(last) if index => Some(last),
+            _ if index => Some(Inputs::read(store)?),
+            _ => None,
         };
-        if !self.skip_links {
+        if !self.skip.links {
             chaintrail_links::refresh(store)?;
         }
-        if !self.skip_clusters {
+        if !self.skip.clusters {
             chaintrail_cluster::refresh(store, None, chaintrail_cluster::Mode::Incremental)?;
         }
         if let Some(before) = before {
-            let changes = InputChanges::between(&before, &Inputs::read(store)?);
+            let after = Inputs::read(store)?;
+            let changes = InputChanges::between(&before, &after);
             let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
             let report =
                 Screener::open(store.dir())?.update_index(&changes, None, threads, &|_, _| {})?;
@@ -58,6 +73,7 @@ impl DerivedData {
                 links,
                 "exposure index brought up to date"
             );
+            self.last = Some(after);
         }
         Ok(())
     }

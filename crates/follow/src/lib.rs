@@ -22,7 +22,7 @@ mod follower;
 pub use bitcoin_source::BitcoinSource;
 pub use blocks_dir_source::BlocksDirSource;
 pub use cursor::{FOLLOW_CURSOR, FollowCursor};
-pub use derived::DerivedData;
+pub use derived::{DerivedData, Skip};
 pub use evm_source::EvmSource;
 pub use follower::{FollowConfig, FollowReport, follow};
 

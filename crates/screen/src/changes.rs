@@ -37,6 +37,16 @@ pub struct Inputs {
     links: BTreeMap<String, Link>,
 }
 
+impl std::fmt::Debug for Inputs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Inputs")
+            .field("fingerprints", &self.fingerprints)
+            .field("label_keys", &self.labels.len())
+            .field("links", &self.links.len())
+            .finish_non_exhaustive()
+    }
+}
+
 impl Inputs {
     /// Read the store's labels, clusters and derived links as the screener reads them.
     pub fn read(store: &Store) -> Result<Inputs, ScreenError> {
