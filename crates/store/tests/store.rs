@@ -216,6 +216,7 @@ fn utxo_chain_links_spent_outputs() {
         timestamp: 1_600_000_000 + height,
     };
     let coinbase = UtxoTx {
+        fingerprint: None,
         hash: hash(1),
         block: block(1),
         inputs: vec![UtxoInput {
@@ -226,12 +227,14 @@ fn utxo_chain_links_spent_outputs() {
         outputs: vec![out(50_0000_0000, 1)],
     };
     let pay = UtxoTx {
+        fingerprint: None,
         hash: hash(2),
         block: block(2),
         inputs: vec![spend(1, 0)],
         outputs: vec![out(10_0000_0000, 2), out(39_9999_0000, 1)],
     };
     let external = UtxoTx {
+        fingerprint: None,
         hash: hash(3),
         block: block(2),
         inputs: vec![
@@ -251,6 +254,7 @@ fn utxo_chain_links_spent_outputs() {
         writer.append_utxo_tx(tx).unwrap();
     }
     let bad = UtxoTx {
+        fingerprint: None,
         hash: hash(4),
         block: block(3),
         inputs: vec![spend(2, 5)],
@@ -348,6 +352,7 @@ fn op_return(payload: &[u8]) -> UtxoOutput {
 
 fn coinbase(n: u32, height: u64, outputs: Vec<UtxoOutput>) -> UtxoTx {
     UtxoTx {
+        fingerprint: None,
         hash: hash(n),
         block: BlockRef {
             height,
