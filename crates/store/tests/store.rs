@@ -496,3 +496,36 @@ fn effective_block_times_never_decrease() {
         assert_eq!(reader.transfer_effective_time(row), t.block.timestamp);
     }
 }
+
+#[test]
+fn a_store_of_format_1_is_refused_with_how_to_rebuild_it() {
+    let dir = tempfile::tempdir().unwrap();
+    Store::init(dir.path()).unwrap();
+    // What chaintrail wrote before per-transaction wallet fingerprints.
+    std::fs::write(
+        dir.path().join("chaintrail.json"),
+        r#"{"format": 1, "software": "chaintrail 0.1.0"}"#,
+    )
+    .unwrap();
+    let err = Store::open(dir.path()).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            StoreError::Format {
+                found: 1,
+                expected: 2,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    let text = err.to_string();
+    assert!(
+        text.ends_with(
+            "holds a store of format 1; this chaintrail reads format 2: it was written by an \
+             older chaintrail (format 2 added per-transaction wallet fingerprints); rebuild it \
+             by importing the sources again into a new --data-dir"
+        ),
+        "{text}"
+    );
+}
