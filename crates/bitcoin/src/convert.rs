@@ -5,8 +5,8 @@ use bitcoin::opcodes::all::OP_RETURN;
 use bitcoin::script::Instruction;
 use bitcoin::{Block, Script, Transaction, Txid};
 use chaintrail_core::{
-    Address, BitcoinAddress, BitcoinNetwork, BlockRef, OutPoint, TxHash, UtxoInput, UtxoOutput,
-    UtxoTx,
+    Address, BitcoinAddress, BitcoinNetwork, BlockRef, OutPoint, TxFingerprint, TxHash, UtxoInput,
+    UtxoOutput, UtxoTx,
 };
 
 /// A txid in display byte order (the order Core prints and chaintrail stores).
@@ -47,6 +47,15 @@ pub fn null_data_payload(script: &Script) -> Option<Vec<u8>> {
     Some(payload)
 }
 
+/// nVersion, nLockTime and replace-by-fee signalling of a transaction.
+fn fingerprint(tx: &Transaction) -> TxFingerprint {
+    TxFingerprint::new(
+        tx.version.0,
+        tx.lock_time.to_consensus_u32(),
+        tx.input.iter().map(|input| input.sequence.0),
+    )
+}
+
 /// One transaction as a value-flow record; `txid` is its already computed id.
 pub fn utxo_tx(tx: &Transaction, txid: Txid, block: BlockRef, network: BitcoinNetwork) -> UtxoTx {
     let coinbase = tx.is_coinbase();
@@ -72,6 +81,7 @@ pub fn utxo_tx(tx: &Transaction, txid: Txid, block: BlockRef, network: BitcoinNe
         })
         .collect();
     UtxoTx {
+        fingerprint: Some(fingerprint(tx)),
         hash: tx_hash(txid),
         block,
         inputs,

@@ -20,7 +20,8 @@
 use std::path::Path;
 
 use chaintrail_core::{
-    Address, BitcoinNetwork, BlockRef, Chain, OutPoint, TxHash, UtxoInput, UtxoOutput, UtxoTx,
+    Address, BitcoinNetwork, BlockRef, Chain, OutPoint, TxFingerprint, TxHash, UtxoInput,
+    UtxoOutput, UtxoTx,
 };
 use chaintrail_ingest::ordered::{BlockOrder, total_bytes};
 use chaintrail_ingest::{ImportError, ImportOptions, ImportReport, Importer};
@@ -99,6 +100,9 @@ pub struct EtlInput {
     pub addresses: Option<Vec<String>>,
     #[serde(default, deserialize_with = "satoshi")]
     pub value: Option<u64>,
+    /// nSequence.
+    #[serde(default)]
+    pub sequence: Option<i64>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -124,6 +128,12 @@ pub struct EtlTransaction {
     pub block_number: u64,
     /// The block's time (Unix seconds).
     pub block_timestamp: u64,
+    /// nVersion (Core prints it signed before v28, unsigned since).
+    #[serde(default)]
+    pub version: Option<i64>,
+    /// nLockTime.
+    #[serde(default)]
+    pub lock_time: Option<i64>,
     /// Whether it is its block's coinbase.
     #[serde(default)]
     pub is_coinbase: bool,
@@ -200,6 +210,7 @@ impl EtlTransaction {
             })
             .collect::<Result<_, String>>()?;
         Ok(UtxoTx {
+            fingerprint: self.fingerprint()?,
             hash,
             block: BlockRef {
                 height: self.block_number,
@@ -208,6 +219,37 @@ impl EtlTransaction {
             inputs,
             outputs,
         })
+    }
+}
+
+impl EtlTransaction {
+    /// The wallet fingerprint, when the line has `version`, `lock_time` and every input's
+    /// `sequence` (bitcoin-etl writes them all; a line without them gets none, not a guess).
+    fn fingerprint(&self) -> Result<Option<TxFingerprint>, String> {
+        let (Some(version), Some(lock_time)) = (self.version, self.lock_time) else {
+            return Ok(None);
+        };
+        let version = i32::try_from(version)
+            .or_else(|_| u32::try_from(version).map(|v| i32::from_le_bytes(v.to_le_bytes())))
+            .map_err(|_| format!("`version` {version} is not a 32-bit nVersion"))?;
+        let lock_time = u32::try_from(lock_time)
+            .map_err(|_| format!("`lock_time` {lock_time} is not a 32-bit nLockTime"))?;
+        let sequences = self
+            .inputs
+            .iter()
+            .enumerate()
+            .map(|(i, input)| {
+                input
+                    .sequence
+                    .map(|s| {
+                        u32::try_from(s).map_err(|_| {
+                            format!("input {i}: `sequence` {s} is not a 32-bit nSequence")
+                        })
+                    })
+                    .transpose()
+            })
+            .collect::<Result<Option<Vec<u32>>, String>>()?;
+        Ok(sequences.map(|sequences| TxFingerprint::new(version, lock_time, sequences)))
     }
 }
 

@@ -11,7 +11,7 @@ use chaintrail_bitcoin::EtlTransaction;
 use chaintrail_bitcoin::{
     BitcoinEtl, BlockRange, RpcAuth, RpcClient, RpcIngestOptions, RpcOptions, ingest_rpc,
 };
-use chaintrail_core::{BitcoinNetwork, Chain};
+use chaintrail_core::{BitcoinNetwork, Chain, TxFingerprint};
 use chaintrail_ingest::{ImportOptions, Importer, find_importer};
 use chaintrail_store::Store;
 use common::{Behaviour, Recorded, compare, etl_form, serve};
@@ -111,6 +111,15 @@ fn import_matches_bitcoin_etl_and_the_rpc_path() {
         let hash = reader.tx_hash(tx);
         let other = rpc.tx_id(&hash).expect("same transactions");
         assert_eq!(reader.tx_block(tx), rpc.tx_block(other));
+        // bitcoin-etl's rows say version 1, lock_time 0 and sequence 4294967295 for all seven;
+        // the node's transactions say the same.
+        let final_v1 = TxFingerprint {
+            version: 1,
+            lock_time: 0,
+            rbf: false,
+        };
+        assert_eq!(reader.tx_fingerprint(tx), Some(final_v1), "{hash}");
+        assert_eq!(rpc.tx_fingerprint(other), Some(final_v1), "{hash}");
         assert_eq!(reader.tx_fee(tx), rpc.tx_fee(other), "{hash}");
         let ours: Vec<_> = reader.tx_outputs(tx).collect();
         let theirs: Vec<_> = rpc.tx_outputs(other).collect();
@@ -294,4 +303,74 @@ fn a_line_longer_than_the_limit_is_refused_with_file_line_and_limit() {
         )
     );
     assert!(store.chains().expect("chains").is_empty());
+}
+
+/// Transaction 52 of mainnet block 702,861 (a Bitcoin Core-like payment: version 2, nLockTime
+/// at the tip, RBF) as a `bitcoin-etl export_blocks_and_transactions` line; the fields read from
+/// the raw block by an independent parser (Python reading the consensus encoding). Input
+/// enrichment (`value`, `addresses`) left out, as an export without it does.
+const CORE_LIKE_ROW: &str = r#"{"hash": "760601721cd1b9c6b0dcc82d6cd05af41019b713dd36cb8b7c391ae5812f8e59", "size": 222, "virtual_size": 222, "version": 2, "lock_time": 702860, "block_number": 702861, "block_hash": "000000000000000000000c835b2adcaedc20fdf6ee440009c249452c726dafae", "block_timestamp": 1633002641, "is_coinbase": false, "index": 52, "inputs": [{"index": 0, "spent_transaction_hash": "a14138307017d98b7e249ed4ecc6674fd5c2a03ed90ad1960f19650a1e873858", "spent_output_index": 0, "script_hex": "47304402205b51bd86c91b5846e4b94c34aa92a09a7411e310dcf1aab46cea6e701325657e0220705a9f199032a373af9ff5f918c9b5ae19942ce8cd62e599ca33ec44d07ca0e70121020d16477427109b88f1e987aa96c4c55c25dd31a6acc9abb2b8ecba9528d57262", "sequence": 4294967293}], "outputs": [{"index": 0, "script_hex": "76a9144edf443f848a4e5c3bbe7f1d37cd4b4d39c88c3288ac", "type": "pubkeyhash", "value": 995118}, {"index": 1, "script_hex": "0014ad9bc7ef7520c06539e7ddc1bba56146191d6298", "type": "witness_v0_keyhash", "value": 39086}], "input_count": 1, "output_count": 2, "output_value": 1034204}"#;
+
+fn row_with(change: impl FnOnce(&mut Value)) -> Result<chaintrail_core::UtxoTx, String> {
+    let mut value: Value = serde_json::from_str(CORE_LIKE_ROW).expect("row");
+    change(&mut value);
+    let row: EtlTransaction = serde_json::from_value(value).map_err(|e| e.to_string())?;
+    row.to_utxo_tx(BitcoinNetwork::Mainnet)
+        .map_err(|e| e.to_string())
+}
+
+#[test]
+fn version_lock_time_and_sequences_give_the_fingerprint_the_raw_block_gives() {
+    let tx = row_with(|_| {}).expect("row");
+    let core_like = TxFingerprint {
+        version: 2,
+        lock_time: 702_860,
+        rbf: true,
+    };
+    assert_eq!(tx.fingerprint, Some(core_like));
+    let block: bitcoin::Block =
+        bitcoin::consensus::deserialize(&common::raw_block(common::MAINNET_702861)).expect("real");
+    let raw = chaintrail_bitcoin::block_txs(&block, 702_861, BitcoinNetwork::Mainnet).expect("txs");
+    assert_eq!(
+        (raw[52].hash, raw[52].fingerprint),
+        (tx.hash, tx.fingerprint)
+    );
+
+    // 0xfffffffe keeps nLockTime enforced without signalling RBF.
+    let final_input = row_with(|v| v["inputs"][0]["sequence"] = 4_294_967_294u64.into());
+    assert_eq!(
+        final_input.expect("row").fingerprint,
+        Some(TxFingerprint {
+            rbf: false,
+            ..core_like
+        })
+    );
+    // Core 28 prints nVersion unsigned: 4294967295 is version -1.
+    let unsigned = row_with(|v| v["version"] = 4_294_967_295u64.into());
+    assert_eq!(
+        unsigned.expect("row").fingerprint.map(|f| f.version),
+        Some(-1)
+    );
+    // A row without version (or an input without sequence) has no fingerprint, not a guess.
+    let bare = row_with(|v| {
+        v.as_object_mut().expect("object").remove("version");
+    });
+    assert_eq!(bare.expect("row").fingerprint, None);
+    let no_sequence = row_with(|v| {
+        v["inputs"][0]
+            .as_object_mut()
+            .expect("input")
+            .remove("sequence");
+    });
+    assert_eq!(no_sequence.expect("row").fingerprint, None);
+    let huge = row_with(|v| v["lock_time"] = 4_294_967_296u64.into()).expect_err("refused");
+    assert!(
+        huge.contains("`lock_time` 4294967296 is not a 32-bit nLockTime"),
+        "{huge}"
+    );
+    let bad_sequence = row_with(|v| v["inputs"][0]["sequence"] = (-1).into()).expect_err("refused");
+    assert!(
+        bad_sequence.contains("input 0: `sequence` -1"),
+        "{bad_sequence}"
+    );
 }

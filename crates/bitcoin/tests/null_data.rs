@@ -248,6 +248,7 @@ fn payloads_survive_a_killed_and_resumed_ingest() {
     let stray = coinbase(HEIGHT + 1, 9, Vec::new());
     writer
         .append_utxo_tx(&chaintrail_core::UtxoTx {
+            fingerprint: None,
             hash: tx_hash(stray.compute_txid()),
             block: BlockRef {
                 height: HEIGHT + 1,

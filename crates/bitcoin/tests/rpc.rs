@@ -10,7 +10,7 @@ use chaintrail_bitcoin::{
     BitcoinError, BitcoinRpc, BlockRange, RpcAuth, RpcClient, RpcError, RpcIngestOptions,
     RpcOptions, ingest_rpc,
 };
-use chaintrail_core::{BitcoinNetwork, Chain, TxHash};
+use chaintrail_core::{BitcoinNetwork, Chain, TxFingerprint, TxHash};
 use chaintrail_ingest::ImportOptions;
 use chaintrail_store::Store;
 use common::{Behaviour, Recorded, compare, etl_form, serve};
@@ -171,6 +171,46 @@ fn raw_blocks_decode_exactly_and_count_matches() {
         .parse()
         .expect("txid");
     assert_eq!(reader.tx_id(&last), Some(2499));
+    // Wallet fingerprints, counted by an independent parser of the raw block (Python reading
+    // the consensus encoding): 1,778 version-2 transactions, 341 signalling RBF, 493 with a
+    // non-zero nLockTime.
+    let fingerprints: Vec<TxFingerprint> = (0..reader.tx_count())
+        .map(|tx| {
+            reader
+                .tx_fingerprint(tx)
+                .expect("every raw transaction has one")
+        })
+        .collect();
+    let count = |pick: fn(&TxFingerprint) -> bool| fingerprints.iter().filter(|f| pick(f)).count();
+    assert_eq!(count(|f| f.version == 2), 1_778);
+    assert_eq!(count(|f| f.version == 1), 722);
+    assert_eq!(count(|f| f.rbf), 341);
+    assert_eq!(count(|f| f.lock_time != 0), 493);
+    let by_hash = |hex: &str| {
+        let hash: TxHash = hex.parse().expect("txid");
+        reader.tx_fingerprint(reader.tx_id(&hash).expect("stored"))
+    };
+    // The coinbase; a Bitcoin Core-like payment (anti-fee-sniping at the tip, 702,860, and
+    // RBF); a version-1 final transaction.
+    let fingerprint = |version, lock_time, rbf| {
+        Some(TxFingerprint {
+            version,
+            lock_time,
+            rbf,
+        })
+    };
+    assert_eq!(
+        by_hash("764b60c3d9a2c3c5bb6fe7141d9ca6e6778122df75f19366a2c5cb948d1d7d84"),
+        fingerprint(2, 0, false)
+    );
+    assert_eq!(
+        by_hash("760601721cd1b9c6b0dcc82d6cd05af41019b713dd36cb8b7c391ae5812f8e59"),
+        fingerprint(2, 702_860, true)
+    );
+    assert_eq!(
+        by_hash("37eef45315d079910620a19e88b5541bad48440947a9ea21ab93551d4c2381d9"),
+        fingerprint(1, 0, false)
+    );
 }
 
 #[test]

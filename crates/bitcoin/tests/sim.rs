@@ -2,6 +2,8 @@
 //! Bitcoin chain, OP_RETURN payloads included, as the simulator writing its value flows straight
 //! into a store.
 
+use std::collections::BTreeMap;
+
 use chaintrail_bitcoin::BitcoinEtl;
 use chaintrail_core::BitcoinNetwork;
 use chaintrail_ingest::{ImportOptions, Importer};
@@ -37,6 +39,8 @@ fn simulated_export_imports_to_the_simulated_flows() {
     assert_eq!(b.tx_count(), a.tx_count());
     assert_eq!(b.block_count(), a.block_count());
     let mut fees = 0u64;
+    // Wallet software: (version, nLockTime set, RBF) → transactions.
+    let mut software: BTreeMap<(i32, bool, bool), u64> = BTreeMap::new();
     for tx in 0..a.tx_count() {
         let hash = a.tx_hash(tx);
         let other = b
@@ -45,6 +49,23 @@ fn simulated_export_imports_to_the_simulated_flows() {
         assert_eq!(a.tx_block(tx), b.tx_block(other), "{hash}");
         assert_eq!(a.tx_fee(tx), b.tx_fee(other), "{hash}");
         fees += a.tx_fee(tx).unwrap_or(0);
+        let fingerprint = a
+            .tx_fingerprint(tx)
+            .expect("every simulated transaction has one");
+        assert_eq!(b.tx_fingerprint(other), Some(fingerprint), "{hash}");
+        if fingerprint.lock_time != 0 {
+            // Anti-fee-sniping: the tip height, or up to 100 blocks less.
+            let tip = a.tx_block(tx).height - 1;
+            let lock_time = u64::from(fingerprint.lock_time);
+            assert!(lock_time <= tip && lock_time + 100 > tip, "{hash}");
+        }
+        *software
+            .entry((
+                fingerprint.version,
+                fingerprint.lock_time != 0,
+                fingerprint.rbf,
+            ))
+            .or_default() += 1;
         let (ours, theirs): (Vec<_>, Vec<_>) =
             (a.tx_outputs(tx).collect(), b.tx_outputs(other).collect());
         assert_eq!(ours.len(), theirs.len(), "{hash}");
@@ -65,6 +86,20 @@ fn simulated_export_imports_to_the_simulated_flows() {
         );
     }
     assert!(fees > 0);
+    // Bitcoin Core / Electrum, mobile, legacy and services' version 1 (together), services'
+    // version 2; nothing else.
+    let kinds: Vec<(i32, bool, bool)> = software.keys().copied().collect();
+    assert_eq!(
+        kinds,
+        [
+            (1, false, false),
+            (2, false, false),
+            (2, false, true),
+            (2, true, true)
+        ],
+        "{software:?}"
+    );
+    assert!(software.values().all(|&n| n > 10), "{software:?}");
     // The bridge's outbound memos (`OUT:<inbound hash>`) are kept both ways.
     let memos = a
         .null_data()

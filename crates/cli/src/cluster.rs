@@ -78,7 +78,7 @@ struct BuildArgs {
     #[arg(long)]
     change_threshold: Option<f64>,
     /// Switch change heuristics off: any of address-type, round-amount, fresh-address,
-    /// optimal-change, peel-chain (repeatable).
+    /// optimal-change, peel-chain, fingerprint (repeatable).
     #[arg(long = "no-change", value_name = "HEURISTIC")]
     no_change: Vec<String>,
     /// Do not merge the senders of Ethereum deposit addresses.
@@ -126,8 +126,9 @@ impl BuildArgs {
                 "fresh-address" => settings.change.fresh_address = false,
                 "optimal-change" => settings.change.optimal_change = false,
                 "peel-chain" => settings.change.peel_chain = false,
+                "fingerprint" => settings.change.fingerprint = false,
                 other => bail!(
-                    "--no-change {other}: not a change heuristic (address-type, round-amount, fresh-address, optimal-change, peel-chain)"
+                    "--no-change {other}: not a change heuristic (address-type, round-amount, fresh-address, optimal-change, peel-chain, fingerprint)"
                 ),
             }
         }

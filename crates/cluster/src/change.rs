@@ -4,6 +4,14 @@
 //! names at most one output and abstains when ambiguous; when several fire they must agree, or
 //! the transaction gets no guess. Their confidences combine as independent votes,
 //! 1 − Π(1 − cᵢ).
+//!
+//! The wallet-fingerprint heuristic ([`fingerprint_vote`], [`guess_with_fingerprint`]) looks at
+//! who spent the outputs: the change is spent by the same wallet software as made the
+//! transaction, so its spender carries the same nVersion, nLockTime habit and RBF signalling.
+//! It can only vote once every output is spent, so the engine asks it then, and it corroborates
+//! the other heuristics' guess, breaks their tie, or guesses alone.
+
+use chaintrail_core::{LOCK_TIME_THRESHOLD, TxFingerprint};
 
 use crate::evidence::change_bits;
 use crate::settings::ChangeSettings;
@@ -18,6 +26,13 @@ pub const FRESH_ADDRESS: f64 = 0.7;
 pub const OPTIMAL_CHANGE: f64 = 0.65;
 /// Confidence of the peel-chain heuristic alone: the transaction continues a peel chain.
 pub const PEEL_CHAIN: f64 = 0.8;
+/// Confidence of the wallet-fingerprint heuristic alone: one output's spender shares the
+/// transaction's fingerprint and every other output's spender does not.
+pub const FINGERPRINT: f64 = 0.75;
+/// An nLockTime at most this many blocks below the confirming block is anti-fee-sniping (Bitcoin
+/// Core and Electrum set the tip height, sometimes up to 100 blocks less, and a transaction may
+/// wait in the mempool for days).
+pub const ANTI_FEE_SNIPING_WINDOW: u64 = 1_000;
 /// A payment of a multiple of this (0.01 BTC, six trailing zeros in satoshi) is round.
 const ROUND: u64 = 1_000_000;
 /// In a peel step the remainder is at least this many times the peel (Kappos et al.'s k ≈ 10).
@@ -79,6 +94,78 @@ pub struct Guess {
     pub confidence: f64,
 }
 
+/// How a transaction sets nLockTime, relative to the block that confirmed it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum LockTime {
+    /// Zero: most exchanges, batchers and older wallets.
+    Zero,
+    /// A height at most [`ANTI_FEE_SNIPING_WINDOW`] blocks below the confirming block:
+    /// anti-fee-sniping (Bitcoin Core, Electrum).
+    AntiFeeSniping,
+    /// A Unix time, or a height far from the confirming block.
+    Other,
+}
+
+/// A wallet fingerprint as the heuristic compares it: two transactions built by the same
+/// software at different heights compare equal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Fingerprint {
+    /// nVersion.
+    pub version: i32,
+    /// How nLockTime was set.
+    pub lock_time: LockTime,
+    /// Signals replace-by-fee.
+    pub rbf: bool,
+}
+
+impl Fingerprint {
+    /// The fingerprint of a transaction confirmed at block `height`.
+    pub fn at(fingerprint: &TxFingerprint, height: u64) -> Fingerprint {
+        let lock_time = match fingerprint.lock_time {
+            0 => LockTime::Zero,
+            t if t < LOCK_TIME_THRESHOLD
+                && u64::from(t) <= height
+                && height - u64::from(t) <= ANTI_FEE_SNIPING_WINDOW =>
+            {
+                LockTime::AntiFeeSniping
+            }
+            _ => LockTime::Other,
+        };
+        Fingerprint {
+            version: fingerprint.version,
+            lock_time,
+            rbf: fingerprint.rbf,
+        }
+    }
+}
+
+/// The output whose spender has the `creator`'s fingerprint, given the fingerprint of each
+/// output's spender (in output order): when exactly one does and every other differs. Nothing
+/// when two outputs match (the payee runs the same software, or one transaction spent both).
+pub fn fingerprint_vote(creator: Fingerprint, spenders: &[Fingerprint]) -> Option<usize> {
+    if spenders.len() < 2 {
+        return None;
+    }
+    let mut found = None;
+    for (i, spender) in spenders.iter().enumerate() {
+        if *spender == creator {
+            if found.is_some() {
+                return None;
+            }
+            found = Some(i);
+        }
+    }
+    found
+}
+
+/// One heuristic's vote: the output it names, its bit and its confidence.
+#[derive(Debug, Clone, Copy)]
+struct Vote {
+    output: usize,
+    bit: u8,
+    confidence: f64,
+}
+
 /// The only index for which `pick` holds, if exactly one does.
 fn only(outputs: &[Output], pick: impl Fn(&Output) -> bool) -> Option<usize> {
     let mut found = None;
@@ -105,6 +192,47 @@ pub fn guess(
     outputs: &[Output],
     continues_peel: bool,
 ) -> Option<Guess> {
+    agreed(&votes(settings, inputs, outputs, continues_peel)?)
+}
+
+/// The guess once the fingerprint heuristic has named output `fingerprint` (its
+/// [`fingerprint_vote`]), with the other heuristics as [`guess`] runs them: the fingerprint
+/// corroborates their guess when it names the same output, breaks their tie when they split
+/// between two outputs and it sides with one, and guesses alone when none of them fires. It
+/// gives no guess when it contradicts a guess of theirs or when they split three ways.
+pub fn guess_with_fingerprint(
+    settings: &ChangeSettings,
+    inputs: &[Input],
+    outputs: &[Output],
+    continues_peel: bool,
+    fingerprint: usize,
+) -> Option<Guess> {
+    if !settings.fingerprint || fingerprint >= outputs.len() {
+        return None;
+    }
+    let votes = votes(settings, inputs, outputs, continues_peel)?;
+    let (mut with, against): (Vec<Vote>, Vec<Vote>) =
+        votes.into_iter().partition(|v| v.output == fingerprint);
+    let rivals = against.first().map(|v| v.output);
+    if against.iter().any(|v| Some(v.output) != rivals) || (rivals.is_some() && with.is_empty()) {
+        return None;
+    }
+    with.push(Vote {
+        output: fingerprint,
+        bit: change_bits::FINGERPRINT,
+        confidence: FINGERPRINT,
+    });
+    agreed(&with)
+}
+
+/// The votes of the switched-on heuristics other than the fingerprint; `None` when the
+/// transaction cannot have a guessed change (no inputs, one output, self-change).
+fn votes(
+    settings: &ChangeSettings,
+    inputs: &[Input],
+    outputs: &[Output],
+    continues_peel: bool,
+) -> Option<Vec<Vote>> {
     if inputs.is_empty() || outputs.len() < 2 {
         return None;
     }
@@ -114,22 +242,29 @@ pub fn guess(
     {
         return None;
     }
-    let mut votes: Vec<(usize, u8, f64)> = Vec::new();
+    let mut votes: Vec<Vote> = Vec::new();
+    let mut vote = |output: usize, bit: u8, confidence: f64| {
+        votes.push(Vote {
+            output,
+            bit,
+            confidence,
+        })
+    };
     if settings.address_type
         && inputs.iter().all(|i| i.kind == inputs[0].kind)
         && let Some(i) = only(outputs, |o| o.kind == inputs[0].kind)
     {
-        votes.push((i, change_bits::ADDRESS_TYPE, ADDRESS_TYPE));
+        vote(i, change_bits::ADDRESS_TYPE, ADDRESS_TYPE);
     }
     if settings.round_amount
         && let Some(i) = only(outputs, |o| !o.value.is_multiple_of(ROUND))
     {
-        votes.push((i, change_bits::ROUND_AMOUNT, ROUND_AMOUNT));
+        vote(i, change_bits::ROUND_AMOUNT, ROUND_AMOUNT);
     }
     if settings.fresh_address
         && let Some(i) = only(outputs, |o| o.fresh)
     {
-        votes.push((i, change_bits::FRESH_ADDRESS, FRESH_ADDRESS));
+        vote(i, change_bits::FRESH_ADDRESS, FRESH_ADDRESS);
     }
     if settings.optimal_change
         && let Some(smallest) = inputs
@@ -139,7 +274,7 @@ pub fn guess(
             .and_then(|values| values.into_iter().min())
         && let Some(i) = only(outputs, |o| o.value < smallest)
     {
-        votes.push((i, change_bits::OPTIMAL_CHANGE, OPTIMAL_CHANGE));
+        vote(i, change_bits::OPTIMAL_CHANGE, OPTIMAL_CHANGE);
     }
     if settings.peel_chain
         && continues_peel
@@ -149,16 +284,21 @@ pub fn guess(
         )
         && outputs[i].fresh
     {
-        votes.push((i, change_bits::PEEL_CHAIN, PEEL_CHAIN));
+        vote(i, change_bits::PEEL_CHAIN, PEEL_CHAIN);
     }
-    let (output, _, _) = *votes.first()?;
-    if votes.iter().any(|v| v.0 != output) {
+    Some(votes)
+}
+
+/// The guess of `votes` when there is at least one and all name the same output.
+fn agreed(votes: &[Vote]) -> Option<Guess> {
+    let output = votes.first()?.output;
+    if votes.iter().any(|v| v.output != output) {
         return None;
     }
-    let doubt: f64 = votes.iter().map(|v| 1.0 - v.2).product();
+    let doubt: f64 = votes.iter().map(|v| 1.0 - v.confidence).product();
     Some(Guess {
         output,
-        detail: votes.iter().fold(0, |bits, v| bits | v.1),
+        detail: votes.iter().fold(0, |bits, v| bits | v.bit),
         confidence: ((1.0 - doubt) * 100.0).round() / 100.0,
     })
 }
@@ -192,6 +332,7 @@ mod tests {
             fresh_address: bit == change_bits::FRESH_ADDRESS,
             optimal_change: bit == change_bits::OPTIMAL_CHANGE,
             peel_chain: bit == change_bits::PEEL_CHAIN,
+            fingerprint: bit == change_bits::FINGERPRINT,
             apply_at: None,
         };
         // Address type: the one p2wpkh output among a p2pkh payment.
@@ -290,5 +431,117 @@ mod tests {
         assert_eq!(peel_leg(1, &[10, 1_000, 5]), None);
         assert_eq!(peel_leg(2, &[1_000, 100]), Some(0));
         assert_eq!(peel_leg(1, &[0, 100]), None);
+    }
+
+    fn core(lock_time: u32) -> TxFingerprint {
+        TxFingerprint {
+            version: 2,
+            lock_time,
+            rbf: true,
+        }
+    }
+
+    #[test]
+    fn fingerprints_compare_by_software_not_by_height() {
+        let at = |f: TxFingerprint, height: u64| Fingerprint::at(&f, height);
+        // Anti-fee-sniping at 800,000 and at 800,010 are one habit.
+        assert_eq!(at(core(799_999), 800_000), at(core(800_009), 800_010));
+        assert_eq!(
+            at(core(799_000), 800_000).lock_time,
+            LockTime::AntiFeeSniping
+        );
+        assert_eq!(at(core(798_999), 800_000).lock_time, LockTime::Other);
+        assert_eq!(at(core(800_001), 800_000).lock_time, LockTime::Other);
+        assert_eq!(at(core(1_700_000_000), 800_000).lock_time, LockTime::Other);
+        assert_eq!(at(core(0), 800_000).lock_time, LockTime::Zero);
+        assert_ne!(
+            at(core(0), 800_000),
+            at(
+                TxFingerprint {
+                    rbf: false,
+                    ..core(0)
+                },
+                800_000
+            )
+        );
+    }
+
+    #[test]
+    fn the_one_output_spent_like_its_creator_is_change() {
+        let wallet = Fingerprint::at(&core(99), 100);
+        let exchange = Fingerprint::at(
+            &TxFingerprint {
+                version: 1,
+                lock_time: 0,
+                rbf: false,
+            },
+            100,
+        );
+        let mobile = Fingerprint::at(&core(0), 100);
+        assert_eq!(fingerprint_vote(wallet, &[exchange, wallet]), Some(1));
+        assert_eq!(
+            fingerprint_vote(wallet, &[wallet, mobile, exchange]),
+            Some(0)
+        );
+        // The payee runs the same software: no vote.
+        assert_eq!(fingerprint_vote(wallet, &[wallet, wallet]), None);
+        // Nobody spends like the creator, or one output only.
+        assert_eq!(fingerprint_vote(wallet, &[exchange, mobile]), None);
+        assert_eq!(fingerprint_vote(wallet, &[wallet]), None);
+    }
+
+    #[test]
+    fn the_fingerprint_corroborates_breaks_ties_and_guesses_alone() {
+        let settings = ChangeSettings::default();
+        let ins = [input(1, 2_500_000, "p2wpkh")];
+        // No other heuristic tells the outputs apart: both p2wpkh, fresh, not round and
+        // below the input.
+        let quiet = [
+            output(2, 1_234_567, "p2wpkh", true),
+            output(3, 1_230_000, "p2wpkh", true),
+        ];
+        assert_eq!(guess(&settings, &ins, &quiet, false), None);
+        let g = guess_with_fingerprint(&settings, &ins, &quiet, false, 0).unwrap();
+        assert_eq!((g.output, g.detail, g.confidence), (0, 32, 0.75));
+        // Corroboration: the others name output 1 (type, round, fresh, optimal: 0.98); the
+        // fingerprint too: 1 − 0.4·0.45·0.3·0.35·0.25 = 0.995, in percent 100.
+        let ins2 = [input(1, 2_500_000, "p2wpkh"), input(4, 2_600_000, "p2wpkh")];
+        let clear = [
+            output(2, 3_000_000, "p2pkh", false),
+            output(3, 1_990_000, "p2wpkh", true),
+        ];
+        let g = guess_with_fingerprint(&settings, &ins2, &clear, false, 1).unwrap();
+        assert_eq!((g.output, g.detail, g.confidence), (1, 47, 1.0));
+        // Contradiction: the fingerprint names the payment the others ruled out.
+        assert_eq!(
+            guess_with_fingerprint(&settings, &ins2, &clear, false, 0),
+            None
+        );
+        // A tie: fresh names output 0, type names output 1; the fingerprint sides with type.
+        let split = [
+            output(2, 3_000_000, "p2pkh", true),
+            output(3, 1_990_000, "p2wpkh", false),
+        ];
+        let only = ChangeSettings {
+            address_type: true,
+            fresh_address: true,
+            fingerprint: true,
+            ..ChangeSettings::off()
+        };
+        assert_eq!(guess(&only, &ins2, &split, false), None);
+        let g = guess_with_fingerprint(&only, &ins2, &split, false, 1).unwrap();
+        // type 0.6 and fingerprint 0.75: 1 − 0.4·0.25 = 0.9.
+        assert_eq!((g.output, g.detail, g.confidence), (1, 33, 0.9));
+        // Switched off, or self-change: nothing.
+        let off = ChangeSettings {
+            fingerprint: false,
+            ..ChangeSettings::default()
+        };
+        assert_eq!(guess_with_fingerprint(&off, &ins, &quiet, false, 0), None);
+        let self_change = [output(1, 1_234_567, "p2wpkh", false), quiet[1]];
+        assert_eq!(
+            guess_with_fingerprint(&settings, &ins, &self_change, false, 1),
+            None
+        );
     }
 }

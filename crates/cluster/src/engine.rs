@@ -19,6 +19,10 @@ use crate::evidence::{
 };
 use crate::settings::Settings;
 
+/// The fingerprint heuristic skips transactions with more outputs than this: batch payouts,
+/// whose change the other heuristics judge, and whose every spend would rescan them.
+const FINGERPRINT_MAX_OUTPUTS: u64 = 16;
+
 /// No merge joined this address yet (in the `joined` column).
 pub const NOT_JOINED: u32 = u32::MAX;
 
@@ -338,6 +342,9 @@ impl<'a> Pass<'a> {
             self.state.next_fresh = self.state.next_fresh.max(a.saturating_add(1));
             self.touch(a, time);
         }
+        if self.settings.change.fingerprint {
+            self.fingerprint_parents(tx, time, null_data);
+        }
         let proposal = |a: u32, b: u32, heuristic, detail, confidence, apply| Proposal {
             tx,
             a,
@@ -396,6 +403,91 @@ impl<'a> Pass<'a> {
                 apply,
             ));
         }
+    }
+
+    /// The fingerprint heuristic for every parent of `tx` whose value outputs `tx` is the
+    /// last to spend: only then do all their spenders' fingerprints exist, and as they are all
+    /// at or before `tx`, the guess is the same however the chain is split into updates.
+    fn fingerprint_parents(&mut self, tx: TxId, time: u64, null_data: Option<u32>) {
+        let reader = self.reader;
+        let mut parents: Vec<TxId> = reader
+            .tx_inputs(tx)
+            .filter_map(|row| reader.output(reader.input(row)?.spent_output?))
+            .map(|o| o.tx)
+            .collect();
+        parents.sort_unstable();
+        parents.dedup();
+        for parent in parents {
+            let Some((first_input, change_address, guess)) =
+                self.fingerprint_guess(parent, tx, null_data)
+            else {
+                continue;
+            };
+            self.state.count("change-guesses-fingerprint");
+            let change = &self.settings.change;
+            self.merge(Proposal {
+                tx: parent,
+                a: first_input,
+                b: change_address,
+                heuristic: Heuristic::Change,
+                detail: guess.detail,
+                confidence: guess.confidence,
+                apply: change.apply_at.is_some_and(|t| guess.confidence >= t),
+                time,
+            });
+        }
+    }
+
+    /// The change guess of `parent` with the fingerprint heuristic, when `spender` spent the
+    /// last of its value outputs: (its first input's address, the change address, the guess).
+    fn fingerprint_guess(
+        &self,
+        parent: TxId,
+        spender: TxId,
+        null_data: Option<u32>,
+    ) -> Option<(u32, u32, change::Guess)> {
+        let reader = self.reader;
+        let rows = reader.tx_outputs(parent);
+        if rows.end - rows.start > FINGERPRINT_MAX_OUTPUTS {
+            return None;
+        }
+        let outputs: Vec<OutputView> = value_outputs(reader, parent, null_data).collect();
+        let spenders = outputs
+            .iter()
+            .map(|o| o.spent_by.filter(|&s| s <= spender))
+            .collect::<Option<Vec<TxId>>>()?;
+        if spenders.iter().max() != Some(&spender) {
+            return None;
+        }
+        let fingerprint_of = |tx: TxId| {
+            let f = reader.tx_fingerprint(tx)?;
+            Some(change::Fingerprint::at(&f, reader.tx_block(tx).height))
+        };
+        let creator = fingerprint_of(parent)?;
+        let spent_by = spenders
+            .iter()
+            .map(|&s| fingerprint_of(s))
+            .collect::<Option<Vec<change::Fingerprint>>>()?;
+        let named = change::fingerprint_vote(creator, &spent_by)?;
+        // Checked only now: most transactions have no vote, and this reads every input.
+        let (inputs, sides) = tx_sides(reader, parent, null_data);
+        if let CoSpend::CoinJoin(_) = co_spend(&inputs, &sides) {
+            return None;
+        }
+        let ins = change_inputs(reader, parent)?;
+        let outs: Vec<change::Output> = outputs
+            .iter()
+            .map(|o| change::Output {
+                address: o.address,
+                value: o.value,
+                kind: kind_of(reader, o.address),
+                fresh: first_paid_by(reader, o.address) == Some(parent),
+            })
+            .collect();
+        let change = &self.settings.change;
+        let continues_peel = change.peel_chain && continues_peel(reader, parent, null_data);
+        let guess = change::guess_with_fingerprint(change, &ins, &outs, continues_peel, named)?;
+        Some((ins[0].address, outs[guess.output].address, guess))
     }
 
     fn account_range(&mut self, from: TxId, to: TxId, services: &[Service]) {
@@ -539,6 +631,13 @@ fn continues_peel(reader: &ChainReader, tx: TxId, null_data: Option<u32>) -> boo
             .count();
         change::peel_leg(parent_inputs, &values).is_some_and(|leg| parent[leg].row == spent)
     })
+}
+
+/// The transaction that first paid `address`: where it appeared for the first time, so the
+/// fresh-address heuristic gives when asked later what it gave when the transaction was new.
+fn first_paid_by(reader: &ChainReader, address: u32) -> Option<TxId> {
+    let row = reader.incoming(address).next()?;
+    Some(reader.output(row)?.tx)
 }
 
 /// The script type of an address id.

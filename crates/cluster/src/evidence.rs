@@ -80,6 +80,8 @@ pub mod change_bits {
     pub const OPTIMAL_CHANGE: u8 = 8;
     /// The transaction continues a peel chain and the output is its remainder.
     pub const PEEL_CHAIN: u8 = 16;
+    /// The output's spender alone shares the transaction's wallet fingerprint.
+    pub const FINGERPRINT: u8 = 32;
 }
 
 /// The names of the change heuristics set in `detail`.
@@ -90,6 +92,7 @@ pub fn change_names(detail: u8) -> Vec<&'static str> {
         (change_bits::FRESH_ADDRESS, "fresh-address"),
         (change_bits::OPTIMAL_CHANGE, "optimal-change"),
         (change_bits::PEEL_CHAIN, "peel-chain"),
+        (change_bits::FINGERPRINT, "fingerprint"),
     ]
     .into_iter()
     .filter(|(bit, _)| detail & bit != 0)

@@ -40,6 +40,11 @@ pub struct ChangeSettings {
     /// (Kappos et al. 2022). Absent in settings saved before it existed: off there.
     #[serde(default)]
     pub peel_chain: bool,
+    /// The one output whose spender shares the transaction's wallet fingerprint (nVersion,
+    /// nLockTime habit, RBF) while the others' spenders do not is change; decided when every
+    /// output is spent. Absent in settings saved before it existed: off there.
+    #[serde(default)]
+    pub fingerprint: bool,
     /// Change merges at or above this confidence join the partition; `None` (the default)
     /// records them as evidence only.
     pub apply_at: Option<f64>,
@@ -53,6 +58,7 @@ impl Default for ChangeSettings {
             fresh_address: true,
             optimal_change: true,
             peel_chain: true,
+            fingerprint: true,
             apply_at: None,
         }
     }
@@ -67,6 +73,7 @@ impl ChangeSettings {
             fresh_address: false,
             optimal_change: false,
             peel_chain: false,
+            fingerprint: false,
             apply_at: None,
         }
     }
@@ -78,6 +85,7 @@ impl ChangeSettings {
             || self.fresh_address
             || self.optimal_change
             || self.peel_chain
+            || self.fingerprint
     }
 }
 

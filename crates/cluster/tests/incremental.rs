@@ -4,6 +4,7 @@
 mod common;
 
 use chaintrail_cluster::{Clusters, Mode, Settings, update};
+use chaintrail_core::TxFingerprint;
 use chaintrail_labels::Category;
 use chaintrail_store::Store;
 use common::{BTC, Chainbuilder, Labels};
@@ -51,6 +52,21 @@ fn random_chain(seed: u64, len: usize) -> Chainbuilder {
             })
             .collect();
         let tx = chain.tx(&spends, &paid);
+        // One of three wallet programs, or none known, so that the fingerprint heuristic
+        // votes too (at the spend that completes a transaction, maybe in a later import).
+        let (version, lock_time, rbf) = match next(4) {
+            0 => (1, 0, false),
+            1 => (2, 0, true),
+            2 => (2, tx - 1, true),
+            _ => (0, 0, false),
+        };
+        if let Some(last) = chain.txs.last_mut() {
+            last.fingerprint = (version != 0).then_some(TxFingerprint {
+                version,
+                lock_time,
+                rbf,
+            });
+        }
         for (vout, &(_, value)) in paid.iter().enumerate() {
             unspent.push((tx, vout as u32, value));
         }

@@ -73,6 +73,52 @@ pub struct UtxoTx {
     pub inputs: Vec<UtxoInput>,
     /// Outputs in transaction order.
     pub outputs: Vec<UtxoOutput>,
+    /// What the transaction says about the wallet software that built it, when the source
+    /// says (every Bitcoin importer does; JSON lines written before it existed do not).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fingerprint: Option<TxFingerprint>,
+}
+
+/// The fields of a Bitcoin transaction that wallet software sets each in its own way, and that
+/// therefore fingerprint it (methods.md §2.2, *Wallet fingerprinting*): nVersion, nLockTime and
+/// whether any input signals replace-by-fee (BIP 125: nSequence below 0xfffffffe).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct TxFingerprint {
+    /// nVersion (1 or 2 for almost every wallet; 3 for TRUC transactions).
+    pub version: i32,
+    /// nLockTime: 0, a block height (below 500,000,000) or a Unix time.
+    pub lock_time: u32,
+    /// Some input's nSequence is below 0xfffffffe: the transaction may be replaced (BIP 125).
+    pub rbf: bool,
+}
+
+/// nSequence values from this one up do not signal replace-by-fee (BIP 125).
+pub const SEQUENCE_NO_RBF: u32 = 0xffff_fffe;
+/// nLockTime values from this one up are Unix times, below it block heights.
+pub const LOCK_TIME_THRESHOLD: u32 = 500_000_000;
+
+impl TxFingerprint {
+    /// The fingerprint of a transaction with this nVersion, nLockTime and input nSequences.
+    pub fn new(version: i32, lock_time: u32, sequences: impl IntoIterator<Item = u32>) -> Self {
+        TxFingerprint {
+            version,
+            lock_time,
+            rbf: sequences.into_iter().any(|s| s < SEQUENCE_NO_RBF),
+        }
+    }
+
+    /// The nSequence a wallet with this fingerprint gives its inputs: 0xfffffffd to signal
+    /// replace-by-fee, 0xfffffffe to keep a non-zero nLockTime enforced without it (as Bitcoin
+    /// Core does), 0xffffffff otherwise.
+    pub fn sequence(&self) -> u32 {
+        if self.rbf {
+            SEQUENCE_NO_RBF - 1
+        } else if self.lock_time != 0 {
+            SEQUENCE_NO_RBF
+        } else {
+            u32::MAX
+        }
+    }
 }
 
 impl UtxoTx {

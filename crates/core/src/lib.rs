@@ -37,8 +37,8 @@ pub use asset::{Asset, AssetKind};
 pub use chain::{BitcoinNetwork, Chain, ChainError, ChainModel};
 pub use date::{Date, DateError};
 pub use flow::{
-    AccountTransfer, AccountTx, BlockRef, OutPoint, TransferKind, UnknownTransferKind, UtxoInput,
-    UtxoOutput, UtxoTx,
+    AccountTransfer, AccountTx, BlockRef, LOCK_TIME_THRESHOLD, OutPoint, SEQUENCE_NO_RBF,
+    TransferKind, TxFingerprint, UnknownTransferKind, UtxoInput, UtxoOutput, UtxoTx,
 };
 pub use hash::{HashError, TxHash};
 pub use token::{KnownToken, Peg, known_token};

@@ -30,6 +30,7 @@ pub fn utxo_tx(
         address: None,
     };
     UtxoTx {
+        fingerprint: None,
         hash,
         block,
         inputs: if spends.is_empty() {

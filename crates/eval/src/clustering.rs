@@ -288,11 +288,12 @@ pub fn truth_partition(truth: &WalletTruth) -> Vec<Assignment> {
         .collect()
 }
 
-/// One change guess of the evidence log: the spender's address, the output named change, and
-/// the change heuristics that voted for it.
+/// One change guess of the evidence log: the transaction, the spender's address, the output
+/// named change, and the change heuristics that voted for it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ChangeGuess {
     pub chain: Chain,
+    pub tx: String,
     pub input: String,
     pub change: String,
     pub heuristics: Vec<String>,
@@ -317,7 +318,9 @@ impl GuessScore {
 }
 
 /// Score change guesses against the wallet truth, per heuristic that voted (a guess two
-/// heuristics agreed on counts for both) and for `any`.
+/// heuristics agreed on counts for both) and for `any`. A transaction guessed twice (the
+/// fingerprint heuristic corroborating an earlier guess once its outputs were spent) counts
+/// once, with its last guess.
 pub fn score_change_guesses(
     truth: &WalletTruth,
     guesses: impl IntoIterator<Item = ChangeGuess>,
@@ -332,8 +335,12 @@ pub fn score_change_guesses(
             )
         })
         .collect();
-    let mut scores: BTreeMap<String, GuessScore> = BTreeMap::new();
+    let mut last: HashMap<(Chain, String), ChangeGuess> = HashMap::new();
     for g in guesses {
+        last.insert((g.chain, g.tx.clone()), g);
+    }
+    let mut scores: BTreeMap<String, GuessScore> = BTreeMap::new();
+    for g in last.into_values() {
         let owner = |a: &str| owner_of.get(&(g.chain, address_key(g.chain, a)));
         let verdict = match (owner(&g.input), owner(&g.change)) {
             (Some(a), Some(b)) => Some(a == b),
@@ -759,6 +766,7 @@ mod tests {
         let t = abc_d();
         let guess = |input: &str, change: &str, hs: &[&str]| ChangeGuess {
             chain: BTC,
+            tx: format!("{input}{change}"),
             input: input.into(),
             change: change.into(),
             heuristics: hs.iter().map(|h| h.to_string()).collect(),
@@ -769,6 +777,9 @@ mod tests {
                 guess("a", "b", &["fresh-address", "peel-chain"]),
                 guess("a", "d", &["fresh-address"]),
                 guess("c", "x", &["peel-chain"]),
+                // Corroborated later by the fingerprint: the first guess of a → b no longer
+                // counts.
+                guess("a", "b", &["fresh-address", "peel-chain", "fingerprint"]),
             ],
         );
         let row = |h: &str| {
@@ -778,6 +789,7 @@ mod tests {
         assert_eq!(row("any"), (2, 1, 1));
         assert_eq!(row("fresh-address"), (2, 1, 0));
         assert_eq!(row("peel-chain"), (1, 1, 1));
-        assert_eq!(scores.len(), 3);
+        assert_eq!(row("fingerprint"), (1, 1, 0));
+        assert_eq!(scores.len(), 4);
     }
 }

@@ -54,6 +54,7 @@ pub fn score_clusters(store: &Store, truth: &GroundTruth) -> Result<EntityScores
                     .merges(chain, Heuristic::Change)
                     .map(|m| ChangeGuess {
                         chain,
+                        tx: m.tx,
                         input: m.a,
                         change: m.b,
                         heuristics: m.detail.iter().map(|d| d.to_string()).collect(),

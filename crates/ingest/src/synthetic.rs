@@ -177,6 +177,7 @@ pub fn utxo_txs(seed: u64, records: u64) -> impl Iterator<Item = UtxoTx> {
         let hash = tx_hash(0xb0, index);
         let tx = if index.is_multiple_of(TXS_PER_BLOCK) || unspent.len() < 3 {
             UtxoTx {
+                fingerprint: None,
                 hash,
                 block: block_ref,
                 inputs: vec![UtxoInput {
@@ -207,6 +208,7 @@ pub fn utxo_txs(seed: u64, records: u64) -> impl Iterator<Item = UtxoTx> {
             let fee = (total / 1000).min(100_000);
             let pay = rng.random_range(0..=total - fee);
             UtxoTx {
+                fingerprint: None,
                 hash,
                 block: block_ref,
                 inputs,

@@ -162,6 +162,7 @@ fn utxo_store(dir: &Path) {
     };
     let txs = [
         UtxoTx {
+            fingerprint: None,
             hash: hash(1),
             block: block(1),
             inputs: vec![UtxoInput {
@@ -172,6 +173,7 @@ fn utxo_store(dir: &Path) {
             outputs: vec![out(5_000_000_000, HACKER)],
         },
         UtxoTx {
+            fingerprint: None,
             hash: hash(2),
             block: block(2),
             inputs: vec![spend(1, 0)],
@@ -183,6 +185,7 @@ fn utxo_store(dir: &Path) {
             ],
         },
         UtxoTx {
+            fingerprint: None,
             hash: hash(3),
             block: block(3),
             inputs: vec![spend(2, 1)],

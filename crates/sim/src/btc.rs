@@ -14,6 +14,7 @@ use rand_chacha::ChaCha8Rng;
 use crate::SimError;
 use crate::model::{BtcBlock, BtcTx};
 use crate::seeded::derived;
+use crate::software::Software;
 
 pub(crate) const COIN: u64 = 100_000_000;
 pub(crate) const DUST: u64 = 546;
@@ -98,6 +99,8 @@ pub(crate) struct Utxo {
 #[derive(Debug, Clone)]
 pub(crate) struct Wallet {
     pub script: Script,
+    /// What builds its transactions: their nVersion, nLockTime and nSequence.
+    pub software: Software,
     pub utxos: Vec<Utxo>,
 }
 
@@ -181,9 +184,10 @@ impl Btc {
         }
     }
 
-    pub(crate) fn new_wallet(&mut self, script: Script) -> usize {
+    pub(crate) fn new_wallet(&mut self, script: Script, software: Software) -> usize {
         self.wallets.push(Wallet {
             script,
+            software,
             utxos: Vec::new(),
         });
         self.wallets.len() - 1
@@ -252,8 +256,14 @@ impl Btc {
         vbytes * self.feerate
     }
 
-    /// Record a transaction spending `inputs` to `outputs` (owner wallet, address, value).
-    /// The fee is whatever the inputs hold beyond the outputs.
+    /// The seed of the world (user wallets draw their software from it).
+    pub(crate) fn seed(&self) -> u64 {
+        self.seed
+    }
+
+    /// Record a transaction spending `inputs` to `outputs` (owner wallet, address, value),
+    /// built by the software of the wallet owning the first input (for a CoinJoin, the first
+    /// participant's). The fee is whatever the inputs hold beyond the outputs.
     pub(crate) fn emit(
         &mut self,
         inputs: Vec<Utxo>,
@@ -277,6 +287,10 @@ impl Btc {
         self.block_fees += fee;
         let txid = TxHash(derived(self.seed, "btc-tx", self.tx_counter));
         self.tx_counter += 1;
+        let software = self
+            .owner(&inputs[0].addr)
+            .map_or(Software::Legacy, |w| self.wallets[w].software);
+        let fingerprint = software.fingerprint(self.block.height, &txid.0);
         let mut flow_outputs = Vec::with_capacity(outputs.len() + 1);
         for (vout, (w, addr, value)) in outputs.into_iter().enumerate() {
             flow_outputs.push(UtxoOutput {
@@ -301,6 +315,7 @@ impl Btc {
             });
         }
         let flow = UtxoTx {
+            fingerprint: Some(fingerprint),
             hash: txid,
             block: self.block_ref(),
             inputs: inputs
@@ -522,6 +537,11 @@ impl Btc {
         });
         let coinbase = BtcTx {
             flow: UtxoTx {
+                fingerprint: Some(
+                    self.wallets[miner_wallet]
+                        .software
+                        .fingerprint(self.block.height, &txid.0),
+                ),
                 hash: txid,
                 block: self.block_ref(),
                 inputs: vec![UtxoInput {
@@ -578,7 +598,7 @@ mod tests {
 
     /// A wallet of `script` holding coins of these values.
     fn wallet_with(btc: &mut Btc, script: Script, values: &[u64]) -> usize {
-        let w = btc.new_wallet(script);
+        let w = btc.new_wallet(script, Software::Legacy);
         for (i, &value) in values.iter().enumerate() {
             let addr = btc.fresh(w);
             btc.wallets[w].utxos.push(Utxo {
@@ -599,7 +619,7 @@ mod tests {
         let mut values = vec![COIN; 100];
         values.extend([500 * COIN, 300 * COIN]);
         let w = wallet_with(&mut btc, Script::P2wpkh, &values);
-        let to = btc.new_wallet(Script::P2wpkh);
+        let to = btc.new_wallet(Script::P2wpkh, Software::Legacy);
         let dest = btc.fresh(to);
         let mut rng = ChaCha8Rng::seed_from_u64(1);
         let paid = btc
@@ -638,7 +658,7 @@ mod tests {
         btc.feerate = MAX_FEERATE;
         let w = wallet_with(&mut btc, Script::P2pkh, &[COIN; MAX_COINS_PER_PAYMENT]);
         let coins = std::mem::take(&mut btc.wallets[w].utxos);
-        let to = btc.new_wallet(Script::P2tr);
+        let to = btc.new_wallet(Script::P2tr, Software::Legacy);
         let dest = btc.fresh(to);
         let memo = vec![b'x'; MAX_OP_RETURN];
         let paid = btc

@@ -13,7 +13,7 @@ use bitcoin::hashes::{Hash, sha256};
 use chaintrail_core::ethereum_etl::{
     blocks, logs, receipts, token_transfers, tokens, traces, transactions,
 };
-use chaintrail_core::{Address, BitcoinAddress};
+use chaintrail_core::{Address, BitcoinAddress, TxFingerprint};
 use serde::Serialize;
 
 use crate::error::io_err;
@@ -581,7 +581,7 @@ struct BtcTxJson {
     hash: String,
     size: u64,
     virtual_size: u64,
-    version: u32,
+    version: i32,
     lock_time: u32,
     block_number: u64,
     block_hash: String,
@@ -704,6 +704,12 @@ fn is_witness(address: &Address) -> bool {
 fn btc_record(block: &BtcBlock, block_hash: &str, index: usize, tx: &BtcTx) -> BtcRecord {
     let flow = &tx.flow;
     let coinbase = flow.is_coinbase();
+    // Every simulated transaction has one; a bare final version-1 transaction otherwise.
+    let fingerprint = flow.fingerprint.unwrap_or(TxFingerprint {
+        version: 1,
+        lock_time: 0,
+        rbf: false,
+    });
     let mut base = 10u64;
     let mut witness = 0u64;
     let mut inputs = Vec::new();
@@ -731,7 +737,7 @@ fn btc_record(block: &BtcBlock, block_hash: &str, index: usize, tx: &BtcTx) -> B
                 spent_output_index: prevout.vout,
                 script_asm: String::new(),
                 script_hex: String::new(),
-                sequence: u32::MAX,
+                sequence: fingerprint.sequence(),
                 required_signatures: Some(1),
                 kind,
                 addresses,
@@ -770,8 +776,8 @@ fn btc_record(block: &BtcBlock, block_hash: &str, index: usize, tx: &BtcTx) -> B
             hash: flow.hash.to_hex(),
             size: base + witness,
             virtual_size: weight.div_ceil(4),
-            version: 2,
-            lock_time: 0,
+            version: fingerprint.version,
+            lock_time: fingerprint.lock_time,
             block_number: block.height,
             block_hash: block_hash.to_string(),
             block_timestamp: block.timestamp,

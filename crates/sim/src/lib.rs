@@ -34,6 +34,7 @@ mod model;
 mod output;
 mod replicate;
 mod seeded;
+mod software;
 mod tagpack;
 mod truth;
 mod wallets;

@@ -41,6 +41,13 @@ fn shifted(column: &str, value: &str, copy: u64, shift: Shift) -> Result<String,
     Ok(match column {
         "number" | "block_number" => (number("height")? + copy * shift.heights).to_string(),
         "timestamp" | "block_timestamp" => (number("time")? + copy * shift.seconds).to_string(),
+        // An anti-fee-sniping nLockTime (a height) moves with its block; 0 and times stay.
+        "lock_time" => match number("lock_time")? {
+            0 => 0,
+            t if t >= u64::from(chaintrail_core::LOCK_TIME_THRESHOLD) => t,
+            t => t + copy * shift.heights,
+        }
+        .to_string(),
         "hash" | "transaction_hash" | "block_hash" | "parent_hash" | "spent_transaction_hash" => {
             let digits = value.strip_prefix("0x").unwrap_or(value);
             let prefix = &value[..value.len() - digits.len()];

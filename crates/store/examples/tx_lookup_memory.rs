@@ -114,6 +114,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let hash = rng.hash();
         let tx = if txs % 150 == 0 || unspent.len() < 3 {
             UtxoTx {
+                fingerprint: None,
                 hash,
                 block,
                 inputs: vec![UtxoInput {
@@ -141,6 +142,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 })
                 .collect();
             UtxoTx {
+                fingerprint: None,
                 hash,
                 block,
                 inputs,

@@ -40,7 +40,7 @@ pub enum StoreError {
     NotInitialized(PathBuf),
     /// The root manifest records a format version this build does not read: the store was
     /// written by another chaintrail version.
-    #[error("{} holds a store of format {found}; this chaintrail reads format {expected}", dir.display())]
+    #[error("{} holds a store of format {found}; this chaintrail reads format {expected}: {}", dir.display(), format_advice(*.found, *.expected))]
     Format {
         /// The store directory.
         dir: PathBuf,
@@ -108,5 +108,15 @@ pub(crate) fn io_err(path: &Path, action: &'static str, source: std::io::Error) 
         path: path.to_path_buf(),
         action,
         source,
+    }
+}
+
+/// What to do with a store of format `found` when this build reads `expected`.
+fn format_advice(found: u32, expected: u32) -> &'static str {
+    if found < expected {
+        "it was written by an older chaintrail (format 2 added per-transaction wallet \
+         fingerprints); rebuild it by importing the sources again into a new --data-dir"
+    } else {
+        "it was written by a newer chaintrail; use that version"
     }
 }

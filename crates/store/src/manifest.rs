@@ -12,7 +12,9 @@ use crate::error::{StoreError, io_err};
 use crate::files::{FileState, write_atomic};
 use crate::segments::{DEFAULT_SEGMENT_BYTES, LEGACY_SEGMENT_BYTES};
 
-pub const FORMAT: u32 = 1;
+/// The store format. 2: UTXO chains keep a wallet fingerprint per transaction
+/// (`txs.fingerprint`); a format-1 store lacks it and is rebuilt by importing again.
+pub const FORMAT: u32 = 2;
 pub const ROOT_MANIFEST: &str = "chaintrail.json";
 pub const CHAIN_MANIFEST: &str = "manifest.json";
 

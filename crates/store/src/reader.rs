@@ -3,7 +3,8 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use chaintrail_core::{
-    Address, Amount, Asset, BlockRef, Chain, ChainModel, OutPoint, TransferKind, TxHash,
+    Address, Amount, Asset, BlockRef, Chain, ChainModel, OutPoint, TransferKind, TxFingerprint,
+    TxHash,
 };
 use serde::Serialize;
 
@@ -14,8 +15,8 @@ use crate::files::MappedFile;
 use crate::lookup;
 use crate::manifest::{CHAIN_MANIFEST, ChainManifest, read_json};
 use crate::schema::{
-    self, AssetEntry, DeltaList, FileGroup, Framing, NO_ADDRESS, NullDataEntry, OverflowAmount,
-    TxId, UnlinkedInput, WideAmount, col,
+    self, AssetEntry, DeltaList, FINGERPRINT_BYTES, FileGroup, Framing, NO_ADDRESS, NullDataEntry,
+    OverflowAmount, TxId, UnlinkedInput, WideAmount, col, unpack_fingerprint,
 };
 
 /// Read access to one chain. Opening maps the files and checks their lengths; each segment of a
@@ -369,6 +370,16 @@ impl ChainReader {
                 .and_then(|tx| self.column::<[u8; 32]>(col::TX_HASH).get(tx))
                 .unwrap_or_default(),
         )
+    }
+
+    /// The wallet fingerprint of transaction `tx` (UTXO chains): nVersion, nLockTime and
+    /// replace-by-fee signalling; `None` when the source gave none, out of range or when damaged.
+    pub fn tx_fingerprint(&self, tx: TxId) -> Option<TxFingerprint> {
+        let tx = usize::try_from(tx).ok()?;
+        let bytes = self
+            .column::<[u8; FINGERPRINT_BYTES]>(col::TX_FINGERPRINT)
+            .get(tx)?;
+        unpack_fingerprint(bytes)
     }
 
     /// The id of the transaction with this hash (the first, should several share it).

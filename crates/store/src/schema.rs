@@ -2,7 +2,7 @@
 //! type; rows of a table are aligned across its columns. See docs/schema.md.
 
 use bytemuck::{Pod, Zeroable};
-use chaintrail_core::{ChainModel, TransferKind};
+use chaintrail_core::{ChainModel, TransferKind, TxFingerprint};
 
 use crate::column::Column;
 
@@ -36,6 +36,46 @@ pub const UNSPENT: u32 = u32::MAX;
 /// `index.spent_by_wide` value of an unspent output.
 pub const UNSPENT_WIDE: u64 = u64::MAX;
 
+/// Bytes of a packed wallet fingerprint ([`col::TX_FINGERPRINT`]).
+pub const FINGERPRINT_BYTES: usize = 5;
+/// The version code of a transaction whose fingerprint the source did not give.
+const VERSION_UNKNOWN: u8 = 0;
+/// The version code of an nVersion outside `1..=126` (no wallet software uses one).
+pub const VERSION_OTHER: u8 = 0x7f;
+/// The replace-by-fee bit of the packed byte.
+const RBF_BIT: u8 = 0x80;
+
+/// A transaction's wallet fingerprint in [`FINGERPRINT_BYTES`]: nLockTime (`u32` LE), then one
+/// byte: replace-by-fee in the top bit, below it nVersion when it is from 1 to 126, else
+/// [`VERSION_OTHER`]; all zero when the source gave none.
+pub fn pack_fingerprint(fingerprint: Option<&TxFingerprint>) -> [u8; FINGERPRINT_BYTES] {
+    let mut out = [0u8; FINGERPRINT_BYTES];
+    let Some(f) = fingerprint else {
+        return out;
+    };
+    out[..4].copy_from_slice(&f.lock_time.to_le_bytes());
+    let version = match u8::try_from(f.version) {
+        Ok(v) if (1..VERSION_OTHER).contains(&v) => v,
+        _ => VERSION_OTHER,
+    };
+    out[4] = version | if f.rbf { RBF_BIT } else { 0 };
+    out
+}
+
+/// The fingerprint of [`pack_fingerprint`]'s bytes; `None` when the source gave none. An
+/// nVersion outside 1..=126 reads back as [`VERSION_OTHER`] (127).
+pub fn unpack_fingerprint(bytes: [u8; FINGERPRINT_BYTES]) -> Option<TxFingerprint> {
+    let version = bytes[4] & !RBF_BIT;
+    if version == VERSION_UNKNOWN {
+        return None;
+    }
+    Some(TxFingerprint {
+        version: i32::from(version),
+        lock_time: u32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]),
+        rbf: bytes[4] & RBF_BIT != 0,
+    })
+}
+
 /// File names of the columns and derived indexes in a chain directory (docs/schema.md gives each
 /// its element type). Index files start with `index.`: [`group_of`] relies on it.
 pub mod col {
@@ -63,6 +103,10 @@ pub mod col {
     /// `u32` per transaction (UTXO chains): its first output row minus its block's
     /// `blocks.first_output`.
     pub const TX_OUTPUT_OFFSET: &str = "txs.output_offset";
+    /// `[u8; 5]` per transaction (UTXO chains): its wallet fingerprint, packed by
+    /// [`super::pack_fingerprint`]: nLockTime (`u32` LE), then nVersion and replace-by-fee in one
+    /// byte.
+    pub const TX_FINGERPRINT: &str = "txs.fingerprint";
     /// `u32` per transfer: address id of the sender ([`super::NO_ADDRESS`] for minted value).
     pub const TRANSFER_FROM: &str = "transfers.from";
     /// `u32` per transfer: address id of the recipient ([`super::NO_ADDRESS`] for burnt value).
@@ -172,6 +216,7 @@ pub fn columns(model: ChainModel) -> &'static [&'static str] {
             TX_HASH,
             TX_INPUT_OFFSET,
             TX_OUTPUT_OFFSET,
+            TX_FINGERPRINT,
             OUTPUT_VALUE,
             OUTPUT_ADDRESS,
             INPUT_SPENT,
@@ -444,6 +489,38 @@ impl Iterator for DeltaList<'_> {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn fingerprints_pack_into_five_bytes() {
+        let core = TxFingerprint {
+            version: 2,
+            lock_time: 702_860,
+            rbf: true,
+        };
+        let bytes = pack_fingerprint(Some(&core));
+        assert_eq!(bytes, [0x8c, 0xb9, 0x0a, 0x00, 0x82]);
+        assert_eq!(unpack_fingerprint(bytes), Some(core));
+        assert_eq!(pack_fingerprint(None), [0; FINGERPRINT_BYTES]);
+        assert_eq!(unpack_fingerprint([0; FINGERPRINT_BYTES]), None);
+        let v1 = TxFingerprint {
+            version: 1,
+            lock_time: 0,
+            rbf: false,
+        };
+        assert_eq!(unpack_fingerprint(pack_fingerprint(Some(&v1))), Some(v1));
+        // nVersion outside 1..=126 (0, negative, 127 and up) reads back as 127.
+        for version in [0, -1, 127, 128, i32::MAX, i32::MIN] {
+            let odd = TxFingerprint { version, ..core };
+            assert_eq!(
+                unpack_fingerprint(pack_fingerprint(Some(&odd))),
+                Some(TxFingerprint {
+                    version: i32::from(VERSION_OTHER),
+                    ..core
+                }),
+                "{version}"
+            );
+        }
+    }
 
     proptest! {
         #[test]

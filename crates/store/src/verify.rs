@@ -10,7 +10,7 @@ use serde::Serialize;
 use crate::error::StoreError;
 use crate::files::MappedFile;
 use crate::manifest::{CHAIN_MANIFEST, ChainManifest, read_json};
-use crate::schema::{NullDataEntry, col};
+use crate::schema::{FINGERPRINT_BYTES, NullDataEntry, col};
 
 /// What verifying one chain found.
 #[derive(Debug, Clone, Serialize)]
@@ -180,6 +180,7 @@ fn check_structure<'a>(
                     (col::TX_HASH, 32),
                     (col::TX_INPUT_OFFSET, 4),
                     (col::TX_OUTPUT_OFFSET, 4),
+                    (col::TX_FINGERPRINT, FINGERPRINT_BYTES as u64),
                 ],
             ),
         ],

@@ -786,6 +786,8 @@ impl ChainWriter {
         self.append_tx_hash(&tx.hash)?;
         self.put_u32(col::TX_INPUT_OFFSET, input_offset)?;
         self.put_u32(col::TX_OUTPUT_OFFSET, output_offset)?;
+        self.file(col::TX_FINGERPRINT)
+            .append(&schema::pack_fingerprint(tx.fingerprint.as_ref()))?;
         self.tx_output_offsets.push(output_offset);
         for output in &tx.outputs {
             let address = self.address_id(&output.address)?;
@@ -1127,6 +1129,7 @@ mod tests {
                 })
                 .collect();
             let tx = UtxoTx {
+                fingerprint: None,
                 hash,
                 block: BlockRef {
                     height,

@@ -94,6 +94,7 @@ fn the_utxo_bench_counts_inputs_and_outputs() {
         data: None,
     };
     let txs = vec![UtxoTx {
+        fingerprint: None,
         hash: hash(1),
         block: BlockRef {
             height: 1,

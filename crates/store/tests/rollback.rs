@@ -55,6 +55,7 @@ fn bitcoin_block(branch: u8, height: u64) -> Vec<UtxoTx> {
     };
     let parent_branch = |h: u64| if h <= 3 { 1 } else { branch };
     let coinbase = UtxoTx {
+        fingerprint: None,
         hash: hash(branch, height, 0),
         block,
         inputs: vec![UtxoInput {
@@ -78,6 +79,7 @@ fn bitcoin_block(branch: u8, height: u64) -> Vec<UtxoTx> {
             });
         }
         txs.push(UtxoTx {
+            fingerprint: None,
             hash: hash(branch, height, 1),
             block,
             inputs: vec![spend(hash(parent_branch(height - 1), height - 1, 0), 0)],

@@ -216,6 +216,7 @@ fn utxo_chain_links_spent_outputs() {
         timestamp: 1_600_000_000 + height,
     };
     let coinbase = UtxoTx {
+        fingerprint: None,
         hash: hash(1),
         block: block(1),
         inputs: vec![UtxoInput {
@@ -226,12 +227,14 @@ fn utxo_chain_links_spent_outputs() {
         outputs: vec![out(50_0000_0000, 1)],
     };
     let pay = UtxoTx {
+        fingerprint: None,
         hash: hash(2),
         block: block(2),
         inputs: vec![spend(1, 0)],
         outputs: vec![out(10_0000_0000, 2), out(39_9999_0000, 1)],
     };
     let external = UtxoTx {
+        fingerprint: None,
         hash: hash(3),
         block: block(2),
         inputs: vec![
@@ -251,6 +254,7 @@ fn utxo_chain_links_spent_outputs() {
         writer.append_utxo_tx(tx).unwrap();
     }
     let bad = UtxoTx {
+        fingerprint: None,
         hash: hash(4),
         block: block(3),
         inputs: vec![spend(2, 5)],
@@ -348,6 +352,7 @@ fn op_return(payload: &[u8]) -> UtxoOutput {
 
 fn coinbase(n: u32, height: u64, outputs: Vec<UtxoOutput>) -> UtxoTx {
     UtxoTx {
+        fingerprint: None,
         hash: hash(n),
         block: BlockRef {
             height,
@@ -490,4 +495,37 @@ fn effective_block_times_never_decrease() {
         let t = reader.transfer(row).unwrap();
         assert_eq!(reader.transfer_effective_time(row), t.block.timestamp);
     }
+}
+
+#[test]
+fn a_store_of_format_1_is_refused_with_how_to_rebuild_it() {
+    let dir = tempfile::tempdir().unwrap();
+    Store::init(dir.path()).unwrap();
+    // What chaintrail wrote before per-transaction wallet fingerprints.
+    std::fs::write(
+        dir.path().join("chaintrail.json"),
+        r#"{"format": 1, "software": "chaintrail 0.1.0"}"#,
+    )
+    .unwrap();
+    let err = Store::open(dir.path()).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            StoreError::Format {
+                found: 1,
+                expected: 2,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    let text = err.to_string();
+    assert!(
+        text.ends_with(
+            "holds a store of format 1; this chaintrail reads format 2: it was written by an \
+             older chaintrail (format 2 added per-transaction wallet fingerprints); rebuild it \
+             by importing the sources again into a new --data-dir"
+        ),
+        "{text}"
+    );
 }

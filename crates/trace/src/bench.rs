@@ -237,6 +237,7 @@ mod tests {
         ];
         for (n, (inputs, outputs)) in txs.into_iter().enumerate() {
             let tx = UtxoTx {
+                fingerprint: None,
                 hash: hash(n as u8),
                 block: BlockRef {
                     height: n as u64,

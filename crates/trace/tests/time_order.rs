@@ -58,6 +58,7 @@ fn store(dir: &std::path::Path) -> Store {
     let block = |height, timestamp| BlockRef { height, timestamp };
     let txs = [
         UtxoTx {
+            fingerprint: None,
             hash: hash(1),
             block: block(1, 1_000),
             inputs: vec![UtxoInput {
@@ -68,12 +69,14 @@ fn store(dir: &std::path::Path) -> Store {
             outputs: vec![out(500, A), out(500, D)],
         },
         UtxoTx {
+            fingerprint: None,
             hash: hash(2),
             block: block(2, 2_000),
             inputs: vec![spend(1, 0)],
             outputs: vec![out(490, B)],
         },
         UtxoTx {
+            fingerprint: None,
             hash: hash(3),
             block: block(3, 1_500),
             inputs: vec![spend(2, 0), spend(1, 1)],

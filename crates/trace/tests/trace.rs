@@ -397,6 +397,7 @@ fn utxo_policies_follow_outputs_and_fees() {
         address: None,
     };
     let coinbase = |n: u32, to: u8| UtxoTx {
+        fingerprint: None,
         hash: hash(n),
         block: block(u64::from(n)),
         inputs: vec![UtxoInput {
@@ -410,6 +411,7 @@ fn utxo_policies_follow_outputs_and_fees() {
         coinbase(1, 1), // stolen: 1,000 sat to the thief (1)
         coinbase(2, 1), // clean 1,000 to the thief
         UtxoTx {
+            fingerprint: None,
             hash: hash(3),
             block: block(3),
             inputs: vec![spend(2, 0), spend(1, 0)],
@@ -417,6 +419,7 @@ fn utxo_policies_follow_outputs_and_fees() {
             outputs: vec![out(1_200, 8), out(700, 1)],
         },
         UtxoTx {
+            fingerprint: None,
             hash: hash(4),
             block: block(4),
             inputs: vec![spend(3, 1)],
@@ -475,6 +478,7 @@ fn an_equal_output_coinjoin_passes_taint_by_the_policy() {
     let mut writer = store.writer(BTC).unwrap();
     let mut txs: Vec<UtxoTx> = (1..=5u8)
         .map(|n| UtxoTx {
+            fingerprint: None,
             hash: hash(u32::from(n)),
             block: block(u64::from(n)),
             inputs: vec![UtxoInput {
@@ -486,6 +490,7 @@ fn an_equal_output_coinjoin_passes_taint_by_the_policy() {
         })
         .collect();
     txs.push(UtxoTx {
+        fingerprint: None,
         hash: hash(6),
         block: block(6),
         inputs: (1..=5u32)
@@ -563,6 +568,7 @@ fn known_links_carry_taint_across_a_bridge_to_bitcoin() {
         timestamp: 1_650_000_000 + 600 * height,
     };
     let coinbase = UtxoTx {
+        fingerprint: None,
         hash: hash(49),
         block: block(1),
         inputs: vec![UtxoInput {
@@ -577,6 +583,7 @@ fn known_links_carry_taint_across_a_bridge_to_bitcoin() {
         }],
     };
     let payout = UtxoTx {
+        fingerprint: None,
         hash: hash(50),
         block: block(2),
         inputs: vec![UtxoInput {
@@ -601,6 +608,7 @@ fn known_links_carry_taint_across_a_bridge_to_bitcoin() {
         ],
     };
     let forward = UtxoTx {
+        fingerprint: None,
         hash: hash(51),
         block: block(3),
         inputs: vec![UtxoInput {

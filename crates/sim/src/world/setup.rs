@@ -12,6 +12,7 @@ use crate::SimError;
 use crate::btc::{COIN, Change, Script, Select};
 use crate::evm::{ETHER, Pair, Pool, STK, USDC, WETH};
 use crate::fees::FeeStyle;
+use crate::software::Software;
 use crate::truth::{Category, Role};
 
 impl World<'_> {
@@ -79,8 +80,16 @@ impl World<'_> {
         a
     }
 
+    /// A new Bitcoin wallet receiving on `script`, of this entity (with the role its
+    /// addresses play) or of a private user. Thieves run Bitcoin Core, services their own
+    /// software (`software.rs`).
     pub(super) fn wallet(&mut self, script: Script, owner: Option<(u32, Role)>) -> usize {
-        let w = self.btc.new_wallet(script);
+        let software = match owner {
+            None => Software::of_user(self.btc.seed(), self.btc.wallets.len()),
+            Some((_, Role::Thief)) => Software::BitcoinCore,
+            Some((entity, _)) => Software::of_service(entity),
+        };
+        let w = self.btc.new_wallet(script, software);
         self.wallet_entity.push(owner);
         w
     }
