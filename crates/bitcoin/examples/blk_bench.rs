@@ -9,46 +9,19 @@
 //! `chaintrail_ingest::synthetic::utxo_txs`, encoded as real blocks, and written XOR-obfuscated
 //! into 128 MiB block files.
 
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicIsize, Ordering};
 use std::time::Instant;
 
 use chaintrail_bitcoin::ingest_blocks_dir;
 use chaintrail_bitcoin::{BestChain, BlkWriter, MAX_FILE_BYTES, XorKey};
+use chaintrail_core::testing::{CountingAllocator, live_bytes};
 use chaintrail_core::{BitcoinNetwork, Chain};
 use chaintrail_ingest::ImportOptions;
 use chaintrail_store::Store;
 
-struct Counting;
-
-static LIVE: AtomicIsize = AtomicIsize::new(0);
-
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        LIVE.fetch_add(layout.size() as isize, Ordering::Relaxed);
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        LIVE.fetch_sub(layout.size() as isize, Ordering::Relaxed);
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        LIVE.fetch_add(
-            new_size as isize - layout.size() as isize,
-            Ordering::Relaxed,
-        );
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
-
 #[global_allocator]
-static ALLOCATOR: Counting = Counting;
-
-fn live() -> isize {
-    LIVE.load(Ordering::Relaxed)
-}
+static ALLOCATOR: CountingAllocator = CountingAllocator;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
@@ -164,20 +137,20 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     // What the store's writer keeps for every transaction ever appended: txid -> tx id, and
     // the tx's first output row.
-    let before = live();
+    let before = live_bytes();
     let mut tx_ids: HashMap<[u8; 32], u32> = HashMap::new();
     let mut first_output: Vec<u64> = Vec::new();
     for tx in 0..tx_count {
         tx_ids.insert(reader.tx_hash(tx).0, tx as u32);
         first_output.push(reader.tx_outputs(tx).start);
     }
-    let writer_bytes = live() - before;
+    let writer_bytes = live_bytes() - before;
     drop((tx_ids, first_output));
 
     // The recommended compact map: 8-byte txid prefix -> tx id, holding only transactions with
     // an unspent output (a prefix collision is resolved against the stored txid). Measured
     // here with one entry per transaction, i.e. as if every one still had an unspent output.
-    let before = live();
+    let before = live_bytes();
     let mut compact: HashMap<u64, u32> = HashMap::new();
     for tx in 0..tx_count {
         let hash = reader.tx_hash(tx).0;
@@ -185,7 +158,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         prefix.copy_from_slice(&hash[..8]);
         compact.insert(u64::from_le_bytes(prefix), tx as u32);
     }
-    let compact_bytes = live() - before;
+    let compact_bytes = live_bytes() - before;
     drop(compact);
 
     println!(

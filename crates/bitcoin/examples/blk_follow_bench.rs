@@ -9,41 +9,18 @@
 //! `blocks` (default 300,000) coinbase-only regtest blocks are mined and written XOR-obfuscated
 //! into 128 MiB block files; then 20 more are appended one at a time, each followed by a look.
 
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicIsize, Ordering};
 use std::time::{Duration, Instant};
 
 use bitcoin::{Amount, Block, ScriptBuf, TxOut};
 use chaintrail_bitcoin::synthetic::{REGTEST_BITS, coinbase, mine};
 use chaintrail_bitcoin::{BestChain, BlkWriter, MAX_FILE_BYTES, XorKey};
 use chaintrail_core::BitcoinNetwork;
-
-struct Counting;
-
-static LIVE: AtomicIsize = AtomicIsize::new(0);
-
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        LIVE.fetch_add(layout.size() as isize, Ordering::Relaxed);
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        LIVE.fetch_sub(layout.size() as isize, Ordering::Relaxed);
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        LIVE.fetch_add(
-            new_size as isize - layout.size() as isize,
-            Ordering::Relaxed,
-        );
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
+use chaintrail_core::testing::{CountingAllocator, live_bytes};
 
 #[global_allocator]
-static ALLOCATOR: Counting = Counting;
+static ALLOCATOR: CountingAllocator = CountingAllocator;
 
 const KEY: XorKey = XorKey([0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88]);
 const REGTEST_MAGIC: [u8; 4] = [0xfa, 0xbf, 0xb5, 0xda];
@@ -111,11 +88,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         started.elapsed().as_secs_f64()
     );
 
-    let before = LIVE.load(Ordering::Relaxed);
+    let before = live_bytes();
     let started = Instant::now();
     let mut chain = BestChain::open_live(&blocks_dir, BitcoinNetwork::Regtest)?;
     let opened = started.elapsed().as_secs_f64();
-    let index_bytes = LIVE.load(Ordering::Relaxed) - before;
+    let index_bytes = live_bytes() - before;
     println!(
         "open_live: {} blocks indexed in {opened:.2} s; index {:.1} MB = {:.0} B per block",
         chain.len(),

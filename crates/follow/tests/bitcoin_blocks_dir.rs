@@ -19,43 +19,18 @@ use chaintrail_bitcoin::testing::RegtestNode;
 use chaintrail_bitcoin::{BitcoinRpc, ingest_blocks_dir};
 use chaintrail_core::{BitcoinNetwork, Chain};
 use chaintrail_follow::{
-    BitcoinSource, BlockObserver, BlocksDirSource, FOLLOW_CURSOR, FollowConfig, FollowCursor,
-    FollowReport, follow,
+    BitcoinSource, BlockObserver, BlocksDirSource, FOLLOW_CURSOR, FollowCursor, FollowReport,
+    follow,
 };
 use chaintrail_ingest::ImportOptions;
 use chaintrail_store::Store;
 use serde_json::json;
 
 const REGTEST: Chain = Chain::Bitcoin(BitcoinNetwork::Regtest);
+mod common;
+use common::{Recorder, until};
+
 const DEADLINE: Duration = Duration::from_secs(60);
-
-/// Every event, as text.
-struct Recorder(Arc<Mutex<Vec<String>>>);
-
-impl BlockObserver for Recorder {
-    fn blocks_applied(&mut self, _: &Store, _: Chain, from: u64, to: u64) -> anyhow::Result<()> {
-        self.0
-            .lock()
-            .expect("lock")
-            .push(format!("applied {from}..={to}"));
-        Ok(())
-    }
-    fn rolled_back(&mut self, _: &Store, _: Chain, fork_point: u64) -> anyhow::Result<()> {
-        self.0
-            .lock()
-            .expect("lock")
-            .push(format!("rolled back to {fork_point}"));
-        Ok(())
-    }
-}
-
-fn until(height: u64) -> FollowConfig {
-    FollowConfig {
-        until_block: Some(height),
-        poll_interval: Duration::from_millis(20),
-        ..FollowConfig::default()
-    }
-}
 
 fn blocks_dir(node: &RegtestNode) -> PathBuf {
     node.datadir.join("regtest/blocks")

@@ -4,15 +4,12 @@
 //! clusters derived along the way equal those of the clean follow, and the exposure index
 //! answers for the winning branch.
 
-use std::time::Duration;
-
 use chaintrail_bitcoin::BitcoinRpc;
 use chaintrail_bitcoin::testing::RegtestNode;
 use chaintrail_cluster::Clusters;
 use chaintrail_core::{BitcoinNetwork, Chain};
 use chaintrail_follow::{
-    BitcoinSource, BlockObserver, ChainSource, DerivedData, FOLLOW_CURSOR, FollowConfig,
-    FollowCursor, follow,
+    BitcoinSource, BlockObserver, ChainSource, DerivedData, FOLLOW_CURSOR, FollowCursor, follow,
 };
 use chaintrail_screen::{ExposureIndex, Screener};
 use chaintrail_store::Store;
@@ -20,39 +17,8 @@ use serde_json::json;
 
 const REGTEST: Chain = Chain::Bitcoin(BitcoinNetwork::Regtest);
 
-/// Every event, as text.
-struct Recorder(std::sync::Arc<std::sync::Mutex<Vec<String>>>);
-
-impl BlockObserver for Recorder {
-    fn blocks_applied(
-        &mut self,
-        _: &Store,
-        chain: Chain,
-        from: u64,
-        to: u64,
-    ) -> anyhow::Result<()> {
-        self.0
-            .lock()
-            .expect("lock")
-            .push(format!("{chain} applied {from}..={to}"));
-        Ok(())
-    }
-    fn rolled_back(&mut self, _: &Store, chain: Chain, fork_point: u64) -> anyhow::Result<()> {
-        self.0
-            .lock()
-            .expect("lock")
-            .push(format!("{chain} rolled back to {fork_point}"));
-        Ok(())
-    }
-}
-
-fn until(height: u64) -> FollowConfig {
-    FollowConfig {
-        until_block: Some(height),
-        poll_interval: Duration::from_millis(50),
-        ..FollowConfig::default()
-    }
-}
+mod common;
+use common::{Recorder, until};
 
 #[test]
 fn a_reorg_of_depth_three_is_rolled_back_and_the_winning_branch_applied() {
@@ -142,10 +108,10 @@ fn a_reorg_of_depth_three_is_rolled_back_and_the_winning_branch_applied() {
     assert_eq!(
         *events.lock().expect("lock"),
         vec![
-            "bitcoin-regtest applied 0..=63",
-            "bitcoin-regtest applied 64..=105",
-            "bitcoin-regtest rolled back to 102",
-            "bitcoin-regtest applied 103..=106",
+            "applied 0..=63",
+            "applied 64..=105",
+            "rolled back to 102",
+            "applied 103..=106",
         ]
     );
 
@@ -172,6 +138,6 @@ fn a_reorg_of_depth_three_is_rolled_back_and_the_winning_branch_applied() {
     assert_eq!(store.reader(REGTEST).expect("reader").stats().blocks, 108);
     assert_eq!(
         events.lock().expect("lock").last().map(String::as_str),
-        Some("bitcoin-regtest applied 107..=107")
+        Some("applied 107..=107")
     );
 }

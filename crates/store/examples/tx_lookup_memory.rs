@@ -10,45 +10,18 @@
 //! allocator; the old design (`HashMap<[u8; 32], u32>` over every tx plus a `Vec<u64>` of first
 //! output rows) is rebuilt over the same txids for comparison.
 
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicIsize, Ordering};
 use std::time::Instant;
 
+use chaintrail_core::testing::{CountingAllocator, live_bytes};
 use chaintrail_core::{
     AccountTransfer, AccountTx, Address, Amount, AssetKind, BitcoinAddress, BitcoinNetwork,
     BlockRef, Chain, OutPoint, TransferKind, TxHash, UtxoInput, UtxoOutput, UtxoTx,
 };
 use chaintrail_store::Store;
 
-struct Counting;
-
-static LIVE: AtomicIsize = AtomicIsize::new(0);
-
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        LIVE.fetch_add(layout.size() as isize, Ordering::Relaxed);
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        LIVE.fetch_sub(layout.size() as isize, Ordering::Relaxed);
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        LIVE.fetch_add(
-            new_size as isize - layout.size() as isize,
-            Ordering::Relaxed,
-        );
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
-
 #[global_allocator]
-static ALLOCATOR: Counting = Counting;
-
-fn live() -> isize {
-    LIVE.load(Ordering::Relaxed)
-}
+static ALLOCATOR: CountingAllocator = CountingAllocator;
 
 struct Rng(u64);
 
@@ -193,7 +166,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
 
     let started = Instant::now();
-    let before = live();
+    let before = live_bytes();
     let writer = store.writer(chain)?;
     let reopened = writer.tx_lookup_memory();
     println!(
@@ -205,18 +178,18 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         } else {
             "DIFFERENT"
         },
-        live() - before
+        live_bytes() - before
     );
     drop(writer);
 
-    let before = live();
+    let before = live_bytes();
     let mut old_map: HashMap<[u8; 32], u32> = HashMap::new();
     let mut old_first: Vec<u64> = Vec::new();
     for (id, hash) in all_hashes.iter().enumerate() {
         old_map.insert(*hash, id as u32);
         old_first.push(id as u64 * 2);
     }
-    let old = live() - before;
+    let old = live_bytes() - before;
     println!(
         "  old design over the same txs: {old} B = {:.1} B per tx, {:.1} B per UTXO",
         old as f64 / txs as f64,
@@ -259,13 +232,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         memory.table_bytes as f64 / account_txs as f64
     );
     drop(writer);
-    let before = live();
+    let before = live_bytes();
     let old: HashMap<[u8; 32], u32> = hashes
         .iter()
         .enumerate()
         .map(|(id, h)| (*h, id as u32))
         .collect();
-    let old_bytes = live() - before;
+    let old_bytes = live_bytes() - before;
     println!(
         "  old design (HashMap<[u8; 32], u32>, grown by inserts): {old_bytes} B = {:.1} B per tx",
         old_bytes as f64 / account_txs as f64

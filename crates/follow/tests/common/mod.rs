@@ -1,0 +1,41 @@
+//! What the follow tests share: an observer that records what it is told, and a follow that
+//! stops at a height.
+
+// Each test binary uses a part of these.
+#![allow(dead_code)]
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use chaintrail_core::Chain;
+use chaintrail_follow::{BlockObserver, FollowConfig};
+use chaintrail_store::Store;
+
+/// Every event, as text: `applied FROM..=TO`, `rolled back to FORK`.
+pub struct Recorder(pub Arc<Mutex<Vec<String>>>);
+
+impl BlockObserver for Recorder {
+    fn blocks_applied(&mut self, _: &Store, _: Chain, from: u64, to: u64) -> anyhow::Result<()> {
+        self.0
+            .lock()
+            .expect("lock")
+            .push(format!("applied {from}..={to}"));
+        Ok(())
+    }
+    fn rolled_back(&mut self, _: &Store, _: Chain, fork_point: u64) -> anyhow::Result<()> {
+        self.0
+            .lock()
+            .expect("lock")
+            .push(format!("rolled back to {fork_point}"));
+        Ok(())
+    }
+}
+
+/// Follow until block `height` is applied, polling every 20 ms.
+pub fn until(height: u64) -> FollowConfig {
+    FollowConfig {
+        until_block: Some(height),
+        poll_interval: Duration::from_millis(20),
+        ..FollowConfig::default()
+    }
+}
