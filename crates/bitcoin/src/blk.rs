@@ -1183,8 +1183,8 @@ pub fn ingest_blocks_dir(
             _ => {
                 return Err(BitcoinError::Diverged(format!(
                     "the store holds {} up to block {} ({}), which is not on the best chain of \
-                     {} (a reorg, or other files): reorgs are not supported yet; ingest into a \
-                     new store",
+                     {} (a reorg, or other files): `ingest` only appends; `chaintrail follow \
+                     --blocks-dir` rolls reorgs back, or ingest into a new store",
                     chain,
                     saved.height,
                     saved.hash,

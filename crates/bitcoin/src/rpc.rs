@@ -302,7 +302,8 @@ pub fn ingest_rpc(
         if hash.as_deref() != Some(saved.hash.as_str()) {
             return Err(BitcoinError::Diverged(format!(
                 "the store holds {chain} up to block {} ({}), but the node now has {} at that \
-                 height (a reorg): reorgs are not supported yet; ingest into a new store",
+                 height (a reorg): `ingest` only appends; `chaintrail follow --rpc` rolls reorgs \
+                 back, or ingest into a new store",
                 saved.height,
                 saved.hash,
                 hash.unwrap_or_default()

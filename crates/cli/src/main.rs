@@ -163,8 +163,12 @@ fn main() -> ExitCode {
         Err(err) => {
             let mut message = err.to_string();
             for cause in err.chain().skip(1) {
-                message.push_str(": ");
-                message.push_str(&cause.to_string());
+                // Many errors already name their source in their own text.
+                let cause = cause.to_string();
+                if !message.ends_with(&cause) {
+                    message.push_str(": ");
+                    message.push_str(&cause);
+                }
             }
             eprintln!("error: {message}");
             if let Some(hint) = commands::hint_for(&err) {

@@ -534,3 +534,26 @@ fn verify_store_names_the_damaged_file_and_fails() {
         stderr(&output)
     );
 }
+
+#[test]
+fn an_error_names_its_cause_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("no-such-blocks");
+    let output = chaintrail(
+        &dir.path().join("data"),
+        &[
+            "follow",
+            "--chain",
+            "bitcoin-regtest",
+            "--blocks-dir",
+            missing.to_str().unwrap(),
+        ],
+    );
+    assert!(!output.status.success());
+    let err = stderr(&output);
+    assert!(
+        err.starts_with(&format!("error: cannot read {}: ", missing.display())),
+        "{err}"
+    );
+    assert_eq!(err.matches("(os error 2)").count(), 1, "{err}");
+}
