@@ -28,7 +28,7 @@ use serde_json::json;
 
 const REGTEST: Chain = Chain::Bitcoin(BitcoinNetwork::Regtest);
 mod common;
-use common::{Recorder, until};
+use common::{Recorder, node_with_a_payment, until};
 
 const DEADLINE: Duration = Duration::from_secs(60);
 
@@ -114,15 +114,10 @@ fn clean_imports(tmp: &Path, node: &RegtestNode, height: u64, name: &str) -> [Pa
 #[test]
 fn a_nodes_blocks_directory_is_followed_block_by_block_while_it_mines() {
     let tmp = tempfile::tempdir().expect("tmp");
-    let Some(node) = RegtestNode::start(&tmp.path().join("node")) else {
+    let Some(node) = node_with_a_payment(&tmp.path().join("node"), 2) else {
         return;
     };
     let rpc = node.client();
-    rpc.call("generate", json!([101])).expect("generate");
-    let payee = rpc.call("getnewaddress", json!([])).expect("address");
-    rpc.call("sendtoaddress", json!([payee, 7.5]))
-        .expect("send");
-    rpc.call("generate", json!([2])).expect("generate");
 
     let events = Arc::new(Mutex::new(Vec::new()));
     let store_dir = tmp.path().join("followed");
@@ -155,15 +150,10 @@ fn a_nodes_blocks_directory_is_followed_block_by_block_while_it_mines() {
 #[test]
 fn a_reorg_in_the_blocks_directory_is_rolled_back_and_a_restart_resumes() {
     let tmp = tempfile::tempdir().expect("tmp");
-    let Some(node) = RegtestNode::start(&tmp.path().join("node")) else {
+    let Some(node) = node_with_a_payment(&tmp.path().join("node"), 4) else {
         return;
     };
     let rpc = node.client();
-    rpc.call("generate", json!([101])).expect("generate");
-    let payee = rpc.call("getnewaddress", json!([])).expect("address");
-    rpc.call("sendtoaddress", json!([payee, 7.5]))
-        .expect("send");
-    rpc.call("generate", json!([4])).expect("generate");
 
     let events = Arc::new(Mutex::new(Vec::new()));
     let store_dir = tmp.path().join("followed");

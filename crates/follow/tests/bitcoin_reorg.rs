@@ -5,7 +5,6 @@
 //! answers for the winning branch.
 
 use chaintrail_bitcoin::BitcoinRpc;
-use chaintrail_bitcoin::testing::RegtestNode;
 use chaintrail_cluster::Clusters;
 use chaintrail_core::{BitcoinNetwork, Chain};
 use chaintrail_follow::{
@@ -18,20 +17,15 @@ use serde_json::json;
 const REGTEST: Chain = Chain::Bitcoin(BitcoinNetwork::Regtest);
 
 mod common;
-use common::{Recorder, until};
+use common::{Recorder, node_with_a_payment, until};
 
 #[test]
 fn a_reorg_of_depth_three_is_rolled_back_and_the_winning_branch_applied() {
     let tmp = tempfile::tempdir().expect("tmp");
-    let Some(node) = RegtestNode::start(&tmp.path().join("node")) else {
+    let Some(node) = node_with_a_payment(&tmp.path().join("node"), 4) else {
         return;
     };
     let rpc = node.client();
-    rpc.call("generate", json!([101])).expect("generate");
-    let payee = rpc.call("getnewaddress", json!([])).expect("address");
-    rpc.call("sendtoaddress", json!([payee, 7.5]))
-        .expect("send");
-    rpc.call("generate", json!([4])).expect("generate");
 
     let store = Store::init(&tmp.path().join("store")).expect("store");
     let events = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));

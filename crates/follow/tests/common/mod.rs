@@ -39,3 +39,23 @@ pub fn until(height: u64) -> FollowConfig {
         ..FollowConfig::default()
     }
 }
+
+/// A regtest node in `dir` with 101 mined blocks, a payment of 7.5 coins, and `then` more blocks
+/// (the payment is in block 102). `None` when no node is installed (the test then skips).
+pub fn node_with_a_payment(
+    dir: &std::path::Path,
+    then: u64,
+) -> Option<chaintrail_bitcoin::testing::RegtestNode> {
+    let node = chaintrail_bitcoin::testing::RegtestNode::start(dir)?;
+    let rpc = node.client();
+    rpc.call("generate", serde_json::json!([101]))
+        .expect("generate");
+    let payee = rpc
+        .call("getnewaddress", serde_json::json!([]))
+        .expect("address");
+    rpc.call("sendtoaddress", serde_json::json!([payee, 7.5]))
+        .expect("send");
+    rpc.call("generate", serde_json::json!([then]))
+        .expect("generate");
+    Some(node)
+}
