@@ -59,24 +59,36 @@ impl DerivedData {
             chaintrail_cluster::refresh(store, None, chaintrail_cluster::Mode::Incremental)?;
         }
         if let Some(before) = before {
-            let after = Inputs::read(store)?;
-            let changes = InputChanges::between(&before, &after);
-            let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-            let report =
-                Screener::open(store.dir())?.update_index(&changes, None, threads, &|_, _| {})?;
-            let (labels, clusters, links) = changes.counts();
-            tracing::info!(
-                computed = report.computed,
-                addresses = report.addresses,
-                labels,
-                clusters,
-                links,
-                "exposure index brought up to date"
-            );
-            self.last = Some(after);
+            // The index is refused as stale by its own checksums when it falls behind: a failed
+            // update must not stop the follower (and its alerts), only be said.
+            match update_index(store, &before) {
+                Ok(after) => self.last = Some(after),
+                Err(e) => tracing::warn!(
+                    "the exposure index was not updated and is stale until the next block or \
+                     `chaintrail screen build-index`: {e:#}"
+                ),
+            }
         }
         Ok(())
     }
+}
+
+/// Bring the store's exposure index from the inputs `before` to the current ones; returns them.
+fn update_index(store: &Store, before: &Inputs) -> anyhow::Result<Inputs> {
+    let after = Inputs::read(store)?;
+    let changes = InputChanges::between(before, &after);
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let report = Screener::open(store.dir())?.update_index(&changes, None, threads, &|_, _| {})?;
+    let (labels, clusters, links) = changes.counts();
+    tracing::info!(
+        computed = report.computed,
+        addresses = report.addresses,
+        labels,
+        clusters,
+        links,
+        "exposure index brought up to date"
+    );
+    Ok(after)
 }
 
 impl BlockObserver for DerivedData {

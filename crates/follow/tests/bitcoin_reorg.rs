@@ -135,3 +135,21 @@ fn a_reorg_of_depth_three_is_rolled_back_and_the_winning_branch_applied() {
         Some("applied 107..=107")
     );
 }
+
+#[test]
+fn an_exposure_index_that_cannot_be_written_does_not_stop_the_follower() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let Some(node) = node_with_a_payment(&tmp.path().join("node"), 2) else {
+        return;
+    };
+    let store = Store::init(&tmp.path().join("store")).expect("store");
+    // A directory where the index file goes: every update fails to replace it.
+    let index = ExposureIndex::path(store.dir());
+    std::fs::create_dir_all(&index).expect("a directory in the index's place");
+    let mut observers: Vec<Box<dyn BlockObserver>> = vec![Box::new(DerivedData::default())];
+    let mut source = BitcoinSource::new(node.client(), BitcoinNetwork::Regtest);
+    let report = follow(&store, &mut source, &until(103), &mut observers).expect("follow");
+    assert_eq!(report.blocks_applied, 104);
+    assert_eq!(store.reader(REGTEST).expect("reader").tx_count(), 105);
+    assert!(index.is_dir());
+}
