@@ -13,6 +13,7 @@
 //! against the simulator's wallet truth. For the synthetic worlds of `chaintrail bench store`, [`hubs`] labels
 //! the popular addresses as services and illicit actors.
 
+pub mod batches;
 pub mod clustering;
 pub mod demo;
 pub mod derived;

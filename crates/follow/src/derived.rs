@@ -3,8 +3,10 @@
 //! (`chaintrail screen build-index`), after every applied batch and after every rollback — what
 //! an import does after its blocks.
 //!
-//! The links are derived from the whole store each time (they hold no checkpoint); the clusters
-//! are extended from their checkpoint, and rebuilt when the store no longer holds the last
+//! The links are brought up to date by a [`chaintrail_links::Builder`] kept from block to block:
+//! a decoder runs again only when what it reads changed, and deposit addresses on account chains
+//! are evaluated again only where the new transfers touch them (after a restart, the first block
+//! runs every decoder); the clusters are extended from their checkpoint, and rebuilt when the store no longer holds the last
 //! clustered transaction (a rollback past it). The exposure index, when the store has one, is
 //! updated: what changed in labels, clusters and links is read before and after they are
 //! re-derived, and only the addresses those changes and the new records can reach are computed
@@ -34,6 +36,8 @@ pub struct Skip {
 #[derive(Debug, Default)]
 pub struct DerivedData {
     skip: Skip,
+    /// What each links decoder found at the last block: reused while its inputs are unchanged.
+    links: chaintrail_links::Builder,
     /// The inputs as the last update left them: the next block's starting point, read again
     /// only after a restart.
     last: Option<Inputs>,
@@ -42,7 +46,10 @@ pub struct DerivedData {
 impl DerivedData {
     /// Keep everything but what `skip` names in step.
     pub fn new(skip: Skip) -> DerivedData {
-        DerivedData { skip, last: None }
+        DerivedData {
+            skip,
+            ..DerivedData::default()
+        }
     }
 
     fn refresh(&mut self, store: &Store) -> anyhow::Result<()> {
@@ -53,7 +60,8 @@ impl DerivedData {
             _ => None,
         };
         if !self.skip.links {
-            chaintrail_links::refresh(store)?;
+            let build = self.links.refresh(store)?;
+            tracing::debug!(reused = ?build.reused, "links brought up to date");
         }
         if !self.skip.clusters {
             chaintrail_cluster::refresh(store, None, chaintrail_cluster::Mode::Incremental)?;

@@ -23,6 +23,7 @@
 #![warn(missing_docs)]
 
 mod avalanche;
+mod build;
 pub mod custodial;
 pub mod deposits;
 mod labels;
@@ -36,13 +37,13 @@ pub mod thorchain;
 pub mod tornado;
 pub mod unionfind;
 
-use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use chaintrail_core::{Address, Chain, ChainModel};
+use chaintrail_core::{Address, Chain};
 use chaintrail_labels::Category;
-use chaintrail_store::{ChainReader, Store};
+use chaintrail_store::Store;
 
+pub use build::{Builder, build};
 pub use labels::{LabelServices, apply_derived, derived_labels};
 pub use model::{Attribution, Findings, Link, Pending};
 pub use set::{Incoming, LinkSet, rule};
@@ -92,155 +93,32 @@ pub struct Build {
     pub attributions: Vec<Attribution>,
     /// What the build wrote, per decoder.
     pub manifest: Manifest,
-}
-
-/// Open every chain of a store for reading.
-fn readers(store: &Store) -> Result<BTreeMap<Chain, ChainReader>, LinkError> {
-    let mut readers = BTreeMap::new();
-    for chain in store.chains()? {
-        readers.insert(chain, store.reader(chain)?);
-    }
-    Ok(readers)
-}
-
-fn stats(findings: &Findings) -> DecoderStats {
-    DecoderStats {
-        decoded: findings.decoded,
-        links: findings.links.len() as u64,
-        pending: findings.pending.len() as u64,
-        attributions: findings.attributions.len() as u64,
-        unmatched: findings.unmatched,
-    }
-}
-
-/// Run every decoder over the whole store and save the result with the store. The links are
-/// rebuilt from what the store holds, so running it after each import extends them with what
-/// the new blocks settle (a pending inbound becomes a link when its payout arrives).
-pub fn build(store: &Store, services: &dyn Services) -> Result<Build, LinkError> {
-    let readers = readers(store)?;
-    let (mut evm_logs, mut swaps, mut mixers) = (BTreeMap::new(), BTreeMap::new(), BTreeMap::new());
-    for (&chain, reader) in &readers {
-        if reader.model() == ChainModel::Account {
-            evm_logs.insert(chain, chaintrail_evm::events::read_kept_logs(store, chain)?);
-            swaps.insert(chain, chaintrail_evm::events::read_swaps(store, chain)?);
-            mixers.insert(
-                chain,
-                chaintrail_evm::events::read_mixer_events(store, chain)?,
-            );
-        }
-    }
-    let mut decoders: BTreeMap<String, DecoderStats> = BTreeMap::new();
-    let mut all = Findings::default();
-    let thorchain = thorchain::decode(&readers, &evm_logs, services);
-    decoders.insert("thorchain".to_string(), stats(&thorchain));
-    all.extend(thorchain);
-    let avalanche = avalanche::decode(&readers, &evm_logs, services);
-    decoders.insert("avalanche-bridge".to_string(), stats(&avalanche));
-    all.extend(avalanche);
-    let multichain = multichain::decode(&readers, &evm_logs, services);
-    decoders.insert("multichain".to_string(), stats(&multichain));
-    all.extend(multichain);
-    let mut demixed = Findings::default();
-    for (chain, events) in &mixers {
-        let pooled: Vec<_> = events
-            .iter()
-            .filter(|e| tornado::is_mixer(services, *chain, &e.pool))
-            .cloned()
-            .collect();
-        let claims = evm_logs
-            .get(chain)
-            .map(|logs| tornado::mining::claims(logs))
-            .unwrap_or_default();
-        demixed.extend(tornado::decode(&readers[chain], &pooled, &claims, services));
-    }
-    decoders.insert("tornado".to_string(), stats(&demixed));
-    all.extend(demixed);
-    let protocols = protocols::detect(&swaps, &mixers, services);
-    decoders.insert("protocol-events".to_string(), stats(&protocols));
-    all.extend(protocols);
-    let (mut refused_merges, mut coinjoins) = (0, 0);
-    let mut deposit_account = Findings::default();
-    let mut cospend_utxo = Findings::default();
-    let mut deposit_utxo = Findings::default();
-    for (&chain, reader) in &readers {
-        let services_here = deposits::services_on(services, chain);
-        match reader.model() {
-            ChainModel::Account => {
-                let found = deposits::account::detect(reader, &services_here);
-                deposit_account.decoded += found.len() as u64;
-                deposit_account.attributions.extend(found);
-            }
-            ChainModel::Utxo => {
-                let found = deposits::utxo::detect(reader, &services_here);
-                refused_merges += found.conflicts;
-                coinjoins += found.coinjoins;
-                for a in found.attributions {
-                    let bucket = if a.detector == "deposit-utxo" {
-                        &mut deposit_utxo
-                    } else {
-                        &mut cospend_utxo
-                    };
-                    bucket.decoded += 1;
-                    bucket.attributions.push(a);
-                }
-            }
-        }
-    }
-    for (name, findings) in [
-        ("deposit-account", deposit_account),
-        ("deposit-utxo", deposit_utxo),
-        ("cospend-utxo", cospend_utxo),
-    ] {
-        decoders.insert(name.to_string(), stats(&findings));
-        all.extend(findings);
-    }
-    // Custodial mixers are matched over the addresses just derived for them.
-    let mut custodial = Findings::default();
-    for (&chain, reader) in &readers {
-        if reader.model() == ChainModel::Utxo {
-            let mixers = custodial::mixers_on(services, chain, &all.attributions);
-            let settings = custodial::Settings::default();
-            custodial.extend(custodial::decode(reader, &mixers, &settings).findings);
-        }
-    }
-    decoders.insert(custodial::DECODER.to_string(), stats(&custodial));
-    all.extend(custodial);
-    // Reads from a damaged store segment return nothing: save no links derived from them.
-    for reader in readers.values() {
-        reader.ensure_intact()?;
-    }
-    let set = LinkSet::new(all.links.clone(), all.pending.clone());
-    let manifest = store::save(
-        store.dir(),
-        &all.links,
-        &all.pending,
-        &all.attributions,
-        Manifest {
-            format: String::new(),
-            version: 0,
-            fingerprint: format!("{:08x}", set.fingerprint()),
-            built_at: std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |d| d.as_secs()),
-            decoders,
-            refused_merges,
-            coinjoins,
-        },
-    )?;
-    Ok(Build {
-        set,
-        attributions: all.attributions,
-        manifest,
-    })
+    /// Whether the attributions differ from those the store held before.
+    pub attributions_changed: bool,
+    /// The decoders whose inputs had not changed since the [`Builder`]'s last build: their
+    /// findings were taken over, not derived again.
+    pub reused: Vec<&'static str>,
 }
 
 /// Rebuild the store's links from its chains and its labels, and store the derived
 /// attributions as labels (source `derived`, one dataset per detector): what `chaintrail links
 /// build` and every import run.
 pub fn refresh(store: &Store) -> Result<Build, LinkError> {
-    let mut labels = chaintrail_labels::LabelStore::open(store.dir())?;
-    let build = build(store, &LabelServices::new(&labels))?;
-    apply_derived(&mut labels, &build.attributions);
-    labels.save()?;
-    Ok(build)
+    Builder::new().refresh(store)
+}
+
+impl Builder {
+    /// [`refresh`] with this builder: only the decoders whose inputs changed since its last
+    /// build run again. The derived labels are saved when the attributions changed (or on the
+    /// builder's first build).
+    pub fn refresh(&mut self, store: &Store) -> Result<Build, LinkError> {
+        let mut labels = chaintrail_labels::LabelStore::open(store.dir())?;
+        let first = self.is_new();
+        let build = self.build(store, &LabelServices::new(&labels))?;
+        if first || build.attributions_changed {
+            apply_derived(&mut labels, &build.attributions);
+            labels.save()?;
+        }
+        Ok(build)
+    }
 }

@@ -52,7 +52,8 @@ pub struct Manifest {
     pub version: u64,
     /// CRC-32 of the sorted links and pending inbounds, hex; the exposure index records it.
     pub fingerprint: String,
-    /// Seconds since the epoch.
+    /// Seconds since the epoch of the build that last changed anything in this manifest (a build
+    /// that finds what the last one found writes nothing).
     pub built_at: u64,
     /// What each decoder found.
     pub decoders: BTreeMap<String, DecoderStats>,
@@ -158,36 +159,68 @@ pub fn load_attributions(store_dir: &Path) -> Result<Vec<Attribution>, LinkError
     read_lines(&links_dir(store_dir).join(ATTRIBUTIONS))
 }
 
-/// Write a build's results; returns the new manifest (version bumped if anything changed).
+/// What [`save`] wrote.
+pub(crate) struct Saved {
+    /// The new manifest (version bumped if anything changed).
+    pub manifest: Manifest,
+    /// Whether the attributions differ from the stored ones.
+    pub attributions_changed: bool,
+}
+
+/// Write a build's results.
 pub(crate) fn save(
     store_dir: &Path,
     links: &[Link],
     pending: &[Pending],
     attributions: &[Attribution],
     mut manifest: Manifest,
-) -> Result<Manifest, LinkError> {
+) -> Result<Saved, LinkError> {
     let dir = links_dir(store_dir);
     std::fs::create_dir_all(&dir).map_err(io(&dir))?;
     let previous = self::manifest(store_dir)?;
-    let attribution_bytes = to_lines(attributions)?;
-    let previous_attributions = std::fs::read(dir.join(ATTRIBUTIONS)).unwrap_or_default();
+    let files = [
+        (LINKS, to_lines(links)?),
+        (PENDING, to_lines(pending)?),
+        (ATTRIBUTIONS, to_lines(attributions)?),
+    ];
+    // A follower saves after every block, mostly what it saved before: a file that would not
+    // change is not written again (nor synced).
+    let mut rewrite = Vec::new();
+    for (name, bytes) in &files {
+        let path = dir.join(name);
+        if previous.is_none() || std::fs::read(&path).ok().as_ref() != Some(bytes) {
+            rewrite.push((path, bytes));
+        }
+    }
+    let attributions_changed = rewrite.iter().any(|(path, _)| path.ends_with(ATTRIBUTIONS));
     let changed = previous
         .as_ref()
         .is_none_or(|p| p.fingerprint != manifest.fingerprint)
-        || previous_attributions != attribution_bytes;
+        || attributions_changed;
     manifest.version = match &previous {
         Some(p) if !changed => p.version,
         Some(p) => p.version + 1,
         None => 1,
     };
     manifest.format = FORMAT.to_string();
-    write_atomic(&dir.join(LINKS), &to_lines(links)?)?;
-    write_atomic(&dir.join(PENDING), &to_lines(pending)?)?;
-    write_atomic(&dir.join(ATTRIBUTIONS), &attribution_bytes)?;
-    let bytes = serde_json::to_vec_pretty(&manifest)
-        .map_err(|e| LinkError::Corrupt(format!("cannot serialise the links manifest: {e}")))?;
-    write_atomic(&dir.join(MANIFEST), &bytes)?;
-    Ok(manifest)
+    for (path, bytes) in rewrite {
+        write_atomic(&path, bytes)?;
+    }
+    let unchanged = previous.as_ref().is_some_and(|p| {
+        Manifest {
+            built_at: manifest.built_at,
+            ..p.clone()
+        } == manifest
+    });
+    if !unchanged {
+        let bytes = serde_json::to_vec_pretty(&manifest)
+            .map_err(|e| LinkError::Corrupt(format!("cannot serialise the links manifest: {e}")))?;
+        write_atomic(&dir.join(MANIFEST), &bytes)?;
+    }
+    Ok(Saved {
+        manifest,
+        attributions_changed,
+    })
 }
 
 /// The store's links plus those of a file an investigator gives (one [`Link`] per line,

@@ -48,7 +48,7 @@ pub use column::{Column, DamageLatch};
 pub use error::StoreError;
 pub use files::{FileState, write_atomic};
 pub use reader::{
-    ChainReader, ChainStats, FileStats, GroupBytes, InputView, OutputView, TransferColumns,
+    ChainReader, ChainStats, Extent, FileStats, GroupBytes, InputView, OutputView, TransferColumns,
     TransferView, UtxoColumns,
 };
 pub use schema::TxId;

@@ -19,6 +19,17 @@ use crate::schema::{
     OverflowAmount, TxId, UnlinkedInput, WideAmount, col, unpack_fingerprint,
 };
 
+/// How far a chain's content reaches ([`ChainReader::extent`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Extent {
+    /// Transactions: ids `0..txs`.
+    pub txs: u64,
+    /// Records: transfers (account chains), or inputs plus outputs (UTXO chains).
+    pub records: u64,
+    /// The last transaction's hash (`None` for an empty chain).
+    pub last_tx: Option<TxHash>,
+}
+
 /// Read access to one chain. Opening maps the files and checks their lengths; each segment of a
 /// file is verified against the manifest's checksum the first time something is read from it
 /// (docs/schema.md, *Manifest, checksums, checkpoints*). A read from a damaged segment returns
@@ -823,6 +834,26 @@ impl ChainReader {
     }
 
     // ---- integrity and stats ----
+
+    /// Where the chain's content ends: what [`Self::extends`] compares a later reader with.
+    pub fn extent(&self) -> Extent {
+        let txs = self.tx_count();
+        Extent {
+            txs,
+            records: self.transfer_count() + self.input_count() + self.output_count(),
+            last_tx: txs.checked_sub(1).map(|last| self.tx_hash(last)),
+        }
+    }
+
+    /// Whether this chain holds everything `earlier` covered, in the same order (the same last
+    /// transaction at the same position), with or without blocks appended: false after a
+    /// rollback past it. The records from `earlier.records` on are the appended ones.
+    pub fn extends(&self, earlier: &Extent) -> bool {
+        let now = self.extent();
+        now.txs >= earlier.txs
+            && now.records >= earlier.records
+            && earlier.txs.checked_sub(1).map(|last| self.tx_hash(last)) == earlier.last_tx
+    }
 
     /// A digest of all committed content (the manifest's per-file checksums, in order). Two stores
     /// with identical rows have identical digests.

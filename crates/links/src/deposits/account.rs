@@ -11,7 +11,7 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chaintrail_core::{Chain, TransferKind};
-use chaintrail_store::{ChainReader, TxId};
+use chaintrail_store::{ChainReader, Extent, TxId};
 
 use super::Service;
 use crate::model::Attribution;
@@ -137,57 +137,162 @@ pub struct DepositAddress {
     pub confidence: f64,
 }
 
-/// Deposit addresses of the custodial services among `services` on one account chain, by
-/// address id, in the order found.
-pub fn deposit_addresses(reader: &ChainReader, services: &[Service]) -> Vec<DepositAddress> {
-    let mut owner: HashMap<u32, usize> = HashMap::new();
-    let mut wallets: BTreeMap<usize, Vec<u32>> = BTreeMap::new();
-    for (i, service) in services.iter().enumerate() {
-        for address in &service.addresses {
-            if let Some(id) = reader.address_id(address) {
-                owner.insert(id, i);
-                wallets.entry(i).or_default().push(id);
-            }
-        }
-    }
-    let mut found = Vec::new();
-    let mut evaluated: HashSet<u32> = HashSet::new();
-    for (&service, ids) in &wallets {
-        if !services[service].custodial {
-            continue;
-        }
-        for &wallet in ids {
-            for row in reader.incoming(wallet) {
-                let Some(t) = reader.transfer(row) else {
-                    continue;
-                };
-                if owner.contains_key(&t.from) || !evaluated.insert(t.from) {
-                    continue;
-                }
-                let Some(sweeps) = evaluate(reader, t.from, &owner, service) else {
-                    continue;
-                };
-                let first = &sweeps[0];
-                found.push(DepositAddress {
-                    address: t.from,
-                    service,
-                    swept_to: first.to,
-                    first_sweep: first.tx,
-                    first_sweep_block: first.block,
-                    sweeps: sweeps.len(),
-                    confidence: confidence(&sweeps),
-                });
-            }
-        }
-    }
-    found
+/// Which service each labelled address belongs to, and the addresses of custodial services.
+struct Owners {
+    owner: HashMap<u32, usize>,
+    /// The labelled addresses of custodial services.
+    custodial: HashSet<u32>,
+    /// Per service: whether it is custodial.
+    keeps_deposits: Vec<bool>,
 }
 
-/// [`deposit_addresses`] as attributions with their evidence in words.
-pub(crate) fn detect(reader: &ChainReader, services: &[Service]) -> Vec<Attribution> {
+impl Owners {
+    fn of(reader: &ChainReader, services: &[Service]) -> Owners {
+        let mut owners = Owners {
+            owner: HashMap::new(),
+            custodial: HashSet::new(),
+            keeps_deposits: services.iter().map(|s| s.custodial).collect(),
+        };
+        for (i, service) in services.iter().enumerate() {
+            for address in &service.addresses {
+                if let Some(id) = reader.address_id(address) {
+                    owners.owner.insert(id, i);
+                    if service.custodial {
+                        owners.custodial.insert(id);
+                    }
+                }
+            }
+        }
+        owners
+    }
+
+    /// Whether a transfer from `from` to `to` makes `from` a candidate deposit address.
+    fn pays_custodial(&self, from: u32, to: u32) -> bool {
+        self.custodial.contains(&to) && !self.owner.contains_key(&from)
+    }
+
+    /// Whether `address`'s history makes it a deposit address: evaluated against the service
+    /// its first value-carrying payment went to (any other would fail the every-payment rule).
+    fn evaluate(&self, reader: &ChainReader, address: u32) -> Option<DepositAddress> {
+        let service = reader
+            .outgoing(address)
+            .filter_map(|row| reader.transfer(row))
+            .find(|t| t.success && !matches!(t.kind, TransferKind::Fee | TransferKind::Burn))
+            .and_then(|t| self.owner.get(&t.to).copied())
+            .filter(|&s| self.keeps_deposits[s])?;
+        let sweeps = evaluate(reader, address, &self.owner, service)?;
+        let first = &sweeps[0];
+        Some(DepositAddress {
+            address,
+            service,
+            swept_to: first.to,
+            first_sweep: first.tx,
+            first_sweep_block: first.block,
+            sweeps: sweeps.len(),
+            confidence: confidence(&sweeps),
+        })
+    }
+}
+
+/// The deposit addresses of one account chain, kept up to date as the chain grows: after new
+/// blocks only the addresses their transfers touch are evaluated again, since whether an
+/// address is a deposit address depends on its own transfers and the labels alone. After any
+/// sequence of updates it holds what a scan of the whole chain finds (tested).
+#[derive(Debug, Clone)]
+pub struct DepositScan {
+    extent: Extent,
+    services: Vec<Service>,
+    /// Addresses that ever sent to a custodial service's labelled wallet: the candidates.
+    candidates: HashSet<u32>,
+    found: BTreeMap<u32, DepositAddress>,
+    /// Addresses evaluated by the last scan or update.
+    evaluated: usize,
+}
+
+impl DepositScan {
+    /// Scan the whole chain.
+    pub fn new(reader: &ChainReader, services: &[Service]) -> DepositScan {
+        let owners = Owners::of(reader, services);
+        let mut candidates = HashSet::new();
+        for &wallet in &owners.custodial {
+            for row in reader.incoming(wallet) {
+                if let Some(t) = reader.transfer(row)
+                    && owners.pays_custodial(t.from, t.to)
+                {
+                    candidates.insert(t.from);
+                }
+            }
+        }
+        let found = candidates
+            .iter()
+            .filter_map(|&a| owners.evaluate(reader, a).map(|d| (a, d)))
+            .collect();
+        DepositScan {
+            extent: reader.extent(),
+            services: services.to_vec(),
+            evaluated: candidates.len(),
+            candidates,
+            found,
+        }
+    }
+
+    /// Bring the scan to the chain `reader` holds now: only the transfers appended since are
+    /// read, unless the labels changed or the chain is not the one scanned with blocks
+    /// appended (a rollback), which scan it whole.
+    pub fn update(&mut self, reader: &ChainReader, services: &[Service]) {
+        if self.services != services || !reader.extends(&self.extent) {
+            *self = DepositScan::new(reader, services);
+            return;
+        }
+        let owners = Owners::of(reader, services);
+        let columns = reader.transfer_columns();
+        let mut touched = HashSet::new();
+        for row in self.extent.records..reader.transfer_count() {
+            let (from, to) = (columns.from.at(row), columns.to.at(row));
+            if owners.pays_custodial(from, to) {
+                self.candidates.insert(from);
+            }
+            touched.extend([from, to]);
+        }
+        touched.retain(|a| self.candidates.contains(a));
+        for &address in &touched {
+            match owners.evaluate(reader, address) {
+                Some(d) => self.found.insert(address, d),
+                None => self.found.remove(&address),
+            };
+        }
+        self.evaluated = touched.len();
+        self.extent = reader.extent();
+    }
+
+    /// The deposit addresses found, by address id.
+    pub fn deposits(&self) -> impl Iterator<Item = &DepositAddress> + '_ {
+        self.found.values()
+    }
+
+    /// How many addresses the last scan or update evaluated.
+    pub fn evaluated(&self) -> usize {
+        self.evaluated
+    }
+}
+
+/// Deposit addresses of the custodial services among `services` on one account chain, by
+/// address id.
+pub fn deposit_addresses(reader: &ChainReader, services: &[Service]) -> Vec<DepositAddress> {
+    DepositScan::new(reader, services)
+        .deposits()
+        .cloned()
+        .collect()
+}
+
+/// A scan's deposit addresses as attributions with their evidence in words.
+pub(crate) fn attributions(
+    reader: &ChainReader,
+    services: &[Service],
+    scan: &DepositScan,
+) -> Vec<Attribution> {
     let chain: Chain = reader.chain();
-    deposit_addresses(reader, services)
-        .into_iter()
+    scan.deposits()
         .filter_map(|d| {
             let address = reader.address(d.address)?;
             let service = &services[d.service];

@@ -15,7 +15,7 @@ use chaintrail_labels::Category;
 use crate::Services;
 
 /// A labelled service on one chain: its name, role and the addresses the labels give it.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Service {
     /// The entity's name.
     pub name: String,

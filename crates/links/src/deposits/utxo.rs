@@ -237,7 +237,10 @@ pub(crate) fn detect(reader: &ChainReader, services: &[Service]) -> UtxoServices
             evidence: text,
         });
     };
-    for (&id, &tx) in &first_cospend {
+    // By address id, so that every build writes the same file.
+    let mut cospent: Vec<(u32, TxId)> = first_cospend.into_iter().collect();
+    cospent.sort_unstable();
+    for (id, tx) in cospent {
         if labelled[id as usize] {
             continue;
         }

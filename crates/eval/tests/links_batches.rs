@@ -1,0 +1,124 @@
+//! Links kept up to date batch after batch of blocks, as `chaintrail follow` keeps them with a
+//! [`chaintrail_links::Builder`], equal what one build over the same store finds, after every
+//! batch: a simulated world (heists through THORChain, the Avalanche Bridge, Tornado pools and a
+//! custodial mixer, exchanges with deposit addresses) is written as a partitioned
+//! ethereum-etl/bitcoin-etl export and imported a few partitions at a time.
+
+use std::collections::BTreeMap;
+
+use chaintrail_eval::batches::write_partitioned;
+use chaintrail_labels::LabelStore;
+use chaintrail_sim::SimConfig;
+use chaintrail_store::Store;
+
+/// What a build leaves in the links directory, but when it was built and its version.
+fn saved(store: &Store) -> (String, String, String, String) {
+    let dir = chaintrail_links::store::links_dir(store.dir());
+    let read = |name: &str| std::fs::read_to_string(dir.join(name)).expect("links file");
+    let mut manifest = chaintrail_links::store::manifest(store.dir())
+        .expect("manifest")
+        .expect("built");
+    (manifest.built_at, manifest.version) = (0, 0);
+    (
+        read("links.jsonl"),
+        read("pending.jsonl"),
+        read("attributions.jsonl"),
+        format!("{manifest:#?}"),
+    )
+}
+
+/// The first line where the kept and the built files differ, if any.
+fn assert_same(
+    batch: usize,
+    kept: &(String, String, String, String),
+    built: &(String, String, String, String),
+) {
+    let files = [
+        ("links", &kept.0, &built.0),
+        ("pending", &kept.1, &built.1),
+        ("attributions", &kept.2, &built.2),
+        ("manifest", &kept.3, &built.3),
+    ];
+    for (name, kept, built) in files {
+        let first = kept.lines().zip(built.lines()).position(|(a, b)| a != b);
+        assert!(
+            first.is_none() && kept.lines().count() == built.lines().count(),
+            "batch {batch}: the kept {name} differ from one build's ({} and {} lines), first at \
+             line {first:?}:\n{}\n{}",
+            kept.lines().count(),
+            built.lines().count(),
+            first.and_then(|i| kept.lines().nth(i)).unwrap_or(""),
+            first.and_then(|i| built.lines().nth(i)).unwrap_or(""),
+        );
+    }
+}
+
+#[test]
+fn links_kept_up_to_date_batch_by_batch_equal_one_build_after_every_batch() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // Ethereum in partitions of 1,000 blocks, Bitcoin (a block for fifty of Ethereum's) of 25.
+    let (summary, world, exports) =
+        write_partitioned(&SimConfig::new(3, 4_000), dir.path(), (1_000, 25)).expect("world");
+    let store = Store::init(&dir.path().join("store")).expect("store");
+    let mut labels = LabelStore::open(store.dir()).expect("labels");
+    labels
+        .import_tagpacks(&world.join("tagpacks"))
+        .expect("tagpacks");
+    labels.save().expect("save");
+
+    // Each batch brings a share of one chain's partitions: Ethereum, then Bitcoin, and so on.
+    const BATCHES: usize = 5;
+    assert!(
+        exports.iter().all(|e| e.starts.len() >= BATCHES),
+        "{exports:?}"
+    );
+    let mut builder = chaintrail_links::Builder::new();
+    let mut reused: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut deposit_addresses = Vec::new();
+    for batch in 0..BATCHES {
+        for export in &exports {
+            let cut = |b: usize| export.starts.len() * b / BATCHES;
+            let staged = dir.path().join(format!("batch-{batch}")).join(export.chain);
+            export
+                .import(&export.starts[cut(batch)..cut(batch + 1)], &staged, &store)
+                .expect("import a batch");
+            let kept = builder.refresh(&store).expect("kept up to date");
+            let kept_files = saved(&store);
+            let once = chaintrail_links::refresh(&store).expect("one build");
+            assert_same(batch, &kept_files, &saved(&store));
+            assert_eq!(kept.set.fingerprint(), once.set.fingerprint());
+            for decoder in kept.reused {
+                *reused.entry(decoder).or_default() += 1;
+            }
+            deposit_addresses.push(once.manifest.decoders["deposit-account"].attributions);
+        }
+    }
+    // Blocks of one chain leave the other chain's decoders alone.
+    for decoder in [
+        "tornado",
+        "protocol-events",
+        "services-utxo",
+        "custodial-mixer",
+    ] {
+        assert!(
+            reused.get(decoder).copied().unwrap_or(0) >= BATCHES - 1,
+            "{decoder}: {reused:?}"
+        );
+    }
+    // Deposit addresses are found and lost as the batches arrive, not only found once.
+    assert!(
+        deposit_addresses.windows(2).filter(|w| w[1] > w[0]).count() >= 3,
+        "{deposit_addresses:?}"
+    );
+    let deposit_addresses = deposit_addresses.last().copied().unwrap_or(0);
+    // The world reached every decoder the batches exercised.
+    let manifest = chaintrail_links::store::manifest(store.dir())
+        .expect("manifest")
+        .expect("built");
+    let found = |decoder: &str| manifest.decoders.get(decoder).map_or(0, |d| d.links);
+    assert!(deposit_addresses > 50, "{manifest:#?}");
+    for decoder in ["thorchain", "tornado", "custodial-mixer"] {
+        assert!(found(decoder) > 0, "{decoder}: {manifest:#?}");
+    }
+    assert!(summary.truth.heists.len() >= 2);
+}
