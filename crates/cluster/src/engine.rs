@@ -136,6 +136,20 @@ impl State {
         }
     }
 
+    /// Grow to `addresses` ids and seed labelled addresses that no processed transaction has
+    /// touched yet (ids past those clustered): what [`State::new`] would have seeded.
+    pub fn seed_new(&mut self, addresses: usize, seeds: Vec<(u32, u32)>) {
+        self.sets.grow(addresses);
+        if self.joined.len() < addresses {
+            self.joined.resize(addresses, NOT_JOINED);
+        }
+        for (address, label) in seeds {
+            if (address as usize) < addresses && self.sets.set_label(address, label).is_ok() {
+                self.seeds.push((address, label));
+            }
+        }
+    }
+
     fn count(&mut self, key: &str) {
         *self.counts.entry(key.to_string()).or_insert(0) += 1;
     }

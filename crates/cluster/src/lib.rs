@@ -129,8 +129,18 @@ fn chain_labels(
     (labels, seeds)
 }
 
-fn fingerprint(labels: &[ServiceLabel], seeds: &[(u32, u32)]) -> String {
+/// A digest of the service labels (in label-id order: the saved clusters refer to them by it)
+/// and of the labelled addresses `seeds`.
+fn fingerprint<'a>(
+    labels: &[ServiceLabel],
+    seeds: impl IntoIterator<Item = &'a (u32, u32)>,
+) -> String {
     let mut hasher = crc32fast::Hasher::new();
+    for label in labels {
+        hasher.update(label.name.as_bytes());
+        hasher.update(format!("\0{:?}\0", label.role).as_bytes());
+    }
+    hasher.update(&[0xff]);
     for &(address, label) in seeds {
         hasher.update(&address.to_le_bytes());
         if let Some(l) = labels.get(label as usize) {
@@ -200,7 +210,13 @@ pub fn update_chain(
     let rebuilt = match (&saved, mode) {
         (_, Mode::Rebuild) => Some("asked for".to_string()),
         (None, _) => Some("first build".to_string()),
-        (Some(m), Mode::Incremental) => stale(m, &reader, &settings, &labels_fingerprint),
+        (Some(m), Mode::Incremental) => {
+            // A labelled address that first appears in the new blocks is seeded as the pass
+            // extends the clusters; only a label change on an address already clustered needs a
+            // rebuild.
+            let known = seeds.iter().filter(|s| u64::from(s.0) < m.addresses);
+            stale(m, &reader, &settings, &fingerprint(&labels, known))
+        }
     };
     let previous = match (&rebuilt, &saved) {
         (None, Some(m)) => Some(m),
@@ -224,7 +240,15 @@ pub fn update_chain(
         });
     }
     let mut state = match previous {
-        Some(m) => layout::load(&dir, m)?,
+        Some(m) => {
+            let mut state = layout::load(&dir, m)?;
+            let new: Vec<_> = seeds
+                .into_iter()
+                .filter(|s| u64::from(s.0) >= m.addresses)
+                .collect();
+            state.seed_new(reader.address_count(), new);
+            state
+        }
         None => State::new(reader.address_count(), labels, seeds),
     };
     Pass::new(&reader, &settings, &mut state).run(from, to, &services);

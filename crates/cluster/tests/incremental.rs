@@ -1,5 +1,6 @@
 //! Incremental updates over any split of a transaction sequence into imports give the same
-//! partition, the same evidence and the same cluster files as one build over all of it.
+//! partition, the same evidence and the same cluster files as one build over all of it, and
+//! never rebuild (also when a labelled address first appears in a later import).
 
 mod common;
 
@@ -91,13 +92,17 @@ fn cluster_in_pieces(
     let dir = tempfile::tempdir().unwrap();
     let store = Store::init(dir.path()).unwrap();
     let mut from = 0;
+    let mut rebuilt = Vec::new();
     let mut bounds: Vec<usize> = cuts.iter().map(|c| c % (chain.txs.len() + 1)).collect();
     bounds.push(chain.txs.len());
     bounds.sort_unstable();
     for to in bounds {
         if to > from {
             common::import(&store, &chain.txs[from..to]);
-            update(&store, &labels(), Some(settings), Mode::Incremental).unwrap();
+            let reports = update(&store, &labels(), Some(settings), Mode::Incremental).unwrap();
+            if from > 0 {
+                rebuilt.extend(reports.into_iter().filter_map(|r| r.rebuilt));
+            }
             from = to;
         }
     }
@@ -115,6 +120,7 @@ fn cluster_in_pieces(
         "{:?} {} {} {:?}",
         m.counts, m.clusters, m.evidence_records, m.largest
     );
+    assert!(rebuilt.is_empty(), "an update rebuilt: {rebuilt:?}");
     (partition, evidence, summary)
 }
 

@@ -10,7 +10,8 @@
 //! and Bitcoin of BTC_BLOCKS (default 1), imports all but the last STEPS partitions of each
 //! chain (default 10), and then, alternating the chains, imports one more partition and times
 //! a [`chaintrail_links::Builder`] kept from the start (what `chaintrail follow` does) and a
-//! build from scratch (what an import does) on the same store. Prints one line per step and the
+//! build from scratch (what an import does) on the same store, then extends the clusters from
+//! their checkpoint (what follows the links after each block). Prints one line per step and the
 //! medians.
 
 use std::time::Instant;
@@ -58,9 +59,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         started.elapsed().as_secs_f64() - first.elapsed().as_secs_f64(),
         first.elapsed().as_secs_f64()
     );
-    println!("| step | chain | new blocks | kept (s) | from scratch (s) | reused |");
-    println!("|---:|---|---:|---:|---:|---|");
-    let mut times: Vec<(&str, f64, f64)> = Vec::new();
+    chaintrail_cluster::refresh(&store, None, chaintrail_cluster::Mode::Incremental)?;
+    println!("| step | chain | new blocks | kept (s) | from scratch (s) | clusters (s) | reused |");
+    println!("|---:|---|---:|---:|---:|---:|---|");
+    let mut times: Vec<(&str, f64, f64, f64)> = Vec::new();
     for step in 0..steps {
         for export in &exports {
             let Some(&start) = export
@@ -77,26 +79,37 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             let scratch = Instant::now();
             chaintrail_links::refresh(&store)?;
             let scratch = scratch.elapsed().as_secs_f64();
+            let clusters = Instant::now();
+            let reports =
+                chaintrail_cluster::refresh(&store, None, chaintrail_cluster::Mode::Incremental)?;
+            let clusters = clusters.elapsed().as_secs_f64();
+            let rebuilt: Vec<String> = reports.into_iter().filter_map(|r| r.rebuilt).collect();
             let blocks = if export.chain == "ethereum" {
                 eth_blocks
             } else {
                 btc_blocks
             };
             println!(
-                "| {step} | {} | {blocks} | {kept:.3} | {scratch:.3} | {} |",
+                "| {step} | {} | {blocks} | {kept:.3} | {scratch:.3} | {clusters:.3}{} | {} |",
                 export.chain,
+                if rebuilt.is_empty() {
+                    String::new()
+                } else {
+                    format!(" (rebuilt: {})", rebuilt.join("; "))
+                },
                 build.reused.join(", ")
             );
-            times.push((export.chain, kept, scratch));
+            times.push((export.chain, kept, scratch, clusters));
         }
     }
     for chain in ["ethereum", "bitcoin"] {
-        let of = |pick: fn(&(&str, f64, f64)) -> f64| {
+        let of = |pick: fn(&(&str, f64, f64, f64)) -> f64| {
             median(times.iter().filter(|t| t.0 == chain).map(pick).collect())
         };
-        let (kept, scratch) = (of(|t| t.1), of(|t| t.2));
+        let (kept, scratch, clusters) = (of(|t| t.1), of(|t| t.2), of(|t| t.3));
         println!(
-            "{chain}: median kept {kept:.3} s, from scratch {scratch:.3} s ({:.1}x)",
+            "{chain}: median kept {kept:.3} s, from scratch {scratch:.3} s ({:.1}x); clusters \
+             extended in {clusters:.3} s",
             scratch / kept.max(1e-9)
         );
     }
