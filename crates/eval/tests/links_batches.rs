@@ -93,6 +93,38 @@ fn links_kept_up_to_date_batch_by_batch_equal_one_build_after_every_batch() {
             deposit_addresses.push(once.manifest.decoders["deposit-account"].attributions);
         }
     }
+    // An investigator labels one of the derived deposit addresses as a desk of its own: every
+    // decoder runs again and the deposit scan starts over, with the result of one build.
+    let deposit = chaintrail_links::store::load_attributions(store.dir())
+        .expect("attributions")
+        .into_iter()
+        .find(|a| a.detector == "deposit-account")
+        .expect("a deposit address");
+    let mut labels = LabelStore::open(store.dir()).expect("labels");
+    labels.replace_labels(
+        "test:late",
+        vec![chaintrail_labels::Label::new(
+            chaintrail_labels::Source::Graphsense,
+            "test:late",
+            deposit.chain,
+            &deposit.address,
+            "Late Desk",
+            vec![chaintrail_labels::Category::Otc],
+        )],
+    );
+    labels.save().expect("save");
+    let kept = builder.refresh(&store).expect("kept after a label");
+    let kept_files = saved(&store);
+    chaintrail_links::refresh(&store).expect("one build");
+    assert_same(BATCHES, &kept_files, &saved(&store));
+    assert!(kept.reused.is_empty(), "{:?}", kept.reused);
+    assert!(
+        !kept_files
+            .2
+            .contains(&format!("\"address\":\"{}\"", deposit.address)),
+        "a labelled address is no deposit address"
+    );
+
     // Blocks of one chain leave the other chain's decoders alone.
     for decoder in [
         "tornado",
