@@ -21,7 +21,7 @@
 //! is covered too; the set is a superset of what changes.
 
 use chaintrail_core::{Address, Chain, ChainModel};
-use chaintrail_store::ChainReader;
+use chaintrail_store::{ChainReader, Extent};
 
 use crate::changes::{Fingerprints, InputChanges};
 use crate::exposure::end_of_day;
@@ -142,19 +142,26 @@ pub(crate) fn plan(job: &BuildJob<'_>, previous: &ExposureIndex) -> Result<Dirty
 
 /// The chain holds everything the index saw, in the same order, and more after it.
 fn check_appended(reader: &ChainReader, indexed: &IndexedChain) -> Result<(), String> {
-    let records = reader.transfer_count() + reader.input_count() + reader.output_count();
-    let same_start = indexed
-        .txs
-        .checked_sub(1)
-        .map(|last| reader.tx_hash(last).to_hex())
-        == indexed.last_tx;
-    if reader.tx_count() < indexed.txs || records < indexed.records || !same_start {
-        return Err(format!(
+    let not_grown = || {
+        format!(
             "{} is not the chain the index saw with blocks appended",
             reader.chain()
-        ));
+        )
+    };
+    let last_tx = match &indexed.last_tx {
+        Some(hex) => Some(hex.parse().map_err(|_| not_grown())?),
+        None => None,
+    };
+    let seen = Extent {
+        txs: indexed.txs,
+        records: indexed.records,
+        last_tx,
+    };
+    if reader.extends(&seen) {
+        Ok(())
+    } else {
+        Err(not_grown())
     }
-    Ok(())
 }
 
 /// The records appended since the index: their recipients' incoming exposure, and the outgoing
