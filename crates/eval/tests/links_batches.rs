@@ -125,6 +125,28 @@ fn links_kept_up_to_date_batch_by_batch_equal_one_build_after_every_batch() {
         "a labelled address is no deposit address"
     );
 
+    // A reorg on Ethereum drops its last commits: the deposit scan cannot extend what it saw and
+    // scans the chain again, with the result of one build on the rolled-back store.
+    let ethereum = store
+        .chains()
+        .expect("chains")
+        .into_iter()
+        .find(|c| c.model() == chaintrail_core::ChainModel::Account)
+        .expect("an account chain");
+    let writer = store.writer(ethereum).expect("writer");
+    let back_to = writer.checkpoints().len().saturating_sub(3);
+    let txs_before = store.reader(ethereum).expect("reader").tx_count();
+    writer.roll_back(back_to, &[]).expect("roll back");
+    assert!(store.reader(ethereum).expect("reader").tx_count() < txs_before);
+    builder.refresh(&store).expect("kept after a rollback");
+    let rolled_back = saved(&store);
+    chaintrail_links::refresh(&store).expect("one build");
+    assert_same(BATCHES + 1, &rolled_back, &saved(&store));
+    assert_ne!(
+        rolled_back.2, kept_files.2,
+        "the rollback dropped no derived attribution: the step tests nothing"
+    );
+
     // Blocks of one chain leave the other chain's decoders alone.
     for decoder in [
         "tornado",

@@ -219,7 +219,14 @@ fn span(reader: &ChainReader) -> (u64, u64) {
 
 /// Demix the custodial `mixers` on the UTXO chain of `reader`.
 pub fn decode(reader: &ChainReader, mixers: &[Mixer], settings: &Settings) -> Demixed {
+    let started = std::time::Instant::now();
     let flows = flows::read(reader, mixers);
+    tracing::debug!(
+        seconds = started.elapsed().as_secs_f64(),
+        deposits = flows.deposits.len(),
+        payouts = flows.payouts.len(),
+        "custodial flows read"
+    );
     let mut out = Demixed {
         findings: Findings {
             decoded: flows.deposits.len() as u64,
