@@ -93,59 +93,66 @@ fn links_kept_up_to_date_batch_by_batch_equal_one_build_after_every_batch() {
             deposit_addresses.push(once.manifest.decoders["deposit-account"].attributions);
         }
     }
-    // An investigator labels one of the derived deposit addresses as a desk of its own: every
-    // decoder runs again and the deposit scan starts over, with the result of one build.
-    let deposit = chaintrail_links::store::load_attributions(store.dir())
-        .expect("attributions")
-        .into_iter()
-        .find(|a| a.detector == "deposit-account")
-        .expect("a deposit address");
-    let mut labels = LabelStore::open(store.dir()).expect("labels");
-    labels.replace_labels(
-        "test:late",
-        vec![chaintrail_labels::Label::new(
-            chaintrail_labels::Source::Graphsense,
-            "test:late",
-            deposit.chain,
-            &deposit.address,
-            "Late Desk",
-            vec![chaintrail_labels::Category::Otc],
-        )],
-    );
-    labels.save().expect("save");
-    let kept = builder.refresh(&store).expect("kept after a label");
-    let kept_files = saved(&store);
-    chaintrail_links::refresh(&store).expect("one build");
-    assert_same(BATCHES, &kept_files, &saved(&store));
-    assert!(kept.reused.is_empty(), "{:?}", kept.reused);
-    assert!(
-        !kept_files
-            .2
-            .contains(&format!("\"address\":\"{}\"", deposit.address)),
-        "a labelled address is no deposit address"
-    );
+    let manifest = chaintrail_links::store::manifest(store.dir())
+        .expect("manifest")
+        .expect("built");
+    // An investigator labels a derived deposit address on each chain as a desk of its own:
+    // the decoders reading that chain's labels run again and its scan starts over, with the
+    // result of one build. The UTXO service scan reads only the UTXO chains' labels.
+    let mut kept_files = saved(&store);
+    for (detector, untouched) in [
+        ("deposit-account", vec!["services-utxo"]),
+        ("deposit-utxo", vec![]),
+    ] {
+        let deposit = chaintrail_links::store::load_attributions(store.dir())
+            .expect("attributions")
+            .into_iter()
+            .find(|a| a.detector == detector)
+            .expect("a deposit address");
+        let mut labels = LabelStore::open(store.dir()).expect("labels");
+        labels.replace_labels(
+            &format!("test:{detector}"),
+            vec![chaintrail_labels::Label::new(
+                chaintrail_labels::Source::Graphsense,
+                &format!("test:{detector}"),
+                deposit.chain,
+                &deposit.address,
+                "Late Desk",
+                vec![chaintrail_labels::Category::Otc],
+            )],
+        );
+        labels.save().expect("save");
+        let kept = builder.refresh(&store).expect("kept after a label");
+        kept_files = saved(&store);
+        chaintrail_links::refresh(&store).expect("one build");
+        assert_same(BATCHES, &kept_files, &saved(&store));
+        assert_eq!(kept.reused, untouched, "{detector}");
+        assert!(
+            !kept_files
+                .2
+                .contains(&format!("\"address\":\"{}\"", deposit.address)),
+            "a labelled address is no deposit address"
+        );
+    }
 
-    // A reorg on Ethereum drops its last commits: the deposit scan cannot extend what it saw and
-    // scans the chain again, with the result of one build on the rolled-back store.
-    let ethereum = store
-        .chains()
-        .expect("chains")
-        .into_iter()
-        .find(|c| c.model() == chaintrail_core::ChainModel::Account)
-        .expect("an account chain");
-    let writer = store.writer(ethereum).expect("writer");
-    let back_to = writer.checkpoints().len().saturating_sub(3);
-    let txs_before = store.reader(ethereum).expect("reader").tx_count();
-    writer.roll_back(back_to, &[]).expect("roll back");
-    assert!(store.reader(ethereum).expect("reader").tx_count() < txs_before);
-    builder.refresh(&store).expect("kept after a rollback");
-    let rolled_back = saved(&store);
-    chaintrail_links::refresh(&store).expect("one build");
-    assert_same(BATCHES + 1, &rolled_back, &saved(&store));
-    assert_ne!(
-        rolled_back.2, kept_files.2,
-        "the rollback dropped no derived attribution: the step tests nothing"
-    );
+    // A reorg drops each chain's last commits in turn: the kept scans cannot extend what they
+    // saw and scan the chain again, with the result of one build on the rolled-back store.
+    for chain in store.chains().expect("chains") {
+        let writer = store.writer(chain).expect("writer");
+        let back_to = writer.checkpoints().len().saturating_sub(3);
+        let txs_before = store.reader(chain).expect("reader").tx_count();
+        writer.roll_back(back_to, &[]).expect("roll back");
+        assert!(store.reader(chain).expect("reader").tx_count() < txs_before);
+        builder.refresh(&store).expect("kept after a rollback");
+        let rolled_back = saved(&store);
+        chaintrail_links::refresh(&store).expect("one build");
+        assert_same(BATCHES + 1, &rolled_back, &saved(&store));
+        assert_ne!(
+            rolled_back.2, kept_files.2,
+            "{chain}: the rollback dropped no derived attribution: the step tests nothing"
+        );
+        kept_files = rolled_back;
+    }
 
     // Blocks of one chain leave the other chain's decoders alone.
     for decoder in [
@@ -166,9 +173,6 @@ fn links_kept_up_to_date_batch_by_batch_equal_one_build_after_every_batch() {
     );
     let deposit_addresses = deposit_addresses.last().copied().unwrap_or(0);
     // The world reached every decoder the batches exercised.
-    let manifest = chaintrail_links::store::manifest(store.dir())
-        .expect("manifest")
-        .expect("built");
     let found = |decoder: &str| manifest.decoders.get(decoder).map_or(0, |d| d.links);
     assert!(deposit_addresses > 50, "{manifest:#?}");
     for decoder in ["thorchain", "tornado", "custodial-mixer"] {

@@ -20,6 +20,7 @@ use chaintrail_labels::Category;
 use chaintrail_store::{ChainReader, Store};
 
 use crate::deposits::account::DepositScan;
+use crate::deposits::utxo::ServiceScan;
 use crate::model::Findings;
 use crate::set::LinkSet;
 use crate::store::{self, DecoderStats, Manifest};
@@ -51,6 +52,7 @@ pub struct Builder {
     /// Per decoder: the key of its inputs at its last run, and what it found.
     outcomes: HashMap<&'static str, (u64, Outcome)>,
     deposits: BTreeMap<Chain, DepositScan>,
+    utxo_services: BTreeMap<Chain, ServiceScan>,
     /// The decoders the current build took over unchanged.
     reused: Vec<&'static str>,
 }
@@ -204,8 +206,7 @@ impl Builder {
         let deposit_account = self.deposit_addresses(&inputs, services);
         add("deposit-account", &deposit_account.into(), &mut all);
         let utxo = inputs.key(false, Some(ChainModel::Utxo));
-        let services_utxo =
-            self.outcome("services-utxo", utxo, || utxo_services(&inputs, services));
+        let services_utxo = self.utxo_services(&inputs, services);
         let (mut deposit_utxo, mut cospend_utxo) = (Findings::default(), Findings::default());
         for a in &services_utxo.findings.attributions {
             let bucket = if a.detector == "deposit-utxo" {
@@ -263,6 +264,44 @@ impl Builder {
         })
     }
 
+    /// Co-spent wallet addresses and swept deposit addresses of the labelled services on every
+    /// UTXO chain, each chain's scan brought up to date.
+    fn utxo_services(&mut self, inputs: &Inputs, services: &dyn Services) -> Outcome {
+        let mut outcome = Outcome::default();
+        let mut read = false;
+        self.utxo_services
+            .retain(|chain, _| inputs.readers.contains_key(chain));
+        for (&chain, reader) in inputs.chains(Some(ChainModel::Utxo)) {
+            let services_here = deposits::services_on(services, chain);
+            let started = std::time::Instant::now();
+            let scan = match self.utxo_services.entry(chain) {
+                std::collections::btree_map::Entry::Occupied(entry) => {
+                    let scan = entry.into_mut();
+                    read |= scan.update(reader, &services_here);
+                    scan
+                }
+                std::collections::btree_map::Entry::Vacant(entry) => {
+                    read = true;
+                    entry.insert(ServiceScan::new(reader, &services_here))
+                }
+            };
+            tracing::debug!(
+                %chain,
+                evaluated = scan.evaluated(),
+                seconds = started.elapsed().as_secs_f64(),
+                "UTXO service addresses brought up to date"
+            );
+            let found = scan.found(reader);
+            outcome.refused_merges += found.conflicts;
+            outcome.coinjoins += found.coinjoins;
+            outcome.findings.attributions.extend(found.attributions);
+        }
+        if !read {
+            self.reused.push("services-utxo");
+        }
+        outcome
+    }
+
     /// Deposit addresses on every account chain, each chain's scan brought up to date.
     fn deposit_addresses(&mut self, inputs: &Inputs, services: &dyn Services) -> Findings {
         let mut findings = Findings::default();
@@ -318,19 +357,6 @@ fn demix_pools(inputs: &Inputs, services: &dyn Services) -> Findings {
         ));
     }
     demixed
-}
-
-/// Co-spent wallet addresses and swept deposit addresses of the labelled services on every UTXO
-/// chain.
-fn utxo_services(inputs: &Inputs, services: &dyn Services) -> Outcome {
-    let mut outcome = Outcome::default();
-    for (&chain, reader) in inputs.chains(Some(ChainModel::Utxo)) {
-        let found = deposits::utxo::detect(reader, &deposits::services_on(services, chain));
-        outcome.refused_merges += found.conflicts;
-        outcome.coinjoins += found.coinjoins;
-        outcome.findings.attributions.extend(found.attributions);
-    }
-    outcome
 }
 
 /// Custodial mixers on every UTXO chain, over the labelled and the derived mixer addresses.
