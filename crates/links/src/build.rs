@@ -53,6 +53,7 @@ pub struct Builder {
     outcomes: HashMap<&'static str, (u64, Outcome)>,
     deposits: BTreeMap<Chain, DepositScan>,
     utxo_services: BTreeMap<Chain, ServiceScan>,
+    custodial_flows: BTreeMap<Chain, custodial::FlowScan>,
     /// The decoders the current build took over unchanged.
     reused: Vec<&'static str>,
 }
@@ -229,9 +230,11 @@ impl Builder {
         {
             (a.chain, &a.address, &a.name).hash(&mut hasher);
         }
+        let mut flows = std::mem::take(&mut self.custodial_flows);
         let custodial = self.outcome(custodial::DECODER, hasher.finish(), || {
-            demix_custodial(&inputs, services, &all.attributions).into()
+            demix_custodial(&inputs, services, &all.attributions, &mut flows).into()
         });
+        self.custodial_flows = flows;
         add(custodial::DECODER, &custodial, &mut all);
         // Reads from a damaged store segment return nothing: save no links derived from them.
         for reader in inputs.readers.values() {
@@ -274,17 +277,13 @@ impl Builder {
         for (&chain, reader) in inputs.chains(Some(ChainModel::Utxo)) {
             let services_here = deposits::services_on(services, chain);
             let started = std::time::Instant::now();
-            let scan = match self.utxo_services.entry(chain) {
-                std::collections::btree_map::Entry::Occupied(entry) => {
-                    let scan = entry.into_mut();
-                    read |= scan.update(reader, &services_here);
-                    scan
-                }
-                std::collections::btree_map::Entry::Vacant(entry) => {
-                    read = true;
-                    entry.insert(ServiceScan::new(reader, &services_here))
-                }
-            };
+            let (scan, scanned) = kept(
+                &mut self.utxo_services,
+                chain,
+                |scan| scan.update(reader, &services_here),
+                || ServiceScan::new(reader, &services_here),
+            );
+            read |= scanned;
             tracing::debug!(
                 %chain,
                 evaluated = scan.evaluated(),
@@ -310,16 +309,15 @@ impl Builder {
         for (&chain, reader) in inputs.chains(Some(ChainModel::Account)) {
             let services_here = deposits::services_on(services, chain);
             let started = std::time::Instant::now();
-            let scan = match self.deposits.entry(chain) {
-                std::collections::btree_map::Entry::Occupied(entry) => {
-                    let scan = entry.into_mut();
+            let (scan, _) = kept(
+                &mut self.deposits,
+                chain,
+                |scan| {
                     scan.update(reader, &services_here);
-                    scan
-                }
-                std::collections::btree_map::Entry::Vacant(entry) => {
-                    entry.insert(DepositScan::new(reader, &services_here))
-                }
-            };
+                    true
+                },
+                || DepositScan::new(reader, &services_here),
+            );
             tracing::debug!(
                 %chain,
                 evaluated = scan.evaluated(),
@@ -331,6 +329,24 @@ impl Builder {
             findings.attributions.extend(found);
         }
         findings
+    }
+}
+
+/// The scan kept for `chain` in `scans` brought up to date by `update` (which says whether it
+/// read anything), or made by `new`; and whether it read anything.
+fn kept<S>(
+    scans: &mut BTreeMap<Chain, S>,
+    chain: Chain,
+    update: impl FnOnce(&mut S) -> bool,
+    new: impl FnOnce() -> S,
+) -> (&mut S, bool) {
+    match scans.entry(chain) {
+        std::collections::btree_map::Entry::Occupied(entry) => {
+            let scan = entry.into_mut();
+            let read = update(scan);
+            (scan, read)
+        }
+        std::collections::btree_map::Entry::Vacant(entry) => (entry.insert(new()), true),
     }
 }
 
@@ -359,17 +375,35 @@ fn demix_pools(inputs: &Inputs, services: &dyn Services) -> Findings {
     demixed
 }
 
-/// Custodial mixers on every UTXO chain, over the labelled and the derived mixer addresses.
+/// Custodial mixers on every UTXO chain, over the labelled and the derived mixer addresses, each
+/// chain's flows brought up to date in `flows`.
 fn demix_custodial(
     inputs: &Inputs,
     services: &dyn Services,
     attributions: &[crate::Attribution],
+    flows: &mut BTreeMap<Chain, custodial::FlowScan>,
 ) -> Findings {
     let mut custodial = Findings::default();
+    flows.retain(|chain, _| inputs.readers.contains_key(chain));
     for (&chain, reader) in inputs.chains(Some(ChainModel::Utxo)) {
         let mixers = custodial::mixers_on(services, chain, attributions);
+        let started = std::time::Instant::now();
+        let (scan, _) = kept(
+            flows,
+            chain,
+            |scan| {
+                scan.update(reader, &mixers);
+                true
+            },
+            || custodial::FlowScan::new(reader, &mixers),
+        );
+        tracing::debug!(
+            %chain,
+            seconds = started.elapsed().as_secs_f64(),
+            "custodial mixer flows brought up to date"
+        );
         let settings = custodial::Settings::default();
-        custodial.extend(custodial::decode(reader, &mixers, &settings).findings);
+        custodial.extend(custodial::demix_flows(reader, &mixers, scan.flows(), &settings).findings);
     }
     custodial
 }

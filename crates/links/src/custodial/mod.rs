@@ -36,6 +36,8 @@ mod flows;
 mod odds;
 mod search;
 
+pub(crate) use flows::FlowScan;
+
 use std::collections::BTreeMap;
 
 use chaintrail_core::{Address, Chain, TxHash};
@@ -219,14 +221,21 @@ fn span(reader: &ChainReader) -> (u64, u64) {
 
 /// Demix the custodial `mixers` on the UTXO chain of `reader`.
 pub fn decode(reader: &ChainReader, mixers: &[Mixer], settings: &Settings) -> Demixed {
-    let started = std::time::Instant::now();
-    let flows = flows::read(reader, mixers);
-    tracing::debug!(
-        seconds = started.elapsed().as_secs_f64(),
-        deposits = flows.deposits.len(),
-        payouts = flows.payouts.len(),
-        "custodial flows read"
-    );
+    demix_flows(
+        reader,
+        mixers,
+        FlowScan::new(reader, mixers).flows(),
+        settings,
+    )
+}
+
+/// Demix the custodial `mixers` on the UTXO chain of `reader` from their `flows`.
+pub(crate) fn demix_flows(
+    reader: &ChainReader,
+    mixers: &[Mixer],
+    flows: &flows::Flows,
+    settings: &Settings,
+) -> Demixed {
     let mut out = Demixed {
         findings: Findings {
             decoded: flows.deposits.len() as u64,

@@ -113,6 +113,51 @@ pub fn tx_sides(
     (inputs, outputs)
 }
 
+/// The transactions touching an address, found without a scan: the outputs paying it and
+/// their spenders come from the address index; inputs naming an address that no output in the
+/// store backs (an export starting mid-chain) are remembered here as transactions are read.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Touches {
+    unlinked: HashMap<u32, Vec<TxId>>,
+}
+
+impl Touches {
+    /// Remember the inputs of `tx` that name an address without a backing output.
+    pub fn read(&mut self, reader: &ChainReader, tx: TxId) {
+        let spent = reader.utxo_columns().input_spent;
+        for row in reader.tx_inputs(tx) {
+            let unlinked = usize::try_from(row).ok().and_then(|r| spent.get(r))
+                == Some(schema::INPUT_UNLINKED);
+            if let Some(address) = unlinked.then(|| reader.input(row)).flatten()
+                && let Some(address) = address.address
+            {
+                self.unlinked.entry(address).or_default().push(tx);
+            }
+        }
+    }
+
+    /// Forget the transactions from `from` on (they are to be read again).
+    pub fn forget_from(&mut self, from: TxId) {
+        self.unlinked.retain(|_, txs| {
+            txs.retain(|&tx| tx < from);
+            !txs.is_empty()
+        });
+    }
+
+    /// Every transaction paying `address` or spending from it, into `txs`.
+    pub fn of(&self, reader: &ChainReader, address: u32, txs: &mut BTreeSet<TxId>) {
+        for row in reader.incoming(address) {
+            if let Some(output) = reader.output(row) {
+                txs.insert(output.tx);
+                txs.extend(output.spent_by);
+            }
+        }
+        if let Some(spenders) = self.unlinked.get(&address) {
+            txs.extend(spenders.iter().copied());
+        }
+    }
+}
+
 /// Where a co-spend or sweep attribution comes from, per address.
 enum Evidence {
     CoSpent { tx: TxId },
@@ -161,9 +206,7 @@ pub(crate) struct ServiceScan {
     sweeps: BTreeMap<TxId, Sweep>,
     /// Per input address, the sweeps spending it.
     swept: BTreeMap<u32, BTreeSet<TxId>>,
-    /// Per address, the transactions with an input naming it that no output in the store backs
-    /// (an export starting mid-chain): the address index does not lead to them.
-    unlinked: HashMap<u32, Vec<TxId>>,
+    touches: Touches,
     /// Transactions judged for sweeps by the last scan or update.
     evaluated: u64,
 }
@@ -191,7 +234,7 @@ impl ServiceScan {
             coinjoins: 0,
             sweeps: BTreeMap::new(),
             swept: BTreeMap::new(),
-            unlinked: HashMap::new(),
+            touches: Touches::default(),
             evaluated: 0,
         };
         scan.extend(reader);
@@ -241,19 +284,8 @@ impl ServiceScan {
             false
         });
         let null_data = null_data_id(reader);
-        let columns = reader.utxo_columns();
         for tx in from..reader.tx_count() {
-            for row in reader.tx_inputs(tx) {
-                let unlinked = usize::try_from(row)
-                    .ok()
-                    .and_then(|r| columns.input_spent.get(r))
-                    == Some(schema::INPUT_UNLINKED);
-                if let Some(address) = unlinked.then(|| reader.input(row)).flatten()
-                    && let Some(address) = address.address
-                {
-                    self.unlinked.entry(address).or_default().push(tx);
-                }
-            }
+            self.touches.read(reader, tx);
             let (inputs, outputs) = tx_sides(reader, tx, null_data);
             let owner = match co_spend(&inputs, &outputs) {
                 CoSpend::Single => continue,
@@ -271,15 +303,7 @@ impl ServiceScan {
         let mut again: BTreeSet<TxId> = BTreeSet::new();
         if from > 0 {
             for address in gained {
-                for row in reader.incoming(address) {
-                    if let Some(output) = reader.output(row) {
-                        again.insert(output.tx);
-                        again.extend(output.spent_by);
-                    }
-                }
-                if let Some(txs) = self.unlinked.get(&address) {
-                    again.extend(txs.iter().copied());
-                }
+                self.touches.of(reader, address, &mut again);
             }
         }
         again.retain(|&tx| tx < from);
