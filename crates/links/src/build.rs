@@ -54,6 +54,7 @@ pub struct Builder {
     deposits: BTreeMap<Chain, DepositScan>,
     utxo_services: BTreeMap<Chain, ServiceScan>,
     custodial_flows: BTreeMap<Chain, custodial::FlowScan>,
+    memos: BTreeMap<Chain, thorchain::MemoScan>,
     /// The decoders the current build took over unchanged.
     reused: Vec<&'static str>,
 }
@@ -183,9 +184,23 @@ impl Builder {
         // their source transactions up on any chain.
         let bridges = inputs.key(true, Some(ChainModel::Utxo));
         let everything = inputs.key(true, None);
+        let mut memos = std::mem::take(&mut self.memos);
         let thorchain = self.outcome("thorchain", bridges, || {
-            thorchain::decode(&inputs.readers, &inputs.evm_logs, services).into()
+            memos.retain(|chain, _| inputs.readers.contains_key(chain));
+            for (&chain, reader) in inputs.chains(Some(ChainModel::Utxo)) {
+                kept(
+                    &mut memos,
+                    chain,
+                    |scan| {
+                        scan.update(reader);
+                        true
+                    },
+                    || thorchain::MemoScan::new(reader),
+                );
+            }
+            thorchain::decode_with(&inputs.readers, &inputs.evm_logs, &memos, services).into()
         });
+        self.memos = memos;
         add("thorchain", &thorchain, &mut all);
         let avalanche = self.outcome("avalanche-bridge", everything, || {
             avalanche::decode(&inputs.readers, &inputs.evm_logs, services).into()

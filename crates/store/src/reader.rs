@@ -778,8 +778,15 @@ impl ChainReader {
     /// The payloads of OP_RETURN outputs as (output row, payload), in row order. A store written
     /// before payloads were kept has none.
     pub fn null_data(&self) -> impl Iterator<Item = (u64, &[u8])> + '_ {
+        self.null_data_from(0)
+    }
+
+    /// The payloads of OP_RETURN outputs from output row `first` on, as [`Self::null_data`]
+    /// gives them: what the blocks appended since an output count added.
+    pub fn null_data_from(&self, first: u64) -> impl Iterator<Item = (u64, &[u8])> + '_ {
         let entries = self.column::<NullDataEntry>(col::NULL_DATA_ROWS);
-        (0..entries.len()).filter_map(move |i| {
+        let start = partition_by_row(entries, first, |e| e.row);
+        (start..entries.len()).filter_map(move |i| {
             let entry = entries.get(i)?;
             Some((entry.row, self.null_data_at(i)))
         })

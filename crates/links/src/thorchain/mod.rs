@@ -21,6 +21,7 @@ use chaintrail_store::ChainReader;
 
 use crate::Services;
 use crate::model::{Attribution, Findings, Link, Pending};
+pub use records::MemoScan;
 use records::{AssetKey, Records, input_addresses, payees};
 use settlement::{Rates, SETTLED_SHARE};
 
@@ -58,15 +59,31 @@ pub fn decode(
     evm_logs: &BTreeMap<Chain, Vec<KeptLog>>,
     services: &dyn Services,
 ) -> Findings {
+    let memos = readers
+        .iter()
+        .filter(|(_, reader)| reader.model() == ChainModel::Utxo)
+        .map(|(chain, reader)| (*chain, MemoScan::new(reader)))
+        .collect();
+    decode_with(readers, evm_logs, &memos, services)
+}
+
+/// The THORChain decoder over every chain of a store, given the memos of each UTXO chain (a
+/// follower keeps them from block to block).
+pub fn decode_with(
+    readers: &BTreeMap<Chain, ChainReader>,
+    evm_logs: &BTreeMap<Chain, Vec<KeptLog>>,
+    memos: &BTreeMap<Chain, MemoScan>,
+    services: &dyn Services,
+) -> Findings {
     let mut records = Records::default();
     for logs in evm_logs.values() {
         for log in logs {
             records.read_evm_log(log);
         }
     }
-    for reader in readers.values() {
-        if reader.model() == ChainModel::Utxo {
-            records.read_utxo_chain(reader);
+    for (chain, memos) in memos {
+        if let Some(reader) = readers.get(chain) {
+            records.read_utxo_chain(reader, memos);
         }
     }
     join(records, readers, services)

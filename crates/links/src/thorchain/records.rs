@@ -7,7 +7,7 @@ use alloy_primitives::{Log, U256};
 use alloy_sol_types::{SolEvent, sol};
 use chaintrail_core::{Address, Chain, TxHash};
 use chaintrail_evm::events::KeptLog;
-use chaintrail_store::{ChainReader, TxId};
+use chaintrail_store::{ChainReader, Extent, TxId};
 
 use super::memo::{self, Memo};
 
@@ -177,34 +177,20 @@ impl Records {
         true
     }
 
-    /// Memos in OP_RETURN outputs of a UTXO chain. Outbounds come first so that the vaults
-    /// they reveal pick out the vault output of each inbound.
-    pub fn read_utxo_chain(&mut self, reader: &ChainReader) {
+    /// The memos of a UTXO chain (`memos`, read from its OP_RETURN outputs). Outbounds come
+    /// first so that the vaults they reveal pick out the vault output of each inbound.
+    pub fn read_utxo_chain(&mut self, reader: &ChainReader, memos: &MemoScan) {
         let chain = reader.chain();
         let mut inbound_txs: Vec<(TxId, String, Memo)> = Vec::new();
-        let mut seen: BTreeSet<TxId> = BTreeSet::new();
-        for (row, payload) in reader.null_data() {
-            let Some(output) = reader.output(row) else {
-                continue;
-            };
-            if !seen.insert(output.tx) {
-                continue;
-            }
-            let Ok(text) = std::str::from_utf8(payload) else {
-                continue;
-            };
-            let Ok(parsed) = memo::parse(text) else {
-                continue;
-            };
-            let text = text.trim_matches(|c: char| c.is_whitespace() || c == '\0');
-            let senders = input_addresses(reader, output.tx);
+        for MemoTx { tx, text, parsed } in memos.memos.iter().cloned() {
+            let senders = input_addresses(reader, tx);
             if let Some((inbound, refund)) = parsed.settles() {
                 self.decoded += 1;
                 self.vaults.entry(chain).or_default().extend(senders);
                 self.outbounds.push(Outbound {
                     chain,
-                    tx: reader.tx_hash(output.tx),
-                    memo: text.to_string(),
+                    tx: reader.tx_hash(tx),
+                    memo: text,
                     inbound,
                     refund,
                     to: None,
@@ -215,13 +201,13 @@ impl Records {
             } else if matches!(parsed, Memo::VaultInternal { .. }) {
                 // Churn and consolidation: from vaults to vaults.
                 self.decoded += 1;
-                let successors = payees(reader, output.tx).into_iter().map(|(a, _)| a);
+                let successors = payees(reader, tx).into_iter().map(|(a, _)| a);
                 self.vaults
                     .entry(chain)
                     .or_default()
                     .extend(senders.into_iter().chain(successors));
             } else {
-                inbound_txs.push((output.tx, text.to_string(), parsed));
+                inbound_txs.push((tx, text, parsed));
             }
         }
         let vaults = self.vaults.get(&chain).cloned().unwrap_or_default();
@@ -255,6 +241,78 @@ impl Records {
                 amount: u128::from(value),
             });
         }
+    }
+}
+
+/// A transaction whose (first) OP_RETURN output carries a THORChain memo.
+#[derive(Debug, Clone)]
+struct MemoTx {
+    tx: TxId,
+    /// The memo as written, trimmed.
+    text: String,
+    parsed: Memo,
+}
+
+/// The THORChain memos of one UTXO chain, kept up to date as blocks are appended: only the
+/// OP_RETURN outputs added since the last read are parsed (`chaintrail follow` keeps one per
+/// chain).
+#[derive(Debug, Clone)]
+pub struct MemoScan {
+    extent: Extent,
+    /// The outputs read: rows `0..outputs`.
+    outputs: u64,
+    memos: Vec<MemoTx>,
+}
+
+impl MemoScan {
+    /// Read every memo of the chain of `reader`.
+    pub fn new(reader: &ChainReader) -> MemoScan {
+        let mut scan = MemoScan {
+            extent: reader.extent(),
+            outputs: 0,
+            memos: Vec::new(),
+        };
+        scan.read(reader);
+        scan
+    }
+
+    /// Read the memos of the outputs appended since, or all of them again when the chain does
+    /// not extend the one read (a rollback).
+    pub fn update(&mut self, reader: &ChainReader) {
+        if !reader.extends(&self.extent) {
+            *self = MemoScan::new(reader);
+            return;
+        }
+        self.read(reader);
+    }
+
+    fn read(&mut self, reader: &ChainReader) {
+        // A transaction's outputs are appended together: the first OP_RETURN output of each
+        // transaction is its memo.
+        let mut last = None;
+        for (row, payload) in reader.null_data_from(self.outputs) {
+            let Some(output) = reader.output(row) else {
+                continue;
+            };
+            if last == Some(output.tx) {
+                continue;
+            }
+            last = Some(output.tx);
+            let Ok(text) = std::str::from_utf8(payload) else {
+                continue;
+            };
+            let Ok(parsed) = memo::parse(text) else {
+                continue;
+            };
+            let text = text.trim_matches(|c: char| c.is_whitespace() || c == '\0');
+            self.memos.push(MemoTx {
+                tx: output.tx,
+                text: text.to_string(),
+                parsed,
+            });
+        }
+        self.outputs = reader.output_count();
+        self.extent = reader.extent();
     }
 }
 
