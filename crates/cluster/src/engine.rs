@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use chaintrail_core::{ChainModel, TransferKind};
 use chaintrail_links::deposits::Service;
-use chaintrail_links::deposits::account::deposit_addresses;
+use chaintrail_links::deposits::account::{DepositAddress, DepositScan, deposit_addresses};
 use chaintrail_links::deposits::utxo::{CoSpend, co_spend, null_data_id, tx_sides, value_outputs};
 use chaintrail_links::unionfind::{Union, UnionFind};
 use chaintrail_store::{ChainReader, OutputView, TxId};
@@ -213,6 +213,8 @@ struct Proposal {
 pub struct Pass<'a> {
     reader: &'a ChainReader,
     settings: &'a Settings,
+    /// The chain's deposit addresses as a follower keeps them, if it does.
+    deposits: Option<&'a DepositScan>,
     /// The state extended.
     pub state: &'a mut State,
 }
@@ -228,8 +230,16 @@ impl<'a> Pass<'a> {
         Pass {
             reader,
             settings,
+            deposits: None,
             state,
         }
+    }
+
+    /// Take the deposit addresses from `scan` when it is of this chain as it is now, instead of
+    /// scanning the chain for them.
+    pub fn with_deposits(mut self, scan: Option<&'a DepositScan>) -> Pass<'a> {
+        self.deposits = scan;
+        self
     }
 
     /// The first and last activity of the cluster rooted at `root`, as of `time`.
@@ -507,12 +517,14 @@ impl<'a> Pass<'a> {
     fn account_range(&mut self, from: TxId, to: TxId, services: &[Service]) {
         let reader = self.reader;
         let columns = reader.transfer_columns();
+        let mut paid = HashSet::new();
         for tx in from..to {
             let time = reader.tx_block(tx).timestamp;
             for row in reader.tx_transfers(tx) {
                 let Ok(row) = usize::try_from(row) else {
                     continue;
                 };
+                paid.extend(columns.to.get(row));
                 for a in [columns.from.get(row), columns.to.get(row)]
                     .into_iter()
                     .flatten()
@@ -525,8 +537,11 @@ impl<'a> Pass<'a> {
         if !self.settings.deposit_reuse && !self.settings.airdrop.detect {
             return;
         }
-        let mut deposits = deposit_addresses(reader, services);
-        deposits.sort_by_key(|d| d.address);
+        // Sorted by address either way.
+        let deposits: Vec<DepositAddress> = match self.deposits {
+            Some(scan) if scan.is_of(reader, services) => scan.deposits().cloned().collect(),
+            _ => deposit_addresses(reader, services),
+        };
         let mut owned: HashSet<u32> = deposits.iter().map(|d| d.address).collect();
         owned.extend(self.state.seeds.iter().map(|s| s.0));
         owned.insert(0);
@@ -550,6 +565,11 @@ impl<'a> Pass<'a> {
                     apply: true,
                     time: time_of(d.first_sweep),
                 });
+            }
+            // A deposit address known before merges only over transfers appended since: one
+            // that none paid adds nothing.
+            if !new && !paid.contains(&d.address) {
+                continue;
             }
             let mut anchor = None;
             for row in reader.incoming(d.address) {

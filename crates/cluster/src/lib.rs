@@ -32,6 +32,7 @@ use std::path::PathBuf;
 
 use chaintrail_core::Chain;
 use chaintrail_links::Services;
+use chaintrail_links::deposits::account::DepositScan;
 use chaintrail_links::deposits::{Service, services_on};
 use chaintrail_store::{ChainReader, Store};
 use serde::Serialize;
@@ -191,6 +192,19 @@ pub fn update_chain(
     settings: Option<&Settings>,
     mode: Mode,
 ) -> Result<ChainReport, ClusterError> {
+    update_chain_with(store, chain, services, settings, mode, None)
+}
+
+/// [`update_chain`], taking an account chain's deposit addresses from `deposits` when that scan
+/// is of the chain as it is now.
+fn update_chain_with(
+    store: &Store,
+    chain: Chain,
+    services: &dyn Services,
+    settings: Option<&Settings>,
+    mode: Mode,
+    deposits: Option<&DepositScan>,
+) -> Result<ChainReport, ClusterError> {
     let started = std::time::Instant::now();
     let reader = store.reader(chain)?;
     let dir = layout::chain_dir(store.dir(), chain);
@@ -251,7 +265,9 @@ pub fn update_chain(
         }
         None => State::new(reader.address_count(), labels, seeds),
     };
-    Pass::new(&reader, &settings, &mut state).run(from, to, &services);
+    Pass::new(&reader, &settings, &mut state)
+        .with_deposits(deposits)
+        .run(from, to, &services);
     // Reads from a damaged store segment return nothing: save no clusters derived from them.
     reader.ensure_intact()?;
     let (new_conflicts, new_collapses) = (state.conflicts.clone(), state.collapses.clone());
@@ -306,6 +322,25 @@ pub fn refresh(
         settings,
         mode,
     )
+}
+
+/// [`refresh`] (incremental, saved settings) for a follower that keeps the links with `links`:
+/// an account chain's deposit addresses come from the links' kept scan instead of a scan of the
+/// whole chain, with the same result.
+pub fn refresh_with(
+    store: &Store,
+    links: &chaintrail_links::Builder,
+) -> Result<Vec<ChainReport>, ClusterError> {
+    let labels = chaintrail_labels::LabelStore::open(store.dir())?;
+    let services = chaintrail_links::LabelServices::new(&labels);
+    store
+        .chains()?
+        .into_iter()
+        .map(|chain| {
+            let deposits = links.deposit_scan(chain);
+            update_chain_with(store, chain, &services, None, Mode::Incremental, deposits)
+        })
+        .collect()
 }
 
 /// The plain multi-input partition of a UTXO chain (CoinJoins excluded; no labels, change or

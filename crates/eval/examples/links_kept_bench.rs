@@ -11,8 +11,9 @@
 //! chain (default 10), and then, alternating the chains, imports one more partition and times
 //! a [`chaintrail_links::Builder`] kept from the start (what `chaintrail follow` does) and a
 //! build from scratch (what an import does) on the same store, then extends the clusters from
-//! their checkpoint (what follows the links after each block). Prints one line per step and the
-//! medians; `RUST_LOG=chaintrail_links=debug` adds each decoder's time.
+//! their checkpoint with the builder's deposit addresses (what the follower does next). Prints
+//! one line per step and the medians; `RUST_LOG=chaintrail_links=debug` adds each decoder's
+//! time.
 
 use std::time::Instant;
 
@@ -84,8 +85,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             chaintrail_links::refresh(&store)?;
             let scratch = scratch.elapsed().as_secs_f64();
             let clusters = Instant::now();
-            let reports =
-                chaintrail_cluster::refresh(&store, None, chaintrail_cluster::Mode::Incremental)?;
+            let reports = chaintrail_cluster::refresh_with(&store, &builder)?;
             let clusters = clusters.elapsed().as_secs_f64();
             let rebuilt: Vec<String> = reports.into_iter().filter_map(|r| r.rebuilt).collect();
             let blocks = if export.chain == "ethereum" {

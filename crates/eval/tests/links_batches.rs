@@ -27,6 +27,23 @@ fn saved(store: &Store) -> (String, String, String, String) {
     )
 }
 
+/// Every chain's cluster manifest (its files' checksums included), but when it was written.
+fn clusters(store: &Store) -> Vec<String> {
+    store
+        .chains()
+        .expect("chains")
+        .into_iter()
+        .map(|chain| {
+            let dir = chaintrail_cluster::layout::chain_dir(store.dir(), chain);
+            let mut manifest = chaintrail_cluster::layout::manifest(&dir)
+                .expect("manifest")
+                .expect("clustered");
+            (manifest.updated_at, manifest.rebuilt_at) = (0, 0);
+            format!("{manifest:#?}")
+        })
+        .collect()
+}
+
 /// The first line where the kept and the built files differ, if any.
 fn assert_same(
     batch: usize,
@@ -60,11 +77,15 @@ fn links_kept_up_to_date_batch_by_batch_equal_one_build_after_every_batch() {
     let (summary, world, exports) =
         write_partitioned(&SimConfig::new(3, 4_000), dir.path(), (1_000, 25)).expect("world");
     let store = Store::init(&dir.path().join("store")).expect("store");
-    let mut labels = LabelStore::open(store.dir()).expect("labels");
-    labels
-        .import_tagpacks(&world.join("tagpacks"))
-        .expect("tagpacks");
-    labels.save().expect("save");
+    // The same batches, clustered without a links builder: what an import does.
+    let plain = Store::init(&dir.path().join("plain")).expect("store");
+    for store in [&store, &plain] {
+        let mut labels = LabelStore::open(store.dir()).expect("labels");
+        labels
+            .import_tagpacks(&world.join("tagpacks"))
+            .expect("tagpacks");
+        labels.save().expect("save");
+    }
 
     // Each batch brings a share of one chain's partitions: Ethereum, then Bitcoin, and so on.
     const BATCHES: usize = 5;
@@ -79,10 +100,18 @@ fn links_kept_up_to_date_batch_by_batch_equal_one_build_after_every_batch() {
         for export in &exports {
             let cut = |b: usize| export.starts.len() * b / BATCHES;
             let staged = dir.path().join(format!("batch-{batch}")).join(export.chain);
-            export
-                .import(&export.starts[cut(batch)..cut(batch + 1)], &staged, &store)
-                .expect("import a batch");
+            for (store, staged) in [(&store, staged.clone()), (&plain, staged.join("plain"))] {
+                export
+                    .import(&export.starts[cut(batch)..cut(batch + 1)], &staged, store)
+                    .expect("import a batch");
+            }
             let kept = builder.refresh(&store).expect("kept up to date");
+            // The clusters read the deposit addresses the builder keeps instead of scanning the
+            // chain for them, and come out as those clustered without it.
+            chaintrail_cluster::refresh_with(&store, &builder).expect("clusters kept");
+            chaintrail_cluster::refresh(&plain, None, chaintrail_cluster::Mode::Incremental)
+                .expect("clusters");
+            assert_eq!(clusters(&store), clusters(&plain), "batch {batch}");
             let kept_files = saved(&store);
             let once = chaintrail_links::refresh(&store).expect("one build");
             assert_same(batch, &kept_files, &saved(&store));

@@ -64,7 +64,7 @@ impl DerivedData {
             tracing::debug!(reused = ?build.reused, "links brought up to date");
         }
         if !self.skip.clusters {
-            chaintrail_cluster::refresh(store, None, chaintrail_cluster::Mode::Incremental)?;
+            chaintrail_cluster::refresh_with(store, &self.links)?;
         }
         if let Some(before) = before {
             // The index is refused as stale by its own checksums when it falls behind: a failed

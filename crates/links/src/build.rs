@@ -144,6 +144,12 @@ impl Builder {
         Builder::default()
     }
 
+    /// The deposit-address scan of an account chain as the last build left it (the clusters
+    /// read it rather than scan the chain again).
+    pub fn deposit_scan(&self, chain: Chain) -> Option<&DepositScan> {
+        self.deposits.get(&chain)
+    }
+
     /// Whether this builder has not built yet.
     pub(crate) fn is_new(&self) -> bool {
         self.outcomes.is_empty()

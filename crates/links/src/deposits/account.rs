@@ -270,6 +270,12 @@ impl DepositScan {
         self.found.values()
     }
 
+    /// Whether this scan is of the chain `reader` holds now, with these services: then its
+    /// deposit addresses are what a scan of the whole chain finds.
+    pub fn is_of(&self, reader: &ChainReader, services: &[Service]) -> bool {
+        self.services == services && reader.extent() == self.extent
+    }
+
     /// How many addresses the last scan or update evaluated.
     pub fn evaluated(&self) -> usize {
         self.evaluated
