@@ -16,11 +16,11 @@
 //! aggregators or recipients. Detection looks at the whole chain up to a transaction, so an
 //! update compares the farms before and after the appended transactions.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use chaintrail_core::{Amount, TransferKind};
 use chaintrail_store::schema::unpack_meta;
-use chaintrail_store::{ChainReader, TransferView, TxId};
+use chaintrail_store::{ChainReader, Extent, TransferView, TxId};
 
 use crate::settings::AirdropSettings;
 
@@ -61,21 +61,28 @@ impl Farm {
     }
 }
 
+/// The first transfer row of transaction `tx`, or the chain's transfer count past its end.
+pub fn row_limit(reader: &ChainReader, tx: TxId) -> u64 {
+    if tx >= reader.tx_count() {
+        reader.transfer_count()
+    } else {
+        reader.tx_transfers(tx).start
+    }
+}
+
 /// The farms of `reader`'s chain over transactions before `before`, in (distributor, asset,
-/// aggregator) order; `excluded` addresses are neither recipients nor aggregators.
+/// aggregator) order, among the `distributors` of those transactions ([`TokenSenders`]);
+/// `excluded` addresses are neither recipients nor aggregators.
 pub fn farms(
     reader: &ChainReader,
     settings: &AirdropSettings,
     excluded: &HashSet<u32>,
     before: TxId,
+    distributors: &[u32],
 ) -> Vec<Farm> {
-    let limit = if before >= reader.tx_count() {
-        reader.transfer_count()
-    } else {
-        reader.tx_transfers(before).start
-    };
+    let limit = row_limit(reader, before);
     let mut found = Vec::new();
-    for distributor in distributors(reader, settings, excluded, limit) {
+    for &distributor in distributors {
         for (asset, recipients) in drops(reader, settings, distributor, limit) {
             found.extend(gathered(
                 reader,
@@ -91,33 +98,76 @@ pub fn farms(
     found
 }
 
-/// Senders of at least `min_recipients` successful token transfers in rows before `limit`: the
-/// only addresses that can have paid an airdrop. One pass over the sender and meta columns.
-fn distributors(
-    reader: &ChainReader,
-    settings: &AirdropSettings,
-    excluded: &HashSet<u32>,
-    limit: u64,
-) -> Vec<u32> {
-    let columns = reader.transfer_columns();
-    let (Ok(from), Ok(meta)) = (columns.from.all(), columns.meta.all()) else {
-        return Vec::new();
-    };
-    let rows = usize::try_from(limit).unwrap_or(usize::MAX).min(from.len());
-    let mut sent: HashMap<u32, u32> = HashMap::new();
-    for (&sender, &m) in from[..rows].iter().zip(&meta[..rows]) {
-        let (_, kind, success) = unpack_meta(m);
-        if kind == TransferKind::Token && success {
-            *sent.entry(sender).or_default() += 1;
+/// Successful token transfers per sender over the first rows of a chain: the senders of at
+/// least [`AirdropSettings::min_recipients`] are the only addresses that can have paid an
+/// airdrop. Kept from one update to the next (a follower keeps them), it reads only the
+/// transfers appended since; otherwise it counts from the chain's start, once for both limits.
+#[derive(Debug, Clone, Default)]
+pub struct TokenSenders {
+    /// The chain counted, as it was.
+    extent: Option<Extent>,
+    threshold: u32,
+    /// Rows counted: `0..rows`.
+    rows: u64,
+    counts: HashMap<u32, u32>,
+    /// Senders at or above the threshold, in address order.
+    heavy: BTreeSet<u32>,
+}
+
+impl TokenSenders {
+    /// The distributors (not `excluded`) of the rows before `from` and before `to`, both in
+    /// address order.
+    pub fn distributors(
+        &mut self,
+        reader: &ChainReader,
+        settings: &AirdropSettings,
+        excluded: &HashSet<u32>,
+        (from, to): (u64, u64),
+    ) -> (Vec<u32>, Vec<u32>) {
+        let continues = self.threshold == settings.min_recipients
+            && self.rows == from
+            && self.extent.is_some_and(|e| reader.extends(&e));
+        if !continues {
+            *self = TokenSenders {
+                threshold: settings.min_recipients,
+                ..TokenSenders::default()
+            };
+            self.count(reader, from);
         }
+        let unexcluded = |heavy: &BTreeSet<u32>| -> Vec<u32> {
+            heavy
+                .iter()
+                .copied()
+                .filter(|a| !excluded.contains(a))
+                .collect()
+        };
+        let before = unexcluded(&self.heavy);
+        self.count(reader, to);
+        self.extent = Some(reader.extent());
+        (before, unexcluded(&self.heavy))
     }
-    let mut candidates: Vec<u32> = sent
-        .into_iter()
-        .filter(|&(a, n)| n >= settings.min_recipients && !excluded.contains(&a))
-        .map(|(a, _)| a)
-        .collect();
-    candidates.sort_unstable();
-    candidates
+
+    /// Count the rows from where the count stands to `limit`: one pass over the sender and
+    /// meta columns.
+    fn count(&mut self, reader: &ChainReader, limit: u64) {
+        let columns = reader.transfer_columns();
+        let (Ok(from), Ok(meta)) = (columns.from.all(), columns.meta.all()) else {
+            return;
+        };
+        let end = usize::try_from(limit).unwrap_or(usize::MAX).min(from.len());
+        let start = usize::try_from(self.rows).unwrap_or(usize::MAX).min(end);
+        for (&sender, &m) in from[start..end].iter().zip(&meta[start..end]) {
+            let (_, kind, success) = unpack_meta(m);
+            if kind == TransferKind::Token && success {
+                let sent = self.counts.entry(sender).or_default();
+                *sent += 1;
+                if *sent >= self.threshold {
+                    self.heavy.insert(sender);
+                }
+            }
+        }
+        self.rows = end as u64;
+    }
 }
 
 /// The airdrops `distributor` paid: per token, the recipients of one amount paid to at least

@@ -12,7 +12,7 @@ use chaintrail_links::unionfind::{Union, UnionFind};
 use chaintrail_store::{ChainReader, OutputView, TxId};
 use serde::{Deserialize, Serialize};
 
-use crate::airdrop::{self, AIRDROP_CONFIDENCE, Farm};
+use crate::airdrop::{self, AIRDROP_CONFIDENCE, Farm, TokenSenders};
 use crate::change;
 use crate::evidence::{
     DEPOSIT_REUSE_CONFIDENCE, Heuristic, MULTI_INPUT_CONFIDENCE, Record, percent,
@@ -215,6 +215,8 @@ pub struct Pass<'a> {
     settings: &'a Settings,
     /// The chain's deposit addresses as a follower keeps them, if it does.
     deposits: Option<&'a DepositScan>,
+    /// The chain's token senders as a follower keeps them, if it does.
+    senders: Option<&'a mut TokenSenders>,
     /// The state extended.
     pub state: &'a mut State,
 }
@@ -231,6 +233,7 @@ impl<'a> Pass<'a> {
             reader,
             settings,
             deposits: None,
+            senders: None,
             state,
         }
     }
@@ -239,6 +242,13 @@ impl<'a> Pass<'a> {
     /// scanning the chain for them.
     pub fn with_deposits(mut self, scan: Option<&'a DepositScan>) -> Pass<'a> {
         self.deposits = scan;
+        self
+    }
+
+    /// Count the token senders (for airdrop distributors) on from `senders` when it counted this
+    /// chain up to the range's start, instead of counting the chain from its start.
+    pub fn with_senders(mut self, senders: Option<&'a mut TokenSenders>) -> Pass<'a> {
+        self.senders = senders;
         self
     }
 
@@ -602,17 +612,24 @@ impl<'a> Pass<'a> {
     /// Merge each airdrop recipient with the farm it forwarded to: every forward of a farm
     /// found only now, the appended forwards of a farm known before `from`.
     fn airdrop_farms(&mut self, from: TxId, to: TxId, owned: &HashSet<u32>) {
-        let settings = &self.settings.airdrop;
+        let (reader, settings) = (self.reader, &self.settings.airdrop);
+        let mut fresh = TokenSenders::default();
+        let senders = self.senders.as_deref_mut().unwrap_or(&mut fresh);
+        let rows = (
+            airdrop::row_limit(reader, from),
+            airdrop::row_limit(reader, to),
+        );
+        let (before, after) = senders.distributors(reader, settings, owned, rows);
         let known: HashSet<(u32, u32, u32)> = if from == 0 {
             HashSet::new()
         } else {
-            airdrop::farms(self.reader, settings, owned, from)
+            airdrop::farms(reader, settings, owned, from, &before)
                 .iter()
                 .map(Farm::key)
                 .collect()
         };
         let apply = settings.apply;
-        for farm in airdrop::farms(self.reader, settings, owned, to) {
+        for farm in airdrop::farms(reader, settings, owned, to, &after) {
             let new = !known.contains(&farm.key());
             for forward in farm.forwards.iter().filter(|f| new || f.tx >= from) {
                 self.merge(Proposal {

@@ -28,8 +28,10 @@ mod lookup;
 mod plain;
 mod settings;
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 
+use airdrop::TokenSenders;
 use chaintrail_core::Chain;
 use chaintrail_links::Services;
 use chaintrail_links::deposits::account::DepositScan;
@@ -192,18 +194,18 @@ pub fn update_chain(
     settings: Option<&Settings>,
     mode: Mode,
 ) -> Result<ChainReport, ClusterError> {
-    update_chain_with(store, chain, services, settings, mode, None)
+    update_chain_with(store, chain, services, settings, mode, (None, None))
 }
 
 /// [`update_chain`], taking an account chain's deposit addresses from `deposits` when that scan
-/// is of the chain as it is now.
+/// is of the chain as it is now, and counting its token senders on from `senders`.
 fn update_chain_with(
     store: &Store,
     chain: Chain,
     services: &dyn Services,
     settings: Option<&Settings>,
     mode: Mode,
-    deposits: Option<&DepositScan>,
+    (deposits, senders): (Option<&DepositScan>, Option<&mut TokenSenders>),
 ) -> Result<ChainReport, ClusterError> {
     let started = std::time::Instant::now();
     let reader = store.reader(chain)?;
@@ -267,6 +269,7 @@ fn update_chain_with(
     };
     Pass::new(&reader, &settings, &mut state)
         .with_deposits(deposits)
+        .with_senders(senders)
         .run(from, to, &services);
     // Reads from a damaged store segment return nothing: save no clusters derived from them.
     reader.ensure_intact()?;
@@ -324,21 +327,45 @@ pub fn refresh(
     )
 }
 
-/// [`refresh`] (incremental, saved settings) for a follower that keeps the links with `links`:
-/// an account chain's deposit addresses come from the links' kept scan instead of a scan of the
-/// whole chain, with the same result.
+/// What a follower keeps from one cluster update to the next, per chain: the token senders
+/// counted for airdrop distributors.
+#[derive(Debug, Default)]
+pub struct Kept {
+    token_senders: BTreeMap<Chain, TokenSenders>,
+}
+
+/// [`refresh`] (incremental, saved settings) for a follower that keeps the links with `links`
+/// and `kept` from one update to the next: [`update_with`] with the labels an investigator
+/// imported into the store.
 pub fn refresh_with(
     store: &Store,
     links: &chaintrail_links::Builder,
+    kept: &mut Kept,
 ) -> Result<Vec<ChainReport>, ClusterError> {
     let labels = chaintrail_labels::LabelStore::open(store.dir())?;
     let services = chaintrail_links::LabelServices::new(&labels);
-    store
-        .chains()?
+    update_with(store, &services, Some(links), kept)
+}
+
+/// [`update`] (incremental, saved settings) keeping `kept` from one update to the next: an
+/// account chain's token senders are counted on from the last update, and its deposit addresses
+/// come from the scan `links` keeps, instead of reading the whole chain for either; the result
+/// is the same.
+pub fn update_with(
+    store: &Store,
+    services: &dyn Services,
+    links: Option<&chaintrail_links::Builder>,
+    kept: &mut Kept,
+) -> Result<Vec<ChainReport>, ClusterError> {
+    let chains = store.chains()?;
+    kept.token_senders.retain(|chain, _| chains.contains(chain));
+    chains
         .into_iter()
         .map(|chain| {
-            let deposits = links.deposit_scan(chain);
-            update_chain_with(store, chain, &services, None, Mode::Incremental, deposits)
+            let deposits = links.and_then(|l| l.deposit_scan(chain));
+            let senders = kept.token_senders.entry(chain).or_default();
+            let kept = (deposits, Some(senders));
+            update_chain_with(store, chain, services, None, Mode::Incremental, kept)
         })
         .collect()
 }

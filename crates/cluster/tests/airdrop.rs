@@ -8,7 +8,7 @@ mod common;
 
 use std::collections::BTreeSet;
 
-use chaintrail_cluster::{Clusters, Heuristic, Mode, Settings, update};
+use chaintrail_cluster::{Clusters, Heuristic, Kept, Mode, Settings, update, update_with};
 use chaintrail_core::{
     AccountTransfer, AccountTx, Amount, AssetKind, BlockRef, Chain, TransferKind, TxHash,
 };
@@ -169,6 +169,25 @@ fn recipients_gathering_an_airdrop_at_one_address_are_its_farm() {
     assert_eq!(records(&store), all);
     update(&store, &exchange(), None, Mode::Rebuild).expect("rebuild");
     assert_eq!(records(&store), all);
+
+    // A follower counts the token senders on from its last update: the same farm, transaction
+    // by transaction from the first one, the airdrop included.
+    let followed_dir = tempfile::tempdir().expect("dir");
+    let followed = Store::init(followed_dir.path()).expect("store");
+    import_account(&followed, &txs.0[..1]);
+    update(
+        &followed,
+        &exchange(),
+        Some(&settings(false)),
+        Mode::Rebuild,
+    )
+    .expect("clusters");
+    let mut kept = Kept::default();
+    for part in txs.0[1..].chunks(1) {
+        import_account(&followed, part);
+        update_with(&followed, &exchange(), None, &mut kept).expect("kept");
+    }
+    assert_eq!(records(&followed), all);
 
     // Applied, the farm is one cluster; nothing else merged.
     update(&store, &exchange(), Some(&settings(true)), Mode::Rebuild).expect("applied");

@@ -57,6 +57,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     labels.import_tagpacks(&world.join("tagpacks"))?;
     labels.save()?;
     let mut builder = chaintrail_links::Builder::new();
+    let mut kept_clusters = chaintrail_cluster::Kept::default();
     let first = Instant::now();
     builder.refresh(&store)?;
     eprintln!(
@@ -85,7 +86,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             chaintrail_links::refresh(&store)?;
             let scratch = scratch.elapsed().as_secs_f64();
             let clusters = Instant::now();
-            let reports = chaintrail_cluster::refresh_with(&store, &builder)?;
+            let reports = chaintrail_cluster::refresh_with(&store, &builder, &mut kept_clusters)?;
             let clusters = clusters.elapsed().as_secs_f64();
             let rebuilt: Vec<String> = reports.into_iter().filter_map(|r| r.rebuilt).collect();
             let blocks = if export.chain == "ethereum" {

@@ -94,6 +94,7 @@ fn links_kept_up_to_date_batch_by_batch_equal_one_build_after_every_batch() {
         "{exports:?}"
     );
     let mut builder = chaintrail_links::Builder::new();
+    let mut kept_clusters = chaintrail_cluster::Kept::default();
     let mut reused: BTreeMap<&str, usize> = BTreeMap::new();
     let mut deposit_addresses = Vec::new();
     for batch in 0..BATCHES {
@@ -108,7 +109,8 @@ fn links_kept_up_to_date_batch_by_batch_equal_one_build_after_every_batch() {
             let kept = builder.refresh(&store).expect("kept up to date");
             // The clusters read the deposit addresses the builder keeps instead of scanning the
             // chain for them, and come out as those clustered without it.
-            chaintrail_cluster::refresh_with(&store, &builder).expect("clusters kept");
+            chaintrail_cluster::refresh_with(&store, &builder, &mut kept_clusters)
+                .expect("clusters kept");
             chaintrail_cluster::refresh(&plain, None, chaintrail_cluster::Mode::Incremental)
                 .expect("clusters");
             assert_eq!(clusters(&store), clusters(&plain), "batch {batch}");

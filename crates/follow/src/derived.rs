@@ -38,6 +38,7 @@ pub struct DerivedData {
     skip: Skip,
     /// What each links decoder found at the last block: reused while its inputs are unchanged.
     links: chaintrail_links::Builder,
+    clusters: chaintrail_cluster::Kept,
     /// The inputs as the last update left them: the next block's starting point, read again
     /// only after a restart.
     last: Option<Inputs>,
@@ -64,7 +65,7 @@ impl DerivedData {
             tracing::debug!(reused = ?build.reused, "links brought up to date");
         }
         if !self.skip.clusters {
-            chaintrail_cluster::refresh_with(store, &self.links)?;
+            chaintrail_cluster::refresh_with(store, &self.links, &mut self.clusters)?;
         }
         if let Some(before) = before {
             // The index is refused as stale by its own checksums when it falls behind: a failed
