@@ -14,7 +14,7 @@ use chaintrail_trace::Cancel;
 use chaintrail_trace::bench::percentile;
 use serde::Serialize;
 
-use crate::{ScreenError, Screener, chain_exposure};
+use crate::{EntityMemo, ScreenError, Screener, chain_exposure};
 
 /// What the sample of one chain measured.
 #[derive(Debug, Clone, Serialize)]
@@ -71,7 +71,8 @@ pub fn exposure_cost(
     at: Date,
 ) -> Result<Vec<ExposureBench>, ScreenError> {
     let never = Cancel::new();
-    let ctx = screener.index_context(at, &never);
+    let entity_memo = EntityMemo::new(screener.readers());
+    let ctx = screener.index_context(at, &never, &entity_memo);
     let mut results = Vec::new();
     for (&chain, reader) in screener.readers() {
         let addresses = reader.address_count() as u64;

@@ -24,11 +24,12 @@ use std::sync::Arc;
 use chaintrail_core::{Amount, Asset, Chain, ChainModel, TransferKind};
 use chaintrail_labels::{Category, Date, LabelStore, UnknownStart, Validity, validity};
 use chaintrail_store::schema::unpack_meta;
-use chaintrail_store::{ChainReader, TxId};
+use chaintrail_store::{ChainReader, InputSource, TxId};
 use chaintrail_trace::convert::Chains;
 use chaintrail_trace::{Cancel, Converter, Flow, Prices, Role};
 use serde::{Deserialize, Serialize};
 
+use crate::entity_memo::EntityMemo;
 use crate::links::{self, KnownLinks};
 
 use crate::model::{
@@ -295,6 +296,8 @@ struct Walk<'a> {
     chain: Chain,
     home: Chain,
     attr: &'a Attributor<'a>,
+    /// The entities of addresses already met (an index build's, shared by its walks).
+    entity_memo: Option<&'a EntityMemo>,
     params: &'a Params,
     cancel: &'a Cancel,
     subject: u32,
@@ -310,6 +313,9 @@ struct Walk<'a> {
 
 impl<'a> Walk<'a> {
     fn entity(&mut self, id: u32) -> Option<Arc<Entity>> {
+        if let Some(known) = self.entity_memo.and_then(|memo| memo.get(self.chain, id)) {
+            return known;
+        }
         if let Some(hit) = self.cache.get(&(self.chain, id)) {
             return hit.clone();
         }
@@ -318,7 +324,12 @@ impl<'a> Walk<'a> {
             .address(id)
             .and_then(|a| self.attr.entity(self.chain, &a.to_string()))
             .map(Arc::new);
-        self.cache.insert((self.chain, id), entity.clone());
+        match self.entity_memo {
+            Some(memo) => memo.insert(self.chain, id, entity.as_ref()),
+            None => {
+                self.cache.insert((self.chain, id), entity.clone());
+            }
+        }
         entity
     }
 
@@ -524,17 +535,22 @@ impl<'a> Walk<'a> {
             if !self.spend() {
                 return;
             }
-            let Some(input) = self.reader.input(row) else {
-                continue;
-            };
-            if input.coinbase {
-                return;
-            }
-            let (Some(address), Some(value)) = (input.address, input.value) else {
-                continue;
+            let (address, value, spent) = match self.reader.input_source(row) {
+                None => continue,
+                Some(InputSource::Coinbase) => return,
+                Some(InputSource::Output(spent)) => match self.reader.output_funds(spent) {
+                    Some(funds) => (funds.address, funds.value, Some(spent)),
+                    None => continue,
+                },
+                Some(InputSource::Unlinked {
+                    value: Some(value),
+                    address: Some(address),
+                    ..
+                }) => (address, value, None),
+                Some(InputSource::Unlinked { .. }) => continue,
             };
             total += value as f64;
-            inputs.push((address, value as f64, input.spent_output));
+            inputs.push((address, value as f64, spent));
         }
         if total <= 0.0 {
             return;
@@ -554,9 +570,9 @@ impl<'a> Walk<'a> {
                 }
                 self.record(found, hop, child);
             } else if hop < self.params.max_hops
-                && let Some(output) = spent.and_then(|row| self.reader.output(row))
+                && let Some(row) = spent
             {
-                self.back_utxo(output.tx, Some(address), child, hop + 1);
+                self.back_utxo(self.reader.output_tx(row), Some(address), child, hop + 1);
             }
             self.stack.pop();
         }
@@ -575,7 +591,7 @@ impl<'a> Walk<'a> {
             if !self.spend() {
                 return;
             }
-            let Some(output) = self.reader.output(row) else {
+            let Some(output) = self.reader.output_funds(row) else {
                 continue;
             };
             if self.is_subject(output.address) || output.value == 0 {
@@ -988,6 +1004,9 @@ pub struct Context<'a> {
     pub links: &'a KnownLinks,
     /// Who the addresses met belong to.
     pub attr: Attributor<'a>,
+    /// The entities of the addresses already met under `attr`, shared by the walks of an
+    /// index build (`None`: each walk resolves what it meets).
+    pub entity_memo: Option<&'a EntityMemo>,
     /// USD prices at the time of each transfer (unpriced assets count 0 USD).
     pub prices: &'a Prices,
     /// Hop limit, share floor, dust threshold, work budget, path count, link confidence floor.
@@ -1016,6 +1035,7 @@ pub fn chain_exposure(ctx: &Context<'_>, chain: Chain, subject: u32) -> ChainExp
         chain,
         home: chain,
         attr,
+        entity_memo: ctx.entity_memo,
         params,
         cancel: ctx.cancel,
         subject,

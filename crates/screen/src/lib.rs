@@ -31,6 +31,7 @@ pub mod bench;
 mod changes;
 mod codec;
 mod dirty;
+mod entity_memo;
 pub mod exposure;
 pub mod index;
 mod index_file;
@@ -52,6 +53,7 @@ use chaintrail_trace::{Cancel, Prices};
 pub use assess::{Assessment, rescore};
 pub use batch::read_batch;
 pub use changes::{InputChanges, Inputs};
+pub use entity_memo::EntityMemo;
 pub use exposure::{Attributor, Context, Entity, Params, chain_exposure, end_of_day};
 pub use index::{BuildReport, ExposureIndex, IndexFile, IndexedChain};
 pub use links::{KnownLinks, load_links};
@@ -356,8 +358,16 @@ impl Screener {
 
     /// What the exposure walk of an index build for `at` works with: the store's parameters,
     /// transfers up to the end of `at`.
-    pub(crate) fn index_context<'a>(&'a self, at: Date, cancel: &'a Cancel) -> Context<'a> {
-        self.context(at, cancel, &self.params)
+    pub(crate) fn index_context<'a>(
+        &'a self,
+        at: Date,
+        cancel: &'a Cancel,
+        entity_memo: &'a EntityMemo,
+    ) -> Context<'a> {
+        Context {
+            entity_memo: Some(entity_memo),
+            ..self.context(at, cancel, &self.params)
+        }
     }
 
     /// What the exposure walk for `at` works with under `params`: labels, clusters, links,
@@ -371,6 +381,7 @@ impl Screener {
                 clusters: self.clusters.as_ref(),
                 at,
             },
+            entity_memo: None,
             prices: &self.prices,
             params,
             rules: &self.rules,
@@ -416,7 +427,8 @@ impl Screener {
     ) -> Result<BuildReport, ScreenError> {
         let at = at.unwrap_or_else(Date::today);
         let never = Cancel::new();
-        let ctx = self.index_context(at, &never);
+        let entity_memo = EntityMemo::new(&self.readers);
+        let ctx = self.index_context(at, &never, &entity_memo);
         let readers: Vec<&ChainReader> = self.readers.values().collect();
         let compute = |reader: &ChainReader, id: u32| chain_exposure(&ctx, reader.chain(), id);
         let job = index::BuildJob {

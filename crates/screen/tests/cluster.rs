@@ -5,7 +5,7 @@
 use chaintrail_core::testing::{numbered_tx as tx, regtest_address as addr};
 use chaintrail_core::{BitcoinNetwork, Chain, TxHash};
 use chaintrail_labels::{Category, Date, LabelStore};
-use chaintrail_screen::{Direction, ExposureType, Query, Screener};
+use chaintrail_screen::{Direction, ExposureType, Origin, Query, Screener};
 use chaintrail_store::Store;
 
 const BTC: Chain = Chain::Bitcoin(BitcoinNetwork::Regtest);
@@ -13,13 +13,17 @@ const LABELLED: u8 = 30;
 const WALLET: u8 = 31;
 const CUSTOMER: u8 = 1;
 
+fn at() -> Date {
+    "2026-11-23".parse().expect("date")
+}
+
 fn screen(dir: &std::path::Path) -> chaintrail_screen::Screening {
     Screener::open(dir)
         .expect("screener")
         .screen(&Query {
             address: addr(CUSTOMER).to_string(),
             chain: Some(BTC),
-            at: Some("2026-11-23".parse::<Date>().expect("date")),
+            at: Some(at()),
             paths: false,
         })
         .expect("screen")
@@ -82,4 +86,12 @@ fn exposure_to_an_unlabelled_member_of_an_exchanges_cluster() {
             .as_str()
         )
     );
+    // An index build resolves the cluster's member once for all its walks: the same answer.
+    Screener::open(dir.path())
+        .expect("screener")
+        .build_index(Some(at()), 1, true, &|_, _| {})
+        .expect("index");
+    let indexed = screen(dir.path());
+    assert_eq!(indexed.origin, Origin::Index);
+    assert_eq!(indexed.exposures, screening.exposures);
 }

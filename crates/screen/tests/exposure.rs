@@ -364,6 +364,46 @@ fn index_answers_like_the_computation_and_paths_explain_it() {
     );
 }
 
+/// The build resolves each address it meets once for all its walks (`EntityMemo`), where a
+/// screening resolves what its own walk meets: the indexed exposures of every 5th address
+/// (all of them met by the build's walks before or after it) equal the computed ones.
+#[test]
+fn indexed_exposures_equal_the_computed_ones() {
+    let w = world();
+    let copy = tempfile::tempdir().expect("tempdir");
+    copy_dir(w.dir.path(), copy.path());
+    let mut screener = Screener::open(copy.path()).expect("open");
+    screener
+        .build_index(Some(at()), 2, true, &|_, _| {})
+        .expect("build");
+    let indexed = Screener::open(copy.path()).expect("reopen");
+    let computed = screener_without_index(copy.path());
+    let key = |s: &Screening| {
+        let mut exposures = s.exposures.clone();
+        // Exposures of equal level and value come in no particular order.
+        exposures.sort_by_key(|e| format!("{e:?}"));
+        // The index stores nothing for an address without exposure, so no volume either.
+        let volume = (!exposures.is_empty()).then(|| s.volume.clone());
+        (exposures, volume, s.truncated)
+    };
+    let (mut compared, mut exposed) = (0, 0);
+    for (chain, reader) in computed.readers() {
+        for id in (1..reader.address_count() as u32).step_by(5) {
+            let address = reader.address(id).expect("address").to_string();
+            let query = query(&address, &chain.name());
+            let from_index = indexed.screen(&query).expect("indexed");
+            assert_eq!(from_index.origin, Origin::Index, "{address}");
+            let alone = computed.screen(&query).expect("computed");
+            assert_eq!(alone.origin, Origin::Computed);
+            assert_eq!(key(&from_index), key(&alone), "{chain} {address}");
+            compared += 1;
+            exposed += usize::from(!alone.exposures.is_empty());
+        }
+    }
+    eprintln!("{compared} addresses compared, {exposed} exposed");
+    assert!(exposed > 3_000, "{exposed}");
+}
+
 /// A screener that ignores the index (other walk parameters than the index's).
 fn screener_without_index(dir: &Path) -> Screener {
     let params = chaintrail_screen::Params {

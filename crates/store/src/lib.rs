@@ -48,8 +48,8 @@ pub use column::{Column, DamageLatch};
 pub use error::StoreError;
 pub use files::{FileState, write_atomic};
 pub use reader::{
-    ChainReader, ChainStats, Extent, FileStats, GroupBytes, InputView, OutputView, TransferColumns,
-    TransferView, UtxoColumns,
+    ChainReader, ChainStats, Extent, FileStats, GroupBytes, InputSource, InputView, OutputFunds,
+    OutputView, TransferColumns, TransferView, UtxoColumns,
 };
 pub use schema::TxId;
 pub use segments::{

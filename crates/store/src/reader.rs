@@ -116,6 +116,37 @@ pub struct InputView {
     pub address: Option<u32>,
 }
 
+/// What an output carries and who spent it, without its transaction: what a walk that
+/// arrived by the transaction needs ([`ChainReader::output_funds`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OutputFunds {
+    /// Its value in satoshi.
+    pub value: u64,
+    /// Address id of what it pays.
+    pub address: u32,
+    /// Id of the transaction spending it; `None` while unspent.
+    pub spent_by: Option<TxId>,
+}
+
+/// What an input spends, without its transaction or the outpoint's hash
+/// ([`ChainReader::input_source`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InputSource {
+    /// A coinbase input: it spends nothing.
+    Coinbase,
+    /// The row of the stored output it spends.
+    Output(u64),
+    /// An output the store does not hold, with the value and address the source gave, if any.
+    Unlinked {
+        /// The value spent, in satoshi.
+        value: Option<u64>,
+        /// Address id of the spent output.
+        address: Option<u32>,
+        /// The (txid, vout) the source named (`None`: its record is missing).
+        prevout: Option<OutPoint>,
+    },
+}
+
 /// The transfer columns, read row by row (each segment verified on first read) or, for scans,
 /// whole with [`Column::all`].
 #[derive(Clone, Copy)]
@@ -716,52 +747,85 @@ impl ChainReader {
         }
     }
 
+    /// Value, address and spender of output `row`, without finding its transaction (a binary
+    /// search over blocks and transactions that [`Self::output`] pays); `None` out of range or
+    /// when damaged.
+    pub fn output_funds(&self, row: u64) -> Option<OutputFunds> {
+        let i = usize::try_from(row).ok()?;
+        Some(OutputFunds {
+            value: self.column::<u64>(col::OUTPUT_VALUE).get(i)?,
+            address: self.column::<u32>(col::OUTPUT_ADDRESS).get(i)?,
+            spent_by: self.spent_by(i),
+        })
+    }
+
+    /// The transaction that created output `row`.
+    pub fn output_tx(&self, row: u64) -> TxId {
+        self.output_framing().tx_of_row(row)
+    }
+
     /// Output `row` with its transaction, vout and spender; `None` out of range or when damaged.
     pub fn output(&self, row: u64) -> Option<OutputView> {
-        let i = usize::try_from(row).ok()?;
-        let value = self.column::<u64>(col::OUTPUT_VALUE).get(i)?;
-        let address = self.column::<u32>(col::OUTPUT_ADDRESS).get(i)?;
+        let funds = self.output_funds(row)?;
         let framing = self.output_framing();
         let tx = framing.tx_of_row(row);
         Some(OutputView {
             row,
             tx,
             vout: row.saturating_sub(framing.start(tx)) as u32,
-            value,
-            address,
-            spent_by: self.spent_by(i),
+            value: funds.value,
+            address: funds.address,
+            spent_by: funds.spent_by,
+        })
+    }
+
+    /// What input `row` spends, without finding its own transaction or the spent output's
+    /// (the searches [`Self::input`] pays); `None` out of range or when damaged.
+    pub fn input_source(&self, row: u64) -> Option<InputSource> {
+        let i = usize::try_from(row).ok()?;
+        Some(match self.column::<u64>(col::INPUT_SPENT).get(i)? {
+            schema::INPUT_COINBASE => InputSource::Coinbase,
+            schema::INPUT_UNLINKED => {
+                let unlinked = self.column::<UnlinkedInput>(col::INPUT_UNLINKED);
+                let u = find_by_row(unlinked, row, |u| u.row);
+                InputSource::Unlinked {
+                    value: u.filter(|u| u.has_value != 0).map(|u| u.value),
+                    address: u.map(|u| u.address).filter(|&a| a != NO_ADDRESS),
+                    prevout: u.map(|u| OutPoint {
+                        tx: TxHash(u.prev_tx),
+                        vout: u.vout,
+                    }),
+                }
+            }
+            output_row => InputSource::Output(output_row),
         })
     }
 
     /// Input `row` with the output it spends resolved; `None` out of range or when damaged
     /// (its own row or the linked output's).
     pub fn input(&self, row: u64) -> Option<InputView> {
-        let i = usize::try_from(row).ok()?;
-        let spent = self.column::<u64>(col::INPUT_SPENT).get(i)?;
-        let tx = self.input_framing().tx_of_row(row);
+        let source = self.input_source(row)?;
         let mut view = InputView {
             row,
-            tx,
-            coinbase: spent == schema::INPUT_COINBASE,
+            tx: self.input_framing().tx_of_row(row),
+            coinbase: source == InputSource::Coinbase,
             spent_output: None,
             prevout: None,
             value: None,
             address: None,
         };
-        match spent {
-            schema::INPUT_COINBASE => {}
-            schema::INPUT_UNLINKED => {
-                let unlinked = self.column::<UnlinkedInput>(col::INPUT_UNLINKED);
-                if let Some(u) = find_by_row(unlinked, row, |u| u.row) {
-                    view.prevout = Some(OutPoint {
-                        tx: TxHash(u.prev_tx),
-                        vout: u.vout,
-                    });
-                    view.value = (u.has_value != 0).then_some(u.value);
-                    view.address = (u.address != NO_ADDRESS).then_some(u.address);
-                }
+        match source {
+            InputSource::Coinbase => {}
+            InputSource::Unlinked {
+                value,
+                address,
+                prevout,
+            } => {
+                view.prevout = prevout;
+                view.value = value;
+                view.address = address;
             }
-            output_row => {
+            InputSource::Output(output_row) => {
                 let output = self.output(output_row)?;
                 view.spent_output = Some(output_row);
                 view.prevout = Some(OutPoint {
