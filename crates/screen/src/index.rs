@@ -14,7 +14,7 @@
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::time::Instant;
 
 use chaintrail_core::Chain;
@@ -548,6 +548,13 @@ fn write(
     })
 }
 
+/// The values of the ids from a position of a batch on, as one worker computed them.
+type Piece = (usize, Vec<Stored>);
+
+/// Ids a worker takes at a time: small enough that the workers finish a batch together
+/// (walks differ in cost by orders of magnitude), large enough that taking them costs nothing.
+const STEP: usize = 64;
+
 /// The encoded values of `ids`: computed on `threads` threads where `needs` says so, copied
 /// from the previous index otherwise. Empty for an address without exposure.
 #[allow(clippy::too_many_arguments)]
@@ -563,83 +570,65 @@ fn compute_batch(
     total: u64,
     progress: &(dyn Fn(u64, u64) + Sync),
 ) -> Result<Vec<Stored>, String> {
+    let one = |id: u32| -> Result<Stored, String> {
+        if id == 0 {
+            return Ok((Vec::new(), false));
+        }
+        if !needs(chain_index, id) {
+            return previous
+                .map(|(index, _)| {
+                    index
+                        .raw(reader.chain(), id)
+                        .map(|(bytes, truncated)| (bytes.to_vec(), truncated))
+                })
+                .unwrap_or(Ok((Vec::new(), false)))
+                .map_err(|e| e.to_string());
+        }
+        // A panic must not leave the address out: absent ids read as clean.
+        let exposure = catch_unwind(AssertUnwindSafe(|| compute(reader, id))).map_err(|panic| {
+            format!(
+                "computing the exposure of {} address {} (id {id}) panicked: {}",
+                reader.chain(),
+                reader
+                    .address(id)
+                    .map_or_else(|| "?".to_string(), |a| a.to_string()),
+                panic_text(panic.as_ref())
+            )
+        })?;
+        let n = done.fetch_add(1, Ordering::Relaxed) + 1;
+        if n.is_multiple_of(4096) || n == total {
+            progress(n, total);
+        }
+        if exposure.exposures.is_empty() && exposure.excluded_dust.is_empty() && !exposure.truncated
+        {
+            return Ok((Vec::new(), false));
+        }
+        crate::codec::encode(&exposure).map(|bytes| (bytes, exposure.truncated))
+    };
     // Set by the first worker that fails, so that the others stop early.
     let failed = AtomicBool::new(false);
-    let threads = threads.max(1);
-    let chunk = ids.len().div_ceil(threads).max(1);
-    let results: Vec<Result<Vec<Stored>, String>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = ids
-            .chunks(chunk)
-            .map(|chunk| {
-                let failed = &failed;
-                scope.spawn(move || {
-                    let mut out = Vec::with_capacity(chunk.len());
-                    for &id in chunk {
-                        if failed.load(Ordering::Relaxed) {
-                            break;
-                        }
-                        if id == 0 {
-                            out.push((Vec::new(), false));
-                            continue;
-                        }
-                        if !needs(chain_index, id) {
-                            let kept = previous
-                                .map(|(index, _)| {
-                                    index
-                                        .raw(reader.chain(), id)
-                                        .map(|(bytes, truncated)| (bytes.to_vec(), truncated))
-                                })
-                                .unwrap_or(Ok((Vec::new(), false)))
-                                .map_err(|e| e.to_string());
-                            match kept {
-                                Ok(value) => out.push(value),
-                                Err(why) => {
-                                    failed.store(true, Ordering::Relaxed);
-                                    return Err(why);
-                                }
-                            }
-                            continue;
-                        }
-                        // A panic must not leave the address out: absent ids read as clean.
-                        let exposure = match catch_unwind(AssertUnwindSafe(|| compute(reader, id)))
-                        {
-                            Ok(exposure) => exposure,
-                            Err(panic) => {
-                                failed.store(true, Ordering::Relaxed);
-                                return Err(format!(
-                                    "computing the exposure of {} address {} (id {id}) panicked: \
-                                     {}",
-                                    reader.chain(),
-                                    reader
-                                        .address(id)
-                                        .map_or_else(|| "?".to_string(), |a| a.to_string()),
-                                    panic_text(panic.as_ref())
-                                ));
-                            }
-                        };
-                        let n = done.fetch_add(1, Ordering::Relaxed) + 1;
-                        if n.is_multiple_of(4096) || n == total {
-                            progress(n, total);
-                        }
-                        if exposure.exposures.is_empty()
-                            && exposure.excluded_dust.is_empty()
-                            && !exposure.truncated
-                        {
-                            out.push((Vec::new(), false));
-                            continue;
-                        }
-                        match crate::codec::encode(&exposure) {
-                            Ok(bytes) => out.push((bytes, exposure.truncated)),
-                            Err(why) => {
-                                failed.store(true, Ordering::Relaxed);
-                                return Err(why);
-                            }
-                        }
-                    }
-                    Ok(out)
-                })
-            })
-            .collect();
+    let next = AtomicUsize::new(0);
+    let worker = || -> Result<Vec<Piece>, String> {
+        let mut pieces = Vec::new();
+        loop {
+            let start = next.fetch_add(STEP, Ordering::Relaxed);
+            if start >= ids.len() || failed.load(Ordering::Relaxed) {
+                return Ok(pieces);
+            }
+            let end = ids.len().min(start + STEP);
+            let piece: Result<Vec<Stored>, String> =
+                ids[start..end].iter().map(|&id| one(id)).collect();
+            match piece {
+                Ok(values) => pieces.push((start, values)),
+                Err(why) => {
+                    failed.store(true, Ordering::Relaxed);
+                    return Err(why);
+                }
+            }
+        }
+    };
+    let results: Vec<Result<Vec<Piece>, String>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads.max(1)).map(|_| scope.spawn(worker)).collect();
         handles
             .into_iter()
             .map(|h| {
@@ -652,11 +641,12 @@ fn compute_batch(
             })
             .collect()
     });
-    let mut values = Vec::with_capacity(ids.len());
+    let mut pieces = Vec::new();
     for result in results {
-        values.extend(result?);
+        pieces.extend(result?);
     }
-    Ok(values)
+    pieces.sort_unstable_by_key(|&(start, _)| start);
+    Ok(pieces.into_iter().flat_map(|(_, values)| values).collect())
 }
 
 /// The latest effective block time over the chains (`None` without blocks).
