@@ -2,25 +2,29 @@
 //!
 //! JSON spelled every field name of every exposure again and printed every float as text: on
 //! the demo world 1,865 bytes per address, 803 after Snappy. This form writes numbers as
-//! varints and little-endian `f64` bits (exact), and every text once per value — entity
-//! names, categories, chains, assets, dates, rules — in a table that the fields refer to by
-//! number. Enumerations (category, direction, level, chain, date) are stored as their
-//! canonical text, so a new category or chain needs no format change.
+//! varints and little-endian `f64` bits (exact). Texts are numbers too: the words every value
+//! repeats — entity names, categories, directions, levels, rules, chains, assets, dates — into
+//! the index's [`Vocabulary`], kept once in its metadata (a third of each value when every value
+//! spelled them: 323 of 941 bytes on a 10M-record store); texts met once — transaction hashes,
+//! counterparties, cluster evidence — into a table of the value itself. Enumerations (category,
+//! direction, level, chain, date) are stored as their canonical text, so a new category or chain
+//! needs no format change.
 //!
 //! ```text
 //! value   = texts body
 //! texts   = n:varint (len:varint utf8-bytes){n}
 //! body    = n:varint exposure{n} volume n:varint dust{n} truncated:u8
-//! exposure= category:text entity:text direction:text type:text min_hops:varint usd:f64
-//!           n:varint (chain:text asset:text units:f64){n} n:varint (hops:varint usd:f64){n}
-//!           share:f64 level:text rule:opt flags:u8 [first_day:text] [last_day:text]
+//! exposure= category:word entity:word direction:word type:word min_hops:varint usd:f64
+//!           n:varint (chain:word asset:word units:f64){n} n:varint (hops:varint usd:f64){n}
+//!           share:f64 level:word rule:opt flags:u8 [first_day:word] [last_day:word]
 //!           n:varint path{n} [via_cluster:text]
-//! path    = usd:f64 n:varint (hop:varint chain:text tx:text time:varint from:opt to:opt
+//! path    = usd:f64 n:varint (hop:varint chain:word tx:text time:varint from:opt to:opt
 //!           share:f64 rule:opt){n}
 //! volume  = incoming_usd:f64 outgoing_usd:f64
-//! dust    = chain:text tx:text counterparty:opt asset:text units:f64 usd:optf64
-//!           n:varint category:text{n} reason:text
-//! text    = index into texts:varint      opt = 0 | index + 1 (varint)      optf64 = 0:u8 | 1:u8 f64
+//! dust    = chain:word tx:text counterparty:opt asset:word units:f64 usd:optf64
+//!           n:varint category:word{n} reason:word
+//! word    = 2 × number in the vocabulary:varint          text = 2 × index into texts + 1:varint
+//! opt     = 0 | (word or text) + 1                        optf64 = 0:u8 | 1:u8 f64
 //! flags   = alert 1 | listing_unknown 2 | lapsed 4 | first_day 8 | last_day 16 | via 32
 //! ```
 //!
@@ -28,6 +32,7 @@
 //! a bad value is an error, never a panic.
 
 use std::collections::HashMap;
+use std::sync::{PoisonError, RwLock};
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -43,9 +48,73 @@ const FIRST_DAY: u8 = 8;
 const LAST_DAY: u8 = 16;
 const VIA_CLUSTER: u8 = 32;
 
-/// The stored form of an exposure: binary, compressed.
-pub(crate) fn encode(exposure: &ChainExposure) -> Result<Vec<u8>, String> {
-    let mut enc = Encoder::default();
+/// The words the values of one index share, numbered in the order the build met them. An
+/// update starts from the previous index's words, so the values it copies keep their meaning.
+#[derive(Default)]
+pub(crate) struct Vocabulary {
+    inner: RwLock<Words>,
+}
+
+#[derive(Default)]
+struct Words {
+    words: Vec<String>,
+    numbers: HashMap<String, u64>,
+}
+
+impl Vocabulary {
+    /// A vocabulary holding `words` under their positions.
+    pub(crate) fn from_words(words: &[String]) -> Vocabulary {
+        let numbers = words
+            .iter()
+            .enumerate()
+            .map(|(i, w)| (w.clone(), i as u64))
+            .collect();
+        Vocabulary {
+            inner: RwLock::new(Words {
+                words: words.to_vec(),
+                numbers,
+            }),
+        }
+    }
+
+    fn number_of(&self, word: &str) -> u64 {
+        // A poisoned lock still holds whole entries: each is added under one write.
+        if let Some(&n) = self
+            .inner
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .numbers
+            .get(word)
+        {
+            return n;
+        }
+        let mut inner = self.inner.write().unwrap_or_else(PoisonError::into_inner);
+        if let Some(&n) = inner.numbers.get(word) {
+            return n;
+        }
+        let n = inner.words.len() as u64;
+        inner.words.push(word.to_string());
+        inner.numbers.insert(word.to_string(), n);
+        n
+    }
+
+    /// The words, in number order: what the index keeps in its metadata.
+    pub(crate) fn into_words(self) -> Vec<String> {
+        self.inner
+            .into_inner()
+            .unwrap_or_else(PoisonError::into_inner)
+            .words
+    }
+}
+
+/// The stored form of an exposure: binary, compressed; its words numbered in `vocabulary`.
+pub(crate) fn encode(exposure: &ChainExposure, vocabulary: &Vocabulary) -> Result<Vec<u8>, String> {
+    let mut enc = Encoder {
+        vocabulary,
+        texts: Vec::new(),
+        numbers: HashMap::new(),
+        body: Vec::new(),
+    };
     enc.chain_exposure(exposure)?;
     let mut out = Vec::with_capacity(enc.body.len() + 16 * enc.texts.len());
     put_varint(&mut out, enc.texts.len() as u64);
@@ -59,14 +128,15 @@ pub(crate) fn encode(exposure: &ChainExposure) -> Result<Vec<u8>, String> {
         .map_err(|e| format!("cannot compress an exposure: {e}"))
 }
 
-/// An exposure from its stored form.
-pub(crate) fn decode(bytes: &[u8]) -> Result<ChainExposure, String> {
+/// An exposure from its stored form, its words numbered in `words` (the index's vocabulary).
+pub(crate) fn decode(bytes: &[u8], words: &[String]) -> Result<ChainExposure, String> {
     let raw = snap::raw::Decoder::new()
         .decompress_vec(bytes)
         .map_err(|e| format!("not Snappy: {e}"))?;
     let mut dec = Decoder {
         bytes: &raw,
         pos: 0,
+        words,
         texts: Vec::new(),
     };
     let n = dec.count()?;
@@ -90,14 +160,14 @@ fn put_varint(out: &mut Vec<u8>, mut value: u64) {
     out.push(value as u8);
 }
 
-#[derive(Default)]
-struct Encoder {
+struct Encoder<'v> {
+    vocabulary: &'v Vocabulary,
     texts: Vec<String>,
     numbers: HashMap<String, u64>,
     body: Vec<u8>,
 }
 
-impl Encoder {
+impl Encoder<'_> {
     fn varint(&mut self, value: u64) {
         put_varint(&mut self.body, value);
     }
@@ -120,21 +190,33 @@ impl Encoder {
         n
     }
 
+    /// A text met once: into the value's own table.
     fn text(&mut self, text: &str) {
         let n = self.number_of(text);
-        self.varint(n);
+        self.varint(2 * n + 1);
+    }
+
+    /// A text that values repeat: into the index's vocabulary.
+    fn word(&mut self, word: &str) {
+        let n = self.vocabulary.number_of(word);
+        self.varint(2 * n);
     }
 
     fn opt(&mut self, text: Option<&str>) {
-        let n = text.map_or(0, |t| self.number_of(t) + 1);
+        let n = text.map_or(0, |t| 2 * self.number_of(t) + 2);
         self.varint(n);
     }
 
-    /// An enumeration (or date, or chain) by its canonical text.
+    fn opt_word(&mut self, word: Option<&str>) {
+        let n = word.map_or(0, |w| 2 * self.vocabulary.number_of(w) + 1);
+        self.varint(n);
+    }
+
+    /// An enumeration (or date, or chain) by its canonical text, a word.
     fn named<T: Serialize>(&mut self, value: &T) -> Result<(), String> {
         match serde_json::to_value(value) {
             Ok(serde_json::Value::String(text)) => {
-                self.text(&text);
+                self.word(&text);
                 Ok(())
             }
             other => Err(format!("a value without a name: {other:?}")),
@@ -153,7 +235,7 @@ impl Encoder {
             self.named(&d.chain)?;
             self.text(&d.tx);
             self.opt(d.counterparty.as_deref());
-            self.text(&d.asset);
+            self.word(&d.asset);
             self.f64(d.units);
             match d.usd {
                 Some(usd) => {
@@ -166,7 +248,7 @@ impl Encoder {
             for c in &d.categories {
                 self.named(c)?;
             }
-            self.text(&d.reason);
+            self.word(&d.reason);
         }
         self.body.push(u8::from(e.truncated));
         Ok(())
@@ -174,7 +256,7 @@ impl Encoder {
 
     fn exposure(&mut self, x: &Exposure) -> Result<(), String> {
         self.named(&x.category)?;
-        self.text(&x.entity);
+        self.word(&x.entity);
         self.named(&x.direction)?;
         self.named(&x.exposure_type)?;
         self.varint(u64::from(x.min_hops));
@@ -182,7 +264,7 @@ impl Encoder {
         self.count(x.values.len());
         for v in &x.values {
             self.named(&v.chain)?;
-            self.text(&v.asset);
+            self.word(&v.asset);
             self.f64(v.units);
         }
         self.count(x.by_hop.len());
@@ -192,7 +274,7 @@ impl Encoder {
         }
         self.f64(x.share);
         self.named(&x.level)?;
-        self.opt(x.rule.as_deref());
+        self.opt_word(x.rule.as_deref());
         let flag = |on: bool, bit: u8| if on { bit } else { 0 };
         self.body.push(
             flag(x.alert, ALERT)
@@ -230,6 +312,7 @@ impl Encoder {
 struct Decoder<'a> {
     bytes: &'a [u8],
     pos: usize,
+    words: &'a [String],
     texts: Vec<&'a str>,
 }
 
@@ -283,12 +366,25 @@ impl<'a> Decoder<'a> {
         Ok(f64::from_bits(u64::from_le_bytes(raw)))
     }
 
+    /// A word or a text, by its tagged number (see the module's grammar).
+    fn tagged(&self, n: u64) -> Result<&'a str, String> {
+        let i = usize::try_from(n / 2).unwrap_or(usize::MAX);
+        if n.is_multiple_of(2) {
+            self.words
+                .get(i)
+                .map(String::as_str)
+                .ok_or_else(|| format!("word {i} of {}", self.words.len()))
+        } else {
+            self.texts
+                .get(i)
+                .copied()
+                .ok_or_else(|| format!("text {i} of {}", self.texts.len()))
+        }
+    }
+
     fn text(&mut self) -> Result<&'a str, String> {
         let n = self.varint()?;
-        usize::try_from(n)
-            .ok()
-            .and_then(|i| self.texts.get(i).copied())
-            .ok_or_else(|| format!("text {n} of {}", self.texts.len()))
+        self.tagged(n)
     }
 
     fn string(&mut self) -> Result<String, String> {
@@ -298,13 +394,7 @@ impl<'a> Decoder<'a> {
     fn opt(&mut self) -> Result<Option<String>, String> {
         match self.varint()? {
             0 => Ok(None),
-            n => {
-                let i = usize::try_from(n - 1).unwrap_or(usize::MAX);
-                self.texts
-                    .get(i)
-                    .map(|t| Some(t.to_string()))
-                    .ok_or_else(|| format!("text {} of {}", n - 1, self.texts.len()))
-            }
+            n => self.tagged(n - 1).map(|t| Some(t.to_string())),
         }
     }
 
@@ -555,11 +645,18 @@ mod tests {
         }
     }
 
+    /// `value` encoded alone: its bytes and the words of its vocabulary.
+    fn encoded(value: &ChainExposure) -> (Vec<u8>, Vec<String>) {
+        let vocabulary = Vocabulary::default();
+        let bytes = encode(value, &vocabulary).expect("encode");
+        (bytes, vocabulary.into_words())
+    }
+
     #[test]
     fn every_field_round_trips_exactly() {
         for value in [full(), ChainExposure::default()] {
-            let bytes = encode(&value).expect("encode");
-            assert_eq!(decode(&bytes).expect("decode"), value);
+            let (bytes, words) = encoded(&value);
+            assert_eq!(decode(&bytes, &words).expect("decode"), value);
         }
         // Smaller than the JSON it replaces, compressed the same way (on this value, made of long
         // texts, only a little; 2.2× on the demo world's index, docs/benchmarks.md).
@@ -567,7 +664,7 @@ mod tests {
         let json = snap::raw::Encoder::new()
             .compress_vec(&serde_json::to_vec(&value).expect("json"))
             .expect("snappy");
-        let binary = encode(&value).expect("encode").len();
+        let binary = encoded(&value).0.len();
         assert!(
             binary < json.len(),
             "{binary} bytes vs JSON's {}",
@@ -575,18 +672,42 @@ mod tests {
         );
     }
 
+    /// The words are kept once per index: a value shares them with the others, and an update
+    /// that starts from the previous words leaves the values it copies readable.
+    #[test]
+    fn values_share_the_words_and_an_update_keeps_their_numbers() {
+        let first = full();
+        let (first_bytes, first_words) = encoded(&first);
+        let mut second = full();
+        second.exposures[0].entity = "Another entity".into();
+        second.exposures[0].rule = Some("another-rule".into());
+        let grown = Vocabulary::from_words(&first_words);
+        let second_bytes = encode(&second, &grown).expect("encode");
+        let words = grown.into_words();
+        assert_eq!(words[..first_words.len()], first_words[..]);
+        assert_eq!(words.len(), first_words.len() + 2, "{words:?}");
+        assert_eq!(decode(&first_bytes, &words).expect("decode"), first);
+        assert_eq!(decode(&second_bytes, &words).expect("decode"), second);
+        // Read with other words, a value decodes to something else or fails, never panics.
+        assert_ne!(decode(&first_bytes, &words[1..]).ok(), Some(first));
+    }
+
     #[test]
     fn every_cut_of_a_value_is_an_error() {
+        let (bytes, words) = encoded(&full());
         let mut raw = Vec::new();
         snap::raw::Decoder::new()
-            .decompress_vec(&encode(&full()).expect("encode"))
+            .decompress_vec(&bytes)
             .map(|r| raw = r)
             .expect("snappy");
         for cut in 0..raw.len() {
             let bytes = snap::raw::Encoder::new()
                 .compress_vec(&raw[..cut])
                 .expect("snappy");
-            assert!(decode(&bytes).is_err(), "a value cut at {cut} decoded");
+            assert!(
+                decode(&bytes, &words).is_err(),
+                "a value cut at {cut} decoded"
+            );
         }
     }
 
@@ -594,21 +715,23 @@ mod tests {
         #[test]
         fn damaged_bytes_never_panic(raw in proptest::collection::vec(any::<u8>(), 0..400)) {
             let bytes = snap::raw::Encoder::new().compress_vec(&raw).expect("snappy");
-            let _ = decode(&bytes);
-            let _ = decode(&raw);
+            let words = encoded(&full()).1;
+            let _ = decode(&bytes, &words);
+            let _ = decode(&raw, &words);
         }
 
         #[test]
         fn flipped_bytes_never_panic(at in 0usize..2_000, bit in 0u8..8) {
+            let (bytes, words) = encoded(&full());
             let mut raw = Vec::new();
             snap::raw::Decoder::new()
-                .decompress_vec(&encode(&full()).expect("encode"))
+                .decompress_vec(&bytes)
                 .map(|r| raw = r)
                 .expect("snappy");
             let at = at % raw.len();
             raw[at] ^= 1 << bit;
             let bytes = snap::raw::Encoder::new().compress_vec(&raw).expect("snappy");
-            let _ = decode(&bytes);
+            let _ = decode(&bytes, &words);
         }
     }
 }

@@ -25,14 +25,16 @@ use serde::{Deserialize, Serialize};
 
 use crate::ScreenError;
 use crate::changes::InputChanges;
+use crate::codec::Vocabulary;
 use crate::dirty::Dirty;
 use crate::exposure::Params;
 use crate::index_file::{ChainSection, IndexWriter, MappedIndex, section_of};
 use crate::links::KnownLinks;
 use crate::model::ChainExposure;
 
-/// The format of the metadata; `/3` added the rules fingerprint (`/1` was the JSON index).
-pub const INDEX_FORMAT: &str = "chaintrail-exposure-index/3";
+/// The format of the index; `/4` keeps the words values share once, in the metadata; `/3`
+/// added the rules fingerprint (`/1` was the JSON index).
+pub const INDEX_FORMAT: &str = "chaintrail-exposure-index/4";
 /// The exposure index's file name, under `<store>/screen/` (see [`ExposureIndex::path`]).
 pub const INDEX_FILE: &str = "exposure.idx";
 /// The JSON index of earlier versions; a store that still has one is told to rebuild.
@@ -94,6 +96,9 @@ pub struct IndexFile {
     pub with_exposure: u64,
     /// How many of them had their walk cut short by the work budget (their exposures are a lower bound).
     pub truncated: u64,
+    /// The words the stored values share (entity names, categories, rules, dates, …), which
+    /// they refer to by position.
+    pub words: Vec<String>,
     /// Where each chain's values are in the file, and the checksums of the body.
     pub sections: Vec<ChainSection>,
     /// Length and checksums (whole and per segment) of the file's body, the stored exposures.
@@ -227,16 +232,6 @@ impl ExposureIndex {
             }
             return Ok(None);
         };
-        if meta.format != INDEX_FORMAT {
-            return Err(ScreenError::Index {
-                path,
-                message: format!(
-                    "format `{}`, expected `{INDEX_FORMAT}`; rebuild it with `chaintrail screen \
-                     build-index`",
-                    meta.format
-                ),
-            });
-        }
         Ok(Some(ExposureIndex {
             file_meta: meta,
             file,
@@ -323,7 +318,7 @@ impl ExposureIndex {
             return Ok(None);
         }
         let (bytes, _) = self.file.value(section, id)?;
-        self.file.exposure(bytes).map(Some)
+        self.file.exposure(bytes, &self.file_meta.words).map(Some)
     }
 
     /// The stored bytes of an id and its truncation flag (for updates, which copy what did not
@@ -461,6 +456,11 @@ fn write(
         })
         .sum();
     let done = AtomicU64::new(0);
+    // The values copied from the previous index keep the numbers of its words.
+    let vocabulary = match previous {
+        Some((index, _)) => Vocabulary::from_words(&index.file_meta.words),
+        None => Vocabulary::default(),
+    };
     let (mut with_exposure, mut truncated) = (0u64, 0u64);
     let mut writer = IndexWriter::create(&path)?;
     let mut chains = Vec::with_capacity(readers.len());
@@ -481,6 +481,7 @@ fn write(
                     previous,
                     &needs,
                     compute,
+                    &vocabulary,
                     threads,
                     &done,
                     total,
@@ -527,6 +528,7 @@ fn write(
         chains,
         with_exposure,
         truncated,
+        words: vocabulary.into_words(),
         sections: Vec::new(),
         body: crate::index_file::empty_body(),
     };
@@ -565,6 +567,7 @@ fn compute_batch(
     previous: Option<(&ExposureIndex, &Dirty)>,
     needs: &(dyn Fn(usize, u32) -> bool + Sync),
     compute: &(dyn Fn(&ChainReader, u32) -> ChainExposure + Sync),
+    vocabulary: &Vocabulary,
     threads: usize,
     done: &AtomicU64,
     total: u64,
@@ -603,7 +606,7 @@ fn compute_batch(
         {
             return Ok((Vec::new(), false));
         }
-        crate::codec::encode(&exposure).map(|bytes| (bytes, exposure.truncated))
+        crate::codec::encode(&exposure, vocabulary).map(|bytes| (bytes, exposure.truncated))
     };
     // Set by the first worker that fails, so that the others stop early.
     let failed = AtomicBool::new(false);
@@ -829,6 +832,30 @@ mod tests {
             let path = ExposureIndex::path(job.store_dir);
             let mut bytes = std::fs::read(&path).expect("read file");
             assert_eq!(&bytes[..12], b"CTEXPIDX\x03\0\0\0");
+            // The metadata of another format (here the one before the shared words) is not
+            // parsed: it is refused as such, which a screener takes as a stale index.
+            let current = std::fs::read(&path).expect("read file");
+            let at = current
+                .windows(INDEX_FORMAT.len())
+                .position(|w| w == INDEX_FORMAT.as_bytes())
+                .expect("the format in the metadata");
+            let mut older = current.clone();
+            older[at + INDEX_FORMAT.len() - 1] = b'3';
+            std::fs::write(&path, &older).expect("write");
+            let err = ExposureIndex::load(job.store_dir)
+                .err()
+                .expect("format 3 refused");
+            assert!(matches!(err, ScreenError::IndexFormat { .. }), "{err}");
+            assert_eq!(
+                err.to_string(),
+                format!(
+                    "exposure index {} is in format `chaintrail-exposure-index/3` of another \
+                     chaintrail version (this one reads `chaintrail-exposure-index/4`); rebuild \
+                     it with `chaintrail screen build-index`",
+                    path.display()
+                )
+            );
+            std::fs::write(&path, &current).expect("write");
             // A file of version 2 (JSON values) is refused, with the way out.
             bytes[8] = 2;
             std::fs::write(&path, &bytes).expect("write");

@@ -28,7 +28,7 @@ use chaintrail_store::{SegmentChecks, SegmentHasher};
 use memmap2::Mmap;
 
 use crate::ScreenError;
-use crate::index::IndexFile;
+use crate::index::{INDEX_FORMAT, IndexFile};
 use crate::model::ChainExposure;
 
 const MAGIC: &[u8; 8] = b"CTEXPIDX";
@@ -211,6 +211,20 @@ impl MappedIndex {
         let meta_bytes = map
             .get(16..16 + meta_len)
             .ok_or_else(|| bad("the metadata is cut short".to_string()))?;
+        // The format first: another version's metadata may not parse as this one's.
+        #[derive(serde::Deserialize)]
+        struct Format {
+            format: String,
+        }
+        let format: Format =
+            serde_json::from_slice(meta_bytes).map_err(|e| bad(format!("metadata: {e}")))?;
+        if format.format != INDEX_FORMAT {
+            return Err(ScreenError::IndexFormat {
+                path: path.to_path_buf(),
+                found: format.format,
+                expected: INDEX_FORMAT,
+            });
+        }
         let meta: IndexFile =
             serde_json::from_slice(meta_bytes).map_err(|e| bad(format!("metadata: {e}")))?;
         let start = (16 + meta_len).next_multiple_of(8);
@@ -308,12 +322,16 @@ impl MappedIndex {
         Ok((bytes, truncated))
     }
 
-    /// Decode a stored value.
-    pub(crate) fn exposure(&self, bytes: &[u8]) -> Result<ChainExposure, ScreenError> {
+    /// Decode a stored value, its words numbered in `words` (the index's).
+    pub(crate) fn exposure(
+        &self,
+        bytes: &[u8],
+        words: &[String],
+    ) -> Result<ChainExposure, ScreenError> {
         if bytes.is_empty() {
             return Ok(ChainExposure::default());
         }
-        crate::codec::decode(bytes).map_err(|e| ScreenError::Index {
+        crate::codec::decode(bytes, words).map_err(|e| ScreenError::Index {
             path: self.path.clone(),
             message: format!("an entry does not decode ({e}); rebuild it"),
         })

@@ -95,6 +95,20 @@ pub enum ScreenError {
         /// What is wrong with it and what to do.
         message: String,
     },
+    /// The exposure index was written by another version of chaintrail, in another format: the
+    /// screener computes instead, and `chaintrail screen build-index` replaces it.
+    #[error(
+        "exposure index {path} is in format `{found}` of another chaintrail version (this one \
+         reads `{expected}`); rebuild it with `chaintrail screen build-index`"
+    )]
+    IndexFormat {
+        /// The index file.
+        path: PathBuf,
+        /// The format it says it is in.
+        found: String,
+        /// The format this version reads.
+        expected: &'static str,
+    },
     /// Writing the exposure index failed (disk full, permissions); the previous index stays.
     #[error("cannot write {path}: {source}")]
     Io {
@@ -267,7 +281,14 @@ impl Screener {
 
     fn load_index(&mut self) -> Result<(), ScreenError> {
         self.index = None;
-        if let Some(index) = ExposureIndex::load(&self.dir)? {
+        let index = match ExposureIndex::load(&self.dir) {
+            Err(e @ ScreenError::IndexFormat { .. }) => {
+                self.index_status = format!("stale: {e}");
+                return Ok(());
+            }
+            other => other?,
+        };
+        if let Some(index) = index {
             let readers: Vec<&ChainReader> = self.readers.values().collect();
             let stale = if index.file_meta.rules_fingerprint != self.rules.fingerprint() {
                 Some(format!(

@@ -10,7 +10,7 @@ use chaintrail_ingest::synthetic;
 use chaintrail_labels::{Category, Date, Label, LabelStore, Source};
 use chaintrail_links::Link;
 use chaintrail_screen::{
-    BuildReport, ChainExposure, ExposureIndex, InputChanges, Inputs, Screener,
+    BuildReport, ChainExposure, ExposureIndex, InputChanges, Inputs, Screener, index::INDEX_FORMAT,
 };
 use chaintrail_store::Store;
 
@@ -179,6 +179,44 @@ fn an_update_after_appended_blocks_equals_a_full_build() {
     );
     let after_full = contents(dir.path());
     assert_same(&after_update, &after_full);
+}
+
+/// An index another chaintrail version wrote (another format) does not stop screening: it is
+/// stale, and an update builds it again in full.
+#[test]
+fn an_index_of_another_format_is_stale_and_built_again() {
+    let account: Vec<_> = synthetic::account_txs(8, 600).collect();
+    let utxo: Vec<_> = synthetic::utxo_txs(8, 600).collect();
+    let (dir, _store) = labelled_store(&account, &utxo);
+    let (_, first) = build(dir.path(), true);
+    let path = ExposureIndex::path(dir.path());
+    let mut bytes = std::fs::read(&path).expect("index");
+    let format = INDEX_FORMAT.as_bytes();
+    let at = bytes
+        .windows(format.len())
+        .position(|w| w == format)
+        .expect("the format in the metadata");
+    bytes[at + format.len() - 1] = b'3';
+    std::fs::write(&path, &bytes).expect("write");
+
+    let screener = Screener::open(dir.path()).expect("a screener despite the old index");
+    assert!(
+        screener.index_status().starts_with("stale: exposure index")
+            && screener
+                .index_status()
+                .contains("is in format `chaintrail-exposure-index/3`"),
+        "{}",
+        screener.index_status()
+    );
+    drop(screener);
+    let (screener, again) = build(dir.path(), false);
+    assert_eq!(again.computed, again.addresses, "built in full");
+    assert_eq!(again.with_exposure, first.with_exposure);
+    assert!(
+        screener.index_status().starts_with("built"),
+        "{}",
+        screener.index_status()
+    );
 }
 
 /// The store's derived links, as `chaintrail links build` leaves them.
