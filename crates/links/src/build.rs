@@ -197,10 +197,7 @@ impl Builder {
                 kept(
                     &mut memos,
                     chain,
-                    |scan| {
-                        scan.update(reader);
-                        true
-                    },
+                    |scan| scan.update(reader),
                     || thorchain::MemoScan::new(reader),
                 );
             }
@@ -298,10 +295,12 @@ impl Builder {
         for (&chain, reader) in inputs.chains(Some(ChainModel::Utxo)) {
             let services_here = deposits::services_on(services, chain);
             let started = std::time::Instant::now();
-            let (scan, scanned) = kept(
+            // A new scan reads the chain; a kept one says whether it read anything.
+            let mut scanned = true;
+            let scan = kept(
                 &mut self.utxo_services,
                 chain,
-                |scan| scan.update(reader, &services_here),
+                |scan| scanned = scan.update(reader, &services_here),
                 || ServiceScan::new(reader, &services_here),
             );
             read |= scanned;
@@ -330,13 +329,10 @@ impl Builder {
         for (&chain, reader) in inputs.chains(Some(ChainModel::Account)) {
             let services_here = deposits::services_on(services, chain);
             let started = std::time::Instant::now();
-            let (scan, _) = kept(
+            let scan = kept(
                 &mut self.deposits,
                 chain,
-                |scan| {
-                    scan.update(reader, &services_here);
-                    true
-                },
+                |scan| scan.update(reader, &services_here),
                 || DepositScan::new(reader, &services_here),
             );
             tracing::debug!(
@@ -353,21 +349,20 @@ impl Builder {
     }
 }
 
-/// The scan kept for `chain` in `scans` brought up to date by `update` (which says whether it
-/// read anything), or made by `new`; and whether it read anything.
+/// The scan kept for `chain` in `scans` brought up to date by `update`, or made by `new`.
 fn kept<S>(
     scans: &mut BTreeMap<Chain, S>,
     chain: Chain,
-    update: impl FnOnce(&mut S) -> bool,
+    update: impl FnOnce(&mut S),
     new: impl FnOnce() -> S,
-) -> (&mut S, bool) {
+) -> &mut S {
     match scans.entry(chain) {
         std::collections::btree_map::Entry::Occupied(entry) => {
             let scan = entry.into_mut();
-            let read = update(scan);
-            (scan, read)
+            update(scan);
+            scan
         }
-        std::collections::btree_map::Entry::Vacant(entry) => (entry.insert(new()), true),
+        std::collections::btree_map::Entry::Vacant(entry) => entry.insert(new()),
     }
 }
 
@@ -409,13 +404,10 @@ fn demix_custodial(
     for (&chain, reader) in inputs.chains(Some(ChainModel::Utxo)) {
         let mixers = custodial::mixers_on(services, chain, attributions);
         let started = std::time::Instant::now();
-        let (scan, _) = kept(
+        let scan = kept(
             flows,
             chain,
-            |scan| {
-                scan.update(reader, &mixers);
-                true
-            },
+            |scan| scan.update(reader, &mixers),
             || custodial::FlowScan::new(reader, &mixers),
         );
         tracing::debug!(
