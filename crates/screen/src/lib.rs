@@ -42,6 +42,7 @@ pub mod rules;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use chaintrail_core::{Address, Chain};
 use chaintrail_labels::{
@@ -174,7 +175,13 @@ pub struct Screener {
     rules: RuleTable,
     index: Option<ExposureIndex>,
     index_status: String,
+    /// What the live walks found the addresses they met to be, per screening date (the last
+    /// [`MEMO_DATES`] dates asked): the labels and clusters do not change under a screener.
+    memos: Mutex<Vec<(Date, Arc<EntityMemo>)>>,
 }
+
+/// Screening dates whose live walks' findings a screener keeps (a bit per address each).
+const MEMO_DATES: usize = 4;
 
 fn same_family(a: Chain, b: Chain) -> bool {
     matches!(
@@ -246,6 +253,7 @@ impl Screener {
             rules: RuleTable::builtin(),
             index: None,
             index_status: "not built (run `chaintrail screen build-index`)".to_string(),
+            memos: Mutex::new(Vec::new()),
         };
         screener.load_index()?;
         Ok(screener)
@@ -385,15 +393,18 @@ impl Screener {
         cancel: &'a Cancel,
         entity_memo: &'a EntityMemo,
     ) -> Context<'a> {
-        Context {
-            entity_memo: Some(entity_memo),
-            ..self.context(at, cancel, &self.params)
-        }
+        self.context(at, cancel, &self.params, entity_memo)
     }
 
     /// What the exposure walk for `at` works with under `params`: labels, clusters, links,
     /// prices and rules of this screener, transfers up to the end of `at`.
-    fn context<'a>(&'a self, at: Date, cancel: &'a Cancel, params: &'a Params) -> Context<'a> {
+    fn context<'a>(
+        &'a self,
+        at: Date,
+        cancel: &'a Cancel,
+        params: &'a Params,
+        entity_memo: &'a EntityMemo,
+    ) -> Context<'a> {
         Context {
             readers: &self.readers,
             links: &self.links,
@@ -402,7 +413,7 @@ impl Screener {
                 clusters: self.clusters.as_ref(),
                 at,
             },
-            entity_memo: None,
+            entity_memo: Some(entity_memo),
             prices: &self.prices,
             params,
             rules: &self.rules,
@@ -645,6 +656,21 @@ impl Screener {
         }
     }
 
+    /// The live walks' memo for screenings at `at`, made when none is kept.
+    fn memo_for(&self, at: Date) -> Arc<EntityMemo> {
+        // A poisoned lock still holds whole entries: each is pushed whole.
+        let mut memos = self.memos.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some((_, memo)) = memos.iter().find(|(date, _)| *date == at) {
+            return memo.clone();
+        }
+        if memos.len() == MEMO_DATES {
+            memos.remove(0);
+        }
+        let memo = Arc::new(EntityMemo::new(&self.readers));
+        memos.push((at, memo.clone()));
+        memo
+    }
+
     /// Screen one address.
     pub fn screen(&self, query: &Query) -> Result<Screening, ScreenError> {
         self.screen_with(query, &Cancel::new())
@@ -662,7 +688,8 @@ impl Screener {
             max_paths: if query.paths { 3 } else { 0 },
             ..self.params.clone()
         };
-        let ctx = self.context(at, cancel, &params);
+        let memo = self.memo_for(at);
+        let ctx = self.context(at, cancel, &params, &memo);
         for &(chain, id) in &chains {
             let (Some(id), true) = (id, self.readers.contains_key(&chain)) else {
                 continue;
