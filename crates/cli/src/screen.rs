@@ -138,11 +138,24 @@ pub fn screen(global: &Global, args: ScreenArgs) -> anyhow::Result<()> {
         full,
     }) = args.command
     {
-        let bar = indicatif::ProgressBar::new(0);
+        let bar = crate::commands::progress_bar(0, "exposure index");
+        // A build of a large store takes hours: without a terminal to draw the bar on, say
+        // how far it got in the log (`-v`) at every whole percent.
+        let logged = std::sync::atomic::AtomicU64::new(0);
         let report =
             screener.build_index(date, threads.unwrap_or_else(cores), full, &|done, total| {
                 bar.set_length(total);
                 bar.set_position(done);
+                let percent = done * 100 / total.max(1);
+                if bar.is_hidden()
+                    && logged.fetch_max(percent, std::sync::atomic::Ordering::Relaxed) < percent
+                {
+                    tracing::info!(
+                        done,
+                        total,
+                        "exposure index: {percent}% of the addresses computed"
+                    );
+                }
             })?;
         bar.finish_and_clear();
         let mut table = Table::new(&[
