@@ -71,6 +71,8 @@ pub fn exposure_cost(
     at: Date,
 ) -> Result<Vec<ExposureBench>, ScreenError> {
     let never = Cancel::new();
+    // One memo for both passes, as a build shares one: the warm pass meets resolved addresses,
+    // as most walks of a build do.
     let entity_memo = EntityMemo::new(screener.readers());
     let ctx = screener.index_context(at, &never, &entity_memo);
     let mut results = Vec::new();

@@ -1,12 +1,13 @@
-//! The entities of the addresses met by the walks of one index build, each resolved once.
+//! The entities of the addresses the exposure walks meet, each resolved once.
 //!
 //! Resolving a met address formats its text, parses it again and looks it up in the labels and
 //! the clusters. On a 10M-record store that was more than half of an exposure walk's time, spent
 //! on the same addresses walk after walk: the unattributed ones every path goes through and
-//! the labelled hubs most paths end at. A build resolves each address once: one bit per address
-//! id says "no entity" (20 MB for 160M addresses), and a map holds the entities found. Both are
-//! filled only from resolutions the walks would make anyway, so the answers are the same; they
-//! hold for one build (the labels, clusters and date it resolves under).
+//! the labelled hubs most paths end at. A memo is shared by the walks of one index build, or by
+//! a screener's screenings at one date: one bit per address id says "no entity" (20 MB for 160M
+//! addresses), and a map holds the entities found. Both are filled only from resolutions the
+//! walks would make anyway, so the answers are the same; a memo holds for one set of labels and
+//! clusters and one screening date.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -17,7 +18,7 @@ use chaintrail_store::ChainReader;
 
 use crate::exposure::Entity;
 
-/// What the walks of one build found each address they met to be.
+/// What the walks sharing it found each address they met to be.
 pub struct EntityMemo {
     /// One bit per address id of each chain: set once a resolution found no entity.
     none: BTreeMap<Chain, Vec<AtomicU64>>,

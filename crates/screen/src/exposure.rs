@@ -296,12 +296,11 @@ struct Walk<'a> {
     chain: Chain,
     home: Chain,
     attr: &'a Attributor<'a>,
-    /// The entities of addresses already met (an index build's, shared by its walks).
-    entity_memo: Option<&'a EntityMemo>,
+    /// The entities of the addresses met, by this walk and the others sharing the memo.
+    entity_memo: &'a EntityMemo,
     params: &'a Params,
     cancel: &'a Cancel,
     subject: u32,
-    cache: HashMap<(Chain, u32), Option<Arc<Entity>>>,
     work: u64,
     truncated: bool,
     /// A known link was not crossed because an amount is above 2^128 base units: the walk
@@ -313,23 +312,15 @@ struct Walk<'a> {
 
 impl<'a> Walk<'a> {
     fn entity(&mut self, id: u32) -> Option<Arc<Entity>> {
-        if let Some(known) = self.entity_memo.and_then(|memo| memo.get(self.chain, id)) {
+        if let Some(known) = self.entity_memo.get(self.chain, id) {
             return known;
-        }
-        if let Some(hit) = self.cache.get(&(self.chain, id)) {
-            return hit.clone();
         }
         let entity = self
             .reader
             .address(id)
             .and_then(|a| self.attr.entity(self.chain, &a.to_string()))
             .map(Arc::new);
-        match self.entity_memo {
-            Some(memo) => memo.insert(self.chain, id, entity.as_ref()),
-            None => {
-                self.cache.insert((self.chain, id), entity.clone());
-            }
-        }
+        self.entity_memo.insert(self.chain, id, entity.as_ref());
         entity
     }
 
@@ -1004,9 +995,10 @@ pub struct Context<'a> {
     pub links: &'a KnownLinks,
     /// Who the addresses met belong to.
     pub attr: Attributor<'a>,
-    /// The entities of the addresses already met under `attr`, shared by the walks of an
-    /// index build (`None`: each walk resolves what it meets).
-    pub entity_memo: Option<&'a EntityMemo>,
+    /// What the addresses met resolve to under `attr`, filled as the walk meets them: shared by
+    /// the walks of an index build, or of a screener's screenings at one date, so that each
+    /// address is resolved once ([`EntityMemo`]).
+    pub entity_memo: &'a EntityMemo,
     /// USD prices at the time of each transfer (unpriced assets count 0 USD).
     pub prices: &'a Prices,
     /// Hop limit, share floor, dust threshold, work budget, path count, link confidence floor.
@@ -1039,7 +1031,6 @@ pub fn chain_exposure(ctx: &Context<'_>, chain: Chain, subject: u32) -> ChainExp
         params,
         cancel: ctx.cancel,
         subject,
-        cache: HashMap::new(),
         work: 0,
         truncated: false,
         unmeasured: false,

@@ -413,7 +413,7 @@ impl Screener {
                 clusters: self.clusters.as_ref(),
                 at,
             },
-            entity_memo: Some(entity_memo),
+            entity_memo,
             prices: &self.prices,
             params,
             rules: &self.rules,

@@ -9,8 +9,9 @@ use std::sync::OnceLock;
 use chaintrail_core::{Chain, ChainModel};
 use chaintrail_labels::{Category, Date, LabelStore};
 use chaintrail_screen::{
-    Attributor, ChainExposure, Context, Direction, ExposureIndex, ExposureType, KnownLinks, Origin,
-    Params, Query, RiskLevel, RuleTable, Screener, Screening, chain_exposure, end_of_day,
+    Attributor, ChainExposure, Context, Direction, EntityMemo, ExposureIndex, ExposureType,
+    KnownLinks, Origin, Params, Query, RiskLevel, RuleTable, Screener, Screening, chain_exposure,
+    end_of_day,
 };
 use chaintrail_sim::SimConfig;
 use chaintrail_store::Store;
@@ -384,20 +385,25 @@ fn shared_resolutions_give_the_exposures_of_a_walk_alone() {
     let labels = LabelStore::open(copy.path()).expect("labels");
     let prices = Prices::for_store(copy.path()).expect("prices");
     let (params, rules, never) = (Params::default(), RuleTable::builtin(), Cancel::new());
-    let alone = Context {
-        readers: screener.readers(),
-        links: screener.links(),
-        attr: Attributor {
-            labels: &labels,
-            clusters: None,
-            at: at(),
-        },
-        entity_memo: None,
-        prices: &prices,
-        params: &params,
-        rules: &rules,
-        cancel: &never,
-        cutoff: end_of_day(at()),
+    // A walk alone: a memo of its own, as each walk had its own cache before memos were shared.
+    let alone = |chain, id| {
+        let memo = EntityMemo::new(screener.readers());
+        let ctx = Context {
+            readers: screener.readers(),
+            links: screener.links(),
+            attr: Attributor {
+                labels: &labels,
+                clusters: None,
+                at: at(),
+            },
+            entity_memo: &memo,
+            prices: &prices,
+            params: &params,
+            rules: &rules,
+            cancel: &never,
+            cutoff: end_of_day(at()),
+        };
+        chain_exposure(&ctx, chain, id)
     };
     // Exposures of equal level and value come in no particular order.
     let sorted = |mut e: ChainExposure| {
@@ -407,7 +413,7 @@ fn shared_resolutions_give_the_exposures_of_a_walk_alone() {
     let (mut compared, mut exposed) = (0, 0);
     for (&chain, reader) in screener.readers() {
         for id in (1..reader.address_count() as u32).step_by(5) {
-            let walked = sorted(chain_exposure(&alone, chain, id));
+            let walked = sorted(alone(chain, id));
             let address = reader.address(id).expect("address").to_string();
             // The index stores nothing for an address without exposure.
             let stored = if walked.exposures.is_empty()
