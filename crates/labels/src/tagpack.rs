@@ -282,6 +282,12 @@ impl TagFields {
                 line(key, value);
             }
         }
+        // A list item without a field of its own (`- address: # a comment`, the header's
+        // defaults apply) must stay an item of the export: an empty key keeps it.
+        if prefix == first_prefix && !first_prefix.is_empty() {
+            out.push_str(first_prefix);
+            out.push_str("address:\n");
+        }
     }
 }
 

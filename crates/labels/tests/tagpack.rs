@@ -202,3 +202,22 @@ fn store_import_of_all_packs_maps_categories() {
     let (orig, _) = TagPack::parse(&original, "lazarus.yaml", Taxonomy::builtin()).expect("parse");
     assert_eq!(again.resolved(), orig.resolved());
 }
+
+/// A tag whose only field is a comment (`- address: #…`, found by the `labels_tagpack` fuzz
+/// target) is an item with the header's defaults; the export keeps it as an item.
+#[test]
+fn a_tag_without_fields_of_its_own_survives_the_export() {
+    let text = "title: T\ncreator: C\ncategory: mixing_service\nlabel: tornado\ncurrency: ETH\n\
+                source: https://example.org/tornado\ntx_hash: 2022-08-10\ntags:\n\
+                - address: '0x8589427373D6D84E98730D7795D8f6f8731FDA16'\n\
+                - address: #0x910Cbd523D972eb0a6f4cAe4618aD62622b39DbF'\n\
+                - address: '0x722122dF12D4e14e13Ac3b6895a86e84145b6967'\n";
+    let (pack, _) = TagPack::parse(text, "t.yaml", Taxonomy::builtin()).expect("parse");
+    assert_eq!(pack.tags.len(), 3);
+    assert_eq!(pack.resolved()[1].address, None);
+    assert_eq!(pack.resolved()[1].tx_hash.as_deref(), Some("2022-08-10"));
+    let exported = pack.to_yaml();
+    assert!(exported.contains("\n- address:\n"), "{exported}");
+    let (again, _) = TagPack::parse(&exported, "export.yaml", Taxonomy::builtin()).expect("again");
+    assert_eq!(again.resolved(), pack.resolved());
+}
