@@ -32,9 +32,10 @@ use crate::index_file::{ChainSection, IndexWriter, MappedIndex, section_of};
 use crate::links::KnownLinks;
 use crate::model::ChainExposure;
 
-/// The format of the index; `/4` keeps the words values share once, in the metadata; `/3`
-/// added the rules fingerprint (`/1` was the JSON index).
-pub const INDEX_FORMAT: &str = "chaintrail-exposure-index/4";
+/// The format of the index; `/5` puts the metadata last and each chain's values before its
+/// offsets (container version 4); `/4` keeps the words values share once, in the metadata;
+/// `/3` added the rules fingerprint (`/1` was the JSON index).
+pub const INDEX_FORMAT: &str = "chaintrail-exposure-index/5";
 /// The exposure index's file name, under `<store>/screen/` (see [`ExposureIndex::path`]).
 pub const INDEX_FILE: &str = "exposure.idx";
 /// The JSON index of earlier versions; a store that still has one is told to rebuild.
@@ -829,47 +830,73 @@ mod tests {
             );
             assert_eq!(index.get(ETH, 4).expect("read"), None, "not covered");
 
+            drop(index);
             let path = ExposureIndex::path(job.store_dir);
-            let mut bytes = std::fs::read(&path).expect("read file");
-            assert_eq!(&bytes[..12], b"CTEXPIDX\x03\0\0\0");
+            let bytes = std::fs::read(&path).expect("read file");
+            assert_eq!(&bytes[..12], b"CTEXPIDX\x04\0\0\0");
+            assert_eq!(&bytes[bytes.len() - 8..], b"CTEXPIDX", "the footer's magic");
+            let refused = |bytes: &[u8]| {
+                std::fs::write(&path, bytes).expect("write");
+                ExposureIndex::load(job.store_dir).err().expect("refused")
+            };
             // The metadata of another format (here the one before the shared words) is not
             // parsed: it is refused as such, which a screener takes as a stale index.
-            let current = std::fs::read(&path).expect("read file");
-            let at = current
+            let at = bytes
                 .windows(INDEX_FORMAT.len())
                 .position(|w| w == INDEX_FORMAT.as_bytes())
                 .expect("the format in the metadata");
-            let mut older = current.clone();
+            let mut older = bytes.clone();
             older[at + INDEX_FORMAT.len() - 1] = b'3';
-            std::fs::write(&path, &older).expect("write");
-            let err = ExposureIndex::load(job.store_dir)
-                .err()
-                .expect("format 3 refused");
+            let err = refused(&older);
             assert!(matches!(err, ScreenError::IndexFormat { .. }), "{err}");
             assert_eq!(
                 err.to_string(),
                 format!(
                     "exposure index {} is in format `chaintrail-exposure-index/3` of another \
-                     chaintrail version (this one reads `chaintrail-exposure-index/4`); rebuild \
+                     chaintrail version (this one reads `chaintrail-exposure-index/5`); rebuild \
                      it with `chaintrail screen build-index`",
                     path.display()
                 )
             );
-            std::fs::write(&path, &current).expect("write");
-            // A file of version 2 (JSON values) is refused, with the way out.
-            bytes[8] = 2;
-            std::fs::write(&path, &bytes).expect("write");
-            let err = ExposureIndex::load(job.store_dir)
-                .err()
-                .expect("version 2 refused");
+            // A file of version 3 kept its metadata in front: its format is read from there.
+            let meta = br#"{"format":"chaintrail-exposure-index/4"}"#;
+            let mut version_3 = b"CTEXPIDX\x03\0\0\0".to_vec();
+            version_3.extend_from_slice(&(meta.len() as u32).to_le_bytes());
+            version_3.extend_from_slice(meta);
+            let err = refused(&version_3);
+            assert!(
+                err.to_string()
+                    .contains("is in format `chaintrail-exposure-index/4` of another"),
+                "{err}"
+            );
+            // Of an older version still, only the version is known.
+            let mut version_2 = bytes.clone();
+            version_2[8] = 2;
+            let err = refused(&version_2);
+            assert!(matches!(err, ScreenError::IndexFormat { .. }), "{err}");
+            assert!(
+                err.to_string()
+                    .contains("is in format `CTEXPIDX version 2`"),
+                "{err}"
+            );
+            // A copy cut short has lost its metadata: an error, not a stale index.
+            let err = refused(&bytes[..bytes.len() - 3]);
             assert_eq!(
                 err.to_string(),
                 format!(
-                    "exposure index {}: format version 2, expected 3; rebuild it with \
-                     `chaintrail screen build-index`",
+                    "exposure index {}: its end is missing (a copy cut short?); rebuild it \
+                     with `chaintrail screen build-index`",
                     path.display()
                 )
             );
+            // A body that lost bytes no longer matches its metadata.
+            // The header is 16 bytes; drop the body's first 8.
+            let mut short_body = bytes[..16].to_vec();
+            short_body.extend_from_slice(&bytes[16 + 8..]);
+            let err = refused(&short_body);
+            assert!(err.to_string().contains("its body holds"), "{err}");
+            std::fs::write(&path, &bytes).expect("write");
+            assert!(ExposureIndex::load(job.store_dir).expect("read").is_some());
         });
     }
 

@@ -2,12 +2,19 @@
 //! without reading its entries and queried in place.
 //!
 //! ```text
-//! magic "CTEXPIDX" | version u32 (2) | metadata length u32 | metadata (JSON) | zero padding to 8
-//! body: per chain, offsets (u64 × (addresses + 1), relative to the chain's values; the top
-//!                  bit of `offsets[id + 1]` is set when id's walk was cut by the budget)
-//!                  values (the exposures of ids 0..addresses back to back, each in the
-//!                  binary form of [`crate::codec`], compressed with Snappy)
+//! magic "CTEXPIDX" | version u32 (4) | zero padding to 16
+//! body: per chain, values  (the exposures of ids 0..addresses back to back, each in the
+//!                           binary form of [`crate::codec`], compressed with Snappy)
+//!                  offsets (u64 × (addresses + 1), relative to the chain's values; the top
+//!                           bit of `offsets[id + 1]` is set when id's walk was cut by the budget)
+//! metadata (JSON) | metadata length u32 | magic "CTEXPIDX"
 //! ```
+//!
+//! The metadata comes last because only the end of a build knows it (sections, checksums), and
+//! each chain's values come before its offsets so that they stream into the file as the walks
+//! produce them: a build writes the index once, needing its size on disk plus 8 bytes per
+//! address, where a layout with the metadata and offsets first made it copy the values twice
+//! (three times the index's size at the peak: 90 GB for a 300M-record store).
 //!
 //! An address id's exposure is `values[offsets[id]..offsets[id + 1]]`: empty for an address
 //! with none (clean), so a lookup is two reads of the offsets and one parse of a few hundred
@@ -32,10 +39,13 @@ use crate::index::{INDEX_FORMAT, IndexFile};
 use crate::model::ChainExposure;
 
 const MAGIC: &[u8; 8] = b"CTEXPIDX";
-/// Version 3: values in the binary form of [`crate::codec`] (version 2 stored them as JSON; it
-/// added the rules fingerprint and each exposure's rating to version 1). Older files are
-/// refused with a hint to rebuild.
-const VERSION: u32 = 3;
+/// Version 4: the metadata at the end, values before offsets (versions up to 3 had them in
+/// front). A file of another version is an index of another format: stale, built again.
+const VERSION: u32 = 4;
+/// Magic, version and padding: the body starts 8-aligned.
+const HEADER_BYTES: usize = 16;
+/// Metadata length and magic, after the metadata.
+const FOOTER_BYTES: usize = 12;
 /// The top bit of an end offset: the value's walk was truncated.
 const TRUNCATED: u64 = 1 << 63;
 /// Segment size of the body's checksums.
@@ -49,11 +59,12 @@ pub struct ChainSection {
     pub values_len: u64,
 }
 
-/// Writes the body chain by chain, address by address, streaming to a temporary file.
+/// Writes the index chain by chain, address by address, straight into a temporary file that
+/// is renamed into place when complete.
 pub(crate) struct IndexWriter {
     path: PathBuf,
     tmp: PathBuf,
-    body: std::io::BufWriter<std::fs::File>,
+    file: std::io::BufWriter<std::fs::File>,
     hasher: SegmentHasher,
     sections: Vec<ChainSection>,
 }
@@ -62,47 +73,57 @@ impl IndexWriter {
     pub(crate) fn create(path: &Path) -> Result<IndexWriter, ScreenError> {
         let dir = path.parent().unwrap_or(Path::new("."));
         std::fs::create_dir_all(dir).map_err(|e| io(dir, e))?;
-        let tmp = dir.join(format!(".exposure.body.tmp-{}", std::process::id()));
+        let tmp = dir.join(format!(".exposure.idx.tmp-{}", std::process::id()));
         let file = std::fs::File::create(&tmp).map_err(|e| io(&tmp, e))?;
+        let mut file = std::io::BufWriter::with_capacity(1 << 20, file);
+        let mut header = [0u8; HEADER_BYTES];
+        header[..8].copy_from_slice(MAGIC);
+        header[8..12].copy_from_slice(&VERSION.to_le_bytes());
+        file.write_all(&header).map_err(|e| io(&tmp, e))?;
         Ok(IndexWriter {
             path: path.to_path_buf(),
             tmp,
-            body: std::io::BufWriter::with_capacity(1 << 20, file),
+            file,
             hasher: SegmentHasher::new(SEGMENT_BYTES),
             sections: Vec::new(),
         })
     }
 
+    /// Append `bytes` to the body.
     fn put(&mut self, bytes: &[u8]) -> Result<(), ScreenError> {
-        self.body.write_all(bytes).map_err(|e| io(&self.tmp, e))?;
+        self.file.write_all(bytes).map_err(|e| io(&self.tmp, e))?;
         self.hasher.update(bytes);
         Ok(())
     }
 
     /// Append one chain: `value(id)` gives the encoded exposure of each id in `0..addresses`
-    /// (empty for none) and whether its walk was truncated. Values are written to a side file
-    /// first so that the offsets, which come first, need no second pass over the exposures.
+    /// (empty for none) and whether its walk was truncated. The values go into the body as they
+    /// come; the offsets, 8 bytes per address, wait in a side file and follow them.
     pub(crate) fn chain(
         &mut self,
         addresses: u32,
         mut value: impl FnMut(u32) -> Result<(Vec<u8>, bool), ScreenError>,
     ) -> Result<(), ScreenError> {
-        let side = values_path(&self.tmp);
-        let mut values =
+        let side = offsets_path(&self.tmp);
+        let mut offsets =
             std::io::BufWriter::new(std::fs::File::create(&side).map_err(|e| io(&side, e))?);
-        let offsets_at = self.hasher.bytes();
+        let values_at = self.hasher.bytes();
         let mut end = 0u64;
-        self.put(&end.to_le_bytes())?;
+        offsets
+            .write_all(&end.to_le_bytes())
+            .map_err(|e| io(&side, e))?;
         for id in 0..addresses {
             let (bytes, truncated) = value(id)?;
-            values.write_all(&bytes).map_err(|e| io(&side, e))?;
+            self.put(&bytes)?;
             end += bytes.len() as u64;
             let flag = if truncated { TRUNCATED } else { 0 };
-            self.put(&(end | flag).to_le_bytes())?;
+            offsets
+                .write_all(&(end | flag).to_le_bytes())
+                .map_err(|e| io(&side, e))?;
         }
-        values.flush().map_err(|e| io(&side, e))?;
-        drop(values);
-        let values_at = self.hasher.bytes();
+        offsets.flush().map_err(|e| io(&side, e))?;
+        drop(offsets);
+        let offsets_at = self.hasher.bytes();
         let mut reader = std::fs::File::open(&side).map_err(|e| io(&side, e))?;
         let mut buffer = vec![0u8; 1 << 20];
         loop {
@@ -121,10 +142,9 @@ impl IndexWriter {
         Ok(())
     }
 
-    /// Write header and metadata, then the body, fsync and rename into place. `meta` gets the
+    /// Write the metadata after the body, fsync and rename into place. `meta` gets the
     /// sections and the body's checksums.
     pub(crate) fn finish(mut self, meta: &mut IndexFile) -> Result<(), ScreenError> {
-        self.body.flush().map_err(|e| io(&self.tmp, e))?;
         meta.sections = self.sections.clone();
         meta.body = self.hasher.state();
         let meta_bytes = serde_json::to_vec(meta).map_err(|e| ScreenError::Index {
@@ -132,42 +152,32 @@ impl IndexWriter {
             message: format!("cannot serialise: {e}"),
         })?;
         let dir = self.path.parent().unwrap_or(Path::new("."));
-        let out = dir.join(format!(".exposure.idx.tmp-{}", std::process::id()));
         let result = (|| -> std::io::Result<()> {
-            let mut file = std::io::BufWriter::new(std::fs::File::create(&out)?);
-            file.write_all(MAGIC)?;
-            file.write_all(&VERSION.to_le_bytes())?;
             let len = u32::try_from(meta_bytes.len()).map_err(std::io::Error::other)?;
-            file.write_all(&len.to_le_bytes())?;
-            file.write_all(&meta_bytes)?;
-            let header = MAGIC.len() + 8 + meta_bytes.len();
-            file.write_all(&vec![0u8; header.next_multiple_of(8) - header])?;
-            std::io::copy(&mut std::fs::File::open(&self.tmp)?, &mut file)?;
-            let file = file.into_inner().map_err(|e| e.into_error())?;
-            file.sync_all()?;
-            std::fs::rename(&out, &self.path)?;
+            self.file.write_all(&meta_bytes)?;
+            self.file.write_all(&len.to_le_bytes())?;
+            self.file.write_all(MAGIC)?;
+            self.file.flush()?;
+            self.file.get_ref().sync_all()?;
+            std::fs::rename(&self.tmp, &self.path)?;
             std::fs::File::open(dir)?.sync_all()
         })();
-        let _ = std::fs::remove_file(&self.tmp);
-        if result.is_err() {
-            let _ = std::fs::remove_file(&out);
-        }
         result.map_err(|e| io(&self.path, e))
     }
 }
 
 impl Drop for IndexWriter {
     fn drop(&mut self) {
-        // A build that failed leaves nothing behind (after `finish` the file is gone already).
+        // A build that failed leaves nothing behind (after `finish` the file is renamed away).
         let _ = std::fs::remove_file(&self.tmp);
-        let _ = std::fs::remove_file(values_path(&self.tmp));
+        let _ = std::fs::remove_file(offsets_path(&self.tmp));
     }
 }
 
-/// The side file a chain's values are gathered in while its offsets are written.
-fn values_path(tmp: &Path) -> PathBuf {
+/// The side file a chain's offsets are gathered in while its values are written.
+fn offsets_path(tmp: &Path) -> PathBuf {
     let mut name = tmp.file_name().unwrap_or_default().to_os_string();
-    name.push(".values");
+    name.push(".offsets");
     tmp.with_file_name(name)
 }
 
@@ -200,22 +210,35 @@ impl MappedIndex {
         };
         // SAFETY: the index is only ever replaced by rename, never written in place.
         let map = unsafe { Mmap::map(&file) }.map_err(|e| io(path, e))?;
-        if map.len() < 16 || &map[..8] != MAGIC {
+        if map.len() < 12 || &map[..8] != MAGIC {
             return Err(bad("not an exposure index".to_string()));
         }
         let version = u32::from_le_bytes([map[8], map[9], map[10], map[11]]);
         if version != VERSION {
-            return Err(bad(format!("format version {version}, expected {VERSION}")));
+            return Err(ScreenError::IndexFormat {
+                path: path.to_path_buf(),
+                found: front_metadata_format(&map)
+                    .unwrap_or_else(|| format!("CTEXPIDX version {version}")),
+                expected: INDEX_FORMAT,
+            });
         }
-        let meta_len = u32::from_le_bytes([map[12], map[13], map[14], map[15]]) as usize;
-        let meta_bytes = map
-            .get(16..16 + meta_len)
+        let footer = map
+            .len()
+            .checked_sub(FOOTER_BYTES)
+            .filter(|&at| at >= HEADER_BYTES && &map[at + 4..] == MAGIC)
+            .ok_or_else(|| bad("its end is missing (a copy cut short?)".to_string()))?;
+        let meta_len = u32::from_le_bytes([
+            map[footer],
+            map[footer + 1],
+            map[footer + 2],
+            map[footer + 3],
+        ]) as usize;
+        let meta_at = footer
+            .checked_sub(meta_len)
+            .filter(|&at| at >= HEADER_BYTES)
             .ok_or_else(|| bad("the metadata is cut short".to_string()))?;
+        let meta_bytes = &map[meta_at..footer];
         // The format first: another version's metadata may not parse as this one's.
-        #[derive(serde::Deserialize)]
-        struct Format {
-            format: String,
-        }
         let format: Format =
             serde_json::from_slice(meta_bytes).map_err(|e| bad(format!("metadata: {e}")))?;
         if format.format != INDEX_FORMAT {
@@ -227,18 +250,14 @@ impl MappedIndex {
         }
         let meta: IndexFile =
             serde_json::from_slice(meta_bytes).map_err(|e| bad(format!("metadata: {e}")))?;
-        let start = (16 + meta_len).next_multiple_of(8);
-        let end = usize::try_from(meta.body.bytes)
-            .ok()
-            .and_then(|len| start.checked_add(len))
-            .filter(|&end| end <= map.len())
-            .ok_or_else(|| {
-                bad(format!(
-                    "the file holds {} bytes, its metadata promises {}",
-                    map.len(),
-                    start as u64 + meta.body.bytes
-                ))
-            })?;
+        let (start, end) = (HEADER_BYTES, meta_at);
+        if meta.body.bytes != (end - start) as u64 {
+            return Err(bad(format!(
+                "its body holds {} bytes, its metadata promises {}",
+                end - start,
+                meta.body.bytes
+            )));
+        }
         let checks =
             SegmentChecks::new(&meta.body, SEGMENT_BYTES).map_err(|e| bad(e.to_string()))?;
         let index = MappedIndex {
@@ -266,8 +285,8 @@ impl MappedIndex {
         }
         for (chain, section) in meta.chains.iter().zip(&meta.sections) {
             let offsets_end = section.offsets_at + (u64::from(chain.addresses) + 1) * 8;
-            if offsets_end != section.values_at
-                || section.values_at + section.values_len > self.body().len() as u64
+            if section.values_at + section.values_len != section.offsets_at
+                || offsets_end > self.body().len() as u64
             {
                 return Err(format!("the section of {} is out of bounds", chain.chain));
             }
@@ -352,6 +371,22 @@ impl MappedIndex {
     pub(crate) fn path(&self) -> &Path {
         &self.path
     }
+}
+
+/// The `format` of an index's metadata.
+#[derive(serde::Deserialize)]
+struct Format {
+    format: String,
+}
+
+/// The format named by the metadata of a file of version 3 or before, which kept it in front:
+/// length at bytes 12..16, then the JSON.
+fn front_metadata_format(map: &[u8]) -> Option<String> {
+    let len = u32::from_le_bytes(map.get(12..16)?.try_into().ok()?) as usize;
+    let meta = map.get(16..16usize.checked_add(len)?)?;
+    serde_json::from_slice::<Format>(meta)
+        .ok()
+        .map(|f| f.format)
 }
 
 /// The section of `chain` in an index's metadata.
