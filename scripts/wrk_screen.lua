@@ -1,5 +1,6 @@
 -- wrk script for the screening endpoints: each connection cycles through the addresses of a
--- file (one per line), starting at its own offset, and asks PATH_PREFIX .. address.
+-- file (one per line), starting at its own offset, and asks PATH_PREFIX .. address .. QUERY
+-- (QUERY, e.g. "?date=2030-01-01", screens at a date inside the exposure index's window).
 --
 --   ADDRESSES=addrs.txt PATH_PREFIX=/api/risk/v2/entities/ API_KEY=lk \
 --     wrk -t2 -c32 -d60s --latency -s scripts/wrk_screen.lua http://127.0.0.1:18181
@@ -16,6 +17,7 @@ if #addresses == 0 then
   error("no addresses in " .. (os.getenv("ADDRESSES") or "addresses.txt"))
 end
 local prefix = os.getenv("PATH_PREFIX") or "/api/risk/v2/entities/"
+local query = os.getenv("QUERY") or ""
 local key = os.getenv("API_KEY") or ""
 
 local threads = {}
@@ -42,7 +44,7 @@ function request()
   if key ~= "" then
     headers["X-Api-Key"] = key
   end
-  return wrk.format("GET", prefix .. address, headers)
+  return wrk.format("GET", prefix .. address .. query, headers)
 end
 
 function response(status, headers, body)
