@@ -930,4 +930,44 @@ mod tests {
             assert!(!path.exists(), "no index may be written by a failed build");
         });
     }
+
+    #[test]
+    fn a_build_removes_what_a_killed_build_left_and_spares_a_running_one() {
+        with_job(0, |job| {
+            let dir = ExposureIndex::path(job.store_dir)
+                .parent()
+                .expect("screen dir")
+                .to_path_buf();
+            std::fs::create_dir_all(&dir).expect("dir");
+            // A killed build: its files, locked by nobody.
+            let killed = dir.join(".exposure.idx.tmp-4000000001");
+            let killed_offsets = dir.join(".exposure.idx.tmp-4000000001.offsets");
+            std::fs::write(&killed, b"CTEXPIDX half written").expect("write");
+            std::fs::write(&killed_offsets, [0u8; 16]).expect("write");
+            // A build still running: its file locked (here by this test).
+            let running = dir.join(".exposure.idx.tmp-4000000002");
+            let held = std::fs::File::create(&running).expect("create");
+            held.try_lock().expect("lock");
+            let other = dir.join("notes.txt");
+            std::fs::write(&other, b"kept").expect("write");
+
+            let report = build(job, &|_, _| some_exposure(), &|_, _| {}).expect("build");
+            assert_eq!(report.with_exposure, 3);
+            assert!(
+                !killed.exists() && !killed_offsets.exists(),
+                "abandoned files removed"
+            );
+            assert!(running.exists(), "a running build's file is left alone");
+            assert_eq!(std::fs::read(&other).expect("kept"), b"kept");
+            let mut left: Vec<String> = std::fs::read_dir(&dir)
+                .expect("list")
+                .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+                .collect();
+            left.sort();
+            assert_eq!(
+                left,
+                [".exposure.idx.tmp-4000000002", "exposure.idx", "notes.txt"]
+            );
+        });
+    }
 }

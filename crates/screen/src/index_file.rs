@@ -14,7 +14,7 @@
 //! each chain's values come before its offsets so that they stream into the file as the walks
 //! produce them: a build writes the index once, needing its size on disk plus 8 bytes per
 //! address, where a layout with the metadata and offsets first made it copy the values twice
-//! (three times the index's size at the peak: 90 GB for a 300M-record store).
+//! (three times the index's size at the peak: ≈ 73 GB for the 24 GB index of a 300M-record store).
 //!
 //! An address id's exposure is `values[offsets[id]..offsets[id + 1]]`: empty for an address
 //! with none (clean), so a lookup is two reads of the offsets and one parse of a few hundred
@@ -51,12 +51,18 @@ const TRUNCATED: u64 = 1 << 63;
 /// Segment size of the body's checksums.
 pub(crate) const SEGMENT_BYTES: u64 = 64 << 20;
 
-/// Where one chain's offsets and values are in the body.
+/// Where one chain's values and offsets are in the body; the values end where the offsets
+/// begin.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ChainSection {
-    pub offsets_at: u64,
     pub values_at: u64,
-    pub values_len: u64,
+    pub offsets_at: u64,
+}
+
+impl ChainSection {
+    fn values_len(&self) -> u64 {
+        self.offsets_at.saturating_sub(self.values_at)
+    }
 }
 
 /// Writes the index chain by chain, address by address, straight into a temporary file that
@@ -73,8 +79,16 @@ impl IndexWriter {
     pub(crate) fn create(path: &Path) -> Result<IndexWriter, ScreenError> {
         let dir = path.parent().unwrap_or(Path::new("."));
         std::fs::create_dir_all(dir).map_err(|e| io(dir, e))?;
-        let tmp = dir.join(format!(".exposure.idx.tmp-{}", std::process::id()));
+        remove_abandoned(dir);
+        let tmp = dir.join(format!("{TMP_PREFIX}{}", std::process::id()));
         let file = std::fs::File::create(&tmp).map_err(|e| io(&tmp, e))?;
+        // Held until the file is closed: tells a later build that this one is alive.
+        file.try_lock().map_err(|e| {
+            io(
+                &tmp,
+                std::io::Error::other(format!("cannot lock the index being built: {e}")),
+            )
+        })?;
         let mut file = std::io::BufWriter::with_capacity(1 << 20, file);
         let mut header = [0u8; HEADER_BYTES];
         header[..8].copy_from_slice(MAGIC);
@@ -134,10 +148,10 @@ impl IndexWriter {
             self.put(&buffer[..n])?;
         }
         std::fs::remove_file(&side).map_err(|e| io(&side, e))?;
+        debug_assert_eq!(values_at + end, offsets_at);
         self.sections.push(ChainSection {
-            offsets_at,
             values_at,
-            values_len: end,
+            offsets_at,
         });
         Ok(())
     }
@@ -171,6 +185,32 @@ impl Drop for IndexWriter {
         // A build that failed leaves nothing behind (after `finish` the file is renamed away).
         let _ = std::fs::remove_file(&self.tmp);
         let _ = std::fs::remove_file(offsets_path(&self.tmp));
+    }
+}
+
+/// The name of an index being built, before the builder's process id.
+const TMP_PREFIX: &str = ".exposure.idx.tmp-";
+
+/// Remove what builds that were killed left in `dir`: a build holds a lock on its file while it
+/// runs, so a file nobody holds was abandoned (a killed build runs no `Drop`), and at 500 B per
+/// address it is the size of a whole index.
+fn remove_abandoned(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(name) = name.to_str() else { continue };
+        if !name.starts_with(TMP_PREFIX) || name.ends_with(".offsets") {
+            continue;
+        }
+        let path = entry.path();
+        let abandoned = std::fs::File::open(&path).is_ok_and(|file| file.try_lock().is_ok());
+        if abandoned {
+            tracing::info!(path = %path.display(), "removing an index a killed build left");
+            let _ = std::fs::remove_file(offsets_path(&path));
+            let _ = std::fs::remove_file(&path);
+        }
     }
 }
 
@@ -284,9 +324,12 @@ impl MappedIndex {
             ));
         }
         for (chain, section) in meta.chains.iter().zip(&meta.sections) {
-            let offsets_end = section.offsets_at + (u64::from(chain.addresses) + 1) * 8;
-            if section.values_at + section.values_len != section.offsets_at
-                || offsets_end > self.body().len() as u64
+            // Checked: the metadata is not covered by the body's checksums.
+            let offsets_end = (u64::from(chain.addresses) + 1)
+                .checked_mul(8)
+                .and_then(|len| section.offsets_at.checked_add(len));
+            if section.values_at > section.offsets_at
+                || offsets_end.is_none_or(|end| end > self.body().len() as u64)
             {
                 return Err(format!("the section of {} is out of bounds", chain.chain));
             }
@@ -331,7 +374,7 @@ impl MappedIndex {
         };
         let (start, end) = (word(0) & !TRUNCATED, word(8) & !TRUNCATED);
         let truncated = word(8) & TRUNCATED != 0;
-        if start > end || end > section.values_len {
+        if start > end || end > section.values_len() {
             return Err(ScreenError::Index {
                 path: self.path.clone(),
                 message: format!("the offsets of address id {id} are out of order; rebuild it"),
